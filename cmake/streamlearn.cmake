@@ -1,0 +1,38 @@
+# One function per kind of target, so every lib is laid out and warned the same way.
+
+function(streamlearn_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+  if(STREAMLEARN_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# streamlearn_lib(name SOURCES a.cpp b.cpp PUBLIC_DEPS x y PRIVATE_DEPS z)
+# Creates target streamlearn_<name> (alias streamlearn::<name>) with public headers in
+# libs/<name>/include/streamlearn/<name>/.
+function(streamlearn_lib name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(streamlearn_${name} STATIC ${ARG_SOURCES})
+  add_library(streamlearn::${name} ALIAS streamlearn_${name})
+  target_include_directories(streamlearn_${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
+  target_link_libraries(streamlearn_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  streamlearn_warnings(streamlearn_${name})
+endfunction()
+
+# streamlearn_unit_test(name SOURCES t.cpp DEPS streamlearn::x)
+# Unit tests live beside their lib (libs/<name>/tests/); each TEST_CASE becomes a ctest.
+function(streamlearn_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT STREAMLEARN_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} Catch2::Catch2WithMain)
+  streamlearn_warnings(${name})
+  set(labels unit)
+  if(ARG_LABELS)
+    set(labels ${ARG_LABELS})
+  endif()
+  catch_discover_tests(${name} PROPERTIES LABELS "${labels}"
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+endfunction()

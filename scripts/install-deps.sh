@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages streamlearn builds, tests and demos with.
+# Idempotent: only missing packages are installed, and apt is skipped entirely when
+# everything is present. One apt-get call (two at once collide on the dpkg lock).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  librdkafka-dev librocksdb-dev libeigen3-dev
+  libboost-system-dev
+  prometheus-cpp-dev catch2 libsimdjson-dev libyaml-cpp-dev libcli11-dev
+  libspdlog-dev libfmt-dev
+  kcat python3-confluent-kafka
+)
+# Extra tools used only by the test suite's checks (docker-compose config).
+if [ "${1:-}" = "--test" ]; then
+  packages+=(docker-compose)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
