@@ -1,0 +1,37 @@
+#pragma once
+// Decodes and validates one event (DESIGN.md §3). A failed decode returns a Status whose
+// message is the reason written to the dead-letter topic, so it names the field.
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "streamlearn/core/event.hpp"
+#include "streamlearn/core/status.hpp"
+
+namespace streamlearn {
+
+struct EventDecoderLimits {
+  size_t max_payload_bytes = 1 << 20;  // larger messages go to the DLQ unread
+  size_t max_depth = 16;               // events are shallow; deep nesting is hostile input
+  size_t max_features = 4096;
+};
+
+class EventDecoder {
+ public:
+  explicit EventDecoder(EventDecoderLimits limits = {});
+  ~EventDecoder();
+  EventDecoder(const EventDecoder&) = delete;
+  EventDecoder& operator=(const EventDecoder&) = delete;
+
+  // `key` is the Kafka message key (the default entity); `source` gives the default id
+  // (topic-partition-offset) and timestamp. Reuses *out's buffers.
+  Status decode(std::string_view payload, std::string_view key, const SourcePosition& source,
+                Event* out);
+
+ private:
+  struct Impl;  // keeps simdjson out of every includer
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace streamlearn

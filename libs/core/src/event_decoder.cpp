@@ -1,0 +1,221 @@
+#include "streamlearn/core/event_decoder.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace streamlearn {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+std::string Quote(std::string_view name) {
+  // Field names in reasons are truncated: a hostile 10 MB key must not become a 10 MB header.
+  constexpr size_t kMax = 64;
+  std::string s = "'";
+  s.append(name.substr(0, kMax));
+  if (name.size() > kMax) s.append("...");
+  s.push_back('\'');
+  return s;
+}
+
+// Returns false when `key` already appeared in `seen` (small linear scan: events carry tens of fields).
+bool FirstTime(std::vector<std::string_view>& seen, std::string_view key) {
+  for (std::string_view k : seen) {
+    if (k == key) return false;
+  }
+  seen.push_back(key);
+  return true;
+}
+
+Status ReadNumber(element v, double* out) {
+  double d = 0;
+  switch (v.type()) {
+    case element_type::INT64: d = static_cast<double>(v.get_int64().value_unsafe()); break;
+    case element_type::UINT64: d = static_cast<double>(v.get_uint64().value_unsafe()); break;
+    case element_type::DOUBLE: d = v.get_double().value_unsafe(); break;
+    default: return Status::Invalid("not a number");
+  }
+  if (!std::isfinite(d)) return Status::Invalid("not a finite number");
+  *out = d;
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct EventDecoder::Impl {
+  EventDecoderLimits limits;
+  simdjson::dom::parser parser;
+  simdjson::error_code alloc_error = simdjson::SUCCESS;
+  std::vector<char> padded;  // simdjson reads SIMDJSON_PADDING bytes past the end
+  std::vector<std::string_view> seen_top;
+  std::vector<std::string_view> seen_features;
+
+  Status Decode(std::string_view payload, std::string_view key, const SourcePosition& source,
+                Event* out);
+  Status DecodeFeatures(object features, Event* out);
+  Status DecodeLabel(element v, Event* out);
+};
+
+EventDecoder::EventDecoder(EventDecoderLimits limits) : impl_(std::make_unique<Impl>()) {
+  impl_->limits = limits;
+  // Allocation fails only on out-of-memory; decode() then reports it for every event.
+  impl_->alloc_error = impl_->parser.allocate(limits.max_payload_bytes, limits.max_depth);
+}
+
+EventDecoder::~EventDecoder() = default;
+
+Status EventDecoder::decode(std::string_view payload, std::string_view key,
+                            const SourcePosition& source, Event* out) {
+  return impl_->Decode(payload, key, source, out);
+}
+
+Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key,
+                                  const SourcePosition& source, Event* out) {
+  out->clear();
+  if (alloc_error) return Status::Internal("JSON parser: " + std::string(simdjson::error_message(alloc_error)));
+  if (payload.empty()) return Status::Invalid("empty payload");
+  if (payload.size() > limits.max_payload_bytes) {
+    return Status::Invalid("payload of " + std::to_string(payload.size()) +
+                           " bytes exceeds the limit of " +
+                           std::to_string(limits.max_payload_bytes));
+  }
+  if (padded.size() < payload.size() + simdjson::SIMDJSON_PADDING) {
+    padded.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+  }
+  std::memcpy(padded.data(), payload.data(), payload.size());
+  element root;
+  if (auto err = parser.parse(padded.data(), payload.size(), false).get(root)) {
+    return Status::Invalid(std::string("invalid JSON: ") + simdjson::error_message(err));
+  }
+  object top;
+  if (root.get(top)) return Status::Invalid("event must be a JSON object");
+
+  bool have_features = false;
+  bool have_ts = false;
+  seen_top.clear();
+  for (simdjson::dom::key_value_pair field : top) {
+    std::string_view name = field.key;
+    if (!FirstTime(seen_top, name)) return Status::Invalid("duplicate field " + Quote(name));
+    element v = field.value;
+    if (name == "id") {
+      std::string_view s;
+      if (v.get(s) || s.empty()) return Status::Invalid("field 'id' must be a non-empty string");
+      out->id.assign(s);
+    } else if (name == "entity") {
+      std::string_view s;
+      if (v.get(s) || s.empty()) {
+        return Status::Invalid("field 'entity' must be a non-empty string");
+      }
+      out->entity.assign(s);
+    } else if (name == "ts") {
+      int64_t ts = 0;
+      if (v.get(ts) || ts < 0) {
+        return Status::Invalid("field 'ts' must be a non-negative integer (epoch milliseconds)");
+      }
+      out->ts_ms = ts;
+      have_ts = true;
+    } else if (name == "features") {
+      object features;
+      if (v.get(features)) return Status::Invalid("field 'features' must be an object");
+      SL_RETURN_IF_ERROR(DecodeFeatures(features, out));
+      have_features = true;
+    } else if (name == "label") {
+      SL_RETURN_IF_ERROR(DecodeLabel(v, out));
+    } else {
+      return Status::Invalid("unknown field " + Quote(name));
+    }
+  }
+  if (!have_features) return Status::Invalid("missing field 'features'");
+  if (out->entity.empty()) {
+    if (key.empty()) return Status::Invalid("missing entity: no 'entity' field and no message key");
+    out->entity.assign(key);
+  }
+  if (out->id.empty()) {
+    out->id.reserve(source.topic.size() + 24);
+    out->id.assign(source.topic);
+    out->id.push_back('-');
+    out->id.append(std::to_string(source.partition));
+    out->id.push_back('-');
+    out->id.append(std::to_string(source.offset));
+  }
+  if (!have_ts && source.timestamp_ms > 0) out->ts_ms = source.timestamp_ms;
+  return Status::Ok();
+}
+
+Status EventDecoder::Impl::DecodeFeatures(object features, Event* out) {
+  seen_features.clear();
+  for (simdjson::dom::key_value_pair field : features) {
+    std::string_view name = field.key;
+    if (name.empty()) return Status::Invalid("feature with an empty name");
+    if (!FirstTime(seen_features, name)) return Status::Invalid("duplicate feature " + Quote(name));
+    if (seen_features.size() > limits.max_features) {
+      return Status::Invalid("more than " + std::to_string(limits.max_features) + " features");
+    }
+    element v = field.value;
+    switch (v.type()) {
+      case element_type::INT64:
+      case element_type::UINT64:
+      case element_type::DOUBLE: {
+        double d = 0;
+        if (!ReadNumber(v, &d).ok()) {
+          return Status::Invalid("feature " + Quote(name) + " is not a finite number");
+        }
+        out->numeric.push_back({std::string(name), d});
+        break;
+      }
+      case element_type::BOOL:
+        out->numeric.push_back({std::string(name), v.get_bool().value_unsafe() ? 1.0 : 0.0});
+        break;
+      case element_type::STRING:
+        out->categorical.push_back({std::string(name), std::string(v.get_string().value_unsafe())});
+        break;
+      case element_type::NULL_VALUE:
+        out->missing.emplace_back(name);
+        break;
+      default:
+        return Status::Invalid("feature " + Quote(name) +
+                               " must be a number, string, boolean or null");
+    }
+  }
+  return Status::Ok();
+}
+
+Status EventDecoder::Impl::DecodeLabel(element v, Event* out) {
+  Label label;
+  switch (v.type()) {
+    case element_type::NULL_VALUE:
+      return Status::Ok();  // unlabelled
+    case element_type::BOOL:
+      label.kind = Label::Kind::kBinary;
+      label.value = v.get_bool().value_unsafe() ? 1 : 0;
+      break;
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: {
+      if (!ReadNumber(v, &label.value).ok()) {
+        return Status::Invalid("field 'label' is not a finite number");
+      }
+      label.kind = (label.value == 0 || label.value == 1) ? Label::Kind::kBinary : Label::Kind::kReal;
+      break;
+    }
+    case element_type::STRING: {
+      std::string_view s = v.get_string().value_unsafe();
+      if (s.empty()) return Status::Invalid("field 'label' is an empty string");
+      label.kind = Label::Kind::kClass;
+      label.class_name.assign(s);
+      break;
+    }
+    default:
+      return Status::Invalid("field 'label' must be a number, boolean, string or null");
+  }
+  out->label = std::move(label);
+  return Status::Ok();
+}
+
+}  // namespace streamlearn

@@ -1,0 +1,48 @@
+#include <catch2/catch.hpp>
+
+#include "streamlearn/core/bytes.hpp"
+
+using namespace streamlearn;
+
+TEST_CASE("byte writer and reader round trip every width", "[bytes]") {
+  std::string buf;
+  ByteWriter w(&buf);
+  w.u8(7);
+  w.u32(123456);
+  w.i64(-42);
+  w.f64(3.25);
+  w.str("hello");
+  ByteReader r(buf);
+  CHECK(r.u8() == 7);
+  CHECK(r.u32() == 123456);
+  CHECK(r.i64() == -42);
+  CHECK(r.f64() == 3.25);
+  CHECK(r.str() == "hello");
+  CHECK(r.ok());
+  CHECK(r.at_end());
+}
+
+TEST_CASE("byte reader fails, and stays failed, on truncated input", "[bytes]") {
+  std::string buf;
+  ByteWriter w(&buf);
+  w.str("a long enough string");
+  ByteReader r(std::string_view(buf).substr(0, 8));
+  (void)r.str();
+  CHECK_FALSE(r.ok());
+  (void)r.u8();
+  CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("sealed snapshots detect wrong magic, version, length and flipped bits", "[bytes]") {
+  std::string sealed = SealSnapshot("SLMD", 3, "payload bytes");
+  auto ok = OpenSnapshot("SLMD", 3, sealed);
+  REQUIRE(ok.ok());
+  CHECK(*ok == "payload bytes");
+  CHECK(OpenSnapshot("XXXX", 3, sealed).status().code() == ErrorCode::kCorruption);
+  CHECK(OpenSnapshot("SLMD", 4, sealed).status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(OpenSnapshot("SLMD", 3, sealed.substr(0, sealed.size() - 1)).status().code() ==
+        ErrorCode::kCorruption);
+  std::string flipped = sealed;
+  flipped[18] ^= 1;
+  CHECK(OpenSnapshot("SLMD", 3, flipped).status().code() == ErrorCode::kCorruption);
+}

@@ -1,0 +1,122 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "streamlearn/core/event_decoder.hpp"
+
+using streamlearn::Event;
+using streamlearn::EventDecoder;
+using streamlearn::Label;
+using streamlearn::SourcePosition;
+
+namespace {
+
+const SourcePosition kSource{"events", 2, 17, 1700000000999};
+
+std::string DecodeError(std::string_view payload, std::string_view key = "k") {
+  EventDecoder decoder;
+  Event e;
+  auto st = decoder.decode(payload, key, kSource, &e);
+  return st.ok() ? std::string("OK") : st.message();
+}
+
+}  // namespace
+
+TEST_CASE("decoder reads every field of the DESIGN example", "[decoder]") {
+  EventDecoder decoder;
+  Event e;
+  auto st = decoder.decode(
+      R"({"id":"e-1","entity":"u42","ts":1700000000123,"features":{"amount":12.5,"country":"DE","vip":true,"age":null},"label":1})",
+      "key", kSource, &e);
+  REQUIRE(st.ok());
+  CHECK(e.id == "e-1");
+  CHECK(e.entity == "u42");
+  CHECK(e.ts_ms == 1700000000123);
+  REQUIRE(e.numeric.size() == 2);
+  CHECK(e.numeric[0].name == "amount");
+  CHECK(e.numeric[0].value == 12.5);
+  CHECK(e.numeric[1].name == "vip");
+  CHECK(e.numeric[1].value == 1.0);
+  REQUIRE(e.categorical.size() == 1);
+  CHECK(e.categorical[0].value == "DE");
+  REQUIRE(e.missing.size() == 1);
+  CHECK(e.missing[0] == "age");
+  REQUIRE(e.label.has_value());
+  CHECK(e.label->kind == Label::Kind::kBinary);
+  CHECK(e.label->value == 1.0);
+}
+
+TEST_CASE("decoder fills defaults from the Kafka message", "[decoder]") {
+  EventDecoder decoder;
+  Event e;
+  REQUIRE(decoder.decode(R"({"features":{"x":1}})", "u7", kSource, &e).ok());
+  CHECK(e.id == "events-2-17");
+  CHECK(e.entity == "u7");
+  CHECK(e.ts_ms == kSource.timestamp_ms);
+  CHECK_FALSE(e.label.has_value());
+}
+
+TEST_CASE("decoder reuses one Event without leaking fields between events", "[decoder]") {
+  EventDecoder decoder;
+  Event e;
+  REQUIRE(decoder.decode(R"({"entity":"a","features":{"x":1,"c":"z"},"label":true})", "", kSource, &e).ok());
+  REQUIRE(decoder.decode(R"({"entity":"b","features":{"y":2}})", "", kSource, &e).ok());
+  CHECK(e.entity == "b");
+  CHECK(e.numeric.size() == 1);
+  CHECK(e.categorical.empty());
+  CHECK_FALSE(e.label.has_value());
+}
+
+TEST_CASE("decoder labels: booleans and 0/1 are binary, other numbers real, strings classes",
+          "[decoder]") {
+  EventDecoder decoder;
+  Event e;
+  REQUIRE(decoder.decode(R"({"features":{},"label":false})", "k", kSource, &e).ok());
+  CHECK(e.label->kind == Label::Kind::kBinary);
+  CHECK(e.label->value == 0);
+  REQUIRE(decoder.decode(R"({"features":{},"label":2.5})", "k", kSource, &e).ok());
+  CHECK(e.label->kind == Label::Kind::kReal);
+  REQUIRE(decoder.decode(R"({"features":{},"label":"cat"})", "k", kSource, &e).ok());
+  CHECK(e.label->kind == Label::Kind::kClass);
+  CHECK(e.label->class_name == "cat");
+  REQUIRE(decoder.decode(R"({"features":{},"label":null})", "k", kSource, &e).ok());
+  CHECK_FALSE(e.label.has_value());
+}
+
+TEST_CASE("decoder rejects each kind of invalid event with a reason naming it", "[decoder]") {
+  CHECK(DecodeError("") == "empty payload");
+  CHECK_THAT(DecodeError(R"({"features":{"x":1})"), Catch::StartsWith("invalid JSON"));
+  CHECK_THAT(DecodeError("\xff\xfe{}"), Catch::StartsWith("invalid JSON"));
+  CHECK(DecodeError("[1,2]") == "event must be a JSON object");
+  CHECK(DecodeError("42") == "event must be a JSON object");
+  CHECK(DecodeError(R"({"entity":"a"})") == "missing field 'features'");
+  CHECK(DecodeError(R"({"features":[1]})") == "field 'features' must be an object");
+  CHECK(DecodeError(R"({"features":{"x":{"y":1}}})") ==
+        "feature 'x' must be a number, string, boolean or null");
+  CHECK(DecodeError(R"({"features":{"x":[1]}})") ==
+        "feature 'x' must be a number, string, boolean or null");
+  CHECK_THAT(DecodeError(R"({"features":{"x":1e400}})"), Catch::StartsWith("invalid JSON"));
+  CHECK_THAT(DecodeError(R"({"features":{"x":NaN}})"), Catch::StartsWith("invalid JSON"));
+  CHECK(DecodeError(R"({"features":{"x":1,"x":2}})") == "duplicate feature 'x'");
+  CHECK(DecodeError(R"({"features":{},"features":{}})") == "duplicate field 'features'");
+  CHECK(DecodeError(R"({"features":{},"colour":1})") == "unknown field 'colour'");
+  CHECK(DecodeError(R"({"features":{}})", "") == "missing entity: no 'entity' field and no message key");
+  CHECK(DecodeError(R"({"entity":3,"features":{}})") == "field 'entity' must be a non-empty string");
+  CHECK(DecodeError(R"({"id":"","features":{}})") == "field 'id' must be a non-empty string");
+  CHECK(DecodeError(R"({"ts":"now","features":{}})") ==
+        "field 'ts' must be a non-negative integer (epoch milliseconds)");
+  CHECK(DecodeError(R"({"ts":-5,"features":{}})") ==
+        "field 'ts' must be a non-negative integer (epoch milliseconds)");
+  CHECK(DecodeError(R"({"features":{},"label":[1]})") ==
+        "field 'label' must be a number, boolean, string or null");
+  CHECK(DecodeError(R"({"features":{"":1}})") == "feature with an empty name");
+}
+
+TEST_CASE("decoder refuses hostile sizes and depths without reading them", "[decoder]") {
+  std::string deep(100, '[');
+  CHECK_THAT(DecodeError(deep), Catch::StartsWith("invalid JSON"));
+  std::string big = R"({"features":{"s":")" + std::string(2 << 20, 'a') + "\"}}";
+  CHECK_THAT(DecodeError(big), Catch::Contains("exceeds the limit"));
+  std::string long_name = R"({"features":{},")" + std::string(1000, 'n') + R"(":1})";
+  CHECK(DecodeError(long_name).size() < 100);  // the reason stays short
+}
