@@ -1,0 +1,34 @@
+#pragma once
+// The model's input: a dense block indexed by FeatureDictionary ids, and a hashed sparse
+// block. Lives in core because features (which builds it) and learn (which reads it) both
+// need it and neither may depend on the other.
+
+#include <cstdint>
+#include <vector>
+
+namespace streamlearn {
+
+struct FeatureVector {
+  std::vector<double> dense;     // dense feature i (ids assigned by FeatureDictionary)
+  std::vector<uint8_t> present;  // same size as dense: 1 = given, 0 = missing (the model imputes)
+  std::vector<uint32_t> sparse_index;  // hashed buckets in [0, 2^hash_bits)
+  std::vector<float> sparse_value;     // 1.0 for one-hot categoricals
+
+  // Keeps capacity: the per-event path must not allocate once sizes are stable.
+  void clear() {
+    dense.clear();
+    present.clear();
+    sparse_index.clear();
+    sparse_value.clear();
+  }
+  void set_dense(uint32_t id, double v) {
+    if (id >= dense.size()) {
+      dense.resize(id + 1, 0.0);
+      present.resize(id + 1, 0);
+    }
+    dense[id] = v;
+    present[id] = 1;
+  }
+};
+
+}  // namespace streamlearn

@@ -1,0 +1,125 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "streamlearn/features/features.hpp"
+
+using namespace streamlearn;
+using namespace streamlearn::features;
+
+namespace {
+
+Event MakeEvent(std::string entity, int64_t ts, double amount) {
+  Event e;
+  e.entity = std::move(entity);
+  e.ts_ms = ts;
+  e.numeric.push_back({"amount", amount});
+  return e;
+}
+
+double Dense(const FeatureVector& x, const FeatureDictionary& d, std::string_view name) {
+  int64_t id = d.find(name);
+  REQUIRE(id >= 0);
+  REQUIRE(static_cast<size_t>(id) < x.dense.size());
+  return x.present[id] ? x.dense[id] : NAN;
+}
+
+}  // namespace
+
+TEST_CASE("aggregates are point-in-time: an event never sees itself", "[features]") {
+  FeatureDictionary dict;
+  FeatureBuilder builder({}, &dict);
+  EntityState state;
+  FeatureVector x;
+
+  Event first = MakeEvent("u1", 1000, 10.0);
+  builder.build(first, state, &x);
+  CHECK(Dense(x, dict, "amount") == 10.0);
+  CHECK(Dense(x, dict, "entity@log_count") == 0.0);
+  CHECK(std::isnan(Dense(x, dict, "amount@entity_mean")));  // no history yet: missing
+  CHECK(std::isnan(Dense(x, dict, "entity@secs_since_last")));
+  builder.update(first, &state);
+
+  Event second = MakeEvent("u1", 4000, 30.0);
+  builder.build(second, state, &x);
+  CHECK(Dense(x, dict, "amount") == 30.0);
+  CHECK(Dense(x, dict, "amount@entity_mean") == 10.0);  // only the first event
+  CHECK(Dense(x, dict, "amount@entity_last") == 10.0);
+  CHECK(Dense(x, dict, "entity@secs_since_last") == 3.0);
+  CHECK(Dense(x, dict, "entity@log_count") == Approx(std::log1p(1.0)));
+  builder.update(second, &state);
+  CHECK(state.events == 2);
+  CHECK(state.fields.at(0).mean == 20.0);
+}
+
+TEST_CASE("EWMA decays by half over one half-life of event time", "[features]") {
+  FeatureDictionary dict;
+  FeatureConfig config;
+  config.ewma_half_life_s = 10;
+  FeatureBuilder builder(config, &dict);
+  EntityState state;
+  builder.update(MakeEvent("u", 0, 0.0), &state);
+  builder.update(MakeEvent("u", 10'000, 100.0), &state);  // one half-life later
+  CHECK(state.fields.at(0).ewma == Approx(50.0));
+  builder.update(MakeEvent("u", 10'000, 0.0), &state);  // no time passed: no weight
+  CHECK(state.fields.at(0).ewma == Approx(50.0));
+}
+
+TEST_CASE("categoricals are hashed into the sparse block, stably", "[features]") {
+  FeatureDictionary dict;
+  FeatureConfig config;
+  config.hash_bits = 10;
+  FeatureBuilder builder(config, &dict);
+  Event e;
+  e.categorical.push_back({"country", "DE"});
+  e.categorical.push_back({"country", "FR"});
+  FeatureVector x;
+  builder.build(e, {}, &x);
+  REQUIRE(x.sparse_index.size() == 2);
+  CHECK(x.sparse_index[0] < 1024u);
+  CHECK(x.sparse_index[0] != x.sparse_index[1]);
+  FeatureVector again;
+  builder.build(e, {}, &again);
+  CHECK(again.sparse_index == x.sparse_index);
+}
+
+TEST_CASE("a full dictionary hashes new numeric fields instead of growing", "[features]") {
+  FeatureDictionary dict(16);
+  FeatureConfig config;
+  config.max_dense_features = 16;
+  config.entity_aggregates = false;
+  FeatureBuilder builder(config, &dict);
+  Event e;
+  for (int i = 0; i < 40; ++i) e.numeric.push_back({"f" + std::to_string(i), 1.0 * i});
+  FeatureVector x;
+  builder.build(e, {}, &x);
+  CHECK(dict.size() == 16);
+  CHECK(x.sparse_index.size() == 24);
+  CHECK(x.sparse_value.back() == 39.0f);
+}
+
+TEST_CASE("entity state and dictionary round trip; corrupt bytes are refused", "[features]") {
+  FeatureDictionary dict;
+  FeatureBuilder builder({}, &dict);
+  EntityState state;
+  builder.update(MakeEvent("u", 5, 1.5), &state);
+  builder.update(MakeEvent("u", 9, 2.5), &state);
+  std::string bytes;
+  state.encode(&bytes);
+  EntityState back;
+  REQUIRE(EntityState::decode(bytes, &back).ok());
+  CHECK(back == state);
+  CHECK_FALSE(EntityState::decode(bytes.substr(0, bytes.size() - 3), &back).ok());
+  CHECK_FALSE(EntityState::decode("", &back).ok());
+
+  std::string dict_bytes;
+  ByteWriter w(&dict_bytes);
+  dict.save(w);
+  FeatureDictionary loaded;
+  ByteReader r(dict_bytes);
+  REQUIRE(loaded.load(r).ok());
+  CHECK(loaded.size() == dict.size());
+  CHECK(loaded.find("amount@entity_ewma") == dict.find("amount@entity_ewma"));
+  ByteReader truncated(std::string_view(dict_bytes).substr(0, dict_bytes.size() / 2));
+  CHECK_FALSE(loaded.load(truncated).ok());
+}
