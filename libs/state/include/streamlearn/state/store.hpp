@@ -1,0 +1,78 @@
+#pragma once
+// The instance's durable state in one RocksDB (DESIGN.md §4): column families `entities`,
+// `models`, `offsets`, `pending`, `meta`. A checkpoint is one atomic WriteBatch, so after a
+// crash the DB holds either all of a checkpoint or none of it.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "streamlearn/core/status.hpp"
+
+namespace streamlearn::state {
+
+// Bump when the meaning of stored bytes changes; older directories are refused, not reset.
+inline constexpr uint32_t kFormatVersion = 1;
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+// Collects one checkpoint; nothing is visible until StateStore::commit writes it whole.
+// Made by StateStore::begin_checkpoint (it binds the store's column families).
+class CheckpointBatch {
+ public:
+  ~CheckpointBatch();
+  CheckpointBatch(CheckpointBatch&&) noexcept;
+  void put_entity(std::string_view entity, std::string_view state);
+  void put_model(std::string_view name, std::string_view snapshot);
+  void put_offset(const TopicPartition& tp, int64_t next_offset);
+  size_t count() const;
+  size_t byte_size() const;
+
+ private:
+  friend class StateStore;
+  struct Impl;
+  explicit CheckpointBatch(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct StoreOptions {
+  bool sync = true;  // fsync the WAL on commit: a checkpoint survives power loss, once per interval
+};
+
+class StateStore {
+ public:
+  // Opens or creates `dir`. A directory of another format version, or one RocksDB finds
+  // corrupt, is refused with a message naming the directory and the problem.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& dir, StoreOptions options = {});
+  ~StateStore();
+
+  // MultiGet of entity states; (*values)[i] is empty when keys[i] has no state yet.
+  Status get_entities(const std::vector<std::string_view>& keys,
+                      std::vector<std::optional<std::string>>* values);
+  Result<std::optional<std::string>> get_model(std::string_view name);
+  Result<std::map<TopicPartition, int64_t>> offsets();
+  Result<std::vector<std::string>> model_names();
+  // RocksDB's estimate (exact for a DB without overwrites-in-flight); cheap.
+  uint64_t approximate_entity_count();
+
+  CheckpointBatch begin_checkpoint();
+  Status commit(CheckpointBatch& batch);
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Impl;
+  StateStore(std::string dir, std::unique_ptr<Impl> impl);
+  std::string dir_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace streamlearn::state

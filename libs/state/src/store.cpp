@@ -1,0 +1,203 @@
+#include "streamlearn/state/store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "streamlearn/core/bytes.hpp"
+
+namespace streamlearn::state {
+namespace {
+
+enum Cf { kDefault = 0, kEntities, kModels, kOffsets, kPending, kMeta, kCfCount };
+const char* const kCfNames[kCfCount] = {"default", "entities", "models", "offsets", "pending", "meta"};
+constexpr std::string_view kFormatKey = "format_version";
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsIOError()) return Status::IoError(what + ": " + s.ToString());
+  return Status::Internal(what + ": " + s.ToString());
+}
+
+std::string OffsetKey(const TopicPartition& tp) {
+  std::string key = tp.topic;
+  key.push_back('\0');  // topic names cannot contain NUL, so the split is unambiguous
+  ByteWriter(&key).u32(static_cast<uint32_t>(tp.partition));
+  return key;
+}
+
+}  // namespace
+
+struct CheckpointBatch::Impl {
+  rocksdb::WriteBatch batch;
+  const std::vector<rocksdb::ColumnFamilyHandle*>* cfs;
+};
+
+struct StateStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  rocksdb::WriteOptions write_options;
+
+  ~Impl() {
+    for (auto* cf : cfs) {
+      if (db && cf) db->DestroyColumnFamilyHandle(cf);
+    }
+  }
+};
+
+CheckpointBatch::CheckpointBatch(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CheckpointBatch::~CheckpointBatch() = default;
+CheckpointBatch::CheckpointBatch(CheckpointBatch&&) noexcept = default;
+size_t CheckpointBatch::count() const { return impl_->batch.Count(); }
+size_t CheckpointBatch::byte_size() const { return impl_->batch.GetDataSize(); }
+
+StateStore::StateStore(std::string dir, std::unique_ptr<Impl> impl)
+    : dir_(std::move(dir)), impl_(std::move(impl)) {}
+StateStore::~StateStore() = default;
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, StoreOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("state directory " + dir + ": " + ec.message());
+  bool existed = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  if (existed) {
+    std::vector<std::string> present;
+    auto s = rocksdb::DB::ListColumnFamilies(db_options, dir, &present);
+    if (!s.ok()) return FromRocks(s, "state directory " + dir);
+    for (const auto& name : present) {
+      if (std::find(std::begin(kCfNames), std::end(kCfNames), name) == std::end(kCfNames)) {
+        return Status::FailedPrecondition("state directory " + dir + " has column family '" + name +
+                                          "' that this build does not know: not a streamlearn "
+                                          "state directory, or one from a newer version");
+      }
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kCfNames) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, dir, descriptors, &impl->cfs, &raw);
+  if (!s.ok()) return FromRocks(s, "opening state directory " + dir);
+  impl->db.reset(raw);
+  impl->write_options.sync = options.sync;
+
+  std::string version;
+  s = impl->db->Get(rocksdb::ReadOptions(), impl->cfs[kMeta], kFormatKey, &version);
+  if (s.IsNotFound()) {
+    if (existed) {
+      return Status::FailedPrecondition("state directory " + dir +
+                                        " is a RocksDB without a streamlearn format version; "
+                                        "refusing to use it");
+    }
+    s = impl->db->Put(impl->write_options, impl->cfs[kMeta], kFormatKey,
+                      std::to_string(kFormatVersion));
+    if (!s.ok()) return FromRocks(s, "writing format version to " + dir);
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading format version of " + dir);
+  } else if (version != std::to_string(kFormatVersion)) {
+    return Status::FailedPrecondition("state directory " + dir + " has format version " + version +
+                                      "; this build reads version " +
+                                      std::to_string(kFormatVersion));
+  }
+  return std::unique_ptr<StateStore>(new StateStore(dir, std::move(impl)));
+}
+
+void CheckpointBatch::put_entity(std::string_view entity, std::string_view state) {
+  // WriteBatch::Put only fails past 4 GB batches, far beyond one commit interval.
+  (void)impl_->batch.Put((*impl_->cfs)[kEntities], entity, state);
+}
+
+void CheckpointBatch::put_model(std::string_view name, std::string_view snapshot) {
+  (void)impl_->batch.Put((*impl_->cfs)[kModels], name, snapshot);
+}
+
+void CheckpointBatch::put_offset(const TopicPartition& tp, int64_t next_offset) {
+  std::string value;
+  ByteWriter(&value).i64(next_offset);
+  (void)impl_->batch.Put((*impl_->cfs)[kOffsets], OffsetKey(tp),
+                         value);
+}
+
+CheckpointBatch StateStore::begin_checkpoint() {
+  auto impl = std::make_unique<CheckpointBatch::Impl>();
+  impl->cfs = &impl_->cfs;
+  return CheckpointBatch(std::move(impl));
+}
+
+Status StateStore::commit(CheckpointBatch& batch) {
+  if (batch.impl_->cfs != &impl_->cfs) return Status::Internal("checkpoint batch of another store");
+  auto s = impl_->db->Write(impl_->write_options, &batch.impl_->batch);
+  if (!s.ok()) return FromRocks(s, "writing checkpoint to " + dir_);
+  batch.impl_->batch.Clear();
+  return Status::Ok();
+}
+
+Status StateStore::get_entities(const std::vector<std::string_view>& keys,
+                                std::vector<std::optional<std::string>>* values) {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), impl_->cfs[kEntities]);
+  std::vector<std::string> found;
+  auto statuses = impl_->db->MultiGet(rocksdb::ReadOptions(), cfs, slices, &found);
+  values->assign(keys.size(), std::nullopt);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].ok()) {
+      (*values)[i] = std::move(found[i]);
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocks(statuses[i], "reading entity state from " + dir_);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> StateStore::get_model(std::string_view name) {
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cfs[kModels], name, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "reading model '" + std::string(name) + "' from " + dir_);
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::map<TopicPartition, int64_t>> StateStore::offsets() {
+  std::map<TopicPartition, int64_t> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cfs[kOffsets]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    size_t nul = key.find('\0');
+    if (nul == std::string_view::npos || key.size() != nul + 5 || it->value().size() != 8) {
+      return Status::Corruption("offsets in " + dir_ + ": malformed entry");
+    }
+    TopicPartition tp{std::string(key.substr(0, nul)), 0};
+    tp.partition = static_cast<int32_t>(ByteReader(key.substr(nul + 1)).u32());
+    out[tp] = ByteReader(std::string_view(it->value().data(), 8)).i64();
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading offsets from " + dir_);
+  return out;
+}
+
+Result<std::vector<std::string>> StateStore::model_names() {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cfs[kModels]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "reading models from " + dir_);
+  return out;
+}
+
+uint64_t StateStore::approximate_entity_count() {
+  uint64_t n = 0;
+  impl_->db->GetIntProperty(impl_->cfs[kEntities], "rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+}  // namespace streamlearn::state
