@@ -1,0 +1,149 @@
+#pragma once
+// Thin RAII wrappers over librdkafka's C API: what the pipeline needs and nothing more.
+// librdkafka's own threads do the network I/O; every call here is made from one thread
+// (the processing thread), including the rebalance hooks.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "streamlearn/core/status.hpp"
+
+typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_message_s rd_kafka_message_t;
+typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
+
+namespace streamlearn::kafka {
+
+using Properties = std::map<std::string, std::string>;
+
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A consumed message; views stay valid until the MessageBatch that holds it is cleared.
+struct MessageView {
+  std::string_view topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp_ms = -1;
+  std::string_view key;
+  std::string_view payload;
+};
+
+// Owns the librdkafka messages of one poll.
+class MessageBatch {
+ public:
+  MessageBatch() = default;
+  ~MessageBatch() { clear(); }
+  MessageBatch(const MessageBatch&) = delete;
+  MessageBatch& operator=(const MessageBatch&) = delete;
+  void clear();
+  size_t size() const { return views_.size(); }
+  bool empty() const { return views_.empty(); }
+  const MessageView& operator[](size_t i) const { return views_[i]; }
+  const std::vector<MessageView>& views() const { return views_; }
+
+ private:
+  friend class Consumer;
+  std::vector<rd_kafka_message_t*> owned_;
+  std::vector<MessageView> views_;
+};
+
+// Producer with delivery accounting: flush() returns only when every message produced
+// so far was acknowledged by the broker (or failed, which it reports).
+class Producer {
+ public:
+  static Result<std::unique_ptr<Producer>> Create(const Properties& properties);
+  ~Producer();
+
+  // Blocks (serving delivery reports) while librdkafka's queue is full: backpressure.
+  Status produce(std::string_view topic, std::string_view key, std::string_view value,
+                 const std::vector<Header>& headers = {}, int32_t partition = -1);
+  // Waits until nothing is in flight or `timeout_ms` passed (kUnavailable then).
+  Status flush(int timeout_ms);
+  void poll() const;
+  uint64_t in_flight() const;
+  uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  // The first delivery error since the last call, empty when none.
+  std::string take_delivery_error();
+
+ private:
+  Producer() = default;
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t*, void* opaque);
+  rd_kafka_t* rk_ = nullptr;
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::string first_error_;
+};
+
+struct PartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;  // next offset to read; -1 = the group's committed offset or auto.offset.reset
+};
+
+// Called on the processing thread inside poll(): on_assign may set each partition's
+// starting offset (from RocksDB); on_revoke runs before the partitions go away, so the
+// caller can checkpoint what it processed from them.
+struct RebalanceHooks {
+  std::function<void(std::vector<PartitionOffset>& assigned)> on_assign;
+  std::function<void(const std::vector<PartitionOffset>& revoked)> on_revoke;
+};
+
+class Consumer {
+ public:
+  static Result<std::unique_ptr<Consumer>> Create(const Properties& properties,
+                                                  RebalanceHooks hooks);
+  ~Consumer();  // leaves the group
+
+  Status subscribe(const std::vector<std::string>& topics);
+  // Fills `batch` with up to `max_messages`; waits up to `timeout_ms` for the first one.
+  // Transient broker errors are logged and skipped; a fatal error is returned.
+  Status poll(size_t max_messages, int timeout_ms, MessageBatch* batch);
+  // Commits offsets to Kafka asynchronously (for lag monitoring; RocksDB is the truth).
+  Status commit_async(const std::vector<PartitionOffset>& offsets);
+  // Sum over assigned partitions of (high watermark - position), from cached watermarks.
+  int64_t lag() const;
+  std::vector<PartitionOffset> assignment() const;
+  Status close();
+
+ private:
+  Consumer() = default;
+  friend struct ConsumerCallbacks;  // librdkafka's C callbacks, defined in kafka.cpp
+  rd_kafka_t* rk_ = nullptr;
+  RebalanceHooks hooks_;
+  bool closed_ = false;
+};
+
+// librdkafka's mock cluster: a real Kafka protocol endpoint in memory, for the demo and
+// tests only (random port, 5 MiB retention per partition: see STACK.md).
+class EmbeddedBroker {
+ public:
+  static Result<std::unique_ptr<EmbeddedBroker>> Start(int brokers = 1);
+  ~EmbeddedBroker();
+  const std::string& bootstrap_servers() const { return bootstrap_; }
+  Status create_topic(const std::string& name, int partitions);
+  // Fault injection: take every broker down or bring them back.
+  Status set_brokers_up(bool up);
+
+ private:
+  EmbeddedBroker() = default;
+  rd_kafka_t* host_ = nullptr;  // the mock cluster lives inside this handle
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  int brokers_ = 0;
+  std::string bootstrap_;
+};
+
+// Topic metadata through a short-lived client: partition count, or NotFound.
+Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms);
+
+}  // namespace streamlearn::kafka

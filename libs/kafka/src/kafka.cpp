@@ -1,0 +1,355 @@
+#include "streamlearn/kafka/kafka.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace streamlearn::kafka {
+namespace {
+
+void LogFromLibrdkafka(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug
+  auto lvl = level <= 3 ? spdlog::level::err
+             : level == 4 ? spdlog::level::warn
+             : level <= 6 ? spdlog::level::info
+                          : spdlog::level::debug;
+  spdlog::log(lvl, "kafka {} {}: {}", rd_kafka_name(rk), facility, message);
+}
+
+void ErrorFromLibrdkafka(rd_kafka_t* rk, int err, const char* reason, void*) {
+  // Broker transport errors are retried by librdkafka itself: worth a warning, not a stop.
+  spdlog::warn("kafka {}: {} ({})", rd_kafka_name(rk), reason,
+               rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+}
+
+Result<rd_kafka_conf_t*> MakeConf(const Properties& properties, void* opaque) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  for (const auto& [key, value] : properties) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return Status::Invalid("kafka property '" + key + "': " + errstr);
+    }
+  }
+  rd_kafka_conf_set_log_cb(conf, LogFromLibrdkafka);
+  rd_kafka_conf_set_error_cb(conf, ErrorFromLibrdkafka);
+  rd_kafka_conf_set_opaque(conf, opaque);
+  return conf;
+}
+
+std::vector<PartitionOffset> ToVector(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<PartitionOffset> out;
+  out.reserve(list->cnt);
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& p = list->elems[i];
+    out.push_back({p.topic, p.partition, p.offset});
+  }
+  return out;
+}
+
+}  // namespace
+
+void MessageBatch::clear() {
+  for (auto* m : owned_) rd_kafka_message_destroy(m);
+  owned_.clear();
+  views_.clear();
+}
+
+// ---------------------------------------------------------------- Producer
+
+Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties) {
+  std::unique_ptr<Producer> producer(new Producer());
+  auto conf = MakeConf(properties, producer.get());
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_dr_msg_cb(*conf, &Producer::OnDelivery);
+  char errstr[512];
+  producer->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr);
+  if (!producer->rk_) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Invalid(std::string("kafka producer: ") + errstr);
+  }
+  return producer;
+}
+
+Producer::~Producer() {
+  if (rk_) {
+    rd_kafka_flush(rk_, 5000);
+    rd_kafka_destroy(rk_);
+  }
+}
+
+void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->delivered_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  self->failed_.fetch_add(1, std::memory_order_relaxed);
+  if (self->first_error_.empty()) {
+    self->first_error_ = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) + " failed: " +
+                         rd_kafka_err2str(m->err);
+  }
+}
+
+Status Producer::produce(std::string_view topic, std::string_view key, std::string_view value,
+                         const std::vector<Header>& headers, int32_t partition) {
+  // librdkafka wants a NUL-terminated topic; topic names are short, so this stays on the stack.
+  char topic_buf[256];
+  if (topic.size() >= sizeof topic_buf) return Status::Invalid("topic name too long");
+  std::memcpy(topic_buf, topic.data(), topic.size());
+  topic_buf[topic.size()] = '\0';
+  for (;;) {
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (!headers.empty()) {
+      hdrs = rd_kafka_headers_new(headers.size());
+      for (const auto& h : headers) {
+        rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()),
+                            h.value.data(), static_cast<ssize_t>(h.value.size()));
+      }
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_TOPIC(topic_buf), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by librdkafka
+    if (hdrs) rd_kafka_headers_destroy(hdrs);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      return Status::Unavailable("producing to " + std::string(topic) + ": " + rd_kafka_err2str(err));
+    }
+    rd_kafka_poll(rk_, 10);  // queue full: serve delivery reports until there is room
+  }
+}
+
+Status Producer::flush(int timeout_ms) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(rk_, timeout_ms);
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return Status::Unavailable(std::to_string(rd_kafka_outq_len(rk_)) +
+                               " messages not yet acknowledged by the broker");
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Unavailable(rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+void Producer::poll() const { rd_kafka_poll(rk_, 0); }
+uint64_t Producer::in_flight() const { return static_cast<uint64_t>(rd_kafka_outq_len(rk_)); }
+
+std::string Producer::take_delivery_error() { return std::exchange(first_error_, std::string()); }
+
+// ---------------------------------------------------------------- Consumer
+
+struct ConsumerCallbacks {
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* parts, void* opaque);
+};
+
+Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
+                                                   RebalanceHooks hooks) {
+  std::unique_ptr<Consumer> consumer(new Consumer());
+  consumer->hooks_ = std::move(hooks);
+  auto conf = MakeConf(properties, consumer.get());
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_rebalance_cb(*conf, &ConsumerCallbacks::OnRebalance);
+  char errstr[512];
+  consumer->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, errstr, sizeof errstr);
+  if (!consumer->rk_) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Invalid(std::string("kafka consumer: ") + errstr);
+  }
+  rd_kafka_poll_set_consumer(consumer->rk_);
+  return consumer;
+}
+
+Consumer::~Consumer() {
+  if (!rk_) return;
+  (void)close();
+  rd_kafka_destroy(rk_);
+}
+
+Status Consumer::close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);  // runs on_revoke
+  if (err) return Status::Unavailable(std::string("closing consumer: ") + rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                    rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    std::vector<PartitionOffset> assigned = ToVector(parts);
+    if (self->hooks_.on_assign) self->hooks_.on_assign(assigned);
+    for (int i = 0; i < parts->cnt; ++i) {
+      parts->elems[i].offset = assigned[i].offset >= 0 ? assigned[i].offset : RD_KAFKA_OFFSET_INVALID;
+    }
+    spdlog::info("assigned {} partition(s)", parts->cnt);
+    if (cooperative) {
+      rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
+      if (e) rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    return;
+  }
+  // Revoked or lost: let the pipeline checkpoint first, then give the partitions up.
+  if (self->hooks_.on_revoke) self->hooks_.on_revoke(ToVector(parts));
+  spdlog::info("revoked {} partition(s)", parts->cnt);
+  if (cooperative) {
+    rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
+    if (e) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+Status Consumer::subscribe(const std::vector<std::string>& topics) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err) return Status::Invalid(std::string("subscribe: ") + rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+Status Consumer::poll(size_t max_messages, int timeout_ms, MessageBatch* batch) {
+  batch->clear();
+  int wait = timeout_ms;
+  while (batch->owned_.size() < max_messages) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait);
+    wait = 0;  // only the first message is waited for: a batch is what is there now
+    if (!m) break;
+    if (m->err) {
+      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+      }
+      rd_kafka_message_destroy(m);
+      char errstr[512];
+      rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk_, errstr, sizeof errstr);
+      if (fatal) return Status::Internal(std::string("fatal consumer error: ") + errstr);
+      continue;
+    }
+    batch->owned_.push_back(m);
+    MessageView v;
+    v.topic = rd_kafka_topic_name(m->rkt);
+    v.partition = m->partition;
+    v.offset = m->offset;
+    v.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+    v.key = std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+    v.payload = std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+    batch->views_.push_back(v);
+  }
+  return Status::Ok();
+}
+
+Status Consumer::commit_async(const std::vector<PartitionOffset>& offsets) {
+  if (offsets.empty()) return Status::Ok();
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const auto& o : offsets) {
+    rd_kafka_topic_partition_list_add(list, o.topic.c_str(), o.partition)->offset = o.offset;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, 1);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+    return Status::Unavailable(std::string("commit: ") + rd_kafka_err2str(err));
+  }
+  return Status::Ok();
+}
+
+std::vector<PartitionOffset> Consumer::assignment() const {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  std::vector<PartitionOffset> out;
+  if (rd_kafka_assignment(rk_, &list) == RD_KAFKA_RESP_ERR_NO_ERROR && list) {
+    rd_kafka_position(rk_, list);
+    out = ToVector(list);
+  }
+  if (list) rd_kafka_topic_partition_list_destroy(list);
+  return out;
+}
+
+int64_t Consumer::lag() const {
+  int64_t total = 0;
+  for (const auto& p : assignment()) {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high) ||
+        high < 0) {
+      continue;
+    }
+    int64_t position = p.offset >= 0 ? p.offset : low;
+    if (position >= 0 && high > position) total += high - position;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------- EmbeddedBroker
+
+Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(int brokers) {
+  std::unique_ptr<EmbeddedBroker> b(new EmbeddedBroker());
+  auto conf = MakeConf({}, b.get());
+  if (!conf.ok()) return conf.status();
+  char errstr[512];
+  b->host_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr);
+  if (!b->host_) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Internal(std::string("embedded broker: ") + errstr);
+  }
+  b->cluster_ = rd_kafka_mock_cluster_new(b->host_, brokers);
+  if (!b->cluster_) return Status::Internal("embedded broker: could not start the mock cluster");
+  b->brokers_ = brokers;
+  b->bootstrap_ = rd_kafka_mock_cluster_bootstraps(b->cluster_);
+  return b;
+}
+
+EmbeddedBroker::~EmbeddedBroker() {
+  if (cluster_) rd_kafka_mock_cluster_destroy(cluster_);
+  if (host_) rd_kafka_destroy(host_);
+}
+
+Status EmbeddedBroker::create_topic(const std::string& name, int partitions) {
+  rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, 1);
+  if (err) return Status::Internal("creating topic " + name + ": " + rd_kafka_err2str(err));
+  return Status::Ok();
+}
+
+Status EmbeddedBroker::set_brokers_up(bool up) {
+  for (int id = 1; id <= brokers_; ++id) {
+    rd_kafka_resp_err_t err = up ? rd_kafka_mock_broker_set_up(cluster_, id)
+                                 : rd_kafka_mock_broker_set_down(cluster_, id);
+    if (err) return Status::Internal(std::string("broker ") + std::to_string(id) + ": " + rd_kafka_err2str(err));
+  }
+  return Status::Ok();
+}
+
+Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms) {
+  auto conf = MakeConf(properties, nullptr);
+  if (!conf.ok()) return conf.status();
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(*conf);
+    return Status::Invalid(std::string("kafka client: ") + errstr);
+  }
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+  Result<int> result = Status::Unavailable("metadata for topic " + topic + ": " + rd_kafka_err2str(err));
+  if (!err && md && md->topic_cnt == 1) {
+    const auto& t = md->topics[0];
+    if (t.err) {
+      result = Status::NotFound("topic " + topic + ": " + rd_kafka_err2str(t.err));
+    } else {
+      result = t.partition_cnt;
+    }
+  }
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  return result;
+}
+
+}  // namespace streamlearn::kafka
