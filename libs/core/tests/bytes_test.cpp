@@ -46,3 +46,14 @@ TEST_CASE("sealed snapshots detect wrong magic, version, length and flipped bits
   flipped[18] ^= 1;
   CHECK(OpenSnapshot("SLMD", 3, flipped).status().code() == ErrorCode::kCorruption);
 }
+
+#include "streamlearn/core/json_text.hpp"
+
+TEST_CASE("JSON strings escape quotes, backslashes and control bytes only", "[json]") {
+  std::string out;
+  AppendJsonString(out, "plain u42");
+  CHECK(out == "\"plain u42\"");
+  out.clear();
+  AppendJsonString(out, "a\"b\\c\nd\x01" "é");
+  CHECK(out == "\"a\\\"b\\\\c\\nd\\u0001é\"");
+}

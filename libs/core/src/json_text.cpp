@@ -1,0 +1,30 @@
+#include "streamlearn/core/json_text.hpp"
+
+namespace streamlearn {
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  size_t clean_from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.substr(clean_from, i - clean_from));
+    clean_from = i + 1;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(esc, 6);
+      }
+    }
+  }
+  out.append(s.substr(clean_from));
+  out.push_back('"');
+}
+
+}  // namespace streamlearn

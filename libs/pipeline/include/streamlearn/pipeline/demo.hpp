@@ -1,0 +1,52 @@
+#pragma once
+// `streamlearn demo`: an embedded broker, a synthetic drifting stream and the learner in
+// one process, with a progress line every second and a summary at the end.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "streamlearn/core/status.hpp"
+#include "streamlearn/pipeline/runner.hpp"
+
+namespace streamlearn::pipeline {
+
+struct DemoOptions {
+  uint64_t events = 200000;
+  uint64_t seed = 42;
+  int partitions = 4;
+  uint64_t entities = 1000;
+  double invalid_share = 0.005;
+  size_t concepts = 4;            // SEA thetas 8, 9, 7, 9.5: changes evenly spaced
+  std::string state_dir;          // empty: a fresh temporary directory, removed afterwards
+  uint64_t max_lag = 20000;       // the producer waits above this: the mock broker keeps 5 MiB/partition
+  PipelineConfig config;          // bootstrap and state dir are filled in by the demo
+};
+
+struct DemoSummary {
+  uint64_t events_in = 0;
+  uint64_t predictions_out = 0;
+  uint64_t dlq = 0;
+  uint64_t invalid_produced = 0;
+  double accuracy = 0;
+  double majority_baseline = 0;
+  double events_per_sec = 0;
+  double seconds = 0;
+  std::vector<uint64_t> changes;  // true change positions (valid-event index)
+  std::vector<DriftRecord> drifts;
+  uint64_t model_version = 0;
+  std::string bootstrap_servers;
+};
+
+std::string SummaryToJson(const DemoSummary& summary);
+
+// `on_start` sees the runner once it exists (the service starts its HTTP server there);
+// `print` receives the progress and summary lines.
+// `interrupted` (SIGINT) stops the demo early; the summary covers what was processed.
+Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>& interrupted,
+                            const std::function<void(KafkaRunner&)>& on_start,
+                            const std::function<void(const std::string&)>& print);
+
+}  // namespace streamlearn::pipeline

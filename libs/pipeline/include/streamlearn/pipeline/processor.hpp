@@ -1,0 +1,93 @@
+#pragma once
+// The processing loop of DESIGN.md §1 for one batch of raw messages, with no I/O of its
+// own: Kafka, files and tests feed it RawMessages and receive its output through a sink.
+// One thread owns a Processor (the models, entity cache and detectors).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "streamlearn/core/event.hpp"
+#include "streamlearn/core/status.hpp"
+#include "streamlearn/pipeline/config.hpp"
+
+namespace streamlearn::state {
+class StateStore;
+class CheckpointBatch;
+struct TopicPartition;
+}  // namespace streamlearn::state
+
+namespace streamlearn::pipeline {
+
+class PipelineProbe;
+
+struct RawMessage {
+  SourcePosition source;
+  std::string_view key;
+  std::string_view payload;
+};
+
+// Where the processor's output goes. Kafka in the service; memory or files elsewhere.
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  virtual Status prediction(std::string_view entity, std::string_view json) = 0;
+  virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;
+  virtual Status drift(std::string_view model, std::string_view json) = 0;
+};
+
+struct DriftRecord {
+  uint64_t events = 0;  // valid events processed when it fired
+  int64_t ts_ms = 0;    // event time of the event that fired it
+  std::string event_id;
+};
+
+struct ProcessorStats {
+  uint64_t messages = 0;     // everything consumed, valid or not
+  uint64_t predictions = 0;
+  uint64_t invalid = 0;
+  uint64_t labelled = 0;
+  double accuracy = 0;
+  double rolling_accuracy = 0;
+  double log_loss = 0;
+  double majority_baseline = 0;
+  uint64_t model_version = 1;
+  uint64_t model_trained = 0;
+  uint64_t guarded_updates = 0;
+  size_t entities_cached = 0;
+  std::vector<DriftRecord> drifts;
+};
+
+class Processor {
+ public:
+  // `store` may be null (offline evaluation); `probe` may be null.
+  static Result<std::unique_ptr<Processor>> Create(const PipelineConfig& config, state::StateStore* store,
+                                                   PipelineProbe* probe);
+  ~Processor();
+
+  // Processes the batch in order. Returns non-ok only for failures that must stop the
+  // instance (the sink or the store failing); bad events go to the sink's dead letters.
+  Status process(std::span<const RawMessage> batch, OutputSink& sink);
+
+  // Adds dirty entity states, the model snapshot and the next offsets to `batch`.
+  void checkpoint(state::CheckpointBatch& batch);
+  // Next offset per partition, as processed so far (what a checkpoint would store).
+  const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets() const;
+  // Forgets partitions (after they were revoked and checkpointed).
+  void forget_partitions();
+
+  ProcessorStats stats() const;
+  // The model snapshot as stored in RocksDB (sealed, versioned, checksummed).
+  std::string model_snapshot() const;
+
+ private:
+  struct Impl;
+  explicit Processor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace streamlearn::pipeline

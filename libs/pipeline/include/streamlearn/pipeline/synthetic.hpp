@@ -1,0 +1,42 @@
+#pragma once
+// A synthetic drifting event stream for the demo, tests and benchmarks: MOA's SEA concepts
+// as DESIGN.md §3 events, keyed by entity, with a share of deliberately invalid messages.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "streamlearn/eval/sea_generator.hpp"
+
+namespace streamlearn::pipeline {
+
+struct SyntheticOptions {
+  uint64_t events = 200000;          // messages, valid and invalid
+  uint64_t seed = 42;
+  uint64_t entities = 1000;
+  double invalid_share = 0.005;
+  double noise = 0.1;
+  std::vector<uint64_t> change_at;   // valid-event indices where the next concept starts
+  int64_t start_ts_ms = 1700000000000;
+  int64_t step_ms = 10;
+};
+
+class SyntheticSeaStream {
+ public:
+  explicit SyntheticSeaStream(SyntheticOptions options);
+  // The next message; false when `events` were produced. `valid` says if it should decode.
+  bool next(std::string* key, std::string* payload, bool* valid);
+  uint64_t produced() const { return produced_; }
+  uint64_t invalid() const { return invalid_; }
+  const SyntheticOptions& options() const { return options_; }
+
+ private:
+  SyntheticOptions options_;
+  eval::SeaGenerator sea_;
+  std::mt19937_64 rng_;
+  uint64_t produced_ = 0;
+  uint64_t invalid_ = 0;
+};
+
+}  // namespace streamlearn::pipeline

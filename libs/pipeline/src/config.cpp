@@ -1,0 +1,200 @@
+#include "streamlearn/pipeline/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace streamlearn::pipeline {
+namespace {
+
+// One scalar key: how to parse text into it and which values are allowed. The table of
+// keys is the single place that knows the config's shape: file, environment and errors.
+struct KeySpec {
+  std::string path;  // "kafka.bootstrap_servers"
+  std::function<Status(const std::string& text, PipelineConfig& c)> set;
+};
+
+Status ParseInt(const std::string& text, long lo, long hi, int* out) {
+  long v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return Status::Invalid("expected an integer, got '" + text + "'");
+  if (v < lo || v > hi) {
+    return Status::Invalid("must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
+  }
+  *out = static_cast<int>(v);
+  return Status::Ok();
+}
+
+Status ParseDouble(const std::string& text, double lo_exclusive, double hi_exclusive, double* out) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || !std::isfinite(v)) {
+    return Status::Invalid("expected a number, got '" + text + "'");
+  }
+  if (!(v > lo_exclusive && v < hi_exclusive)) {
+    return Status::Invalid("out of range, got " + text);
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+Status ParseBool(const std::string& text, bool* out) {
+  if (text == "true" || text == "1" || text == "yes") { *out = true; return Status::Ok(); }
+  if (text == "false" || text == "0" || text == "no") { *out = false; return Status::Ok(); }
+  return Status::Invalid("expected true or false, got '" + text + "'");
+}
+
+Status ParseString(const std::string& text, std::string* out) {
+  if (text.empty()) return Status::Invalid("must not be empty");
+  *out = text;
+  return Status::Ok();
+}
+
+Status ParseChoice(const std::string& text, std::initializer_list<const char*> choices, std::string* out) {
+  std::string allowed;
+  for (const char* c : choices) {
+    if (text == c) { *out = text; return Status::Ok(); }
+    allowed += allowed.empty() ? c : std::string(", ") + c;
+  }
+  return Status::Invalid("must be one of " + allowed + ", got '" + text + "'");
+}
+
+const std::vector<KeySpec>& Keys() {
+  static const std::vector<KeySpec> keys = {
+      {"kafka.bootstrap_servers", [](auto& t, auto& c) { return ParseString(t, &c.kafka.bootstrap_servers); }},
+      {"kafka.group_id", [](auto& t, auto& c) { return ParseString(t, &c.kafka.group_id); }},
+      {"kafka.topics.events", [](auto& t, auto& c) { return ParseString(t, &c.kafka.events_topic); }},
+      {"kafka.topics.predictions", [](auto& t, auto& c) { return ParseString(t, &c.kafka.predictions_topic); }},
+      {"kafka.topics.drift", [](auto& t, auto& c) { return ParseString(t, &c.kafka.drift_topic); }},
+      {"kafka.topics.dlq", [](auto& t, auto& c) { return ParseString(t, &c.kafka.dlq_topic); }},
+      {"kafka.batch_size", [](auto& t, auto& c) { return ParseInt(t, 1, 100000, &c.kafka.batch_size); }},
+      {"kafka.poll_timeout_ms", [](auto& t, auto& c) { return ParseInt(t, 1, 60000, &c.kafka.poll_timeout_ms); }},
+      {"state.dir", [](auto& t, auto& c) { return ParseString(t, &c.state.dir); }},
+      {"state.commit_interval_ms", [](auto& t, auto& c) { return ParseInt(t, 10, 600000, &c.state.commit_interval_ms); }},
+      {"features.entity_aggregates", [](auto& t, auto& c) { return ParseBool(t, &c.features.entity_aggregates); }},
+      {"features.ewma_half_life_s", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e12, &c.features.ewma_half_life_s); }},
+      {"features.hash_bits", [](auto& t, auto& c) { return ParseInt(t, 4, 24, &c.features.hash_bits); }},
+      {"model.name", [](auto& t, auto& c) { return ParseString(t, &c.model.name); }},
+      {"model.type", [](auto& t, auto& c) { return ParseChoice(t, {"logistic"}, &c.model.type); }},
+      {"model.learning_rate", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e6, &c.model.learning_rate); }},
+      {"model.l2", [](auto& t, auto& c) {
+         if (t == "0" || t == "0.0") { c.model.l2 = 0; return Status::Ok(); }
+         return ParseDouble(t, 0, 1e6, &c.model.l2);
+       }},
+      {"drift.detector", [](auto& t, auto& c) { return ParseChoice(t, {"adwin"}, &c.drift.detector); }},
+      {"drift.delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.delta); }},
+      {"drift.action", [](auto& t, auto& c) { return ParseChoice(t, {"none", "reset"}, &c.drift.action); }},
+      {"metrics.rolling_window", [](auto& t, auto& c) { return ParseInt(t, 1, 10000000, &c.metrics.rolling_window); }},
+      {"http.bind", [](auto& t, auto& c) { return ParseString(t, &c.http.bind); }},
+      {"http.port", [](auto& t, auto& c) { return ParseInt(t, 0, 65535, &c.http.port); }},
+      {"http.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.http.enabled); }},
+  };
+  return keys;
+}
+
+std::string EnvName(const std::string& path) {
+  std::string name = "STREAMLEARN_";
+  for (char ch : path) name.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  return name;
+}
+
+const KeySpec* FindKey(const std::string& path) {
+  for (const auto& k : Keys()) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+bool IsSectionPrefix(const std::string& path) {
+  for (const auto& k : Keys()) {
+    if (k.path.size() > path.size() && k.path.compare(0, path.size(), path) == 0 && k.path[path.size()] == '.') return true;
+  }
+  return false;
+}
+
+std::string Where(const std::string& source, const YAML::Node& node) {
+  return source + ":" + std::to_string(node.Mark().line + 1);
+}
+
+Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config) {
+  for (const auto& item : map) {
+    std::string key = item.first.as<std::string>();
+    std::string path = prefix.empty() ? key : prefix + "." + key;
+    const YAML::Node& value = item.second;
+    if (path == "kafka.properties") {
+      if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": kafka.properties: must be a map of librdkafka properties");
+      for (const auto& prop : value) {
+        if (!prop.second.IsScalar()) {
+          return Status::Invalid(Where(source, prop.second) + ": kafka.properties." + prop.first.as<std::string>() + ": must be a scalar");
+        }
+        config.kafka.properties[prop.first.as<std::string>()] = prop.second.as<std::string>();
+      }
+      continue;
+    }
+    if (const KeySpec* spec = FindKey(path)) {
+      if (!value.IsScalar()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a single value");
+      Status st = spec->set(value.as<std::string>(), config);
+      if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + path + ": " + st.message());
+      continue;
+    }
+    if (IsSectionPrefix(path)) {
+      if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a section (a map)");
+      SL_RETURN_IF_ERROR(Walk(value, path, source, config));
+      continue;
+    }
+    return Status::Invalid(Where(source, item.first) + ": unknown key '" + path + "'");
+  }
+  return Status::Ok();
+}
+
+Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
+  if (!env) return Status::Ok();
+  for (const auto& k : Keys()) {
+    std::string name = EnvName(k.path);
+    const char* value = env(name.c_str());
+    if (!value) continue;
+    Status st = k.set(value, config);
+    if (!st.ok()) return Status::Invalid("environment " + name + " (" + k.path + "): " + st.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source, const Environment& env) {
+  PipelineConfig config;
+  YAML::Node root;
+  try {  // yaml-cpp reports syntax errors by exception: caught here, at the edge
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (root.IsDefined() && !root.IsNull()) {
+    if (!root.IsMap()) return Status::Invalid(source + ": the config must be a YAML map of sections");
+    try {
+      SL_RETURN_IF_ERROR(Walk(root, "", source, config));
+    } catch (const YAML::Exception& e) {
+      return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+  }
+  SL_RETURN_IF_ERROR(ApplyEnvironment(env, config));
+  return config;
+}
+
+Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment& env) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError("config file " + path + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), path, env);
+}
+
+Result<PipelineConfig> DefaultConfig(const Environment& env) { return ParseConfig("", "defaults", env); }
+
+}  // namespace streamlearn::pipeline

@@ -1,0 +1,44 @@
+#include "streamlearn/pipeline/probe.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace streamlearn::pipeline {
+namespace {
+
+prometheus::Counter& MakeCounter(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Gauge& MakeGauge(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+}
+prometheus::Histogram& MakeHistogram(prometheus::Registry& r, const char* name, const char* help,
+                                     prometheus::Histogram::BucketBoundaries buckets) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, std::move(buckets));
+}
+
+}  // namespace
+
+PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
+    : events_in(MakeCounter(*registry, "streamlearn_events_in_total", "Messages consumed from the events topic")),
+      events_invalid(MakeCounter(*registry, "streamlearn_events_invalid_total", "Events sent to the dead-letter topic")),
+      predictions_out(MakeCounter(*registry, "streamlearn_predictions_total", "Predictions produced")),
+      labels_learned(MakeCounter(*registry, "streamlearn_labels_learned_total", "Labelled events the model trained on")),
+      drifts(MakeCounter(*registry, "streamlearn_drift_total", "Concept drifts detected")),
+      checkpoints(MakeCounter(*registry, "streamlearn_checkpoints_total", "State checkpoints written to RocksDB")),
+      accuracy(MakeGauge(*registry, "streamlearn_prequential_accuracy", "Prequential (test-then-train) accuracy since start")),
+      rolling_accuracy(MakeGauge(*registry, "streamlearn_rolling_accuracy", "Prequential accuracy over the rolling window")),
+      model_version(MakeGauge(*registry, "streamlearn_model_version", "Version of the published model (bumped at each reset)")),
+      consumer_lag(MakeGauge(*registry, "streamlearn_consumer_lag", "Messages on the events topic not yet consumed")),
+      entities_cached(MakeGauge(*registry, "streamlearn_entities_cached", "Entity states held in memory")),
+      latency_seconds(MakeHistogram(*registry, "streamlearn_processing_latency_seconds",
+                                    "Time from receiving an event to producing its prediction",
+                                    {1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2, 0.25, 1})),
+      checkpoint_seconds(MakeHistogram(*registry, "streamlearn_checkpoint_seconds",
+                                       "Duration of a checkpoint: producer flush plus RocksDB write",
+                                       {1e-3, 5e-3, 2e-2, 0.1, 0.5, 2, 10})),
+      registry_(std::move(registry)) {}
+
+}  // namespace streamlearn::pipeline

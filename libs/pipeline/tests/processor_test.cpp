@@ -1,0 +1,189 @@
+// The processing loop without Kafka: raw messages in, an in-memory sink out, a real
+// RocksDB on disk for the entity states and checkpoints.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <random>
+
+#include "streamlearn/pipeline/processor.hpp"
+#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/state/store.hpp"
+
+using namespace streamlearn;
+using namespace streamlearn::pipeline;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("sl-proc-" + std::to_string(std::random_device{}()));
+  ~TempDir() { fs::remove_all(path); }
+};
+
+struct MemorySink : OutputSink {
+  std::vector<std::string> predictions;
+  std::vector<std::pair<std::string, std::string>> dead;  // payload, reason
+  std::vector<std::string> drifts;
+  Status prediction(std::string_view, std::string_view json) override {
+    predictions.emplace_back(json);
+    return Status::Ok();
+  }
+  Status dead_letter(const RawMessage& m, std::string_view reason) override {
+    dead.emplace_back(std::string(m.payload), std::string(reason));
+    return Status::Ok();
+  }
+  Status drift(std::string_view, std::string_view json) override {
+    drifts.emplace_back(json);
+    return Status::Ok();
+  }
+};
+
+// Owns the bytes the RawMessages point into.
+struct Messages {
+  std::vector<std::string> keys, payloads;
+  std::vector<RawMessage> raw;
+  void add(std::string key, std::string payload) {
+    keys.push_back(std::move(key));
+    payloads.push_back(std::move(payload));
+  }
+  std::span<const RawMessage> view() {
+    raw.clear();
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      raw.push_back({{"events", 0, static_cast<int64_t>(i), 1700000000000}, keys[i], payloads[i]});
+    }
+    return raw;
+  }
+};
+
+Messages SeaMessages(uint64_t events, std::vector<uint64_t> changes, double invalid_share = 0, uint64_t seed = 1) {
+  SyntheticOptions o;
+  o.events = events;
+  o.seed = seed;
+  o.invalid_share = invalid_share;
+  o.change_at = std::move(changes);
+  o.entities = 50;
+  SyntheticSeaStream stream(o);
+  Messages m;
+  std::string key, payload;
+  bool valid;
+  while (stream.next(&key, &payload, &valid)) m.add(key, payload);
+  return m;
+}
+
+// Processes in batches of `batch` like the runner does.
+void Feed(Processor& p, std::span<const RawMessage> all, MemorySink& sink, size_t batch = 500) {
+  for (size_t i = 0; i < all.size(); i += batch) {
+    REQUIRE(p.process(all.subspan(i, std::min(batch, all.size() - i)), sink).ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("valid events are predicted, invalid ones dead-lettered with their reason", "[processor]") {
+  auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
+  REQUIRE(p.ok());
+  Messages m;
+  m.add("u1", R"({"id":"a","features":{"x":1},"label":1})");
+  m.add("u1", R"({"id":"b","features":{"x":1},"label":"cat"})");
+  m.add("u2", R"({"id":"c","features":{"x":NaN}})");
+  m.add("", R"({"id":"d","features":{"x":2}})");
+  m.add("u3", R"({"id":"e\"q","features":{"x":2}})");
+  MemorySink sink;
+  REQUIRE((*p)->process(m.view(), sink).ok());
+  REQUIRE(sink.predictions.size() == 2);
+  CHECK_THAT(sink.predictions[0], Catch::StartsWith(R"({"id":"a","entity":"u1","model":"logreg","version":1,"score":0.5,"class":1,)"));
+  CHECK_THAT(sink.predictions[1], Catch::StartsWith(R"({"id":"e\"q","entity":"u3")"));
+  REQUIRE(sink.dead.size() == 3);
+  CHECK_THAT(sink.dead[0].second, Catch::Contains("label must be 0, 1 or a boolean"));
+  CHECK_THAT(sink.dead[1].second, Catch::StartsWith("invalid JSON"));
+  CHECK(sink.dead[2].second == "missing entity: no 'entity' field and no message key");
+  auto stats = (*p)->stats();
+  CHECK(stats.messages == 5);
+  CHECK(stats.invalid == 3);
+  CHECK(stats.labelled == 1);
+  CHECK((*p)->next_offsets().at({"events", 0}) == 5);
+}
+
+TEST_CASE("the model learns SEA well above the majority-class baseline", "[processor]") {
+  auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
+  REQUIRE(p.ok());
+  Messages m = SeaMessages(30000, {});
+  MemorySink sink;
+  Feed(**p, m.view(), sink);
+  auto stats = (*p)->stats();
+  INFO("accuracy " << stats.accuracy << " majority " << stats.majority_baseline);
+  CHECK(stats.accuracy > 0.84);  // 10% label noise caps it near 0.9
+  CHECK(stats.accuracy > stats.majority_baseline + 0.15);
+  CHECK(sink.drifts.empty());    // one stationary concept: no alarm
+}
+
+TEST_CASE("a concept change is detected soon after it happens, and not before", "[processor]") {
+  auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
+  REQUIRE(p.ok());
+  Messages m = SeaMessages(30000, {10000, 20000});  // theta 8 -> 9 -> 7
+  MemorySink sink;
+  Feed(**p, m.view(), sink);
+  auto drifts = (*p)->stats().drifts;
+  REQUIRE(drifts.size() >= 2);
+  CHECK(drifts[0].events > 10000);
+  CHECK(drifts[0].events <= 12000);
+  bool second = false;
+  for (const auto& d : drifts) second |= (d.events > 20000 && d.events <= 22000);
+  CHECK(second);
+  CHECK((*p)->stats().model_version == 1 + drifts.size());  // action reset bumps the version
+  CHECK_THAT(sink.drifts[0], Catch::Contains(R"("detector":"adwin","level":"drift")"));
+}
+
+TEST_CASE("checkpoint and restart give the same predictions as an uninterrupted run", "[processor]") {
+  Messages m = SeaMessages(12000, {6000}, 0.01, 5);
+  auto all = m.view();
+  MemorySink straight;
+  {
+    auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
+    Feed(**p, all, straight);
+  }
+  TempDir dir;
+  PipelineConfig config;
+  config.state.dir = dir.path.string();
+  MemorySink resumed;
+  const size_t cut = 7000;
+  {
+    auto store = state::StateStore::Open(config.state.dir);
+    REQUIRE(store.ok());
+    auto p = Processor::Create(config, store->get(), nullptr);
+    REQUIRE(p.ok());
+    Feed(**p, all.subspan(0, cut), resumed);
+    auto batch = (*store)->begin_checkpoint();
+    (*p)->checkpoint(batch);
+    REQUIRE((*store)->commit(batch).ok());
+    Feed(**p, all.subspan(cut, 300), resumed);  // processed but never checkpointed: replayed
+    resumed.predictions.resize(resumed.predictions.size() - 300);
+  }
+  {
+    auto store = state::StateStore::Open(config.state.dir);
+    REQUIRE(store.ok());
+    auto p = Processor::Create(config, store->get(), nullptr);
+    REQUIRE(p.ok());
+    REQUIRE((*p)->next_offsets().at({"events", 0}) == static_cast<int64_t>(cut));
+    Feed(**p, all.subspan(cut), resumed);
+  }
+  REQUIRE(resumed.predictions.size() == straight.predictions.size());
+  auto strip_latency = [](std::string s) { return s.substr(0, s.find(",\"latency_us\"")); };
+  for (size_t i = 0; i < straight.predictions.size(); ++i) {
+    REQUIRE(strip_latency(resumed.predictions[i]) == strip_latency(straight.predictions[i]));
+  }
+}
+
+TEST_CASE("a model stored with another type is refused, naming the model and directory", "[processor]") {
+  TempDir dir;
+  PipelineConfig config;
+  config.state.dir = dir.path.string();
+  auto store = state::StateStore::Open(config.state.dir);
+  REQUIRE(store.ok());
+  auto batch = (*store)->begin_checkpoint();
+  batch.put_model("logreg", "garbage bytes that are not a snapshot");
+  REQUIRE((*store)->commit(batch).ok());
+  auto p = Processor::Create(config, store->get(), nullptr);
+  REQUIRE_FALSE(p.ok());
+  CHECK_THAT(p.status().message(), Catch::Contains("model 'logreg' in " + config.state.dir));
+}

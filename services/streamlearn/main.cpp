@@ -1,0 +1,234 @@
+// The streamlearn CLI: thin wiring of the libs into commands. Exceptions stop here.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+#include "streamlearn/http/admin.hpp"
+#include "streamlearn/http/server.hpp"
+#include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/pipeline/bench.hpp"
+#include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/demo.hpp"
+#include "streamlearn/pipeline/probe.hpp"
+#include "streamlearn/pipeline/runner.hpp"
+
+namespace sl = streamlearn;
+namespace pl = streamlearn::pipeline;
+
+namespace {
+
+// SIGINT/SIGTERM are blocked in every thread and received here by sigwait, so no signal
+// handler (and no global flag) is needed: the waiting thread sets the caller's flag.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::atomic<bool>& stop) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([set, &stop] {
+      int sig = 0;
+      sigwait(&set, &sig);
+      spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      stop = true;
+    });
+  }
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGTERM);  // wake sigwait; the flag no longer matters
+    thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
+sl::pipeline::Environment ProcessEnvironment() {
+  return [](const char* name) { return std::getenv(name); };
+}
+
+int Fail(const sl::Status& st) {
+  spdlog::error("{}", st.message());
+  std::cerr << "error: " << st.message() << "\n";
+  return st.code() == sl::ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+// Starts the admin HTTP server when enabled; returns null (and logs) when it cannot bind,
+// since the pipeline itself does not depend on it.
+std::unique_ptr<sl::http::HttpServer> StartHttp(const pl::HttpSettings& settings, pl::PipelineProbe& probe,
+                                                std::function<std::string()> status_json,
+                                                std::function<bool()> ready) {
+  if (!settings.enabled) return nullptr;
+  sl::http::AdminHooks hooks;
+  hooks.registry = probe.registry();
+  hooks.ready = std::move(ready);
+  hooks.status_json = std::move(status_json);
+  auto server = sl::http::HttpServer::Start(settings.bind, static_cast<uint16_t>(settings.port),
+                                            sl::http::AdminRoutes(std::move(hooks)));
+  if (!server.ok()) {
+    spdlog::warn("HTTP server not started: {}", server.status().message());
+    return nullptr;
+  }
+  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status)", settings.bind, (*server)->port());
+  return std::move(server).value();
+}
+
+int RunCommand(const std::string& config_path, int http_port_override) {
+  auto config = config_path.empty() ? pl::DefaultConfig(ProcessEnvironment())
+                                    : pl::LoadConfigFile(config_path, ProcessEnvironment());
+  if (!config.ok()) return Fail(config.status());
+  if (http_port_override >= 0) config->http.port = http_port_override;
+  std::atomic<bool> stop{false};
+  SignalWatcher signals(stop);
+  pl::PipelineProbe probe(std::make_shared<prometheus::Registry>());
+  auto runner = pl::KafkaRunner::Create(*config, &probe);
+  if (!runner.ok()) return Fail(runner.status());
+  pl::KafkaRunner* r = runner->get();
+  auto http = StartHttp(config->http, probe, [r] { return r->status_json(); },
+                        [r] { auto s = r->status(); return s.broker_ok && s.assigned; });
+  spdlog::info("streamlearn run: consuming {} from {} as group {}; state in {}", config->kafka.events_topic,
+               config->kafka.bootstrap_servers, config->kafka.group_id, config->state.dir);
+  sl::Status st = (*runner)->run(stop);
+  if (!st.ok()) return Fail(st);
+  auto s = (*runner)->status();
+  spdlog::info("stopped cleanly: {} events, {} predictions, {} to dlq, accuracy {:.4f}", s.processor.messages,
+               s.processor.predictions, s.processor.invalid, s.processor.accuracy);
+  return 0;
+}
+
+int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int http_port) {
+  auto config = pl::DefaultConfig(ProcessEnvironment());
+  if (!config.ok()) return Fail(config.status());
+  options.config = *config;
+  options.config.http.port = http_port;
+  std::atomic<bool> stop{false};
+  SignalWatcher signals(stop);
+  std::unique_ptr<sl::http::HttpServer> http;
+  auto summary = pl::RunDemo(
+      options, stop,
+      [&](pl::KafkaRunner& runner) {
+        pl::KafkaRunner* r = &runner;
+        http = StartHttp(options.config.http, *runner.probe(), [r] { return r->status_json(); },
+                         [r] { return r->status().assigned; });
+      },
+      [](const std::string& line) { std::cout << line << std::endl; });
+  http.reset();
+  if (!summary.ok()) return Fail(summary.status());
+  const auto& s = *summary;
+  std::cout << "\nsummary\n"
+            << fmt::format("  events in        {}\n  predictions out  {}\n  dead letters     {} (produced invalid: {})\n"
+                           "  accuracy         {:.4f} (majority-class baseline {:.4f})\n  throughput       {:.0f} events/s\n"
+                           "  model version    {}\n",
+                           s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline,
+                           s.events_per_sec, s.model_version);
+  std::cout << "  concept changes at valid event " << fmt::format("{}", fmt::join(s.changes, ", ")) << "\n";
+  for (const auto& d : s.drifts) std::cout << fmt::format("  drift detected after {} events (event ts {})\n", d.events, d.ts_ms);
+  if (!summary_path.empty()) {
+    std::ofstream out(summary_path);
+    out << pl::SummaryToJson(s) << "\n";
+    if (!out) return Fail(sl::Status::IoError("cannot write " + summary_path));
+    std::cout << "  summary written to " << summary_path << "\n";
+  }
+  if (s.events_in != s.predictions_out + s.dlq) {
+    return Fail(sl::Status::Internal(fmt::format("{} events in but {} predictions + {} dead letters", s.events_in,
+                                                 s.predictions_out, s.dlq)));
+  }
+  return 0;
+}
+
+int BrokerCommand(int partitions, const std::string& bootstrap_file, const std::vector<std::string>& topics) {
+  std::atomic<bool> stop{false};
+  SignalWatcher signals(stop);
+  auto broker = sl::kafka::EmbeddedBroker::Start();
+  if (!broker.ok()) return Fail(broker.status());
+  for (const auto& t : topics) {
+    sl::Status st = (*broker)->create_topic(t, partitions);
+    if (!st.ok()) return Fail(st);
+  }
+  const std::string& bootstrap = (*broker)->bootstrap_servers();
+  if (!bootstrap_file.empty()) {
+    // Written whole then renamed, so a reader polling for the file never sees half of it.
+    std::string tmp = bootstrap_file + ".tmp";
+    std::ofstream(tmp) << bootstrap << "\n";
+    std::rename(tmp.c_str(), bootstrap_file.c_str());
+  }
+  std::cout << bootstrap << std::endl;
+  spdlog::info("embedded broker (librdkafka mock cluster, in memory, for development only) at {}; topics {} with {} "
+               "partitions; Ctrl-C stops it",
+               bootstrap, fmt::join(topics, ", "), partitions);
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!bootstrap_file.empty()) std::remove(bootstrap_file.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"streamlearn: online machine learning on Kafka event streams"};
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error")->check(
+      CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+  auto* run = app.add_subcommand("run", "Run the learner against Kafka until SIGINT/SIGTERM");
+  std::string config_path;
+  int run_http_port = -1;
+  run->add_option("-c,--config", config_path, "Pipeline YAML (see config/pipeline.yaml)")->check(CLI::ExistingFile);
+  run->add_option("--http-port", run_http_port, "Override http.port (0 = any free port)");
+
+  auto* demo = app.add_subcommand("demo", "Embedded broker + synthetic drifting stream + learner, with progress");
+  pl::DemoOptions demo_options;
+  std::string summary_path;
+  int demo_http_port = 8080;
+  demo->add_option("--events", demo_options.events, "Messages to produce")->capture_default_str();
+  demo->add_option("--seed", demo_options.seed, "Random seed of the stream")->capture_default_str();
+  demo->add_option("--partitions", demo_options.partitions, "Partitions per topic")->capture_default_str()->check(CLI::Range(1, 64));
+  demo->add_option("--entities", demo_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
+  demo->add_option("--invalid-share", demo_options.invalid_share, "Share of deliberately invalid events")->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  demo->add_option("--summary-json", summary_path, "Write the summary as JSON to this file");
+  demo->add_option("--http-port", demo_http_port, "Dashboard/metrics port (0 = any free port)")->capture_default_str();
+  demo->add_option("--state-dir", demo_options.state_dir, "Keep state here instead of a temporary directory");
+
+  auto* broker = app.add_subcommand("broker", "Run an embedded Kafka broker (librdkafka mock cluster) until Ctrl-C");
+  int broker_partitions = 4;
+  std::string bootstrap_file;
+  std::vector<std::string> broker_topics = {"events", "predictions", "drift", "dlq", "labels"};
+  broker->add_option("--partitions", broker_partitions, "Partitions per topic")->capture_default_str()->check(CLI::Range(1, 256));
+  broker->add_option("--bootstrap-file", bootstrap_file, "Also write the bootstrap address to this file");
+  broker->add_option("--topics", broker_topics, "Topics to create")->delimiter(',')->capture_default_str();
+
+  auto* bench = app.add_subcommand("bench", "End-to-end events/s on the embedded broker vs bare pass-through");
+  pl::BenchOptions bench_options;
+  bench->add_option("--events", bench_options.events, "Messages")->capture_default_str();
+  bench->add_option("--partitions", bench_options.partitions, "Partitions")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  if (*run) return RunCommand(config_path, run_http_port);
+  if (*demo) return DemoCommand(demo_options, summary_path, demo_http_port);
+  if (*broker) return BrokerCommand(broker_partitions, bootstrap_file, broker_topics);
+  if (*bench) {
+    std::atomic<bool> stop{false};
+    SignalWatcher signals(stop);
+    auto result = pl::RunBench(bench_options, [](const std::string& line) { std::cout << line << std::endl; });
+    if (!result.ok()) return Fail(result.status());
+    return 0;
+  }
+  return 2;
+}

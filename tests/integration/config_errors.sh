@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# A user's config mistakes are errors that name the key (and the line), with exit code 2.
+set -uo pipefail
+BIN=$1
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+printf 'kafka:\n  group_id: g\n  bootstrap: localhost:9092\n' >"$work/unknown.yaml"
+out=$("$BIN" run -c "$work/unknown.yaml" 2>&1); rc=$?
+[ $rc = 2 ] || fail "unknown key: exit $rc"
+echo "$out" | grep -q "unknown.yaml:3: unknown key 'kafka.bootstrap'" || fail "unknown key message: $out"
+
+printf 'drift:\n  delta: 1.5\n' >"$work/bad.yaml"
+out=$("$BIN" run -c "$work/bad.yaml" 2>&1); rc=$?
+[ $rc = 2 ] || fail "bad value: exit $rc"
+echo "$out" | grep -q "bad.yaml:2: drift.delta: out of range, got 1.5" || fail "bad value message: $out"
+
+out=$(STREAMLEARN_STATE_COMMIT_INTERVAL_MS=soon "$BIN" run 2>&1); rc=$?
+[ $rc = 2 ] || fail "bad env: exit $rc"
+echo "$out" | grep -q "STREAMLEARN_STATE_COMMIT_INTERVAL_MS (state.commit_interval_ms): expected an integer" || fail "env message: $out"
+echo "PASS"
