@@ -12,9 +12,10 @@ packages=(
   libspdlog-dev libfmt-dev
   kcat python3-confluent-kafka
 )
-# Extra tools used only by the test suite's checks (docker-compose config).
+# Extra tools used only by the test suite's checks (docker-compose config; the contract
+# tests' JSON Schema validator tests/contracts/validate_json.py).
 if [ "${1:-}" = "--test" ]; then
-  packages+=(docker-compose)
+  packages+=(docker-compose python3-jsonschema python3-yaml)
 fi
 
 missing=()

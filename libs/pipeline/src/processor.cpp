@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <unordered_map>
 
 #include "streamlearn/core/bytes.hpp"
@@ -240,6 +241,7 @@ Status Processor::Impl::handle(const RawMessage& message, const Event& event, Cl
       json.append(R"(,"stats":{)");
       bool first = true;
       for (const auto& [name, value] : detector->stats()) {
+        if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
         fmt::format_to(out, R"({}"{}":{})", first ? "" : ",", name, value);
         first = false;
       }
