@@ -55,7 +55,7 @@ struct Processor::Impl {
 
   uint64_t model_version = 1;
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
-  std::unordered_map<std::string, CachedEntity> entities;
+  features::StringMap<CachedEntity> entities;  // transparent: looked up by string_view
   std::vector<std::pair<const std::string*, CachedEntity*>> dirty;
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
 
