@@ -21,6 +21,7 @@
 #include "streamlearn/pipeline/demo.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
+#include "streamlearn/pipeline/synthetic.hpp"
 
 namespace sl = streamlearn;
 namespace pl = streamlearn::pipeline;
@@ -37,19 +38,22 @@ class SignalWatcher {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    thread_ = std::thread([set, &stop] {
+    thread_ = std::thread([this, set, &stop] {
       int sig = 0;
       sigwait(&set, &sig);
+      if (exiting_.load()) return;  // our own wake-up from the destructor
       spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
       stop = true;
     });
   }
   ~SignalWatcher() {
-    pthread_kill(thread_.native_handle(), SIGTERM);  // wake sigwait; the flag no longer matters
+    exiting_ = true;
+    pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait
     thread_.join();
   }
 
  private:
+  std::atomic<bool> exiting_{false};
   std::thread thread_;
 };
 
@@ -131,8 +135,23 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
                            "  model version    {}\n",
                            s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline,
                            s.events_per_sec, s.model_version);
-  std::cout << "  concept changes at valid event " << fmt::format("{}", fmt::join(s.changes, ", ")) << "\n";
-  for (const auto& d : s.drifts) std::cout << fmt::format("  drift detected after {} events (event ts {})\n", d.events, d.ts_ms);
+  // Each true change, and what ADWIN made of it (by stream position of the triggering event).
+  for (size_t i = 0; i < s.changes.size(); ++i) {
+    const uint64_t next = i + 1 < s.changes.size() ? s.changes[i + 1] : UINT64_MAX;
+    std::string found = "absorbed by the learner without an alarm";
+    for (const auto& d : s.drifts) {
+      const int64_t pos = pl::SyntheticPosition(d.event_id);
+      if (pos >= static_cast<int64_t>(s.changes[i]) && static_cast<uint64_t>(pos) < next) {
+        found = fmt::format("drift detected at {} ({} events later), model reset", d.event_id,
+                            pos - static_cast<int64_t>(s.changes[i]));
+        break;
+      }
+    }
+    std::cout << fmt::format("  concept change {} at e-{}: {}\n", i + 1, s.changes[i], found);
+  }
+  for (const auto& d : s.drifts) {
+    if (pl::DetectionDelay(s, d) < 0) std::cout << fmt::format("  false alarm at {}\n", d.event_id);
+  }
   if (!summary_path.empty()) {
     std::ofstream out(summary_path);
     out << pl::SummaryToJson(s) << "\n";

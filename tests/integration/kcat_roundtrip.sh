@@ -10,7 +10,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- run log"; tail -30 "$work/run.log" 2>/dev/null || true; exit 1; }
+fail() { echo "FAIL: $*"; echo "--- run log"; grep -v COMMITFAIL "$work/run.log" | tail -40 2>/dev/null || true; exit 1; }
 
 "$BIN" broker --partitions 2 --bootstrap-file "$work/bootstrap" >"$work/broker.log" 2>&1 &
 pids+=($!)

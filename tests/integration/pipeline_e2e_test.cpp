@@ -82,13 +82,15 @@ TEST_CASE("events flow through the embedded broker: every valid event predicted 
   const std::string bootstrap = (*broker)->bootstrap_servers();
   for (const char* t : {"events", "predictions", "drift", "dlq"}) REQUIRE((*broker)->create_topic(t, 4).ok());
 
-  // A known stream: SEA with changes at valid events 10,000 and 20,000, 1% invalid messages.
+  // A known stream: SEA with theta 9.5 -> 7 -> 9.5 (each change flips ~21% of labels) at valid
+  // events 10,000 and 20,000, and 1% invalid messages.
   SyntheticOptions synth;
   synth.events = 30000;
   synth.seed = 2024;
   synth.invalid_share = 0.01;
   synth.entities = 200;
   synth.change_at = {10000, 20000};
+  synth.thetas = {9.5, 7, 9.5};
   SyntheticSeaStream stream(synth);
 
   TempDir dir;

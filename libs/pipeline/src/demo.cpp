@@ -44,16 +44,25 @@ Status ProduceThrottled(SyntheticSeaStream& stream, kafka::Producer& producer, c
 
 }  // namespace
 
+int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift) {
+  const int64_t position = SyntheticPosition(drift.event_id);
+  int64_t delay = -1;
+  for (uint64_t change : summary.changes) {
+    if (static_cast<int64_t>(change) <= position) delay = position - static_cast<int64_t>(change);
+  }
+  return delay;
+}
+
 std::string SummaryToJson(const DemoSummary& s) {
   std::string out = fmt::format(
       R"({{"events_in":{},"predictions_out":{},"dlq":{},"invalid_produced":{},"accuracy":{},"majority_baseline":{},)"
-      R"("events_per_sec":{:.1f},"seconds":{:.3f},"model_version":{},"changes":[)",
+      R"("events_per_sec":{:.1f},"seconds":{:.3f},"model_version":{},"changes":[{}],"drifts":[)",
       s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline, s.events_per_sec,
-      s.seconds, s.model_version);
-  for (size_t i = 0; i < s.changes.size(); ++i) out += fmt::format("{}{}", i ? "," : "", s.changes[i]);
-  out += R"(],"drifts":[)";
+      s.seconds, s.model_version, fmt::join(s.changes, ","));
   for (size_t i = 0; i < s.drifts.size(); ++i) {
-    out += fmt::format(R"({}{{"events":{},"ts":{}}})", i ? "," : "", s.drifts[i].events, s.drifts[i].ts_ms);
+    const DriftRecord& d = s.drifts[i];
+    out += fmt::format(R"({}{{"events":{},"ts":{},"event_id":"{}","position":{},"delay":{}}})", i ? "," : "", d.events,
+                       d.ts_ms, d.event_id, SyntheticPosition(d.event_id), DetectionDelay(s, d));
   }
   out += "]}";
   return out;
@@ -125,7 +134,7 @@ Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>&
   Clock::time_point last_tick = begin;
   RunnerStatus status;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     status = (*runner)->status();
     const auto now = Clock::now();
     if (first_event == Clock::time_point{} && status.processor.messages > 0) first_event = now;
@@ -161,7 +170,7 @@ Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>&
   summary.majority_baseline = status.processor.majority_baseline;
   summary.seconds = std::chrono::duration<double>(end - (first_event == Clock::time_point{} ? begin : first_event)).count();
   summary.events_per_sec = summary.seconds > 0 ? static_cast<double>(summary.events_in) / summary.seconds : 0;
-  summary.changes = synth.change_at;
+  summary.changes = stream.change_messages();
   summary.drifts = status.processor.drifts;
   summary.model_version = status.processor.model_version;
   summary.bootstrap_servers = config.kafka.bootstrap_servers;

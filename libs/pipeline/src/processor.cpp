@@ -219,8 +219,15 @@ Status Processor::Impl::handle(const RawMessage& message, const Event& event, Cl
     const int y = event.label->value >= 0.5 ? 1 : 0;
     metrics.update(score, predicted, y);
     counts.labelled++;
+    const double error_before = detector->estimation();
     drift::DriftLevel level = detector->update(predicted != y ? 1.0 : 0.0);
-    if (level == drift::DriftLevel::kDrift) {
+    if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
+      // ADWIN is two-sided: a model that is still learning lowers its error and gets
+      // flagged too. That is no concept drift; resetting would throw the progress away.
+      counts.improvements++;
+      spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector->name(),
+                    error_before, detector->estimation(), counts.predictions);
+    } else if (level == drift::DriftLevel::kDrift) {
       const bool reset = config.drift.action == "reset";
       const uint64_t detected_version = model_version;
       if (reset) {
@@ -228,7 +235,7 @@ Status Processor::Impl::handle(const RawMessage& message, const Event& event, Cl
         model_version++;
         if (probe) probe->model_version.Set(static_cast<double>(model_version));
       }
-      counts.drifts.push_back({counts.predictions, event.ts_ms, event.id});
+      counts.drifts.push_back({counts.predictions, event.ts_ms, event.id, error_before, detector->estimation()});
       if (probe) probe->drifts.Increment();
       json.clear();
       auto out = std::back_inserter(json);
@@ -245,7 +252,8 @@ Status Processor::Impl::handle(const RawMessage& message, const Event& event, Cl
         fmt::format_to(out, R"({}"{}":{})", first ? "" : ",", name, value);
         first = false;
       }
-      json.append("}}");
+      fmt::format_to(out, R"({}"error_before":{},"error_after":{}}}}})", first ? "" : ",", error_before,
+                     detector->estimation());
       spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
                    counts.predictions, event.id, config.drift.action, model_version);
       SL_RETURN_IF_ERROR(sink.drift(config.model.name, json));
@@ -278,7 +286,10 @@ std::string Processor::Impl::snapshot() const {
     w.u64(d.events);
     w.i64(d.ts_ms);
     w.str(d.event_id);
+    w.f64(d.error_before);
+    w.f64(d.error_after);
   }
+  w.u64(counts.improvements);
   dictionary.save(w);
   model.save(w);
   detector->save(w);
@@ -302,15 +313,18 @@ Status Processor::Impl::restore(std::string_view sealed) {
   counts.invalid = r.u64();
   counts.labelled = r.u64();
   uint32_t n = r.u32();
-  if (!r.ok() || n > r.remaining() / 20) return Status::Corruption("snapshot header");
+  if (!r.ok() || n > r.remaining() / 36) return Status::Corruption("snapshot header");
   counts.drifts.clear();
   for (uint32_t i = 0; i < n; ++i) {
     DriftRecord d;
     d.events = r.u64();
     d.ts_ms = r.i64();
     d.event_id = r.str();
+    d.error_before = r.f64();
+    d.error_after = r.f64();
     counts.drifts.push_back(std::move(d));
   }
+  counts.improvements = r.u64();
   SL_RETURN_IF_ERROR(dictionary.load(r));
   SL_RETURN_IF_ERROR(model.load(r));
   SL_RETURN_IF_ERROR(detector->load(r));

@@ -56,6 +56,7 @@ struct KafkaRunner::Impl {
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
+  uint64_t checkpointed_messages = 0;  // processor's message count at the last checkpoint
   bool assigned = false;
   bool broker_ok = true;
   Status hook_error;  // a failure inside a rebalance hook, reported by run()
@@ -148,11 +149,23 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     return Status::Unavailable("predictions were lost in delivery (" + producer->take_delivery_error() +
                                "); not checkpointing past them, restart replays from the last checkpoint");
   }
+  const uint64_t processed = processor->stats().messages;
+  if (processed == checkpointed_messages && checkpoints > 0) {
+    last_checkpoint = Clock::now();  // nothing new: no write, no commit
+    return Status::Ok();
+  }
   state::CheckpointBatch batch = store->begin_checkpoint();
   processor->checkpoint(batch);
   SL_RETURN_IF_ERROR(store->commit(batch));
+  checkpointed_messages = processed;
+  // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
   std::vector<kafka::PartitionOffset> offsets;
-  for (const auto& [tp, next] : processor->next_offsets()) offsets.push_back({tp.first, tp.second, next});
+  if (consumer) {
+    for (const auto& held : consumer->assignment()) {
+      auto it = processor->next_offsets().find({held.topic, held.partition});
+      if (it != processor->next_offsets().end()) offsets.push_back({held.topic, held.partition, it->second});
+    }
+  }
   Status commit = consumer ? consumer->commit_async(offsets) : Status::Ok();
   if (!commit.ok()) spdlog::debug("kafka offset commit (for lag only): {}", commit.message());
   checkpoints++;

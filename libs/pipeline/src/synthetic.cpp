@@ -10,6 +10,7 @@ eval::SeaConfig SeaFrom(const SyntheticOptions& o) {
   c.seed = o.seed;
   c.noise = o.noise;
   c.change_at = o.change_at;
+  c.thetas = o.thetas;
   return c;
 }
 
@@ -44,6 +45,10 @@ bool SyntheticSeaStream::next(std::string* key, std::string* payload, bool* vali
     *valid = false;
     return true;
   }
+  if (change_messages_.size() < options_.change_at.size() &&
+      sea_.position() == options_.change_at[change_messages_.size()]) {
+    change_messages_.push_back(i);
+  }
   const eval::SeaSample s = sea_.next();
   payload->clear();
   fmt::format_to(std::back_inserter(*payload),
@@ -51,6 +56,16 @@ bool SyntheticSeaStream::next(std::string* key, std::string* payload, bool* vali
                  i, entity, ts, s.x1, s.x2, s.x3, s.label);
   *valid = true;
   return true;
+}
+
+int64_t SyntheticPosition(std::string_view event_id) {
+  if (event_id.size() < 3 || event_id.substr(0, 2) != "e-") return -1;
+  int64_t v = 0;
+  for (char c : event_id.substr(2)) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 }  // namespace streamlearn::pipeline

@@ -60,7 +60,7 @@ class Adwin final : public DriftDetector {
   // River's `variance`: the SUM of squared deviations from the window mean (not / width).
   double variance() const { return variance_; }
   // Mean of the window; 0 when it is empty.
-  double estimation() const { return width_ == 0 ? 0.0 : total_ / width_; }
+  double estimation() const override { return width_ == 0 ? 0.0 : total_ / width_; }
   // River's `n_detections`: counted by the window helper, which River rebuilds on the
   // update after every drift, so it is 1 right after a drift and 0 again afterwards.
   int64_t n_detections() const { return n_detections_; }

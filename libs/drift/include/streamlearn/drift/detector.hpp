@@ -35,6 +35,10 @@ class DriftDetector {
   virtual void reset() = 0;
   // Short lowercase name, e.g. "adwin": the `detector` field of the drift event.
   virtual std::string_view name() const = 0;
+  // The detector's current estimate of the monitored mean (for an error stream, the error
+  // rate). The pipeline compares it before and after a detection to tell a rise in error
+  // (concept drift) from a fall (the model improving), which two-sided detectors both flag.
+  virtual double estimation() const = 0;
   // Named statistics for the drift event's "stats" object, e.g. width, estimation.
   virtual std::vector<std::pair<std::string, double>> stats() const = 0;
 

@@ -21,7 +21,9 @@ struct DemoOptions {
   double invalid_share = 0.005;
   size_t concepts = 4;            // SEA thetas 8, 9, 7, 9.5: changes evenly spaced
   std::string state_dir;          // empty: a fresh temporary directory, removed afterwards
-  uint64_t max_lag = 20000;       // the producer waits above this: the mock broker keeps 5 MiB/partition
+  // The producer waits while the learner is this far behind: the mock broker keeps only 5 MiB
+  // per partition, and a short lag keeps the processing order close to the stream's order.
+  uint64_t max_lag = 5000;
   PipelineConfig config;          // bootstrap and state dir are filled in by the demo
 };
 
@@ -34,13 +36,17 @@ struct DemoSummary {
   double majority_baseline = 0;
   double events_per_sec = 0;
   double seconds = 0;
-  std::vector<uint64_t> changes;  // true change positions (valid-event index)
+  std::vector<uint64_t> changes;  // stream position (message index) where each new concept began
   std::vector<DriftRecord> drifts;
   uint64_t model_version = 0;
   std::string bootstrap_servers;
 };
 
 std::string SummaryToJson(const DemoSummary& summary);
+
+// Events between the latest true change at or before the drift's triggering event and that
+// event, by stream position; -1 when it fired before the first change (a false alarm).
+int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift);
 
 // `on_start` sees the runner once it exists (the service starts its HTTP server there);
 // `print` receives the progress and summary lines.

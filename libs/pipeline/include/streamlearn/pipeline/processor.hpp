@@ -44,6 +44,8 @@ struct DriftRecord {
   uint64_t events = 0;  // valid events processed when it fired
   int64_t ts_ms = 0;    // event time of the event that fired it
   std::string event_id;
+  double error_before = 0;  // the detector's error estimate before the cut …
+  double error_after = 0;   // … and after it (the recent window's error rate)
 };
 
 struct ProcessorStats {
@@ -59,6 +61,7 @@ struct ProcessorStats {
   uint64_t model_trained = 0;
   uint64_t guarded_updates = 0;
   size_t entities_cached = 0;
+  uint64_t improvements = 0;  // detections where the error fell: not acted on
   std::vector<DriftRecord> drifts;
 };
 

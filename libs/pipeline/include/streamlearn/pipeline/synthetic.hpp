@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "streamlearn/eval/sea_generator.hpp"
@@ -18,6 +19,7 @@ struct SyntheticOptions {
   double invalid_share = 0.005;
   double noise = 0.1;
   std::vector<uint64_t> change_at;   // valid-event indices where the next concept starts
+  std::vector<double> thetas = {8, 9, 7, 9.5};  // SEA's threshold per concept, cycling
   int64_t start_ts_ms = 1700000000000;
   int64_t step_ms = 10;
 };
@@ -29,6 +31,8 @@ class SyntheticSeaStream {
   bool next(std::string* key, std::string* payload, bool* valid);
   uint64_t produced() const { return produced_; }
   uint64_t invalid() const { return invalid_; }
+  // Message index (the N of id "e-N") of the first event of each new concept produced so far.
+  const std::vector<uint64_t>& change_messages() const { return change_messages_; }
   const SyntheticOptions& options() const { return options_; }
 
  private:
@@ -37,6 +41,10 @@ class SyntheticSeaStream {
   std::mt19937_64 rng_;
   uint64_t produced_ = 0;
   uint64_t invalid_ = 0;
+  std::vector<uint64_t> change_messages_;
 };
+
+// The message index in a synthetic event id "e-N", or -1 for another id.
+int64_t SyntheticPosition(std::string_view event_id);
 
 }  // namespace streamlearn::pipeline
