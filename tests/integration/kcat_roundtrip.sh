@@ -4,6 +4,7 @@
 # offsets without predicting anything twice.
 set -euo pipefail
 BIN=$1
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
 command -v kcat >/dev/null || { echo "SKIP: kcat is not installed (apt-get install kcat)"; exit 77; }
 PY=/usr/bin/python3
 work=$(mktemp -d)
@@ -79,5 +80,8 @@ unique=$(grep -o '"id":"k-[0-9]*"' "$work/predictions.txt" | sort -u | wc -l)
 [ "$total" = 1500 ] || fail "expected 1500 predictions after restart, got $total"
 [ "$unique" = 1500 ] || fail "expected 1500 distinct ids, got $unique"
 grep -q '"version":1' "$work/predictions.txt" || fail "predictions lack the model version"
+# Real output against the published schema.
+$PY "$SRC/tests/contracts/validate_json.py" "$SRC/schemas/prediction.schema.json" "$work/predictions.txt" ||
+  fail "predictions do not match schemas/prediction.schema.json"
 kill -TERM "$run_pid"; wait "$run_pid" || fail "second run exited non-zero"
 echo "PASS: 1500 predictions, 3 dead letters with reasons, clean SIGTERM and restart"

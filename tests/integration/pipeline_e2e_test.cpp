@@ -4,7 +4,9 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <regex>
@@ -26,11 +28,6 @@ namespace {
 struct TempDir {
   fs::path path = fs::temp_directory_path() / ("sl-e2e-" + std::to_string(std::random_device{}()));
   ~TempDir() { fs::remove_all(path); }
-};
-
-struct TopicRecord {
-  std::string key, payload;
-  std::map<std::string, std::string> headers;
 };
 
 // Reads `topic` from the beginning until `expected` records arrived (or 60 s passed).
@@ -165,6 +162,21 @@ TEST_CASE("events flow through the embedded broker: every valid event predicted 
   std::vector<uint64_t> at;
   for (const auto& d : drifts) at.push_back(std::stoull(Field(d, "events")));
   std::sort(at.begin(), at.end());
+
+  // The real output matches the published schemas.
+  TempDir out;
+  fs::create_directories(out.path);
+  auto validate = [&](const std::string& schema, const std::vector<std::string>& lines) {
+    const fs::path file = out.path / (schema + ".jsonl");
+    std::ofstream f(file);
+    for (const auto& l : lines) f << l << "\n";
+    f.close();
+    const std::string cmd = std::string("/usr/bin/python3 " STREAMLEARN_SOURCE_DIR "/tests/contracts/validate_json.py ") +
+                            STREAMLEARN_SOURCE_DIR "/schemas/" + schema + ".schema.json " + file.string();
+    return std::system(cmd.c_str());
+  };
+  CHECK(validate("drift", drifts) == 0);
+  CHECK(validate("prediction", predictions) == 0);
   INFO("drifts at " << Catch::Detail::stringify(at));
   REQUIRE_FALSE(at.empty());
   CHECK(at.front() > 10000);
