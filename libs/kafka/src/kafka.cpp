@@ -40,6 +40,17 @@ Result<rd_kafka_conf_t*> MakeConf(const Properties& properties, void* opaque) {
   return conf;
 }
 
+// rd_kafka_new takes ownership of `conf` only on success; on failure it is destroyed here.
+Result<rd_kafka_t*> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, const char* what) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::Invalid(std::string(what) + ": " + errstr);
+  }
+  return rk;
+}
+
 std::vector<PartitionOffset> ToVector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<PartitionOffset> out;
   out.reserve(list->cnt);
@@ -65,12 +76,9 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties)
   auto conf = MakeConf(properties, producer.get());
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_dr_msg_cb(*conf, &Producer::OnDelivery);
-  char errstr[512];
-  producer->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr);
-  if (!producer->rk_) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::Invalid(std::string("kafka producer: ") + errstr);
-  }
+  auto rk = NewClient(RD_KAFKA_PRODUCER, *conf, "kafka producer");
+  if (!rk.ok()) return rk.status();
+  producer->rk_ = *rk;
   return producer;
 }
 
@@ -154,12 +162,9 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
   auto conf = MakeConf(properties, consumer.get());
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_rebalance_cb(*conf, &ConsumerCallbacks::OnRebalance);
-  char errstr[512];
-  consumer->rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, *conf, errstr, sizeof errstr);
-  if (!consumer->rk_) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::Invalid(std::string("kafka consumer: ") + errstr);
-  }
+  auto rk = NewClient(RD_KAFKA_CONSUMER, *conf, "kafka consumer");
+  if (!rk.ok()) return rk.status();
+  consumer->rk_ = *rk;
   rd_kafka_poll_set_consumer(consumer->rk_);
   return consumer;
 }
@@ -292,12 +297,9 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(int brokers) {
   std::unique_ptr<EmbeddedBroker> b(new EmbeddedBroker());
   auto conf = MakeConf({}, b.get());
   if (!conf.ok()) return conf.status();
-  char errstr[512];
-  b->host_ = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr);
-  if (!b->host_) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::Internal(std::string("embedded broker: ") + errstr);
-  }
+  auto rk = NewClient(RD_KAFKA_PRODUCER, *conf, "embedded broker");
+  if (!rk.ok()) return rk.status();
+  b->host_ = *rk;
   b->cluster_ = rd_kafka_mock_cluster_new(b->host_, brokers);
   if (!b->cluster_) return Status::Internal("embedded broker: could not start the mock cluster");
   b->brokers_ = brokers;
@@ -328,12 +330,9 @@ Status EmbeddedBroker::set_brokers_up(bool up) {
 Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms) {
   auto conf = MakeConf(properties, nullptr);
   if (!conf.ok()) return conf.status();
-  char errstr[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(*conf);
-    return Status::Invalid(std::string("kafka client: ") + errstr);
-  }
+  auto client = NewClient(RD_KAFKA_PRODUCER, *conf, "kafka client");
+  if (!client.ok()) return client.status();
+  rd_kafka_t* rk = *client;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
