@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <prometheus/registry.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -19,6 +20,8 @@
 #include "streamlearn/pipeline/bench.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/demo.hpp"
+#include "streamlearn/pipeline/inspect.hpp"
+#include "streamlearn/eval/sea_generator.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
 #include "streamlearn/pipeline/synthetic.hpp"
@@ -190,6 +193,34 @@ int BrokerCommand(int partitions, const std::string& bootstrap_file, const std::
   return 0;
 }
 
+int StateInspectCommand(const std::string& dir) {
+  auto json = pl::InspectStateJson(dir);
+  if (!json.ok()) return Fail(json.status());
+  std::cout << *json << std::endl;
+  return 0;
+}
+
+// JSON lines of the synthetic SEA stream on stdout; `kcat` format prefixes "entity<TAB>"
+// for `kcat -P -K '\t'`, so each entity keeps to one partition.
+int GenCommand(pl::SyntheticOptions options, size_t concepts, const std::string& format) {
+  const uint64_t expected_valid =
+      static_cast<uint64_t>(static_cast<double>(options.events) * (1 - options.invalid_share));
+  if (options.change_at.empty() && concepts > 1) options.change_at = sl::eval::EvenChanges(expected_valid, concepts);
+  pl::SyntheticSeaStream stream(options);
+  std::string key, payload, line;
+  bool valid = false;
+  while (stream.next(&key, &payload, &valid)) {
+    line.clear();
+    if (format == "kcat") line.append(key).push_back('\t');
+    line.append(payload).push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  std::fflush(stdout);
+  spdlog::info("generated {} events ({} invalid); concepts begin at messages {}", stream.produced(), stream.invalid(),
+               fmt::join(stream.change_messages(), ", "));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,17 +262,40 @@ int main(int argc, char** argv) {
   bench->add_option("--events", bench_options.events, "Messages")->capture_default_str();
   bench->add_option("--partitions", bench_options.partitions, "Partitions")->capture_default_str();
 
+  auto* state_cmd = app.add_subcommand("state", "Look into a state directory");
+  state_cmd->require_subcommand(1);
+  auto* inspect = state_cmd->add_subcommand("inspect", "Print offsets, entity count and digest, models and versions as JSON");
+  std::string inspect_dir;
+  inspect->add_option("dir", inspect_dir, "State directory (state.dir)")->required();
+
+  auto* gen = app.add_subcommand("gen", "Write a synthetic event stream as JSON lines to stdout");
+  pl::SyntheticOptions gen_options;
+  gen_options.invalid_share = 0;
+  size_t gen_concepts = 4;
+  std::string gen_stream = "sea", gen_format = "json";
+  gen->add_option("--stream", gen_stream, "Stream")->check(CLI::IsMember({"sea"}))->capture_default_str();
+  gen->add_option("--events", gen_options.events, "Messages")->capture_default_str();
+  gen->add_option("--seed", gen_options.seed, "Random seed")->capture_default_str();
+  gen->add_option("--entities", gen_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
+  gen->add_option("--invalid-share", gen_options.invalid_share, "Share of invalid messages")->capture_default_str()->check(CLI::Range(0.0, 0.5));
+  gen->add_option("--concepts", gen_concepts, "Concepts, evenly spaced (SEA thetas 8, 9, 7, 9.5 cycling)")->capture_default_str();
+  gen->add_option("--format", gen_format, "json, or kcat (entity TAB json, for kcat -K '\\t')")->check(CLI::IsMember({"json", "kcat"}))->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // Logs go to stderr: stdout carries the commands' output (gen's events, inspect's JSON, progress).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("streamlearn"));
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (*run) return RunCommand(config_path, run_http_port);
   if (*demo) return DemoCommand(demo_options, summary_path, demo_http_port);
   if (*broker) return BrokerCommand(broker_partitions, bootstrap_file, broker_topics);
+  if (*inspect) return StateInspectCommand(inspect_dir);
+  if (*gen) return GenCommand(gen_options, gen_concepts, gen_format);
   if (*bench) {
     std::atomic<bool> stop{false};
     SignalWatcher signals(stop);

@@ -334,6 +334,25 @@ Status Processor::Impl::restore(std::string_view sealed) {
   return Status::Ok();
 }
 
+Result<SnapshotInfo> InspectSnapshot(std::string_view sealed) {
+  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  if (!payload.ok()) return payload.status();
+  ByteReader r(*payload);
+  SnapshotInfo info;
+  info.name = r.str();
+  info.type = r.str();
+  info.version = r.u64();
+  info.messages = r.u64();
+  info.predictions = r.u64();
+  info.invalid = r.u64();
+  info.labelled = r.u64();
+  info.drifts = r.u32();
+  if (!r.ok()) return Status::Corruption("snapshot header");
+  info.bytes = sealed.size();
+  info.checksum = Checksum(sealed);
+  return info;
+}
+
 void Processor::checkpoint(state::CheckpointBatch& batch) {
   Impl& s = *impl_;
   std::string bytes;

@@ -61,7 +61,7 @@ StateStore::~StateStore() = default;
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, StoreOptions options) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  if (!options.read_only) std::filesystem::create_directories(dir, ec);
   if (ec) return Status::IoError("state directory " + dir + ": " + ec.message());
   bool existed = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
 
@@ -86,7 +86,11 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
 
   auto impl = std::make_unique<Impl>();
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options, dir, descriptors, &impl->cfs, &raw);
+  if (options.read_only && !existed) {
+    return Status::NotFound("state directory " + dir + " holds no streamlearn state");
+  }
+  auto s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &impl->cfs, &raw)
+                             : rocksdb::DB::Open(db_options, dir, descriptors, &impl->cfs, &raw);
   if (!s.ok()) return FromRocks(s, "opening state directory " + dir);
   impl->db.reset(raw);
   impl->write_options.sync = options.sync;
@@ -94,7 +98,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
   std::string version;
   s = impl->db->Get(rocksdb::ReadOptions(), impl->cfs[kMeta], kFormatKey, &version);
   if (s.IsNotFound()) {
-    if (existed) {
+    if (existed || options.read_only) {
       return Status::FailedPrecondition("state directory " + dir +
                                         " is a RocksDB without a streamlearn format version; "
                                         "refusing to use it");
@@ -192,6 +196,17 @@ Result<std::vector<std::string>> StateStore::model_names() {
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->key().ToString());
   if (!it->status().ok()) return FromRocks(it->status(), "reading models from " + dir_);
   return out;
+}
+
+Status StateStore::for_each_entity(const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cfs[kEntities]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "reading entities from " + dir_);
 }
 
 uint64_t StateStore::approximate_entity_count() {

@@ -65,6 +65,14 @@ struct ProcessorStats {
   std::vector<DriftRecord> drifts;
 };
 
+// What a stored model snapshot says about itself, without loading it.
+struct SnapshotInfo {
+  std::string name, type;
+  uint64_t version = 0, messages = 0, predictions = 0, invalid = 0, labelled = 0, drifts = 0;
+  uint64_t bytes = 0, checksum = 0;
+};
+Result<SnapshotInfo> InspectSnapshot(std::string_view sealed);
+
 class Processor {
  public:
   // `store` may be null (offline evaluation); `probe` may be null.

@@ -4,6 +4,7 @@
 // crash the DB holds either all of a checkpoint or none of it.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,7 +45,8 @@ class CheckpointBatch {
 };
 
 struct StoreOptions {
-  bool sync = true;  // fsync the WAL on commit: a checkpoint survives power loss, once per interval
+  bool sync = true;        // fsync the WAL on commit: a checkpoint survives power loss, once per interval
+  bool read_only = false;  // inspect a directory, even one a running instance holds
 };
 
 class StateStore {
@@ -62,6 +64,8 @@ class StateStore {
   Result<std::vector<std::string>> model_names();
   // RocksDB's estimate (exact for a DB without overwrites-in-flight); cheap.
   uint64_t approximate_entity_count();
+  // Visits every entity state in key order; stops early when `visit` returns false.
+  Status for_each_entity(const std::function<bool(std::string_view key, std::string_view value)>& visit);
 
   CheckpointBatch begin_checkpoint();
   Status commit(CheckpointBatch& batch);
