@@ -33,12 +33,6 @@ struct CachedEntity {
   bool dirty = false;
 };
 
-// A decoded event waiting for its entity state; `message` indexes the batch.
-struct Pending {
-  size_t message;
-  Event event;
-};
-
 }  // namespace
 
 struct Processor::Impl {
@@ -60,7 +54,7 @@ struct Processor::Impl {
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
 
   // Reused per batch so the steady state does not allocate.
-  std::vector<Pending> pending;
+  std::vector<Event> pending;  // decoded valid events of the batch, reused
   size_t pending_used = 0;
   std::vector<std::string_view> missing_keys;
   std::vector<std::optional<std::string>> loaded;
@@ -76,8 +70,8 @@ struct Processor::Impl {
         detector(std::move(d)),
         metrics(static_cast<size_t>(c.metrics.rolling_window)) {}
 
-  Status load_entities(std::span<const RawMessage> batch);
-  Status handle(const RawMessage& message, const Event& event, Clock::time_point received, OutputSink& sink);
+  Status load_entities();
+  Status handle(const Event& event, Clock::time_point received, OutputSink& sink);
   std::string snapshot() const;
   Status restore(std::string_view sealed);
 };
@@ -134,9 +128,9 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     const RawMessage& m = batch[i];
     s.counts.messages++;
     s.next_offsets[{std::string(m.source.topic), m.source.partition}] = m.source.offset + 1;
-    Pending& p = s.pending[s.pending_used];
-    Status st = s.decoder.decode(m.payload, m.key, m.source, &p.event);
-    if (st.ok() && p.event.label && p.event.label->kind != Label::Kind::kBinary) {
+    Event& event = s.pending[s.pending_used];
+    Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
+    if (st.ok() && event.label && event.label->kind != Label::Kind::kBinary) {
       st = Status::Invalid("label must be 0, 1 or a boolean: model '" + s.config.model.name + "' is a binary " +
                            s.config.model.type + " model");
     }
@@ -146,15 +140,14 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
       continue;
     }
-    p.message = i;
     s.pending_used++;
   }
   if (s.probe) s.probe->events_in.Increment(static_cast<double>(batch.size()));
   // 2. Entity states the cache lacks, in one MultiGet.
-  SL_RETURN_IF_ERROR(s.load_entities(batch));
+  SL_RETURN_IF_ERROR(s.load_entities());
   // 3. Test, then train, one event at a time, in order.
   for (size_t i = 0; i < s.pending_used; ++i) {
-    SL_RETURN_IF_ERROR(s.handle(batch[s.pending[i].message], s.pending[i].event, received, sink));
+    SL_RETURN_IF_ERROR(s.handle(s.pending[i], received, sink));
   }
   if (s.probe) {
     s.probe->accuracy.Set(s.metrics.accuracy());
@@ -164,11 +157,11 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   return Status::Ok();
 }
 
-Status Processor::Impl::load_entities(std::span<const RawMessage> /*batch*/) {
+Status Processor::Impl::load_entities() {
   if (!store) return Status::Ok();
   missing_keys.clear();
   for (size_t i = 0; i < pending_used; ++i) {
-    const std::string& entity = pending[i].event.entity;
+    const std::string& entity = pending[i].entity;
     if (entities.find(entity) == entities.end()) {
       entities.emplace(entity, CachedEntity{});  // placeholder; also dedups keys in this batch
       missing_keys.push_back(entities.find(entity)->first);
@@ -188,8 +181,7 @@ Status Processor::Impl::load_entities(std::span<const RawMessage> /*batch*/) {
   return Status::Ok();
 }
 
-Status Processor::Impl::handle(const RawMessage& message, const Event& event, Clock::time_point received,
-                               OutputSink& sink) {
+Status Processor::Impl::handle(const Event& event, Clock::time_point received, OutputSink& sink) {
   auto [it, inserted] = entities.try_emplace(event.entity);
   CachedEntity& entity = it->second;
 
@@ -267,7 +259,6 @@ Status Processor::Impl::handle(const RawMessage& message, const Event& event, Cl
     entity.dirty = true;
     dirty.emplace_back(&it->first, &entity);
   }
-  (void)message;
   return Status::Ok();
 }
 
