@@ -168,7 +168,15 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
   return 0;
 }
 
+// Fault injection from outside: SIGUSR1 takes every broker of the mock cluster down
+// (connections close, new ones are refused), SIGUSR2 brings them back; data stays.
 int BrokerCommand(int partitions, const std::string& bootstrap_file, const std::vector<std::string>& topics) {
+  // Blocked before any thread starts (librdkafka's included), received below by sigtimedwait.
+  sigset_t faults;
+  sigemptyset(&faults);
+  sigaddset(&faults, SIGUSR1);
+  sigaddset(&faults, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &faults, nullptr);
   std::atomic<bool> stop{false};
   SignalWatcher signals(stop);
   auto broker = sl::kafka::EmbeddedBroker::Start();
@@ -186,9 +194,25 @@ int BrokerCommand(int partitions, const std::string& bootstrap_file, const std::
   }
   std::cout << bootstrap << std::endl;
   spdlog::info("embedded broker (librdkafka mock cluster, in memory, for development only) at {}; topics {} with {} "
-               "partitions; Ctrl-C stops it",
-               bootstrap, fmt::join(topics, ", "), partitions);
-  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+               "partitions; pid {}: SIGUSR1 takes the brokers down, SIGUSR2 brings them up; Ctrl-C stops it",
+               bootstrap, fmt::join(topics, ", "), partitions, static_cast<long>(getpid()));
+  while (!stop.load()) {
+    const timespec tick{0, 100 * 1000 * 1000};
+    const int sig = sigtimedwait(&faults, nullptr, &tick);
+    if (sig != SIGUSR1 && sig != SIGUSR2) continue;
+    const bool up = sig == SIGUSR2;
+    if (up == (*broker)->brokers_up()) {
+      spdlog::info("{}: brokers already {}", up ? "SIGUSR2" : "SIGUSR1", up ? "up" : "down");
+      continue;
+    }
+    sl::Status st = (*broker)->set_brokers_up(up);
+    if (!st.ok()) {
+      spdlog::error("fault injection failed: {}", st.message());
+      continue;
+    }
+    spdlog::info("{}: brokers {}", up ? "SIGUSR2" : "SIGUSR1",
+                 up ? "up again (clients reconnect)" : "DOWN (connections closed and refused until SIGUSR2)");
+  }
   if (!bootstrap_file.empty()) std::remove(bootstrap_file.c_str());
   return 0;
 }
@@ -250,6 +274,11 @@ int main(int argc, char** argv) {
   demo->add_option("--state-dir", demo_options.state_dir, "Keep state here instead of a temporary directory");
 
   auto* broker = app.add_subcommand("broker", "Run an embedded Kafka broker (librdkafka mock cluster) until Ctrl-C");
+  broker->footer(
+      "Fault injection: SIGUSR1 takes every broker down (connections closed, new ones refused; data kept), "
+      "SIGUSR2 brings them back up, e.g. kill -USR1 <pid>; each is logged. Retention is 5 MiB or 100,000 "
+      "message sets per partition, and there is no broker-side message size limit (clients enforce "
+      "message.max.bytes).");
   int broker_partitions = 4;
   std::string bootstrap_file;
   std::vector<std::string> broker_topics = {"events", "predictions", "drift", "dlq", "labels"};

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace streamlearn::kafka {
@@ -15,13 +16,42 @@ void LogFromLibrdkafka(const rd_kafka_t* rk, int level, const char* facility, co
              : level == 4 ? spdlog::level::warn
              : level <= 6 ? spdlog::level::info
                           : spdlog::level::debug;
+  // A failed connection ("FAIL") is also reported through the error callback, where an
+  // outage is logged once by its owner: here it would be one line per reconnect attempt.
+  if (std::strcmp(facility, "FAIL") == 0) lvl = spdlog::level::debug;
   spdlog::log(lvl, "kafka {} {}: {}", rd_kafka_name(rk), facility, message);
 }
 
-void ErrorFromLibrdkafka(rd_kafka_t* rk, int err, const char* reason, void*) {
+// Connection-level errors librdkafka retries by itself; with a BrokerHealth they are
+// reported there (and the outage is logged once by its owner) instead of per retry.
+bool IsConnectivityError(int err) {
+  return err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+         err == RD_KAFKA_RESP_ERR__RESOLVE;
+}
+
+void ReportError(BrokerHealth* health, rd_kafka_t* rk, int err, const char* reason) {
+  if (health && IsConnectivityError(err)) {
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+      health->report_all_down(reason);
+    } else {
+      health->report_transport_error(reason);
+    }
+    spdlog::debug("kafka {}: {} ({})", rd_kafka_name(rk), reason,
+                  rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+    return;
+  }
   // Broker transport errors are retried by librdkafka itself: worth a warning, not a stop.
   spdlog::warn("kafka {}: {} ({})", rd_kafka_name(rk), reason,
                rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+}
+
+void ErrorFromLibrdkafka(rd_kafka_t* rk, int err, const char* reason, void*) {
+  ReportError(nullptr, rk, err, reason);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 Result<rd_kafka_conf_t*> MakeConf(const Properties& properties, void* opaque) {
@@ -63,6 +93,38 @@ std::vector<PartitionOffset> ToVector(const rd_kafka_topic_partition_list_t* lis
 
 }  // namespace
 
+struct ClientCallbacks {
+  static void OnProducerError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    ReportError(static_cast<Producer*>(opaque)->health_.get(), rk, err, reason);
+  }
+  static void OnConsumerError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    ReportError(static_cast<Consumer*>(opaque)->health_.get(), rk, err, reason);
+  }
+};
+
+// ---------------------------------------------------------------- BrokerHealth
+
+void BrokerHealth::report_all_down(std::string_view reason) {
+  {
+    std::lock_guard lock(mutex_);
+    last_reason_ = reason;
+  }
+  all_down_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void BrokerHealth::report_transport_error(std::string_view reason) {
+  {
+    std::lock_guard lock(mutex_);
+    last_reason_ = reason;
+  }
+  transport_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::string BrokerHealth::last_reason() const {
+  std::lock_guard lock(mutex_);
+  return last_reason_;
+}
+
 void MessageBatch::clear() {
   for (auto* m : owned_) rd_kafka_message_destroy(m);
   owned_.clear();
@@ -71,10 +133,15 @@ void MessageBatch::clear() {
 
 // ---------------------------------------------------------------- Producer
 
-Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties) {
+Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties,
+                                                   std::shared_ptr<BrokerHealth> health,
+                                                   DeliveryFailureHandler on_failure) {
   std::unique_ptr<Producer> producer(new Producer());
+  producer->health_ = std::move(health);
+  producer->on_failure_ = std::move(on_failure);
   auto conf = MakeConf(properties, producer.get());
   if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_error_cb(*conf, &ClientCallbacks::OnProducerError);
   rd_kafka_conf_set_dr_msg_cb(*conf, &Producer::OnDelivery);
   auto rk = NewClient(RD_KAFKA_PRODUCER, *conf, "kafka producer");
   if (!rk.ok()) return rk.status();
@@ -95,15 +162,58 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque
     self->delivered_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  self->failed_.fetch_add(1, std::memory_order_relaxed);
-  if (self->first_error_.empty()) {
-    self->first_error_ = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) + " failed: " +
-                         rd_kafka_err2str(m->err);
+  const std::string reason = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) + " failed: " +
+                             rd_kafka_err2str(m->err);
+  if (self->on_failure_) {
+    FailedDelivery f;
+    f.topic = rd_kafka_topic_name(m->rkt);
+    f.key = std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+    f.payload = std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      size_t size = 0;
+      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        f.headers.emplace_back(name, std::string(static_cast<const char*>(value), value ? size : 0));
+      }
+    }
+    f.error = m->err;
+    f.error_name = rd_kafka_err2name(m->err);
+    f.reason = reason;
+    if (self->on_failure_(f)) return;
   }
+  self->failed_.fetch_add(1, std::memory_order_relaxed);
+  if (self->first_error_.empty()) self->first_error_ = reason;
 }
 
 Status Producer::produce(std::string_view topic, std::string_view key, std::string_view value,
                          const std::vector<Header>& headers, int32_t partition) {
+  return produce_impl(topic, key, value, headers, partition, true);
+}
+
+Status Producer::try_produce(std::string_view topic, std::string_view key, std::string_view value,
+                             const std::vector<Header>& headers, int32_t partition) {
+  return produce_impl(topic, key, value, headers, partition, false);
+}
+
+size_t Producer::max_message_bytes() const {
+  char buf[64];
+  size_t size = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(rk_), "message.max.bytes", buf, &size) != RD_KAFKA_CONF_OK) return 1000000;
+  return static_cast<size_t>(std::strtoull(buf, nullptr, 10));
+}
+
+bool Producer::cluster_reachable(int timeout_ms) const {
+  const rd_kafka_metadata_t* md = nullptr;
+  // all_topics=0 and no topic: only brokers and the topics this client already knows.
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, nullptr, &md, timeout_ms);
+  if (md) rd_kafka_metadata_destroy(md);
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+Status Producer::produce_impl(std::string_view topic, std::string_view key, std::string_view value,
+                              const std::vector<Header>& headers, int32_t partition, bool block) {
   // librdkafka wants a NUL-terminated topic; topic names are short, so this stays on the stack.
   char topic_buf[256];
   if (topic.size() >= sizeof topic_buf) return Status::Invalid("topic name too long");
@@ -126,7 +236,7 @@ Status Producer::produce(std::string_view topic, std::string_view key, std::stri
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by librdkafka
     if (hdrs) rd_kafka_headers_destroy(hdrs);
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !block) {
       return Status::Unavailable("producing to " + std::string(topic) + ": " + rd_kafka_err2str(err));
     }
     rd_kafka_poll(rk_, 10);  // queue full: serve delivery reports until there is room
@@ -156,11 +266,14 @@ struct ConsumerCallbacks {
 };
 
 Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
-                                                   RebalanceHooks hooks) {
+                                                   RebalanceHooks hooks,
+                                                   std::shared_ptr<BrokerHealth> health) {
   std::unique_ptr<Consumer> consumer(new Consumer());
   consumer->hooks_ = std::move(hooks);
+  consumer->health_ = std::move(health);
   auto conf = MakeConf(properties, consumer.get());
   if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_error_cb(*conf, &ClientCallbacks::OnConsumerError);
   rd_kafka_conf_set_rebalance_cb(*conf, &ConsumerCallbacks::OnRebalance);
   auto rk = NewClient(RD_KAFKA_CONSUMER, *conf, "kafka consumer");
   if (!rk.ok()) return rk.status();
@@ -230,8 +343,18 @@ Status Consumer::poll(size_t max_messages, int timeout_ms, MessageBatch* batch) 
     wait = 0;  // only the first message is waited for: a batch is what is there now
     if (!m) break;
     if (m->err) {
-      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+      if (IsConnectivityError(m->err) && health_) {
+        ReportError(health_.get(), rk_, m->err, rd_kafka_message_errstr(m));
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // The same error again within a minute is a retry of it, not news.
+        const int64_t now = NowMs();
+        if (m->err != last_logged_error_ || now - last_logged_ms_ >= 60000) {
+          spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+          last_logged_error_ = m->err;
+          last_logged_ms_ = now;
+        } else {
+          spdlog::debug("consumer: {}", rd_kafka_message_errstr(m));
+        }
       }
       rd_kafka_message_destroy(m);
       char errstr[512];
@@ -324,6 +447,14 @@ Status EmbeddedBroker::set_brokers_up(bool up) {
                                  : rd_kafka_mock_broker_set_down(cluster_, id);
     if (err) return Status::Internal(std::string("broker ") + std::to_string(id) + ": " + rd_kafka_err2str(err));
   }
+  up_ = up;
+  return Status::Ok();
+}
+
+Status EmbeddedBroker::push_produce_errors(const std::vector<int>& errors) {
+  std::vector<rd_kafka_resp_err_t> errs;
+  for (int e : errors) errs.push_back(static_cast<rd_kafka_resp_err_t>(e));
+  rd_kafka_mock_push_request_errors_array(cluster_, /*ApiKey Produce*/ 0, errs.size(), errs.data());
   return Status::Ok();
 }
 

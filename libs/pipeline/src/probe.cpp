@@ -39,6 +39,20 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       checkpoint_seconds(MakeHistogram(*registry, "streamlearn_checkpoint_seconds",
                                        "Duration of a checkpoint: producer flush plus RocksDB write",
                                        {1e-3, 5e-3, 2e-2, 0.1, 0.5, 2, 10})),
-      registry_(std::move(registry)) {}
+      broker_up(MakeGauge(*registry, "streamlearn_broker_up",
+                          "1 while the Kafka cluster is reachable, 0 during an outage (predictions held, checkpoints wait)")),
+      broker_outages(MakeCounter(*registry, "streamlearn_broker_outages_total",
+                                 "Broker outages begun (all brokers down, or predictions not acknowledged in time)")),
+      broker_outage_seconds(MakeCounter(*registry, "streamlearn_broker_outage_seconds_total",
+                                        "Seconds spent in broker outages that have ended")),
+      dlq_truncated(MakeCounter(*registry, "streamlearn_dlq_truncated_total",
+                                "Dead letters whose payload was cut to the producer's message size limit (header 'truncated')")),
+      dlq_delivery_failures(MakeCounter(*registry, "streamlearn_dlq_delivery_failures_total",
+                                        "Dead letters the broker refused even after shrinking them (logged, counted)")),
+      guarded_updates(MakeCounter(*registry, "streamlearn_model_guarded_updates_total",
+                                  "Model updates skipped because they would have made a weight NaN or infinite")),
+      registry_(std::move(registry)) {
+  broker_up.Set(1);  // until an outage says otherwise
+}
 
 }  // namespace streamlearn::pipeline

@@ -6,6 +6,7 @@
 #include <prometheus/histogram.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "streamlearn/core/json_text.hpp"
@@ -18,9 +19,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Room kept beside a dead letter's key and payload for its headers and librdkafka's
+// per-message framing, so a truncated dead letter always fits message.max.bytes.
+constexpr size_t kDlqReserveBytes = 4096;
+constexpr size_t kDlqMaxKeyBytes = 1024;
+
+// The pipeline's output to Kafka. Predictions and drift events are small; a dead letter
+// carries whatever arrived, so it is cut to the producer's limit (header `truncated` = the
+// original size) and never stops the pipeline: a refused one is logged and counted.
 class KafkaSink : public OutputSink {
  public:
-  KafkaSink(kafka::Producer& producer, const KafkaSettings& settings) : producer_(producer), settings_(settings) {}
+  KafkaSink(kafka::Producer& producer, const KafkaSettings& settings, PipelineProbe* probe)
+      : producer_(producer), settings_(settings), probe_(probe), dlq_max_bytes_(DeadLetterLimit(producer)) {}
+
+  static size_t DeadLetterLimit(const kafka::Producer& producer) {
+    const size_t max = producer.max_message_bytes();
+    return max > 2 * kDlqReserveBytes ? max - kDlqReserveBytes : max / 2;
+  }
 
   Status prediction(std::string_view entity, std::string_view json) override {
     return producer_.produce(settings_.predictions_topic, entity, json);
@@ -28,11 +43,46 @@ class KafkaSink : public OutputSink {
   Status dead_letter(const RawMessage& m, std::string_view reason) override {
     partition_ = std::to_string(m.source.partition);
     offset_ = std::to_string(m.source.offset);
-    return producer_.produce(settings_.dlq_topic, m.key, m.payload,
-                             {{"error", reason},
-                              {"source.topic", m.source.topic},
-                              {"source.partition", partition_},
-                              {"source.offset", offset_}});
+    std::vector<kafka::Header> headers = {{"error", reason},
+                                          {"source.topic", m.source.topic},
+                                          {"source.partition", partition_},
+                                          {"source.offset", offset_}};
+    size_t header_bytes = 0;
+    for (const auto& h : headers) header_bytes += h.name.size() + h.value.size();
+    std::string_view key = m.key, payload = m.payload;
+    if (key.size() > kDlqMaxKeyBytes) {
+      key_size_ = std::to_string(key.size());
+      headers.push_back({"key.truncated", key_size_});
+      key = key.substr(0, kDlqMaxKeyBytes);
+    }
+    const size_t room = dlq_max_bytes_ > header_bytes + key.size() ? dlq_max_bytes_ - header_bytes - key.size() : 0;
+    if (payload.size() > room) {
+      payload_size_ = std::to_string(payload.size());
+      headers.push_back({"truncated", payload_size_});
+      payload = payload.substr(0, room);
+      if (probe_) probe_->dlq_truncated.Increment();
+      truncated_++;
+      spdlog::log(truncated_ == 1 || truncated_ % 1000 == 0 ? spdlog::level::info : spdlog::level::debug,
+                  "dead letter {}-{}@{} truncated from {} to {} bytes (message.max.bytes {}); {} so far",
+                  m.source.topic, m.source.partition, m.source.offset, m.payload.size(), payload.size(),
+                  producer_.max_message_bytes(), truncated_);
+    }
+    Status st = producer_.produce(settings_.dlq_topic, key, payload, headers);
+    if (st.ok()) return st;
+    // Refused locally: send the reason and the source position without the payload.
+    payload_size_ = std::to_string(m.payload.size());
+    std::string refused(st.message());
+    std::vector<kafka::Header> bare(headers.begin(), headers.begin() + 4);
+    bare.push_back({"truncated", payload_size_});
+    bare.push_back({"dlq.error", refused});
+    Status again = producer_.produce(settings_.dlq_topic, key, {}, bare);
+    if (probe_) probe_->dlq_truncated.Increment();
+    if (!again.ok()) {
+      if (probe_) probe_->dlq_delivery_failures.Increment();
+      spdlog::error("dead letter {}-{}@{} ({}) could not be produced: {}", m.source.topic, m.source.partition,
+                    m.source.offset, reason, again.message());
+    }
+    return Status::Ok();  // the DLQ never stops the pipeline
   }
   Status drift(std::string_view model, std::string_view json) override {
     return producer_.produce(settings_.drift_topic, model, json);
@@ -41,7 +91,10 @@ class KafkaSink : public OutputSink {
  private:
   kafka::Producer& producer_;
   const KafkaSettings& settings_;
-  std::string partition_, offset_;
+  PipelineProbe* probe_;
+  size_t dlq_max_bytes_;
+  uint64_t truncated_ = 0;
+  std::string partition_, offset_, key_size_, payload_size_;
 };
 
 }  // namespace
@@ -58,15 +111,110 @@ struct KafkaRunner::Impl {
   uint64_t checkpoints = 0;
   uint64_t checkpointed_messages = 0;  // processor's message count at the last checkpoint
   bool assigned = false;
-  bool broker_ok = true;
+  bool broker_ok = true;  // false from the start of an outage until the cluster answers again
   Status hook_error;  // a failure inside a rebalance hook, reported by run()
+
+  // Broker outages (DESIGN.md §7): begun by librdkafka's ALL_BROKERS_DOWN or by a flush
+  // that is not acknowledged in time; ended by an acknowledgement or a metadata answer.
+  std::shared_ptr<kafka::BrokerHealth> health = std::make_shared<kafka::BrokerHealth>();
+  uint64_t seen_all_down = 0;
+  Clock::time_point outage_began;
+  Clock::time_point last_reachability_check;
+  uint64_t delivered_at_outage = 0;
+  uint64_t outages = 0;
+  uint64_t guarded_seen = 0;  // the model's guarded-update count already added to the probe
+  uint64_t dlq_failures = 0;
 
   mutable std::mutex status_mutex;
   RunnerStatus latest;
 
   Status checkpoint(const std::atomic<bool>* stop);
   void publish_status();
+  void begin_outage(const std::string& why);
+  void end_outage(const char* how);
+  // Looks at what librdkafka reported and, during an outage, whether the cluster answers.
+  void watch_broker();
+  bool handle_failed_delivery(const kafka::FailedDelivery& f);
 };
+
+void KafkaRunner::Impl::begin_outage(const std::string& why) {
+  if (!broker_ok) return;
+  broker_ok = false;
+  outages++;
+  outage_began = Clock::now();
+  last_reachability_check = outage_began;
+  delivered_at_outage = producer ? producer->delivered() : 0;
+  spdlog::warn("broker outage: {}; predictions are held and retried, checkpoints wait, /readyz reports 503 "
+               "(logged once; the end of the outage is logged too)", why);
+  if (probe) {
+    probe->broker_up.Set(0);
+    probe->broker_outages.Increment();
+  }
+  publish_status();
+}
+
+void KafkaRunner::Impl::end_outage(const char* how) {
+  if (broker_ok) return;
+  broker_ok = true;
+  const double seconds = std::chrono::duration<double>(Clock::now() - outage_began).count();
+  spdlog::info("broker reachable again after {:.1f} s ({}); {} prediction(s) still in flight, processing resumes",
+               seconds, how, producer ? producer->in_flight() : 0);
+  if (probe) {
+    probe->broker_up.Set(1);
+    probe->broker_outage_seconds.Increment(seconds);
+  }
+  publish_status();
+}
+
+void KafkaRunner::Impl::watch_broker() {
+  const uint64_t all_down = health->all_down_reports();
+  if (all_down != seen_all_down) {
+    seen_all_down = all_down;
+    begin_outage("all brokers down (" + health->last_reason() + ")");
+    return;
+  }
+  if (broker_ok) return;
+  if (producer->delivered() > delivered_at_outage) {
+    end_outage("the broker acknowledged predictions");
+    return;
+  }
+  // Nothing in flight to be acknowledged: ask for metadata, at most twice a second.
+  const auto now = Clock::now();
+  if (producer->in_flight() == 0 && now - last_reachability_check >= std::chrono::milliseconds(500)) {
+    last_reachability_check = now;
+    if (producer->cluster_reachable(500)) end_outage("the cluster answered a metadata request");
+    last_reachability_check = Clock::now();
+  }
+}
+
+// A dead letter the broker refused (its limit may be lower than ours): send it again
+// without the payload, so the reason still reaches the DLQ; predictions are not retried
+// here (message.timeout.ms=0 leaves only permanent errors) and stop the checkpoint.
+bool KafkaRunner::Impl::handle_failed_delivery(const kafka::FailedDelivery& f) {
+  if (f.topic != config.kafka.dlq_topic) return false;
+  bool already_bare = false;
+  std::vector<kafka::Header> headers;
+  std::string size = std::to_string(f.payload.size());
+  for (const auto& [name, value] : f.headers) {
+    if (name == "dlq.error") already_bare = true;
+    if (name == "truncated") size = value;
+    if (name != "truncated" && name != "dlq.error") headers.push_back({name, value});
+  }
+  headers.push_back({"truncated", size});
+  headers.push_back({"dlq.error", f.reason});
+  dlq_failures++;
+  if (already_bare || f.payload.empty() ||
+      !producer->try_produce(f.topic, f.key.substr(0, kDlqMaxKeyBytes), {}, headers).ok()) {
+    spdlog::error("dead letter refused by the broker and not resent ({}); counted in "
+                  "streamlearn_dlq_delivery_failures_total",
+                  f.reason);
+    if (probe) probe->dlq_delivery_failures.Increment();
+  } else {
+    spdlog::warn("dead letter refused by the broker ({}); resent without its payload", f.reason);
+    if (probe) probe->dlq_truncated.Increment();
+  }
+  return true;  // the DLQ never stops the pipeline
+}
 
 KafkaRunner::KafkaRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KafkaRunner::~KafkaRunner() = default;
@@ -82,7 +230,10 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   if (!processor.ok()) return processor.status();
   impl->processor = std::move(processor).value();
 
-  kafka::Properties common = {{"bootstrap.servers", config.kafka.bootstrap_servers}};
+  // librdkafka backs off reconnecting up to reconnect.backoff.max.ms (default 10 s): after
+  // an outage of a few seconds that alone delayed resuming by up to 10 s. 1 s bounds it.
+  kafka::Properties common = {{"bootstrap.servers", config.kafka.bootstrap_servers},
+                              {"reconnect.backoff.max.ms", "1000"}};
   kafka::Properties producer_props = common;
   producer_props["enable.idempotence"] = "true";  // retries never duplicate or reorder
   producer_props["linger.ms"] = "5";
@@ -97,11 +248,13 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     producer_props[k] = v;
     consumer_props[k] = v;
   }
-  auto producer = kafka::Producer::Create(producer_props);
+  Impl* self = impl.get();
+  auto producer = kafka::Producer::Create(producer_props, impl->health,
+                                          [self](const kafka::FailedDelivery& f) { return self->handle_failed_delivery(f); });
   if (!producer.ok()) return producer.status();
   impl->producer = std::move(producer).value();
+  impl->guarded_seen = impl->processor->stats().guarded_updates;
 
-  Impl* self = impl.get();
   kafka::RebalanceHooks hooks;
   hooks.on_assign = [self](std::vector<kafka::PartitionOffset>& parts) {
     // Resume where the last checkpoint left off: RocksDB, not Kafka, is the source of truth.
@@ -119,7 +272,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
     self->assigned = false;
   };
-  auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks));
+  auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
   if (!consumer.ok()) return consumer.status();
   impl->consumer = std::move(consumer).value();
   SL_RETURN_IF_ERROR(impl->consumer->subscribe({config.kafka.events_topic}));
@@ -134,8 +287,8 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   for (;;) {
     Status st = producer->flush(1000);
     if (st.ok()) break;
-    if (broker_ok) spdlog::warn("checkpoint waits for the broker: {}", st.message());
-    broker_ok = false;
+    watch_broker();  // ALL_BROKERS_DOWN names the cause better than the flush does
+    begin_outage("checkpoint waits for the broker: " + st.message());
     publish_status();
     if (stop && stop->load() && (waited_while_stopping_ms += 1000) >= 5000) {
       // Shutting down during an outage: keep the last good checkpoint; a restart replays.
@@ -143,8 +296,10 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
                                  "; the next start replays from the last checkpoint");
     }
   }
-  if (!broker_ok) spdlog::info("broker reachable again; checkpoint proceeds");
-  broker_ok = true;
+  // Acknowledged predictions prove the cluster is back; an empty flush proves nothing
+  // (rd_kafka_outq_len also counts callbacks waiting to be served), and watch_broker asks
+  // for metadata instead.
+  if (producer->delivered() > delivered_at_outage) end_outage("every prediction acknowledged");
   if (producer->failed() > 0) {
     return Status::Unavailable("predictions were lost in delivery (" + producer->take_delivery_error() +
                                "); not checkpointing past them, restart replays from the last checkpoint");
@@ -185,14 +340,20 @@ void KafkaRunner::Impl::publish_status() {
   s.assigned = assigned;
   s.broker_ok = broker_ok;
   s.uptime_s = std::chrono::duration<double>(Clock::now() - started).count();
-  if (probe) probe->consumer_lag.Set(static_cast<double>(s.lag));
+  if (probe) {
+    probe->consumer_lag.Set(static_cast<double>(s.lag));
+    if (s.processor.guarded_updates > guarded_seen) {
+      probe->guarded_updates.Increment(static_cast<double>(s.processor.guarded_updates - guarded_seen));
+    }
+  }
+  guarded_seen = std::max(guarded_seen, s.processor.guarded_updates);
   std::lock_guard lock(status_mutex);
   latest = std::move(s);
 }
 
 Status KafkaRunner::run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
-  KafkaSink sink(*s.producer, s.config.kafka);
+  KafkaSink sink(*s.producer, s.config.kafka, s.probe);
   kafka::MessageBatch batch;
   std::vector<RawMessage> raw;
   const auto interval = std::chrono::milliseconds(s.config.state.commit_interval_ms);
@@ -208,6 +369,7 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     if (!raw.empty()) SL_RETURN_IF_ERROR(s.processor->process(raw, sink));
     batch.clear();
     s.producer->poll();
+    s.watch_broker();
     const auto now = Clock::now();
     if (now - s.last_checkpoint >= interval) SL_RETURN_IF_ERROR(s.checkpoint(&stop));
     if (!raw.empty() || now - last_status >= std::chrono::milliseconds(200)) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,16 +58,62 @@ class MessageBatch {
   std::vector<MessageView> views_;
 };
 
+// What librdkafka's error callbacks said about reaching the cluster, shared by a producer
+// and a consumer. Written from librdkafka callbacks (served inside poll/flush), read by
+// whoever decides what an outage is (the runner): thread-safe, never blocks.
+class BrokerHealth {
+ public:
+  // RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: no broker of the cluster is reachable.
+  void report_all_down(std::string_view reason);
+  // RD_KAFKA_RESP_ERR__TRANSPORT and friends: one connection failed (librdkafka reconnects).
+  void report_transport_error(std::string_view reason);
+  uint64_t all_down_reports() const { return all_down_.load(std::memory_order_acquire); }
+  uint64_t transport_errors() const { return transport_.load(std::memory_order_acquire); }
+  std::string last_reason() const;
+
+ private:
+  std::atomic<uint64_t> all_down_{0};
+  std::atomic<uint64_t> transport_{0};
+  mutable std::mutex mutex_;
+  std::string last_reason_;
+};
+
+// A message the broker refused for good (message.timeout.ms=0 means nothing transient ends
+// here): what the delivery report still holds of it, so an owner can send a smaller one.
+struct FailedDelivery {
+  std::string_view topic;
+  std::string_view key;
+  std::string_view payload;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int error = 0;  // rd_kafka_resp_err_t
+  std::string error_name;
+  std::string reason;
+};
+// Returns true when it took care of the failure (it is then not counted in failed()).
+// Runs on the thread that serves the producer's callbacks (inside poll/flush/produce); it
+// may call Producer::try_produce, not produce (no nested polling).
+using DeliveryFailureHandler = std::function<bool(const FailedDelivery&)>;
+
 // Producer with delivery accounting: flush() returns only when every message produced
 // so far was acknowledged by the broker (or failed, which it reports).
 class Producer {
  public:
-  static Result<std::unique_ptr<Producer>> Create(const Properties& properties);
+  static Result<std::unique_ptr<Producer>> Create(const Properties& properties,
+                                                  std::shared_ptr<BrokerHealth> health = nullptr,
+                                                  DeliveryFailureHandler on_failure = nullptr);
   ~Producer();
 
   // Blocks (serving delivery reports) while librdkafka's queue is full: backpressure.
   Status produce(std::string_view topic, std::string_view key, std::string_view value,
                  const std::vector<Header>& headers = {}, int32_t partition = -1);
+  // One attempt, never polls: for use inside a delivery callback.
+  Status try_produce(std::string_view topic, std::string_view key, std::string_view value,
+                     const std::vector<Header>& headers = {}, int32_t partition = -1);
+  // The producer's message.max.bytes: librdkafka refuses larger messages locally
+  // (key + value + headers + record overhead must fit).
+  size_t max_message_bytes() const;
+  // Asks the cluster for metadata: true when a broker answered within `timeout_ms`.
+  bool cluster_reachable(int timeout_ms) const;
   // Waits until nothing is in flight or `timeout_ms` passed (kUnavailable then).
   Status flush(int timeout_ms);
   void poll() const;
@@ -79,7 +126,12 @@ class Producer {
  private:
   Producer() = default;
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t*, void* opaque);
+  friend struct ClientCallbacks;
+  Status produce_impl(std::string_view topic, std::string_view key, std::string_view value,
+                      const std::vector<Header>& headers, int32_t partition, bool block);
   rd_kafka_t* rk_ = nullptr;
+  std::shared_ptr<BrokerHealth> health_;
+  DeliveryFailureHandler on_failure_;
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};
   std::string first_error_;
@@ -102,7 +154,8 @@ struct RebalanceHooks {
 class Consumer {
  public:
   static Result<std::unique_ptr<Consumer>> Create(const Properties& properties,
-                                                  RebalanceHooks hooks);
+                                                  RebalanceHooks hooks,
+                                                  std::shared_ptr<BrokerHealth> health = nullptr);
   ~Consumer();  // leaves the group
 
   Status subscribe(const std::vector<std::string>& topics);
@@ -119,8 +172,12 @@ class Consumer {
  private:
   Consumer() = default;
   friend struct ConsumerCallbacks;  // librdkafka's C callbacks, defined in kafka.cpp
+  friend struct ClientCallbacks;
   rd_kafka_t* rk_ = nullptr;
   RebalanceHooks hooks_;
+  std::shared_ptr<BrokerHealth> health_;
+  int last_logged_error_ = 0;  // consumer errors are logged when they change, not per retry
+  int64_t last_logged_ms_ = 0;
   bool closed_ = false;
 };
 
@@ -134,12 +191,17 @@ class EmbeddedBroker {
   Status create_topic(const std::string& name, int partitions);
   // Fault injection: take every broker down or bring them back.
   Status set_brokers_up(bool up);
+  bool brokers_up() const { return up_; }
+  // Fault injection: the next `errors.size()` Produce requests fail with these
+  // rd_kafka_resp_err_t codes (e.g. RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE = 10).
+  Status push_produce_errors(const std::vector<int>& errors);
 
  private:
   EmbeddedBroker() = default;
   rd_kafka_t* host_ = nullptr;  // the mock cluster lives inside this handle
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
   int brokers_ = 0;
+  bool up_ = true;
   std::string bootstrap_;
 };
 

@@ -31,6 +31,13 @@ class PipelineProbe {
   prometheus::Gauge& entities_cached;
   prometheus::Histogram& latency_seconds;     // receive → prediction produced, per event
   prometheus::Histogram& checkpoint_seconds;
+  // Faults (DESIGN.md §7): a broker outage pauses the commit cycle; the DLQ never blocks.
+  prometheus::Gauge& broker_up;                    // 1 reachable, 0 during an outage
+  prometheus::Counter& broker_outages;             // outages begun
+  prometheus::Counter& broker_outage_seconds;      // time spent in outages (closed ones)
+  prometheus::Counter& dlq_truncated;              // dead letters cut to fit the producer's limit
+  prometheus::Counter& dlq_delivery_failures;      // dead letters the broker refused (after shrinking)
+  prometheus::Counter& guarded_updates;            // model updates skipped to keep weights finite
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

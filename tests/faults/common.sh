@@ -1,0 +1,67 @@
+# Shared by the fault tests: a `streamlearn broker` process, a learner, kcat, HTTP probes.
+# Sourced after BIN is set; defines work, pids, fail, start_broker, start_run, count, http_*.
+command -v kcat >/dev/null || { echo "SKIP: kcat is not installed (apt-get install kcat)"; exit 77; }
+PY=/usr/bin/python3
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- run log (tail)"; grep -v COMMITFAIL "$work/run.log" 2>/dev/null | tail -30 || true
+  echo "--- broker log (tail)"; tail -10 "$work/broker.log" 2>/dev/null || true
+  exit 1
+}
+
+start_broker() {  # partitions
+  exec 3>&2 2>/dev/null  # no "Killed" notices from bash when cleanup kills the background jobs
+  "$BIN" broker --partitions "$1" --bootstrap-file "$work/bootstrap" >"$work/broker.log" 2>&1 &
+  broker_pid=$!
+  pids+=($broker_pid)
+  for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+  [ -s "$work/bootstrap" ] || fail "broker wrote no bootstrap file"
+  bootstrap=$(cat "$work/bootstrap")
+  echo "broker at $bootstrap (pid $broker_pid)"
+}
+
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_run() {  # extra environment assignments may be given as arguments
+  env STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_STATE_DIR="$work/state" \
+    STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 "$@" \
+    "$BIN" run >>"$work/run.log" 2>&1 &
+  run_pid=$!
+  pids+=($run_pid)
+}
+stop_run() {  # SIGTERM: drains, checkpoints and exits 0 within 5 s
+  kill -TERM "$run_pid"
+  for _ in $(seq 60); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$run_pid" 2>/dev/null && fail "run did not stop within 6 s of SIGTERM"
+  wait "$run_pid" && rc=0 || rc=$?
+  [ "$rc" = 0 ] || fail "run exited $rc after SIGTERM"
+}
+count() { kcat -C -b "$bootstrap" -t "$1" -o beginning -e -q 2>/dev/null | wc -l; }
+wait_for() {  # topic, expected count, seconds
+  for _ in $(seq $((${3:-60} * 5))); do [ "$(count "$1")" -ge "$2" ] && return 0; sleep 0.2; done
+  fail "$1 has $(count "$1") records, expected $2"
+}
+http_code() {  # path -> HTTP status (000 when nothing answers)
+  $PY - "$port" "$1" <<'PYEOF'
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}{sys.argv[2]}", timeout=2).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")
+PYEOF
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+metrics() { $PY -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/metrics', timeout=5).read().decode())"; }
+metric() { metrics | awk -v m="$1" '$1 == m { print $2 }'; }
+wait_ready() {
+  for _ in $(seq 300); do [ "$(http_code /readyz)" = 200 ] && return 0; sleep 0.1; done
+  fail "/readyz never became 200"
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Broker outage: while a producer streams events at a steady rate, `streamlearn broker`
+# takes its brokers down (SIGUSR1) and up again (SIGUSR2) under a running
+# `streamlearn run`. The learner pauses and retries, /readyz is 503 during the outage and
+# 200 after, the metrics and the log show the outage once, and nothing is lost: every
+# event id is on `predictions` (read back with kcat), duplicates carry identical scores,
+# and the model trained on every labelled event exactly once.
+set -euo pipefail
+BIN=$1
+OUTAGE_S=${OUTAGE_S:-5}
+N=${N:-40000}
+RATE=${RATE:-5000}
+source "$(dirname "$0")/common.sh"
+$PY -c 'import confluent_kafka' 2>/dev/null || { echo "SKIP: python3-confluent-kafka is not installed"; exit 77; }
+
+start_broker 4
+start_run
+wait_ready
+
+# kcat exits when all brokers are down, so the stream comes from confluent-kafka, which
+# buffers through the outage (idempotent: its retries add no duplicates to the topic).
+cat >"$work/produce.py" <<'PYEOF'
+import random, sys, time
+from confluent_kafka import Producer
+bootstrap, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
+              "message.timeout.ms": 300000, "reconnect.backoff.max.ms": 1000,
+              "error_cb": lambda e: None})
+rng = random.Random(11)
+start = time.time()
+for i in range(n):
+    x1, x2 = rng.random() * 10, rng.random() * 10
+    value = ('{"id":"o-%d","ts":%d,"features":{"x1":%.3f,"x2":%.3f,"tag":"t%d"},"label":%d}'
+             % (i, 1700000000000 + i * 100, x1, x2, i % 5, 1 if x1 + x2 <= 9 else 0))
+    while True:
+        try:
+            p.produce("events", value.encode(), key=("u%d" % (i % 97)).encode())
+            break
+        except BufferError:
+            p.poll(0.05)
+    p.poll(0)
+    ahead = (i + 1) / rate - (time.time() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+left = p.flush(120)
+sys.exit(f"{left} events not delivered" if left else 0)
+PYEOF
+$PY "$work/produce.py" "$bootstrap" "$N" "$RATE" 2>"$work/producer.log" &
+producer_pid=$!
+pids+=($producer_pid)
+wait_for predictions $((N / 4)) 60
+[ "$(metric streamlearn_broker_up)" = 1 ] || fail "streamlearn_broker_up is not 1 before the outage"
+
+# --- outage, mid-stream
+before=$(count predictions)
+kill -USR1 "$broker_pid"
+down_at=$(now_ms)
+echo "brokers down after $before predictions of $N events"
+saw_503=""
+while [ $(($(now_ms) - down_at)) -lt $((OUTAGE_S * 1000)) ]; do
+  if [ -z "$saw_503" ] && [ "$(http_code /readyz)" = 503 ]; then
+    saw_503=$(($(now_ms) - down_at))
+    up_gauge=$(metric streamlearn_broker_up)
+  fi
+  sleep 0.1
+done
+[ -n "$saw_503" ] || fail "/readyz never returned 503 during a ${OUTAGE_S} s outage"
+[ "$up_gauge" = 0 ] || fail "streamlearn_broker_up was '$up_gauge' during the outage, expected 0"
+echo "/readyz 503 ${saw_503} ms after the brokers went down; streamlearn_broker_up 0"
+kill -USR2 "$broker_pid"
+up_at=$(now_ms)
+wait_ready
+ready_ms=$(($(now_ms) - up_at))
+# Time to resume: the first prediction after the brokers came back (kcat's polling included).
+while [ "$(count predictions)" -le "$before" ]; do sleep 0.05; done
+resumed_ms=$(($(now_ms) - up_at))
+echo "brokers up after $(((up_at - down_at))) ms: /readyz 200 after ${ready_ms} ms, new predictions on the topic after ${resumed_ms} ms"
+
+wait "$producer_pid" || fail "producer: $(tail -3 "$work/producer.log")"
+wait_for predictions "$N" 120
+sleep 1  # let a checkpoint cover the tail
+m=$(metrics)
+value() { echo "$m" | awk -v k="$1" '$1 == k { print $2 }'; }
+[ "$(value streamlearn_broker_up)" = 1 ] || fail "streamlearn_broker_up not back to 1"
+[ "$(value streamlearn_broker_outages_total)" = 1 ] ||
+  fail "streamlearn_broker_outages_total is '$(value streamlearn_broker_outages_total)', expected 1"
+outage_s=$(value streamlearn_broker_outage_seconds_total)
+$PY -c "import sys; sys.exit(0 if 0.5 * $OUTAGE_S <= $outage_s <= $OUTAGE_S + 10 else 1)" ||
+  fail "streamlearn_broker_outage_seconds_total is $outage_s for a ${OUTAGE_S} s outage"
+[ "$(value streamlearn_events_in_total)" = "$N" ] || fail "events_in: $(value streamlearn_events_in_total)"
+[ "$(http_code /readyz)" = 200 ] || fail "/readyz not 200 after the outage"
+echo "metrics: broker_up 1, outages_total 1, outage_seconds_total $outage_s, events_in $N"
+stop_run
+
+# The log names the outage once (not once per retry) and its end once.
+began=$(grep -c "broker outage:" "$work/run.log" || true)
+ended=$(grep -c "broker reachable again" "$work/run.log" || true)
+[ "$began" = 1 ] && [ "$ended" = 1 ] || fail "log has $began outage line(s) and $ended recovery line(s), expected 1 and 1"
+echo "log: one outage line, one recovery line; $(grep -c -E ' (warning|error) ' "$work/run.log" || true) warning/error lines in all"
+
+# Nothing lost: every id predicted, duplicates identical (minus latency), trained == labelled.
+kcat -C -b "$bootstrap" -t predictions -o beginning -e -q >"$work/predictions.txt"
+$PY - "$work/predictions.txt" "$N" <<'PYEOF' || fail "predictions check"
+import json, sys
+seen, dup = {}, 0
+for line in open(sys.argv[1]):
+    p = json.loads(line)
+    p.pop("latency_us", None)
+    if p["id"] in seen:
+        dup += 1
+        if seen[p["id"]] != p:
+            sys.exit(f"duplicate {p['id']} differs: {seen[p['id']]} vs {p}")
+    seen[p["id"]] = p
+missing = [i for i in range(int(sys.argv[2])) if f"o-{i}" not in seen]
+if missing:
+    sys.exit(f"{len(missing)} ids never predicted, e.g. o-{missing[0]}")
+print(f"predictions: {len(seen)} ids, {dup} duplicates, all identical")
+PYEOF
+"$BIN" state inspect "$work/state" >"$work/inspect.json" 2>/dev/null || fail "state inspect failed"
+$PY - "$work/inspect.json" "$N" <<'PYEOF' || fail "state check: $(cat "$work/inspect.json")"
+import json, sys
+s = json.load(open(sys.argv[1])); n = int(sys.argv[2])
+m = s["models"][0]
+assert m["trained"] == n, f"trained {m['trained']} != labelled {n}"
+assert m["messages"] == n, f"messages {m['messages']} != {n}"
+assert sum(o["next_offset"] for o in s["offsets"]) == n, s["offsets"]
+print(f"state: trained {m['trained']} == labelled {n}, messages {m['messages']}")
+PYEOF
+echo "PASS"
