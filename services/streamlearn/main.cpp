@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "drift_command.hpp"
 #include "streamlearn/http/admin.hpp"
 #include "streamlearn/http/server.hpp"
 #include "streamlearn/kafka/kafka.hpp"
@@ -310,6 +311,9 @@ int main(int argc, char** argv) {
   gen->add_option("--concepts", gen_concepts, "Concepts, evenly spaced (SEA thetas 8, 9, 7, 9.5 cycling)")->capture_default_str();
   gen->add_option("--format", gen_format, "json, or kcat (entity TAB json, for kcat -K '\\t')")->check(CLI::IsMember({"json", "kcat"}))->capture_default_str();
 
+  streamlearn::cli::DriftCommandOptions drift_options;
+  auto* drift_cmd = streamlearn::cli::AddDriftCommand(app, drift_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -324,6 +328,7 @@ int main(int argc, char** argv) {
   if (*demo) return DemoCommand(demo_options, summary_path, demo_http_port);
   if (*broker) return BrokerCommand(broker_partitions, bootstrap_file, broker_topics);
   if (*inspect) return StateInspectCommand(inspect_dir);
+  if (*drift_cmd) return streamlearn::cli::RunDriftCommand(drift_options);
   if (*gen) return GenCommand(gen_options, gen_concepts, gen_format);
   if (*bench) {
     std::atomic<bool> stop{false};

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "support/reference_rng.hpp"
@@ -63,4 +64,45 @@ TEST_CASE("reference rng: numpy legacy RandomState matches numpy's draws", "[rng
   std::vector<int64_t> draws;
   for (int i = 0; i < 5; ++i) draws.push_back(m.randint(0, 100));
   CHECK(draws == std::vector<int64_t>{47, 68, 25, 67, 83});
+}
+
+TEST_CASE("reference rng: numpy legacy binomial() and normal() build River's test streams",
+          "[rng]") {
+  // tests/drift/test_drift_detectors.py: data_stream_2 (binomial) and data_stream_3 (normal).
+  NumpyRandomState g(12345);
+  CHECK(g.normal(0.0, 0.1) == -0.020470765948471296);
+  CHECK(g.normal(0.25, 0.1) == 0.2978943338057548);
+
+  NumpyRandomState b(12345);
+  std::vector<double> s2;
+  for (int i = 0; i < 1000; ++i) s2.push_back(static_cast<double>(b.binomial(1, 0.2)));
+  for (int i = 0; i < 1000; ++i) s2.push_back(static_cast<double>(b.binomial(1, 0.8)));
+  std::string head;
+  for (int i = 0; i < 40; ++i) head += s2[i] == 1 ? '1' : '0';
+  CHECK(std::accumulate(s2.begin(), s2.end(), 0.0) == 1000);
+  CHECK(std::accumulate(s2.begin(), s2.begin() + 1000, 0.0) == 202);
+  CHECK(head == "1000001000010000111000000010000110000010");
+
+  NumpyRandomState n(12345);
+  std::vector<double> s3;
+  for (double loc : {0.0, 0.25, 0.0, 0.25}) {
+    for (int i = 0; i < 500; ++i) s3.push_back(n.normal(loc, 0.1) > 0 ? 1.0 : 0.0);
+  }
+  head.clear();
+  for (int i = 0; i < 40; ++i) head += s3[i] == 1 ? '1' : '0';
+  CHECK(std::accumulate(s3.begin(), s3.end(), 0.0) == 1470);
+  CHECK(std::accumulate(s3.begin(), s3.begin() + 500, 0.0) == 246);
+  CHECK(head == "0100111111101111001001100111110000010101");
+}
+
+TEST_CASE("reference rng: python weighted choices() builds the binary docstring stream",
+          "[rng]") {
+  PythonRandom r(42);
+  std::vector<double> d = r.choices({0, 1}, 1000);
+  const std::vector<double> more = r.choices({0, 1}, {0.3, 0.7}, 1000);
+  std::string head;
+  for (int i = 0; i < 40; ++i) head += more[i] == 1 ? '1' : '0';
+  CHECK(std::accumulate(d.begin(), d.end(), 0.0) == 520);
+  CHECK(std::accumulate(more.begin(), more.end(), 0.0) == 714);
+  CHECK(head == "0111110011111010010100110101000010010100");
 }

@@ -36,3 +36,29 @@ else:
     print("numpy seed(42) randn x3:", [repr(float(v)) for v in np.random.randn(3)])
     np.random.seed(7)
     print("numpy seed(7) randint(0, 100) x5:", np.random.randint(0, 100, size=5).tolist())
+
+# River's other test streams (tests/drift/test_drift_detectors.py) and the binary
+# detectors' docstring stream.
+r = random.Random(42)
+d = r.choices([0, 1], k=1000)
+w = r.choices([0, 1], k=1000, weights=[0.3, 0.7])
+print("python Random(42) choices sum, weighted sum, weighted[:40]:", sum(d), sum(w),
+      "".join(map(str, w[:40])))
+try:
+    import numpy as np
+except ImportError:
+    pass
+else:
+    np.random.seed(12345)
+    print("numpy seed(12345) normal(0, .1), normal(.25, .1):",
+          repr(np.random.normal(0.0, 0.1)), repr(np.random.normal(0.25, 0.1)))
+    np.random.seed(12345)
+    s2 = np.concatenate([[np.random.binomial(1, 0.2) for _ in range(1000)],
+                         [np.random.binomial(1, 0.8) for _ in range(1000)]]).astype(int)
+    print("data_stream_2 sum, first-half sum, [:40]:", s2.sum(), s2[:1000].sum(),
+          "".join(map(str, s2[:40])))
+    np.random.seed(12345)
+    s3 = np.concatenate([np.random.normal(loc, 0.1, 500) > 0
+                         for loc in (0.0, 0.25, 0.0, 0.25)]).astype(int)
+    print("data_stream_3 sum, first-quarter sum, [:40]:", s3.sum(), s3[:500].sum(),
+          "".join(map(str, s3[:40])))

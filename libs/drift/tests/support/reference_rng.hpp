@@ -5,140 +5,21 @@
 //   NumpyRandomState  - numpy's legacy np.random.seed(int): randint(), random_sample(),
 //                       standard_normal() (RandomState's polar Box-Muller)
 // Both sit on MT19937; they differ in seeding (init_by_array vs init_genrand).
+// Mt19937 and PythonRandom live in the library (streamlearn/drift/python_random.hpp),
+// because KSWIN draws its reference sample with random.Random at run time.
 // reference_rng_test.cpp pins them to values printed by CPython and numpy
 // (print_reference_draws.py beside this file).
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "streamlearn/drift/python_random.hpp"
+
 namespace streamlearn::testing {
 
-class Mt19937 {
- public:
-  // Knuth's linear seeding (numpy's legacy integer seed).
-  void init_genrand(uint32_t seed) {
-    state_[0] = seed;
-    for (uint32_t i = 1; i < kN; ++i) {
-      state_[i] = 1812433253u * (state_[i - 1] ^ (state_[i - 1] >> 30)) + i;
-    }
-    index_ = kN;
-  }
-
-  // Seeding from an array of 32-bit words (CPython's integer seed).
-  void init_by_array(const std::vector<uint32_t>& key) {
-    init_genrand(19650218u);
-    uint32_t i = 1;
-    uint32_t j = 0;
-    const uint32_t key_length = static_cast<uint32_t>(key.size());
-    for (uint32_t k = kN > key_length ? kN : key_length; k > 0; --k) {
-      state_[i] = (state_[i] ^ ((state_[i - 1] ^ (state_[i - 1] >> 30)) * 1664525u)) + key[j] + j;
-      ++i;
-      ++j;
-      if (i >= kN) {
-        state_[0] = state_[kN - 1];
-        i = 1;
-      }
-      if (j >= key_length) j = 0;
-    }
-    for (uint32_t k = kN - 1; k > 0; --k) {
-      state_[i] = (state_[i] ^ ((state_[i - 1] ^ (state_[i - 1] >> 30)) * 1566083941u)) - i;
-      ++i;
-      if (i >= kN) {
-        state_[0] = state_[kN - 1];
-        i = 1;
-      }
-    }
-    state_[0] = 0x80000000u;  // non-zero initial state
-    index_ = kN;
-  }
-
-  uint32_t next_u32() {
-    if (index_ >= kN) refill();
-    uint32_t y = state_[index_++];
-    y ^= y >> 11;
-    y ^= (y << 7) & 0x9d2c5680u;
-    y ^= (y << 15) & 0xefc60000u;
-    y ^= y >> 18;
-    return y;
-  }
-
-  // 53-bit double in [0, 1), the same formula in CPython and numpy.
-  double next_double() {
-    const uint32_t a = next_u32() >> 5;
-    const uint32_t b = next_u32() >> 6;
-    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
-  }
-
- private:
-  static constexpr uint32_t kN = 624;
-  static constexpr uint32_t kM = 397;
-
-  void refill() {
-    auto twist = [](uint32_t upper, uint32_t lower, uint32_t far) {
-      const uint32_t y = (upper & 0x80000000u) | (lower & 0x7fffffffu);
-      return far ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-    };
-    uint32_t k = 0;
-    for (; k < kN - kM; ++k) state_[k] = twist(state_[k], state_[k + 1], state_[k + kM]);
-    for (; k < kN - 1; ++k) state_[k] = twist(state_[k], state_[k + 1], state_[k + kM - kN]);
-    state_[kN - 1] = twist(state_[kN - 1], state_[0], state_[kM - 1]);
-    index_ = 0;
-  }
-
-  std::array<uint32_t, kN> state_{};
-  uint32_t index_ = kN + 1;
-};
-
-class PythonRandom {
- public:
-  // random.Random(seed) for a non-negative int: its 32-bit words, least significant first.
-  explicit PythonRandom(uint64_t seed) {
-    std::vector<uint32_t> key;
-    do {
-      key.push_back(static_cast<uint32_t>(seed & 0xffffffffu));
-      seed >>= 32;
-    } while (seed != 0);
-    mt_.init_by_array(key);
-  }
-
-  double random() { return mt_.next_double(); }
-
-  // The index random.choices(population, k=...) picks for a population of n.
-  size_t choice_index(size_t n) {
-    return static_cast<size_t>(std::floor(random() * static_cast<double>(n)));
-  }
-
-  // rng.choices(population, k=k) for a population of numbers.
-  std::vector<double> choices(const std::vector<double>& population, size_t k) {
-    std::vector<double> out;
-    out.reserve(k);
-    for (size_t i = 0; i < k; ++i) out.push_back(population[choice_index(population.size())]);
-    return out;
-  }
-
-  // random.gauss: Box-Muller on two uniforms, caching the second normal.
-  double gauss(double mu, double sigma) {
-    double z;
-    if (has_gauss_next_) {
-      z = gauss_next_;
-      has_gauss_next_ = false;
-    } else {
-      const double x2pi = random() * (2.0 * 3.141592653589793);
-      const double g2rad = std::sqrt(-2.0 * std::log(1.0 - random()));
-      z = std::cos(x2pi) * g2rad;
-      gauss_next_ = std::sin(x2pi) * g2rad;
-      has_gauss_next_ = true;
-    }
-    return mu + z * sigma;
-  }
-
- private:
-  Mt19937 mt_;
-  double gauss_next_ = 0;
-  bool has_gauss_next_ = false;
-};
+using streamlearn::drift::Mt19937;
+using streamlearn::drift::PythonRandom;
 
 class NumpyRandomState {
  public:
@@ -165,6 +46,17 @@ class NumpyRandomState {
 
   double random_sample() { return mt_.next_double(); }
 
+  // np.random.binomial(n, p) (legacy): numpy's random_binomial, which for n * min(p, q)
+  // <= 30 (every use here) inverts the CDF, restarting when X passes its bound.
+  int64_t binomial(int64_t n, double p) {
+    if (n == 0 || p == 0.0) return 0;
+    if (p <= 0.5) return binomial_inversion(n, p);
+    return n - binomial_inversion(n, 1.0 - p);
+  }
+
+  // np.random.normal(loc, scale) (legacy): loc + scale * gauss.
+  double normal(double loc, double scale) { return loc + scale * standard_normal(); }
+
   // np.random.randn / standard_normal: the legacy polar method, caching the second value.
   double standard_normal() {
     if (has_gauss_) {
@@ -186,6 +78,28 @@ class NumpyRandomState {
   }
 
  private:
+  int64_t binomial_inversion(int64_t n, double p) {
+    const double q = 1.0 - p;
+    const double qn = std::exp(n * std::log(q));
+    const double np = n * p;
+    const int64_t bound = static_cast<int64_t>(std::fmin(n, np + 10.0 * std::sqrt(np * q + 1)));
+    int64_t x = 0;
+    double px = qn;
+    double u = mt_.next_double();
+    while (u > px) {
+      ++x;
+      if (x > bound) {
+        x = 0;
+        px = qn;
+        u = mt_.next_double();
+      } else {
+        u -= px;
+        px = ((n - x + 1) * p * px) / (x * q);
+      }
+    }
+    return x;
+  }
+
   Mt19937 mt_;
   double gauss_ = 0;
   bool has_gauss_ = false;
