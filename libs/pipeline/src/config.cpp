@@ -87,7 +87,9 @@ const std::vector<KeySpec>& Keys() {
          if (t == "0" || t == "0.0") { c.model.l2 = 0; return Status::Ok(); }
          return ParseDouble(t, 0, 1e6, &c.model.l2);
        }},
-      {"drift.detector", [](auto& t, auto& c) { return ParseChoice(t, {"adwin"}, &c.drift.detector); }},
+      {"drift.detector", [](auto& t, auto& c) {
+         return ParseChoice(t, {"adwin", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"}, &c.drift.detector);
+       }},
       {"drift.delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.delta); }},
       {"drift.action", [](auto& t, auto& c) { return ParseChoice(t, {"none", "reset"}, &c.drift.action); }},
       {"metrics.rolling_window", [](auto& t, auto& c) { return ParseInt(t, 1, 10000000, &c.metrics.rolling_window); }},
@@ -127,13 +129,18 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     std::string key = item.first.as<std::string>();
     std::string path = prefix.empty() ? key : prefix + "." + key;
     const YAML::Node& value = item.second;
-    if (path == "kafka.properties") {
-      if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": kafka.properties: must be a map of librdkafka properties");
+    // Free-form maps, checked by whoever consumes them (librdkafka; the detector factory).
+    std::map<std::string, std::string>* free_map = path == "kafka.properties" ? &config.kafka.properties
+                                                   : path == "drift.params"   ? &config.drift.params
+                                                                              : nullptr;
+    if (free_map) {
+      if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a map of name: value");
       for (const auto& prop : value) {
         if (!prop.second.IsScalar()) {
-          return Status::Invalid(Where(source, prop.second) + ": kafka.properties." + prop.first.as<std::string>() + ": must be a scalar");
+          return Status::Invalid(Where(source, prop.second) + ": " + path + "." + prop.first.as<std::string>() +
+                                 ": must be a single value");
         }
-        config.kafka.properties[prop.first.as<std::string>()] = prop.second.as<std::string>();
+        (*free_map)[prop.first.as<std::string>()] = prop.second.as<std::string>();
       }
       continue;
     }

@@ -13,7 +13,7 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
-#include "streamlearn/drift/adwin.hpp"
+#include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/prequential.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/learn/logistic_regression.hpp"
@@ -48,6 +48,7 @@ struct Processor::Impl {
   eval::PrequentialBinary metrics;
 
   uint64_t model_version = 1;
+  bool in_warning = false;  // the detector's last level was a warning
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
   features::StringMap<CachedEntity> entities;  // transparent: looked up by string_view
   std::vector<std::pair<const std::string*, CachedEntity*>> dirty;
@@ -74,6 +75,8 @@ struct Processor::Impl {
   Status handle(const Event& event, Clock::time_point received, OutputSink& sink);
   std::string snapshot() const;
   Status restore(std::string_view sealed);
+  Status publish_drift(std::string_view level, uint64_t version, std::string_view action, const Event& event,
+                       double error_before, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -91,10 +94,12 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   lc.l2 = config.model.l2;
   lc.hash_bits = fc.hash_bits;
   SL_RETURN_IF_ERROR(lc.validate());
-  drift::AdwinParams ap;
-  ap.delta = config.drift.delta;
-  auto detector = drift::MakeAdwin(ap);
-  if (!detector.ok()) return Status::Invalid("drift: " + detector.status().message());
+  std::map<std::string, std::string> detector_params = config.drift.params;
+  if (config.drift.detector == "adwin" && !detector_params.count("delta")) {
+    detector_params["delta"] = fmt::format("{}", config.drift.delta);
+  }
+  auto detector = drift::MakeDetector(config.drift.detector, detector_params);
+  if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
 
   auto impl = std::make_unique<Impl>(config, fc, lc, std::move(detector).value());
   impl->store = store;
@@ -212,43 +217,32 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
     metrics.update(score, predicted, y);
     counts.labelled++;
     const double error_before = detector->estimation();
-    drift::DriftLevel level = detector->update(predicted != y ? 1.0 : 0.0);
+    const drift::DriftLevel level = detector->update(predicted != y ? 1.0 : 0.0);
+    const bool was_warning = in_warning;
+    in_warning = level == drift::DriftLevel::kWarning;
     if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
-      // ADWIN is two-sided: a model that is still learning lowers its error and gets
-      // flagged too. That is no concept drift; resetting would throw the progress away.
+      // Two-sided detectors (ADWIN, KSWIN, Page-Hinkley "both") also flag a model whose
+      // error is falling because it is still learning. That is no concept drift; resetting
+      // would throw the progress away.
       counts.improvements++;
       spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector->name(),
                     error_before, detector->estimation(), counts.predictions);
     } else if (level == drift::DriftLevel::kDrift) {
-      const bool reset = config.drift.action == "reset";
       const uint64_t detected_version = model_version;
-      if (reset) {
+      if (config.drift.action == "reset") {
         model.reset_weights();
         model_version++;
         if (probe) probe->model_version.Set(static_cast<double>(model_version));
       }
       counts.drifts.push_back({counts.predictions, event.ts_ms, event.id, error_before, detector->estimation()});
       if (probe) probe->drifts.Increment();
-      json.clear();
-      auto out = std::back_inserter(json);
-      json.append(R"({"model":)");
-      AppendJsonString(json, config.model.name);
-      fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"drift","events":{},"ts":{},"action":"{}",)",
-                     detected_version, detector->name(), counts.predictions, event.ts_ms, config.drift.action);
-      json.append(R"("event_id":)");
-      AppendJsonString(json, event.id);
-      json.append(R"(,"stats":{)");
-      bool first = true;
-      for (const auto& [name, value] : detector->stats()) {
-        if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
-        fmt::format_to(out, R"({}"{}":{})", first ? "" : ",", name, value);
-        first = false;
-      }
-      fmt::format_to(out, R"({}"error_before":{},"error_after":{}}}}})", first ? "" : ",", error_before,
-                     detector->estimation());
       spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
                    counts.predictions, event.id, config.drift.action, model_version);
-      SL_RETURN_IF_ERROR(sink.drift(config.model.name, json));
+      SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, event, error_before, sink));
+    } else if (in_warning && !was_warning) {
+      // Published once when the warning zone is entered, not for every update inside it.
+      counts.warnings++;
+      SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", event, error_before, sink));
     }
     model.learn(x, y);
     if (probe) probe->labels_learned.Increment();
@@ -260,6 +254,25 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
     dirty.emplace_back(&it->first, &entity);
   }
   return Status::Ok();
+}
+
+Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, std::string_view action,
+                                      const Event& event, double error_before, OutputSink& sink) {
+  json.clear();
+  auto out = std::back_inserter(json);
+  json.append(R"({"model":)");
+  AppendJsonString(json, config.model.name);
+  fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)", version,
+                 detector->name(), level, counts.predictions, event.ts_ms, action);
+  json.append(R"("event_id":)");
+  AppendJsonString(json, event.id);
+  json.append(R"(,"stats":{)");
+  for (const auto& [name, value] : detector->stats()) {
+    if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
+    fmt::format_to(out, R"("{}":{},)", name, value);
+  }
+  fmt::format_to(out, R"("error_before":{},"error_after":{}}}}})", error_before, detector->estimation());
+  return sink.drift(config.model.name, json);
 }
 
 std::string Processor::Impl::snapshot() const {
@@ -281,6 +294,8 @@ std::string Processor::Impl::snapshot() const {
     w.f64(d.error_after);
   }
   w.u64(counts.improvements);
+  w.u64(counts.warnings);
+  w.u8(in_warning ? 1 : 0);
   dictionary.save(w);
   model.save(w);
   detector->save(w);
@@ -316,6 +331,8 @@ Status Processor::Impl::restore(std::string_view sealed) {
     counts.drifts.push_back(std::move(d));
   }
   counts.improvements = r.u64();
+  counts.warnings = r.u64();
+  in_warning = r.u8() != 0;
   SL_RETURN_IF_ERROR(dictionary.load(r));
   SL_RETURN_IF_ERROR(model.load(r));
   SL_RETURN_IF_ERROR(detector->load(r));

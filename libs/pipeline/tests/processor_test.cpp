@@ -194,3 +194,28 @@ TEST_CASE("a model stored with another type is refused, naming the model and dir
   REQUIRE_FALSE(p.ok());
   CHECK_THAT(p.status().message(), Catch::Contains("model 'logreg' in " + config.state.dir));
 }
+
+TEST_CASE("any River detector can watch the errors, with its parameters by River's names", "[processor]") {
+  PipelineConfig config;
+  config.drift.detector = "ddm";
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  Messages m = SeaMessages(30000, {10000, 20000}, 0, 1, {9.5, 7, 9.5});
+  MemorySink sink;
+  Feed(**p, m.view(), sink);
+  auto drifts = (*p)->stats().drifts;
+  REQUIRE_FALSE(drifts.empty());
+  CHECK(drifts[0].events > 10000);
+  CHECK(drifts[0].events <= 12000);
+  CHECK_THAT(sink.drifts[0], Catch::Contains(R"("detector":"ddm")"));
+  // DDM has a warning level: entering it is published once, as level "warning".
+  bool warned = false;
+  for (const auto& d : sink.drifts) warned |= d.find(R"("level":"warning")") != std::string::npos;
+  CHECK(warned);
+  CHECK((*p)->stats().warnings > 0);
+
+  config.drift.params = {{"warm_start", "-3"}};
+  auto bad = Processor::Create(config, nullptr, nullptr);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::StartsWith("drift.params: ") && Catch::Contains("warm_start"));
+}

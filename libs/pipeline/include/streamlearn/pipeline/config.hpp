@@ -43,8 +43,9 @@ struct ModelSettings {
 };
 
 struct DriftSettings {
-  std::string detector = "adwin";
-  double delta = 0.002;
+  std::string detector = "adwin";  // adwin | ddm | eddm | hddm_a | hddm_w | page_hinkley | kswin
+  double delta = 0.002;            // ADWIN's delta (a shortcut for params.delta)
+  std::map<std::string, std::string> params;  // the detector's parameters, by River's names
   std::string action = "reset";  // none | reset
 };
 
