@@ -305,6 +305,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     if (self->hooks_.on_assign) self->hooks_.on_assign(assigned);
     for (int i = 0; i < parts->cnt; ++i) {
       parts->elems[i].offset = assigned[i].offset >= 0 ? assigned[i].offset : RD_KAFKA_OFFSET_INVALID;
+      if (assigned[i].offset >= 0) self->assigned_at_[{assigned[i].topic, assigned[i].partition}] = assigned[i].offset;
     }
     spdlog::info("assigned {} partition(s)", parts->cnt);
     if (cooperative) {
@@ -317,6 +318,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
   // Revoked or lost: let the pipeline checkpoint first, then give the partitions up.
   if (self->hooks_.on_revoke) self->hooks_.on_revoke(ToVector(parts));
+  for (int i = 0; i < parts->cnt; ++i) self->assigned_at_.erase({parts->elems[i].topic, parts->elems[i].partition});
   spdlog::info("revoked {} partition(s)", parts->cnt);
   if (cooperative) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
@@ -408,7 +410,13 @@ int64_t Consumer::lag() const {
         high < 0) {
       continue;
     }
-    int64_t position = p.offset >= 0 ? p.offset : low;
+    // No position yet (nothing consumed since the assignment): the assigned start offset,
+    // else the low watermark (auto.offset.reset=earliest with nothing committed).
+    int64_t position = p.offset;
+    if (position < 0) {
+      auto it = assigned_at_.find({p.topic, p.partition});
+      position = it != assigned_at_.end() ? it->second : low;
+    }
     if (position >= 0 && high > position) total += high - position;
   }
   return total;

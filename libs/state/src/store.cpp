@@ -57,7 +57,14 @@ size_t CheckpointBatch::byte_size() const { return impl_->batch.GetDataSize(); }
 
 StateStore::StateStore(std::string dir, std::unique_ptr<Impl> impl)
     : dir_(std::move(dir)), impl_(std::move(impl)) {}
-StateStore::~StateStore() = default;
+StateStore::~StateStore() {
+  // Flushing the memtables on a clean close spares the next start a write-ahead-log replay
+  // (seconds for a million entities). Best effort: the WAL still holds everything.
+  if (impl_ && impl_->db && !read_only_) {
+    rocksdb::FlushOptions options;
+    (void)impl_->db->Flush(options, impl_->cfs);
+  }
+}
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, StoreOptions options) {
   std::error_code ec;
@@ -113,7 +120,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
                                       "; this build reads version " +
                                       std::to_string(kFormatVersion));
   }
-  return std::unique_ptr<StateStore>(new StateStore(dir, std::move(impl)));
+  auto store = std::unique_ptr<StateStore>(new StateStore(dir, std::move(impl)));
+  store->read_only_ = options.read_only;
+  return store;
 }
 
 void CheckpointBatch::put_entity(std::string_view entity, std::string_view state) {

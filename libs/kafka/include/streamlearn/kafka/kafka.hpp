@@ -175,6 +175,9 @@ class Consumer {
   friend struct ClientCallbacks;
   rd_kafka_t* rk_ = nullptr;
   RebalanceHooks hooks_;
+  // Where each held partition was told to start: librdkafka reports no position until the
+  // first message arrives, and lag() must not count the whole partition meanwhile.
+  std::map<std::pair<std::string, int32_t>, int64_t> assigned_at_;
   std::shared_ptr<BrokerHealth> health_;
   int last_logged_error_ = 0;  // consumer errors are logged when they change, not per retry
   int64_t last_logged_ms_ = 0;

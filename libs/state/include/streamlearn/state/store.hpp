@@ -76,6 +76,7 @@ class StateStore {
   struct Impl;
   StateStore(std::string dir, std::unique_ptr<Impl> impl);
   std::string dir_;
+  bool read_only_ = false;
   std::unique_ptr<Impl> impl_;
 };
 
