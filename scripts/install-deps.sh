@@ -13,9 +13,11 @@ packages=(
   kcat python3-confluent-kafka
 )
 # Extra tools used only by the test suite's checks (docker-compose config; the contract
-# tests' JSON Schema validator tests/contracts/validate_json.py).
+# tests' JSON Schema validator tests/contracts/validate_json.py), and by `make fuzz`:
+# clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev is only a
+# recommendation of clang, so it is named here) and llvm-symbolizer for readable reports.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(docker-compose python3-jsonschema python3-yaml)
+  packages+=(docker-compose python3-jsonschema python3-yaml clang libclang-rt-14-dev llvm-14)
 fi
 
 missing=()

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "json_fields.hpp"
+
 namespace streamlearn {
 namespace {
 
@@ -14,37 +16,10 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-std::string Quote(std::string_view name) {
-  // Field names in reasons are truncated: a hostile 10 MB key must not become a 10 MB header.
-  constexpr size_t kMax = 64;
-  std::string s = "'";
-  s.append(name.substr(0, kMax));
-  if (name.size() > kMax) s.append("...");
-  s.push_back('\'');
-  return s;
-}
-
-// Returns false when `key` already appeared in `seen` (small linear scan: events carry tens of fields).
-bool FirstTime(std::vector<std::string_view>& seen, std::string_view key) {
-  for (std::string_view k : seen) {
-    if (k == key) return false;
-  }
-  seen.push_back(key);
-  return true;
-}
-
-Status ReadNumber(element v, double* out) {
-  double d = 0;
-  switch (v.type()) {
-    case element_type::INT64: d = static_cast<double>(v.get_int64().value_unsafe()); break;
-    case element_type::UINT64: d = static_cast<double>(v.get_uint64().value_unsafe()); break;
-    case element_type::DOUBLE: d = v.get_double().value_unsafe(); break;
-    default: return Status::Invalid("not a number");
-  }
-  if (!std::isfinite(d)) return Status::Invalid("not a finite number");
-  *out = d;
-  return Status::Ok();
-}
+using json_fields::FirstTime;
+using json_fields::Quote;
+using json_fields::ReadLabel;
+using json_fields::ReadNumber;
 
 }  // namespace
 
@@ -187,35 +162,7 @@ Status EventDecoder::Impl::DecodeFeatures(object features, Event* out) {
 }
 
 Status EventDecoder::Impl::DecodeLabel(element v, Event* out) {
-  Label label;
-  switch (v.type()) {
-    case element_type::NULL_VALUE:
-      return Status::Ok();  // unlabelled
-    case element_type::BOOL:
-      label.kind = Label::Kind::kBinary;
-      label.value = v.get_bool().value_unsafe() ? 1 : 0;
-      break;
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE: {
-      if (!ReadNumber(v, &label.value).ok()) {
-        return Status::Invalid("field 'label' is not a finite number");
-      }
-      label.kind = (label.value == 0 || label.value == 1) ? Label::Kind::kBinary : Label::Kind::kReal;
-      break;
-    }
-    case element_type::STRING: {
-      std::string_view s = v.get_string().value_unsafe();
-      if (s.empty()) return Status::Invalid("field 'label' is an empty string");
-      label.kind = Label::Kind::kClass;
-      label.class_name.assign(s);
-      break;
-    }
-    default:
-      return Status::Invalid("field 'label' must be a number, boolean, string or null");
-  }
-  out->label = std::move(label);
-  return Status::Ok();
+  return ReadLabel(v, /*null_allowed=*/true, &out->label);
 }
 
 }  // namespace streamlearn

@@ -119,4 +119,7 @@ TEST_CASE("decoder refuses hostile sizes and depths without reading them", "[dec
   CHECK_THAT(DecodeError(big), Catch::Contains("exceeds the limit"));
   std::string long_name = R"({"features":{},")" + std::string(1000, 'n') + R"(":1})";
   CHECK(DecodeError(long_name).size() < 100);  // the reason stays short
+  // ... and is cut on a character boundary: 63 ASCII bytes, then a 2-byte 'é' across byte 64.
+  std::string utf8_name = R"({"features":{},")" + std::string(63, 'n') + "\xc3\xa9\":1}";
+  CHECK(DecodeError(utf8_name) == "unknown field '" + std::string(63, 'n') + "...'");
 }

@@ -1,0 +1,99 @@
+#pragma once
+// JSON field rules shared by core's decoders (events, label records): how a label is read,
+// how duplicate fields are found, how a field is named in a reason. Private to core, like
+// simdjson itself (included only by src/*.cpp).
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "streamlearn/core/event.hpp"
+#include "streamlearn/core/status.hpp"
+
+namespace streamlearn::json_fields {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+
+inline std::string Quote(std::string_view name) {
+  // Field names in reasons are truncated: a hostile 10 MB key must not become a 10 MB header.
+  // The cut falls on a character boundary, so the reason stays valid UTF-8 (names are:
+  // simdjson validates), as consumers of the DLQ `error` header expect text.
+  constexpr size_t kMax = 64;
+  size_t cut = std::min(name.size(), kMax);
+  while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  std::string s = "'";
+  s.append(name.substr(0, cut));
+  if (name.size() > cut) s.append("...");
+  s.push_back('\'');
+  return s;
+}
+
+// Returns false when `key` already appeared in `seen` (small linear scan: records carry few fields).
+inline bool FirstTime(std::vector<std::string_view>& seen, std::string_view key) {
+  for (std::string_view k : seen) {
+    if (k == key) return false;
+  }
+  seen.push_back(key);
+  return true;
+}
+
+inline Status ReadNumber(element v, double* out) {
+  double d = 0;
+  switch (v.type()) {
+    case element_type::INT64: d = static_cast<double>(v.get_int64().value_unsafe()); break;
+    case element_type::UINT64: d = static_cast<double>(v.get_uint64().value_unsafe()); break;
+    case element_type::DOUBLE: d = v.get_double().value_unsafe(); break;
+    default: return Status::Invalid("not a number");
+  }
+  if (!std::isfinite(d)) return Status::Invalid("not a finite number");
+  *out = d;
+  return Status::Ok();
+}
+
+// The value of a 'label' field: booleans and 0/1 are binary, other finite numbers real,
+// non-empty strings classes. null is "unlabelled" where `null_allowed` (events) and an
+// error otherwise (label records).
+inline Status ReadLabel(element v, bool null_allowed, std::optional<Label>* out) {
+  out->reset();
+  Label label;
+  switch (v.type()) {
+    case element_type::NULL_VALUE:
+      if (null_allowed) return Status::Ok();
+      return Status::Invalid("field 'label' must be a number, boolean or string, not null");
+    case element_type::BOOL:
+      label.kind = Label::Kind::kBinary;
+      label.value = v.get_bool().value_unsafe() ? 1 : 0;
+      break;
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: {
+      if (!ReadNumber(v, &label.value).ok()) {
+        return Status::Invalid("field 'label' is not a finite number");
+      }
+      label.kind = (label.value == 0 || label.value == 1) ? Label::Kind::kBinary : Label::Kind::kReal;
+      break;
+    }
+    case element_type::STRING: {
+      std::string_view s = v.get_string().value_unsafe();
+      if (s.empty()) return Status::Invalid("field 'label' is an empty string");
+      label.kind = Label::Kind::kClass;
+      label.class_name.assign(s);
+      break;
+    }
+    default:
+      return Status::Invalid(null_allowed
+                                 ? "field 'label' must be a number, boolean, string or null"
+                                 : "field 'label' must be a number, boolean or string");
+  }
+  *out = std::move(label);
+  return Status::Ok();
+}
+
+}  // namespace streamlearn::json_fields
