@@ -6,8 +6,11 @@
 # PARTITIONS>1: every entity's state is identical (entity_digest) and the model trained on
 #   exactly the number of labelled events (the interleaving of partitions, hence the model,
 #   may differ between runs).
-# Both: every event id is on `predictions` at least once; replayed duplicates are identical
-# except for latency_us.
+# Both: every event id is on `predictions` at least once. One partition: replayed duplicates
+# are identical except for latency_us. Several partitions feed one model, and after a restart
+# they interleave differently, so a replayed event can meet a different model: its score may
+# differ (seen under ASan's timing). Identical replays there need a deterministic merge order
+# across partitions (as Kafka Streams does by timestamp), which the runner does not have yet.
 #
 # Event counts (see tests/crash/CMakeLists.txt): the mock broker keeps 5 MiB (or 100,000
 # message sets) per partition and silently drops older data. A `gen` SEA event is ~116 bytes;
@@ -83,6 +86,6 @@ consume_predictions crash
 $CTL predictions "$work/predictions-ref.jsonl" "$EVENTS" --no-duplicates || fail "the reference's predictions"
 # One partition: each prediction, first or replayed, equals the uninterrupted run's.
 # The check then shows it catches a missing id, a changed score, a duplicate.
-ref_opt=(); [ "$PARTITIONS" = 1 ] && ref_opt=(--reference "$work/predictions-ref.jsonl")
+ref_opt=(--replays-may-differ); [ "$PARTITIONS" = 1 ] && ref_opt=(--reference "$work/predictions-ref.jsonl")
 $CTL predictions "$work/predictions-crash.jsonl" "$EVENTS" "${ref_opt[@]}" --selftest || fail "predictions"
 log "PASS: $PARTITIONS partition(s), $EVENTS events, $KILLS kills: entity digest $got_digest equal, trained $trained = labelled$( [ "$PARTITIONS" = 1 ] && echo ", model checksum $got_sum equal")"
