@@ -25,9 +25,7 @@ using json_fields::ReadNumber;
 
 struct EventDecoder::Impl {
   EventDecoderLimits limits;
-  simdjson::dom::parser parser;
-  simdjson::error_code alloc_error = simdjson::SUCCESS;
-  std::vector<char> padded;  // simdjson reads SIMDJSON_PADDING bytes past the end
+  std::unique_ptr<json_fields::JsonObjectParser> json;
   std::vector<std::string_view> seen_top;
   std::vector<std::string_view> seen_features;
 
@@ -39,8 +37,7 @@ struct EventDecoder::Impl {
 
 EventDecoder::EventDecoder(EventDecoderLimits limits) : impl_(std::make_unique<Impl>()) {
   impl_->limits = limits;
-  // Allocation fails only on out-of-memory; decode() then reports it for every event.
-  impl_->alloc_error = impl_->parser.allocate(limits.max_payload_bytes, limits.max_depth);
+  impl_->json = std::make_unique<json_fields::JsonObjectParser>(limits.max_payload_bytes, limits.max_depth);
 }
 
 EventDecoder::~EventDecoder() = default;
@@ -53,23 +50,8 @@ Status EventDecoder::decode(std::string_view payload, std::string_view key,
 Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key,
                                   const SourcePosition& source, Event* out) {
   out->clear();
-  if (alloc_error) return Status::Internal("JSON parser: " + std::string(simdjson::error_message(alloc_error)));
-  if (payload.empty()) return Status::Invalid("empty payload");
-  if (payload.size() > limits.max_payload_bytes) {
-    return Status::Invalid("payload of " + std::to_string(payload.size()) +
-                           " bytes exceeds the limit of " +
-                           std::to_string(limits.max_payload_bytes));
-  }
-  if (padded.size() < payload.size() + simdjson::SIMDJSON_PADDING) {
-    padded.resize(payload.size() + simdjson::SIMDJSON_PADDING);
-  }
-  std::memcpy(padded.data(), payload.data(), payload.size());
-  element root;
-  if (auto err = parser.parse(padded.data(), payload.size(), false).get(root)) {
-    return Status::Invalid(std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
   object top;
-  if (root.get(top)) return Status::Invalid("event must be a JSON object");
+  SL_RETURN_IF_ERROR(json->parse(payload, "event", &top));
 
   bool have_features = false;
   bool have_ts = false;

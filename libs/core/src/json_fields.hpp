@@ -20,6 +20,42 @@ namespace streamlearn::json_fields {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+// Parses one message as a JSON object within size and depth limits, reusing its buffers.
+// `what` names the expected object in the reason ("event", "label record").
+class JsonObjectParser {
+ public:
+  JsonObjectParser(size_t max_payload_bytes, size_t max_depth) : max_payload_bytes_(max_payload_bytes) {
+    // Fails only on out-of-memory; parse() then reports it for every message.
+    alloc_error_ = parser_.allocate(max_payload_bytes, max_depth);
+  }
+
+  Status parse(std::string_view payload, std::string_view what, simdjson::dom::object* out) {
+    if (alloc_error_) return Status::Internal("JSON parser: " + std::string(simdjson::error_message(alloc_error_)));
+    if (payload.empty()) return Status::Invalid("empty payload");
+    if (payload.size() > max_payload_bytes_) {
+      return Status::Invalid("payload of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
+                             std::to_string(max_payload_bytes_));
+    }
+    // simdjson reads SIMDJSON_PADDING bytes past the end.
+    if (padded_.size() < payload.size() + simdjson::SIMDJSON_PADDING) {
+      padded_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    }
+    std::copy(payload.begin(), payload.end(), padded_.begin());
+    element root;
+    if (auto err = parser_.parse(padded_.data(), payload.size(), false).get(root)) {
+      return Status::Invalid(std::string("invalid JSON: ") + simdjson::error_message(err));
+    }
+    if (root.get(*out)) return Status::Invalid(std::string(what) + " must be a JSON object");
+    return Status::Ok();
+  }
+
+ private:
+  size_t max_payload_bytes_;
+  simdjson::dom::parser parser_;
+  simdjson::error_code alloc_error_ = simdjson::SUCCESS;
+  std::vector<char> padded_;
+};
+
 
 inline std::string Quote(std::string_view name) {
   // Field names in reasons are truncated: a hostile 10 MB key must not become a 10 MB header.

@@ -25,9 +25,7 @@ using json_fields::ReadLabel;
 
 struct LabelDecoder::Impl {
   LabelDecoderLimits limits;
-  simdjson::dom::parser parser;
-  simdjson::error_code alloc_error = simdjson::SUCCESS;
-  std::vector<char> padded;  // simdjson reads SIMDJSON_PADDING bytes past the end
+  std::unique_ptr<json_fields::JsonObjectParser> json;
   std::vector<std::string_view> seen;
   std::optional<Label> label;
 
@@ -36,8 +34,7 @@ struct LabelDecoder::Impl {
 
 LabelDecoder::LabelDecoder(LabelDecoderLimits limits) : impl_(std::make_unique<Impl>()) {
   impl_->limits = limits;
-  // Allocation fails only on out-of-memory; decode() then reports it for every record.
-  impl_->alloc_error = impl_->parser.allocate(limits.max_payload_bytes, limits.max_depth);
+  impl_->json = std::make_unique<json_fields::JsonObjectParser>(limits.max_payload_bytes, limits.max_depth);
 }
 
 LabelDecoder::~LabelDecoder() = default;
@@ -50,23 +47,8 @@ Status LabelDecoder::decode(std::string_view payload, LabelRecord* out) {
 
 Status LabelDecoder::Impl::Decode(std::string_view payload, LabelRecord* out) {
   out->clear();
-  if (alloc_error) return Status::Internal("JSON parser: " + std::string(simdjson::error_message(alloc_error)));
-  if (payload.empty()) return Status::Invalid("empty payload");
-  if (payload.size() > limits.max_payload_bytes) {
-    return Status::Invalid("payload of " + std::to_string(payload.size()) +
-                           " bytes exceeds the limit of " +
-                           std::to_string(limits.max_payload_bytes));
-  }
-  if (padded.size() < payload.size() + simdjson::SIMDJSON_PADDING) {
-    padded.resize(payload.size() + simdjson::SIMDJSON_PADDING);
-  }
-  std::memcpy(padded.data(), payload.data(), payload.size());
-  element root;
-  if (auto err = parser.parse(padded.data(), payload.size(), false).get(root)) {
-    return Status::Invalid(std::string("invalid JSON: ") + simdjson::error_message(err));
-  }
   object top;
-  if (root.get(top)) return Status::Invalid("label record must be a JSON object");
+  SL_RETURN_IF_ERROR(json->parse(payload, "label record", &top));
 
   bool have_label = false;
   seen.clear();
