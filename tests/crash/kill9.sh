@@ -29,10 +29,7 @@ produce_events "$EVENTS" "$SEED"
 write_config
 
 # 1. The reference: one uninterrupted run.
-start_run ref ref "$work/state-ref" 1000
-wait_events "$EVENTS"
-stop_run
-inspect "$work/state-ref" >"$work/ref.json"
+reference_run
 log "reference: $(cat "$work/ref.json")"
 
 # 2. The same stream, killed with SIGKILL at KILLS seeded moments, restarted each time.

@@ -92,6 +92,13 @@ wait_events() {
 }
 
 inspect() { "$BIN" state inspect "$1"; }
+# The uninterrupted reference: one run over the whole stream, its state in $work/ref.json.
+reference_run() {
+  start_run ref ref "$work/state-ref" 1000
+  wait_events "$EVENTS"
+  stop_run
+  inspect "$work/state-ref" >"$work/ref.json"
+}
 field() { $CTL field "$1"; }  # field PATH < json
 
 # wait_killed: reaps a learner we killed, without the shell's "Killed" notice; sets kill_rc.

@@ -12,10 +12,7 @@ start_broker "$PARTITIONS"
 produce_events "$EVENTS" "$SEED"
 write_config
 
-start_run ref ref "$work/state-ref" 1000
-wait_events "$EVENTS"
-stop_run
-inspect "$work/state-ref" >"$work/ref.json"
+reference_run
 log "reference: entity digest $(field entity_digest <"$work/ref.json")"
 
 i=0

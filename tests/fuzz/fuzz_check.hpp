@@ -3,9 +3,13 @@
 // a broken invariant prints what and where, then aborts, which libFuzzer reports as a crash
 // (and saves the input) and the corpus replay test reports as a failure.
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+
+#include "streamlearn/core/event.hpp"
+#include "streamlearn/core/status.hpp"
 
 #define FUZZ_CHECK(cond, ...)                                                   \
   do {                                                                          \
@@ -46,6 +50,33 @@ inline bool IsUtf8(std::string_view s) {
     i += n + 1;
   }
   return true;
+}
+
+// A decoded label obeys the kind rules both decoders share.
+inline void CheckLabel(const streamlearn::Label& l) {
+  using Kind = streamlearn::Label::Kind;
+  FUZZ_CHECK(std::isfinite(l.value), "label value %g", l.value);
+  switch (l.kind) {
+    case Kind::kBinary:
+      FUZZ_CHECK(l.value == 0 || l.value == 1, "binary label %g", l.value);
+      FUZZ_CHECK(l.class_name.empty(), "binary label with a class name");
+      break;
+    case Kind::kReal:
+      FUZZ_CHECK(l.value != 0 && l.value != 1, "real label %g should be binary", l.value);
+      break;
+    case Kind::kClass:
+      FUZZ_CHECK(!l.class_name.empty(), "class label without a name");
+      break;
+  }
+}
+
+// A rejection reason becomes a Kafka header: present, short and valid UTF-8.
+inline void CheckReason(const streamlearn::Status& st) {
+  constexpr size_t kMaxReason = 300;
+  FUZZ_CHECK(!st.message().empty(), "failure without a reason");
+  FUZZ_CHECK(st.message().size() < kMaxReason, "reason of %zu bytes: %.200s", st.message().size(),
+             st.message().c_str());
+  FUZZ_CHECK(IsUtf8(st.message()), "reason is not UTF-8: %.200s", st.message().c_str());
 }
 
 }  // namespace fuzz

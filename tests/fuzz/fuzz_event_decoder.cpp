@@ -17,26 +17,7 @@ namespace {
 
 using streamlearn::Event;
 using streamlearn::EventDecoder;
-using streamlearn::Label;
 using streamlearn::SourcePosition;
-
-constexpr size_t kMaxReason = 300;
-
-void CheckLabel(const Label& l) {
-  FUZZ_CHECK(std::isfinite(l.value), "label value %g", l.value);
-  switch (l.kind) {
-    case Label::Kind::kBinary:
-      FUZZ_CHECK(l.value == 0 || l.value == 1, "binary label %g", l.value);
-      FUZZ_CHECK(l.class_name.empty(), "binary label with a class name");
-      break;
-    case Label::Kind::kReal:
-      FUZZ_CHECK(l.value != 0 && l.value != 1, "real label %g should be binary", l.value);
-      break;
-    case Label::Kind::kClass:
-      FUZZ_CHECK(!l.class_name.empty(), "class label without a name");
-      break;
-  }
-}
 
 void CheckEvent(const Event& e, size_t max_features) {
   FUZZ_CHECK(!e.id.empty(), "empty id");
@@ -50,15 +31,9 @@ void CheckEvent(const Event& e, size_t max_features) {
   for (const auto& m : e.missing) FUZZ_CHECK(!m.empty(), "missing feature without a name");
   FUZZ_CHECK(e.numeric.size() + e.categorical.size() + e.missing.size() <= max_features,
              "%zu features", e.numeric.size() + e.categorical.size() + e.missing.size());
-  if (e.label) CheckLabel(*e.label);
+  if (e.label) fuzz::CheckLabel(*e.label);
 }
 
-void CheckReason(const streamlearn::Status& st) {
-  FUZZ_CHECK(!st.message().empty(), "failure without a reason");
-  FUZZ_CHECK(st.message().size() < kMaxReason, "reason of %zu bytes: %.200s", st.message().size(),
-             st.message().c_str());
-  FUZZ_CHECK(fuzz::IsUtf8(st.message()), "reason is not UTF-8: %.200s", st.message().c_str());
-}
 
 bool SameEvent(const Event& a, const Event& b) {
   if (a.id != b.id || a.entity != b.entity || a.ts_ms != b.ts_ms ||
@@ -100,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (st.ok()) {
       CheckEvent(first, kLimits.max_features);
     } else {
-      CheckReason(st);
+      fuzz::CheckReason(st);
     }
     streamlearn::Status again = decoder.decode(payload, key, kSource, &second);
     FUZZ_CHECK(st.ok() == again.ok() && st.message() == again.message(),

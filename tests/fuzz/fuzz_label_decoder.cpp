@@ -21,25 +21,10 @@ using streamlearn::Label;
 using streamlearn::LabelDecoder;
 using streamlearn::LabelRecord;
 
-constexpr size_t kMaxReason = 300;
-
 void CheckRecord(const LabelRecord& r) {
   FUZZ_CHECK(!r.id.empty(), "empty id");
   FUZZ_CHECK(r.ts_ms >= -1, "ts %lld", static_cast<long long>(r.ts_ms));
-  const Label& l = r.label;
-  FUZZ_CHECK(std::isfinite(l.value), "label value %g", l.value);
-  switch (l.kind) {
-    case Label::Kind::kBinary:
-      FUZZ_CHECK(l.value == 0 || l.value == 1, "binary label %g", l.value);
-      FUZZ_CHECK(l.class_name.empty(), "binary label with a class name");
-      break;
-    case Label::Kind::kReal:
-      FUZZ_CHECK(l.value != 0 && l.value != 1, "real label %g should be binary", l.value);
-      break;
-    case Label::Kind::kClass:
-      FUZZ_CHECK(!l.class_name.empty(), "class label without a name");
-      break;
-  }
+  fuzz::CheckLabel(r.label);
 }
 
 std::string Encode(const LabelRecord& r) {
@@ -69,10 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view payload(reinterpret_cast<const char*>(data), size);
   streamlearn::Status st = decoder.decode(payload, &record);
   if (!st.ok()) {
-    FUZZ_CHECK(!st.message().empty(), "failure without a reason");
-    FUZZ_CHECK(st.message().size() < kMaxReason, "reason of %zu bytes: %.200s",
-               st.message().size(), st.message().c_str());
-    FUZZ_CHECK(fuzz::IsUtf8(st.message()), "reason is not UTF-8: %.200s", st.message().c_str());
+    fuzz::CheckReason(st);
     FUZZ_CHECK(record.id.empty() && record.ts_ms == -1 && record.label.class_name.empty(),
                "a failed decode left fields behind");
     return 0;
