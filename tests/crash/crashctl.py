@@ -162,7 +162,7 @@ def load_predictions(path):
     return records
 
 
-def check_predictions(records, expected, no_duplicates, reference=None, replays_may_differ=False):
+def check_predictions(records, expected, no_duplicates, reference=None):
     """Returns a list of problems (empty = good). `reference`: id -> JSON of an uninterrupted
     run; when given, every prediction must equal it."""
     by_id = {}
@@ -177,7 +177,7 @@ def check_predictions(records, expected, no_duplicates, reference=None, replays_
     if extra:
         problems.append(f"{len(extra)} unexpected ids, e.g. {extra[:5]}")
     differing = [i for i, v in by_id.items() if len(v) > 1]
-    if differing and not replays_may_differ:
+    if differing:
         i = differing[0]
         problems.append(f"{len(differing)} ids predicted differently when replayed, e.g. {i}: {sorted(by_id[i])}")
     dups = len(records) - len(by_id)
@@ -208,16 +208,15 @@ def load_reference(path):
 
 def cmd_predictions(a):
     records = load_predictions(a.file)
-    problems = check_predictions(records, a.expected, a.no_duplicates, load_reference(a.reference),
-                                 a.replays_may_differ)
+    problems = check_predictions(records, a.expected, a.no_duplicates, load_reference(a.reference))
     for p in problems:
         print("FAIL:", p)
     if a.selftest and not problems:
-        return selftest(records, a.expected, load_reference(a.reference), a.replays_may_differ)
+        return selftest(records, a.expected, load_reference(a.reference))
     return 1 if problems else 0
 
 
-def selftest(records, expected, reference, replays_may_differ=False):
+def selftest(records, expected, reference):
     """The check must catch a missing id, a replay with another score, an unwanted duplicate
     and (with a reference) a score unlike the reference's: run it on doctored copies."""
     first_id, first_text = records[0]
@@ -227,15 +226,14 @@ def selftest(records, expected, reference, replays_may_differ=False):
     cases = {
         "missing id": ([r for r in records if r[0] != first_id], False, None),
         "duplicate where forbidden": (records + [records[0]], True, None),
+        "replay with another score": (records + [(first_id, changed)], False, None),
     }
-    if not replays_may_differ:
-        cases["replay with another score"] = (records + [(first_id, changed)], False, None)
     if reference is not None:
         cases["score unlike the reference"] = ([(first_id, changed)] + [r for r in records if r[0] != first_id],
                                                False, reference)
     bad = 0
     for name, (doctored, no_dup, ref) in cases.items():
-        problems = check_predictions(doctored, expected, no_dup, ref, replays_may_differ)
+        problems = check_predictions(doctored, expected, no_dup, ref)
         print(f"  self-test '{name}': " + (f"caught ({problems[0][:80]}...)" if problems else "NOT caught"))
         bad += 0 if problems else 1
     return 1 if bad else 0
@@ -291,9 +289,6 @@ def main():
     p = sub.add_parser("predictions"); p.add_argument("file"); p.add_argument("expected", type=int)
     p.add_argument("--no-duplicates", action="store_true"); p.add_argument("--reference")
     p.add_argument("--selftest", action="store_true", help="then show the check catches doctored copies")
-    p.add_argument("--replays-may-differ", action="store_true",
-                   help="several partitions feed one model: after a restart they interleave differently, "
-                        "so a replayed event may meet a different model and score differently")
     p.set_defaults(f=cmd_predictions)
     p = sub.add_parser("watermarks"); p.add_argument("bootstrap"); p.add_argument("topics", nargs="+")
     p.set_defaults(f=cmd_watermarks)

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <deque>
+#include <tuple>
 
 namespace streamlearn::kafka {
 namespace {
@@ -125,6 +127,18 @@ std::string BrokerHealth::last_reason() const {
   return last_reason_;
 }
 
+void MessageBatch::add(rd_kafka_message_t* m) {
+  owned_.push_back(m);
+  MessageView v;
+  v.topic = rd_kafka_topic_name(m->rkt);
+  v.partition = m->partition;
+  v.offset = m->offset;
+  v.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+  v.key = std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+  v.payload = std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+  views_.push_back(v);
+}
+
 void MessageBatch::clear() {
   for (auto* m : owned_) rd_kafka_message_destroy(m);
   owned_.clear();
@@ -188,13 +202,13 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque
 }
 
 Status Producer::produce(std::string_view topic, std::string_view key, std::string_view value,
-                         const std::vector<Header>& headers, int32_t partition) {
-  return produce_impl(topic, key, value, headers, partition, true);
+                         const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms) {
+  return produce_impl(topic, key, value, headers, partition, timestamp_ms, true);
 }
 
 Status Producer::try_produce(std::string_view topic, std::string_view key, std::string_view value,
-                             const std::vector<Header>& headers, int32_t partition) {
-  return produce_impl(topic, key, value, headers, partition, false);
+                             const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms) {
+  return produce_impl(topic, key, value, headers, partition, timestamp_ms, false);
 }
 
 size_t Producer::max_message_bytes() const {
@@ -213,7 +227,8 @@ bool Producer::cluster_reachable(int timeout_ms) const {
 }
 
 Status Producer::produce_impl(std::string_view topic, std::string_view key, std::string_view value,
-                              const std::vector<Header>& headers, int32_t partition, bool block) {
+                              const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms,
+                              bool block) {
   // librdkafka wants a NUL-terminated topic; topic names are short, so this stays on the stack.
   char topic_buf[256];
   if (topic.size() >= sizeof topic_buf) return Status::Invalid("topic name too long");
@@ -233,7 +248,7 @@ Status Producer::produce_impl(std::string_view topic, std::string_view key, std:
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by librdkafka
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !block) {
@@ -260,6 +275,20 @@ std::string Producer::take_delivery_error() { return std::exchange(first_error_,
 
 // ---------------------------------------------------------------- Consumer
 
+struct Consumer::PartitionQueue {
+  std::string topic;
+  int32_t partition = -1;
+  std::deque<rd_kafka_message_t*> messages;
+  int64_t next_offset = -1;     // after the last message fetched; -1 = unknown yet
+  int64_t empty_since_ms = 0;   // when `messages` last became empty
+  bool paused = false;
+  bool blocked_logged = false;  // the max_block_ms warning, once per episode
+
+  ~PartitionQueue() {
+    for (auto* m : messages) rd_kafka_message_destroy(m);
+  }
+};
+
 struct ConsumerCallbacks {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
@@ -285,6 +314,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
 Consumer::~Consumer() {
   if (!rk_) return;
   (void)close();
+  queues_.clear();  // held-back messages go before their client
   rd_kafka_destroy(rk_);
 }
 
@@ -306,6 +336,12 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     for (int i = 0; i < parts->cnt; ++i) {
       parts->elems[i].offset = assigned[i].offset >= 0 ? assigned[i].offset : RD_KAFKA_OFFSET_INVALID;
       if (assigned[i].offset >= 0) self->assigned_at_[{assigned[i].topic, assigned[i].partition}] = assigned[i].offset;
+      auto q = std::make_unique<Consumer::PartitionQueue>();
+      q->topic = assigned[i].topic;
+      q->partition = assigned[i].partition;
+      q->next_offset = assigned[i].offset;
+      q->empty_since_ms = NowMs();
+      self->queues_[{assigned[i].topic, assigned[i].partition}] = std::move(q);
     }
     spdlog::info("assigned {} partition(s)", parts->cnt);
     if (cooperative) {
@@ -318,7 +354,12 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   }
   // Revoked or lost: let the pipeline checkpoint first, then give the partitions up.
   if (self->hooks_.on_revoke) self->hooks_.on_revoke(ToVector(parts));
-  for (int i = 0; i < parts->cnt; ++i) self->assigned_at_.erase({parts->elems[i].topic, parts->elems[i].partition});
+  for (int i = 0; i < parts->cnt; ++i) {
+    self->assigned_at_.erase({parts->elems[i].topic, parts->elems[i].partition});
+    // Held-back messages were never processed: the next owner reads them again from the
+    // checkpoint's offsets.
+    self->drop_queue({parts->elems[i].topic, parts->elems[i].partition});
+  }
   spdlog::info("revoked {} partition(s)", parts->cnt);
   if (cooperative) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
@@ -337,12 +378,20 @@ Status Consumer::subscribe(const std::vector<std::string>& topics) {
   return Status::Ok();
 }
 
-Status Consumer::poll(size_t max_messages, int timeout_ms, MessageBatch* batch) {
-  batch->clear();
-  int wait = timeout_ms;
-  while (batch->owned_.size() < max_messages) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait);
-    wait = 0;  // only the first message is waited for: a batch is what is there now
+void Consumer::drop_queue(const std::pair<std::string, int32_t>& tp) { queues_.erase(tp); }
+
+size_t Consumer::buffered() const {
+  size_t n = 0;
+  for (const auto& [tp, q] : queues_) n += q->messages.size();
+  return n;
+}
+
+// Takes what librdkafka has (waiting up to `wait_ms` for the first message): into the
+// partition queues for the timestamp merge, else straight into `arrival`.
+Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) {
+  for (size_t taken = 0; taken < max_messages; ++taken) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait_ms);
+    wait_ms = 0;  // only the first message is waited for: a batch is what is there now
     if (!m) break;
     if (m->err) {
       if (IsConnectivityError(m->err) && health_) {
@@ -364,17 +413,98 @@ Status Consumer::poll(size_t max_messages, int timeout_ms, MessageBatch* batch) 
       if (fatal) return Status::Internal(std::string("fatal consumer error: ") + errstr);
       continue;
     }
-    batch->owned_.push_back(m);
-    MessageView v;
-    v.topic = rd_kafka_topic_name(m->rkt);
-    v.partition = m->partition;
-    v.offset = m->offset;
-    v.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
-    v.key = std::string_view(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
-    v.payload = std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-    batch->views_.push_back(v);
+    if (merge_.order == MergeOptions::Order::kArrival) {
+      arrival->add(m);
+      continue;
+    }
+    auto it = queues_.find({rd_kafka_topic_name(m->rkt), m->partition});
+    if (it == queues_.end()) {  // not (or no longer) ours: a stale fetch
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    PartitionQueue& q = *it->second;
+    q.next_offset = m->offset + 1;
+    q.messages.push_back(m);
+    if (!q.paused && q.messages.size() > merge_.max_buffered) {
+      // Backpressure: librdkafka drops what it prefetched for the partition and fetches
+      // again from the position after the last message it gave us.
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(list, q.topic.c_str(), q.partition);
+      rd_kafka_pause_partitions(rk_, list);
+      rd_kafka_topic_partition_list_destroy(list);
+      q.paused = true;
+    }
   }
   return Status::Ok();
+}
+
+// May the merge go on without this empty partition's next message?
+bool Consumer::may_pass(PartitionQueue& q, int64_t now_ms) {
+  const int64_t idle = now_ms - q.empty_since_ms;
+  int64_t low = -1, high = -1;
+  const bool known = rd_kafka_get_watermark_offsets(rk_, q.topic.c_str(), q.partition, &low, &high) == 0 && high >= 0;
+  // At the end of its log: nothing else can come before what the others hold now, except
+  // from a producer that has not written yet (max_idle_ms waits for it).
+  const bool at_end = known && (q.next_offset >= 0 ? q.next_offset >= high : low == high);
+  if (at_end && idle >= merge_.max_idle_ms) return true;
+  if (idle < merge_.max_block_ms) return false;
+  if (!q.blocked_logged) {
+    q.blocked_logged = true;
+    spdlog::warn("partition {}-{} delivered nothing for {} ms although its log goes on (next {}, high watermark {}); "
+                 "the other partitions are processed meanwhile, so their order may differ from a replay",
+                 q.topic, q.partition, idle, q.next_offset, high);
+  }
+  return true;
+}
+
+void Consumer::release(size_t max_messages, MessageBatch* batch) {
+  const int64_t now = NowMs();
+  while (batch->size() < max_messages) {
+    PartitionQueue* best = nullptr;
+    std::tuple<int64_t, int32_t, int64_t> best_key;
+    for (auto& [tp, q] : queues_) {
+      if (q->messages.empty()) {
+        if (!may_pass(*q, now)) return;  // its next message may be the smallest: wait for it
+        continue;
+      }
+      rd_kafka_message_t* head = q->messages.front();
+      const std::tuple<int64_t, int32_t, int64_t> key{rd_kafka_message_timestamp(head, nullptr), head->partition,
+                                                      head->offset};
+      if (!best || key < best_key) {
+        best = q.get();
+        best_key = key;
+      }
+    }
+    if (!best) return;
+    batch->add(best->messages.front());
+    best->messages.pop_front();
+    if (best->messages.empty()) {
+      best->empty_since_ms = now;
+      best->blocked_logged = false;
+    }
+    if (best->paused && best->messages.size() <= merge_.max_buffered / 2) {
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(list, best->topic.c_str(), best->partition);
+      rd_kafka_resume_partitions(rk_, list);
+      rd_kafka_topic_partition_list_destroy(list);
+      best->paused = false;
+    }
+  }
+}
+
+Status Consumer::poll(size_t max_messages, int timeout_ms, MessageBatch* batch) {
+  batch->clear();
+  if (merge_.order == MergeOptions::Order::kArrival) return fetch(timeout_ms, max_messages, batch);
+  const int64_t deadline = NowMs() + timeout_ms;
+  for (;;) {
+    SL_RETURN_IF_ERROR(fetch(0, max_messages, batch));
+    release(max_messages, batch);
+    const int64_t left = deadline - NowMs();
+    if (!batch->empty() || left <= 0) return Status::Ok();
+    // Nothing may go yet: wait for a message (or for an idle partition to pass), briefly,
+    // so that blocked partitions are looked at again.
+    SL_RETURN_IF_ERROR(fetch(static_cast<int>(std::min<int64_t>(left, 10)), max_messages, batch));
+  }
 }
 
 Status Consumer::commit_async(const std::vector<PartitionOffset>& offsets) {
@@ -419,7 +549,8 @@ int64_t Consumer::lag() const {
     }
     if (position >= 0 && high > position) total += high - position;
   }
-  return total;
+  // Fetched but held back by the merge: consumed for librdkafka, not yet processed.
+  return total + static_cast<int64_t>(buffered());
 }
 
 // ---------------------------------------------------------------- EmbeddedBroker

@@ -54,6 +54,7 @@ class MessageBatch {
 
  private:
   friend class Consumer;
+  void add(rd_kafka_message_t* m);  // takes ownership
   std::vector<rd_kafka_message_t*> owned_;
   std::vector<MessageView> views_;
 };
@@ -104,11 +105,12 @@ class Producer {
   ~Producer();
 
   // Blocks (serving delivery reports) while librdkafka's queue is full: backpressure.
+  // `timestamp_ms` 0 = now (librdkafka's CreateTime).
   Status produce(std::string_view topic, std::string_view key, std::string_view value,
-                 const std::vector<Header>& headers = {}, int32_t partition = -1);
+                 const std::vector<Header>& headers = {}, int32_t partition = -1, int64_t timestamp_ms = 0);
   // One attempt, never polls: for use inside a delivery callback.
   Status try_produce(std::string_view topic, std::string_view key, std::string_view value,
-                     const std::vector<Header>& headers = {}, int32_t partition = -1);
+                     const std::vector<Header>& headers = {}, int32_t partition = -1, int64_t timestamp_ms = 0);
   // The producer's message.max.bytes: librdkafka refuses larger messages locally
   // (key + value + headers + record overhead must fit).
   size_t max_message_bytes() const;
@@ -128,7 +130,7 @@ class Producer {
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t*, void* opaque);
   friend struct ClientCallbacks;
   Status produce_impl(std::string_view topic, std::string_view key, std::string_view value,
-                      const std::vector<Header>& headers, int32_t partition, bool block);
+                      const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms, bool block);
   rd_kafka_t* rk_ = nullptr;
   std::shared_ptr<BrokerHealth> health_;
   DeliveryFailureHandler on_failure_;
@@ -151,6 +153,25 @@ struct RebalanceHooks {
   std::function<void(const std::vector<PartitionOffset>& revoked)> on_revoke;
 };
 
+// How poll() orders messages across the partitions it holds. kArrival: as librdkafka
+// delivers them. kTimestamp: the message with the smallest (timestamp, partition, offset)
+// among the partitions' next messages, as Kafka Streams picks records: the order then
+// depends only on the logs, not on fetch timing, so a restart that resumes from a
+// checkpoint replays exactly the order of the first run. To know the smallest it must see
+// every partition's next message: a partition with nothing buffered holds the others back
+// until its data arrives, unless it is at its end (high watermark known and reached) and
+// has been idle for `max_idle_ms` (Kafka Streams' max.task.idle.ms; 0 = do not wait for
+// producers), or it has delivered nothing for `max_block_ms` although data is known or
+// presumed (a stuck fetch: the others go on, logged). A partition with more than
+// `max_buffered` messages waiting is paused until half of them are processed.
+struct MergeOptions {
+  enum class Order { kArrival, kTimestamp };
+  Order order = Order::kTimestamp;
+  int max_idle_ms = 0;
+  int max_block_ms = 5000;
+  size_t max_buffered = 2000;
+};
+
 class Consumer {
  public:
   static Result<std::unique_ptr<Consumer>> Create(const Properties& properties,
@@ -159,9 +180,13 @@ class Consumer {
   ~Consumer();  // leaves the group
 
   Status subscribe(const std::vector<std::string>& topics);
-  // Fills `batch` with up to `max_messages`; waits up to `timeout_ms` for the first one.
-  // Transient broker errors are logged and skipped; a fatal error is returned.
+  void set_merge(MergeOptions options) { merge_ = options; }
+  // Fills `batch` with up to `max_messages` in the MergeOptions order; waits up to
+  // `timeout_ms` for the first one. Transient broker errors are logged and skipped; a fatal
+  // error is returned.
   Status poll(size_t max_messages, int timeout_ms, MessageBatch* batch);
+  // Messages fetched and held back by the timestamp merge, across partitions.
+  size_t buffered() const;
   // Commits offsets to Kafka asynchronously (for lag monitoring; RocksDB is the truth).
   Status commit_async(const std::vector<PartitionOffset>& offsets);
   // Sum over assigned partitions of (high watermark - position), from cached watermarks.
@@ -178,6 +203,14 @@ class Consumer {
   // Where each held partition was told to start: librdkafka reports no position until the
   // first message arrives, and lag() must not count the whole partition meanwhile.
   std::map<std::pair<std::string, int32_t>, int64_t> assigned_at_;
+  // The timestamp merge's per-partition queues (kafka.cpp), created on assignment.
+  struct PartitionQueue;
+  std::map<std::pair<std::string, int32_t>, std::unique_ptr<PartitionQueue>> queues_;
+  MergeOptions merge_;
+  Status fetch(int wait_ms, size_t max_messages, MessageBatch* arrival);
+  void release(size_t max_messages, MessageBatch* batch);
+  bool may_pass(PartitionQueue& q, int64_t now_ms);
+  void drop_queue(const std::pair<std::string, int32_t>& tp);
   std::shared_ptr<BrokerHealth> health_;
   int last_logged_error_ = 0;  // consumer errors are logged when they change, not per retry
   int64_t last_logged_ms_ = 0;
