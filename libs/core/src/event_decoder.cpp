@@ -84,6 +84,10 @@ Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key
       have_features = true;
     } else if (name == "label") {
       SL_RETURN_IF_ERROR(DecodeLabel(v, out));
+    } else if (name == "meta") {
+      // Annotations the model never sees (a generator's concept marker, a producer's trace
+      // id): accepted so such streams need no rewriting, checked only for shape.
+      if (!v.is_object()) return Status::Invalid("field 'meta' must be an object");
     } else {
       return Status::Invalid("unknown field " + Quote(name));
     }

@@ -3,6 +3,7 @@
 // how duplicate fields are found, how a field is named in a reason. Private to core, like
 // simdjson itself (included only by src/*.cpp).
 
+#include "streamlearn/core/json_text.hpp"
 #include <simdjson.h>
 
 #include <algorithm>
@@ -57,19 +58,7 @@ class JsonObjectParser {
 };
 
 
-inline std::string Quote(std::string_view name) {
-  // Field names in reasons are truncated: a hostile 10 MB key must not become a 10 MB header.
-  // The cut falls on a character boundary, so the reason stays valid UTF-8 (names are:
-  // simdjson validates), as consumers of the DLQ `error` header expect text.
-  constexpr size_t kMax = 64;
-  size_t cut = std::min(name.size(), kMax);
-  while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-  std::string s = "'";
-  s.append(name.substr(0, cut));
-  if (name.size() > cut) s.append("...");
-  s.push_back('\'');
-  return s;
-}
+inline std::string Quote(std::string_view name) { return QuoteForReason(name); }
 
 // Returns false when `key` already appeared in `seen` (small linear scan: records carry few fields).
 inline bool FirstTime(std::vector<std::string_view>& seen, std::string_view key) {

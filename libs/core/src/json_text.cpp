@@ -1,4 +1,5 @@
 #include "streamlearn/core/json_text.hpp"
+#include <algorithm>
 
 namespace streamlearn {
 
@@ -25,6 +26,17 @@ void AppendJsonString(std::string& out, std::string_view s) {
   }
   out.append(s.substr(clean_from));
   out.push_back('"');
+}
+
+std::string QuoteForReason(std::string_view name) {
+  constexpr size_t kMax = 64;
+  size_t cut = std::min(name.size(), kMax);
+  while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  std::string s = "'";
+  s.append(name.substr(0, cut));
+  if (name.size() > cut) s.append("...");
+  s.push_back('\'');
+  return s;
 }
 
 }  // namespace streamlearn

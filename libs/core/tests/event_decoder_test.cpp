@@ -100,6 +100,9 @@ TEST_CASE("decoder rejects each kind of invalid event with a reason naming it", 
   CHECK(DecodeError(R"({"features":{"x":1,"x":2}})") == "duplicate feature 'x'");
   CHECK(DecodeError(R"({"features":{},"features":{}})") == "duplicate field 'features'");
   CHECK(DecodeError(R"({"features":{},"colour":1})") == "unknown field 'colour'");
+  CHECK(DecodeError(R"({"features":{},"meta":1})") == "field 'meta' must be an object");
+  // A generator's concept marker is accepted and never reaches the features.
+  CHECK(DecodeError(R"({"features":{"x":1},"meta":{"concept":2,"note":"s"}})") == "OK");
   CHECK(DecodeError(R"({"features":{}})", "") == "missing entity: no 'entity' field and no message key");
   CHECK(DecodeError(R"({"entity":3,"features":{}})") == "field 'entity' must be a non-empty string");
   CHECK(DecodeError(R"({"id":"","features":{}})") == "field 'id' must be a non-empty string");

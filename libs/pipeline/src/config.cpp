@@ -65,6 +65,24 @@ Status ParseChoice(const std::string& text, std::initializer_list<const char*> c
   return Status::Invalid("must be one of " + allowed + ", got '" + text + "'");
 }
 
+Status ParseCount(const std::string& text, int64_t lo, int64_t hi, int64_t* out) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return Status::Invalid("expected an integer, got '" + text + "'");
+  if (v < lo || v > hi) {
+    return Status::Invalid("must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
+  }
+  *out = v;
+  return Status::Ok();
+}
+
+Status ParseDuration(const std::string& text, int64_t* out) {
+  auto ms = ParseDurationMs(text);
+  if (!ms.ok()) return ms.status();
+  *out = *ms;
+  return Status::Ok();
+}
+
 const std::vector<KeySpec>& Keys() {
   static const std::vector<KeySpec> keys = {
       {"kafka.bootstrap_servers", [](auto& t, auto& c) { return ParseString(t, &c.kafka.bootstrap_servers); }},
@@ -73,8 +91,11 @@ const std::vector<KeySpec>& Keys() {
       {"kafka.topics.predictions", [](auto& t, auto& c) { return ParseString(t, &c.kafka.predictions_topic); }},
       {"kafka.topics.drift", [](auto& t, auto& c) { return ParseString(t, &c.kafka.drift_topic); }},
       {"kafka.topics.dlq", [](auto& t, auto& c) { return ParseString(t, &c.kafka.dlq_topic); }},
+      {"kafka.topics.labels", [](auto& t, auto& c) { return ParseString(t, &c.kafka.labels_topic); }},
       {"kafka.batch_size", [](auto& t, auto& c) { return ParseInt(t, 1, 100000, &c.kafka.batch_size); }},
       {"kafka.poll_timeout_ms", [](auto& t, auto& c) { return ParseInt(t, 1, 60000, &c.kafka.poll_timeout_ms); }},
+      {"kafka.order", [](auto& t, auto& c) { return ParseChoice(t, {"timestamp", "arrival"}, &c.kafka.order); }},
+      {"kafka.max_idle_ms", [](auto& t, auto& c) { return ParseInt(t, 0, 600000, &c.kafka.max_idle_ms); }},
       {"state.dir", [](auto& t, auto& c) { return ParseString(t, &c.state.dir); }},
       {"state.commit_interval_ms", [](auto& t, auto& c) { return ParseInt(t, 10, 600000, &c.state.commit_interval_ms); }},
       {"features.entity_aggregates", [](auto& t, auto& c) { return ParseBool(t, &c.features.entity_aggregates); }},
@@ -93,6 +114,11 @@ const std::vector<KeySpec>& Keys() {
       {"drift.delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.delta); }},
       {"drift.action", [](auto& t, auto& c) { return ParseChoice(t, {"none", "reset"}, &c.drift.action); }},
       {"metrics.rolling_window", [](auto& t, auto& c) { return ParseInt(t, 1, 10000000, &c.metrics.rolling_window); }},
+      {"labels.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.labels.enabled); }},
+      {"labels.ttl", [](auto& t, auto& c) { return ParseDuration(t, &c.labels.ttl_ms); }},
+      {"labels.max_pending", [](auto& t, auto& c) { return ParseCount(t, 1, 1000000000, &c.labels.max_pending); }},
+      {"labels.early_ttl", [](auto& t, auto& c) { return ParseDuration(t, &c.labels.early_ttl_ms); }},
+      {"labels.max_early", [](auto& t, auto& c) { return ParseCount(t, 0, 100000000, &c.labels.max_early); }},
       {"http.bind", [](auto& t, auto& c) { return ParseString(t, &c.http.bind); }},
       {"http.port", [](auto& t, auto& c) { return ParseInt(t, 0, 65535, &c.http.port); }},
       {"http.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.http.enabled); }},
@@ -173,6 +199,26 @@ Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
 }
 
 }  // namespace
+
+Result<int64_t> ParseDurationMs(const std::string& text) {
+  const auto bad = [&] {
+    return Status::Invalid("expected a duration such as 500ms, 30s, 15m, 2h or 7d, got '" + text + "'");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) digits++;
+  if (digits == 0 || digits > 12) return bad();
+  const int64_t n = std::stoll(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  int64_t scale = 0;
+  if (unit == "ms") scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60 * 1000;
+  else if (unit == "h") scale = 3600 * 1000;
+  else if (unit == "d") scale = 24 * 3600 * 1000;
+  else return bad();
+  if (n > (int64_t{1} << 53) / scale) return bad();
+  return n * scale;
+}
 
 Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source, const Environment& env) {
   PipelineConfig config;

@@ -19,6 +19,22 @@ prometheus::Histogram& MakeHistogram(prometheus::Registry& r, const char* name, 
   return prometheus::BuildHistogram().Name(name).Help(help).Register(r).Add({}, std::move(buckets));
 }
 
+prometheus::Counter& LabelOutcome(prometheus::Registry& r, const char* outcome) {
+  return prometheus::BuildCounter()
+      .Name("streamlearn_labels_total")
+      .Help("Labels from the labels topic, by outcome: joined (trained), early (before their event), unknown and "
+            "late (dead-lettered), duplicate (ignored), invalid (dead-lettered)")
+      .Register(r)
+      .Add({{"outcome", outcome}});
+}
+prometheus::Counter& PendingDropped(prometheus::Registry& r, const char* reason) {
+  return prometheus::BuildCounter()
+      .Name("streamlearn_pending_dropped_total")
+      .Help("Pending predictions dropped without a label: expired (labels.ttl) or evicted (labels.max_pending)")
+      .Register(r)
+      .Add({{"reason", reason}});
+}
+
 }  // namespace
 
 PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
@@ -51,6 +67,19 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                         "Dead letters the broker refused even after shrinking them (logged, counted)")),
       guarded_updates(MakeCounter(*registry, "streamlearn_model_guarded_updates_total",
                                   "Model updates skipped because they would have made a weight NaN or infinite")),
+      labels_joined(LabelOutcome(*registry, "joined")),
+      labels_early(LabelOutcome(*registry, "early")),
+      labels_unknown(LabelOutcome(*registry, "unknown")),
+      labels_late(LabelOutcome(*registry, "late")),
+      labels_duplicate(LabelOutcome(*registry, "duplicate")),
+      labels_invalid(LabelOutcome(*registry, "invalid")),
+      pending_expired(PendingDropped(*registry, "expired")),
+      pending_evicted(PendingDropped(*registry, "evicted")),
+      pending_size(MakeGauge(*registry, "streamlearn_pending_labels", "Predictions waiting for their label (pending store)")),
+      early_size(MakeGauge(*registry, "streamlearn_early_labels", "Labels waiting for their event")),
+      label_delay_seconds(MakeHistogram(*registry, "streamlearn_label_delay_seconds",
+                                        "Event time from an event to its label, per joined label",
+                                        {1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400})),
       registry_(std::move(registry)) {
   broker_up.Set(1);  // until an outage says otherwise
 }

@@ -13,10 +13,12 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
+#include "streamlearn/core/label_decoder.hpp"
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/prequential.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/learn/logistic_regression.hpp"
+#include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -24,13 +26,20 @@ namespace streamlearn::pipeline {
 namespace {
 
 constexpr std::string_view kSnapshotMagic = "SLPM";
-constexpr uint32_t kSnapshotVersion = 1;
+constexpr uint32_t kSnapshotVersion = 2;  // 2: the label join's counters and stream time
 
 using Clock = std::chrono::steady_clock;
 
 struct CachedEntity {
   features::EntityState state;
   bool dirty = false;
+};
+
+// One message of a batch, in order: an event (index into the decoded events) or a label.
+struct BatchOp {
+  bool is_label = false;
+  size_t index = 0;  // into Impl::pending or Impl::label_records
+  size_t raw = 0;    // into the batch
 };
 
 }  // namespace
@@ -46,6 +55,10 @@ struct Processor::Impl {
   learn::LogisticRegression model;
   std::unique_ptr<drift::DriftDetector> detector;
   eval::PrequentialBinary metrics;
+  LabelDecoder label_decoder;
+  std::unique_ptr<LabelJoin> join;  // labels.enabled only
+  LabelJoinCounts join_reported;    // what the probe has been told
+  std::function<void(const LearnOutcome&)> observer;
 
   uint64_t model_version = 1;
   bool in_warning = false;  // the detector's last level was a warning
@@ -57,6 +70,11 @@ struct Processor::Impl {
   // Reused per batch so the steady state does not allocate.
   std::vector<Event> pending;  // decoded valid events of the batch, reused
   size_t pending_used = 0;
+  std::vector<LabelRecord> label_records;  // decoded labels of the batch, reused
+  size_t labels_used = 0;
+  std::vector<BatchOp> ops;
+  std::vector<EarlyLabel> unknown_labels;
+  PendingPrediction joined;
   std::vector<std::string_view> missing_keys;
   std::vector<std::optional<std::string>> loaded;
   FeatureVector x;
@@ -73,10 +91,17 @@ struct Processor::Impl {
 
   Status load_entities();
   Status handle(const Event& event, Clock::time_point received, OutputSink& sink);
+  Status handle_label(const LabelRecord& label, const RawMessage& raw, OutputSink& sink);
+  // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
+  // the drift detector see the prediction that was served, then the model learns x.
+  Status learn_from(const FeatureVector& features, double score, int predicted, int y, std::string_view id,
+                    int64_t ts_ms, OutputSink& sink);
+  Status advance_stream_time(int64_t ts_ms, OutputSink& sink);
+  void report_labels();
   std::string snapshot() const;
   Status restore(std::string_view sealed);
-  Status publish_drift(std::string_view level, uint64_t version, std::string_view action, const Event& event,
-                       double error_before, OutputSink& sink);
+  Status publish_drift(std::string_view level, uint64_t version, std::string_view action, std::string_view event_id,
+                       int64_t ts_ms, double error_before, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -104,6 +129,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   auto impl = std::make_unique<Impl>(config, fc, lc, std::move(detector).value());
   impl->store = store;
   impl->probe = probe;
+  if (config.labels.enabled) impl->join = std::make_unique<LabelJoin>(config.labels);
   if (store) {
     auto snapshot = store->get_model(config.model.name);
     if (!snapshot.ok()) return snapshot.status();
@@ -114,6 +140,15 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
       }
       spdlog::info("restored model '{}' version {} ({} events trained)", config.model.name, impl->model_version,
                    impl->model.trained());
+    }
+    if (impl->join) {
+      Status st = impl->join->restore(*store);
+      if (!st.ok()) return st;
+      if (impl->join->pending_size() + impl->join->early_size() > 0) {
+        spdlog::info("restored {} pending prediction(s) and {} early label(s)", impl->join->pending_size(),
+                     impl->join->early_size());
+      }
+      impl->join_reported = impl->join->counts();
     }
     auto offsets = store->offsets();
     if (!offsets.ok()) return offsets.status();
@@ -126,13 +161,35 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
 Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   Impl& s = *impl_;
   const Clock::time_point received = Clock::now();
-  // 1. Decode and validate; bad events go to the dead letters, in order with the rest.
+  // 1. Decode and validate; bad messages go to the dead letters, in order with the rest.
   if (s.pending.size() < batch.size()) s.pending.resize(batch.size());
   s.pending_used = 0;
+  s.labels_used = 0;
+  s.ops.clear();
+  uint64_t events_in = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     const RawMessage& m = batch[i];
     s.counts.messages++;
     s.next_offsets[{std::string(m.source.topic), m.source.partition}] = m.source.offset + 1;
+    if (s.join && m.source.topic == s.config.kafka.labels_topic) {
+      if (s.label_records.size() <= s.labels_used) s.label_records.resize(s.labels_used + 1);
+      LabelRecord& label = s.label_records[s.labels_used];
+      Status st = s.label_decoder.decode(m.payload, &label);
+      if (st.ok() && label.label.kind != Label::Kind::kBinary) {
+        st = Status::Invalid("label must be 0, 1 or a boolean: model '" + s.config.model.name + "' is a binary " +
+                             s.config.model.type + " model");
+      }
+      if (!st.ok()) {
+        s.counts.invalid++;
+        if (s.probe) s.probe->labels_invalid.Increment();
+        SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
+        continue;
+      }
+      if (label.ts_ms < 0) label.ts_ms = m.source.timestamp_ms;
+      s.ops.push_back({true, s.labels_used++, i});
+      continue;
+    }
+    events_in++;
     Event& event = s.pending[s.pending_used];
     Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
     if (st.ok() && event.label && event.label->kind != Label::Kind::kBinary) {
@@ -145,21 +202,84 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
       continue;
     }
-    s.pending_used++;
+    s.ops.push_back({false, s.pending_used++, i});
   }
-  if (s.probe) s.probe->events_in.Increment(static_cast<double>(batch.size()));
+  if (s.probe) s.probe->events_in.Increment(static_cast<double>(events_in));
   // 2. Entity states the cache lacks, in one MultiGet.
   SL_RETURN_IF_ERROR(s.load_entities());
-  // 3. Test, then train, one event at a time, in order.
-  for (size_t i = 0; i < s.pending_used; ++i) {
-    SL_RETURN_IF_ERROR(s.handle(s.pending[i], received, sink));
+  // 3. Test, then train, one message at a time, in order.
+  for (const BatchOp& op : s.ops) {
+    if (op.is_label) {
+      SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], batch[op.raw], sink));
+    } else {
+      SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], received, sink));
+    }
   }
   if (s.probe) {
     s.probe->accuracy.Set(s.metrics.accuracy());
     s.probe->rolling_accuracy.Set(s.metrics.rolling_accuracy());
     s.probe->entities_cached.Set(static_cast<double>(s.entities.size()));
+    s.report_labels();
   }
   return Status::Ok();
+}
+
+void Processor::Impl::report_labels() {
+  if (!join || !probe) return;
+  const LabelJoinCounts& now = join->counts();
+  auto add = [](prometheus::Counter& c, uint64_t after, uint64_t before) {
+    if (after > before) c.Increment(static_cast<double>(after - before));
+  };
+  add(probe->labels_joined, now.joined, join_reported.joined);
+  add(probe->labels_early, now.early, join_reported.early);
+  add(probe->labels_unknown, now.unknown, join_reported.unknown);
+  add(probe->labels_late, now.late, join_reported.late);
+  add(probe->labels_duplicate, now.duplicate, join_reported.duplicate);
+  add(probe->pending_expired, now.expired, join_reported.expired);
+  add(probe->pending_evicted, now.evicted, join_reported.evicted);
+  join_reported = now;
+  probe->pending_size.Set(static_cast<double>(join->pending_size()));
+  probe->early_size.Set(static_cast<double>(join->early_size()));
+}
+
+Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
+  unknown_labels.clear();
+  join->advance(ts_ms, &unknown_labels);
+  for (const EarlyLabel& l : unknown_labels) {
+    RawMessage m{{l.topic, l.partition, l.offset, l.ts_ms}, l.key, l.payload};
+    SL_RETURN_IF_ERROR(sink.dead_letter(
+        m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
+               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"));
+  }
+  return Status::Ok();
+}
+
+Status Processor::Impl::handle_label(const LabelRecord& record, const RawMessage& raw, OutputSink& sink) {
+  EarlyLabel label;
+  label.id = record.id;
+  label.value = record.label.value;
+  label.ts_ms = record.ts_ms;
+  label.seq = counts.messages;  // unique per message, in processing order
+  switch (join->add_label(std::move(label), &joined)) {
+    case LabelJoin::LabelOutcome::kJoined: {
+      if (probe && record.ts_ms >= 0) {
+        probe->label_delay_seconds.Observe(static_cast<double>(std::max<int64_t>(0, record.ts_ms - joined.ts_ms)) * 1e-3);
+      }
+      const int y = record.label.value >= 0.5 ? 1 : 0;
+      SL_RETURN_IF_ERROR(learn_from(joined.x, joined.score, joined.predicted, y, record.id, record.ts_ms, sink));
+      break;
+    }
+    case LabelJoin::LabelOutcome::kLate:
+      SL_RETURN_IF_ERROR(sink.dead_letter(raw, "label for event id " + QuoteForReason(record.id) +
+                                                   " arrived after its pending prediction expired (labels.ttl " +
+                                                   std::to_string(config.labels.ttl_ms) +
+                                                   " ms of event time) or was evicted (labels.max_pending)"));
+      break;
+    case LabelJoin::LabelOutcome::kEarly:
+    case LabelJoin::LabelOutcome::kDuplicate:
+      break;
+  }
+  return advance_stream_time(record.ts_ms, sink);
 }
 
 Status Processor::Impl::load_entities() {
@@ -213,40 +333,15 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
   }
 
   if (event.label) {
-    const int y = event.label->value >= 0.5 ? 1 : 0;
-    metrics.update(score, predicted, y);
-    counts.labelled++;
-    const double error_before = detector->estimation();
-    const drift::DriftLevel level = detector->update(predicted != y ? 1.0 : 0.0);
-    const bool was_warning = in_warning;
-    in_warning = level == drift::DriftLevel::kWarning;
-    if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
-      // Two-sided detectors (ADWIN, KSWIN, Page-Hinkley "both") also flag a model whose
-      // error is falling because it is still learning. That is no concept drift; resetting
-      // would throw the progress away.
-      counts.improvements++;
-      spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector->name(),
-                    error_before, detector->estimation(), counts.predictions);
-    } else if (level == drift::DriftLevel::kDrift) {
-      const uint64_t detected_version = model_version;
-      if (config.drift.action == "reset") {
-        model.reset_weights();
-        model_version++;
-        if (probe) probe->model_version.Set(static_cast<double>(model_version));
-      }
-      counts.drifts.push_back({counts.predictions, event.ts_ms, event.id, error_before, detector->estimation()});
-      if (probe) probe->drifts.Increment();
-      spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
-                   counts.predictions, event.id, config.drift.action, model_version);
-      SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, event, error_before, sink));
-    } else if (in_warning && !was_warning) {
-      // Published once when the warning zone is entered, not for every update inside it.
-      counts.warnings++;
-      SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", event, error_before, sink));
+    SL_RETURN_IF_ERROR(learn_from(x, score, predicted, event.label->value >= 0.5 ? 1 : 0, event.id, event.ts_ms, sink));
+  } else if (join) {
+    PendingPrediction served{event.entity, event.ts_ms, counts.messages, score, predicted, model_version, x};
+    if (auto early = join->add_prediction(event.id, std::move(served))) {
+      if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
+      SL_RETURN_IF_ERROR(learn_from(x, score, predicted, early->value >= 0.5 ? 1 : 0, event.id, event.ts_ms, sink));
     }
-    model.learn(x, y);
-    if (probe) probe->labels_learned.Increment();
   }
+  if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
   builder.update(event, &entity.state);
   if (!entity.dirty) {
@@ -256,16 +351,54 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
   return Status::Ok();
 }
 
+Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted, int y,
+                                   std::string_view id, int64_t ts_ms, OutputSink& sink) {
+  metrics.update(score, predicted, y);
+  counts.labelled++;
+  const double error_before = detector->estimation();
+  const drift::DriftLevel level = detector->update(predicted != y ? 1.0 : 0.0);
+  const bool was_warning = in_warning;
+  in_warning = level == drift::DriftLevel::kWarning;
+  if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
+    // Two-sided detectors (ADWIN, KSWIN, Page-Hinkley "both") also flag a model whose
+    // error is falling because it is still learning. That is no concept drift; resetting
+    // would throw the progress away.
+    counts.improvements++;
+    spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector->name(),
+                  error_before, detector->estimation(), counts.predictions);
+  } else if (level == drift::DriftLevel::kDrift) {
+    const uint64_t detected_version = model_version;
+    if (config.drift.action == "reset") {
+      model.reset_weights();
+      model_version++;
+      if (probe) probe->model_version.Set(static_cast<double>(model_version));
+    }
+    counts.drifts.push_back({counts.predictions, ts_ms, std::string(id), error_before, detector->estimation()});
+    if (probe) probe->drifts.Increment();
+    spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
+                 counts.predictions, id, config.drift.action, model_version);
+    SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, id, ts_ms, error_before, sink));
+  } else if (in_warning && !was_warning) {
+    // Published once when the warning zone is entered, not for every update inside it.
+    counts.warnings++;
+    SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", id, ts_ms, error_before, sink));
+  }
+  if (observer) observer({id, ts_ms, score, predicted, y});
+  model.learn(features, y);
+  if (probe) probe->labels_learned.Increment();
+  return Status::Ok();
+}
+
 Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, std::string_view action,
-                                      const Event& event, double error_before, OutputSink& sink) {
+                                      std::string_view event_id, int64_t ts_ms, double error_before, OutputSink& sink) {
   json.clear();
   auto out = std::back_inserter(json);
   json.append(R"({"model":)");
   AppendJsonString(json, config.model.name);
   fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)", version,
-                 detector->name(), level, counts.predictions, event.ts_ms, action);
+                 detector->name(), level, counts.predictions, ts_ms, action);
   json.append(R"("event_id":)");
-  AppendJsonString(json, event.id);
+  AppendJsonString(json, event_id);
   json.append(R"(,"stats":{)");
   for (const auto& [name, value] : detector->stats()) {
     if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
@@ -300,6 +433,8 @@ std::string Processor::Impl::snapshot() const {
   model.save(w);
   detector->save(w);
   metrics.save(w);
+  w.u8(join ? 1 : 0);
+  if (join) join->save(w);
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
 }
 
@@ -337,6 +472,11 @@ Status Processor::Impl::restore(std::string_view sealed) {
   SL_RETURN_IF_ERROR(model.load(r));
   SL_RETURN_IF_ERROR(detector->load(r));
   SL_RETURN_IF_ERROR(metrics.load(r));
+  if (r.u8() != 0) {
+    // Written with labels enabled; read them even when they are now disabled.
+    LabelJoin scratch(config.labels);
+    SL_RETURN_IF_ERROR((join ? *join : scratch).load(r));
+  }
   if (!r.ok() || !r.at_end()) return Status::Corruption("snapshot has trailing or missing bytes");
   // The builder caches dictionary ids; a fresh one re-reads them from the loaded dictionary.
   return Status::Ok();
@@ -370,6 +510,7 @@ void Processor::checkpoint(state::CheckpointBatch& batch) {
     entity->dirty = false;
   }
   s.dirty.clear();
+  if (s.join) s.join->checkpoint(batch);
   batch.put_model(s.config.model.name, s.snapshot());
   for (const auto& [tp, next] : s.next_offsets) batch.put_offset({tp.first, tp.second}, next);
 }
@@ -393,6 +534,13 @@ ProcessorStats Processor::stats() const {
   out.entities_cached = s.entities.size();
   return out;
 }
+
+void Processor::set_learn_observer(std::function<void(const LearnOutcome&)> observer) {
+  impl_->observer = std::move(observer);
+}
+
+LabelJoinCounts Processor::label_counts() const { return impl_->join ? impl_->join->counts() : LabelJoinCounts{}; }
+size_t Processor::pending_labels() const { return impl_->join ? impl_->join->pending_size() : 0; }
 
 std::string Processor::model_snapshot() const { return impl_->snapshot(); }
 

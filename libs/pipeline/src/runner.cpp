@@ -275,7 +275,17 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
   if (!consumer.ok()) return consumer.status();
   impl->consumer = std::move(consumer).value();
-  SL_RETURN_IF_ERROR(impl->consumer->subscribe({config.kafka.events_topic}));
+  kafka::MergeOptions merge;
+  merge.order = config.kafka.order == "arrival" ? kafka::MergeOptions::Order::kArrival
+                                                : kafka::MergeOptions::Order::kTimestamp;
+  merge.max_idle_ms = config.kafka.max_idle_ms;
+  merge.max_buffered = static_cast<size_t>(std::max(2 * config.kafka.batch_size, 1000));
+  impl->consumer->set_merge(merge);
+  // Labels are keyed like their events (by entity) and the topics have the same partition
+  // count, so the range assignor gives this instance the label partitions of its events.
+  std::vector<std::string> topics = {config.kafka.events_topic};
+  if (config.labels.enabled) topics.push_back(config.kafka.labels_topic);
+  SL_RETURN_IF_ERROR(impl->consumer->subscribe(topics));
   return std::unique_ptr<KafkaRunner>(new KafkaRunner(std::move(impl)));
 }
 

@@ -130,6 +130,12 @@ void CheckpointBatch::put_entity(std::string_view entity, std::string_view state
   (void)impl_->batch.Put((*impl_->cfs)[kEntities], entity, state);
 }
 
+void CheckpointBatch::put_pending(std::string_view id, std::string_view record) {
+  (void)impl_->batch.Put((*impl_->cfs)[kPending], id, record);
+}
+
+void CheckpointBatch::delete_pending(std::string_view id) { (void)impl_->batch.Delete((*impl_->cfs)[kPending], id); }
+
 void CheckpointBatch::put_model(std::string_view name, std::string_view snapshot) {
   (void)impl_->batch.Put((*impl_->cfs)[kModels], name, snapshot);
 }
@@ -207,15 +213,26 @@ Result<std::vector<std::string>> StateStore::model_names() {
   return out;
 }
 
-Status StateStore::for_each_entity(const std::function<bool(std::string_view, std::string_view)>& visit) {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cfs[kEntities]));
+namespace {
+Status ForEach(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& what,
+               const std::function<bool(std::string_view, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (!visit(std::string_view(it->key().data(), it->key().size()),
                std::string_view(it->value().data(), it->value().size()))) {
       break;
     }
   }
-  return FromRocks(it->status(), "reading entities from " + dir_);
+  return FromRocks(it->status(), what);
+}
+}  // namespace
+
+Status StateStore::for_each_entity(const std::function<bool(std::string_view, std::string_view)>& visit) {
+  return ForEach(impl_->db.get(), impl_->cfs[kEntities], "reading entities from " + dir_, visit);
+}
+
+Status StateStore::for_each_pending(const std::function<bool(std::string_view, std::string_view)>& visit) {
+  return ForEach(impl_->db.get(), impl_->cfs[kPending], "reading pending labels from " + dir_, visit);
 }
 
 uint64_t StateStore::approximate_entity_count() {

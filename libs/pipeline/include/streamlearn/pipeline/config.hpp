@@ -19,8 +19,14 @@ struct KafkaSettings {
   std::string predictions_topic = "predictions";
   std::string drift_topic = "drift";
   std::string dlq_topic = "dlq";
+  std::string labels_topic = "labels";  // read only when labels.enabled
   int batch_size = 1000;
   int poll_timeout_ms = 100;
+  // timestamp: across partitions, the message with the smallest (timestamp, partition,
+  // offset) goes first (as Kafka Streams), so a replay after a crash meets the same model
+  // state; arrival: as fetched (no holding back; replays may score differently).
+  std::string order = "timestamp";
+  int max_idle_ms = 0;  // how long an empty partition at its end may hold the others back
   std::map<std::string, std::string> properties;  // passed to librdkafka as they are
 };
 
@@ -53,6 +59,17 @@ struct MetricsSettings {
   int rolling_window = 1000;
 };
 
+// Delayed labels (the `labels` topic): an event without a label is predicted at once and
+// its feature vector waits in the pending store until its label arrives. Times are event
+// time (the events' and labels' `ts`), so a replay expires exactly what the first run did.
+struct LabelSettings {
+  bool enabled = false;
+  int64_t ttl_ms = 7LL * 24 * 3600 * 1000;  // a pending prediction expires this long after its event
+  int64_t max_pending = 1000000;            // beyond this, the oldest pending prediction is evicted
+  int64_t early_ttl_ms = 3600 * 1000;       // a label ahead of its event waits this long
+  int64_t max_early = 100000;               // beyond this, the oldest early label is dropped as unknown
+};
+
 struct HttpSettings {
   std::string bind = "0.0.0.0";
   int port = 8080;  // 0 picks a free port
@@ -66,8 +83,12 @@ struct PipelineConfig {
   ModelSettings model;
   DriftSettings drift;
   MetricsSettings metrics;
+  LabelSettings labels;
   HttpSettings http;
 };
+
+// "500ms", "30s", "15m", "2h", "7d" -> milliseconds.
+Result<int64_t> ParseDurationMs(const std::string& text);
 
 using Environment = std::function<const char*(const char*)>;  // getenv, or a test's map
 

@@ -38,6 +38,18 @@ class PipelineProbe {
   prometheus::Counter& dlq_truncated;              // dead letters cut to fit the producer's limit
   prometheus::Counter& dlq_delivery_failures;      // dead letters the broker refused (after shrinking)
   prometheus::Counter& guarded_updates;            // model updates skipped to keep weights finite
+  // Delayed labels (labels topic): streamlearn_labels_total{outcome=...}.
+  prometheus::Counter& labels_joined;     // trained the model with the served vector
+  prometheus::Counter& labels_early;      // arrived before their event
+  prometheus::Counter& labels_unknown;    // their event never came: dead-lettered
+  prometheus::Counter& labels_late;       // their prediction had expired: dead-lettered
+  prometheus::Counter& labels_duplicate;  // a second label for an id: ignored
+  prometheus::Counter& labels_invalid;    // undecodable: dead-lettered
+  prometheus::Counter& pending_expired;   // streamlearn_pending_dropped_total{reason="expired"}
+  prometheus::Counter& pending_evicted;   // ... {reason="evicted"} (labels.max_pending)
+  prometheus::Gauge& pending_size;        // predictions waiting for their label
+  prometheus::Gauge& early_size;          // labels waiting for their event
+  prometheus::Histogram& label_delay_seconds;  // label ts - event ts, per joined label
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

@@ -4,6 +4,7 @@
 // One thread owns a Processor (the models, entity cache and detectors).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -14,6 +15,7 @@
 #include "streamlearn/core/event.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/label_join.hpp"
 
 namespace streamlearn::state {
 class StateStore;
@@ -74,6 +76,16 @@ struct SnapshotInfo {
 };
 Result<SnapshotInfo> InspectSnapshot(std::string_view sealed);
 
+// One labelled event as the model met it: the prediction that was served (for a delayed
+// label, the one made when the event came) and the truth. For offline evaluation.
+struct LearnOutcome {
+  std::string_view event_id;
+  int64_t ts_ms = 0;
+  double score = 0;
+  int predicted = 0;
+  int label = 0;
+};
+
 class Processor {
  public:
   // `store` may be null (offline evaluation); `probe` may be null.
@@ -92,7 +104,14 @@ class Processor {
   // Forgets partitions (after they were revoked and checkpointed).
   void forget_partitions();
 
+  // Called for every labelled event, after the metrics and detector saw it, before the
+  // model learns (so drift events about it are already out).
+  void set_learn_observer(std::function<void(const LearnOutcome&)> observer);
+
   ProcessorStats stats() const;
+  // The delayed-label join (all zero when labels are disabled).
+  LabelJoinCounts label_counts() const;
+  size_t pending_labels() const;  // predictions waiting for their label
   // The model snapshot as stored in RocksDB (sealed, versioned, checksummed).
   std::string model_snapshot() const;
 

@@ -33,6 +33,9 @@ class CheckpointBatch {
   CheckpointBatch(CheckpointBatch&&) noexcept;
   void put_entity(std::string_view entity, std::string_view state);
   void put_model(std::string_view name, std::string_view snapshot);
+  // The label join's records (delayed labels), keyed by event id.
+  void put_pending(std::string_view id, std::string_view record);
+  void delete_pending(std::string_view id);
   void put_offset(const TopicPartition& tp, int64_t next_offset);
   size_t count() const;
   size_t byte_size() const;
@@ -66,6 +69,8 @@ class StateStore {
   uint64_t approximate_entity_count();
   // Visits every entity state in key order; stops early when `visit` returns false.
   Status for_each_entity(const std::function<bool(std::string_view key, std::string_view value)>& visit);
+  // Visits every record of the label join (`pending`), in key order.
+  Status for_each_pending(const std::function<bool(std::string_view id, std::string_view record)>& visit);
 
   CheckpointBatch begin_checkpoint();
   Status commit(CheckpointBatch& batch);

@@ -1,0 +1,132 @@
+#pragma once
+// The delayed-label join (issue 6), with no I/O: predictions served without a label wait
+// here with the exact feature vector they were scored on, until their label arrives, they
+// expire (labels.ttl in event time) or the size bound evicts them (oldest first). Labels
+// that come before their event wait too (labels.early_ttl, labels.max_early). Ids already
+// joined, expired or evicted are remembered (bounded) so that a second label is told apart
+// from one for an unknown id.
+//
+// Everything is ordered by event time and a sequence number given by the caller, never by
+// the wall clock or by hashing, so a replay from a checkpoint makes the same decisions.
+// The state goes into the checkpoint incrementally (records of the ids touched since the
+// last one) in RocksDB's `pending` column family; the counters and stream time go into the
+// model snapshot through save()/load().
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "streamlearn/core/bytes.hpp"
+#include "streamlearn/core/feature_vector.hpp"
+#include "streamlearn/core/status.hpp"
+#include "streamlearn/pipeline/config.hpp"
+
+namespace streamlearn::state {
+class StateStore;
+class CheckpointBatch;
+}  // namespace streamlearn::state
+
+namespace streamlearn::pipeline {
+
+// A prediction that was served and waits for its label.
+struct PendingPrediction {
+  std::string entity;
+  int64_t ts_ms = 0;  // the event's time
+  uint64_t seq = 0;   // the caller's processing sequence number: breaks ties in age
+  double score = 0;
+  int predicted = 0;
+  uint64_t model_version = 0;
+  FeatureVector x;
+};
+
+// A label that arrived before its event, with what a dead letter needs if it never joins.
+struct EarlyLabel {
+  std::string id;
+  double value = 0;
+  int64_t ts_ms = 0;  // the label's time
+  uint64_t seq = 0;
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::string key;
+  std::string payload;
+};
+
+struct LabelJoinCounts {
+  uint64_t joined = 0;            // labels that trained the model (with their event's vector)
+  uint64_t early = 0;             // labels that arrived before their event (joined later, or unknown)
+  uint64_t unknown = 0;           // early labels whose event never came: dead-lettered
+  uint64_t late = 0;              // labels for an expired or evicted prediction: dead-lettered
+  uint64_t duplicate = 0;         // a second label for an id: counted, ignored
+  uint64_t expired = 0;           // pending predictions whose label never came within labels.ttl
+  uint64_t evicted = 0;           // pending predictions dropped by labels.max_pending
+  uint64_t early_evicted = 0;     // early labels dropped by labels.max_early (counted in unknown too)
+};
+
+class LabelJoin {
+ public:
+  explicit LabelJoin(const LabelSettings& settings);
+  ~LabelJoin();
+
+  // A prediction served without a label. If its label already waits, returns it (the
+  // caller trains now) and nothing is stored; else the prediction becomes pending.
+  std::optional<EarlyLabel> add_prediction(std::string_view id, PendingPrediction prediction);
+
+  enum class LabelOutcome { kJoined, kEarly, kDuplicate, kLate };
+  // A label from the labels topic. kJoined: *joined holds the pending prediction (removed
+  // from the store); kEarly: it waits for its event (`early` is kept); kDuplicate: ignore;
+  // kLate: its prediction expired or was evicted, dead-letter it.
+  LabelOutcome add_label(EarlyLabel label, PendingPrediction* joined);
+
+  // Moves stream time to max(stream time, ts_ms) and expires what is older than the TTLs;
+  // early labels that expire (or are evicted) are appended to *unknown for the DLQ.
+  void advance(int64_t ts_ms, std::vector<EarlyLabel>* unknown);
+
+  size_t pending_size() const { return pending_.size(); }
+  size_t early_size() const { return early_.size(); }
+  int64_t stream_time_ms() const { return stream_time_ms_; }
+  const LabelJoinCounts& counts() const { return counts_; }
+
+  // Records of the ids touched since the last checkpoint (put or delete).
+  void checkpoint(state::CheckpointBatch& batch);
+  // Rebuilds the join from the `pending` column family (after load() of the scalars).
+  Status restore(state::StateStore& store);
+  // Counters and stream time, for the model snapshot.
+  void save(ByteWriter& out) const;
+  Status load(ByteReader& in);
+
+ private:
+  enum class Gone : uint8_t { kJoined = 1, kExpired = 2 };
+  struct Tombstone {
+    Gone kind;
+    int64_t since_ms;  // stream time when it was created
+    uint64_t seq;
+  };
+  using AgeKey = std::pair<int64_t, uint64_t>;  // (ts, seq): oldest first
+
+  void bury(const std::string& id, Gone kind);
+  void touch(const std::string& id) { dirty_.insert(id); }
+  void drop_early(std::map<AgeKey, std::string>::iterator it, std::vector<EarlyLabel>* unknown);
+
+  LabelSettings settings_;
+  int64_t stream_time_ms_ = INT64_MIN;
+  uint64_t tomb_seq_ = 0;
+  LabelJoinCounts counts_;
+
+  std::unordered_map<std::string, PendingPrediction> pending_;
+  std::map<AgeKey, std::string> pending_age_;
+  std::unordered_map<std::string, EarlyLabel> early_;
+  std::map<AgeKey, std::string> early_age_;
+  std::unordered_map<std::string, Tombstone> tombstones_;
+  std::map<AgeKey, std::string> tombstone_age_;  // (since, seq)
+  std::unordered_set<std::string> dirty_;
+};
+
+}  // namespace streamlearn::pipeline
