@@ -27,7 +27,7 @@ fail() {
 # left to auto-creation (4 partitions on the mock) so that, whatever the input's partition
 # count, predictions are spread over 4 partitions of 5 MiB each.
 start_broker() {
-  "$BIN" broker --partitions "$1" --topics events,drift,dlq --bootstrap-file "$work/bootstrap" >"$work/broker.log" 2>&1 &
+  "$BIN" broker --partitions "$1" --topics "${TOPICS:-events,drift,dlq}" --bootstrap-file "$work/bootstrap" >"$work/broker.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
   [ -s "$work/bootstrap" ] || fail "broker wrote no bootstrap file"

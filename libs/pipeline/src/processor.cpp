@@ -532,6 +532,12 @@ ProcessorStats Processor::stats() const {
   out.model_trained = s.model.trained();
   out.guarded_updates = s.model.guarded_updates();
   out.entities_cached = s.entities.size();
+  if (s.join) {
+    out.labels_enabled = true;
+    out.labels = s.join->counts();
+    out.pending_labels = s.join->pending_size();
+    out.early_labels = s.join->early_size();
+  }
   return out;
 }
 

@@ -412,7 +412,8 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
                  R"(,"version":{},"events_in":{},"predictions_out":{},"dlq":{},"labelled":{},"accuracy":{},)"
                  R"("rolling_accuracy":{},"log_loss":{},"majority_baseline":{},"trained":{},"entities":{},"lag":{},)"
                  R"("checkpoints":{},"assigned":{},"broker_ok":{},"uptime_s":{:.3f},"drifts":[)",
-                 s.processor.model_version, s.processor.messages, s.processor.predictions, s.processor.invalid,
+                 s.processor.model_version, s.processor.messages, s.processor.predictions,
+                 s.processor.invalid + s.processor.labels.unknown + s.processor.labels.late,
                  s.processor.labelled, s.processor.accuracy, s.processor.rolling_accuracy, s.processor.log_loss,
                  s.processor.majority_baseline, s.processor.model_trained, s.processor.entities_cached, s.lag,
                  s.checkpoints, s.assigned, s.broker_ok, s.uptime_s);
@@ -420,7 +421,16 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
     const auto& d = s.processor.drifts[i];
     fmt::format_to(std::back_inserter(out), R"({}{{"events":{},"ts":{}}})", i ? "," : "", d.events, d.ts_ms);
   }
-  out.append("]}");
+  out.append("]");
+  if (s.processor.labels_enabled) {
+    const auto& l = s.processor.labels;
+    fmt::format_to(std::back_inserter(out),
+                   R"(,"labels":{{"pending":{},"early_waiting":{},"joined":{},"early":{},"unknown":{},"late":{},)"
+                   R"("duplicate":{},"expired":{},"evicted":{}}})",
+                   s.processor.pending_labels, s.processor.early_labels, l.joined, l.early, l.unknown, l.late,
+                   l.duplicate, l.expired, l.evicted);
+  }
+  out.append("}");
   return out;
 }
 

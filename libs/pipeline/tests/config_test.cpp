@@ -31,8 +31,10 @@ TEST_CASE("every section and key is read", "[config]") {
 kafka:
   bootstrap_servers: broker:9092
   group_id: g
-  topics: {events: ev, predictions: pr, drift: dr, dlq: dl}
+  topics: {events: ev, predictions: pr, drift: dr, dlq: dl, labels: lb}
   batch_size: 500
+  order: arrival
+  max_idle_ms: 200
   properties:
     security.protocol: plaintext
 state: {dir: /tmp/s, commit_interval_ms: 250}
@@ -40,6 +42,7 @@ features: {entity_aggregates: false, ewma_half_life_s: 30, hash_bits: 12}
 model: {name: m, type: logistic, learning_rate: 0.1, l2: 0.001}
 drift: {detector: adwin, delta: 0.01, action: none}
 metrics: {rolling_window: 50}
+labels: {enabled: true, ttl: 36h, max_pending: 10, early_ttl: 1500ms, max_early: 0}
 http: {bind: 127.0.0.1, port: 9000}
 )", "test.yaml", EnvFrom({}));
   REQUIRE(config.ok());
@@ -54,6 +57,14 @@ http: {bind: 127.0.0.1, port: 9000}
   CHECK(config->drift.action == "none");
   CHECK(config->metrics.rolling_window == 50);
   CHECK(config->http.port == 9000);
+  CHECK(config->kafka.labels_topic == "lb");
+  CHECK(config->kafka.order == "arrival");
+  CHECK(config->kafka.max_idle_ms == 200);
+  CHECK(config->labels.enabled);
+  CHECK(config->labels.ttl_ms == 36LL * 3600 * 1000);
+  CHECK(config->labels.max_pending == 10);
+  CHECK(config->labels.early_ttl_ms == 1500);
+  CHECK(config->labels.max_early == 0);
 }
 
 TEST_CASE("an unknown key is an error naming the key and its line", "[config]") {
@@ -71,6 +82,10 @@ TEST_CASE("a bad value is an error naming the key, its line and the problem", "[
         "p.yaml:2: drift.action: must be one of none, reset, got 'panic'");
   CHECK(ParseConfig("model:\n  learning_rate: fast\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:2: model.learning_rate: expected a number, got 'fast'");
+  CHECK(ParseConfig("labels:\n  ttl: 7 days\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:2: labels.ttl: expected a duration such as 500ms, 30s, 15m, 2h or 7d, got '7 days'");
+  CHECK(ParseConfig("kafka:\n  order: random\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:2: kafka.order: must be one of timestamp, arrival, got 'random'");
   CHECK(ParseConfig("kafka: [1, 2]\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:1: kafka: must be a section (a map)");
   CHECK_THAT(ParseConfig("kafka: {group_id: [\n", "p.yaml", EnvFrom({})).status().message(),

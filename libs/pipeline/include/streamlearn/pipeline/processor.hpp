@@ -66,6 +66,11 @@ struct ProcessorStats {
   uint64_t improvements = 0;  // detections where the error fell: not acted on
   uint64_t warnings = 0;      // entries into the detector's warning zone
   std::vector<DriftRecord> drifts;
+  // Delayed labels (labels.enabled).
+  bool labels_enabled = false;
+  LabelJoinCounts labels;
+  uint64_t pending_labels = 0;  // predictions waiting for their label
+  uint64_t early_labels = 0;    // labels waiting for their event
 };
 
 // What a stored model snapshot says about itself, without loading it.

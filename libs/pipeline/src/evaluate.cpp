@@ -1,0 +1,554 @@
+#include "streamlearn/pipeline/evaluate.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <istream>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "streamlearn/core/json_text.hpp"
+#include "streamlearn/eval/json_number.hpp"
+#include "streamlearn/features/features.hpp"
+#include "streamlearn/pipeline/processor.hpp"
+
+namespace streamlearn::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int64_t kNoTs = -1;
+constexpr int kNoConcept = std::numeric_limits<int>::min();
+
+// What evaluate reads of a line besides the Processor: the event's id (to place its
+// outcome), ts (to merge with labels) and concept marker. A line that does not parse
+// leaves them empty; the Processor's decoder then dead-letters it with the reason.
+struct LineFacts {
+  std::string id;
+  int64_t ts = kNoTs;
+  int concept_index = kNoConcept;
+};
+
+class FactReader {
+ public:
+  FactReader() { (void)parser_.allocate(1 << 20, 16); }
+
+  void read(std::string_view json, LineFacts* out) {
+    out->id.clear();
+    out->ts = kNoTs;
+    out->concept_index = kNoConcept;
+    if (json.empty() || json.size() > (1 << 20)) return;
+    if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(padded_.data(), json.data(), json.size());
+    simdjson::dom::element root;
+    if (parser_.parse(padded_.data(), json.size(), false).get(root)) return;
+    simdjson::dom::object top;
+    if (root.get(top)) return;
+    std::string_view id;
+    if (!top["id"].get(id)) out->id.assign(id);
+    int64_t ts = 0;
+    if (!top["ts"].get(ts) && ts >= 0) out->ts = ts;
+    int64_t concept_index = 0;
+    if (!top.at_pointer("/meta/concept").get(concept_index) && concept_index >= std::numeric_limits<int>::min() + 1 &&
+        concept_index <= std::numeric_limits<int>::max()) {
+      out->concept_index = static_cast<int>(concept_index);
+    }
+  }
+
+  // The fields of a drift event the Processor published (its own, well-formed JSON).
+  DriftMark drift(std::string_view json) {
+    DriftMark mark;
+    if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(padded_.data(), json.data(), json.size());
+    simdjson::dom::element root;
+    if (parser_.parse(padded_.data(), json.size(), false).get(root)) return mark;
+    std::string_view s;
+    if (!root["level"].get(s)) mark.level.assign(s);
+    if (!root["action"].get(s)) mark.action.assign(s);
+    if (!root["detector"].get(s)) mark.detector.assign(s);
+    if (!root["event_id"].get(s)) mark.event_id.assign(s);
+    uint64_t u = 0;
+    if (!root["events"].get(u)) mark.events = u;
+    if (!root["version"].get(u)) mark.model_version = u;
+    int64_t ts = 0;
+    if (!root["ts"].get(ts)) mark.ts_ms = ts;
+    return mark;
+  }
+
+ private:
+  simdjson::dom::parser parser_;
+  std::vector<char> padded_;
+};
+
+// One line of an input, read ahead so the merge can compare timestamps.
+struct Line {
+  std::string text;
+  int64_t number = -1;  // 0-based line number in its input
+  // Where key and payload sit in `text` (offsets, not views: a swapped short string moves).
+  size_t key_size = 0;
+  size_t payload_begin = 0;
+  LineFacts facts;
+  int64_t merge_ts = std::numeric_limits<int64_t>::min();
+};
+
+// Reads the non-blank lines of one input, keeping the line numbers.
+class LineSource {
+ public:
+  LineSource(std::istream* in, std::string name, bool keyed) : in_(in), name_(std::move(name)), keyed_(keyed) {}
+
+  // Fills *line with the next non-blank line; false at the end (or on a read error,
+  // which status() then reports).
+  bool next(Line* line, FactReader& facts) {
+    if (!in_) return false;
+    while (std::getline(*in_, line->text)) {
+      const int64_t number = next_number_++;
+      if (!line->text.empty() && line->text.back() == '\r') line->text.pop_back();  // CRLF files
+      if (line->text.find_first_not_of(" \t") == std::string::npos) continue;
+      line->number = number;
+      line->key_size = 0;
+      line->payload_begin = 0;
+      // `gen --format kcat` writes key<TAB>JSON; a JSON line starts with '{' (or is invalid).
+      if (keyed_ && line->text.front() != '{') {
+        const size_t tab = line->text.find('\t');
+        if (tab != std::string::npos) {
+          line->key_size = tab;
+          line->payload_begin = tab + 1;
+        }
+      }
+      facts.read(std::string_view(line->text).substr(line->payload_begin), &line->facts);
+      // A line without a ts sorts with the previous line: the input's order is kept.
+      if (line->facts.ts != kNoTs) last_ts_ = line->facts.ts;
+      line->merge_ts = last_ts_;
+      return true;
+    }
+    return false;
+  }
+
+  Status status() const {
+    if (in_ && in_->bad()) return Status::IoError("cannot read " + name_);
+    return Status::Ok();
+  }
+
+ private:
+  std::istream* in_;
+  std::string name_;
+  bool keyed_;
+  int64_t next_number_ = 0;
+  int64_t last_ts_ = std::numeric_limits<int64_t>::min();
+};
+
+// Where a scored event sits in the stream.
+struct EventMark {
+  uint64_t position = 0;
+  int concept_index = kNoConcept;
+};
+
+struct Outcome {
+  uint64_t position;
+  int concept_index;
+  bool correct;
+};
+
+class Evaluation final : public OutputSink {
+ public:
+  Evaluation(const PipelineConfig& config, const EvaluateInputs& inputs, const EvaluateOptions& options)
+      : config_(config),
+        inputs_(inputs),
+        options_(options),
+        classifier_(eval::ClassifierMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window)),
+                                                   1000, 1024}) {
+    if (inputs_.labels) config_.labels.enabled = true;
+    delayed_ = config_.labels.enabled;
+    options_.batch_size = std::max<size_t>(options_.batch_size, 1);
+    options_.curve_points = std::max<size_t>(options_.curve_points, 2);
+  }
+
+  Result<EvaluationResult> run(const EvaluationProgressFn& progress);
+
+  // OutputSink: predictions are not needed offline (the observer sees every scored one).
+  Status prediction(std::string_view, std::string_view) override { return Status::Ok(); }
+  Status dead_letter(const RawMessage& message, std::string_view reason) override;
+  Status drift(std::string_view model, std::string_view json) override;
+
+ private:
+  void observe(const LearnOutcome& outcome);
+  std::optional<EventMark> place(std::string_view event_id);
+  Status flush(Processor& processor);
+  void finish(const Processor& processor);
+
+  PipelineConfig config_;
+  EvaluateInputs inputs_;
+  EvaluateOptions options_;
+  bool delayed_ = false;
+  EvaluationResult result_;
+  FactReader facts_;
+
+  // The batch being filled: lines, then the RawMessages viewing them.
+  std::vector<Line> batch_lines_;
+  std::vector<bool> batch_is_label_;
+  size_t batch_used_ = 0;
+  std::vector<RawMessage> raw_;
+
+  // Placing outcomes. Inline labels are scored during their own batch, in order, so a
+  // cursor over the batch's events finds each; delayed ones may come any time later, so
+  // events wait in a map by id until their label joins (one entry per unlabelled event).
+  struct BatchEvent {
+    std::string id;
+    EventMark mark;
+  };
+  std::vector<BatchEvent> batch_events_;
+  size_t batch_events_used_ = 0;
+  size_t cursor_ = 0;
+  features::StringMap<EventMark> awaiting_;
+
+  eval::PrequentialClassifier classifier_;
+  std::vector<Outcome> outcomes_;  // with a concept marker; sorted by position at the end
+  uint64_t max_position_ = 0;
+  uint64_t curve_stride_ = 1;
+  std::vector<size_t> unplaced_drifts_;  // indices into result_.drifts
+};
+
+Status Evaluation::dead_letter(const RawMessage& message, std::string_view reason) {
+  const bool is_label = delayed_ && message.source.topic == config_.kafka.labels_topic;
+  if (is_label) {
+    result_.invalid_labels++;
+  } else {
+    result_.invalid_events++;
+  }
+  if (result_.invalid_examples.size() < options_.invalid_examples) {
+    result_.invalid_examples.push_back(
+        {is_label ? inputs_.labels_name : inputs_.events_name, message.source.offset + 1, std::string(reason)});
+  }
+  return Status::Ok();
+}
+
+Status Evaluation::drift(std::string_view, std::string_view json) {
+  DriftMark mark = facts_.drift(json);
+  if (mark.level == "drift") {
+    result_.drift_count++;
+  } else {
+    result_.warning_count++;
+  }
+  // The Processor publishes a drift while learning from the event that fired it, just
+  // before the observer sees that event: observe() places it.
+  unplaced_drifts_.push_back(result_.drifts.size());
+  result_.drifts.push_back(std::move(mark));
+  return Status::Ok();
+}
+
+std::optional<EventMark> Evaluation::place(std::string_view event_id) {
+  if (delayed_) {
+    auto it = awaiting_.find(event_id);
+    if (it == awaiting_.end()) return std::nullopt;
+    EventMark mark = it->second;
+    awaiting_.erase(it);
+    return mark;
+  }
+  for (size_t i = cursor_; i < batch_events_used_; ++i) {
+    if (batch_events_[i].id == event_id) {
+      cursor_ = i + 1;
+      return batch_events_[i].mark;
+    }
+  }
+  return std::nullopt;
+}
+
+void Evaluation::observe(const LearnOutcome& outcome) {
+  const std::optional<EventMark> mark = place(outcome.event_id);
+  if (mark) max_position_ = std::max(max_position_, mark->position);
+  for (size_t i : unplaced_drifts_) {
+    if (mark && result_.drifts[i].event_id == outcome.event_id) result_.drifts[i].position = static_cast<int64_t>(mark->position);
+  }
+  unplaced_drifts_.clear();
+
+  const bool correct = outcome.predicted == outcome.label;
+  classifier_.update_binary(outcome.score, outcome.predicted, outcome.label);
+  result_.labelled++;
+  if (mark && mark->concept_index != kNoConcept) outcomes_.push_back({mark->position, mark->concept_index, correct});
+
+  // The learning curve: every curve_stride_-th outcome; when it holds twice the target,
+  // every other point goes and the stride doubles (the kept ones are its multiples).
+  if (result_.labelled % curve_stride_ == 0) {
+    result_.curve.push_back({max_position_, result_.labelled, classifier_.accuracy(), classifier_.rolling_accuracy(),
+                             classifier_.majority_baseline_accuracy(), classifier_.no_change_baseline_accuracy()});
+    if (result_.curve.size() >= 2 * options_.curve_points) {
+      size_t kept = 0;
+      for (size_t i = 1; i < result_.curve.size(); i += 2) result_.curve[kept++] = result_.curve[i];
+      result_.curve.resize(kept);
+      curve_stride_ *= 2;
+    }
+  }
+}
+
+Status Evaluation::flush(Processor& processor) {
+  if (batch_used_ == 0) return Status::Ok();
+  raw_.clear();
+  for (size_t i = 0; i < batch_used_; ++i) {
+    const Line& line = batch_lines_[i];
+    const std::string_view topic = batch_is_label_[i] ? config_.kafka.labels_topic : config_.kafka.events_topic;
+    const std::string_view text = line.text;
+    raw_.push_back({SourcePosition{topic, 0, line.number, line.facts.ts}, text.substr(0, line.key_size),
+                    text.substr(line.payload_begin)});
+  }
+  cursor_ = 0;
+  SL_RETURN_IF_ERROR(processor.process(raw_, *this));
+  batch_used_ = 0;
+  batch_events_used_ = 0;
+  return Status::Ok();
+}
+
+Result<EvaluationResult> Evaluation::run(const EvaluationProgressFn& progress) {
+  if (!inputs_.events) return Status::Invalid("evaluate: no events input");
+  auto processor = Processor::Create(config_, nullptr, nullptr);
+  if (!processor.ok()) return processor.status();
+  (*processor)->set_learn_observer([this](const LearnOutcome& o) { observe(o); });
+
+  const Clock::time_point start = Clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  LineSource events(inputs_.events, inputs_.events_name, true);
+  LineSource labels(inputs_.labels, inputs_.labels_name, false);
+  Line next_event, next_label;
+  bool have_event = events.next(&next_event, facts_);
+  bool have_label = labels.next(&next_label, facts_);
+  batch_lines_.resize(options_.batch_size);
+  batch_is_label_.resize(options_.batch_size);
+  batch_events_.resize(options_.batch_size);
+
+  while (have_event || have_label) {
+    // A label goes before the events with a larger ts; on a tie the event goes first, so a
+    // label at zero delay finds its prediction waiting.
+    const bool take_label = have_label && (!have_event || next_label.merge_ts < next_event.merge_ts);
+    Line& slot = batch_lines_[batch_used_];
+    batch_is_label_[batch_used_] = take_label;
+    batch_used_++;
+    if (take_label) {
+      std::swap(slot, next_label);
+      result_.label_lines++;
+      have_label = labels.next(&next_label, facts_);
+    } else {
+      std::swap(slot, next_event);
+      result_.events++;
+      EventMark mark{static_cast<uint64_t>(slot.number), slot.facts.concept_index};
+      // The id the decoder will give an event without one.
+      std::string id = slot.facts.id.empty()
+                           ? config_.kafka.events_topic + "-0-" + std::to_string(slot.number)
+                           : slot.facts.id;
+      if (delayed_) {
+        awaiting_.insert_or_assign(std::move(id), mark);
+      } else {
+        BatchEvent& e = batch_events_[batch_events_used_++];
+        e.id = std::move(id);
+        e.mark = mark;
+      }
+      have_event = events.next(&next_event, facts_);
+    }
+    if (batch_used_ == options_.batch_size) {
+      SL_RETURN_IF_ERROR(flush(**processor));
+      if (progress) {
+        progress({result_.events, result_.labelled, seconds(), classifier_.accuracy(), classifier_.rolling_accuracy(),
+                  false});
+      }
+    }
+  }
+  SL_RETURN_IF_ERROR(events.status());
+  SL_RETURN_IF_ERROR(labels.status());
+  SL_RETURN_IF_ERROR(flush(**processor));
+  result_.seconds = seconds();
+  finish(**processor);
+  if (progress) {
+    progress({result_.events, result_.labelled, result_.seconds, classifier_.accuracy(),
+              classifier_.rolling_accuracy(), true});
+  }
+  return std::move(result_);
+}
+
+void Evaluation::finish(const Processor& processor) {
+  EvaluationResult& r = result_;
+  r.events_name = inputs_.events_name;
+  r.labels_name = inputs_.labels ? inputs_.labels_name : "";
+  r.model_name = config_.model.name;
+  r.model_type = config_.model.type;
+  r.detector = config_.drift.detector;
+  r.drift_action = config_.drift.action;
+  const ProcessorStats stats = processor.stats();
+  r.model_version = stats.model_version;
+  r.predictions = stats.predictions;
+  r.rolling_window = classifier_.options().rolling_window;
+  r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
+  r.classification = classifier_.figures();  // binary today: see EvaluationResult
+  if (r.curve.empty() || r.curve.back().labelled != r.labelled) {
+    if (r.labelled > 0) {
+      r.curve.push_back({max_position_, r.labelled, classifier_.accuracy(), classifier_.rolling_accuracy(),
+                         classifier_.majority_baseline_accuracy(), classifier_.no_change_baseline_accuracy()});
+    }
+  }
+  r.has_labels = inputs_.labels != nullptr;
+  if (delayed_) {
+    r.label_counts = processor.label_counts();
+    r.pending_at_end = processor.pending_labels();
+  }
+
+  // Per concept, in stream order: delayed labels score events out of order.
+  r.has_concepts = !outcomes_.empty();
+  if (r.has_concepts) {
+    std::stable_sort(outcomes_.begin(), outcomes_.end(),
+                     [](const Outcome& a, const Outcome& b) { return a.position < b.position; });
+    eval::ConceptTracker tracker(options_.concepts);
+    for (const Outcome& o : outcomes_) tracker.update_correct(o.concept_index, o.correct);
+    r.segments = tracker.segments();
+    for (eval::ConceptSegment& s : r.segments) s.start = outcomes_[s.start].position;
+    for (size_t i = 1; i < r.segments.size(); ++i) r.true_changes.push_back(r.segments[i].start);
+    std::vector<uint64_t> detections;
+    for (const DriftMark& d : r.drifts) {
+      if (d.level == "drift" && d.position >= 0) detections.push_back(static_cast<uint64_t>(d.position));
+    }
+    r.detection = eval::ScoreDetections(r.true_changes, std::move(detections), options_.detection_tolerance);
+  }
+}
+
+void AppendKey(std::string& out, std::string_view key) {
+  AppendJsonString(out, key);
+  out.push_back(':');
+}
+
+}  // namespace
+
+Result<EvaluationResult> Evaluate(const PipelineConfig& config, const EvaluateInputs& inputs,
+                                  const EvaluateOptions& options, const EvaluationProgressFn& progress) {
+  // The evaluation holds a few MB of batch buffers and parser state: on the heap.
+  auto evaluation = std::make_unique<Evaluation>(config, inputs, options);
+  return evaluation->run(progress);
+}
+
+std::string EvaluationJson(const EvaluationResult& r) {
+  using eval::AppendJsonInteger;
+  using eval::AppendJsonNumber;
+  using eval::AppendJsonUnsigned;
+  std::string out;
+  out.reserve(4096 + 200 * r.drifts.size());
+  out.push_back('{');
+  AppendKey(out, "events");
+  AppendJsonUnsigned(out, r.events);
+  out.push_back(',');
+  AppendKey(out, "invalid");
+  AppendJsonUnsigned(out, r.invalid_events);
+  out.push_back(',');
+  AppendKey(out, "predictions");
+  AppendJsonUnsigned(out, r.predictions);
+  out.push_back(',');
+  AppendKey(out, "labelled");
+  AppendJsonUnsigned(out, r.labelled);
+  out.append(",\"model\":{");
+  AppendKey(out, "name");
+  AppendJsonString(out, r.model_name);
+  out.push_back(',');
+  AppendKey(out, "type");
+  AppendJsonString(out, r.model_type);
+  out.push_back(',');
+  AppendKey(out, "version");
+  AppendJsonUnsigned(out, r.model_version);
+  out.push_back(',');
+  AppendKey(out, "detector");
+  AppendJsonString(out, r.detector);
+  out.push_back(',');
+  AppendKey(out, "action");
+  AppendJsonString(out, r.drift_action);
+  out.append("},");
+  AppendKey(out, "metrics");
+  if (r.classification) {
+    eval::AppendClassificationJson(out, *r.classification);
+  } else if (r.regression) {
+    eval::AppendRegressionJson(out, *r.regression);
+  } else {
+    out.append("null");
+  }
+  out.push_back(',');
+  AppendKey(out, "concepts");
+  eval::AppendSegmentsJson(out, r.segments);
+  out.push_back(',');
+  AppendKey(out, "true_changes");
+  out.push_back('[');
+  for (size_t i = 0; i < r.true_changes.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonUnsigned(out, r.true_changes[i]);
+  }
+  out.append("],");
+  AppendKey(out, "detection");
+  if (r.has_concepts) {
+    eval::AppendDetectionJson(out, r.detection);
+  } else {
+    out.append("null");
+  }
+  out.push_back(',');
+  AppendKey(out, "drifts");
+  out.push_back('[');
+  for (size_t i = 0; i < r.drifts.size(); ++i) {
+    const DriftMark& d = r.drifts[i];
+    if (i > 0) out.push_back(',');
+    out.push_back('{');
+    AppendKey(out, "position");
+    if (d.position >= 0) {
+      AppendJsonInteger(out, d.position);
+    } else {
+      out.append("null");
+    }
+    out.push_back(',');
+    AppendKey(out, "level");
+    AppendJsonString(out, d.level);
+    out.push_back(',');
+    AppendKey(out, "action");
+    AppendJsonString(out, d.action);
+    out.push_back(',');
+    AppendKey(out, "detector");
+    AppendJsonString(out, d.detector);
+    out.push_back(',');
+    AppendKey(out, "event_id");
+    AppendJsonString(out, d.event_id);
+    out.push_back(',');
+    AppendKey(out, "events");
+    AppendJsonUnsigned(out, d.events);
+    out.push_back(',');
+    AppendKey(out, "ts");
+    AppendJsonInteger(out, d.ts_ms);
+    out.push_back(',');
+    AppendKey(out, "version");
+    AppendJsonUnsigned(out, d.model_version);
+    out.push_back('}');
+  }
+  out.append("],");
+  AppendKey(out, "drift_count");
+  AppendJsonUnsigned(out, r.drift_count);
+  out.push_back(',');
+  AppendKey(out, "warning_count");
+  AppendJsonUnsigned(out, r.warning_count);
+  out.push_back(',');
+  if (r.has_labels) {
+    const LabelJoinCounts& c = r.label_counts;
+    out.append("\"labels\":{");
+    const std::pair<std::string_view, uint64_t> counts[] = {
+        {"lines", r.label_lines},   {"invalid", r.invalid_labels}, {"joined", c.joined},
+        {"early", c.early},         {"unknown", c.unknown},        {"late", c.late},
+        {"duplicate", c.duplicate}, {"expired", c.expired},        {"evicted", c.evicted},
+        {"early_evicted", c.early_evicted}, {"pending_at_end", r.pending_at_end}};
+    bool first = true;
+    for (const auto& [name, value] : counts) {
+      if (!first) out.push_back(',');
+      first = false;
+      AppendKey(out, name);
+      AppendJsonUnsigned(out, value);
+    }
+    out.append("},");
+  }
+  AppendKey(out, "seconds");
+  AppendJsonNumber(out, r.seconds);
+  out.push_back(',');
+  AppendKey(out, "events_per_s");
+  AppendJsonNumber(out, r.events_per_s);
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace streamlearn::pipeline
