@@ -112,7 +112,13 @@ const std::vector<KeySpec>& Keys() {
          return ParseChoice(t, {"adwin", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"}, &c.drift.detector);
        }},
       {"drift.delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.delta); }},
-      {"drift.action", [](auto& t, auto& c) { return ParseChoice(t, {"none", "reset"}, &c.drift.action); }},
+      {"drift.action", [](auto& t, auto& c) { return ParseChoice(t, {"none", "reset", "background"}, &c.drift.action); }},
+      {"drift.warning_delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.warning_delta); }},
+      {"drift.background_max_events", [](auto& t, auto& c) { return ParseInt(t, 1, 100000000, &c.drift.background_max_events); }},
+      {"drift.data.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.drift.data_enabled); }},
+      {"drift.data.numeric_detector", [](auto& t, auto& c) { return ParseChoice(t, {"adwin", "kswin"}, &c.drift.data_numeric_detector); }},
+      {"drift.data.psi_threshold", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e6, &c.drift.data_psi_threshold); }},
+      {"drift.data.psi_window", [](auto& t, auto& c) { return ParseInt(t, 10, 10000000, &c.drift.data_psi_window); }},
       {"metrics.rolling_window", [](auto& t, auto& c) { return ParseInt(t, 1, 10000000, &c.metrics.rolling_window); }},
       {"labels.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.labels.enabled); }},
       {"labels.ttl", [](auto& t, auto& c) { return ParseDuration(t, &c.labels.ttl_ms); }},
@@ -158,6 +164,7 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     // Free-form maps, checked by whoever consumes them (librdkafka; the detector factory).
     std::map<std::string, std::string>* free_map = path == "kafka.properties" ? &config.kafka.properties
                                                    : path == "drift.params"   ? &config.drift.params
+                                                   : path == "drift.data.params" ? &config.drift.data_params
                                                                               : nullptr;
     if (free_map) {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a map of name: value");

@@ -80,8 +80,22 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       label_delay_seconds(MakeHistogram(*registry, "streamlearn_label_delay_seconds",
                                         "Event time from an event to its label, per joined label",
                                         {1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400})),
+      backgrounds_started(MakeCounter(*registry, "streamlearn_background_started_total",
+                                      "Background learners started at a drift warning (drift.action background)")),
+      backgrounds_dropped(MakeCounter(*registry, "streamlearn_background_dropped_total",
+                                      "Background learners dropped because the warning cleared")),
+      backgrounds_swapped(MakeCounter(*registry, "streamlearn_background_swapped_total",
+                                      "Background learners swapped in at a drift (new model version)")),
+      data_drift_family_(prometheus::BuildCounter()
+                             .Name("streamlearn_data_drift_total")
+                             .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")
+                             .Register(*registry)),
       registry_(std::move(registry)) {
   broker_up.Set(1);  // until an outage says otherwise
+}
+
+prometheus::Counter& PipelineProbe::data_drift(const std::string& feature, const std::string& kind) {
+  return data_drift_family_.Add({{"feature", feature}, {"kind", kind}});  // the existing series when known
 }
 
 }  // namespace streamlearn::pipeline

@@ -14,6 +14,7 @@
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/label_decoder.hpp"
+#include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/prequential.hpp"
 #include "streamlearn/features/features.hpp"
@@ -54,6 +55,13 @@ struct Processor::Impl {
   features::FeatureBuilder builder;
   learn::LogisticRegression model;
   std::unique_ptr<drift::DriftDetector> detector;
+  // drift.action background: the warning signal for detectors without a warning zone, and
+  // the learner that trains from the warning on.
+  std::unique_ptr<drift::DriftDetector> warning_detector;
+  std::optional<learn::LogisticRegression> background;
+  uint64_t background_trained = 0;
+  uint64_t swapped_trained = 0;  // the swapped-in learner's events since the warning, for its drift event
+  std::optional<drift::DataDriftMonitor> data_drift;
   eval::PrequentialBinary metrics;
   LabelDecoder label_decoder;
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
@@ -102,6 +110,11 @@ struct Processor::Impl {
   Status restore(std::string_view sealed);
   Status publish_drift(std::string_view level, uint64_t version, std::string_view action, std::string_view event_id,
                        int64_t ts_ms, double error_before, OutputSink& sink);
+  Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
+  Status watch_inputs(const Event& event, OutputSink& sink);
+  // drift.action background: starts, drops or keeps the background learner after an update.
+  Status tend_background(double error, drift::DriftLevel level, bool was_warning, std::string_view id, int64_t ts_ms,
+                         double error_before, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -127,6 +140,23 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
 
   auto impl = std::make_unique<Impl>(config, fc, lc, std::move(detector).value());
+  const std::string& d = config.drift.detector;
+  if (config.drift.action == "background" && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
+    auto warning = drift::MakeDetector("adwin", {{"delta", fmt::format("{}", config.drift.warning_delta)}, {"clock", "1"}});
+    if (!warning.ok()) return Status::Invalid("drift.warning_delta: " + warning.status().message());
+    impl->warning_detector = std::move(warning).value();
+  }
+  if (config.drift.data_enabled) {
+    drift::DataDriftConfig dc;
+    dc.numeric_detector = config.drift.data_numeric_detector;
+    dc.numeric_params = config.drift.data_params;
+    dc.psi_threshold = config.drift.data_psi_threshold;
+    dc.psi_reference_size = static_cast<uint32_t>(config.drift.data_psi_window);
+    dc.psi_current_size = static_cast<uint32_t>(config.drift.data_psi_window);
+    auto monitor = drift::DataDriftMonitor::Create(dc);
+    if (!monitor.ok()) return Status::Invalid("drift.data: " + monitor.status().message());
+    impl->data_drift.emplace(std::move(monitor).value());
+  }
   impl->store = store;
   impl->probe = probe;
   if (config.labels.enabled) impl->join = std::make_unique<LabelJoin>(config.labels);
@@ -310,6 +340,7 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
   auto [it, inserted] = entities.try_emplace(event.entity);
   CachedEntity& entity = it->second;
 
+  if (data_drift) SL_RETURN_IF_ERROR(watch_inputs(event, sink));
   builder.build(event, entity.state, &x);
   const double score = model.predict_proba(x);
   const int predicted = score >= 0.5 ? 1 : 0;
@@ -368,8 +399,18 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
                   error_before, detector->estimation(), counts.predictions);
   } else if (level == drift::DriftLevel::kDrift) {
     const uint64_t detected_version = model_version;
-    if (config.drift.action == "reset") {
-      model.reset_weights();
+    swapped_trained = background ? background_trained : 0;
+    if (config.drift.action == "background" && background) {
+      spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
+                   background_trained, model_version);
+      model = std::move(*background);
+      background.reset();
+      background_trained = 0;
+      if (probe) probe->backgrounds_swapped.Increment();
+    } else if (config.drift.action != "none") {
+      model.reset_weights();  // reset, or background with no warning before the drift
+    }
+    if (config.drift.action != "none") {
       model_version++;
       if (probe) probe->model_version.Set(static_cast<double>(model_version));
     }
@@ -378,22 +419,110 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
                  counts.predictions, id, config.drift.action, model_version);
     SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, id, ts_ms, error_before, sink));
-  } else if (in_warning && !was_warning) {
+  } else if (in_warning && !was_warning && config.drift.action != "background") {
     // Published once when the warning zone is entered, not for every update inside it.
     counts.warnings++;
     SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", id, ts_ms, error_before, sink));
   }
+  if (config.drift.action == "background") {
+    SL_RETURN_IF_ERROR(tend_background(predicted != y ? 1.0 : 0.0, level, was_warning, id, ts_ms, error_before, sink));
+  }
   if (observer) observer({id, ts_ms, score, predicted, y});
+  if (background) {
+    background->learn(features, y);
+    background_trained++;
+  }
   model.learn(features, y);
   if (probe) probe->labels_learned.Increment();
   return Status::Ok();
+}
+
+Status Processor::Impl::tend_background(double error, drift::DriftLevel level, bool was_warning, std::string_view id,
+                                        int64_t ts_ms, double error_before, OutputSink& sink) {
+  bool warning_began = false, warning_cleared = false;
+  if (warning_detector) {
+    // A looser ADWIN on the same errors: its rise is the warning; no drift within
+    // background_max_events means it cleared.
+    const double before = warning_detector->estimation();
+    const drift::DriftLevel w = warning_detector->update(error);
+    warning_began = w == drift::DriftLevel::kDrift && warning_detector->estimation() > before;
+    warning_cleared = background && background_trained >= static_cast<uint64_t>(config.drift.background_max_events);
+  } else {
+    warning_began = level == drift::DriftLevel::kWarning && !was_warning;
+    warning_cleared = background && level == drift::DriftLevel::kNone;
+  }
+  if (level == drift::DriftLevel::kDrift) return Status::Ok();  // swapped (or reset) above
+  if (warning_cleared && !warning_began) {
+    spdlog::info("drift warning cleared: background learner dropped after {} events", background_trained);
+    background.reset();
+    background_trained = 0;
+    counts.backgrounds_dropped++;
+    if (probe) probe->backgrounds_dropped.Increment();
+  }
+  if (warning_began && !background) {
+    background.emplace(model);
+    background->reset_weights();  // fresh weights, the input statistics kept
+    background_trained = 0;
+    counts.warnings++;
+    counts.backgrounds_started++;
+    if (probe) probe->backgrounds_started.Increment();
+    SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "background", id, ts_ms, error_before, sink));
+  }
+  return Status::Ok();
+}
+
+Status Processor::Impl::watch_inputs(const Event& event, OutputSink& sink) {
+  for (const auto& f : event.numeric) {
+    if (auto d = data_drift->observe_numeric(f.name, f.value)) SL_RETURN_IF_ERROR(publish_data_drift(*d, event, sink));
+  }
+  for (const auto& f : event.categorical) {
+    if (auto d = data_drift->observe_categorical(f.name, f.value)) SL_RETURN_IF_ERROR(publish_data_drift(*d, event, sink));
+  }
+  return Status::Ok();
+}
+
+Status Processor::Impl::publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink) {
+  counts.data_drifts++;
+  const std::string kind(drift::ToString(d.kind));
+  if (probe) probe->data_drift(d.feature, kind).Increment();
+  spdlog::info("data drift on {} feature '{}' ({} {:.4g}, threshold {:.4g}) at event {}", kind, d.feature, d.detector,
+               d.statistic, d.threshold, event.id);
+  auto number = [&](double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); };
+  json.clear();
+  auto out = std::back_inserter(json);
+  json.append(R"({"type":"data_drift","model":)");
+  AppendJsonString(json, config.model.name);
+  json.append(R"(,"feature":)");
+  AppendJsonString(json, d.feature);
+  fmt::format_to(out, R"(,"kind":"{}","detector":"{}","statistic":{},"threshold":{},"observations":{},"alarms":{},)",
+                 kind, d.detector, number(d.statistic), number(d.threshold), d.observations, d.alarms);
+  fmt::format_to(out, R"("events":{},"ts":{},"event_id":)", counts.predictions, event.ts_ms);
+  AppendJsonString(json, event.id);
+  fmt::format_to(out, R"(,"reference":{{"count":{},"mean":{}}},"current":{{"count":{},"mean":{}}},"top_categories":[)",
+                 d.reference_count, number(d.reference_mean), d.current_count, number(d.current_mean));
+  for (size_t i = 0; i < d.top_categories.size(); ++i) {
+    const auto& c = d.top_categories[i];
+    json.append(i ? ",{\"category\":" : "{\"category\":");
+    AppendJsonString(json, c.category);
+    fmt::format_to(out, R"(,"reference_share":{},"current_share":{},"contribution":{}}})", number(c.reference_share),
+                   number(c.current_share), number(c.contribution));
+  }
+  json.append(R"(],"stats":{)");
+  bool first = true;
+  for (const auto& [name, value] : d.stats) {
+    if (!std::isfinite(value)) continue;
+    fmt::format_to(out, R"({}"{}":{})", first ? "" : ",", name, value);
+    first = false;
+  }
+  json.append("}}");
+  return sink.drift(config.model.name, json);
 }
 
 Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, std::string_view action,
                                       std::string_view event_id, int64_t ts_ms, double error_before, OutputSink& sink) {
   json.clear();
   auto out = std::back_inserter(json);
-  json.append(R"({"model":)");
+  json.append(R"({"type":"concept_drift","model":)");
   AppendJsonString(json, config.model.name);
   fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)", version,
                  detector->name(), level, counts.predictions, ts_ms, action);
@@ -404,7 +533,11 @@ Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, 
     if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
     fmt::format_to(out, R"("{}":{},)", name, value);
   }
-  fmt::format_to(out, R"("error_before":{},"error_after":{}}}}})", error_before, detector->estimation());
+  fmt::format_to(out, R"("error_before":{},"error_after":{})", error_before, detector->estimation());
+  if (config.drift.action == "background") {
+    fmt::format_to(out, R"(,"background_trained":{})", level == "drift" ? swapped_trained : background_trained);
+  }
+  json.append("}}");
   return sink.drift(config.model.name, json);
 }
 
@@ -435,6 +568,18 @@ std::string Processor::Impl::snapshot() const {
   metrics.save(w);
   w.u8(join ? 1 : 0);
   if (join) join->save(w);
+  w.u64(counts.data_drifts);
+  w.u64(counts.backgrounds_started);
+  w.u64(counts.backgrounds_dropped);
+  w.u8(warning_detector ? 1 : 0);
+  if (warning_detector) warning_detector->save(w);
+  w.u8(background ? 1 : 0);
+  if (background) {
+    w.u64(background_trained);
+    background->save(w);
+  }
+  w.u8(data_drift ? 1 : 0);
+  if (data_drift) data_drift->save(w);
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
 }
 
@@ -476,6 +621,28 @@ Status Processor::Impl::restore(std::string_view sealed) {
     // Written with labels enabled; read them even when they are now disabled.
     LabelJoin scratch(config.labels);
     SL_RETURN_IF_ERROR((join ? *join : scratch).load(r));
+  }
+  counts.data_drifts = r.u64();
+  counts.backgrounds_started = r.u64();
+  counts.backgrounds_dropped = r.u64();
+  // Parts written under another drift configuration are read and dropped: the configured
+  // detectors then start fresh.
+  if (r.u8() != 0) {
+    auto scratch = drift::MakeDetector("adwin", {});
+    SL_RETURN_IF_ERROR((warning_detector ? *warning_detector : **scratch).load(r));
+  }
+  if (r.u8() != 0) {
+    background_trained = r.u64();
+    background.emplace(model);
+    SL_RETURN_IF_ERROR(background->load(r));
+    if (config.drift.action != "background") background.reset();
+  }
+  if (r.u8() != 0) {
+    auto scratch = drift::DataDriftMonitor::Create({});
+    if (!scratch.ok()) return scratch.status();
+    SL_RETURN_IF_ERROR(scratch->load(r));
+    // The saved monitor carries its config; a changed drift.data config starts afresh.
+    if (data_drift && scratch->config() == data_drift->config()) data_drift.emplace(std::move(scratch).value());
   }
   if (!r.ok() || !r.at_end()) return Status::Corruption("snapshot has trailing or missing bytes");
   // The builder caches dictionary ids; a fresh one re-reads them from the loaded dictionary.

@@ -79,7 +79,7 @@ TEST_CASE("a bad value is an error naming the key, its line and the problem", "[
   CHECK(ParseConfig("state:\n  commit_interval_ms: 5\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:2: state.commit_interval_ms: must be between 10 and 600000, got 5");
   CHECK(ParseConfig("drift:\n  action: panic\n", "p.yaml", EnvFrom({})).status().message() ==
-        "p.yaml:2: drift.action: must be one of none, reset, got 'panic'");
+        "p.yaml:2: drift.action: must be one of none, reset, background, got 'panic'");
   CHECK(ParseConfig("model:\n  learning_rate: fast\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:2: model.learning_rate: expected a number, got 'fast'");
   CHECK(ParseConfig("labels:\n  ttl: 7 days\n", "p.yaml", EnvFrom({})).status().message() ==

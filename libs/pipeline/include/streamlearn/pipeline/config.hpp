@@ -52,7 +52,23 @@ struct DriftSettings {
   std::string detector = "adwin";  // adwin | ddm | eddm | hddm_a | hddm_w | page_hinkley | kswin
   double delta = 0.002;            // ADWIN's delta (a shortcut for params.delta)
   std::map<std::string, std::string> params;  // the detector's parameters, by River's names
-  std::string action = "reset";  // none | reset
+  // none: alert only; reset: fresh weights, version + 1; background: a fresh learner starts at
+  // the warning and trains alongside, is swapped in at the drift (version + 1), and is
+  // dropped if the warning clears.
+  std::string action = "reset";
+  // Detectors without a warning zone (adwin, kswin, page_hinkley) get a second ADWIN with
+  // this looser delta as their warning, as River's adaptive random forest pairs them.
+  double warning_delta = 0.01;
+  // For such a warning detector, "the warning clears" when no drift follows within this
+  // many labelled events.
+  int background_max_events = 5000;
+  // Data drift: every numeric input watched by ADWIN or KSWIN, every categorical one by the
+  // population stability index of a reference and a current window.
+  bool data_enabled = true;
+  std::string data_numeric_detector = "adwin";  // adwin | kswin
+  std::map<std::string, std::string> data_params;  // its parameters, by River's names
+  double data_psi_threshold = 0.25;
+  int data_psi_window = 5000;  // values in the reference and in the current window
 };
 
 struct MetricsSettings {

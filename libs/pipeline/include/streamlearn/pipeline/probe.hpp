@@ -4,8 +4,12 @@
 
 #include <memory>
 
+#include <string>
+
 namespace prometheus {
 class Counter;
+template <typename T>
+class Family;
 class Gauge;
 class Histogram;
 class Registry;
@@ -50,8 +54,15 @@ class PipelineProbe {
   prometheus::Gauge& pending_size;        // predictions waiting for their label
   prometheus::Gauge& early_size;          // labels waiting for their event
   prometheus::Histogram& label_delay_seconds;  // label ts - event ts, per joined label
+  // Drift actions and data drift.
+  prometheus::Counter& backgrounds_started;   // background learners started at a warning
+  prometheus::Counter& backgrounds_dropped;   // ... dropped because the warning cleared
+  prometheus::Counter& backgrounds_swapped;   // ... swapped in at a drift
+  // streamlearn_data_drift_total{feature, kind}: one series per watched feature that drifted.
+  prometheus::Counter& data_drift(const std::string& feature, const std::string& kind);
 
  private:
+  prometheus::Family<prometheus::Counter>& data_drift_family_;
   std::shared_ptr<prometheus::Registry> registry_;
 };
 

@@ -65,6 +65,9 @@ struct ProcessorStats {
   size_t entities_cached = 0;
   uint64_t improvements = 0;  // detections where the error fell: not acted on
   uint64_t warnings = 0;      // entries into the detector's warning zone
+  uint64_t data_drifts = 0;   // data drift alarms, all features
+  uint64_t backgrounds_started = 0;  // drift.action background
+  uint64_t backgrounds_dropped = 0;
   std::vector<DriftRecord> drifts;
   // Delayed labels (labels.enabled).
   bool labels_enabled = false;
