@@ -1,5 +1,6 @@
 #include "streamlearn/pipeline/config.hpp"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "streamlearn/learn/linear_model.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -83,6 +86,21 @@ Status ParseDuration(const std::string& text, int64_t* out) {
   return Status::Ok();
 }
 
+// A LinearModel setting under `model.`: checked on its own here (so the error names the
+// line), and in combination when the processor builds the model.
+KeySpec ModelParam(const std::string& name) {
+  return {"model." + name, [name](const std::string& text, PipelineConfig& c) {
+            auto checked = learn::ParseLinearModelConfig({{name, text}});
+            // Combinations (e.g. a schedule with a non-SGD optimizer) are judged later.
+            if (!checked.ok() && checked.status().message().rfind(name + ":", 0) == 0 &&
+                checked.status().message().find("got") != std::string::npos) {
+              return Status::Invalid(checked.status().message().substr(name.size() + 2));
+            }
+            c.model.params[name] = text;
+            return Status::Ok();
+          }};
+}
+
 const std::vector<KeySpec>& Keys() {
   static const std::vector<KeySpec> keys = {
       {"kafka.bootstrap_servers", [](auto& t, auto& c) { return ParseString(t, &c.kafka.bootstrap_servers); }},
@@ -102,7 +120,12 @@ const std::vector<KeySpec>& Keys() {
       {"features.ewma_half_life_s", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e12, &c.features.ewma_half_life_s); }},
       {"features.hash_bits", [](auto& t, auto& c) { return ParseInt(t, 4, 24, &c.features.hash_bits); }},
       {"model.name", [](auto& t, auto& c) { return ParseString(t, &c.model.name); }},
-      {"model.type", [](auto& t, auto& c) { return ParseChoice(t, {"logistic"}, &c.model.type); }},
+      {"model.type", [](auto& t, auto& c) {
+         return ParseChoice(t, {"logistic", "softmax", "linear", "huber", "hinge"}, &c.model.type);
+       }},
+      ModelParam("optimizer"), ModelParam("schedule"), ModelParam("l1"), ModelParam("power_t"), ModelParam("alpha"),
+      ModelParam("beta1"), ModelParam("beta2"), ModelParam("epsilon"), ModelParam("ftrl_alpha"),
+      ModelParam("ftrl_beta"), ModelParam("huber_epsilon"), ModelParam("classes"), ModelParam("standardize"),
       {"model.learning_rate", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e6, &c.model.learning_rate); }},
       {"model.l2", [](auto& t, auto& c) {
          if (t == "0" || t == "0.0") { c.model.l2 = 0; return Status::Ok(); }
@@ -166,6 +189,24 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
                                                    : path == "drift.params"   ? &config.drift.params
                                                    : path == "drift.data.params" ? &config.drift.data_params
                                                                               : nullptr;
+    if (path == "challengers") {
+      if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": challengers: must be a map of name: settings");
+      for (const auto& model : value) {
+        const std::string name = model.first.as<std::string>();
+        if (!model.second.IsMap()) {
+          return Status::Invalid(Where(source, model.second) + ": challengers." + name + ": must be a map of settings");
+        }
+        auto& settings = config.challengers[name];
+        for (const auto& setting : model.second) {
+          if (!setting.second.IsScalar()) {
+            return Status::Invalid(Where(source, setting.second) + ": challengers." + name + "." +
+                                   setting.first.as<std::string>() + ": must be a single value");
+          }
+          settings[setting.first.as<std::string>()] = setting.second.as<std::string>();
+        }
+      }
+      continue;
+    }
     if (free_map) {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a map of name: value");
       for (const auto& prop : value) {
@@ -206,6 +247,15 @@ Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits) {
+  std::map<std::string, std::string> keys = model.params;
+  keys["loss"] = model.type == "logistic" ? "log" : model.type == "linear" ? "squared" : model.type;
+  keys["learning_rate"] = fmt::format("{}", model.learning_rate);
+  keys["l2"] = fmt::format("{}", model.l2);
+  keys["hash_bits"] = std::to_string(hash_bits);
+  return keys;
+}
 
 Result<int64_t> ParseDurationMs(const std::string& text) {
   const auto bad = [&] {

@@ -174,6 +174,8 @@ void LabelJoin::checkpoint(state::CheckpointBatch& batch) {
       w.u64(e.model_version);
       w.str(e.entity);
       WriteVector(e.x, w);
+      w.u32(static_cast<uint32_t>(e.probabilities.size()));
+      for (double v : e.probabilities) w.f64(v);
     } else if (auto l = early_.find(id); l != early_.end()) {
       const EarlyLabel& e = l->second;
       w.u8(kEarlyRecord);
@@ -213,7 +215,12 @@ Status LabelJoin::restore(state::StateStore& store) {
       p.predicted = r.u8();
       p.model_version = r.u64();
       p.entity = r.str();
-      if (ReadVector(r, &p.x) && r.at_end()) {
+      const bool vector_ok = ReadVector(r, &p.x);
+      const uint32_t k = r.u32();
+      if (vector_ok && r.ok() && k <= r.remaining() / 8) {
+        for (uint32_t i = 0; i < k; ++i) p.probabilities.push_back(r.f64());
+      }
+      if (vector_ok && r.ok() && r.at_end()) {
         pending_age_.emplace(AgeKey{p.ts_ms, p.seq}, id);
         pending_.emplace(id, std::move(p));
         return true;

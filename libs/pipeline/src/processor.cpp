@@ -6,8 +6,10 @@
 #include <prometheus/histogram.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "streamlearn/core/bytes.hpp"
@@ -16,9 +18,9 @@
 #include "streamlearn/core/label_decoder.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/drift/factory.hpp"
-#include "streamlearn/eval/prequential.hpp"
+#include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
-#include "streamlearn/learn/logistic_regression.hpp"
+#include "streamlearn/learn/linear_model.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
@@ -41,6 +43,37 @@ struct BatchOp {
   bool is_label = false;
   size_t index = 0;  // into Impl::pending or Impl::label_records
   size_t raw = 0;    // into the batch
+  double target = 0;  // the label as the model learns it (0/1, class index, value); labelled only
+};
+
+// What the model predicts, from model.type.
+enum class Task { kBinary, kMulticlass, kRegression };
+
+Task TaskOf(learn::Loss loss) {
+  switch (loss) {
+    case learn::Loss::kSoftmax: return Task::kMulticlass;
+    case learn::Loss::kSquared:
+    case learn::Loss::kHuber: return Task::kRegression;
+    default: return Task::kBinary;
+  }
+}
+
+// Test-then-train figures of one model, for its task.
+struct ModelMetrics {
+  eval::PrequentialClassifier classification;
+  eval::PrequentialRegressor regression;
+  explicit ModelMetrics(size_t window)
+      : classification(eval::ClassifierMetricsOptions{window}), regression(eval::RegressorMetricsOptions{window}) {}
+};
+
+// A challenger: another model on the same stream, scored and trained like the champion,
+// never published.
+struct Challenger {
+  std::string name;
+  Task task;
+  learn::LinearModel model;
+  learn::Prediction prediction;
+  ModelMetrics metrics;
 };
 
 }  // namespace
@@ -53,16 +86,22 @@ struct Processor::Impl {
   EventDecoder decoder;
   features::FeatureDictionary dictionary;
   features::FeatureBuilder builder;
-  learn::LogisticRegression model;
+  learn::LinearModel model;
+  learn::Prediction prediction;  // reused: softmax probabilities without allocating
+  Task task = Task::kBinary;
+  // Softmax: class names in order of first appearance; the index is what the model learns.
+  std::vector<std::string> class_names;
+  std::unordered_map<std::string, uint32_t> class_ids;
+  std::vector<Challenger> challengers;
   std::unique_ptr<drift::DriftDetector> detector;
   // drift.action background: the warning signal for detectors without a warning zone, and
   // the learner that trains from the warning on.
   std::unique_ptr<drift::DriftDetector> warning_detector;
-  std::optional<learn::LogisticRegression> background;
+  std::optional<learn::LinearModel> background;
   uint64_t background_trained = 0;
   uint64_t swapped_trained = 0;  // the swapped-in learner's events since the warning, for its drift event
   std::optional<drift::DataDriftMonitor> data_drift;
-  eval::PrequentialBinary metrics;
+  ModelMetrics metrics;
   LabelDecoder label_decoder;
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
   LabelJoinCounts join_reported;    // what the probe has been told
@@ -88,22 +127,29 @@ struct Processor::Impl {
   FeatureVector x;
   std::string json;
 
-  Impl(const PipelineConfig& c, features::FeatureConfig fc, learn::LogisticConfig lc,
+  Impl(const PipelineConfig& c, features::FeatureConfig fc, learn::LinearModelConfig lc,
        std::unique_ptr<drift::DriftDetector> d)
       : config(c),
         dictionary(fc.max_dense_features),
         builder(fc, &dictionary),
         model(lc),
+        task(TaskOf(lc.loss)),
         detector(std::move(d)),
         metrics(static_cast<size_t>(c.metrics.rolling_window)) {}
 
+  // The label as the model learns it; Invalid (the dead-letter reason) for a kind this
+  // model cannot learn. Softmax class names get indices in order of first appearance.
+  Status target_of(const Label& label, double* y);
+  // Predicts `features` with the champion into `prediction`.
+  void predict(const FeatureVector& features) { model.predict(features, prediction); }
+
   Status load_entities();
-  Status handle(const Event& event, Clock::time_point received, OutputSink& sink);
-  Status handle_label(const LabelRecord& label, const RawMessage& raw, OutputSink& sink);
+  Status handle(const Event& event, double target, Clock::time_point received, OutputSink& sink);
+  Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
   // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
   // the drift detector see the prediction that was served, then the model learns x.
-  Status learn_from(const FeatureVector& features, double score, int predicted, int y, std::string_view id,
-                    int64_t ts_ms, OutputSink& sink);
+  Status learn_from(const FeatureVector& features, double score, int predicted, const std::vector<double>& probabilities,
+                    double y, std::string_view id, int64_t ts_ms, OutputSink& sink);
   Status advance_stream_time(int64_t ts_ms, OutputSink& sink);
   void report_labels();
   std::string snapshot() const;
@@ -127,11 +173,9 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   fc.ewma_half_life_s = config.features.ewma_half_life_s;
   fc.hash_bits = static_cast<uint32_t>(config.features.hash_bits);
   SL_RETURN_IF_ERROR(fc.validate());
-  learn::LogisticConfig lc;
-  lc.learning_rate = config.model.learning_rate;
-  lc.l2 = config.model.l2;
-  lc.hash_bits = fc.hash_bits;
-  SL_RETURN_IF_ERROR(lc.validate());
+  const auto champion_keys = LinearModelKeys(config.model, config.features.hash_bits);
+  auto lc = learn::ParseLinearModelConfig(champion_keys, "model.");
+  if (!lc.ok()) return lc.status();
   std::map<std::string, std::string> detector_params = config.drift.params;
   if (config.drift.detector == "adwin" && !detector_params.count("delta")) {
     detector_params["delta"] = fmt::format("{}", config.drift.delta);
@@ -139,7 +183,28 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   auto detector = drift::MakeDetector(config.drift.detector, detector_params);
   if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
 
-  auto impl = std::make_unique<Impl>(config, fc, lc, std::move(detector).value());
+  auto impl = std::make_unique<Impl>(config, fc, *lc, std::move(detector).value());
+  for (const auto& [name, overrides] : config.challengers) {
+    if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
+    ModelSettings settings = config.model;
+    std::map<std::string, std::string> keys = champion_keys;
+    for (const auto& [key, value] : overrides) {
+      if (key == "type") {
+        settings.type = value;
+        keys["loss"] = value == "logistic" ? "log" : value == "linear" ? "squared" : value;
+      } else {
+        keys[key] = value;
+      }
+    }
+    auto cc = learn::ParseLinearModelConfig(keys, "challengers." + name + ".");
+    if (!cc.ok()) return cc.status();
+    if (TaskOf(cc->loss) != impl->task) {
+      return Status::Invalid("challengers." + name + ".type: must predict what the champion predicts (type '" +
+                             config.model.type + "')");
+    }
+    impl->challengers.push_back(
+        {name, TaskOf(cc->loss), learn::LinearModel(*cc), {}, ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
+  }
   const std::string& d = config.drift.detector;
   if (config.drift.action == "background" && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
     auto warning = drift::MakeDetector("adwin", {{"delta", fmt::format("{}", config.drift.warning_delta)}, {"clock", "1"}});
@@ -205,10 +270,8 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       if (s.label_records.size() <= s.labels_used) s.label_records.resize(s.labels_used + 1);
       LabelRecord& label = s.label_records[s.labels_used];
       Status st = s.label_decoder.decode(m.payload, &label);
-      if (st.ok() && label.label.kind != Label::Kind::kBinary) {
-        st = Status::Invalid("label must be 0, 1 or a boolean: model '" + s.config.model.name + "' is a binary " +
-                             s.config.model.type + " model");
-      }
+      double target = 0;
+      if (st.ok()) st = s.target_of(label.label, &target);
       if (!st.ok()) {
         s.counts.invalid++;
         if (s.probe) s.probe->labels_invalid.Increment();
@@ -216,23 +279,21 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
         continue;
       }
       if (label.ts_ms < 0) label.ts_ms = m.source.timestamp_ms;
-      s.ops.push_back({true, s.labels_used++, i});
+      s.ops.push_back({true, s.labels_used++, i, target});
       continue;
     }
     events_in++;
     Event& event = s.pending[s.pending_used];
     Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
-    if (st.ok() && event.label && event.label->kind != Label::Kind::kBinary) {
-      st = Status::Invalid("label must be 0, 1 or a boolean: model '" + s.config.model.name + "' is a binary " +
-                           s.config.model.type + " model");
-    }
+    double target = 0;
+    if (st.ok() && event.label) st = s.target_of(*event.label, &target);
     if (!st.ok()) {
       s.counts.invalid++;
       if (s.probe) s.probe->events_invalid.Increment();
       SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
       continue;
     }
-    s.ops.push_back({false, s.pending_used++, i});
+    s.ops.push_back({false, s.pending_used++, i, target});
   }
   if (s.probe) s.probe->events_in.Increment(static_cast<double>(events_in));
   // 2. Entity states the cache lacks, in one MultiGet.
@@ -240,14 +301,16 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   // 3. Test, then train, one message at a time, in order.
   for (const BatchOp& op : s.ops) {
     if (op.is_label) {
-      SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], batch[op.raw], sink));
+      SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], op.target, batch[op.raw], sink));
     } else {
-      SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], received, sink));
+      SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], op.target, received, sink));
     }
   }
   if (s.probe) {
-    s.probe->accuracy.Set(s.metrics.accuracy());
-    s.probe->rolling_accuracy.Set(s.metrics.rolling_accuracy());
+    if (s.task != Task::kRegression) {
+      s.probe->accuracy.Set(s.metrics.classification.accuracy());
+      s.probe->rolling_accuracy.Set(s.metrics.classification.rolling_accuracy());
+    }
     s.probe->entities_cached.Set(static_cast<double>(s.entities.size()));
     s.report_labels();
   }
@@ -284,10 +347,11 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
   return Status::Ok();
 }
 
-Status Processor::Impl::handle_label(const LabelRecord& record, const RawMessage& raw, OutputSink& sink) {
+Status Processor::Impl::handle_label(const LabelRecord& record, double target, const RawMessage& raw,
+                                     OutputSink& sink) {
   EarlyLabel label;
   label.id = record.id;
-  label.value = record.label.value;
+  label.value = target;
   label.ts_ms = record.ts_ms;
   label.seq = counts.messages;  // unique per message, in processing order
   switch (join->add_label(std::move(label), &joined)) {
@@ -295,8 +359,8 @@ Status Processor::Impl::handle_label(const LabelRecord& record, const RawMessage
       if (probe && record.ts_ms >= 0) {
         probe->label_delay_seconds.Observe(static_cast<double>(std::max<int64_t>(0, record.ts_ms - joined.ts_ms)) * 1e-3);
       }
-      const int y = record.label.value >= 0.5 ? 1 : 0;
-      SL_RETURN_IF_ERROR(learn_from(joined.x, joined.score, joined.predicted, y, record.id, record.ts_ms, sink));
+      SL_RETURN_IF_ERROR(learn_from(joined.x, joined.score, joined.predicted, joined.probabilities, target, record.id,
+                                    record.ts_ms, sink));
       break;
     }
     case LabelJoin::LabelOutcome::kLate:
@@ -336,14 +400,54 @@ Status Processor::Impl::load_entities() {
   return Status::Ok();
 }
 
-Status Processor::Impl::handle(const Event& event, Clock::time_point received, OutputSink& sink) {
+Status Processor::Impl::target_of(const Label& label, double* y) {
+  switch (task) {
+    case Task::kBinary:
+      if (label.kind != Label::Kind::kBinary) {
+        return Status::Invalid("label must be 0, 1 or a boolean: model '" + config.model.name + "' is a binary " +
+                               config.model.type + " model");
+      }
+      *y = label.value >= 0.5 ? 1 : 0;
+      return Status::Ok();
+    case Task::kRegression:
+      if (label.kind == Label::Kind::kClass) {
+        return Status::Invalid("label must be a number: model '" + config.model.name + "' is a " + config.model.type +
+                               " regression model");
+      }
+      *y = label.value;
+      return Status::Ok();
+    case Task::kMulticlass: {
+      if (label.kind == Label::Kind::kReal) {
+        return Status::Invalid("label must be a class name (a string) or 0/1: model '" + config.model.name +
+                               "' is a softmax model");
+      }
+      const std::string name = label.kind == Label::Kind::kClass ? label.class_name : (label.value >= 0.5 ? "1" : "0");
+      auto it = class_ids.find(name);
+      if (it == class_ids.end()) {
+        if (class_names.size() >= learn::kMaxSoftmaxClasses) {
+          return Status::Invalid("label " + QuoteForReason(name) + " would be class " +
+                                 std::to_string(class_names.size() + 1) + ": a softmax model learns at most " +
+                                 std::to_string(learn::kMaxSoftmaxClasses));
+        }
+        it = class_ids.emplace(name, static_cast<uint32_t>(class_names.size())).first;
+        class_names.push_back(name);
+      }
+      *y = it->second;
+      return Status::Ok();
+    }
+  }
+  return Status::Internal("unknown task");
+}
+
+Status Processor::Impl::handle(const Event& event, double target, Clock::time_point received, OutputSink& sink) {
   auto [it, inserted] = entities.try_emplace(event.entity);
   CachedEntity& entity = it->second;
 
   if (data_drift) SL_RETURN_IF_ERROR(watch_inputs(event, sink));
   builder.build(event, entity.state, &x);
-  const double score = model.predict_proba(x);
-  const int predicted = score >= 0.5 ? 1 : 0;
+  predict(x);
+  const double score = prediction.score;
+  const int predicted = prediction.class_index;
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - received);
 
   json.clear();
@@ -354,8 +458,18 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
   json.append(R"(,"model":)");
   AppendJsonString(json, config.model.name);
   // Shortest round-trip formatting of the score: a replayed event yields the same bytes.
-  fmt::format_to(std::back_inserter(json), R"(,"version":{},"score":{},"class":{},"ts":{},"latency_us":{}}})",
-                 model_version, score, predicted, event.ts_ms, latency.count());
+  fmt::format_to(std::back_inserter(json), R"(,"version":{},"score":{})", model_version, score);
+  if (task == Task::kBinary) {
+    fmt::format_to(std::back_inserter(json), R"(,"class":{})", predicted);
+  } else if (task == Task::kMulticlass) {
+    json.append(R"(,"class":)");
+    if (predicted >= 0 && static_cast<size_t>(predicted) < class_names.size()) {
+      AppendJsonString(json, class_names[static_cast<size_t>(predicted)]);
+    } else {
+      json.append("null");  // no class seen yet
+    }
+  }
+  fmt::format_to(std::back_inserter(json), R"(,"ts":{},"latency_us":{}}})", event.ts_ms, latency.count());
   SL_RETURN_IF_ERROR(sink.prediction(event.entity, json));
   counts.predictions++;
   if (probe) {
@@ -364,12 +478,14 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
   }
 
   if (event.label) {
-    SL_RETURN_IF_ERROR(learn_from(x, score, predicted, event.label->value >= 0.5 ? 1 : 0, event.id, event.ts_ms, sink));
+    SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
   } else if (join) {
-    PendingPrediction served{event.entity, event.ts_ms, counts.messages, score, predicted, model_version, x};
+    PendingPrediction served{event.entity, event.ts_ms, counts.messages, score, predicted, model_version, x,
+                             prediction.probabilities};
     if (auto early = join->add_prediction(event.id, std::move(served))) {
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
-      SL_RETURN_IF_ERROR(learn_from(x, score, predicted, early->value >= 0.5 ? 1 : 0, event.id, event.ts_ms, sink));
+      SL_RETURN_IF_ERROR(
+          learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
     }
   }
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
@@ -382,12 +498,45 @@ Status Processor::Impl::handle(const Event& event, Clock::time_point received, O
   return Status::Ok();
 }
 
-Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted, int y,
-                                   std::string_view id, int64_t ts_ms, OutputSink& sink) {
-  metrics.update(score, predicted, y);
+namespace {
+// Scores one served prediction into `m`; returns the error the drift detector watches:
+// 0/1 for classification, |prediction - y| for regression.
+double Score(Task task, ModelMetrics& m, double score, int predicted, const std::vector<double>& probabilities,
+             double y) {
+  switch (task) {
+    case Task::kBinary:
+      m.classification.update_binary(score, predicted, static_cast<int>(y));
+      return predicted != static_cast<int>(y) ? 1.0 : 0.0;
+    case Task::kMulticlass: {
+      const size_t label = static_cast<size_t>(y);
+      const double p = label < probabilities.size() ? probabilities[label] : std::numeric_limits<double>::quiet_NaN();
+      // Before any class is known the model predicts nothing: scored as a wrong guess.
+      const size_t guess = predicted >= 0 ? static_cast<size_t>(predicted) : (label == 0 ? 1 : 0);
+      (void)m.classification.update(label, guess, p);
+      return guess != label ? 1.0 : 0.0;
+    }
+    case Task::kRegression:
+      (void)m.regression.update(score, y);
+      return std::abs(score - y);
+  }
+  return 0;
+}
+}  // namespace
+
+Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted,
+                                   const std::vector<double>& probabilities, double y, std::string_view id,
+                                   int64_t ts_ms, OutputSink& sink) {
+  const double error = Score(task, metrics, score, predicted, probabilities, y);
   counts.labelled++;
+  // Challengers: test, then train, on the same vector (for a delayed label, they are
+  // tested now, on the vector the champion was served with).
+  for (auto& c : challengers) {
+    c.model.predict(features, c.prediction);
+    Score(c.task, c.metrics, c.prediction.score, c.prediction.class_index, c.prediction.probabilities, y);
+    c.model.learn(features, y);
+  }
   const double error_before = detector->estimation();
-  const drift::DriftLevel level = detector->update(predicted != y ? 1.0 : 0.0);
+  const drift::DriftLevel level = detector->update(error);
   const bool was_warning = in_warning;
   in_warning = level == drift::DriftLevel::kWarning;
   if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
@@ -425,9 +574,9 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", id, ts_ms, error_before, sink));
   }
   if (config.drift.action == "background") {
-    SL_RETURN_IF_ERROR(tend_background(predicted != y ? 1.0 : 0.0, level, was_warning, id, ts_ms, error_before, sink));
+    SL_RETURN_IF_ERROR(tend_background(error, level, was_warning, id, ts_ms, error_before, sink));
   }
-  if (observer) observer({id, ts_ms, score, predicted, y});
+  if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y});
   if (background) {
     background->learn(features, y);
     background_trained++;
@@ -563,9 +712,19 @@ std::string Processor::Impl::snapshot() const {
   w.u64(counts.warnings);
   w.u8(in_warning ? 1 : 0);
   dictionary.save(w);
+  w.u32(static_cast<uint32_t>(class_names.size()));
+  for (const auto& name : class_names) w.str(name);
   model.save(w);
   detector->save(w);
-  metrics.save(w);
+  metrics.classification.save(w);
+  metrics.regression.save(w);
+  w.u32(static_cast<uint32_t>(challengers.size()));
+  for (const auto& c : challengers) {
+    w.str(c.name);
+    c.model.save(w);
+    c.metrics.classification.save(w);
+    c.metrics.regression.save(w);
+  }
   w.u8(join ? 1 : 0);
   if (join) join->save(w);
   w.u64(counts.data_drifts);
@@ -614,9 +773,43 @@ Status Processor::Impl::restore(std::string_view sealed) {
   counts.warnings = r.u64();
   in_warning = r.u8() != 0;
   SL_RETURN_IF_ERROR(dictionary.load(r));
+  const uint32_t classes = r.u32();
+  if (!r.ok() || classes > learn::kMaxSoftmaxClasses) return Status::Corruption("snapshot class names");
+  class_names.clear();
+  class_ids.clear();
+  for (uint32_t i = 0; i < classes; ++i) {
+    class_names.push_back(r.str());
+    class_ids.emplace(class_names.back(), i);
+  }
   SL_RETURN_IF_ERROR(model.load(r));
   SL_RETURN_IF_ERROR(detector->load(r));
-  SL_RETURN_IF_ERROR(metrics.load(r));
+  SL_RETURN_IF_ERROR(metrics.classification.load(r));
+  SL_RETURN_IF_ERROR(metrics.regression.load(r));
+  // Challengers are matched by name: a stored one no longer configured is dropped, a new
+  // one starts fresh.
+  const uint32_t stored_challengers = r.u32();
+  if (!r.ok() || stored_challengers > 1000) return Status::Corruption("snapshot challengers");
+  for (uint32_t i = 0; i < stored_challengers; ++i) {
+    const std::string name = r.str();
+    auto it = std::find_if(challengers.begin(), challengers.end(), [&](const Challenger& c) { return c.name == name; });
+    auto restored = learn::LinearModel::Restore(r);
+    if (!restored.ok()) return Status(restored.status().code(), "challenger '" + name + "': " + restored.status().message());
+    ModelMetrics m(static_cast<size_t>(config.metrics.rolling_window));
+    SL_RETURN_IF_ERROR(m.classification.load(r));
+    SL_RETURN_IF_ERROR(m.regression.load(r));
+    if (it == challengers.end()) continue;
+    std::string bytes;
+    ByteWriter copy(&bytes);
+    restored->save(copy);
+    ByteReader again(bytes);
+    Status st = it->model.load(again);  // keeps the configured rates; refuses another kind
+    if (!st.ok()) {
+      spdlog::warn("challenger '{}': its stored model does not fit the configured one ({}); it starts fresh", name,
+                   st.message());
+      continue;
+    }
+    it->metrics = std::move(m);
+  }
   if (r.u8() != 0) {
     // Written with labels enabled; read them even when they are now disabled.
     LabelJoin scratch(config.labels);
@@ -691,10 +884,31 @@ void Processor::forget_partitions() { impl_->next_offsets.clear(); }
 ProcessorStats Processor::stats() const {
   const Impl& s = *impl_;
   ProcessorStats out = s.counts;
-  out.accuracy = s.metrics.accuracy();
-  out.rolling_accuracy = s.metrics.rolling_accuracy();
-  out.log_loss = s.metrics.log_loss();
-  out.majority_baseline = s.metrics.majority_baseline_accuracy();
+  // 0 before the first labelled event (the metrics say NaN: undefined), as status readers expect.
+  auto or_zero = [](double v) { return std::isfinite(v) ? v : 0.0; };
+  out.accuracy = or_zero(s.metrics.classification.accuracy());
+  out.rolling_accuracy = or_zero(s.metrics.classification.rolling_accuracy());
+  out.log_loss = or_zero(s.metrics.classification.log_loss());
+  out.majority_baseline = or_zero(s.metrics.classification.majority_baseline_accuracy());
+  if (s.task == Task::kRegression) {
+    out.mae = s.metrics.regression.mae();
+    out.rmse = s.metrics.regression.rmse();
+    out.r2 = s.metrics.regression.r2();
+  }
+  for (const auto& c : s.challengers) {
+    ChallengerStats cs;
+    cs.name = c.name;
+    cs.trained = c.model.trained();
+    cs.accuracy = c.metrics.classification.accuracy();
+    cs.rolling_accuracy = c.metrics.classification.rolling_accuracy();
+    cs.log_loss = c.metrics.classification.log_loss();
+    if (c.task == Task::kRegression) {
+      cs.mae = c.metrics.regression.mae();
+      cs.rmse = c.metrics.regression.rmse();
+      cs.r2 = c.metrics.regression.r2();
+    }
+    out.challengers.push_back(std::move(cs));
+  }
   out.model_version = s.model_version;
   out.model_trained = s.model.trained();
   out.guarded_updates = s.model.guarded_updates();

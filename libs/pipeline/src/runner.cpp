@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/kafka/kafka.hpp"
@@ -405,6 +406,10 @@ PipelineProbe* KafkaRunner::probe() const { return impl_->probe; }
 
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
 
+namespace {
+std::string JsonNumber(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); }
+}  // namespace
+
 std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   std::string out = R"({"model":)";
   AppendJsonString(out, config.model.name);
@@ -414,14 +419,32 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
                  R"("checkpoints":{},"assigned":{},"broker_ok":{},"uptime_s":{:.3f},"drifts":[)",
                  s.processor.model_version, s.processor.messages, s.processor.predictions,
                  s.processor.invalid + s.processor.labels.unknown + s.processor.labels.late,
-                 s.processor.labelled, s.processor.accuracy, s.processor.rolling_accuracy, s.processor.log_loss,
-                 s.processor.majority_baseline, s.processor.model_trained, s.processor.entities_cached, s.lag,
+                 s.processor.labelled, JsonNumber(s.processor.accuracy), JsonNumber(s.processor.rolling_accuracy),
+                 JsonNumber(s.processor.log_loss), JsonNumber(s.processor.majority_baseline), s.processor.model_trained, s.processor.entities_cached, s.lag,
                  s.checkpoints, s.assigned, s.broker_ok, s.uptime_s);
   for (size_t i = 0; i < s.processor.drifts.size(); ++i) {
     const auto& d = s.processor.drifts[i];
     fmt::format_to(std::back_inserter(out), R"({}{{"events":{},"ts":{}}})", i ? "," : "", d.events, d.ts_ms);
   }
   out.append("]");
+  if (config.model.type == "linear" || config.model.type == "huber") {
+    fmt::format_to(std::back_inserter(out), R"(,"mae":{},"rmse":{},"r2":{})", JsonNumber(s.processor.mae),
+                   JsonNumber(s.processor.rmse), JsonNumber(s.processor.r2));
+  }
+  if (!s.processor.challengers.empty()) {
+    out.append(R"(,"challengers":[)");
+    for (size_t i = 0; i < s.processor.challengers.size(); ++i) {
+      const auto& c = s.processor.challengers[i];
+      out.append(i ? "," : "");
+      out.append(R"({"name":)");
+      AppendJsonString(out, c.name);
+      fmt::format_to(std::back_inserter(out),
+                     R"(,"trained":{},"accuracy":{},"rolling_accuracy":{},"log_loss":{},"mae":{},"rmse":{},"r2":{}}})",
+                     c.trained, JsonNumber(c.accuracy), JsonNumber(c.rolling_accuracy), JsonNumber(c.log_loss),
+                     JsonNumber(c.mae), JsonNumber(c.rmse), JsonNumber(c.r2));
+    }
+    out.append("]");
+  }
   if (s.processor.labels_enabled) {
     const auto& l = s.processor.labels;
     fmt::format_to(std::back_inserter(out),

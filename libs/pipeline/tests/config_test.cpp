@@ -39,7 +39,10 @@ kafka:
     security.protocol: plaintext
 state: {dir: /tmp/s, commit_interval_ms: 250}
 features: {entity_aggregates: false, ewma_half_life_s: 30, hash_bits: 12}
-model: {name: m, type: logistic, learning_rate: 0.1, l2: 0.001}
+model: {name: m, type: logistic, learning_rate: 0.1, l2: 0.001, optimizer: adam, l1: 0.01}
+challengers:
+  ftrl: {optimizer: ftrl, l1: 1}
+  fast: {learning_rate: 0.5}
 drift: {detector: adwin, delta: 0.01, action: none}
 metrics: {rolling_window: 50}
 labels: {enabled: true, ttl: 36h, max_pending: 10, early_ttl: 1500ms, max_early: 0}
@@ -65,6 +68,10 @@ http: {bind: 127.0.0.1, port: 9000}
   CHECK(config->labels.max_pending == 10);
   CHECK(config->labels.early_ttl_ms == 1500);
   CHECK(config->labels.max_early == 0);
+  CHECK(config->model.params.at("optimizer") == "adam");
+  CHECK(config->model.params.at("l1") == "0.01");
+  CHECK(config->challengers.at("ftrl").at("l1") == "1");
+  CHECK(config->challengers.at("fast").at("learning_rate") == "0.5");
 }
 
 TEST_CASE("an unknown key is an error naming the key and its line", "[config]") {
@@ -84,6 +91,10 @@ TEST_CASE("a bad value is an error naming the key, its line and the problem", "[
         "p.yaml:2: model.learning_rate: expected a number, got 'fast'");
   CHECK(ParseConfig("labels:\n  ttl: 7 days\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:2: labels.ttl: expected a duration such as 500ms, 30s, 15m, 2h or 7d, got '7 days'");
+  CHECK_THAT(ParseConfig("model:\n  optimizer: warp\n", "p.yaml", EnvFrom({})).status().message(),
+             Catch::StartsWith("p.yaml:2: model.optimizer: ") && Catch::Contains("got 'warp'"));
+  CHECK(ParseConfig("challengers:\n  a: 3\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:2: challengers.a: must be a map of settings");
   CHECK(ParseConfig("kafka:\n  order: random\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:2: kafka.order: must be one of timestamp, arrival, got 'random'");
   CHECK(ParseConfig("kafka: [1, 2]\n", "p.yaml", EnvFrom({})).status().message() ==

@@ -43,10 +43,19 @@ struct FeatureSettings {
 
 struct ModelSettings {
   std::string name = "logreg";
+  // logistic (0/1 labels) | softmax (class names) | linear (squared loss) | huber | hinge (0/1)
   std::string type = "logistic";
   double learning_rate = 0.005;  // best prequential accuracy on SEA among 0.002-0.3, and large changes stay visible to ADWIN
   double l2 = 0.0;
+  // The other settings of libs/learn's LinearModel by its names (optimizer, schedule, l1,
+  // power_t, alpha, beta1, beta2, epsilon, ftrl_alpha, ftrl_beta, huber_epsilon, classes,
+  // standardize), as text; checked when read.
+  std::map<std::string, std::string> params;
 };
+
+// The learner settings of a model as LinearModel keys (loss from type, learning_rate, l2,
+// hash_bits from features, params), for learn::ParseLinearModelConfig.
+std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits);
 
 struct DriftSettings {
   std::string detector = "adwin";  // adwin | ddm | eddm | hddm_a | hddm_w | page_hinkley | kswin
@@ -96,7 +105,10 @@ struct PipelineConfig {
   KafkaSettings kafka;
   StateSettings state;
   FeatureSettings features;
-  ModelSettings model;
+  ModelSettings model;  // the champion: publishes predictions, drift actions apply to it
+  // Challengers: more models on the same stream, each with its own metrics, not published.
+  // Name -> settings that differ from the champion's (LinearModel keys, plus `type`).
+  std::map<std::string, std::map<std::string, std::string>> challengers;
   DriftSettings drift;
   MetricsSettings metrics;
   LabelSettings labels;

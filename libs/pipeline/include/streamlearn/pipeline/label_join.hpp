@@ -44,12 +44,13 @@ struct PendingPrediction {
   int predicted = 0;
   uint64_t model_version = 0;
   FeatureVector x;
+  std::vector<double> probabilities;  // softmax: what was served, for the log loss
 };
 
 // A label that arrived before its event, with what a dead letter needs if it never joins.
 struct EarlyLabel {
   std::string id;
-  double value = 0;
+  double value = 0;   // as the model learns it: 0/1, a class index, or a regression target
   int64_t ts_ms = 0;  // the label's time
   uint64_t seq = 0;
   std::string topic;

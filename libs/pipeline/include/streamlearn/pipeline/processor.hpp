@@ -50,6 +50,13 @@ struct DriftRecord {
   double error_after = 0;   // … and after it (the recent window's error rate)
 };
 
+struct ChallengerStats {
+  std::string name;
+  uint64_t trained = 0;
+  double accuracy = 0, rolling_accuracy = 0, log_loss = 0;  // classification
+  double mae = 0, rmse = 0, r2 = 0;                         // regression
+};
+
 struct ProcessorStats {
   uint64_t messages = 0;     // everything consumed, valid or not
   uint64_t predictions = 0;
@@ -59,6 +66,8 @@ struct ProcessorStats {
   double rolling_accuracy = 0;
   double log_loss = 0;
   double majority_baseline = 0;
+  double mae = 0, rmse = 0, r2 = 0;  // regression models
+  std::vector<ChallengerStats> challengers;
   uint64_t model_version = 1;
   uint64_t model_trained = 0;
   uint64_t guarded_updates = 0;
@@ -90,8 +99,9 @@ struct LearnOutcome {
   std::string_view event_id;
   int64_t ts_ms = 0;
   double score = 0;
-  int predicted = 0;
-  int label = 0;
+  int predicted = 0;  // class index; -1 for regression or before any class
+  int label = 0;      // class index (0/1 for binary)
+  double target = 0;  // the label as learned: the class index, or the regression target
 };
 
 class Processor {
