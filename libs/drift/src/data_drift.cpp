@@ -13,7 +13,7 @@ namespace streamlearn::drift {
 namespace {
 
 constexpr std::string_view kRecordName = "data_drift";
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: the numeric quantile reference
 constexpr uint32_t kMaxWindow = 10'000'000;
 // Bin ids are uint16_t and bin 0 is "other".
 constexpr uint32_t kMaxCategoriesLimit = 65'534;
@@ -66,6 +66,10 @@ Status DataDriftConfig::validate() const {
     }
     return Status::Ok();
   };
+  if (numeric_reference_size > kMaxWindow) {
+    return bad("numeric_reference_size must be in [0, " + std::to_string(kMaxWindow) + "], got " +
+               std::to_string(numeric_reference_size));
+  }
   SL_RETURN_IF_ERROR(window("psi_reference_size", psi_reference_size));
   SL_RETURN_IF_ERROR(window("psi_current_size", psi_current_size));
   SL_RETURN_IF_ERROR(window("psi_eval_every", psi_eval_every));
@@ -191,6 +195,30 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
     return std::nullopt;
   }
   ++f.observations;
+  double fed = value;
+  const bool quantiles = f.adwin != nullptr && config_.numeric_reference_size > 0;
+  if (quantiles) {
+    if (!f.reference_ready) {
+      f.reference.push_back(value);
+      f.reference_sum += value;
+      if (f.reference.size() < config_.numeric_reference_size) return std::nullopt;
+      std::sort(f.reference.begin(), f.reference.end());
+      f.reference_ready = true;
+      return std::nullopt;
+    }
+    const auto lo = std::lower_bound(f.reference.begin(), f.reference.end(), value);
+    const auto hi = std::upper_bound(lo, f.reference.end(), value);
+    fed = (static_cast<double>(lo - f.reference.begin()) + static_cast<double>(hi - f.reference.begin())) /
+          (2.0 * static_cast<double>(f.reference.size()));
+    f.since_reference_sum += value;
+    f.since_reference++;
+    if (f.recent.size() < kRecentValues) {
+      f.recent.push_back(value);
+    } else {
+      f.recent[f.recent_next] = value;
+    }
+    f.recent_next = (f.recent_next + 1) % kRecentValues;
+  }
   // ADWIN's window before this update, to recover the part a drift drops. After a drift
   // ADWIN starts this update from an empty window (River), so "before" is empty then.
   double width_before = 0;
@@ -199,7 +227,7 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
     width_before = f.adwin->width();
     total_before = f.adwin->total();
   }
-  if (f.detector->update(value) != DriftLevel::kDrift) return std::nullopt;
+  if (f.detector->update(fed) != DriftLevel::kDrift) return std::nullopt;
   ++f.alarms;
   ++alarms_;
 
@@ -217,9 +245,31 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
     event.current_count = static_cast<uint64_t>(kept);
     event.reference_count = static_cast<uint64_t>(dropped);
     event.current_mean = f.adwin->estimation();
-    event.reference_mean = dropped > 0 ? (total_before + value - f.adwin->total()) / dropped : 0;
+    event.reference_mean = dropped > 0 ? (total_before + fed - f.adwin->total()) / dropped : 0;
     event.statistic = std::abs(event.current_mean - event.reference_mean);
     event.threshold = f.adwin->params().delta;
+    if (quantiles) {
+      // The two sides in quantiles of the reference go to stats; the means reported are in
+      // the feature's own units: the reference sample's, and everything seen after it.
+      event.stats.emplace_back("quantile_before", event.reference_mean);
+      event.stats.emplace_back("quantile_after", event.current_mean);
+      event.reference_count = f.reference.size();
+      event.reference_mean = f.reference_sum / static_cast<double>(f.reference.size());
+      // The part ADWIN kept, in raw values: its newest min(kept, kRecentValues) values.
+      const size_t n = std::min<size_t>({static_cast<size_t>(kept), f.recent.size(), kRecentValues});
+      double sum = 0;
+      for (size_t k = 1; k <= n; ++k) sum += f.recent[(f.recent_next + kRecentValues - k) % kRecentValues];
+      event.current_count = n;
+      event.current_mean = n > 0 ? sum / static_cast<double>(n) : 0;
+      // A new regime becomes the reference: rebuilt from the values that follow.
+      f.reference.clear();
+      f.reference_ready = false;
+      f.reference_sum = 0;
+      f.since_reference_sum = 0;
+      f.since_reference = 0;
+      f.recent.clear();
+      f.recent_next = 0;
+    }
   } else if (f.kswin != nullptr) {
     // At the drift update KSWIN still holds its full window (it clears on the next one).
     const std::vector<double> window = f.kswin->window();
@@ -400,6 +450,7 @@ void DataDriftMonitor::save(ByteWriter& out) const {
     out.str(key);
     out.str(text);
   }
+  out.u32(config_.numeric_reference_size);
   out.u32(config_.psi_reference_size);
   out.u32(config_.psi_current_size);
   out.u32(config_.psi_eval_every);
@@ -420,6 +471,15 @@ void DataDriftMonitor::save(ByteWriter& out) const {
     out.u64(f.alarms);
     out.u64(f.non_finite);
     f.detector->save(out);
+    out.u8(f.reference_ready ? 1 : 0);
+    out.u32(static_cast<uint32_t>(f.reference.size()));
+    for (double v : f.reference) out.f64(v);
+    out.f64(f.reference_sum);
+    out.f64(f.since_reference_sum);
+    out.u64(f.since_reference);
+    out.u32(static_cast<uint32_t>(f.recent.size()));
+    out.u32(f.recent_next);
+    for (double v : f.recent) out.f64(v);
   }
 
   out.u32(static_cast<uint32_t>(categorical_.size()));
@@ -463,6 +523,7 @@ Status DataDriftMonitor::load(ByteReader& in) {
       return corrupt("duplicate detector parameter");
     }
   }
+  config.numeric_reference_size = in.u32();
   config.psi_reference_size = in.u32();
   config.psi_current_size = in.u32();
   config.psi_eval_every = in.u32();
@@ -495,6 +556,28 @@ Status DataDriftMonitor::load(ByteReader& in) {
     if (slot < 0) return corrupt("cannot build the numeric detector");
     NumericFeature& f = loaded.numeric_[static_cast<size_t>(slot)];
     SL_RETURN_IF_ERROR(f.detector->load(in));  // a Corruption naming the detector
+    f.reference_ready = in.u8() != 0;
+    const uint32_t reference_n = in.u32();
+    if (!in.ok() || reference_n > config.numeric_reference_size || reference_n > in.remaining() / 8) {
+      return corrupt("numeric reference");
+    }
+    f.reference.resize(reference_n);
+    for (double& v : f.reference) v = in.f64();
+    f.reference_sum = in.f64();
+    f.since_reference_sum = in.f64();
+    f.since_reference = in.u64();
+    const uint32_t recent_n = in.u32();
+    f.recent_next = in.u32();
+    if (!in.ok() || recent_n > kRecentValues || f.recent_next >= kRecentValues || recent_n > in.remaining() / 8) {
+      return corrupt("numeric recent values");
+    }
+    f.recent.resize(recent_n);
+    for (double& v : f.recent) v = in.f64();
+    if (!in.ok()) return truncated();
+    if (f.reference_ready && (reference_n != config.numeric_reference_size ||
+                              !std::is_sorted(f.reference.begin(), f.reference.end()))) {
+      return corrupt("numeric reference");
+    }
     if (feature_alarms > observations) return corrupt("more alarms than observations");
     f.observations = observations;
     f.alarms = feature_alarms;

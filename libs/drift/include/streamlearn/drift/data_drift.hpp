@@ -88,6 +88,14 @@ class Kswin;
 struct DataDriftConfig {
   std::string numeric_detector = "adwin";              // "adwin" | "kswin"
   std::map<std::string, std::string> numeric_params;   // River names, as MakeDetector takes
+  // ADWIN sees each value's quantile in a reference sample of the feature's first
+  // `numeric_reference_size` values (mid-rank / size, in [0, 1]), not the raw value: its
+  // bound assumes values in [0, 1], and on raw heavy-tailed inputs (amounts with rare
+  // 1e9 outliers) it fires all the time on a stationary stream. A location or shape shift
+  // moves the quantiles' mean away from 0.5. After an alarm the reference is rebuilt from
+  // the values that follow. 0 = raw values (River's ADWIN on the value itself). KSWIN is
+  // rank-based already and always sees raw values.
+  uint32_t numeric_reference_size = 1000;
   uint32_t psi_reference_size = 5000;  // values that make a categorical's reference
   uint32_t psi_current_size = 5000;    // values in its sliding current window
   uint32_t psi_eval_every = 100;       // PSI every this many values once the window is full
@@ -219,7 +227,17 @@ class DataDriftMonitor {
     uint64_t observations = 0;
     uint64_t alarms = 0;
     uint64_t non_finite = 0;
+    // The quantile reference (ADWIN with numeric_reference_size > 0): filled, then sorted.
+    std::vector<double> reference;
+    bool reference_ready = false;
+    double reference_sum = 0;
+    double since_reference_sum = 0;  // raw values after the reference was complete
+    uint64_t since_reference = 0;
+    // The latest raw values (up to kRecentValues), for the current mean of an alarm.
+    std::vector<double> recent;
+    uint32_t recent_next = 0;
   };
+  static constexpr uint32_t kRecentValues = 1024;
 
   struct CategoricalFeature {
     std::string name;
