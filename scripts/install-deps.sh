@@ -17,7 +17,7 @@ packages=(
 # clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev is only a
 # recommendation of clang, so it is named here) and llvm-symbolizer for readable reports.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(docker-compose python3-jsonschema python3-yaml clang libclang-rt-14-dev llvm-14)
+  packages+=(docker-compose python3-jsonschema python3-yaml python3-sklearn clang libclang-rt-14-dev llvm-14)
 fi
 
 missing=()

@@ -15,14 +15,16 @@
 #include <thread>
 
 #include "drift_command.hpp"
+#include "evaluate_command.hpp"
+#include "gen_command.hpp"
 #include "streamlearn/http/admin.hpp"
 #include "streamlearn/http/server.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/pipeline/bench.hpp"
+#include "streamlearn/pipeline/core_bench.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/demo.hpp"
 #include "streamlearn/pipeline/inspect.hpp"
-#include "streamlearn/eval/sea_generator.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
 #include "streamlearn/pipeline/synthetic.hpp"
@@ -225,27 +227,6 @@ int StateInspectCommand(const std::string& dir) {
   return 0;
 }
 
-// JSON lines of the synthetic SEA stream on stdout; `kcat` format prefixes "entity<TAB>"
-// for `kcat -P -K '\t'`, so each entity keeps to one partition.
-int GenCommand(pl::SyntheticOptions options, size_t concepts, const std::string& format) {
-  const uint64_t expected_valid =
-      static_cast<uint64_t>(static_cast<double>(options.events) * (1 - options.invalid_share));
-  if (options.change_at.empty() && concepts > 1) options.change_at = sl::eval::EvenChanges(expected_valid, concepts);
-  pl::SyntheticSeaStream stream(options);
-  std::string key, payload, line;
-  bool valid = false;
-  while (stream.next(&key, &payload, &valid)) {
-    line.clear();
-    if (format == "kcat") line.append(key).push_back('\t');
-    line.append(payload).push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
-  }
-  std::fflush(stdout);
-  spdlog::info("generated {} events ({} invalid); concepts begin at messages {}", stream.produced(), stream.invalid(),
-               fmt::join(stream.change_messages(), ", "));
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -291,6 +272,13 @@ int main(int argc, char** argv) {
   pl::BenchOptions bench_options;
   bench->add_option("--events", bench_options.events, "Messages")->capture_default_str();
   bench->add_option("--partitions", bench_options.partitions, "Partitions")->capture_default_str();
+  auto* bench_core = bench->add_subcommand(
+      "core", "Decode + features + predict + learn on one thread from memory (no Kafka): events/s and ns/event");
+  pl::CoreBenchOptions core_options;
+  bench_core->add_option("--stream", core_options.stream, "Stream (as gen --stream)")->capture_default_str();
+  bench_core->add_option("--events", core_options.events, "Events")->capture_default_str()->check(CLI::Range(1000, 100000000));
+  bench_core->add_option("--entities", core_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
+  bench_core->add_option("--repeats", core_options.repeats, "Runs, best taken")->capture_default_str()->check(CLI::Range(1, 100));
 
   auto* state_cmd = app.add_subcommand("state", "Look into a state directory");
   state_cmd->require_subcommand(1);
@@ -298,18 +286,10 @@ int main(int argc, char** argv) {
   std::string inspect_dir;
   inspect->add_option("dir", inspect_dir, "State directory (state.dir)")->required();
 
-  auto* gen = app.add_subcommand("gen", "Write a synthetic event stream as JSON lines to stdout");
-  pl::SyntheticOptions gen_options;
-  gen_options.invalid_share = 0;
-  size_t gen_concepts = 4;
-  std::string gen_stream = "sea", gen_format = "json";
-  gen->add_option("--stream", gen_stream, "Stream")->check(CLI::IsMember({"sea"}))->capture_default_str();
-  gen->add_option("--events", gen_options.events, "Messages")->capture_default_str();
-  gen->add_option("--seed", gen_options.seed, "Random seed")->capture_default_str();
-  gen->add_option("--entities", gen_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
-  gen->add_option("--invalid-share", gen_options.invalid_share, "Share of invalid messages")->capture_default_str()->check(CLI::Range(0.0, 0.5));
-  gen->add_option("--concepts", gen_concepts, "Concepts, evenly spaced (SEA thetas 8, 9, 7, 9.5 cycling)")->capture_default_str();
-  gen->add_option("--format", gen_format, "json, or kcat (entity TAB json, for kcat -K '\\t')")->check(CLI::IsMember({"json", "kcat"}))->capture_default_str();
+  streamlearn::cli::GenCommandOptions gen_options;
+  auto* gen = streamlearn::cli::AddGenCommand(app, gen_options);
+  streamlearn::cli::EvaluateCommandOptions evaluate_options;
+  auto* evaluate = streamlearn::cli::AddEvaluateCommand(app, evaluate_options);
 
   streamlearn::cli::DriftCommandOptions drift_options;
   auto* drift_cmd = streamlearn::cli::AddDriftCommand(app, drift_options);
@@ -322,6 +302,9 @@ int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries the commands' output (gen's events, inspect's JSON, progress).
   spdlog::set_default_logger(spdlog::stderr_color_mt("streamlearn"));
   spdlog::set_level(spdlog::level::from_str(log_level));
+  // evaluate's output is its table and progress line: the Processor's per-drift info lines
+  // would scatter through them, so it logs warnings only unless --log-level asks for more.
+  if (*evaluate && app.get_option("--log-level")->count() == 0) spdlog::set_level(spdlog::level::warn);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   if (*run) return RunCommand(config_path, run_http_port);
@@ -329,7 +312,13 @@ int main(int argc, char** argv) {
   if (*broker) return BrokerCommand(broker_partitions, bootstrap_file, broker_topics);
   if (*inspect) return StateInspectCommand(inspect_dir);
   if (*drift_cmd) return streamlearn::cli::RunDriftCommand(drift_options);
-  if (*gen) return GenCommand(gen_options, gen_concepts, gen_format);
+  if (*gen) return streamlearn::cli::RunGenCommand(gen_options);
+  if (*evaluate) return streamlearn::cli::RunEvaluateCommand(evaluate_options);
+  if (*bench_core) {
+    auto result = pl::RunCoreBench(core_options, [](const std::string& line) { std::cout << line << std::endl; });
+    if (!result.ok()) return Fail(result.status());
+    return 0;
+  }
   if (*bench) {
     std::atomic<bool> stop{false};
     SignalWatcher signals(stop);

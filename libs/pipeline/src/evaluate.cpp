@@ -7,10 +7,12 @@
 #include <cstring>
 #include <istream>
 #include <memory>
-#include <span>
+#include <limits>
+#include <optional>
 #include <string_view>
 #include <utility>
 
+#include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/eval/json_number.hpp"
 #include "streamlearn/features/features.hpp"
@@ -34,13 +36,14 @@ struct LineFacts {
 
 class FactReader {
  public:
-  FactReader() { (void)parser_.allocate(1 << 20, 16); }
+  // A failed allocation (out of memory) only means no facts: the decoder still judges lines.
+  FactReader() : allocated_(parser_.allocate(1 << 20, 16) == simdjson::SUCCESS) {}
 
   void read(std::string_view json, LineFacts* out) {
     out->id.clear();
     out->ts = kNoTs;
     out->concept_index = kNoConcept;
-    if (json.empty() || json.size() > (1 << 20)) return;
+    if (!allocated_ || json.empty() || json.size() > (1 << 20)) return;
     if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(padded_.data(), json.data(), json.size());
     simdjson::dom::element root;
@@ -58,14 +61,28 @@ class FactReader {
     }
   }
 
-  // The fields of a drift event the Processor published (its own, well-formed JSON).
-  DriftMark drift(std::string_view json) {
-    DriftMark mark;
+  // A drift-topic record the Processor published (its own, well-formed JSON): a concept
+  // drift or warning ("type":"concept_drift", or no type), or a data drift alarm.
+  void drift(std::string_view json, std::optional<DriftMark>* concept_drift, std::optional<DataDriftMark>* data) {
+    concept_drift->reset();
+    data->reset();
+    if (!allocated_ || json.size() > (1 << 20)) return;
     if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(padded_.data(), json.data(), json.size());
     simdjson::dom::element root;
-    if (parser_.parse(padded_.data(), json.size(), false).get(root)) return mark;
+    if (parser_.parse(padded_.data(), json.size(), false).get(root)) return;
     std::string_view s;
+    if (!root["type"].get(s) && s == "data_drift") {
+      DataDriftMark& d = data->emplace();
+      if (!root["feature"].get(s)) d.feature.assign(s);
+      if (!root["kind"].get(s)) d.kind.assign(s);
+      if (!root["detector"].get(s)) d.detector.assign(s);
+      if (!root["event_id"].get(s)) d.event_id.assign(s);
+      double statistic = 0;
+      if (!root["statistic"].get(statistic)) d.statistic = statistic;
+      return;
+    }
+    DriftMark& mark = concept_drift->emplace();
     if (!root["level"].get(s)) mark.level.assign(s);
     if (!root["action"].get(s)) mark.action.assign(s);
     if (!root["detector"].get(s)) mark.detector.assign(s);
@@ -75,11 +92,11 @@ class FactReader {
     if (!root["version"].get(u)) mark.model_version = u;
     int64_t ts = 0;
     if (!root["ts"].get(ts)) mark.ts_ms = ts;
-    return mark;
   }
 
  private:
   simdjson::dom::parser parser_;
+  bool allocated_;
   std::vector<char> padded_;
 };
 
@@ -159,7 +176,10 @@ class Evaluation final : public OutputSink {
         inputs_(inputs),
         options_(options),
         classifier_(eval::ClassifierMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window)),
-                                                   1000, 1024}) {
+                                                   1000, 1024}),
+        regressor_(eval::RegressorMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window))}),
+        regression_(config.model.type == "linear" || config.model.type == "huber"),
+        multiclass_(config.model.type == "softmax") {
     if (inputs_.labels) config_.labels.enabled = true;
     delayed_ = config_.labels.enabled;
     options_.batch_size = std::max<size_t>(options_.batch_size, 1);
@@ -175,7 +195,9 @@ class Evaluation final : public OutputSink {
 
  private:
   void observe(const LearnOutcome& outcome);
-  std::optional<EventMark> place(std::string_view event_id);
+  // Where the event with this id sits; `consume` when its outcome is being scored (it will
+  // not be asked for again).
+  std::optional<EventMark> place(std::string_view event_id, bool consume);
   Status flush(Processor& processor);
   void finish(const Processor& processor);
 
@@ -205,10 +227,15 @@ class Evaluation final : public OutputSink {
   features::StringMap<EventMark> awaiting_;
 
   eval::PrequentialClassifier classifier_;
+  eval::PrequentialRegressor regressor_;
+  bool regression_ = false;   // model.type linear or huber
+  bool multiclass_ = false;   // model.type softmax
   std::vector<Outcome> outcomes_;  // with a concept marker; sorted by position at the end
   uint64_t max_position_ = 0;
+  int last_concept_ = kNoConcept;  // of the last event line with a marker
   uint64_t curve_stride_ = 1;
-  std::vector<size_t> unplaced_drifts_;  // indices into result_.drifts
+  std::optional<DriftMark> drift_record_;
+  std::optional<DataDriftMark> data_drift_record_;
 };
 
 Status Evaluation::dead_letter(const RawMessage& message, std::string_view reason) {
@@ -226,30 +253,39 @@ Status Evaluation::dead_letter(const RawMessage& message, std::string_view reaso
 }
 
 Status Evaluation::drift(std::string_view, std::string_view json) {
-  DriftMark mark = facts_.drift(json);
-  if (mark.level == "drift") {
+  // Published while the Processor handles the event named by event_id (a concept drift
+  // while learning from it, before its outcome is observed), so it is still findable.
+  facts_.drift(json, &drift_record_, &data_drift_record_);
+  if (data_drift_record_) {
+    if (auto mark = place(data_drift_record_->event_id, false)) {
+      data_drift_record_->position = static_cast<int64_t>(mark->position);
+    }
+    result_.data_drifts.push_back(std::move(*data_drift_record_));
+    return Status::Ok();
+  }
+  if (!drift_record_) return Status::Ok();  // unreadable: nothing to place
+  if (auto mark = place(drift_record_->event_id, false)) drift_record_->position = static_cast<int64_t>(mark->position);
+  if (drift_record_->level == "drift") {
     result_.drift_count++;
   } else {
     result_.warning_count++;
   }
-  // The Processor publishes a drift while learning from the event that fired it, just
-  // before the observer sees that event: observe() places it.
-  unplaced_drifts_.push_back(result_.drifts.size());
-  result_.drifts.push_back(std::move(mark));
+  result_.drifts.push_back(std::move(*drift_record_));
   return Status::Ok();
 }
 
-std::optional<EventMark> Evaluation::place(std::string_view event_id) {
+std::optional<EventMark> Evaluation::place(std::string_view event_id, bool consume) {
   if (delayed_) {
     auto it = awaiting_.find(event_id);
     if (it == awaiting_.end()) return std::nullopt;
     EventMark mark = it->second;
-    awaiting_.erase(it);
+    if (consume) awaiting_.erase(it);
     return mark;
   }
+  // Inline labels are scored in the batch's order: search on from the last one scored.
   for (size_t i = cursor_; i < batch_events_used_; ++i) {
     if (batch_events_[i].id == event_id) {
-      cursor_ = i + 1;
+      if (consume) cursor_ = i + 1;
       return batch_events_[i].mark;
     }
   }
@@ -257,15 +293,23 @@ std::optional<EventMark> Evaluation::place(std::string_view event_id) {
 }
 
 void Evaluation::observe(const LearnOutcome& outcome) {
-  const std::optional<EventMark> mark = place(outcome.event_id);
+  const std::optional<EventMark> mark = place(outcome.event_id, true);
   if (mark) max_position_ = std::max(max_position_, mark->position);
-  for (size_t i : unplaced_drifts_) {
-    if (mark && result_.drifts[i].event_id == outcome.event_id) result_.drifts[i].position = static_cast<int64_t>(mark->position);
-  }
-  unplaced_drifts_.clear();
 
-  const bool correct = outcome.predicted == outcome.label;
-  classifier_.update_binary(outcome.score, outcome.predicted, outcome.label);
+  bool correct = outcome.predicted == outcome.label;
+  if (regression_) {
+    (void)regressor_.update(outcome.score, outcome.target);
+    // Concept figures count an outcome as right when it is within a tenth of the target's
+    // scale (|error| <= 0.1 * max(1, |target|)): regression has no "correct".
+    correct = std::abs(outcome.score - outcome.target) <= 0.1 * std::max(1.0, std::abs(outcome.target));
+  } else if (multiclass_) {
+    const size_t label = static_cast<size_t>(outcome.label);
+    const size_t guess = outcome.predicted >= 0 ? static_cast<size_t>(outcome.predicted) : (label == 0 ? 1 : 0);
+    correct = guess == label;
+    (void)classifier_.update(label, guess, outcome.true_class_probability);
+  } else {
+    classifier_.update_binary(outcome.score, outcome.predicted, outcome.label);
+  }
   result_.labelled++;
   if (mark && mark->concept_index != kNoConcept) outcomes_.push_back({mark->position, mark->concept_index, correct});
 
@@ -332,15 +376,19 @@ Result<EvaluationResult> Evaluation::run(const EvaluationProgressFn& progress) {
       std::swap(slot, next_event);
       result_.events++;
       EventMark mark{static_cast<uint64_t>(slot.number), slot.facts.concept_index};
-      // The id the decoder will give an event without one.
-      std::string id = slot.facts.id.empty()
-                           ? config_.kafka.events_topic + "-0-" + std::to_string(slot.number)
-                           : slot.facts.id;
+      if (mark.concept_index != kNoConcept) {
+        if (last_concept_ != kNoConcept && mark.concept_index != last_concept_) result_.true_changes.push_back(mark.position);
+        last_concept_ = mark.concept_index;
+        result_.has_concepts = true;
+      }
+      // Kept under the id the decoder gives it (topic-partition-offset when it has none).
+      std::string& id = slot.facts.id;
+      if (id.empty()) id.append(config_.kafka.events_topic).append("-0-").append(std::to_string(slot.number));
       if (delayed_) {
-        awaiting_.insert_or_assign(std::move(id), mark);
+        awaiting_.insert_or_assign(id, mark);
       } else {
         BatchEvent& e = batch_events_[batch_events_used_++];
-        e.id = std::move(id);
+        e.id.assign(id);  // reuses the slot's buffer: no allocation once grown
         e.mark = mark;
       }
       have_event = events.next(&next_event, facts_);
@@ -378,7 +426,11 @@ void Evaluation::finish(const Processor& processor) {
   r.predictions = stats.predictions;
   r.rolling_window = classifier_.options().rolling_window;
   r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
-  r.classification = classifier_.figures();  // binary today: see EvaluationResult
+  if (regression_) {
+    r.regression = regressor_.figures();
+  } else {
+    r.classification = classifier_.figures();
+  }
   if (r.curve.empty() || r.curve.back().labelled != r.labelled) {
     if (r.labelled > 0) {
       r.curve.push_back({max_position_, r.labelled, classifier_.accuracy(), classifier_.rolling_accuracy(),
@@ -392,15 +444,15 @@ void Evaluation::finish(const Processor& processor) {
   }
 
   // Per concept, in stream order: delayed labels score events out of order.
-  r.has_concepts = !outcomes_.empty();
-  if (r.has_concepts) {
+  if (!outcomes_.empty()) {
     std::stable_sort(outcomes_.begin(), outcomes_.end(),
                      [](const Outcome& a, const Outcome& b) { return a.position < b.position; });
     eval::ConceptTracker tracker(options_.concepts);
     for (const Outcome& o : outcomes_) tracker.update_correct(o.concept_index, o.correct);
     r.segments = tracker.segments();
     for (eval::ConceptSegment& s : r.segments) s.start = outcomes_[s.start].position;
-    for (size_t i = 1; i < r.segments.size(); ++i) r.true_changes.push_back(r.segments[i].start);
+  }
+  if (r.has_concepts) {
     std::vector<uint64_t> detections;
     for (const DriftMark& d : r.drifts) {
       if (d.level == "drift" && d.position >= 0) detections.push_back(static_cast<uint64_t>(d.position));
@@ -418,9 +470,8 @@ void AppendKey(std::string& out, std::string_view key) {
 
 Result<EvaluationResult> Evaluate(const PipelineConfig& config, const EvaluateInputs& inputs,
                                   const EvaluateOptions& options, const EvaluationProgressFn& progress) {
-  // The evaluation holds a few MB of batch buffers and parser state: on the heap.
-  auto evaluation = std::make_unique<Evaluation>(config, inputs, options);
-  return evaluation->run(progress);
+  Evaluation evaluation(config, inputs, options);
+  return evaluation.run(progress);
 }
 
 std::string EvaluationJson(const EvaluationResult& r) {
@@ -525,6 +576,36 @@ std::string EvaluationJson(const EvaluationResult& r) {
   AppendKey(out, "warning_count");
   AppendJsonUnsigned(out, r.warning_count);
   out.push_back(',');
+  AppendKey(out, "data_drifts");
+  out.push_back('[');
+  for (size_t i = 0; i < r.data_drifts.size(); ++i) {
+    const DataDriftMark& d = r.data_drifts[i];
+    if (i > 0) out.push_back(',');
+    out.push_back('{');
+    AppendKey(out, "position");
+    if (d.position >= 0) {
+      AppendJsonInteger(out, d.position);
+    } else {
+      out.append("null");
+    }
+    out.push_back(',');
+    AppendKey(out, "feature");
+    AppendJsonString(out, d.feature);
+    out.push_back(',');
+    AppendKey(out, "kind");
+    AppendJsonString(out, d.kind);
+    out.push_back(',');
+    AppendKey(out, "detector");
+    AppendJsonString(out, d.detector);
+    out.push_back(',');
+    AppendKey(out, "statistic");
+    AppendJsonNumber(out, d.statistic);
+    out.push_back(',');
+    AppendKey(out, "event_id");
+    AppendJsonString(out, d.event_id);
+    out.push_back('}');
+  }
+  out.append("],");
   if (r.has_labels) {
     const LabelJoinCounts& c = r.label_counts;
     out.append("\"labels\":{");
@@ -549,6 +630,24 @@ std::string EvaluationJson(const EvaluationResult& r) {
   AppendJsonNumber(out, r.events_per_s);
   out.push_back('}');
   return out;
+}
+
+std::string GuessModelType(std::istream& lines, size_t max_lines) {
+  EventDecoder decoder;
+  Event event;
+  std::string line;
+  bool real = false, names = false;
+  for (size_t n = 0; n < max_lines && std::getline(lines, line); ++n) {
+    // gen's kcat format: key TAB JSON.
+    std::string_view json(line);
+    if (const size_t tab = json.find('\t'); tab != std::string_view::npos && json.substr(0, tab).find('{') == std::string_view::npos) {
+      json = json.substr(tab + 1);
+    }
+    if (!decoder.decode(json, "k", SourcePosition{}, &event).ok() || !event.label) continue;
+    names = names || event.label->kind == Label::Kind::kClass;
+    real = real || event.label->kind == Label::Kind::kReal;
+  }
+  return names ? "softmax" : real ? "linear" : "logistic";
 }
 
 }  // namespace streamlearn::pipeline

@@ -576,7 +576,12 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   if (config.drift.action == "background") {
     SL_RETURN_IF_ERROR(tend_background(error, level, was_warning, id, ts_ms, error_before, sink));
   }
-  if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y});
+  if (observer) {
+    double p = std::numeric_limits<double>::quiet_NaN();
+    if (task == Task::kBinary && config.model.type == "logistic") p = y >= 0.5 ? score : 1 - score;
+    if (task == Task::kMulticlass && static_cast<size_t>(y) < probabilities.size()) p = probabilities[static_cast<size_t>(y)];
+    observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p});
+  }
   if (background) {
     background->learn(features, y);
     background_trained++;

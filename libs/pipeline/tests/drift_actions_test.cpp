@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <random>
+#include <sstream>
 
 #include "streamlearn/eval/concepts.hpp"
 #include "streamlearn/eval/sea_generator.hpp"
+#include "streamlearn/pipeline/evaluate.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 using namespace streamlearn;
@@ -57,8 +59,9 @@ Stream SeaStream(uint64_t per_concept, int concepts, uint64_t seed, std::vector<
   Stream s;
   for (uint64_t i = 0; i < per_concept * static_cast<uint64_t>(concepts); ++i) {
     const auto x = sea.next();
-    s.payloads.push_back(fmt::format(R"({{"id":"e-{}","entity":"u{}","ts":{},"features":{{"x1":{},"x2":{},"x3":{}}},"label":{}}})",
-                                     i, i % 100, 1700000000000 + 10 * static_cast<int64_t>(i), x.x1, x.x2, x.x3, x.label));
+    s.payloads.push_back(fmt::format(
+        R"({{"id":"e-{}","entity":"u{}","ts":{},"features":{{"x1":{},"x2":{},"x3":{}}},"label":{},"meta":{{"concept":{}}}}})",
+        i, i % 100, 1700000000000 + 10 * static_cast<int64_t>(i), x.x1, x.x2, x.x3, x.label, x.concept_index));
     s.concept_of.push_back(x.concept_index);
   }
   return s;
@@ -71,28 +74,27 @@ struct ActionResult {
   size_t drift_events = 0;
 };
 
+// Through `streamlearn evaluate`'s code (pipeline::Evaluate): the per-concept figures are
+// the ones it prints, from the events' meta.concept markers.
 ActionResult RunAction(const std::string& action, Stream& stream) {
   PipelineConfig config;
   config.drift.action = action;
   config.drift.data_enabled = false;
-  auto p = Processor::Create(config, nullptr, nullptr);
-  REQUIRE(p.ok());
-  eval::ConceptTrackerOptions options;
-  options.first_events = 1000;
-  eval::ConceptTracker tracker(options);
-  (*p)->set_learn_observer([&](const LearnOutcome& o) {
-    const size_t position = std::stoul(std::string(o.event_id.substr(2)));
-    tracker.update_correct(stream.concept_of[position], o.predicted == o.label);
-  });
-  DriftSink sink;
-  auto all = stream.view();
-  for (size_t i = 0; i < all.size(); i += 500) REQUIRE((*p)->process(all.subspan(i, std::min<size_t>(500, all.size() - i)), sink).ok());
-  ActionResult r;
-  r.segments = tracker.segments();
-  r.accuracy = (*p)->stats().accuracy;
-  r.version = (*p)->stats().model_version;
-  r.drift_events = sink.drifts.size();
-  return r;
+  std::string text;
+  for (const auto& p : stream.payloads) text.append(p).push_back('\n');
+  std::istringstream lines(text);
+  EvaluateInputs inputs;
+  inputs.events = &lines;
+  EvaluateOptions options;
+  options.concepts.first_events = 1000;
+  auto r = Evaluate(config, inputs, options);
+  REQUIRE(r.ok());
+  ActionResult out;
+  out.segments = r->segments;
+  out.accuracy = r->classification->cumulative.accuracy;
+  out.version = r->model_version;
+  out.drift_events = r->drifts.size();
+  return out;
 }
 
 }  // namespace

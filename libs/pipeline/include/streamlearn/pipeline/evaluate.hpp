@@ -9,8 +9,9 @@
 // becomes (topic kafka.topics.events, partition 0), so an event without an "id" gets
 // "events-0-<line>" as in `run`. For files written by `streamlearn gen` the position of
 // "e-N" is N. True concept changes are the positions where the events' "meta":{"concept":K}
-// marker differs from the previous labelled event's; a detection is the position of the
-// event named by a drift event's event_id (the labelled event whose update fired it).
+// marker differs from the previous marked line's (whether or not the event decodes or gets
+// a label); a detection is the position of the event named by a drift event's event_id
+// (the labelled event whose update fired it). Per-concept figures cover the scored events.
 //
 // Delayed labels. With a labels input, label records ({"id","label","ts"}) are merged with
 // the events by "ts" (a label goes before every event with a larger ts; on a tie the
@@ -25,6 +26,7 @@
 #include <iosfwd>
 #include <limits>
 #include <optional>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -95,6 +97,17 @@ struct DriftMark {
   uint64_t model_version = 0;  // the version the detection was about
 };
 
+// A data drift alarm (drift.data_enabled): an input's distribution moved, whatever the
+// model's errors did.
+struct DataDriftMark {
+  std::string feature;
+  std::string kind;      // "numeric" or "categorical"
+  std::string detector;  // adwin, kswin, psi
+  double statistic = eval::kNoScore;
+  std::string event_id;
+  int64_t position = -1;
+};
+
 struct InvalidExample {
   std::string input;  // events_name or labels_name
   int64_t line = 0;   // 1-based, as editors count
@@ -120,7 +133,7 @@ struct EvaluationResult {
   std::optional<eval::ClassificationFigures> classification;
   std::optional<eval::RegressionFigures> regression;
 
-  // Concept markers: present when any labelled event carried "meta":{"concept":K}.
+  // Concept markers: present when any event line carried "meta":{"concept":K}.
   bool has_concepts = false;
   // Segments in position order; `start` is the position of the segment's first labelled
   // event (not its index among the labelled events).
@@ -128,9 +141,10 @@ struct EvaluationResult {
   std::vector<uint64_t> true_changes;  // positions
   eval::DetectionScore detection;      // meaningful when has_concepts
 
-  std::vector<DriftMark> drifts;  // drifts and warnings, in the order they fired
+  std::vector<DriftMark> drifts;  // concept drifts and warnings, in the order they fired
   uint64_t drift_count = 0;       // level "drift"
   uint64_t warning_count = 0;
+  std::vector<DataDriftMark> data_drifts;
 
   // Delayed labels (with a labels input only).
   bool has_labels = false;
@@ -160,6 +174,7 @@ Result<EvaluationResult> Evaluate(const PipelineConfig& config, const EvaluateIn
 //    "detection":{…eval::AppendDetectionJson…}|null,
 //    "drifts":[{"position","level","action","detector","event_id","events","ts","version"},…],
 //    "drift_count":n,"warning_count":w,
+//    "data_drifts":[{"position","feature","kind","detector","statistic","event_id"},…],
 //    ["labels":{"lines","invalid","joined","early","unknown","late","duplicate","expired",
 //               "evicted","early_evicted","pending_at_end"},]
 //    "seconds":s,"events_per_s":r}
@@ -174,5 +189,10 @@ std::string EvaluationTable(const EvaluationResult& result);
 // learning curves with the baselines, vertical markers at the true changes and at the
 // detections, and the tables.
 std::string EvaluationReportHtml(const EvaluationResult& result);
+
+// The model type a default pipeline should use for these event lines (JSON or key<TAB>JSON),
+// from the labels among the first `max_lines`: class names -> "softmax", other numbers than
+// 0/1 -> "linear", else "logistic".
+std::string GuessModelType(std::istream& lines, size_t max_lines = 1000);
 
 }  // namespace streamlearn::pipeline

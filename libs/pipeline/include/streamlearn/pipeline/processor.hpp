@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <span>
@@ -102,6 +103,9 @@ struct LearnOutcome {
   int predicted = 0;  // class index; -1 for regression or before any class
   int label = 0;      // class index (0/1 for binary)
   double target = 0;  // the label as learned: the class index, or the regression target
+  // The probability the served prediction gave the true class (classification; NaN for
+  // regression and before any class was known).
+  double true_class_probability = std::numeric_limits<double>::quiet_NaN();
 };
 
 class Processor {

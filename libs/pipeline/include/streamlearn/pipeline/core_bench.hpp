@@ -1,0 +1,40 @@
+#pragma once
+// `streamlearn bench core`: the per-event core on one thread, from an in-memory buffer (no
+// Kafka): decode (simdjson), entity aggregates and features, predict, learn, and the
+// prediction's JSON, through the same Processor the service runs. Printed beside the parts
+// measured in the same run (decode alone; decode + features), so the figures are ratios a
+// noisy shared machine cannot fake.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "streamlearn/core/status.hpp"
+
+namespace streamlearn::pipeline {
+
+struct CoreBenchOptions {
+  std::string stream = "entities";  // any of eval's streams (streamlearn gen --stream)
+  uint64_t events = 1000000;
+  uint64_t entities = 10000;
+  uint64_t seed = 7;
+  size_t batch = 1000;  // messages per Processor::process call, as the runner polls
+  int repeats = 3;      // best of
+};
+
+struct CoreBenchFigure {
+  std::string name;
+  double events_per_sec = 0;
+  double ns_per_event = 0;
+};
+
+struct CoreBenchResult {
+  double bytes_per_event = 0;  // mean JSON size of the input
+  std::vector<CoreBenchFigure> figures;
+};
+
+Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
+                                     const std::function<void(const std::string&)>& print);
+
+}  // namespace streamlearn::pipeline

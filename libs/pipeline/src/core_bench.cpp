@@ -1,0 +1,126 @@
+#include "streamlearn/pipeline/core_bench.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <span>
+
+#include "streamlearn/core/event_decoder.hpp"
+#include "streamlearn/eval/streams.hpp"
+#include "streamlearn/pipeline/processor.hpp"
+
+namespace streamlearn::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Counts what the processor emits; keeps nothing (the bench measures the core, not a sink).
+class CountingSink : public OutputSink {
+ public:
+  Status prediction(std::string_view, std::string_view json) override {
+    bytes_ += json.size();
+    predictions_++;
+    return Status::Ok();
+  }
+  Status dead_letter(const RawMessage&, std::string_view) override {
+    dead_++;
+    return Status::Ok();
+  }
+  Status drift(std::string_view, std::string_view) override { return Status::Ok(); }
+  uint64_t predictions() const { return predictions_; }
+  uint64_t dead() const { return dead_; }
+
+ private:
+  uint64_t predictions_ = 0, dead_ = 0, bytes_ = 0;
+};
+
+CoreBenchFigure Figure(std::string name, uint64_t events, double seconds) {
+  return {std::move(name), static_cast<double>(events) / seconds, seconds * 1e9 / static_cast<double>(events)};
+}
+
+}  // namespace
+
+Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
+                                     const std::function<void(const std::string&)>& print) {
+  eval::StreamOptions so;
+  so.events = options.events;
+  so.seed = options.seed;
+  so.entities = options.entities;
+  so.concepts = 1;
+  auto stream = eval::MakeStream(options.stream, so);
+  if (!stream.ok()) return stream.status();
+  // One buffer of JSON lines, as a poll would hand them over.
+  std::string buffer;
+  std::vector<std::pair<size_t, size_t>> spans;
+  std::vector<std::string> keys;
+  eval::GeneratedEvent event;
+  eval::EventJsonOptions json_options;
+  json_options.concept_marker = false;
+  while ((*stream)->next(&event)) {
+    const size_t at = buffer.size();
+    eval::AppendEventJson(buffer, event, (*stream)->position() - 1, json_options);
+    spans.emplace_back(at, buffer.size() - at);
+    keys.push_back(event.entity);
+  }
+  std::vector<RawMessage> raw;
+  raw.reserve(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) {
+    raw.push_back({{"events", 0, static_cast<int64_t>(i), -1}, keys[i],
+                   std::string_view(buffer).substr(spans[i].first, spans[i].second)});
+  }
+  CoreBenchResult result;
+  result.bytes_per_event = static_cast<double>(buffer.size()) / static_cast<double>(raw.size());
+  print(fmt::format("bench core: {} events of the '{}' stream ({} entities), {:.0f} bytes of JSON each, batches of "
+                    "{}, best of {}",
+                    raw.size(), options.stream, options.entities, result.bytes_per_event, options.batch,
+                    options.repeats));
+
+  // 1. Decode alone: the floor every event pays.
+  double best = 1e300;
+  for (int r = 0; r < options.repeats; ++r) {
+    EventDecoder decoder;
+    Event decoded;
+    uint64_t ok = 0;
+    const auto begin = Clock::now();
+    for (const auto& m : raw) ok += decoder.decode(m.payload, m.key, m.source, &decoded).ok() ? 1 : 0;
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - begin).count());
+    if (ok != raw.size()) return Status::Internal("bench core: the generated stream did not decode");
+  }
+  result.figures.push_back(Figure("decode (simdjson)", raw.size(), best));
+
+  // 2. The whole core, as the service runs it (entity aggregates, features, predict,
+  // learn, metrics, concept-drift detector, prediction JSON), without and with the data
+  // drift monitor (on by default).
+  for (const bool data_drift : {false, true}) {
+    best = 1e300;
+    for (int r = 0; r < options.repeats; ++r) {
+      PipelineConfig config;
+      config.drift.data_enabled = data_drift;
+      auto processor = Processor::Create(config, nullptr, nullptr);
+      if (!processor.ok()) return processor.status();
+      CountingSink sink;
+      const auto begin = Clock::now();
+      for (size_t i = 0; i < raw.size(); i += options.batch) {
+        const size_t n = std::min(options.batch, raw.size() - i);
+        SL_RETURN_IF_ERROR((*processor)->process(std::span<const RawMessage>(raw).subspan(i, n), sink));
+      }
+      best = std::min(best, std::chrono::duration<double>(Clock::now() - begin).count());
+      if (sink.predictions() != raw.size()) {
+        return Status::Internal(fmt::format("bench core: {} predictions for {} events ({} dead letters)",
+                                            sink.predictions(), raw.size(), sink.dead()));
+      }
+    }
+    result.figures.push_back(Figure(data_drift ? "decode + features + predict + learn + data drift"
+                                               : "decode + features + predict + learn",
+                                    raw.size(), best));
+  }
+  const double floor = result.figures[0].ns_per_event;
+  for (const auto& f : result.figures) {
+    print(fmt::format("  {:<52} {:>12.0f} events/s {:>8.0f} ns/event  ({:.2f}x decode)", f.name, f.events_per_sec,
+                      f.ns_per_event, f.ns_per_event / floor));
+  }
+  return result;
+}
+
+}  // namespace streamlearn::pipeline

@@ -1,0 +1,435 @@
+// The human-readable sides of an evaluation: the table `evaluate` prints and the
+// self-contained HTML report (inline SVG and CSS only, so it opens anywhere offline).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "streamlearn/pipeline/evaluate.hpp"
+
+namespace streamlearn::pipeline {
+namespace {
+
+// A figure with `decimals` places, or "-" when undefined.
+std::string Fig(double v, int decimals = 4) {
+  if (!std::isfinite(v)) return "-";
+  return fmt::format("{:.{}f}", v, decimals);
+}
+
+std::string Count(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
+
+// One row of the metrics table: name, cumulative, rolling.
+void AppendMetricRow(std::string& out, std::string_view name, const std::string& cumulative,
+                     const std::string& rolling) {
+  out += fmt::format("  {:<22}{:>12}{:>14}\n", name, cumulative, rolling);
+}
+
+void AppendMetricsTable(std::string& out, const EvaluationResult& r) {
+  if (r.classification) {
+    const eval::ClassificationFigures& f = *r.classification;
+    const eval::ClassificationScores& c = f.cumulative;
+    const eval::ClassificationScores& w = f.rolling;
+    AppendMetricRow(out, "metric", "cumulative", fmt::format("rolling {}", f.rolling_window));
+    AppendMetricRow(out, "accuracy", Fig(c.accuracy), Fig(w.accuracy));
+    AppendMetricRow(out, "precision", Fig(c.precision), Fig(w.precision));
+    AppendMetricRow(out, "recall", Fig(c.recall), Fig(w.recall));
+    AppendMetricRow(out, "f1", Fig(c.f1), Fig(w.f1));
+    AppendMetricRow(out, "log loss", Fig(c.log_loss), Fig(w.log_loss));
+    AppendMetricRow(out, "roc auc", Fig(c.roc_auc), Fig(w.roc_auc));
+    AppendMetricRow(out, "majority-class acc.", Fig(f.majority_class.accuracy), Fig(f.majority_class.rolling_accuracy));
+    AppendMetricRow(out, "no-change acc.", Fig(f.no_change.accuracy), Fig(f.no_change.rolling_accuracy));
+  } else if (r.regression) {
+    const eval::RegressionFigures& f = *r.regression;
+    AppendMetricRow(out, "metric", "cumulative", fmt::format("rolling {}", f.rolling_window));
+    AppendMetricRow(out, "mae", Fig(f.cumulative.mae), Fig(f.rolling.mae));
+    AppendMetricRow(out, "rmse", Fig(f.cumulative.rmse), Fig(f.rolling.rmse));
+    AppendMetricRow(out, "r2", Fig(f.cumulative.r2), Fig(f.rolling.r2));
+    AppendMetricRow(out, "mean baseline mae", Fig(f.mean.mae), Fig(f.mean.rolling_mae));
+    AppendMetricRow(out, "no-change mae", Fig(f.no_change.mae), Fig(f.no_change.rolling_mae));
+  }
+}
+
+// "amount (numeric, adwin) 3, country (categorical, psi) 1": data drift alarms per feature.
+std::string DataDriftSummary(const EvaluationResult& r) {
+  std::map<std::string, uint64_t> per_feature;
+  for (const DataDriftMark& d : r.data_drifts) per_feature[d.feature + " (" + d.kind + ", " + d.detector + ")"]++;
+  std::string out;
+  for (const auto& [name, n] : per_feature) out += (out.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  return out;
+}
+
+std::string Escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// A "nice" tick step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over span.
+double NiceStep(double span, int ticks) {
+  const double raw = span / std::max(ticks, 1);
+  const double power = std::pow(10.0, std::floor(std::log10(std::max(raw, 1e-12))));
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * power >= raw) return m * power;
+  }
+  return 10 * power;
+}
+
+// 50000 -> "50k", 1500000 -> "1.5M": short labels under the x axis.
+std::string AxisLabel(double v) {
+  if (v >= 1e6 && std::fmod(v, 1e5) == 0) return fmt::format("{}M", v / 1e6);
+  if (v >= 1e3 && std::fmod(v, 1e2) == 0) return fmt::format("{}k", v / 1e3);
+  return fmt::format("{}", v);
+}
+
+// The learning curves with their baselines and the change/detection markers, as SVG.
+std::string CurveSvg(const EvaluationResult& r) {
+  constexpr double kWidth = 960, kHeight = 420;
+  constexpr double kLeft = 56, kRight = 16, kTop = 16, kBottom = 84;  // axis label and legend below
+  constexpr double kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
+  double x_max = 1;
+  for (const CurvePoint& p : r.curve) x_max = std::max(x_max, static_cast<double>(p.position + 1));
+  for (uint64_t c : r.true_changes) x_max = std::max(x_max, static_cast<double>(c + 1));
+  for (const DriftMark& d : r.drifts) x_max = std::max(x_max, static_cast<double>(d.position + 1));
+  x_max = std::max(x_max, static_cast<double>(r.events));
+  double y_min = 1;
+  for (const CurvePoint& p : r.curve) {
+    for (double v : {p.accuracy, p.rolling_accuracy, p.majority_accuracy, p.no_change_accuracy}) {
+      if (std::isfinite(v)) y_min = std::min(y_min, v);
+    }
+  }
+  y_min = std::clamp(std::floor(y_min * 10) / 10, 0.0, 0.9);
+  const auto X = [&](double x) { return kLeft + kPlotW * x / x_max; };
+  const auto Y = [&](double y) { return kTop + kPlotH * (1 - (y - y_min) / (1 - y_min)); };
+
+  std::string svg = fmt::format(
+      R"svg(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-label="learning curves">)svg",
+      kWidth, kHeight);
+  svg += "\n";
+  svg += fmt::format(R"svg(<rect x="{}" y="{}" width="{}" height="{}" fill="#fff" stroke="#999"/>)svg", kLeft, kTop, kPlotW,
+                     kPlotH);
+  // Grid and axes.
+  const double y_step = NiceStep(1 - y_min, 5);
+  for (double y = y_min; y <= 1 + 1e-9; y += y_step) {
+    svg += fmt::format(R"svg(<line x1="{0:.1f}" x2="{1:.1f}" y1="{2:.1f}" y2="{2:.1f}" stroke="#eee"/>)svg", kLeft,
+                       kLeft + kPlotW, Y(y));
+    svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="tick" text-anchor="end">{:.2f}</text>)svg", kLeft - 6,
+                       Y(y) + 4, y);
+  }
+  const double x_step = NiceStep(x_max, 8);
+  for (double x = 0; x <= x_max; x += x_step) {
+    svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="tick" text-anchor="middle">{}</text>)svg", X(x),
+                       kTop + kPlotH + 16, AxisLabel(x));
+  }
+  svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="axis" text-anchor="middle">events (position in the input)</text>)svg",
+                     kLeft + kPlotW / 2, kTop + kPlotH + 34);
+  svg += fmt::format(R"svg(<text x="14" y="{:.1f}" class="axis" text-anchor="middle" transform="rotate(-90 14 {:.1f})">accuracy</text>)svg",
+                     kTop + kPlotH / 2, kTop + kPlotH / 2);
+  svg += "\n";
+
+  // Markers under the curves: true changes dashed green, detections solid red, warnings
+  // as short amber ticks at the bottom. Native <title> tooltips (no script).
+  for (uint64_t c : r.true_changes) {
+    svg += fmt::format(
+        R"svg(<line class="change-marker" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4"><title>true change at {3}</title></line>)svg",
+        X(static_cast<double>(c)), kTop, kTop + kPlotH, c);
+    svg += "\n";
+  }
+  size_t warnings_drawn = 0;
+  for (const DriftMark& d : r.drifts) {
+    if (d.position < 0) continue;
+    const double x = X(static_cast<double>(d.position));
+    if (d.level == "drift") {
+      svg += fmt::format(
+          R"svg(<line class="detection-marker" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#d62728" stroke-width="1.5"><title>drift detected at {3} ({4}, action {5})</title></line>)svg",
+          x, kTop, kTop + kPlotH, d.position, Escape(d.event_id), Escape(d.action));
+      svg += "\n";
+    } else if (warnings_drawn++ < 1000) {
+      svg += fmt::format(
+          R"svg(<line class="warning-marker" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#e6a700" stroke-width="1"><title>warning at {3}</title></line>)svg",
+          x, kTop + kPlotH - 10, kTop + kPlotH, d.position);
+    }
+  }
+
+  // Curves, at most ~1000 points each: more than the plot has pixels for.
+  const size_t step = std::max<size_t>(1, (r.curve.size() + 999) / 1000);
+  const auto polyline = [&](double CurvePoint::*field, const char* style, const char* name) {
+    std::string points;
+    for (size_t i = 0; i < r.curve.size(); i += step) {
+      const double v = r.curve[i].*field;
+      if (!std::isfinite(v)) continue;
+      points += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(r.curve[i].position)), Y(v));
+    }
+    if (!r.curve.empty() && (r.curve.size() - 1) % step != 0 && std::isfinite(r.curve.back().*field)) {
+      points += fmt::format("{:.1f},{:.1f}", X(static_cast<double>(r.curve.back().position)), Y(r.curve.back().*field));
+    }
+    svg += fmt::format(R"svg(<polyline class="{}" fill="none" {} points="{}"/>)svg", name, style, points);
+    svg += "\n";
+  };
+  polyline(&CurvePoint::majority_accuracy, R"svg(stroke="#7f7f7f" stroke-width="1.5" stroke-dasharray="8 4")svg",
+           "majority-curve");
+  polyline(&CurvePoint::no_change_accuracy, R"svg(stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="2 3")svg",
+           "no-change-curve");
+  polyline(&CurvePoint::rolling_accuracy, R"svg(stroke="#9ecae1" stroke-width="1")svg", "rolling-curve");
+  polyline(&CurvePoint::accuracy, R"svg(stroke="#1f77b4" stroke-width="2.2")svg", "cumulative-curve");
+
+  // Legend under the axis, in two rows: inside the plot it would hide a curve.
+  struct Entry {
+    const char* label;
+    const char* style;
+  };
+  const std::string rolling_label = fmt::format("rolling accuracy ({})", r.rolling_window);
+  const Entry entries[] = {
+      {"cumulative accuracy", R"svg(stroke="#1f77b4" stroke-width="2.2")svg"},
+      {rolling_label.c_str(), R"svg(stroke="#9ecae1" stroke-width="2")svg"},
+      {"majority-class baseline", R"svg(stroke="#7f7f7f" stroke-width="1.5" stroke-dasharray="8 4")svg"},
+      {"no-change baseline", R"svg(stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="2 3")svg"},
+      {"true concept change", R"svg(stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4")svg"},
+      {"drift detected", R"svg(stroke="#d62728" stroke-width="1.5")svg"},
+      {"warning", R"svg(stroke="#e6a700" stroke-width="2")svg"},
+  };
+  svg += "<g class=\"legend\">";
+  constexpr size_t kPerRow = 4;
+  constexpr double kColumn = kPlotW / kPerRow;
+  for (size_t i = 0; i < std::size(entries); ++i) {
+    const double x = kLeft + kColumn * static_cast<double>(i % kPerRow);
+    const double y = kHeight - 34 + 18 * static_cast<double>(i / kPerRow);
+    svg += fmt::format(R"svg(<line x1="{:.1f}" x2="{:.1f}" y1="{:.1f}" y2="{:.1f}" {}/>)svg", x, x + 28, y - 4, y - 4,
+                       entries[i].style);
+    svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="tick">{}</text>)svg", x + 36, y, Escape(entries[i].label));
+  }
+  svg += "</g>\n</svg>\n";
+  return svg;
+}
+
+std::string Row(std::initializer_list<std::string> cells, bool header = false) {
+  std::string out = "<tr>";
+  for (const std::string& c : cells) out += header ? "<th>" + c + "</th>" : "<td>" + c + "</td>";
+  return out + "</tr>\n";
+}
+
+}  // namespace
+
+std::string EvaluationTable(const EvaluationResult& r) {
+  std::string out;
+  out += fmt::format("evaluated {}{}: model {} ({}, version {}), detector {}, action {}\n", r.events_name,
+                     r.labels_name.empty() ? "" : " with labels from " + r.labels_name, r.model_name, r.model_type,
+                     r.model_version, r.detector, r.drift_action);
+  out += fmt::format("  events {}  invalid {}  predictions {}  labelled {}\n", r.events, r.invalid_events,
+                     r.predictions, r.labelled);
+  out += fmt::format("  throughput {:.0f} events/s ({:.2f} s)\n", r.events_per_s, r.seconds);
+  AppendMetricsTable(out, r);
+  out += fmt::format("  drift events {} (warnings {}), model version at the end {}\n", r.drift_count, r.warning_count,
+                     r.model_version);
+  if (!r.data_drifts.empty()) {
+    out += fmt::format("  data drift alarms {}: {}\n", r.data_drifts.size(), DataDriftSummary(r));
+  }
+
+  if (r.has_concepts) {
+    out += "concepts (segments of the events' meta.concept markers, in stream order)\n";
+    out += fmt::format("  {:>7} {:>7} {:>10} {:>9} {:>9} {:>12} {:>9}\n", "segment", "concept", "start", "events",
+                       "accuracy", "first-N acc.", "recovery");
+    for (size_t i = 0; i < r.segments.size(); ++i) {
+      const eval::ConceptSegment& s = r.segments[i];
+      out += fmt::format("  {:>7} {:>7} {:>10} {:>9} {:>9} {:>12} {:>9}\n", i + 1, s.concept_index, s.start, s.events,
+                         Fig(s.mean), fmt::format("{} ({})", Fig(s.first_events_mean), s.first_events),
+                         s.recovery_events < 0 ? "-" : std::to_string(s.recovery_events));
+    }
+    out += "  first-N acc.: accuracy over the segment's first N events (N in brackets); recovery: events after the\n"
+           "  change until the rolling accuracy is back within tolerance of the previous segment's (- = not, or n/a)\n";
+    out += "detection (true changes: where meta.concept changes; detections: drift events, by position)\n";
+    out += fmt::format("  {:>10} {:>12} {:>8} {:>8}\n", "change at", "detected at", "delay", "repeats");
+    for (const eval::ChangeDetection& c : r.detection.changes) {
+      out += fmt::format("  {:>10} {:>12} {:>8} {:>8}\n", c.change_at, c.detected_at < 0 ? "missed" : Count(c.detected_at),
+                         Count(c.delay), c.repeats);
+    }
+    out += fmt::format("  detected {} of {}, missed {}, false alarms {}, mean delay {}\n", r.detection.detected,
+                       r.detection.changes.size(), r.detection.missed, r.detection.false_alarms.size(),
+                       Fig(r.detection.mean_delay, 1));
+    if (!r.detection.false_alarms.empty()) {
+      std::string list;
+      for (size_t i = 0; i < r.detection.false_alarms.size() && i < 20; ++i) {
+        list += (i ? ", " : "") + std::to_string(r.detection.false_alarms[i]);
+      }
+      if (r.detection.false_alarms.size() > 20) list += ", …";
+      out += "  false alarms at " + list + "\n";
+    }
+  } else if (r.drift_count > 0) {
+    out += "drifts (no meta.concept markers in the input, so no detection scoring)\n";
+    size_t shown = 0;
+    for (const DriftMark& d : r.drifts) {
+      if (d.level != "drift") continue;
+      if (shown++ == 20) {
+        out += "  …\n";
+        break;
+      }
+      out += fmt::format("  at {} ({}), action {}\n", Count(d.position), d.event_id, d.action);
+    }
+  }
+  if (r.has_labels) {
+    const LabelJoinCounts& c = r.label_counts;
+    out += fmt::format("labels ({})\n", r.labels_name);
+    out += fmt::format(
+        "  lines {}  invalid {}  joined {}  early {}  unknown {}  late {}  duplicate {}  expired {}  evicted {}  "
+        "pending at end {}\n",
+        r.label_lines, r.invalid_labels, c.joined, c.early, c.unknown, c.late, c.duplicate, c.expired, c.evicted,
+        r.pending_at_end);
+  }
+  if (!r.invalid_examples.empty()) {
+    out += fmt::format("invalid lines ({} events, {} labels; the first {})\n", r.invalid_events, r.invalid_labels,
+                       r.invalid_examples.size());
+    for (const InvalidExample& e : r.invalid_examples) out += fmt::format("  {}:{}: {}\n", e.input, e.line, e.reason);
+  }
+  return out;
+}
+
+std::string EvaluationReportHtml(const EvaluationResult& r) {
+  std::string html;
+  html.reserve(64 * 1024);
+  html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += "<title>streamlearn evaluate: " + Escape(r.events_name) + "</title>\n";
+  html += R"css(<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222; max-width: 1000px; }
+h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
+th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
+.tick { font-size: 11px; fill: #555; } .axis { font-size: 12px; fill: #333; }
+.note { color: #666; font-size: 13px; }
+</style>
+</head>
+<body>
+)css";
+  html += "<h1>streamlearn evaluate: " + Escape(r.events_name) + "</h1>\n";
+  html += fmt::format(
+      "<p>model <b>{}</b> ({}, version {} at the end), detector <b>{}</b>, action <b>{}</b>{}. "
+      "{} events, {} invalid, {} labelled; {:.0f} events/s.</p>\n",
+      Escape(r.model_name), Escape(r.model_type), r.model_version, Escape(r.detector), Escape(r.drift_action),
+      r.labels_name.empty() ? "" : "; delayed labels from " + Escape(r.labels_name), r.events, r.invalid_events,
+      r.labelled, r.events_per_s);
+
+  html += "<h2>Learning curves</h2>\n";
+  html += CurveSvg(r);
+  html += "<p class=\"note\">Prequential (test-then-train): every labelled event is scored with the prediction that "
+          "was served for it, then learned. Baselines are scored the same way on the same events.</p>\n";
+
+  html += "<h2>Metrics</h2>\n<table>\n";
+  if (r.classification) {
+    const eval::ClassificationFigures& f = *r.classification;
+    html += Row({"metric", "cumulative", fmt::format("rolling ({})", f.rolling_window)}, true);
+    const std::pair<const char*, std::pair<double, double>> rows[] = {
+        {"accuracy", {f.cumulative.accuracy, f.rolling.accuracy}},
+        {"precision", {f.cumulative.precision, f.rolling.precision}},
+        {"recall", {f.cumulative.recall, f.rolling.recall}},
+        {"F1", {f.cumulative.f1, f.rolling.f1}},
+        {"log loss", {f.cumulative.log_loss, f.rolling.log_loss}},
+        {"ROC AUC", {f.cumulative.roc_auc, f.rolling.roc_auc}},
+        {"majority-class baseline accuracy", {f.majority_class.accuracy, f.majority_class.rolling_accuracy}},
+        {"no-change baseline accuracy", {f.no_change.accuracy, f.no_change.rolling_accuracy}},
+    };
+    for (const auto& [name, v] : rows) html += Row({name, Fig(v.first), Fig(v.second)});
+  } else if (r.regression) {
+    const eval::RegressionFigures& f = *r.regression;
+    html += Row({"metric", "cumulative", fmt::format("rolling ({})", f.rolling_window)}, true);
+    html += Row({"MAE", Fig(f.cumulative.mae), Fig(f.rolling.mae)});
+    html += Row({"RMSE", Fig(f.cumulative.rmse), Fig(f.rolling.rmse)});
+    html += Row({"R²", Fig(f.cumulative.r2), Fig(f.rolling.r2)});
+    html += Row({"mean baseline MAE", Fig(f.mean.mae), Fig(f.mean.rolling_mae)});
+    html += Row({"no-change baseline MAE", Fig(f.no_change.mae), Fig(f.no_change.rolling_mae)});
+  }
+  html += Row({"drift events", std::to_string(r.drift_count), ""});
+  html += Row({"warnings", std::to_string(r.warning_count), ""});
+  html += Row({"data drift alarms", std::to_string(r.data_drifts.size()), Escape(DataDriftSummary(r))});
+  html += "</table>\n";
+
+  if (r.has_concepts) {
+    html += "<h2>Concepts</h2>\n<table>\n";
+    html += Row({"segment", "concept", "start", "events", "accuracy", "first-N accuracy", "N", "final rolling",
+                 "recovery events"},
+                true);
+    for (size_t i = 0; i < r.segments.size(); ++i) {
+      const eval::ConceptSegment& s = r.segments[i];
+      html += Row({std::to_string(i + 1), std::to_string(s.concept_index), std::to_string(s.start),
+                   std::to_string(s.events), Fig(s.mean), Fig(s.first_events_mean), std::to_string(s.first_events),
+                   Fig(s.final_rolling), s.recovery_events < 0 ? "-" : std::to_string(s.recovery_events)});
+    }
+    html += "</table>\n";
+    html += "<h2>Detection</h2>\n<table>\n";
+    html += Row({"true change at", "detected at", "delay", "repeats"}, true);
+    for (const eval::ChangeDetection& c : r.detection.changes) {
+      html += Row({std::to_string(c.change_at), c.detected_at < 0 ? "missed" : std::to_string(c.detected_at),
+                   Count(c.delay), std::to_string(c.repeats)});
+    }
+    html += "</table>\n";
+    std::string alarms;
+    for (size_t i = 0; i < r.detection.false_alarms.size() && i < 50; ++i) {
+      alarms += (i ? ", " : "") + std::to_string(r.detection.false_alarms[i]);
+    }
+    html += fmt::format("<p>detected {} of {}, missed {}, mean delay {}; false alarms {}{}</p>\n", r.detection.detected,
+                        r.detection.changes.size(), r.detection.missed, Fig(r.detection.mean_delay, 1),
+                        r.detection.false_alarms.size(), alarms.empty() ? "" : " (at " + alarms + ")");
+  }
+
+  if (!r.drifts.empty()) {
+    html += "<h2>Drift events</h2>\n<table>\n";
+    html += Row({"position", "level", "event id", "action", "model version", "ts"}, true);
+    size_t shown = 0;
+    for (const DriftMark& d : r.drifts) {
+      if (shown++ == 200) break;
+      html += Row({Count(d.position), Escape(d.level), Escape(d.event_id), Escape(d.action),
+                   std::to_string(d.model_version), std::to_string(d.ts_ms)});
+    }
+    html += "</table>\n";
+    if (r.drifts.size() > 200) html += fmt::format("<p class=\"note\">first 200 of {}</p>\n", r.drifts.size());
+  }
+
+  if (!r.data_drifts.empty()) {
+    html += "<h2>Data drift</h2>\n<table>\n";
+    html += Row({"position", "feature", "kind", "detector", "statistic", "event id"}, true);
+    size_t shown = 0;
+    for (const DataDriftMark& d : r.data_drifts) {
+      if (shown++ == 200) break;
+      html += Row({Count(d.position), Escape(d.feature), Escape(d.kind), Escape(d.detector), Fig(d.statistic),
+                   Escape(d.event_id)});
+    }
+    html += "</table>\n";
+    if (r.data_drifts.size() > 200) html += fmt::format("<p class=\"note\">first 200 of {}</p>\n", r.data_drifts.size());
+  }
+
+  if (r.has_labels) {
+    const LabelJoinCounts& c = r.label_counts;
+    html += "<h2>Delayed labels</h2>\n<table>\n";
+    html += Row({"lines", "invalid", "joined", "early", "unknown", "late", "duplicate", "expired", "evicted",
+                 "pending at end"},
+                true);
+    html += Row({std::to_string(r.label_lines), std::to_string(r.invalid_labels), std::to_string(c.joined),
+                 std::to_string(c.early), std::to_string(c.unknown), std::to_string(c.late),
+                 std::to_string(c.duplicate), std::to_string(c.expired), std::to_string(c.evicted),
+                 std::to_string(r.pending_at_end)});
+    html += "</table>\n";
+  }
+  if (!r.invalid_examples.empty()) {
+    html += "<h2>Invalid lines</h2>\n<table>\n";
+    html += Row({"input", "line", "reason"}, true);
+    for (const InvalidExample& e : r.invalid_examples) {
+      html += Row({Escape(e.input), std::to_string(e.line), Escape(e.reason)});
+    }
+    html += "</table>\n";
+  }
+  html += "</body>\n</html>\n";
+  return html;
+}
+
+}  // namespace streamlearn::pipeline

@@ -1,0 +1,159 @@
+#include "evaluate_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/evaluate.hpp"
+
+namespace streamlearn::cli {
+namespace {
+
+namespace pl = streamlearn::pipeline;
+
+int Fail(const Status& st) {
+  std::cerr << "error: " << st.message() << "\n";
+  return st.code() == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+std::string Figure(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; }
+
+// The stderr progress line: rewritten in place on a terminal at most 4 times a second,
+// otherwise (or with --quiet) only the final line.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool live) : live_(live) {}
+
+  void operator()(const pl::EvaluationProgress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!p.final && (!live_ || now - last_ < std::chrono::milliseconds(250))) return;
+    last_ = now;
+    const double rate = p.seconds > 0 ? static_cast<double>(p.events) / p.seconds : 0;
+    const std::string line =
+        p.final ? fmt::format("evaluated {} events ({} labelled) in {:.2f} s, {:.0f} events/s: accuracy {} (rolling {})",
+                              p.events, p.labelled, p.seconds, rate, Figure(p.accuracy), Figure(p.rolling_accuracy))
+                : fmt::format("[{:6.1f}s] events {:>10} | {:>8.0f} ev/s | labelled {:>10} | accuracy {} (rolling {})",
+                              p.seconds, p.events, rate, p.labelled, Figure(p.accuracy), Figure(p.rolling_accuracy));
+    if (live_) {
+      std::fprintf(stderr, "\r%s\x1b[K%s", line.c_str(), p.final ? "\n" : "");
+    } else {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool live_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+pl::Environment ProcessEnvironment() {
+  return [](const char* name) { return std::getenv(name); };
+}
+
+}  // namespace
+
+CLI::App* AddEvaluateCommand(CLI::App& app, EvaluateCommandOptions& options) {
+  CLI::App* sub = app.add_subcommand(
+      "evaluate", "Run the pipeline offline over a file of events (test-then-train) and report the figures");
+  sub->add_option("-c,--config", options.config_path,
+                  "Pipeline YAML (model, features, drift, metrics, labels; kafka, state and http do not apply)");
+  sub->add_option("--labels", options.labels_path,
+                  "Delayed labels, {\"id\",\"label\",\"ts\"} per line, merged with the events by ts");
+  sub->add_flag("--json", options.json, "Also print the figures as one JSON object, the last line of stdout");
+  sub->add_option("--report", options.report_path,
+                  "Write a self-contained HTML report (learning curves, baselines, change and drift markers, tables)");
+  sub->add_option("--rolling", options.rolling, "Rolling window of the metrics (default: metrics.rolling_window)")
+      ->check(CLI::Range(1, 10000000));
+  sub->add_flag("--quiet", options.quiet, "No live progress line (the final line is still printed)");
+  sub->add_option("input", options.input, "Events, one JSON object per line (or gen's kcat format); - for stdin")
+      ->required();
+  sub->footer(
+      "Positions are 0-based line numbers of the events input (e-N of `streamlearn gen` is at N). True changes are "
+      "where the events' \"meta\":{\"concept\":K} changes; detections are the positions of the events whose update "
+      "fired a drift. Without -c: the default pipeline (config/pipeline.yaml's defaults, STREAMLEARN_* overrides), "
+      "labels disabled unless --labels.");
+  return sub;
+}
+
+int RunEvaluateCommand(const EvaluateCommandOptions& options) {
+  auto config = options.config_path.empty() ? pl::DefaultConfig(ProcessEnvironment())
+                                            : pl::LoadConfigFile(options.config_path, ProcessEnvironment());
+  if (!config.ok()) return Fail(config.status());
+  if (options.rolling > 0) config->metrics.rolling_window = options.rolling;
+  if (options.config_path.empty() && options.input != "-") {
+    // The default pipeline serves any event file: the labels decide the model.
+    std::ifstream peek(options.input);
+    if (peek) {
+      config->model.type = pl::GuessModelType(peek);
+      if (config->model.type != "logistic") {
+        std::cerr << "evaluate: the labels are " << (config->model.type == "softmax" ? "class names" : "numbers")
+                  << ": default model type " << config->model.type << "\n";
+      }
+    }
+  }
+
+  std::ios::sync_with_stdio(false);  // before any read of std::cin: buffered stdin
+  pl::EvaluateInputs inputs;
+  std::ifstream events_file, labels_file;
+  if (options.input == "-") {
+    inputs.events = &std::cin;
+    inputs.events_name = "standard input";
+  } else {
+    events_file.open(options.input, std::ios::binary);
+    if (!events_file) {
+      return Fail(Status::IoError("cannot open events file '" + options.input + "': " + std::strerror(errno)));
+    }
+    inputs.events = &events_file;
+    inputs.events_name = options.input;
+  }
+  if (!options.labels_path.empty()) {
+    if (options.labels_path == "-" && options.input == "-") {
+      return Fail(Status::Invalid("--labels -: standard input already carries the events"));
+    }
+    if (options.labels_path == "-") {
+      inputs.labels = &std::cin;
+    } else {
+      labels_file.open(options.labels_path, std::ios::binary);
+      if (!labels_file) {
+        return Fail(
+            Status::IoError("cannot open labels file '" + options.labels_path + "': " + std::strerror(errno)));
+      }
+      inputs.labels = &labels_file;
+    }
+    inputs.labels_name = options.labels_path;
+  }
+  // Checked before the run, so a long evaluation does not end in a path error.
+  if (!options.report_path.empty() && !std::ofstream(options.report_path, std::ios::app)) {
+    return Fail(Status::IoError("cannot write report '" + options.report_path + "': " + std::strerror(errno)));
+  }
+
+  ProgressLine progress(!options.quiet && isatty(STDERR_FILENO) == 1);
+  auto result = pl::Evaluate(*config, inputs, {}, [&](const pl::EvaluationProgress& p) { progress(p); });
+  if (!result.ok()) return Fail(result.status());
+
+  if (!options.report_path.empty()) {
+    std::ofstream report(options.report_path, std::ios::binary | std::ios::trunc);
+    report << pl::EvaluationReportHtml(*result);
+    report.flush();
+    if (!report) return Fail(Status::IoError("cannot write report '" + options.report_path + "'"));
+    spdlog::info("report written to {}", options.report_path);
+  }
+  std::cout << pl::EvaluationTable(*result);
+  if (options.json) std::cout << pl::EvaluationJson(*result) << "\n";
+  std::cout.flush();
+  return std::cout ? 0 : 1;
+}
+
+}  // namespace streamlearn::cli

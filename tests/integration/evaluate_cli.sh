@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# `streamlearn gen` and `streamlearn evaluate` through the real binary, offline:
+#   evaluate_cli.sh BIN
+# - every stream generates N lines and evaluates; --json's last line parses and counts them;
+#   the model beats the majority-class baseline on sea, hyperplane, stagger and agrawal;
+# - --report writes one self-contained HTML page with the curves and the change markers;
+# - gen --labels-out + evaluate --labels: every label joins but those that cannot (one for
+#   an unknown id, one duplicate), and the events carry no label;
+# - a bad line is a counted invalid event (exit 0); a missing file exits non-zero naming it.
+set -euo pipefail
+BIN=$1
+PY=/usr/bin/python3
+N=${EVENTS:-20000}
+[ -x "$PY" ] || { echo "SKIP: $PY is not installed"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() {
+  echo "FAIL: $*"
+  for f in "$work"/*.err; do [ -s "$f" ] && { echo "--- $f"; tail -5 "$f"; }; done
+  exit 1
+}
+
+# check_json FILE PYTHON_ASSERTIONS...: the last line of FILE as `d`, then the assertions.
+check_json() {
+  local file=$1
+  shift
+  tail -n 1 "$file" | $PY -c "
+import json, sys
+d = json.loads(sys.stdin.read())
+m = d['metrics']
+$*
+" || fail "$file: $* (last line: $(tail -n 1 "$file" | cut -c1-300))"
+}
+
+# 1. Every stream: gen, evaluate --json.
+for stream in sea hyperplane agrawal stagger led randomrbf entities; do
+  "$BIN" gen --stream "$stream" --events "$N" --seed 3 >"$work/$stream.jsonl" 2>"$work/$stream.gen.err" ||
+    fail "gen --stream $stream"
+  [ "$(wc -l <"$work/$stream.jsonl")" -eq "$N" ] || fail "gen --stream $stream wrote $(wc -l <"$work/$stream.jsonl") lines, not $N"
+  "$BIN" evaluate --json --quiet "$work/$stream.jsonl" >"$work/$stream.out" 2>"$work/$stream.err" ||
+    fail "evaluate $stream exited $?"
+  check_json "$work/$stream.out" "
+assert d['events'] == $N, d['events']
+assert d['invalid'] + d['predictions'] == $N, (d['invalid'], d['predictions'])
+assert len(d['true_changes']) == 3, d['true_changes']
+b = m['baselines']
+if '$stream' in ('sea', 'hyperplane', 'stagger', 'agrawal'):
+    assert m['accuracy'] > b['majority_class']['accuracy'], (m['accuracy'], b['majority_class']['accuracy'])
+acc = lambda x: 'n/a' if x is None else '%.4f' % x
+print('%-10s events %d labelled %6d accuracy %s majority %s no-change %s drifts %d (detected %d of 3, false alarms %d)' % (
+    '$stream', d['events'], d['labelled'], acc(m['accuracy']), acc(b['majority_class']['accuracy']),
+    acc(b['no_change']['accuracy']), d['drift_count'], d['detection']['detected'], len(d['detection']['false_alarms'])))
+"
+done
+
+# 2. The HTML report: one page, inline SVG, a marker per true change, nothing external.
+"$BIN" evaluate --quiet --report "$work/report.html" "$work/sea.jsonl" >"$work/report.out" 2>"$work/report.err" ||
+  fail "evaluate --report"
+grep -q '<svg' "$work/report.html" || fail "report has no <svg"
+[ "$(grep -o 'class="change-marker"' "$work/report.html" | wc -l)" -eq 3 ] || fail "report: not 3 change markers"
+grep -q 'class="cumulative-curve"' "$work/report.html" || fail "report: no learning curve"
+grep -q 'class="majority-curve"' "$work/report.html" || fail "report: no majority baseline"
+if grep -qiE '<script|<link|src=|@import' "$work/report.html"; then fail "report is not self-contained"; fi
+grep -q 'accuracy' "$work/report.out" || fail "evaluate printed no table"
+
+# 3. Delayed labels: events without labels, labels by ts, joined by evaluate.
+"$BIN" gen --stream sea --events "$N" --seed 5 --labels-out "$work/labels.jsonl" --label-delay exp:30s \
+  >"$work/split.jsonl" 2>"$work/split.gen.err" || fail "gen --labels-out"
+if grep -q '"label"' "$work/split.jsonl"; then fail "gen --labels-out left labels in the events"; fi
+lines=$(wc -l <"$work/labels.jsonl")
+[ "$lines" -eq "$N" ] || fail "gen --labels-out wrote $lines labels, not $N"
+$PY -c '
+import json, sys
+ts = [json.loads(l)["ts"] for l in open(sys.argv[1])]
+assert ts == sorted(ts), "labels not sorted by ts"
+' "$work/labels.jsonl" || fail "labels file not sorted by ts"
+# Same seed, same files.
+"$BIN" gen --stream sea --events "$N" --seed 5 --labels-out "$work/labels2.jsonl" --label-delay exp:30s \
+  2>/dev/null | cmp -s - "$work/split.jsonl" || fail "gen is not reproducible"
+cmp -s "$work/labels.jsonl" "$work/labels2.jsonl" || fail "gen --labels-out is not reproducible"
+# Two that cannot join: an id no event has (early, then unknown once labels.early_ttl of
+# event time passed) and a second label for e-0 (a duplicate).
+{
+  echo '{"id":"e-nope","label":1,"ts":1700000001000}'
+  cat "$work/labels.jsonl"
+  echo '{"id":"e-0","label":1,"ts":1800000000000}'
+} >"$work/labels-extra.jsonl"
+printf 'labels:\n  early_ttl: 5s\n' >"$work/labels.yaml"
+"$BIN" evaluate --json --quiet -c "$work/labels.yaml" --labels "$work/labels-extra.jsonl" "$work/split.jsonl" \
+  >"$work/labels.out" 2>"$work/labels.err" || fail "evaluate --labels"
+check_json "$work/labels.out" "
+l = d['labels']
+assert l['lines'] == $N + 2, l
+assert l['joined'] == l['lines'] - 2, l
+assert l['joined'] == d['labelled'], (l, d['labelled'])
+assert l['unknown'] == 1 and l['duplicate'] == 1, l
+assert l['invalid'] == 0 and l['late'] == 0 and l['pending_at_end'] == 0, l
+assert m['accuracy'] > m['baselines']['majority_class']['accuracy'], m['accuracy']
+print('labels    exp:30s: joined %d of %d lines, unknown %d, duplicate %d; accuracy %.4f' % (
+    l['joined'], l['lines'], l['unknown'], l['duplicate'], m['accuracy']))
+"
+
+# 4. A bad line is a counted invalid event, not a crash; stdin works.
+{
+  head -n 100 "$work/sea.jsonl"
+  echo '{"entity":"u1","features":{"x1":'
+  echo 'not json at all'
+  sed -n '101,200p' "$work/sea.jsonl"
+} >"$work/bad.jsonl"
+"$BIN" evaluate --json --quiet - <"$work/bad.jsonl" >"$work/bad.out" 2>"$work/bad.err" ||
+  fail "evaluate with bad lines exited non-zero"
+check_json "$work/bad.out" "
+assert d['events'] == 202 and d['invalid'] == 2 and d['predictions'] == 200, (d['events'], d['invalid'], d['predictions'])
+"
+grep -q 'invalid lines' "$work/bad.out" || fail "the table does not show the invalid lines"
+
+# 5. A missing file: non-zero, and the message names it.
+if "$BIN" evaluate "$work/missing.jsonl" >"$work/missing.out" 2>"$work/missing.err"; then
+  fail "evaluate of a missing file exited 0"
+fi
+grep -q "missing.jsonl" "$work/missing.err" || fail "the error does not name the file: $(cat "$work/missing.err")"
+if "$BIN" evaluate --labels "$work/no-labels.jsonl" "$work/sea.jsonl" >/dev/null 2>"$work/missing-labels.err"; then
+  fail "evaluate with a missing labels file exited 0"
+fi
+grep -q "no-labels.jsonl" "$work/missing-labels.err" || fail "the error does not name the labels file"
+
+echo "PASS"
