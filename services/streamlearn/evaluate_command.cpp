@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_support.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/evaluate.hpp"
 
@@ -21,11 +22,6 @@ namespace streamlearn::cli {
 namespace {
 
 namespace pl = streamlearn::pipeline;
-
-int Fail(const Status& st) {
-  std::cerr << "error: " << st.message() << "\n";
-  return st.code() == ErrorCode::kInvalidArgument ? 2 : 1;
-}
 
 std::string Figure(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; }
 
@@ -57,10 +53,6 @@ class ProgressLine {
   bool live_;
   std::chrono::steady_clock::time_point last_{};
 };
-
-pl::Environment ProcessEnvironment() {
-  return [](const char* name) { return std::getenv(name); };
-}
 
 }  // namespace
 

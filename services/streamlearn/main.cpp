@@ -14,9 +14,11 @@
 #include <pthread.h>
 #include <thread>
 
+#include "cli_support.hpp"
 #include "drift_command.hpp"
 #include "evaluate_command.hpp"
 #include "gen_command.hpp"
+#include "model_command.hpp"
 #include "streamlearn/http/admin.hpp"
 #include "streamlearn/http/server.hpp"
 #include "streamlearn/kafka/kafka.hpp"
@@ -63,14 +65,11 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-sl::pipeline::Environment ProcessEnvironment() {
-  return [](const char* name) { return std::getenv(name); };
-}
+using streamlearn::cli::ProcessEnvironment;
 
 int Fail(const sl::Status& st) {
-  spdlog::error("{}", st.message());
-  std::cerr << "error: " << st.message() << "\n";
-  return st.code() == sl::ErrorCode::kInvalidArgument ? 2 : 1;
+  spdlog::error("{}", st.message());  // the service's log too, for `run`
+  return streamlearn::cli::Fail(st);
 }
 
 // Starts the admin HTTP server when enabled; returns null (and logs) when it cannot bind,
@@ -291,6 +290,9 @@ int main(int argc, char** argv) {
   streamlearn::cli::EvaluateCommandOptions evaluate_options;
   auto* evaluate = streamlearn::cli::AddEvaluateCommand(app, evaluate_options);
 
+  streamlearn::cli::ModelCommandOptions model_options;
+  auto* model_cmd = streamlearn::cli::AddModelCommand(app, model_options);
+
   streamlearn::cli::DriftCommandOptions drift_options;
   auto* drift_cmd = streamlearn::cli::AddDriftCommand(app, drift_options);
 
@@ -312,6 +314,7 @@ int main(int argc, char** argv) {
   if (*broker) return BrokerCommand(broker_partitions, bootstrap_file, broker_topics);
   if (*inspect) return StateInspectCommand(inspect_dir);
   if (*drift_cmd) return streamlearn::cli::RunDriftCommand(drift_options);
+  if (*model_cmd) return streamlearn::cli::RunModelCommand(*model_cmd, model_options);
   if (*gen) return streamlearn::cli::RunGenCommand(gen_options);
   if (*evaluate) return streamlearn::cli::RunEvaluateCommand(evaluate_options);
   if (*bench_core) {

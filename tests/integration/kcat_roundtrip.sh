@@ -84,4 +84,25 @@ grep -q '"version":1' "$work/predictions.txt" || fail "predictions lack the mode
 $PY "$SRC/tests/contracts/validate_json.py" "$SRC/schemas/prediction.schema.json" "$work/predictions.txt" ||
   fail "predictions do not match schemas/prediction.schema.json"
 kill -TERM "$run_pid"; wait "$run_pid" || fail "second run exited non-zero"
-echo "PASS: 1500 predictions, 3 dead letters with reasons, clean SIGTERM and restart"
+
+# The stored model as a file: export, inspect, import into a fresh state, inspect again.
+"$BIN" model export --state "$work/state" "$work/model.slm" 2>"$work/export.log" || fail "model export: $(cat "$work/export.log")"
+"$BIN" model inspect "$work/model.slm" >"$work/model.json" || fail "model inspect"
+$PY - "$work/model.json" <<'PY' || fail "model inspect: $(head -c 400 "$work/model.json")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["name"] == "logreg" and m["type"] == "logistic" and m["version"] == 1, m
+assert m["trained"] == 1500 and m["messages"] == 1503, m  # 1500 labelled events, 3 dead letters
+names = [w["feature"] for w in m["weights"][0]["dense"]]
+assert "x1" in names and "x2" in names, names  # weights by feature name
+assert m["learner"]["optimizer"] == "sgd"
+assert 0 < m["metrics"]["accuracy"] <= 1
+PY
+"$BIN" model import --state "$work/state-imported" "$work/model.slm" 2>"$work/import.log" || fail "model import: $(cat "$work/import.log")"
+"$BIN" model inspect --state "$work/state-imported" >"$work/model-imported.json" || fail "inspect the imported model"
+cmp -s "$work/model.json" "$work/model-imported.json" || fail "the imported model differs from the exported one"
+# A snapshot of another model type is refused before anything is written.
+STREAMLEARN_MODEL_TYPE=linear "$BIN" model import --state "$work/state-other" "$work/model.slm" 2>"$work/refused.log" &&
+  fail "a logistic snapshot was imported as a linear model"
+grep -q "does not fit the configured model" "$work/refused.log" || fail "refusal message: $(cat "$work/refused.log")"
+echo "PASS: 1500 predictions, 3 dead letters with reasons, clean SIGTERM and restart, model export/inspect/import"

@@ -936,4 +936,96 @@ size_t Processor::pending_labels() const { return impl_->join ? impl_->join->pen
 
 std::string Processor::model_snapshot() const { return impl_->snapshot(); }
 
+Result<std::unique_ptr<Processor>> Processor::FromSnapshot(const PipelineConfig& config, std::string_view sealed) {
+  auto processor = Create(config, nullptr, nullptr);
+  if (!processor.ok()) return processor.status();
+  Status st = (*processor)->impl_->restore(sealed);
+  if (!st.ok()) return Status(st.code(), "model snapshot: " + st.message());
+  return processor;
+}
+
+namespace {
+std::string Num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); }
+
+void AppendWeights(std::string& out, const learn::LinearModel& model, const features::FeatureDictionary& dictionary,
+                   uint32_t output, size_t top_sparse) {
+  const auto learned = model.dense_weights(output);
+  const auto input_units = model.weights_in_input_units(output);
+  fmt::format_to(std::back_inserter(out), R"({{"bias":{},"bias_input_units":{},"dense":[)", Num(model.bias(output)),
+                 Num(model.bias_in_input_units(output)));
+  for (size_t i = 0; i < learned.size(); ++i) {
+    out.append(i ? "," : "");
+    out.append(R"({"feature":)");
+    AppendJsonString(out, i < dictionary.size() ? dictionary.name(static_cast<uint32_t>(i)) : fmt::format("#{}", i));
+    const auto stats = model.dense_input_stats(i);
+    fmt::format_to(std::back_inserter(out), R"(,"weight":{},"weight_input_units":{},"mean":{},"std":{}}})",
+                   Num(learned[i]), Num(i < input_units.size() ? input_units[i] : 0.0), Num(stats.mean),
+                   Num(stats.std_dev));
+  }
+  auto sparse = model.sparse_weights(output);
+  std::stable_sort(sparse.begin(), sparse.end(),
+                   [](const learn::SparseWeight& a, const learn::SparseWeight& b) { return std::abs(a.weight) > std::abs(b.weight); });
+  fmt::format_to(std::back_inserter(out), R"(],"sparse_nonzero":{},"sparse_top":[)", sparse.size());
+  for (size_t i = 0; i < std::min(top_sparse, sparse.size()); ++i) {
+    fmt::format_to(std::back_inserter(out), R"({}{{"bucket":{},"weight":{}}})", i ? "," : "", sparse[i].bucket,
+                   Num(sparse[i].weight));
+  }
+  out.append("]}");
+}
+}  // namespace
+
+std::string Processor::describe_json(size_t top_sparse) const {
+  const Impl& s = *impl_;
+  const ProcessorStats st = stats();
+  std::string out = R"({"name":)";
+  AppendJsonString(out, s.config.model.name);
+  out.append(R"(,"type":)");
+  AppendJsonString(out, s.config.model.type);
+  fmt::format_to(std::back_inserter(out),
+                 R"(,"version":{},"messages":{},"predictions":{},"labelled":{},"trained":{},"guarded_updates":{},)"
+                 R"("drifts":{},"metrics":{{"accuracy":{},"rolling_accuracy":{},"log_loss":{},"majority_baseline":{},)"
+                 R"("mae":{},"rmse":{},"r2":{}}},"learner":{{)",
+                 s.model_version, st.messages, st.predictions, st.labelled, s.model.trained(), s.model.guarded_updates(),
+                 st.drifts.size(), Num(st.accuracy), Num(st.rolling_accuracy), Num(st.log_loss),
+                 Num(st.majority_baseline), Num(st.mae), Num(st.rmse), Num(st.r2));
+  bool first = true;
+  for (const auto& [key, value] : learn::ToStringMap(s.model.config())) {
+    out.append(first ? "" : ",");
+    first = false;
+    AppendJsonString(out, key);
+    out.push_back(':');
+    AppendJsonString(out, value);
+  }
+  out.append(R"(},"classes":[)");
+  for (size_t i = 0; i < s.class_names.size(); ++i) {
+    out.append(i ? "," : "");
+    AppendJsonString(out, s.class_names[i]);
+  }
+  out.append(R"(],"weights":[)");
+  for (uint32_t o = 0; o < s.model.outputs(); ++o) {
+    out.append(o ? "," : "");
+    AppendWeights(out, s.model, s.dictionary, o, top_sparse);
+  }
+  out.append(R"(],"challengers":[)");
+  for (size_t i = 0; i < st.challengers.size(); ++i) {
+    const auto& c = st.challengers[i];
+    out.append(i ? "," : "");
+    out.append(R"({"name":)");
+    AppendJsonString(out, c.name);
+    fmt::format_to(std::back_inserter(out), R"(,"trained":{},"accuracy":{},"log_loss":{},"mae":{}}})", c.trained,
+                   Num(c.accuracy), Num(c.log_loss), Num(c.mae));
+  }
+  out.append(R"(],"detector":{"name":)");
+  AppendJsonString(out, s.detector->name());
+  out.append(R"(,"stats":{)");
+  first = true;
+  for (const auto& [name, value] : s.detector->stats()) {
+    if (!std::isfinite(value)) continue;
+    fmt::format_to(std::back_inserter(out), R"({}"{}":{})", first ? "" : ",", name, value);
+    first = false;
+  }
+  out.append("}}}");
+  return out;
+}
+
 }  // namespace streamlearn::pipeline

@@ -136,6 +136,15 @@ class Processor {
   size_t pending_labels() const;  // predictions waiting for their label
   // The model snapshot as stored in RocksDB (sealed, versioned, checksummed).
   std::string model_snapshot() const;
+  // A processor holding the model of `sealed` (a snapshot as model_snapshot() writes it and
+  // `streamlearn model export` saves it), for inspection or import: checks magic, version,
+  // checksum and that it fits `config` (type, learner kind), naming what does not.
+  static Result<std::unique_ptr<Processor>> FromSnapshot(const PipelineConfig& config, std::string_view sealed);
+  // `streamlearn model inspect`: one JSON object: name, type, version, counts, metrics, the
+  // learner's settings, dense weights by feature name (in the inputs' own units, and as
+  // learned on standardised inputs), the largest hashed weights by bucket, classes,
+  // challengers and the drift detector's statistics.
+  std::string describe_json(size_t top_sparse = 20) const;
 
  private:
   struct Impl;
