@@ -1,24 +1,67 @@
 #include "streamlearn/features/features.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "streamlearn/core/hash.hpp"
 
 namespace streamlearn::features {
+namespace {
 
-Status FeatureConfig::validate() const {
-  if (!(ewma_half_life_s > 0) || !std::isfinite(ewma_half_life_s)) {
-    return Status::Invalid("features.ewma_half_life_s: must be a positive number of seconds");
-  }
-  if (hash_bits < 4 || hash_bits > 24) {
-    return Status::Invalid("features.hash_bits: must be between 4 and 24");
-  }
-  if (max_dense_features < 16) {
-    return Status::Invalid("features.max_dense_features: must be at least 16");
-  }
-  return Status::Ok();
+// clip_std waits for this many values: a standard deviation of fewer says little.
+constexpr uint64_t kClipWarmup = 10;
+constexpr uint8_t kBuilderStateVersion = 1;
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
 }
+
+size_t Mod(int64_t k, int64_t n) {
+  const int64_t m = k % n;
+  return static_cast<size_t>(m < 0 ? m + n : m);
+}
+
+const FieldAggregate* FindAggregate(const std::vector<FieldAggregate>& fields, int64_t id) {
+  auto it = std::lower_bound(fields.begin(), fields.end(), id,
+                             [](const FieldAggregate& a, int64_t i) { return a.field_id < i; });
+  return it == fields.end() || it->field_id != id ? nullptr : &*it;
+}
+
+// The text of field `name` in `event` (a string as is, a number in shortest round-trip
+// form, written into buf), for crosses. False when the event lacks it.
+bool FieldText(const Event& event, std::string_view name, char (&buf)[32], std::string_view* out) {
+  for (const auto& c : event.categorical) {
+    if (c.name == name) {
+      *out = c.value;
+      return true;
+    }
+  }
+  for (const auto& n : event.numeric) {
+    if (n.name == name) {
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n.value);
+      if (ec != std::errc()) return false;
+      *out = std::string_view(buf, static_cast<size_t>(end - buf));
+      return true;
+    }
+  }
+  return false;
+}
+
+uint64_t Fnv(uint64_t h, uint64_t v) {
+  for (int i = 0; i < 8; ++i) {
+    h ^= (v >> (8 * i)) & 0xff;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// FeatureDictionary
 
 int64_t FeatureDictionary::id_of(std::string_view name) {
   if (auto it = ids_.find(name); it != ids_.end()) return it->second;
@@ -58,74 +101,395 @@ Status FeatureDictionary::load(ByteReader& in) {
   return Status::Ok();
 }
 
-void EntityState::encode(std::string* out) const {
-  out->clear();
-  ByteWriter w(out);
-  w.u8(1);  // encoding version
-  w.u64(events);
-  w.i64(last_ts_ms);
-  w.u32(static_cast<uint32_t>(fields.size()));
-  for (const auto& f : fields) {
-    w.u32(f.field_id);
-    w.u64(f.count);
-    w.f64(f.mean);
-    w.f64(f.ewma);
-    w.f64(f.last);
-    w.i64(f.last_ts_ms);
-  }
+inline void FeatureBuilder::add_hashed(std::string_view name, std::string_view value, float weight,
+                                       FeatureVector* x) const {
+  x->sparse_index.push_back(static_cast<uint32_t>(HashFeature(name, value) & hash_mask_));
+  x->sparse_value.push_back(weight);
 }
 
-Status EntityState::decode(std::string_view bytes, EntityState* out) {
-  constexpr size_t kFieldBytes = 4 + 8 * 5;
-  ByteReader r(bytes);
-  if (r.u8() != 1) return Status::Corruption("entity state: unknown encoding version");
-  out->events = r.u64();
-  out->last_ts_ms = r.i64();
-  uint32_t n = r.u32();
-  if (!r.ok() || n > r.remaining() / kFieldBytes) {
-    return Status::Corruption("entity state: truncated");
-  }
-  out->fields.resize(n);
-  for (auto& f : out->fields) {
-    f.field_id = r.u32();
-    f.count = r.u64();
-    f.mean = r.f64();
-    f.ewma = r.f64();
-    f.last = r.f64();
-    f.last_ts_ms = r.i64();
-  }
-  if (!r.ok() || !r.at_end()) return Status::Corruption("entity state: bad length");
-  return Status::Ok();
-}
+// ---------------------------------------------------------------------------------------
+// FeatureBuilder: set-up
 
 FeatureBuilder::FeatureBuilder(FeatureConfig config, FeatureDictionary* dictionary)
-    : config_(config),
+    : config_(std::move(config)),
       dictionary_(dictionary),
-      hash_mask_((1u << config.hash_bits) - 1) {}
+      hash_mask_((1u << std::clamp<uint32_t>(config_.hash_bits, 4, 24)) - 1) {
+  tracked_ = tracked_mask();
+  windows_key_ = 0;
+  if (config_.entity_aggregates && !config_.windows.empty()) {
+    // Identifies the window layout, so a state built under another one is not misread.
+    uint64_t key = Fnv1a64("windows");
+    for (const auto& w : config_.windows) {
+      const int64_t buckets = w.tumbling ? 1 : config_.window_buckets;
+      window_bucket_ms_.push_back(w.width_ms / buckets);
+      window_buckets_.push_back(static_cast<uint32_t>(buckets));
+      key = Fnv(Fnv(key, static_cast<uint64_t>(w.width_ms / buckets)), static_cast<uint64_t>(buckets));
+    }
+    for (const auto& f : config_.window_fields) key = Fnv1a64(f, Fnv(key, f.size()));
+    windows_key_ = key == 0 ? 1 : key;
+    window_values_.assign(config_.window_fields.size(), 0.0);
+    window_have_.assign(config_.window_fields.size(), 0);
+    window_sums_.assign(config_.window_fields.size(), 0.0);
+  }
+  any_missing_handling_ = config_.default_field.handles_missing();
+  categorical_lookup_ = config_.default_field.encoding == Encoding::kOneHot;
+  needs_global_ = !config_.default_field.numeric_identity() || config_.pca.components > 0;
+  for (const auto& [name, f] : config_.fields) {
+    if (f.handles_missing()) {
+      any_missing_handling_ = true;
+      named_.push_back(name);
+    }
+    if (f.encoding == Encoding::kOneHot) categorical_lookup_ = true;
+    if (!f.numeric_identity()) needs_global_ = true;
+  }
+  if (!named_.empty()) categorical_lookup_ = true;
+  named_ids_.assign(named_.size(), nullptr);
+  named_seen_.assign(named_.size(), 0);
+  for (const auto& [a, b] : config_.crosses) {
+    cross_seeds_.push_back(Fnv1a64(b, Fnv1a64("*", Fnv1a64(a))));
+  }
+  if (config_.pca.components > 0 && !config_.pca.fields.empty()) {
+    pca_.emplace(static_cast<uint32_t>(config_.pca.fields.size()), config_.pca.components, config_.pca.refresh_every);
+    pca_row_.assign(pca_->dims(), 0.0);
+    pca_have_.assign(pca_->dims(), 0);
+    pca_out_.assign(pca_->components_count(), 0.0);
+  }
+}
 
-const FeatureBuilder::DerivedIds& FeatureBuilder::derived(std::string_view field) {
-  if (auto it = derived_.find(field); it != derived_.end()) return it->second;
+FeatureBuilder::~FeatureBuilder() = default;
+FeatureBuilder::FeatureBuilder(FeatureBuilder&&) noexcept = default;
+FeatureBuilder& FeatureBuilder::operator=(FeatureBuilder&&) noexcept = default;
+
+uint8_t FeatureBuilder::tracked_mask() const {
+  if (!config_.entity_aggregates) return 0;
+  const uint32_t a = config_.aggregates;
+  uint8_t t = 0;
+  if (a & (kAggMean | kAggSum | kAggStd)) t |= EntityState::kMean;
+  if (a & kAggEwma) t |= EntityState::kEwma;
+  if (a & kAggLast) t |= EntityState::kLast;
+  if (a & kAggStd) t |= EntityState::kM2;
+  if (a & (kAggMin | kAggMax)) t |= EntityState::kMinMax;
+  return t;
+}
+
+FeatureBuilder::DerivedIds& FeatureBuilder::add_derived(std::string_view field) {
   DerivedIds ids;
   std::string name(field);
-  ids.raw = dictionary_->id_of(name);
-  if (config_.entity_aggregates) {
+  ids.cfg = config_.field(field);
+  ids.identity = ids.cfg.numeric_identity();
+  if (pca_) {
+    const auto& pf = config_.pca.fields;
+    if (auto it = std::find(pf.begin(), pf.end(), field); it != pf.end()) {
+      ids.pca_slot = static_cast<int32_t>(it - pf.begin());
+      ids.emit = config_.pca.keep_inputs;
+    }
+  }
+  if (ids.emit) {
+    ids.raw = dictionary_->id_of(name);
     // Appending into one buffer (not name + "...") also dodges GCC 12's false -Wrestrict.
     std::string derived_name;
     auto id_with_suffix = [&](std::string_view suffix) {
       derived_name.assign(name).append(suffix);
       return dictionary_->id_of(derived_name);
     };
-    ids.mean = id_with_suffix("@entity_mean");
-    ids.ewma = id_with_suffix("@entity_ewma");
-    ids.last = id_with_suffix("@entity_last");
+    if (config_.entity_aggregates) {
+      // The original three first, in their original order: the default dictionary is unchanged.
+      const uint32_t a = config_.aggregates;
+      if (a & kAggMean) ids.mean = id_with_suffix("@entity_mean");
+      if (a & kAggEwma) ids.ewma = id_with_suffix("@entity_ewma");
+      if (a & kAggLast) ids.last = id_with_suffix("@entity_last");
+      if (a & kAggSum) ids.sum = id_with_suffix("@entity_sum");
+      if (a & kAggStd) ids.std = id_with_suffix("@entity_std");
+      if (a & kAggMin) ids.min = id_with_suffix("@entity_min");
+      if (a & kAggMax) ids.max = id_with_suffix("@entity_max");
+    }
+    if (ids.cfg.missing_indicator) ids.missing = id_with_suffix("@missing");
+    if (windows_key_ != 0) {
+      const auto& wf = config_.window_fields;
+      if (auto it = std::find(wf.begin(), wf.end(), field); it != wf.end()) {
+        ids.window_slot = static_cast<int32_t>(it - wf.begin());
+        for (const auto& w : config_.windows) ids.window_sum_ids.push_back(id_with_suffix("@sum_" + w.name));
+      }
+    }
   }
-  return derived_.emplace(std::move(name), ids).first->second;
+  if (!ids.identity) {
+    auto [it, inserted] = stats_index_.try_emplace(name, static_cast<uint32_t>(stats_.size()));
+    if (inserted) stats_.push_back(Stats{name, 0, 0, 0, 0, 0, 0, 0, 0});
+    ids.stats = static_cast<int32_t>(it->second);
+  }
+  if (auto it = std::find(named_.begin(), named_.end(), field); it != named_.end()) {
+    ids.named = static_cast<int32_t>(it - named_.begin());
+  }
+  return derived_.emplace(std::move(name), std::move(ids)).first->second;
 }
 
-void FeatureBuilder::add_hashed(std::string_view name, std::string_view value, float weight,
-                                FeatureVector* x) const {
-  x->sparse_index.push_back(static_cast<uint32_t>(HashFeature(name, value) & hash_mask_));
-  x->sparse_value.push_back(weight);
+FeatureBuilder::CategoricalInfo& FeatureBuilder::categorical(std::string_view field) {
+  if (auto it = categoricals_.find(field); it != categoricals_.end()) return it->second;
+  CategoricalInfo info;
+  const FieldConfig& cfg = config_.field(field);
+  if (cfg.encoding == Encoding::kOneHot) {
+    auto [it, inserted] = vocabulary_index_.try_emplace(std::string(field), static_cast<uint32_t>(vocabularies_.size()));
+    if (inserted) {
+      Vocabulary v;
+      v.name = std::string(field);
+      vocabularies_.push_back(std::move(v));
+    }
+    info.vocabulary = static_cast<int32_t>(it->second);
+    info.max_categories = cfg.max_categories;
+    // Consecutive buckets from a per-field base: within a field, one-hot for real.
+    info.base = Mix64(Fnv1a64(field) ^ 0x6f6e65686f74ULL);
+  }
+  if (auto it = std::find(named_.begin(), named_.end(), field); it != named_.end()) {
+    info.named = static_cast<int32_t>(it - named_.begin());
+  }
+  return categoricals_.emplace(std::string(field), info).first->second;
+}
+
+void FeatureBuilder::resolve_entity_ids() {
+  entity_ids_resolved_ = true;
+  if (config_.entity_aggregates) {
+    // count and since_last first, as the original builder registered them.
+    if (config_.aggregates & kAggCount) count_id_ = dictionary_->id_of("entity@log_count");
+    if (config_.aggregates & kAggSinceLast) gap_id_ = dictionary_->id_of("entity@secs_since_last");
+    if (windows_key_ != 0) {
+      for (const auto& w : config_.windows) window_count_ids_.push_back(dictionary_->id_of("entity@count_" + w.name));
+      for (const auto& f : config_.window_fields) window_fields_.push_back(&derived(f));
+    }
+  }
+  if (config_.target_agg) {
+    target_mean_id_ = dictionary_->id_of("entity@target_mean");
+    target_count_id_ = dictionary_->id_of("entity@target_log_count");
+  }
+  if (pca_) {
+    for (uint32_t j = 0; j < pca_->components_count(); ++j) {
+      pca_ids_.push_back(dictionary_->id_of("pca@" + std::to_string(j)));
+    }
+  }
+}
+
+void FeatureBuilder::reset_caches() {
+  derived_.clear();
+  categoricals_.clear();
+  std::fill(named_ids_.begin(), named_ids_.end(), nullptr);
+  entity_ids_resolved_ = false;
+  count_id_ = gap_id_ = target_mean_id_ = target_count_id_ = -1;
+  window_count_ids_.clear();
+  window_fields_.clear();
+  pca_ids_.clear();
+}
+
+FeatureBuilder::DerivedIds& FeatureBuilder::named_ids(size_t i) {
+  if (named_ids_[i] == nullptr) named_ids_[i] = &derived(named_[i]);
+  return *named_ids_[i];
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-field preprocessing
+
+bool FeatureBuilder::clean(const DerivedIds& f, double v, double* out, bool* clipped) const {
+  const FieldConfig& c = f.cfg;
+  bool cut = false;
+  if (v < c.clip_min) {
+    v = c.clip_min;
+    cut = true;
+  } else if (v > c.clip_max) {
+    v = c.clip_max;
+    cut = true;
+  }
+  if (c.log1p == Log1p::kOn) {
+    if (v < 0) {  // refused: log1p is for non-negative values; the value counts as missing
+      if (clipped) *clipped = cut;
+      return false;
+    }
+    v = std::log1p(v);
+  } else if (c.log1p == Log1p::kSigned) {
+    v = std::copysign(std::log1p(std::fabs(v)), v);
+  }
+  if (c.clip_std > 0 && f.stats >= 0) {
+    const Stats& s = stats_[f.stats];
+    if (s.count >= kClipWarmup) {
+      const double sd = std::sqrt(s.m2 / static_cast<double>(s.count));
+      const double lo = s.mean - c.clip_std * sd, hi = s.mean + c.clip_std * sd;
+      if (v < lo) {
+        v = lo;
+        cut = true;
+      } else if (v > hi) {
+        v = hi;
+        cut = true;
+      }
+    }
+  }
+  *out = v;
+  if (clipped) *clipped = cut;
+  return true;
+}
+
+bool FeatureBuilder::imputed_value(const DerivedIds& f, double* out) const {
+  switch (f.cfg.impute) {
+    case Impute::kNone:
+      return false;
+    case Impute::kMean:
+      if (f.stats < 0 || stats_[f.stats].count == 0) return false;  // nothing seen yet
+      *out = stats_[f.stats].mean;
+      return true;
+    case Impute::kZero:
+      return clean(f, 0.0, out, nullptr);  // in raw units, like a value of the event
+    case Impute::kConstant:
+      return clean(f, f.cfg.impute_value, out, nullptr);
+  }
+  return false;
+}
+
+double FeatureBuilder::scaled(const DerivedIds& f, double v) const {
+  if (f.cfg.scale == Scale::kNone || f.stats < 0) return v;
+  const Stats& s = stats_[f.stats];
+  if (f.cfg.scale == Scale::kStandard) {
+    if (s.count < 2) return 0;
+    const double sd = std::sqrt(s.m2 / static_cast<double>(s.count));
+    return sd > 0 ? (v - s.mean) / sd : 0;
+  }
+  // Min-max with the range seen so far; a new extreme is clamped into [0, 1].
+  if (s.count == 0 || !(s.max > s.min)) return 0;
+  return std::clamp((v - s.min) / (s.max - s.min), 0.0, 1.0);
+}
+
+double FeatureBuilder::scale_factor(const DerivedIds& f) const {
+  if (f.cfg.scale == Scale::kNone || f.stats < 0) return 1;
+  const Stats& s = stats_[f.stats];
+  if (f.cfg.scale == Scale::kStandard) {
+    const double sd = s.count < 2 ? 0 : std::sqrt(s.m2 / static_cast<double>(s.count));
+    return sd > 0 ? 1 / sd : 0;
+  }
+  return s.count > 0 && s.max > s.min ? 1 / (s.max - s.min) : 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// build
+
+inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState& before, FeatureVector* x) const {
+  if (!config_.entity_aggregates || f.raw < 0) return;
+  const FieldAggregate* a = FindAggregate(before.fields, f.raw);
+  if (a == nullptr || a->count == 0) return;
+  if (f.cfg.scale == Scale::kNone) {  // the common case, as the original builder did it
+    if (f.mean >= 0) x->set_dense(static_cast<uint32_t>(f.mean), a->mean);
+    if (f.ewma >= 0) x->set_dense(static_cast<uint32_t>(f.ewma), a->ewma);
+    if (f.last >= 0) x->set_dense(static_cast<uint32_t>(f.last), a->last);
+    if (f.sum >= 0) x->set_dense(static_cast<uint32_t>(f.sum), a->mean * static_cast<double>(a->count));
+    if (f.std >= 0) {
+      x->set_dense(static_cast<uint32_t>(f.std), std::sqrt(std::max(a->m2, 0.0) / static_cast<double>(a->count)));
+    }
+    if (f.min >= 0) x->set_dense(static_cast<uint32_t>(f.min), a->min);
+    if (f.max >= 0) x->set_dense(static_cast<uint32_t>(f.max), a->max);
+    return;
+  }
+  // Scaled like the field itself; std by the scale factor only.
+  auto value = [&](int64_t id, double v) {
+    if (id >= 0) x->set_dense(static_cast<uint32_t>(id), scaled(f, v));
+  };
+  value(f.mean, a->mean);
+  value(f.ewma, a->ewma);
+  value(f.last, a->last);
+  if (f.sum >= 0) x->set_dense(static_cast<uint32_t>(f.sum), a->mean * static_cast<double>(a->count));
+  if (f.std >= 0) {
+    const double sd = std::sqrt(std::max(a->m2, 0.0) / static_cast<double>(a->count));
+    x->set_dense(static_cast<uint32_t>(f.std), sd * scale_factor(f));
+  }
+  value(f.min, a->min);
+  value(f.max, a->max);
+}
+
+void FeatureBuilder::emit_field(const DerivedIds& f, std::string_view name, bool have, double v,
+                                const EntityState& before, FeatureVector* x) {
+  if (!have) {
+    emit_missing(f, name, before, x);
+    return;
+  }
+  if (f.pca_slot >= 0) {
+    pca_row_[f.pca_slot] = scaled(f, v);
+    pca_have_[f.pca_slot] = 1;
+  }
+  if (!f.emit) return;
+  if (f.raw < 0) {  // dictionary full: the value still reaches the model, hashed
+    add_hashed(name, "", static_cast<float>(scaled(f, v)), x);
+    return;
+  }
+  x->set_dense(static_cast<uint32_t>(f.raw), scaled(f, v));
+  if (f.missing >= 0) x->set_dense(static_cast<uint32_t>(f.missing), 0.0);
+  emit_aggregates(f, before, x);
+}
+
+void FeatureBuilder::emit_missing(const DerivedIds& f, std::string_view name, const EntityState& before,
+                                  FeatureVector* x) {
+  double v = 0;
+  const bool have = imputed_value(f, &v);
+  if (have && f.pca_slot >= 0) {
+    pca_row_[f.pca_slot] = scaled(f, v);
+    pca_have_[f.pca_slot] = 1;
+  }
+  if (!f.emit) return;
+  if (f.raw < 0) {
+    if (have) add_hashed(name, "", static_cast<float>(scaled(f, v)), x);
+    return;
+  }
+  if (have) x->set_dense(static_cast<uint32_t>(f.raw), scaled(f, v));
+  if (f.missing >= 0) x->set_dense(static_cast<uint32_t>(f.missing), 1.0);
+  emit_aggregates(f, before, x);  // the entity's history says something even now
+}
+
+void FeatureBuilder::add_crosses(const Event& event, FeatureVector* x) const {
+  for (size_t i = 0; i < config_.crosses.size(); ++i) {
+    char buf_a[32], buf_b[32];
+    std::string_view a, b;
+    if (!FieldText(event, config_.crosses[i].first, buf_a, &a) ||
+        !FieldText(event, config_.crosses[i].second, buf_b, &b)) {
+      continue;
+    }
+    // The length between the two keeps ("ab", "c") and ("a", "bc") apart.
+    const uint64_t h = Fnv1a64(b, Fnv(Fnv1a64(a, cross_seeds_[i]), a.size()));
+    x->sparse_index.push_back(static_cast<uint32_t>(Mix64(h) & hash_mask_));
+    x->sparse_value.push_back(1.0f);
+  }
+}
+
+void FeatureBuilder::window_query(const EntityState& s, size_t w, int64_t ts_ms, uint32_t* count,
+                                  double* sums) const {
+  const size_t per = config_.window_fields.size();
+  *count = 0;
+  std::fill(sums, sums + per, 0.0);
+  const WindowCounts& win = s.windows[w];
+  if (win.head == WindowCounts::kEmpty) return;
+  const int64_t buckets = window_buckets_[w];
+  const int64_t k = FloorDiv(ts_ms, window_bucket_ms_[w]);
+  const int64_t lo = std::max(win.head, k) - buckets + 1;  // the later of the two windows' starts
+  const int64_t hi = std::min(win.head, k);
+  if (hi < lo) return;
+  // Buckets lo..hi, oldest first, as at most two contiguous runs of the ring (no modulo
+  // per bucket: this loop is the windows' main cost).
+  const size_t first = Mod(lo, buckets);
+  const size_t length = static_cast<size_t>(hi - lo + 1);
+  const size_t run1 = std::min(length, static_cast<size_t>(buckets) - first);
+  auto add = [&](size_t from, size_t n) {
+    uint32_t c = 0;
+    for (size_t slot = from; slot < from + n; ++slot) c += win.counts[slot];
+    *count += c;
+    // Four partial sums break the chain of dependent additions; the order is fixed, so
+    // the result is deterministic (and depends only on the buckets, so a decoded state
+    // reads the same).
+    for (size_t j = 0; j < per; ++j) {
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      size_t slot = from;
+      for (; slot + 4 <= from + n; slot += 4) {
+        s0 += win.sums[slot * per + j];
+        s1 += win.sums[(slot + 1) * per + j];
+        s2 += win.sums[(slot + 2) * per + j];
+        s3 += win.sums[(slot + 3) * per + j];
+      }
+      for (; slot < from + n; ++slot) s0 += win.sums[slot * per + j];
+      sums[j] += (s0 + s1) + (s2 + s3);
+    }
+  };
+  add(first, run1);
+  if (run1 < length) add(0, length - run1);
 }
 
 void FeatureBuilder::build(const Event& event, const EntityState& before, FeatureVector* x) {
@@ -133,65 +497,468 @@ void FeatureBuilder::build(const Event& event, const EntityState& before, Featur
   // Dense block sized to the whole dictionary so absent features read as missing.
   x->dense.assign(dictionary_->size(), 0.0);
   x->present.assign(dictionary_->size(), 0);
+  if (!entity_ids_resolved_) resolve_entity_ids();
   if (config_.entity_aggregates) {
-    if (count_id_ < 0) {
-      count_id_ = dictionary_->id_of("entity@log_count");
-      gap_id_ = dictionary_->id_of("entity@secs_since_last");
-    }
     if (count_id_ >= 0) x->set_dense(count_id_, std::log1p(static_cast<double>(before.events)));
     if (gap_id_ >= 0 && before.last_ts_ms >= 0 && event.ts_ms >= before.last_ts_ms) {
       x->set_dense(gap_id_, (event.ts_ms - before.last_ts_ms) / 1000.0);
     }
+    if (windows_key_ != 0) {
+      // A state kept under another window layout has no usable windows: they read as empty.
+      const bool usable = before.windows_key == windows_key_ && before.windows.size() == window_count_ids_.size();
+      for (size_t w = 0; w < window_count_ids_.size(); ++w) {
+        uint32_t count = 0;
+        if (usable) {
+          window_query(before, w, event.ts_ms, &count, window_sums_.data());
+        } else {
+          std::fill(window_sums_.begin(), window_sums_.end(), 0.0);
+        }
+        if (window_count_ids_[w] >= 0) x->set_dense(static_cast<uint32_t>(window_count_ids_[w]), count);
+        for (size_t j = 0; j < window_fields_.size(); ++j) {
+          const int64_t id = window_fields_[j]->window_sum_ids.empty() ? -1 : window_fields_[j]->window_sum_ids[w];
+          if (id >= 0) x->set_dense(static_cast<uint32_t>(id), window_sums_[j]);
+        }
+      }
+    }
   }
+  if (config_.target_agg) {
+    // River's TargetAgg with a Bayesian mean: (w * prior + sum) / (w + n), so a new entity
+    // reads the prior rather than 0/0.
+    const double n = static_cast<double>(before.target_count);
+    if (target_count_id_ >= 0) x->set_dense(static_cast<uint32_t>(target_count_id_), std::log1p(n));
+    double prior = 0;
+    bool has_prior = true;
+    if (config_.target_prior) {
+      prior = *config_.target_prior;
+    } else if (labels_ > 0) {
+      prior = label_sum_ / static_cast<double>(labels_);
+    } else {
+      has_prior = false;
+    }
+    const double w = has_prior ? config_.target_prior_weight : 0;
+    if (target_mean_id_ >= 0 && n + w > 0) {
+      x->set_dense(static_cast<uint32_t>(target_mean_id_), (w * prior + before.target_sum) / (n + w));
+    }
+  }
+  ++epoch_;
+  if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
   for (const auto& f : event.numeric) {
     const DerivedIds& ids = derived(f.name);
-    if (ids.raw < 0) {  // dictionary full: the value still reaches the model, hashed
-      add_hashed(f.name, "", static_cast<float>(f.value), x);
+    if (ids.named >= 0) named_seen_[ids.named] = epoch_;
+    if (ids.identity && ids.emit && ids.pca_slot < 0) {
+      // Today's path, kept tight: the value as is, then the entity's aggregates.
+      if (ids.raw < 0) {
+        add_hashed(f.name, "", static_cast<float>(f.value), x);
+        continue;
+      }
+      x->set_dense(static_cast<uint32_t>(ids.raw), f.value);
+      emit_aggregates(ids, before, x);
+    } else if (ids.identity) {
+      emit_field(ids, f.name, true, f.value, before, x);
+    } else {
+      double v = 0;
+      const bool have = clean(ids, f.value, &v, nullptr);
+      emit_field(ids, f.name, have, v, before, x);
+    }
+  }
+  for (const auto& c : event.categorical) {
+    if (!categorical_lookup_) {
+      add_hashed(c.name, c.value, 1.0f, x);
       continue;
     }
-    x->set_dense(ids.raw, f.value);
-    if (!config_.entity_aggregates || ids.mean < 0) continue;
-    auto it = std::lower_bound(before.fields.begin(), before.fields.end(), ids.raw,
-                               [](const FieldAggregate& a, int64_t id) { return a.field_id < id; });
-    if (it == before.fields.end() || it->field_id != ids.raw || it->count == 0) continue;
-    x->set_dense(ids.mean, it->mean);
-    x->set_dense(ids.ewma, it->ewma);
-    x->set_dense(ids.last, it->last);
+    CategoricalInfo& info = categorical(c.name);
+    if (info.named >= 0) {
+      named_seen_[info.named] = epoch_;
+      const DerivedIds& ids = named_ids(static_cast<size_t>(info.named));
+      if (ids.missing >= 0) x->set_dense(static_cast<uint32_t>(ids.missing), 0.0);
+    }
+    if (info.vocabulary < 0) {
+      add_hashed(c.name, c.value, 1.0f, x);
+      continue;
+    }
+    Vocabulary& voc = vocabularies_[info.vocabulary];
+    uint64_t slot = info.max_categories;  // "other"
+    if (auto it = voc.index.find(c.value); it != voc.index.end()) {
+      slot = it->second;
+    } else if (voc.values.size() < info.max_categories) {
+      slot = voc.values.size();
+      voc.values.push_back(c.value);
+      voc.index.emplace(c.value, static_cast<uint32_t>(slot));
+    } else {
+      voc.other++;
+    }
+    x->sparse_index.push_back(static_cast<uint32_t>((info.base + slot) & hash_mask_));
+    x->sparse_value.push_back(1.0f);
   }
-  for (const auto& c : event.categorical) add_hashed(c.name, c.value, 1.0f, x);
+  if (any_missing_handling_) {
+    for (const auto& name : event.missing) {
+      if (!config_.field(name).handles_missing()) continue;
+      const DerivedIds& ids = derived(name);
+      if (ids.named >= 0) {
+        if (named_seen_[ids.named] == epoch_) continue;  // given and null at once: the value wins
+        named_seen_[ids.named] = epoch_;
+      }
+      emit_missing(ids, name, before, x);
+    }
+    for (size_t i = 0; i < named_.size(); ++i) {
+      if (named_seen_[i] != epoch_) emit_missing(named_ids(i), named_[i], before, x);  // absent
+    }
+  }
+  if (pca_ && pca_->ready()) {
+    pca_->project(pca_row_.data(), pca_have_.data(), pca_out_.data());
+    for (size_t j = 0; j < pca_ids_.size(); ++j) {
+      if (pca_ids_[j] >= 0) x->set_dense(static_cast<uint32_t>(pca_ids_[j]), pca_out_[j]);
+    }
+  }
+  if (!config_.crosses.empty()) add_crosses(event, x);
   // Fields first seen in this event may have grown the dictionary: they read as missing.
   x->dense.resize(dictionary_->size(), 0.0);
   x->present.resize(dictionary_->size(), 0);
 }
 
+// ---------------------------------------------------------------------------------------
+// update and learn_target
+
+void FeatureBuilder::fold_field(const DerivedIds& f, bool have, double v, bool clipped, bool refused, int64_t ts_ms,
+                                EntityState* state) {
+  if (f.stats >= 0) {
+    Stats& s = stats_[f.stats];
+    if (clipped) s.clipped++;
+    if (refused) s.refused++;
+  }
+  if (!have) {
+    fold_missing(f);
+    return;
+  }
+  // Scaled with the statistics before this value, as build() saw them.
+  if (f.pca_slot >= 0) {
+    pca_row_[f.pca_slot] = scaled(f, v);
+    pca_have_[f.pca_slot] = 1;
+  }
+  if (f.stats >= 0) {
+    Stats& s = stats_[f.stats];
+    s.count += 1;
+    const double delta = v - s.mean;
+    s.mean += delta / static_cast<double>(s.count);
+    s.m2 += delta * (v - s.mean);
+    if (s.count == 1) {
+      s.min = s.max = v;
+    } else {
+      s.min = std::min(s.min, v);
+      s.max = std::max(s.max, v);
+    }
+  }
+  if (f.window_slot >= 0) {
+    window_values_[f.window_slot] = v;
+    window_have_[f.window_slot] = 1;
+  }
+  fold_entity(f, v, ts_ms, state);
+}
+
+void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state) {
+  const uint8_t tracked = tracked_;  // a local: the writes below cannot alias it
+  if (!config_.entity_aggregates || !f.emit || f.raw < 0 || tracked == 0) return;
+  if (state->tracked != tracked) {
+    // Configured aggregates changed since this state was written: members no longer kept
+    // are dropped; new ones start from the best guess at hand (the mean), so that a min
+    // is not stuck at a made-up 0 and nothing non-finite appears; a new std starts at 0.
+    const uint8_t had = state->tracked, added = static_cast<uint8_t>(tracked & ~had);
+    for (auto& a : state->fields) {
+      const double guess = (had & EntityState::kMean)   ? a.mean
+                           : (had & EntityState::kLast) ? a.last
+                           : (had & EntityState::kEwma) ? a.ewma
+                                                        : 0.0;
+      if (added & EntityState::kMean) a.mean = guess;
+      if (added & EntityState::kEwma) a.ewma = guess;
+      if (added & EntityState::kLast) a.last = guess;
+      if (added & EntityState::kMinMax) a.min = a.max = guess;
+      if (added & EntityState::kM2) a.m2 = 0;
+    }
+    for (auto& a : state->fields) {
+      if (!(tracked & EntityState::kMean)) a.mean = 0;
+      if (!(tracked & EntityState::kEwma)) a.ewma = 0;
+      if (!(tracked & EntityState::kLast)) a.last = 0;
+      if (!(tracked & (EntityState::kEwma | EntityState::kLast))) a.last_ts_ms = 0;
+      if (!(tracked & EntityState::kM2)) a.m2 = 0;
+      if (!(tracked & EntityState::kMinMax)) a.min = a.max = 0;
+    }
+    state->tracked = tracked;
+  }
+  auto it = std::lower_bound(state->fields.begin(), state->fields.end(), f.raw,
+                             [](const FieldAggregate& a, int64_t id) { return a.field_id < id; });
+  if (it == state->fields.end() || it->field_id != f.raw) {
+    FieldAggregate fresh;
+    fresh.field_id = static_cast<uint32_t>(f.raw);
+    it = state->fields.insert(it, fresh);
+  }
+  FieldAggregate& a = *it;
+  a.count += 1;
+  const double delta = v - a.mean;
+  if (tracked & EntityState::kMean) a.mean += delta / static_cast<double>(a.count);
+  if (tracked & EntityState::kM2) a.m2 += delta * (v - a.mean);
+  if (tracked & EntityState::kMinMax) {
+    if (a.count == 1) {
+      a.min = a.max = v;
+    } else {
+      a.min = std::min(a.min, v);
+      a.max = std::max(a.max, v);
+    }
+  }
+  if (tracked & EntityState::kEwma) {
+    if (a.count == 1) {
+      a.ewma = v;
+    } else {
+      // Decay by elapsed event time: an entity silent for a half-life weighs its past by half.
+      double dt_s = std::max<int64_t>(ts_ms - a.last_ts_ms, 0) / 1000.0;
+      double alpha = 1.0 - std::exp2(-dt_s / config_.ewma_half_life_s);
+      a.ewma += alpha * (v - a.ewma);
+    }
+  }
+  if (tracked & EntityState::kLast) a.last = v;
+  if (tracked & (EntityState::kEwma | EntityState::kLast)) a.last_ts_ms = std::max(a.last_ts_ms, ts_ms);
+}
+
+void FeatureBuilder::fold_missing(const DerivedIds& f) {
+  double v = 0;
+  if (f.stats >= 0 && imputed_value(f, &v)) stats_[f.stats].imputed++;
+}
+
+void FeatureBuilder::window_add(EntityState* s, int64_t ts_ms) {
+  const size_t n = window_buckets_.size();
+  const size_t per = config_.window_fields.size();
+  if (s->windows_key != windows_key_ || s->windows.size() != n) {
+    s->windows.assign(n, WindowCounts{});
+    for (size_t w = 0; w < n; ++w) {
+      s->windows[w].counts.assign(window_buckets_[w], 0);
+      s->windows[w].sums.assign(static_cast<size_t>(window_buckets_[w]) * per, 0.0);
+    }
+    s->windows_key = windows_key_;
+  }
+  for (size_t w = 0; w < n; ++w) {
+    WindowCounts& win = s->windows[w];
+    const int64_t buckets = window_buckets_[w];
+    const int64_t k = FloorDiv(ts_ms, window_bucket_ms_[w]);
+    if (win.head == WindowCounts::kEmpty) {
+      win.head = k;
+    } else if (k > win.head) {
+      // Expire the buckets the head moves past (all of them after a long silence).
+      const int64_t steps = std::min<int64_t>(k - win.head, buckets);
+      for (int64_t i = 1; i <= steps; ++i) {
+        const size_t slot = Mod(win.head + i, buckets);
+        win.counts[slot] = 0;
+        std::fill_n(win.sums.begin() + static_cast<std::ptrdiff_t>(slot * per), per, 0.0);
+      }
+      win.head = k;
+    } else if (k <= win.head - buckets) {
+      continue;  // older than every bucket kept
+    }
+    const size_t slot = Mod(k, buckets);
+    win.counts[slot] += 1;
+    for (size_t j = 0; j < per; ++j) {
+      if (window_have_[j]) win.sums[slot * per + j] += window_values_[j];
+    }
+  }
+}
+
 void FeatureBuilder::update(const Event& event, EntityState* state) {
   state->events += 1;
   if (event.ts_ms > state->last_ts_ms) state->last_ts_ms = event.ts_ms;
-  if (!config_.entity_aggregates) return;
+  if (!config_.entity_aggregates && !needs_global_) return;
+  ++epoch_;
+  if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
+  std::fill(window_have_.begin(), window_have_.end(), 0);
   for (const auto& f : event.numeric) {
     const DerivedIds& ids = derived(f.name);
-    if (ids.raw < 0) continue;
-    auto it = std::lower_bound(state->fields.begin(), state->fields.end(), ids.raw,
-                               [](const FieldAggregate& a, int64_t id) { return a.field_id < id; });
-    if (it == state->fields.end() || it->field_id != ids.raw) {
-      FieldAggregate fresh;
-      fresh.field_id = static_cast<uint32_t>(ids.raw);
-      it = state->fields.insert(it, fresh);
+    if (ids.named >= 0) named_seen_[ids.named] = epoch_;
+    if (ids.identity && ids.pca_slot < 0 && ids.window_slot < 0) {
+      fold_entity(ids, f.value, event.ts_ms, state);  // today's path: no global statistics
+      continue;
     }
-    FieldAggregate& a = *it;
-    a.count += 1;
-    a.mean += (f.value - a.mean) / static_cast<double>(a.count);
-    if (a.count == 1) {
-      a.ewma = f.value;
-    } else {
-      // Decay by elapsed event time: an entity silent for a half-life weighs its past by half.
-      double dt_s = std::max<int64_t>(event.ts_ms - a.last_ts_ms, 0) / 1000.0;
-      double alpha = 1.0 - std::exp2(-dt_s / config_.ewma_half_life_s);
-      a.ewma += alpha * (f.value - a.ewma);
-    }
-    a.last = f.value;
-    a.last_ts_ms = std::max(a.last_ts_ms, event.ts_ms);
+    double v = f.value;
+    bool have = true, clipped = false;
+    if (!ids.identity) have = clean(ids, f.value, &v, &clipped);
+    fold_field(ids, have, v, clipped, !have, event.ts_ms, state);
   }
+  if (any_missing_handling_) {
+    if (!named_.empty()) {
+      for (const auto& c : event.categorical) {
+        const CategoricalInfo& info = categorical(c.name);
+        if (info.named >= 0) named_seen_[info.named] = epoch_;
+      }
+    }
+    for (const auto& name : event.missing) {
+      if (!config_.field(name).handles_missing()) continue;
+      const DerivedIds& ids = derived(name);
+      if (ids.named >= 0) {
+        if (named_seen_[ids.named] == epoch_) continue;
+        named_seen_[ids.named] = epoch_;
+      }
+      fold_missing(ids);
+    }
+    for (size_t i = 0; i < named_.size(); ++i) {
+      if (named_seen_[i] != epoch_) fold_missing(named_ids(i));
+    }
+  }
+  if (pca_ && std::all_of(pca_have_.begin(), pca_have_.end(), [](uint8_t h) { return h != 0; })) {
+    pca_->update(pca_row_.data());  // full rows of observed values only
+  }
+  if (windows_key_ != 0) window_add(state, event.ts_ms);
+}
+
+void FeatureBuilder::learn_target(double y, EntityState* state) {
+  if (!config_.target_agg || !std::isfinite(y)) return;
+  state->target_count += 1;
+  state->target_sum += y;
+  labels_ += 1;
+  label_sum_ += y;
+}
+
+// ---------------------------------------------------------------------------------------
+// Global state: save / load and inspection
+
+void FeatureBuilder::save(ByteWriter& out) const {
+  out.u8(kBuilderStateVersion);
+  out.u32(static_cast<uint32_t>(stats_.size()));
+  for (const auto& s : stats_) {
+    out.str(s.name);
+    out.u64(s.count);
+    out.f64(s.mean);
+    out.f64(s.m2);
+    out.f64(s.min);
+    out.f64(s.max);
+    out.u64(s.clipped);
+    out.u64(s.imputed);
+    out.u64(s.refused);
+  }
+  out.u32(static_cast<uint32_t>(vocabularies_.size()));
+  for (const auto& v : vocabularies_) {
+    out.str(v.name);
+    out.u64(v.other);
+    out.u32(static_cast<uint32_t>(v.values.size()));
+    for (const auto& value : v.values) out.str(value);
+  }
+  out.u64(labels_);
+  out.f64(label_sum_);
+  // PCA as a length-prefixed blob with its input names: a reader configured for other
+  // inputs can skip it.
+  out.u8(pca_ ? 1 : 0);
+  if (pca_) {
+    out.u32(static_cast<uint32_t>(config_.pca.fields.size()));
+    for (const auto& f : config_.pca.fields) out.str(f);
+    std::string blob;
+    ByteWriter b(&blob);
+    pca_->save(b);
+    out.str(blob);
+  }
+}
+
+Status FeatureBuilder::load(ByteReader& in) {
+  if (in.u8() != kBuilderStateVersion || !in.ok()) return Status::Corruption("feature state: unknown version");
+  constexpr size_t kStatsBytes = 4 + 8 * 8;
+  const uint32_t ns = in.u32();
+  if (!in.ok() || ns > in.remaining() / kStatsBytes) return Status::Corruption("feature state: bad statistics count");
+  std::vector<Stats> stats(ns);
+  StringMap<uint32_t> stats_index;
+  for (uint32_t i = 0; i < ns; ++i) {
+    Stats& s = stats[i];
+    s.name = in.str();
+    s.count = in.u64();
+    s.mean = in.f64();
+    s.m2 = in.f64();
+    s.min = in.f64();
+    s.max = in.f64();
+    s.clipped = in.u64();
+    s.imputed = in.u64();
+    s.refused = in.u64();
+    if (!in.ok() || !stats_index.emplace(s.name, i).second) return Status::Corruption("feature state: bad statistics");
+  }
+  const uint32_t nv = in.u32();
+  if (!in.ok() || nv > in.remaining() / 16) return Status::Corruption("feature state: bad vocabulary count");
+  std::vector<Vocabulary> vocabularies(nv);
+  StringMap<uint32_t> vocabulary_index;
+  for (uint32_t i = 0; i < nv; ++i) {
+    Vocabulary& v = vocabularies[i];
+    v.name = in.str();
+    v.other = in.u64();
+    const uint32_t n = in.u32();
+    if (!in.ok() || n > in.remaining() / 4 || !vocabulary_index.emplace(v.name, i).second) {
+      return Status::Corruption("feature state: bad vocabulary");
+    }
+    v.values.reserve(n);
+    for (uint32_t j = 0; j < n; ++j) {
+      std::string value = in.str();
+      if (!in.ok() || !v.index.emplace(value, j).second) return Status::Corruption("feature state: bad vocabulary value");
+      v.values.push_back(std::move(value));
+    }
+  }
+  const uint64_t labels = in.u64();
+  const double label_sum = in.f64();
+  const uint8_t has_pca = in.u8();
+  if (!in.ok() || has_pca > 1) return Status::Corruption("feature state: truncated");
+  std::optional<OnlinePca> pca;
+  if (has_pca) {
+    const uint32_t nf = in.u32();
+    if (!in.ok() || nf > in.remaining() / 4) return Status::Corruption("feature state: bad pca inputs");
+    std::vector<std::string> fields(nf);
+    for (auto& f : fields) f = in.str();
+    const std::string blob = in.str();
+    if (!in.ok()) return Status::Corruption("feature state: truncated pca");
+    // Another input list (or none configured): the saved PCA is dropped and starts afresh.
+    if (pca_ && fields == config_.pca.fields) {
+      pca.emplace(pca_->dims(), pca_->components_count(), config_.pca.refresh_every);
+      ByteReader b(blob);
+      Status st = pca->load(b);
+      if (st.code() == ErrorCode::kFailedPrecondition) {
+        pca.reset();
+      } else if (!st.ok()) {
+        return st;
+      } else if (!b.at_end()) {
+        return Status::Corruption("feature state: pca has trailing bytes");
+      }
+    }
+  }
+  stats_ = std::move(stats);
+  stats_index_ = std::move(stats_index);
+  vocabularies_ = std::move(vocabularies);
+  vocabulary_index_ = std::move(vocabulary_index);
+  labels_ = labels;
+  label_sum_ = label_sum;
+  if (pca) {
+    pca_ = std::move(pca);
+  } else if (pca_) {
+    pca_.emplace(pca_->dims(), pca_->components_count(), config_.pca.refresh_every);
+  }
+  // Cached ids point at the old dictionary and statistics: resolve them again.
+  reset_caches();
+  return Status::Ok();
+}
+
+std::vector<FeatureBuilder::FieldReport> FeatureBuilder::field_reports() const {
+  std::vector<FieldReport> out;
+  for (const auto& s : stats_) {
+    FieldReport r;
+    r.name = s.name;
+    r.count = s.count;
+    r.clipped = s.clipped;
+    r.imputed = s.imputed;
+    r.refused = s.refused;
+    r.mean = s.mean;
+    r.std = s.count > 0 ? std::sqrt(s.m2 / static_cast<double>(s.count)) : 0;
+    r.min = s.min;
+    r.max = s.max;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+size_t FeatureBuilder::vocabulary_size(std::string_view field) const {
+  auto it = vocabulary_index_.find(field);
+  return it == vocabulary_index_.end() ? 0 : vocabularies_[it->second].values.size();
+}
+
+uint64_t FeatureBuilder::other_count(std::string_view field) const {
+  auto it = vocabulary_index_.find(field);
+  return it == vocabulary_index_.end() ? 0 : vocabularies_[it->second].other;
 }
 
 }  // namespace streamlearn::features

@@ -1,9 +1,28 @@
 #pragma once
-// Feature engineering on one event: raw numeric and categorical fields, plus per-entity
-// aggregates read from the entity's state as it was BEFORE this event (point-in-time
-// correct: a feature never sees the event it is predicting).
+// Feature engineering on one event: raw numeric and categorical fields with optional
+// per-field preprocessing, crosses and PCA, plus per-entity aggregates read from the
+// entity's state as it was BEFORE this event (point-in-time correct: a feature never sees
+// the event it is predicting, nor its label). config.hpp documents every option.
+//
+// Per event, in the pipeline:
+//   builder.build(event, state, &x);       // x from the state before the event
+//   model.predict(x) ... model.learn(x, y);
+//   builder.learn_target(y, &state);       // target_agg: whenever a label is learned for
+//                                          // an event of this entity (a delayed label too,
+//                                          // when it arrives: with the state as it is then)
+//   builder.update(event, &state);         // folds the event into the entity state and
+//                                          // into the global preprocessing statistics
+// Global preprocessing state (running statistics, vocabularies, the label mean, PCA) is
+// part of the model snapshot: save()/load() beside FeatureDictionary's.
+//
+// Hot path: once the field names, vocabularies and entities have been seen, build(),
+// update() and learn_target() do not allocate.
 
 #include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,17 +32,10 @@
 #include "streamlearn/core/event.hpp"
 #include "streamlearn/core/feature_vector.hpp"
 #include "streamlearn/core/status.hpp"
+#include "streamlearn/features/config.hpp"
+#include "streamlearn/features/pca.hpp"
 
 namespace streamlearn::features {
-
-struct FeatureConfig {
-  bool entity_aggregates = true;
-  double ewma_half_life_s = 60;      // in event time (the events' ts)
-  uint32_t hash_bits = 18;           // sparse block of 2^hash_bits buckets
-  uint32_t max_dense_features = 1024;  // beyond this, new numeric names are hashed instead
-
-  Status validate() const;
-};
 
 // Lets unordered_map<std::string, …> be searched with a string_view without a copy.
 struct StringHash {
@@ -52,7 +64,8 @@ class FeatureDictionary {
   StringMap<uint32_t> ids_;
 };
 
-// Running aggregates of one numeric field for one entity.
+// Running aggregates of one numeric field for one entity. Which members are kept depends
+// on the configured aggregates (EntityState::tracked); the others stay 0.
 struct FieldAggregate {
   uint32_t field_id = 0;  // the raw field's dictionary id
   uint64_t count = 0;
@@ -60,15 +73,41 @@ struct FieldAggregate {
   double ewma = 0;
   double last = 0;
   int64_t last_ts_ms = 0;
+  double m2 = 0;  // Welford's sum of squared deviations (std)
+  double min = 0;
+  double max = 0;
   bool operator==(const FieldAggregate&) const = default;
+};
+
+// One time window of one entity: a ring of `buckets` sub-buckets (see config.hpp).
+struct WindowCounts {
+  static constexpr int64_t kEmpty = std::numeric_limits<int64_t>::min();
+  int64_t head = kEmpty;         // index of the newest bucket, floor(ts / bucket width)
+  std::vector<uint32_t> counts;  // bucket k at k mod buckets
+  std::vector<double> sums;      // bucket-major: window_fields.size() per bucket
+  bool operator==(const WindowCounts&) const = default;
 };
 
 // Everything remembered about one entity. Encoded compactly: it is stored per entity.
 struct EntityState {
+  // FieldAggregate members kept, as bits of `tracked`.
+  enum : uint8_t { kMean = 1, kEwma = 2, kLast = 4, kM2 = 8, kMinMax = 16 };
+  static constexpr uint8_t kV1 = kMean | kEwma | kLast;  // what encoding 1 holds
+
   uint64_t events = 0;
   int64_t last_ts_ms = -1;
   std::vector<FieldAggregate> fields;  // sorted by field_id
+  uint8_t tracked = 0;                 // 0 while `fields` is empty
+  // Target aggregate (learn_target): labels learned for this entity and their sum.
+  uint64_t target_count = 0;
+  double target_sum = 0;
+  // Windows, in config order; windows_key identifies the configuration they were built for.
+  uint64_t windows_key = 0;
+  std::vector<WindowCounts> windows;
 
+  // Encoding 1 (the original) when the state holds nothing more than it could; else
+  // encoding 2 (varints, only the tracked members, only non-empty buckets). decode()
+  // reads both; on an error `out` is left unchanged.
   void encode(std::string* out) const;
   static Status decode(std::string_view bytes, EntityState* out);
   bool operator==(const EntityState&) const = default;
@@ -76,28 +115,154 @@ struct EntityState {
 
 class FeatureBuilder {
  public:
+  // `config` should have passed validate(); `dictionary` outlives the builder.
   FeatureBuilder(FeatureConfig config, FeatureDictionary* dictionary);
+  ~FeatureBuilder();
+  FeatureBuilder(FeatureBuilder&&) noexcept;
+  FeatureBuilder& operator=(FeatureBuilder&&) noexcept;
 
-  // x = raw fields of `event` + aggregates of `before` (the entity's state before `event`).
+  // x = fields of `event` (preprocessed) + aggregates of `before` (the entity's state
+  // before `event`). Reads the global statistics as they are; grows the dictionary and the
+  // one-hot vocabularies for names and values seen for the first time.
   void build(const Event& event, const EntityState& before, FeatureVector* x);
-  // Folds `event` into the entity's state; called after the prediction was made.
+  // Folds `event` into the entity's state and into the global statistics (and PCA);
+  // called after the prediction was made.
   void update(const Event& event, EntityState* state);
+  // target_agg: the label y (0/1, or a real target) learned for an event of this entity.
+  // Non-finite values are ignored. Without target_agg it does nothing.
+  void learn_target(double y, EntityState* state);
 
   const FeatureConfig& config() const { return config_; }
 
- private:
-  // Ids of the derived features of one raw field, looked up once per field name.
-  struct DerivedIds {
-    int64_t raw = -1, mean = -1, ewma = -1, last = -1;
+  // Global preprocessing state (statistics, vocabularies, label mean, PCA), bit-exact.
+  // load() leaves the builder unchanged on Corruption; parts the current config does not
+  // use (a PCA over other fields) are dropped. Call it after the dictionary's load().
+  void save(ByteWriter& out) const;
+  Status load(ByteReader& in);
+
+  // Counters and statistics per preprocessed numeric field, by first appearance.
+  struct FieldReport {
+    std::string name;
+    uint64_t count = 0;    // clean values folded into the statistics
+    uint64_t clipped = 0;  // values clipped (bounds or clip_std)
+    uint64_t imputed = 0;  // missing values given a value
+    uint64_t refused = 0;  // negative values under log1p: true
+    double mean = 0, std = 0, min = 0, max = 0;
   };
-  const DerivedIds& derived(std::string_view field);
+  std::vector<FieldReport> field_reports() const;
+  // One-hot vocabulary of a field (0 when none) and the values that went to "other".
+  size_t vocabulary_size(std::string_view field) const;
+  uint64_t other_count(std::string_view field) const;
+  uint64_t labels_learned() const { return labels_; }
+  const OnlinePca* pca() const { return pca_ ? &*pca_ : nullptr; }
+
+ private:
+  // Global running statistics of one preprocessed numeric field (of its clean values).
+  struct Stats {
+    std::string name;
+    uint64_t count = 0;
+    double mean = 0, m2 = 0, min = 0, max = 0;
+    uint64_t clipped = 0, imputed = 0, refused = 0;
+  };
+  // One-hot vocabulary of one categorical field, in order of admission.
+  struct Vocabulary {
+    std::string name;
+    std::vector<std::string> values;
+    StringMap<uint32_t> index;
+    uint64_t other = 0;
+  };
+  // What one numeric field maps to, looked up once per field name.
+  struct DerivedIds {
+    // Hot members first: the per-event path reads these, one cache line.
+    bool identity = true;  // cfg leaves numeric values untouched
+    bool emit = true;      // false: a PCA input that is not kept
+    int32_t named = -1;    // into named_
+    int32_t pca_slot = -1;     // into config_.pca.fields
+    int32_t stats = -1;    // into stats_
+    int64_t raw = -1, mean = -1, ewma = -1, last = -1;  // the original four, in this order
+    int64_t sum = -1, std = -1, min = -1, max = -1, missing = -1;
+    int32_t window_slot = -1;  // into config_.window_fields
+    std::vector<int64_t> window_sum_ids;  // per window, for a window field
+    FieldConfig cfg;
+  };
+  struct CategoricalInfo {
+    int32_t vocabulary = -1;  // into vocabularies_, for encoding: onehot
+    int32_t named = -1;
+    uint32_t max_categories = 0;
+    uint64_t base = 0;  // the field's first one-hot bucket, before masking
+  };
+
+  // The ids of a numeric field: a lookup, or add_derived() the first time.
+  DerivedIds& derived(std::string_view field) {
+    auto it = derived_.find(field);
+    return it != derived_.end() ? it->second : add_derived(field);
+  }
+  DerivedIds& add_derived(std::string_view field);
+  DerivedIds& named_ids(size_t i);
+  CategoricalInfo& categorical(std::string_view field);
+  void resolve_entity_ids();
+  void reset_caches();
+  uint8_t tracked_mask() const;
+  // Bounds, log1p, clip_std: false when the value is refused (counts as missing).
+  bool clean(const DerivedIds& f, double v, double* out, bool* clipped) const;
+  bool imputed_value(const DerivedIds& f, double* out) const;
+  double scaled(const DerivedIds& f, double v) const;
+  double scale_factor(const DerivedIds& f) const;
+  void emit_field(const DerivedIds& f, std::string_view name, bool have, double v, const EntityState& before,
+                  FeatureVector* x);
+  void emit_missing(const DerivedIds& f, std::string_view name, const EntityState& before, FeatureVector* x);
+  void emit_aggregates(const DerivedIds& f, const EntityState& before, FeatureVector* x) const;
   void add_hashed(std::string_view name, std::string_view value, float weight, FeatureVector* x) const;
+  void add_crosses(const Event& event, FeatureVector* x) const;
+  void window_query(const EntityState& s, size_t w, int64_t ts_ms, uint32_t* count, double* sums) const;
+  void fold_field(const DerivedIds& f, bool have, double v, bool clipped, bool refused, int64_t ts_ms,
+                  EntityState* state);
+  void fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state);
+  void fold_missing(const DerivedIds& f);
+  void window_add(EntityState* s, int64_t ts_ms);
 
   FeatureConfig config_;
   FeatureDictionary* dictionary_;
   uint32_t hash_mask_;
-  int64_t count_id_ = -1, gap_id_ = -1;
-  StringMap<DerivedIds> derived_;
+  uint8_t tracked_;
+  uint64_t windows_key_;
+  std::vector<int64_t> window_bucket_ms_;  // per window
+  std::vector<uint32_t> window_buckets_;   // per window
+  bool any_missing_handling_ = false;      // some field imputes or flags missing values
+  bool categorical_lookup_ = false;        // some categorical needs its config
+  bool needs_global_ = false;              // update() has global statistics or PCA to fold
+  std::vector<std::string> named_;         // fields.<name> sections that handle missing values
+  std::vector<uint64_t> cross_seeds_;
+
+  // Entity-level ids, resolved at the first build().
+  bool entity_ids_resolved_ = false;
+  int64_t count_id_ = -1, gap_id_ = -1, target_mean_id_ = -1, target_count_id_ = -1;
+  std::vector<int64_t> window_count_ids_;
+  std::vector<const DerivedIds*> window_fields_;  // per config_.window_fields
+  std::vector<int64_t> pca_ids_;
+
+  StringMap<DerivedIds> derived_;  // node-based: pointers to values stay valid
+  StringMap<CategoricalInfo> categoricals_;
+  std::vector<DerivedIds*> named_ids_;  // per named_, resolved lazily
+
+  // Global preprocessing state.
+  std::vector<Stats> stats_;  // by first appearance
+  StringMap<uint32_t> stats_index_;
+  std::vector<Vocabulary> vocabularies_;
+  StringMap<uint32_t> vocabulary_index_;
+  uint64_t labels_ = 0;
+  double label_sum_ = 0;
+  std::optional<OnlinePca> pca_;
+
+  // Per-event scratch, sized once.
+  uint64_t epoch_ = 0;
+  std::vector<uint64_t> named_seen_;  // epoch in which named_[i] was seen
+  std::vector<double> pca_row_;
+  std::vector<uint8_t> pca_have_;
+  std::vector<double> pca_out_;
+  std::vector<double> window_values_;  // per window field: this event's clean value
+  std::vector<uint8_t> window_have_;
+  std::vector<double> window_sums_;
 };
 
 }  // namespace streamlearn::features
