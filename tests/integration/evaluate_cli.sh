@@ -134,4 +134,30 @@ check_json "$work/separable.out" "assert m['accuracy'] > 0.99, m['accuracy']"
 grep -q "default model type softmax" "$work/led.err" || fail "led: no softmax default ($(cat "$work/led.err"))"
 check_json "$work/led.out" "assert d['invalid'] == 0 and d['model']['type'] == 'softmax' and m['accuracy'] > 0.6, m['accuracy']"
 
+# The entities stream: target aggregates, imputation with indicators and clipping (issue 3's
+# feature config, through the same pipeline) lift ROC AUC and log loss over the defaults.
+"$BIN" gen --stream entities --events 100000 --concepts 1 >"$work/entities1.jsonl" 2>/dev/null || fail "gen entities"
+printf 'drift:\n  data:\n    enabled: false\n' >"$work/plain.yaml"
+cat >"$work/rich.yaml" <<'YAML'
+features:
+  target_agg: true
+  aggregates: [count, since_last, mean, std, ewma, last]
+  fields:
+    "*": {impute: mean, missing_indicator: true, clip_std: 5}
+drift:
+  data:
+    enabled: false
+YAML
+"$BIN" evaluate --quiet --json -c "$work/plain.yaml" "$work/entities1.jsonl" >"$work/plain.out" 2>/dev/null || fail "evaluate plain"
+"$BIN" evaluate --quiet --json -c "$work/rich.yaml" "$work/entities1.jsonl" >"$work/rich.out" 2>/dev/null || fail "evaluate rich"
+$PY - "$work/plain.out" "$work/rich.out" <<'PY' || fail "feature lift on the entities stream"
+import json, sys
+plain, rich = (json.loads(open(f).read().splitlines()[-1])["metrics"] for f in sys.argv[1:3])
+print(f"entities: AUC {plain['roc_auc']:.4f} -> {rich['roc_auc']:.4f}, log loss {plain['log_loss']:.4f} -> "
+      f"{rich['log_loss']:.4f}, accuracy {plain['accuracy']:.4f} -> {rich['accuracy']:.4f}")
+assert rich["roc_auc"] > plain["roc_auc"] + 0.05
+assert rich["log_loss"] < plain["log_loss"] - 0.02
+assert rich["accuracy"] > rich["baselines"]["majority_class"]["accuracy"]
+PY
+
 echo "PASS"

@@ -179,6 +179,30 @@ std::string Where(const std::string& source, const YAML::Node& node) {
   return source + ":" + std::to_string(node.Mark().line + 1);
 }
 
+Status FlattenFeatures(const YAML::Node& value, const std::string& key, const std::string& source,
+                       std::map<std::string, std::string>& out) {
+  if (value.IsScalar()) {
+    out[key] = value.as<std::string>();
+    return Status::Ok();
+  }
+  if (value.IsSequence()) {
+    std::string joined;
+    for (const auto& item : value) {
+      if (!item.IsScalar()) return Status::Invalid(Where(source, item) + ": features." + key + ": list items must be single values");
+      joined += (joined.empty() ? "" : ",") + item.as<std::string>();
+    }
+    out[key] = joined;
+    return Status::Ok();
+  }
+  if (value.IsMap()) {
+    for (const auto& item : value) {
+      SL_RETURN_IF_ERROR(FlattenFeatures(item.second, key + "." + item.first.as<std::string>(), source, out));
+    }
+    return Status::Ok();
+  }
+  return Status::Invalid(Where(source, value) + ": features." + key + ": must be a value, a list or a section");
+}
+
 Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config) {
   for (const auto& item : map) {
     std::string key = item.first.as<std::string>();
@@ -189,6 +213,12 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
                                                    : path == "drift.params"   ? &config.drift.params
                                                    : path == "drift.data.params" ? &config.drift.data_params
                                                                               : nullptr;
+    // features: the table has three keys; the rest is libs/features' own config, kept as
+    // dotted text (a list becomes "a,b") and checked when the pipeline starts.
+    if (path.rfind("features.", 0) == 0 && !FindKey(path)) {
+      SL_RETURN_IF_ERROR(FlattenFeatures(value, path.substr(9), source, config.features.params));
+      continue;
+    }
     if (path == "challengers") {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": challengers: must be a map of name: settings");
       for (const auto& model : value) {

@@ -151,6 +151,9 @@ struct Processor::Impl {
   Status learn_from(const FeatureVector& features, double score, int predicted, const std::vector<double>& probabilities,
                     double y, std::string_view id, int64_t ts_ms, OutputSink& sink);
   Status advance_stream_time(int64_t ts_ms, OutputSink& sink);
+  // target_agg with a delayed label: the entity's target aggregate learns it (its state
+  // loaded from the store when the cache no longer holds it).
+  Status learn_entity_target(const std::string& entity, double y);
   void report_labels();
   std::string snapshot() const;
   Status restore(std::string_view sealed);
@@ -168,11 +171,13 @@ Processor::~Processor() = default;
 
 Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& config, state::StateStore* store,
                                                      PipelineProbe* probe) {
-  features::FeatureConfig fc;
-  fc.entity_aggregates = config.features.entity_aggregates;
-  fc.ewma_half_life_s = config.features.ewma_half_life_s;
-  fc.hash_bits = static_cast<uint32_t>(config.features.hash_bits);
-  SL_RETURN_IF_ERROR(fc.validate());
+  std::map<std::string, std::string> feature_keys = config.features.params;
+  feature_keys["entity_aggregates"] = config.features.entity_aggregates ? "true" : "false";
+  feature_keys["ewma_half_life_s"] = fmt::format("{}", config.features.ewma_half_life_s);
+  feature_keys["hash_bits"] = std::to_string(config.features.hash_bits);
+  auto parsed_features = features::FeatureConfig::Parse(feature_keys);
+  if (!parsed_features.ok()) return parsed_features.status();
+  const features::FeatureConfig& fc = *parsed_features;
   const auto champion_keys = LinearModelKeys(config.model, config.features.hash_bits);
   auto lc = learn::ParseLinearModelConfig(champion_keys, "model.");
   if (!lc.ok()) return lc.status();
@@ -347,6 +352,24 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
   return Status::Ok();
 }
 
+Status Processor::Impl::learn_entity_target(const std::string& entity_key, double y) {
+  auto it = entities.find(entity_key);
+  if (it == entities.end()) {
+    it = entities.emplace(entity_key, CachedEntity{}).first;
+    if (store) {
+      std::vector<std::string_view> key = {it->first};
+      SL_RETURN_IF_ERROR(store->get_entities(key, &loaded));
+      if (loaded[0]) SL_RETURN_IF_ERROR(features::EntityState::decode(*loaded[0], &it->second.state));
+    }
+  }
+  builder.learn_target(y, &it->second.state);
+  if (!it->second.dirty) {
+    it->second.dirty = true;
+    dirty.emplace_back(&it->first, &it->second);
+  }
+  return Status::Ok();
+}
+
 Status Processor::Impl::handle_label(const LabelRecord& record, double target, const RawMessage& raw,
                                      OutputSink& sink) {
   EarlyLabel label;
@@ -361,6 +384,7 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       }
       SL_RETURN_IF_ERROR(learn_from(joined.x, joined.score, joined.predicted, joined.probabilities, target, record.id,
                                     record.ts_ms, sink));
+      if (task != Task::kMulticlass && builder.config().target_agg) SL_RETURN_IF_ERROR(learn_entity_target(joined.entity, target));
       break;
     }
     case LabelJoin::LabelOutcome::kLate:
@@ -479,6 +503,7 @@ Status Processor::Impl::handle(const Event& event, double target, Clock::time_po
 
   if (event.label) {
     SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
+    if (task != Task::kMulticlass) builder.learn_target(target, &entity.state);
   } else if (join) {
     PendingPrediction served{event.entity, event.ts_ms, counts.messages, score, predicted, model_version, x,
                              prediction.probabilities};
@@ -486,6 +511,7 @@ Status Processor::Impl::handle(const Event& event, double target, Clock::time_po
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
       SL_RETURN_IF_ERROR(
           learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
+      if (task != Task::kMulticlass) builder.learn_target(early->value, &entity.state);
     }
   }
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
@@ -717,6 +743,7 @@ std::string Processor::Impl::snapshot() const {
   w.u64(counts.warnings);
   w.u8(in_warning ? 1 : 0);
   dictionary.save(w);
+  builder.save(w);
   w.u32(static_cast<uint32_t>(class_names.size()));
   for (const auto& name : class_names) w.str(name);
   model.save(w);
@@ -778,6 +805,7 @@ Status Processor::Impl::restore(std::string_view sealed) {
   counts.warnings = r.u64();
   in_warning = r.u8() != 0;
   SL_RETURN_IF_ERROR(dictionary.load(r));
+  SL_RETURN_IF_ERROR(builder.load(r));
   const uint32_t classes = r.u32();
   if (!r.ok() || classes > learn::kMaxSoftmaxClasses) return Status::Corruption("snapshot class names");
   class_names.clear();
@@ -795,10 +823,13 @@ Status Processor::Impl::restore(std::string_view sealed) {
   const uint32_t stored_challengers = r.u32();
   if (!r.ok() || stored_challengers > 1000) return Status::Corruption("snapshot challengers");
   for (uint32_t i = 0; i < stored_challengers; ++i) {
-    const std::string name = r.str();
-    auto it = std::find_if(challengers.begin(), challengers.end(), [&](const Challenger& c) { return c.name == name; });
+    const std::string challenger = r.str();
+    auto it =
+        std::find_if(challengers.begin(), challengers.end(), [&](const Challenger& c) { return c.name == challenger; });
     auto restored = learn::LinearModel::Restore(r);
-    if (!restored.ok()) return Status(restored.status().code(), "challenger '" + name + "': " + restored.status().message());
+    if (!restored.ok()) {
+      return Status(restored.status().code(), "challenger '" + challenger + "': " + restored.status().message());
+    }
     ModelMetrics m(static_cast<size_t>(config.metrics.rolling_window));
     SL_RETURN_IF_ERROR(m.classification.load(r));
     SL_RETURN_IF_ERROR(m.regression.load(r));
@@ -809,8 +840,8 @@ Status Processor::Impl::restore(std::string_view sealed) {
     ByteReader again(bytes);
     Status st = it->model.load(again);  // keeps the configured rates; refuses another kind
     if (!st.ok()) {
-      spdlog::warn("challenger '{}': its stored model does not fit the configured one ({}); it starts fresh", name,
-                   st.message());
+      spdlog::warn("challenger '{}': its stored model does not fit the configured one ({}); it starts fresh",
+                   challenger, st.message());
       continue;
     }
     it->metrics = std::move(m);

@@ -38,7 +38,14 @@ kafka:
   properties:
     security.protocol: plaintext
 state: {dir: /tmp/s, commit_interval_ms: 250}
-features: {entity_aggregates: false, ewma_half_life_s: 30, hash_bits: 12}
+features:
+  entity_aggregates: false
+  ewma_half_life_s: 30
+  hash_bits: 12
+  target_agg: true
+  aggregates: [count, mean, std]
+  fields:
+    amount: {impute: mean, clip_std: 4}
 model: {name: m, type: logistic, learning_rate: 0.1, l2: 0.001, optimizer: adam, l1: 0.01}
 challengers:
   ftrl: {optimizer: ftrl, l1: 1}
@@ -56,6 +63,9 @@ http: {bind: 127.0.0.1, port: 9000}
   CHECK(config->state.commit_interval_ms == 250);
   CHECK_FALSE(config->features.entity_aggregates);
   CHECK(config->features.hash_bits == 12);
+  CHECK(config->features.params.at("target_agg") == "true");
+  CHECK(config->features.params.at("aggregates") == "count,mean,std");
+  CHECK(config->features.params.at("fields.amount.clip_std") == "4");
   CHECK(config->model.l2 == 0.001);
   CHECK(config->drift.action == "none");
   CHECK(config->metrics.rolling_window == 50);

@@ -144,7 +144,7 @@ TEST_CASE("challengers learn beside the champion with their own metrics, and kee
   REQUIRE(first.challengers.size() == 3);
   for (const auto& ch : first.challengers) CHECK(ch.trained == 10000);
   auto by_name = [](const ProcessorStats& s, const std::string& n) {
-    return *std::find_if(s.challengers.begin(), s.challengers.end(), [&](const ChallengerStats& c) { return c.name == n; });
+    return *std::find_if(s.challengers.begin(), s.challengers.end(), [&](const ChallengerStats& stats) { return stats.name == n; });
   };
   // Different settings, different figures: the nearly frozen one has small weights, so its
   // probabilities stay near 0.5 (its signs, hence its accuracy, can still be right).
@@ -181,4 +181,9 @@ TEST_CASE("model settings are checked and errors name the key", "[models]") {
   auto r = Processor::Create(e, nullptr, nullptr);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message() == "challengers.reg.type: must predict what the champion predicts (type 'logistic')");
+  PipelineConfig f = Quiet();
+  f.features.params["fields.amount.clip_std"] = "-1";
+  auto q2 = Processor::Create(f, nullptr, nullptr);
+  REQUIRE_FALSE(q2.ok());
+  CHECK(q2.status().message() == "features.fields.amount.clip_std: must be > 0 (0 = off), got -1");
 }

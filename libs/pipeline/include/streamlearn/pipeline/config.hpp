@@ -39,6 +39,11 @@ struct FeatureSettings {
   bool entity_aggregates = true;
   double ewma_half_life_s = 60;
   int hash_bits = 18;
+  // Every other key of the `features:` section (preprocessing per field, aggregates,
+  // windows, target aggregates, crosses, PCA: libs/features/.../config.hpp), flattened to
+  // dotted keys without the "features." prefix, lists joined with commas; checked by
+  // features::FeatureConfig::Parse when the pipeline starts.
+  std::map<std::string, std::string> params;
 };
 
 struct ModelSettings {
