@@ -21,6 +21,10 @@ namespace {
 uint64_t g_allocations = 0;
 }  // namespace
 
+// Not under AddressSanitizer: it pairs its own operator new with its own delete, and a
+// replacement here (malloc/free) reads to it as a mismatch with Catch's nothrow new.
+#if !defined(__SANITIZE_ADDRESS__)
+#define SL_COUNTING_ALLOCATIONS 1
 void* operator new(std::size_t size) {
   ++g_allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
@@ -36,6 +40,9 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
+#else
+#define SL_COUNTING_ALLOCATIONS 0
 #endif
 
 namespace {
@@ -601,6 +608,10 @@ TEST_CASE("data drift: the config is validated", "[data_drift][config]") {
 }
 
 TEST_CASE("data drift: the hot path does not allocate after warm-up", "[data_drift][alloc]") {
+  if (!SL_COUNTING_ALLOCATIONS) {
+    WARN("allocation counting is off under AddressSanitizer: nothing to check here");
+    return;
+  }
   const std::vector<Tick> ticks = MixedStream(40000, 40000, 17);  // stationary
   DataDriftMonitor m = MakeOrFail(SmallWindows());
   Feed(m, ticks, 0, 20000);  // every feature, category and window exists by now
