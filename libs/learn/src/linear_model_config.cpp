@@ -209,7 +209,10 @@ Result<LinearModelConfig> ParseLinearModelConfig(const std::map<std::string, std
                                                  std::string_view key_prefix) {
   LinearModelConfig c;
   const std::string prefix(key_prefix);
-  for (const auto& [key, text] : values) {
+  for (const auto& entry : values) {
+    // Named references, not a structured binding: clang 14 (make fuzz) cannot capture those.
+    const std::string& key = entry.first;
+    const std::string& text = entry.second;
     const auto bad = [&](const std::string& expected) {
       return Status::Invalid(prefix + key + ": expected " + expected + ", got '" + text + "'");
     };
