@@ -46,7 +46,12 @@ void CheckConfig(const PipelineConfig& c) {
              "ewma_half_life_s %g", c.features.ewma_half_life_s);
   FUZZ_CHECK(c.features.hash_bits >= 4 && c.features.hash_bits <= 24, "hash_bits %d", c.features.hash_bits);
   FUZZ_CHECK(!c.model.name.empty(), "empty model.name");
-  FUZZ_CHECK(c.model.type == "logistic", "model.type %s", c.model.type.c_str());
+  FUZZ_CHECK(c.model.type == "logistic" || c.model.type == "softmax" || c.model.type == "linear" ||
+                 c.model.type == "huber" || c.model.type == "hinge",
+             "model.type %s", c.model.type.c_str());
+  // A loaded config's free-form parts (features, model settings, challengers) are valid.
+  FUZZ_CHECK(streamlearn::pipeline::ValidateLearnerSettings(c).ok(), "learner settings: %s",
+             streamlearn::pipeline::ValidateLearnerSettings(c).message().c_str());
   FUZZ_CHECK(std::isfinite(c.model.learning_rate) && c.model.learning_rate > 0, "learning_rate %g",
              c.model.learning_rate);
   FUZZ_CHECK(std::isfinite(c.model.l2) && c.model.l2 >= 0, "l2 %g", c.model.l2);
@@ -56,7 +61,7 @@ void CheckConfig(const PipelineConfig& c) {
   }
   FUZZ_CHECK(known_detector, "drift.detector %s", c.drift.detector.c_str());
   FUZZ_CHECK(c.drift.delta > 0 && c.drift.delta < 1, "drift.delta %g", c.drift.delta);
-  FUZZ_CHECK(c.drift.action == "none" || c.drift.action == "reset", "drift.action %s",
+  FUZZ_CHECK(c.drift.action == "none" || c.drift.action == "reset" || c.drift.action == "background", "drift.action %s",
              c.drift.action.c_str());
   FUZZ_CHECK(c.metrics.rolling_window >= 1 && c.metrics.rolling_window <= 10000000, "rolling_window %d",
              c.metrics.rolling_window);

@@ -18,4 +18,13 @@ echo "$out" | grep -q "bad.yaml:2: drift.delta: out of range, got 1.5" || fail "
 out=$(STREAMLEARN_STATE_COMMIT_INTERVAL_MS=soon "$BIN" run 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad env: exit $rc"
 echo "$out" | grep -q "STREAMLEARN_STATE_COMMIT_INTERVAL_MS (state.commit_interval_ms): expected an integer" || fail "env message: $out"
+# The features, model and challenger settings are checked when the config loads.
+printf 'features:\n  fields:\n    amount: {clip_std: -1}\n' >"$work/features.yaml"
+out=$("$BIN" run -c "$work/features.yaml" 2>&1); rc=$?
+[ $rc = 2 ] || fail "bad feature setting: exit $rc"
+echo "$out" | grep -q "features.fields.amount.clip_std: must be > 0 (0 = off), got -1" || fail "feature message: $out"
+printf 'challengers:\n  fast: {optimizer: adam, beta2: 7}\n' >"$work/challenger.yaml"
+out=$("$BIN" run -c "$work/challenger.yaml" 2>&1); rc=$?
+[ $rc = 2 ] || fail "bad challenger setting: exit $rc"
+echo "$out" | grep -q "challengers.fast.beta2: must be in" || fail "challenger message: $out"
 echo "PASS"

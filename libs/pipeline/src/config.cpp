@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "streamlearn/features/config.hpp"
 #include "streamlearn/learn/linear_model.hpp"
 
 namespace streamlearn::pipeline {
@@ -179,8 +180,12 @@ std::string Where(const std::string& source, const YAML::Node& node) {
   return source + ":" + std::to_string(node.Mark().line + 1);
 }
 
+// Where each key was written (path -> line), so errors found later name the line too.
+using KeyLines = std::map<std::string, int>;
+
 Status FlattenFeatures(const YAML::Node& value, const std::string& key, const std::string& source,
-                       std::map<std::string, std::string>& out) {
+                       std::map<std::string, std::string>& out, KeyLines& lines) {
+  lines["features." + key] = value.Mark().line + 1;
   if (value.IsScalar()) {
     out[key] = value.as<std::string>();
     return Status::Ok();
@@ -196,14 +201,15 @@ Status FlattenFeatures(const YAML::Node& value, const std::string& key, const st
   }
   if (value.IsMap()) {
     for (const auto& item : value) {
-      SL_RETURN_IF_ERROR(FlattenFeatures(item.second, key + "." + item.first.as<std::string>(), source, out));
+      SL_RETURN_IF_ERROR(FlattenFeatures(item.second, key + "." + item.first.as<std::string>(), source, out, lines));
     }
     return Status::Ok();
   }
   return Status::Invalid(Where(source, value) + ": features." + key + ": must be a value, a list or a section");
 }
 
-Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config) {
+Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config,
+            KeyLines& lines) {
   for (const auto& item : map) {
     std::string key = item.first.as<std::string>();
     std::string path = prefix.empty() ? key : prefix + "." + key;
@@ -216,7 +222,7 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     // features: the table has three keys; the rest is libs/features' own config, kept as
     // dotted text (a list becomes "a,b") and checked when the pipeline starts.
     if (path.rfind("features.", 0) == 0 && !FindKey(path)) {
-      SL_RETURN_IF_ERROR(FlattenFeatures(value, path.substr(9), source, config.features.params));
+      SL_RETURN_IF_ERROR(FlattenFeatures(value, path.substr(9), source, config.features.params, lines));
       continue;
     }
     if (path == "challengers") {
@@ -233,6 +239,7 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
                                    setting.first.as<std::string>() + ": must be a single value");
           }
           settings[setting.first.as<std::string>()] = setting.second.as<std::string>();
+          lines["challengers." + name + "." + setting.first.as<std::string>()] = setting.second.Mark().line + 1;
         }
       }
       continue;
@@ -250,13 +257,14 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     }
     if (const KeySpec* spec = FindKey(path)) {
       if (!value.IsScalar()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a single value");
+      lines[path] = value.Mark().line + 1;
       Status st = spec->set(value.as<std::string>(), config);
       if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + path + ": " + st.message());
       continue;
     }
     if (IsSectionPrefix(path)) {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a section (a map)");
-      SL_RETURN_IF_ERROR(Walk(value, path, source, config));
+      SL_RETURN_IF_ERROR(Walk(value, path, source, config, lines));
       continue;
     }
     return Status::Invalid(Where(source, item.first) + ": unknown key '" + path + "'");
@@ -287,6 +295,31 @@ std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, i
   return keys;
 }
 
+Status ValidateLearnerSettings(const PipelineConfig& config) {
+  std::map<std::string, std::string> feature_keys = config.features.params;
+  feature_keys["entity_aggregates"] = config.features.entity_aggregates ? "true" : "false";
+  feature_keys["ewma_half_life_s"] = fmt::format("{}", config.features.ewma_half_life_s);
+  feature_keys["hash_bits"] = std::to_string(config.features.hash_bits);
+  auto features = features::FeatureConfig::Parse(feature_keys);
+  if (!features.ok()) return features.status();
+  const auto champion = LinearModelKeys(config.model, config.features.hash_bits);
+  auto model = learn::ParseLinearModelConfig(champion, "model.");
+  if (!model.ok()) return model.status();
+  for (const auto& [name, overrides] : config.challengers) {
+    std::map<std::string, std::string> keys = champion;
+    for (const auto& [key, value] : overrides) {
+      if (key == "type") {
+        keys["loss"] = value == "logistic" ? "log" : value == "linear" ? "squared" : value;
+      } else {
+        keys[key] = value;
+      }
+    }
+    auto challenger = learn::ParseLinearModelConfig(keys, "challengers." + name + ".");
+    if (!challenger.ok()) return challenger.status();
+  }
+  return Status::Ok();
+}
+
 Result<int64_t> ParseDurationMs(const std::string& text) {
   const auto bad = [&] {
     return Status::Invalid("expected a duration such as 500ms, 30s, 15m, 2h or 7d, got '" + text + "'");
@@ -309,6 +342,7 @@ Result<int64_t> ParseDurationMs(const std::string& text) {
 
 Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source, const Environment& env) {
   PipelineConfig config;
+  KeyLines lines;
   YAML::Node root;
   try {  // yaml-cpp reports syntax errors by exception: caught here, at the edge
     root = YAML::Load(yaml_text);
@@ -318,12 +352,22 @@ Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::stri
   if (root.IsDefined() && !root.IsNull()) {
     if (!root.IsMap()) return Status::Invalid(source + ": the config must be a YAML map of sections");
     try {
-      SL_RETURN_IF_ERROR(Walk(root, "", source, config));
+      SL_RETURN_IF_ERROR(Walk(root, "", source, config, lines));
     } catch (const YAML::Exception& e) {
       return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
   }
   SL_RETURN_IF_ERROR(ApplyEnvironment(env, config));
+  // The free-form parts (features, model settings, challengers) are checked now, by the
+  // libs that own them, so a bad key fails the load and not the first start.
+  Status learner = ValidateLearnerSettings(config);
+  if (!learner.ok()) {
+    // The message starts with the key ("features.x.y: ..."): name its line when the file set it.
+    const std::string& message = learner.message();
+    auto it = lines.find(message.substr(0, message.find(": ")));
+    const std::string where = it == lines.end() ? source : source + ":" + std::to_string(it->second);
+    return Status::Invalid(where + ": " + message);
+  }
   return config;
 }
 

@@ -120,6 +120,10 @@ struct PipelineConfig {
   HttpSettings http;
 };
 
+// The feature, model and challenger settings as libs/features and libs/learn read them:
+// the first problem, naming its key ("features.fields.amount.clip_std: ...").
+Status ValidateLearnerSettings(const PipelineConfig& config);
+
 // "500ms", "30s", "15m", "2h", "7d" -> milliseconds.
 Result<int64_t> ParseDurationMs(const std::string& text);
 
