@@ -18,9 +18,10 @@ struct BenchOptions {
 };
 
 struct BenchResult {
-  double passthrough_events_per_sec = 0;
+  double passthrough_arrival_events_per_sec = 0;  // consume + produce, as fetched
+  double passthrough_events_per_sec = 0;          // ... with the timestamp merge (the pipeline's order)
   double pipeline_events_per_sec = 0;
-  double ratio = 0;  // pipeline / pass-through
+  double ratio = 0;  // pipeline / pass-through with the timestamp merge
 };
 
 Result<BenchResult> RunBench(const BenchOptions& options, const std::function<void(const std::string&)>& print);
