@@ -286,36 +286,50 @@ Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
 
 }  // namespace
 
+std::string LossOfType(const std::string& type) {
+  return type == "logistic" ? "log" : type == "linear" ? "squared" : type;
+}
+
 std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits) {
   std::map<std::string, std::string> keys = model.params;
-  keys["loss"] = model.type == "logistic" ? "log" : model.type == "linear" ? "squared" : model.type;
+  keys["loss"] = LossOfType(model.type);
   keys["learning_rate"] = fmt::format("{}", model.learning_rate);
   keys["l2"] = fmt::format("{}", model.l2);
   keys["hash_bits"] = std::to_string(hash_bits);
   return keys;
 }
 
-Status ValidateLearnerSettings(const PipelineConfig& config) {
-  std::map<std::string, std::string> feature_keys = config.features.params;
-  feature_keys["entity_aggregates"] = config.features.entity_aggregates ? "true" : "false";
-  feature_keys["ewma_half_life_s"] = fmt::format("{}", config.features.ewma_half_life_s);
-  feature_keys["hash_bits"] = std::to_string(config.features.hash_bits);
-  auto features = features::FeatureConfig::Parse(feature_keys);
-  if (!features.ok()) return features.status();
-  const auto champion = LinearModelKeys(config.model, config.features.hash_bits);
-  auto model = learn::ParseLinearModelConfig(champion, "model.");
-  if (!model.ok()) return model.status();
-  for (const auto& [name, overrides] : config.challengers) {
-    std::map<std::string, std::string> keys = champion;
-    for (const auto& [key, value] : overrides) {
-      if (key == "type") {
-        keys["loss"] = value == "logistic" ? "log" : value == "linear" ? "squared" : value;
-      } else {
-        keys[key] = value;
-      }
+std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) {
+  std::map<std::string, std::string> keys = features.params;
+  keys["entity_aggregates"] = features.entity_aggregates ? "true" : "false";
+  keys["ewma_half_life_s"] = fmt::format("{}", features.ewma_half_life_s);
+  keys["hash_bits"] = std::to_string(features.hash_bits);
+  return keys;
+}
+
+std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
+  std::map<std::string, std::string> keys = LinearModelKeys(config.model, config.features.hash_bits);
+  auto it = config.challengers.find(name);
+  if (it == config.challengers.end()) return keys;
+  for (const auto& [key, value] : it->second) {
+    if (key == "type") {
+      keys["loss"] = LossOfType(value);
+    } else {
+      keys[key] = value;
     }
-    auto challenger = learn::ParseLinearModelConfig(keys, "challengers." + name + ".");
-    if (!challenger.ok()) return challenger.status();
+  }
+  return keys;
+}
+
+Status ValidateLearnerSettings(const PipelineConfig& config) {
+  auto features = features::FeatureConfig::Parse(FeatureKeys(config.features));
+  if (!features.ok()) return features.status();
+  auto model = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
+  if (!model.ok()) return model.status();
+  for (const auto& challenger : config.challengers) {
+    auto parsed = learn::ParseLinearModelConfig(ChallengerKeys(config, challenger.first),
+                                                "challengers." + challenger.first + ".");
+    if (!parsed.ok()) return parsed.status();
   }
   return Status::Ok();
 }

@@ -171,15 +171,10 @@ Processor::~Processor() = default;
 
 Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& config, state::StateStore* store,
                                                      PipelineProbe* probe) {
-  std::map<std::string, std::string> feature_keys = config.features.params;
-  feature_keys["entity_aggregates"] = config.features.entity_aggregates ? "true" : "false";
-  feature_keys["ewma_half_life_s"] = fmt::format("{}", config.features.ewma_half_life_s);
-  feature_keys["hash_bits"] = std::to_string(config.features.hash_bits);
-  auto parsed_features = features::FeatureConfig::Parse(feature_keys);
+  auto parsed_features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!parsed_features.ok()) return parsed_features.status();
   const features::FeatureConfig& fc = *parsed_features;
-  const auto champion_keys = LinearModelKeys(config.model, config.features.hash_bits);
-  auto lc = learn::ParseLinearModelConfig(champion_keys, "model.");
+  auto lc = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
   if (!lc.ok()) return lc.status();
   std::map<std::string, std::string> detector_params = config.drift.params;
   if (config.drift.detector == "adwin" && !detector_params.count("delta")) {
@@ -189,18 +184,10 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
 
   auto impl = std::make_unique<Impl>(config, fc, *lc, std::move(detector).value());
-  for (const auto& [name, overrides] : config.challengers) {
+  for (const auto& challenger : config.challengers) {
+    const std::string& name = challenger.first;
     if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
-    ModelSettings settings = config.model;
-    std::map<std::string, std::string> keys = champion_keys;
-    for (const auto& [key, value] : overrides) {
-      if (key == "type") {
-        settings.type = value;
-        keys["loss"] = value == "logistic" ? "log" : value == "linear" ? "squared" : value;
-      } else {
-        keys[key] = value;
-      }
-    }
+    const auto keys = ChallengerKeys(config, name);
     auto cc = learn::ParseLinearModelConfig(keys, "challengers." + name + ".");
     if (!cc.ok()) return cc.status();
     if (TaskOf(cc->loss) != impl->task) {

@@ -58,6 +58,8 @@ struct ModelSettings {
   std::map<std::string, std::string> params;
 };
 
+// model.type's LinearModel loss: logistic -> log, linear -> squared, others as they are.
+std::string LossOfType(const std::string& type);
 // The learner settings of a model as LinearModel keys (loss from type, learning_rate, l2,
 // hash_bits from features, params), for learn::ParseLinearModelConfig.
 std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits);
@@ -119,6 +121,11 @@ struct PipelineConfig {
   LabelSettings labels;
   HttpSettings http;
 };
+
+// The `features:` section as features::FeatureConfig::Parse reads it.
+std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features);
+// A challenger's LinearModel keys: the champion's, with the challenger's overrides.
+std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name);
 
 // The feature, model and challenger settings as libs/features and libs/learn read them:
 // the first problem, naming its key ("features.fields.amount.clip_std: ...").
