@@ -1,5 +1,7 @@
 #include "streamlearn/core/json_text.hpp"
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 namespace streamlearn {
 
@@ -26,6 +28,26 @@ void AppendJsonString(std::string& out, std::string_view s) {
   }
   out.append(s.substr(clean_from));
   out.push_back('"');
+}
+
+void AppendJsonNumber(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out.append("null");
+    return;
+  }
+  char buf[32];  // the shortest form of a double needs at most 24 characters
+  const char* end = std::to_chars(buf, buf + sizeof buf, value).ptr;  // cannot fail with this buffer
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+void AppendJsonInteger(std::string& out, int64_t value) {
+  char buf[24];
+  out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, value).ptr - buf));
+}
+
+void AppendJsonUnsigned(std::string& out, uint64_t value) {
+  char buf[24];
+  out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, value).ptr - buf));
 }
 
 std::string QuoteForReason(std::string_view name) {

@@ -47,6 +47,10 @@ TEST_CASE("sealed snapshots detect wrong magic, version, length and flipped bits
   CHECK(OpenSnapshot("SLMD", 3, flipped).status().code() == ErrorCode::kCorruption);
 }
 
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
 #include "streamlearn/core/json_text.hpp"
 
 TEST_CASE("JSON strings escape quotes, backslashes and control bytes only", "[json]") {
@@ -56,4 +60,28 @@ TEST_CASE("JSON strings escape quotes, backslashes and control bytes only", "[js
   out.clear();
   AppendJsonString(out, "a\"b\\c\nd\x01" "é");
   CHECK(out == "\"a\\\"b\\\\c\\nd\\u0001é\"");
+}
+
+TEST_CASE("JSON numbers are the shortest text that reads back as the same double", "[json]") {
+  std::string out;
+  for (double v : {0.1, 0.5, 1.0, -2.5, 1e-7, 0.12345678901234567, 1e300, 5e-324, 1234567.0}) {
+    out.clear();
+    AppendJsonNumber(out, v);
+    CHECK(std::strtod(out.c_str(), nullptr) == v);  // nothing lost
+    CHECK(out.find_first_of(" ,") == std::string::npos);
+  }
+  out.clear();
+  AppendJsonNumber(out, 0.1);
+  CHECK(out == "0.1");  // shortest, not 0.1000000000000000055511151231257827
+  // JSON has no NaN or infinity: such a value becomes null, never invalid text.
+  for (double v : {std::nan(""), std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}) {
+    out.clear();
+    AppendJsonNumber(out, v);
+    CHECK(out == "null");
+  }
+  out.clear();
+  AppendJsonInteger(out, std::numeric_limits<int64_t>::min());
+  out.push_back(',');
+  AppendJsonUnsigned(out, std::numeric_limits<uint64_t>::max());
+  CHECK(out == "-9223372036854775808,18446744073709551615");
 }

@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "streamlearn/core/json_text.hpp"
-#include "streamlearn/eval/json_number.hpp"
 
 namespace streamlearn::eval {
 

@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "streamlearn/core/json_text.hpp"
-#include "streamlearn/eval/json_number.hpp"
 
 namespace streamlearn::eval {
 

@@ -8,7 +8,6 @@
 #include <numbers>
 
 #include "streamlearn/core/json_text.hpp"
-#include "streamlearn/eval/json_number.hpp"
 #include "streamlearn/eval/sea_generator.hpp"
 
 namespace streamlearn::eval {
