@@ -144,6 +144,9 @@ bool Adwin::detect_change() {
     bool rescan = true;
     while (rescan) {
       rescan = false;
+      // The bound's log term depends on the width only: once per scan, not per bucket
+      // (the same arithmetic as River's, so the same decisions).
+      const double delta_prime = std::log(2 * std::log(width_) / params_.delta);
       // W0 grows from the oldest bucket; W1 is the rest of the window.
       double n0 = 0.0;
       double n1 = width_;
@@ -165,7 +168,7 @@ bool Adwin::detect_change() {
             break;
           }
           const double delta_mean = (u0 / n0) - (u1 / n1);
-          if (n1 >= min_length && n0 >= min_length && cut_is_significant(n0, n1, delta_mean)) {
+          if (n1 >= min_length && n0 >= min_length && cut_is_significant(n0, n1, delta_mean, delta_prime)) {
             rescan = true;
             change_detected = true;
             if (width_ > 0) {
@@ -184,9 +187,8 @@ bool Adwin::detect_change() {
   return change_detected;
 }
 
-bool Adwin::cut_is_significant(double n0, double n1, double delta_mean) const {
+bool Adwin::cut_is_significant(double n0, double n1, double delta_mean, double delta_prime) const {
   const double min_length = params_.min_window_length;
-  const double delta_prime = std::log(2 * std::log(width_) / params_.delta);
   // The harmonic-mean term of the bound, kept as a reciprocal as River does.
   const double m_recip = 1.0 / (n0 - min_length + 1) + 1.0 / (n1 - min_length + 1);
   const double epsilon = std::sqrt(2 * m_recip * (variance_ / width_) * delta_prime) +

@@ -38,6 +38,23 @@ double PsiTerm(double reference_share, double current_share, double epsilon) {
   return (c - r) * std::log(c / r);
 }
 
+// The first position in the sorted a[0, n) whose element is not below x (Strict: not
+// below-or-equal, i.e. std::upper_bound). The comparison picks the half with a conditional
+// move, not a branch: on values that land at random in the reference, a branch would be
+// mispredicted at every other step, and the search ran three times slower.
+template <bool kUpper>
+size_t BranchlessBound(const double* a, size_t n, double x) {
+  if (n == 0) return 0;
+  const double* base = a;
+  while (n > 1) {
+    const size_t half = n / 2;
+    const bool right = kUpper ? base[half] <= x : base[half] < x;
+    base = right ? base + half : base;
+    n -= half;
+  }
+  return static_cast<size_t>(base - a) + ((kUpper ? *base <= x : *base < x) ? 1 : 0);
+}
+
 uint64_t Sum(std::span<const uint32_t> counts) {
   return std::accumulate(counts.begin(), counts.end(), uint64_t{0});
 }
@@ -86,6 +103,14 @@ Status DataDriftConfig::validate() const {
   return Status::Ok();
 }
 
+double MidRankQuantile(std::span<const double> sorted, double value) {
+  const size_t n = sorted.size();
+  if (n == 0) return 0.5;
+  const size_t lo = BranchlessBound<false>(sorted.data(), n, value);
+  const size_t hi = lo < n && sorted[lo] == value ? lo + BranchlessBound<true>(sorted.data() + lo, n - lo, value) : lo;
+  return (static_cast<double>(lo) + static_cast<double>(hi)) / (2.0 * static_cast<double>(n));
+}
+
 double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
                                 std::span<const uint32_t> current_counts, double epsilon) {
   const uint64_t reference_n = Sum(reference_counts);
@@ -116,9 +141,19 @@ Result<std::unique_ptr<DriftDetector>> DataDriftMonitor::make_detector() const {
 }
 
 int32_t DataDriftMonitor::numeric_slot(std::string_view feature) {
-  if (auto it = numeric_slot_of_.find(feature); it != numeric_slot_of_.end()) {
-    return static_cast<int32_t>(it->second);
+  // Events of one producer name their features in the same order: the slot after the last
+  // one looked up is checked first, a string comparison instead of a hash lookup.
+  uint32_t slot = numeric_hint_;
+  if (slot >= numeric_.size() || numeric_[slot].name != feature) {
+    auto it = numeric_slot_of_.find(feature);
+    if (it == numeric_slot_of_.end()) return add_numeric(feature);
+    slot = it->second;
   }
+  numeric_hint_ = slot + 1 == numeric_.size() ? 0 : slot + 1;
+  return static_cast<int32_t>(slot);
+}
+
+int32_t DataDriftMonitor::add_numeric(std::string_view feature) {
   if (tracked_features() >= config_.max_features) return kIgnored;
   Result<std::unique_ptr<DriftDetector>> made = make_detector();
   if (!made.ok()) return kIgnored;  // cannot happen: Create validated these parameters
@@ -134,9 +169,17 @@ int32_t DataDriftMonitor::numeric_slot(std::string_view feature) {
 }
 
 int32_t DataDriftMonitor::categorical_slot(std::string_view feature) {
-  if (auto it = categorical_slot_of_.find(feature); it != categorical_slot_of_.end()) {
-    return static_cast<int32_t>(it->second);
+  uint32_t slot = categorical_hint_;  // as numeric_slot()
+  if (slot >= categorical_.size() || categorical_[slot].name != feature) {
+    auto it = categorical_slot_of_.find(feature);
+    if (it == categorical_slot_of_.end()) return add_categorical(feature);
+    slot = it->second;
   }
+  categorical_hint_ = slot + 1 == categorical_.size() ? 0 : slot + 1;
+  return static_cast<int32_t>(slot);
+}
+
+int32_t DataDriftMonitor::add_categorical(std::string_view feature) {
   if (tracked_features() >= config_.max_features) return kIgnored;
   CategoricalFeature f;
   f.name = std::string(feature);
@@ -206,10 +249,7 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
       f.reference_ready = true;
       return std::nullopt;
     }
-    const auto lo = std::lower_bound(f.reference.begin(), f.reference.end(), value);
-    const auto hi = std::upper_bound(lo, f.reference.end(), value);
-    fed = (static_cast<double>(lo - f.reference.begin()) + static_cast<double>(hi - f.reference.begin())) /
-          (2.0 * static_cast<double>(f.reference.size()));
+    fed = MidRankQuantile(f.reference, value);
     f.since_reference_sum += value;
     f.since_reference++;
     if (f.recent.size() < kRecentValues) {

@@ -492,6 +492,59 @@ TEST_CASE("data drift: keying by the caller's ids equals keying by name",
   CHECK(Saved(by_id) == Saved(by_name));
 }
 
+TEST_CASE("data drift: keying by name in a changing order equals keying by ids",
+          "[data_drift][keys]") {
+  // numeric_slot() tries the slot after the previous one first: events that name their
+  // features in another order, skip one or add a new one must still reach the right slot.
+  const std::vector<Tick> ticks = MixedStream(8000, 4000, 9);
+  DataDriftMonitor by_name = MakeOrFail(SmallWindows());
+  DataDriftMonitor by_id = MakeOrFail(SmallWindows());
+  PythonRandom order(17);
+  for (size_t i = 0; i < ticks.size(); ++i) {
+    std::vector<int> which = {0, 1, 2, 3, 4};
+    for (size_t k = which.size() - 1; k > 0; --k) {
+      std::swap(which[k], which[order.randbelow(static_cast<uint32_t>(k + 1))]);
+    }
+    if (i % 7 == 0) which.pop_back();  // a feature missing from this event
+    for (int w : which) {
+      switch (w) {
+        case 0: (void)by_name.observe_numeric("stable", ticks[i].stable); break;
+        case 1: (void)by_name.observe_numeric("shifting", ticks[i].shifting); break;
+        case 2: (void)by_name.observe_categorical("cat_stable", ticks[i].cat_stable); break;
+        case 3: (void)by_name.observe_categorical("cat_shifting", ticks[i].cat_shifting); break;
+        case 4: (void)by_name.observe_numeric(i < 3000 ? "stab" : "stable_late", ticks[i].stable); break;
+      }
+      switch (w) {
+        case 0: (void)by_id.observe_numeric(0, "stable", ticks[i].stable); break;
+        case 1: (void)by_id.observe_numeric(1, "shifting", ticks[i].shifting); break;
+        case 2: (void)by_id.observe_categorical(0, "cat_stable", ticks[i].cat_stable); break;
+        case 3: (void)by_id.observe_categorical(1, "cat_shifting", ticks[i].cat_shifting); break;
+        case 4: (void)by_id.observe_numeric(i < 3000 ? 2 : 3, i < 3000 ? "stab" : "stable_late", ticks[i].stable); break;
+      }
+    }
+  }
+  REQUIRE(by_name.counters().size() == 6);
+  CHECK(by_name.counters() == by_id.counters());
+  CHECK(by_name.alarms() >= 2);
+}
+
+TEST_CASE("data drift: the mid-rank quantile equals the one from std::lower_bound and upper_bound",
+          "[data_drift][numeric]") {
+  PythonRandom rng(3);
+  for (size_t n : {1u, 2u, 3u, 7u, 64u, 1000u}) {
+    std::vector<double> sample;
+    for (size_t i = 0; i < n; ++i) sample.push_back(static_cast<double>(rng.randbelow(24)));  // many ties
+    std::sort(sample.begin(), sample.end());
+    for (double x : {-1.0, 0.0, 0.5, 5.0, 11.0, 23.0, 24.0, 7.25}) {
+      const auto lo = std::lower_bound(sample.begin(), sample.end(), x) - sample.begin();
+      const auto hi = std::upper_bound(sample.begin(), sample.end(), x) - sample.begin();
+      const double expected = static_cast<double>(lo + hi) / (2.0 * static_cast<double>(n));
+      CHECK(MidRankQuantile(sample, x) == expected);
+    }
+  }
+  CHECK(MidRankQuantile({}, 1.0) == 0.5);
+}
+
 TEST_CASE("data drift: save and load continue identically", "[data_drift][snapshot]") {
   const std::vector<Tick> ticks = MixedStream(16000, 6000, 9);
   for (const char* detector : {"adwin", "kswin"}) {

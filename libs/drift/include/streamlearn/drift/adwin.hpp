@@ -82,7 +82,8 @@ class Adwin final : public DriftDetector {
   void insert_value(double value);
   void merge_full_rows();
   bool detect_change();
-  bool cut_is_significant(double n0, double n1, double delta_mean) const;
+  // delta_prime = ln(2 ln(width) / delta), the bound's confidence term.
+  bool cut_is_significant(double n0, double n1, double delta_mean, double delta_prime) const;
   bool drop_oldest_bucket();  // false if there was nothing to drop
 
   AdwinParams params_;

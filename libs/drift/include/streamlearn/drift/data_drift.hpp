@@ -175,6 +175,11 @@ struct FeatureDriftCounters {
 double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
                                 std::span<const uint32_t> current_counts, double epsilon);
 
+// Where `value` falls in a sorted sample, in [0, 1]: (values below it + values not above
+// it) / (2 n), so a run of ties sits at its middle. What ADWIN sees of a numeric feature
+// (numeric_reference_size); 0.5 for an empty sample.
+double MidRankQuantile(std::span<const double> sorted, double value);
+
 class DataDriftMonitor {
  public:
   static Result<DataDriftMonitor> Create(const DataDriftConfig& config);
@@ -270,6 +275,8 @@ class DataDriftMonitor {
   Result<std::unique_ptr<DriftDetector>> make_detector() const;
   int32_t numeric_slot(std::string_view feature);  // registers; kIgnored over the cap
   int32_t categorical_slot(std::string_view feature);
+  int32_t add_numeric(std::string_view feature);
+  int32_t add_categorical(std::string_view feature);
   int32_t cached_slot(std::vector<int32_t>& cache, uint32_t id, FeatureKind kind,
                       std::string_view feature);
   std::optional<DataDriftEvent> feed_numeric(int32_t slot, double value);
@@ -284,6 +291,8 @@ class DataDriftMonitor {
   std::vector<CategoricalFeature> categorical_;
   NameMap<uint32_t> numeric_slot_of_;
   NameMap<uint32_t> categorical_slot_of_;
+  uint32_t numeric_hint_ = 0;  // the slot numeric_slot() tries first
+  uint32_t categorical_hint_ = 0;
   std::vector<int32_t> numeric_id_cache_;
   std::vector<int32_t> categorical_id_cache_;
   uint64_t ignored_values_ = 0;
