@@ -14,7 +14,6 @@
 
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
-#include "streamlearn/eval/json_number.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
@@ -475,9 +474,6 @@ Result<EvaluationResult> Evaluate(const PipelineConfig& config, const EvaluateIn
 }
 
 std::string EvaluationJson(const EvaluationResult& r) {
-  using eval::AppendJsonInteger;
-  using eval::AppendJsonNumber;
-  using eval::AppendJsonUnsigned;
   std::string out;
   out.reserve(4096 + 200 * r.drifts.size());
   out.push_back('{');

@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "streamlearn/eval/json_number.hpp"
+#include "streamlearn/core/json_text.hpp"
 #include "streamlearn/eval/streams.hpp"
 #include "streamlearn/pipeline/evaluate.hpp"
 
