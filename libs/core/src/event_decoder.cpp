@@ -28,6 +28,10 @@ struct EventDecoder::Impl {
   std::unique_ptr<json_fields::JsonObjectParser> json;
   std::vector<std::string_view> seen_top;
   std::vector<std::string_view> seen_features;
+  // Features of the event being decoded so far. The output's vectors keep their elements
+  // from the previous event and are overwritten in place, so that events of a steady
+  // schema reuse the strings' buffers (no allocation, no free); trimmed at the end.
+  size_t numeric_used = 0, categorical_used = 0, missing_used = 0;
 
   Status Decode(std::string_view payload, std::string_view key, const SourcePosition& source,
                 Event* out);
@@ -44,12 +48,30 @@ EventDecoder::~EventDecoder() = default;
 
 Status EventDecoder::decode(std::string_view payload, std::string_view key,
                             const SourcePosition& source, Event* out) {
-  return impl_->Decode(payload, key, source, out);
+  Impl& d = *impl_;
+  d.numeric_used = d.categorical_used = d.missing_used = 0;
+  Status status = d.Decode(payload, key, source, out);
+  out->numeric.resize(d.numeric_used);
+  out->categorical.resize(d.categorical_used);
+  out->missing.resize(d.missing_used);
+  return status;
 }
+
+namespace {
+// The next element of `v` to overwrite: a kept one, or a new one.
+template <typename T>
+T& NextSlot(std::vector<T>& v, size_t& used) {
+  if (used == v.size()) v.emplace_back();
+  return v[used++];
+}
+}  // namespace
 
 Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key,
                                   const SourcePosition& source, Event* out) {
-  out->clear();
+  out->id.clear();
+  out->entity.clear();
+  out->ts_ms = 0;
+  out->label.reset();
   object top;
   SL_RETURN_IF_ERROR(json->parse(payload, "event", &top));
 
@@ -127,17 +149,25 @@ Status EventDecoder::Impl::DecodeFeatures(object features, Event* out) {
         if (!ReadNumber(v, &d).ok()) {
           return Status::Invalid("feature " + Quote(name) + " is not a finite number");
         }
-        out->numeric.push_back({std::string(name), d});
+        NumericFeature& f = NextSlot(out->numeric, numeric_used);
+        f.name.assign(name);
+        f.value = d;
         break;
       }
-      case element_type::BOOL:
-        out->numeric.push_back({std::string(name), v.get_bool().value_unsafe() ? 1.0 : 0.0});
+      case element_type::BOOL: {
+        NumericFeature& f = NextSlot(out->numeric, numeric_used);
+        f.name.assign(name);
+        f.value = v.get_bool().value_unsafe() ? 1.0 : 0.0;
         break;
-      case element_type::STRING:
-        out->categorical.push_back({std::string(name), std::string(v.get_string().value_unsafe())});
+      }
+      case element_type::STRING: {
+        CategoricalFeature& f = NextSlot(out->categorical, categorical_used);
+        f.name.assign(name);
+        f.value.assign(v.get_string().value_unsafe());
         break;
+      }
       case element_type::NULL_VALUE:
-        out->missing.emplace_back(name);
+        NextSlot(out->missing, missing_used).assign(name);
         break;
       default:
         return Status::Invalid("feature " + Quote(name) +

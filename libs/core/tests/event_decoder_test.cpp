@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "streamlearn/core/event_decoder.hpp"
 
@@ -65,6 +66,29 @@ TEST_CASE("decoder reuses one Event without leaking fields between events", "[de
   CHECK(e.numeric.size() == 1);
   CHECK(e.categorical.empty());
   CHECK_FALSE(e.label.has_value());
+}
+
+TEST_CASE("decoder overwrites a reused Event in place: each result equals a fresh decode", "[decoder]") {
+  // The decoder keeps the previous event's feature strings and overwrites them: longer and
+  // shorter names, fewer and more features, kinds that change, a failed decode in between.
+  const std::vector<std::string> payloads = {
+      R"({"id":"a","entity":"u1","ts":5,"features":{"account_age_days":3,"merchant_category":"travel","hour":null}})",
+      R"({"id":"b","entity":"u2","ts":6,"features":{"x":1.5}})",
+      R"({"id":"c","entity":"u3","ts":7,"features":{"merchant_category_long_name_past_sso":"jewelry","hour":2,"vip":true,"n":null,"m":null}})",
+      R"({"id":"d","entity":"u4","features":{"x":1e999}})",  // invalid: not finite
+      R"({"id":"e","entity":"u5","ts":8,"features":{"account_age_days":"text now","hour":9},"label":"gold"})",
+      R"({"id":"f","entity":"u6","ts":9,"features":{}})",
+  };
+  EventDecoder reused_decoder;
+  Event reused;
+  for (const std::string& payload : payloads) {
+    EventDecoder fresh_decoder;
+    Event fresh;
+    const bool fresh_ok = fresh_decoder.decode(payload, "k", kSource, &fresh).ok();
+    const bool reused_ok = reused_decoder.decode(payload, "k", kSource, &reused).ok();
+    REQUIRE(reused_ok == fresh_ok);
+    if (fresh_ok) CHECK(reused == fresh);
+  }
 }
 
 TEST_CASE("decoder labels: booleans and 0/1 are binary, other numbers real, strings classes",

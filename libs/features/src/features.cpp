@@ -267,7 +267,21 @@ void FeatureBuilder::resolve_entity_ids() {
   }
 }
 
+const FeatureBuilder::DerivedIds& FeatureBuilder::derived_at(size_t position, std::string_view field) {
+  constexpr size_t kMaxPositions = 256;  // wider events look the rest up by name
+  if (position < derived_by_position_.size()) {
+    const auto* seen = derived_by_position_[position];
+    if (seen != nullptr && seen->first == field) return seen->second;
+  } else if (position < kMaxPositions) {
+    derived_by_position_.resize(position + 1, nullptr);
+  }
+  DerivedIds& ids = derived(field);
+  if (position < derived_by_position_.size()) derived_by_position_[position] = &*derived_.find(field);
+  return ids;
+}
+
 void FeatureBuilder::reset_caches() {
+  derived_by_position_.clear();
   derived_.clear();
   categoricals_.clear();
   std::fill(named_ids_.begin(), named_ids_.end(), nullptr);
@@ -542,8 +556,9 @@ void FeatureBuilder::build(const Event& event, const EntityState& before, Featur
   }
   ++epoch_;
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
-  for (const auto& f : event.numeric) {
-    const DerivedIds& ids = derived(f.name);
+  for (size_t i = 0; i < event.numeric.size(); ++i) {
+    const NumericFeature& f = event.numeric[i];
+    const DerivedIds& ids = derived_at(i, f.name);
     if (ids.named >= 0) named_seen_[ids.named] = epoch_;
     if (ids.identity && ids.emit && ids.pca_slot < 0) {
       // Today's path, kept tight: the value as is, then the entity's aggregates.
@@ -767,8 +782,9 @@ void FeatureBuilder::update(const Event& event, EntityState* state) {
   ++epoch_;
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
   std::fill(window_have_.begin(), window_have_.end(), 0);
-  for (const auto& f : event.numeric) {
-    const DerivedIds& ids = derived(f.name);
+  for (size_t i = 0; i < event.numeric.size(); ++i) {
+    const NumericFeature& f = event.numeric[i];
+    const DerivedIds& ids = derived_at(i, f.name);
     if (ids.named >= 0) named_seen_[ids.named] = epoch_;
     if (ids.identity && ids.pca_slot < 0 && ids.window_slot < 0) {
       fold_entity(ids, f.value, event.ts_ms, state);  // today's path: no global statistics

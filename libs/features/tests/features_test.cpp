@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "streamlearn/features/features.hpp"
 
@@ -50,6 +53,46 @@ TEST_CASE("aggregates are point-in-time: an event never sees itself", "[features
   builder.update(second, &state);
   CHECK(state.events == 2);
   CHECK(state.fields.at(0).mean == 20.0);
+}
+
+TEST_CASE("fields in another order, absent or new build the same features", "[features]") {
+  // The builder compares the field seen at the same position last time before it hashes a
+  // name: events that reorder, drop or add fields must still get each field's own ids.
+  FeatureDictionary dict_a, dict_b;
+  FeatureBuilder in_order({}, &dict_a), shuffled({}, &dict_b);
+  EntityState state_a, state_b;
+  FeatureVector xa, xb;
+  const std::vector<std::string> names = {"amount", "hour", "age", "late_field"};
+  uint64_t seed = 1;
+  for (int i = 0; i < 400; ++i) {
+    Event a;
+    a.entity = "u";
+    a.ts_ms = 1000 * i;
+    const size_t count = i < 200 ? 3 : 4;  // late_field appears halfway
+    for (size_t k = 0; k < count; ++k) a.numeric.push_back({names[k], static_cast<double>(i * (k + 1) % 17)});
+    Event b = a;
+    if (i > 0) {  // the first event fixes the ids in both builders; later ones are shuffled
+      for (size_t k = b.numeric.size() - 1; k > 0; --k) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        std::swap(b.numeric[k], b.numeric[(seed >> 33) % (k + 1)]);
+      }
+      if (i % 5 == 0) {  // one field absent from this event, in both
+        const std::string dropped = b.numeric.front().name;
+        auto named = [&](const NumericFeature& f) { return f.name == dropped; };
+        a.numeric.erase(std::find_if(a.numeric.begin(), a.numeric.end(), named));
+        b.numeric.erase(b.numeric.begin());
+      }
+    }
+    in_order.build(a, state_a, &xa);
+    shuffled.build(b, state_b, &xb);
+    in_order.update(a, &state_a);
+    shuffled.update(b, &state_b);
+    REQUIRE(dict_a.size() == dict_b.size());
+    for (uint32_t id = 0; id < dict_a.size(); ++id) REQUIRE(dict_a.name(id) == dict_b.name(id));
+    REQUIRE(xa.present == xb.present);
+    REQUIRE(xa.dense == xb.dense);
+  }
+  CHECK(state_a == state_b);
 }
 
 TEST_CASE("EWMA decays by half over one half-life of event time", "[features]") {

@@ -12,11 +12,13 @@ namespace streamlearn {
 struct NumericFeature {
   std::string name;
   double value;  // always finite: the decoder rejects NaN/Inf
+  bool operator==(const NumericFeature&) const = default;
 };
 
 struct CategoricalFeature {
   std::string name;
   std::string value;
+  bool operator==(const CategoricalFeature&) const = default;
 };
 
 // A label as it arrives: 0/1 and booleans become kBinary; other numbers kReal; strings kClass.
@@ -25,6 +27,7 @@ struct Label {
   Kind kind = Kind::kBinary;
   double value = 0;        // kBinary: 0 or 1; kReal: the number
   std::string class_name;  // kClass only
+  bool operator==(const Label&) const = default;
 };
 
 struct Event {
@@ -35,6 +38,8 @@ struct Event {
   std::vector<CategoricalFeature> categorical;
   std::vector<std::string> missing;          // features given as null
   std::optional<Label> label;
+
+  bool operator==(const Event&) const = default;
 
   void clear() {
     id.clear();

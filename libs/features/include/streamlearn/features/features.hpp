@@ -198,6 +198,10 @@ class FeatureBuilder {
     return it != derived_.end() ? it->second : add_derived(field);
   }
   DerivedIds& add_derived(std::string_view field);
+  // derived() for the numeric field at `position` of an event: events of one producer
+  // name their fields in the same order, so the field seen there last time is compared
+  // first (a string comparison instead of a hash lookup, twice per field and event).
+  const DerivedIds& derived_at(size_t position, std::string_view field);
   DerivedIds& named_ids(size_t i);
   CategoricalInfo& categorical(std::string_view field);
   void resolve_entity_ids();
@@ -242,6 +246,8 @@ class FeatureBuilder {
   std::vector<int64_t> pca_ids_;
 
   StringMap<DerivedIds> derived_;  // node-based: pointers to values stay valid
+  // derived_at(): per position, the derived_ entry last seen there.
+  std::vector<const std::pair<const std::string, DerivedIds>*> derived_by_position_;
   StringMap<CategoricalInfo> categoricals_;
   std::vector<DerivedIds*> named_ids_;  // per named_, resolved lazily
 
