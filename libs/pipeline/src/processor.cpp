@@ -315,14 +315,8 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     if (op.is_label) {
       SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], op.target, batch[op.raw], sink));
     } else {
-      // An entity's aggregates live in their own allocation, likely out of cache: asked for
-      // a few events ahead, they arrive while those events are handled.
-      constexpr size_t kPrefetchAhead = 6;
-      if (op.index + kPrefetchAhead < s.pending_used) {
-        const auto& fields = s.batch_entities[op.index + kPrefetchAhead]->second.state.fields;
-        const char* begin = reinterpret_cast<const char*>(fields.data());
-        const char* end = reinterpret_cast<const char*>(fields.data() + fields.size());
-        for (const char* line = begin; line < end && line < begin + 512; line += 64) __builtin_prefetch(line);
+      if (op.index + features::kPrefetchAhead < s.pending_used) {
+        features::PrefetchAggregates(s.batch_entities[op.index + features::kPrefetchAhead]->second.state);
       }
       SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], *s.batch_entities[op.index], op.target, received, sink));
     }
