@@ -1,9 +1,10 @@
 #pragma once
 // `streamlearn bench core`: the per-event core on one thread, from an in-memory buffer (no
-// Kafka): decode (simdjson), entity aggregates and features, predict, learn, and the
-// prediction's JSON, through the same Processor the service runs. Printed beside the parts
-// measured in the same run (decode alone; decode + features), so the figures are ratios a
-// noisy shared machine cannot fake.
+// Kafka). Four figures measured in the same run, each also as a ratio to the first (a
+// noisy shared machine moves them together): decode alone (simdjson); the learning core's
+// four stages composed from the libs (decode, entity aggregates and features, predict,
+// learn); the whole Processor the service runs (+ prediction JSON, metrics, concept-drift
+// detector); and the Processor with the data-drift monitor (the default).
 
 #include <cstdint>
 #include <functional>
