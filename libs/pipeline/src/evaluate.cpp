@@ -16,6 +16,7 @@
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/pipeline/processor.hpp"
+#include "scoring.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -32,6 +33,14 @@ struct LineFacts {
   int64_t ts = kNoTs;
   int concept_index = kNoConcept;
 };
+
+// `gen --format kcat` writes key<TAB>JSON; a JSON line starts with '{' (or is invalid).
+// Where the JSON of `line` begins: after the tab of a keyed line, else 0.
+size_t PayloadBegin(std::string_view line) {
+  if (line.empty() || line.front() == '{') return 0;
+  const size_t tab = line.find('\t');
+  return tab == std::string_view::npos ? 0 : tab + 1;
+}
 
 class FactReader {
  public:
@@ -126,13 +135,9 @@ class LineSource {
       line->number = number;
       line->key_size = 0;
       line->payload_begin = 0;
-      // `gen --format kcat` writes key<TAB>JSON; a JSON line starts with '{' (or is invalid).
-      if (keyed_ && line->text.front() != '{') {
-        const size_t tab = line->text.find('\t');
-        if (tab != std::string::npos) {
-          line->key_size = tab;
-          line->payload_begin = tab + 1;
-        }
+      if (keyed_) {
+        line->payload_begin = PayloadBegin(line->text);
+        line->key_size = line->payload_begin == 0 ? 0 : line->payload_begin - 1;
       }
       facts.read(std::string_view(line->text).substr(line->payload_begin), &line->facts);
       // A line without a ts sorts with the previous line: the input's order is kept.
@@ -177,8 +182,9 @@ class Evaluation final : public OutputSink {
         classifier_(eval::ClassifierMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window)),
                                                    1000, 1024}),
         regressor_(eval::RegressorMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window))}),
-        regression_(config.model.type == "linear" || config.model.type == "huber"),
-        multiclass_(config.model.type == "softmax") {
+        task_(config.model.type == "softmax"                                  ? Task::kMulticlass
+              : config.model.type == "linear" || config.model.type == "huber" ? Task::kRegression
+                                                                              : Task::kBinary) {
     if (inputs_.labels) config_.labels.enabled = true;
     delayed_ = config_.labels.enabled;
     options_.batch_size = std::max<size_t>(options_.batch_size, 1);
@@ -227,8 +233,7 @@ class Evaluation final : public OutputSink {
 
   eval::PrequentialClassifier classifier_;
   eval::PrequentialRegressor regressor_;
-  bool regression_ = false;   // model.type linear or huber
-  bool multiclass_ = false;   // model.type softmax
+  Task task_;
   std::vector<Outcome> outcomes_;  // with a concept marker; sorted by position at the end
   uint64_t max_position_ = 0;
   int last_concept_ = kNoConcept;  // of the last event line with a marker
@@ -295,20 +300,11 @@ void Evaluation::observe(const LearnOutcome& outcome) {
   const std::optional<EventMark> mark = place(outcome.event_id, true);
   if (mark) max_position_ = std::max(max_position_, mark->position);
 
-  bool correct = outcome.predicted == outcome.label;
-  if (regression_) {
-    (void)regressor_.update(outcome.score, outcome.target);
-    // Concept figures count an outcome as right when it is within a tenth of the target's
-    // scale (|error| <= 0.1 * max(1, |target|)): regression has no "correct".
-    correct = std::abs(outcome.score - outcome.target) <= 0.1 * std::max(1.0, std::abs(outcome.target));
-  } else if (multiclass_) {
-    const size_t label = static_cast<size_t>(outcome.label);
-    const size_t guess = outcome.predicted >= 0 ? static_cast<size_t>(outcome.predicted) : (label == 0 ? 1 : 0);
-    correct = guess == label;
-    (void)classifier_.update(label, guess, outcome.true_class_probability);
-  } else {
-    classifier_.update_binary(outcome.score, outcome.predicted, outcome.label);
-  }
+  const double error = ScorePrediction(task_, classifier_, regressor_, outcome.score, outcome.predicted,
+                                       outcome.true_class_probability, outcome.target);
+  // Concept figures count a regression outcome as right when it is within a tenth of the
+  // target's scale (|error| <= 0.1 * max(1, |target|)): regression has no "correct".
+  const bool correct = task_ == Task::kRegression ? error <= 0.1 * std::max(1.0, std::abs(outcome.target)) : error == 0;
   result_.labelled++;
   if (mark && mark->concept_index != kNoConcept) outcomes_.push_back({mark->position, mark->concept_index, correct});
 
@@ -425,7 +421,7 @@ void Evaluation::finish(const Processor& processor) {
   r.predictions = stats.predictions;
   r.rolling_window = classifier_.options().rolling_window;
   r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
-  if (regression_) {
+  if (task_ == Task::kRegression) {
     r.regression = regressor_.figures();
   } else {
     r.classification = classifier_.figures();
@@ -634,11 +630,7 @@ std::string GuessModelType(std::istream& lines, size_t max_lines) {
   std::string line;
   bool real = false, names = false;
   for (size_t n = 0; n < max_lines && std::getline(lines, line); ++n) {
-    // gen's kcat format: key TAB JSON.
-    std::string_view json(line);
-    if (const size_t tab = json.find('\t'); tab != std::string_view::npos && json.substr(0, tab).find('{') == std::string_view::npos) {
-      json = json.substr(tab + 1);
-    }
+    const std::string_view json = std::string_view(line).substr(PayloadBegin(line));
     if (!decoder.decode(json, "k", SourcePosition{}, &event).ok() || !event.label) continue;
     names = names || event.label->kind == Label::Kind::kClass;
     real = real || event.label->kind == Label::Kind::kReal;

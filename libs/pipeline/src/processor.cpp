@@ -23,6 +23,7 @@
 #include "streamlearn/learn/linear_model.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "scoring.hpp"
 #include "streamlearn/state/store.hpp"
 
 namespace streamlearn::pipeline {
@@ -45,18 +46,6 @@ struct BatchOp {
   size_t raw = 0;    // into the batch
   double target = 0;  // the label as the model learns it (0/1, class index, value); labelled only
 };
-
-// What the model predicts, from model.type.
-enum class Task { kBinary, kMulticlass, kRegression };
-
-Task TaskOf(learn::Loss loss) {
-  switch (loss) {
-    case learn::Loss::kSoftmax: return Task::kMulticlass;
-    case learn::Loss::kSquared:
-    case learn::Loss::kHuber: return Task::kRegression;
-    default: return Task::kBinary;
-  }
-}
 
 // Test-then-train figures of one model, for its task.
 struct ModelMetrics {
@@ -540,41 +529,20 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
   return Status::Ok();
 }
 
-namespace {
-// Scores one served prediction into `m`; returns the error the drift detector watches:
-// 0/1 for classification, |prediction - y| for regression.
-double Score(Task task, ModelMetrics& m, double score, int predicted, const std::vector<double>& probabilities,
-             double y) {
-  switch (task) {
-    case Task::kBinary:
-      m.classification.update_binary(score, predicted, static_cast<int>(y));
-      return predicted != static_cast<int>(y) ? 1.0 : 0.0;
-    case Task::kMulticlass: {
-      const size_t label = static_cast<size_t>(y);
-      const double p = label < probabilities.size() ? probabilities[label] : std::numeric_limits<double>::quiet_NaN();
-      // Before any class is known the model predicts nothing: scored as a wrong guess.
-      const size_t guess = predicted >= 0 ? static_cast<size_t>(predicted) : (label == 0 ? 1 : 0);
-      (void)m.classification.update(label, guess, p);
-      return guess != label ? 1.0 : 0.0;
-    }
-    case Task::kRegression:
-      (void)m.regression.update(score, y);
-      return std::abs(score - y);
-  }
-  return 0;
-}
-}  // namespace
-
 Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted,
                                    const std::vector<double>& probabilities, double y, std::string_view id,
                                    int64_t ts_ms, OutputSink& sink) {
-  const double error = Score(task, metrics, score, predicted, probabilities, y);
+  const double p_true = TrueClassProbability(task, model.config().loss, score, probabilities, y);
+  const double error = ScorePrediction(task, metrics.classification, metrics.regression, score, predicted, p_true, y);
   counts.labelled++;
   // Challengers: test, then train, on the same vector (for a delayed label, they are
   // tested now, on the vector the champion was served with).
   for (auto& c : challengers) {
     c.model.predict(features, c.prediction);
-    Score(c.task, c.metrics, c.prediction.score, c.prediction.class_index, c.prediction.probabilities, y);
+    const double c_p_true =
+        TrueClassProbability(c.task, c.model.config().loss, c.prediction.score, c.prediction.probabilities, y);
+    ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,
+                    c.prediction.class_index, c_p_true, y);
     c.model.learn(features, y);
   }
   const double error_before = detector->estimation();
@@ -618,12 +586,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   if (config.drift.action == "background") {
     SL_RETURN_IF_ERROR(tend_background(error, level, was_warning, id, ts_ms, error_before, sink));
   }
-  if (observer) {
-    double p = std::numeric_limits<double>::quiet_NaN();
-    if (task == Task::kBinary && config.model.type == "logistic") p = y >= 0.5 ? score : 1 - score;
-    if (task == Task::kMulticlass && static_cast<size_t>(y) < probabilities.size()) p = probabilities[static_cast<size_t>(y)];
-    observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p});
-  }
+  if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
   if (background) {
     background->learn(features, y);
     background_trained++;
