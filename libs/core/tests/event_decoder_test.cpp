@@ -75,7 +75,11 @@ TEST_CASE("decoder overwrites a reused Event in place: each result equals a fres
       R"({"id":"a","entity":"u1","ts":5,"features":{"account_age_days":3,"merchant_category":"travel","hour":null}})",
       R"({"id":"b","entity":"u2","ts":6,"features":{"x":1.5}})",
       R"({"id":"c","entity":"u3","ts":7,"features":{"merchant_category_long_name_past_sso":"jewelry","hour":2,"vip":true,"n":null,"m":null}})",
-      R"({"id":"d","entity":"u4","features":{"x":1e999}})",  // invalid: not finite
+      R"({"id":"d","entity":"u4","features":{"x":1e999}})",  // invalid JSON: out of range
+      R"({"id":"d2","entity":"u4","features":{"a":1,"b":"x","c":null,"d":[1]}})",  // fails inside the features
+      R"({"id":"s","entity":"u4","ts":1,"features":{"q":1}})",
+      R"({"id":"d3","entity":"u4","features":{"a":1,"b":"x","c":null,"e":2},"label":[1]})",  // fails after them
+      R"({"id":"s2","entity":"u4","ts":2,"features":{"only_one":"cat"}})",
       R"({"id":"e","entity":"u5","ts":8,"features":{"account_age_days":"text now","hour":9},"label":"gold"})",
       R"({"id":"f","entity":"u6","ts":9,"features":{}})",
   };

@@ -105,7 +105,7 @@ Status DataDriftConfig::validate() const {
 
 double MidRankQuantile(std::span<const double> sorted, double value) {
   const size_t n = sorted.size();
-  if (n == 0) return 0.5;
+  if (n == 0 || std::isnan(value)) return 0.5;
   const size_t lo = BranchlessBound<false>(sorted.data(), n, value);
   const size_t hi = lo < n && sorted[lo] == value ? lo + BranchlessBound<true>(sorted.data() + lo, n - lo, value) : lo;
   return (static_cast<double>(lo) + static_cast<double>(hi)) / (2.0 * static_cast<double>(n));

@@ -543,6 +543,8 @@ TEST_CASE("data drift: the mid-rank quantile equals the one from std::lower_boun
     }
   }
   CHECK(MidRankQuantile({}, 1.0) == 0.5);
+  const std::vector<double> some = {1.0, 2.0, 3.0};
+  CHECK(MidRankQuantile(some, std::nan("")) == 0.5);
 }
 
 TEST_CASE("data drift: save and load continue identically", "[data_drift][snapshot]") {

@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <map>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/pipeline/synthetic.hpp"
@@ -104,6 +107,28 @@ TEST_CASE("valid events are predicted, invalid ones dead-lettered with their rea
   CHECK(stats.invalid == 3);
   CHECK(stats.labelled == 1);
   CHECK((*p)->next_offsets().at({"events", 0}) == 5);
+}
+
+TEST_CASE("next offsets follow every partition of a batch that interleaves them", "[processor]") {
+  // The processor looks the offsets entry up again only when the partition changes.
+  auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
+  REQUIRE(p.ok());
+  struct At {
+    const char* topic;
+    int32_t partition;
+    int64_t offset;
+  };
+  const std::vector<At> at = {{"events", 0, 10}, {"events", 1, 20}, {"events", 0, 11}, {"events", 2, 30},
+                              {"events", 1, 21}, {"more", 0, 40},   {"events", 0, 12}, {"more", 0, 41}};
+  const std::string payload = R"({"features":{"x":1},"label":1})";
+  std::vector<RawMessage> raw;
+  for (const At& a : at) raw.push_back({{a.topic, a.partition, a.offset, 1700000000000}, "u", payload});
+  MemorySink sink;
+  REQUIRE((*p)->process(raw, sink).ok());
+  CHECK(sink.predictions.size() == at.size());
+  const std::map<std::pair<std::string, int32_t>, int64_t> expected = {
+      {{"events", 0}, 13}, {{"events", 1}, 22}, {{"events", 2}, 31}, {{"more", 0}, 42}};
+  CHECK((*p)->next_offsets() == expected);
 }
 
 TEST_CASE("the model learns SEA well above the majority-class baseline", "[processor]") {

@@ -177,7 +177,7 @@ double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
 
 // Where `value` falls in a sorted sample, in [0, 1]: (values below it + values not above
 // it) / (2 n), so a run of ties sits at its middle. What ADWIN sees of a numeric feature
-// (numeric_reference_size); 0.5 for an empty sample.
+// (numeric_reference_size); 0.5 for an empty sample or a NaN (the monitor never feeds one).
 double MidRankQuantile(std::span<const double> sorted, double value);
 
 class DataDriftMonitor {

@@ -18,6 +18,7 @@
 // Hot path: once the field names, vocabularies and entities have been seen, build(),
 // update() and learn_target() do not allocate.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -118,9 +119,9 @@ struct EntityState {
 // asks for them kPrefetchAhead events ahead, so they arrive while those are handled.
 inline constexpr size_t kPrefetchAhead = 6;
 inline void PrefetchAggregates(const EntityState& state) {
-  const char* begin = reinterpret_cast<const char*>(state.fields.data());
-  const char* end = reinterpret_cast<const char*>(state.fields.data() + state.fields.size());
-  for (const char* line = begin; line < end && line < begin + 512; line += 64) __builtin_prefetch(line);
+  const char* bytes = reinterpret_cast<const char*>(state.fields.data());
+  const size_t size = std::min<size_t>(state.fields.size() * sizeof(FieldAggregate), 512);  // a few lines
+  for (size_t offset = 0; offset < size; offset += 64) __builtin_prefetch(bytes + offset);
 }
 
 class FeatureBuilder {

@@ -1,0 +1,36 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "streamlearn/pipeline/core_bench.hpp"
+
+using namespace streamlearn;
+using namespace streamlearn::pipeline;
+
+// The figures themselves are for people (README, Throughput); this checks that every stage
+// ran the whole stream: the bench fails when the processor predicts fewer events than it
+// was given, or the four-stage loop learns nothing.
+TEST_CASE("bench core runs every stage over the whole stream", "[bench]") {
+  CoreBenchOptions options;
+  options.events = 3000;
+  options.entities = 100;
+  options.batch = 256;
+  options.repeats = 1;
+  std::vector<std::string> printed;
+  auto result = RunCoreBench(options, [&](const std::string& line) { printed.push_back(line); });
+  REQUIRE(result.ok());
+  REQUIRE(result->figures.size() == 4);
+  CHECK(result->figures[0].name == "decode (simdjson)");
+  CHECK(result->figures[1].name == "decode + features + predict + learn");
+  for (const auto& f : result->figures) {
+    CHECK(f.events_per_sec > 0);
+    CHECK(f.ns_per_event > 0);
+  }
+  CHECK(result->bytes_per_event > 100);
+  CHECK(result->bytes_per_event < 400);
+  CHECK(printed.size() == 5);  // the heading and one line per figure
+
+  options.stream = "no-such-stream";
+  CHECK_FALSE(RunCoreBench(options, [](const std::string&) {}).ok());
+}
