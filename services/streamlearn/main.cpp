@@ -140,22 +140,20 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
                            "  model version    {}\n",
                            s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline,
                            s.events_per_sec, s.model_version);
-  // Each true change, and what ADWIN made of it (by stream position of the triggering event).
+  // Each true change, and what ADWIN made of it: a drift belongs to the change the processor
+  // had last passed when it fired (see DetectedChange).
   for (size_t i = 0; i < s.changes.size(); ++i) {
-    const uint64_t next = i + 1 < s.changes.size() ? s.changes[i + 1] : UINT64_MAX;
     std::string found = "absorbed by the learner without an alarm";
     for (const auto& d : s.drifts) {
-      const int64_t pos = pl::SyntheticPosition(d.event_id);
-      if (pos >= static_cast<int64_t>(s.changes[i]) && static_cast<uint64_t>(pos) < next) {
-        found = fmt::format("drift detected at {} ({} events later), model reset", d.event_id,
-                            pos - static_cast<int64_t>(s.changes[i]));
-        break;
-      }
+      if (pl::DetectedChange(s, d) != static_cast<int>(i)) continue;
+      found = fmt::format("drift detected {} events later (fired on {}), action {}", pl::DetectionDelay(s, d),
+                          d.event_id, options.config.drift.action);
+      break;
     }
     std::cout << fmt::format("  concept change {} at e-{}: {}\n", i + 1, s.changes[i], found);
   }
   for (const auto& d : s.drifts) {
-    if (pl::DetectionDelay(s, d) < 0) std::cout << fmt::format("  false alarm at {}\n", d.event_id);
+    if (pl::DetectedChange(s, d) < 0) std::cout << fmt::format("  false alarm at {}\n", d.event_id);
   }
   if (!summary_path.empty()) {
     std::ofstream out(summary_path);

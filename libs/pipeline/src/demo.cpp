@@ -44,25 +44,31 @@ Status ProduceThrottled(SyntheticSeaStream& stream, kafka::Producer& producer, c
 
 }  // namespace
 
-int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift) {
-  const int64_t position = SyntheticPosition(drift.event_id);
-  int64_t delay = -1;
-  for (uint64_t change : summary.changes) {
-    if (static_cast<int64_t>(change) <= position) delay = position - static_cast<int64_t>(change);
+int DetectedChange(const DemoSummary& summary, const DriftRecord& drift) {
+  int detected = -1;
+  for (size_t i = 0; i < summary.change_events.size(); ++i) {
+    if (summary.change_events[i] <= drift.events) detected = static_cast<int>(i);
   }
-  return delay;
+  return detected;
+}
+
+int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift) {
+  const int change = DetectedChange(summary, drift);
+  if (change < 0) return -1;
+  return static_cast<int64_t>(drift.events - summary.change_events[static_cast<size_t>(change)]);
 }
 
 std::string SummaryToJson(const DemoSummary& s) {
   std::string out = fmt::format(
       R"({{"events_in":{},"predictions_out":{},"dlq":{},"invalid_produced":{},"accuracy":{},"majority_baseline":{},)"
-      R"("events_per_sec":{:.1f},"seconds":{:.3f},"model_version":{},"changes":[{}],"drifts":[)",
+      R"("events_per_sec":{:.1f},"seconds":{:.3f},"model_version":{},"changes":[{}],"change_events":[{}],"drifts":[)",
       s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline, s.events_per_sec,
-      s.seconds, s.model_version, fmt::join(s.changes, ","));
+      s.seconds, s.model_version, fmt::join(s.changes, ","), fmt::join(s.change_events, ","));
   for (size_t i = 0; i < s.drifts.size(); ++i) {
     const DriftRecord& d = s.drifts[i];
-    out += fmt::format(R"({}{{"events":{},"ts":{},"event_id":"{}","position":{},"delay":{}}})", i ? "," : "", d.events,
-                       d.ts_ms, d.event_id, SyntheticPosition(d.event_id), DetectionDelay(s, d));
+    out += fmt::format(R"({}{{"events":{},"ts":{},"event_id":"{}","position":{},"change":{},"delay":{}}})", i ? "," : "",
+                       d.events, d.ts_ms, d.event_id, SyntheticPosition(d.event_id), DetectedChange(s, d),
+                       DetectionDelay(s, d));
   }
   out += "]}";
   return out;
@@ -171,6 +177,7 @@ Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>&
   summary.seconds = std::chrono::duration<double>(end - (first_event == Clock::time_point{} ? begin : first_event)).count();
   summary.events_per_sec = summary.seconds > 0 ? static_cast<double>(summary.events_in) / summary.seconds : 0;
   summary.changes = stream.change_messages();
+  summary.change_events = synth.change_at;
   summary.drifts = status.processor.drifts;
   summary.model_version = status.processor.model_version;
   summary.bootstrap_servers = config.kafka.bootstrap_servers;

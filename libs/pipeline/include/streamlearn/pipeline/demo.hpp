@@ -36,7 +36,9 @@ struct DemoSummary {
   double majority_baseline = 0;
   double events_per_sec = 0;
   double seconds = 0;
-  std::vector<uint64_t> changes;  // stream position (message index) where each new concept began
+  std::vector<uint64_t> changes;        // stream position (message index) where each new concept began
+  std::vector<uint64_t> change_events;  // ... and the same changes as valid events before them: the
+                                        // count a DriftRecord's `events` is measured in
   std::vector<DriftRecord> drifts;
   uint64_t model_version = 0;
   std::string bootstrap_servers;
@@ -44,8 +46,14 @@ struct DemoSummary {
 
 std::string SummaryToJson(const DemoSummary& summary);
 
-// Events between the latest true change at or before the drift's triggering event and that
-// event, by stream position; -1 when it fired before the first change (a false alarm).
+// The change a drift detected: the latest one the processor had passed when the drift fired,
+// by its count of valid events; -1 when it fired before the first change (a false alarm).
+// The count, not the triggering event's position: partitions are merged, so the event that
+// fires the drift may be an older one from a partition that lagged a few hundred events.
+int DetectedChange(const DemoSummary& summary, const DriftRecord& drift);
+
+// Valid events the processor had handled since the detected change when the drift fired;
+// -1 for a false alarm.
 int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift);
 
 // `on_start` sees the runner once it exists (the service starts its HTTP server there);
