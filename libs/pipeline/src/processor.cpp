@@ -83,6 +83,9 @@ struct Challenger {
 
 struct Processor::Impl {
   PipelineConfig config;
+  // config.drift.action, read once: it is consulted for every labelled event.
+  enum class DriftAction { kNone, kReset, kBackground };
+  DriftAction drift_action = DriftAction::kReset;
   state::StateStore* store = nullptr;
   PipelineProbe* probe = nullptr;
 
@@ -137,6 +140,9 @@ struct Processor::Impl {
   Impl(const PipelineConfig& c, features::FeatureConfig fc, learn::LinearModelConfig lc,
        std::unique_ptr<drift::DriftDetector> d)
       : config(c),
+        drift_action(c.drift.action == "none"         ? DriftAction::kNone
+                     : c.drift.action == "background" ? DriftAction::kBackground
+                                                      : DriftAction::kReset),
         dictionary(fc.max_dense_features),
         builder(fc, &dictionary),
         model(lc),
@@ -212,7 +218,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
         {name, TaskOf(cc->loss), learn::LinearModel(*cc), {}, ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
   }
   const std::string& d = config.drift.detector;
-  if (config.drift.action == "background" && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
+  if (impl->drift_action == Impl::DriftAction::kBackground && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
     auto warning = drift::MakeDetector("adwin", {{"delta", fmt::format("{}", config.drift.warning_delta)}, {"clock", "1"}});
     if (!warning.ok()) return Status::Invalid("drift.warning_delta: " + warning.status().message());
     impl->warning_detector = std::move(warning).value();
@@ -573,17 +579,17 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   } else if (level == drift::DriftLevel::kDrift) {
     const uint64_t detected_version = model_version;
     swapped_trained = background ? background_trained : 0;
-    if (config.drift.action == "background" && background) {
+    if (drift_action == DriftAction::kBackground && background) {
       spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
                    background_trained, model_version);
       model = std::move(*background);
       background.reset();
       background_trained = 0;
       if (probe) probe->backgrounds_swapped.Increment();
-    } else if (config.drift.action != "none") {
+    } else if (drift_action != DriftAction::kNone) {
       model.reset_weights();  // reset, or background with no warning before the drift
     }
-    if (config.drift.action != "none") {
+    if (drift_action != DriftAction::kNone) {
       model_version++;
       if (probe) probe->model_version.Set(static_cast<double>(model_version));
     }
@@ -592,12 +598,12 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
                  counts.predictions, id, config.drift.action, model_version);
     SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, id, ts_ms, error_before, sink));
-  } else if (in_warning && !was_warning && config.drift.action != "background") {
+  } else if (in_warning && !was_warning && drift_action != DriftAction::kBackground) {
     // Published once when the warning zone is entered, not for every update inside it.
     counts.warnings++;
     SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", id, ts_ms, error_before, sink));
   }
-  if (config.drift.action == "background") {
+  if (drift_action == DriftAction::kBackground) {
     SL_RETURN_IF_ERROR(tend_background(error, level, was_warning, id, ts_ms, error_before, sink));
   }
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
@@ -707,7 +713,7 @@ Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, 
     fmt::format_to(out, R"("{}":{},)", name, value);
   }
   fmt::format_to(out, R"("error_before":{},"error_after":{})", error_before, detector->estimation());
-  if (config.drift.action == "background") {
+  if (drift_action == DriftAction::kBackground) {
     fmt::format_to(out, R"(,"background_trained":{})", level == "drift" ? swapped_trained : background_trained);
   }
   json.append("}}");
@@ -857,7 +863,7 @@ Status Processor::Impl::restore(std::string_view sealed) {
     background_trained = r.u64();
     background.emplace(model);
     SL_RETURN_IF_ERROR(background->load(r));
-    if (config.drift.action != "background") background.reset();
+    if (drift_action != DriftAction::kBackground) background.reset();
   }
   if (r.u8() != 0) {
     auto scratch = drift::DataDriftMonitor::Create({});
