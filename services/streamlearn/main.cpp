@@ -140,20 +140,27 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
                            "  model version    {}\n",
                            s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline,
                            s.events_per_sec, s.model_version);
-  // Each true change, and what ADWIN made of it: a drift belongs to the change the processor
-  // had last passed when it fired (see DetectedChange).
-  for (size_t i = 0; i < s.changes.size(); ++i) {
-    std::string found = "absorbed by the learner without an alarm";
+  // Each true change, and what the detector made of it (judged in valid events: see
+  // ScoreDemoDetections), then the alarms that detected no change.
+  const auto fired_on = [&s](uint64_t events) {
     for (const auto& d : s.drifts) {
-      if (pl::DetectedChange(s, d) != static_cast<int>(i)) continue;
-      found = fmt::format("drift detected {} events later (fired on {}), action {}", pl::DetectionDelay(s, d),
-                          d.event_id, options.config.drift.action);
-      break;
+      if (d.events == events) return d.event_id;
+    }
+    return std::string("?");
+  };
+  for (size_t i = 0; i < s.detection.changes.size() && i < s.changes.size(); ++i) {
+    const sl::eval::ChangeDetection& c = s.detection.changes[i];
+    std::string found = "absorbed by the learner without an alarm";
+    if (c.detected_at >= 0) {
+      found = fmt::format("drift detected {} events later (fired on {}), action {}", c.delay,
+                          fired_on(static_cast<uint64_t>(c.detected_at)), options.config.drift.action);
+      if (c.repeats > 0) found += fmt::format(", and {} more alarm(s) after it", c.repeats);
     }
     std::cout << fmt::format("  concept change {} at e-{}: {}\n", i + 1, s.changes[i], found);
   }
-  for (const auto& d : s.drifts) {
-    if (pl::DetectedChange(s, d) < 0) std::cout << fmt::format("  false alarm at {}\n", d.event_id);
+  for (uint64_t events : s.detection.false_alarms) {
+    std::cout << fmt::format("  false alarm after {} events (fired on {}), action {}\n", events, fired_on(events),
+                             options.config.drift.action);
   }
   if (!summary_path.empty()) {
     std::ofstream out(summary_path);

@@ -32,7 +32,7 @@ Status ProduceThrottled(SyntheticSeaStream& stream, kafka::Producer& producer, c
   std::string key, payload;
   bool valid = false;
   while (!stop.load() && stream.next(&key, &payload, &valid)) {
-    SL_RETURN_IF_ERROR(producer.produce(topic, key, payload));
+    SL_RETURN_IF_ERROR(producer.produce(topic, key, payload, {}, -1, stream.timestamp_ms(stream.produced() - 1)));
     if (stream.produced() % 1000 != 0) continue;
     producer.poll();
     while (!stop.load() && stream.produced() > runner.status().processor.messages + max_lag) {
@@ -44,18 +44,11 @@ Status ProduceThrottled(SyntheticSeaStream& stream, kafka::Producer& producer, c
 
 }  // namespace
 
-int DetectedChange(const DemoSummary& summary, const DriftRecord& drift) {
-  int detected = -1;
-  for (size_t i = 0; i < summary.change_events.size(); ++i) {
-    if (summary.change_events[i] <= drift.events) detected = static_cast<int>(i);
-  }
-  return detected;
-}
-
-int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift) {
-  const int change = DetectedChange(summary, drift);
-  if (change < 0) return -1;
-  return static_cast<int64_t>(drift.events - summary.change_events[static_cast<size_t>(change)]);
+eval::DetectionScore ScoreDemoDetections(const DemoSummary& summary, uint64_t tolerance) {
+  std::vector<uint64_t> fired;
+  fired.reserve(summary.drifts.size());
+  for (const DriftRecord& d : summary.drifts) fired.push_back(d.events);
+  return eval::ScoreDetections(summary.change_events, std::move(fired), tolerance);
 }
 
 std::string SummaryToJson(const DemoSummary& s) {
@@ -66,11 +59,12 @@ std::string SummaryToJson(const DemoSummary& s) {
       s.seconds, s.model_version, fmt::join(s.changes, ","), fmt::join(s.change_events, ","));
   for (size_t i = 0; i < s.drifts.size(); ++i) {
     const DriftRecord& d = s.drifts[i];
-    out += fmt::format(R"({}{{"events":{},"ts":{},"event_id":"{}","position":{},"change":{},"delay":{}}})", i ? "," : "",
-                       d.events, d.ts_ms, d.event_id, SyntheticPosition(d.event_id), DetectedChange(s, d),
-                       DetectionDelay(s, d));
+    out += fmt::format(R"({}{{"events":{},"ts":{},"event_id":"{}","position":{}}})", i ? "," : "", d.events, d.ts_ms,
+                       d.event_id, SyntheticPosition(d.event_id));
   }
-  out += "]}";
+  out += R"(],"detection":)";
+  eval::AppendDetectionJson(out, s.detection);
+  out += "}";
   return out;
 }
 
@@ -177,8 +171,11 @@ Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>&
   summary.seconds = std::chrono::duration<double>(end - (first_event == Clock::time_point{} ? begin : first_event)).count();
   summary.events_per_sec = summary.seconds > 0 ? static_cast<double>(summary.events_in) / summary.seconds : 0;
   summary.changes = stream.change_messages();
-  summary.change_events = synth.change_at;
+  // Only the changes the stream reached (an interrupted demo stops early).
+  summary.change_events.assign(synth.change_at.begin(),
+                               synth.change_at.begin() + static_cast<std::ptrdiff_t>(summary.changes.size()));
   summary.drifts = status.processor.drifts;
+  summary.detection = ScoreDemoDetections(summary, options.detection_tolerance);
   summary.model_version = status.processor.model_version;
   summary.bootstrap_servers = config.kafka.bootstrap_servers;
   return summary;

@@ -26,7 +26,7 @@ bool SyntheticSeaStream::next(std::string* key, std::string* payload, bool* vali
   const uint64_t i = produced_++;
   const uint64_t entity = rng_() % options_.entities;
   key->assign(fmt::format("u{}", entity));
-  const int64_t ts = options_.start_ts_ms + static_cast<int64_t>(i) * options_.step_ms;
+  const int64_t ts = timestamp_ms(i);
   if (Uniform01(rng_) < options_.invalid_share) {
     // One of each kind of bad input, in turn: every one must reach the dead-letter topic.
     static constexpr const char* kInvalid[] = {

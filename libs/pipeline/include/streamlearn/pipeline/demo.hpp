@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "streamlearn/core/status.hpp"
+#include "streamlearn/eval/concepts.hpp"
 #include "streamlearn/pipeline/runner.hpp"
 
 namespace streamlearn::pipeline {
@@ -24,6 +25,8 @@ struct DemoOptions {
   // The producer waits while the learner is this far behind: the mock broker keeps only 5 MiB
   // per partition, and a short lag keeps the processing order close to the stream's order.
   uint64_t max_lag = 5000;
+  // A drift more than this many valid events after a change is a false alarm, not its detection.
+  uint64_t detection_tolerance = 5000;
   PipelineConfig config;          // bootstrap and state dir are filled in by the demo
 };
 
@@ -40,21 +43,20 @@ struct DemoSummary {
   std::vector<uint64_t> change_events;  // ... and the same changes as valid events before them: the
                                         // count a DriftRecord's `events` is measured in
   std::vector<DriftRecord> drifts;
+  // The drifts judged against the changes, in valid events (see ScoreDemoDetections).
+  eval::DetectionScore detection;
   uint64_t model_version = 0;
   std::string bootstrap_servers;
 };
 
 std::string SummaryToJson(const DemoSummary& summary);
 
-// The change a drift detected: the latest one the processor had passed when the drift fired,
-// by its count of valid events; -1 when it fired before the first change (a false alarm).
-// The count, not the triggering event's position: partitions are merged, so the event that
-// fires the drift may be an older one from a partition that lagged a few hundred events.
-int DetectedChange(const DemoSummary& summary, const DriftRecord& drift);
-
-// Valid events the processor had handled since the detected change when the drift fired;
-// -1 for a false alarm.
-int64_t DetectionDelay(const DemoSummary& summary, const DriftRecord& drift);
+// The drifts against the true changes, both counted in valid events: a drift at the
+// processor's count when it fired (DriftRecord.events), a change at `change_events`. The
+// count, not the triggering event's position: with partitions merged, the event that fires
+// may come from a partition a few events behind, and the count only grows in processing
+// order. A drift within `tolerance` after a change detects it; any other is a false alarm.
+eval::DetectionScore ScoreDemoDetections(const DemoSummary& summary, uint64_t tolerance);
 
 // `on_start` sees the runner once it exists (the service starts its HTTP server there);
 // `print` receives the progress and summary lines.

@@ -30,6 +30,11 @@ class SyntheticSeaStream {
   // The next message; false when `events` were produced. `valid` says if it should decode.
   bool next(std::string* key, std::string* payload, bool* valid);
   uint64_t produced() const { return produced_; }
+  // The event time of message `index` (valid or not): the Kafka timestamp to give it, so that
+  // a timestamp merge of several partitions replays the stream's own order.
+  int64_t timestamp_ms(uint64_t index) const {
+    return options_.start_ts_ms + static_cast<int64_t>(index) * options_.step_ms;
+  }
   uint64_t invalid() const { return invalid_; }
   // Message index (the N of id "e-N") of the first event of each new concept produced so far.
   const std::vector<uint64_t>& change_messages() const { return change_messages_; }
