@@ -140,26 +140,27 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
                            "  model version    {}\n",
                            s.events_in, s.predictions_out, s.dlq, s.invalid_produced, s.accuracy, s.majority_baseline,
                            s.events_per_sec, s.model_version);
-  // Each true change, and what the detector made of it (judged in valid events: see
-  // ScoreDemoDetections), then the alarms that detected no change.
-  const auto fired_on = [&s](uint64_t events) {
+  // Each true change, and what the detector made of it, then the alarms that detected no
+  // change; all in valid events, the scale ScoreDemoDetections judges on.
+  const auto fired_on = [&s](uint64_t index) {
     for (const auto& d : s.drifts) {
-      if (d.events == events) return d.event_id;
+      if (d.events == index + 1) return d.event_id;
     }
     return std::string("?");
   };
   for (size_t i = 0; i < s.detection.changes.size() && i < s.changes.size(); ++i) {
     const sl::eval::ChangeDetection& c = s.detection.changes[i];
-    std::string found = "absorbed by the learner without an alarm";
+    std::string found = fmt::format("no alarm within {} events: absorbed by the learner", options.detection_tolerance);
     if (c.detected_at >= 0) {
       found = fmt::format("drift detected {} events later (fired on {}), action {}", c.delay,
                           fired_on(static_cast<uint64_t>(c.detected_at)), options.config.drift.action);
       if (c.repeats > 0) found += fmt::format(", and {} more alarm(s) after it", c.repeats);
     }
-    std::cout << fmt::format("  concept change {} at e-{}: {}\n", i + 1, s.changes[i], found);
+    std::cout << fmt::format("  concept change {} at e-{} (valid event {}): {}\n", i + 1, s.changes[i], c.change_at,
+                             found);
   }
-  for (uint64_t events : s.detection.false_alarms) {
-    std::cout << fmt::format("  false alarm after {} events (fired on {}), action {}\n", events, fired_on(events),
+  for (uint64_t index : s.detection.false_alarms) {
+    std::cout << fmt::format("  false alarm at valid event {} (fired on {}), action {}\n", index, fired_on(index),
                              options.config.drift.action);
   }
   if (!summary_path.empty()) {

@@ -27,4 +27,9 @@ printf 'challengers:\n  fast: {optimizer: adam, beta2: 7}\n' >"$work/challenger.
 out=$("$BIN" run -c "$work/challenger.yaml" 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad challenger setting: exit $rc"
 echo "$out" | grep -q "challengers.fast.beta2: must be in" || fail "challenger message: $out"
+# The demo's broker is new each run: it refuses state left by an earlier one.
+mkdir -p "$work/state" && touch "$work/state/CURRENT"
+out=$("$BIN" demo --events 1000 --http-port 0 --state-dir "$work/state" 2>&1); rc=$?
+[ $rc = 2 ] || fail "demo on old state: exit $rc"
+echo "$out" | grep -q "state-dir: $work/state is not empty; the demo starts a fresh broker" || fail "demo state message: $out"
 echo "PASS"

@@ -47,7 +47,8 @@ Status ProduceThrottled(SyntheticSeaStream& stream, kafka::Producer& producer, c
 eval::DetectionScore ScoreDemoDetections(const DemoSummary& summary, uint64_t tolerance) {
   std::vector<uint64_t> fired;
   fired.reserve(summary.drifts.size());
-  for (const DriftRecord& d : summary.drifts) fired.push_back(d.events);
+  // `events` counts the firing event itself; its 0-based index is what a change's is.
+  for (const DriftRecord& d : summary.drifts) fired.push_back(d.events > 0 ? d.events - 1 : 0);
   return eval::ScoreDetections(summary.change_events, std::move(fired), tolerance);
 }
 
@@ -71,6 +72,14 @@ std::string SummaryToJson(const DemoSummary& s) {
 Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>& interrupted,
                             const std::function<void(KafkaRunner&)>& on_start,
                             const std::function<void(const std::string&)>& print) {
+  // The broker is new each time: offsets and counts kept from an earlier demo would not
+  // match it (and the summary judges drifts by the count).
+  std::error_code ec;
+  if (!options.state_dir.empty() && std::filesystem::exists(options.state_dir, ec) &&
+      !std::filesystem::is_empty(options.state_dir, ec)) {
+    return Status::Invalid("--state-dir: " + options.state_dir +
+                           " is not empty; the demo starts a fresh broker, so it needs fresh state");
+  }
   auto broker = kafka::EmbeddedBroker::Start();
   if (!broker.ok()) return broker.status();
   PipelineConfig config = options.config;

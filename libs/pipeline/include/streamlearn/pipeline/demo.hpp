@@ -21,7 +21,8 @@ struct DemoOptions {
   uint64_t entities = 1000;
   double invalid_share = 0.005;
   size_t concepts = 4;            // SEA thetas 8, 9, 7, 9.5: changes evenly spaced
-  std::string state_dir;          // empty: a fresh temporary directory, removed afterwards
+  std::string state_dir;          // empty: a fresh temporary directory, removed afterwards;
+                                  // otherwise it must be empty or absent
   // The producer waits while the learner is this far behind: the mock broker keeps only 5 MiB
   // per partition, and a short lag keeps the processing order close to the stream's order.
   uint64_t max_lag = 5000;
@@ -52,7 +53,8 @@ struct DemoSummary {
 std::string SummaryToJson(const DemoSummary& summary);
 
 // The drifts against the true changes, both counted in valid events: a drift at the
-// processor's count when it fired (DriftRecord.events), a change at `change_events`. The
+// 0-based index of its firing event in processing order (DriftRecord.events - 1), a change
+// at `change_events`. The
 // count, not the triggering event's position: with partitions merged, the event that fires
 // may come from a partition a few events behind, and the count only grows in processing
 // order. A drift within `tolerance` after a change detects it; any other is a false alarm.
