@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   librdkafka-dev librocksdb-dev libeigen3-dev
   libboost-system-dev
   prometheus-cpp-dev catch2 libsimdjson-dev libyaml-cpp-dev libcli11-dev
