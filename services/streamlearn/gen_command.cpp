@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/eval/sea_generator.hpp"
 #include "streamlearn/eval/streams.hpp"
@@ -25,7 +26,8 @@ constexpr int64_t kStepMs = 10;
 // The delay draws have an engine of their own, so --labels-out never changes the events.
 constexpr uint64_t kDelaySeed = 0x1abe'1de1'a7ed'0001ULL;
 
-// --label-delay: 0, const:D, exp:MEAN or uniform:LO:HI, D in ParseDurationMs's units.
+// --label-delay: 0, const:D, exp:MEAN or uniform:LO:HI, D a config duration (core's
+// ParseDurationMs: 500ms, 30s, 1.5m, 2h, 7d; a bare number is seconds).
 class LabelDelay {
  public:
   static Result<LabelDelay> Parse(const std::string& text) {
@@ -33,10 +35,7 @@ class LabelDelay {
       return Status::Invalid("--label-delay '" + text + "': " + why +
                              " (expected 0, const:30s, exp:60s or uniform:10s:5m)");
     };
-    const auto duration = [](const std::string& d) -> Result<int64_t> {
-      if (d == "0") return int64_t{0};
-      return pipeline::ParseDurationMs(d);
-    };
+    const auto duration = [](const std::string& d) { return ParseDurationMs(d); };
     LabelDelay delay;
     if (text == "0") return delay;
     const size_t colon = text.find(':');

@@ -153,7 +153,7 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
     std::string found = fmt::format("no alarm within {} events: absorbed by the learner", options.detection_tolerance);
     if (c.detected_at >= 0) {
       found = fmt::format("drift detected {} events later (fired on {}), action {}", c.delay,
-                          fired_on(static_cast<uint64_t>(c.detected_at)), options.config.drift.action);
+                          fired_on(static_cast<uint64_t>(c.detected_at)), pl::ToString(options.config.drift.action));
       if (c.repeats > 0) found += fmt::format(", and {} more alarm(s) after it", c.repeats);
     }
     std::cout << fmt::format("  concept change {} at e-{} (valid event {}): {}\n", i + 1, s.changes[i], c.change_at,
@@ -161,7 +161,7 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
   }
   for (uint64_t index : s.detection.false_alarms) {
     std::cout << fmt::format("  false alarm at valid event {} (fired on {}), action {}\n", index, fired_on(index),
-                             options.config.drift.action);
+                             pl::ToString(options.config.drift.action));
   }
   if (!summary_path.empty()) {
     std::ofstream out(summary_path);

@@ -1,7 +1,8 @@
 // libFuzzer target: streamlearn::pipeline::ParseConfig on arbitrary text, with an empty
 // environment. Invariants: it returns (no exception escapes, no crash); an error names the
 // source and a line (`fuzz.yaml:<n>: ...`, n >= 1) or, for a document that is not a map at
-// all, the source; a successful parse holds only values inside each key's documented range.
+// all, the source (an empty text, a duplicate key and an over-long value are errors with a
+// line); a successful parse holds only values inside each key's documented range.
 
 #include <cctype>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "fuzz_check.hpp"
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/pipeline/config.hpp"
 
 namespace {
@@ -61,8 +63,17 @@ void CheckConfig(const PipelineConfig& c) {
   }
   FUZZ_CHECK(known_detector, "drift.detector %s", c.drift.detector.c_str());
   FUZZ_CHECK(c.drift.delta > 0 && c.drift.delta < 1, "drift.delta %g", c.drift.delta);
-  FUZZ_CHECK(c.drift.action == "none" || c.drift.action == "reset" || c.drift.action == "background", "drift.action %s",
-             c.drift.action.c_str());
+  FUZZ_CHECK(c.drift.action == "none" || c.drift.action == "reset" || c.drift.action == "background", "drift.action %d",
+             static_cast<int>(c.drift.action));
+  FUZZ_CHECK(c.kafka.order == "timestamp" || c.kafka.order == "arrival", "kafka.order %d",
+             static_cast<int>(c.kafka.order));
+  // Names within the grammar's limits.
+  FUZZ_CHECK(c.kafka.group_id.size() <= streamlearn::kNameMaxLength && c.model.name.size() <= streamlearn::kNameMaxLength &&
+                 c.http.bind.size() <= streamlearn::kNameMaxLength,
+             "a name over %zu characters", streamlearn::kNameMaxLength);
+  FUZZ_CHECK(c.kafka.bootstrap_servers.size() <= streamlearn::kListMaxLength &&
+                 c.state.dir.size() <= streamlearn::kListMaxLength,
+             "a list or path over %zu characters", streamlearn::kListMaxLength);
   FUZZ_CHECK(c.metrics.rolling_window >= 1 && c.metrics.rolling_window <= 10000000, "rolling_window %d",
              c.metrics.rolling_window);
   FUZZ_CHECK(!c.http.bind.empty(), "empty http.bind");

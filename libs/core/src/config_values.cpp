@@ -85,7 +85,7 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   return static_cast<int64_t>(ms);
 }
 
-Result<size_t> ParseChoice(std::string_view text, std::initializer_list<std::string_view> names) {
+Result<size_t> ParseChoice(std::string_view text, std::span<const std::string_view> names) {
   std::string allowed;
   size_t index = 0;
   for (std::string_view name : names) {
@@ -132,8 +132,7 @@ Result<int64_t> DurationValue(std::string_view key, std::string_view text, int64
   return v;
 }
 
-Result<size_t> ChoiceValue(std::string_view key, std::string_view text,
-                           std::initializer_list<std::string_view> names) {
+Result<size_t> ChoiceValue(std::string_view key, std::string_view text, std::span<const std::string_view> names) {
   auto v = ParseChoice(text, names);
   if (!v.ok()) return Keyed(key, v.status());
   return v;

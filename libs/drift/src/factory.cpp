@@ -1,11 +1,9 @@
 #include "streamlearn/drift/factory.hpp"
 
-#include <cerrno>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <functional>
 
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/drift/adwin.hpp"
 #include "streamlearn/drift/ddm.hpp"
 #include "streamlearn/drift/eddm.hpp"
@@ -39,21 +37,17 @@ Status BadValue(std::string_view detector, const std::string& param, const std::
                          "' is not " + expected);
 }
 
-bool ParseInt64(const std::string& text, int64_t* out) {
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  if (begin != end && *begin == '+') ++begin;
-  auto [ptr, ec] = std::from_chars(begin, end, *out);
-  return ec == std::errc() && ptr == end && begin != end;
+// Values follow core's config grammar; a number must be finite.
+bool ReadInt64(const std::string& text, int64_t* out) {
+  auto v = ParseInteger(text);
+  if (v.ok()) *out = *v;
+  return v.ok();
 }
 
-bool ParseDouble(const std::string& text, double* out) {
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front()))) return false;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return false;
-  *out = v;
+bool ReadFiniteNumber(const std::string& text, double* out) {
+  auto v = ParseNumber(text);
+  if (!v.ok() || !std::isfinite(*v)) return false;
+  *out = *v;
   return true;
 }
 
@@ -61,7 +55,7 @@ template <typename P>
 Field<P> IntField(std::string_view detector, const std::string& name, int P::*member) {
   return {name, [detector, name, member](const std::string& text, P& p) {
             int64_t v = 0;
-            if (!ParseInt64(text, &v) || v < INT32_MIN || v > INT32_MAX) {
+            if (!ReadInt64(text, &v) || v < INT32_MIN || v > INT32_MAX) {
               return BadValue(detector, name, text, "an integer");
             }
             p.*member = static_cast<int>(v);
@@ -73,7 +67,7 @@ template <typename P>
 Field<P> DoubleField(std::string_view detector, const std::string& name, double P::*member) {
   return {name, [detector, name, member](const std::string& text, P& p) {
             double v = 0;
-            if (!ParseDouble(text, &v)) return BadValue(detector, name, text, "a finite number");
+            if (!ReadFiniteNumber(text, &v)) return BadValue(detector, name, text, "a finite number");
             p.*member = v;
             return Status::Ok();
           }};
@@ -82,13 +76,10 @@ Field<P> DoubleField(std::string_view detector, const std::string& name, double 
 template <typename P>
 Field<P> BoolField(std::string_view detector, const std::string& name, bool P::*member) {
   return {name, [detector, name, member](const std::string& text, P& p) {
-            if (text == "true" || text == "True" || text == "1") {
-              p.*member = true;
-            } else if (text == "false" || text == "False" || text == "0") {
-              p.*member = false;
-            } else {
-              return BadValue(detector, name, text, "a boolean (true or false)");
-            }
+            // River's parameters are Python's: True/False, not YAML's yes/no/on/off.
+            auto v = ParseBool(text, BoolWords::kTrueFalse);
+            if (!v.ok()) return BadValue(detector, name, text, "a boolean (true or false)");
+            p.*member = *v;
             return Status::Ok();
           }};
 }
@@ -183,7 +174,7 @@ std::vector<Field<KswinParams>> KswinFields() {
           {"seed",
            [d](const std::string& text, P& p) {
              int64_t v = 0;
-             if (!ParseInt64(text, &v)) return BadValue(d, "seed", text, "an integer");
+             if (!ReadInt64(text, &v)) return BadValue(d, "seed", text, "an integer");
              p.seed = v;
              return Status::Ok();
            }},
@@ -195,7 +186,7 @@ std::vector<Field<KswinParams>> KswinFields() {
                if (comma == std::string::npos) comma = text.size();
                const std::string item = text.substr(start, comma - start);
                double v = 0;
-               if (!ParseDouble(item, &v)) {
+               if (!ReadFiniteNumber(item, &v)) {
                  return BadValue(d, "window", text, "a comma-separated list of finite numbers");
                }
                p.window.push_back(v);

@@ -1,9 +1,10 @@
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/features/pca.hpp"
 
@@ -41,38 +42,25 @@ Status Bad(std::string_view key, std::string_view what, std::string_view got) {
   return Status::Invalid("features." + std::string(key) + ": " + std::string(what) + ", got '" + std::string(got) + "'");
 }
 
-Status ParseBool(std::string_view key, std::string_view v, bool* out) {
-  v = Trim(v);
-  if (v == "true" || v == "yes" || v == "on" || v == "1") {
-    *out = true;
-  } else if (v == "false" || v == "no" || v == "off" || v == "0") {
-    *out = false;
-  } else {
-    return Bad(key, "must be true or false", v);
-  }
+// The values follow core's config grammar; the messages keep this section's wording.
+Status ReadBool(std::string_view key, std::string_view v, bool* out) {
+  auto b = ParseBool(v);
+  if (!b.ok()) return Bad(key, "must be true or false", v);
+  *out = *b;
   return Status::Ok();
 }
 
-Status ParseNumber(std::string_view key, std::string_view v, double* out) {
-  std::string_view t = Trim(v);
-  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
-  double d = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !std::isfinite(d)) {
-    return Bad(key, "must be a number", v);
-  }
-  *out = d;
+Status ReadNumber(std::string_view key, std::string_view v, double* out) {
+  auto d = ParseNumber(v);
+  if (!d.ok() || !std::isfinite(*d)) return Bad(key, "must be a number", v);
+  *out = *d;
   return Status::Ok();
 }
 
-Status ParseUint(std::string_view key, std::string_view v, uint32_t* out) {
-  std::string_view t = Trim(v);
-  uint32_t n = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) {
-    return Bad(key, "must be a whole number >= 0", v);
-  }
-  *out = n;
+Status ReadUint(std::string_view key, std::string_view v, uint32_t* out) {
+  auto n = ParseInteger(v);
+  if (!n.ok() || *n < 0 || *n > std::numeric_limits<uint32_t>::max()) return Bad(key, "must be a whole number >= 0", v);
+  *out = static_cast<uint32_t>(*n);
   return Status::Ok();
 }
 
@@ -106,7 +94,7 @@ Status ParseWindows(std::string_view key, std::string_view v, std::vector<Window
     }
     s = Trim(s);
     auto ms = ParseDurationMs(s);
-    if (!ms.ok()) return Bad(key, "a window is [sliding:|tumbling:]<duration> such as 1m, 1h, tumbling:1d", item);
+    if (!ms.ok() || *ms < 1) return Bad(key, "a window is [sliding:|tumbling:]<duration> such as 1m, 1h, tumbling:1d", item);
     w.width_ms = *ms;
     w.name = std::string(s) + (w.tumbling ? "_tumbling" : "");
     out->push_back(std::move(w));
@@ -138,16 +126,19 @@ Status ParseFieldKey(std::string_view key, std::string_view setting, std::string
     else return Bad(key, "must be none, mean, zero or constant", v);
     return Status::Ok();
   }
-  if (setting == "impute_value") return ParseNumber(key, v, &f->impute_value);
-  if (setting == "missing_indicator") return ParseBool(key, v, &f->missing_indicator);
-  if (setting == "clip_std") return ParseNumber(key, v, &f->clip_std);
-  if (setting == "clip_min") return ParseNumber(key, v, &f->clip_min);
-  if (setting == "clip_max") return ParseNumber(key, v, &f->clip_max);
+  if (setting == "impute_value") return ReadNumber(key, v, &f->impute_value);
+  if (setting == "missing_indicator") return ReadBool(key, v, &f->missing_indicator);
+  if (setting == "clip_std") return ReadNumber(key, v, &f->clip_std);
+  if (setting == "clip_min") return ReadNumber(key, v, &f->clip_min);
+  if (setting == "clip_max") return ReadNumber(key, v, &f->clip_max);
   if (setting == "log1p") {
-    if (t == "false" || t == "off" || t == "no") f->log1p = Log1p::kOff;
-    else if (t == "true" || t == "on" || t == "yes") f->log1p = Log1p::kOn;
-    else if (t == "signed") f->log1p = Log1p::kSigned;
-    else return Bad(key, "must be false, true or signed", v);
+    if (t == "signed") {
+      f->log1p = Log1p::kSigned;
+      return Status::Ok();
+    }
+    auto on = ParseBool(t);
+    if (!on.ok()) return Bad(key, "must be false, true or signed", v);
+    f->log1p = *on ? Log1p::kOn : Log1p::kOff;
     return Status::Ok();
   }
   if (setting == "scale") {
@@ -163,7 +154,7 @@ Status ParseFieldKey(std::string_view key, std::string_view setting, std::string
     else return Bad(key, "must be hash or onehot", v);
     return Status::Ok();
   }
-  if (setting == "max_categories") return ParseUint(key, v, &f->max_categories);
+  if (setting == "max_categories") return ReadUint(key, v, &f->max_categories);
   return Status::Invalid("features." + std::string(key) +
                          ": unknown field setting (impute, impute_value, missing_indicator, clip_std, clip_min, "
                          "clip_max, log1p, scale, encoding, max_categories)");
@@ -202,30 +193,6 @@ constexpr uint32_t kAllAggregates = kAggCount | kAggSinceLast | kAggSum | kAggMe
                                     kAggEwma | kAggLast;
 
 }  // namespace
-
-Result<int64_t> ParseDurationMs(std::string_view text) {
-  std::string_view t = Trim(text);
-  size_t digits = 0;
-  while (digits < t.size() && ((t[digits] >= '0' && t[digits] <= '9') || t[digits] == '.')) ++digits;
-  double n = 0;
-  auto [end, ec] = std::from_chars(t.data(), t.data() + digits, n);
-  if (digits == 0 || ec != std::errc() || end != t.data() + digits) {
-    return Status::Invalid("not a duration: '" + std::string(text) + "'");
-  }
-  std::string_view unit = t.substr(digits);
-  double scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s" || unit.empty()) scale = 1000;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
-  else if (unit == "d") scale = 86'400'000;
-  else return Status::Invalid("not a duration (units ms, s, m, h, d): '" + std::string(text) + "'");
-  double ms = n * scale;
-  if (!(ms >= 1) || ms > 1e15 || ms != std::floor(ms)) {
-    return Status::Invalid("duration out of range or not whole milliseconds: '" + std::string(text) + "'");
-  }
-  return static_cast<int64_t>(ms);
-}
 
 Status FeatureConfig::validate() const {
   // The first three messages are the original ones, word for word.
@@ -331,43 +298,43 @@ Result<FeatureConfig> FeatureConfig::Parse(const std::map<std::string, std::stri
     const std::string_view k = key;
     if (k.starts_with("fields.")) continue;
     if (k == "entity_aggregates") {
-      SL_RETURN_IF_ERROR(ParseBool(k, value, &c.entity_aggregates));
+      SL_RETURN_IF_ERROR(ReadBool(k, value, &c.entity_aggregates));
     } else if (k == "ewma_half_life_s") {
-      SL_RETURN_IF_ERROR(ParseNumber(k, value, &c.ewma_half_life_s));
+      SL_RETURN_IF_ERROR(ReadNumber(k, value, &c.ewma_half_life_s));
     } else if (k == "hash_bits") {
-      SL_RETURN_IF_ERROR(ParseUint(k, value, &c.hash_bits));
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.hash_bits));
     } else if (k == "max_dense_features") {
-      SL_RETURN_IF_ERROR(ParseUint(k, value, &c.max_dense_features));
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.max_dense_features));
     } else if (k == "aggregates") {
       SL_RETURN_IF_ERROR(ParseAggregates(k, value, &c.aggregates));
     } else if (k == "windows") {
       SL_RETURN_IF_ERROR(ParseWindows(k, value, &c.windows));
     } else if (k == "window_buckets") {
-      SL_RETURN_IF_ERROR(ParseUint(k, value, &c.window_buckets));
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.window_buckets));
     } else if (k == "window_fields") {
       c.window_fields = SplitList(value);
     } else if (k == "target_agg") {
-      SL_RETURN_IF_ERROR(ParseBool(k, value, &c.target_agg));
+      SL_RETURN_IF_ERROR(ReadBool(k, value, &c.target_agg));
     } else if (k == "target_prior") {
       if (Trim(value) == "global") {
         c.target_prior.reset();
       } else {
         double p = 0;
-        SL_RETURN_IF_ERROR(ParseNumber(k, value, &p));
+        SL_RETURN_IF_ERROR(ReadNumber(k, value, &p));
         c.target_prior = p;
       }
     } else if (k == "target_prior_weight") {
-      SL_RETURN_IF_ERROR(ParseNumber(k, value, &c.target_prior_weight));
+      SL_RETURN_IF_ERROR(ReadNumber(k, value, &c.target_prior_weight));
     } else if (k == "crosses") {
       SL_RETURN_IF_ERROR(ParseCrosses(k, value, &c.crosses));
     } else if (k == "pca.components") {
-      SL_RETURN_IF_ERROR(ParseUint(k, value, &c.pca.components));
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.pca.components));
     } else if (k == "pca.fields") {
       c.pca.fields = SplitList(value);
     } else if (k == "pca.refresh_every") {
-      SL_RETURN_IF_ERROR(ParseUint(k, value, &c.pca.refresh_every));
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.pca.refresh_every));
     } else if (k == "pca.keep_inputs") {
-      SL_RETURN_IF_ERROR(ParseBool(k, value, &c.pca.keep_inputs));
+      SL_RETURN_IF_ERROR(ReadBool(k, value, &c.pca.keep_inputs));
     } else {
       return Status::Invalid("features." + key +
                              ": unknown key (entity_aggregates, ewma_half_life_s, hash_bits, max_dense_features, "

@@ -4,10 +4,12 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <system_error>
 
 #include "linear_model_internal.hpp"
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/learn/linear_model.hpp"
 
 namespace streamlearn::learn {
@@ -57,31 +59,25 @@ bool Known(Enum e, const std::array<Enum, N>& all) {
   return false;
 }
 
-// Parsers for one value; the caller adds "<prefix><key>: ".
-bool ParseDouble(const std::string& text, double& out) {
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  if (begin != end && *begin == '+') ++begin;  // YAML writes "+1e-3" sometimes; from_chars does not take it
-  const auto [ptr, ec] = std::from_chars(begin, end, out);
-  return ec == std::errc() && ptr == end && begin != end;
+// Values follow core's config grammar (a number may be nan or inf here: validate() names
+// the key's range then); the caller adds "<prefix><key>: ".
+bool ReadNumber(const std::string& text, double& out) {
+  auto v = ParseNumber(text);
+  if (v.ok()) out = *v;
+  return v.ok();
 }
 
-bool ParseUint32(const std::string& text, uint32_t& out) {
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end && !text.empty();
+bool ReadUint32(const std::string& text, uint32_t& out) {
+  auto v = ParseInteger(text);
+  if (!v.ok() || *v < 0 || *v > std::numeric_limits<uint32_t>::max()) return false;
+  out = static_cast<uint32_t>(*v);
+  return true;
 }
 
-bool ParseBool(const std::string& text, bool& out) {
-  if (text == "true" || text == "yes" || text == "on" || text == "1") {
-    out = true;
-    return true;
-  }
-  if (text == "false" || text == "no" || text == "off" || text == "0") {
-    out = false;
-    return true;
-  }
-  return false;
+bool ReadBool(const std::string& text, bool& out) {
+  auto v = ParseBool(text);
+  if (v.ok()) out = *v;
+  return v.ok();
 }
 
 template <typename Enum, size_t N>
@@ -217,10 +213,10 @@ Result<LinearModelConfig> ParseLinearModelConfig(const std::map<std::string, std
       return Status::Invalid(prefix + key + ": expected " + expected + ", got '" + text + "'");
     };
     const auto number = [&](double& field) -> Status {
-      return ParseDouble(text, field) ? Status::Ok() : bad("a number");
+      return ReadNumber(text, field) ? Status::Ok() : bad("a number");
     };
     const auto count = [&](uint32_t& field) -> Status {
-      return ParseUint32(text, field) ? Status::Ok() : bad("a whole number >= 0");
+      return ReadUint32(text, field) ? Status::Ok() : bad("a whole number >= 0");
     };
 
     if (key == "loss") {
@@ -235,7 +231,7 @@ Result<LinearModelConfig> ParseLinearModelConfig(const std::map<std::string, std
     } else if (key == "schedule") {
       if (!ParseEnum(text, kSchedules, c.schedule)) return bad("one of " + Choices(kSchedules));
     } else if (key == "standardize") {
-      if (!ParseBool(text, c.standardize)) return bad("true or false");
+      if (!ReadBool(text, c.standardize)) return bad("true or false");
     } else if (key == "classes") {
       SL_RETURN_IF_ERROR(count(c.classes));
     } else if (key == "hash_bits") {

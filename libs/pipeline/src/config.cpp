@@ -3,14 +3,14 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
+#include <array>
 #include <cctype>
-#include <charconv>
-#include <cmath>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/learn/linear_model.hpp"
 
@@ -19,139 +19,140 @@ namespace {
 
 // One scalar key: how to parse text into it and which values are allowed. The table of
 // keys is the single place that knows the config's shape: file, environment and errors.
+// `set` names the key as `key` in its errors (the path, or the environment variable).
 struct KeySpec {
   std::string path;  // "kafka.bootstrap_servers"
-  std::function<Status(const std::string& text, PipelineConfig& c)> set;
+  std::function<Status(std::string_view key, const std::string& text, PipelineConfig& c)> set;
 };
 
-Status ParseInt(const std::string& text, long lo, long hi, int* out) {
-  long v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size()) return Status::Invalid("expected an integer, got '" + text + "'");
-  if (v < lo || v > hi) {
-    return Status::Invalid("must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
-  }
-  *out = static_cast<int>(v);
+// Kafka refuses longer topic names.
+constexpr size_t kTopicMaxLength = 249;
+
+constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
+constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
+
+struct ModelType {
+  std::string_view name;
+  std::string_view loss;  // LinearModel's
+  Task task;
+};
+constexpr std::array<ModelType, 5> kModelTypes = {{{"logistic", "log", Task::kBinary},
+                                                   {"softmax", "softmax", Task::kMulticlass},
+                                                   {"linear", "squared", Task::kRegression},
+                                                   {"huber", "huber", Task::kRegression},
+                                                   {"hinge", "hinge", Task::kBinary}}};
+constexpr auto kModelTypeNames = [] {
+  std::array<std::string_view, kModelTypes.size()> names{};
+  for (size_t i = 0; i < names.size(); ++i) names[i] = kModelTypes[i].name;
+  return names;
+}();
+
+// A checked value into its field (an int, a bool, an enum by its index...).
+template <typename Field, typename T>
+Status Store(Result<T> value, Field& field) {
+  if (!value.ok()) return value.status();
+  field = static_cast<Field>(*value);
   return Status::Ok();
 }
 
-Status ParseDouble(const std::string& text, double lo_exclusive, double hi_exclusive, double* out) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || !std::isfinite(v)) {
-    return Status::Invalid("expected a number, got '" + text + "'");
-  }
-  if (!(v > lo_exclusive && v < hi_exclusive)) {
-    return Status::Invalid("out of range, got " + text);
-  }
-  *out = v;
-  return Status::Ok();
+Status SetString(std::string_view key, const std::string& text, size_t max_length, std::string& field) {
+  return Store(StringValue(key, text, max_length), field);
 }
 
-Status ParseBool(const std::string& text, bool* out) {
-  if (text == "true" || text == "1" || text == "yes") { *out = true; return Status::Ok(); }
-  if (text == "false" || text == "0" || text == "no") { *out = false; return Status::Ok(); }
-  return Status::Invalid("expected true or false, got '" + text + "'");
+Status SetInt(std::string_view key, const std::string& text, int lo, int hi, int& field) {
+  return Store(IntegerValue(key, text, lo, hi), field);
 }
 
-Status ParseString(const std::string& text, std::string* out) {
-  if (text.empty()) return Status::Invalid("must not be empty");
-  *out = text;
-  return Status::Ok();
-}
-
-Status ParseChoice(const std::string& text, std::initializer_list<const char*> choices, std::string* out) {
-  std::string allowed;
-  for (const char* c : choices) {
-    if (text == c) { *out = text; return Status::Ok(); }
-    allowed += allowed.empty() ? c : std::string(", ") + c;
-  }
-  return Status::Invalid("must be one of " + allowed + ", got '" + text + "'");
-}
-
-Status ParseCount(const std::string& text, int64_t lo, int64_t hi, int64_t* out) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size()) return Status::Invalid("expected an integer, got '" + text + "'");
-  if (v < lo || v > hi) {
-    return Status::Invalid("must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + text);
-  }
-  *out = v;
-  return Status::Ok();
-}
-
-Status ParseDuration(const std::string& text, int64_t* out) {
-  auto ms = ParseDurationMs(text);
-  if (!ms.ok()) return ms.status();
-  *out = *ms;
-  return Status::Ok();
+// Above lo, below hi (both excluded).
+Status SetNumber(std::string_view key, const std::string& text, double lo, double hi, double& field) {
+  return Store(NumberValue(key, text, {lo, hi}), field);
 }
 
 // A LinearModel setting under `model.`: checked on its own here (so the error names the
 // line), and in combination when the processor builds the model.
 KeySpec ModelParam(const std::string& name) {
-  return {"model." + name, [name](const std::string& text, PipelineConfig& c) {
+  return {"model." + name, [name](std::string_view key, const std::string& text, PipelineConfig& c) {
             auto checked = learn::ParseLinearModelConfig({{name, text}});
             // Combinations (e.g. a schedule with a non-SGD optimizer) are judged later.
             if (!checked.ok() && checked.status().message().rfind(name + ":", 0) == 0 &&
                 checked.status().message().find("got") != std::string::npos) {
-              return Status::Invalid(checked.status().message().substr(name.size() + 2));
+              return Status::Invalid(std::string(key) + ": " + checked.status().message().substr(name.size() + 2));
             }
+            SL_RETURN_IF_ERROR(StringValue(key, text, kNameMaxLength).status());
             c.model.params[name] = text;
             return Status::Ok();
           }};
 }
 
 const std::vector<KeySpec>& Keys() {
+  using S = const std::string;
+  using C = PipelineConfig;
   static const std::vector<KeySpec> keys = {
-      {"kafka.bootstrap_servers", [](auto& t, auto& c) { return ParseString(t, &c.kafka.bootstrap_servers); }},
-      {"kafka.group_id", [](auto& t, auto& c) { return ParseString(t, &c.kafka.group_id); }},
-      {"kafka.topics.events", [](auto& t, auto& c) { return ParseString(t, &c.kafka.events_topic); }},
-      {"kafka.topics.predictions", [](auto& t, auto& c) { return ParseString(t, &c.kafka.predictions_topic); }},
-      {"kafka.topics.drift", [](auto& t, auto& c) { return ParseString(t, &c.kafka.drift_topic); }},
-      {"kafka.topics.dlq", [](auto& t, auto& c) { return ParseString(t, &c.kafka.dlq_topic); }},
-      {"kafka.topics.labels", [](auto& t, auto& c) { return ParseString(t, &c.kafka.labels_topic); }},
-      {"kafka.batch_size", [](auto& t, auto& c) { return ParseInt(t, 1, 100000, &c.kafka.batch_size); }},
-      {"kafka.poll_timeout_ms", [](auto& t, auto& c) { return ParseInt(t, 1, 60000, &c.kafka.poll_timeout_ms); }},
-      {"kafka.order", [](auto& t, auto& c) { return ParseChoice(t, {"timestamp", "arrival"}, &c.kafka.order); }},
-      {"kafka.max_idle_ms", [](auto& t, auto& c) { return ParseInt(t, 0, 600000, &c.kafka.max_idle_ms); }},
-      {"state.dir", [](auto& t, auto& c) { return ParseString(t, &c.state.dir); }},
-      {"state.commit_interval_ms", [](auto& t, auto& c) { return ParseInt(t, 10, 600000, &c.state.commit_interval_ms); }},
-      {"features.entity_aggregates", [](auto& t, auto& c) { return ParseBool(t, &c.features.entity_aggregates); }},
-      {"features.ewma_half_life_s", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e12, &c.features.ewma_half_life_s); }},
-      {"features.hash_bits", [](auto& t, auto& c) { return ParseInt(t, 4, 24, &c.features.hash_bits); }},
-      {"model.name", [](auto& t, auto& c) { return ParseString(t, &c.model.name); }},
-      {"model.type", [](auto& t, auto& c) {
-         return ParseChoice(t, {"logistic", "softmax", "linear", "huber", "hinge"}, &c.model.type);
+      {"kafka.bootstrap_servers",
+       [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.kafka.bootstrap_servers); }},
+      {"kafka.group_id", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.kafka.group_id); }},
+      {"kafka.topics.events", [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.kafka.events_topic); }},
+      {"kafka.topics.predictions",
+       [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.kafka.predictions_topic); }},
+      {"kafka.topics.drift", [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.kafka.drift_topic); }},
+      {"kafka.topics.dlq", [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.kafka.dlq_topic); }},
+      {"kafka.topics.labels", [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.kafka.labels_topic); }},
+      {"kafka.batch_size", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000, c.kafka.batch_size); }},
+      {"kafka.poll_timeout_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 60000, c.kafka.poll_timeout_ms); }},
+      {"kafka.order", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kKafkaOrderNames), c.kafka.order); }},
+      {"kafka.max_idle_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 600000, c.kafka.max_idle_ms); }},
+      {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},
+      {"state.commit_interval_ms",
+       [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.state.commit_interval_ms); }},
+      {"features.entity_aggregates",
+       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.features.entity_aggregates); }},
+      {"features.ewma_half_life_s",
+       [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e12, c.features.ewma_half_life_s); }},
+      {"features.hash_bits", [](auto k, S& t, C& c) { return SetInt(k, t, 4, 24, c.features.hash_bits); }},
+      {"model.name", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.model.name); }},
+      {"model.type",
+       [](auto k, S& t, C& c) {
+         auto index = ChoiceValue(k, t, kModelTypeNames);
+         if (!index.ok()) return index.status();
+         c.model.type = kModelTypes[*index].name;
+         return Status::Ok();
        }},
       ModelParam("optimizer"), ModelParam("schedule"), ModelParam("l1"), ModelParam("power_t"), ModelParam("alpha"),
       ModelParam("beta1"), ModelParam("beta2"), ModelParam("epsilon"), ModelParam("ftrl_alpha"),
       ModelParam("ftrl_beta"), ModelParam("huber_epsilon"), ModelParam("classes"), ModelParam("standardize"),
-      {"model.learning_rate", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e6, &c.model.learning_rate); }},
-      {"model.l2", [](auto& t, auto& c) {
-         if (t == "0" || t == "0.0") { c.model.l2 = 0; return Status::Ok(); }
-         return ParseDouble(t, 0, 1e6, &c.model.l2);
+      {"model.learning_rate", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.model.learning_rate); }},
+      {"model.l2", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.model.l2); }},
+      {"drift.detector",
+       [](auto k, S& t, C& c) {
+         auto index = ChoiceValue(k, t, {"adwin", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"});
+         if (!index.ok()) return index.status();
+         c.drift.detector = t;
+         return Status::Ok();
        }},
-      {"drift.detector", [](auto& t, auto& c) {
-         return ParseChoice(t, {"adwin", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"}, &c.drift.detector);
+      {"drift.delta", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1, c.drift.delta); }},
+      {"drift.action", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kDriftActionNames), c.drift.action); }},
+      {"drift.warning_delta", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1, c.drift.warning_delta); }},
+      {"drift.background_max_events",
+       [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.drift.background_max_events); }},
+      {"drift.data.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.drift.data_enabled); }},
+      {"drift.data.numeric_detector",
+       [](auto k, S& t, C& c) {
+         auto index = ChoiceValue(k, t, {"adwin", "kswin"});
+         if (!index.ok()) return index.status();
+         c.drift.data_numeric_detector = t;
+         return Status::Ok();
        }},
-      {"drift.delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.delta); }},
-      {"drift.action", [](auto& t, auto& c) { return ParseChoice(t, {"none", "reset", "background"}, &c.drift.action); }},
-      {"drift.warning_delta", [](auto& t, auto& c) { return ParseDouble(t, 0, 1, &c.drift.warning_delta); }},
-      {"drift.background_max_events", [](auto& t, auto& c) { return ParseInt(t, 1, 100000000, &c.drift.background_max_events); }},
-      {"drift.data.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.drift.data_enabled); }},
-      {"drift.data.numeric_detector", [](auto& t, auto& c) { return ParseChoice(t, {"adwin", "kswin"}, &c.drift.data_numeric_detector); }},
-      {"drift.data.psi_threshold", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e6, &c.drift.data_psi_threshold); }},
-      {"drift.data.psi_window", [](auto& t, auto& c) { return ParseInt(t, 10, 10000000, &c.drift.data_psi_window); }},
-      {"metrics.rolling_window", [](auto& t, auto& c) { return ParseInt(t, 1, 10000000, &c.metrics.rolling_window); }},
-      {"labels.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.labels.enabled); }},
-      {"labels.ttl", [](auto& t, auto& c) { return ParseDuration(t, &c.labels.ttl_ms); }},
-      {"labels.max_pending", [](auto& t, auto& c) { return ParseCount(t, 1, 1000000000, &c.labels.max_pending); }},
-      {"labels.early_ttl", [](auto& t, auto& c) { return ParseDuration(t, &c.labels.early_ttl_ms); }},
-      {"labels.max_early", [](auto& t, auto& c) { return ParseCount(t, 0, 100000000, &c.labels.max_early); }},
-      {"http.bind", [](auto& t, auto& c) { return ParseString(t, &c.http.bind); }},
-      {"http.port", [](auto& t, auto& c) { return ParseInt(t, 0, 65535, &c.http.port); }},
-      {"http.enabled", [](auto& t, auto& c) { return ParseBool(t, &c.http.enabled); }},
+      {"drift.data.psi_threshold", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.drift.data_psi_threshold); }},
+      {"drift.data.psi_window", [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.data_psi_window); }},
+      {"metrics.rolling_window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.metrics.rolling_window); }},
+      {"labels.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.labels.enabled); }},
+      {"labels.ttl", [](auto k, S& t, C& c) { return Store(DurationValue(k, t), c.labels.ttl_ms); }},
+      {"labels.max_pending", [](auto k, S& t, C& c) { return Store(IntegerValue(k, t, 1, 1000000000), c.labels.max_pending); }},
+      {"labels.early_ttl", [](auto k, S& t, C& c) { return Store(DurationValue(k, t), c.labels.early_ttl_ms); }},
+      {"labels.max_early", [](auto k, S& t, C& c) { return Store(IntegerValue(k, t, 0, 100000000), c.labels.max_early); }},
+      {"http.bind", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.http.bind); }},
+      {"http.port", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 65535, c.http.port); }},
+      {"http.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.http.enabled); }},
   };
   return keys;
 }
@@ -180,28 +181,77 @@ std::string Where(const std::string& source, const YAML::Node& node) {
   return source + ":" + std::to_string(node.Mark().line + 1);
 }
 
-// Where each key was written (path -> line), so errors found later name the line too.
+int LineOf(const YAML::Node& node) { return node.Mark().line + 1; }
+
+std::string KeyText(const YAML::Node& key) { return key.IsScalar() ? key.Scalar() : std::string("?"); }
+
+// Before anything is read: at every level, a key given twice is an error naming both lines
+// (yaml-cpp keeps both, and the later one would win silently), and no key or value is
+// longer than the grammar allows.
+Status CheckStructure(const YAML::Node& node, const std::string& path, const std::string& source) {
+  if (node.IsScalar()) {
+    if (node.Scalar().size() > kValueMaxLength) {
+      return Status::Invalid(Where(source, node) + ": " + StringValue(path, node.Scalar(), kValueMaxLength).status().message());
+    }
+    return Status::Ok();
+  }
+  if (node.IsSequence()) {
+    for (const auto& item : node) SL_RETURN_IF_ERROR(CheckStructure(item, path, source));
+    return Status::Ok();
+  }
+  if (!node.IsMap()) return Status::Ok();
+  std::map<std::string, int, std::less<>> first_line;
+  for (const auto& item : node) {
+    const std::string key = KeyText(item.first);
+    if (key.size() > kNameMaxLength) {
+      return Status::Invalid(Where(source, item.first) + ": a key under '" + (path.empty() ? "(top)" : path) +
+                             "' is " + std::to_string(key.size()) + " characters long (at most " +
+                             std::to_string(kNameMaxLength) + ")");
+    }
+    const std::string key_path = path.empty() ? key : path + "." + key;
+    auto [it, inserted] = first_line.emplace(key, LineOf(item.first));
+    if (!inserted) {
+      return Status::Invalid(Where(source, item.first) + ": duplicate key '" + key_path + "' (first at line " +
+                             std::to_string(it->second) + ")");
+    }
+    SL_RETURN_IF_ERROR(CheckStructure(item.second, key_path, source));
+  }
+  return Status::Ok();
+}
+
+// Where each key was written (path -> line), so errors found later name the line too, and
+// a key spelled twice (`kafka.group_id:` and `kafka: {group_id:}`) is caught.
 using KeyLines = std::map<std::string, int>;
 
-Status FlattenFeatures(const YAML::Node& value, const std::string& key, const std::string& source,
-                       std::map<std::string, std::string>& out, KeyLines& lines) {
-  lines["features." + key] = value.Mark().line + 1;
+Status Record(KeyLines& lines, const std::string& path, const YAML::Node& key, const std::string& source) {
+  auto [it, inserted] = lines.emplace(path, LineOf(key));
+  if (!inserted) {
+    return Status::Invalid(Where(source, key) + ": duplicate key '" + path + "' (first at line " +
+                           std::to_string(it->second) + ")");
+  }
+  return Status::Ok();
+}
+
+Status FlattenFeatures(const YAML::Node& key_node, const YAML::Node& value, const std::string& key,
+                       const std::string& source, std::map<std::string, std::string>& out, KeyLines& lines) {
   if (value.IsScalar()) {
-    out[key] = value.as<std::string>();
+    SL_RETURN_IF_ERROR(Record(lines, "features." + key, key_node, source));
+    out[key] = value.Scalar();
     return Status::Ok();
   }
   if (value.IsSequence()) {
+    SL_RETURN_IF_ERROR(Record(lines, "features." + key, key_node, source));
     std::string joined;
     for (const auto& item : value) {
       if (!item.IsScalar()) return Status::Invalid(Where(source, item) + ": features." + key + ": list items must be single values");
-      joined += (joined.empty() ? "" : ",") + item.as<std::string>();
+      joined += (joined.empty() ? "" : ",") + item.Scalar();
     }
     out[key] = joined;
     return Status::Ok();
   }
   if (value.IsMap()) {
     for (const auto& item : value) {
-      SL_RETURN_IF_ERROR(FlattenFeatures(item.second, key + "." + item.first.as<std::string>(), source, out, lines));
+      SL_RETURN_IF_ERROR(FlattenFeatures(item.first, item.second, key + "." + KeyText(item.first), source, out, lines));
     }
     return Status::Ok();
   }
@@ -211,7 +261,7 @@ Status FlattenFeatures(const YAML::Node& value, const std::string& key, const st
 Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config,
             KeyLines& lines) {
   for (const auto& item : map) {
-    std::string key = item.first.as<std::string>();
+    std::string key = KeyText(item.first);
     std::string path = prefix.empty() ? key : prefix + "." + key;
     const YAML::Node& value = item.second;
     // Free-form maps, checked by whoever consumes them (librdkafka; the detector factory).
@@ -222,24 +272,24 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     // features: the table has three keys; the rest is libs/features' own config, kept as
     // dotted text (a list becomes "a,b") and checked when the pipeline starts.
     if (path.rfind("features.", 0) == 0 && !FindKey(path)) {
-      SL_RETURN_IF_ERROR(FlattenFeatures(value, path.substr(9), source, config.features.params, lines));
+      SL_RETURN_IF_ERROR(FlattenFeatures(item.first, value, path.substr(9), source, config.features.params, lines));
       continue;
     }
     if (path == "challengers") {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": challengers: must be a map of name: settings");
       for (const auto& model : value) {
-        const std::string name = model.first.as<std::string>();
+        const std::string name = KeyText(model.first);
         if (!model.second.IsMap()) {
           return Status::Invalid(Where(source, model.second) + ": challengers." + name + ": must be a map of settings");
         }
         auto& settings = config.challengers[name];
         for (const auto& setting : model.second) {
+          const std::string setting_path = "challengers." + name + "." + KeyText(setting.first);
           if (!setting.second.IsScalar()) {
-            return Status::Invalid(Where(source, setting.second) + ": challengers." + name + "." +
-                                   setting.first.as<std::string>() + ": must be a single value");
+            return Status::Invalid(Where(source, setting.second) + ": " + setting_path + ": must be a single value");
           }
-          settings[setting.first.as<std::string>()] = setting.second.as<std::string>();
-          lines["challengers." + name + "." + setting.first.as<std::string>()] = setting.second.Mark().line + 1;
+          SL_RETURN_IF_ERROR(Record(lines, setting_path, setting.first, source));
+          settings[KeyText(setting.first)] = setting.second.Scalar();
         }
       }
       continue;
@@ -247,19 +297,20 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     if (free_map) {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a map of name: value");
       for (const auto& prop : value) {
+        const std::string prop_path = path + "." + KeyText(prop.first);
         if (!prop.second.IsScalar()) {
-          return Status::Invalid(Where(source, prop.second) + ": " + path + "." + prop.first.as<std::string>() +
-                                 ": must be a single value");
+          return Status::Invalid(Where(source, prop.second) + ": " + prop_path + ": must be a single value");
         }
-        (*free_map)[prop.first.as<std::string>()] = prop.second.as<std::string>();
+        SL_RETURN_IF_ERROR(Record(lines, prop_path, prop.first, source));
+        (*free_map)[KeyText(prop.first)] = prop.second.Scalar();
       }
       continue;
     }
     if (const KeySpec* spec = FindKey(path)) {
       if (!value.IsScalar()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a single value");
-      lines[path] = value.Mark().line + 1;
-      Status st = spec->set(value.as<std::string>(), config);
-      if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + path + ": " + st.message());
+      SL_RETURN_IF_ERROR(Record(lines, path, item.first, source));
+      Status st = spec->set(path, value.Scalar(), config);
+      if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + st.message());
       continue;
     }
     if (IsSectionPrefix(path)) {
@@ -278,16 +329,86 @@ Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
     std::string name = EnvName(k.path);
     const char* value = env(name.c_str());
     if (!value) continue;
-    Status st = k.set(value, config);
-    if (!st.ok()) return Status::Invalid("environment " + name + " (" + k.path + "): " + st.message());
+    SL_RETURN_IF_ERROR(k.set("environment " + name + " (" + k.path + ")", value, config));
   }
   return Status::Ok();
 }
 
+// The file's settings, then the environment's; an empty text only when `allow_empty`.
+Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& source, const Environment& env,
+                             bool allow_empty) {
+  PipelineConfig config;
+  KeyLines lines;
+  YAML::Node root;
+  try {  // yaml-cpp reports syntax errors by exception: caught here, at the edge
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (root.IsDefined() && !root.IsNull()) {
+    if (!root.IsMap()) return Status::Invalid(source + ": the config must be a YAML map of sections");
+    try {
+      SL_RETURN_IF_ERROR(CheckStructure(root, "", source));
+      SL_RETURN_IF_ERROR(Walk(root, "", source, config, lines));
+    } catch (const YAML::Exception& e) {
+      return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+  } else if (!allow_empty) {
+    // A file that sets nothing is a mistake (a wrong path, a truncated copy), not a wish
+    // for the defaults: those come from leaving the file out.
+    return Status::Invalid(source + ":1: the config has no settings (the file is empty or only comments)");
+  }
+  SL_RETURN_IF_ERROR(ApplyEnvironment(env, config));
+  // The free-form parts (features, model settings, challengers) are checked now, by the
+  // libs that own them, so a bad key fails the load and not the first start.
+  Status learner = ValidateLearnerSettings(config);
+  if (!learner.ok()) {
+    // The message starts with the key ("features.x.y: ..."): name its line when the file set it.
+    const std::string& message = learner.message();
+    auto it = lines.find(message.substr(0, message.find(": ")));
+    const std::string where = it == lines.end() ? source : source + ":" + std::to_string(it->second);
+    return Status::Invalid(where + ": " + message);
+  }
+  return config;
+}
+
 }  // namespace
 
+std::string_view ToString(KafkaOrder order) { return kKafkaOrderNames[static_cast<size_t>(order)]; }
+std::string_view ToString(DriftAction action) { return kDriftActionNames[static_cast<size_t>(action)]; }
+std::string_view ToString(Task task) {
+  switch (task) {
+    case Task::kBinary: return "binary";
+    case Task::kMulticlass: return "multiclass";
+    case Task::kRegression: return "regression";
+  }
+  return "unknown";
+}
+
+Result<KafkaOrder> ParseKafkaOrder(std::string_view name) {
+  auto index = ParseChoice(name, kKafkaOrderNames);
+  if (!index.ok()) return index.status();
+  return static_cast<KafkaOrder>(*index);
+}
+
+Result<DriftAction> ParseDriftAction(std::string_view name) {
+  auto index = ParseChoice(name, kDriftActionNames);
+  if (!index.ok()) return index.status();
+  return static_cast<DriftAction>(*index);
+}
+
 std::string LossOfType(const std::string& type) {
-  return type == "logistic" ? "log" : type == "linear" ? "squared" : type;
+  for (const ModelType& t : kModelTypes) {
+    if (t.name == type) return std::string(t.loss);
+  }
+  return type;
+}
+
+Task TaskOf(const ModelSettings& model) {
+  for (const ModelType& t : kModelTypes) {
+    if (t.name == model.type) return t.task;
+  }
+  return Task::kBinary;
 }
 
 std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits) {
@@ -334,55 +455,8 @@ Status ValidateLearnerSettings(const PipelineConfig& config) {
   return Status::Ok();
 }
 
-Result<int64_t> ParseDurationMs(const std::string& text) {
-  const auto bad = [&] {
-    return Status::Invalid("expected a duration such as 500ms, 30s, 15m, 2h or 7d, got '" + text + "'");
-  };
-  size_t digits = 0;
-  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) digits++;
-  if (digits == 0 || digits > 12) return bad();
-  const int64_t n = std::stoll(text.substr(0, digits));
-  const std::string unit = text.substr(digits);
-  int64_t scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60 * 1000;
-  else if (unit == "h") scale = 3600 * 1000;
-  else if (unit == "d") scale = 24 * 3600 * 1000;
-  else return bad();
-  if (n > (int64_t{1} << 53) / scale) return bad();
-  return n * scale;
-}
-
 Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source, const Environment& env) {
-  PipelineConfig config;
-  KeyLines lines;
-  YAML::Node root;
-  try {  // yaml-cpp reports syntax errors by exception: caught here, at the edge
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
-  if (root.IsDefined() && !root.IsNull()) {
-    if (!root.IsMap()) return Status::Invalid(source + ": the config must be a YAML map of sections");
-    try {
-      SL_RETURN_IF_ERROR(Walk(root, "", source, config, lines));
-    } catch (const YAML::Exception& e) {
-      return Status::Invalid(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    }
-  }
-  SL_RETURN_IF_ERROR(ApplyEnvironment(env, config));
-  // The free-form parts (features, model settings, challengers) are checked now, by the
-  // libs that own them, so a bad key fails the load and not the first start.
-  Status learner = ValidateLearnerSettings(config);
-  if (!learner.ok()) {
-    // The message starts with the key ("features.x.y: ..."): name its line when the file set it.
-    const std::string& message = learner.message();
-    auto it = lines.find(message.substr(0, message.find(": ")));
-    const std::string where = it == lines.end() ? source : source + ":" + std::to_string(it->second);
-    return Status::Invalid(where + ": " + message);
-  }
-  return config;
+  return Parse(yaml_text, source, env, /*allow_empty=*/false);
 }
 
 Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment& env) {
@@ -393,6 +467,6 @@ Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment
   return ParseConfig(text.str(), path, env);
 }
 
-Result<PipelineConfig> DefaultConfig(const Environment& env) { return ParseConfig("", "defaults", env); }
+Result<PipelineConfig> DefaultConfig(const Environment& env) { return Parse("", "defaults", env, /*allow_empty=*/true); }
 
 }  // namespace streamlearn::pipeline

@@ -182,9 +182,7 @@ class Evaluation final : public OutputSink {
         classifier_(eval::ClassifierMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window)),
                                                    1000, 1024}),
         regressor_(eval::RegressorMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window))}),
-        task_(config.model.type == "softmax"                                  ? Task::kMulticlass
-              : config.model.type == "linear" || config.model.type == "huber" ? Task::kRegression
-                                                                              : Task::kBinary) {
+        task_(TaskOf(config.model)) {
     if (inputs_.labels) config_.labels.enabled = true;
     delayed_ = config_.labels.enabled;
     options_.batch_size = std::max<size_t>(options_.batch_size, 1);
@@ -415,7 +413,7 @@ void Evaluation::finish(const Processor& processor) {
   r.model_name = config_.model.name;
   r.model_type = config_.model.type;
   r.detector = config_.drift.detector;
-  r.drift_action = config_.drift.action;
+  r.drift_action = ToString(config_.drift.action);
   const ProcessorStats stats = processor.stats();
   r.model_version = stats.model_version;
   r.predictions = stats.predictions;

@@ -83,8 +83,8 @@ struct Challenger {
 
 struct Processor::Impl {
   PipelineConfig config;
-  // config.drift.action, read once: it is consulted for every labelled event.
-  enum class DriftAction { kNone, kReset, kBackground };
+  // config.drift.action, typed at load: it is consulted for every labelled event.
+  using DriftAction = pipeline::DriftAction;
   DriftAction drift_action = DriftAction::kReset;
   state::StateStore* store = nullptr;
   PipelineProbe* probe = nullptr;
@@ -140,9 +140,7 @@ struct Processor::Impl {
   Impl(const PipelineConfig& c, features::FeatureConfig fc, learn::LinearModelConfig lc,
        std::unique_ptr<drift::DriftDetector> d)
       : config(c),
-        drift_action(c.drift.action == "none"         ? DriftAction::kNone
-                     : c.drift.action == "background" ? DriftAction::kBackground
-                                                      : DriftAction::kReset),
+        drift_action(c.drift.action),
         dictionary(fc.max_dense_features),
         builder(fc, &dictionary),
         model(lc),
@@ -596,8 +594,8 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     counts.drifts.push_back({counts.predictions, ts_ms, std::string(id), error_before, detector->estimation()});
     if (probe) probe->drifts.Increment();
     spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
-                 counts.predictions, id, config.drift.action, model_version);
-    SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, id, ts_ms, error_before, sink));
+                 counts.predictions, id, ToString(config.drift.action), model_version);
+    SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, ToString(config.drift.action), id, ts_ms, error_before, sink));
   } else if (in_warning && !was_warning && drift_action != DriftAction::kBackground) {
     // Published once when the warning zone is entered, not for every update inside it.
     counts.warnings++;

@@ -277,8 +277,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   if (!consumer.ok()) return consumer.status();
   impl->consumer = std::move(consumer).value();
   kafka::MergeOptions merge;
-  merge.order = config.kafka.order == "arrival" ? kafka::MergeOptions::Order::kArrival
-                                                : kafka::MergeOptions::Order::kTimestamp;
+  merge.order = config.kafka.order == KafkaOrder::kArrival ? kafka::MergeOptions::Order::kArrival
+                                                          : kafka::MergeOptions::Order::kTimestamp;
   merge.max_idle_ms = config.kafka.max_idle_ms;
   merge.max_buffered = static_cast<size_t>(std::max(2 * config.kafka.batch_size, 1000));
   impl->consumer->set_merge(merge);
@@ -427,7 +427,7 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
     fmt::format_to(std::back_inserter(out), R"({}{{"events":{},"ts":{}}})", i ? "," : "", d.events, d.ts_ms);
   }
   out.append("]");
-  if (config.model.type == "linear" || config.model.type == "huber") {
+  if (TaskOf(config.model) == Task::kRegression) {
     fmt::format_to(std::back_inserter(out), R"(,"mae":{},"rmse":{},"r2":{})", JsonNumber(s.processor.mae),
                    JsonNumber(s.processor.rmse), JsonNumber(s.processor.r2));
   }

@@ -10,12 +10,11 @@
 
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/pipeline/config.hpp"
 
 namespace streamlearn::pipeline {
 
-// What the model predicts, from model.type.
-enum class Task { kBinary, kMulticlass, kRegression };
-
+// What a model with this loss predicts (a challenger's type is a loss too).
 inline Task TaskOf(learn::Loss loss) {
   switch (loss) {
     case learn::Loss::kSoftmax: return Task::kMulticlass;

@@ -78,7 +78,7 @@ struct ActionResult {
 // the ones it prints, from the events' meta.concept markers.
 ActionResult RunAction(const std::string& action, Stream& stream) {
   PipelineConfig config;
-  config.drift.action = action;
+  config.drift.action = ParseDriftAction(action).value();
   config.drift.data_enabled = false;
   std::string text;
   for (const auto& p : stream.payloads) text.append(p).push_back('\n');
@@ -145,7 +145,7 @@ TEST_CASE("background: the warning starts a learner that is swapped in at the dr
           "[drift][actions]") {
   auto stream = SeaStream(20000, 2, 5, {8, 13});
   PipelineConfig config;
-  config.drift.action = "background";
+  config.drift.action = DriftAction::kBackground;
   config.drift.data_enabled = false;
   auto p = Processor::Create(config, nullptr, nullptr);
   REQUIRE(p.ok());

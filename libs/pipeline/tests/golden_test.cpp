@@ -172,7 +172,7 @@ PipelineConfig MixedConfig(const std::string& action) {
   c.labels.ttl_ms = 3000;
   c.labels.early_ttl_ms = 1000;
   c.labels.max_pending = 500;
-  c.drift.action = action;
+  c.drift.action = ParseDriftAction(action).value();
   c.challengers["hinge"] = {{"type", "hinge"}};
   c.challengers["adam"] = {{"optimizer", "adam"}, {"learning_rate", "0.01"}};
   return c;

@@ -49,7 +49,7 @@ std::string EventJson(size_t i, double x1, double x2, const std::string& label) 
 PipelineConfig Quiet() {
   PipelineConfig c;
   c.drift.data_enabled = false;
-  c.drift.action = "none";
+  c.drift.action = DriftAction::kNone;
   return c;
 }
 

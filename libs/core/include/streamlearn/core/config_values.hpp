@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -49,7 +50,10 @@ Result<double> ParseNumber(std::string_view text);
 Result<bool> ParseBool(std::string_view text, BoolWords words = BoolWords::kYaml);
 Result<int64_t> ParseDurationMs(std::string_view text);
 // The index of `text` in `names`; the error lists them: "must be one of a, b, got 'x'".
-Result<size_t> ParseChoice(std::string_view text, std::initializer_list<std::string_view> names);
+Result<size_t> ParseChoice(std::string_view text, std::span<const std::string_view> names);
+inline Result<size_t> ParseChoice(std::string_view text, std::initializer_list<std::string_view> names) {
+  return ParseChoice(text, std::span<const std::string_view>(names.begin(), names.size()));
+}
 
 // A range of numbers; each end open (excluded) or closed.
 struct NumberRange {
@@ -66,8 +70,11 @@ Result<double> NumberValue(std::string_view key, std::string_view text, const Nu
 Result<bool> BoolValue(std::string_view key, std::string_view text, BoolWords words = BoolWords::kYaml);
 Result<int64_t> DurationValue(std::string_view key, std::string_view text, int64_t min_ms = 0,
                               int64_t max_ms = kMaxDurationMs);
-Result<size_t> ChoiceValue(std::string_view key, std::string_view text,
-                           std::initializer_list<std::string_view> names);
+Result<size_t> ChoiceValue(std::string_view key, std::string_view text, std::span<const std::string_view> names);
+inline Result<size_t> ChoiceValue(std::string_view key, std::string_view text,
+                                  std::initializer_list<std::string_view> names) {
+  return ChoiceValue(key, text, std::span<const std::string_view>(names.begin(), names.size()));
+}
 enum class EmptyString { kRefused, kAllowed };
 // The text as it is (not trimmed).
 Result<std::string> StringValue(std::string_view key, std::string_view text, size_t max_length = kNameMaxLength,

@@ -10,7 +10,8 @@
 //   page_hinkley  min_instances, delta, threshold, alpha, mode (up|down|both)
 //   kswin         alpha, window_size, stat_size, seed, window (comma-separated numbers)
 //
-// Booleans are true|false (also True|False, 1|0). An unknown detector or parameter, or a
+// Values follow core's config grammar (streamlearn/core/config_values.hpp); booleans are
+// true|false in any case, or 1|0 (River's Python names, so not yes/no/on/off). An unknown detector or parameter, or a
 // value that does not parse or is out of range, is an InvalidArgument status that names
 // it and lists what is valid.
 

@@ -18,8 +18,9 @@
 //                            std, min, max, ewma, last. Feature names: entity@log_count,
 //                            entity@secs_since_last, <field>@entity_<agg>
 //   windows                  list [none]   time windows over event time: "1m", "1h",
-//                            "sliding:5m", "tumbling:1d" (units ms s m h d; sliding when
-//                            unprefixed). Per window: entity@count_<w> (the entity's events
+//                            "sliding:5m", "tumbling:1d" (durations as everywhere in the
+//                            config: units ms s m h d, a bare number is seconds; at least
+//                            1ms; sliding when unprefixed). Per window: entity@count_<w> (the entity's events
 //                            in the window) and <field>@sum_<w> for each window_fields entry
 //                            (<w> = "1h" or "1d_tumbling")
 //   window_buckets           1..1000 [60]  sub-buckets of a sliding window (see below)
@@ -216,8 +217,5 @@ struct FeatureConfig {
   }
   bool operator==(const FeatureConfig&) const = default;
 };
-
-// "1m" -> 60000 (units ms, s, m, h, d; a bare number is seconds). Invalid on anything else.
-Result<int64_t> ParseDurationMs(std::string_view text);
 
 }  // namespace streamlearn::features

@@ -7,10 +7,36 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "streamlearn/core/status.hpp"
 
 namespace streamlearn::pipeline {
+
+// kafka.order. timestamp: across partitions, the message with the smallest (timestamp,
+// partition, offset) goes first (as Kafka Streams), so a replay after a crash meets the same
+// model state; arrival: as fetched (no holding back; replays may score differently).
+enum class KafkaOrder { kTimestamp, kArrival };
+
+// drift.action. none: alert only; reset: fresh weights, version + 1; background: a fresh
+// learner starts at the warning and trains alongside, is swapped in at the drift (version +
+// 1), and is dropped if the warning clears.
+enum class DriftAction { kNone, kReset, kBackground };
+
+// What the model predicts, from model.type: logistic and hinge are binary, softmax
+// multiclass, linear and huber regression.
+enum class Task { kBinary, kMulticlass, kRegression };
+
+// The config's spelling of each value ("timestamp", "background", "regression").
+std::string_view ToString(KafkaOrder order);
+std::string_view ToString(DriftAction action);
+std::string_view ToString(Task task);
+// By the config's spelling; the error lists the valid names.
+Result<KafkaOrder> ParseKafkaOrder(std::string_view name);
+Result<DriftAction> ParseDriftAction(std::string_view name);
+// Compares with the config's spelling (action == "reset").
+inline bool operator==(KafkaOrder order, std::string_view name) { return ToString(order) == name; }
+inline bool operator==(DriftAction action, std::string_view name) { return ToString(action) == name; }
 
 struct KafkaSettings {
   std::string bootstrap_servers = "localhost:9092";
@@ -22,10 +48,7 @@ struct KafkaSettings {
   std::string labels_topic = "labels";  // read only when labels.enabled
   int batch_size = 1000;
   int poll_timeout_ms = 100;
-  // timestamp: across partitions, the message with the smallest (timestamp, partition,
-  // offset) goes first (as Kafka Streams), so a replay after a crash meets the same model
-  // state; arrival: as fetched (no holding back; replays may score differently).
-  std::string order = "timestamp";
+  KafkaOrder order = KafkaOrder::kTimestamp;
   int max_idle_ms = 0;  // how long an empty partition at its end may hold the others back
   std::map<std::string, std::string> properties;  // passed to librdkafka as they are
 };
@@ -60,6 +83,9 @@ struct ModelSettings {
 
 // model.type's LinearModel loss: logistic -> log, linear -> squared, others as they are.
 std::string LossOfType(const std::string& type);
+// The task of a model.type (as checked at load: one of the five types); binary for any
+// other text.
+Task TaskOf(const ModelSettings& model);
 // The learner settings of a model as LinearModel keys (loss from type, learning_rate, l2,
 // hash_bits from features, params), for learn::ParseLinearModelConfig.
 std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits);
@@ -68,10 +94,7 @@ struct DriftSettings {
   std::string detector = "adwin";  // adwin | ddm | eddm | hddm_a | hddm_w | page_hinkley | kswin
   double delta = 0.002;            // ADWIN's delta (a shortcut for params.delta)
   std::map<std::string, std::string> params;  // the detector's parameters, by River's names
-  // none: alert only; reset: fresh weights, version + 1; background: a fresh learner starts at
-  // the warning and trains alongside, is swapped in at the drift (version + 1), and is
-  // dropped if the warning clears.
-  std::string action = "reset";
+  DriftAction action = DriftAction::kReset;
   // Detectors without a warning zone (adwin, kswin, page_hinkley) get a second ADWIN with
   // this looser delta as their warning, as River's adaptive random forest pairs them.
   double warning_delta = 0.01;
@@ -131,12 +154,12 @@ std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, 
 // the first problem, naming its key ("features.fields.amount.clip_std: ...").
 Status ValidateLearnerSettings(const PipelineConfig& config);
 
-// "500ms", "30s", "15m", "2h", "7d" -> milliseconds.
-Result<int64_t> ParseDurationMs(const std::string& text);
-
 using Environment = std::function<const char*(const char*)>;  // getenv, or a test's map
 
-// Parses YAML text; `source` names it in errors (a file path).
+// Parses YAML text; `source` names it in errors (a file path). A duplicate key (at any
+// level, or the same key spelled twice as `a.b:` and `a: {b:}`) is an error naming both
+// lines; so is a text without any setting (empty, or only comments). Values follow the
+// grammar of streamlearn/core/config_values.hpp.
 Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source,
                                    const Environment& env);
 Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment& env);
