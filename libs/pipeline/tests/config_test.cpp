@@ -126,3 +126,117 @@ TEST_CASE("environment variables override the file, and bad ones are named", "[c
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message() == "environment STREAMLEARN_DRIFT_DELTA (drift.delta): out of range, got 2");
 }
+
+TEST_CASE("a key given twice is an error naming both lines, at every level", "[config]") {
+  // A second section would silently switch (say) the consumer group.
+  CHECK(ParseConfig("kafka:\n  group_id: a\nstate:\n  dir: /s\nkafka:\n  group_id: b\n", "config.yaml", EnvFrom({}))
+            .status()
+            .message() == "config.yaml:5: duplicate key 'kafka' (first at line 1)");
+  CHECK(ParseConfig("kafka:\n  group_id: a\n  batch_size: 5\n  group_id: b\n", "config.yaml", EnvFrom({}))
+            .status()
+            .message() == "config.yaml:4: duplicate key 'kafka.group_id' (first at line 2)");
+  CHECK(ParseConfig("kafka:\n  topics:\n    events: a\n    events: b\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:4: duplicate key 'kafka.topics.events' (first at line 3)");
+  CHECK(ParseConfig("kafka:\n  properties:\n    acks: all\n    acks: 1\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:4: duplicate key 'kafka.properties.acks' (first at line 3)");
+  CHECK(ParseConfig("challengers:\n  fast: {learning_rate: 0.5, learning_rate: 0.1}\n", "c.yaml", EnvFrom({}))
+            .status()
+            .message() == "c.yaml:2: duplicate key 'challengers.fast.learning_rate' (first at line 2)");
+  CHECK(ParseConfig("features:\n  fields:\n    amount: {clip_std: 4}\n    amount: {clip_std: 5}\n", "c.yaml", EnvFrom({}))
+            .status()
+            .message() == "c.yaml:4: duplicate key 'features.fields.amount' (first at line 3)");
+  // The same key spelled two ways.
+  CHECK(ParseConfig("kafka.group_id: a\nkafka:\n  group_id: b\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:3: duplicate key 'kafka.group_id' (first at line 1)");
+  CHECK(ParseConfig("features:\n  fields.amount.clip_std: 4\n  fields:\n    amount: {clip_std: 5}\n", "c.yaml",
+                    EnvFrom({}))
+            .status()
+            .message() == "c.yaml:4: duplicate key 'features.fields.amount.clip_std' (first at line 2)");
+  // The environment overrides the file: not a duplicate.
+  auto env = ParseConfig("kafka:\n  group_id: a\n", "c.yaml", EnvFrom({{"STREAMLEARN_KAFKA_GROUP_ID", "b"}}));
+  REQUIRE(env.ok());
+  CHECK(env->kafka.group_id == "b");
+}
+
+TEST_CASE("a config without settings is an error; no file at all is the defaults", "[config]") {
+  CHECK(ParseConfig("", "empty.yaml", EnvFrom({})).status().message() ==
+        "empty.yaml:1: the config has no settings (the file is empty or only comments)");
+  CHECK(ParseConfig("# kafka:\n#   group_id: g\n\n", "comments.yaml", EnvFrom({})).status().message() ==
+        "comments.yaml:1: the config has no settings (the file is empty or only comments)");
+  CHECK(ParseConfig("---\n", "doc.yaml", EnvFrom({})).status().code() == ErrorCode::kInvalidArgument);
+  auto defaults = DefaultConfig(EnvFrom({}));
+  REQUIRE(defaults.ok());
+  CHECK(defaults->kafka.group_id == "streamlearn");
+}
+
+TEST_CASE("strings have length limits that name the key", "[config]") {
+  const std::string huge(5 << 20, 'g');
+  CHECK(ParseConfig("kafka:\n  group_id: " + huge + "\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:2: kafka.group_id: must be at most 65536 characters, got 5242880");
+  CHECK(ParseConfig("kafka:\n  group_id: " + std::string(257, 'g') + "\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:2: kafka.group_id: must be at most 256 characters, got 257");
+  CHECK(ParseConfig("kafka:\n  group_id: " + std::string(256, 'g') + "\n", "c.yaml", EnvFrom({})).ok());
+  CHECK(ParseConfig("kafka:\n  topics:\n    events: " + std::string(250, 't') + "\n", "c.yaml", EnvFrom({}))
+            .status()
+            .message() == "c.yaml:3: kafka.topics.events: must be at most 249 characters, got 250");
+  CHECK(ParseConfig("state:\n  dir: /" + std::string(4096, 'd') + "\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:2: state.dir: must be at most 4096 characters, got 4097");
+  CHECK(ParseConfig("kafka:\n  group_id: \"\"\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:2: kafka.group_id: must not be empty");
+  CHECK(DefaultConfig(EnvFrom({{"STREAMLEARN_KAFKA_GROUP_ID", huge}})).status().message() ==
+        "environment STREAMLEARN_KAFKA_GROUP_ID (kafka.group_id): must be at most 256 characters, got 5242880");
+  CHECK(ParseConfig("kafka:\n  properties:\n    ssl.ca.pem: " + std::string(70000, 'p') + "\n", "c.yaml", EnvFrom({}))
+            .status()
+            .message() == "c.yaml:3: kafka.properties.ssl.ca.pem: must be at most 65536 characters, got 70000");
+  CHECK(ParseConfig(std::string(300, 'k') + ": 1\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:1: a key under '(top)' is 300 characters long (at most 256)");
+}
+
+TEST_CASE("enums are typed at load and the task follows model.type", "[config]") {
+  auto config = ParseConfig("kafka: {order: arrival}\ndrift: {action: background}\nmodel: {type: huber}\n", "c.yaml",
+                            EnvFrom({}));
+  REQUIRE(config.ok());
+  CHECK(config->kafka.order == KafkaOrder::kArrival);
+  CHECK(config->drift.action == DriftAction::kBackground);
+  CHECK(ToString(config->drift.action) == "background");
+  CHECK(ToString(config->kafka.order) == "arrival");
+  CHECK(TaskOf(config->model) == Task::kRegression);
+  ModelSettings model;
+  CHECK(TaskOf(model) == Task::kBinary);  // logistic
+  model.type = "softmax";
+  CHECK(TaskOf(model) == Task::kMulticlass);
+  model.type = "linear";
+  CHECK(TaskOf(model) == Task::kRegression);
+  model.type = "hinge";
+  CHECK(TaskOf(model) == Task::kBinary);
+  CHECK(LossOfType("linear") == "squared");
+  CHECK(*ParseDriftAction("none") == DriftAction::kNone);
+  CHECK(ParseDriftAction("panic").status().message() == "must be one of none, reset, background, got 'panic'");
+  CHECK(*ParseKafkaOrder("timestamp") == KafkaOrder::kTimestamp);
+}
+
+TEST_CASE("values follow the one grammar in every section", "[config]") {
+  auto config = ParseConfig(R"(
+kafka: {batch_size: +20}
+http: {enabled: off}
+features: {entity_aggregates: no, target_agg: yes, windows: [30, 1.5m]}
+labels: {ttl: 90, early_ttl: 0.5s}
+model: {standardize: on}
+drift: {detector: hddm_a, params: {two_sided_test: "True"}}
+)", "c.yaml", EnvFrom({}));
+  REQUIRE(config.ok());
+  CHECK(config->kafka.batch_size == 20);
+  CHECK_FALSE(config->http.enabled);
+  CHECK_FALSE(config->features.entity_aggregates);
+  CHECK(config->labels.ttl_ms == 90'000);  // a bare number is seconds, as in features.windows
+  CHECK(config->labels.early_ttl_ms == 500);
+  CHECK(ParseConfig("labels: {ttl: 0.5ms}\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:1: labels.ttl: expected a duration such as 500ms, 30s, 15m, 2h or 7d, got '0.5ms'");
+  CHECK(ParseConfig("http: {enabled: maybe}\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:1: http.enabled: expected true or false, got 'maybe'");
+  CHECK(ParseConfig("model: {l2: -1}\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:1: model.l2: out of range, got -1");
+  CHECK(ParseConfig("model: {l2: 0.0}\n", "c.yaml", EnvFrom({}))->model.l2 == 0);
+  CHECK(ParseConfig("kafka: {batch_size: 1e3}\n", "c.yaml", EnvFrom({})).status().message() ==
+        "c.yaml:1: kafka.batch_size: expected an integer, got '1e3'");
+}
