@@ -1,5 +1,6 @@
 // FeatureConfig::Parse and validate(): every key lands, errors name the key.
 
+#include "streamlearn/core/config_values.hpp"  // ParseDurationMs: the config grammar
 #include "test_util.hpp"
 
 using namespace feature_test;
