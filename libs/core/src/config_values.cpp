@@ -21,6 +21,17 @@ Status Keyed(std::string_view key, const Status& status) {
   return Status::Invalid(std::string(key) + ": " + status.message());
 }
 
+// A parsed whole number of a key, inside [lo, hi] (`unit` follows each bound in the error).
+Result<int64_t> Bounded(std::string_view key, std::string_view text, Result<int64_t> v, int64_t lo, int64_t hi,
+                        std::string_view unit) {
+  if (!v.ok()) return Keyed(key, v.status());
+  if (*v < lo || *v > hi) {
+    return Status::Invalid(std::string(key) + ": must be between " + std::to_string(lo) + std::string(unit) + " and " +
+                           std::to_string(hi) + std::string(unit) + ", got " + std::string(Trim(text)));
+  }
+  return v;
+}
+
 // from_chars takes '-' but not '+'; YAML writes both.
 std::string_view WithoutPlus(std::string_view t) {
   if (t.size() > 1 && t.front() == '+' && t[1] != '-' && t[1] != '+') t.remove_prefix(1);
@@ -34,23 +45,21 @@ bool OneOf(std::string_view t, std::initializer_list<std::string_view> words) {
   return false;
 }
 
+// The whole text (trimmed, a leading '+' allowed) as one T, or what was `expected`.
+template <typename T>
+Result<T> FromChars(std::string_view text, std::string_view expected) {
+  const std::string_view t = WithoutPlus(Trim(text));
+  T v{};
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return Got(expected, text);
+  return v;
+}
+
 }  // namespace
 
-Result<int64_t> ParseInteger(std::string_view text) {
-  const std::string_view t = WithoutPlus(Trim(text));
-  int64_t v = 0;
-  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return Got("expected an integer", text);
-  return v;
-}
+Result<int64_t> ParseInteger(std::string_view text) { return FromChars<int64_t>(text, "expected an integer"); }
 
-Result<double> ParseNumber(std::string_view text) {
-  const std::string_view t = WithoutPlus(Trim(text));
-  double v = 0;
-  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || ec != std::errc() || end != t.data() + t.size()) return Got("expected a number", text);
-  return v;
-}
+Result<double> ParseNumber(std::string_view text) { return FromChars<double>(text, "expected a number"); }
 
 Result<bool> ParseBool(std::string_view text, BoolWords words) {
   const std::string_view t = Trim(text);
@@ -98,13 +107,7 @@ Result<size_t> ParseChoice(std::string_view text, std::span<const std::string_vi
 }
 
 Result<int64_t> IntegerValue(std::string_view key, std::string_view text, int64_t lo, int64_t hi) {
-  auto v = ParseInteger(text);
-  if (!v.ok()) return Keyed(key, v.status());
-  if (*v < lo || *v > hi) {
-    return Status::Invalid(std::string(key) + ": must be between " + std::to_string(lo) + " and " +
-                           std::to_string(hi) + ", got " + std::string(Trim(text)));
-  }
-  return v;
+  return Bounded(key, text, ParseInteger(text), lo, hi, "");
 }
 
 Result<double> NumberValue(std::string_view key, std::string_view text, const NumberRange& range) {
@@ -123,13 +126,7 @@ Result<bool> BoolValue(std::string_view key, std::string_view text, BoolWords wo
 }
 
 Result<int64_t> DurationValue(std::string_view key, std::string_view text, int64_t min_ms, int64_t max_ms) {
-  auto v = ParseDurationMs(text);
-  if (!v.ok()) return Keyed(key, v.status());
-  if (*v < min_ms || *v > max_ms) {
-    return Status::Invalid(std::string(key) + ": must be between " + std::to_string(min_ms) + "ms and " +
-                           std::to_string(max_ms) + "ms, got " + std::string(Trim(text)));
-  }
-  return v;
+  return Bounded(key, text, ParseDurationMs(text), min_ms, max_ms, "ms");
 }
 
 Result<size_t> ChoiceValue(std::string_view key, std::string_view text, std::span<const std::string_view> names) {
