@@ -6,11 +6,13 @@
 #include <array>
 #include <cctype>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string_view>
 #include <vector>
 
 #include "streamlearn/core/config_values.hpp"
+#include "streamlearn/drift/factory.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/learn/linear_model.hpp"
 
@@ -46,6 +48,12 @@ constexpr auto kModelTypeNames = [] {
   for (size_t i = 0; i < names.size(); ++i) names[i] = kModelTypes[i].name;
   return names;
 }();
+
+// The detector factory's names, as choices.
+std::span<const std::string_view> DetectorChoices() {
+  static const std::vector<std::string_view> names(drift::DetectorNames().begin(), drift::DetectorNames().end());
+  return names;
+}
 
 // A checked value into its field (an int, a bool, an enum by its index...).
 template <typename Field, typename T>
@@ -124,7 +132,7 @@ const std::vector<KeySpec>& Keys() {
       {"model.l2", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.model.l2); }},
       {"drift.detector",
        [](auto k, S& t, C& c) {
-         auto index = ChoiceValue(k, t, {"adwin", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"});
+         auto index = ChoiceValue(k, t, DetectorChoices());
          if (!index.ok()) return index.status();
          c.drift.detector = t;
          return Status::Ok();
