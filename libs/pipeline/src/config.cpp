@@ -80,13 +80,13 @@ Status SetNumber(std::string_view key, const std::string& text, double lo, doubl
 // line), and in combination when the processor builds the model.
 KeySpec ModelParam(const std::string& name) {
   return {"model." + name, [name](std::string_view key, const std::string& text, PipelineConfig& c) {
+            SL_RETURN_IF_ERROR(StringValue(key, text, kNameMaxLength).status());
             auto checked = learn::ParseLinearModelConfig({{name, text}});
             // Combinations (e.g. a schedule with a non-SGD optimizer) are judged later.
             if (!checked.ok() && checked.status().message().rfind(name + ":", 0) == 0 &&
                 checked.status().message().find("got") != std::string::npos) {
               return Status::Invalid(std::string(key) + ": " + checked.status().message().substr(name.size() + 2));
             }
-            SL_RETURN_IF_ERROR(StringValue(key, text, kNameMaxLength).status());
             c.model.params[name] = text;
             return Status::Ok();
           }};
