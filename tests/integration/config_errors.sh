@@ -18,15 +18,18 @@ echo "$out" | grep -q "bad.yaml:2: drift.delta: out of range, got 1.5" || fail "
 out=$(STREAMLEARN_STATE_COMMIT_INTERVAL_MS=soon "$BIN" run 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad env: exit $rc"
 echo "$out" | grep -q "STREAMLEARN_STATE_COMMIT_INTERVAL_MS (state.commit_interval_ms): expected an integer" || fail "env message: $out"
+# `run -c FILE` exits 2 with MESSAGE (a fixed string) in its output.
+expect_config_error() {
+  local what=$1 file=$2 message=$3
+  out=$("$BIN" run -c "$file" 2>&1); rc=$?
+  [ $rc = 2 ] || fail "$what: exit $rc"
+  echo "$out" | grep -qF "$message" || fail "$what message: $out"
+}
 # A second section would switch settings silently; an empty file would run on defaults.
 printf 'kafka:\n  group_id: a\nstate:\n  dir: /tmp/s\nkafka:\n  group_id: b\n' >"$work/twice.yaml"
-out=$("$BIN" run -c "$work/twice.yaml" 2>&1); rc=$?
-[ $rc = 2 ] || fail "duplicate section: exit $rc"
-echo "$out" | grep -q "twice.yaml:5: duplicate key 'kafka' (first at line 1)" || fail "duplicate message: $out"
+expect_config_error "duplicate section" "$work/twice.yaml" "twice.yaml:5: duplicate key 'kafka' (first at line 1)"
 printf '# nothing yet\n' >"$work/empty.yaml"
-out=$("$BIN" run -c "$work/empty.yaml" 2>&1); rc=$?
-[ $rc = 2 ] || fail "empty config: exit $rc"
-echo "$out" | grep -q "empty.yaml:1: the config has no settings" || fail "empty message: $out"
+expect_config_error "empty config" "$work/empty.yaml" "empty.yaml:1: the config has no settings"
 # The features, model and challenger settings are checked when the config loads.
 printf 'features:\n  fields:\n    amount: {clip_std: -1}\n' >"$work/features.yaml"
 out=$("$BIN" run -c "$work/features.yaml" 2>&1); rc=$?
