@@ -128,9 +128,10 @@ bool TimestampMerge::may_pass(Partition& p, int64_t now_ms) {
   const Watermarks marks = watermarks_(p.topic, p.partition);
   const bool known = marks.high >= 0;
   // At the end of its log: nothing else can come before what the others hold now, except
-  // from a producer that has not written yet (max_idle_ms waits for it).
+  // from a producer that has not written yet: max_idle_ms waits for it, however long that is
+  // (max_block_ms is for a fetch that is late, not for a log that has no more).
   const bool at_end = known && (p.next_offset >= 0 ? p.next_offset >= marks.high : marks.low == marks.high);
-  if (at_end && idle >= limits_.max_idle_ms) return true;
+  if (at_end) return idle >= limits_.max_idle_ms;
   if (idle < limits_.max_block_ms) return false;
   if (!p.stuck_reported) {
     p.stuck_reported = true;

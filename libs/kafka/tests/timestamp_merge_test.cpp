@@ -223,6 +223,28 @@ TEST_CASE("a dry partition that is not at its end holds the others back up to ma
   CHECK(h.stuck.size() == 2);
 }
 
+TEST_CASE("a partition at its end is waited for the whole max_idle_ms, also beyond max_block_ms",
+          "[merge]") {
+  // max_block_ms is for a fetch that delivers nothing although the log goes on; a partition at
+  // its end is waited for as long as kafka.max_idle_ms says (up to 10 min in the config).
+  TimestampMerge::Limits limits;
+  limits.max_idle_ms = 8000;
+  limits.max_block_ms = 5000;
+  Harness h(limits);
+  h.assign(0);
+  h.assign(1);
+  h.set_log(1, 0, 0);
+  h.fetch(0, 10);
+  h.now_ms += 7999;
+  TimestampMerge::Step last;
+  CHECK(h.drain(&last).empty());
+  CHECK(last.partition == 1);
+  CHECK(h.stuck.empty());
+  h.now_ms += 1;
+  CHECK(h.drain().size() == 1);
+  CHECK(h.stuck.empty());
+}
+
 TEST_CASE("a lagging partition's older messages that arrive within the wait go first", "[merge]") {
   TimestampMerge::Limits limits;
   limits.max_idle_ms = 500;
