@@ -366,7 +366,11 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     for (int i = 0; i < parts->cnt; ++i) {
       parts->elems[i].offset = assigned[i].offset >= 0 ? assigned[i].offset : RD_KAFKA_OFFSET_INVALID;
       if (assigned[i].offset >= 0) self->assigned_at_[{assigned[i].topic, assigned[i].partition}] = assigned[i].offset;
-      self->timestamp_merge_.assign(assigned[i].topic, assigned[i].partition, assigned[i].offset, &dropped);
+      // librdkafka keeps an application's pause across a re-assignment: a partition that
+      // starts over here must fetch again.
+      if (self->timestamp_merge_.assign(assigned[i].topic, assigned[i].partition, assigned[i].offset, &dropped)) {
+        SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
+      }
     }
     DestroyMessages(&dropped);
     spdlog::info("assigned {} partition(s)", parts->cnt);
@@ -384,7 +388,10 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->assigned_at_.erase({parts->elems[i].topic, parts->elems[i].partition});
     // Held-back messages were never processed: the next owner reads them again from the
     // checkpoint's offsets.
-    self->timestamp_merge_.revoke(parts->elems[i].topic, parts->elems[i].partition, &dropped);
+    // Resumed while still ours: paused, it would stay paused when it is assigned back.
+    if (self->timestamp_merge_.revoke(parts->elems[i].topic, parts->elems[i].partition, &dropped)) {
+      SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
+    }
   }
   DestroyMessages(&dropped);
   spdlog::info("revoked {} partition(s)", parts->cnt);

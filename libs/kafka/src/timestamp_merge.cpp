@@ -84,7 +84,7 @@ bool TimestampMerge::assign(std::string_view topic, int32_t partition, int64_t s
   auto p = std::make_unique<Partition>();
   p->topic = std::string(topic);
   p->partition = partition;
-  p->next_offset = start_offset;
+  p->next_offset = start_offset >= 0 ? start_offset : -1;
   p->empty_since_ms = now_ms_();
   auto at = std::lower_bound(partitions_.begin(), partitions_.end(), p,
                              [](const std::unique_ptr<Partition>& a, const std::unique_ptr<Partition>& b) {

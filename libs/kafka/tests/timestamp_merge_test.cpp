@@ -382,12 +382,16 @@ TEST_CASE("a re-assigned partition starts over: empty, its new start offset, idl
   CHECK(h.drain().empty());
   h.now_ms += 100;
   CHECK(h.drain().size() == 3);
-  // Assigned again while held: its queue is handed back.
+  // Assigned again while held: its queue is handed back, and the caller learns that it was
+  // paused (librdkafka would keep it paused).
+  h.merge.set_limits({100, 5000, 1});
   h.fetch(0, 50);
-  h.fetch(0, 60);
-  const auto dropped = h.assign(0, 12);
+  CHECK(h.fetch(0, 60) == TimestampMerge::Push::kQueuedPause);
+  std::vector<TimestampMerge::Handle> dropped;
+  CHECK(h.merge.assign("t", 0, 12, &dropped));
   CHECK(dropped.size() == 2);
   CHECK(h.merge.buffered("t", 0) == 0);
+  CHECK_FALSE(h.merge.paused("t", 0));
   CHECK(h.merge.partitions() == 2);
 }
 

@@ -79,8 +79,8 @@ class TimestampMerge {
   void set_limits(const Limits& limits) { limits_ = limits; }
   const Limits& limits() const { return limits_; }
 
-  // A partition now held, to be read from `start_offset` (-1 = unknown: the group's committed
-  // offset or auto.offset.reset). It counts as empty from now. One already held starts over:
+  // A partition now held, to be read from `start_offset` (negative = unknown: the group's
+  // committed offset or auto.offset.reset). It counts as empty from now. One already held starts over:
   // its queued messages are appended to `dropped`. Returns whether it was paused (the
   // caller resumes it: librdkafka keeps an application's pause across a re-assignment).
   bool assign(std::string_view topic, int32_t partition, int64_t start_offset, std::vector<Handle>* dropped);
