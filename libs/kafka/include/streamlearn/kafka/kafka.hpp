@@ -154,9 +154,9 @@ struct RebalanceHooks {
   std::function<void(const std::vector<PartitionOffset>& revoked)> on_revoke;
 };
 
-// How poll() orders messages across the partitions it holds (TimestampMerge decides).
-// kArrival: as librdkafka delivers them. kTimestamp: the message with the smallest (timestamp, partition, offset)
-// among the partitions' next messages, as Kafka Streams picks records: the order then
+// How poll() orders messages across the partitions it holds. kArrival: as librdkafka
+// delivers them. kTimestamp (decided by TimestampMerge): the message with the smallest
+// (timestamp, partition, offset) among the partitions' next messages, as Kafka Streams picks records: the order then
 // depends only on the logs, not on fetch timing, so a restart that resumes from a
 // checkpoint replays exactly the order of the first run. To know the smallest it must see
 // every partition's next message: a partition with nothing buffered holds the others back
