@@ -387,8 +387,8 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   for (int i = 0; i < parts->cnt; ++i) {
     self->assigned_at_.erase({parts->elems[i].topic, parts->elems[i].partition});
     // Held-back messages were never processed: the next owner reads them again from the
-    // checkpoint's offsets.
-    // Resumed while still ours: paused, it would stay paused when it is assigned back.
+    // checkpoint's offsets. A paused partition is resumed while still ours: librdkafka would
+    // keep it paused when it is assigned back.
     if (self->timestamp_merge_.revoke(parts->elems[i].topic, parts->elems[i].partition, &dropped)) {
       SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
     }

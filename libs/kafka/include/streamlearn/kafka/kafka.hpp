@@ -156,15 +156,16 @@ struct RebalanceHooks {
 
 // How poll() orders messages across the partitions it holds. kArrival: as librdkafka
 // delivers them. kTimestamp (decided by TimestampMerge): the message with the smallest
-// (timestamp, partition, offset) among the partitions' next messages, as Kafka Streams picks records: the order then
-// depends only on the logs, not on fetch timing, so a restart that resumes from a
-// checkpoint replays exactly the order of the first run. To know the smallest it must see
-// every partition's next message: a partition with nothing buffered holds the others back
-// until its data arrives, unless it is at its end (high watermark known and reached) and
-// has been idle for `max_idle_ms` (Kafka Streams' max.task.idle.ms; 0 = do not wait for
-// producers), or it has delivered nothing for `max_block_ms` although data is known or
-// presumed (a stuck fetch: the others go on, logged). A partition with more than
-// `max_buffered` messages waiting is paused until half of them are processed.
+// (timestamp, partition, offset) among the partitions' next messages, as Kafka Streams
+// picks records: the order then depends only on the logs, not on fetch timing, so a restart
+// that resumes from a checkpoint replays exactly the order of the first run. To know the
+// smallest it must see every partition's next message: a partition with nothing buffered
+// holds the others back until its data arrives, unless it is at its end (high watermark
+// known and reached) and has been idle for `max_idle_ms` (Kafka Streams'
+// max.task.idle.ms; 0 = do not wait for producers), or it is not at its end and has
+// delivered nothing for `max_block_ms` (a stuck fetch: the others go on, logged). A
+// partition with more than `max_buffered` messages waiting is paused until half of them
+// are processed.
 struct MergeOptions {
   enum class Order { kArrival, kTimestamp };
   Order order = Order::kTimestamp;
