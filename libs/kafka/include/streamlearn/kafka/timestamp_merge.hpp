@@ -34,9 +34,10 @@ struct StuckPartition {
 // partition, offset) among the queue heads; equal keys (several topics) go by topic name.
 // A message without a timestamp (-1) sorts before every timestamped one. A partition with
 // nothing queued holds all others back (its next message may be the smallest) unless
-//  - it is at the end of its log (next offset >= high watermark; before its first message:
-//    the log is empty) and has been empty for `max_idle_ms`, or
-//  - it is not at its end and has been empty for `max_block_ms` (reported as stuck).
+//  - it is at the end of its log (next offset >= high watermark; with the start offset
+//    unknown and nothing fetched yet: the log is empty) and has had nothing queued for
+//    `max_idle_ms` (since its assignment or since its queue ran dry), or
+//  - it is not at its end and has had nothing queued for `max_block_ms` (reported as stuck).
 // A partition with more than `max_buffered` queued messages is to be paused, and resumed
 // once at most half of that is left.
 class TimestampMerge {
@@ -87,7 +88,7 @@ class TimestampMerge {
   // A partition given up: its queued messages (never processed, so never in a checkpoint)
   // are appended to `dropped`. Returns whether it was paused, as for assign.
   bool revoke(std::string_view topic, int32_t partition, std::vector<Handle>* dropped);
-  // Gives up every partition (the caller's shutdown).
+  // Gives up every partition (the caller's shutdown). `dropped` is never null.
   void clear(std::vector<Handle>* dropped);
 
   // A fetched message, in its partition's offset order. Allocation-free once the partition's
