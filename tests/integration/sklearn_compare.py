@@ -1,4 +1,4 @@
-"""streamlearn's logistic regression against scikit-learn's, test-then-train (issue 3).
+"""streamlearn's logistic regression against scikit-learn's, test-then-train.
 
   sklearn_compare.py STREAMLEARN_BIN WORK_DIR
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Delayed labels through the broker (issue 6): `streamlearn broker` and `streamlearn run` as
+# Delayed labels through the broker: `streamlearn broker` and `streamlearn run` as
 # separate processes, events and labels produced by python3-confluent-kafka with explicit
 # timestamps (tests/labels/labelsctl.py describes the timeline: normal, early, duplicate,
 # never-labelled, late and unknown labels).

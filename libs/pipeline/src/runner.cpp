@@ -115,7 +115,7 @@ struct KafkaRunner::Impl {
   bool broker_ok = true;  // false from the start of an outage until the cluster answers again
   Status hook_error;  // a failure inside a rebalance hook, reported by run()
 
-  // Broker outages (DESIGN.md §7): begun by librdkafka's ALL_BROKERS_DOWN or by a flush
+  // Broker outages (docs/architecture.md): begun by librdkafka's ALL_BROKERS_DOWN or by a flush
   // that is not acknowledged in time; ended by an acknowledgement or a metadata answer.
   std::shared_ptr<kafka::BrokerHealth> health = std::make_shared<kafka::BrokerHealth>();
   uint64_t seen_all_down = 0;

@@ -8,7 +8,7 @@
 using namespace streamlearn;
 using namespace streamlearn::pipeline;
 
-// The figures themselves are for people (README, Throughput); this checks that every stage
+// The figures themselves are for people (docs/performance.md); this checks that every stage
 // ran the whole stream: the bench fails when the processor predicts fewer events than it
 // was given, or the four-stage loop learns nothing.
 TEST_CASE("bench core runs every stage over the whole stream", "[bench]") {

@@ -1,4 +1,4 @@
-// What the pipeline does about drift (issue 4): drift.action none | reset | background
+// What the pipeline does about drift: drift.action none | reset | background
 // compared on SEA with three abrupt changes, and data drift on the inputs.
 #include <catch2/catch.hpp>
 

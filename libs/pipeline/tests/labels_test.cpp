@@ -1,4 +1,4 @@
-// Delayed labels (issue 6) through the Processor: events on one topic, labels on another,
+// Delayed labels through the Processor: events on one topic, labels on another,
 // joined with the feature vector that was served; real RocksDB for the restart case.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// Model types, optimizers and challengers through the Processor (issue 3): softmax on class
+// Model types, optimizers and challengers through the Processor: softmax on class
 // names, linear regression, hinge, and challengers with their own metrics that survive a
 // checkpoint.
 #include <catch2/catch.hpp>

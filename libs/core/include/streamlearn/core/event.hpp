@@ -1,5 +1,5 @@
 #pragma once
-// The event model of DESIGN.md §3, after decoding: what every stage below the decoder sees.
+// The event model (schemas/event.schema.json), after decoding: what every stage below the decoder sees.
 
 #include <cstdint>
 #include <optional>

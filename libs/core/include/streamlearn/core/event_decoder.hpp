@@ -1,5 +1,5 @@
 #pragma once
-// Decodes and validates one event (DESIGN.md §3). A failed decode returns a Status whose
+// Decodes and validates one event (schemas/event.schema.json). A failed decode returns a Status whose
 // message is the reason written to the dead-letter topic, so it names the field.
 
 #include <cstddef>

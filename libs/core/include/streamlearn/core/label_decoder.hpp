@@ -1,5 +1,5 @@
 #pragma once
-// Decodes and validates one delayed-label record of the `labels` topic (DESIGN.md §1, §3;
+// Decodes and validates one delayed-label record of the `labels` topic (docs/wire-formats.md;
 // schemas/label.schema.json): {"id":"e-1","label":1,"ts":1700000000000}. A failed decode
 // returns a Status whose message is the dead-letter reason, so it names the field.
 // The label rules (kinds, finiteness) are the event decoder's: see core/event.hpp's Label.

@@ -154,7 +154,7 @@ const std::vector<std::string>& StreamNames();
 // stream and listing the valid ones.
 Result<std::unique_ptr<StreamGenerator>> MakeStream(std::string_view name, const StreamOptions& options);
 
-// One event as a JSON line (no newline) in the format of DESIGN.md §3, plus the concept
+// One event as a JSON line (no newline) in the event format (schemas/event.schema.json), plus the concept
 // marker:
 //   {"id":"e-N","entity":"u7","ts":T,"features":{"x1":1.25,"amount":null,"country":"DE"},
 //    "label":1,"meta":{"concept":K}}

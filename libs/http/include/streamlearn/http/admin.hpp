@@ -1,5 +1,5 @@
 #pragma once
-// The operational routes every streamlearn process serves (DESIGN.md §6).
+// The operational routes every streamlearn process serves.
 
 #include <functional>
 #include <memory>

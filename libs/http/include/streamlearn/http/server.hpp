@@ -4,7 +4,7 @@
 // Threading: the server runs ONE thread of its own; every handler runs on it, one at a
 // time. Handlers must therefore only read thread-safe state (atomics, an immutable
 // snapshot behind an atomically swapped shared_ptr, prometheus-cpp's registry) and never
-// touch the processing thread's live state (DESIGN.md §4). A slow handler delays every
+// touch the processing thread's live state (docs/architecture.md). A slow handler delays every
 // other request, so handlers should be quick.
 //
 // Boost.Beast/Asio stay inside the .cpp files: this header is cheap to include.

@@ -218,7 +218,7 @@ class Consumer {
 };
 
 // librdkafka's mock cluster: a real Kafka protocol endpoint in memory, for the demo and
-// tests only (random port, 5 MiB retention per partition: see STACK.md).
+// tests only (random port, 5 MiB retention per partition: docs/testing.md).
 class EmbeddedBroker {
  public:
   static Result<std::unique_ptr<EmbeddedBroker>> Start(int brokers = 1);

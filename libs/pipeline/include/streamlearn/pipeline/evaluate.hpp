@@ -40,7 +40,7 @@ namespace streamlearn::pipeline {
 
 // Where the lines come from: a file, standard input or a test's string stream.
 struct EvaluateInputs {
-  // Required. One event per line: JSON (DESIGN.md §3), or key<TAB>JSON as written by
+  // Required. One event per line: JSON (schemas/event.schema.json), or key<TAB>JSON as written by
   // `streamlearn gen --format kcat` (the key is the default entity, as a Kafka key is).
   std::istream* events = nullptr;
   std::string events_name = "events";  // names the input in messages (a path, or "-")

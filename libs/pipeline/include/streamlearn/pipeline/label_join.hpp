@@ -1,5 +1,5 @@
 #pragma once
-// The delayed-label join (issue 6), with no I/O: predictions served without a label wait
+// The delayed-label join, with no I/O: predictions served without a label wait
 // here with the exact feature vector they were scored on, until their label arrives, they
 // expire (labels.ttl in event time) or the size bound evicts them (oldest first). Labels
 // that come before their event wait too (labels.early_ttl, labels.max_early). Ids already

@@ -35,7 +35,7 @@ class PipelineProbe {
   prometheus::Gauge& entities_cached;
   prometheus::Histogram& latency_seconds;     // receive → prediction produced, per event
   prometheus::Histogram& checkpoint_seconds;
-  // Faults (DESIGN.md §7): a broker outage pauses the commit cycle; the DLQ never blocks.
+  // Faults (docs/architecture.md): a broker outage pauses the commit cycle; the DLQ never blocks.
   prometheus::Gauge& broker_up;                    // 1 reachable, 0 during an outage
   prometheus::Counter& broker_outages;             // outages begun
   prometheus::Counter& broker_outage_seconds;      // time spent in outages (closed ones)

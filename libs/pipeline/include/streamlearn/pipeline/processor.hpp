@@ -1,5 +1,5 @@
 #pragma once
-// The processing loop of DESIGN.md §1 for one batch of raw messages, with no I/O of its
+// The processing loop (docs/architecture.md) for one batch of raw messages, with no I/O of its
 // own: Kafka, files and tests feed it RawMessages and receive its output through a sink.
 // One thread owns a Processor (the models, entity cache and detectors).
 

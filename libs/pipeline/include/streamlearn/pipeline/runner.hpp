@@ -1,6 +1,6 @@
 #pragma once
 // Runs a Processor against Kafka: consume in batches, process, produce, and checkpoint on
-// the commit cycle of DESIGN.md §4 (flush → one RocksDB WriteBatch → Kafka commit).
+// the commit cycle (docs/architecture.md) (flush → one RocksDB WriteBatch → Kafka commit).
 
 #include <atomic>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #pragma once
 // A synthetic drifting event stream for the demo, tests and benchmarks: MOA's SEA concepts
-// as DESIGN.md §3 events, keyed by entity, with a share of deliberately invalid messages.
+// as events of schemas/event.schema.json, keyed by entity, with a share of deliberately invalid messages.
 
 #include <cstdint>
 #include <random>

@@ -1,5 +1,5 @@
 #pragma once
-// The instance's durable state in one RocksDB (DESIGN.md §4): column families `entities`,
+// The instance's durable state in one RocksDB (docs/architecture.md): column families `entities`,
 // `models`, `offsets`, `pending`, `meta`. A checkpoint is one atomic WriteBatch, so after a
 // crash the DB holds either all of a checkpoint or none of it.
 
