@@ -16,7 +16,7 @@
 
 #include "cli_support.hpp"
 #include "streamlearn/pipeline/config.hpp"
-#include "streamlearn/pipeline/evaluate.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 
 namespace streamlearn::cli {
 namespace {

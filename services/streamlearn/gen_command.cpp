@@ -13,7 +13,7 @@
 #include "streamlearn/eval/sea_generator.hpp"
 #include "streamlearn/eval/streams.hpp"
 #include "streamlearn/pipeline/config.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 
 namespace streamlearn::cli {
 namespace {

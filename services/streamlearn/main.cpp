@@ -22,14 +22,14 @@
 #include "streamlearn/http/admin.hpp"
 #include "streamlearn/http/server.hpp"
 #include "streamlearn/kafka/kafka.hpp"
-#include "streamlearn/pipeline/bench.hpp"
-#include "streamlearn/pipeline/core_bench.hpp"
+#include "streamlearn/offline/bench.hpp"
+#include "streamlearn/offline/core_bench.hpp"
 #include "streamlearn/pipeline/config.hpp"
-#include "streamlearn/pipeline/demo.hpp"
-#include "streamlearn/pipeline/inspect.hpp"
+#include "streamlearn/offline/demo.hpp"
+#include "streamlearn/offline/inspect.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 
 namespace sl = streamlearn;
 namespace pl = streamlearn::pipeline;
