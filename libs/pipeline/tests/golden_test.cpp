@@ -204,7 +204,7 @@ TEST_CASE("golden: the same stream with drift.action background", "[golden]") {
   CompareWithGolden("mixed_background", Render(sink, **p));
 }
 
-TEST_CASE("golden: softmax on class names and linear regression", "[golden]") {
+TEST_CASE("golden: softmax on class names; linear regression with data drift", "[golden]") {
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<double> u(0, 3);
   std::vector<Message> classes, numbers;
@@ -213,7 +213,10 @@ TEST_CASE("golden: softmax on class names and linear regression", "[golden]") {
     const char* name = x1 + x2 < 2 ? "\"low\"" : (x1 > x2 ? "\"right\"" : "\"left\"");
     const std::string f = fmt::format(R"("x1":{},"x2":{},"city":"c{}")", x1, x2, i % 5);
     classes.push_back({"events", "k", EventJson(i, f, i == 1700 ? "0.5" : name)});
-    numbers.push_back({"events", "k", EventJson(i, f, fmt::format("{}", 3 * x1 - x2 + (i > 1500 ? 4 : 0)))});
+    // The inputs shift too: a data drift on x1 and on city.
+    const double shifted = x1 + (i > 1500 ? 3 : 0);
+    const std::string g = fmt::format(R"("x1":{},"x2":{},"city":"c{}")", shifted, x2, i % 5 + (i > 1500 ? 5 : 0));
+    numbers.push_back({"events", "k", EventJson(i, g, fmt::format("{}", 3 * x1 - x2 + (i > 1500 ? 4 : 0)))});
   }
   PipelineConfig softmax;
   softmax.model.type = "softmax";
@@ -226,6 +229,7 @@ TEST_CASE("golden: softmax on class names and linear regression", "[golden]") {
   PipelineConfig linear;
   linear.model.type = "linear";
   linear.challengers["huber"] = {{"type", "huber"}};
+  linear.drift.data_psi_window = 500;
   auto pl = Processor::Create(linear, nullptr, nullptr);
   REQUIRE(pl.ok());
   RecordingSink s2;
