@@ -21,6 +21,20 @@ function(streamlearn_lib name)
   streamlearn_warnings(streamlearn_${name})
 endfunction()
 
+# streamlearn_test_lib(name SOURCES a.cpp INCLUDE_DIR dir PUBLIC_DEPS x PRIVATE_DEPS z)
+# A static library for tests and benches only (e.g. a reference implementation used as an
+# oracle): target streamlearn_<name> (alias streamlearn::<name>), headers under INCLUDE_DIR.
+# Built whenever the benches are (not only with STREAMLEARN_TESTS); production libs and the
+# service never link it.
+function(streamlearn_test_lib name)
+  cmake_parse_arguments(ARG "" "INCLUDE_DIR" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(streamlearn_${name} STATIC ${ARG_SOURCES})
+  add_library(streamlearn::${name} ALIAS streamlearn_${name})
+  target_include_directories(streamlearn_${name} PUBLIC ${ARG_INCLUDE_DIR})
+  target_link_libraries(streamlearn_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  streamlearn_warnings(streamlearn_${name})
+endfunction()
+
 # streamlearn_unit_test(name SOURCES t.cpp DEPS streamlearn::x)
 # Unit tests live beside their lib (libs/<name>/tests/); each TEST_CASE becomes a ctest.
 function(streamlearn_unit_test name)

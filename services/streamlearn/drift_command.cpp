@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "commands.hpp"
 #include "streamlearn/drift/factory.hpp"
 
 namespace streamlearn::cli {
@@ -127,6 +128,12 @@ int RunDriftCommand(const DriftCommandOptions& options) {
     return 1;
   }
   return RunDriftCommand(options, file, std::cout, std::cerr);
+}
+
+Command RegisterDriftCommand(CLI::App& app) {
+  auto options = std::make_shared<DriftCommandOptions>();
+  CLI::App* sub = AddDriftCommand(app, *options);
+  return {sub, [options] { return RunDriftCommand(*options); }};
 }
 
 }  // namespace streamlearn::cli

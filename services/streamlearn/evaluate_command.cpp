@@ -6,17 +6,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "cli_support.hpp"
+#include "commands.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 #include "streamlearn/pipeline/config.hpp"
-#include "streamlearn/pipeline/evaluate.hpp"
 
 namespace streamlearn::cli {
 namespace {
@@ -146,6 +148,16 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
   if (options.json) std::cout << pl::EvaluationJson(*result) << "\n";
   std::cout.flush();
   return std::cout ? 0 : 1;
+}
+
+Command RegisterEvaluateCommand(CLI::App& app) {
+  auto options = std::make_shared<EvaluateCommandOptions>();
+  CLI::App* sub = AddEvaluateCommand(app, *options);
+  Command command{sub, [options] { return RunEvaluateCommand(*options); }};
+  // evaluate's output is its table and progress line: the Processor's per-drift info lines
+  // would scatter through them, so it logs warnings only unless --log-level asks for more.
+  command.default_log_level = "warn";
+  return command;
 }
 
 }  // namespace streamlearn::cli

@@ -9,7 +9,7 @@
 // no-change baselines, drift events, per-concept figures and detection scoring when the
 // events carry "meta":{"concept":K}, the label join); with --json, one JSON object as the
 // last line. stderr: a progress line, live when stderr is a terminal (not with --quiet),
-// and a final line. See streamlearn/pipeline/evaluate.hpp for positions and the merge of
+// and a final line. See streamlearn/offline/evaluate.hpp for positions and the merge of
 // delayed labels.
 //
 // Exit status: 0 done (bad lines are counted, not fatal), 2 bad arguments or config,

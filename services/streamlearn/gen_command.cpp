@@ -7,14 +7,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <random>
 
+#include "commands.hpp"
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/eval/sea_generator.hpp"
 #include "streamlearn/eval/streams.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/pipeline/config.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
 
 namespace streamlearn::cli {
 namespace {
@@ -322,6 +324,12 @@ int RunGenCommand(const GenCommandOptions& options) {
                    ? ""
                    : fmt::format("; {} labels in {} (delay {})", writer.labels(), options.labels_out, options.label_delay));
   return 0;
+}
+
+Command RegisterGenCommand(CLI::App& app) {
+  auto options = std::make_shared<GenCommandOptions>();
+  CLI::App* sub = AddGenCommand(app, *options);
+  return {sub, [options] { return RunGenCommand(*options); }};
 }
 
 }  // namespace streamlearn::cli

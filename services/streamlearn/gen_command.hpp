@@ -9,7 +9,7 @@
 // JSON lines carry the concept marker "meta":{"concept":K} that `evaluate` scores drift
 // detection against; kcat lines (entity TAB json, for `kcat -P -K '\t'`) leave it out,
 // since nothing on Kafka reads it (and SEA's kcat output stays byte-identical to what the
-// crash tests were sized for). `sea` is the demo's stream (streamlearn/pipeline/synthetic.hpp:
+// crash tests were sized for). `sea` is the demo's stream (streamlearn/offline/synthetic.hpp:
 // four-decimal features, --invalid-share); the others come from eval::MakeStream.
 //
 // With --labels-out the events are written without their label, and the labels go to FILE

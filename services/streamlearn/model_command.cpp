@@ -4,9 +4,11 @@
 
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "cli_support.hpp"
+#include "commands.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -109,6 +111,12 @@ int RunModelCommand(const CLI::App& model, const ModelCommandOptions& options) {
   if (!processor.ok()) return Fail(processor.status());
   std::cout << (*processor)->describe_json(options.top_sparse) << "\n";
   return 0;
+}
+
+Command RegisterModelCommand(CLI::App& app) {
+  auto options = std::make_shared<ModelCommandOptions>();
+  CLI::App* sub = AddModelCommand(app, *options);
+  return {sub, [sub, options] { return RunModelCommand(*sub, *options); }};
 }
 
 }  // namespace streamlearn::cli

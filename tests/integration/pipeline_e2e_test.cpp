@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;

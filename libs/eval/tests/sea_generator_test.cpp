@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <limits>
 
+#include "oracle/logistic_regression.hpp"
 #include "streamlearn/eval/prequential.hpp"
 #include "streamlearn/eval/sea_generator.hpp"
-#include "streamlearn/learn/logistic_regression.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::eval;

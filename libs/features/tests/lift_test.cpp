@@ -8,8 +8,8 @@
 #include <map>
 #include <vector>
 
+#include "oracle/logistic_regression.hpp"
 #include "streamlearn/eval/streams.hpp"
-#include "streamlearn/learn/logistic_regression.hpp"
 #include "test_util.hpp"
 
 using namespace feature_test;

@@ -6,8 +6,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <deque>
-#include <tuple>
 
 namespace streamlearn::kafka {
 namespace {
@@ -81,6 +79,25 @@ Result<rd_kafka_t*> NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, const
     return Status::Invalid(std::string(what) + ": " + errstr);
   }
   return rk;
+}
+
+// Pauses or resumes one partition's fetching. On pause librdkafka drops what it prefetched
+// for the partition and, on resume, fetches again from the position after the last message
+// it gave us.
+void SetPaused(rd_kafka_t* rk, const char* topic, int32_t partition, bool paused) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic, partition);
+  if (paused) {
+    rd_kafka_pause_partitions(rk, list);
+  } else {
+    rd_kafka_resume_partitions(rk, list);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+void DestroyMessages(std::vector<TimestampMerge::Handle>* messages) {
+  for (auto* m : *messages) rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(m));
+  messages->clear();
 }
 
 std::vector<PartitionOffset> ToVector(const rd_kafka_topic_partition_list_t* list) {
@@ -275,19 +292,29 @@ std::string Producer::take_delivery_error() { return std::exchange(first_error_,
 
 // ---------------------------------------------------------------- Consumer
 
-struct Consumer::PartitionQueue {
-  std::string topic;
-  int32_t partition = -1;
-  std::deque<rd_kafka_message_t*> messages;
-  int64_t next_offset = -1;     // after the last message fetched; -1 = unknown yet
-  int64_t empty_since_ms = 0;   // when `messages` last became empty
-  bool paused = false;
-  bool blocked_logged = false;  // the max_block_ms warning, once per episode
+Consumer::Consumer()
+    : timestamp_merge_(
+          NowMs,
+          [this](const std::string& topic, int32_t partition) {
+            Watermarks marks;
+            if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &marks.low, &marks.high) != 0) {
+              return Watermarks{};
+            }
+            return marks;
+          },
+          [](const StuckPartition& s) {
+            spdlog::warn("partition {}-{} delivered nothing for {} ms although its log goes on (next {}, high "
+                         "watermark {}); the other partitions are processed meanwhile, so their order may differ "
+                         "from a replay",
+                         s.topic, s.partition, s.idle_ms, s.next_offset, s.high_watermark);
+          }) {
+  set_merge(merge_);
+}
 
-  ~PartitionQueue() {
-    for (auto* m : messages) rd_kafka_message_destroy(m);
-  }
-};
+void Consumer::set_merge(MergeOptions options) {
+  merge_ = options;
+  timestamp_merge_.set_limits({options.max_idle_ms, options.max_block_ms, options.max_buffered});
+}
 
 struct ConsumerCallbacks {
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -314,7 +341,9 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
 Consumer::~Consumer() {
   if (!rk_) return;
   (void)close();
-  queues_.clear();  // held-back messages go before their client
+  std::vector<TimestampMerge::Handle> held;  // held-back messages go before their client
+  timestamp_merge_.clear(&held);
+  DestroyMessages(&held);
   rd_kafka_destroy(rk_);
 }
 
@@ -330,19 +359,20 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                     rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
   bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  std::vector<TimestampMerge::Handle> dropped;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::vector<PartitionOffset> assigned = ToVector(parts);
     if (self->hooks_.on_assign) self->hooks_.on_assign(assigned);
     for (int i = 0; i < parts->cnt; ++i) {
       parts->elems[i].offset = assigned[i].offset >= 0 ? assigned[i].offset : RD_KAFKA_OFFSET_INVALID;
       if (assigned[i].offset >= 0) self->assigned_at_[{assigned[i].topic, assigned[i].partition}] = assigned[i].offset;
-      auto q = std::make_unique<Consumer::PartitionQueue>();
-      q->topic = assigned[i].topic;
-      q->partition = assigned[i].partition;
-      q->next_offset = assigned[i].offset;
-      q->empty_since_ms = NowMs();
-      self->queues_[{assigned[i].topic, assigned[i].partition}] = std::move(q);
+      // librdkafka keeps an application's pause across a re-assignment: a partition that
+      // starts over here must fetch again.
+      if (self->timestamp_merge_.assign(assigned[i].topic, assigned[i].partition, assigned[i].offset, &dropped)) {
+        SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
+      }
     }
+    DestroyMessages(&dropped);
     spdlog::info("assigned {} partition(s)", parts->cnt);
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
@@ -357,9 +387,13 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   for (int i = 0; i < parts->cnt; ++i) {
     self->assigned_at_.erase({parts->elems[i].topic, parts->elems[i].partition});
     // Held-back messages were never processed: the next owner reads them again from the
-    // checkpoint's offsets.
-    self->drop_queue({parts->elems[i].topic, parts->elems[i].partition});
+    // checkpoint's offsets. A paused partition is resumed while still ours: librdkafka would
+    // keep it paused when it is assigned back.
+    if (self->timestamp_merge_.revoke(parts->elems[i].topic, parts->elems[i].partition, &dropped)) {
+      SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
+    }
   }
+  DestroyMessages(&dropped);
   spdlog::info("revoked {} partition(s)", parts->cnt);
   if (cooperative) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
@@ -378,13 +412,7 @@ Status Consumer::subscribe(const std::vector<std::string>& topics) {
   return Status::Ok();
 }
 
-void Consumer::drop_queue(const std::pair<std::string, int32_t>& tp) { queues_.erase(tp); }
-
-size_t Consumer::buffered() const {
-  size_t n = 0;
-  for (const auto& [tp, q] : queues_) n += q->messages.size();
-  return n;
-}
+size_t Consumer::buffered() const { return timestamp_merge_.buffered(); }
 
 // Takes what librdkafka has (waiting up to `wait_ms` for the first message): into the
 // partition queues for the timestamp merge, else straight into `arrival`.
@@ -417,78 +445,28 @@ Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) 
       arrival->add(m);
       continue;
     }
-    auto it = queues_.find({rd_kafka_topic_name(m->rkt), m->partition});
-    if (it == queues_.end()) {  // not (or no longer) ours: a stale fetch
-      rd_kafka_message_destroy(m);
-      continue;
-    }
-    PartitionQueue& q = *it->second;
-    q.next_offset = m->offset + 1;
-    q.messages.push_back(m);
-    if (!q.paused && q.messages.size() > merge_.max_buffered) {
-      // Backpressure: librdkafka drops what it prefetched for the partition and fetches
-      // again from the position after the last message it gave us.
-      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-      rd_kafka_topic_partition_list_add(list, q.topic.c_str(), q.partition);
-      rd_kafka_pause_partitions(rk_, list);
-      rd_kafka_topic_partition_list_destroy(list);
-      q.paused = true;
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    switch (timestamp_merge_.push(topic, m->partition, m->offset, rd_kafka_message_timestamp(m, nullptr), m)) {
+      case TimestampMerge::Push::kQueued:
+        break;
+      case TimestampMerge::Push::kQueuedPause:  // backpressure
+        SetPaused(rk_, topic, m->partition, true);
+        break;
+      case TimestampMerge::Push::kNotAssigned:  // not (or no longer) ours: a stale fetch
+        rd_kafka_message_destroy(m);
+        break;
     }
   }
   return Status::Ok();
 }
 
-// May the merge go on without this empty partition's next message?
-bool Consumer::may_pass(PartitionQueue& q, int64_t now_ms) {
-  const int64_t idle = now_ms - q.empty_since_ms;
-  int64_t low = -1, high = -1;
-  const bool known = rd_kafka_get_watermark_offsets(rk_, q.topic.c_str(), q.partition, &low, &high) == 0 && high >= 0;
-  // At the end of its log: nothing else can come before what the others hold now, except
-  // from a producer that has not written yet (max_idle_ms waits for it).
-  const bool at_end = known && (q.next_offset >= 0 ? q.next_offset >= high : low == high);
-  if (at_end && idle >= merge_.max_idle_ms) return true;
-  if (idle < merge_.max_block_ms) return false;
-  if (!q.blocked_logged) {
-    q.blocked_logged = true;
-    spdlog::warn("partition {}-{} delivered nothing for {} ms although its log goes on (next {}, high watermark {}); "
-                 "the other partitions are processed meanwhile, so their order may differ from a replay",
-                 q.topic, q.partition, idle, q.next_offset, high);
-  }
-  return true;
-}
-
 void Consumer::release(size_t max_messages, MessageBatch* batch) {
-  const int64_t now = NowMs();
   while (batch->size() < max_messages) {
-    PartitionQueue* best = nullptr;
-    std::tuple<int64_t, int32_t, int64_t> best_key;
-    for (auto& [tp, q] : queues_) {
-      if (q->messages.empty()) {
-        if (!may_pass(*q, now)) return;  // its next message may be the smallest: wait for it
-        continue;
-      }
-      rd_kafka_message_t* head = q->messages.front();
-      const std::tuple<int64_t, int32_t, int64_t> key{rd_kafka_message_timestamp(head, nullptr), head->partition,
-                                                      head->offset};
-      if (!best || key < best_key) {
-        best = q.get();
-        best_key = key;
-      }
-    }
-    if (!best) return;
-    batch->add(best->messages.front());
-    best->messages.pop_front();
-    if (best->messages.empty()) {
-      best->empty_since_ms = now;
-      best->blocked_logged = false;
-    }
-    if (best->paused && best->messages.size() <= merge_.max_buffered / 2) {
-      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-      rd_kafka_topic_partition_list_add(list, best->topic.c_str(), best->partition);
-      rd_kafka_resume_partitions(rk_, list);
-      rd_kafka_topic_partition_list_destroy(list);
-      best->paused = false;
-    }
+    const TimestampMerge::Step step = timestamp_merge_.next();
+    if (step.kind != TimestampMerge::Step::Kind::kMessage) return;  // wait, or nothing held
+    auto* m = static_cast<rd_kafka_message_t*>(step.message);
+    batch->add(m);
+    if (step.resume) SetPaused(rk_, rd_kafka_topic_name(m->rkt), m->partition, false);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "streamlearn/kafka/kafka.hpp"
@@ -216,4 +217,66 @@ TEST_CASE("the timestamp merge orders partitions by (timestamp, partition, offse
   const auto unordered = ConsumeMerged(bootstrap, "g-arrival", "merge", expected.size(), {}, arrival);
   REQUIRE(unordered.size() == expected.size());
   CHECK(same(expected, unordered, 0) > 0);
+}
+
+TEST_CASE("a partition paused by the merge when it is revoked fetches again once it is assigned back",
+          "[kafka][merge]") {
+  auto broker = EmbeddedBroker::Start();
+  REQUIRE(broker.ok());
+  REQUIRE((*broker)->create_topic("paused", 2).ok());
+  REQUIRE((*broker)->create_topic("other", 1).ok());
+  const std::string bootstrap = (*broker)->bootstrap_servers();
+  auto producer = Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "20"}});
+  REQUIRE(producer.ok());
+  // Partition 0's messages are all later than partition 1's: they wait in the merge (and
+  // partition 0 is paused) until partition 1 is done.
+  const int64_t base = 1000000000000;
+  constexpr int kEarly = 5000, kLate = 100;
+  for (int i = 0; i < kEarly; ++i) REQUIRE((*producer)->produce("paused", "k", "v", {}, 1, base + i).ok());
+  for (int i = 0; i < kLate; ++i) REQUIRE((*producer)->produce("paused", "k", "v", {}, 0, base + kEarly + i).ok());
+  REQUIRE((*producer)->flush(10000).ok());
+
+  int assignments = 0, revocations = 0;
+  std::set<int64_t> late_seen;  // since the last assignment
+  RebalanceHooks hooks;
+  hooks.on_assign = [&](std::vector<PartitionOffset>&) {
+    ++assignments;
+    late_seen.clear();
+  };
+  hooks.on_revoke = [&](const std::vector<PartitionOffset>&) { ++revocations; };
+  Properties props = ConsumerProps(bootstrap, "g-paused");
+  props["heartbeat.interval.ms"] = "100";
+  auto a = Consumer::Create(props, hooks);
+  REQUIRE(a.ok());
+  MergeOptions merge;
+  merge.max_buffered = 10;
+  (*a)->set_merge(merge);
+  REQUIRE((*a)->subscribe({"paused"}).ok());
+  MessageBatch batch;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((*a)->buffered() <= merge.max_buffered && std::chrono::steady_clock::now() < deadline) {
+    REQUIRE((*a)->poll(1, 10, &batch).ok());
+  }
+  REQUIRE((*a)->buffered() > merge.max_buffered);
+
+  // A second member of the group, on another topic: the rebalance takes "paused" from the
+  // first member and gives it back.
+  auto b = Consumer::Create(props, {});
+  REQUIRE(b.ok());
+  REQUIRE((*b)->subscribe({"other"}).ok());
+  MessageBatch other;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((revocations == 0 || late_seen.size() < kLate) && std::chrono::steady_clock::now() < deadline) {
+    // One at a time, so that partition 1 is never above max_buffered; slowly until the
+    // revocation, so that partition 0 is still held and paused then.
+    REQUIRE((*a)->poll(1, 10, &batch).ok());
+    for (const auto& m : batch.views()) {
+      if (m.partition == 0) late_seen.insert(m.offset);
+    }
+    REQUIRE((*b)->poll(10, 0, &other).ok());
+    if (revocations == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(revocations >= 1);
+  CHECK(assignments >= 2);
+  CHECK(late_seen.size() == kLate);
 }

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "oracle/logistic_regression.hpp"
 #include "streamlearn/learn/linear_model.hpp"
-#include "streamlearn/learn/logistic_regression.hpp"
 
 namespace {
 

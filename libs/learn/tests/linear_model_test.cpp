@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "oracle/logistic_regression.hpp"
 #include "streamlearn/learn/linear_model.hpp"
-#include "streamlearn/learn/logistic_regression.hpp"
 
 // Counts heap allocations, so a test can assert that the per-event path makes none. Not
 // under AddressSanitizer (make test-asan): it replaces operator new itself, and pairs

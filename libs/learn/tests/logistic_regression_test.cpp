@@ -8,7 +8,7 @@
 #include <random>
 #include <string>
 
-#include "streamlearn/learn/logistic_regression.hpp"
+#include "oracle/logistic_regression.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::learn;

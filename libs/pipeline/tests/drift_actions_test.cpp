@@ -10,7 +10,7 @@
 
 #include "streamlearn/eval/concepts.hpp"
 #include "streamlearn/eval/sea_generator.hpp"
-#include "streamlearn/pipeline/evaluate.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 using namespace streamlearn;

@@ -19,7 +19,7 @@
 
 #include "streamlearn/core/hash.hpp"
 #include "streamlearn/pipeline/processor.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;

@@ -8,7 +8,7 @@
 
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/processor.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/state/store.hpp"
 
 using namespace streamlearn;

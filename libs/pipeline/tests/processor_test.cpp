@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "streamlearn/pipeline/processor.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/state/store.hpp"
 
 using namespace streamlearn;

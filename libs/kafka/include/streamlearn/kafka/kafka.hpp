@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "streamlearn/core/status.hpp"
+#include "streamlearn/kafka/timestamp_merge.hpp"
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
@@ -154,16 +155,17 @@ struct RebalanceHooks {
 };
 
 // How poll() orders messages across the partitions it holds. kArrival: as librdkafka
-// delivers them. kTimestamp: the message with the smallest (timestamp, partition, offset)
-// among the partitions' next messages, as Kafka Streams picks records: the order then
-// depends only on the logs, not on fetch timing, so a restart that resumes from a
-// checkpoint replays exactly the order of the first run. To know the smallest it must see
-// every partition's next message: a partition with nothing buffered holds the others back
-// until its data arrives, unless it is at its end (high watermark known and reached) and
-// has been idle for `max_idle_ms` (Kafka Streams' max.task.idle.ms; 0 = do not wait for
-// producers), or it has delivered nothing for `max_block_ms` although data is known or
-// presumed (a stuck fetch: the others go on, logged). A partition with more than
-// `max_buffered` messages waiting is paused until half of them are processed.
+// delivers them. kTimestamp (decided by TimestampMerge): the message with the smallest
+// (timestamp, partition, offset) among the partitions' next messages, as Kafka Streams
+// picks records: the order then depends only on the logs, not on fetch timing, so a restart
+// that resumes from a checkpoint replays exactly the order of the first run. To know the
+// smallest it must see every partition's next message: a partition with nothing buffered
+// holds the others back until its data arrives, unless it is at its end (high watermark
+// known and reached) and has been idle for `max_idle_ms` (Kafka Streams'
+// max.task.idle.ms; 0 = do not wait for producers), or it is not at its end and has
+// delivered nothing for `max_block_ms` (a stuck fetch: the others go on, logged). A
+// partition with more than `max_buffered` messages waiting is paused until half of them
+// are processed.
 struct MergeOptions {
   enum class Order { kArrival, kTimestamp };
   Order order = Order::kTimestamp;
@@ -180,7 +182,7 @@ class Consumer {
   ~Consumer();  // leaves the group
 
   Status subscribe(const std::vector<std::string>& topics);
-  void set_merge(MergeOptions options) { merge_ = options; }
+  void set_merge(MergeOptions options);
   // Fills `batch` with up to `max_messages` in the MergeOptions order; waits up to
   // `timeout_ms` for the first one. Transient broker errors are logged and skipped; a fatal
   // error is returned.
@@ -195,7 +197,7 @@ class Consumer {
   Status close();
 
  private:
-  Consumer() = default;
+  Consumer();
   friend struct ConsumerCallbacks;  // librdkafka's C callbacks, defined in kafka.cpp
   friend struct ClientCallbacks;
   rd_kafka_t* rk_ = nullptr;
@@ -203,14 +205,12 @@ class Consumer {
   // Where each held partition was told to start: librdkafka reports no position until the
   // first message arrives, and lag() must not count the whole partition meanwhile.
   std::map<std::pair<std::string, int32_t>, int64_t> assigned_at_;
-  // The timestamp merge's per-partition queues (kafka.cpp), created on assignment.
-  struct PartitionQueue;
-  std::map<std::pair<std::string, int32_t>, std::unique_ptr<PartitionQueue>> queues_;
   MergeOptions merge_;
+  // Per-partition queues of held-back messages (owned here, freed when released or dropped),
+  // created on assignment.
+  TimestampMerge timestamp_merge_;
   Status fetch(int wait_ms, size_t max_messages, MessageBatch* arrival);
   void release(size_t max_messages, MessageBatch* batch);
-  bool may_pass(PartitionQueue& q, int64_t now_ms);
-  void drop_queue(const std::pair<std::string, int32_t>& tp);
   std::shared_ptr<BrokerHealth> health_;
   int last_logged_error_ = 0;  // consumer errors are logged when they change, not per retry
   int64_t last_logged_ms_ = 0;

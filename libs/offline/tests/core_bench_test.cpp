@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "streamlearn/pipeline/core_bench.hpp"
+#include "streamlearn/offline/core_bench.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;

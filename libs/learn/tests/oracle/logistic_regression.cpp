@@ -1,4 +1,4 @@
-#include "streamlearn/learn/logistic_regression.hpp"
+#include "oracle/logistic_regression.hpp"
 
 #include <Eigen/Core>
 

@@ -1,4 +1,4 @@
-#include "streamlearn/pipeline/inspect.hpp"
+#include "streamlearn/offline/inspect.hpp"
 
 #include <fmt/format.h>
 

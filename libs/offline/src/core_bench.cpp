@@ -1,4 +1,4 @@
-#include "streamlearn/pipeline/core_bench.hpp"
+#include "streamlearn/offline/core_bench.hpp"
 
 #include <fmt/format.h>
 

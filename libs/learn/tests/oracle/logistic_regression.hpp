@@ -1,4 +1,6 @@
 #pragma once
+// Test oracle, not part of the learn lib: the reference LinearModel is checked against.
+//
 // Online binary logistic regression over a dense numeric block plus a hashed sparse block,
 // trained test-then-train: predict_proba() on an event, then learn() from its label.
 //

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "streamlearn/pipeline/evaluate.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 
 namespace streamlearn::pipeline {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/eval/streams.hpp"
-#include "streamlearn/pipeline/evaluate.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;

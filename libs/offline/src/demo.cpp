@@ -1,4 +1,4 @@
-#include "streamlearn/pipeline/demo.hpp"
+#include "streamlearn/offline/demo.hpp"
 
 #include <fmt/format.h>
 #include <prometheus/registry.h>
@@ -11,8 +11,8 @@
 
 #include "streamlearn/eval/sea_generator.hpp"
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/pipeline/probe.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
 
 namespace streamlearn::pipeline {
 namespace {

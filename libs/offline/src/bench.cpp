@@ -1,4 +1,4 @@
-#include "streamlearn/pipeline/bench.hpp"
+#include "streamlearn/offline/bench.hpp"
 
 #include <fmt/format.h>
 #include <prometheus/registry.h>
@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
-#include "streamlearn/pipeline/synthetic.hpp"
 
 namespace streamlearn::pipeline {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "streamlearn/pipeline/demo.hpp"
+#include "streamlearn/offline/demo.hpp"
 
 namespace streamlearn::pipeline {
 namespace {

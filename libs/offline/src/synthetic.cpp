@@ -1,4 +1,4 @@
-#include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/offline/synthetic.hpp"
 
 #include <fmt/format.h>
 

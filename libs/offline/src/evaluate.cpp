@@ -1,4 +1,4 @@
-#include "streamlearn/pipeline/evaluate.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 
 #include <simdjson.h>
 
@@ -16,7 +16,7 @@
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/pipeline/processor.hpp"
-#include "scoring.hpp"
+#include "streamlearn/pipeline/scoring.hpp"
 
 namespace streamlearn::pipeline {
 namespace {

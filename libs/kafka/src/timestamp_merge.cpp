@@ -1,0 +1,207 @@
+#include "streamlearn/kafka/timestamp_merge.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+namespace streamlearn::kafka {
+namespace {
+
+struct Entry {
+  TimestampMerge::Handle message = nullptr;
+  int64_t timestamp_ms = -1;
+  int64_t offset = -1;
+};
+
+// A FIFO over a power-of-two ring: unlike std::deque it allocates only when it grows past
+// its largest size so far, never in steady state.
+class Ring {
+ public:
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  const Entry& front() const { return slots_[head_]; }
+  void push_back(const Entry& e) {
+    if (size_ == slots_.size()) grow();
+    slots_[(head_ + size_) & (slots_.size() - 1)] = e;
+    ++size_;
+  }
+  Entry pop_front() {
+    Entry e = slots_[head_];
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --size_;
+    return e;
+  }
+  void drain_to(std::vector<TimestampMerge::Handle>* out) {
+    while (size_ > 0) out->push_back(pop_front().message);
+    head_ = 0;
+  }
+
+ private:
+  void grow() {
+    std::vector<Entry> bigger(std::max<size_t>(16, 2 * slots_.size()));
+    for (size_t i = 0; i < size_; ++i) bigger[i] = slots_[(head_ + i) & (slots_.size() - 1)];
+    slots_.swap(bigger);
+    head_ = 0;
+  }
+  std::vector<Entry> slots_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+};
+
+bool Precedes(std::string_view a_topic, int32_t a_partition, std::string_view b_topic, int32_t b_partition) {
+  return std::tie(a_topic, a_partition) < std::tie(b_topic, b_partition);
+}
+
+}  // namespace
+
+struct TimestampMerge::Partition {
+  std::string topic;
+  int32_t partition = -1;
+  Ring queue;
+  int64_t next_offset = -1;    // after the last message queued; -1 = unknown yet
+  int64_t empty_since_ms = 0;  // when `queue` last became empty
+  bool paused = false;
+  bool stuck_reported = false;  // once per episode
+};
+
+TimestampMerge::TimestampMerge(Clock now_ms, WatermarkSource watermarks, StuckHandler on_stuck)
+    : now_ms_(std::move(now_ms)), watermarks_(std::move(watermarks)), on_stuck_(std::move(on_stuck)) {}
+
+TimestampMerge::~TimestampMerge() = default;
+
+TimestampMerge::Partition* TimestampMerge::find(std::string_view topic, int32_t partition) const {
+  auto it = std::lower_bound(partitions_.begin(), partitions_.end(), std::pair(topic, partition),
+                             [](const std::unique_ptr<Partition>& p, const std::pair<std::string_view, int32_t>& key) {
+                               return Precedes(p->topic, p->partition, key.first, key.second);
+                             });
+  if (it == partitions_.end() || (*it)->topic != topic || (*it)->partition != partition) return nullptr;
+  return it->get();
+}
+
+bool TimestampMerge::assign(std::string_view topic, int32_t partition, int64_t start_offset,
+                            std::vector<Handle>* dropped) {
+  const bool was_paused = revoke(topic, partition, dropped);
+  auto p = std::make_unique<Partition>();
+  p->topic = std::string(topic);
+  p->partition = partition;
+  p->next_offset = start_offset >= 0 ? start_offset : -1;
+  p->empty_since_ms = now_ms_();
+  auto at = std::lower_bound(partitions_.begin(), partitions_.end(), p,
+                             [](const std::unique_ptr<Partition>& a, const std::unique_ptr<Partition>& b) {
+                               return Precedes(a->topic, a->partition, b->topic, b->partition);
+                             });
+  partitions_.insert(at, std::move(p));
+  return was_paused;
+}
+
+bool TimestampMerge::revoke(std::string_view topic, int32_t partition, std::vector<Handle>* dropped) {
+  Partition* p = find(topic, partition);
+  if (!p) return false;
+  const bool was_paused = p->paused;
+  p->queue.drain_to(dropped);
+  partitions_.erase(std::find_if(partitions_.begin(), partitions_.end(),
+                                 [p](const std::unique_ptr<Partition>& q) { return q.get() == p; }));
+  return was_paused;
+}
+
+void TimestampMerge::clear(std::vector<Handle>* dropped) {
+  for (auto& p : partitions_) p->queue.drain_to(dropped);
+  partitions_.clear();
+}
+
+TimestampMerge::Push TimestampMerge::push(std::string_view topic, int32_t partition, int64_t offset,
+                                          int64_t timestamp_ms, Handle message) {
+  Partition* p = find(topic, partition);
+  if (!p) return Push::kNotAssigned;
+  p->next_offset = offset + 1;
+  p->queue.push_back({message, timestamp_ms, offset});
+  if (!p->paused && p->queue.size() > limits_.max_buffered) {
+    p->paused = true;
+    return Push::kQueuedPause;
+  }
+  return Push::kQueued;
+}
+
+// May the merge go on without this empty partition's next message?
+bool TimestampMerge::may_pass(Partition& p, int64_t now_ms) {
+  const int64_t idle = now_ms - p.empty_since_ms;
+  const Watermarks marks = watermarks_(p.topic, p.partition);
+  const bool known = marks.high >= 0;
+  // At the end of its log: nothing else can come before what the others hold now, except
+  // from a producer that has not written yet: max_idle_ms waits for it, however long that is
+  // (max_block_ms is for a fetch that is late, not for a log that has no more).
+  const bool at_end = known && (p.next_offset >= 0 ? p.next_offset >= marks.high : marks.low == marks.high);
+  if (at_end) return idle >= limits_.max_idle_ms;
+  if (idle < limits_.max_block_ms) return false;
+  if (!p.stuck_reported) {
+    p.stuck_reported = true;
+    if (on_stuck_) on_stuck_({p.topic, p.partition, idle, p.next_offset, marks.high});
+  }
+  return true;
+}
+
+TimestampMerge::Step TimestampMerge::next() {
+  // The clock is read at most once per step, and only when an empty partition is judged or
+  // a queue runs dry.
+  int64_t now = 0;
+  bool now_read = false;
+  auto clock = [&] {
+    if (!now_read) {
+      now = now_ms_();
+      now_read = true;
+    }
+    return now;
+  };
+  Partition* best = nullptr;
+  for (auto& p : partitions_) {
+    if (p->queue.empty()) {
+      if (!may_pass(*p, clock())) {
+        Step wait;
+        wait.kind = Step::Kind::kWait;
+        wait.topic = p->topic;
+        wait.partition = p->partition;
+        return wait;
+      }
+      continue;
+    }
+    // Strictly smaller only: of equal keys the first in (topic, partition) order goes.
+    const Entry& head = p->queue.front();
+    if (!best || std::tie(head.timestamp_ms, p->partition, head.offset) <
+                     std::tie(best->queue.front().timestamp_ms, best->partition, best->queue.front().offset)) {
+      best = p.get();
+    }
+  }
+  Step step;
+  if (!best) return step;
+  step.kind = Step::Kind::kMessage;
+  step.message = best->queue.pop_front().message;
+  step.topic = best->topic;
+  step.partition = best->partition;
+  if (best->queue.empty()) {
+    best->empty_since_ms = clock();
+    best->stuck_reported = false;
+  }
+  if (best->paused && best->queue.size() <= limits_.max_buffered / 2) {
+    best->paused = false;
+    step.resume = true;
+  }
+  return step;
+}
+
+size_t TimestampMerge::buffered() const {
+  size_t n = 0;
+  for (const auto& p : partitions_) n += p->queue.size();
+  return n;
+}
+
+size_t TimestampMerge::buffered(std::string_view topic, int32_t partition) const {
+  const Partition* p = find(topic, partition);
+  return p ? p->queue.size() : 0;
+}
+
+bool TimestampMerge::paused(std::string_view topic, int32_t partition) const {
+  const Partition* p = find(topic, partition);
+  return p && p->paused;
+}
+
+}  // namespace streamlearn::kafka

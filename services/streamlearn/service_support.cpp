@@ -1,0 +1,60 @@
+#include "service_support.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <pthread.h>
+
+#include "cli_support.hpp"
+#include "streamlearn/http/admin.hpp"
+#include "streamlearn/http/server.hpp"
+#include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/probe.hpp"
+
+namespace streamlearn::cli {
+
+SignalWatcher::SignalWatcher(std::atomic<bool>& stop) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  thread_ = std::thread([this, set, &stop] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (exiting_.load()) return;  // our own wake-up from the destructor
+    spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop = true;
+  });
+}
+
+SignalWatcher::~SignalWatcher() {
+  exiting_ = true;
+  pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait
+  thread_.join();
+}
+
+int LogAndFail(const Status& st) {
+  spdlog::error("{}", st.message());  // the service's log too, for `run`
+  return Fail(st);
+}
+
+std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settings, pipeline::PipelineProbe& probe,
+                                            std::function<std::string()> status_json,
+                                            std::function<bool()> ready) {
+  if (!settings.enabled) return nullptr;
+  http::AdminHooks hooks;
+  hooks.registry = probe.registry();
+  hooks.ready = std::move(ready);
+  hooks.status_json = std::move(status_json);
+  auto server = http::HttpServer::Start(settings.bind, static_cast<uint16_t>(settings.port),
+                                        http::AdminRoutes(std::move(hooks)));
+  if (!server.ok()) {
+    spdlog::warn("HTTP server not started: {}", server.status().message());
+    return nullptr;
+  }
+  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status)", settings.bind, (*server)->port());
+  return std::move(server).value();
+}
+
+}  // namespace streamlearn::cli
