@@ -117,6 +117,7 @@ const std::vector<KeySpec>& Keys() {
       {"kafka.max_idle_ms", [](auto& t, auto& c) { return ParseInt(t, 0, 600000, &c.kafka.max_idle_ms); }},
       {"state.dir", [](auto& t, auto& c) { return ParseString(t, &c.state.dir); }},
       {"state.commit_interval_ms", [](auto& t, auto& c) { return ParseInt(t, 10, 600000, &c.state.commit_interval_ms); }},
+      {"state.max_cached_entities", [](auto& t, auto& c) { return ParseInt(t, 1, 2000000000, &c.state.max_cached_entities); }},
       {"features.entity_aggregates", [](auto& t, auto& c) { return ParseBool(t, &c.features.entity_aggregates); }},
       {"features.ewma_half_life_s", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e12, &c.features.ewma_half_life_s); }},
       {"features.hash_bits", [](auto& t, auto& c) { return ParseInt(t, 4, 24, &c.features.hash_bits); }},

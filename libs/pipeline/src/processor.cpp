@@ -22,6 +22,7 @@
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "scoring.hpp"
@@ -34,11 +35,6 @@ constexpr std::string_view kSnapshotMagic = "SLPM";
 constexpr uint32_t kSnapshotVersion = 2;  // 2: the label join's counters and stream time
 
 using Clock = std::chrono::steady_clock;
-
-struct CachedEntity {
-  features::EntityState state;
-  bool dirty = false;
-};
 
 // One message of a batch, in order: an event (index into the decoded events) or a label.
 struct BatchOp {
@@ -116,9 +112,8 @@ struct Processor::Impl {
   uint64_t model_version = 1;
   bool in_warning = false;  // the detector's last level was a warning
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
-  features::StringMap<CachedEntity> entities;  // transparent: looked up by string_view
-  using EntityEntry = features::StringMap<CachedEntity>::value_type;  // node-based: pointers stay valid
-  std::vector<std::pair<const std::string*, CachedEntity*>> dirty;
+  std::optional<EntityCache> entities;  // made once the store is known
+  using EntityEntry = EntityCache::Entry;
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
 
   // Reused per batch so the steady state does not allocate.
@@ -130,8 +125,6 @@ struct Processor::Impl {
   std::vector<EarlyLabel> unknown_labels;
   PendingPrediction joined;
   std::vector<EntityEntry*> batch_entities;  // per decoded event of the batch, its cached entity
-  std::vector<std::string_view> missing_keys;
-  std::vector<std::optional<std::string>> loaded;
   FeatureVector x;
   std::string json;
   // The prediction's constant middle, `,"model":"name","version":`, quoted once.
@@ -160,10 +153,6 @@ struct Processor::Impl {
   // Predicts `features` with the champion into `prediction`.
   void predict(const FeatureVector& features) { model.predict(features, prediction); }
 
-  // Finds (or adds) each decoded event's cached entity in one pass, so that the lookups'
-  // cache misses overlap instead of stalling every event; loads what the cache lacks from
-  // the store in one MultiGet.
-  Status resolve_entities();
   Status handle(const Event& event, EntityEntry& entry, double target, Clock::time_point received, OutputSink& sink);
   Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
   // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
@@ -235,6 +224,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     impl->data_drift.emplace(std::move(monitor).value());
   }
   impl->store = store;
+  impl->entities.emplace(store, static_cast<size_t>(config.state.max_cached_entities));
   impl->probe = probe;
   if (config.labels.enabled) impl->join = std::make_unique<LabelJoin>(config.labels);
   if (store) {
@@ -318,7 +308,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   }
   if (s.probe) s.probe->events_in.Increment(static_cast<double>(events_in));
   // 2. Each event's entity state: cached, or read in one MultiGet.
-  SL_RETURN_IF_ERROR(s.resolve_entities());
+  SL_RETURN_IF_ERROR(s.entities->resolve(std::span<const Event>(s.pending.data(), s.pending_used), &s.batch_entities));
   // 3. Test, then train, one message at a time, in order.
   for (const BatchOp& op : s.ops) {
     if (op.is_label) {
@@ -335,7 +325,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       s.probe->accuracy.Set(s.metrics.classification.accuracy());
       s.probe->rolling_accuracy.Set(s.metrics.classification.rolling_accuracy());
     }
-    s.probe->entities_cached.Set(static_cast<double>(s.entities.size()));
+    s.probe->entities_cached.Set(static_cast<double>(s.entities->size()));
     s.report_labels();
   }
   return Status::Ok();
@@ -372,20 +362,10 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
 }
 
 Status Processor::Impl::learn_entity_target(const std::string& entity_key, double y) {
-  auto it = entities.find(entity_key);
-  if (it == entities.end()) {
-    it = entities.emplace(entity_key, CachedEntity{}).first;
-    if (store) {
-      std::vector<std::string_view> key = {it->first};
-      SL_RETURN_IF_ERROR(store->get_entities(key, &loaded));
-      if (loaded[0]) SL_RETURN_IF_ERROR(features::EntityState::decode(*loaded[0], &it->second.state));
-    }
-  }
-  builder.learn_target(y, &it->second.state);
-  if (!it->second.dirty) {
-    it->second.dirty = true;
-    dirty.emplace_back(&it->first, &it->second);
-  }
+  auto entry = entities->find_or_load(entity_key);
+  if (!entry.ok()) return entry.status();
+  builder.learn_target(y, &(*entry)->second.state);
+  entities->mark_dirty(**entry);
   return Status::Ok();
 }
 
@@ -417,30 +397,6 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       break;
   }
   return advance_stream_time(record.ts_ms, sink);
-}
-
-Status Processor::Impl::resolve_entities() {
-  missing_keys.clear();
-  batch_entities.resize(pending_used);
-  for (size_t i = 0; i < pending_used; ++i) {
-    // A new entity starts empty; with a store, that is a placeholder until the MultiGet
-    // below fills it (and it dedups the keys of this batch).
-    auto [it, inserted] = entities.try_emplace(pending[i].entity);
-    batch_entities[i] = &*it;
-    if (inserted && store) missing_keys.push_back(it->first);
-  }
-  if (missing_keys.empty()) return Status::Ok();
-  SL_RETURN_IF_ERROR(store->get_entities(missing_keys, &loaded));
-  for (size_t i = 0; i < missing_keys.size(); ++i) {
-    if (!loaded[i]) continue;
-    auto& cached = entities.find(missing_keys[i])->second;
-    Status st = features::EntityState::decode(*loaded[i], &cached.state);
-    if (!st.ok()) {
-      return Status::Corruption("entity '" + std::string(missing_keys[i]) + "' in " + store->dir() + ": " +
-                                st.message());
-    }
-  }
-  return Status::Ok();
 }
 
 Status Processor::Impl::target_of(const Label& label, double* y) {
@@ -542,10 +498,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
   builder.update(event, &entity.state);
-  if (!entity.dirty) {
-    entity.dirty = true;
-    dirty.emplace_back(&entry.first, &entity);
-  }
+  entities->mark_dirty(entry);
   return Status::Ok();
 }
 
@@ -898,13 +851,7 @@ Result<SnapshotInfo> InspectSnapshot(std::string_view sealed) {
 
 void Processor::checkpoint(state::CheckpointBatch& batch) {
   Impl& s = *impl_;
-  std::string bytes;
-  for (auto& [key, entity] : s.dirty) {
-    entity->state.encode(&bytes);
-    batch.put_entity(*key, bytes);
-    entity->dirty = false;
-  }
-  s.dirty.clear();
+  s.entities->checkpoint(batch);
   if (s.join) s.join->checkpoint(batch);
   batch.put_model(s.config.model.name, s.snapshot());
   for (const auto& [tp, next] : s.next_offsets) batch.put_offset({tp.first, tp.second}, next);
@@ -947,7 +894,7 @@ ProcessorStats Processor::stats() const {
   out.model_version = s.model_version;
   out.model_trained = s.model.trained();
   out.guarded_updates = s.model.guarded_updates();
-  out.entities_cached = s.entities.size();
+  out.entities_cached = s.entities->size();
   if (s.join) {
     out.labels_enabled = true;
     out.labels = s.join->counts();
