@@ -124,6 +124,8 @@ struct Processor::Impl {
   std::vector<BatchOp> ops;
   std::vector<EarlyLabel> unknown_labels;
   PendingPrediction joined;
+  PendingPrediction served;  // what a delayed label's join stores: its buffers are reused
+  EarlyLabel arrived;        // a label from the labels topic, as the join takes it
   std::vector<EntityEntry*> batch_entities;  // per decoded event of the batch, its cached entity
   FeatureVector x;
   std::string json;
@@ -226,7 +228,10 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   impl->store = store;
   impl->entities.emplace(store, static_cast<size_t>(config.state.max_cached_entities));
   impl->probe = probe;
-  if (config.labels.enabled) impl->join = std::make_unique<LabelJoin>(config.labels);
+  if (config.labels.enabled) {
+    impl->join = std::make_unique<LabelJoin>(config.labels);
+    impl->join->track_changes(store != nullptr);  // nothing is checkpointed without a store
+  }
   if (store) {
     auto snapshot = store->get_model(config.model.name);
     if (!snapshot.ok()) return snapshot.status();
@@ -371,12 +376,11 @@ Status Processor::Impl::learn_entity_target(const std::string& entity_key, doubl
 
 Status Processor::Impl::handle_label(const LabelRecord& record, double target, const RawMessage& raw,
                                      OutputSink& sink) {
-  EarlyLabel label;
-  label.id = record.id;
-  label.value = target;
-  label.ts_ms = record.ts_ms;
-  label.seq = counts.messages;  // unique per message, in processing order
-  switch (join->add_label(std::move(label), &joined)) {
+  arrived.id.assign(record.id);
+  arrived.value = target;
+  arrived.ts_ms = record.ts_ms;
+  arrived.seq = counts.messages;  // unique per message, in processing order
+  switch (join->add_label(arrived, &joined)) {
     case LabelJoin::LabelOutcome::kJoined: {
       if (probe && record.ts_ms >= 0) {
         probe->label_delay_seconds.Observe(static_cast<double>(std::max<int64_t>(0, record.ts_ms - joined.ts_ms)) * 1e-3);
@@ -486,9 +490,15 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
     SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
     if (task != Task::kMulticlass) builder.learn_target(target, &entity.state);
   } else if (join) {
-    PendingPrediction served{event.entity, event.ts_ms, counts.messages, score, predicted, model_version, x,
-                             prediction.probabilities};
-    if (auto early = join->add_prediction(event.id, std::move(served))) {
+    served.entity.assign(event.entity);
+    served.ts_ms = event.ts_ms;
+    served.seq = counts.messages;
+    served.score = score;
+    served.predicted = predicted;
+    served.model_version = model_version;
+    served.x = x;
+    served.probabilities = prediction.probabilities;
+    if (auto early = join->add_prediction(event.id, served)) {
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
       SL_RETURN_IF_ERROR(
           learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
