@@ -284,6 +284,10 @@ int main(int argc, char** argv) {
   bench_core->add_option("--events", core_options.events, "Events")->capture_default_str()->check(CLI::Range(1000, 100000000));
   bench_core->add_option("--entities", core_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
   bench_core->add_option("--repeats", core_options.repeats, "Runs, best taken")->capture_default_str()->check(CLI::Range(1, 100));
+  core_options.label_delay_events = 100;
+  bench_core->add_option("--label-delay", core_options.label_delay_events,
+                         "Delayed labels' figure: each label this many events after its event (0: none)")
+      ->capture_default_str();
 
   auto* state_cmd = app.add_subcommand("state", "Look into a state directory");
   state_cmd->require_subcommand(1);
