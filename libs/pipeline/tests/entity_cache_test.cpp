@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/pipeline/synthetic.hpp"
@@ -235,4 +236,17 @@ TEST_CASE("a processor whose cache evicts predicts exactly as one whose cache do
   REQUIRE(bounded.size() == unbounded.size());
   REQUIRE(bounded.size() == n);
   for (size_t i = 0; i < bounded.size(); ++i) REQUIRE(bounded[i] == unbounded[i]);
+}
+
+TEST_CASE("state.max_cached_entities is read from the config, 1,000,000 unless set", "[entity_cache][config]") {
+  const Environment no_env = [](const char*) -> const char* { return nullptr; };
+  auto defaults = ParseConfig("state:\n  dir: /tmp/x\n", "p.yaml", no_env);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->state.max_cached_entities == 1000000);
+  auto set = ParseConfig("state:\n  max_cached_entities: 5000\n", "p.yaml", no_env);
+  REQUIRE(set.ok());
+  CHECK(set->state.max_cached_entities == 5000);
+  auto bad = ParseConfig("state:\n  max_cached_entities: 0\n", "p.yaml", no_env);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("state.max_cached_entities"));
 }
