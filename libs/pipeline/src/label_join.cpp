@@ -120,7 +120,7 @@ std::optional<EarlyLabel> LabelJoin::add_prediction(std::string_view id, const P
   touch(id);
   while (static_cast<int64_t>(pending_.size()) > settings_.max_pending) {
     auto oldest = pending_age_.begin();
-    remove_pending(pending_.find(oldest->second));
+    if (auto p = pending_.find(oldest->second); p != pending_.end()) remove_pending(p);
     bury(oldest->second, Gone::kExpired);
     remove_age(pending_age_, oldest);
     counts_.evicted++;
@@ -178,7 +178,7 @@ void LabelJoin::advance(int64_t ts_ms, std::vector<EarlyLabel>* unknown) {
   }
   while (!pending_age_.empty() && pending_age_.begin()->first.first < stream_time_ms_ - settings_.ttl_ms) {
     auto oldest = pending_age_.begin();
-    remove_pending(pending_.find(oldest->second));
+    if (auto p = pending_.find(oldest->second); p != pending_.end()) remove_pending(p);
     bury(oldest->second, Gone::kExpired);
     remove_age(pending_age_, oldest);
     counts_.expired++;
