@@ -54,6 +54,10 @@ Command RegisterBenchCommand(CLI::App& app) {
   bench_core->add_option("--events", core_options.events, "Events")->capture_default_str()->check(CLI::Range(1000, 100000000));
   bench_core->add_option("--entities", core_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
   bench_core->add_option("--repeats", core_options.repeats, "Runs, best taken")->capture_default_str()->check(CLI::Range(1, 100));
+  core_options.label_delay_events = 100;
+  bench_core->add_option("--label-delay", core_options.label_delay_events,
+                         "Delayed labels' figure: each label this many events after its event (0: none)")
+      ->capture_default_str();
   options->core_subcommand = bench_core;
   return {bench, [options] { return BenchCommand(*options); }};
 }

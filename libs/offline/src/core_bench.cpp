@@ -178,6 +178,69 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
                                                : "processor (+ JSON, metrics, concept drift)",
                                     raw.size(), best));
   }
+  // 4. Delayed labels: the events without their labels, each label a message of its own
+  // on the labels topic label_delay_events later; the label join holds the served vector
+  // until then.
+  if (options.label_delay_events > 0) {
+    std::string delayed_buffer;
+    std::vector<std::pair<size_t, size_t>> delayed_spans;
+    std::vector<std::string_view> delayed_keys, topics;
+    const std::string_view label_field = R"(,"label":)";
+    auto add = [&](std::string_view topic, std::string_view key, size_t at) {
+      delayed_spans.emplace_back(at, delayed_buffer.size() - at);
+      delayed_keys.push_back(key);
+      topics.push_back(topic);
+    };
+    for (size_t i = 0; i < raw.size() + options.label_delay_events; ++i) {
+      if (i < raw.size()) {
+        const std::string_view payload = raw[i].payload;  // ..."features":{...},"label":L}
+        const size_t cut = payload.rfind(label_field);
+        if (cut == std::string_view::npos) return Status::Internal("bench core: an event without a label");
+        const size_t at = delayed_buffer.size();
+        delayed_buffer.append(payload.substr(0, cut)).push_back('}');
+        add("events", raw[i].key, at);
+      }
+      if (i >= options.label_delay_events) {
+        const size_t e = i - options.label_delay_events;
+        const std::string_view payload = raw[e].payload;
+        const size_t cut = payload.rfind(label_field) + label_field.size();
+        const size_t at = delayed_buffer.size();
+        fmt::format_to(std::back_inserter(delayed_buffer), R"({{"id":"e-{}","label":{},"ts":{}}})", e,
+                       payload.substr(cut, payload.size() - cut - 1),
+                       eval::EventJsonOptions{}.start_ts_ms + static_cast<int64_t>(i) * eval::EventJsonOptions{}.step_ms);
+        add("labels", raw[e].key, at);
+      }
+    }
+    std::vector<RawMessage> delayed;
+    delayed.reserve(delayed_spans.size());
+    int64_t event_offset = 0, label_offset = 0;
+    for (size_t i = 0; i < delayed_spans.size(); ++i) {
+      const bool label = topics[i] == "labels";
+      delayed.push_back({{topics[i], 0, label ? label_offset++ : event_offset++, -1}, delayed_keys[i],
+                         std::string_view(delayed_buffer).substr(delayed_spans[i].first, delayed_spans[i].second)});
+    }
+    best = 1e300;
+    for (int r = 0; r < options.repeats; ++r) {
+      PipelineConfig config;
+      config.labels.enabled = true;
+      auto processor = Processor::Create(config, nullptr, nullptr);
+      if (!processor.ok()) return processor.status();
+      CountingSink sink;
+      const auto begin = Clock::now();
+      for (size_t i = 0; i < delayed.size(); i += options.batch) {
+        const size_t n = std::min(options.batch, delayed.size() - i);
+        SL_RETURN_IF_ERROR((*processor)->process(std::span<const RawMessage>(delayed).subspan(i, n), sink));
+      }
+      best = std::min(best, std::chrono::duration<double>(Clock::now() - begin).count());
+      const uint64_t joined = (*processor)->label_counts().joined;
+      if (sink.predictions() != raw.size() || sink.dead() != 0 || joined != raw.size()) {
+        return Status::Internal(fmt::format("bench core: delayed labels: {} predictions and {} joined for {} events ({} "
+                                            "dead letters)",
+                                            sink.predictions(), joined, raw.size(), sink.dead()));
+      }
+    }
+    result.figures.push_back(Figure("processor, delayed labels (+ label join)", raw.size(), best));
+  }
   const double floor = result.figures[0].ns_per_event;
   for (const auto& f : result.figures) {
     print(fmt::format("  {:<52} {:>12.0f} events/s {:>8.0f} ns/event  ({:.2f}x decode)", f.name, f.events_per_sec,

@@ -34,3 +34,20 @@ TEST_CASE("bench core runs every stage over the whole stream", "[bench]") {
   options.stream = "no-such-stream";
   CHECK_FALSE(RunCoreBench(options, [](const std::string&) {}).ok());
 }
+
+TEST_CASE("bench core measures delayed labels, every label joined, when asked", "[bench]") {
+  CoreBenchOptions options;
+  options.events = 3000;
+  options.entities = 100;
+  options.batch = 256;
+  options.repeats = 1;
+  options.label_delay_events = 50;
+  std::vector<std::string> printed;
+  auto result = RunCoreBench(options, [&](const std::string& line) { printed.push_back(line); });
+  REQUIRE(result.ok());  // fails when a label is not joined or an event not predicted
+  REQUIRE(result->figures.size() == 5);
+  CHECK(result->figures[4].name == "processor, delayed labels (+ label join)");
+  CHECK(result->figures[4].ns_per_event > 0);
+  REQUIRE(printed.size() == 6);
+  CHECK(printed[5].find("x decode") != std::string::npos);
+}

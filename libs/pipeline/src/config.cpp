@@ -112,6 +112,8 @@ const std::vector<KeySpec>& Keys() {
       {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},
       {"state.commit_interval_ms",
        [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.state.commit_interval_ms); }},
+      {"state.max_cached_entities",
+       [](auto k, S& t, C& c) { return SetInt(k, t, 1, 2000000000, c.state.max_cached_entities); }},
       {"features.entity_aggregates",
        [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.features.entity_aggregates); }},
       {"features.ewma_half_life_s",

@@ -49,12 +49,51 @@ bool ReadVector(ByteReader& r, FeatureVector* x) {
 LabelJoin::LabelJoin(const LabelSettings& settings) : settings_(settings) {}
 LabelJoin::~LabelJoin() = default;
 
-std::optional<EarlyLabel> LabelJoin::add_prediction(std::string_view id_view, PendingPrediction prediction) {
-  std::string id(id_view);
+void LabelJoin::add_age(AgeMap& ages, AgeKey key, std::string_view id) {
+  if (spare_ages_.empty()) {
+    ages.emplace(key, std::string(id));
+    return;
+  }
+  AgeMap::node_type node = std::move(spare_ages_.back());
+  spare_ages_.pop_back();
+  node.key() = key;
+  node.mapped().assign(id.data(), id.size());
+  // Ages mostly come in order: the end is the usual place. A key already there keeps its
+  // entry (as emplace would), and the node goes back.
+  ages.insert(ages.end(), std::move(node));
+  if (node) spare_ages_.push_back(std::move(node));  // NOLINT(bugprone-use-after-move): left as it was
+}
+
+void LabelJoin::remove_age(AgeMap& ages, AgeKey key) {
+  auto it = ages.find(key);
+  if (it != ages.end()) remove_age(ages, it);
+}
+
+PendingPrediction& LabelJoin::add_pending(std::string_view id) {
+  if (spare_pending_.empty()) return pending_.try_emplace(std::string(id)).first->second;
+  IdMap<PendingPrediction>::node_type node = std::move(spare_pending_.back());
+  spare_pending_.pop_back();
+  node.key().assign(id.data(), id.size());
+  return pending_.insert(std::move(node)).position->second;
+}
+
+void LabelJoin::touch(std::string_view id) {
+  if (!track_changes_ || dirty_.find(id) != dirty_.end()) return;
+  if (spare_dirty_.empty()) {
+    dirty_.emplace(id);
+    return;
+  }
+  IdSet::node_type node = std::move(spare_dirty_.back());
+  spare_dirty_.pop_back();
+  node.value().assign(id.data(), id.size());
+  dirty_.insert(std::move(node));
+}
+
+std::optional<EarlyLabel> LabelJoin::add_prediction(std::string_view id, const PendingPrediction& prediction) {
   auto early = early_.find(id);
   if (early != early_.end()) {
     EarlyLabel label = std::move(early->second);
-    early_age_.erase({label.ts_ms, label.seq});
+    remove_age(early_age_, {label.ts_ms, label.seq});
     early_.erase(early);
     bury(id, Gone::kJoined);
     counts_.joined++;
@@ -62,30 +101,39 @@ std::optional<EarlyLabel> LabelJoin::add_prediction(std::string_view id_view, Pe
   }
   auto existing = pending_.find(id);
   if (existing != pending_.end()) {  // the same id again: the newer prediction waits instead
-    pending_age_.erase({existing->second.ts_ms, existing->second.seq});
-    pending_.erase(existing);
+    remove_age(pending_age_, {existing->second.ts_ms, existing->second.seq});
+    remove_pending(existing);
   }
-  tombstones_.erase(id);  // an id may come back after its tombstone; its age entry is skipped when met
-  pending_age_.emplace(AgeKey{prediction.ts_ms, prediction.seq}, id);
-  pending_.emplace(id, std::move(prediction));
+  // An id may come back after its tombstone; its age entry is skipped when met.
+  if (auto t = tombstones_.find(id); t != tombstones_.end()) spare_tombstones_.push_back(tombstones_.extract(t));
+  add_age(pending_age_, AgeKey{prediction.ts_ms, prediction.seq}, id);
+  PendingPrediction& slot = add_pending(id);
+  // Assigned member by member: the recycled entry's buffers are reused.
+  slot.entity.assign(prediction.entity);
+  slot.ts_ms = prediction.ts_ms;
+  slot.seq = prediction.seq;
+  slot.score = prediction.score;
+  slot.predicted = prediction.predicted;
+  slot.model_version = prediction.model_version;
+  slot.x = prediction.x;
+  slot.probabilities = prediction.probabilities;
   touch(id);
   while (static_cast<int64_t>(pending_.size()) > settings_.max_pending) {
     auto oldest = pending_age_.begin();
-    std::string victim = oldest->second;
-    pending_age_.erase(oldest);
-    pending_.erase(victim);
-    bury(victim, Gone::kExpired);
+    if (auto p = pending_.find(oldest->second); p != pending_.end()) remove_pending(p);
+    bury(oldest->second, Gone::kExpired);
+    remove_age(pending_age_, oldest);
     counts_.evicted++;
   }
   return std::nullopt;
 }
 
-LabelJoin::LabelOutcome LabelJoin::add_label(EarlyLabel label, PendingPrediction* joined) {
+LabelJoin::LabelOutcome LabelJoin::add_label(const EarlyLabel& label, PendingPrediction* joined) {
   auto it = pending_.find(label.id);
   if (it != pending_.end()) {
-    *joined = std::move(it->second);
-    pending_age_.erase({joined->ts_ms, joined->seq});
-    pending_.erase(it);
+    std::swap(*joined, it->second);  // the entry keeps *joined's buffers for the next one
+    remove_age(pending_age_, {joined->ts_ms, joined->seq});
+    remove_pending(it);
     bury(label.id, Gone::kJoined);
     counts_.joined++;
     return LabelOutcome::kJoined;
@@ -99,24 +147,23 @@ LabelJoin::LabelOutcome LabelJoin::add_label(EarlyLabel label, PendingPrediction
     counts_.late++;
     return LabelOutcome::kLate;
   }
-  if (early_.count(label.id)) {
+  if (early_.find(label.id) != early_.end()) {
     counts_.duplicate++;
     return LabelOutcome::kDuplicate;
   }
   counts_.early++;
-  std::string id = label.id;
-  early_age_.emplace(AgeKey{label.ts_ms, label.seq}, id);
-  early_.emplace(id, std::move(label));
-  touch(id);
+  add_age(early_age_, AgeKey{label.ts_ms, label.seq}, label.id);
+  early_.emplace(label.id, label);
+  touch(label.id);
   return LabelOutcome::kEarly;
 }
 
-void LabelJoin::drop_early(std::map<AgeKey, std::string>::iterator it, std::vector<EarlyLabel>* unknown) {
+void LabelJoin::drop_early(AgeMap::iterator it, std::vector<EarlyLabel>* unknown) {
   auto e = early_.find(it->second);
   touch(it->second);
   unknown->push_back(std::move(e->second));
   early_.erase(e);
-  early_age_.erase(it);
+  remove_age(early_age_, it);
   counts_.unknown++;
 }
 
@@ -130,10 +177,10 @@ void LabelJoin::advance(int64_t ts_ms, std::vector<EarlyLabel>* unknown) {
     drop_early(early_age_.begin(), unknown);
   }
   while (!pending_age_.empty() && pending_age_.begin()->first.first < stream_time_ms_ - settings_.ttl_ms) {
-    std::string id = pending_age_.begin()->second;
-    pending_age_.erase(pending_age_.begin());
-    pending_.erase(id);
-    bury(id, Gone::kExpired);
+    auto oldest = pending_age_.begin();
+    if (auto p = pending_.find(oldest->second); p != pending_.end()) remove_pending(p);
+    bury(oldest->second, Gone::kExpired);
+    remove_age(pending_age_, oldest);
     counts_.expired++;
   }
   // Tombstones are kept for another TTL (a label later than that is "unknown") and at most
@@ -145,23 +192,36 @@ void LabelJoin::advance(int64_t ts_ms, std::vector<EarlyLabel>* unknown) {
     auto t = tombstones_.find(oldest->second);
     if (t != tombstones_.end() && t->second.seq == oldest->first.second) {
       touch(oldest->second);
-      tombstones_.erase(t);
+      spare_tombstones_.push_back(tombstones_.extract(t));
     }
-    tombstone_age_.erase(oldest);
+    remove_age(tombstone_age_, oldest);
   }
 }
 
-void LabelJoin::bury(const std::string& id, Gone kind) {
+void LabelJoin::bury(std::string_view id, Gone kind) {
   const int64_t since = stream_time_ms_ == INT64_MIN ? 0 : stream_time_ms_;
   const uint64_t seq = tomb_seq_++;
-  tombstones_[id] = {kind, since, seq};
-  tombstone_age_.emplace(AgeKey{since, seq}, id);
+  auto t = tombstones_.find(id);
+  if (t == tombstones_.end()) {
+    if (spare_tombstones_.empty()) {
+      t = tombstones_.try_emplace(std::string(id)).first;
+    } else {
+      IdMap<Tombstone>::node_type node = std::move(spare_tombstones_.back());
+      spare_tombstones_.pop_back();
+      node.key().assign(id.data(), id.size());
+      t = tombstones_.insert(std::move(node)).position;
+    }
+  }
+  t->second = {kind, since, seq};
+  add_age(tombstone_age_, AgeKey{since, seq}, id);
   touch(id);
 }
 
 void LabelJoin::checkpoint(state::CheckpointBatch& batch) {
-  std::string record;
-  for (const auto& id : dirty_) {
+  std::string& record = record_;
+  while (!dirty_.empty()) {
+    IdSet::node_type node = dirty_.extract(dirty_.begin());  // kept for the next ids touched
+    const std::string& id = node.value();
     record.clear();
     ByteWriter w(&record);
     if (auto p = pending_.find(id); p != pending_.end()) {
@@ -194,11 +254,12 @@ void LabelJoin::checkpoint(state::CheckpointBatch& batch) {
       w.u64(t->second.seq);
     } else {
       batch.delete_pending(id);
+      spare_dirty_.push_back(std::move(node));
       continue;
     }
     batch.put_pending(id, record);
+    spare_dirty_.push_back(std::move(node));
   }
-  dirty_.clear();
 }
 
 Status LabelJoin::restore(state::StateStore& store) {

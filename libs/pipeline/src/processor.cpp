@@ -22,6 +22,7 @@
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "scoring.hpp"
@@ -34,11 +35,6 @@ constexpr std::string_view kSnapshotMagic = "SLPM";
 constexpr uint32_t kSnapshotVersion = 2;  // 2: the label join's counters and stream time
 
 using Clock = std::chrono::steady_clock;
-
-struct CachedEntity {
-  features::EntityState state;
-  bool dirty = false;
-};
 
 // One message of a batch, in order: an event (index into the decoded events) or a label.
 struct BatchOp {
@@ -116,9 +112,8 @@ struct Processor::Impl {
   uint64_t model_version = 1;
   bool in_warning = false;  // the detector's last level was a warning
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
-  features::StringMap<CachedEntity> entities;  // transparent: looked up by string_view
-  using EntityEntry = features::StringMap<CachedEntity>::value_type;  // node-based: pointers stay valid
-  std::vector<std::pair<const std::string*, CachedEntity*>> dirty;
+  std::optional<EntityCache> entities;  // made once the store is known
+  using EntityEntry = EntityCache::Entry;
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
 
   // Reused per batch so the steady state does not allocate.
@@ -129,9 +124,9 @@ struct Processor::Impl {
   std::vector<BatchOp> ops;
   std::vector<EarlyLabel> unknown_labels;
   PendingPrediction joined;
+  PendingPrediction served;  // what a delayed label's join stores: its buffers are reused
+  EarlyLabel arrived;        // a label from the labels topic, as the join takes it
   std::vector<EntityEntry*> batch_entities;  // per decoded event of the batch, its cached entity
-  std::vector<std::string_view> missing_keys;
-  std::vector<std::optional<std::string>> loaded;
   FeatureVector x;
   std::string json;
   // The prediction's constant middle, `,"model":"name","version":`, quoted once.
@@ -158,10 +153,6 @@ struct Processor::Impl {
   // Predicts `features` with the champion into `prediction`.
   void predict(const FeatureVector& features) { model.predict(features, prediction); }
 
-  // Finds (or adds) each decoded event's cached entity in one pass, so that the lookups'
-  // cache misses overlap instead of stalling every event; loads what the cache lacks from
-  // the store in one MultiGet.
-  Status resolve_entities();
   Status handle(const Event& event, EntityEntry& entry, double target, Clock::time_point received, OutputSink& sink);
   Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
   // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
@@ -233,8 +224,12 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     impl->data_drift.emplace(std::move(monitor).value());
   }
   impl->store = store;
+  impl->entities.emplace(store, static_cast<size_t>(config.state.max_cached_entities));
   impl->probe = probe;
-  if (config.labels.enabled) impl->join = std::make_unique<LabelJoin>(config.labels);
+  if (config.labels.enabled) {
+    impl->join = std::make_unique<LabelJoin>(config.labels);
+    impl->join->track_changes(store != nullptr);  // nothing is checkpointed without a store
+  }
   if (store) {
     auto snapshot = store->get_model(config.model.name);
     if (!snapshot.ok()) return snapshot.status();
@@ -316,7 +311,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   }
   if (s.probe) s.probe->events_in.Increment(static_cast<double>(events_in));
   // 2. Each event's entity state: cached, or read in one MultiGet.
-  SL_RETURN_IF_ERROR(s.resolve_entities());
+  SL_RETURN_IF_ERROR(s.entities->resolve(std::span<const Event>(s.pending.data(), s.pending_used), &s.batch_entities));
   // 3. Test, then train, one message at a time, in order.
   for (const BatchOp& op : s.ops) {
     if (op.is_label) {
@@ -333,7 +328,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       s.probe->accuracy.Set(s.metrics.classification.accuracy());
       s.probe->rolling_accuracy.Set(s.metrics.classification.rolling_accuracy());
     }
-    s.probe->entities_cached.Set(static_cast<double>(s.entities.size()));
+    s.probe->entities_cached.Set(static_cast<double>(s.entities->size()));
     s.report_labels();
   }
   return Status::Ok();
@@ -370,31 +365,20 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
 }
 
 Status Processor::Impl::learn_entity_target(const std::string& entity_key, double y) {
-  auto it = entities.find(entity_key);
-  if (it == entities.end()) {
-    it = entities.emplace(entity_key, CachedEntity{}).first;
-    if (store) {
-      std::vector<std::string_view> key = {it->first};
-      SL_RETURN_IF_ERROR(store->get_entities(key, &loaded));
-      if (loaded[0]) SL_RETURN_IF_ERROR(features::EntityState::decode(*loaded[0], &it->second.state));
-    }
-  }
-  builder.learn_target(y, &it->second.state);
-  if (!it->second.dirty) {
-    it->second.dirty = true;
-    dirty.emplace_back(&it->first, &it->second);
-  }
+  auto entry = entities->find_or_load(entity_key);
+  if (!entry.ok()) return entry.status();
+  builder.learn_target(y, &(*entry)->second.state);
+  entities->mark_dirty(**entry);
   return Status::Ok();
 }
 
 Status Processor::Impl::handle_label(const LabelRecord& record, double target, const RawMessage& raw,
                                      OutputSink& sink) {
-  EarlyLabel label;
-  label.id = record.id;
-  label.value = target;
-  label.ts_ms = record.ts_ms;
-  label.seq = counts.messages;  // unique per message, in processing order
-  switch (join->add_label(std::move(label), &joined)) {
+  arrived.id.assign(record.id);
+  arrived.value = target;
+  arrived.ts_ms = record.ts_ms;
+  arrived.seq = counts.messages;  // unique per message, in processing order
+  switch (join->add_label(arrived, &joined)) {
     case LabelJoin::LabelOutcome::kJoined: {
       if (probe && record.ts_ms >= 0) {
         probe->label_delay_seconds.Observe(static_cast<double>(std::max<int64_t>(0, record.ts_ms - joined.ts_ms)) * 1e-3);
@@ -415,30 +399,6 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       break;
   }
   return advance_stream_time(record.ts_ms, sink);
-}
-
-Status Processor::Impl::resolve_entities() {
-  missing_keys.clear();
-  batch_entities.resize(pending_used);
-  for (size_t i = 0; i < pending_used; ++i) {
-    // A new entity starts empty; with a store, that is a placeholder until the MultiGet
-    // below fills it (and it dedups the keys of this batch).
-    auto [it, inserted] = entities.try_emplace(pending[i].entity);
-    batch_entities[i] = &*it;
-    if (inserted && store) missing_keys.push_back(it->first);
-  }
-  if (missing_keys.empty()) return Status::Ok();
-  SL_RETURN_IF_ERROR(store->get_entities(missing_keys, &loaded));
-  for (size_t i = 0; i < missing_keys.size(); ++i) {
-    if (!loaded[i]) continue;
-    auto& cached = entities.find(missing_keys[i])->second;
-    Status st = features::EntityState::decode(*loaded[i], &cached.state);
-    if (!st.ok()) {
-      return Status::Corruption("entity '" + std::string(missing_keys[i]) + "' in " + store->dir() + ": " +
-                                st.message());
-    }
-  }
-  return Status::Ok();
 }
 
 Status Processor::Impl::target_of(const Label& label, double* y) {
@@ -528,9 +488,15 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
     SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
     if (task != Task::kMulticlass) builder.learn_target(target, &entity.state);
   } else if (join) {
-    PendingPrediction served{event.entity, event.ts_ms, counts.messages, score, predicted, model_version, x,
-                             prediction.probabilities};
-    if (auto early = join->add_prediction(event.id, std::move(served))) {
+    served.entity.assign(event.entity);
+    served.ts_ms = event.ts_ms;
+    served.seq = counts.messages;
+    served.score = score;
+    served.predicted = predicted;
+    served.model_version = model_version;
+    served.x = x;
+    served.probabilities = prediction.probabilities;
+    if (auto early = join->add_prediction(event.id, served)) {
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
       SL_RETURN_IF_ERROR(
           learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
@@ -540,10 +506,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
   builder.update(event, &entity.state);
-  if (!entity.dirty) {
-    entity.dirty = true;
-    dirty.emplace_back(&entry.first, &entity);
-  }
+  entities->mark_dirty(entry);
   return Status::Ok();
 }
 
@@ -896,13 +859,7 @@ Result<SnapshotInfo> InspectSnapshot(std::string_view sealed) {
 
 void Processor::checkpoint(state::CheckpointBatch& batch) {
   Impl& s = *impl_;
-  std::string bytes;
-  for (auto& [key, entity] : s.dirty) {
-    entity->state.encode(&bytes);
-    batch.put_entity(*key, bytes);
-    entity->dirty = false;
-  }
-  s.dirty.clear();
+  s.entities->checkpoint(batch);
   if (s.join) s.join->checkpoint(batch);
   batch.put_model(s.config.model.name, s.snapshot());
   for (const auto& [tp, next] : s.next_offsets) batch.put_offset({tp.first, tp.second}, next);
@@ -945,7 +902,7 @@ ProcessorStats Processor::stats() const {
   out.model_version = s.model_version;
   out.model_trained = s.model.trained();
   out.guarded_updates = s.model.guarded_updates();
-  out.entities_cached = s.entities.size();
+  out.entities_cached = s.entities->size();
   if (s.join) {
     out.labels_enabled = true;
     out.labels = s.join->counts();

@@ -314,3 +314,46 @@ TEST_CASE("the pending store is bounded: the oldest prediction is evicted and co
   CHECK(join.counts().duplicate == 1);
   CHECK(unknown.empty());
 }
+
+TEST_CASE("a recycled pending entry carries nothing over from the prediction it held before", "[labels]") {
+  LabelSettings settings;
+  settings.ttl_ms = 1000000;
+  LabelJoin join(settings);
+  PendingPrediction joined;
+  EarlyLabel l;
+  for (int i = 0; i < 6; ++i) {
+    // Alternately long and short: entity, vector and probabilities shrink and grow.
+    const bool big = i % 2 == 0;
+    PendingPrediction p;
+    p.entity = big ? "an-entity-with-a-key-longer-than-inline-" + std::to_string(i) : "e";
+    p.ts_ms = 100 + i;
+    p.seq = static_cast<uint64_t>(i);
+    p.score = 0.25 * i;
+    p.predicted = i % 3;
+    p.model_version = static_cast<uint64_t>(i + 1);
+    for (uint32_t f = 0; f < (big ? 5u : 2u); ++f) p.x.set_dense(f, i + 0.5 * f);
+    if (big) {
+      p.x.sparse_index = {7, 11};
+      p.x.sparse_value = {1.0f, 1.0f};
+      p.probabilities = {0.2, 0.3, 0.5};
+    }
+    const std::string id = "event-with-a-long-id-" + std::to_string(i);
+    CHECK_FALSE(join.add_prediction(id, p));
+    l.id = id;
+    REQUIRE(join.add_label(l, &joined) == LabelJoin::LabelOutcome::kJoined);
+    CHECK(joined.entity == p.entity);
+    CHECK(joined.ts_ms == p.ts_ms);
+    CHECK(joined.seq == p.seq);
+    CHECK(joined.score == p.score);
+    CHECK(joined.predicted == p.predicted);
+    CHECK(joined.model_version == p.model_version);
+    CHECK(joined.x.dense == p.x.dense);
+    CHECK(joined.x.present == p.x.present);
+    CHECK(joined.x.sparse_index == p.x.sparse_index);
+    CHECK(joined.x.sparse_value == p.x.sparse_value);
+    CHECK(joined.probabilities == p.probabilities);
+    CHECK(join.add_label(l, &joined) == LabelJoin::LabelOutcome::kDuplicate);
+  }
+  CHECK(join.pending_size() == 0);
+  CHECK(join.counts().joined == 6);
+}

@@ -4,7 +4,9 @@
 // noisy shared machine moves them together): decode alone (simdjson); the learning core's
 // four stages composed from the libs (decode, entity aggregates and features, predict,
 // learn); the whole Processor the service runs (+ prediction JSON, metrics, concept-drift
-// detector); and the Processor with the data-drift monitor (the default).
+// detector); and the Processor with the data-drift monitor (the default). Optionally the
+// same with delayed labels, joined by the label join (per event, its label's message
+// included).
 
 #include <cstdint>
 #include <functional>
@@ -22,6 +24,9 @@ struct CoreBenchOptions {
   uint64_t seed = 7;
   size_t batch = 1000;  // messages per Processor::process call, as the runner polls
   int repeats = 3;      // best of
+  // > 0: one more figure, the Processor with delayed labels (labels.enabled): each event
+  // without its label, the label on the labels topic this many events later.
+  uint64_t label_delay_events = 0;
 };
 
 struct CoreBenchFigure {

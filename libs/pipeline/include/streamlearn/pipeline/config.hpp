@@ -56,6 +56,11 @@ struct KafkaSettings {
 struct StateSettings {
   std::string dir = "./state";
   int commit_interval_ms = 1000;
+  // Entity states kept in memory; beyond it, states already checkpointed are evicted
+  // (reloaded from the store on their next event). States changed since the last
+  // checkpoint stay until it, so the cache may exceed this in between. Applies only with
+  // a state store: offline (evaluate, bench) there is nowhere to reload from.
+  int max_cached_entities = 1000000;
 };
 
 struct FeatureSettings {

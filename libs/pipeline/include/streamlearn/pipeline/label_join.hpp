@@ -11,6 +11,11 @@
 // The state goes into the checkpoint incrementally (records of the ids touched since the
 // last one) in RocksDB's `pending` column family; the counters and stream time go into the
 // model snapshot through save()/load().
+//
+// An unlabelled event's prediction, its join and its tombstone allocate nothing in steady
+// state: the nodes of the maps are recycled (extracted when an entry goes, re-keyed when
+// one comes; their strings and vectors keep their capacity). The spares never outnumber
+// the entries there were at the peak.
 
 #include <cstdint>
 #include <map>
@@ -77,14 +82,16 @@ class LabelJoin {
   ~LabelJoin();
 
   // A prediction served without a label. If its label already waits, returns it (the
-  // caller trains now) and nothing is stored; else the prediction becomes pending.
-  std::optional<EarlyLabel> add_prediction(std::string_view id, PendingPrediction prediction);
+  // caller trains now) and nothing is stored; else a copy of the prediction becomes
+  // pending (into a recycled entry: the caller keeps its own buffers too).
+  std::optional<EarlyLabel> add_prediction(std::string_view id, const PendingPrediction& prediction);
 
   enum class LabelOutcome { kJoined, kEarly, kDuplicate, kLate };
   // A label from the labels topic. kJoined: *joined holds the pending prediction (removed
-  // from the store); kEarly: it waits for its event (`early` is kept); kDuplicate: ignore;
-  // kLate: its prediction expired or was evicted, dead-letter it.
-  LabelOutcome add_label(EarlyLabel label, PendingPrediction* joined);
+  // from the store; *joined's former buffers are kept for reuse); kEarly: a copy waits for
+  // its event; kDuplicate: ignore; kLate: its prediction expired or was evicted,
+  // dead-letter it.
+  LabelOutcome add_label(const EarlyLabel& label, PendingPrediction* joined);
 
   // Moves stream time to max(stream time, ts_ms) and expires what is older than the TTLs;
   // early labels that expire (or are evicted) are appended to *unknown for the DLQ.
@@ -97,6 +104,9 @@ class LabelJoin {
 
   // Records of the ids touched since the last checkpoint (put or delete).
   void checkpoint(state::CheckpointBatch& batch);
+  // Off for a join that is never checkpointed (a Processor without a store): the ids
+  // touched are then not remembered, which would grow without end.
+  void track_changes(bool on) { track_changes_ = on; }
   // Rebuilds the join from the `pending` column family (after load() of the scalars).
   Status restore(state::StateStore& store);
   // Counters and stream time, for the model snapshot.
@@ -111,23 +121,45 @@ class LabelJoin {
     uint64_t seq;
   };
   using AgeKey = std::pair<int64_t, uint64_t>;  // (ts, seq): oldest first
+  // Ids are looked up by string_view: no key is copied to find it.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using IdMap = std::unordered_map<std::string, V, IdHash, std::equal_to<>>;
+  using IdSet = std::unordered_set<std::string, IdHash, std::equal_to<>>;
+  using AgeMap = std::map<AgeKey, std::string>;
 
-  void bury(const std::string& id, Gone kind);
-  void touch(const std::string& id) { dirty_.insert(id); }
-  void drop_early(std::map<AgeKey, std::string>::iterator it, std::vector<EarlyLabel>* unknown);
+  void bury(std::string_view id, Gone kind);
+  void touch(std::string_view id);
+  void drop_early(AgeMap::iterator it, std::vector<EarlyLabel>* unknown);
+  // The age maps' and the pending map's entries, through the spare nodes.
+  void add_age(AgeMap& ages, AgeKey key, std::string_view id);
+  void remove_age(AgeMap& ages, AgeMap::iterator it) { spare_ages_.push_back(ages.extract(it)); }
+  void remove_age(AgeMap& ages, AgeKey key);
+  PendingPrediction& add_pending(std::string_view id);
+  void remove_pending(IdMap<PendingPrediction>::iterator it) { spare_pending_.push_back(pending_.extract(it)); }
 
   LabelSettings settings_;
   int64_t stream_time_ms_ = INT64_MIN;
   uint64_t tomb_seq_ = 0;
   LabelJoinCounts counts_;
+  bool track_changes_ = true;
 
-  std::unordered_map<std::string, PendingPrediction> pending_;
-  std::map<AgeKey, std::string> pending_age_;
-  std::unordered_map<std::string, EarlyLabel> early_;
-  std::map<AgeKey, std::string> early_age_;
-  std::unordered_map<std::string, Tombstone> tombstones_;
-  std::map<AgeKey, std::string> tombstone_age_;  // (since, seq)
-  std::unordered_set<std::string> dirty_;
+  IdMap<PendingPrediction> pending_;
+  AgeMap pending_age_;
+  IdMap<EarlyLabel> early_;
+  AgeMap early_age_;
+  IdMap<Tombstone> tombstones_;
+  AgeMap tombstone_age_;  // (since, seq)
+  IdSet dirty_;
+
+  std::vector<IdMap<PendingPrediction>::node_type> spare_pending_;
+  std::vector<AgeMap::node_type> spare_ages_;  // of any of the three age maps
+  std::vector<IdMap<Tombstone>::node_type> spare_tombstones_;
+  std::vector<IdSet::node_type> spare_dirty_;
+  std::string record_;  // checkpoint's buffer
 };
 
 }  // namespace streamlearn::pipeline

@@ -110,7 +110,8 @@ struct LearnOutcome {
 
 class Processor {
  public:
-  // `store` may be null (offline evaluation); `probe` may be null.
+  // `store` may be null (offline evaluation): then nothing is reloaded or checkpointed
+  // (the entity cache has no bound, the label join tracks no changes); `probe` may be null.
   static Result<std::unique_ptr<Processor>> Create(const PipelineConfig& config, state::StateStore* store,
                                                    PipelineProbe* probe);
   ~Processor();
@@ -119,7 +120,8 @@ class Processor {
   // instance (the sink or the store failing); bad events go to the sink's dead letters.
   Status process(std::span<const RawMessage> batch, OutputSink& sink);
 
-  // Adds dirty entity states, the model snapshot and the next offsets to `batch`.
+  // Adds dirty entity states, the label join's changed records, the model snapshot and
+  // the next offsets to `batch`; then evicts entity states beyond state.max_cached_entities.
   void checkpoint(state::CheckpointBatch& batch);
   // Next offset per partition, as processed so far (what a checkpoint would store).
   const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets() const;

@@ -1,0 +1,104 @@
+#pragma once
+// The Processor's cache of entity states (the aggregates features are built from), in
+// front of the state store's `entities` column family.
+//
+// - Batch lookup: resolve() finds or adds every event's entity of a poll's batch in one
+//   pass (their cache misses overlap) and loads those the cache lacks from the store in
+//   one MultiGet.
+// - Dirty tracking: an entity changed since the last checkpoint is dirty; checkpoint()
+//   writes exactly those and makes them clean.
+// - A size bound (state.max_cached_entities), with a store only: when the cache holds
+//   more, clean entries are evicted (CLOCK: a reference bit per entry, a hand sweeping a
+//   ring of entries). An evicted entity is reloaded from the store on its next event, so
+//   nothing is lost. Dirty entries are never evicted (their state is only in memory until
+//   the next checkpoint), nor entries the current batch holds pointers to. So between
+//   checkpoints the cache may exceed the bound by what was changed since; after one it
+//   is within it. Without a store there is nowhere to reload from: the bound is ignored.
+//
+// CLOCK rather than LRU: a hit costs one store into the entry the event touches anyway,
+// where LRU would splice a list node per event (two more cache misses with many
+// entities); eviction needs only an approximation of recency.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "streamlearn/core/event.hpp"
+#include "streamlearn/core/status.hpp"
+#include "streamlearn/features/features.hpp"
+
+namespace streamlearn::state {
+class StateStore;
+class CheckpointBatch;
+}  // namespace streamlearn::state
+
+namespace streamlearn::pipeline {
+
+struct CachedEntity {
+  features::EntityState state;
+  bool dirty = false;
+  bool referenced = false;  // CLOCK's bit: used since the hand last passed
+  uint64_t pinned = 0;      // the batch (EntityCache's count) that holds a pointer to it
+};
+
+class EntityCache {
+ public:
+  using Map = features::StringMap<CachedEntity>;  // node-based: pointers stay valid
+  using Entry = Map::value_type;
+
+  static constexpr size_t kUnbounded = std::numeric_limits<size_t>::max();
+
+  // `store` may be null (offline): entities then live only here and are never evicted.
+  EntityCache(state::StateStore* store, size_t max_entities);
+
+  // Finds (or adds) the entity of each of `events`, in order, into *out ((*out)[i] for
+  // events[i]); loads what the cache lacks from the store in one MultiGet. The pointers
+  // stay valid until the next resolve() or checkpoint(): nothing they point to is evicted
+  // before. Then evicts clean entries beyond the bound.
+  Status resolve(std::span<const Event> events, std::vector<Entry*>* out);
+  // One entity outside a batch's lookup (a delayed label's target aggregate): found, or
+  // added and loaded from the store. Never evicts (the current batch's pointers stay
+  // valid); the entry is pinned to the current batch like the batch's own.
+  Result<Entry*> find_or_load(std::string_view key);
+  // The entry changed: the next checkpoint writes it.
+  void mark_dirty(Entry& entry) {
+    if (entry.second.dirty) return;
+    entry.second.dirty = true;
+    dirty_.push_back(&entry);
+  }
+
+  // Writes the dirty entries' states into `batch`, marks them clean, and evicts clean
+  // entries down to the bound (no batch is in progress).
+  void checkpoint(state::CheckpointBatch& batch);
+
+  size_t size() const { return map_.size(); }
+  size_t dirty_count() const { return dirty_.size(); }
+  size_t max_entities() const { return max_; }
+  uint64_t evictions() const { return evictions_; }
+  bool contains(std::string_view key) const { return map_.find(key) != map_.end(); }
+
+ private:
+  Entry* add(std::string_view key);
+  Status load(std::vector<std::string_view>& keys);
+  void evict_to_bound();
+
+  state::StateStore* store_;
+  size_t max_;  // kUnbounded without a store
+  Map map_;
+  std::vector<Entry*> dirty_;
+  std::vector<Entry*> ring_;  // every entry, in CLOCK order
+  size_t hand_ = 0;
+  uint64_t batch_ = 1;        // pins of earlier batches are stale
+  uint64_t evictions_ = 0;
+  std::vector<Map::node_type> spare_;  // evicted nodes, reused for new keys
+  std::vector<std::string_view> missing_;
+  std::vector<std::optional<std::string>> loaded_;
+  std::string bytes_;
+};
+
+}  // namespace streamlearn::pipeline
