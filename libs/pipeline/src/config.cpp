@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "streamlearn/features/config.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -87,19 +87,27 @@ Status ParseDuration(const std::string& text, int64_t* out) {
   return Status::Ok();
 }
 
-// A LinearModel setting under `model.`: checked on its own here (so the error names the
-// line), and in combination when the processor builds the model.
+// A learner setting under `model.`: checked on its own here (so the error names the
+// line), and in combination when the processor builds the learner.
 KeySpec ModelParam(const std::string& name) {
   return {"model." + name, [name](const std::string& text, PipelineConfig& c) {
-            auto checked = learn::ParseLinearModelConfig({{name, text}});
-            // Combinations (e.g. a schedule with a non-SGD optimizer) are judged later.
-            if (!checked.ok() && checked.status().message().rfind(name + ":", 0) == 0 &&
-                checked.status().message().find("got") != std::string::npos) {
-              return Status::Invalid(checked.status().message().substr(name.size() + 2));
-            }
+            SL_RETURN_IF_ERROR(learn::CheckLearnerSetting(name, text));
             c.model.params[name] = text;
             return Status::Ok();
           }};
+}
+
+// model.type: one of the learner factory's types.
+Status ParseModelType(const std::string& text, std::string* out) {
+  std::string allowed;
+  for (std::string_view type : learn::LearnerTypes()) {
+    if (text == type) {
+      *out = text;
+      return Status::Ok();
+    }
+    allowed.append(allowed.empty() ? "" : ", ").append(type);
+  }
+  return Status::Invalid("must be one of " + allowed + ", got '" + text + "'");
 }
 
 const std::vector<KeySpec>& Keys() {
@@ -121,9 +129,7 @@ const std::vector<KeySpec>& Keys() {
       {"features.ewma_half_life_s", [](auto& t, auto& c) { return ParseDouble(t, 0, 1e12, &c.features.ewma_half_life_s); }},
       {"features.hash_bits", [](auto& t, auto& c) { return ParseInt(t, 4, 24, &c.features.hash_bits); }},
       {"model.name", [](auto& t, auto& c) { return ParseString(t, &c.model.name); }},
-      {"model.type", [](auto& t, auto& c) {
-         return ParseChoice(t, {"logistic", "softmax", "linear", "huber", "hinge"}, &c.model.type);
-       }},
+      {"model.type", [](auto& t, auto& c) { return ParseModelType(t, &c.model.type); }},
       ModelParam("optimizer"), ModelParam("schedule"), ModelParam("l1"), ModelParam("power_t"), ModelParam("alpha"),
       ModelParam("beta1"), ModelParam("beta2"), ModelParam("epsilon"), ModelParam("ftrl_alpha"),
       ModelParam("ftrl_beta"), ModelParam("huber_epsilon"), ModelParam("classes"), ModelParam("standardize"),
@@ -286,13 +292,8 @@ Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
 
 }  // namespace
 
-std::string LossOfType(const std::string& type) {
-  return type == "logistic" ? "log" : type == "linear" ? "squared" : type;
-}
-
-std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits) {
+std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits) {
   std::map<std::string, std::string> keys = model.params;
-  keys["loss"] = LossOfType(model.type);
   keys["learning_rate"] = fmt::format("{}", model.learning_rate);
   keys["l2"] = fmt::format("{}", model.l2);
   keys["hash_bits"] = std::to_string(hash_bits);
@@ -308,27 +309,31 @@ std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) 
 }
 
 std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
-  std::map<std::string, std::string> keys = LinearModelKeys(config.model, config.features.hash_bits);
+  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
   auto it = config.challengers.find(name);
   if (it == config.challengers.end()) return keys;
   for (const auto& [key, value] : it->second) {
-    if (key == "type") {
-      keys["loss"] = LossOfType(value);
-    } else {
-      keys[key] = value;
-    }
+    if (key != "type") keys[key] = value;
   }
   return keys;
+}
+
+std::string ChallengerType(const PipelineConfig& config, const std::string& name) {
+  auto it = config.challengers.find(name);
+  if (it == config.challengers.end()) return config.model.type;
+  auto type = it->second.find("type");
+  return type == it->second.end() ? config.model.type : type->second;
 }
 
 Status ValidateLearnerSettings(const PipelineConfig& config) {
   auto features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!features.ok()) return features.status();
-  auto model = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
+  auto model = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!model.ok()) return model.status();
   for (const auto& challenger : config.challengers) {
-    auto parsed = learn::ParseLinearModelConfig(ChallengerKeys(config, challenger.first),
-                                                "challengers." + challenger.first + ".");
+    const std::string prefix = "challengers." + challenger.first + ".";
+    auto parsed = learn::MakeLearner(ChallengerType(config, challenger.first), ChallengerKeys(config, challenger.first),
+                                     prefix);
     if (!parsed.ok()) return parsed.status();
   }
   return Status::Ok();

@@ -9,7 +9,7 @@
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/eval/streams.hpp"
 #include "streamlearn/features/features.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
@@ -45,12 +45,11 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
   const PipelineConfig config;
   auto feature_config = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!feature_config.ok()) return feature_config.status();
-  auto model_config = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
-  if (!model_config.ok()) return model_config.status();
+  auto model = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
+  if (!model.ok()) return model.status();
   EventDecoder decoder;
   features::FeatureDictionary dictionary(feature_config->max_dense_features);
   features::FeatureBuilder builder(*feature_config, &dictionary);
-  learn::LinearModel model(*model_config);
   learn::Prediction prediction;
   features::StringMap<features::EntityState> entities;
   std::vector<Event> events(batch);
@@ -74,10 +73,10 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
       const Event& event = events[i];
       features::EntityState& state = *states[i];
       builder.build(event, state, &x);
-      model.predict(x, prediction);
+      (*model)->predict(x, prediction);
       if (event.label) {
         const double y = event.label->value >= 0.5 ? 1 : 0;
-        model.learn(x, y);
+        (*model)->learn(x, y);
         builder.learn_target(y, &state);
         trained++;
       }
@@ -85,7 +84,7 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  if (trained == 0 || model.trained() == 0) return Status::Internal("bench core: the four stages learned nothing");
+  if (trained == 0 || (*model)->trained() == 0) return Status::Internal("bench core: the four stages learned nothing");
   return seconds;
 }
 

@@ -16,12 +16,13 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
+#include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/core/label_decoder.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "scoring.hpp"
@@ -74,7 +75,8 @@ void AppendScore(std::string& out, double score) {
 struct Challenger {
   std::string name;
   Task task;
-  learn::LinearModel model;
+  std::unique_ptr<learn::Learner> model;
+  bool scores_probability = false;  // the learner's, read once
   learn::Prediction prediction;
   ModelMetrics metrics;
 };
@@ -92,9 +94,10 @@ struct Processor::Impl {
   EventDecoder decoder;
   features::FeatureDictionary dictionary;
   features::FeatureBuilder builder;
-  learn::LinearModel model;
+  std::unique_ptr<learn::Learner> model;
   learn::Prediction prediction;  // reused: softmax probabilities without allocating
   Task task = Task::kBinary;
+  bool scores_probability = false;  // the learner's, read once
   // Softmax: class names in order of first appearance; the index is what the model learns.
   std::vector<std::string> class_names;
   std::unordered_map<std::string, uint32_t> class_ids;
@@ -103,7 +106,7 @@ struct Processor::Impl {
   // drift.action background: the warning signal for detectors without a warning zone, and
   // the learner that trains from the warning on.
   std::unique_ptr<drift::DriftDetector> warning_detector;
-  std::optional<learn::LinearModel> background;
+  std::unique_ptr<learn::Learner> background;
   uint64_t background_trained = 0;
   uint64_t swapped_trained = 0;  // the swapped-in learner's events since the warning, for its drift event
   std::optional<drift::DataDriftMonitor> data_drift;
@@ -137,7 +140,7 @@ struct Processor::Impl {
   // The prediction's constant middle, `,"model":"name","version":`, quoted once.
   std::string model_field;
 
-  Impl(const PipelineConfig& c, features::FeatureConfig fc, learn::LinearModelConfig lc,
+  Impl(const PipelineConfig& c, features::FeatureConfig fc, std::unique_ptr<learn::Learner> learner,
        std::unique_ptr<drift::DriftDetector> d)
       : config(c),
         drift_action(c.drift.action == "none"         ? DriftAction::kNone
@@ -145,8 +148,9 @@ struct Processor::Impl {
                                                       : DriftAction::kReset),
         dictionary(fc.max_dense_features),
         builder(fc, &dictionary),
-        model(lc),
-        task(TaskOf(lc.loss)),
+        model(std::move(learner)),
+        task(model->task()),
+        scores_probability(model->scores_probability()),
         detector(std::move(d)),
         metrics(static_cast<size_t>(c.metrics.rolling_window)) {
     model_field = R"(,"model":)";
@@ -158,7 +162,7 @@ struct Processor::Impl {
   // model cannot learn. Softmax class names get indices in order of first appearance.
   Status target_of(const Label& label, double* y);
   // Predicts `features` with the champion into `prediction`.
-  void predict(const FeatureVector& features) { model.predict(features, prediction); }
+  void predict(const FeatureVector& features) { model->predict(features, prediction); }
 
   // Finds (or adds) each decoded event's cached entity in one pass, so that the lookups'
   // cache misses overlap instead of stalling every event; loads what the cache lacks from
@@ -194,8 +198,8 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   auto parsed_features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!parsed_features.ok()) return parsed_features.status();
   const features::FeatureConfig& fc = *parsed_features;
-  auto lc = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
-  if (!lc.ok()) return lc.status();
+  auto learner = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
+  if (!learner.ok()) return learner.status();
   std::map<std::string, std::string> detector_params = config.drift.params;
   if (config.drift.detector == "adwin" && !detector_params.count("delta")) {
     detector_params["delta"] = fmt::format("{}", config.drift.delta);
@@ -203,19 +207,20 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   auto detector = drift::MakeDetector(config.drift.detector, detector_params);
   if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
 
-  auto impl = std::make_unique<Impl>(config, fc, *lc, std::move(detector).value());
+  auto impl = std::make_unique<Impl>(config, fc, std::move(learner).value(), std::move(detector).value());
   for (const auto& challenger : config.challengers) {
     const std::string& name = challenger.first;
     if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
-    const auto keys = ChallengerKeys(config, name);
-    auto cc = learn::ParseLinearModelConfig(keys, "challengers." + name + ".");
+    auto cc = learn::MakeLearner(ChallengerType(config, name), ChallengerKeys(config, name), "challengers." + name + ".");
     if (!cc.ok()) return cc.status();
-    if (TaskOf(cc->loss) != impl->task) {
+    if ((*cc)->task() != impl->task) {
       return Status::Invalid("challengers." + name + ".type: must predict what the champion predicts (type '" +
                              config.model.type + "')");
     }
-    impl->challengers.push_back(
-        {name, TaskOf(cc->loss), learn::LinearModel(*cc), {}, ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
+    const Task challenger_task = (*cc)->task();
+    const bool probabilistic = (*cc)->scores_probability();
+    impl->challengers.push_back({name, challenger_task, std::move(cc).value(), probabilistic, {},
+                                 ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
   }
   const std::string& d = config.drift.detector;
   if (impl->drift_action == Impl::DriftAction::kBackground && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
@@ -246,7 +251,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
         return Status(st.code(), "model '" + config.model.name + "' in " + store->dir() + ": " + st.message());
       }
       spdlog::info("restored model '{}' version {} ({} events trained)", config.model.name, impl->model_version,
-                   impl->model.trained());
+                   impl->model->trained());
     }
     if (impl->join) {
       Status st = impl->join->restore(*store);
@@ -467,10 +472,10 @@ Status Processor::Impl::target_of(const Label& label, double* y) {
       const std::string name = label.kind == Label::Kind::kClass ? label.class_name : (label.value >= 0.5 ? "1" : "0");
       auto it = class_ids.find(name);
       if (it == class_ids.end()) {
-        if (class_names.size() >= learn::kMaxSoftmaxClasses) {
+        if (class_names.size() >= learn::kMaxLearnerClasses) {
           return Status::Invalid("label " + QuoteForReason(name) + " would be class " +
                                  std::to_string(class_names.size() + 1) + ": a softmax model learns at most " +
-                                 std::to_string(learn::kMaxSoftmaxClasses));
+                                 std::to_string(learn::kMaxLearnerClasses));
         }
         it = class_ids.emplace(name, static_cast<uint32_t>(class_names.size())).first;
         class_names.push_back(name);
@@ -552,18 +557,18 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
 Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted,
                                    const std::vector<double>& probabilities, double y, std::string_view id,
                                    int64_t ts_ms, OutputSink& sink) {
-  const double p_true = TrueClassProbability(task, model.config().loss, score, probabilities, y);
+  const double p_true = TrueClassProbability(task, scores_probability, score, probabilities, y);
   const double error = ScorePrediction(task, metrics.classification, metrics.regression, score, predicted, p_true, y);
   counts.labelled++;
   // Challengers: test, then train, on the same vector (for a delayed label, they are
   // tested now, on the vector the champion was served with).
   for (auto& c : challengers) {
-    c.model.predict(features, c.prediction);
+    c.model->predict(features, c.prediction);
     const double c_p_true =
-        TrueClassProbability(c.task, c.model.config().loss, c.prediction.score, c.prediction.probabilities, y);
+        TrueClassProbability(c.task, c.scores_probability, c.prediction.score, c.prediction.probabilities, y);
     ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,
                     c.prediction.class_index, c_p_true, y);
-    c.model.learn(features, y);
+    c.model->learn(features, y);
   }
   const double error_before = detector->estimation();
   const drift::DriftLevel level = detector->update(error);
@@ -582,12 +587,11 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     if (drift_action == DriftAction::kBackground && background) {
       spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
                    background_trained, model_version);
-      model = std::move(*background);
-      background.reset();
+      model = std::move(background);
       background_trained = 0;
       if (probe) probe->backgrounds_swapped.Increment();
     } else if (drift_action != DriftAction::kNone) {
-      model.reset_weights();  // reset, or background with no warning before the drift
+      model->reset();  // reset, or background with no warning before the drift
     }
     if (drift_action != DriftAction::kNone) {
       model_version++;
@@ -611,7 +615,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     background->learn(features, y);
     background_trained++;
   }
-  model.learn(features, y);
+  model->learn(features, y);
   if (probe) probe->labels_learned.Increment();
   return Status::Ok();
 }
@@ -639,8 +643,7 @@ Status Processor::Impl::tend_background(double error, drift::DriftLevel level, b
     if (probe) probe->backgrounds_dropped.Increment();
   }
   if (warning_began && !background) {
-    background.emplace(model);
-    background->reset_weights();  // fresh weights, the input statistics kept
+    background = model->fresh_copy();  // fresh parameters, the input statistics kept
     background_trained = 0;
     counts.warnings++;
     counts.backgrounds_started++;
@@ -745,14 +748,14 @@ std::string Processor::Impl::snapshot() const {
   builder.save(w);
   w.u32(static_cast<uint32_t>(class_names.size()));
   for (const auto& name : class_names) w.str(name);
-  model.save(w);
+  model->save(w);
   detector->save(w);
   metrics.classification.save(w);
   metrics.regression.save(w);
   w.u32(static_cast<uint32_t>(challengers.size()));
   for (const auto& c : challengers) {
     w.str(c.name);
-    c.model.save(w);
+    c.model->save(w);
     c.metrics.classification.save(w);
     c.metrics.regression.save(w);
   }
@@ -806,14 +809,14 @@ Status Processor::Impl::restore(std::string_view sealed) {
   SL_RETURN_IF_ERROR(dictionary.load(r));
   SL_RETURN_IF_ERROR(builder.load(r));
   const uint32_t classes = r.u32();
-  if (!r.ok() || classes > learn::kMaxSoftmaxClasses) return Status::Corruption("snapshot class names");
+  if (!r.ok() || classes > learn::kMaxLearnerClasses) return Status::Corruption("snapshot class names");
   class_names.clear();
   class_ids.clear();
   for (uint32_t i = 0; i < classes; ++i) {
     class_names.push_back(r.str());
     class_ids.emplace(class_names.back(), i);
   }
-  SL_RETURN_IF_ERROR(model.load(r));
+  SL_RETURN_IF_ERROR(model->load(r));
   SL_RETURN_IF_ERROR(detector->load(r));
   SL_RETURN_IF_ERROR(metrics.classification.load(r));
   SL_RETURN_IF_ERROR(metrics.regression.load(r));
@@ -825,7 +828,7 @@ Status Processor::Impl::restore(std::string_view sealed) {
     const std::string challenger = r.str();
     auto it =
         std::find_if(challengers.begin(), challengers.end(), [&](const Challenger& c) { return c.name == challenger; });
-    auto restored = learn::LinearModel::Restore(r);
+    auto restored = learn::RestoreLearner(r);
     if (!restored.ok()) {
       return Status(restored.status().code(), "challenger '" + challenger + "': " + restored.status().message());
     }
@@ -835,9 +838,9 @@ Status Processor::Impl::restore(std::string_view sealed) {
     if (it == challengers.end()) continue;
     std::string bytes;
     ByteWriter copy(&bytes);
-    restored->save(copy);
+    (*restored)->save(copy);
     ByteReader again(bytes);
-    Status st = it->model.load(again);  // keeps the configured rates; refuses another kind
+    Status st = it->model->load(again);  // keeps the configured rates; refuses another kind
     if (!st.ok()) {
       spdlog::warn("challenger '{}': its stored model does not fit the configured one ({}); it starts fresh",
                    challenger, st.message());
@@ -861,7 +864,7 @@ Status Processor::Impl::restore(std::string_view sealed) {
   }
   if (r.u8() != 0) {
     background_trained = r.u64();
-    background.emplace(model);
+    background = model->fresh_copy();
     SL_RETURN_IF_ERROR(background->load(r));
     if (drift_action != DriftAction::kBackground) background.reset();
   }
@@ -933,7 +936,7 @@ ProcessorStats Processor::stats() const {
   for (const auto& c : s.challengers) {
     ChallengerStats cs;
     cs.name = c.name;
-    cs.trained = c.model.trained();
+    cs.trained = c.model->trained();
     cs.accuracy = c.metrics.classification.accuracy();
     cs.rolling_accuracy = c.metrics.classification.rolling_accuracy();
     cs.log_loss = c.metrics.classification.log_loss();
@@ -945,8 +948,8 @@ ProcessorStats Processor::stats() const {
     out.challengers.push_back(std::move(cs));
   }
   out.model_version = s.model_version;
-  out.model_trained = s.model.trained();
-  out.guarded_updates = s.model.guarded_updates();
+  out.model_trained = s.model->trained();
+  out.guarded_updates = s.model->guarded_updates();
   out.entities_cached = s.entities.size();
   if (s.join) {
     out.labels_enabled = true;
@@ -974,87 +977,59 @@ Result<std::unique_ptr<Processor>> Processor::FromSnapshot(const PipelineConfig&
   return processor;
 }
 
-namespace {
-std::string Num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); }
-
-void AppendWeights(std::string& out, const learn::LinearModel& model, const features::FeatureDictionary& dictionary,
-                   uint32_t output, size_t top_sparse) {
-  const auto learned = model.dense_weights(output);
-  const auto input_units = model.weights_in_input_units(output);
-  fmt::format_to(std::back_inserter(out), R"({{"bias":{},"bias_input_units":{},"dense":[)", Num(model.bias(output)),
-                 Num(model.bias_in_input_units(output)));
-  for (size_t i = 0; i < learned.size(); ++i) {
-    out.append(i ? "," : "");
-    out.append(R"({"feature":)");
-    AppendJsonString(out, i < dictionary.size() ? dictionary.name(static_cast<uint32_t>(i)) : fmt::format("#{}", i));
-    const auto stats = model.dense_input_stats(i);
-    fmt::format_to(std::back_inserter(out), R"(,"weight":{},"weight_input_units":{},"mean":{},"std":{}}})",
-                   Num(learned[i]), Num(i < input_units.size() ? input_units[i] : 0.0), Num(stats.mean),
-                   Num(stats.std_dev));
-  }
-  auto sparse = model.sparse_weights(output);
-  std::stable_sort(sparse.begin(), sparse.end(),
-                   [](const learn::SparseWeight& a, const learn::SparseWeight& b) { return std::abs(a.weight) > std::abs(b.weight); });
-  fmt::format_to(std::back_inserter(out), R"(],"sparse_nonzero":{},"sparse_top":[)", sparse.size());
-  for (size_t i = 0; i < std::min(top_sparse, sparse.size()); ++i) {
-    fmt::format_to(std::back_inserter(out), R"({}{{"bucket":{},"weight":{}}})", i ? "," : "", sparse[i].bucket,
-                   Num(sparse[i].weight));
-  }
-  out.append("]}");
-}
-}  // namespace
-
 std::string Processor::describe_json(size_t top_sparse) const {
   const Impl& s = *impl_;
   const ProcessorStats st = stats();
-  std::string out = R"({"name":)";
-  AppendJsonString(out, s.config.model.name);
-  out.append(R"(,"type":)");
-  AppendJsonString(out, s.config.model.type);
-  fmt::format_to(std::back_inserter(out),
-                 R"(,"version":{},"messages":{},"predictions":{},"labelled":{},"trained":{},"guarded_updates":{},)"
-                 R"("drifts":{},"metrics":{{"accuracy":{},"rolling_accuracy":{},"log_loss":{},"majority_baseline":{},)"
-                 R"("mae":{},"rmse":{},"r2":{}}},"learner":{{)",
-                 s.model_version, st.messages, st.predictions, st.labelled, s.model.trained(), s.model.guarded_updates(),
-                 st.drifts.size(), Num(st.accuracy), Num(st.rolling_accuracy), Num(st.log_loss),
-                 Num(st.majority_baseline), Num(st.mae), Num(st.rmse), Num(st.r2));
-  bool first = true;
-  for (const auto& [key, value] : learn::ToStringMap(s.model.config())) {
-    out.append(first ? "" : ",");
-    first = false;
-    AppendJsonString(out, key);
-    out.push_back(':');
-    AppendJsonString(out, value);
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("name", std::string_view(s.config.model.name))
+      .field("type", std::string_view(s.config.model.type))
+      .field("version", s.model_version)
+      .field("messages", st.messages)
+      .field("predictions", st.predictions)
+      .field("labelled", st.labelled)
+      .field("trained", s.model->trained())
+      .field("guarded_updates", s.model->guarded_updates())
+      .field("memory_bytes", uint64_t{s.model->memory_bytes()})
+      .field("drifts", uint64_t{st.drifts.size()});
+  w.key("metrics")
+      .begin_object()
+      .field("accuracy", st.accuracy)
+      .field("rolling_accuracy", st.rolling_accuracy)
+      .field("log_loss", st.log_loss)
+      .field("majority_baseline", st.majority_baseline)
+      .field("mae", st.mae)
+      .field("rmse", st.rmse)
+      .field("r2", st.r2)
+      .end_object();
+  w.key("classes").begin_array();
+  for (const auto& name : s.class_names) w.string(name);
+  w.end_array();
+  // The learner's own part: "learner" (its settings) and what it learned ("weights").
+  s.model->describe(
+      w,
+      [&](size_t i) {
+        return i < s.dictionary.size() ? std::string(s.dictionary.name(static_cast<uint32_t>(i))) : "#" + std::to_string(i);
+      },
+      top_sparse);
+  w.key("challengers").begin_array();
+  for (const auto& c : st.challengers) {
+    w.begin_object()
+        .field("name", std::string_view(c.name))
+        .field("trained", c.trained)
+        .field("accuracy", c.accuracy)
+        .field("log_loss", c.log_loss)
+        .field("mae", c.mae)
+        .end_object();
   }
-  out.append(R"(},"classes":[)");
-  for (size_t i = 0; i < s.class_names.size(); ++i) {
-    out.append(i ? "," : "");
-    AppendJsonString(out, s.class_names[i]);
-  }
-  out.append(R"(],"weights":[)");
-  for (uint32_t o = 0; o < s.model.outputs(); ++o) {
-    out.append(o ? "," : "");
-    AppendWeights(out, s.model, s.dictionary, o, top_sparse);
-  }
-  out.append(R"(],"challengers":[)");
-  for (size_t i = 0; i < st.challengers.size(); ++i) {
-    const auto& c = st.challengers[i];
-    out.append(i ? "," : "");
-    out.append(R"({"name":)");
-    AppendJsonString(out, c.name);
-    fmt::format_to(std::back_inserter(out), R"(,"trained":{},"accuracy":{},"log_loss":{},"mae":{}}})", c.trained,
-                   Num(c.accuracy), Num(c.log_loss), Num(c.mae));
-  }
-  out.append(R"(],"detector":{"name":)");
-  AppendJsonString(out, s.detector->name());
-  out.append(R"(,"stats":{)");
-  first = true;
+  w.end_array();
+  w.key("detector").begin_object().field("name", s.detector->name());
+  w.key("stats").begin_object();
   for (const auto& [name, value] : s.detector->stats()) {
-    if (!std::isfinite(value)) continue;
-    fmt::format_to(std::back_inserter(out), R"({}"{}":{})", first ? "" : ",", name, value);
-    first = false;
+    if (std::isfinite(value)) w.field(name, value);
   }
-  out.append("}}}");
+  w.end_object().end_object().end_object();
   return out;
 }
 

@@ -52,17 +52,15 @@ struct ModelSettings {
   std::string type = "logistic";
   double learning_rate = 0.005;  // best prequential accuracy on SEA among 0.002-0.3, and large changes stay visible to ADWIN
   double l2 = 0.0;
-  // The other settings of libs/learn's LinearModel by its names (optimizer, schedule, l1,
+  // The learner's other settings by its family's names (linear: optimizer, schedule, l1,
   // power_t, alpha, beta1, beta2, epsilon, ftrl_alpha, ftrl_beta, huber_epsilon, classes,
   // standardize), as text; checked when read.
   std::map<std::string, std::string> params;
 };
 
-// model.type's LinearModel loss: logistic -> log, linear -> squared, others as they are.
-std::string LossOfType(const std::string& type);
-// The learner settings of a model as LinearModel keys (loss from type, learning_rate, l2,
-// hash_bits from features, params), for learn::ParseLinearModelConfig.
-std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits);
+// The learner settings of a model (learning_rate, l2, hash_bits from features, params), for
+// learn::MakeLearner with model.type.
+std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits);
 
 struct DriftSettings {
   std::string detector = "adwin";  // adwin | ddm | eddm | hddm_a | hddm_w | page_hinkley | kswin
@@ -114,7 +112,7 @@ struct PipelineConfig {
   FeatureSettings features;
   ModelSettings model;  // the champion: publishes predictions, drift actions apply to it
   // Challengers: more models on the same stream, each with its own metrics, not published.
-  // Name -> settings that differ from the champion's (LinearModel keys, plus `type`).
+  // Name -> settings that differ from the champion's (learner keys, plus `type`).
   std::map<std::string, std::map<std::string, std::string>> challengers;
   DriftSettings drift;
   MetricsSettings metrics;
@@ -124,8 +122,10 @@ struct PipelineConfig {
 
 // The `features:` section as features::FeatureConfig::Parse reads it.
 std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features);
-// A challenger's LinearModel keys: the champion's, with the challenger's overrides.
+// A challenger's learner keys: the champion's, with the challenger's overrides (but `type`).
 std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name);
+// A challenger's model type: its `type` override, or the champion's.
+std::string ChallengerType(const PipelineConfig& config, const std::string& name);
 
 // The feature, model and challenger settings as libs/features and libs/learn read them:
 // the first problem, naming its key ("features.fields.amount.clip_std: ...").
