@@ -25,6 +25,7 @@
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "drift_policy.hpp"
 #include "scoring.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -85,9 +86,6 @@ struct Challenger {
 
 struct Processor::Impl {
   PipelineConfig config;
-  // config.drift.action, read once: it is consulted for every labelled event.
-  enum class DriftAction { kNone, kReset, kBackground };
-  DriftAction drift_action = DriftAction::kReset;
   state::StateStore* store = nullptr;
   PipelineProbe* probe = nullptr;
 
@@ -102,13 +100,7 @@ struct Processor::Impl {
   std::vector<std::string> class_names;
   std::unordered_map<std::string, uint32_t> class_ids;
   std::vector<Challenger> challengers;
-  std::unique_ptr<drift::DriftDetector> detector;
-  // drift.action background: the warning signal for detectors without a warning zone, and
-  // the learner that trains from the warning on.
-  std::unique_ptr<drift::DriftDetector> warning_detector;
-  std::unique_ptr<learn::Learner> background;
-  uint64_t background_trained = 0;
-  uint64_t swapped_trained = 0;  // the swapped-in learner's events since the warning, for its drift event
+  std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
   ModelMetrics metrics;
   LabelDecoder label_decoder;
@@ -117,7 +109,6 @@ struct Processor::Impl {
   std::function<void(const LearnOutcome&)> observer;
 
   uint64_t model_version = 1;
-  bool in_warning = false;  // the detector's last level was a warning
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
   features::StringMap<CachedEntity> entities;  // transparent: looked up by string_view
   using EntityEntry = features::StringMap<CachedEntity>::value_type;  // node-based: pointers stay valid
@@ -141,17 +132,14 @@ struct Processor::Impl {
   std::string model_field;
 
   Impl(const PipelineConfig& c, features::FeatureConfig fc, std::unique_ptr<learn::Learner> learner,
-       std::unique_ptr<drift::DriftDetector> d)
+       std::unique_ptr<DriftPolicy> d)
       : config(c),
-        drift_action(c.drift.action == "none"         ? DriftAction::kNone
-                     : c.drift.action == "background" ? DriftAction::kBackground
-                                                      : DriftAction::kReset),
         dictionary(fc.max_dense_features),
         builder(fc, &dictionary),
         model(std::move(learner)),
         task(model->task()),
         scores_probability(model->scores_probability()),
-        detector(std::move(d)),
+        drift_policy(std::move(d)),
         metrics(static_cast<size_t>(c.metrics.rolling_window)) {
     model_field = R"(,"model":)";
     AppendJsonString(model_field, c.model.name);
@@ -181,13 +169,10 @@ struct Processor::Impl {
   void report_labels();
   std::string snapshot() const;
   Status restore(std::string_view sealed);
-  Status publish_drift(std::string_view level, uint64_t version, std::string_view action, std::string_view event_id,
-                       int64_t ts_ms, double error_before, OutputSink& sink);
+  // Publishes what the drift policy did about one labelled event (records, logs, metrics).
+  Status publish_drift(const DriftPolicy::Outcome& outcome, std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
-  // drift.action background: starts, drops or keeps the background learner after an update.
-  Status tend_background(double error, drift::DriftLevel level, bool was_warning, std::string_view id, int64_t ts_ms,
-                         double error_before, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -200,14 +185,10 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   const features::FeatureConfig& fc = *parsed_features;
   auto learner = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!learner.ok()) return learner.status();
-  std::map<std::string, std::string> detector_params = config.drift.params;
-  if (config.drift.detector == "adwin" && !detector_params.count("delta")) {
-    detector_params["delta"] = fmt::format("{}", config.drift.delta);
-  }
-  auto detector = drift::MakeDetector(config.drift.detector, detector_params);
-  if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
+  auto drift_policy = DriftPolicy::Create(config.drift);
+  if (!drift_policy.ok()) return drift_policy.status();
 
-  auto impl = std::make_unique<Impl>(config, fc, std::move(learner).value(), std::move(detector).value());
+  auto impl = std::make_unique<Impl>(config, fc, std::move(learner).value(), std::move(drift_policy).value());
   for (const auto& challenger : config.challengers) {
     const std::string& name = challenger.first;
     if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
@@ -221,12 +202,6 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     const bool probabilistic = (*cc)->scores_probability();
     impl->challengers.push_back({name, challenger_task, std::move(cc).value(), probabilistic, {},
                                  ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
-  }
-  const std::string& d = config.drift.detector;
-  if (impl->drift_action == Impl::DriftAction::kBackground && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
-    auto warning = drift::MakeDetector("adwin", {{"delta", fmt::format("{}", config.drift.warning_delta)}, {"clock", "1"}});
-    if (!warning.ok()) return Status::Invalid("drift.warning_delta: " + warning.status().message());
-    impl->warning_detector = std::move(warning).value();
   }
   if (config.drift.data_enabled) {
     drift::DataDriftConfig dc;
@@ -570,86 +545,14 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
                     c.prediction.class_index, c_p_true, y);
     c.model->learn(features, y);
   }
-  const double error_before = detector->estimation();
-  const drift::DriftLevel level = detector->update(error);
-  const bool was_warning = in_warning;
-  in_warning = level == drift::DriftLevel::kWarning;
-  if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
-    // Two-sided detectors (ADWIN, KSWIN, Page-Hinkley "both") also flag a model whose
-    // error is falling because it is still learning. That is no concept drift; resetting
-    // would throw the progress away.
-    counts.improvements++;
-    spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector->name(),
-                  error_before, detector->estimation(), counts.predictions);
-  } else if (level == drift::DriftLevel::kDrift) {
-    const uint64_t detected_version = model_version;
-    swapped_trained = background ? background_trained : 0;
-    if (drift_action == DriftAction::kBackground && background) {
-      spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
-                   background_trained, model_version);
-      model = std::move(background);
-      background_trained = 0;
-      if (probe) probe->backgrounds_swapped.Increment();
-    } else if (drift_action != DriftAction::kNone) {
-      model->reset();  // reset, or background with no warning before the drift
-    }
-    if (drift_action != DriftAction::kNone) {
-      model_version++;
-      if (probe) probe->model_version.Set(static_cast<double>(model_version));
-    }
-    counts.drifts.push_back({counts.predictions, ts_ms, std::string(id), error_before, detector->estimation()});
-    if (probe) probe->drifts.Increment();
-    spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
-                 counts.predictions, id, config.drift.action, model_version);
-    SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, config.drift.action, id, ts_ms, error_before, sink));
-  } else if (in_warning && !was_warning && drift_action != DriftAction::kBackground) {
-    // Published once when the warning zone is entered, not for every update inside it.
-    counts.warnings++;
-    SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", id, ts_ms, error_before, sink));
-  }
-  if (drift_action == DriftAction::kBackground) {
-    SL_RETURN_IF_ERROR(tend_background(error, level, was_warning, id, ts_ms, error_before, sink));
+  const DriftPolicy::Outcome drift = drift_policy->update(error, model);
+  if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
+    SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
   }
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
-  if (background) {
-    background->learn(features, y);
-    background_trained++;
-  }
+  drift_policy->learn(features, y);
   model->learn(features, y);
   if (probe) probe->labels_learned.Increment();
-  return Status::Ok();
-}
-
-Status Processor::Impl::tend_background(double error, drift::DriftLevel level, bool was_warning, std::string_view id,
-                                        int64_t ts_ms, double error_before, OutputSink& sink) {
-  bool warning_began = false, warning_cleared = false;
-  if (warning_detector) {
-    // A looser ADWIN on the same errors: its rise is the warning; no drift within
-    // background_max_events means it cleared.
-    const double before = warning_detector->estimation();
-    const drift::DriftLevel w = warning_detector->update(error);
-    warning_began = w == drift::DriftLevel::kDrift && warning_detector->estimation() > before;
-    warning_cleared = background && background_trained >= static_cast<uint64_t>(config.drift.background_max_events);
-  } else {
-    warning_began = level == drift::DriftLevel::kWarning && !was_warning;
-    warning_cleared = background && level == drift::DriftLevel::kNone;
-  }
-  if (level == drift::DriftLevel::kDrift) return Status::Ok();  // swapped (or reset) above
-  if (warning_cleared && !warning_began) {
-    spdlog::info("drift warning cleared: background learner dropped after {} events", background_trained);
-    background.reset();
-    background_trained = 0;
-    counts.backgrounds_dropped++;
-    if (probe) probe->backgrounds_dropped.Increment();
-  }
-  if (warning_began && !background) {
-    background = model->fresh_copy();  // fresh parameters, the input statistics kept
-    background_trained = 0;
-    counts.warnings++;
-    counts.backgrounds_started++;
-    if (probe) probe->backgrounds_started.Increment();
-    SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "background", id, ts_ms, error_before, sink));
-  }
   return Status::Ok();
 }
 
@@ -700,24 +603,55 @@ Status Processor::Impl::publish_data_drift(const drift::DataDriftEvent& d, const
   return sink.drift(config.model.name, json);
 }
 
-Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, std::string_view action,
-                                      std::string_view event_id, int64_t ts_ms, double error_before, OutputSink& sink) {
+Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::string_view event_id, int64_t ts_ms,
+                                      OutputSink& sink) {
+  using Kind = DriftPolicy::Outcome::Kind;
+  const drift::DriftDetector& detector = drift_policy->detector();
+  if (drift.background_dropped) {
+    spdlog::info("drift warning cleared: background learner dropped after {} events", drift.background_trained);
+    if (probe) probe->backgrounds_dropped.Increment();
+  }
+  if (drift.kind == Kind::kImprovement) {
+    spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector.name(),
+                  drift.error_before, drift.error_after, counts.predictions);
+    return Status::Ok();
+  }
+  if (drift.kind == Kind::kNone) return Status::Ok();
+  const uint64_t detected_version = model_version;
+  if (drift.kind == Kind::kDrift) {
+    if (drift.background_swapped) {
+      spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
+                   drift.background_trained, model_version);
+      if (probe) probe->backgrounds_swapped.Increment();
+    }
+    if (drift.model_replaced) {
+      model_version++;
+      if (probe) probe->model_version.Set(static_cast<double>(model_version));
+    }
+    counts.drifts.push_back({counts.predictions, ts_ms, std::string(event_id), drift.error_before, drift.error_after});
+    if (probe) probe->drifts.Increment();
+    spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector.name(),
+                 counts.predictions, event_id, drift.action, model_version);
+  } else if (drift.background_started && probe) {
+    probe->backgrounds_started.Increment();
+  }
+  const std::string_view level = drift.kind == Kind::kDrift ? "drift" : "warning";
   json.clear();
   auto out = std::back_inserter(json);
   json.append(R"({"type":"concept_drift","model":)");
   AppendJsonString(json, config.model.name);
-  fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)", version,
-                 detector->name(), level, counts.predictions, ts_ms, action);
+  fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)",
+                 detected_version, detector.name(), level, counts.predictions, ts_ms, drift.action);
   json.append(R"("event_id":)");
   AppendJsonString(json, event_id);
   json.append(R"(,"stats":{)");
-  for (const auto& [name, value] : detector->stats()) {
+  for (const auto& [name, value] : detector.stats()) {
     if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
     fmt::format_to(out, R"("{}":{},)", name, value);
   }
-  fmt::format_to(out, R"("error_before":{},"error_after":{})", error_before, detector->estimation());
-  if (drift_action == DriftAction::kBackground) {
-    fmt::format_to(out, R"(,"background_trained":{})", level == "drift" ? swapped_trained : background_trained);
+  fmt::format_to(out, R"("error_before":{},"error_after":{})", drift.error_before, drift.error_after);
+  if (drift_policy->action() == DriftPolicy::Action::kBackground) {
+    fmt::format_to(out, R"(,"background_trained":{})", drift.background_trained);
   }
   json.append("}}");
   return sink.drift(config.model.name, json);
@@ -741,15 +675,15 @@ std::string Processor::Impl::snapshot() const {
     w.f64(d.error_before);
     w.f64(d.error_after);
   }
-  w.u64(counts.improvements);
-  w.u64(counts.warnings);
-  w.u8(in_warning ? 1 : 0);
+  w.u64(drift_policy->counts().improvements);
+  w.u64(drift_policy->counts().warnings);
+  w.u8(drift_policy->in_warning() ? 1 : 0);
   dictionary.save(w);
   builder.save(w);
   w.u32(static_cast<uint32_t>(class_names.size()));
   for (const auto& name : class_names) w.str(name);
   model->save(w);
-  detector->save(w);
+  drift_policy->save_detector(w);
   metrics.classification.save(w);
   metrics.regression.save(w);
   w.u32(static_cast<uint32_t>(challengers.size()));
@@ -762,15 +696,9 @@ std::string Processor::Impl::snapshot() const {
   w.u8(join ? 1 : 0);
   if (join) join->save(w);
   w.u64(counts.data_drifts);
-  w.u64(counts.backgrounds_started);
-  w.u64(counts.backgrounds_dropped);
-  w.u8(warning_detector ? 1 : 0);
-  if (warning_detector) warning_detector->save(w);
-  w.u8(background ? 1 : 0);
-  if (background) {
-    w.u64(background_trained);
-    background->save(w);
-  }
+  w.u64(drift_policy->counts().backgrounds_started);
+  w.u64(drift_policy->counts().backgrounds_dropped);
+  drift_policy->save_learners(w);
   w.u8(data_drift ? 1 : 0);
   if (data_drift) data_drift->save(w);
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
@@ -803,9 +731,10 @@ Status Processor::Impl::restore(std::string_view sealed) {
     d.error_after = r.f64();
     counts.drifts.push_back(std::move(d));
   }
-  counts.improvements = r.u64();
-  counts.warnings = r.u64();
-  in_warning = r.u8() != 0;
+  DriftPolicy::Counts drift_counts;
+  drift_counts.improvements = r.u64();
+  drift_counts.warnings = r.u64();
+  const bool in_warning = r.u8() != 0;
   SL_RETURN_IF_ERROR(dictionary.load(r));
   SL_RETURN_IF_ERROR(builder.load(r));
   const uint32_t classes = r.u32();
@@ -817,7 +746,7 @@ Status Processor::Impl::restore(std::string_view sealed) {
     class_ids.emplace(class_names.back(), i);
   }
   SL_RETURN_IF_ERROR(model->load(r));
-  SL_RETURN_IF_ERROR(detector->load(r));
+  SL_RETURN_IF_ERROR(drift_policy->load_detector(r));
   SL_RETURN_IF_ERROR(metrics.classification.load(r));
   SL_RETURN_IF_ERROR(metrics.regression.load(r));
   // Challengers are matched by name: a stored one no longer configured is dropped, a new
@@ -854,20 +783,10 @@ Status Processor::Impl::restore(std::string_view sealed) {
     SL_RETURN_IF_ERROR((join ? *join : scratch).load(r));
   }
   counts.data_drifts = r.u64();
-  counts.backgrounds_started = r.u64();
-  counts.backgrounds_dropped = r.u64();
-  // Parts written under another drift configuration are read and dropped: the configured
-  // detectors then start fresh.
-  if (r.u8() != 0) {
-    auto scratch = drift::MakeDetector("adwin", {});
-    SL_RETURN_IF_ERROR((warning_detector ? *warning_detector : **scratch).load(r));
-  }
-  if (r.u8() != 0) {
-    background_trained = r.u64();
-    background = model->fresh_copy();
-    SL_RETURN_IF_ERROR(background->load(r));
-    if (drift_action != DriftAction::kBackground) background.reset();
-  }
+  drift_counts.backgrounds_started = r.u64();
+  drift_counts.backgrounds_dropped = r.u64();
+  drift_policy->restore_state(in_warning, drift_counts);
+  SL_RETURN_IF_ERROR(drift_policy->load_learners(r, *model));
   if (r.u8() != 0) {
     auto scratch = drift::DataDriftMonitor::Create({});
     if (!scratch.ok()) return scratch.status();
@@ -922,6 +841,10 @@ void Processor::forget_partitions() { impl_->next_offsets.clear(); }
 ProcessorStats Processor::stats() const {
   const Impl& s = *impl_;
   ProcessorStats out = s.counts;
+  out.improvements = s.drift_policy->counts().improvements;
+  out.warnings = s.drift_policy->counts().warnings;
+  out.backgrounds_started = s.drift_policy->counts().backgrounds_started;
+  out.backgrounds_dropped = s.drift_policy->counts().backgrounds_dropped;
   // 0 before the first labelled event (the metrics say NaN: undefined), as status readers expect.
   auto or_zero = [](double v) { return std::isfinite(v) ? v : 0.0; };
   out.accuracy = or_zero(s.metrics.classification.accuracy());
@@ -1024,9 +947,10 @@ std::string Processor::describe_json(size_t top_sparse) const {
         .end_object();
   }
   w.end_array();
-  w.key("detector").begin_object().field("name", s.detector->name());
+  const drift::DriftDetector& detector = s.drift_policy->detector();
+  w.key("detector").begin_object().field("name", detector.name());
   w.key("stats").begin_object();
-  for (const auto& [name, value] : s.detector->stats()) {
+  for (const auto& [name, value] : detector.stats()) {
     if (std::isfinite(value)) w.field(name, value);
   }
   w.end_object().end_object().end_object();
