@@ -18,7 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Counts what the processor emits; keeps nothing (the bench measures the core, not a sink).
-class CountingSink : public OutputSink {
+class CountingSink : public JsonOutputSink {
  public:
   Status prediction(std::string_view, std::string_view json) override {
     bytes_ += json.size();

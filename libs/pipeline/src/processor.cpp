@@ -1,7 +1,5 @@
 #include "streamlearn/pipeline/processor.hpp"
 
-#include <fmt/compile.h>
-#include <fmt/format.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -57,19 +55,6 @@ struct ModelMetrics {
   explicit ModelMetrics(size_t window)
       : classification(eval::ClassifierMetricsOptions{window}), regression(eval::RegressorMetricsOptions{window}) {}
 };
-
-// The score as fmt writes "{}": the shortest digits that read back as the same double, in
-// plain decimals for exponents -4 to 15 (as predictions always were, and as drift events
-// write numbers). Compiled and into a stack buffer: no format string parsed per event.
-void AppendScore(std::string& out, double score) {
-  if (!std::isfinite(score)) {  // cannot happen (the model keeps scores finite); JSON has no NaN
-    out.append("null");
-    return;
-  }
-  char buf[40];
-  const char* end = fmt::format_to(buf, FMT_COMPILE("{}"), score);
-  out.append(buf, static_cast<size_t>(end - buf));
-}
 
 // A challenger: another model on the same stream, scored and trained like the champion,
 // never published.
@@ -127,9 +112,6 @@ struct Processor::Impl {
   std::vector<std::string_view> missing_keys;
   std::vector<std::optional<std::string>> loaded;
   FeatureVector x;
-  std::string json;
-  // The prediction's constant middle, `,"model":"name","version":`, quoted once.
-  std::string model_field;
 
   Impl(const PipelineConfig& c, features::FeatureConfig fc, std::unique_ptr<learn::Learner> learner,
        std::unique_ptr<DriftPolicy> d)
@@ -140,11 +122,7 @@ struct Processor::Impl {
         task(model->task()),
         scores_probability(model->scores_probability()),
         drift_policy(std::move(d)),
-        metrics(static_cast<size_t>(c.metrics.rolling_window)) {
-    model_field = R"(,"model":)";
-    AppendJsonString(model_field, c.model.name);
-    model_field.append(R"(,"version":)");
-  }
+        metrics(static_cast<size_t>(c.metrics.rolling_window)) {}
 
   // The label as the model learns it; Invalid (the dead-letter reason) for a kind this
   // model cannot learn. Softmax class names get indices in order of first appearance.
@@ -276,7 +254,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       if (!st.ok()) {
         s.counts.invalid++;
         if (s.probe) s.probe->labels_invalid.Increment();
-        SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
+        SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{m, st.message()}));
         continue;
       }
       if (label.ts_ms < 0) label.ts_ms = m.source.timestamp_ms;
@@ -291,7 +269,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     if (!st.ok()) {
       s.counts.invalid++;
       if (s.probe) s.probe->events_invalid.Increment();
-      SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
+      SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{m, st.message()}));
       continue;
     }
     s.ops.push_back({false, s.pending_used++, i, target});
@@ -344,9 +322,8 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
   join->advance(ts_ms, &unknown_labels);
   for (const EarlyLabel& l : unknown_labels) {
     RawMessage m{{l.topic, l.partition, l.offset, l.ts_ms}, l.key, l.payload};
-    SL_RETURN_IF_ERROR(sink.dead_letter(
-        m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
-               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"));
+    SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
+               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"}));
   }
   return Status::Ok();
 }
@@ -387,10 +364,10 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       break;
     }
     case LabelJoin::LabelOutcome::kLate:
-      SL_RETURN_IF_ERROR(sink.dead_letter(raw, "label for event id " + QuoteForReason(record.id) +
+      SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{raw, "label for event id " + QuoteForReason(record.id) +
                                                    " arrived after its pending prediction expired (labels.ttl " +
                                                    std::to_string(config.labels.ttl_ms) +
-                                                   " ms of event time) or was evicted (labels.max_pending)"));
+                                                   " ms of event time) or was evicted (labels.max_pending)"}));
       break;
     case LabelJoin::LabelOutcome::kEarly:
     case LabelJoin::LabelOutcome::kDuplicate:
@@ -473,33 +450,26 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
   const int predicted = prediction.class_index;
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - received);
 
-  // Written by hand (fmt::format_to into the string cost a sixth of the per-event path);
-  // the score in its shortest round-trip form, so a replayed event yields the same bytes.
-  json.clear();
-  json.append(R"({"id":)");
-  AppendJsonString(json, event.id);
-  json.append(R"(,"entity":)");
-  AppendJsonString(json, event.entity);
-  json.append(model_field);
-  AppendJsonUnsigned(json, model_version);
-  json.append(R"(,"score":)");
-  AppendScore(json, score);
+  PredictionRecord record;
+  record.id = event.id;
+  record.entity = event.entity;
+  record.model = config.model.name;
+  record.version = model_version;
+  record.score = score;
   if (task == Task::kBinary) {
-    json.append(predicted == 1 ? R"(,"class":1)" : R"(,"class":0)");
+    record.class_field = PredictionRecord::ClassField::kIndex;
+    record.class_index = predicted == 1 ? 1 : 0;
   } else if (task == Task::kMulticlass) {
-    json.append(R"(,"class":)");
     if (predicted >= 0 && static_cast<size_t>(predicted) < class_names.size()) {
-      AppendJsonString(json, class_names[static_cast<size_t>(predicted)]);
+      record.class_field = PredictionRecord::ClassField::kName;
+      record.class_name = class_names[static_cast<size_t>(predicted)];
     } else {
-      json.append("null");  // no class seen yet
+      record.class_field = PredictionRecord::ClassField::kNull;  // no class seen yet
     }
   }
-  json.append(R"(,"ts":)");
-  AppendJsonInteger(json, event.ts_ms);
-  json.append(R"(,"latency_us":)");
-  AppendJsonInteger(json, latency.count());
-  json.push_back('}');
-  SL_RETURN_IF_ERROR(sink.prediction(event.entity, json));
+  record.ts_ms = event.ts_ms;
+  record.latency_us = latency.count();
+  SL_RETURN_IF_ERROR(sink.write(record));
   counts.predictions++;
   if (probe) {
     probe->predictions_out.Increment();
@@ -572,35 +542,13 @@ Status Processor::Impl::publish_data_drift(const drift::DataDriftEvent& d, const
   if (probe) probe->data_drift(d.feature, kind).Increment();
   spdlog::info("data drift on {} feature '{}' ({} {:.4g}, threshold {:.4g}) at event {}", kind, d.feature, d.detector,
                d.statistic, d.threshold, event.id);
-  auto number = [&](double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); };
-  json.clear();
-  auto out = std::back_inserter(json);
-  json.append(R"({"type":"data_drift","model":)");
-  AppendJsonString(json, config.model.name);
-  json.append(R"(,"feature":)");
-  AppendJsonString(json, d.feature);
-  fmt::format_to(out, R"(,"kind":"{}","detector":"{}","statistic":{},"threshold":{},"observations":{},"alarms":{},)",
-                 kind, d.detector, number(d.statistic), number(d.threshold), d.observations, d.alarms);
-  fmt::format_to(out, R"("events":{},"ts":{},"event_id":)", counts.predictions, event.ts_ms);
-  AppendJsonString(json, event.id);
-  fmt::format_to(out, R"(,"reference":{{"count":{},"mean":{}}},"current":{{"count":{},"mean":{}}},"top_categories":[)",
-                 d.reference_count, number(d.reference_mean), d.current_count, number(d.current_mean));
-  for (size_t i = 0; i < d.top_categories.size(); ++i) {
-    const auto& c = d.top_categories[i];
-    json.append(i ? ",{\"category\":" : "{\"category\":");
-    AppendJsonString(json, c.category);
-    fmt::format_to(out, R"(,"reference_share":{},"current_share":{},"contribution":{}}})", number(c.reference_share),
-                   number(c.current_share), number(c.contribution));
-  }
-  json.append(R"(],"stats":{)");
-  bool first = true;
-  for (const auto& [name, value] : d.stats) {
-    if (!std::isfinite(value)) continue;
-    fmt::format_to(out, R"({}"{}":{})", first ? "" : ",", name, value);
-    first = false;
-  }
-  json.append("}}");
-  return sink.drift(config.model.name, json);
+  DataDriftRecord record;
+  record.model = config.model.name;
+  record.alarm = &d;
+  record.events = counts.predictions;
+  record.ts_ms = event.ts_ms;
+  record.event_id = event.id;
+  return sink.write(record);
 }
 
 Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::string_view event_id, int64_t ts_ms,
@@ -635,26 +583,21 @@ Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::st
   } else if (drift.background_started && probe) {
     probe->backgrounds_started.Increment();
   }
-  const std::string_view level = drift.kind == Kind::kDrift ? "drift" : "warning";
-  json.clear();
-  auto out = std::back_inserter(json);
-  json.append(R"({"type":"concept_drift","model":)");
-  AppendJsonString(json, config.model.name);
-  fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)",
-                 detected_version, detector.name(), level, counts.predictions, ts_ms, drift.action);
-  json.append(R"("event_id":)");
-  AppendJsonString(json, event_id);
-  json.append(R"(,"stats":{)");
-  for (const auto& [name, value] : detector.stats()) {
-    if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
-    fmt::format_to(out, R"("{}":{},)", name, value);
-  }
-  fmt::format_to(out, R"("error_before":{},"error_after":{})", drift.error_before, drift.error_after);
-  if (drift_policy->action() == DriftPolicy::Action::kBackground) {
-    fmt::format_to(out, R"(,"background_trained":{})", drift.background_trained);
-  }
-  json.append("}}");
-  return sink.drift(config.model.name, json);
+  const auto stats = detector.stats();
+  ConceptDriftRecord record;
+  record.model = config.model.name;
+  record.version = detected_version;
+  record.detector = detector.name();
+  record.level = drift.kind == Kind::kDrift ? "drift" : "warning";
+  record.events = counts.predictions;
+  record.ts_ms = ts_ms;
+  record.action = drift.action;
+  record.event_id = event_id;
+  record.stats = stats;
+  record.error_before = drift.error_before;
+  record.error_after = drift.error_after;
+  if (drift_policy->action() == DriftPolicy::Action::kBackground) record.background_trained = drift.background_trained;
+  return sink.write(record);
 }
 
 std::string Processor::Impl::snapshot() const {

@@ -14,6 +14,7 @@
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
+#include "output_encoders.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -38,10 +39,24 @@ class KafkaSink : public OutputSink {
     return max > 2 * kDlqReserveBytes ? max - kDlqReserveBytes : max / 2;
   }
 
-  Status prediction(std::string_view entity, std::string_view json) override {
-    return producer_.produce(settings_.predictions_topic, entity, json);
+  Status write(const PredictionRecord& record) override {
+    json_.clear();
+    prediction_encoder_.encode(record, json_);
+    return producer_.produce(settings_.predictions_topic, record.entity, json_);
   }
-  Status dead_letter(const RawMessage& m, std::string_view reason) override {
+  Status write(const ConceptDriftRecord& record) override {
+    json_.clear();
+    EncodeConceptDrift(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
+  Status write(const DataDriftRecord& record) override {
+    json_.clear();
+    EncodeDataDrift(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
+  Status write(const DeadLetterRecord& record) override {
+    const RawMessage& m = record.message;
+    const std::string_view reason = record.reason;
     partition_ = std::to_string(m.source.partition);
     offset_ = std::to_string(m.source.offset);
     std::vector<kafka::Header> headers = {{"error", reason},
@@ -85,9 +100,6 @@ class KafkaSink : public OutputSink {
     }
     return Status::Ok();  // the DLQ never stops the pipeline
   }
-  Status drift(std::string_view model, std::string_view json) override {
-    return producer_.produce(settings_.drift_topic, model, json);
-  }
 
  private:
   kafka::Producer& producer_;
@@ -96,6 +108,8 @@ class KafkaSink : public OutputSink {
   size_t dlq_max_bytes_;
   uint64_t truncated_ = 0;
   std::string partition_, offset_, key_size_, payload_size_;
+  PredictionEncoder prediction_encoder_;
+  std::string json_;  // reused: a record's text, encoded per message without allocating
 };
 
 }  // namespace
