@@ -17,6 +17,7 @@
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/features/features.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 #include "scoring.hpp"
 
@@ -142,6 +143,12 @@ struct Outcome {
   bool correct;
 };
 
+// What model.type predicts (a type the factory does not know fails when the Processor is made).
+Task TaskOfType(const std::string& type) {
+  auto task = learn::TaskOfLearnerType(type);
+  return task.ok() ? *task : Task::kBinary;
+}
+
 class Evaluation final : public OutputSink {
  public:
   Evaluation(const PipelineConfig& config, const EvaluateInputs& inputs, const EvaluateOptions& options)
@@ -151,9 +158,7 @@ class Evaluation final : public OutputSink {
         classifier_(eval::ClassifierMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window)),
                                                    1000, 1024}),
         regressor_(eval::RegressorMetricsOptions{static_cast<size_t>(std::max(1, config.metrics.rolling_window))}),
-        task_(config.model.type == "softmax"                                  ? Task::kMulticlass
-              : config.model.type == "linear" || config.model.type == "huber" ? Task::kRegression
-                                                                              : Task::kBinary) {
+        task_(TaskOfType(config.model.type)) {
     if (inputs_.labels) config_.labels.enabled = true;
     delayed_ = config_.labels.enabled;
     options_.batch_size = std::max<size_t>(options_.batch_size, 1);
