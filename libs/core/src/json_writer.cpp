@@ -1,6 +1,8 @@
 #include "streamlearn/core/json_writer.hpp"
 
-#include <charconv>
+#include <fmt/compile.h>
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "streamlearn/core/json_text.hpp"
@@ -12,40 +14,11 @@ void AppendJsonDouble(std::string& out, double value) {
     out.append("null");
     return;
   }
-  // Shortest round-trip digits in scientific form: [-]d[.ddd]e±XX.
-  char sci[32];
-  const char* end = std::to_chars(sci, sci + sizeof sci, value, std::chars_format::scientific).ptr;
-  const std::string_view text(sci, static_cast<size_t>(end - sci));
-  const size_t e_pos = text.find('e');
-  int exponent = 0;
-  std::from_chars(text.data() + e_pos + (text[e_pos + 1] == '+' ? 2 : 1), end, exponent);
-  if (exponent < -4 || exponent > 15) {
-    out.append(text);
-    return;
-  }
-  const bool negative = text[0] == '-';
-  // The significant digits without sign and point.
-  char digits[24];
-  size_t n = 0;
-  for (size_t i = negative ? 1 : 0; i < e_pos; ++i) {
-    if (text[i] != '.') digits[n++] = text[i];
-  }
-  if (negative) out.push_back('-');
-  if (exponent < 0) {
-    out.append("0.");
-    out.append(static_cast<size_t>(-exponent - 1), '0');
-    out.append(digits, n);
-    return;
-  }
-  const size_t integer_digits = static_cast<size_t>(exponent) + 1;
-  if (n <= integer_digits) {
-    out.append(digits, n);
-    out.append(integer_digits - n, '0');
-    return;
-  }
-  out.append(digits, integer_digits);
-  out.push_back('.');
-  out.append(digits + integer_digits, n - integer_digits);
+  // fmt's "{}" (Dragonbox): the shortest round-trip digits, laid out as described in the
+  // header. Compiled, into a stack buffer: no format string parsed, nothing allocated.
+  char buf[40];
+  const char* end = fmt::format_to(buf, FMT_COMPILE("{}"), value);
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 void JsonWriter::separate() {
