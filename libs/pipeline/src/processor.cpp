@@ -322,7 +322,8 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
   join->advance(ts_ms, &unknown_labels);
   for (const EarlyLabel& l : unknown_labels) {
     RawMessage m{{l.topic, l.partition, l.offset, l.ts_ms}, l.key, l.payload};
-    SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
+    SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{
+        m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
                std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"}));
   }
   return Status::Ok();
@@ -365,9 +366,9 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
     }
     case LabelJoin::LabelOutcome::kLate:
       SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{raw, "label for event id " + QuoteForReason(record.id) +
-                                                   " arrived after its pending prediction expired (labels.ttl " +
-                                                   std::to_string(config.labels.ttl_ms) +
-                                                   " ms of event time) or was evicted (labels.max_pending)"}));
+                                                              " arrived after its pending prediction expired (labels.ttl " +
+                                                              std::to_string(config.labels.ttl_ms) +
+                                                              " ms of event time) or was evicted (labels.max_pending)"}));
       break;
     case LabelJoin::LabelOutcome::kEarly:
     case LabelJoin::LabelOutcome::kDuplicate:
