@@ -45,8 +45,9 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
   const PipelineConfig config;
   auto feature_config = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!feature_config.ok()) return feature_config.status();
-  auto model = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
-  if (!model.ok()) return model.status();
+  auto made = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
+  if (!made.ok()) return made.status();
+  learn::Learner& model = **made;
   EventDecoder decoder;
   features::FeatureDictionary dictionary(feature_config->max_dense_features);
   features::FeatureBuilder builder(*feature_config, &dictionary);
@@ -73,10 +74,10 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
       const Event& event = events[i];
       features::EntityState& state = *states[i];
       builder.build(event, state, &x);
-      (*model)->predict(x, prediction);
+      model.predict(x, prediction);
       if (event.label) {
         const double y = event.label->value >= 0.5 ? 1 : 0;
-        (*model)->learn(x, y);
+        model.learn(x, y);
         builder.learn_target(y, &state);
         trained++;
       }
@@ -84,7 +85,7 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
-  if (trained == 0 || (*model)->trained() == 0) return Status::Internal("bench core: the four stages learned nothing");
+  if (trained == 0 || model.trained() == 0) return Status::Internal("bench core: the four stages learned nothing");
   return seconds;
 }
 
