@@ -1,7 +1,10 @@
 #include "streamlearn/core/json_text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+
+#include "streamlearn/core/json_writer.hpp"
 
 namespace streamlearn {
 
@@ -30,15 +33,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void AppendJsonNumber(std::string& out, double value) {
-  if (!std::isfinite(value)) {
-    out.append("null");
-    return;
-  }
-  char buf[32];  // the shortest form of a double needs at most 24 characters
-  const char* end = std::to_chars(buf, buf + sizeof buf, value).ptr;  // cannot fail with this buffer
-  out.append(buf, static_cast<size_t>(end - buf));
-}
+void AppendJsonNumber(std::string& out, double value) { AppendJsonDouble(out, value); }
 
 void AppendJsonInteger(std::string& out, int64_t value) {
   char buf[24];

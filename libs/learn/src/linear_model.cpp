@@ -302,6 +302,13 @@ void LinearModel::learn(const FeatureVector& x, double y) {
   ++trained_;
 }
 
+size_t LinearModel::memory_bytes() const {
+  auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+  return sizeof(*this) + bytes(mean_) + bytes(m2_) + bytes(seen_) + bytes(inv_std_) + bytes(dense_) +
+         bytes(dense_backup_) + bytes(table_) + bytes(entry_bucket_) + bytes(sparse_) + bytes(z_) + bytes(margins_) +
+         bytes(dloss_) + bytes(event_entries_) + bytes(sparse_backup_);
+}
+
 void LinearModel::reset_weights() {
   std::fill(dense_.begin(), dense_.end(), 0.0);
   std::fill(table_.begin(), table_.end(), TableSlot{kEmptyBucket, kNoEntry});

@@ -9,7 +9,7 @@
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/eval/streams.hpp"
 #include "streamlearn/features/features.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
@@ -18,7 +18,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Counts what the processor emits; keeps nothing (the bench measures the core, not a sink).
-class CountingSink : public OutputSink {
+class CountingSink : public JsonOutputSink {
  public:
   Status prediction(std::string_view, std::string_view json) override {
     bytes_ += json.size();
@@ -45,12 +45,12 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
   const PipelineConfig config;
   auto feature_config = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!feature_config.ok()) return feature_config.status();
-  auto model_config = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
-  if (!model_config.ok()) return model_config.status();
+  auto made = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
+  if (!made.ok()) return made.status();
+  learn::Learner& model = **made;
   EventDecoder decoder;
   features::FeatureDictionary dictionary(feature_config->max_dense_features);
   features::FeatureBuilder builder(*feature_config, &dictionary);
-  learn::LinearModel model(*model_config);
   learn::Prediction prediction;
   features::StringMap<features::EntityState> entities;
   std::vector<Event> events(batch);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <istream>
 #include <memory>
@@ -14,7 +15,9 @@
 
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
+#include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/features/features.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
 
@@ -67,39 +70,6 @@ class FactReader {
         concept_index <= std::numeric_limits<int>::max()) {
       out->concept_index = static_cast<int>(concept_index);
     }
-  }
-
-  // A drift-topic record the Processor published (its own, well-formed JSON): a concept
-  // drift or warning ("type":"concept_drift", or no type), or a data drift alarm.
-  void drift(std::string_view json, std::optional<DriftMark>* concept_drift, std::optional<DataDriftMark>* data) {
-    concept_drift->reset();
-    data->reset();
-    if (!allocated_ || json.size() > (1 << 20)) return;
-    if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) padded_.resize(json.size() + simdjson::SIMDJSON_PADDING);
-    std::memcpy(padded_.data(), json.data(), json.size());
-    simdjson::dom::element root;
-    if (parser_.parse(padded_.data(), json.size(), false).get(root)) return;
-    std::string_view s;
-    if (!root["type"].get(s) && s == "data_drift") {
-      DataDriftMark& d = data->emplace();
-      if (!root["feature"].get(s)) d.feature.assign(s);
-      if (!root["kind"].get(s)) d.kind.assign(s);
-      if (!root["detector"].get(s)) d.detector.assign(s);
-      if (!root["event_id"].get(s)) d.event_id.assign(s);
-      double statistic = 0;
-      if (!root["statistic"].get(statistic)) d.statistic = statistic;
-      return;
-    }
-    DriftMark& mark = concept_drift->emplace();
-    if (!root["level"].get(s)) mark.level.assign(s);
-    if (!root["action"].get(s)) mark.action.assign(s);
-    if (!root["detector"].get(s)) mark.detector.assign(s);
-    if (!root["event_id"].get(s)) mark.event_id.assign(s);
-    uint64_t u = 0;
-    if (!root["events"].get(u)) mark.events = u;
-    if (!root["version"].get(u)) mark.model_version = u;
-    int64_t ts = 0;
-    if (!root["ts"].get(ts)) mark.ts_ms = ts;
   }
 
  private:
@@ -173,6 +143,7 @@ struct Outcome {
   bool correct;
 };
 
+// What model.type predicts (a type the factory does not know fails when the Processor is made).
 class Evaluation final : public OutputSink {
  public:
   Evaluation(const PipelineConfig& config, const EvaluateInputs& inputs, const EvaluateOptions& options)
@@ -191,10 +162,12 @@ class Evaluation final : public OutputSink {
 
   Result<EvaluationResult> run(const EvaluationProgressFn& progress);
 
-  // OutputSink: predictions are not needed offline (the observer sees every scored one).
-  Status prediction(std::string_view, std::string_view) override { return Status::Ok(); }
-  Status dead_letter(const RawMessage& message, std::string_view reason) override;
-  Status drift(std::string_view model, std::string_view json) override;
+  // OutputSink: predictions are not needed offline (the observer sees every scored one);
+  // drift records are read as they are.
+  Status write(const PredictionRecord&) override { return Status::Ok(); }
+  Status write(const DeadLetterRecord& record) override;
+  Status write(const ConceptDriftRecord& record) override;
+  Status write(const DataDriftRecord& record) override;
 
  private:
   void observe(const LearnOutcome& outcome);
@@ -236,11 +209,11 @@ class Evaluation final : public OutputSink {
   uint64_t max_position_ = 0;
   int last_concept_ = kNoConcept;  // of the last event line with a marker
   uint64_t curve_stride_ = 1;
-  std::optional<DriftMark> drift_record_;
-  std::optional<DataDriftMark> data_drift_record_;
 };
 
-Status Evaluation::dead_letter(const RawMessage& message, std::string_view reason) {
+Status Evaluation::write(const DeadLetterRecord& record) {
+  const RawMessage& message = record.message;
+  const std::string_view reason = record.reason;
   const bool is_label = delayed_ && message.source.topic == config_.kafka.labels_topic;
   if (is_label) {
     result_.invalid_labels++;
@@ -254,25 +227,38 @@ Status Evaluation::dead_letter(const RawMessage& message, std::string_view reaso
   return Status::Ok();
 }
 
-Status Evaluation::drift(std::string_view, std::string_view json) {
-  // Published while the Processor handles the event named by event_id (a concept drift
-  // while learning from it, before its outcome is observed), so it is still findable.
-  facts_.drift(json, &drift_record_, &data_drift_record_);
-  if (data_drift_record_) {
-    if (auto mark = place(data_drift_record_->event_id, false)) {
-      data_drift_record_->position = static_cast<int64_t>(mark->position);
-    }
-    result_.data_drifts.push_back(std::move(*data_drift_record_));
-    return Status::Ok();
-  }
-  if (!drift_record_) return Status::Ok();  // unreadable: nothing to place
-  if (auto mark = place(drift_record_->event_id, false)) drift_record_->position = static_cast<int64_t>(mark->position);
-  if (drift_record_->level == "drift") {
+// Drift records are published while the Processor handles the event named by event_id (a
+// concept drift while learning from it, before its outcome is observed), so it is still
+// findable.
+Status Evaluation::write(const ConceptDriftRecord& record) {
+  DriftMark mark;
+  mark.level.assign(record.level);
+  mark.action.assign(record.action);
+  mark.detector.assign(record.detector);
+  mark.event_id.assign(record.event_id);
+  mark.events = record.events;
+  mark.model_version = record.version;
+  mark.ts_ms = record.ts_ms;
+  if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
+  if (mark.level == "drift") {
     result_.drift_count++;
   } else {
     result_.warning_count++;
   }
-  result_.drifts.push_back(std::move(*drift_record_));
+  result_.drifts.push_back(std::move(mark));
+  return Status::Ok();
+}
+
+Status Evaluation::write(const DataDriftRecord& record) {
+  const drift::DataDriftEvent& alarm = *record.alarm;
+  DataDriftMark mark;
+  mark.feature = alarm.feature;
+  mark.kind.assign(drift::ToString(alarm.kind));
+  mark.detector = alarm.detector;
+  if (std::isfinite(alarm.statistic)) mark.statistic = alarm.statistic;
+  mark.event_id.assign(record.event_id);
+  if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
+  result_.data_drifts.push_back(std::move(mark));
   return Status::Ok();
 }
 

@@ -14,7 +14,7 @@
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/features/config.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -33,21 +33,6 @@ constexpr size_t kTopicMaxLength = 249;
 constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
 constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
 
-struct ModelType {
-  std::string_view name;
-  std::string_view loss;  // LinearModel's
-  Task task;
-};
-constexpr std::array<ModelType, 5> kModelTypes = {{{"logistic", "log", Task::kBinary},
-                                                   {"softmax", "softmax", Task::kMulticlass},
-                                                   {"linear", "squared", Task::kRegression},
-                                                   {"huber", "huber", Task::kRegression},
-                                                   {"hinge", "hinge", Task::kBinary}}};
-constexpr auto kModelTypeNames = [] {
-  std::array<std::string_view, kModelTypes.size()> names{};
-  for (size_t i = 0; i < names.size(); ++i) names[i] = kModelTypes[i].name;
-  return names;
-}();
 
 // The detector factory's names, as choices.
 std::span<const std::string_view> DetectorChoices() {
@@ -76,17 +61,13 @@ Status SetNumber(std::string_view key, const std::string& text, double lo, doubl
   return Store(NumberValue(key, text, {lo, hi}), field);
 }
 
-// A LinearModel setting under `model.`: checked on its own here (so the error names the
-// line), and in combination when the processor builds the model.
+// A learner setting under `model.`: checked on its own here (so the error names the
+// line), and in combination when the processor builds the learner.
 KeySpec ModelParam(const std::string& name) {
   return {"model." + name, [name](std::string_view key, const std::string& text, PipelineConfig& c) {
             SL_RETURN_IF_ERROR(StringValue(key, text, kNameMaxLength).status());
-            auto checked = learn::ParseLinearModelConfig({{name, text}});
-            // Combinations (e.g. a schedule with a non-SGD optimizer) are judged later.
-            if (!checked.ok() && checked.status().message().rfind(name + ":", 0) == 0 &&
-                checked.status().message().find("got") != std::string::npos) {
-              return Status::Invalid(std::string(key) + ": " + checked.status().message().substr(name.size() + 2));
-            }
+            Status checked = learn::CheckLearnerSetting(name, text);
+            if (!checked.ok()) return Status::Invalid(std::string(key) + ": " + checked.message());
             c.model.params[name] = text;
             return Status::Ok();
           }};
@@ -122,9 +103,11 @@ const std::vector<KeySpec>& Keys() {
       {"model.name", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.model.name); }},
       {"model.type",
        [](auto k, S& t, C& c) {
-         auto index = ChoiceValue(k, t, kModelTypeNames);
+         // The learner factory's types (read each time: families may register at start-up).
+         const std::vector<std::string_view>& types = learn::LearnerTypes();
+         auto index = ChoiceValue(k, t, std::span<const std::string_view>(types));
          if (!index.ok()) return index.status();
-         c.model.type = kModelTypes[*index].name;
+         c.model.type = std::string(types[*index]);
          return Status::Ok();
        }},
       ModelParam("optimizer"), ModelParam("schedule"), ModelParam("l1"), ModelParam("power_t"), ModelParam("alpha"),
@@ -386,14 +369,6 @@ Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& so
 
 std::string_view ToString(KafkaOrder order) { return kKafkaOrderNames[static_cast<size_t>(order)]; }
 std::string_view ToString(DriftAction action) { return kDriftActionNames[static_cast<size_t>(action)]; }
-std::string_view ToString(Task task) {
-  switch (task) {
-    case Task::kBinary: return "binary";
-    case Task::kMulticlass: return "multiclass";
-    case Task::kRegression: return "regression";
-  }
-  return "unknown";
-}
 
 Result<KafkaOrder> ParseKafkaOrder(std::string_view name) {
   auto index = ParseChoice(name, kKafkaOrderNames);
@@ -407,23 +382,13 @@ Result<DriftAction> ParseDriftAction(std::string_view name) {
   return static_cast<DriftAction>(*index);
 }
 
-std::string LossOfType(const std::string& type) {
-  for (const ModelType& t : kModelTypes) {
-    if (t.name == type) return std::string(t.loss);
-  }
-  return type;
-}
-
 Task TaskOf(const ModelSettings& model) {
-  for (const ModelType& t : kModelTypes) {
-    if (t.name == model.type) return t.task;
-  }
-  return Task::kBinary;
+  auto task = learn::TaskOfLearnerType(model.type);
+  return task.ok() ? *task : Task::kBinary;
 }
 
-std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits) {
+std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits) {
   std::map<std::string, std::string> keys = model.params;
-  keys["loss"] = LossOfType(model.type);
   keys["learning_rate"] = fmt::format("{}", model.learning_rate);
   keys["l2"] = fmt::format("{}", model.l2);
   keys["hash_bits"] = std::to_string(hash_bits);
@@ -439,27 +404,31 @@ std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) 
 }
 
 std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
-  std::map<std::string, std::string> keys = LinearModelKeys(config.model, config.features.hash_bits);
+  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
   auto it = config.challengers.find(name);
   if (it == config.challengers.end()) return keys;
   for (const auto& [key, value] : it->second) {
-    if (key == "type") {
-      keys["loss"] = LossOfType(value);
-    } else {
-      keys[key] = value;
-    }
+    if (key != "type") keys[key] = value;
   }
   return keys;
+}
+
+std::string ChallengerType(const PipelineConfig& config, const std::string& name) {
+  auto it = config.challengers.find(name);
+  if (it == config.challengers.end()) return config.model.type;
+  auto type = it->second.find("type");
+  return type == it->second.end() ? config.model.type : type->second;
 }
 
 Status ValidateLearnerSettings(const PipelineConfig& config) {
   auto features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!features.ok()) return features.status();
-  auto model = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
+  auto model = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!model.ok()) return model.status();
   for (const auto& challenger : config.challengers) {
-    auto parsed = learn::ParseLinearModelConfig(ChallengerKeys(config, challenger.first),
-                                                "challengers." + challenger.first + ".");
+    const std::string prefix = "challengers." + challenger.first + ".";
+    auto parsed = learn::MakeLearner(ChallengerType(config, challenger.first), ChallengerKeys(config, challenger.first),
+                                     prefix);
     if (!parsed.ok()) return parsed.status();
   }
   return Status::Ok();

@@ -1,7 +1,5 @@
 #include "streamlearn/pipeline/processor.hpp"
 
-#include <fmt/compile.h>
-#include <fmt/format.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -16,16 +14,18 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/core/json_text.hpp"
+#include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/core/label_decoder.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
-#include "scoring.hpp"
+#include "drift_policy.hpp"
+#include "streamlearn/pipeline/scoring.hpp"
 #include "streamlearn/state/store.hpp"
 
 namespace streamlearn::pipeline {
@@ -52,25 +52,13 @@ struct ModelMetrics {
       : classification(eval::ClassifierMetricsOptions{window}), regression(eval::RegressorMetricsOptions{window}) {}
 };
 
-// The score as fmt writes "{}": the shortest digits that read back as the same double, in
-// plain decimals for exponents -4 to 15 (as predictions always were, and as drift events
-// write numbers). Compiled and into a stack buffer: no format string parsed per event.
-void AppendScore(std::string& out, double score) {
-  if (!std::isfinite(score)) {  // cannot happen (the model keeps scores finite); JSON has no NaN
-    out.append("null");
-    return;
-  }
-  char buf[40];
-  const char* end = fmt::format_to(buf, FMT_COMPILE("{}"), score);
-  out.append(buf, static_cast<size_t>(end - buf));
-}
-
 // A challenger: another model on the same stream, scored and trained like the champion,
 // never published.
 struct Challenger {
   std::string name;
   Task task;
-  learn::LinearModel model;
+  std::unique_ptr<learn::Learner> model;
+  bool scores_probability = false;  // the learner's, read once
   learn::Prediction prediction;
   ModelMetrics metrics;
 };
@@ -79,29 +67,21 @@ struct Challenger {
 
 struct Processor::Impl {
   PipelineConfig config;
-  // config.drift.action, typed at load: it is consulted for every labelled event.
-  using DriftAction = pipeline::DriftAction;
-  DriftAction drift_action = DriftAction::kReset;
   state::StateStore* store = nullptr;
   PipelineProbe* probe = nullptr;
 
   EventDecoder decoder;
   features::FeatureDictionary dictionary;
   features::FeatureBuilder builder;
-  learn::LinearModel model;
+  std::unique_ptr<learn::Learner> model;
   learn::Prediction prediction;  // reused: softmax probabilities without allocating
   Task task = Task::kBinary;
+  bool scores_probability = false;  // the learner's, read once
   // Softmax: class names in order of first appearance; the index is what the model learns.
   std::vector<std::string> class_names;
   std::unordered_map<std::string, uint32_t> class_ids;
   std::vector<Challenger> challengers;
-  std::unique_ptr<drift::DriftDetector> detector;
-  // drift.action background: the warning signal for detectors without a warning zone, and
-  // the learner that trains from the warning on.
-  std::unique_ptr<drift::DriftDetector> warning_detector;
-  std::optional<learn::LinearModel> background;
-  uint64_t background_trained = 0;
-  uint64_t swapped_trained = 0;  // the swapped-in learner's events since the warning, for its drift event
+  std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
   ModelMetrics metrics;
   LabelDecoder label_decoder;
@@ -110,7 +90,6 @@ struct Processor::Impl {
   std::function<void(const LearnOutcome&)> observer;
 
   uint64_t model_version = 1;
-  bool in_warning = false;  // the detector's last level was a warning
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
   std::optional<EntityCache> entities;  // made once the store is known
   using EntityEntry = EntityCache::Entry;
@@ -128,30 +107,23 @@ struct Processor::Impl {
   EarlyLabel arrived;        // a label from the labels topic, as the join takes it
   std::vector<EntityEntry*> batch_entities;  // per decoded event of the batch, its cached entity
   FeatureVector x;
-  std::string json;
-  // The prediction's constant middle, `,"model":"name","version":`, quoted once.
-  std::string model_field;
 
-  Impl(const PipelineConfig& c, features::FeatureConfig fc, learn::LinearModelConfig lc,
-       std::unique_ptr<drift::DriftDetector> d)
+  Impl(const PipelineConfig& c, features::FeatureConfig fc, std::unique_ptr<learn::Learner> learner,
+       std::unique_ptr<DriftPolicy> d)
       : config(c),
-        drift_action(c.drift.action),
         dictionary(fc.max_dense_features),
         builder(fc, &dictionary),
-        model(lc),
-        task(TaskOf(lc.loss)),
-        detector(std::move(d)),
-        metrics(static_cast<size_t>(c.metrics.rolling_window)) {
-    model_field = R"(,"model":)";
-    AppendJsonString(model_field, c.model.name);
-    model_field.append(R"(,"version":)");
-  }
+        model(std::move(learner)),
+        task(model->task()),
+        scores_probability(model->scores_probability()),
+        drift_policy(std::move(d)),
+        metrics(static_cast<size_t>(c.metrics.rolling_window)) {}
 
   // The label as the model learns it; Invalid (the dead-letter reason) for a kind this
   // model cannot learn. Softmax class names get indices in order of first appearance.
   Status target_of(const Label& label, double* y);
   // Predicts `features` with the champion into `prediction`.
-  void predict(const FeatureVector& features) { model.predict(features, prediction); }
+  void predict(const FeatureVector& features) { model->predict(features, prediction); }
 
   Status handle(const Event& event, EntityEntry& entry, double target, Clock::time_point received, OutputSink& sink);
   Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
@@ -166,13 +138,10 @@ struct Processor::Impl {
   void report_labels();
   std::string snapshot() const;
   Status restore(std::string_view sealed);
-  Status publish_drift(std::string_view level, uint64_t version, std::string_view action, std::string_view event_id,
-                       int64_t ts_ms, double error_before, OutputSink& sink);
+  // Publishes what the drift policy did about one labelled event (records, logs, metrics).
+  Status publish_drift(const DriftPolicy::Outcome& outcome, std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
-  // drift.action background: starts, drops or keeps the background learner after an update.
-  Status tend_background(double error, drift::DriftLevel level, bool was_warning, std::string_view id, int64_t ts_ms,
-                         double error_before, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -183,34 +152,25 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   auto parsed_features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!parsed_features.ok()) return parsed_features.status();
   const features::FeatureConfig& fc = *parsed_features;
-  auto lc = learn::ParseLinearModelConfig(LinearModelKeys(config.model, config.features.hash_bits), "model.");
-  if (!lc.ok()) return lc.status();
-  std::map<std::string, std::string> detector_params = config.drift.params;
-  if (config.drift.detector == "adwin" && !detector_params.count("delta")) {
-    detector_params["delta"] = fmt::format("{}", config.drift.delta);
-  }
-  auto detector = drift::MakeDetector(config.drift.detector, detector_params);
-  if (!detector.ok()) return Status::Invalid("drift.params: " + detector.status().message());
+  auto learner = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
+  if (!learner.ok()) return learner.status();
+  auto drift_policy = DriftPolicy::Create(config.drift);
+  if (!drift_policy.ok()) return drift_policy.status();
 
-  auto impl = std::make_unique<Impl>(config, fc, *lc, std::move(detector).value());
+  auto impl = std::make_unique<Impl>(config, fc, std::move(learner).value(), std::move(drift_policy).value());
   for (const auto& challenger : config.challengers) {
     const std::string& name = challenger.first;
     if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
-    const auto keys = ChallengerKeys(config, name);
-    auto cc = learn::ParseLinearModelConfig(keys, "challengers." + name + ".");
+    auto cc = learn::MakeLearner(ChallengerType(config, name), ChallengerKeys(config, name), "challengers." + name + ".");
     if (!cc.ok()) return cc.status();
-    if (TaskOf(cc->loss) != impl->task) {
+    if ((*cc)->task() != impl->task) {
       return Status::Invalid("challengers." + name + ".type: must predict what the champion predicts (type '" +
                              config.model.type + "')");
     }
-    impl->challengers.push_back(
-        {name, TaskOf(cc->loss), learn::LinearModel(*cc), {}, ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
-  }
-  const std::string& d = config.drift.detector;
-  if (impl->drift_action == Impl::DriftAction::kBackground && (d == "adwin" || d == "kswin" || d == "page_hinkley")) {
-    auto warning = drift::MakeDetector("adwin", {{"delta", fmt::format("{}", config.drift.warning_delta)}, {"clock", "1"}});
-    if (!warning.ok()) return Status::Invalid("drift.warning_delta: " + warning.status().message());
-    impl->warning_detector = std::move(warning).value();
+    const Task challenger_task = (*cc)->task();
+    const bool probabilistic = (*cc)->scores_probability();
+    impl->challengers.push_back({name, challenger_task, std::move(cc).value(), probabilistic, {},
+                                 ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
   }
   if (config.drift.data_enabled) {
     drift::DataDriftConfig dc;
@@ -239,7 +199,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
         return Status(st.code(), "model '" + config.model.name + "' in " + store->dir() + ": " + st.message());
       }
       spdlog::info("restored model '{}' version {} ({} events trained)", config.model.name, impl->model_version,
-                   impl->model.trained());
+                   impl->model->trained());
     }
     if (impl->join) {
       Status st = impl->join->restore(*store);
@@ -289,7 +249,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       if (!st.ok()) {
         s.counts.invalid++;
         if (s.probe) s.probe->labels_invalid.Increment();
-        SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
+        SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{m, st.message()}));
         continue;
       }
       if (label.ts_ms < 0) label.ts_ms = m.source.timestamp_ms;
@@ -304,7 +264,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     if (!st.ok()) {
       s.counts.invalid++;
       if (s.probe) s.probe->events_invalid.Increment();
-      SL_RETURN_IF_ERROR(sink.dead_letter(m, st.message()));
+      SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{m, st.message()}));
       continue;
     }
     s.ops.push_back({false, s.pending_used++, i, target});
@@ -357,9 +317,9 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
   join->advance(ts_ms, &unknown_labels);
   for (const EarlyLabel& l : unknown_labels) {
     RawMessage m{{l.topic, l.partition, l.offset, l.ts_ms}, l.key, l.payload};
-    SL_RETURN_IF_ERROR(sink.dead_letter(
+    SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{
         m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
-               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"));
+               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"}));
   }
   return Status::Ok();
 }
@@ -389,10 +349,10 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       break;
     }
     case LabelJoin::LabelOutcome::kLate:
-      SL_RETURN_IF_ERROR(sink.dead_letter(raw, "label for event id " + QuoteForReason(record.id) +
-                                                   " arrived after its pending prediction expired (labels.ttl " +
-                                                   std::to_string(config.labels.ttl_ms) +
-                                                   " ms of event time) or was evicted (labels.max_pending)"));
+      SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{raw, "label for event id " + QuoteForReason(record.id) +
+                                                              " arrived after its pending prediction expired (labels.ttl " +
+                                                              std::to_string(config.labels.ttl_ms) +
+                                                              " ms of event time) or was evicted (labels.max_pending)"}));
       break;
     case LabelJoin::LabelOutcome::kEarly:
     case LabelJoin::LabelOutcome::kDuplicate:
@@ -425,10 +385,10 @@ Status Processor::Impl::target_of(const Label& label, double* y) {
       const std::string name = label.kind == Label::Kind::kClass ? label.class_name : (label.value >= 0.5 ? "1" : "0");
       auto it = class_ids.find(name);
       if (it == class_ids.end()) {
-        if (class_names.size() >= learn::kMaxSoftmaxClasses) {
+        if (class_names.size() >= learn::kMaxLearnerClasses) {
           return Status::Invalid("label " + QuoteForReason(name) + " would be class " +
                                  std::to_string(class_names.size() + 1) + ": a softmax model learns at most " +
-                                 std::to_string(learn::kMaxSoftmaxClasses));
+                                 std::to_string(learn::kMaxLearnerClasses));
         }
         it = class_ids.emplace(name, static_cast<uint32_t>(class_names.size())).first;
         class_names.push_back(name);
@@ -451,33 +411,26 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
   const int predicted = prediction.class_index;
   const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - received);
 
-  // Written by hand (fmt::format_to into the string cost a sixth of the per-event path);
-  // the score in its shortest round-trip form, so a replayed event yields the same bytes.
-  json.clear();
-  json.append(R"({"id":)");
-  AppendJsonString(json, event.id);
-  json.append(R"(,"entity":)");
-  AppendJsonString(json, event.entity);
-  json.append(model_field);
-  AppendJsonUnsigned(json, model_version);
-  json.append(R"(,"score":)");
-  AppendScore(json, score);
+  PredictionRecord record;
+  record.id = event.id;
+  record.entity = event.entity;
+  record.model = config.model.name;
+  record.version = model_version;
+  record.score = score;
   if (task == Task::kBinary) {
-    json.append(predicted == 1 ? R"(,"class":1)" : R"(,"class":0)");
+    record.class_field = PredictionRecord::ClassField::kIndex;
+    record.class_index = predicted == 1 ? 1 : 0;
   } else if (task == Task::kMulticlass) {
-    json.append(R"(,"class":)");
     if (predicted >= 0 && static_cast<size_t>(predicted) < class_names.size()) {
-      AppendJsonString(json, class_names[static_cast<size_t>(predicted)]);
+      record.class_field = PredictionRecord::ClassField::kName;
+      record.class_name = class_names[static_cast<size_t>(predicted)];
     } else {
-      json.append("null");  // no class seen yet
+      record.class_field = PredictionRecord::ClassField::kNull;  // no class seen yet
     }
   }
-  json.append(R"(,"ts":)");
-  AppendJsonInteger(json, event.ts_ms);
-  json.append(R"(,"latency_us":)");
-  AppendJsonInteger(json, latency.count());
-  json.push_back('}');
-  SL_RETURN_IF_ERROR(sink.prediction(event.entity, json));
+  record.ts_ms = event.ts_ms;
+  record.latency_us = latency.count();
+  SL_RETURN_IF_ERROR(sink.write(record));
   counts.predictions++;
   if (probe) {
     probe->predictions_out.Increment();
@@ -513,101 +466,27 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
 Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted,
                                    const std::vector<double>& probabilities, double y, std::string_view id,
                                    int64_t ts_ms, OutputSink& sink) {
-  const double p_true = TrueClassProbability(task, model.config().loss, score, probabilities, y);
+  const double p_true = TrueClassProbability(task, scores_probability, score, probabilities, y);
   const double error = ScorePrediction(task, metrics.classification, metrics.regression, score, predicted, p_true, y);
   counts.labelled++;
   // Challengers: test, then train, on the same vector (for a delayed label, they are
   // tested now, on the vector the champion was served with).
   for (auto& c : challengers) {
-    c.model.predict(features, c.prediction);
+    c.model->predict(features, c.prediction);
     const double c_p_true =
-        TrueClassProbability(c.task, c.model.config().loss, c.prediction.score, c.prediction.probabilities, y);
+        TrueClassProbability(c.task, c.scores_probability, c.prediction.score, c.prediction.probabilities, y);
     ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,
                     c.prediction.class_index, c_p_true, y);
-    c.model.learn(features, y);
+    c.model->learn(features, y);
   }
-  const double error_before = detector->estimation();
-  const drift::DriftLevel level = detector->update(error);
-  const bool was_warning = in_warning;
-  in_warning = level == drift::DriftLevel::kWarning;
-  if (level == drift::DriftLevel::kDrift && detector->estimation() <= error_before) {
-    // Two-sided detectors (ADWIN, KSWIN, Page-Hinkley "both") also flag a model whose
-    // error is falling because it is still learning. That is no concept drift; resetting
-    // would throw the progress away.
-    counts.improvements++;
-    spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector->name(),
-                  error_before, detector->estimation(), counts.predictions);
-  } else if (level == drift::DriftLevel::kDrift) {
-    const uint64_t detected_version = model_version;
-    swapped_trained = background ? background_trained : 0;
-    if (drift_action == DriftAction::kBackground && background) {
-      spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
-                   background_trained, model_version);
-      model = std::move(*background);
-      background.reset();
-      background_trained = 0;
-      if (probe) probe->backgrounds_swapped.Increment();
-    } else if (drift_action != DriftAction::kNone) {
-      model.reset_weights();  // reset, or background with no warning before the drift
-    }
-    if (drift_action != DriftAction::kNone) {
-      model_version++;
-      if (probe) probe->model_version.Set(static_cast<double>(model_version));
-    }
-    counts.drifts.push_back({counts.predictions, ts_ms, std::string(id), error_before, detector->estimation()});
-    if (probe) probe->drifts.Increment();
-    spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector->name(),
-                 counts.predictions, id, ToString(config.drift.action), model_version);
-    SL_RETURN_IF_ERROR(publish_drift("drift", detected_version, ToString(config.drift.action), id, ts_ms, error_before, sink));
-  } else if (in_warning && !was_warning && drift_action != DriftAction::kBackground) {
-    // Published once when the warning zone is entered, not for every update inside it.
-    counts.warnings++;
-    SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "none", id, ts_ms, error_before, sink));
-  }
-  if (drift_action == DriftAction::kBackground) {
-    SL_RETURN_IF_ERROR(tend_background(error, level, was_warning, id, ts_ms, error_before, sink));
+  const DriftPolicy::Outcome drift = drift_policy->update(error, model);
+  if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
+    SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
   }
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
-  if (background) {
-    background->learn(features, y);
-    background_trained++;
-  }
-  model.learn(features, y);
+  drift_policy->learn(features, y);
+  model->learn(features, y);
   if (probe) probe->labels_learned.Increment();
-  return Status::Ok();
-}
-
-Status Processor::Impl::tend_background(double error, drift::DriftLevel level, bool was_warning, std::string_view id,
-                                        int64_t ts_ms, double error_before, OutputSink& sink) {
-  bool warning_began = false, warning_cleared = false;
-  if (warning_detector) {
-    // A looser ADWIN on the same errors: its rise is the warning; no drift within
-    // background_max_events means it cleared.
-    const double before = warning_detector->estimation();
-    const drift::DriftLevel w = warning_detector->update(error);
-    warning_began = w == drift::DriftLevel::kDrift && warning_detector->estimation() > before;
-    warning_cleared = background && background_trained >= static_cast<uint64_t>(config.drift.background_max_events);
-  } else {
-    warning_began = level == drift::DriftLevel::kWarning && !was_warning;
-    warning_cleared = background && level == drift::DriftLevel::kNone;
-  }
-  if (level == drift::DriftLevel::kDrift) return Status::Ok();  // swapped (or reset) above
-  if (warning_cleared && !warning_began) {
-    spdlog::info("drift warning cleared: background learner dropped after {} events", background_trained);
-    background.reset();
-    background_trained = 0;
-    counts.backgrounds_dropped++;
-    if (probe) probe->backgrounds_dropped.Increment();
-  }
-  if (warning_began && !background) {
-    background.emplace(model);
-    background->reset_weights();  // fresh weights, the input statistics kept
-    background_trained = 0;
-    counts.warnings++;
-    counts.backgrounds_started++;
-    if (probe) probe->backgrounds_started.Increment();
-    SL_RETURN_IF_ERROR(publish_drift("warning", model_version, "background", id, ts_ms, error_before, sink));
-  }
   return Status::Ok();
 }
 
@@ -627,58 +506,62 @@ Status Processor::Impl::publish_data_drift(const drift::DataDriftEvent& d, const
   if (probe) probe->data_drift(d.feature, kind).Increment();
   spdlog::info("data drift on {} feature '{}' ({} {:.4g}, threshold {:.4g}) at event {}", kind, d.feature, d.detector,
                d.statistic, d.threshold, event.id);
-  auto number = [&](double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); };
-  json.clear();
-  auto out = std::back_inserter(json);
-  json.append(R"({"type":"data_drift","model":)");
-  AppendJsonString(json, config.model.name);
-  json.append(R"(,"feature":)");
-  AppendJsonString(json, d.feature);
-  fmt::format_to(out, R"(,"kind":"{}","detector":"{}","statistic":{},"threshold":{},"observations":{},"alarms":{},)",
-                 kind, d.detector, number(d.statistic), number(d.threshold), d.observations, d.alarms);
-  fmt::format_to(out, R"("events":{},"ts":{},"event_id":)", counts.predictions, event.ts_ms);
-  AppendJsonString(json, event.id);
-  fmt::format_to(out, R"(,"reference":{{"count":{},"mean":{}}},"current":{{"count":{},"mean":{}}},"top_categories":[)",
-                 d.reference_count, number(d.reference_mean), d.current_count, number(d.current_mean));
-  for (size_t i = 0; i < d.top_categories.size(); ++i) {
-    const auto& c = d.top_categories[i];
-    json.append(i ? ",{\"category\":" : "{\"category\":");
-    AppendJsonString(json, c.category);
-    fmt::format_to(out, R"(,"reference_share":{},"current_share":{},"contribution":{}}})", number(c.reference_share),
-                   number(c.current_share), number(c.contribution));
-  }
-  json.append(R"(],"stats":{)");
-  bool first = true;
-  for (const auto& [name, value] : d.stats) {
-    if (!std::isfinite(value)) continue;
-    fmt::format_to(out, R"({}"{}":{})", first ? "" : ",", name, value);
-    first = false;
-  }
-  json.append("}}");
-  return sink.drift(config.model.name, json);
+  DataDriftRecord record;
+  record.model = config.model.name;
+  record.alarm = &d;
+  record.events = counts.predictions;
+  record.ts_ms = event.ts_ms;
+  record.event_id = event.id;
+  return sink.write(record);
 }
 
-Status Processor::Impl::publish_drift(std::string_view level, uint64_t version, std::string_view action,
-                                      std::string_view event_id, int64_t ts_ms, double error_before, OutputSink& sink) {
-  json.clear();
-  auto out = std::back_inserter(json);
-  json.append(R"({"type":"concept_drift","model":)");
-  AppendJsonString(json, config.model.name);
-  fmt::format_to(out, R"(,"version":{},"detector":"{}","level":"{}","events":{},"ts":{},"action":"{}",)", version,
-                 detector->name(), level, counts.predictions, ts_ms, action);
-  json.append(R"("event_id":)");
-  AppendJsonString(json, event_id);
-  json.append(R"(,"stats":{)");
-  for (const auto& [name, value] : detector->stats()) {
-    if (!std::isfinite(value)) continue;  // JSON has no NaN/Inf
-    fmt::format_to(out, R"("{}":{},)", name, value);
+Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::string_view event_id, int64_t ts_ms,
+                                      OutputSink& sink) {
+  using Kind = DriftPolicy::Outcome::Kind;
+  const drift::DriftDetector& detector = drift_policy->detector();
+  if (drift.background_dropped) {
+    spdlog::info("drift warning cleared: background learner dropped after {} events", drift.background_trained);
+    if (probe) probe->backgrounds_dropped.Increment();
   }
-  fmt::format_to(out, R"("error_before":{},"error_after":{})", error_before, detector->estimation());
-  if (drift_action == DriftAction::kBackground) {
-    fmt::format_to(out, R"(,"background_trained":{})", level == "drift" ? swapped_trained : background_trained);
+  if (drift.kind == Kind::kImprovement) {
+    spdlog::debug("{}: error fell from {:.4f} to {:.4f} after {} events: improvement, not drift", detector.name(),
+                  drift.error_before, drift.error_after, counts.predictions);
+    return Status::Ok();
   }
-  json.append("}}");
-  return sink.drift(config.model.name, json);
+  if (drift.kind == Kind::kNone) return Status::Ok();
+  const uint64_t detected_version = model_version;
+  if (drift.kind == Kind::kDrift) {
+    if (drift.background_swapped) {
+      spdlog::info("drift: the background learner ({} events since the warning) replaces model version {}",
+                   drift.background_trained, model_version);
+      if (probe) probe->backgrounds_swapped.Increment();
+    }
+    if (drift.model_replaced) {
+      model_version++;
+      if (probe) probe->model_version.Set(static_cast<double>(model_version));
+    }
+    counts.drifts.push_back({counts.predictions, ts_ms, std::string(event_id), drift.error_before, drift.error_after});
+    if (probe) probe->drifts.Increment();
+    spdlog::info("drift detected by {} after {} events (event {}); action {}, model version {}", detector.name(),
+                 counts.predictions, event_id, drift.action, model_version);
+  } else if (drift.background_started && probe) {
+    probe->backgrounds_started.Increment();
+  }
+  const auto stats = detector.stats();
+  ConceptDriftRecord record;
+  record.model = config.model.name;
+  record.version = detected_version;
+  record.detector = detector.name();
+  record.level = drift.kind == Kind::kDrift ? "drift" : "warning";
+  record.events = counts.predictions;
+  record.ts_ms = ts_ms;
+  record.action = drift.action;
+  record.event_id = event_id;
+  record.stats = stats;
+  record.error_before = drift.error_before;
+  record.error_after = drift.error_after;
+  if (drift_policy->action() == DriftPolicy::Action::kBackground) record.background_trained = drift.background_trained;
+  return sink.write(record);
 }
 
 std::string Processor::Impl::snapshot() const {
@@ -699,36 +582,30 @@ std::string Processor::Impl::snapshot() const {
     w.f64(d.error_before);
     w.f64(d.error_after);
   }
-  w.u64(counts.improvements);
-  w.u64(counts.warnings);
-  w.u8(in_warning ? 1 : 0);
+  w.u64(drift_policy->counts().improvements);
+  w.u64(drift_policy->counts().warnings);
+  w.u8(drift_policy->in_warning() ? 1 : 0);
   dictionary.save(w);
   builder.save(w);
   w.u32(static_cast<uint32_t>(class_names.size()));
   for (const auto& name : class_names) w.str(name);
-  model.save(w);
-  detector->save(w);
+  model->save(w);
+  drift_policy->save_detector(w);
   metrics.classification.save(w);
   metrics.regression.save(w);
   w.u32(static_cast<uint32_t>(challengers.size()));
   for (const auto& c : challengers) {
     w.str(c.name);
-    c.model.save(w);
+    c.model->save(w);
     c.metrics.classification.save(w);
     c.metrics.regression.save(w);
   }
   w.u8(join ? 1 : 0);
   if (join) join->save(w);
   w.u64(counts.data_drifts);
-  w.u64(counts.backgrounds_started);
-  w.u64(counts.backgrounds_dropped);
-  w.u8(warning_detector ? 1 : 0);
-  if (warning_detector) warning_detector->save(w);
-  w.u8(background ? 1 : 0);
-  if (background) {
-    w.u64(background_trained);
-    background->save(w);
-  }
+  w.u64(drift_policy->counts().backgrounds_started);
+  w.u64(drift_policy->counts().backgrounds_dropped);
+  drift_policy->save_learners(w);
   w.u8(data_drift ? 1 : 0);
   if (data_drift) data_drift->save(w);
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
@@ -761,21 +638,22 @@ Status Processor::Impl::restore(std::string_view sealed) {
     d.error_after = r.f64();
     counts.drifts.push_back(std::move(d));
   }
-  counts.improvements = r.u64();
-  counts.warnings = r.u64();
-  in_warning = r.u8() != 0;
+  DriftPolicy::Counts drift_counts;
+  drift_counts.improvements = r.u64();
+  drift_counts.warnings = r.u64();
+  const bool in_warning = r.u8() != 0;
   SL_RETURN_IF_ERROR(dictionary.load(r));
   SL_RETURN_IF_ERROR(builder.load(r));
   const uint32_t classes = r.u32();
-  if (!r.ok() || classes > learn::kMaxSoftmaxClasses) return Status::Corruption("snapshot class names");
+  if (!r.ok() || classes > learn::kMaxLearnerClasses) return Status::Corruption("snapshot class names");
   class_names.clear();
   class_ids.clear();
   for (uint32_t i = 0; i < classes; ++i) {
     class_names.push_back(r.str());
     class_ids.emplace(class_names.back(), i);
   }
-  SL_RETURN_IF_ERROR(model.load(r));
-  SL_RETURN_IF_ERROR(detector->load(r));
+  SL_RETURN_IF_ERROR(model->load(r));
+  SL_RETURN_IF_ERROR(drift_policy->load_detector(r));
   SL_RETURN_IF_ERROR(metrics.classification.load(r));
   SL_RETURN_IF_ERROR(metrics.regression.load(r));
   // Challengers are matched by name: a stored one no longer configured is dropped, a new
@@ -786,7 +664,7 @@ Status Processor::Impl::restore(std::string_view sealed) {
     const std::string challenger = r.str();
     auto it =
         std::find_if(challengers.begin(), challengers.end(), [&](const Challenger& c) { return c.name == challenger; });
-    auto restored = learn::LinearModel::Restore(r);
+    auto restored = learn::RestoreLearner(r);
     if (!restored.ok()) {
       return Status(restored.status().code(), "challenger '" + challenger + "': " + restored.status().message());
     }
@@ -796,9 +674,9 @@ Status Processor::Impl::restore(std::string_view sealed) {
     if (it == challengers.end()) continue;
     std::string bytes;
     ByteWriter copy(&bytes);
-    restored->save(copy);
+    (*restored)->save(copy);
     ByteReader again(bytes);
-    Status st = it->model.load(again);  // keeps the configured rates; refuses another kind
+    Status st = it->model->load(again);  // keeps the configured rates; refuses another kind
     if (!st.ok()) {
       spdlog::warn("challenger '{}': its stored model does not fit the configured one ({}); it starts fresh",
                    challenger, st.message());
@@ -812,20 +690,10 @@ Status Processor::Impl::restore(std::string_view sealed) {
     SL_RETURN_IF_ERROR((join ? *join : scratch).load(r));
   }
   counts.data_drifts = r.u64();
-  counts.backgrounds_started = r.u64();
-  counts.backgrounds_dropped = r.u64();
-  // Parts written under another drift configuration are read and dropped: the configured
-  // detectors then start fresh.
-  if (r.u8() != 0) {
-    auto scratch = drift::MakeDetector("adwin", {});
-    SL_RETURN_IF_ERROR((warning_detector ? *warning_detector : **scratch).load(r));
-  }
-  if (r.u8() != 0) {
-    background_trained = r.u64();
-    background.emplace(model);
-    SL_RETURN_IF_ERROR(background->load(r));
-    if (drift_action != DriftAction::kBackground) background.reset();
-  }
+  drift_counts.backgrounds_started = r.u64();
+  drift_counts.backgrounds_dropped = r.u64();
+  drift_policy->restore_state(in_warning, drift_counts);
+  SL_RETURN_IF_ERROR(drift_policy->load_learners(r, *model));
   if (r.u8() != 0) {
     auto scratch = drift::DataDriftMonitor::Create({});
     if (!scratch.ok()) return scratch.status();
@@ -874,6 +742,10 @@ void Processor::forget_partitions() { impl_->next_offsets.clear(); }
 ProcessorStats Processor::stats() const {
   const Impl& s = *impl_;
   ProcessorStats out = s.counts;
+  out.improvements = s.drift_policy->counts().improvements;
+  out.warnings = s.drift_policy->counts().warnings;
+  out.backgrounds_started = s.drift_policy->counts().backgrounds_started;
+  out.backgrounds_dropped = s.drift_policy->counts().backgrounds_dropped;
   // 0 before the first labelled event (the metrics say NaN: undefined), as status readers expect.
   auto or_zero = [](double v) { return std::isfinite(v) ? v : 0.0; };
   out.accuracy = or_zero(s.metrics.classification.accuracy());
@@ -888,7 +760,7 @@ ProcessorStats Processor::stats() const {
   for (const auto& c : s.challengers) {
     ChallengerStats cs;
     cs.name = c.name;
-    cs.trained = c.model.trained();
+    cs.trained = c.model->trained();
     cs.accuracy = c.metrics.classification.accuracy();
     cs.rolling_accuracy = c.metrics.classification.rolling_accuracy();
     cs.log_loss = c.metrics.classification.log_loss();
@@ -900,8 +772,8 @@ ProcessorStats Processor::stats() const {
     out.challengers.push_back(std::move(cs));
   }
   out.model_version = s.model_version;
-  out.model_trained = s.model.trained();
-  out.guarded_updates = s.model.guarded_updates();
+  out.model_trained = s.model->trained();
+  out.guarded_updates = s.model->guarded_updates();
   out.entities_cached = s.entities->size();
   if (s.join) {
     out.labels_enabled = true;
@@ -929,87 +801,60 @@ Result<std::unique_ptr<Processor>> Processor::FromSnapshot(const PipelineConfig&
   return processor;
 }
 
-namespace {
-std::string Num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); }
-
-void AppendWeights(std::string& out, const learn::LinearModel& model, const features::FeatureDictionary& dictionary,
-                   uint32_t output, size_t top_sparse) {
-  const auto learned = model.dense_weights(output);
-  const auto input_units = model.weights_in_input_units(output);
-  fmt::format_to(std::back_inserter(out), R"({{"bias":{},"bias_input_units":{},"dense":[)", Num(model.bias(output)),
-                 Num(model.bias_in_input_units(output)));
-  for (size_t i = 0; i < learned.size(); ++i) {
-    out.append(i ? "," : "");
-    out.append(R"({"feature":)");
-    AppendJsonString(out, i < dictionary.size() ? dictionary.name(static_cast<uint32_t>(i)) : fmt::format("#{}", i));
-    const auto stats = model.dense_input_stats(i);
-    fmt::format_to(std::back_inserter(out), R"(,"weight":{},"weight_input_units":{},"mean":{},"std":{}}})",
-                   Num(learned[i]), Num(i < input_units.size() ? input_units[i] : 0.0), Num(stats.mean),
-                   Num(stats.std_dev));
-  }
-  auto sparse = model.sparse_weights(output);
-  std::stable_sort(sparse.begin(), sparse.end(),
-                   [](const learn::SparseWeight& a, const learn::SparseWeight& b) { return std::abs(a.weight) > std::abs(b.weight); });
-  fmt::format_to(std::back_inserter(out), R"(],"sparse_nonzero":{},"sparse_top":[)", sparse.size());
-  for (size_t i = 0; i < std::min(top_sparse, sparse.size()); ++i) {
-    fmt::format_to(std::back_inserter(out), R"({}{{"bucket":{},"weight":{}}})", i ? "," : "", sparse[i].bucket,
-                   Num(sparse[i].weight));
-  }
-  out.append("]}");
-}
-}  // namespace
-
 std::string Processor::describe_json(size_t top_sparse) const {
   const Impl& s = *impl_;
   const ProcessorStats st = stats();
-  std::string out = R"({"name":)";
-  AppendJsonString(out, s.config.model.name);
-  out.append(R"(,"type":)");
-  AppendJsonString(out, s.config.model.type);
-  fmt::format_to(std::back_inserter(out),
-                 R"(,"version":{},"messages":{},"predictions":{},"labelled":{},"trained":{},"guarded_updates":{},)"
-                 R"("drifts":{},"metrics":{{"accuracy":{},"rolling_accuracy":{},"log_loss":{},"majority_baseline":{},)"
-                 R"("mae":{},"rmse":{},"r2":{}}},"learner":{{)",
-                 s.model_version, st.messages, st.predictions, st.labelled, s.model.trained(), s.model.guarded_updates(),
-                 st.drifts.size(), Num(st.accuracy), Num(st.rolling_accuracy), Num(st.log_loss),
-                 Num(st.majority_baseline), Num(st.mae), Num(st.rmse), Num(st.r2));
-  bool first = true;
-  for (const auto& [key, value] : learn::ToStringMap(s.model.config())) {
-    out.append(first ? "" : ",");
-    first = false;
-    AppendJsonString(out, key);
-    out.push_back(':');
-    AppendJsonString(out, value);
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("name", std::string_view(s.config.model.name))
+      .field("type", std::string_view(s.config.model.type))
+      .field("version", s.model_version)
+      .field("messages", st.messages)
+      .field("predictions", st.predictions)
+      .field("labelled", st.labelled)
+      .field("trained", s.model->trained())
+      .field("guarded_updates", s.model->guarded_updates())
+      .field("memory_bytes", uint64_t{s.model->memory_bytes()})
+      .field("drifts", uint64_t{st.drifts.size()});
+  w.key("metrics")
+      .begin_object()
+      .field("accuracy", st.accuracy)
+      .field("rolling_accuracy", st.rolling_accuracy)
+      .field("log_loss", st.log_loss)
+      .field("majority_baseline", st.majority_baseline)
+      .field("mae", st.mae)
+      .field("rmse", st.rmse)
+      .field("r2", st.r2)
+      .end_object();
+  w.key("classes").begin_array();
+  for (const auto& name : s.class_names) w.string(name);
+  w.end_array();
+  // The learner's own part: "learner" (its settings) and what it learned ("weights").
+  s.model->describe(
+      w,
+      [&](size_t i) {
+        return i < s.dictionary.size() ? std::string(s.dictionary.name(static_cast<uint32_t>(i))) : "#" + std::to_string(i);
+      },
+      top_sparse);
+  w.key("challengers").begin_array();
+  for (const auto& c : st.challengers) {
+    w.begin_object()
+        .field("name", std::string_view(c.name))
+        .field("trained", c.trained)
+        .field("accuracy", c.accuracy)
+        .field("log_loss", c.log_loss)
+        .field("mae", c.mae)
+        .end_object();
   }
-  out.append(R"(},"classes":[)");
-  for (size_t i = 0; i < s.class_names.size(); ++i) {
-    out.append(i ? "," : "");
-    AppendJsonString(out, s.class_names[i]);
+  w.end_array();
+  const drift::DriftDetector& detector = s.drift_policy->detector();
+  w.key("detector").begin_object().field("name", detector.name());
+  w.key("stats").begin_object();
+  for (const auto& [name, value] : detector.stats()) {
+    if (std::isfinite(value)) w.field(name, value);
   }
-  out.append(R"(],"weights":[)");
-  for (uint32_t o = 0; o < s.model.outputs(); ++o) {
-    out.append(o ? "," : "");
-    AppendWeights(out, s.model, s.dictionary, o, top_sparse);
-  }
-  out.append(R"(],"challengers":[)");
-  for (size_t i = 0; i < st.challengers.size(); ++i) {
-    const auto& c = st.challengers[i];
-    out.append(i ? "," : "");
-    out.append(R"({"name":)");
-    AppendJsonString(out, c.name);
-    fmt::format_to(std::back_inserter(out), R"(,"trained":{},"accuracy":{},"log_loss":{},"mae":{}}})", c.trained,
-                   Num(c.accuracy), Num(c.log_loss), Num(c.mae));
-  }
-  out.append(R"(],"detector":{"name":)");
-  AppendJsonString(out, s.detector->name());
-  out.append(R"(,"stats":{)");
-  first = true;
-  for (const auto& [name, value] : s.detector->stats()) {
-    if (!std::isfinite(value)) continue;
-    fmt::format_to(std::back_inserter(out), R"({}"{}":{})", first ? "" : ",", name, value);
-    first = false;
-  }
-  out.append("}}}");
+  w.end_object().end_object().end_object();
   return out;
 }
 

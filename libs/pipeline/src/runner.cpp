@@ -11,9 +11,11 @@
 #include <cmath>
 
 #include "streamlearn/core/json_text.hpp"
+#include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
+#include "output_encoders.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -38,10 +40,24 @@ class KafkaSink : public OutputSink {
     return max > 2 * kDlqReserveBytes ? max - kDlqReserveBytes : max / 2;
   }
 
-  Status prediction(std::string_view entity, std::string_view json) override {
-    return producer_.produce(settings_.predictions_topic, entity, json);
+  Status write(const PredictionRecord& record) override {
+    json_.clear();
+    prediction_encoder_.encode(record, json_);
+    return producer_.produce(settings_.predictions_topic, record.entity, json_);
   }
-  Status dead_letter(const RawMessage& m, std::string_view reason) override {
+  Status write(const ConceptDriftRecord& record) override {
+    json_.clear();
+    EncodeConceptDrift(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
+  Status write(const DataDriftRecord& record) override {
+    json_.clear();
+    EncodeDataDrift(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
+  Status write(const DeadLetterRecord& record) override {
+    const RawMessage& m = record.message;
+    const std::string_view reason = record.reason;
     partition_ = std::to_string(m.source.partition);
     offset_ = std::to_string(m.source.offset);
     std::vector<kafka::Header> headers = {{"error", reason},
@@ -85,9 +101,6 @@ class KafkaSink : public OutputSink {
     }
     return Status::Ok();  // the DLQ never stops the pipeline
   }
-  Status drift(std::string_view model, std::string_view json) override {
-    return producer_.produce(settings_.drift_topic, model, json);
-  }
 
  private:
   kafka::Producer& producer_;
@@ -96,6 +109,8 @@ class KafkaSink : public OutputSink {
   size_t dlq_max_bytes_;
   uint64_t truncated_ = 0;
   std::string partition_, offset_, key_size_, payload_size_;
+  PredictionEncoder prediction_encoder_;
+  std::string json_;  // reused: a record's text, encoded per message without allocating
 };
 
 }  // namespace
@@ -406,54 +421,66 @@ PipelineProbe* KafkaRunner::probe() const { return impl_->probe; }
 
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
 
-namespace {
-std::string JsonNumber(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); }
-}  // namespace
-
 std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
-  std::string out = R"({"model":)";
-  AppendJsonString(out, config.model.name);
-  fmt::format_to(std::back_inserter(out),
-                 R"(,"version":{},"events_in":{},"predictions_out":{},"dlq":{},"labelled":{},"accuracy":{},)"
-                 R"("rolling_accuracy":{},"log_loss":{},"majority_baseline":{},"trained":{},"entities":{},"lag":{},)"
-                 R"("checkpoints":{},"assigned":{},"broker_ok":{},"uptime_s":{:.3f},"drifts":[)",
-                 s.processor.model_version, s.processor.messages, s.processor.predictions,
-                 s.processor.invalid + s.processor.labels.unknown + s.processor.labels.late,
-                 s.processor.labelled, JsonNumber(s.processor.accuracy), JsonNumber(s.processor.rolling_accuracy),
-                 JsonNumber(s.processor.log_loss), JsonNumber(s.processor.majority_baseline), s.processor.model_trained, s.processor.entities_cached, s.lag,
-                 s.checkpoints, s.assigned, s.broker_ok, s.uptime_s);
-  for (size_t i = 0; i < s.processor.drifts.size(); ++i) {
-    const auto& d = s.processor.drifts[i];
-    fmt::format_to(std::back_inserter(out), R"({}{{"events":{},"ts":{}}})", i ? "," : "", d.events, d.ts_ms);
-  }
-  out.append("]");
+  const ProcessorStats& p = s.processor;
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("model", std::string_view(config.model.name))
+      .field("version", p.model_version)
+      .field("events_in", p.messages)
+      .field("predictions_out", p.predictions)
+      .field("dlq", p.invalid + p.labels.unknown + p.labels.late)
+      .field("labelled", p.labelled)
+      .field("accuracy", p.accuracy)
+      .field("rolling_accuracy", p.rolling_accuracy)
+      .field("log_loss", p.log_loss)
+      .field("majority_baseline", p.majority_baseline)
+      .field("trained", p.model_trained)
+      .field("entities", uint64_t{p.entities_cached})
+      .field("lag", s.lag)
+      .field("checkpoints", s.checkpoints)
+      .field("assigned", s.assigned)
+      .field("broker_ok", s.broker_ok)
+      .field("uptime_s", std::round(s.uptime_s * 1000) / 1000);  // milliseconds are enough
+  w.key("drifts").begin_array();
+  for (const auto& d : p.drifts) w.begin_object().field("events", d.events).field("ts", d.ts_ms).end_object();
+  w.end_array();
   if (TaskOf(config.model) == Task::kRegression) {
-    fmt::format_to(std::back_inserter(out), R"(,"mae":{},"rmse":{},"r2":{})", JsonNumber(s.processor.mae),
-                   JsonNumber(s.processor.rmse), JsonNumber(s.processor.r2));
+    w.field("mae", p.mae).field("rmse", p.rmse).field("r2", p.r2);
   }
-  if (!s.processor.challengers.empty()) {
-    out.append(R"(,"challengers":[)");
-    for (size_t i = 0; i < s.processor.challengers.size(); ++i) {
-      const auto& c = s.processor.challengers[i];
-      out.append(i ? "," : "");
-      out.append(R"({"name":)");
-      AppendJsonString(out, c.name);
-      fmt::format_to(std::back_inserter(out),
-                     R"(,"trained":{},"accuracy":{},"rolling_accuracy":{},"log_loss":{},"mae":{},"rmse":{},"r2":{}}})",
-                     c.trained, JsonNumber(c.accuracy), JsonNumber(c.rolling_accuracy), JsonNumber(c.log_loss),
-                     JsonNumber(c.mae), JsonNumber(c.rmse), JsonNumber(c.r2));
+  if (!p.challengers.empty()) {
+    w.key("challengers").begin_array();
+    for (const auto& c : p.challengers) {
+      w.begin_object()
+          .field("name", std::string_view(c.name))
+          .field("trained", c.trained)
+          .field("accuracy", c.accuracy)
+          .field("rolling_accuracy", c.rolling_accuracy)
+          .field("log_loss", c.log_loss)
+          .field("mae", c.mae)
+          .field("rmse", c.rmse)
+          .field("r2", c.r2)
+          .end_object();
     }
-    out.append("]");
+    w.end_array();
   }
-  if (s.processor.labels_enabled) {
-    const auto& l = s.processor.labels;
-    fmt::format_to(std::back_inserter(out),
-                   R"(,"labels":{{"pending":{},"early_waiting":{},"joined":{},"early":{},"unknown":{},"late":{},)"
-                   R"("duplicate":{},"expired":{},"evicted":{}}})",
-                   s.processor.pending_labels, s.processor.early_labels, l.joined, l.early, l.unknown, l.late,
-                   l.duplicate, l.expired, l.evicted);
+  if (p.labels_enabled) {
+    const auto& l = p.labels;
+    w.key("labels")
+        .begin_object()
+        .field("pending", p.pending_labels)
+        .field("early_waiting", p.early_labels)
+        .field("joined", l.joined)
+        .field("early", l.early)
+        .field("unknown", l.unknown)
+        .field("late", l.late)
+        .field("duplicate", l.duplicate)
+        .field("expired", l.expired)
+        .field("evicted", l.evicted)
+        .end_object();
   }
-  out.append("}");
+  w.end_object();
   return out;
 }
 

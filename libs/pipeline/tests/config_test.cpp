@@ -209,7 +209,6 @@ TEST_CASE("enums are typed at load and the task follows model.type", "[config]")
   CHECK(TaskOf(model) == Task::kRegression);
   model.type = "hinge";
   CHECK(TaskOf(model) == Task::kBinary);
-  CHECK(LossOfType("linear") == "squared");
   CHECK(*ParseDriftAction("none") == DriftAction::kNone);
   CHECK(ParseDriftAction("panic").status().message() == "must be one of none, reset, background, got 'panic'");
   CHECK(*ParseKafkaOrder("timestamp") == KafkaOrder::kTimestamp);

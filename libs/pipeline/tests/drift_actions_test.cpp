@@ -18,7 +18,7 @@ using namespace streamlearn::pipeline;
 
 namespace {
 
-struct DriftSink : OutputSink {
+struct DriftSink : JsonOutputSink {
   std::vector<std::string> drifts;
   size_t predictions = 0;
   Status prediction(std::string_view, std::string_view) override {

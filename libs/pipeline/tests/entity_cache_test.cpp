@@ -195,7 +195,7 @@ TEST_CASE("a processor whose cache evicts predicts exactly as one whose cache do
   int64_t offset = 0;
   for (size_t i = 0; i < payloads.size(); ++i) raw.push_back({{topics[i], 0, offset++, -1}, keys[i], payloads[i]});
 
-  struct Sink : OutputSink {
+  struct Sink : JsonOutputSink {
     std::vector<std::string> predictions;
     Status prediction(std::string_view, std::string_view json) override {
       std::string p(json);

@@ -29,7 +29,7 @@ namespace {
 constexpr size_t kPredictionSample = 25;
 
 // What would go to Kafka, as text. latency_us is wall-clock time and is cut out.
-struct RecordingSink : OutputSink {
+struct RecordingSink : JsonOutputSink {
   std::vector<std::string> predictions, drifts, dead;
   Status prediction(std::string_view entity, std::string_view json) override {
     std::string p(json);

@@ -22,7 +22,7 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-struct MemorySink : OutputSink {
+struct MemorySink : JsonOutputSink {
   std::vector<std::string> predictions;
   std::vector<std::pair<std::string, std::string>> dead;  // payload, reason
   Status prediction(std::string_view, std::string_view json) override {

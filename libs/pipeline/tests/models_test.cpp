@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Sink : OutputSink {
+struct Sink : JsonOutputSink {
   std::vector<std::string> predictions;
   std::vector<std::string> reasons;
   Status prediction(std::string_view, std::string_view json) override {

@@ -50,7 +50,8 @@ using namespace streamlearn::pipeline;
 
 namespace {
 
-class CountingSink : public OutputSink {
+// Encodes every record as the Kafka sink does (the encoders are on the counted path).
+class CountingSink : public JsonOutputSink {
  public:
   Status prediction(std::string_view, std::string_view) override {
     predictions++;

@@ -11,9 +11,10 @@ namespace streamlearn {
 // Appends `s` as a quoted JSON string, escaping quotes, backslashes and control bytes.
 void AppendJsonString(std::string& out, std::string_view s);
 
-// Numbers: the shortest text that reads back as the same double (std::to_chars), e.g. 0.1,
-// 1e+300, 12.5, so nothing is lost and a replayed event yields the same bytes; NaN and
-// infinities, which JSON cannot express, become null.
+// Numbers: the one form of json_writer.hpp (AppendJsonDouble): the shortest text that reads
+// back as the same double, plain for decimal exponents -4 to 15, e.g. 0.1, 1e+300, 12.5, so
+// nothing is lost and a replayed event yields the same bytes; NaN and infinities, which JSON
+// cannot express, become null.
 void AppendJsonNumber(std::string& out, double value);
 void AppendJsonInteger(std::string& out, int64_t value);
 void AppendJsonUnsigned(std::string& out, uint64_t value);

@@ -78,6 +78,7 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/learn/feature_vector.hpp"
+#include "streamlearn/learn/learner.hpp"
 
 namespace streamlearn::learn {
 
@@ -140,17 +141,8 @@ std::map<std::string, std::string> ToStringMap(const LinearModelConfig& config);
 //               (so the first step is eta0; for every loss here dloss < 1 and eta0 = typw)
 double SgdLearningRate(const LinearModelConfig& config, uint64_t t);
 
-struct Prediction {
-  // log: P(y = 1); softmax: P(class_index); squared, huber: the predicted value;
-  // hinge: the margin w·x + b. Always finite.
-  double score = 0;
-  // log: 1 if score >= 0.5 else 0; hinge: 1 if score >= 0 else 0; softmax: the most
-  // probable class (lowest index on ties), -1 while no class is known; regression: -1.
-  int32_t class_index = -1;
-  // softmax: P(class k) for k = 0 .. classes() - 1; empty for the other losses. Reusing one
-  // Prediction keeps the capacity, so predicting into it does not allocate.
-  std::vector<double> probabilities;
-};
+// Prediction (score, class_index, probabilities) is the learners' common one: learner.hpp.
+
 
 struct SparseWeight {
   uint32_t bucket;
@@ -192,6 +184,7 @@ class LinearModel {
   uint64_t trained() const { return trained_; }          // steps taken, across resets
   uint64_t guarded_updates() const { return guarded_; }  // events skipped to stay finite
   uint64_t optimizer_steps() const { return steps_; }    // steps since construction or reset
+  size_t memory_bytes() const;                           // every buffer's capacity, and the object
 
   // Full state, written as
   //   magic "SLLM" u32 | format version u8 | loss u8 | optimizer u8 | body length u64 | body

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "streamlearn/core/status.hpp"
+#include "streamlearn/learn/learner.hpp"
 
 namespace streamlearn::pipeline {
 
@@ -23,14 +24,14 @@ enum class KafkaOrder { kTimestamp, kArrival };
 // 1), and is dropped if the warning clears.
 enum class DriftAction { kNone, kReset, kBackground };
 
-// What the model predicts, from model.type: logistic and hinge are binary, softmax
-// multiclass, linear and huber regression.
-enum class Task { kBinary, kMulticlass, kRegression };
+// What the model predicts, from model.type (the learner factory says which type predicts
+// what): binary, multiclass or regression.
+using Task = learn::LearnerTask;
+using learn::ToString;
 
 // The config's spelling of each value ("timestamp", "background", "regression").
 std::string_view ToString(KafkaOrder order);
 std::string_view ToString(DriftAction action);
-std::string_view ToString(Task task);
 // By the config's spelling; the error lists the valid names.
 Result<KafkaOrder> ParseKafkaOrder(std::string_view name);
 Result<DriftAction> ParseDriftAction(std::string_view name);
@@ -80,20 +81,17 @@ struct ModelSettings {
   std::string type = "logistic";
   double learning_rate = 0.005;  // best prequential accuracy on SEA among 0.002-0.3, and large changes stay visible to ADWIN
   double l2 = 0.0;
-  // The other settings of libs/learn's LinearModel by its names (optimizer, schedule, l1,
+  // The learner's other settings by its family's names (linear: optimizer, schedule, l1,
   // power_t, alpha, beta1, beta2, epsilon, ftrl_alpha, ftrl_beta, huber_epsilon, classes,
   // standardize), as text; checked when read.
   std::map<std::string, std::string> params;
 };
 
-// model.type's LinearModel loss: logistic -> log, linear -> squared, others as they are.
-std::string LossOfType(const std::string& type);
-// The task of a model.type (as checked at load: one of the five types); binary for any
-// other text.
+// The task of a model.type, as the learner factory knows it; binary for an unknown type.
 Task TaskOf(const ModelSettings& model);
-// The learner settings of a model as LinearModel keys (loss from type, learning_rate, l2,
-// hash_bits from features, params), for learn::ParseLinearModelConfig.
-std::map<std::string, std::string> LinearModelKeys(const ModelSettings& model, int hash_bits);
+// The learner settings of a model (learning_rate, l2, hash_bits from features, params), for
+// learn::MakeLearner with model.type.
+std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits);
 
 struct DriftSettings {
   std::string detector = "adwin";  // adwin | ddm | eddm | hddm_a | hddm_w | page_hinkley | kswin
@@ -142,7 +140,7 @@ struct PipelineConfig {
   FeatureSettings features;
   ModelSettings model;  // the champion: publishes predictions, drift actions apply to it
   // Challengers: more models on the same stream, each with its own metrics, not published.
-  // Name -> settings that differ from the champion's (LinearModel keys, plus `type`).
+  // Name -> settings that differ from the champion's (learner keys, plus `type`).
   std::map<std::string, std::map<std::string, std::string>> challengers;
   DriftSettings drift;
   MetricsSettings metrics;
@@ -152,8 +150,10 @@ struct PipelineConfig {
 
 // The `features:` section as features::FeatureConfig::Parse reads it.
 std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features);
-// A challenger's LinearModel keys: the champion's, with the challenger's overrides.
+// A challenger's learner keys: the champion's, with the challenger's overrides (but `type`).
 std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name);
+// A challenger's model type: its `type` override, or the champion's.
+std::string ChallengerType(const PipelineConfig& config, const std::string& name);
 
 // The feature, model and challenger settings as libs/features and libs/learn read them:
 // the first problem, naming its key ("features.fields.amount.clip_std: ...").

@@ -17,6 +17,7 @@
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
+#include "streamlearn/pipeline/output.hpp"
 
 namespace streamlearn::state {
 class StateStore;
@@ -27,21 +28,6 @@ struct TopicPartition;
 namespace streamlearn::pipeline {
 
 class PipelineProbe;
-
-struct RawMessage {
-  SourcePosition source;
-  std::string_view key;
-  std::string_view payload;
-};
-
-// Where the processor's output goes. Kafka in the service; memory or files elsewhere.
-class OutputSink {
- public:
-  virtual ~OutputSink() = default;
-  virtual Status prediction(std::string_view entity, std::string_view json) = 0;
-  virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;
-  virtual Status drift(std::string_view model, std::string_view json) = 0;
-};
 
 struct DriftRecord {
   uint64_t events = 0;  // valid events processed when it fired

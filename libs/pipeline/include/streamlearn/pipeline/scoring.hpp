@@ -10,27 +10,17 @@
 #include <vector>
 
 #include "streamlearn/eval/metrics.hpp"
-#include "streamlearn/learn/linear_model.hpp"
+#include "streamlearn/learn/learner.hpp"
 #include "streamlearn/pipeline/config.hpp"
 
 namespace streamlearn::pipeline {
 
-// What a model with this loss predicts (a challenger's type is a loss too).
-inline Task TaskOf(learn::Loss loss) {
-  switch (loss) {
-    case learn::Loss::kSoftmax: return Task::kMulticlass;
-    case learn::Loss::kSquared:
-    case learn::Loss::kHuber: return Task::kRegression;
-    default: return Task::kBinary;
-  }
-}
-
-// The probability the served prediction gave the true class `y`: logistic's score (or its
-// complement), softmax's probability of the class; NaN for regression, hinge and a class
-// the model did not know yet.
-inline double TrueClassProbability(Task task, learn::Loss loss, double score, const std::vector<double>& probabilities,
-                                   double y) {
-  if (task == Task::kBinary && loss == learn::Loss::kLog) return y >= 0.5 ? score : 1 - score;
+// The probability the served prediction gave the true class `y`: a probabilistic binary
+// learner's score (or its complement), a multiclass learner's probability of the class;
+// NaN for regression, margins (hinge) and a class the model did not know yet.
+inline double TrueClassProbability(Task task, bool scores_probability, double score,
+                                   const std::vector<double>& probabilities, double y) {
+  if (task == Task::kBinary && scores_probability) return y >= 0.5 ? score : 1 - score;
   if (task == Task::kMulticlass && y >= 0 && static_cast<size_t>(y) < probabilities.size()) {
     return probabilities[static_cast<size_t>(y)];
   }

@@ -1,0 +1,112 @@
+#pragma once
+// What the processor emits, as typed records, and where it goes (an OutputSink). A sink
+// encodes what it sends: the Kafka sink with the encoders of schemas/ (prediction.schema.json,
+// drift.schema.json; dead letters are the input bytes with headers, schemas/dlq.md), offline
+// evaluation reads the fields. Records view the processor's memory: valid during the call.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "streamlearn/core/event.hpp"
+#include "streamlearn/core/status.hpp"
+
+namespace streamlearn::drift {
+struct DataDriftEvent;
+}  // namespace streamlearn::drift
+
+namespace streamlearn::pipeline {
+
+struct RawMessage {
+  SourcePosition source;
+  std::string_view key;
+  std::string_view payload;
+};
+
+// One served prediction (the predictions topic).
+struct PredictionRecord {
+  // Which class field the record has: none (regression), a 0/1 index (binary), a class name
+  // (multiclass), or null (multiclass before any class was seen).
+  enum class ClassField : uint8_t { kNone, kIndex, kName, kNull };
+  std::string_view id;
+  std::string_view entity;  // also the message key
+  std::string_view model;
+  uint64_t version = 0;
+  double score = 0;
+  ClassField class_field = ClassField::kNone;
+  int32_t class_index = 0;      // kIndex
+  std::string_view class_name;  // kName
+  int64_t ts_ms = 0;
+  int64_t latency_us = 0;
+};
+
+// A concept drift or its warning (the drift topic, "type":"concept_drift").
+struct ConceptDriftRecord {
+  std::string_view model;
+  uint64_t version = 0;  // when the detector fired, before any reset or swap
+  std::string_view detector;
+  std::string_view level;  // "warning" | "drift"
+  uint64_t events = 0;     // predictions made when it fired
+  int64_t ts_ms = 0;
+  std::string_view action;  // "none" | "reset" | "background"
+  std::string_view event_id;
+  std::span<const std::pair<std::string, double>> stats;  // the detector's; non-finite ones are left out
+  double error_before = 0;
+  double error_after = 0;
+  std::optional<uint64_t> background_trained;  // drift.action background
+};
+
+// A data drift alarm on one input feature (the drift topic, "type":"data_drift").
+struct DataDriftRecord {
+  std::string_view model;
+  const drift::DataDriftEvent* alarm = nullptr;  // never null
+  uint64_t events = 0;
+  int64_t ts_ms = 0;
+  std::string_view event_id;
+};
+
+// An input the processor could not use (the dlq topic): the message and why.
+struct DeadLetterRecord {
+  RawMessage message;
+  std::string_view reason;
+};
+
+// Where the processor's output goes: Kafka in the service; memory or files elsewhere. A
+// non-ok status stops the processing (the instance must not lose output).
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  virtual Status write(const PredictionRecord& record) = 0;
+  virtual Status write(const ConceptDriftRecord& record) = 0;
+  virtual Status write(const DataDriftRecord& record) = 0;
+  virtual Status write(const DeadLetterRecord& record) = 0;
+};
+
+// A sink that wants the records as the JSON text Kafka would carry: encodes them with the
+// schemas' encoders and hands the text on (tests, files). Drift records of both kinds go to
+// drift(); dead letters as they are.
+class JsonOutputSink : public OutputSink {
+ public:
+  JsonOutputSink();
+  ~JsonOutputSink() override;
+
+  Status write(const PredictionRecord& record) final;
+  Status write(const ConceptDriftRecord& record) final;
+  Status write(const DataDriftRecord& record) final;
+  Status write(const DeadLetterRecord& record) final;
+
+  virtual Status prediction(std::string_view entity, std::string_view json) = 0;
+  virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;
+  virtual Status drift(std::string_view model, std::string_view json) = 0;
+
+ private:
+  struct Encoders;
+  std::unique_ptr<Encoders> encoders_;
+  std::string json_;  // reused: encoding does not allocate once it has grown
+};
+
+}  // namespace streamlearn::pipeline

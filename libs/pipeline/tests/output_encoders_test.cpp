@@ -1,0 +1,230 @@
+// One encoder per wire format: exact bytes where they are pinned, and every output checked
+// against its schema by the contract tests' validator (Debian's python3 with jsonschema).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <new>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "output_encoders.hpp"
+#include "streamlearn/drift/data_drift.hpp"
+
+using namespace streamlearn;
+using namespace streamlearn::pipeline;
+namespace fs = std::filesystem;
+
+// Every allocation in this binary is counted, so a test can say "none happened here".
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// Runs tests/contracts/validate_json.py on `lines` against schemas/<schema>.schema.json:
+// its exit status (0: every line valid; 1: some invalid; 2: the validator cannot run).
+int Validate(const std::string& schema, const std::vector<std::string>& lines) {
+  const fs::path file = fs::temp_directory_path() / ("sl-encoders-" + std::to_string(std::random_device{}()) + ".jsonl");
+  {
+    std::ofstream out(file);
+    for (const auto& line : lines) out << line << "\n";
+  }
+  const std::string root = STREAMLEARN_SOURCE_DIR;
+  const std::string command = "/usr/bin/python3 " + root + "/tests/contracts/validate_json.py " + root + "/schemas/" +
+                              schema + ".schema.json " + file.string() + " >/dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  fs::remove(file);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+PredictionRecord Binary() {
+  PredictionRecord r;
+  r.id = "e-25";
+  r.entity = "u23";
+  r.model = "logreg";
+  r.version = 1;
+  r.score = 0.4811765409767383;
+  r.class_field = PredictionRecord::ClassField::kIndex;
+  r.class_index = 0;
+  r.ts_ms = 1700000000250;
+  r.latency_us = 12;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("prediction encoder: today's bytes, schema-valid, no allocation per event", "[encoders]") {
+  PredictionEncoder encoder;
+  std::string out;
+  encoder.encode(Binary(), out);
+  CHECK(out ==
+        R"({"id":"e-25","entity":"u23","model":"logreg","version":1,"score":0.4811765409767383,"class":0,"ts":1700000000250,"latency_us":12})");
+
+  std::vector<std::string> lines = {out};
+  PredictionRecord multiclass = Binary();
+  multiclass.class_field = PredictionRecord::ClassField::kName;
+  multiclass.class_name = "spam \"quoted\"";
+  multiclass.score = 1e-5;
+  out.clear();
+  encoder.encode(multiclass, out);
+  CHECK(out.find(R"("score":1e-05,"class":"spam \"quoted\"")") != std::string::npos);
+  lines.push_back(out);
+  PredictionRecord unknown = multiclass;
+  unknown.class_field = PredictionRecord::ClassField::kNull;
+  unknown.model = "other model";
+  out.clear();
+  encoder.encode(unknown, out);
+  CHECK(out.find(R"("model":"other model","version":1,"score":1e-05,"class":null,)") != std::string::npos);
+  lines.push_back(out);
+  PredictionRecord regression = Binary();
+  regression.class_field = PredictionRecord::ClassField::kNone;
+  regression.score = -1234.5;
+  out.clear();
+  encoder.encode(regression, out);
+  CHECK(out.find(R"("score":-1234.5,"ts":)") != std::string::npos);
+  lines.push_back(out);
+  CHECK(Validate("prediction", lines) == 0);
+
+  // Warm, then 1000 events: nothing allocated.
+  out.reserve(512);
+  PredictionRecord r = Binary();
+  const uint64_t before = g_allocations.load();
+  for (int i = 0; i < 1000; ++i) {
+    r.score = i / 1000.0;
+    r.ts_ms = i;
+    out.clear();
+    encoder.encode(r, out);
+  }
+  CHECK(g_allocations.load() == before);
+}
+
+TEST_CASE("the validator runs and rejects what breaks the schema", "[encoders]") {
+  // version 0 and a class 2 are not predictions: the check above could not pass vacuously.
+  CHECK(Validate("prediction", {R"({"id":"e","entity":"u","model":"m","version":0,"score":1,"ts":0,"latency_us":0})"}) == 1);
+  CHECK(Validate("drift", {R"({"type":"concept_drift","model":"m"})"}) == 1);
+}
+
+TEST_CASE("concept drift encoder: the golden bytes, schema-valid", "[encoders]") {
+  const std::vector<std::pair<std::string, double>> stats = {{"width", 2450},
+                                                             {"estimation", 0.13673469387755102},
+                                                             {"nan", std::numeric_limits<double>::quiet_NaN()},
+                                                             {"n_detections", 0}};
+  ConceptDriftRecord r;
+  r.model = "logreg";
+  r.version = 1;
+  r.detector = "adwin";
+  r.level = "warning";
+  r.events = 6199;
+  r.ts_ms = 1700000062610;
+  r.action = "background";
+  r.event_id = "e-6261";
+  r.stats = stats;
+  r.error_before = 0.13638219681502653;
+  r.error_after = 0.13673469387755102;
+  r.background_trained = 0;
+  std::string warning;
+  EncodeConceptDrift(r, warning);
+  CHECK(warning ==
+        R"({"type":"concept_drift","model":"logreg","version":1,"detector":"adwin","level":"warning","events":6199,)"
+        R"("ts":1700000062610,"action":"background","event_id":"e-6261","stats":{"width":2450,)"
+        R"("estimation":0.13673469387755102,"n_detections":0,"error_before":0.13638219681502653,)"
+        R"("error_after":0.13673469387755102,"background_trained":0}})");
+  r.level = "drift";
+  r.action = "reset";
+  r.background_trained.reset();
+  std::string drift;
+  EncodeConceptDrift(r, drift);
+  CHECK(drift.find(R"("error_after":0.13673469387755102}})") != std::string::npos);
+  CHECK(Validate("drift", {warning, drift}) == 0);
+}
+
+TEST_CASE("data drift encoder: the golden bytes, schema-valid, null for what is undefined", "[encoders]") {
+  drift::DataDriftEvent d;
+  d.feature = "city";
+  d.kind = drift::FeatureKind::kCategorical;
+  d.detector = "psi";
+  d.statistic = 1.2250805995968066;
+  d.threshold = 0.25;
+  d.observations = 1600;
+  d.alarms = 1;
+  d.reference_count = 500;
+  d.current_count = 500;
+  d.top_categories.push_back({"c6", 0, 0.04, 0.23905943542960845});
+  d.stats = {{"psi", 1.2250805995968066}, {"threshold", 0.25}, {"epsilon", 0.0001}, {"bins", 11}, {"pooled", 0}};
+  DataDriftRecord r;
+  r.model = "logreg";
+  r.alarm = &d;
+  r.events = 1599;
+  r.ts_ms = 1700000015990;
+  r.event_id = "e-1599";
+  std::string categorical;
+  EncodeDataDrift(r, categorical);
+  CHECK(categorical ==
+        R"({"type":"data_drift","model":"logreg","feature":"city","kind":"categorical","detector":"psi",)"
+        R"("statistic":1.2250805995968066,"threshold":0.25,"observations":1600,"alarms":1,"events":1599,)"
+        R"("ts":1700000015990,"event_id":"e-1599","reference":{"count":500,"mean":0},"current":{"count":500,"mean":0},)"
+        R"("top_categories":[{"category":"c6","reference_share":0,"current_share":0.04,"contribution":0.23905943542960845}],)"
+        R"("stats":{"psi":1.2250805995968066,"threshold":0.25,"epsilon":0.0001,"bins":11,"pooled":0}})");
+  drift::DataDriftEvent numeric;
+  numeric.feature = "x1";
+  numeric.detector = "kswin";
+  numeric.statistic = std::numeric_limits<double>::quiet_NaN();
+  numeric.threshold = 0.005;
+  numeric.observations = 10;
+  numeric.alarms = 2;
+  numeric.reference_mean = std::numeric_limits<double>::infinity();
+  numeric.stats = {{"p_value", std::numeric_limits<double>::quiet_NaN()}};
+  r.alarm = &numeric;
+  std::string undefined;
+  EncodeDataDrift(r, undefined);
+  CHECK(undefined.find(R"("statistic":null,"threshold":0.005,)") != std::string::npos);
+  CHECK(undefined.find(R"("reference":{"count":0,"mean":null})") != std::string::npos);
+  CHECK(undefined.find(R"("stats":{}})") != std::string::npos);
+  CHECK(Validate("drift", {categorical, undefined}) == 0);
+}
+
+TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]") {
+  struct Collect : JsonOutputSink {
+    std::vector<std::string> texts;
+    Status prediction(std::string_view entity, std::string_view json) override {
+      texts.push_back(std::string(entity) + " " + std::string(json));
+      return Status::Ok();
+    }
+    Status dead_letter(const RawMessage& m, std::string_view reason) override {
+      texts.push_back(std::string(m.payload) + " | " + std::string(reason));
+      return Status::Ok();
+    }
+    Status drift(std::string_view model, std::string_view json) override {
+      texts.push_back(std::string(model) + " " + std::string(json));
+      return Status::Ok();
+    }
+  } sink;
+  OutputSink& out = sink;
+  REQUIRE(out.write(Binary()).ok());
+  ConceptDriftRecord c;
+  c.model = "logreg";
+  c.version = 2;
+  c.detector = "ddm";
+  c.level = "drift";
+  c.action = "none";
+  c.event_id = "e";
+  REQUIRE(out.write(c).ok());
+  REQUIRE(out.write(DeadLetterRecord{{{"events", 0, 3, 0}, "k", "not json"}, "bad"}).ok());
+  REQUIRE(sink.texts.size() == 3);
+  CHECK(sink.texts[0].rfind(R"(u23 {"id":"e-25")", 0) == 0);
+  CHECK(sink.texts[1].rfind(R"(logreg {"type":"concept_drift","model":"logreg","version":2,"detector":"ddm")", 0) == 0);
+  CHECK(sink.texts[2] == "not json | bad");
+}
