@@ -30,6 +30,7 @@
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/runner.hpp"
 #include "streamlearn/pipeline/synthetic.hpp"
+#include "streamlearn/trees/tree_learners.hpp"
 
 namespace sl = streamlearn;
 namespace pl = streamlearn::pipeline;
@@ -235,6 +236,11 @@ int StateInspectCommand(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Learner families of libs above learn join its factory before any config is read.
+  if (const sl::Status st = sl::trees::RegisterTreeLearners(); !st.ok()) {
+    std::cerr << "streamlearn: " << st.message() << std::endl;
+    return 1;
+  }
   CLI::App app{"streamlearn: online machine learning on Kafka event streams"};
   app.require_subcommand(1);
   std::string log_level = "info";
