@@ -280,6 +280,22 @@ bool FiniteInputs(const FeatureVector& x) {
 
 double TreeLeaf::total_weight() const { return stats.empty() ? 0 : Sum(stats); }
 
+double TreeLeaf::promise() const {
+  const double total = Sum(stats);
+  if (!(total > 0)) return 0;
+  double majority = stats[0].second;
+  for (const auto& e : stats) majority = std::max(majority, e.second);
+  return total - majority;
+}
+
+size_t TreeLeaf::bytes() const {
+  const size_t weight = sizeof(ClassWeights::value_type);
+  size_t b = sizeof(TreeLeaf) + (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
+  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * sizeof(ClassGaussian);
+  for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
+  return b;
+}
+
 std::string_view HoeffdingTreeLearner::type() const {
   return config_.task == learn::LearnerTask::kMulticlass ? "hoeffding_tree_multiclass" : "hoeffding_tree";
 }
@@ -373,16 +389,96 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
   leaf_learn(leaf, x, label, w);
   ++trained_;
   // River attempts splits only where the event reached its leaf by the tests themselves.
-  if (by_missing || !leaf.active) return;
-  if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
-    Deactivate(leaf);
+  if (!by_missing && growth_allowed_ && leaf.active) {
+    if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
+      Deactivate(leaf);
+    } else {
+      const double weight_seen = leaf.total_weight();
+      if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.grace_period)) {
+        leaf.last_split_attempt_at = weight_seen;
+        attempt_split(at);
+      }
+    }
+  }
+  if (trained_ % static_cast<uint64_t>(config_.memory_estimate_period) == 0) estimate_model_size();
+}
+
+std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const {
+  std::vector<uint32_t> out, stack;
+  if (nodes_.empty()) return out;
+  stack.push_back(0);
+  while (!stack.empty()) {
+    const TreeNode& n = nodes_[stack.back()];
+    stack.pop_back();
+    if (n.leaf >= 0) {
+      out.push_back(static_cast<uint32_t>(n.leaf));
+    } else {
+      stack.push_back(n.right);
+      stack.push_back(n.left);
+    }
+  }
+  return out;
+}
+
+void HoeffdingTreeLearner::enforce_size_limit() {
+  const double max_bytes = config_.max_size * 1048576.0;
+  size_t inactive = 0;
+  for (const auto& leaf : leaves_) inactive += leaf.active ? 0 : 1;
+  // River's formula, as it is (one active leaf's estimate).
+  const double tree_size =
+      overhead_fraction_ * (active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_);
+  if ((inactive > 0 || tree_size > max_bytes) && config_.stop_mem_management) {
+    growth_allowed_ = false;
     return;
   }
-  const double weight_seen = leaf.total_weight();
-  if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.grace_period)) {
-    leaf.last_split_attempt_at = weight_seen;
-    attempt_split(at);
+  std::vector<uint32_t> order = leaves_in_order();
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return leaves_[a].promise() < leaves_[b].promise(); });
+  const size_t n = order.size();
+  size_t max_active = 0;
+  while (max_active < n) {
+    ++max_active;
+    const double size = (static_cast<double>(max_active) * active_leaf_bytes_ +
+                         static_cast<double>(n - max_active) * inactive_leaf_bytes_) *
+                        overhead_fraction_;
+    if (size > max_bytes) {
+      --max_active;
+      break;
+    }
   }
+  const size_t cutoff = n - max_active;
+  for (size_t i = 0; i < cutoff; ++i) {
+    if (leaves_[order[i]].active) Deactivate(leaves_[order[i]]);
+  }
+  for (size_t i = cutoff; i < n; ++i) {
+    TreeLeaf& leaf = leaves_[order[i]];
+    if (!leaf.active && (config_.max_depth < 0 || leaf.depth < static_cast<uint64_t>(config_.max_depth))) {
+      leaf.active = true;  // fresh observers: River's activate()
+    }
+  }
+}
+
+void HoeffdingTreeLearner::estimate_model_size() {
+  double active_total = 0, inactive_total = 0, model_total = static_cast<double>(sizeof(*this));
+  size_t active = 0, inactive = 0;
+  for (const auto& leaf : leaves_) {
+    const double b = static_cast<double>(leaf.bytes());
+    model_total += b;
+    if (leaf.active) {
+      active_total += b;
+      ++active;
+    } else {
+      inactive_total += b;
+      ++inactive;
+    }
+  }
+  model_total += static_cast<double>(nodes_.size() * sizeof(TreeNode) + seen_class_.size());
+  if (active_total > 0) active_leaf_bytes_ = active_total / static_cast<double>(active);
+  if (inactive_total > 0) inactive_leaf_bytes_ = inactive_total / static_cast<double>(inactive);
+  const double estimated =
+      static_cast<double>(active) * active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_;
+  if (estimated > 0) overhead_fraction_ = model_total / estimated;
+  if (model_total > config_.max_size * 1048576.0) enforce_size_limit();
 }
 
 void HoeffdingTreeLearner::attempt_split(uint32_t node) {
@@ -414,6 +510,7 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
   Suggestion& decision = suggestions.back();
   if (!decision.valid) {
     Deactivate(leaf);  // pre-pruning: the null split wins
+    enforce_size_limit();
     return;
   }
   const uint32_t child_depth = leaf.depth + 1;
@@ -440,6 +537,7 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
   l.depth = r.depth = child_depth;
   nodes_.push_back(l);
   nodes_.push_back(r);
+  enforce_size_limit();
 }
 
 void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const {
@@ -510,6 +608,9 @@ std::unique_ptr<learn::Learner> HoeffdingTreeLearner::fresh_copy() const {
 void HoeffdingTreeLearner::reset() {
   nodes_.clear();
   leaves_.clear();
+  growth_allowed_ = true;
+  active_leaf_bytes_ = inactive_leaf_bytes_ = 0;
+  overhead_fraction_ = 1.0;
 }
 
 size_t HoeffdingTreeLearner::memory_bytes() const {

@@ -8,8 +8,16 @@
 // tau). Leaves predict by majority class, naive Bayes, or whichever of the two has been
 // right more often at that leaf (nba).
 //
-// Not done (yet): memory management (River's max_size, memory_estimate_period, leaf
-// deactivation by promise), remove_poor_attrs, merit_preprune off, nominal multiway splits.
+// Memory management as River's: every memory_estimate_period events the sizes of active
+// and inactive leaves are estimated (our byte counts where River measures its Python
+// objects, so the points where leaves switch differ from River's); past max_size the
+// least promising leaves (fewest events outside their majority class) are deactivated,
+// and after each split the most promising inactive ones reactivated while the estimate
+// allows (River's _enforce_size_limit, quirks included: before the first estimate every
+// inactive leaf above max_depth is reactivated after each split or pre-pruning, with
+// fresh observers). stop_mem_management stops growth instead.
+//
+// Not done (yet): remove_poor_attrs, merit_preprune off, nominal multiway splits.
 
 #include <cstdint>
 #include <memory>
@@ -39,6 +47,9 @@ struct HoeffdingTreeConfig {
   int64_t n_splits = 10;
   double min_branch_fraction = 0.01;
   double max_share_to_split = 0.99;
+  double max_size = 100;  // MiB
+  int64_t memory_estimate_period = 1000000;
+  bool stop_mem_management = false;
 
   bool operator==(const HoeffdingTreeConfig&) const = default;
 };
@@ -82,6 +93,11 @@ struct TreeLeaf {
   std::unordered_map<uint32_t, uint32_t> bucket_slot;
 
   double total_weight() const;
+  // River's calculate_promise: the weight outside the majority class.
+  double promise() const;
+  // Bytes held, by sizes (not capacities): the same before a save and after a load, so
+  // memory management decides alike.
+  size_t bytes() const;
 };
 
 struct TreeNode {
@@ -130,6 +146,10 @@ class HoeffdingTreeLearner final : public learn::Learner {
   // The leaf's class probabilities (River's leaf.prediction) into `proba`, by class index.
   void leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const;
   void attempt_split(uint32_t node);
+  void enforce_size_limit();
+  void estimate_model_size();
+  // Leaf indices in River's iter_leaves order (depth first, left before right).
+  std::vector<uint32_t> leaves_in_order() const;
 
   HoeffdingTreeConfig config_;
   uint32_t known_classes_ = 0;
@@ -137,6 +157,11 @@ class HoeffdingTreeLearner final : public learn::Learner {
   std::vector<TreeNode> nodes_;      // nodes_[0] is the root once anything was learned
   std::vector<TreeLeaf> leaves_;
   uint32_t max_dense_ = 0;           // dense attributes ever seen (for describe)
+  // Memory management (River's names): leaf size estimates, the overhead of the rest.
+  bool growth_allowed_ = true;
+  double active_leaf_bytes_ = 0;
+  double inactive_leaf_bytes_ = 0;
+  double overhead_fraction_ = 1.0;
   uint64_t trained_ = 0;
   uint64_t guarded_ = 0;
 };

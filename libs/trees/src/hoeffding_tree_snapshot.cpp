@@ -49,6 +49,13 @@ Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeConfig
   if (key == "n_splits") return ParseWhole(text, 1, 10000, &config->n_splits);
   if (key == "min_branch_fraction") return ParseReal(text, 0, 0.5, false, true, &config->min_branch_fraction);
   if (key == "max_share_to_split") return ParseReal(text, 0, 1, true, false, &config->max_share_to_split);
+  if (key == "max_size") return ParseReal(text, 0, 1e9, true, false, &config->max_size);
+  if (key == "memory_estimate_period") return ParseWhole(text, 1, int64_t{1} << 50, &config->memory_estimate_period);
+  if (key == "stop_mem_management") {
+    SL_RETURN_IF_ERROR(ParseChoice(text, {"true", "false"}, &choice));
+    config->stop_mem_management = choice == "true";
+    return Status::Ok();
+  }
   if (key == "max_depth") {
     if (text == "none" || text == "None") {
       config->max_depth = -1;
@@ -111,6 +118,9 @@ void WriteConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
   w.i64(c.n_splits);
   w.f64(c.min_branch_fraction);
   w.f64(c.max_share_to_split);
+  w.f64(c.max_size);
+  w.i64(c.memory_estimate_period);
+  w.u8(c.stop_mem_management ? 1 : 0);
 }
 
 bool ReadConfig(ByteReader& r, HoeffdingTreeConfig* c) {
@@ -125,13 +135,18 @@ bool ReadConfig(ByteReader& r, HoeffdingTreeConfig* c) {
   c->n_splits = r.i64();
   c->min_branch_fraction = r.f64();
   c->max_share_to_split = r.f64();
-  if (!r.ok() || task > 1 || criterion > 2 || leaf > 2) return false;
+  c->max_size = r.f64();
+  c->memory_estimate_period = r.i64();
+  const uint8_t stop = r.u8();
+  if (!r.ok() || task > 1 || criterion > 2 || leaf > 2 || stop > 1) return false;
+  c->stop_mem_management = stop == 1;
   c->task = task ? learn::LearnerTask::kMulticlass : learn::LearnerTask::kBinary;
   c->split_criterion = static_cast<SplitCriterion>(criterion);
   c->leaf_prediction = static_cast<LeafPrediction>(leaf);
   return c->grace_period >= 1 && c->delta > 0 && c->delta < 1 && c->tau >= 0 && c->nb_threshold >= 0 &&
          c->max_depth >= -1 && c->n_splits >= 1 && c->n_splits <= 10000 && c->min_branch_fraction >= 0 &&
-         c->min_branch_fraction < 0.5 && c->max_share_to_split > 0 && c->max_share_to_split <= 1;
+         c->min_branch_fraction < 0.5 && c->max_share_to_split > 0 && c->max_share_to_split <= 1 &&
+         c->max_size > 0 && c->max_size <= 1e9 && c->memory_estimate_period >= 1;
 }
 
 }  // namespace
@@ -146,7 +161,8 @@ Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, cons
     if (st.code() == ErrorCode::kNotFound) {
       return Status::Invalid(std::string(key_prefix) + key + ": unknown key for " + std::string(type) +
                              " (known: grace_period, delta, tau, split_criterion, leaf_prediction, nb_threshold, "
-                             "max_depth, n_splits, min_branch_fraction, max_share_to_split)");
+                             "max_depth, n_splits, min_branch_fraction, max_share_to_split, max_size, memory_estimate_period, "
+                             "stop_mem_management)");
     }
     if (!st.ok()) return Status::Invalid(std::string(key_prefix) + key + ": " + st.message());
   }
@@ -164,6 +180,10 @@ void HoeffdingTreeLearner::save(ByteWriter& out) const {
   w.u32(static_cast<uint32_t>(seen_class_.size()));
   for (uint8_t s : seen_class_) w.u8(s);
   w.u32(max_dense_);
+  w.u8(growth_allowed_ ? 1 : 0);
+  w.f64(active_leaf_bytes_);
+  w.f64(inactive_leaf_bytes_);
+  w.f64(overhead_fraction_);
   w.u64(trained_);
   w.u64(guarded_);
   w.u32(static_cast<uint32_t>(nodes_.size()));
@@ -226,6 +246,14 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
     if (s > 1) return bad("bad class flag");
   }
   const uint32_t max_dense = r.u32();
+  const uint8_t growth = r.u8();
+  const double active_bytes = r.f64();
+  const double inactive_bytes = r.f64();
+  const double overhead = r.f64();
+  if (!r.ok() || growth > 1 || !std::isfinite(active_bytes) || active_bytes < 0 || !std::isfinite(inactive_bytes) ||
+      inactive_bytes < 0 || !std::isfinite(overhead) || overhead <= 0) {
+    return bad("bad memory estimates");
+  }
   const uint64_t trained = r.u64();
   const uint64_t guarded = r.u64();
   const uint32_t n_nodes = r.u32();
@@ -312,6 +340,10 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
   known_classes_ = known;
   seen_class_ = std::move(seen);
   max_dense_ = max_dense;
+  growth_allowed_ = growth == 1;
+  active_leaf_bytes_ = active_bytes;
+  inactive_leaf_bytes_ = inactive_bytes;
+  overhead_fraction_ = overhead;
   trained_ = trained;
   guarded_ = guarded;
   nodes_ = std::move(nodes);
@@ -333,6 +365,9 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
       .field("n_splits", std::to_string(config_.n_splits))
       .field("min_branch_fraction", Number(config_.min_branch_fraction))
       .field("max_share_to_split", Number(config_.max_share_to_split))
+      .field("max_size", Number(config_.max_size))
+      .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
+      .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
       .end_object();
   size_t active = 0;
   for (const auto& leaf : leaves_) active += leaf.active ? 1 : 0;
@@ -342,6 +377,7 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
       .field("active_leaves", uint64_t{active})
       .field("splits", uint64_t{splits()})
       .field("classes", uint64_t{known_classes_})
+      .field("growth_allowed", growth_allowed_)
       .field("memory_bytes", uint64_t{memory_bytes()});
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));

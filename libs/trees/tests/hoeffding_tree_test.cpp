@@ -58,6 +58,8 @@ TEST_CASE("the Hoeffding tree's keys are River's, bad values name the key", "[tr
   CHECK(message({{"max_depth", "-3"}}).rfind("model.max_depth: expected none or", 0) == 0);
   CHECK(message({{"nb_threshold", "x"}}) == "model.nb_threshold: expected a number, got 'x'");
   CHECK(message({{"split_confidence", "0.1"}}).rfind("model.split_confidence: unknown key for hoeffding_tree", 0) == 0);
+  CHECK(message({{"max_size", "0"}}) == "model.max_size: must be in (0, 1000000000], got '0'");
+  CHECK(message({{"stop_mem_management", "yes"}}) == "model.stop_mem_management: must be one of true, false, got 'yes'");
   CHECK(message({{"max_depth", "none"}, {"tau", "0.1"}, {"learning_rate", "0.05"}, {"hash_bits", "8"}}) == "ok");
   auto multi = learn::MakeLearner("hoeffding_tree_multiclass", {{"split_criterion", "hellinger"}}, "model.");
   REQUIRE_FALSE(multi.ok());
@@ -100,6 +102,40 @@ TEST_CASE("a Hoeffding tree learns a noise-free rule above 99%", "[trees][hoeffd
     CHECK(p.accuracy() > 0.99);
     CHECK(testing::Described(*tree).find(R"("bucket":)") != std::string::npos);
   }
+}
+
+TEST_CASE("a Hoeffding tree keeps within max_size by deactivating its least promising leaves", "[trees][hoeffding_tree]") {
+  const auto stream = testing::GeneratedStream("agrawal", 30000, 11);
+  const auto grown = [&](const learn::LearnerKeys& keys) {
+    auto tree = MakeTreeLearner("hoeffding_tree", keys);
+    testing::LearnAll(*tree, stream);
+    return tree;
+  };
+  auto free_tree = grown({{"grace_period", "50"}});
+  const auto& unbounded = AsTree(*free_tree);
+  REQUIRE(unbounded.leaves() >= 5);
+  // A budget of a few leaves, checked every 500 events.
+  auto bounded_tree = grown({{"grace_period", "50"}, {"max_size", "0.005"}, {"memory_estimate_period", "500"}});
+  const std::string d = testing::Described(*bounded_tree);
+  INFO(d);
+  const size_t active_at = d.find(R"("active_leaves":)");
+  REQUIRE(active_at != std::string::npos);
+  const size_t active = std::stoul(d.substr(active_at + 16));
+  CHECK(active < AsTree(*bounded_tree).leaves());
+  CHECK(AsTree(*bounded_tree).leaves() < unbounded.leaves());
+  CHECK(d.find(R"("growth_allowed":true)") != std::string::npos);
+  // stop_mem_management: growth stops instead, the tree keeps its shape from then on.
+  auto stopped = grown({{"grace_period", "50"}, {"max_size", "0.005"}, {"memory_estimate_period", "500"},
+                        {"stop_mem_management", "true"}});
+  CHECK(testing::Described(*stopped).find(R"("growth_allowed":false)") != std::string::npos);
+  const size_t splits = AsTree(*stopped).splits();
+  testing::LearnAll(*stopped, testing::GeneratedStream("agrawal", 5000, 12));
+  CHECK(AsTree(*stopped).splits() == splits);
+  // The contract holds with memory management at work.
+  testing::CheckLearnerContract([] {
+    return MakeTreeLearner("hoeffding_tree",
+                           {{"grace_period", "20"}, {"max_size", "0.002"}, {"memory_estimate_period", "50"}});
+  });
 }
 
 TEST_CASE("a Hoeffding tree describes its shape with features by name", "[trees][hoeffding_tree]") {

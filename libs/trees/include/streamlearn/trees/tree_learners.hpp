@@ -17,7 +17,8 @@
 //   hoeffding_tree: grace_period (200), delta (1e-7), tau (0.05), split_criterion
 //     (info_gain | gini | hellinger), leaf_prediction (nba | nb | mc), nb_threshold (0),
 //     max_depth (none, or a whole number), n_splits (10: the Gaussian observer's split
-//     points), min_branch_fraction (0.01), max_share_to_split (0.99).
+//     points), min_branch_fraction (0.01), max_share_to_split (0.99), max_size (100 MiB),
+//     memory_estimate_period (1000000 events), stop_mem_management (false).
 //   naive_bayes: none of its own.
 //   Both accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
