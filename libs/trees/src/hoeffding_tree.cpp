@@ -588,13 +588,13 @@ void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& ou
 }
 
 void HoeffdingTreeLearner::learn(const FeatureVector& x, double y, double weight) {
-  if (!(weight > 0)) return;
-  if (!ValidLabel(config_.task, y) || !FiniteInputs(x)) {
+  if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
+  if (!std::isfinite(weight) || !ValidLabel(config_.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }
   // A whole weight k learns as k repeats (the Learner contract), not as River's sample_weight.
-  for (double k = std::max(1.0, std::round(weight)); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y), 1.0);
+  for (double k = std::round(weight); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y), 1.0);
 }
 
 std::unique_ptr<learn::Learner> HoeffdingTreeLearner::fresh_copy() const {

@@ -95,13 +95,13 @@ void NaiveBayesLearner::learn_one(const FeatureVector& x, uint32_t label) {
 }
 
 void NaiveBayesLearner::learn(const FeatureVector& x, double y, double weight) {
-  if (!(weight > 0)) return;
-  if (!ValidLabel(task_, y) || !FiniteInputs(x)) {
+  if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
+  if (!std::isfinite(weight) || !ValidLabel(task_, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }
   // GaussianNB has no sample weights: a whole weight k is k repeats.
-  for (double k = std::max(1.0, std::round(weight)); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y));
+  for (double k = std::round(weight); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y));
 }
 
 void NaiveBayesLearner::save(ByteWriter& out) const {

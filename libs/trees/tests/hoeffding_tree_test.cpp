@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <random>
 
 #include "hoeffding_tree.hpp"
@@ -152,6 +153,21 @@ TEST_CASE("a Hoeffding tree describes its shape with features by name", "[trees]
   CHECK(d.find(R"("split_nodes":[{"node":0,"depth":0,"feature":")") != std::string::npos);
   CHECK(d.find(R"("memory_bytes":)") != std::string::npos);
   CHECK(tree->memory_bytes() > 1000);
+}
+
+TEST_CASE("fractional weights round, an infinite one is guarded", "[trees]") {
+  for (const char* type : {"hoeffding_tree", "naive_bayes"}) {
+    auto l = MakeTreeLearner(type);
+    const auto stream = testing::ContractStream(learn::LearnerTask::kBinary, 10);
+    const std::string fresh = testing::SavedLearner(*l);
+    l->learn(stream[0].x, stream[0].y, 0.4);
+    CHECK(testing::SavedLearner(*l) == fresh);
+    l->learn(stream[0].x, stream[0].y, std::numeric_limits<double>::infinity());
+    CHECK(l->guarded_updates() == 1);
+    CHECK(l->trained() == 0);
+    l->learn(stream[0].x, stream[0].y, 2.6);
+    CHECK(l->trained() == 3);
+  }
 }
 
 TEST_CASE("a Hoeffding tree routes a missing split feature down the heavier branch", "[trees][hoeffding_tree]") {
