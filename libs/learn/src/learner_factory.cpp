@@ -7,19 +7,11 @@
 namespace streamlearn::learn {
 namespace {
 
-// One row per learner family. To add one: its Learner subclass in its own files, its make /
-// check / restore functions, a row here, and the contract suite run against it.
-struct LearnerFamily {
-  std::vector<std::pair<std::string_view, LearnerTask>> types;  // model.type names it makes
-  uint32_t kind_tag;  // the first 4 bytes of its snapshots (little-endian u32)
-  Result<std::unique_ptr<Learner>> (*make)(std::string_view type, const LearnerKeys& keys,
-                                           std::string_view key_prefix);
-  Status (*check)(std::string_view key, std::string_view value);
-  Result<std::unique_ptr<Learner>> (*restore)(ByteReader& in);
-};
-
-const std::vector<LearnerFamily>& Families() {
-  static const std::vector<LearnerFamily> families = {
+// One row per learner family of this lib. To add one: its Learner subclass in its own files,
+// its make / check / restore functions, a row here, and the contract suite run against it.
+// Families of libs above learn join with RegisterLearnerFamily.
+std::vector<LearnerFamily>& MutableFamilies() {
+  static std::vector<LearnerFamily> families = {
       {{{"logistic", LearnerTask::kBinary},
         {"softmax", LearnerTask::kMulticlass},
         {"linear", LearnerTask::kRegression},
@@ -31,6 +23,22 @@ const std::vector<LearnerFamily>& Families() {
        RestoreLinearLearner},
   };
   return families;
+}
+
+const std::vector<LearnerFamily>& Families() { return MutableFamilies(); }
+
+// Rebuilt when a family registers.
+std::vector<std::string_view>& MutableTypes() {
+  static std::vector<std::string_view> types;
+  return types;
+}
+
+void RebuildTypes() {
+  auto& types = MutableTypes();
+  types.clear();
+  for (const auto& family : Families()) {
+    for (const auto& t : family.types) types.push_back(t.first);
+  }
 }
 
 const LearnerFamily* FamilyOf(std::string_view type, LearnerTask* task) {
@@ -63,14 +71,25 @@ std::string_view ToString(LearnerTask task) {
 }
 
 const std::vector<std::string_view>& LearnerTypes() {
-  static const std::vector<std::string_view> types = [] {
-    std::vector<std::string_view> out;
-    for (const auto& family : Families()) {
-      for (const auto& t : family.types) out.push_back(t.first);
+  if (MutableTypes().empty()) RebuildTypes();
+  return MutableTypes();
+}
+
+Status RegisterLearnerFamily(LearnerFamily family) {
+  if (!family.make || !family.check || !family.restore || family.types.empty()) {
+    return Status::Invalid("learner family: types, make, check and restore are required");
+  }
+  for (const auto& known : Families()) {
+    if (known.kind_tag == family.kind_tag) return Status::Ok();  // registered already
+  }
+  for (const auto& t : family.types) {
+    if (FamilyOf(t.first, nullptr)) {
+      return Status::Invalid("learner family: type '" + std::string(t.first) + "' is taken");
     }
-    return out;
-  }();
-  return types;
+  }
+  MutableFamilies().push_back(std::move(family));
+  RebuildTypes();
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Learner>> MakeLearner(std::string_view type, const LearnerKeys& keys,

@@ -268,6 +268,21 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
       SL_RETURN_IF_ERROR(FlattenFeatures(item.first, value, path.substr(9), source, config.features.params, lines));
       continue;
     }
+    // model: the table has the linear families' keys; any other key is a setting of some
+    // learner family (River's names for the trees: grace_period, delta, ...), checked on its
+    // own here and for the configured type when the whole config is.
+    if (path.rfind("model.", 0) == 0 && !FindKey(path) && value.IsScalar()) {
+      SL_RETURN_IF_ERROR(Record(lines, path, item.first, source));
+      const std::string setting = path.substr(6);
+      Status st = StringValue(path, value.Scalar(), kNameMaxLength).status();
+      if (st.ok()) {
+        st = learn::CheckLearnerSetting(setting, value.Scalar());
+        if (!st.ok()) st = Status::Invalid(path + ": " + st.message());
+      }
+      if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + st.message());
+      config.model.params[setting] = value.Scalar();
+      continue;
+    }
     if (path == "challengers") {
       if (!value.IsMap()) return Status::Invalid(Where(source, value) + ": challengers: must be a map of name: settings");
       for (const auto& model : value) {
@@ -330,6 +345,7 @@ Status ApplyEnvironment(const Environment& env, PipelineConfig& config) {
 // The file's settings, then the environment's; an empty text only when `allow_empty`.
 Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& source, const Environment& env,
                              bool allow_empty) {
+  RegisterLearnerFamilies();  // model.type's choices include every family
   PipelineConfig config;
   KeyLines lines;
   YAML::Node root;
@@ -383,6 +399,7 @@ Result<DriftAction> ParseDriftAction(std::string_view name) {
 }
 
 Task TaskOf(const ModelSettings& model) {
+  RegisterLearnerFamilies();
   auto task = learn::TaskOfLearnerType(model.type);
   return task.ok() ? *task : Task::kBinary;
 }

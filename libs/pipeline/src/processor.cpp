@@ -149,6 +149,7 @@ Processor::~Processor() = default;
 
 Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& config, state::StateStore* store,
                                                      PipelineProbe* probe) {
+  RegisterLearnerFamilies();
   auto parsed_features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!parsed_features.ok()) return parsed_features.status();
   const features::FeatureConfig& fc = *parsed_features;

@@ -1,12 +1,16 @@
 #pragma once
 // Learners by type name. A table of families (src/learner_factory.cpp): each lists its type
 // names, how to make one from settings, how to check one setting on its own, and its
-// snapshot kind tag. A new family is one entry there plus its own files and tests.
+// snapshot kind tag. A family of the learn lib is one entry there plus its own files and
+// tests; a family in a lib above learn (trees, ...) adds its entry with
+// RegisterLearnerFamily, so the dependencies keep pointing down: learn never names them.
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "streamlearn/core/bytes.hpp"
@@ -18,6 +22,24 @@ namespace streamlearn::learn {
 // Settings by key, as text (a YAML section flattened): e.g. learning_rate, l2, hash_bits,
 // optimizer. Each family documents its keys.
 using LearnerKeys = std::map<std::string, std::string>;
+
+// One family of learners: the type names it makes (each with its task), its snapshots'
+// 4-byte kind tag (little-endian u32), and how it makes, checks and restores learners.
+struct LearnerFamily {
+  std::vector<std::pair<std::string_view, LearnerTask>> types;
+  uint32_t kind_tag = 0;
+  Result<std::unique_ptr<Learner>> (*make)(std::string_view type, const LearnerKeys& keys,
+                                           std::string_view key_prefix) = nullptr;
+  Status (*check)(std::string_view key, std::string_view value) = nullptr;
+  Result<std::unique_ptr<Learner>> (*restore)(ByteReader& in) = nullptr;
+};
+
+// Adds a family after the built-in ones (a lib above learn calls this, e.g.
+// trees::RegisterTreeLearners). Call at start-up, from one thread, before any learner is
+// made or any config read: the table is not locked. A family whose kind tag is known
+// already is not added again (so registering twice is harmless); a type name that is
+// taken is InvalidArgument.
+Status RegisterLearnerFamily(LearnerFamily family);
 
 // Every known type name, in table order ("logistic", "softmax", "linear", "huber", "hinge").
 const std::vector<std::string_view>& LearnerTypes();

@@ -87,6 +87,11 @@ struct ModelSettings {
   std::map<std::string, std::string> params;
 };
 
+// Adds the learner families of libs above learn (trees: Hoeffding tree, naive Bayes) to
+// learn's factory, once. Reading a config, TaskOf and Processor::Create call it, so every
+// program that goes through the pipeline knows every model type.
+void RegisterLearnerFamilies();
+
 // The task of a model.type, as the learner factory knows it; binary for an unknown type.
 Task TaskOf(const ModelSettings& model);
 // The learner settings of a model (learning_rate, l2, hash_bits from features, params), for

@@ -1,0 +1,38 @@
+#pragma once
+// The first non-linear learner families, as River has them, behind learn::Learner:
+//
+//   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
+//   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
+//
+// The factory lives in learn, below this lib, and must not name it; so these families
+// add themselves to learn's table (learn::RegisterLearnerFamily) when a program calls
+// RegisterTreeLearners() at start-up. Whatever links this lib and calls it gets the
+// types through learn::MakeLearner / RestoreLearner like any built-in family.
+//
+// Inputs: dense feature i (present[i] != 0) is numeric attribute i; a missing one is an
+// absent attribute, as River skips absent keys. The hashed sparse block: the tree reads
+// each bucket as a binary attribute (present or not) it may split on; naive Bayes skips it.
+//
+// Keys (River's parameter names), each checked with the key named in the error:
+//   hoeffding_tree: grace_period (200), delta (1e-7), tau (0.05), split_criterion
+//     (info_gain | gini | hellinger), leaf_prediction (nba | nb | mc), nb_threshold (0),
+//     max_depth (none, or a whole number), n_splits (10: the Gaussian observer's split
+//     points), min_branch_fraction (0.01), max_share_to_split (0.99), max_size (100 MiB),
+//     memory_estimate_period (1000000 events), stop_mem_management (false).
+//   naive_bayes: none of its own.
+//   Both accept (and ignore) the keys the pipeline passes to every family: learning_rate,
+//   l2, hash_bits.
+
+#include <cstdint>
+
+#include "streamlearn/core/status.hpp"
+
+namespace streamlearn::trees {
+
+inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-endian
+inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
+
+// Adds both families to learn's factory; harmless when called again.
+Status RegisterTreeLearners();
+
+}  // namespace streamlearn::trees

@@ -1,0 +1,632 @@
+// The Hoeffding tree's learning and prediction. Every formula follows River's code
+// (hoeffding_tree_classifier.py, nodes/leaf.py, nodes/htc_nodes.py, splitter/
+// gaussian_splitter.py, split_criterion/*.py, utils.py) in its order of operations, and
+// every "dict" is a vector of (class, value) in insertion order, because that order
+// decides River's ties (max(d, key=d.get) keeps the first largest).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "hoeffding_tree.hpp"
+
+namespace streamlearn::trees {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Python's sum(d.values()): 0 + v1 + v2 + ...
+double Sum(const ClassWeights& d) {
+  double s = 0;
+  for (const auto& e : d) s += e.second;
+  return s;
+}
+
+void Add(ClassWeights& d, uint32_t cls, double w) {
+  for (auto& e : d) {
+    if (e.first == cls) {
+      e.second += w;
+      return;
+    }
+  }
+  d.emplace_back(cls, w);
+}
+
+double WeightOf(const ClassWeights& d, uint32_t cls) {
+  for (const auto& e : d) {
+    if (e.first == cls) return e.second;
+  }
+  return 0;
+}
+
+bool Has(const ClassWeights& d, uint32_t cls) {
+  return std::any_of(d.begin(), d.end(), [&](const auto& e) { return e.first == cls; });
+}
+
+// max(d, key=d.get): the first class with the largest value.
+template <typename Values>
+uint32_t FirstArgmax(const ClassWeights& d, const Values& value) {
+  size_t best = 0;
+  for (size_t i = 1; i < d.size(); ++i) {
+    if (value(i) > value(best)) best = i;
+  }
+  return d[best].first;
+}
+
+bool Pure(const ClassWeights& d) {
+  int nonzero = 0;
+  for (const auto& e : d) {
+    if (e.second != 0 && ++nonzero == 2) return false;
+  }
+  return true;
+}
+
+// --- split criteria (river/tree/split_criterion) ---
+
+double EntropyOf(const ClassWeights& d) {
+  double entropy = 0, sums = 0;
+  for (const auto& e : d) {
+    if (e.second > 0.0) {
+      entropy -= e.second * std::log2(e.second);
+      sums += e.second;
+    }
+  }
+  return sums > 0.0 ? (entropy + sums * std::log2(sums)) / sums : 0.0;
+}
+
+int SubsetsAboveFraction(const std::array<ClassWeights, 2>& post, double min_frac) {
+  double total = 0;
+  std::array<double, 2> sums{};
+  for (size_t i = 0; i < 2; ++i) {
+    sums[i] = Sum(post[i]);
+    total += sums[i];
+  }
+  int above = 0;
+  if (total > 0) {
+    for (double s : sums) above += (s / total) > min_frac ? 1 : 0;
+  }
+  return above;
+}
+
+double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
+             const std::array<ClassWeights, 2>& post) {
+  if (SubsetsAboveFraction(post, min_frac) < 2) return -kInf;
+  switch (criterion) {
+    case SplitCriterion::kInfoGain: {
+      double total = 0;
+      std::array<double, 2> weights{};
+      for (size_t i = 0; i < 2; ++i) {
+        weights[i] = Sum(post[i]);
+        total += weights[i];
+      }
+      double entropy = 0;
+      for (size_t i = 0; i < 2; ++i) entropy += weights[i] * EntropyOf(post[i]);
+      return EntropyOf(pre) - entropy / total;
+    }
+    case SplitCriterion::kGini: {
+      double total = 0;
+      std::array<double, 2> weights{};
+      for (size_t i = 0; i < 2; ++i) {
+        weights[i] = Sum(post[i]);
+        total += weights[i];
+      }
+      double gini = 0;
+      for (size_t i = 0; i < 2; ++i) {
+        double g = 1.0;
+        if (weights[i] != 0.0) {
+          for (const auto& e : post[i]) {
+            const double rel = e.second / weights[i];
+            g -= rel * rel;
+          }
+        }
+        gini += (weights[i] / total) * g;
+      }
+      return 1.0 - gini;
+    }
+    case SplitCriterion::kHellinger: {
+      // Binary only, as River's: classes 0 (negative) and 1 (positive) on both sides.
+      if (!Has(post[0], 0) || !Has(post[0], 1) || !Has(post[1], 0) || !Has(post[1], 1)) return 0;
+      const double ln = WeightOf(post[0], 0), lp = WeightOf(post[0], 1);
+      const double rn = WeightOf(post[1], 0), rp = WeightOf(post[1], 1);
+      const double total_negative = ln + rn, total_positive = lp + rp;
+      if (total_negative == 0 || total_positive == 0) return 0;  // River would divide by zero
+      const double a = std::sqrt(ln / total_negative) - std::sqrt(lp / total_positive);
+      const double b = std::sqrt(rn / total_negative) - std::sqrt(rp / total_positive);
+      return std::sqrt(a * a + b * b);
+    }
+  }
+  return -kInf;
+}
+
+double RangeOfMerit(SplitCriterion criterion, const ClassWeights& pre) {
+  if (criterion == SplitCriterion::kGini) return 1.0;
+  const double classes = static_cast<double>(std::max<size_t>(pre.size(), 2));
+  return std::log2(classes);
+}
+
+struct Suggestion {
+  double merit = -kInf;
+  bool valid = false;  // false: River's BranchFactory() (the null split)
+  bool on_bucket = false;
+  uint32_t attribute = 0;
+  double threshold = 0;
+  std::array<ClassWeights, 2> post;
+};
+
+// GaussianSplitter.best_evaluated_split_suggestion.
+Suggestion BestNumericSplit(const NumericObserver& obs, const ClassWeights& pre, const HoeffdingTreeConfig& config) {
+  Suggestion best;
+  double min_value = kInf, max_value = -kInf;
+  for (const auto& c : obs.classes) {
+    if (c.min < min_value) min_value = c.min;
+    if (c.max > max_value) max_value = c.max;
+  }
+  if (!(min_value < kInf)) return best;
+  double bin_size = max_value - min_value;
+  bin_size /= static_cast<double>(config.n_splits) + 1.0;
+  std::array<ClassWeights, 2> post;
+  for (int64_t i = 0; i < config.n_splits; ++i) {
+    const double split_value = min_value + (bin_size * static_cast<double>(i + 1));
+    if (!(min_value < split_value && split_value < max_value)) continue;
+    post[0].clear();
+    post[1].clear();
+    for (const auto& c : obs.classes) {
+      const double n = c.estimator.n;
+      if (split_value < c.min) {
+        post[1].emplace_back(c.cls, n);
+      } else if (split_value >= c.max) {
+        post[0].emplace_back(c.cls, n);
+      } else {
+        const double lhs = c.estimator.cdf(split_value) * n;
+        post[0].emplace_back(c.cls, lhs);
+        post[1].emplace_back(c.cls, n - lhs);
+      }
+    }
+    const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre, post);
+    if (merit > best.merit) {
+      best.merit = merit;
+      best.valid = true;
+      best.attribute = obs.attribute;
+      best.threshold = split_value;
+      best.post = post;
+    }
+  }
+  return best;
+}
+
+// A bucket's presence as a binary split: absent (left) against present (right).
+Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, const HoeffdingTreeConfig& config) {
+  Suggestion s;
+  std::array<ClassWeights, 2> post;
+  for (const auto& e : leaf.observed) post[0].emplace_back(e.first, e.second - WeightOf(obs.present, e.first));
+  post[1] = obs.present;
+  const double merit = Merit(config.split_criterion, config.min_branch_fraction, leaf.stats, post);
+  if (merit > s.merit) {
+    s.merit = merit;
+    s.valid = true;
+    s.on_bucket = true;
+    s.attribute = obs.bucket;
+    s.post = std::move(post);
+  }
+  return s;
+}
+
+bool DensePresent(const FeatureVector& x, uint32_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
+
+bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
+  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
+    if (x.sparse_index[k] == bucket && x.sparse_value[k] != 0) return true;
+  }
+  return false;
+}
+
+double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
+  for (const auto& c : obs.classes) {
+    if (c.cls == cls) return c.estimator.pdf(value);
+  }
+  return 0.0;
+}
+
+// utils.do_naive_bayes_prediction: votes[i] for leaf.stats[i]; false when River returns None.
+bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes) {
+  const double total = Sum(leaf.stats);
+  if (leaf.stats.empty() || total == 0) return false;
+  for (size_t k = 0; k < leaf.stats.size(); ++k) {
+    const auto [cls, weight] = leaf.stats[k];
+    if (!(weight > 0)) {
+      votes[k] = 0.0;
+      continue;
+    }
+    double v = std::log(weight / total);
+    for (const auto& obs : leaf.numeric) {
+      if (!DensePresent(x, obs.attribute)) continue;
+      const double p = CondProba(obs, cls, x.dense[obs.attribute]);
+      v += p > 0 ? std::log(p) : 0.0;
+    }
+    votes[k] = v;
+  }
+  double max_ll = votes[0];
+  for (size_t k = 1; k < leaf.stats.size(); ++k) max_ll = std::max(max_ll, votes[k]);
+  double s = 0;
+  for (size_t k = 0; k < leaf.stats.size(); ++k) s += std::exp(votes[k] - max_ll);
+  const double lse = max_ll + std::log(s);
+  for (size_t k = 0; k < leaf.stats.size(); ++k) votes[k] = std::exp(votes[k] - lse);
+  return true;
+}
+
+void Deactivate(TreeLeaf& leaf) {
+  leaf.active = false;
+  leaf.numeric = {};
+  leaf.numeric_slot = {};
+  leaf.buckets = {};
+  leaf.bucket_slot = {};
+}
+
+bool ValidLabel(learn::LearnerTask task, double y) {
+  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
+  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
+}
+
+bool FiniteInputs(const FeatureVector& x) {
+  const size_t n = std::min(x.dense.size(), x.present.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (x.present[i] && !std::isfinite(x.dense[i])) return false;
+  }
+  return x.sparse_index.size() == x.sparse_value.size();
+}
+
+}  // namespace
+
+double TreeLeaf::total_weight() const { return stats.empty() ? 0 : Sum(stats); }
+
+double TreeLeaf::promise() const {
+  const double total = Sum(stats);
+  if (!(total > 0)) return 0;
+  double majority = stats[0].second;
+  for (const auto& e : stats) majority = std::max(majority, e.second);
+  return total - majority;
+}
+
+size_t TreeLeaf::bytes() const {
+  const size_t weight = sizeof(ClassWeights::value_type);
+  size_t b = sizeof(TreeLeaf) + (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
+  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * sizeof(ClassGaussian);
+  for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
+  return b;
+}
+
+std::string_view HoeffdingTreeLearner::type() const {
+  return config_.task == learn::LearnerTask::kMulticlass ? "hoeffding_tree_multiclass" : "hoeffding_tree";
+}
+
+uint32_t HoeffdingTreeLearner::depth() const {
+  uint32_t d = 0;
+  for (const auto& n : nodes_) d = std::max(d, n.depth);
+  return d;
+}
+
+double HoeffdingTreeLearner::subtree_weight(uint32_t node) const {
+  const TreeNode& n = nodes_[node];
+  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
+  return subtree_weight(n.left) + subtree_weight(n.right);
+}
+
+uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing) const {
+  uint32_t at = 0;
+  while (nodes_[at].leaf < 0) {
+    const TreeNode& n = nodes_[at];
+    if (n.on_bucket) {
+      at = BucketPresent(x, n.attribute) ? n.right : n.left;
+    } else if (DensePresent(x, n.attribute)) {
+      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
+    } else {
+      // River sends an event without the split's feature down the most traversed path.
+      *by_missing = true;
+      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
+    }
+  }
+  return at;
+}
+
+void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w) {
+  if (leaf.active && config_.leaf_prediction == LeafPrediction::kNaiveBayesAdaptive) {
+    if (leaf.stats.empty() || FirstArgmax(leaf.stats, [&](size_t i) { return leaf.stats[i].second; }) == label) {
+      leaf.mc_correct += w;
+    }
+    std::array<double, learn::kMaxLearnerClasses> votes;
+    if (NaiveBayesVotes(leaf, x, votes.data()) &&
+        FirstArgmax(leaf.stats, [&](size_t i) { return votes[i]; }) == label) {
+      leaf.nb_correct += w;
+    }
+  }
+  Add(leaf.stats, label, w);
+  if (!leaf.active) return;
+  const size_t n = std::min(x.dense.size(), x.present.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (!x.present[i]) continue;
+    if (i >= leaf.numeric_slot.size()) leaf.numeric_slot.resize(i + 1, -1);
+    if (leaf.numeric_slot[i] < 0) {
+      leaf.numeric_slot[i] = static_cast<int32_t>(leaf.numeric.size());
+      leaf.numeric.push_back({static_cast<uint32_t>(i), {}});
+    }
+    auto& classes = leaf.numeric[leaf.numeric_slot[i]].classes;
+    const double v = x.dense[i];
+    auto it = std::find_if(classes.begin(), classes.end(), [&](const ClassGaussian& c) { return c.cls == label; });
+    if (it == classes.end()) {
+      classes.push_back({label, {}, v, v});
+      it = classes.end() - 1;
+    } else {
+      if (v < it->min) it->min = v;
+      if (v > it->max) it->max = v;
+    }
+    it->estimator.update(v, w);
+  }
+  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
+    if (x.sparse_value[k] == 0) continue;
+    const auto [slot, fresh] = leaf.bucket_slot.try_emplace(x.sparse_index[k], static_cast<uint32_t>(leaf.buckets.size()));
+    if (fresh) leaf.buckets.push_back({x.sparse_index[k], {}});
+    Add(leaf.buckets[slot->second].present, label, w);
+  }
+  Add(leaf.observed, label, w);
+}
+
+void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, double w) {
+  if (label >= seen_class_.size()) seen_class_.resize(label + 1, 0);
+  seen_class_[label] = 1;
+  known_classes_ = std::max(known_classes_, label + 1);
+  for (size_t i = max_dense_; i < std::min(x.dense.size(), x.present.size()); ++i) {
+    if (x.present[i]) max_dense_ = static_cast<uint32_t>(i + 1);
+  }
+  if (nodes_.empty()) {
+    nodes_.push_back(TreeNode{});
+    nodes_[0].leaf = 0;
+    leaves_.emplace_back();
+  }
+  bool by_missing = false;
+  const uint32_t at = route(x, &by_missing);
+  TreeLeaf& leaf = leaves_[nodes_[at].leaf];
+  leaf_learn(leaf, x, label, w);
+  ++trained_;
+  // River attempts splits only where the event reached its leaf by the tests themselves.
+  if (!by_missing && growth_allowed_ && leaf.active) {
+    if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
+      Deactivate(leaf);
+    } else {
+      const double weight_seen = leaf.total_weight();
+      if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.grace_period)) {
+        leaf.last_split_attempt_at = weight_seen;
+        attempt_split(at);
+      }
+    }
+  }
+  if (trained_ % static_cast<uint64_t>(config_.memory_estimate_period) == 0) estimate_model_size();
+}
+
+std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const {
+  std::vector<uint32_t> out, stack;
+  if (nodes_.empty()) return out;
+  stack.push_back(0);
+  while (!stack.empty()) {
+    const TreeNode& n = nodes_[stack.back()];
+    stack.pop_back();
+    if (n.leaf >= 0) {
+      out.push_back(static_cast<uint32_t>(n.leaf));
+    } else {
+      stack.push_back(n.right);
+      stack.push_back(n.left);
+    }
+  }
+  return out;
+}
+
+void HoeffdingTreeLearner::enforce_size_limit() {
+  const double max_bytes = config_.max_size * 1048576.0;
+  size_t inactive = 0;
+  for (const auto& leaf : leaves_) inactive += leaf.active ? 0 : 1;
+  // River's formula, as it is (one active leaf's estimate).
+  const double tree_size =
+      overhead_fraction_ * (active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_);
+  if ((inactive > 0 || tree_size > max_bytes) && config_.stop_mem_management) {
+    growth_allowed_ = false;
+    return;
+  }
+  std::vector<uint32_t> order = leaves_in_order();
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return leaves_[a].promise() < leaves_[b].promise(); });
+  const size_t n = order.size();
+  size_t max_active = 0;
+  while (max_active < n) {
+    ++max_active;
+    const double size = (static_cast<double>(max_active) * active_leaf_bytes_ +
+                         static_cast<double>(n - max_active) * inactive_leaf_bytes_) *
+                        overhead_fraction_;
+    if (size > max_bytes) {
+      --max_active;
+      break;
+    }
+  }
+  const size_t cutoff = n - max_active;
+  for (size_t i = 0; i < cutoff; ++i) {
+    if (leaves_[order[i]].active) Deactivate(leaves_[order[i]]);
+  }
+  for (size_t i = cutoff; i < n; ++i) {
+    TreeLeaf& leaf = leaves_[order[i]];
+    if (!leaf.active && (config_.max_depth < 0 || leaf.depth < static_cast<uint64_t>(config_.max_depth))) {
+      leaf.active = true;  // fresh observers: River's activate()
+    }
+  }
+}
+
+void HoeffdingTreeLearner::estimate_model_size() {
+  double active_total = 0, inactive_total = 0, model_total = static_cast<double>(sizeof(*this));
+  size_t active = 0, inactive = 0;
+  for (const auto& leaf : leaves_) {
+    const double b = static_cast<double>(leaf.bytes());
+    model_total += b;
+    if (leaf.active) {
+      active_total += b;
+      ++active;
+    } else {
+      inactive_total += b;
+      ++inactive;
+    }
+  }
+  model_total += static_cast<double>(nodes_.size() * sizeof(TreeNode) + seen_class_.size());
+  if (active_total > 0) active_leaf_bytes_ = active_total / static_cast<double>(active);
+  if (inactive_total > 0) inactive_leaf_bytes_ = inactive_total / static_cast<double>(inactive);
+  const double estimated =
+      static_cast<double>(active) * active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_;
+  if (estimated > 0) overhead_fraction_ = model_total / estimated;
+  if (model_total > config_.max_size * 1048576.0) enforce_size_limit();
+}
+
+void HoeffdingTreeLearner::attempt_split(uint32_t node) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
+  TreeLeaf& leaf = leaves_[leaf_index];
+  if (Pure(leaf.stats)) return;
+  std::vector<Suggestion> suggestions;
+  double majority = leaf.stats.empty() ? 0 : leaf.stats[0].second;
+  for (const auto& e : leaf.stats) majority = std::max(majority, e.second);
+  const double total = leaf.total_weight();
+  suggestions.emplace_back();  // the null split (River's merit_preprune)
+  if (!(majority != 0 && majority / total > config_.max_share_to_split)) {
+    for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, leaf.stats, config_));
+    for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, config_));
+  }
+  std::stable_sort(suggestions.begin(), suggestions.end(),
+                   [](const Suggestion& a, const Suggestion& b) { return a.merit < b.merit; });
+  bool should_split = false;
+  if (suggestions.size() < 2) {
+    should_split = !suggestions.empty();
+  } else {
+    const double range = RangeOfMerit(config_.split_criterion, leaf.stats);
+    const double bound = std::sqrt((range * range * std::log(1.0 / config_.delta)) / (2.0 * total));
+    const Suggestion& best = suggestions.back();
+    const Suggestion& second = suggestions[suggestions.size() - 2];
+    if (best.merit - second.merit > bound || bound < config_.tau) should_split = true;
+  }
+  if (!should_split) return;
+  Suggestion& decision = suggestions.back();
+  if (!decision.valid) {
+    Deactivate(leaf);  // pre-pruning: the null split wins
+    enforce_size_limit();
+    return;
+  }
+  const uint32_t child_depth = leaf.depth + 1;
+  std::array<TreeLeaf, 2> children;
+  for (size_t i = 0; i < 2; ++i) {
+    children[i].stats = std::move(decision.post[i]);
+    children[i].depth = child_depth;
+    children[i].last_split_attempt_at = children[i].total_weight();
+  }
+  const uint32_t left = static_cast<uint32_t>(nodes_.size());
+  TreeNode& split = nodes_[node];
+  split.leaf = -1;
+  split.on_bucket = decision.on_bucket;
+  split.attribute = decision.attribute;
+  split.threshold = decision.threshold;
+  split.left = left;
+  split.right = left + 1;
+  leaves_[leaf_index] = std::move(children[0]);  // the split leaf's slot becomes its left child's
+  const uint32_t right_leaf = static_cast<uint32_t>(leaves_.size());
+  leaves_.push_back(std::move(children[1]));
+  TreeNode l, r;
+  l.leaf = static_cast<int32_t>(leaf_index);
+  r.leaf = static_cast<int32_t>(right_leaf);
+  l.depth = r.depth = child_depth;
+  nodes_.push_back(l);
+  nodes_.push_back(r);
+  enforce_size_limit();
+}
+
+void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const {
+  bool naive_bayes = false;
+  switch (config_.leaf_prediction) {
+    case LeafPrediction::kMajorityClass: break;
+    case LeafPrediction::kNaiveBayes: naive_bayes = leaf.active && leaf.total_weight() >= config_.nb_threshold; break;
+    case LeafPrediction::kNaiveBayesAdaptive: naive_bayes = leaf.active && leaf.nb_correct >= leaf.mc_correct; break;
+  }
+  if (naive_bayes) {
+    std::array<double, learn::kMaxLearnerClasses> votes;
+    if (NaiveBayesVotes(leaf, x, votes.data())) {
+      for (size_t k = 0; k < leaf.stats.size(); ++k) {
+        if (leaf.stats[k].first < n) proba[leaf.stats[k].first] = votes[k];
+      }
+      return;
+    }
+  }
+  const double total = Sum(leaf.stats);
+  for (const auto& [cls, weight] : leaf.stats) {
+    if (cls < n) proba[cls] = total == 0 ? weight : weight / total;  // normalize_values_in_dict
+  }
+}
+
+void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& out) const {
+  const bool multi = config_.task == learn::LearnerTask::kMulticlass;
+  const size_t n = multi ? known_classes_ : 2;
+  out.probabilities.assign(n, 0.0);
+  if (!nodes_.empty()) {
+    bool by_missing = false;
+    leaf_prediction(leaves_[nodes_[route(x, &by_missing)].leaf], x, out.probabilities.data(), n);
+  }
+  // River: max over {c: 0 for c in sorted(classes)} updated by the leaf: the lowest class on ties.
+  int32_t best = -1;
+  for (size_t c = 0; c < n; ++c) {
+    if (c < seen_class_.size() && seen_class_[c] && (best < 0 || out.probabilities[c] > out.probabilities[best])) {
+      best = static_cast<int32_t>(c);
+    }
+  }
+  if (multi) {
+    out.class_index = best;
+    out.score = best >= 0 ? out.probabilities[best] : 0.0;
+  } else {
+    out.score = out.probabilities[1];
+    out.class_index = best < 0 ? 0 : best;
+    out.probabilities.clear();
+  }
+}
+
+void HoeffdingTreeLearner::learn(const FeatureVector& x, double y, double weight) {
+  if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
+  if (!std::isfinite(weight) || !ValidLabel(config_.task, y) || !FiniteInputs(x)) {
+    ++guarded_;
+    return;
+  }
+  // A whole weight k learns as k repeats (the Learner contract), not as River's sample_weight.
+  for (double k = std::round(weight); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y), 1.0);
+}
+
+std::unique_ptr<learn::Learner> HoeffdingTreeLearner::fresh_copy() const {
+  auto copy = std::make_unique<HoeffdingTreeLearner>(config_);
+  copy->known_classes_ = known_classes_;
+  copy->seen_class_ = seen_class_;
+  copy->max_dense_ = max_dense_;
+  return copy;
+}
+
+void HoeffdingTreeLearner::reset() {
+  nodes_.clear();
+  leaves_.clear();
+  growth_allowed_ = true;
+  active_leaf_bytes_ = inactive_leaf_bytes_ = 0;
+  overhead_fraction_ = 1.0;
+}
+
+size_t HoeffdingTreeLearner::memory_bytes() const {
+  size_t bytes = sizeof(*this) + nodes_.capacity() * sizeof(TreeNode) + leaves_.capacity() * sizeof(TreeLeaf) +
+                 seen_class_.capacity();
+  const size_t weight = sizeof(ClassWeights::value_type);
+  for (const auto& leaf : leaves_) {
+    bytes += (leaf.stats.capacity() + leaf.observed.capacity()) * weight;
+    bytes += leaf.numeric.capacity() * sizeof(NumericObserver) + leaf.numeric_slot.capacity() * sizeof(int32_t);
+    for (const auto& obs : leaf.numeric) bytes += obs.classes.capacity() * sizeof(ClassGaussian);
+    bytes += leaf.buckets.capacity() * sizeof(BucketObserver);
+    for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
+    bytes += leaf.bucket_slot.size() * (sizeof(std::pair<uint32_t, uint32_t>) + 2 * sizeof(void*)) +
+             leaf.bucket_slot.bucket_count() * sizeof(void*);
+  }
+  return bytes;
+}
+
+}  // namespace streamlearn::trees

@@ -1,0 +1,174 @@
+#pragma once
+// River's tree.HoeffdingTreeClassifier behind learn::Learner, with its arithmetic: leaves
+// keep class weights (in the order River's dicts would hold them, which decides ties) and a
+// Gaussian observer per attribute and class (River's GaussianSplitter, n_splits candidate
+// thresholds between the smallest and largest value seen); every grace_period of weight a
+// leaf ranks the best binary split of each attribute and the null split by the split
+// criterion and splits when the Hoeffding bound separates the best two (or falls below
+// tau). Leaves predict by majority class, naive Bayes, or whichever of the two has been
+// right more often at that leaf (nba).
+//
+// Memory management as River's: every memory_estimate_period events the sizes of active
+// and inactive leaves are estimated (our byte counts where River measures its Python
+// objects, so the points where leaves switch differ from River's); past max_size the
+// least promising leaves (fewest events outside their majority class) are deactivated,
+// and after each split the most promising inactive ones reactivated while the estimate
+// allows (River's _enforce_size_limit, quirks included: before the first estimate every
+// inactive leaf above max_depth is reactivated after each split or pre-pruning, with
+// fresh observers). stop_mem_management stops growth instead.
+//
+// Not done (yet): remove_poor_attrs, merit_preprune off, nominal multiway splits.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "gaussian.hpp"
+#include "streamlearn/learn/learner.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
+
+namespace streamlearn::trees {
+
+enum class SplitCriterion : uint8_t { kInfoGain, kGini, kHellinger };
+enum class LeafPrediction : uint8_t { kNaiveBayesAdaptive, kNaiveBayes, kMajorityClass };
+
+struct HoeffdingTreeConfig {
+  learn::LearnerTask task = learn::LearnerTask::kBinary;
+  int64_t grace_period = 200;
+  double delta = 1e-7;
+  double tau = 0.05;
+  SplitCriterion split_criterion = SplitCriterion::kInfoGain;
+  LeafPrediction leaf_prediction = LeafPrediction::kNaiveBayesAdaptive;
+  double nb_threshold = 0;
+  int64_t max_depth = -1;  // -1: none
+  int64_t n_splits = 10;
+  double min_branch_fraction = 0.01;
+  double max_share_to_split = 0.99;
+  double max_size = 100;  // MiB
+  int64_t memory_estimate_period = 1000000;
+  bool stop_mem_management = false;
+
+  bool operator==(const HoeffdingTreeConfig&) const = default;
+};
+
+Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, const learn::LearnerKeys& keys,
+                                                     std::string_view key_prefix);
+
+// (class, weight) pairs in the order the class first came: River's dict of class weights.
+using ClassWeights = std::vector<std::pair<uint32_t, double>>;
+
+struct ClassGaussian {
+  uint32_t cls = 0;
+  Gaussian estimator;
+  double min = 0;
+  double max = 0;
+};
+
+// River's GaussianSplitter for one dense attribute at one leaf.
+struct NumericObserver {
+  uint32_t attribute = 0;
+  std::vector<ClassGaussian> classes;  // in first-seen order
+};
+
+// A hashed bucket as a binary attribute: the weight per class of events that had it.
+struct BucketObserver {
+  uint32_t bucket = 0;
+  ClassWeights present;
+};
+
+struct TreeLeaf {
+  ClassWeights stats;
+  ClassWeights observed;  // weight learned while active (the events the observers saw)
+  double last_split_attempt_at = 0;
+  double mc_correct = 0;
+  double nb_correct = 0;
+  uint32_t depth = 0;
+  bool active = true;
+  std::vector<NumericObserver> numeric;  // in first-seen order
+  std::vector<int32_t> numeric_slot;     // dense index -> index in numeric, -1 none
+  std::vector<BucketObserver> buckets;   // in first-seen order
+  std::unordered_map<uint32_t, uint32_t> bucket_slot;
+
+  double total_weight() const;
+  // River's calculate_promise: the weight outside the majority class.
+  double promise() const;
+  // Bytes held, by sizes (not capacities): the same before a save and after a load, so
+  // memory management decides alike.
+  size_t bytes() const;
+};
+
+struct TreeNode {
+  int32_t leaf = -1;        // index into leaves when a leaf, -1 for a split
+  bool on_bucket = false;   // split on a hashed bucket's presence (else a dense attribute)
+  uint32_t attribute = 0;   // dense index or bucket
+  double threshold = 0;     // dense: x <= threshold goes left
+  uint32_t left = 0;
+  uint32_t right = 0;
+  uint32_t depth = 0;
+};
+
+class HoeffdingTreeLearner final : public learn::Learner {
+ public:
+  explicit HoeffdingTreeLearner(HoeffdingTreeConfig config) : config_(config) {}
+
+  std::string_view type() const override;
+  learn::LearnerTask task() const override { return config_.task; }
+  bool scores_probability() const override { return true; }
+
+  void predict(const FeatureVector& x, learn::Prediction& out) const override;
+  void learn(const FeatureVector& x, double y, double weight) override;
+
+  void save(ByteWriter& out) const override;
+  Status load(ByteReader& in) override;
+  std::unique_ptr<learn::Learner> fresh_copy() const override;
+  void reset() override;
+  void describe(JsonWriter& out, const learn::DenseFeatureName& name, size_t top_sparse) const override;
+  size_t memory_bytes() const override;
+  uint64_t trained() const override { return trained_; }
+  uint64_t guarded_updates() const override { return guarded_; }
+
+  const HoeffdingTreeConfig& config() const { return config_; }
+  size_t leaves() const { return leaves_.size(); }
+  size_t splits() const { return nodes_.size() - leaves_.size(); }
+  uint32_t depth() const;
+
+ private:
+  struct State;  // what save/load move as one
+
+  void learn_one(const FeatureVector& x, uint32_t label, double w);
+  // The leaf node x reaches; *by_missing when a split's attribute was missing on the way.
+  uint32_t route(const FeatureVector& x, bool* by_missing) const;
+  double subtree_weight(uint32_t node) const;
+  void leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w);
+  // The leaf's class probabilities (River's leaf.prediction) into `proba`, by class index.
+  void leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const;
+  void attempt_split(uint32_t node);
+  void enforce_size_limit();
+  void estimate_model_size();
+  // Leaf indices in River's iter_leaves order (depth first, left before right).
+  std::vector<uint32_t> leaves_in_order() const;
+
+  HoeffdingTreeConfig config_;
+  uint32_t known_classes_ = 0;
+  std::vector<uint8_t> seen_class_;  // River's tree.classes
+  std::vector<TreeNode> nodes_;      // nodes_[0] is the root once anything was learned
+  std::vector<TreeLeaf> leaves_;
+  uint32_t max_dense_ = 0;           // dense attributes ever seen (for describe)
+  // Memory management (River's names): leaf size estimates, the overhead of the rest.
+  bool growth_allowed_ = true;
+  double active_leaf_bytes_ = 0;
+  double inactive_leaf_bytes_ = 0;
+  double overhead_fraction_ = 1.0;
+  uint64_t trained_ = 0;
+  uint64_t guarded_ = 0;
+};
+
+Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTree(std::string_view type, const learn::LearnerKeys& keys,
+                                                          std::string_view key_prefix);
+Status CheckHoeffdingTreeSetting(std::string_view key, std::string_view value);
+Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTree(ByteReader& in);
+
+}  // namespace streamlearn::trees

@@ -1,0 +1,24 @@
+#include "hoeffding_tree.hpp"
+#include "naive_bayes.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
+#include "streamlearn/trees/tree_learners.hpp"
+
+namespace streamlearn::trees {
+
+Status RegisterTreeLearners() {
+  using learn::LearnerTask;
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily(
+      {{{"hoeffding_tree", LearnerTask::kBinary}, {"hoeffding_tree_multiclass", LearnerTask::kMulticlass}},
+       kHoeffdingTreeKindTag,
+       MakeHoeffdingTree,
+       CheckHoeffdingTreeSetting,
+       RestoreHoeffdingTree}));
+  return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
+                                        {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
+                                       kNaiveBayesKindTag,
+                                       MakeNaiveBayes,
+                                       CheckNaiveBayesSetting,
+                                       RestoreNaiveBayes});
+}
+
+}  // namespace streamlearn::trees

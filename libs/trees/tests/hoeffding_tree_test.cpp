@@ -1,0 +1,245 @@
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <random>
+
+#include "hoeffding_tree.hpp"
+#include "tree_test_support.hpp"
+
+using namespace streamlearn;
+using testing::MakeTreeLearner;
+
+namespace {
+
+const trees::HoeffdingTreeLearner& AsTree(const learn::Learner& l) {
+  return dynamic_cast<const trees::HoeffdingTreeLearner&>(l);
+}
+
+}  // namespace
+
+TEST_CASE("the Hoeffding tree keeps the learner contract", "[trees][hoeffding_tree][contract]") {
+  // Small grace periods so that the 400 contract events grow splits (the snapshot then
+  // holds branches, leaves of every kind and deactivated leaves).
+  SECTION("defaults") {
+    testing::CheckLearnerContract([] { return MakeTreeLearner("hoeffding_tree"); });
+  }
+  SECTION("info gain, nba, splitting") {
+    testing::CheckLearnerContract([] { return MakeTreeLearner("hoeffding_tree", {{"grace_period", "20"}, {"delta", "0.01"}}); });
+  }
+  SECTION("gini, majority class, max depth") {
+    testing::CheckLearnerContract([] {
+      return MakeTreeLearner("hoeffding_tree", {{"grace_period", "20"}, {"split_criterion", "gini"},
+                                                {"leaf_prediction", "mc"}, {"max_depth", "2"}});
+    });
+  }
+  SECTION("hellinger, naive Bayes") {
+    testing::CheckLearnerContract([] {
+      return MakeTreeLearner("hoeffding_tree", {{"grace_period", "30"}, {"split_criterion", "hellinger"},
+                                                {"leaf_prediction", "nb"}, {"tau", "0.2"}});
+    });
+  }
+  SECTION("multiclass") {
+    testing::CheckLearnerContract([] {
+      return MakeTreeLearner("hoeffding_tree_multiclass", {{"grace_period", "25"}, {"delta", "0.001"}});
+    });
+  }
+}
+
+TEST_CASE("the Hoeffding tree's keys are River's, bad values name the key", "[trees][hoeffding_tree][factory]") {
+  testing::RegisterTrees();
+  const auto message = [](const learn::LearnerKeys& keys) {
+    auto made = learn::MakeLearner("hoeffding_tree", keys, "model.");
+    return made.ok() ? std::string("ok") : made.status().message();
+  };
+  CHECK(message({{"grace_period", "0"}}) == "model.grace_period: must be between 1 and 1099511627776, got '0'");
+  CHECK(message({{"delta", "1"}}) == "model.delta: must be in (0, 1), got '1'");
+  CHECK(message({{"split_criterion", "entropy"}}) ==
+        "model.split_criterion: must be one of info_gain, gini, hellinger, got 'entropy'");
+  CHECK(message({{"leaf_prediction", "knn"}}) == "model.leaf_prediction: must be one of nba, nb, mc, got 'knn'");
+  CHECK(message({{"max_depth", "-3"}}).rfind("model.max_depth: expected none or", 0) == 0);
+  CHECK(message({{"nb_threshold", "x"}}) == "model.nb_threshold: expected a number, got 'x'");
+  CHECK(message({{"split_confidence", "0.1"}}).rfind("model.split_confidence: unknown key for hoeffding_tree", 0) == 0);
+  CHECK(message({{"max_size", "0"}}) == "model.max_size: must be in (0, 1000000000], got '0'");
+  // Booleans are read by the config grammar (true/false, yes/no, on/off, 1/0).
+  CHECK(message({{"stop_mem_management", "yes"}}) == "ok");
+  CHECK(message({{"stop_mem_management", "maybe"}}).rfind("model.stop_mem_management: expected", 0) == 0);
+  CHECK(message({{"max_depth", "none"}, {"tau", "0.1"}, {"learning_rate", "0.05"}, {"hash_bits", "8"}}) == "ok");
+  auto multi = learn::MakeLearner("hoeffding_tree_multiclass", {{"split_criterion", "hellinger"}}, "model.");
+  REQUIRE_FALSE(multi.ok());
+  CHECK(multi.status().message() == "model.split_criterion: hellinger is for binary tasks only");
+
+  // The family's own check of one setting (the factory's CheckLearnerSetting is Ok as soon
+  // as any family is, and the linear family leaves keys it does not know to MakeLearner).
+  CHECK(trees::CheckHoeffdingTreeSetting("grace_period", "50").ok());
+  CHECK(trees::CheckHoeffdingTreeSetting("grace_period", "0").message() == "must be between 1 and 1099511627776, got '0'");
+  CHECK_FALSE(trees::CheckHoeffdingTreeSetting("leaf_prediction", "knn").ok());
+  CHECK(trees::CheckHoeffdingTreeSetting("learning_rate", "0.1").ok());
+  CHECK(learn::CheckLearnerSetting("grace_period", "50").ok());
+  CHECK(*learn::TaskOfLearnerType("hoeffding_tree") == learn::LearnerTask::kBinary);
+  CHECK(*learn::TaskOfLearnerType("hoeffding_tree_multiclass") == learn::LearnerTask::kMulticlass);
+  // The built-in types come first, the registered ones after them.
+  const auto& types = learn::LearnerTypes();
+  CHECK(types.size() == 9);
+  CHECK(types[0] == "logistic");
+  CHECK(std::find(types.begin(), types.end(), "hoeffding_tree") != types.end());
+  CHECK(trees::RegisterTreeLearners().ok());  // again: harmless
+  CHECK(learn::LearnerTypes().size() == 9);
+}
+
+TEST_CASE("a Hoeffding tree learns a noise-free rule above 99%", "[trees][hoeffding_tree]") {
+  SECTION("Agrawal function 0 (age bands), numeric attributes") {
+    const auto stream = testing::GeneratedStream("agrawal", 20000, 7);
+    auto tree = MakeTreeLearner("hoeffding_tree");
+    const auto p = testing::TestThenTrain(*tree, stream, 10000);
+    INFO(testing::Described(*tree));
+    CHECK(p.accuracy() > 0.99);
+    CHECK(AsTree(*tree).splits() >= 2);
+  }
+  SECTION("STAGGER function 0 (size small and color red), one-hot buckets only") {
+    // size=small and color=red tie on merit, so each split waits for the bound to fall
+    // below tau (about 3,200 events per leaf): the rule is learned by 15,000 events.
+    const auto stream = testing::GeneratedStream("stagger", 20000, 3);
+    auto tree = MakeTreeLearner("hoeffding_tree", {{"leaf_prediction", "mc"}});
+    const auto p = testing::TestThenTrain(*tree, stream, 15000);
+    INFO(testing::Described(*tree));
+    CHECK(p.accuracy() > 0.99);
+    CHECK(testing::Described(*tree).find(R"("bucket":)") != std::string::npos);
+  }
+}
+
+TEST_CASE("a Hoeffding tree keeps within max_size by deactivating its least promising leaves", "[trees][hoeffding_tree]") {
+  const auto stream = testing::GeneratedStream("agrawal", 30000, 11);
+  const auto grown = [&](const learn::LearnerKeys& keys) {
+    auto tree = MakeTreeLearner("hoeffding_tree", keys);
+    testing::LearnAll(*tree, stream);
+    return tree;
+  };
+  auto free_tree = grown({{"grace_period", "50"}});
+  const auto& unbounded = AsTree(*free_tree);
+  REQUIRE(unbounded.leaves() >= 5);
+  // A budget of a few leaves, checked every 500 events.
+  auto bounded_tree = grown({{"grace_period", "50"}, {"max_size", "0.005"}, {"memory_estimate_period", "500"}});
+  const std::string d = testing::Described(*bounded_tree);
+  INFO(d);
+  const size_t active_at = d.find(R"("active_leaves":)");
+  REQUIRE(active_at != std::string::npos);
+  const size_t active = std::stoul(d.substr(active_at + 16));
+  CHECK(active < AsTree(*bounded_tree).leaves());
+  CHECK(AsTree(*bounded_tree).leaves() < unbounded.leaves());
+  CHECK(d.find(R"("growth_allowed":true)") != std::string::npos);
+  // stop_mem_management: growth stops instead, the tree keeps its shape from then on.
+  auto stopped = grown({{"grace_period", "50"}, {"max_size", "0.005"}, {"memory_estimate_period", "500"},
+                        {"stop_mem_management", "true"}});
+  CHECK(testing::Described(*stopped).find(R"("growth_allowed":false)") != std::string::npos);
+  const size_t splits = AsTree(*stopped).splits();
+  testing::LearnAll(*stopped, testing::GeneratedStream("agrawal", 5000, 12));
+  CHECK(AsTree(*stopped).splits() == splits);
+  // The contract holds with memory management at work.
+  testing::CheckLearnerContract([] {
+    return MakeTreeLearner("hoeffding_tree",
+                           {{"grace_period", "20"}, {"max_size", "0.002"}, {"memory_estimate_period", "50"}});
+  });
+}
+
+TEST_CASE("a Hoeffding tree describes its shape with features by name", "[trees][hoeffding_tree]") {
+  const auto stream = testing::PhishingStream();
+  auto tree = MakeTreeLearner("hoeffding_tree", {{"grace_period", "50"}});
+  testing::LearnAll(*tree, stream);
+  const auto& t = AsTree(*tree);
+  const std::string d = testing::Described(*tree);
+  INFO(d);
+  CHECK(t.splits() >= 1);
+  CHECK(t.leaves() == t.splits() + 1);
+  CHECK(d.find(R"("learner":{"type":"hoeffding_tree","grace_period":"50","delta":"1e-07")") != std::string::npos);
+  CHECK(d.find(R"("depth":)" + std::to_string(t.depth())) != std::string::npos);
+  CHECK(d.find(R"("split_nodes":[{"node":0,"depth":0,"feature":")") != std::string::npos);
+  CHECK(d.find(R"("memory_bytes":)") != std::string::npos);
+  CHECK(tree->memory_bytes() > 1000);
+}
+
+TEST_CASE("fractional weights round, an infinite one is guarded", "[trees]") {
+  for (const char* type : {"hoeffding_tree", "naive_bayes"}) {
+    auto l = MakeTreeLearner(type);
+    const auto stream = testing::ContractStream(learn::LearnerTask::kBinary, 10);
+    const std::string fresh = testing::SavedLearner(*l);
+    l->learn(stream[0].x, stream[0].y, 0.4);
+    CHECK(testing::SavedLearner(*l) == fresh);
+    l->learn(stream[0].x, stream[0].y, std::numeric_limits<double>::infinity());
+    CHECK(l->guarded_updates() == 1);
+    CHECK(l->trained() == 0);
+    l->learn(stream[0].x, stream[0].y, 2.6);
+    CHECK(l->trained() == 3);
+  }
+}
+
+TEST_CASE("a Hoeffding tree routes a missing split feature down the heavier branch", "[trees][hoeffding_tree]") {
+  const auto stream = testing::PhishingStream();
+  auto tree = MakeTreeLearner("hoeffding_tree", {{"grace_period", "50"}, {"leaf_prediction", "mc"}});
+  testing::LearnAll(*tree, stream);
+  REQUIRE(AsTree(*tree).splits() >= 1);
+  // With every feature missing, every event goes to the same leaf, whatever its values.
+  FeatureVector a = stream[0].x, b = stream[1].x;
+  std::fill(a.present.begin(), a.present.end(), 0);
+  std::fill(b.present.begin(), b.present.end(), 0);
+  learn::Prediction pa, pb;
+  tree->predict(a, pa);
+  tree->predict(b, pb);
+  CHECK(pa.score == pb.score);
+  const uint64_t before = tree->trained();
+  tree->learn(a, 1);  // learns at that leaf, no crash, no split attempt
+  CHECK(tree->trained() == before + 1);
+}
+
+TEST_CASE("damaged Hoeffding tree and naive Bayes snapshots never crash a load", "[trees][snapshot]") {
+  const auto stream = testing::PhishingStream();
+  for (const char* type : {"hoeffding_tree", "naive_bayes"}) {
+    DYNAMIC_SECTION(type) {
+      const learn::LearnerKeys keys =
+          std::string_view(type) == "hoeffding_tree" ? learn::LearnerKeys{{"grace_period", "50"}} : learn::LearnerKeys{};
+      auto trained = MakeTreeLearner(type, keys);
+      testing::LearnAll(*trained, stream);
+      const std::string bytes = testing::SavedLearner(*trained);
+      const auto reference = testing::PredictAll(*trained, stream);
+      std::mt19937_64 rng(17);
+      int refused = 0, loaded = 0;
+      for (int trial = 0; trial < 300; ++trial) {
+        std::string damaged = bytes;
+        const int flips = 1 + static_cast<int>(rng() % 4);
+        for (int f = 0; f < flips; ++f) damaged[rng() % damaged.size()] ^= static_cast<char>(1 + rng() % 255);
+        if (trial % 3 == 0) damaged.resize(rng() % damaged.size());
+        auto target = MakeTreeLearner(type, keys);
+        ByteReader in(damaged);
+        const Status st = target->load(in);
+        if (st.ok()) {
+          // Only a load that reproduces the saved learner may succeed.
+          ++loaded;
+          CHECK(testing::SamePredictions(testing::PredictAll(*target, stream), reference));
+        } else {
+          ++refused;
+          CHECK_FALSE(st.message().empty());
+          CHECK(testing::SavedLearner(*target) == testing::SavedLearner(*MakeTreeLearner(type, keys)));
+        }
+        ByteReader restore_in(damaged);
+        auto restored = learn::RestoreLearner(restore_in);  // the factory's path: never a crash either
+        if (restored.ok()) CHECK(testing::SamePredictions(testing::PredictAll(**restored, stream), reference));
+      }
+      CHECK(refused > 0);
+      INFO("loaded " << loaded);
+    }
+  }
+  SECTION("another family's snapshot is FailedPrecondition, other settings too") {
+    auto nb = MakeTreeLearner("naive_bayes");
+    const std::string nb_bytes = testing::SavedLearner(*nb);
+    auto tree = MakeTreeLearner("hoeffding_tree");
+    ByteReader in(nb_bytes);
+    CHECK(tree->load(in).code() == ErrorCode::kFailedPrecondition);
+    auto other = MakeTreeLearner("hoeffding_tree", {{"grace_period", "51"}});
+    const std::string other_bytes = testing::SavedLearner(*other);
+    ByteReader other_in(other_bytes);
+    CHECK(tree->load(other_in).code() == ErrorCode::kFailedPrecondition);
+    ByteReader restore(other_bytes);
+    auto restored = learn::RestoreLearner(restore);
+    REQUIRE(restored.ok());
+    CHECK(AsTree(**restored).config().grace_period == 51);
+  }
+}
