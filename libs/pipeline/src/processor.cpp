@@ -339,6 +339,12 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
   arrived.value = target;
   arrived.ts_ms = record.ts_ms;
   arrived.seq = counts.messages;  // unique per message, in processing order
+  // Where it came from, for its dead letter if its event never comes.
+  arrived.topic.assign(raw.source.topic);
+  arrived.partition = raw.source.partition;
+  arrived.offset = raw.source.offset;
+  arrived.key.assign(raw.key);
+  arrived.payload.assign(raw.payload);
   switch (join->add_label(arrived, &joined)) {
     case LabelJoin::LabelOutcome::kJoined: {
       if (probe && record.ts_ms >= 0) {

@@ -217,7 +217,11 @@ TEST_CASE("delayed labels: joined once with the served vector; early, duplicate,
   // Dead letters: exactly the unknown and the late labels, each with its reason.
   size_t unknown_dead = 0, late_dead = 0;
   for (const auto& [payload, reason] : sink.dead) {
-    if (reason.find("label for unknown event id 'nope-") == 0) unknown_dead++;
+    if (reason.find("label for unknown event id 'nope-") == 0) {
+      unknown_dead++;
+      // The dead letter carries the label message itself (it used to be empty).
+      CHECK(payload.rfind(R"({"id":"nope-)", 0) == 0);
+    }
     if (reason.find("arrived after its pending prediction expired") != std::string::npos) late_dead++;
   }
   CHECK(unknown_dead == 37);
