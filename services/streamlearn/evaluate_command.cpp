@@ -25,7 +25,16 @@ namespace {
 
 namespace pl = streamlearn::pipeline;
 
-std::string Figure(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; }
+std::string Figure(double v) { return pl::FormatFigure(v); }
+
+// The figures of the progress line: accuracy for a classifier, MAE/RMSE/R² for regression.
+std::string Scores(const pl::EvaluationProgress& p) {
+  if (p.regression) {
+    return fmt::format("MAE {} RMSE {} R² {} (rolling MAE {})", Figure(p.mae), Figure(p.rmse), Figure(p.r2),
+                       Figure(p.rolling_mae));
+  }
+  return fmt::format("accuracy {} (rolling {})", Figure(p.accuracy), Figure(p.rolling_accuracy));
+}
 
 // The stderr progress line: rewritten in place on a terminal at most 4 times a second,
 // otherwise (or with --quiet) only the final line.
@@ -39,10 +48,10 @@ class ProgressLine {
     last_ = now;
     const double rate = p.seconds > 0 ? static_cast<double>(p.events) / p.seconds : 0;
     const std::string line =
-        p.final ? fmt::format("evaluated {} events ({} labelled) in {:.2f} s, {:.0f} events/s: accuracy {} (rolling {})",
-                              p.events, p.labelled, p.seconds, rate, Figure(p.accuracy), Figure(p.rolling_accuracy))
-                : fmt::format("[{:6.1f}s] events {:>10} | {:>8.0f} ev/s | labelled {:>10} | accuracy {} (rolling {})",
-                              p.seconds, p.events, rate, p.labelled, Figure(p.accuracy), Figure(p.rolling_accuracy));
+        p.final ? fmt::format("evaluated {} events ({} labelled) in {:.2f} s, {:.0f} events/s: {}", p.events,
+                              p.labelled, p.seconds, rate, Scores(p))
+                : fmt::format("[{:6.1f}s] events {:>10} | {:>8.0f} ev/s | labelled {:>10} | {}", p.seconds, p.events,
+                              rate, p.labelled, Scores(p));
     if (live_) {
       std::fprintf(stderr, "\r%s\x1b[K%s", line.c_str(), p.final ? "\n" : "");
     } else {
@@ -97,6 +106,13 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
       }
     }
   }
+  // A model whose name was left at the default ("logreg", which says logistic regression)
+  // is named by its type, so the table does not call a linear regression "logreg". There
+  // is no state store offline: the name labels the output only.
+  const pl::ModelSettings default_model;
+  if (config->model.name == default_model.name && config->model.type != default_model.type) {
+    config->model.name = config->model.type;
+  }
 
   std::ios::sync_with_stdio(false);  // before any read of std::cin: buffered stdin
   pl::EvaluateInputs inputs;
@@ -136,6 +152,21 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
   ProgressLine progress(!options.quiet && isatty(STDERR_FILENO) == 1);
   auto result = pl::Evaluate(*config, inputs, {}, [&](const pl::EvaluationProgress& p) { progress(p); });
   if (!result.ok()) return Fail(result.status());
+  // Nothing evaluated is a failure, not a table of "-": no event lines, or none valid.
+  if (result->events == 0) {
+    std::cerr << "evaluate: " << inputs.events_name << " has no event lines\n";
+    return 1;
+  }
+  if (result->invalid_events == result->events) {
+    std::cerr << "evaluate: all " << result->events << " lines of " << inputs.events_name << " were invalid";
+    for (const pl::InvalidExample& e : result->invalid_examples) {
+      if (e.input != inputs.events_name) continue;
+      std::cerr << "; first reason (line " << e.line << "): " << e.reason;
+      break;
+    }
+    std::cerr << "\n";
+    return 1;
+  }
 
   if (!options.report_path.empty()) {
     std::ofstream report(options.report_path, std::ios::binary | std::ios::trunc);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile input: 100,000 messages through `streamlearn broker` while `streamlearn run`
 # learns — truncated JSON, non-UTF-8, one 10 MB payload, deep nesting, NaN, 1e400, wrong
-# types, duplicate keys, empty, binary, missing entity, among valid labelled events. The
+# types, duplicate keys, empty, binary, an empty entity, among valid labelled events. The
 # service stays up; every invalid message is on `dlq` (found by its source partition and
 # offset) with a reason header, the 10 MB one truncated to the producer's limit with a
 # `truncated` header; every valid one is predicted; /metrics counts match exactly; every
@@ -54,7 +54,7 @@ hostile = [  # (kind, payload, key)
     ("duplicate feature", lambda i: b'{"features":{"a":1,"a":2},"label":0}', True),
     ("empty", lambda i: b"", True),
     ("binary", lambda i: bytes(rng.getrandbits(8) for _ in range(64)), True),
-    ("missing entity", lambda i: valid(i), False),
+    ("empty entity", lambda i: b'{"entity":"","features":{"a":1},"label":1}', False),
     ("not an object", lambda i: b"[1,2,3]", True),
     ("unknown field", lambda i: b'{"features":{"a":1},"colour":"red"}', True),
 ]

@@ -1,5 +1,6 @@
 // libFuzzer target: streamlearn::EventDecoder on arbitrary bytes.
-// Invariants: a successful decode yields non-empty id/entity, finite numeric values with
+// Invariants: a successful decode yields a non-empty id, a non-empty entity when there is a
+// message key (without one, an event may have no entity: empty), finite numeric values with
 // non-empty names, a well-formed label and a non-negative timestamp; a failed decode has a
 // non-empty UTF-8 reason under 300 bytes (it becomes a DLQ header); decoding is deterministic
 // with a reused decoder and Event (no state leaks from one message to the next).
@@ -19,9 +20,9 @@ using streamlearn::Event;
 using streamlearn::EventDecoder;
 using streamlearn::SourcePosition;
 
-void CheckEvent(const Event& e, size_t max_features) {
+void CheckEvent(const Event& e, std::string_view key, size_t max_features) {
   FUZZ_CHECK(!e.id.empty(), "empty id");
-  FUZZ_CHECK(!e.entity.empty(), "empty entity");
+  FUZZ_CHECK(key.empty() || !e.entity.empty(), "empty entity with a message key");
   FUZZ_CHECK(e.ts_ms >= 0, "ts %lld", static_cast<long long>(e.ts_ms));
   for (const auto& f : e.numeric) {
     FUZZ_CHECK(!f.name.empty(), "numeric feature without a name");
@@ -73,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (std::string_view key : {std::string_view("k"), std::string_view()}) {
     streamlearn::Status st = decoder.decode(payload, key, kSource, &first);
     if (st.ok()) {
-      CheckEvent(first, kLimits.max_features);
+      CheckEvent(first, key, kLimits.max_features);
     } else {
       fuzz::CheckReason(st);
     }

@@ -6,7 +6,9 @@
 # - --report writes one self-contained HTML page with the curves and the change markers;
 # - gen --labels-out + evaluate --labels: every label joins but those that cannot (one for
 #   an unknown id, one duplicate), and the events carry no label;
-# - a bad line is a counted invalid event (exit 0); a missing file exits non-zero naming it.
+# - a bad line is a counted invalid event (exit 0); a missing file exits non-zero naming it;
+# - files without entities evaluate (Phishing above the majority baseline; regression with
+#   MAE/RMSE/R²); a file of only invalid lines, or an empty one, exits 1 with the reason.
 set -euo pipefail
 BIN=$1
 PY=/usr/bin/python3
@@ -159,5 +161,48 @@ assert rich["roc_auc"] > plain["roc_auc"] + 0.05
 assert rich["log_loss"] < plain["log_loss"] - 0.02
 assert rich["accuracy"] > rich["baselines"]["majority_class"]["accuracy"]
 PY
+
+# 6. Streams without entities: River's Phishing as JSON lines with no entity field and no
+#    key is learned above the majority-class baseline; a regression file without entities
+#    reports MAE/RMSE/R² (not "accuracy -") under a model named by its type; a file of only
+#    invalid lines, or of none, exits 1 saying so.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+$PY - "$root/libs/trees/tests/data/river/phishing.csv" "$work/phishing.jsonl" "$work/regression.jsonl" <<'PY' ||
+import csv, json, random, sys
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
+    for i, row in enumerate(csv.DictReader(f)):
+        y = 1 if row.pop("is_phishing").strip().lower() in ("1", "true") else 0
+        out.write(json.dumps({"id": f"p-{i}", "features": {k: float(v) for k, v in row.items()}, "label": y}) + "\n")
+rng = random.Random(3)
+with open(sys.argv[3], "w") as out:
+    for i in range(2000):
+        x1, x2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
+        out.write(json.dumps({"id": f"r-{i}", "features": {"x1": x1, "x2": x2}, "label": 3 * x1 - 2 * x2 + 1}) + "\n")
+PY
+  fail "converting phishing.csv"
+if grep -q '"entity"' "$work/phishing.jsonl"; then fail "phishing.jsonl has entities"; fi
+"$BIN" evaluate --json --quiet "$work/phishing.jsonl" >"$work/phishing.out" 2>"$work/phishing.err" ||
+  fail "evaluate phishing without entities exited non-zero"
+check_json "$work/phishing.out" "
+assert d['events'] == 1250 and d['invalid'] == 0 and d['labelled'] == 1250, (d['events'], d['invalid'], d['labelled'])
+assert m['accuracy'] > m['baselines']['majority_class']['accuracy'] + 0.2, m['accuracy']
+print('phishing  without entities: accuracy %.4f (majority %.4f)' % (m['accuracy'], m['baselines']['majority_class']['accuracy']))
+"
+"$BIN" evaluate --quiet "$work/regression.jsonl" >"$work/regression.out" 2>"$work/regression.err" ||
+  fail "evaluate regression without entities exited non-zero"
+grep -q "evaluated 2000 events (2000 labelled) .*: MAE [0-9.e+-]* RMSE [0-9.e+-]* R² [0-9.e+-]*" "$work/regression.err" ||
+  fail "regression: the final line lacks MAE/RMSE/R²: $(tail -1 "$work/regression.err")"
+if grep -q "accuracy" "$work/regression.err"; then fail "regression: the final line speaks of accuracy"; fi
+grep -q "model linear (linear, " "$work/regression.out" || fail "regression: the model is not named by its type: $(head -1 "$work/regression.out")"
+grep -q "^  mae " "$work/regression.out" || fail "regression: the table lacks mae"
+sed 's/"features"/"feats"/' "$work/phishing.jsonl" >"$work/all-invalid.jsonl"
+if "$BIN" evaluate --quiet "$work/all-invalid.jsonl" >"$work/all-invalid.out" 2>"$work/all-invalid.err"; then
+  fail "evaluate of a file of invalid lines exited 0"
+fi
+grep -q "evaluate: all 1250 lines of .*all-invalid.jsonl were invalid; first reason (line 1): unknown field 'feats'" \
+  "$work/all-invalid.err" || fail "all invalid: unclear message: $(cat "$work/all-invalid.err")"
+: >"$work/empty.jsonl"
+if "$BIN" evaluate --quiet "$work/empty.jsonl" >/dev/null 2>"$work/empty.err"; then fail "evaluate of an empty file exited 0"; fi
+grep -q "has no event lines" "$work/empty.err" || fail "empty: unclear message: $(cat "$work/empty.err")"
 
 echo "PASS"

@@ -28,7 +28,7 @@ events() {
         i % 10, i, 1700000000000 + i * 100, x1, x2, i % 3, (x1 + x2 <= 8) ? 1 : 0 } }'
 }
 events 0 1000 | kcat -P -b "$bootstrap" -t events -K '|'
-printf '%s\n' 'not json at all' '{"entity":"x","features":[1]}' '{"features":{"a":1}}' |
+printf '%s\n' 'not json at all' '{"entity":"x","features":[1]}' '{"entity":"","features":{"a":1}}' |
   kcat -P -b "$bootstrap" -t events
 
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -53,7 +53,7 @@ wait_for dlq 3
 kcat -C -b "$bootstrap" -t dlq -o beginning -e -q -f '%s\t%h\n' >"$work/dlq.txt"
 grep -q $'^not json at all\t.*error=invalid JSON' "$work/dlq.txt" || fail "dlq lacks the invalid-JSON record: $(cat "$work/dlq.txt")"
 grep -q "error=field 'features' must be an object" "$work/dlq.txt" || fail "dlq lacks the features reason"
-grep -q "error=missing entity" "$work/dlq.txt" || fail "dlq lacks the missing-entity reason"
+grep -q "error=field 'entity' must be a non-empty string" "$work/dlq.txt" || fail "dlq lacks the empty-entity reason"
 grep -q "source.topic=events,source.partition=" "$work/dlq.txt" || fail "dlq lacks source headers"
 
 # /metrics over real HTTP agrees with what went through.

@@ -115,10 +115,9 @@ Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key
     }
   }
   if (!have_features) return Status::Invalid("missing field 'features'");
-  if (out->entity.empty()) {
-    if (key.empty()) return Status::Invalid("missing entity: no 'entity' field and no message key");
-    out->entity.assign(key);
-  }
+  // Neither an 'entity' field nor a message key: an event without an entity (empty), which
+  // is predicted and learned without entity aggregates.
+  if (out->entity.empty()) out->entity.assign(key);
   if (out->id.empty()) {
     out->id.reserve(source.topic.size() + 24);
     out->id.assign(source.topic);

@@ -131,7 +131,6 @@ TEST_CASE("decoder rejects each kind of invalid event with a reason naming it", 
   CHECK(DecodeError(R"({"features":{},"meta":1})") == "field 'meta' must be an object");
   // A generator's concept marker is accepted and never reaches the features.
   CHECK(DecodeError(R"({"features":{"x":1},"meta":{"concept":2,"note":"s"}})") == "OK");
-  CHECK(DecodeError(R"({"features":{}})", "") == "missing entity: no 'entity' field and no message key");
   CHECK(DecodeError(R"({"entity":3,"features":{}})") == "field 'entity' must be a non-empty string");
   CHECK(DecodeError(R"({"id":"","features":{}})") == "field 'id' must be a non-empty string");
   CHECK(DecodeError(R"({"ts":"now","features":{}})") ==
@@ -153,4 +152,22 @@ TEST_CASE("decoder refuses hostile sizes and depths without reading them", "[dec
   // ... and is cut on a character boundary: 63 ASCII bytes, then a 2-byte 'é' across byte 64.
   std::string utf8_name = R"({"features":{},")" + std::string(63, 'n') + "\xc3\xa9\":1}";
   CHECK(DecodeError(utf8_name) == "unknown field '" + std::string(63, 'n') + "...'");
+}
+
+TEST_CASE("decoder accepts an event without an entity field or a message key", "[decoder]") {
+  EventDecoder decoder;
+  Event e;
+  e.entity = "left over";
+  REQUIRE(decoder.decode(R"({"id":"e-9","features":{"x":2},"label":1})", "", kSource, &e).ok());
+  CHECK(e.entity.empty());
+  CHECK(e.id == "e-9");
+  REQUIRE(e.numeric.size() == 1);
+  CHECK(e.numeric[0].value == 2);
+  REQUIRE(e.label.has_value());
+  // The key still stands in for a missing field, and the field still must be a non-empty
+  // string when given.
+  REQUIRE(decoder.decode(R"({"features":{}})", "k7", kSource, &e).ok());
+  CHECK(e.entity == "k7");
+  CHECK(DecodeError(R"({"entity":"","features":{}})", "") == "field 'entity' must be a non-empty string");
+  CHECK(DecodeError(R"({"entity":null,"features":{}})", "") == "field 'entity' must be a non-empty string");
 }

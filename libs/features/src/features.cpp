@@ -380,9 +380,9 @@ double FeatureBuilder::scale_factor(const DerivedIds& f) const {
 // ---------------------------------------------------------------------------------------
 // build
 
-inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState& before, FeatureVector* x) const {
-  if (!config_.entity_aggregates || f.raw < 0) return;
-  const FieldAggregate* a = FindAggregate(before.fields, f.raw);
+inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const {
+  if (!config_.entity_aggregates || before == nullptr || f.raw < 0) return;
+  const FieldAggregate* a = FindAggregate(before->fields, f.raw);
   if (a == nullptr || a->count == 0) return;
   if (f.cfg.scale == Scale::kNone) {  // the common case, as the original builder did it
     if (f.mean >= 0) x->set_dense(static_cast<uint32_t>(f.mean), a->mean);
@@ -413,7 +413,7 @@ inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntitySta
 }
 
 void FeatureBuilder::emit_field(const DerivedIds& f, std::string_view name, bool have, double v,
-                                const EntityState& before, FeatureVector* x) {
+                                const EntityState* before, FeatureVector* x) {
   if (!have) {
     emit_missing(f, name, before, x);
     return;
@@ -432,7 +432,7 @@ void FeatureBuilder::emit_field(const DerivedIds& f, std::string_view name, bool
   emit_aggregates(f, before, x);
 }
 
-void FeatureBuilder::emit_missing(const DerivedIds& f, std::string_view name, const EntityState& before,
+void FeatureBuilder::emit_missing(const DerivedIds& f, std::string_view name, const EntityState* before,
                                   FeatureVector* x) {
   double v = 0;
   const bool have = imputed_value(f, &v);
@@ -506,13 +506,14 @@ void FeatureBuilder::window_query(const EntityState& s, size_t w, int64_t ts_ms,
   if (run1 < length) add(0, length - run1);
 }
 
-void FeatureBuilder::build(const Event& event, const EntityState& before, FeatureVector* x) {
+void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, FeatureVector* x) {
   x->clear();
   // Dense block sized to the whole dictionary so absent features read as missing.
   x->dense.assign(dictionary_->size(), 0.0);
   x->present.assign(dictionary_->size(), 0);
   if (!entity_ids_resolved_) resolve_entity_ids();
-  if (config_.entity_aggregates) {
+  if (config_.entity_aggregates && entity != nullptr) {
+    const EntityState& before = *entity;
     if (count_id_ >= 0) x->set_dense(count_id_, std::log1p(static_cast<double>(before.events)));
     if (gap_id_ >= 0 && before.last_ts_ms >= 0 && event.ts_ms >= before.last_ts_ms) {
       x->set_dense(gap_id_, (event.ts_ms - before.last_ts_ms) / 1000.0);
@@ -535,7 +536,8 @@ void FeatureBuilder::build(const Event& event, const EntityState& before, Featur
       }
     }
   }
-  if (config_.target_agg) {
+  if (config_.target_agg && entity != nullptr) {
+    const EntityState& before = *entity;
     // River's TargetAgg with a Bayesian mean: (w * prior + sum) / (w + n), so a new entity
     // reads the prior rather than 0/0.
     const double n = static_cast<double>(before.target_count);
@@ -567,13 +569,13 @@ void FeatureBuilder::build(const Event& event, const EntityState& before, Featur
         continue;
       }
       x->set_dense(static_cast<uint32_t>(ids.raw), f.value);
-      emit_aggregates(ids, before, x);
+      emit_aggregates(ids, entity, x);
     } else if (ids.identity) {
-      emit_field(ids, f.name, true, f.value, before, x);
+      emit_field(ids, f.name, true, f.value, entity, x);
     } else {
       double v = 0;
       const bool have = clean(ids, f.value, &v, nullptr);
-      emit_field(ids, f.name, have, v, before, x);
+      emit_field(ids, f.name, have, v, entity, x);
     }
   }
   for (const auto& c : event.categorical) {
@@ -613,10 +615,10 @@ void FeatureBuilder::build(const Event& event, const EntityState& before, Featur
         if (named_seen_[ids.named] == epoch_) continue;  // given and null at once: the value wins
         named_seen_[ids.named] = epoch_;
       }
-      emit_missing(ids, name, before, x);
+      emit_missing(ids, name, entity, x);
     }
     for (size_t i = 0; i < named_.size(); ++i) {
-      if (named_seen_[i] != epoch_) emit_missing(named_ids(i), named_[i], before, x);  // absent
+      if (named_seen_[i] != epoch_) emit_missing(named_ids(i), named_[i], entity, x);  // absent
     }
   }
   if (pca_ && pca_->ready()) {
@@ -672,7 +674,7 @@ void FeatureBuilder::fold_field(const DerivedIds& f, bool have, double v, bool c
 
 void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state) {
   const uint8_t tracked = tracked_;  // a local: the writes below cannot alias it
-  if (!config_.entity_aggregates || !f.emit || f.raw < 0 || tracked == 0) return;
+  if (!config_.entity_aggregates || state == nullptr || !f.emit || f.raw < 0 || tracked == 0) return;
   if (state->tracked != tracked) {
     // Configured aggregates changed since this state was written: members no longer kept
     // are dropped; new ones start from the best guess at hand (the mean), so that a min
@@ -775,10 +777,12 @@ void FeatureBuilder::window_add(EntityState* s, int64_t ts_ms) {
   }
 }
 
-void FeatureBuilder::update(const Event& event, EntityState* state) {
-  state->events += 1;
-  if (event.ts_ms > state->last_ts_ms) state->last_ts_ms = event.ts_ms;
-  if (!config_.entity_aggregates && !needs_global_) return;
+void FeatureBuilder::update_impl(const Event& event, EntityState* state) {
+  if (state != nullptr) {
+    state->events += 1;
+    if (event.ts_ms > state->last_ts_ms) state->last_ts_ms = event.ts_ms;
+  }
+  if (!(config_.entity_aggregates && state != nullptr) && !needs_global_) return;
   ++epoch_;
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
   std::fill(window_have_.begin(), window_have_.end(), 0);
@@ -818,7 +822,7 @@ void FeatureBuilder::update(const Event& event, EntityState* state) {
   if (pca_ && std::all_of(pca_have_.begin(), pca_have_.end(), [](uint8_t h) { return h != 0; })) {
     pca_->update(pca_row_.data());  // full rows of observed values only
   }
-  if (windows_key_ != 0) window_add(state, event.ts_ms);
+  if (windows_key_ != 0 && state != nullptr) window_add(state, event.ts_ms);
 }
 
 void FeatureBuilder::learn_target(double y, EntityState* state) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -165,4 +166,58 @@ TEST_CASE("entity state and dictionary round trip; corrupt bytes are refused", "
   CHECK(loaded.find("amount@entity_ewma") == dict.find("amount@entity_ewma"));
   ByteReader truncated(std::string_view(dict_bytes).substr(0, dict_bytes.size() / 2));
   CHECK_FALSE(loaded.load(truncated).ok());
+}
+
+TEST_CASE("an event without an entity builds what a builder without entity features builds", "[features]") {
+  const std::map<std::string, std::string> common = {
+      {"aggregates", "count,since_last,mean,std,min,max,ewma,last"},
+      {"windows", "1m"},
+      {"window_fields", "amount"},
+      {"fields.amount.scale", "standard"},
+  };
+  auto with_config = common, without_config = common;
+  with_config["target_agg"] = "true";
+  without_config["entity_aggregates"] = "false";
+  auto with_entities = FeatureConfig::Parse(with_config);
+  auto without_entities = FeatureConfig::Parse(without_config);
+  REQUIRE(with_entities.ok());
+  REQUIRE(without_entities.ok());
+  FeatureDictionary dict_a, dict_b;
+  FeatureBuilder a(*with_entities, &dict_a), b(*without_entities, &dict_b);
+  EntityState state_a, state_b;
+  FeatureVector xa, xb;
+  // An entity's history first: builder a keeps aggregates and a target aggregate for it.
+  for (int i = 0; i < 5; ++i) {
+    Event e = MakeEvent("u1", 1000 * i, 10.0 * i);
+    a.build(e, state_a, &xa);
+    b.build(e, state_b, &xb);
+    a.learn_target(1, &state_a);
+    a.update(e, &state_a);
+    b.update(e, &state_b);
+  }
+  const EntityState kept = state_a;
+  for (int i = 0; i < 3; ++i) {
+    Event e = MakeEvent("", 9000 + 1000 * i, 7.0 + i);
+    a.build(e, &xa);
+    b.build(e, state_b, &xb);
+    for (size_t id = 0; id < dict_a.size(); ++id) {
+      const std::string& name = dict_a.name(static_cast<uint32_t>(id));
+      const bool present = id < xa.present.size() && xa.present[id];
+      const int64_t in_b = dict_b.find(name);
+      if (in_b < 0) {
+        // An entity feature (aggregate, count, gap, window count or sum, target aggregate):
+        // builder b has none of them, and an event without an entity reads none.
+        CHECK_FALSE(present);
+        continue;
+      }
+      const bool present_b = static_cast<size_t>(in_b) < xb.present.size() && xb.present[in_b];
+      CHECK(present == present_b);
+      if (present && present_b) CHECK(xa.dense[id] == xb.dense[in_b]);
+    }
+    CHECK(xa.sparse_index == xb.sparse_index);
+    // Global statistics still learn (the scaled amount of the next event depends on them).
+    a.update(e);
+    b.update(e, &state_b);
+  }
+  CHECK(state_a == kept);  // the entity's state was not touched
 }

@@ -176,6 +176,7 @@ class Evaluation final : public OutputSink {
   std::optional<EventMark> place(std::string_view event_id, bool consume);
   Status flush(Processor& processor);
   void finish(const Processor& processor);
+  EvaluationProgress progress_now(double seconds, bool final) const;
 
   PipelineConfig config_;
   EvaluateInputs inputs_;
@@ -374,10 +375,7 @@ Result<EvaluationResult> Evaluation::run(const EvaluationProgressFn& progress) {
     }
     if (batch_used_ == options_.batch_size) {
       SL_RETURN_IF_ERROR(flush(**processor));
-      if (progress) {
-        progress({result_.events, result_.labelled, seconds(), classifier_.accuracy(), classifier_.rolling_accuracy(),
-                  false});
-      }
+      if (progress) progress(progress_now(seconds(), false));
     }
   }
   SL_RETURN_IF_ERROR(events.status());
@@ -385,11 +383,28 @@ Result<EvaluationResult> Evaluation::run(const EvaluationProgressFn& progress) {
   SL_RETURN_IF_ERROR(flush(**processor));
   result_.seconds = seconds();
   finish(**processor);
-  if (progress) {
-    progress({result_.events, result_.labelled, result_.seconds, classifier_.accuracy(),
-              classifier_.rolling_accuracy(), true});
-  }
+  if (progress) progress(progress_now(result_.seconds, true));
   return std::move(result_);
+}
+
+EvaluationProgress Evaluation::progress_now(double seconds, bool final) const {
+  EvaluationProgress p;
+  p.events = result_.events;
+  p.labelled = result_.labelled;
+  p.seconds = seconds;
+  p.final = final;
+  if (task_ == Task::kRegression) {
+    p.regression = true;
+    const eval::RegressionFigures f = regressor_.figures();
+    p.mae = f.cumulative.mae;
+    p.rmse = f.cumulative.rmse;
+    p.r2 = f.cumulative.r2;
+    p.rolling_mae = f.rolling.mae;
+  } else {
+    p.accuracy = classifier_.accuracy();
+    p.rolling_accuracy = classifier_.rolling_accuracy();
+  }
+  return p;
 }
 
 void Evaluation::finish(const Processor& processor) {

@@ -14,18 +14,15 @@
 namespace streamlearn::pipeline {
 namespace {
 
-// A figure with `decimals` places, or "-" when undefined.
-std::string Fig(double v, int decimals = 4) {
-  if (!std::isfinite(v)) return "-";
-  return fmt::format("{:.{}f}", v, decimals);
-}
+std::string Fig(double v, int decimals = 4) { return FormatFigure(v, decimals); }
 
 std::string Count(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
 
-// One row of the metrics table: name, cumulative, rolling.
+// One row of the metrics table: name, cumulative, rolling. A space before each column
+// however wide the figure: columns never run together.
 void AppendMetricRow(std::string& out, std::string_view name, const std::string& cumulative,
                      const std::string& rolling) {
-  out += fmt::format("  {:<22}{:>12}{:>14}\n", name, cumulative, rolling);
+  out += fmt::format("  {:<22} {:>11} {:>13}\n", name, cumulative, rolling);
 }
 
 void AppendMetricsTable(std::string& out, const EvaluationResult& r) {
@@ -221,6 +218,13 @@ std::string Row(std::initializer_list<std::string> cells, bool header = false) {
 }
 
 }  // namespace
+
+std::string FormatFigure(double v, int decimals) {
+  if (!std::isfinite(v)) return "-";
+  const double magnitude = std::abs(v);
+  if (v == 0 || (magnitude >= 1e-3 && magnitude < 1e6)) return fmt::format("{:.{}f}", v, decimals);
+  return fmt::format("{:.{}g}", v, std::max(decimals, 4));
+}
 
 std::string EvaluationTable(const EvaluationResult& r) {
   std::string out;

@@ -33,7 +33,7 @@ bool SyntheticSeaStream::next(std::string* key, std::string* payload, bool* vali
         R"({"entity":"u1","features":{"x1":1.5,"x2":)",                // truncated JSON
         R"({"entity":"u1","features":[1.5,2.5,3.5],"label":1})",       // features not an object
         R"({"entity":"u1","features":{"x1":1e400,"x2":1,"x3":1}})",    // not a finite number
-        R"({"features":{"x1":1,"x2":2,"x3":3},"label":0})",            // no entity (and no key)
+        R"({"entity":"","features":{"x1":1,"x2":2,"x3":3},"label":0})",  // an empty entity (and no key)
         R"({"entity":"u1","features":{"x1":1,"x2":2,"x3":3},"label":"yes"})",  // not a binary label
         R"({"entity":"u1","features":{"x1":1,"x2":2,"x1":3}})",        // duplicate feature
         "",                                                            // empty

@@ -282,3 +282,80 @@ TEST_CASE("an unreadable input is an error, not a silent empty run", "[evaluate]
   REQUIRE_FALSE(result.ok());
   CHECK(result.status().message().find("broken.jsonl") != std::string::npos);
 }
+
+TEST_CASE("figures print readably at any magnitude, and the table's columns never run together",
+          "[evaluate][report]") {
+  CHECK(FormatFigure(0.8904) == "0.8904");
+  CHECK(FormatFigure(0) == "0.0000");
+  CHECK(FormatFigure(-38.361) == "-38.3610");
+  CHECK(FormatFigure(2.4123e57) == "2.412e+57");
+  CHECK(FormatFigure(-8.554e6) == "-8.554e+06");
+  CHECK(FormatFigure(1e-9) == "1e-09");
+  CHECK(FormatFigure(std::nan("")) == "-");
+  CHECK(FormatFigure(INFINITY) == "-");
+
+  EvaluationResult r;
+  r.model_name = "linear";
+  r.model_type = "linear";
+  eval::RegressionFigures f;
+  f.rolling_window = 1000;
+  f.cumulative = {1001, 2.4123e57, -1.7e300, -8.8e115};
+  f.rolling = {1000, 1e-9, 123456.789, -1.23456789e-300};
+  r.regression = f;
+  const std::string table = EvaluationTable(r);
+  std::istringstream lines(table);
+  std::string line;
+  size_t rows = 0;
+  while (std::getline(lines, line)) {
+    for (const char* name : {"mae ", "rmse ", "r2 "}) {
+      if (line.rfind(std::string("  ") + name, 0) != 0) continue;
+      ++rows;
+      // name, cumulative, rolling: three fields separated by spaces.
+      std::istringstream fields(line);
+      std::string a, b, c, extra;
+      fields >> a >> b >> c;
+      CHECK(a + " " == name);
+      CHECK_FALSE(b.empty());
+      CHECK_FALSE(c.empty());
+      CHECK_FALSE(fields >> extra);
+    }
+  }
+  CHECK(rows == 3);
+  CHECK(table.find("2.412e+57") != std::string::npos);
+  CHECK(table.find("-1.7e+300") != std::string::npos);
+  CHECK(table.find("-1.235e-300") != std::string::npos);
+}
+
+TEST_CASE("events without an entity evaluate like any other; regression progress carries MAE, RMSE and R²",
+          "[evaluate]") {
+  // A linear target without entities or keys: y = 3 x1 - 2 x2 + 1.
+  std::string events;
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int i = 0; i < 3000; ++i) {
+    const double x1 = u(rng), x2 = u(rng);
+    events += "{\"id\":\"r-" + std::to_string(i) + "\",\"features\":{\"x1\":" + std::to_string(x1) +
+              ",\"x2\":" + std::to_string(x2) + "},\"label\":" + std::to_string(3 * x1 - 2 * x2 + 1) + "}\n";
+  }
+  PipelineConfig config;
+  config.model.type = "linear";
+  config.model.learning_rate = 0.05;
+  std::istringstream in(events);
+  EvaluateInputs inputs;
+  inputs.events = &in;
+  std::optional<EvaluationProgress> last;
+  auto result = Evaluate(config, inputs, {}, [&](const EvaluationProgress& p) { last = p; });
+  REQUIRE(result.ok());
+  CHECK(result->invalid_events == 0);
+  CHECK(result->labelled == 3000);
+  REQUIRE(result->regression);
+  CHECK(result->regression->cumulative.mae < result->regression->mean.mae);
+  REQUIRE(last);
+  CHECK(last->final);
+  CHECK(last->regression);
+  CHECK(last->mae == result->regression->cumulative.mae);
+  CHECK(last->rmse == result->regression->cumulative.rmse);
+  CHECK(last->r2 == result->regression->cumulative.r2);
+  CHECK(last->rolling_mae == result->regression->rolling.mae);
+  CHECK(std::isnan(last->accuracy));
+}

@@ -31,6 +31,10 @@ Status EntityCache::resolve(std::span<const Event> events, std::vector<Entry*>* 
   out->resize(events.size());
   missing_.clear();
   for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].entity.empty()) {  // no entity: no state to find, add or load
+      (*out)[i] = nullptr;
+      continue;
+    }
     auto it = map_.find(events[i].entity);
     Entry* entry;
     if (it != map_.end()) {

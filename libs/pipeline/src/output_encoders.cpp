@@ -19,8 +19,10 @@ void PredictionEncoder::encode(const PredictionRecord& r, std::string& out) {
   // the score in the one number form, so a replayed event yields the same bytes.
   out.append(R"({"id":)");
   AppendJsonString(out, r.id);
-  out.append(R"(,"entity":)");
-  AppendJsonString(out, r.entity);
+  if (!r.entity.empty()) {  // an event without an entity: the field is omitted
+    out.append(R"(,"entity":)");
+    AppendJsonString(out, r.entity);
+  }
   out.append(model_field_);
   AppendJsonUnsigned(out, r.version);
   out.append(R"(,"score":)");

@@ -125,7 +125,8 @@ struct Processor::Impl {
   // Predicts `features` with the champion into `prediction`.
   void predict(const FeatureVector& features) { model->predict(features, prediction); }
 
-  Status handle(const Event& event, EntityEntry& entry, double target, Clock::time_point received, OutputSink& sink);
+  // `entry` is null for an event without an entity: no entity state is read or written.
+  Status handle(const Event& event, EntityEntry* entry, double target, Clock::time_point received, OutputSink& sink);
   Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
   // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
   // the drift detector see the prediction that was served, then the model learns x.
@@ -279,9 +280,11 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], op.target, batch[op.raw], sink));
     } else {
       if (op.index + features::kPrefetchAhead < s.pending_used) {
-        features::PrefetchAggregates(s.batch_entities[op.index + features::kPrefetchAhead]->second.state);
+        if (const EntityCache::Entry* ahead = s.batch_entities[op.index + features::kPrefetchAhead]) {
+          features::PrefetchAggregates(ahead->second.state);
+        }
       }
-      SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], *s.batch_entities[op.index], op.target, received, sink));
+      SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], s.batch_entities[op.index], op.target, received, sink));
     }
   }
   if (s.probe) {
@@ -352,7 +355,9 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       }
       SL_RETURN_IF_ERROR(learn_from(joined.x, joined.score, joined.predicted, joined.probabilities, target, record.id,
                                     record.ts_ms, sink));
-      if (task != Task::kMulticlass && builder.config().target_agg) SL_RETURN_IF_ERROR(learn_entity_target(joined.entity, target));
+      if (task != Task::kMulticlass && builder.config().target_agg && !joined.entity.empty()) {
+        SL_RETURN_IF_ERROR(learn_entity_target(joined.entity, target));
+      }
       break;
     }
     case LabelJoin::LabelOutcome::kLate:
@@ -407,12 +412,16 @@ Status Processor::Impl::target_of(const Label& label, double* y) {
   return Status::Internal("unknown task");
 }
 
-Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double target, Clock::time_point received,
+Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double target, Clock::time_point received,
                               OutputSink& sink) {
-  CachedEntity& entity = entry.second;
+  features::EntityState* entity = entry ? &entry->second.state : nullptr;
 
   if (data_drift) SL_RETURN_IF_ERROR(watch_inputs(event, sink));
-  builder.build(event, entity.state, &x);
+  if (entity) {
+    builder.build(event, *entity, &x);
+  } else {
+    builder.build(event, &x);
+  }
   predict(x);
   const double score = prediction.score;
   const int predicted = prediction.class_index;
@@ -446,7 +455,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
 
   if (event.label) {
     SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
-    if (task != Task::kMulticlass) builder.learn_target(target, &entity.state);
+    if (task != Task::kMulticlass && entity) builder.learn_target(target, entity);
   } else if (join) {
     served.entity.assign(event.entity);
     served.ts_ms = event.ts_ms;
@@ -460,13 +469,17 @@ Status Processor::Impl::handle(const Event& event, EntityEntry& entry, double ta
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
       SL_RETURN_IF_ERROR(
           learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
-      if (task != Task::kMulticlass) builder.learn_target(early->value, &entity.state);
+      if (task != Task::kMulticlass && entity) builder.learn_target(early->value, entity);
     }
   }
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
-  builder.update(event, &entity.state);
-  entities->mark_dirty(entry);
+  if (entity) {
+    builder.update(event, entity);
+    entities->mark_dirty(*entry);
+  } else {
+    builder.update(event);
+  }
   return Status::Ok();
 }
 

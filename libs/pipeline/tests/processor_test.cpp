@@ -91,7 +91,7 @@ TEST_CASE("valid events are predicted, invalid ones dead-lettered with their rea
   m.add("u1", R"({"id":"a","features":{"x":1},"label":1})");
   m.add("u1", R"({"id":"b","features":{"x":1},"label":"cat"})");
   m.add("u2", R"({"id":"c","features":{"x":NaN}})");
-  m.add("", R"({"id":"d","features":{"x":2}})");
+  m.add("", R"({"id":"d","entity":"","features":{"x":2}})");
   m.add("u3", R"({"id":"e\"q","features":{"x":2}})");
   MemorySink sink;
   REQUIRE((*p)->process(m.view(), sink).ok());
@@ -101,12 +101,89 @@ TEST_CASE("valid events are predicted, invalid ones dead-lettered with their rea
   REQUIRE(sink.dead.size() == 3);
   CHECK_THAT(sink.dead[0].second, Catch::Contains("label must be 0, 1 or a boolean"));
   CHECK_THAT(sink.dead[1].second, Catch::StartsWith("invalid JSON"));
-  CHECK(sink.dead[2].second == "missing entity: no 'entity' field and no message key");
+  CHECK(sink.dead[2].second == "field 'entity' must be a non-empty string");
   auto stats = (*p)->stats();
   CHECK(stats.messages == 5);
   CHECK(stats.invalid == 3);
   CHECK(stats.labelled == 1);
   CHECK((*p)->next_offsets().at({"events", 0}) == 5);
+}
+
+TEST_CASE("events without an entity are predicted and learned, and no entity state exists for them", "[processor]") {
+  // SEA without the entity field and without message keys.
+  Messages keyed = SeaMessages(6000, {});
+  Messages m;
+  for (const std::string& payload : keyed.payloads) {
+    std::string p = payload;
+    const size_t at = p.find(R"("entity":")");
+    REQUIRE(at != std::string::npos);
+    p.erase(at, p.find(',', at) + 1 - at);
+    m.add("", p);
+  }
+  TempDir dir;
+  PipelineConfig config;
+  config.state.dir = dir.path.string();
+  config.features.params["target_agg"] = "true";  // the entity's target aggregate: off too
+  auto store = state::StateStore::Open(config.state.dir);
+  REQUIRE(store.ok());
+  auto p = Processor::Create(config, store->get(), nullptr);
+  REQUIRE(p.ok());
+  MemorySink sink;
+  Feed(**p, m.view(), sink);
+  CHECK(sink.dead.empty());
+  REQUIRE(sink.predictions.size() == 6000);
+  // The prediction omits the entity field.
+  CHECK_THAT(sink.predictions[0], Catch::StartsWith(R"({"id":"e-0","model":"logreg","version":1,"score":0.5,"class":)"));
+  for (const auto& prediction : sink.predictions) REQUIRE(prediction.find("entity") == std::string::npos);
+  auto stats = (*p)->stats();
+  CHECK(stats.labelled == 6000);
+  CHECK(stats.model_trained == 6000);
+  CHECK(stats.entities_cached == 0);
+  CHECK(stats.accuracy > stats.majority_baseline + 0.1);
+  // The checkpoint writes no entity state (the model and offsets still).
+  auto batch = (*store)->begin_checkpoint();
+  (*p)->checkpoint(batch);
+  REQUIRE((*store)->commit(batch).ok());
+  size_t stored_entities = 0;
+  REQUIRE((*store)->for_each_entity([&](std::string_view, std::string_view) {
+    ++stored_entities;
+    return true;
+  }).ok());
+  CHECK(stored_entities == 0);
+  auto model = (*store)->get_model(config.model.name);
+  REQUIRE(model.ok());
+  CHECK(model->has_value());
+
+  // An event with an entity beside them keeps its state as before.
+  Messages mixed;
+  mixed.add("", R"({"id":"n-1","features":{"x1":1,"x2":2,"x3":3},"label":1})");
+  mixed.add("", R"({"id":"n-2","entity":"u9","features":{"x1":1,"x2":2,"x3":3},"label":0})");
+  mixed.add("k5", R"({"id":"n-3","features":{"x1":1,"x2":2,"x3":3}})");
+  MemorySink more;
+  REQUIRE((*p)->process(mixed.view(), more).ok());
+  REQUIRE(more.predictions.size() == 3);
+  CHECK_THAT(more.predictions[0], Catch::StartsWith(R"({"id":"n-1","model":)"));
+  CHECK_THAT(more.predictions[1], Catch::StartsWith(R"({"id":"n-2","entity":"u9",)"));
+  CHECK_THAT(more.predictions[2], Catch::StartsWith(R"({"id":"n-3","entity":"k5",)"));
+  CHECK((*p)->stats().entities_cached == 2);
+}
+
+TEST_CASE("a delayed label joins an event without an entity", "[processor]") {
+  PipelineConfig config;
+  config.labels.enabled = true;
+  config.features.params["target_agg"] = "true";
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  const std::string event = R"({"id":"d-1","ts":1700000000000,"features":{"x1":1,"x2":2,"x3":3}})";
+  const std::string label = R"({"id":"d-1","label":1,"ts":1700000000500})";
+  std::vector<RawMessage> raw = {{{"events", 0, 0, -1}, "", event},
+                                 {{config.kafka.labels_topic, 0, 0, -1}, "", label}};
+  MemorySink sink;
+  REQUIRE((*p)->process(raw, sink).ok());
+  CHECK(sink.dead.empty());
+  CHECK(sink.predictions.size() == 1);
+  CHECK((*p)->stats().labelled == 1);
+  CHECK((*p)->stats().entities_cached == 0);
 }
 
 TEST_CASE("next offsets follow every partition of a batch that interleaves them", "[processor]") {

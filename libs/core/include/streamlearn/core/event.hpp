@@ -32,7 +32,7 @@ struct Label {
 
 struct Event {
   std::string id;
-  std::string entity;
+  std::string entity;  // empty: the event has no entity (no entity aggregates)
   int64_t ts_ms = 0;
   std::vector<NumericFeature> numeric;       // in the order they appear
   std::vector<CategoricalFeature> categorical;

@@ -24,7 +24,8 @@ class EventDecoder {
   EventDecoder(const EventDecoder&) = delete;
   EventDecoder& operator=(const EventDecoder&) = delete;
 
-  // `key` is the Kafka message key (the default entity); `source` gives the default id
+  // `key` is the Kafka message key (the default entity; with neither, the event has none
+  // and out->entity is empty); `source` gives the default id
   // (topic-partition-offset) and timestamp. Reuses *out's buffers.
   Status decode(std::string_view payload, std::string_view key, const SourcePosition& source,
                 Event* out);

@@ -12,6 +12,8 @@
 //                                          // when it arrives: with the state as it is then)
 //   builder.update(event, &state);         // folds the event into the entity state and
 //                                          // into the global preprocessing statistics
+// An event without an entity uses build(event, &x) and update(event): no entity state is
+// read or written (no entity aggregates, no target aggregate); the global statistics are.
 // Global preprocessing state (running statistics, vocabularies, the label mean, PCA) is
 // part of the model snapshot: save()/load() beside FeatureDictionary's.
 //
@@ -135,10 +137,15 @@ class FeatureBuilder {
   // x = fields of `event` (preprocessed) + aggregates of `before` (the entity's state
   // before `event`). Reads the global statistics as they are; grows the dictionary and the
   // one-hot vocabularies for names and values seen for the first time.
-  void build(const Event& event, const EntityState& before, FeatureVector* x);
+  void build(const Event& event, const EntityState& before, FeatureVector* x) { build_impl(event, &before, x); }
+  // An event without an entity: x as with entity_aggregates off and without target_agg's
+  // features (the entity's, of which there is none); the rest as above.
+  void build(const Event& event, FeatureVector* x) { build_impl(event, nullptr, x); }
   // Folds `event` into the entity's state and into the global statistics (and PCA);
   // called after the prediction was made.
-  void update(const Event& event, EntityState* state);
+  void update(const Event& event, EntityState* state) { update_impl(event, state); }
+  // An event without an entity: into the global statistics (and PCA) only.
+  void update(const Event& event) { update_impl(event, nullptr); }
   // target_agg: the label y (0/1, or a real target) learned for an event of this entity.
   // Non-finite values are ignored. Without target_agg it does nothing.
   void learn_target(double y, EntityState* state);
@@ -223,10 +230,13 @@ class FeatureBuilder {
   bool imputed_value(const DerivedIds& f, double* out) const;
   double scaled(const DerivedIds& f, double v) const;
   double scale_factor(const DerivedIds& f) const;
-  void emit_field(const DerivedIds& f, std::string_view name, bool have, double v, const EntityState& before,
+  // `before`/`state` null: the event has no entity.
+  void build_impl(const Event& event, const EntityState* before, FeatureVector* x);
+  void update_impl(const Event& event, EntityState* state);
+  void emit_field(const DerivedIds& f, std::string_view name, bool have, double v, const EntityState* before,
                   FeatureVector* x);
-  void emit_missing(const DerivedIds& f, std::string_view name, const EntityState& before, FeatureVector* x);
-  void emit_aggregates(const DerivedIds& f, const EntityState& before, FeatureVector* x) const;
+  void emit_missing(const DerivedIds& f, std::string_view name, const EntityState* before, FeatureVector* x);
+  void emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const;
   void add_hashed(std::string_view name, std::string_view value, float weight, FeatureVector* x) const;
   void add_crosses(const Event& event, FeatureVector* x) const;
   void window_query(const EntityState& s, size_t w, int64_t ts_ms, uint32_t* count, double* sums) const;

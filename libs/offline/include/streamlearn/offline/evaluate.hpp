@@ -71,6 +71,10 @@ struct EvaluationProgress {
   double seconds = 0;
   double accuracy = eval::kNoScore;
   double rolling_accuracy = eval::kNoScore;
+  // A regression model (linear, huber): these instead of the accuracies.
+  bool regression = false;
+  double mae = eval::kNoScore, rmse = eval::kNoScore, r2 = eval::kNoScore;  // cumulative
+  double rolling_mae = eval::kNoScore;
   bool final = false;
 };
 using EvaluationProgressFn = std::function<void(const EvaluationProgress&)>;
@@ -179,6 +183,12 @@ Result<EvaluationResult> Evaluate(const PipelineConfig& config, const EvaluateIn
 //               "evicted","early_evicted","pending_at_end"},]
 //    "seconds":s,"events_per_s":r}
 std::string EvaluationJson(const EvaluationResult& result);
+
+// A figure as the table and the progress line print it: `decimals` places for ordinary
+// magnitudes (0, and 0.001 <= |v| < 1e6), else max(decimals, 4) significant digits in exponent
+// form ("2.412e+57", "1e-09"), so a diverged model's figures stay short; "-" when
+// undefined (NaN, infinite).
+std::string FormatFigure(double v, int decimals = 4);
 
 // The human-readable summary `evaluate` prints on stdout: counts, the metrics cumulative
 // and rolling beside the baselines, drift events, per-concept figures, detection scoring

@@ -57,7 +57,8 @@ class EntityCache {
   EntityCache(state::StateStore* store, size_t max_entities);
 
   // Finds (or adds) the entity of each of `events`, in order, into *out ((*out)[i] for
-  // events[i]); loads what the cache lacks from the store in one MultiGet. The pointers
+  // events[i]; null for an event without an entity, which has no state); loads what the
+  // cache lacks from the store in one MultiGet. The pointers
   // stay valid until the next resolve() or checkpoint(): nothing they point to is evicted
   // before. Then evicts clean entries beyond the bound.
   Status resolve(std::span<const Event> events, std::vector<Entry*>* out);

@@ -33,7 +33,7 @@ struct PredictionRecord {
   // (multiclass), or null (multiclass before any class was seen).
   enum class ClassField : uint8_t { kNone, kIndex, kName, kNull };
   std::string_view id;
-  std::string_view entity;  // also the message key
+  std::string_view entity;  // also the message key; empty: the event had none (field omitted, no key)
   std::string_view model;
   uint64_t version = 0;
   double score = 0;
