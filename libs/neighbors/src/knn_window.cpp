@@ -32,7 +32,7 @@ inline double Root(double sum, double p) {
 
 // Keeps out[0..n) sorted by distance; an equal distance goes after those already there
 // (rows are scanned oldest first, so the older wins ties as in River's stable sort).
-inline void Offer(Neighbor* out, size_t& n, size_t k, double distance, uint32_t age) {
+inline void Offer(Neighbor* out, size_t& n, size_t k, double distance, double sum, uint32_t age) {
   if (n == k) {
     if (!(distance < out[k - 1].distance)) return;
     --n;
@@ -42,7 +42,7 @@ inline void Offer(Neighbor* out, size_t& n, size_t k, double distance, uint32_t 
     out[j] = out[j - 1];
     --j;
   }
-  out[j] = {distance, age};
+  out[j] = {distance, sum, age};
   ++n;
 }
 
@@ -127,16 +127,31 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
   for (size_t i = dim_; i < qn; ++i) {
     if (x.present[i]) beyond += Term<kP>(x.dense[i], p);
   }
+  // The query over the window's features, missing ones 0, on the stack when it fits, so the
+  // inner loop is one pass over two arrays.
+  constexpr size_t kStackDims = 64;
+  double query[kStackDims];
+  const bool on_stack = dim_ <= kStackDims;
+  if (on_stack) {
+    for (size_t i = 0; i < dim_; ++i) query[i] = i < shared && x.present[i] ? x.dense[i] : 0.0;
+  }
   const bool sparse = any_sparse_ || !x.sparse_index.empty();
   size_t n = 0;
   for (size_t age = 0; age < count_; ++age) {
     const size_t s = slot(age);
     const double* row = rows_.data() + s * dim_;
     double acc = beyond;
-    for (size_t i = 0; i < shared; ++i) acc += Term<kP>((x.present[i] ? x.dense[i] : 0.0) - row[i], p);
-    for (size_t i = shared; i < dim_; ++i) acc += Term<kP>(row[i], p);
+    if (on_stack) {
+      for (size_t i = 0; i < dim_; ++i) acc += Term<kP>(query[i] - row[i], p);
+    } else {
+      for (size_t i = 0; i < shared; ++i) acc += Term<kP>((x.present[i] ? x.dense[i] : 0.0) - row[i], p);
+      for (size_t i = shared; i < dim_; ++i) acc += Term<kP>(row[i], p);
+    }
     if (sparse) acc += sparse_part(x, sparse_[s], p, kP);
-    Offer(out, n, k, Root<kP>(acc, p), static_cast<uint32_t>(age));
+    // A sum above the k-th best's cannot give a smaller distance (the root does not
+    // decrease), so it is refused without taking the root.
+    if (n == k && acc > out[k - 1].sum) continue;
+    Offer(out, n, k, Root<kP>(acc, p), acc, static_cast<uint32_t>(age));
   }
   return n;
 }

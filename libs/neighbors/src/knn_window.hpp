@@ -21,6 +21,7 @@ inline constexpr size_t kMaxNeighbors = 256;
 
 struct Neighbor {
   double distance = 0;
+  double sum = 0;    // the distance before the root (sum of |difference|^p)
   uint32_t age = 0;  // 0 = the oldest row of the window
 };
 
