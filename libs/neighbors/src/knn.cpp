@@ -166,13 +166,16 @@ void KnnLearner::learn(const FeatureVector& x, double y, double weight) {
     ++guarded_;
     return;
   }
+  // River's kNN has no sample weights: a whole weight k is k copies in the window (a
+  // fractional one rounded; below one half, nothing).
+  const double copies = std::round(weight);
+  if (copies < 1) return;
   if (config_.task != learn::LearnerTask::kRegression) {
     const auto c = static_cast<size_t>(y);
     if (c >= seen_.size()) seen_.resize(c + 1, 0);
     seen_[c] = 1;
   }
-  // River's kNN has no sample weights: a whole weight k is k copies in the window.
-  for (double k = std::round(weight); k >= 1; --k) {
+  for (double k = copies; k >= 1; --k) {
     window_.push(x, y);
     ++trained_;
   }

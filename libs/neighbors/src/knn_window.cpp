@@ -7,6 +7,10 @@
 namespace streamlearn::neighbors {
 namespace {
 
+// More dense features than any pipeline gives (its dictionary stops far below): a snapshot
+// claiming more is refused rather than sized.
+constexpr uint32_t kMaxDims = uint32_t{1} << 24;
+
 // |d|^p for the exponents worth their own loop (1, 2), else pow.
 template <int kP>
 inline double Term(double d, double p) {
@@ -194,7 +198,7 @@ bool KnnWindow::load(ByteReader& r) {
   clear();
   const uint32_t dim = r.u32();
   const uint32_t count = r.u32();
-  if (!r.ok() || count > capacity_ || (count > 0 && dim > r.remaining() / 8 / count)) return false;
+  if (!r.ok() || count > capacity_ || dim > kMaxDims || (count > 0 && dim > r.remaining() / 8 / count)) return false;
   dim_ = dim;
   rows_.resize(size_t{count} * dim_);
   targets_.resize(count);

@@ -243,3 +243,12 @@ TEST_CASE("knn keys are checked by name and the pipeline's keys are taken", "[ne
   ByteReader again(bytes);
   CHECK(other->load(again).code() == ErrorCode::kFailedPrecondition);
 }
+
+TEST_CASE("a weight below one half learns nothing, not even the class", "[neighbors]") {
+  auto l = MakeKnn("knn_multiclass");
+  const std::string empty = testing::SavedLearner(*l);
+  l->learn(Row({1}), 3, 0.4);
+  CHECK(testing::SavedLearner(*l) == empty);
+  l->learn(Row({1}), 3, 1.6);  // rounds to 2 copies
+  CHECK(l->trained() == 2);
+}
