@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/neighbors/knn_learners.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
 
 namespace streamlearn::pipeline {
@@ -14,6 +15,9 @@ void RegisterLearnerFamilies() {
   std::call_once(once, [] {
     if (Status st = trees::RegisterTreeLearners(); !st.ok()) {
       // Only a clash of type names or kind tags between families can fail: a programming error.
+      spdlog::error("learner families: {}", st.message());
+    }
+    if (Status st = neighbors::RegisterNeighborLearners(); !st.ok()) {
       spdlog::error("learner families: {}", st.message());
     }
   });

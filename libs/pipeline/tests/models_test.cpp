@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <cmath>
 #include <random>
 
+#include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -186,4 +188,33 @@ TEST_CASE("model settings are checked and errors name the key", "[models]") {
   auto q2 = Processor::Create(f, nullptr, nullptr);
   REQUIRE_FALSE(q2.ok());
   CHECK(q2.status().message() == "features.fields.amount.clip_std: must be > 0 (0 = off), got -1");
+}
+
+static const char* NoEnvironment(const char*) { return nullptr; }
+
+TEST_CASE("knn_regressor from a config file learns a real-valued target through the Processor", "[models]") {
+  auto config = ParseConfig(
+      "features: {entity_aggregates: false}\n"
+      "drift: {action: none, data: {enabled: false}}\n"
+      "model: {type: knn_regressor, n_neighbors: 5, window_size: 2000}\n",
+      "knn.yaml", NoEnvironment);
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  std::mt19937_64 rng(6);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<std::string> events;
+  for (size_t i = 0; i < 6000; ++i) {
+    const double x1 = u(rng), x2 = u(rng);
+    events.push_back(EventJson(i, x1, x2, fmt::format("{}", std::sin(3 * x1) + x2 * x2)));
+  }
+  auto p = Processor::Create(*config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  Sink sink;
+  REQUIRE(Run(**p, events, sink).ok());
+  CHECK(sink.reasons.empty());
+  CHECK((*p)->stats().r2 > 0.9);  // a curve a linear model cannot follow
+  // A knn key with a bad value names the key and the line.
+  auto bad = ParseConfig("model:\n  type: knn_regressor\n  aggregation_method: mode\n", "knn.yaml", NoEnvironment);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("knn.yaml:3") && Catch::Contains("model.aggregation_method"));
 }
