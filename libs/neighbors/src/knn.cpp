@@ -8,6 +8,8 @@
 #include <limits>
 #include <string>
 
+#include "streamlearn/learn/family_support.hpp"
+
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/neighbors/knn_learners.hpp"
 
@@ -18,7 +20,6 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr std::string_view kWhat = "knn";
 constexpr uint32_t kMaxWindow = 1000000;
 
-bool IsPipelineKey(std::string_view key) { return key == "learning_rate" || key == "l2" || key == "hash_bits"; }
 bool IsClassifierKey(std::string_view key) { return key == "weighted" || key == "softmax"; }
 bool IsRegressorKey(std::string_view key) { return key == "aggregation_method"; }
 
@@ -125,28 +126,6 @@ bool ReadConfig(ByteReader& r, KnnConfig* c) {
 bool SameConfig(const KnnConfig& a, const KnnConfig& b) {
   return a.task == b.task && a.n_neighbors == b.n_neighbors && a.window_size == b.window_size && a.p == b.p &&
          a.weighted == b.weighted && a.softmax == b.softmax && a.aggregation == b.aggregation;
-}
-
-// The payload of the sealed snapshot at `in`, `in` advanced past it. Another kind's tag is
-// FailedPrecondition; short or damaged bytes are Corruption.
-Result<std::string> ReadSealed(ByteReader& in) {
-  const std::string prefix = std::string(kWhat) + " snapshot: ";
-  ByteReader peek = in;
-  const uint32_t tag = peek.u32();
-  if (!peek.ok()) return Status::Corruption(prefix + "truncated kind tag");
-  if (tag != kKnnKindTag) return Status::FailedPrecondition(prefix + "the bytes are of another kind of learner");
-  peek.u32();  // format version, checked by OpenSnapshot
-  const uint64_t length = peek.u64();
-  if (!peek.ok() || peek.remaining() < 8 || length > peek.remaining() - 8) {
-    return Status::Corruption(prefix + "truncated (the header promises more bytes than there are)");
-  }
-  std::string sealed(24 + length, '\0');
-  in.raw(sealed.data(), sealed.size());
-  char magic[4];
-  std::memcpy(magic, &kKnnKindTag, 4);
-  auto payload = OpenSnapshot(std::string_view(magic, 4), kFormatVersion, sealed);
-  if (!payload.ok()) return Status(payload.status().code(), prefix + payload.status().message());
-  return std::string(*payload);
 }
 
 }  // namespace
@@ -281,14 +260,11 @@ void KnnLearner::save(ByteWriter& out) const {
   w.u32(static_cast<uint32_t>(seen_.size()));
   for (uint8_t s : seen_) w.u8(s);
   window_.save(w);
-  char magic[4];
-  std::memcpy(magic, &kKnnKindTag, 4);
-  const std::string sealed = SealSnapshot(std::string_view(magic, 4), kFormatVersion, payload);
-  out.raw(sealed.data(), sealed.size());
+  learn::WriteSealed(out, kKnnKindTag, kFormatVersion, payload);
 }
 
 Status KnnLearner::load(ByteReader& in) {
-  auto payload = ReadSealed(in);
+  auto payload = learn::ReadSealed(in, kKnnKindTag, kFormatVersion, kWhat);
   if (!payload.ok()) return payload.status();
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   ByteReader r(*payload);
@@ -359,7 +335,7 @@ Result<std::unique_ptr<learn::Learner>> MakeKnn(std::string_view type, const lea
   config.task = TaskOfType(type);
   const bool regressor = config.task == learn::LearnerTask::kRegression;
   for (const auto& [key, value] : keys) {
-    if (IsPipelineKey(key)) continue;
+    if (learn::IsPipelineKey(key)) continue;
     const bool foreign = regressor ? IsClassifierKey(key) : IsRegressorKey(key);
     Status st = foreign ? Status::NotFound("") : ApplyKey(key, value, &config);
     if (st.code() == ErrorCode::kNotFound) {
@@ -380,7 +356,7 @@ Status CheckKnnSetting(std::string_view key, std::string_view value) {
 
 Result<std::unique_ptr<learn::Learner>> RestoreKnn(ByteReader& in) {
   ByteReader peek = in;
-  auto payload = ReadSealed(peek);
+  auto payload = learn::ReadSealed(peek, kKnnKindTag, kFormatVersion, kWhat);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   KnnConfig config;

@@ -1,32 +1,19 @@
 #pragma once
-// What both tree families share: reading their keys and framing their snapshots.
+// What both tree families share beyond learn's family support: their task from the type.
 
-#include <cstdint>
-#include <initializer_list>
-#include <string>
 #include <string_view>
 
-#include "streamlearn/core/bytes.hpp"
-#include "streamlearn/core/status.hpp"
-#include "streamlearn/learn/learner_factory.hpp"
+#include "streamlearn/learn/family_support.hpp"
+#include "streamlearn/learn/learner.hpp"
 
 namespace streamlearn::trees {
 
-// Keys the pipeline passes to every family (learning_rate, l2, hash_bits): accepted and
-// ignored, so model.type can switch families without touching the rest of the config.
-bool IsPipelineKey(std::string_view key);
-
-// Each returns InvalidArgument "<problem>, got '<text>'" (the caller prefixes the key).
-Status ParseWhole(std::string_view text, int64_t lo, int64_t hi, int64_t* out);
-Status ParseReal(std::string_view text, double lo, double hi, bool lo_open, bool hi_open, double* out);
-Status ParseChoice(std::string_view text, std::initializer_list<std::string_view> choices, std::string* out);
-
-// A payload sealed with the family's kind tag as magic (bytes.hpp's SealSnapshot), so the
-// first 4 bytes are the tag and any flipped byte fails the checksum.
-void WriteSealed(ByteWriter& out, uint32_t kind_tag, uint32_t version, std::string_view payload);
-// The payload of the sealed snapshot at `in` (advanced past it on success). Another kind's
-// tag is FailedPrecondition; short or damaged bytes are Corruption. `what` names the family.
-Result<std::string> ReadSealed(ByteReader& in, uint32_t kind_tag, uint32_t version, std::string_view what);
+using learn::IsPipelineKey;
+using learn::ParseChoice;
+using learn::ParseReal;
+using learn::ParseWhole;
+using learn::ReadSealed;
+using learn::WriteSealed;
 
 // A learner's task from its type name: "<family>_multiclass" is multiclass, else binary.
 learn::LearnerTask TaskOfType(std::string_view type);
