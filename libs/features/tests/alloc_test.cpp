@@ -4,9 +4,6 @@
 //
 // Not under AddressSanitizer: it replaces both itself.
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <vector>
 

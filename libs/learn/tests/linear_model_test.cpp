@@ -1,13 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <new>
 #include <numbers>
 #include <random>
 #include <string>

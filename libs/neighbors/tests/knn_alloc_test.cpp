@@ -2,10 +2,6 @@
 // stack, the Prediction reused) and learn (the evicted slot's storage is reused).
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "learner_contract.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/neighbors/knn_learners.hpp"

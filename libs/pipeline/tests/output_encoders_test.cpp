@@ -2,13 +2,11 @@
 // against its schema by the contract tests' validator (Debian's python3 with jsonschema).
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <new>
 #include <random>
 #include <string>
 #include <vector>

@@ -7,9 +7,7 @@
 // Not under AddressSanitizer: it pairs its own operator new with its own delete.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <new>
 #include <random>
 #include <span>
 #include <unistd.h>
