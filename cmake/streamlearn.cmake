@@ -35,6 +35,19 @@ function(streamlearn_test_lib name)
   streamlearn_warnings(streamlearn_${name})
 endfunction()
 
+# streamlearn_test_header_lib(name INCLUDE_DIR dir)
+# Header-only support for unit tests (target streamlearn_<name>, alias streamlearn::<name>,
+# headers under INCLUDE_DIR): defined only with STREAMLEARN_TESTS, linked by tests only.
+function(streamlearn_test_header_lib name)
+  cmake_parse_arguments(ARG "" "INCLUDE_DIR" "" ${ARGN})
+  if(NOT STREAMLEARN_TESTS)
+    return()
+  endif()
+  add_library(streamlearn_${name} INTERFACE)
+  add_library(streamlearn::${name} ALIAS streamlearn_${name})
+  target_include_directories(streamlearn_${name} INTERFACE ${ARG_INCLUDE_DIR})
+endfunction()
+
 # streamlearn_unit_test(name SOURCES t.cpp DEPS streamlearn::x)
 # Unit tests live beside their lib (libs/<name>/tests/); each TEST_CASE becomes a ctest.
 function(streamlearn_unit_test name)

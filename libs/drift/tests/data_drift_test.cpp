@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <new>
 #include <limits>
 #include <optional>
 #include <string>
@@ -11,39 +10,10 @@
 
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/drift/python_random.hpp"
+#include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 
 using namespace streamlearn;
 using namespace streamlearn::drift;
-
-// Counts every allocation through operator new in this test binary, so a test can show
-// that the monitor's hot path does not allocate. Single-threaded tests: a plain counter.
-namespace {
-uint64_t g_allocations = 0;
-}  // namespace
-
-// Not under AddressSanitizer: it pairs its own operator new with its own delete, and a
-// replacement here (malloc/free) reads to it as a mismatch with Catch's nothrow new.
-#if !defined(__SANITIZE_ADDRESS__)
-#define SL_COUNTING_ALLOCATIONS 1
-void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();  // the tests never run out of memory
-}
-// GCC (11+) sees free() after an inlined operator new and warns of a mismatch that is
-// not one: this operator new is malloc.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#else
-#define SL_COUNTING_ALLOCATIONS 0
-#endif
 
 namespace {
 
@@ -663,7 +633,7 @@ TEST_CASE("data drift: the config is validated", "[data_drift][config]") {
 }
 
 TEST_CASE("data drift: the hot path does not allocate after warm-up", "[data_drift][alloc]") {
-  if (!SL_COUNTING_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer: nothing to check here");
     return;
   }
@@ -676,22 +646,22 @@ TEST_CASE("data drift: the hot path does not allocate after warm-up", "[data_dri
   m.observe_numeric(3, names[1], ticks[0].shifting);
 
   // Categorical values by name and by id: no allocation at all.
-  uint64_t before = g_allocations;
+  uint64_t before = testing::Allocations();
   size_t events = 0;
   for (size_t i = 20000; i < 30000; ++i) {
     events += m.observe_categorical(names[2], ticks[i].cat_stable) ? 1 : 0;
     events += m.observe_categorical(7, names[3], ticks[i].cat_shifting) ? 1 : 0;
   }
-  const uint64_t categorical_allocations = g_allocations - before;
+  const uint64_t categorical_allocations = testing::Allocations() - before;
 
   // Numeric values through ADWIN: only when its histogram grows a row (log2 of the
   // window), never per value.
-  before = g_allocations;
+  before = testing::Allocations();
   for (size_t i = 20000; i < 40000; ++i) {
     events += m.observe_numeric(names[0], ticks[i].stable) ? 1 : 0;
     events += m.observe_numeric(3, names[1], ticks[i].shifting) ? 1 : 0;
   }
-  const uint64_t numeric_allocations = g_allocations - before;
+  const uint64_t numeric_allocations = testing::Allocations() - before;
 
   REQUIRE(events == 0);  // an alarm allocates its event; this stream has none
   CHECK(categorical_allocations == 0);

@@ -4,43 +4,11 @@
 //
 // Not under AddressSanitizer: it replaces both itself.
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <vector>
 
+#include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 #include "test_util.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SL_COUNTING_ALLOCATIONS 0
-#else
-#define SL_COUNTING_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_news{0};
-std::atomic<uint64_t> g_mallocs{0};
-}  // namespace
-
-#if SL_COUNTING_ALLOCATIONS
-extern "C" void* __libc_malloc(size_t);  // glibc's own, behind our interposed malloc
-
-extern "C" void* malloc(size_t n) noexcept {
-  g_mallocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-
-// noinline: inlined, GCC sees free() of what it takes for the built-in new's memory and
-// warns (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_news.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
 
 using namespace feature_test;
 
@@ -103,29 +71,29 @@ void CheckNoAllocations(const FeatureConfig& config) {
     builder.update(e, &s);
   };
   for (int i = 0; i < 20'000; ++i) step(i);  // warm-up: every name, value and entity seen
-  const uint64_t news = g_news.load(), mallocs = g_mallocs.load();
+  const uint64_t news = testing::Allocations(), mallocs = testing::Mallocs();
   for (int i = 0; i < 20'000; ++i) step(i);
-  CHECK(g_news.load() - news == 0);
-  CHECK(g_mallocs.load() - mallocs == 0);
+  CHECK(testing::Allocations() - news == 0);
+  CHECK(testing::Mallocs() - mallocs == 0);
 }
 
 }  // namespace
 
 TEST_CASE("per-event path: no allocation after warm-up, default and rich configs", "[features][alloc]") {
-  if (!SL_COUNTING_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer");
     return;
   }
   // The counters must see the library's allocations, or a 0 below would prove nothing.
   {
-    const uint64_t news = g_news.load(), mallocs = g_mallocs.load();
+    const uint64_t news = testing::Allocations(), mallocs = testing::Mallocs();
     FeatureDictionary dict;
     dict.id_of("a name long enough to leave the small-string buffer");
-    CHECK(g_news.load() > news);
-    CHECK(g_mallocs.load() > mallocs);
-    const uint64_t before = g_mallocs.load();
+    CHECK(testing::Allocations() > news);
+    CHECK(testing::Mallocs() > mallocs);
+    const uint64_t before = testing::Mallocs();
     OnlinePca pca(2, 1, 10);
-    CHECK(g_mallocs.load() > before);
+    CHECK(testing::Mallocs() > before);
   }
   SECTION("default") { CheckNoAllocations({}); }
   SECTION("rich") {

@@ -1,13 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <new>
 #include <numbers>
 #include <random>
 #include <string>
@@ -15,31 +13,7 @@
 
 #include "oracle/logistic_regression.hpp"
 #include "streamlearn/learn/linear_model.hpp"
-
-// Counts heap allocations, so a test can assert that the per-event path makes none. Not
-// under AddressSanitizer (make test-asan): it replaces operator new itself, and pairs
-// allocations with its own.
-#if defined(__SANITIZE_ADDRESS__)
-#define SL_COUNTING_ALLOCATIONS 0
-#else
-#define SL_COUNTING_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-#if SL_COUNTING_ALLOCATIONS
-// noinline: inlined, GCC sees free() of what it takes for the built-in new's memory and
-// warns (-Wmismatched-new-delete).
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 
 using namespace streamlearn;
 using namespace streamlearn::learn;
@@ -896,7 +870,7 @@ TEST_CASE("linear model: sparse state is kept for touched buckets only", "[learn
 }
 
 TEST_CASE("linear model: the per-event path does not allocate once sizes are stable", "[learn][linear]") {
-  if (!SL_COUNTING_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer");
     return;
   }
@@ -906,9 +880,9 @@ TEST_CASE("linear model: the per-event path does not allocate once sizes are sta
     LinearModel fresh;
     FeatureVector one;
     one.set_dense(0, 1.0);
-    const uint64_t probe = g_allocations.load();
+    const uint64_t probe = testing::Allocations();
     fresh.learn(one, 1);
-    REQUIRE(g_allocations.load() > probe);
+    REQUIRE(testing::Allocations() > probe);
   }
   for (const Loss loss : {Loss::kLog, Loss::kSoftmax, Loss::kHuber}) {
     for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad, Optimizer::kAdam, Optimizer::kFtrl}) {
@@ -926,13 +900,13 @@ TEST_CASE("linear model: the per-event path does not allocate once sizes are sta
         model.learn(x, y);
       }
       SeaStream replay(17);
-      const uint64_t before = g_allocations.load();
+      const uint64_t before = testing::Allocations();
       for (int i = 0; i < 3000; ++i) {
         const double y = label(replay.next(x));  // same buckets again
         model.predict(x, p);
         model.learn(x, y);
       }
-      const uint64_t after = g_allocations.load();
+      const uint64_t after = testing::Allocations();
       CHECK(after - before == 0);
     }
   }

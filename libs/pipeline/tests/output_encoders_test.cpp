@@ -2,35 +2,22 @@
 // against its schema by the contract tests' validator (Debian's python3 with jsonschema).
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <new>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "output_encoders.hpp"
 #include "streamlearn/drift/data_drift.hpp"
+#include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;
 namespace fs = std::filesystem;
-
-// Every allocation in this binary is counted, so a test can say "none happened here".
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -101,14 +88,14 @@ TEST_CASE("prediction encoder: today's bytes, schema-valid, no allocation per ev
   // Warm, then 1000 events: nothing allocated.
   out.reserve(512);
   PredictionRecord r = Binary();
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = testing::Allocations();
   for (int i = 0; i < 1000; ++i) {
     r.score = i / 1000.0;
     r.ts_ms = i;
     out.clear();
     encoder.encode(r, out);
   }
-  CHECK(g_allocations.load() == before);
+  CHECK(testing::Allocations() == before);
 }
 
 TEST_CASE("the validator runs and rejects what breaks the schema", "[encoders]") {

@@ -7,9 +7,7 @@
 // Not under AddressSanitizer: it pairs its own operator new with its own delete.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <new>
 #include <random>
 #include <span>
 #include <unistd.h>
@@ -18,32 +16,7 @@
 
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/state/store.hpp"
-
-namespace {
-uint64_t g_allocations = 0;
-}  // namespace
-
-#if !defined(__SANITIZE_ADDRESS__)
-#define SL_COUNTING_ALLOCATIONS 1
-void* operator new(std::size_t size) {
-  ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  std::abort();  // the tests never run out of memory
-}
-// GCC (11+) sees free() after an inlined operator new and warns of a mismatch that is
-// not one: this operator new is malloc.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#else
-#define SL_COUNTING_ALLOCATIONS 0
-#endif
+#include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;
@@ -139,9 +112,9 @@ Counted Run(const PipelineConfig& config, bool delayed, state::StateStore* store
   size_t batches = 0;
   auto feed = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; i += kBatch) {
-      const uint64_t before = g_allocations;
+      const uint64_t before = testing::Allocations();
       REQUIRE((*processor)->process(all.subspan(i, std::min(kBatch, to - i)), sink).ok());
-      counted += g_allocations - before;
+      counted += testing::Allocations() - before;
       if (store && ++batches % 10 == 0) {
         auto batch = store->begin_checkpoint();
         (*processor)->checkpoint(batch);
@@ -170,7 +143,7 @@ Counted Run(const PipelineConfig& config, bool delayed, state::StateStore* store
 }  // namespace
 
 TEST_CASE("Processor::process allocates nothing per event after a warm-up", "[alloc]") {
-  if (!SL_COUNTING_ALLOCATIONS) {
+  if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer: nothing to check here");
     return;
   }
