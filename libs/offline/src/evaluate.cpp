@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "streamlearn/core/event_decoder.hpp"
-#include "streamlearn/core/json_text.hpp"
+#include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
@@ -455,9 +455,83 @@ void Evaluation::finish(const Processor& processor) {
   }
 }
 
-void AppendKey(std::string& out, std::string_view key) {
-  AppendJsonString(out, key);
-  out.push_back(':');
+// A position that could not be placed (-1) is null.
+void PositionField(JsonWriter& w, int64_t position) {
+  w.key("position");
+  if (position >= 0) {
+    w.integer(position);
+  } else {
+    w.null();
+  }
+}
+
+void ModelJson(JsonWriter& w, const EvaluationResult& r) {
+  w.begin_object()
+      .field("name", r.model_name)
+      .field("type", r.model_type)
+      .field("version", r.model_version)
+      .field("detector", r.detector)
+      .field("action", r.drift_action)
+      .end_object();
+}
+
+// The eval library writes its figures into a string; they go in as they are.
+template <typename AppendFn>
+void EmbedJson(JsonWriter& w, AppendFn&& append) {
+  std::string json;
+  append(json);
+  w.raw(json);
+}
+
+void MetricsJson(JsonWriter& w, const EvaluationResult& r) {
+  if (r.classification) {
+    EmbedJson(w, [&](std::string& out) { eval::AppendClassificationJson(out, *r.classification); });
+  } else if (r.regression) {
+    EmbedJson(w, [&](std::string& out) { eval::AppendRegressionJson(out, *r.regression); });
+  } else {
+    w.null();
+  }
+}
+
+void DriftJson(JsonWriter& w, const DriftMark& d) {
+  w.begin_object();
+  PositionField(w, d.position);
+  w.field("level", d.level)
+      .field("action", d.action)
+      .field("detector", d.detector)
+      .field("event_id", d.event_id)
+      .field("events", d.events)
+      .field("ts", d.ts_ms)
+      .field("version", d.model_version)
+      .end_object();
+}
+
+void DataDriftJson(JsonWriter& w, const DataDriftMark& d) {
+  w.begin_object();
+  PositionField(w, d.position);
+  w.field("feature", d.feature)
+      .field("kind", d.kind)
+      .field("detector", d.detector)
+      .field("statistic", d.statistic)
+      .field("event_id", d.event_id)
+      .end_object();
+}
+
+void LabelsJson(JsonWriter& w, const EvaluationResult& r) {
+  const LabelJoinCounts& c = r.label_counts;
+  w.begin_object()
+      .field("lines", r.label_lines)
+      .field("invalid", r.invalid_labels)
+      .field("joined", c.joined)
+      .field("early", c.early)
+      .field("unknown", c.unknown)
+      .field("late", c.late)
+      .field("duplicate", c.duplicate)
+      .field("expired", c.expired)
+      .field("evicted", c.evicted)
+      .field("early_evicted", c.early_evicted)
+      .field("pending_at_end", r.pending_at_end)
+      .end_object();
 }
 
 }  // namespace
@@ -471,155 +545,31 @@ Result<EvaluationResult> Evaluate(const PipelineConfig& config, const EvaluateIn
 std::string EvaluationJson(const EvaluationResult& r) {
   std::string out;
   out.reserve(4096 + 200 * r.drifts.size());
-  out.push_back('{');
-  AppendKey(out, "events");
-  AppendJsonUnsigned(out, r.events);
-  out.push_back(',');
-  AppendKey(out, "invalid");
-  AppendJsonUnsigned(out, r.invalid_events);
-  out.push_back(',');
-  AppendKey(out, "predictions");
-  AppendJsonUnsigned(out, r.predictions);
-  out.push_back(',');
-  AppendKey(out, "labelled");
-  AppendJsonUnsigned(out, r.labelled);
-  out.append(",\"model\":{");
-  AppendKey(out, "name");
-  AppendJsonString(out, r.model_name);
-  out.push_back(',');
-  AppendKey(out, "type");
-  AppendJsonString(out, r.model_type);
-  out.push_back(',');
-  AppendKey(out, "version");
-  AppendJsonUnsigned(out, r.model_version);
-  out.push_back(',');
-  AppendKey(out, "detector");
-  AppendJsonString(out, r.detector);
-  out.push_back(',');
-  AppendKey(out, "action");
-  AppendJsonString(out, r.drift_action);
-  out.append("},");
-  AppendKey(out, "metrics");
-  if (r.classification) {
-    eval::AppendClassificationJson(out, *r.classification);
-  } else if (r.regression) {
-    eval::AppendRegressionJson(out, *r.regression);
-  } else {
-    out.append("null");
-  }
-  out.push_back(',');
-  AppendKey(out, "concepts");
-  eval::AppendSegmentsJson(out, r.segments);
-  out.push_back(',');
-  AppendKey(out, "true_changes");
-  out.push_back('[');
-  for (size_t i = 0; i < r.true_changes.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendJsonUnsigned(out, r.true_changes[i]);
-  }
-  out.append("],");
-  AppendKey(out, "detection");
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("events", r.events)
+      .field("invalid", r.invalid_events)
+      .field("predictions", r.predictions)
+      .field("labelled", r.labelled);
+  ModelJson(w.key("model"), r);
+  MetricsJson(w.key("metrics"), r);
+  EmbedJson(w.key("concepts"), [&](std::string& json) { eval::AppendSegmentsJson(json, r.segments); });
+  w.key("true_changes").begin_array();
+  for (const uint64_t change : r.true_changes) w.unsigned_integer(change);
+  w.end_array().key("detection");
   if (r.has_concepts) {
-    eval::AppendDetectionJson(out, r.detection);
+    EmbedJson(w, [&](std::string& json) { eval::AppendDetectionJson(json, r.detection); });
   } else {
-    out.append("null");
+    w.null();
   }
-  out.push_back(',');
-  AppendKey(out, "drifts");
-  out.push_back('[');
-  for (size_t i = 0; i < r.drifts.size(); ++i) {
-    const DriftMark& d = r.drifts[i];
-    if (i > 0) out.push_back(',');
-    out.push_back('{');
-    AppendKey(out, "position");
-    if (d.position >= 0) {
-      AppendJsonInteger(out, d.position);
-    } else {
-      out.append("null");
-    }
-    out.push_back(',');
-    AppendKey(out, "level");
-    AppendJsonString(out, d.level);
-    out.push_back(',');
-    AppendKey(out, "action");
-    AppendJsonString(out, d.action);
-    out.push_back(',');
-    AppendKey(out, "detector");
-    AppendJsonString(out, d.detector);
-    out.push_back(',');
-    AppendKey(out, "event_id");
-    AppendJsonString(out, d.event_id);
-    out.push_back(',');
-    AppendKey(out, "events");
-    AppendJsonUnsigned(out, d.events);
-    out.push_back(',');
-    AppendKey(out, "ts");
-    AppendJsonInteger(out, d.ts_ms);
-    out.push_back(',');
-    AppendKey(out, "version");
-    AppendJsonUnsigned(out, d.model_version);
-    out.push_back('}');
-  }
-  out.append("],");
-  AppendKey(out, "drift_count");
-  AppendJsonUnsigned(out, r.drift_count);
-  out.push_back(',');
-  AppendKey(out, "warning_count");
-  AppendJsonUnsigned(out, r.warning_count);
-  out.push_back(',');
-  AppendKey(out, "data_drifts");
-  out.push_back('[');
-  for (size_t i = 0; i < r.data_drifts.size(); ++i) {
-    const DataDriftMark& d = r.data_drifts[i];
-    if (i > 0) out.push_back(',');
-    out.push_back('{');
-    AppendKey(out, "position");
-    if (d.position >= 0) {
-      AppendJsonInteger(out, d.position);
-    } else {
-      out.append("null");
-    }
-    out.push_back(',');
-    AppendKey(out, "feature");
-    AppendJsonString(out, d.feature);
-    out.push_back(',');
-    AppendKey(out, "kind");
-    AppendJsonString(out, d.kind);
-    out.push_back(',');
-    AppendKey(out, "detector");
-    AppendJsonString(out, d.detector);
-    out.push_back(',');
-    AppendKey(out, "statistic");
-    AppendJsonNumber(out, d.statistic);
-    out.push_back(',');
-    AppendKey(out, "event_id");
-    AppendJsonString(out, d.event_id);
-    out.push_back('}');
-  }
-  out.append("],");
-  if (r.has_labels) {
-    const LabelJoinCounts& c = r.label_counts;
-    out.append("\"labels\":{");
-    const std::pair<std::string_view, uint64_t> counts[] = {
-        {"lines", r.label_lines},   {"invalid", r.invalid_labels}, {"joined", c.joined},
-        {"early", c.early},         {"unknown", c.unknown},        {"late", c.late},
-        {"duplicate", c.duplicate}, {"expired", c.expired},        {"evicted", c.evicted},
-        {"early_evicted", c.early_evicted}, {"pending_at_end", r.pending_at_end}};
-    bool first = true;
-    for (const auto& [name, value] : counts) {
-      if (!first) out.push_back(',');
-      first = false;
-      AppendKey(out, name);
-      AppendJsonUnsigned(out, value);
-    }
-    out.append("},");
-  }
-  AppendKey(out, "seconds");
-  AppendJsonNumber(out, r.seconds);
-  out.push_back(',');
-  AppendKey(out, "events_per_s");
-  AppendJsonNumber(out, r.events_per_s);
-  out.push_back('}');
+  w.key("drifts").begin_array();
+  for (const DriftMark& d : r.drifts) DriftJson(w, d);
+  w.end_array().field("drift_count", r.drift_count).field("warning_count", r.warning_count);
+  w.key("data_drifts").begin_array();
+  for (const DataDriftMark& d : r.data_drifts) DataDriftJson(w, d);
+  w.end_array();
+  if (r.has_labels) LabelsJson(w.key("labels"), r);
+  w.field("seconds", r.seconds).field("events_per_s", r.events_per_s).end_object();
   return out;
 }
 
