@@ -211,6 +211,29 @@ TEST_CASE("delayed labels with exponential delays all join, and concepts stay in
   CHECK(r.classification->cumulative.accuracy > r.classification->majority_class.accuracy + 0.1);
 }
 
+TEST_CASE("only undecodable label lines are invalid: unknown and late labels are the join's counts",
+          "[evaluate][labels]") {
+  const Generated g = Generate("sea", 400, 3, 1);
+  // e-5's label comes 1.5 s after its event: its prediction expired after labels.ttl (1 s),
+  // so it is late. e-nope's event never comes: unknown once labels.early_ttl (1 s) passed.
+  const std::string labels = "{\"id\":\n" + std::string("{\"id\":\"e-nope\",\"label\":1,\"ts\":1700000000001}\n") +
+                             LabelLines(g, [](size_t i) { return i == 5 ? int64_t{1500} : int64_t{0}; });
+  PipelineConfig config;
+  config.labels.ttl_ms = 1000;
+  config.labels.early_ttl_ms = 1000;
+  const EvaluationResult r = Run(g.unlabelled, &labels, config);
+
+  CHECK(r.label_lines == 402);
+  CHECK(r.label_counts.unknown == 1);
+  CHECK(r.label_counts.late == 1);
+  CHECK(r.label_counts.joined == 399);
+  CHECK(r.invalid_labels == 1);
+  CHECK(r.invalid_events == 0);
+  REQUIRE(r.invalid_examples.size() == 1);
+  CHECK(r.invalid_examples[0].input == "labels.jsonl");
+  CHECK(r.invalid_examples[0].line == 1);
+}
+
 TEST_CASE("bad lines are counted dead letters, blank lines are skipped, ids default to the offset",
           "[evaluate]") {
   const std::string events =
