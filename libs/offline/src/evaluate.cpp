@@ -183,11 +183,6 @@ class Evaluation final : public OutputSink {
   EvaluateOptions options_;
   bool delayed_ = false;
   EvaluationResult result_;
-  // The Processor being fed (during flush), and how many of the label join's own dead
-  // letters (unknown and late labels, counted in label_counts) write() has seen: those are
-  // labels that could not join, not invalid label lines.
-  const Processor* processor_ = nullptr;
-  uint64_t join_dead_letters_ = 0;
   FactReader facts_;
 
   // The batch being filled: lines, then the RawMessages viewing them.
@@ -221,15 +216,9 @@ Status Evaluation::write(const DeadLetterRecord& record) {
   const RawMessage& message = record.message;
   const std::string_view reason = record.reason;
   const bool is_label = delayed_ && message.source.topic == config_.kafka.labels_topic;
-  if (is_label && processor_ != nullptr) {
-    // The join counts an unknown or late label before dead-lettering it, so its counts
-    // run ahead of the dead letters seen exactly when this one is the join's.
-    const LabelJoinCounts counts = processor_->label_counts();
-    if (counts.unknown + counts.late > join_dead_letters_) {
-      join_dead_letters_++;
-      return Status::Ok();
-    }
-  }
+  // Labels that decoded but could not join are the join's counts (unknown, late), not
+  // invalid lines.
+  if (record.cause != DeadLetterRecord::Cause::kInvalid) return Status::Ok();
   if (is_label) {
     result_.invalid_labels++;
   } else {
@@ -332,10 +321,7 @@ Status Evaluation::flush(Processor& processor) {
                     text.substr(line.payload_begin)});
   }
   cursor_ = 0;
-  processor_ = &processor;
-  const Status status = processor.process(raw_, *this);
-  processor_ = nullptr;
-  SL_RETURN_IF_ERROR(status);
+  SL_RETURN_IF_ERROR(processor.process(raw_, *this));
   batch_used_ = 0;
   batch_events_used_ = 0;
   return Status::Ok();

@@ -323,7 +323,8 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
     RawMessage m{{l.topic, l.partition, l.offset, l.ts_ms}, l.key, l.payload};
     SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{
         m, "label for unknown event id " + QuoteForReason(l.id) + ": no event with this id arrived within labels.early_ttl (" +
-               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded"}));
+               std::to_string(config.labels.early_ttl_ms) + " ms of event time) or labels.max_early was exceeded",
+        DeadLetterRecord::Cause::kUnknownLabel}));
   }
   return Status::Ok();
 }
@@ -364,7 +365,8 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{raw, "label for event id " + QuoteForReason(record.id) +
                                                               " arrived after its pending prediction expired (labels.ttl " +
                                                               std::to_string(config.labels.ttl_ms) +
-                                                              " ms of event time) or was evicted (labels.max_pending)"}));
+                                                              " ms of event time) or was evicted (labels.max_pending)",
+                                                     DeadLetterRecord::Cause::kLateLabel}));
       break;
     case LabelJoin::LabelOutcome::kEarly:
     case LabelJoin::LabelOutcome::kDuplicate:

@@ -69,10 +69,17 @@ struct DataDriftRecord {
   std::string_view event_id;
 };
 
-// An input the processor could not use (the dlq topic): the message and why.
+// An input the processor could not use (the dlq topic): the message, why, and which kind of
+// failure it is (a reader counting invalid input must not count a label that could not join).
 struct DeadLetterRecord {
+  enum class Cause : uint8_t {
+    kInvalid,       // the message does not decode or does not fit the model
+    kUnknownLabel,  // a label whose event never came (labels.early_ttl, labels.max_early)
+    kLateLabel,     // a label after its pending prediction expired or was evicted
+  };
   RawMessage message;
   std::string_view reason;
+  Cause cause = Cause::kInvalid;
 };
 
 // Where the processor's output goes: Kafka in the service; memory or files elsewhere. A
