@@ -421,6 +421,7 @@ void Evaluation::finish(const Processor& processor) {
   const ProcessorStats stats = processor.stats();
   r.model_version = stats.model_version;
   r.predictions = stats.predictions;
+  r.challengers = stats.challengers;
   r.rolling_window = classifier_.options().rolling_window;
   r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   if (task_ == Task::kRegression) {
@@ -570,6 +571,17 @@ std::string EvaluationJson(const EvaluationResult& r) {
   w.end_array().field("drift_count", r.drift_count).field("warning_count", r.warning_count);
   w.key("data_drifts").begin_array();
   for (const DataDriftMark& d : r.data_drifts) DataDriftJson(w, d);
+  w.end_array();
+  w.key("challengers").begin_array();
+  for (const ChallengerStats& c : r.challengers) {
+    w.begin_object().field("name", std::string_view(c.name)).field("trained", c.trained);
+    if (r.regression) {
+      w.field("mae", c.mae).field("rmse", c.rmse).field("r2", c.r2);
+    } else {
+      w.field("accuracy", c.accuracy).field("rolling_accuracy", c.rolling_accuracy).field("log_loss", c.log_loss);
+    }
+    w.end_object();
+  }
   w.end_array();
   if (r.has_labels) LabelsJson(w.key("labels"), r);
   w.field("seconds", r.seconds).field("events_per_s", r.events_per_s).end_object();

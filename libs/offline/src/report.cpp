@@ -235,6 +235,16 @@ std::string EvaluationTable(const EvaluationResult& r) {
                      r.predictions, r.labelled);
   out += fmt::format("  throughput {:.0f} events/s ({:.2f} s)\n", r.events_per_s, r.seconds);
   AppendMetricsTable(out, r);
+  for (const ChallengerStats& c : r.challengers) {
+    // Beside the champion, the same figures (its metrics are the processor's own).
+    if (r.regression) {
+      out += fmt::format("  challenger {} ({} trained): MAE {}  RMSE {}  R2 {}\n", c.name, c.trained, FormatFigure(c.mae),
+                         FormatFigure(c.rmse), FormatFigure(c.r2));
+    } else {
+      out += fmt::format("  challenger {} ({} trained): accuracy {}  rolling {}  log loss {}\n", c.name, c.trained,
+                         FormatFigure(c.accuracy), FormatFigure(c.rolling_accuracy), FormatFigure(c.log_loss));
+    }
+  }
   out += fmt::format("  drift events {} (warnings {}), model version at the end {}\n", r.drift_count, r.warning_count,
                      r.model_version);
   if (!r.data_drifts.empty()) {

@@ -35,6 +35,7 @@
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
+#include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
 
@@ -144,6 +145,10 @@ struct EvaluationResult {
   std::vector<eval::ConceptSegment> segments;
   std::vector<uint64_t> true_changes;  // positions
   eval::DetectionScore detection;      // meaningful when has_concepts
+
+  // Challengers (config `challengers`), scored test-then-train on the same events as the
+  // champion, with the processor's own figures.
+  std::vector<ChallengerStats> challengers;
 
   std::vector<DriftMark> drifts;  // concept drifts and warnings, in the order they fired
   uint64_t drift_count = 0;       // level "drift"
