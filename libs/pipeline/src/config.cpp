@@ -372,10 +372,19 @@ Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& so
   // libs that own them, so a bad key fails the load and not the first start.
   Status learner = ValidateLearnerSettings(config);
   if (!learner.ok()) {
-    // The message starts with the key ("features.x.y: ..."): name its line when the file set it.
+    // The message starts with the key ("features.x.y: ..."): name its line when the file set
+    // it. The longest recorded key followed by ": " is the one (a key may hold ": " itself).
     const std::string& message = learner.message();
-    auto it = lines.find(message.substr(0, message.find(": ")));
-    const std::string where = it == lines.end() ? source : source + ":" + std::to_string(it->second);
+    int line = 0;
+    size_t matched = 0;
+    for (const auto& [key, key_line] : lines) {
+      if (key.size() > matched && message.size() > key.size() + 1 && message.compare(0, key.size(), key) == 0 &&
+          message.compare(key.size(), 2, ": ") == 0) {
+        matched = key.size();
+        line = key_line;
+      }
+    }
+    const std::string where = matched == 0 ? source : source + ":" + std::to_string(line);
     return Status::Invalid(where + ": " + message);
   }
   return config;

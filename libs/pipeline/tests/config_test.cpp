@@ -239,3 +239,10 @@ drift: {detector: hddm_a, params: {two_sided_test: "True"}}
   CHECK(ParseConfig("kafka: {batch_size: 1e3}\n", "c.yaml", EnvFrom({})).status().message() ==
         "c.yaml:1: kafka.batch_size: expected an integer, got '1e3'");
 }
+
+TEST_CASE("an error about a key that holds ': ' itself still names its line", "[config]") {
+  // Found by fuzz_config: the key was cut at its own ": " and the line was lost.
+  auto config = ParseConfig("features:\n  \"odd: key\": 1\n", "c.yaml", EnvFrom({}));
+  REQUIRE_FALSE(config.ok());
+  CHECK(config.status().message().rfind("c.yaml:2: features.odd: key: ", 0) == 0);
+}

@@ -37,9 +37,11 @@ std::string TrainedSnapshot(const PipelineConfig& config) {
     payloads.push_back(R"({"id":"e)" + std::to_string(i) + R"(","features":{"x":)" + std::to_string(x) +
                        R"(,"city":"c)" + std::to_string(i % 3) + R"("},"label":)" + label + "}");
   }
+  // RawMessage views its key: the keys must outlive it (ASan saw a temporary's).
+  const std::vector<std::string> keys = {"u0", "u1", "u2", "u3", "u4"};
   std::vector<RawMessage> raw;
   for (size_t i = 0; i < payloads.size(); ++i) {
-    raw.push_back({{"events", 0, static_cast<int64_t>(i), 1700000000000}, "u" + std::to_string(i % 5), payloads[i]});
+    raw.push_back({{"events", 0, static_cast<int64_t>(i), 1700000000000}, keys[i % 5], payloads[i]});
   }
   NullSink sink;
   REQUIRE((*p)->process(raw, sink).ok());
