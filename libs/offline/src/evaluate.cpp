@@ -573,15 +573,7 @@ std::string EvaluationJson(const EvaluationResult& r) {
   for (const DataDriftMark& d : r.data_drifts) DataDriftJson(w, d);
   w.end_array();
   w.key("challengers").begin_array();
-  for (const ChallengerStats& c : r.challengers) {
-    w.begin_object().field("name", std::string_view(c.name)).field("trained", c.trained);
-    if (r.regression) {
-      w.field("mae", c.mae).field("rmse", c.rmse).field("r2", c.r2);
-    } else {
-      w.field("accuracy", c.accuracy).field("rolling_accuracy", c.rolling_accuracy).field("log_loss", c.log_loss);
-    }
-    w.end_object();
-  }
+  for (const ChallengerStats& c : r.challengers) WriteChallengerJson(w, c);
   w.end_array();
   if (r.has_labels) LabelsJson(w.key("labels"), r);
   w.field("seconds", r.seconds).field("events_per_s", r.events_per_s).end_object();

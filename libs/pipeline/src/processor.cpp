@@ -823,6 +823,19 @@ Result<std::unique_ptr<Processor>> Processor::FromSnapshot(const PipelineConfig&
   return processor;
 }
 
+void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c) {
+  w.begin_object()
+      .field("name", std::string_view(c.name))
+      .field("trained", c.trained)
+      .field("accuracy", c.accuracy)
+      .field("rolling_accuracy", c.rolling_accuracy)
+      .field("log_loss", c.log_loss)
+      .field("mae", c.mae)
+      .field("rmse", c.rmse)
+      .field("r2", c.r2)
+      .end_object();
+}
+
 std::string Processor::describe_json(size_t top_sparse) const {
   const Impl& s = *impl_;
   const ProcessorStats st = stats();
@@ -860,15 +873,7 @@ std::string Processor::describe_json(size_t top_sparse) const {
       },
       top_sparse);
   w.key("challengers").begin_array();
-  for (const auto& c : st.challengers) {
-    w.begin_object()
-        .field("name", std::string_view(c.name))
-        .field("trained", c.trained)
-        .field("accuracy", c.accuracy)
-        .field("log_loss", c.log_loss)
-        .field("mae", c.mae)
-        .end_object();
-  }
+  for (const auto& c : st.challengers) WriteChallengerJson(w, c);
   w.end_array();
   const drift::DriftDetector& detector = s.drift_policy->detector();
   w.key("detector").begin_object().field("name", detector.name());

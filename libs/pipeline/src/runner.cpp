@@ -451,18 +451,7 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   }
   if (!p.challengers.empty()) {
     w.key("challengers").begin_array();
-    for (const auto& c : p.challengers) {
-      w.begin_object()
-          .field("name", std::string_view(c.name))
-          .field("trained", c.trained)
-          .field("accuracy", c.accuracy)
-          .field("rolling_accuracy", c.rolling_accuracy)
-          .field("log_loss", c.log_loss)
-          .field("mae", c.mae)
-          .field("rmse", c.rmse)
-          .field("r2", c.r2)
-          .end_object();
-    }
+    for (const auto& c : p.challengers) WriteChallengerJson(w, c);
     w.end_array();
   }
   if (p.labels_enabled) {

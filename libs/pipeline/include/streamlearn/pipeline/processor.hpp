@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "streamlearn/core/event.hpp"
+#include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
@@ -43,6 +44,9 @@ struct ChallengerStats {
   double accuracy = 0, rolling_accuracy = 0, log_loss = 0;  // classification
   double mae = 0, rmse = 0, r2 = 0;                         // regression
 };
+// One challenger's figures as a JSON object (name, trained, accuracy, rolling_accuracy,
+// log_loss, mae, rmse, r2): the one form /v1/status, `model inspect` and evaluate write.
+void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c);
 
 struct ProcessorStats {
   uint64_t messages = 0;     // everything consumed, valid or not
