@@ -782,7 +782,9 @@ ProcessorStats Processor::stats() const {
   for (const auto& c : s.challengers) {
     ChallengerStats cs;
     cs.name = c.name;
+    cs.type = std::string(c.model->type());
     cs.trained = c.model->trained();
+    cs.memory_bytes = c.model->memory_bytes();
     cs.accuracy = c.metrics.classification.accuracy();
     cs.rolling_accuracy = c.metrics.classification.rolling_accuracy();
     cs.log_loss = c.metrics.classification.log_loss();
@@ -795,6 +797,7 @@ ProcessorStats Processor::stats() const {
   }
   out.model_version = s.model_version;
   out.model_trained = s.model->trained();
+  out.model_bytes = s.model->memory_bytes();
   out.guarded_updates = s.model->guarded_updates();
   out.entities_cached = s.entities->size();
   if (s.join) {
@@ -833,6 +836,8 @@ void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c) {
       .field("mae", c.mae)
       .field("rmse", c.rmse)
       .field("r2", c.r2)
+      .field("type", std::string_view(c.type))
+      .field("memory_bytes", c.memory_bytes)
       .end_object();
 }
 

@@ -368,6 +368,8 @@ void KafkaRunner::Impl::publish_status() {
   s.uptime_s = std::chrono::duration<double>(Clock::now() - started).count();
   if (probe) {
     probe->consumer_lag.Set(static_cast<double>(s.lag));
+    probe->model_bytes(config.model.name).Set(static_cast<double>(s.processor.model_bytes));
+    for (const auto& c : s.processor.challengers) probe->model_bytes(c.name).Set(static_cast<double>(c.memory_bytes));
     if (s.processor.guarded_updates > guarded_seen) {
       probe->guarded_updates.Increment(static_cast<double>(s.processor.guarded_updates - guarded_seen));
     }
@@ -436,7 +438,9 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
       .field("rolling_accuracy", p.rolling_accuracy)
       .field("log_loss", p.log_loss)
       .field("majority_baseline", p.majority_baseline)
+      .field("type", std::string_view(config.model.type))
       .field("trained", p.model_trained)
+      .field("memory_bytes", p.model_bytes)
       .field("entities", uint64_t{p.entities_cached})
       .field("lag", s.lag)
       .field("checkpoints", s.checkpoints)

@@ -40,12 +40,14 @@ struct DriftRecord {
 
 struct ChallengerStats {
   std::string name;
+  std::string type;         // the learner type ("arf", "logistic", ...)
   uint64_t trained = 0;
+  uint64_t memory_bytes = 0;  // what the learner holds (Learner::memory_bytes)
   double accuracy = 0, rolling_accuracy = 0, log_loss = 0;  // classification
   double mae = 0, rmse = 0, r2 = 0;                         // regression
 };
-// One challenger's figures as a JSON object (name, trained, accuracy, rolling_accuracy,
-// log_loss, mae, rmse, r2): the one form /v1/status, `model inspect` and evaluate write.
+// One challenger's figures as a JSON object (name, type, trained, memory_bytes, accuracy,
+// rolling_accuracy, log_loss, mae, rmse, r2): the one form /v1/status, `model inspect` and evaluate write.
 void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c);
 
 struct ProcessorStats {
@@ -61,6 +63,7 @@ struct ProcessorStats {
   std::vector<ChallengerStats> challengers;
   uint64_t model_version = 1;
   uint64_t model_trained = 0;
+  uint64_t model_bytes = 0;  // what the champion holds (Learner::memory_bytes)
   uint64_t guarded_updates = 0;
   size_t entities_cached = 0;
   uint64_t improvements = 0;  // detections where the error fell: not acted on
