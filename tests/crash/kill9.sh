@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kill -9 at 10 seeded moments, restart each time, then compare with an uninterrupted run.
-#   kill9.sh BIN PARTITIONS EVENTS [SEED]
+#   kill9.sh BIN PARTITIONS EVENTS [SEED [MODEL_TYPE]]
 # Any partition count: the final entity states (entity_digest) and the model snapshot
 #   (checksum) are bit-identical to the uninterrupted run's, the model trained on exactly the
 #   number of labelled events, every event id is on `predictions` at least once, and every
@@ -15,7 +15,7 @@
 # (~79% of that), four partitions 200,000 (~50k, ~27% of capacity, per partition). Every run
 # checks the low watermarks of `events` and `predictions` stay at 0, so an overflow fails
 # loudly instead of making the comparison vacuous.
-BIN=$1 PARTITIONS=$2 EVENTS=$3 SEED=${4:-42}
+BIN=$1 PARTITIONS=$2 EVENTS=$3 SEED=${4:-42} MODEL_TYPE=${5:-}
 KILLS=${KILLS:-10}
 INTERVAL_MS=${INTERVAL_MS:-50}   # short, so that kills land in or near checkpoints
 source "$(dirname "$0")/lib.sh"
@@ -79,4 +79,4 @@ $CTL predictions "$work/predictions-ref.jsonl" "$EVENTS" --no-duplicates || fail
 # it catches a missing id, a changed score, a duplicate.
 $CTL predictions "$work/predictions-crash.jsonl" "$EVENTS" --reference "$work/predictions-ref.jsonl" --selftest ||
   fail "predictions"
-log "PASS: $PARTITIONS partition(s), $EVENTS events, $KILLS kills: entity digest $got_digest equal, trained $trained = labelled, model checksum $got_sum equal"
+log "PASS: ${MODEL_TYPE:-default model}, $PARTITIONS partition(s), $EVENTS events, $KILLS kills: entity digest $got_digest equal, trained $trained = labelled, model checksum $got_sum equal"
