@@ -458,7 +458,7 @@ void MlpLearner::describe(JsonWriter& out, const learn::DenseFeatureName& name, 
   if (adam) {
     out.field("beta1", fmt::format("{}", config_.beta1))
         .field("beta2", fmt::format("{}", config_.beta2))
-        .field("eps", fmt::format("{}", config_.eps));
+        .field("epsilon", fmt::format("{}", config_.eps));
   }
   out.field("seed", std::to_string(config_.seed))
       .field("standardize", config_.standardize ? "true" : "false");

@@ -14,7 +14,7 @@ namespace streamlearn::neural {
 namespace {
 
 constexpr std::string_view kKeyList =
-    "hidden_dims, activation, optimizer, learning_rate, beta1, beta2, eps, seed, standardize, clip_gradient";
+    "hidden_dims, activation, optimizer, learning_rate, beta1, beta2, epsilon, seed, standardize, clip_gradient";
 
 learn::LearnerTask TaskOfType(std::string_view type) {
   if (type == "mlp_multiclass") return learn::LearnerTask::kMulticlass;
@@ -51,7 +51,7 @@ Status ApplyKey(std::string_view key, std::string_view text, MlpConfig* config) 
   if (key == "learning_rate") return Real(text, 0, 1e6, true, true, &config->learning_rate);
   if (key == "beta1") return Real(text, 0, 1, false, true, &config->beta1);
   if (key == "beta2") return Real(text, 0, 1, false, true, &config->beta2);
-  if (key == "eps") return Real(text, 0, 1, true, false, &config->eps);
+  if (key == "epsilon") return Real(text, 0, 1, true, false, &config->eps);
   if (key == "clip_gradient") return Real(text, 0, 1e100, true, false, &config->clip_gradient);
   if (key == "seed") {
     int64_t v = 0;

@@ -36,7 +36,7 @@
 //                      never the third: relu reproduces it.
 //   optimizer          sgd | adam; sgd (River's default SGD(0.01))
 //   learning_rate      (0, 1e6); 0.01 (the pipeline passes model.learning_rate)
-//   beta1, beta2, eps  adam's (River's optim.Adam): 0.9, 0.999, 1e-8
+//   beta1, beta2, epsilon  adam's (River's optim.Adam: beta_1, beta_2, eps): 0.9, 0.999, 1e-8
 //   seed               0..4294967295; 42
 //   standardize        true | false; true
 //   scale_target       mlp_regressor only: true | false; true. The network learns (y - mean) /
