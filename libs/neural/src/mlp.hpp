@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "numpy_random.hpp"
+#include "streamlearn/core/mt19937.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 

@@ -18,7 +18,7 @@
 //
 // What it takes to reproduce, all checked against numpy's arithmetic:
 //   - the weights: numpy's legacy RandomState(42).randn(6, 5) / sqrt(6), then randn(5, 1) /
-//     sqrt(5) (neural::NumpyLegacyRandom), biases 0;
+//     sqrt(5) (core's NumpyLegacyRandom), biases 0;
 //   - the input order: River sorts the columns by name (gallup, ipsos, morning_consult,
 //     ordinal_date, rasmussen, you_gov), which decides which row of weights each feature gets;
 //   - the output activation: River's forward pass applies activations[0] to the hidden layer

@@ -8,7 +8,7 @@
 
 #include "learner_contract.hpp"
 #include "mlp.hpp"
-#include "numpy_random.hpp"
+#include "streamlearn/core/mt19937.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/neural/mlp_learners.hpp"
 
@@ -72,14 +72,14 @@ TEST_CASE("mlp keeps the learner contract", "[neural][contract]") {
 // numpy.random.RandomState(42).randn(6, 5) then .randn(5, 1) (numpy 1.24), and
 // RandomState(7).randn(3): the draws River's xavier_init makes.
 TEST_CASE("mlp draws numpy's legacy normals (MT19937, polar method, the cached second value)", "[neural][rng]") {
-  neural::NumpyLegacyRandom rng(42);
+  NumpyLegacyRandom rng(42);
   std::vector<double> draws;
   for (int i = 0; i < 35; ++i) draws.push_back(rng.next_gauss());
   CHECK(draws[0] == 0.4967141530112327);
   CHECK(draws[1] == -0.13826430117118466);
   CHECK(draws[29] == -0.2916937497932768);
   CHECK(draws[34] == 0.822544912103189);
-  neural::NumpyLegacyRandom seven(7);
+  NumpyLegacyRandom seven(7);
   CHECK(std::abs(seven.next_gauss() - 1.6905257) < 1e-7);
   CHECK(std::abs(seven.next_gauss() - -0.46593737) < 1e-8);
   CHECK(std::abs(seven.next_gauss() - 0.03282016) < 1e-8);
