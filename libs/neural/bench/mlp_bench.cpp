@@ -89,8 +89,8 @@ void Regress(const char* label, std::string_view type, const learn::LearnerKeys&
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto n = static_cast<double>(rows.size());
-  std::printf("%-40s %10.0f events/s  %8.1f ns/event  MAE %.6f\n", label, n / seconds, 1e9 * seconds / n,
-              abs_error / n);
+  std::printf("%-40s %10.0f events/s  %8.1f ns/event  MAE %.6f  guarded %llu\n", label, n / seconds,
+              1e9 * seconds / n, abs_error / n, static_cast<unsigned long long>(l->guarded_updates()));
 }
 
 }  // namespace

@@ -295,7 +295,8 @@ bool MlpLearner::step(const FeatureVector& x, double y) {
   }
   if (!Finite(out_delta)) return false;
   for (size_t l = n_layers - 1; l > 0; --l) {
-    delta_[l - 1] = layers_[l].w * delta_[l];
+    delta_[l - 1].resize(layers_[l].w.rows());
+    delta_[l - 1].noalias() = layers_[l].w * delta_[l];
     for (Eigen::Index j = 0; j < delta_[l - 1].size(); ++j) {
       delta_[l - 1][j] *= Derivative(config_.activation, z_[l - 1][j], a_[l - 1][j]);
     }
@@ -313,12 +314,17 @@ bool MlpLearner::step(const FeatureVector& x, double y) {
     adam_lr = lr * std::sqrt(1 - std::pow(config_.beta2, t)) / (1 - std::pow(config_.beta1, t));
   }
   next_.resize(n_layers);
+  grad_.resize(n_layers);
   for (size_t l = 0; l < n_layers; ++l) {
     const Vector& in = l == 0 ? inputs_ : a_[l - 1];
     const Layer& cur = layers_[l];
     Layer& nxt = next_[l];
-    const Matrix g = (in * delta_[l].transpose()).cwiseMin(c).cwiseMax(-c);
-    const Vector gb = delta_[l].cwiseMin(c).cwiseMax(-c);
+    Matrix& g = grad_[l];
+    g.resize(cur.w.rows(), cur.w.cols());
+    g.noalias() = in * delta_[l].transpose();
+    g = g.cwiseMin(c).cwiseMax(-c);
+    Vector& gb = delta_[l];  // the bias gradient; no longer needed as a delta
+    gb = gb.cwiseMin(c).cwiseMax(-c);
     if (!adam) {
       nxt.w = cur.w - lr * g;
       nxt.b = cur.b - lr * gb;
@@ -413,6 +419,7 @@ void MlpLearner::reset() {
   initialized_ = false;
   layers_.clear();
   next_.clear();
+  grad_.clear();
   adam_steps_ = 0;
   rng_.seed_with(config_.seed);
 }
@@ -517,6 +524,7 @@ size_t MlpLearner::memory_bytes() const {
     return n;
   };
   size_t scratch = sizeof(double) * static_cast<size_t>(inputs_.size());
+  for (const Matrix& g : grad_) scratch += sizeof(double) * static_cast<size_t>(g.size());
   for (const auto* vs : {&z_, &a_, &delta_}) {
     for (const Vector& v : *vs) scratch += sizeof(double) * static_cast<size_t>(v.size());
   }

@@ -102,10 +102,13 @@ class MlpLearner final : public learn::Learner {
   uint64_t trained_ = 0;
   uint64_t guarded_ = 0;
 
-  // learn()'s scratch: inputs, pre-activations and activations per layer, deltas, the
-  // candidate parameters (swapped in when all of them are finite and bounded).
+  // learn()'s scratch: inputs, pre-activations and activations per layer, deltas (the bias
+  // gradients), weight gradients, the candidate parameters (swapped in when all of them are
+  // finite and bounded).
+  // Sized on the first events, reused after: a warm learn() allocates nothing.
   Vector inputs_;
   std::vector<Vector> z_, a_, delta_;
+  std::vector<Matrix> grad_;
   std::vector<Layer> next_;
 
   friend Status ReadLearner(ByteReader& in, MlpLearner* out);

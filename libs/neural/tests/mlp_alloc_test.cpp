@@ -1,5 +1,6 @@
-// Once warm, predict allocates nothing: the hidden layers live on the stack and the reused
-// Prediction keeps its capacity.
+// Once warm, predict and learn allocate nothing: predict's hidden layers live on the stack
+// and the reused Prediction keeps its capacity; learn reuses its scratch and swaps the
+// candidate parameters in.
 #include <catch2/catch.hpp>
 
 #include "learner_contract.hpp"
@@ -9,7 +10,7 @@
 
 using namespace streamlearn;
 
-TEST_CASE("a warm mlp predicts without allocating", "[neural][alloc]") {
+TEST_CASE("a warm mlp predicts and learns without allocating", "[neural][alloc]") {
   if (!testing::kCountingAllocations) return;  // not counted under AddressSanitizer
   REQUIRE(neural::RegisterNeuralLearners().ok());
   for (auto [type, task] : {std::pair{"mlp", learn::LearnerTask::kBinary},
@@ -29,6 +30,11 @@ TEST_CASE("a warm mlp predicts without allocating", "[neural][alloc]") {
       const uint64_t before = testing::Allocations();
       for (int round = 0; round < 2; ++round) {
         for (const auto& e : stream) l.predict(e.x, pred);
+      }
+      CHECK(testing::Allocations() == before);
+      for (const auto& e : stream) {
+        l.predict(e.x, pred);
+        l.learn(e.x, e.y);
       }
       CHECK(testing::Allocations() == before);
     }
