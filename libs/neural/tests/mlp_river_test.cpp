@@ -42,11 +42,6 @@ std::unique_ptr<learn::Learner> Make(const learn::LearnerKeys& keys) {
   return std::move(made).value();
 }
 
-double Rounded(double v, int digits) {
-  const double scale = std::pow(10.0, digits);
-  return std::round(v * scale) / scale;
-}
-
 // TrumpApproval with its features in River's order: sorted by column name.
 std::vector<testing::RiverExample> SortedTrumpApproval() {
   // CSV order: ordinal_date, gallup, ipsos, morning_consult, rasmussen, you_gov.
@@ -74,15 +69,15 @@ TEST_CASE("mlp_regressor reproduces River's MLPRegressor docstring on TrumpAppro
   auto internal = Make(kRiverDocstring);  // standardize: true, the scaler inside
   const auto ours = testing::RunProgressive(*internal, stream, Scaling::kNone);
   CHECK(ours.scored == 1001);
-  CHECK(Rounded(ours.mae(), 6) == 1.580578);
+  CHECK(testing::Rounded(ours.mae(), 6) == 1.580578);
   CHECK(internal->guarded_updates() == 0);
 
   learn::LearnerKeys raw = kRiverDocstring;
   raw["standardize"] = "false";
   auto external = Make(raw);  // River's StandardScaler before it, as the docstring's pipeline
-  CHECK(Rounded(testing::RunProgressive(*external, stream, Scaling::kTransformThenLearn).mae(), 6) == 1.580578);
+  CHECK(testing::Rounded(testing::RunProgressive(*external, stream, Scaling::kTransformThenLearn).mae(), 6) == 1.580578);
   auto older = Make(raw);
-  CHECK(Rounded(testing::RunProgressive(*older, stream, Scaling::kLearnThenTransform).mae(), 6) == 1.589827);
+  CHECK(testing::Rounded(testing::RunProgressive(*older, stream, Scaling::kLearnThenTransform).mae(), 6) == 1.589827);
 }
 
 TEST_CASE("mlp_regressor beats the running mean on TrumpApproval, with our defaults too", "[neural][river]") {
