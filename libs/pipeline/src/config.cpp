@@ -251,6 +251,23 @@ Status FlattenFeatures(const YAML::Node& key_node, const YAML::Node& value, cons
   return Status::Invalid(Where(source, value) + ": features." + key + ": must be a value, a list or a section");
 }
 
+// A learner setting as text: a single value, or a list of single values as "[a, b]" (an
+// MLP's hidden_dims: [16, 8]). False for anything else.
+bool SettingText(const YAML::Node& value, std::string* out) {
+  if (value.IsScalar()) {
+    *out = value.Scalar();
+    return true;
+  }
+  if (!value.IsSequence()) return false;
+  std::string joined;
+  for (const auto& item : value) {
+    if (!item.IsScalar()) return false;
+    joined += (joined.empty() ? "" : ", ") + item.Scalar();
+  }
+  *out = "[" + joined + "]";
+  return true;
+}
+
 Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config,
             KeyLines& lines) {
   for (const auto& item : map) {
@@ -271,16 +288,17 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     // model: the table has the linear families' keys; any other key is a setting of some
     // learner family (River's names for the trees: grace_period, delta, ...), checked on its
     // own here and for the configured type when the whole config is.
-    if (path.rfind("model.", 0) == 0 && !FindKey(path) && value.IsScalar()) {
+    std::string setting_text;
+    if (path.rfind("model.", 0) == 0 && !FindKey(path) && SettingText(value, &setting_text)) {
       SL_RETURN_IF_ERROR(Record(lines, path, item.first, source));
       const std::string setting = path.substr(6);
-      Status st = StringValue(path, value.Scalar(), kNameMaxLength).status();
+      Status st = StringValue(path, setting_text, kNameMaxLength).status();
       if (st.ok()) {
-        st = learn::CheckLearnerSetting(setting, value.Scalar());
+        st = learn::CheckLearnerSetting(setting, setting_text);
         if (!st.ok()) st = Status::Invalid(path + ": " + st.message());
       }
       if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + st.message());
-      config.model.params[setting] = value.Scalar();
+      config.model.params[setting] = setting_text;
       continue;
     }
     if (path == "challengers") {
@@ -293,11 +311,13 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
         auto& settings = config.challengers[name];
         for (const auto& setting : model.second) {
           const std::string setting_path = "challengers." + name + "." + KeyText(setting.first);
-          if (!setting.second.IsScalar()) {
-            return Status::Invalid(Where(source, setting.second) + ": " + setting_path + ": must be a single value");
+          std::string text;
+          if (!SettingText(setting.second, &text)) {
+            return Status::Invalid(Where(source, setting.second) + ": " + setting_path +
+                                   ": must be a single value or a list of them");
           }
           SL_RETURN_IF_ERROR(Record(lines, setting_path, setting.first, source));
-          settings[KeyText(setting.first)] = setting.second.Scalar();
+          settings[KeyText(setting.first)] = text;
         }
       }
       continue;
