@@ -449,21 +449,37 @@ std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) 
   return keys;
 }
 
-std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
-  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
-  auto it = config.challengers.find(name);
-  if (it == config.challengers.end()) return keys;
-  for (const auto& [key, value] : it->second) {
-    if (key != "type") keys[key] = value;
-  }
-  return keys;
-}
-
 std::string ChallengerType(const PipelineConfig& config, const std::string& name) {
   auto it = config.challengers.find(name);
   if (it == config.challengers.end()) return config.model.type;
   auto type = it->second.find("type");
   return type == it->second.end() ? config.model.type : type->second;
+}
+
+std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
+  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
+  auto it = config.challengers.find(name);
+  if (it == config.challengers.end()) return keys;
+  const std::string type = ChallengerType(config, name);
+  if (type != config.model.type) {
+    // Of another type, it takes of the champion's own settings only those its type knows
+    // (a logistic challenger beside an mlp champion has no use for hidden_dims); the
+    // pipeline-wide ones (learning_rate, l2, hash_bits) always.
+    ModelSettings pipeline_wide;
+    pipeline_wide.learning_rate = config.model.learning_rate;
+    pipeline_wide.l2 = config.model.l2;
+    std::map<std::string, std::string> shared = LearnerKeys(pipeline_wide, config.features.hash_bits);
+    for (const auto& [key, value] : config.model.params) {
+      std::map<std::string, std::string> probe = shared;
+      probe[key] = value;
+      if (learn::MakeLearner(type, probe).ok()) shared[key] = value;
+    }
+    keys = std::move(shared);
+  }
+  for (const auto& [key, value] : it->second) {
+    if (key != "type") keys[key] = value;
+  }
+  return keys;
 }
 
 Status ValidateLearnerSettings(const PipelineConfig& config) {
