@@ -1,0 +1,231 @@
+// The model selector on its own: baselines, the rolling figures, the hysteresis rule, its
+// saved state, and the config's checks.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "model_selection.hpp"
+#include "streamlearn/pipeline/config.hpp"
+
+using namespace streamlearn;
+using namespace streamlearn::pipeline;
+using Catch::Matchers::Contains;
+using Catch::Matchers::WithinAbs;
+
+namespace {
+
+SelectionSettings Settings(int window, double margin, int min_events, SelectionMetric metric = SelectionMetric::kAuto) {
+  SelectionSettings s;
+  s.enabled = true;
+  s.window = window;
+  s.margin = margin;
+  s.min_events = min_events;
+  s.metric = metric;
+  return s;
+}
+
+learn::Prediction Class(int c, double score = 0.5) {
+  learn::Prediction p;
+  p.class_index = c;
+  p.score = score;
+  return p;
+}
+
+// Two learner candidates on binary labels: `a` right with probability 1 - error_a (by a
+// fixed pattern), `b` likewise. Returns the switches select() made.
+int Run(ModelSelector& s, int events, int a_wrong_every, int b_wrong_every) {
+  int switches = 0;
+  for (int i = 0; i < events; ++i) {
+    const double y = i % 2;
+    const bool a_right = a_wrong_every == 0 || i % a_wrong_every != 0;
+    const bool b_right = b_wrong_every == 0 || i % b_wrong_every != 0;
+    s.score(0, Class(a_right ? static_cast<int>(y) : 1 - static_cast<int>(y)), std::nan(""), y);
+    s.score(1, Class(b_right ? static_cast<int>(y) : 1 - static_cast<int>(y)), std::nan(""), y);
+    s.score_and_learn_baselines(y);
+    if (s.select()) switches++;
+  }
+  return switches;
+}
+
+}  // namespace
+
+TEST_CASE("selection baselines predict from the labels alone", "[selection]") {
+  SECTION("binary: no_change repeats the last label, majority the frequent one, with Laplace probabilities") {
+    ModelSelector s(Settings(10, 0, 1), Task::kBinary, {{"m", CandidateKind::kLearner}, {"no_change", CandidateKind::kNoChange}, {"majority", CandidateKind::kMajority}});
+    learn::Prediction p;
+    s.predict_baseline(1, p);
+    CHECK(p.class_index == 0);
+    CHECK(p.score == 0.5);
+    for (double y : {1.0, 1.0, 1.0, 0.0}) s.score_and_learn_baselines(y);
+    s.predict_baseline(1, p);
+    CHECK(p.class_index == 0);                              // the last label
+    CHECK_THAT(p.score, WithinAbs(1 - 3.0 / 5.0, 1e-12));  // 2 of 3 repeats: P(stay) = (2 + 1) / (4 + 1)
+    s.predict_baseline(2, p);
+    CHECK(p.class_index == 1);                             // three ones, one zero
+    CHECK_THAT(p.score, WithinAbs(4.0 / 6.0, 1e-12));
+  }
+  SECTION("multiclass: probabilities over the classes seen") {
+    ModelSelector s(Settings(10, 0, 1), Task::kMulticlass, {{"m", CandidateKind::kLearner}, {"no_change", CandidateKind::kNoChange}, {"majority", CandidateKind::kMajority}});
+    learn::Prediction p;
+    s.predict_baseline(2, p);
+    CHECK(p.class_index == -1);
+    for (double y : {2.0, 0.0, 2.0, 1.0}) s.score_and_learn_baselines(y);
+    s.predict_baseline(1, p);
+    CHECK(p.class_index == 1);
+    REQUIRE(p.probabilities.size() == 3);
+    CHECK_THAT(p.probabilities[0] + p.probabilities[1] + p.probabilities[2], WithinAbs(1, 1e-12));
+    s.predict_baseline(2, p);
+    CHECK(p.class_index == 2);
+    CHECK_THAT(p.probabilities[2], WithinAbs(3.0 / 7.0, 1e-12));
+  }
+  SECTION("regression: the last target and the running mean") {
+    ModelSelector s(Settings(10, 0, 1), Task::kRegression, {{"m", CandidateKind::kLearner}, {"no_change", CandidateKind::kNoChange}, {"mean", CandidateKind::kMean}});
+    for (double y : {1.0, 2.0, 6.0}) s.score_and_learn_baselines(y);
+    learn::Prediction p;
+    s.predict_baseline(1, p);
+    CHECK(p.score == 6.0);
+    s.predict_baseline(2, p);
+    CHECK_THAT(p.score, WithinAbs(3.0, 1e-12));
+    CHECK(s.metric() == SelectionMetric::kMae);
+    // Scored before learning: the mean's first prediction was 0, then 1, then 1.5.
+    CHECK_THAT(s.value(2), WithinAbs((1.0 + 1.0 + 4.5) / 3, 1e-12));
+  }
+}
+
+TEST_CASE("selection switches to a candidate that leads by the margin, not before min_events", "[selection]") {
+  ModelSelector s(Settings(100, 0.05, 50), Task::kBinary, {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner}});
+  // b always right, a wrong every 5th: b leads by 0.2 from the first events, but must wait.
+  for (int i = 0; i < 49; ++i) {
+    const double y = i % 2;
+    s.score(0, Class(i % 5 == 0 ? 1 - static_cast<int>(y) : static_cast<int>(y)), std::nan(""), y);
+    s.score(1, Class(static_cast<int>(y)), std::nan(""), y);
+    CHECK_FALSE(s.select());
+  }
+  s.score(0, Class(0), std::nan(""), 1);
+  s.score(1, Class(1), std::nan(""), 1);
+  const auto change = s.select();
+  REQUIRE(change);
+  CHECK(change->from == 0);
+  CHECK(change->to == 1);
+  CHECK(change->labelled == 50);
+  CHECK(s.champion() == 1);
+  CHECK(s.switches() == 1);
+  CHECK_THAT(change->to_value, WithinAbs(1.0, 1e-12));
+  CHECK(change->from_value < 0.8);
+}
+
+TEST_CASE("selection does not flap between nearly equal candidates", "[selection]") {
+  SECTION("within the margin: never") {
+    ModelSelector s(Settings(200, 0.02, 100), Task::kBinary, {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner}});
+    CHECK(Run(s, 5000, 10, 11) == 0);  // 0.90 against 0.909
+  }
+  SECTION("without a margin the same candidates would switch") {
+    ModelSelector s(Settings(200, 0, 1), Task::kBinary, {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner}});
+    CHECK(Run(s, 5000, 10, 11) >= 1);
+  }
+}
+
+TEST_CASE("selection with log loss and mae ranks by them", "[selection]") {
+  ModelSelector ll(Settings(10, 0.1, 5, SelectionMetric::kLogLoss), Task::kBinary,
+                   {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner}});
+  for (int i = 0; i < 5; ++i) {
+    ll.score(0, Class(1, 0.6), 0.6, 1);  // right, unsure
+    ll.score(1, Class(1, 0.99), 0.99, 1);
+    ll.select();
+  }
+  CHECK(ll.champion() == 1);
+  CHECK_THAT(ll.value(0), WithinAbs(-std::log(0.6), 1e-12));
+
+  // mae's margin is relative: 0.95 against 1.0 is not 10% better, 0.8 is.
+  ModelSelector mae(Settings(10, 0.1, 1), Task::kRegression, {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner}});
+  learn::Prediction p;
+  p.score = 1.95;
+  learn::Prediction q;
+  q.score = 3.0;
+  mae.score(0, q, std::nan(""), 2.0);
+  mae.score(1, p, std::nan(""), 2.95);
+  CHECK_FALSE(mae.select());
+  p.score = 1.0;
+  mae.score(0, q, std::nan(""), 2.0);  // a: 1.0
+  mae.score(1, p, std::nan(""), 0.4);  // b: (0.95 + 0.6) / 2 = 0.775
+  CHECK(mae.select());
+  CHECK(mae.champion() == 1);
+}
+
+TEST_CASE("selection state round-trips and continues identically; new and dropped candidates", "[selection]") {
+  const std::vector<CandidateSpec> specs = {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner},
+                                            {"no_change", CandidateKind::kNoChange}, {"majority", CandidateKind::kMajority}};
+  ModelSelector s(Settings(64, 0.01, 20), Task::kBinary, specs);
+  Run(s, 300, 3, 0);
+  REQUIRE(s.champion() == 1);
+  std::string bytes;
+  ByteWriter w(&bytes);
+  s.save(w);
+
+  ModelSelector restored(Settings(64, 0.01, 20), Task::kBinary, specs);
+  ByteReader r(bytes);
+  REQUIRE(restored.load(r).ok());
+  CHECK(r.at_end());
+  CHECK(restored.champion() == 1);
+  Run(s, 500, 0, 2);
+  Run(restored, 500, 0, 2);
+  CHECK(restored.champion() == s.champion());
+  CHECK(restored.switches() == s.switches());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    CHECK(restored.value(i) == s.value(i));  // bit-identical
+    CHECK(restored.figures()[i].scored == s.figures()[i].scored);
+  }
+
+  // The serving candidate dropped from the config: the model serves; a new one starts fresh.
+  ModelSelector other(Settings(32, 0.01, 20), Task::kBinary, {{"a", CandidateKind::kLearner}, {"c", CandidateKind::kLearner}});
+  ByteReader again(bytes);
+  REQUIRE(other.load(again).ok());
+  CHECK(other.champion() == 0);
+  CHECK(other.figures()[0].scored == 300);
+  CHECK(other.figures()[1].scored == 0);
+  CHECK(std::isnan(other.value(1)));
+
+  ByteReader cut(std::string_view(bytes).substr(0, bytes.size() / 2));
+  CHECK_FALSE(restored.load(cut).ok());
+}
+
+TEST_CASE("selection config: keys, defaults and errors that name the key", "[selection][config]") {
+  auto none = [](const char*) -> const char* { return nullptr; };
+  auto config = ParseConfig("selection: {enabled: true, metric: log_loss, margin: 0.02, window: 300, min_events: 100, "
+                            "include_baselines: false}\n",
+                            "c.yaml", none);
+  REQUIRE(config.ok());
+  CHECK(config->selection.enabled);
+  CHECK(config->selection.metric == SelectionMetric::kLogLoss);
+  CHECK(config->selection.window == 300);
+  CHECK(config->selection.min_events == 100);
+  CHECK_FALSE(config->selection.include_baselines);
+
+  auto bad_metric = ParseConfig("selection: {enabled: true, metric: mae}\n", "c.yaml", none);
+  REQUIRE_FALSE(bad_metric.ok());
+  CHECK_THAT(bad_metric.status().message(), Contains("selection.metric: mae ranks regression models"));
+
+  auto unknown = ParseConfig("selection: {metric: f1}\n", "c.yaml", none);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK_THAT(unknown.status().message(), Contains("selection.metric"));
+
+  auto negative = ParseConfig("selection: {margin: -1}\n", "c.yaml", none);
+  REQUIRE_FALSE(negative.ok());
+  CHECK_THAT(negative.status().message(), Contains("selection.margin"));
+
+  auto clash = ParseConfig("selection: {enabled: true}\nchallengers: {majority: {learning_rate: 0.1}}\n", "c.yaml", none);
+  REQUIRE_FALSE(clash.ok());
+  CHECK_THAT(clash.status().message(), Contains("challengers.majority: the name of a selection baseline"));
+
+  // The candidates, in the selector's order.
+  PipelineConfig c;
+  c.model.name = "lin";
+  c.challengers["tree"] = {{"type", "hoeffding_tree"}};
+  const auto candidates = SelectionCandidates(c, Task::kBinary);
+  REQUIRE(candidates.size() == 4);
+  CHECK(candidates[0].name == "lin");
+  CHECK(candidates[1].name == "tree");
+  CHECK(candidates[2].kind == CandidateKind::kNoChange);
+  CHECK(candidates[3].kind == CandidateKind::kMajority);
+  CHECK(SelectionCandidates(c, Task::kRegression)[3].name == "mean");
+}
