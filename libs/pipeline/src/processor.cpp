@@ -546,7 +546,11 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     if (selector) selector->score(i + 1, c.prediction, c_p_true, y);
     c.model->learn(features, y);
   }
-  if (selector) selector->score_and_learn_baselines(y);
+  if (selector) {
+    selector->score_and_learn_baselines(y);
+    // The switch (for the next prediction) goes out before any drift record of this event.
+    SL_RETURN_IF_ERROR(select_candidate(id, ts_ms, sink));
+  }
   const DriftPolicy::Outcome drift = drift_policy->update(error, model);
   if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
     SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
@@ -555,7 +559,6 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   drift_policy->learn(features, y);
   model->learn(features, y);
   if (probe) probe->labels_learned.Increment();
-  if (selector) SL_RETURN_IF_ERROR(select_candidate(id, ts_ms, sink));
   return Status::Ok();
 }
 
