@@ -10,6 +10,7 @@
 #include "model_selection.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/processor.hpp"
+#include "streamlearn/pipeline/runner.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::pipeline;
@@ -318,6 +319,17 @@ TEST_CASE("processor with selection: predictions name their candidate, a switch 
   CHECK(st.selection.candidates[2].value > 0.8);  // no_change, over the last 200
   // The served stream is the selection's: better than the logistic model alone on noise.
   CHECK(st.rolling_accuracy > 0.8);
+
+  // /v1/status: the serving candidate and each candidate's figures.
+  RunnerStatus status;
+  status.processor = st;
+  const std::string json = StatusToJson(status, SelectionConfig());
+  INFO(json);
+  CHECK(json.find(R"("selection":{"metric":"accuracy","serving":"no_change","switches":)") != std::string::npos);
+  CHECK(json.find(R"({"name":"no_change","kind":"no_change","scored":3000,"served":)") != std::string::npos);
+  CHECK(json.find(R"({"name":"logreg","kind":"learner","scored":3000,"served":)") != std::string::npos);
+  status.processor.selection = {};
+  CHECK(StatusToJson(status, PipelineConfig{}).find("selection") == std::string::npos);
 }
 
 TEST_CASE("processor with selection: a restored snapshot continues bit-identically", "[selection]") {
