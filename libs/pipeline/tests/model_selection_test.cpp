@@ -363,3 +363,99 @@ TEST_CASE("processor with selection: a restored snapshot continues bit-identical
   REQUIRE(plain.ok());
   CHECK_FALSE((*plain)->stats().selection.enabled);
 }
+
+namespace {
+
+std::vector<std::string> EventsWithLabels(const std::vector<std::string>& labels, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    out.push_back(R"({"id":"e-)" + std::to_string(i) + R"(","ts":)" + std::to_string(1700000000000 + 10 * i) +
+                  R"(,"features":{"x1":)" + std::to_string(u(rng)) + R"(},"label":)" + labels[i] + "}");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("selection for regression: mae ranks, no_change serves a random walk", "[selection]") {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> step(0, 0.1);
+  std::vector<std::string> labels;
+  double y = 5;
+  for (int i = 0; i < 3000; ++i) labels.push_back(std::to_string(y += step(rng)));
+  PipelineConfig config = SelectionConfig();
+  config.model.type = "linear";
+  config.challengers.clear();
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  MemorySink sink;
+  Feed(**p, EventsWithLabels(labels, 4), 0, labels.size(), sink);
+  const ProcessorStats st = (*p)->stats();
+  CHECK(st.selection.metric == "mae");
+  CHECK(st.selection.serving == "no_change");
+  REQUIRE(st.selection.candidates.size() == 3);
+  CHECK(st.selection.candidates[2].name == "mean");
+  CHECK(st.selection.candidates[1].value < 0.1);  // |N(0, 0.1)| averages 0.08
+  CHECK(sink.predictions.back().find(R"("candidate":"no_change","score":)") != std::string::npos);
+  CHECK(sink.predictions.back().find("class") == std::string::npos);
+  CHECK(st.mae < 0.2);  // the served stream's
+}
+
+TEST_CASE("selection for multiclass: a baseline serves class names", "[selection]") {
+  std::mt19937_64 rng(6);
+  std::uniform_real_distribution<double> u(0, 1);
+  const char* classes[] = {R"("red")", R"("green")", R"("blue")"};
+  std::vector<std::string> labels;
+  int c = 0;
+  for (int i = 0; i < 3000; ++i) {
+    if (u(rng) < 0.1) c = (c + 1 + static_cast<int>(u(rng) * 2)) % 3;
+    labels.push_back(classes[c]);
+  }
+  PipelineConfig config = SelectionConfig();
+  config.model.type = "softmax";
+  config.challengers.clear();
+  config.selection.metric = SelectionMetric::kLogLoss;
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  MemorySink sink;
+  Feed(**p, EventsWithLabels(labels, 7), 0, labels.size(), sink);
+  const ProcessorStats st = (*p)->stats();
+  CHECK(st.selection.serving == "no_change");
+  const std::string& last = sink.predictions.back();
+  INFO(last);
+  CHECK(last.find(R"("candidate":"no_change")") != std::string::npos);
+  CHECK(last.find(std::string(R"("class":)") + labels[labels.size() - 2]) != std::string::npos);
+}
+
+TEST_CASE("selection with delayed labels: candidates are scored when the label joins", "[selection]") {
+  const auto events = AutocorrelatedEvents(2000, 12);
+  PipelineConfig config = SelectionConfig();
+  config.labels.enabled = true;
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  // Each event without its label, its label right after it on the labels topic.
+  std::vector<std::string> payloads;
+  std::vector<RawMessage> raw;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string& e = events[i];
+    const size_t at = e.rfind(R"(,"label":)");
+    payloads.push_back(e.substr(0, at) + "}");
+    payloads.push_back(R"({"id":"e-)" + std::to_string(i) + R"(","label":)" + e.substr(at + 9, 1) + R"(,"ts":)" +
+                       std::to_string(1700000000000 + 10 * i + 5) + "}");
+  }
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    raw.push_back({{i % 2 == 0 ? "events" : "labels", 0, static_cast<int64_t>(i / 2), 1700000000000}, "", payloads[i]});
+  }
+  MemorySink sink;
+  for (size_t i = 0; i < raw.size(); i += 100) {
+    REQUIRE((*p)->process(std::span<const RawMessage>(raw).subspan(i, std::min<size_t>(100, raw.size() - i)), sink).ok());
+  }
+  const ProcessorStats st = (*p)->stats();
+  CHECK(st.labelled == 2000);
+  CHECK(st.selection.serving == "no_change");
+  CHECK(st.selection.candidates[0].scored == 2000);
+  CHECK(sink.predictions.back().find(R"("candidate":"no_change")") != std::string::npos);
+  CHECK(st.accuracy > 0.8);
+}
