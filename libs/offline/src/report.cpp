@@ -255,10 +255,16 @@ std::string EvaluationTable(const EvaluationResult& r) {
       out += fmt::format("  {:<16} {:<10} {:>10} {:>10} {:>9}\n", c.name, c.kind, c.served, c.scored,
                          FormatFigure(c.value));
     }
-    for (const SwitchMark& s : r.switches) {
+    // The first switches; the JSON has them all.
+    constexpr size_t kSwitchLines = 20;
+    for (size_t i = 0; i < r.switches.size() && i < kSwitchLines; ++i) {
+      const SwitchMark& s = r.switches[i];
       out += fmt::format("  switch at {} ({} labelled): {} ({}) -> {} ({}), version {}\n",
                          s.position >= 0 ? std::to_string(s.position) : std::string("?"), s.labelled, s.from,
                          FormatFigure(s.from_value), s.to, FormatFigure(s.to_value), s.model_version);
+    }
+    if (r.switches.size() > kSwitchLines) {
+      out += fmt::format("  ... and {} more switches (--json lists them all)\n", r.switches.size() - kSwitchLines);
     }
   }
   out += fmt::format("  drift events {} (warnings {}), model version at the end {}\n", r.drift_count, r.warning_count,

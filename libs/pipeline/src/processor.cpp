@@ -990,6 +990,7 @@ std::string Processor::describe_json(size_t top_sparse) const {
   w.key("challengers").begin_array();
   for (const auto& c : st.challengers) WriteChallengerJson(w, c);
   w.end_array();
+  if (st.selection.enabled) WriteSelectionJson(w.key("selection"), st.selection);
   const drift::DriftDetector& detector = s.drift_policy->detector();
   w.key("detector").begin_object().field("name", detector.name());
   w.key("stats").begin_object();

@@ -355,6 +355,8 @@ TEST_CASE("processor with selection: a restored snapshot continues bit-identical
   for (size_t i = 0; i < after.predictions.size(); ++i) REQUIRE(after.predictions[i] == all.predictions[1150 + i]);
   CHECK((*resumed)->model_snapshot() == (*straight)->model_snapshot());
   CHECK((*resumed)->stats().selection.serving == (*straight)->stats().selection.serving);
+  // `model inspect` reads the same from the snapshot.
+  CHECK((*resumed)->describe_json().find(R"("selection":{"metric":"accuracy","serving":")") != std::string::npos);
 
   // Read with selection now off: the section is skipped, the model serves.
   PipelineConfig off = config;
