@@ -75,6 +75,12 @@ got_sum=$(field models.0.checksum <"$work/crash.json")
 consume_predictions ref
 consume_predictions crash
 $CTL predictions "$work/predictions-ref.jsonl" "$EVENTS" --no-duplicates || fail "the reference's predictions"
+# With model selection on (EXTRA_CONFIG), the service changed hands: not a vacuous variant.
+if [[ "${EXTRA_CONFIG:-}" == *selection* ]]; then
+  switches=$(grep -c '"candidate":"tree"' "$work/predictions-ref.jsonl" || true)
+  [ "$switches" -gt 0 ] || fail "selection on, but no prediction was served by the challenger"
+  log "selection: $switches predictions served by the challenger 'tree'"
+fi
 # Each prediction, first or replayed, equals the uninterrupted run's. The check then shows
 # it catches a missing id, a changed score, a duplicate.
 $CTL predictions "$work/predictions-crash.jsonl" "$EVENTS" --reference "$work/predictions-ref.jsonl" --selftest ||

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "streamlearn/core/json_writer.hpp"
+#include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
 
 namespace streamlearn::pipeline {
@@ -230,14 +232,37 @@ std::optional<CandidateSwitch> ModelSelector::select() {
   return s;
 }
 
-std::vector<CandidateFigures> ModelSelector::figures() const {
-  std::vector<CandidateFigures> out;
+SelectionStats ModelSelector::stats() const {
+  SelectionStats out;
+  out.enabled = true;
+  out.metric = ToString(metric_);
+  out.serving = name(champion_);
+  out.switches = switches_;
   for (size_t i = 0; i < candidates_.size(); ++i) {
     const Candidate& c = candidates_[i];
-    out.push_back({c.spec.name, c.spec.kind, c.scored, c.served, value(i)});
+    out.candidates.push_back({c.spec.name, std::string(ToString(c.spec.kind)), c.scored, c.served, value(i)});
   }
   return out;
 }
+
+void WriteSelectionJson(JsonWriter& w, const SelectionStats& s) {
+  w.begin_object()
+      .field("metric", std::string_view(s.metric))
+      .field("serving", std::string_view(s.serving))
+      .field("switches", s.switches);
+  w.key("candidates").begin_array();
+  for (const CandidateStats& c : s.candidates) {
+    w.begin_object()
+        .field("name", std::string_view(c.name))
+        .field("kind", std::string_view(c.kind))
+        .field("scored", c.scored)
+        .field("served", c.served)
+        .field("value", c.value)
+        .end_object();
+  }
+  w.end_array().end_object();
+}
+
 
 void ModelSelector::save(ByteWriter& w) const {
   w.u32(static_cast<uint32_t>(settings_.window));

@@ -22,6 +22,7 @@
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
 
@@ -58,15 +59,6 @@ struct CandidateSwitch {
   uint64_t labelled = 0;                // labelled events scored when it happened
 };
 
-// One candidate's figures, for status and evaluate.
-struct CandidateFigures {
-  std::string name;
-  CandidateKind kind = CandidateKind::kLearner;
-  uint64_t scored = 0;  // labelled events it was scored on
-  uint64_t served = 0;  // predictions it served
-  double value = 0;     // its rolling metric; NaN before it was scored
-};
-
 class ModelSelector {
  public:
   ModelSelector(const SelectionSettings& settings, Task task, std::vector<CandidateSpec> candidates);
@@ -95,7 +87,8 @@ class ModelSelector {
 
   // The rolling metric of candidate i (accuracy, log loss or MAE); NaN before any score.
   double value(size_t i) const;
-  std::vector<CandidateFigures> figures() const;
+  // The figures /v1/status and evaluate show (processor.hpp's SelectionStats).
+  SelectionStats stats() const;
 
   // The state a restored processor continues from bit-identically: each candidate's window
   // and counts, by name; the champion; the baselines' label history. load() keeps what

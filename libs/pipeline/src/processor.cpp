@@ -880,16 +880,7 @@ ProcessorStats Processor::stats() const {
     }
     out.challengers.push_back(std::move(cs));
   }
-  if (s.selector) {
-    SelectionStats& sel = out.selection;
-    sel.enabled = true;
-    sel.metric = ToString(s.selector->metric());
-    sel.serving = s.selector->name(s.selector->champion());
-    sel.switches = s.selector->switches();
-    for (const CandidateFigures& f : s.selector->figures()) {
-      sel.candidates.push_back({f.name, std::string(ToString(f.kind)), f.scored, f.served, f.value});
-    }
-  }
+  if (s.selector) out.selection = s.selector->stats();
   out.model_version = s.model_version;
   out.model_trained = s.model->trained();
   out.guarded_updates = s.model->guarded_updates();
@@ -931,24 +922,6 @@ void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c) {
       .field("rmse", c.rmse)
       .field("r2", c.r2)
       .end_object();
-}
-
-void WriteSelectionJson(JsonWriter& w, const SelectionStats& s) {
-  w.begin_object()
-      .field("metric", std::string_view(s.metric))
-      .field("serving", std::string_view(s.serving))
-      .field("switches", s.switches);
-  w.key("candidates").begin_array();
-  for (const CandidateStats& c : s.candidates) {
-    w.begin_object()
-        .field("name", std::string_view(c.name))
-        .field("kind", std::string_view(c.kind))
-        .field("scored", c.scored)
-        .field("served", c.served)
-        .field("value", c.value)
-        .end_object();
-  }
-  w.end_array().end_object();
 }
 
 std::string Processor::describe_json(size_t top_sparse) const {

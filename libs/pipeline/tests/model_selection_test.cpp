@@ -235,7 +235,7 @@ TEST_CASE("selection state round-trips and continues identically; new and droppe
   CHECK(restored.switches() == s.switches());
   for (size_t i = 0; i < specs.size(); ++i) {
     CHECK(restored.value(i) == s.value(i));  // bit-identical
-    CHECK(restored.figures()[i].scored == s.figures()[i].scored);
+    CHECK(restored.stats().candidates[i].scored == s.stats().candidates[i].scored);
   }
 
   // The serving candidate dropped from the config: the model serves; a new one starts fresh.
@@ -243,8 +243,8 @@ TEST_CASE("selection state round-trips and continues identically; new and droppe
   ByteReader again(bytes);
   REQUIRE(other.load(again).ok());
   CHECK(other.champion() == 0);
-  CHECK(other.figures()[0].scored == 300);
-  CHECK(other.figures()[1].scored == 0);
+  CHECK(other.stats().candidates[0].scored == 300);
+  CHECK(other.stats().candidates[1].scored == 0);
   CHECK(std::isnan(other.value(1)));
 
   ByteReader cut(std::string_view(bytes).substr(0, bytes.size() / 2));
