@@ -566,7 +566,10 @@ Status Processor::Impl::select_candidate(std::string_view event_id, int64_t ts_m
   const std::optional<CandidateSwitch> change = selector->select();
   if (!change) return Status::Ok();
   model_version++;
-  if (probe) probe->model_version.Set(static_cast<double>(model_version));
+  if (probe) {
+    probe->model_version.Set(static_cast<double>(model_version));
+    probe->model_switches.Increment();
+  }
   const std::string_view metric = ToString(selector->metric());
   spdlog::info("model selection: '{}' ({} {:.4f}) replaces '{}' ({:.4f}) after {} labelled events; model version {}",
                selector->name(change->to), metric, change->to_value, selector->name(change->from), change->from_value,

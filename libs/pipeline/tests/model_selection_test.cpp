@@ -9,6 +9,11 @@
 
 #include "model_selection.hpp"
 #include "streamlearn/pipeline/config.hpp"
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 #include "streamlearn/pipeline/runner.hpp"
 
@@ -295,7 +300,8 @@ TEST_CASE("selection config: keys, defaults and errors that name the key", "[sel
 TEST_CASE("processor with selection: predictions name their candidate, a switch is published and bumps the version",
           "[selection]") {
   const auto events = AutocorrelatedEvents(3000, 5);
-  auto p = Processor::Create(SelectionConfig(), nullptr, nullptr);
+  PipelineProbe probe(std::make_shared<prometheus::Registry>());
+  auto p = Processor::Create(SelectionConfig(), nullptr, &probe);
   REQUIRE(p.ok());
   MemorySink sink;
   Feed(**p, events, 0, events.size(), sink);
@@ -307,6 +313,8 @@ TEST_CASE("processor with selection: predictions name their candidate, a switch 
   CHECK(sink.predictions.back().find(R"("candidate":"no_change")") != std::string::npos);
   const ProcessorStats st = (*p)->stats();
   CHECK(st.model_version == 1 + st.selection.switches);
+  CHECK(probe.model_switches.Value() == static_cast<double>(st.selection.switches));
+  CHECK(probe.model_version.Value() == static_cast<double>(st.model_version));
   CHECK(st.selection.serving == "no_change");
   CHECK(st.selection.switches <= 2);
   REQUIRE(st.selection.candidates.size() == 4);
