@@ -249,6 +249,10 @@ TEST_CASE("selection state round-trips and continues identically; new and droppe
   REQUIRE(other.load(again).ok());
   CHECK(other.champion() == 0);
   CHECK(other.stats().candidates[0].scored == 300);
+  // A smaller selection.window keeps the latest losses: as if it had always been 32.
+  ModelSelector small(Settings(32, 0.01, 20), Task::kBinary, {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner}});
+  Run(small, 300, 3, 0);
+  CHECK(other.value(0) == small.value(0));
   CHECK(other.stats().candidates[1].scored == 0);
   CHECK(std::isnan(other.value(1)));
 
