@@ -15,6 +15,7 @@
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
+#include "model_selection.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -32,6 +33,7 @@ constexpr size_t kTopicMaxLength = 249;
 
 constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
 constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
+constexpr std::array<std::string_view, 4> kSelectionMetricNames = {"auto", "accuracy", "log_loss", "mae"};
 
 
 // The detector factory's names, as choices.
@@ -138,6 +140,14 @@ const std::vector<KeySpec>& Keys() {
       {"drift.data.psi_threshold", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.drift.data_psi_threshold); }},
       {"drift.data.psi_window", [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.data_psi_window); }},
       {"metrics.rolling_window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.metrics.rolling_window); }},
+      {"selection.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.enabled); }},
+      {"selection.metric",
+       [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kSelectionMetricNames), c.selection.metric); }},
+      {"selection.window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.selection.window); }},
+      {"selection.margin", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.selection.margin); }},
+      {"selection.min_events", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.selection.min_events); }},
+      {"selection.include_baselines",
+       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.include_baselines); }},
       {"labels.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.labels.enabled); }},
       {"labels.ttl", [](auto k, S& t, C& c) { return Store(DurationValue(k, t), c.labels.ttl_ms); }},
       {"labels.max_pending", [](auto k, S& t, C& c) { return Store(IntegerValue(k, t, 1, 1000000000), c.labels.max_pending); }},
@@ -414,6 +424,7 @@ Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& so
 
 std::string_view ToString(KafkaOrder order) { return kKafkaOrderNames[static_cast<size_t>(order)]; }
 std::string_view ToString(DriftAction action) { return kDriftActionNames[static_cast<size_t>(action)]; }
+std::string_view ToString(SelectionMetric metric) { return kSelectionMetricNames[static_cast<size_t>(metric)]; }
 
 Result<KafkaOrder> ParseKafkaOrder(std::string_view name) {
   auto index = ParseChoice(name, kKafkaOrderNames);
@@ -493,7 +504,7 @@ Status ValidateLearnerSettings(const PipelineConfig& config) {
                                      prefix);
     if (!parsed.ok()) return parsed.status();
   }
-  return Status::Ok();
+  return ValidateSelectionSettings(config);
 }
 
 Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source, const Environment& env) {

@@ -86,6 +86,8 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                       "Background learners dropped because the warning cleared")),
       backgrounds_swapped(MakeCounter(*registry, "streamlearn_background_swapped_total",
                                       "Background learners swapped in at a drift (new model version)")),
+      model_switches(MakeCounter(*registry, "streamlearn_model_switches_total",
+                                 "Model selection: switches of the serving candidate (new model version)")),
       data_drift_family_(prometheus::BuildCounter()
                              .Name("streamlearn_data_drift_total")
                              .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")

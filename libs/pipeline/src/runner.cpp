@@ -55,6 +55,11 @@ class KafkaSink : public OutputSink {
     EncodeDataDrift(record, json_);
     return producer_.produce(settings_.drift_topic, record.model, json_);
   }
+  Status write(const ModelSwitchRecord& record) override {
+    json_.clear();
+    EncodeModelSwitch(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
   Status write(const DeadLetterRecord& record) override {
     const RawMessage& m = record.message;
     const std::string_view reason = record.reason;
@@ -458,6 +463,7 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
     for (const auto& c : p.challengers) WriteChallengerJson(w, c);
     w.end_array();
   }
+  if (p.selection.enabled) WriteSelectionJson(w.key("selection"), p.selection);
   if (p.labels_enabled) {
     const auto& l = p.labels;
     w.key("labels")
