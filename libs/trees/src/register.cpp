@@ -1,4 +1,5 @@
 #include "hoeffding_tree.hpp"
+#include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
@@ -13,6 +14,11 @@ Status RegisterTreeLearners() {
        MakeHoeffdingTree,
        CheckHoeffdingTreeSetting,
        RestoreHoeffdingTree}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"hoeffding_tree_regressor", LearnerTask::kRegression}},
+                                                   kHoeffdingTreeRegressorKindTag,
+                                                   MakeHoeffdingTreeRegressor,
+                                                   CheckHoeffdingTreeRegressorSetting,
+                                                   RestoreHoeffdingTreeRegressor}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,
