@@ -425,10 +425,11 @@ void HoeffdingTreeLearner::estimate_model_size() {
   if (over) enforce_size_limit();
 }
 
-void HoeffdingTreeLearner::attempt_split(uint32_t node) {
-  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
-  TreeLeaf& leaf = leaves_[leaf_index];
-  if (Pure(leaf.stats)) return;
+void DeactivateTreeLeaf(TreeLeaf& leaf) { Deactivate(leaf); }
+
+LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const {
+  LeafSplitDecision out;
+  if (Pure(leaf.stats)) return out;
   std::vector<Suggestion> suggestions;
   double majority = leaf.stats.empty() ? 0 : leaf.stats[0].second;
   for (const auto& e : leaf.stats) majority = std::max(majority, e.second);
@@ -450,9 +451,22 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     const Suggestion& second = suggestions[suggestions.size() - 2];
     if (best.merit - second.merit > bound || bound < config_.tau) should_split = true;
   }
-  if (!should_split) return;
+  if (!should_split) return out;
   Suggestion& decision = suggestions.back();
-  if (!decision.valid) {
+  out.kind = decision.valid ? LeafSplitDecision::kSplit : LeafSplitDecision::kPrune;
+  out.on_bucket = decision.on_bucket;
+  out.attribute = decision.attribute;
+  out.threshold = decision.threshold;
+  out.post = std::move(decision.post);
+  return out;
+}
+
+void HoeffdingTreeLearner::attempt_split(uint32_t node) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
+  TreeLeaf& leaf = leaves_[leaf_index];
+  LeafSplitDecision decision = decide_split(leaf);
+  if (decision.kind == LeafSplitDecision::kNone) return;
+  if (decision.kind == LeafSplitDecision::kPrune) {
     Deactivate(leaf);  // pre-pruning: the null split wins
     enforce_size_limit();
     return;
