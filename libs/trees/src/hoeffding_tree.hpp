@@ -128,6 +128,11 @@ void DeactivateTreeLeaf(TreeLeaf& leaf);
 // (class ids must be below `classes`).
 void WriteTreeLeaf(ByteWriter& w, const TreeLeaf& leaf);
 bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf);
+// The settings' and a class-weights dict's snapshots, for the trees built on this one.
+void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& config);
+bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* config);
+void WriteClassWeights(ByteWriter& w, const ClassWeights& d);
+bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d);
 
 class HoeffdingAdaptiveTree;
 

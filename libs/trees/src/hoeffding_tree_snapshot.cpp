@@ -433,3 +433,12 @@ Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTree(ByteReader& in) {
 }
 
 }  // namespace streamlearn::trees
+
+namespace streamlearn::trees {
+
+void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& config) { WriteConfig(w, config); }
+bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* config) { return ReadConfig(r, config); }
+void WriteClassWeights(ByteWriter& w, const ClassWeights& d) { WriteWeights(w, d); }
+bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d) { return ReadWeights(r, classes, d); }
+
+}  // namespace streamlearn::trees

@@ -1,3 +1,4 @@
+#include "hoeffding_adaptive_tree.hpp"
 #include "hoeffding_tree.hpp"
 #include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
@@ -19,6 +20,12 @@ Status RegisterTreeLearners() {
                                                    MakeHoeffdingTreeRegressor,
                                                    CheckHoeffdingTreeRegressorSetting,
                                                    RestoreHoeffdingTreeRegressor}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily(
+      {{{"hoeffding_adaptive_tree", LearnerTask::kBinary}, {"hoeffding_adaptive_tree_multiclass", LearnerTask::kMulticlass}},
+       kHoeffdingAdaptiveTreeKindTag,
+       MakeHoeffdingAdaptiveTree,
+       CheckHoeffdingAdaptiveTreeSetting,
+       RestoreHoeffdingAdaptiveTree}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,

@@ -4,6 +4,8 @@
 //   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
 //   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
+//   hoeffding_adaptive_tree,                    River's tree.HoeffdingAdaptiveTreeClassifier
+//     hoeffding_adaptive_tree_multiclass
 //
 // The factory lives in learn, below this lib, and must not name it; so these families
 // add themselves to learn's table (learn::RegisterLearnerFamily) when a program calls
@@ -24,6 +26,9 @@
 //     (adaptive | mean | model), model_selector_decay (0.95), min_samples_split (5),
 //     max_depth (none), max_size (500 MiB), memory_estimate_period (1000000),
 //     stop_mem_management (false). It reads the dense features only.
+//   hoeffding_adaptive_tree: the hoeffding_tree keys, and bootstrap_sampling (true),
+//     drift_window_threshold (300), switch_significance (0.05), seed (0: River's
+//     random.Random(seed) for the bootstrap's Poisson draws).
 //   naive_bayes: none of its own.
 //   Both accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
@@ -37,6 +42,7 @@ namespace streamlearn::trees {
 inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-endian
 inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
 inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR" little-endian
+inline constexpr uint32_t kHoeffdingAdaptiveTreeKindTag = 0x41484c53;   // "SLHA" little-endian
 
 // Adds the families to learn's factory; harmless when called again.
 Status RegisterTreeLearners();
