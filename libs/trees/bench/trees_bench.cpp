@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   Run("hoeffding_tree (defaults: nba)", "hoeffding_tree", {}, rows, events);
   Run("hoeffding_tree leaf_prediction=mc", "hoeffding_tree", {{"leaf_prediction", "mc"}}, rows, events);
   Run("hoeffding_tree leaf_prediction=nb", "hoeffding_tree", {{"leaf_prediction", "nb"}}, rows, events);
+  Run("hoeffding_adaptive_tree (defaults)", "hoeffding_adaptive_tree", {}, rows, events);
+  Run("hoeffding_adaptive_tree no bootstrap", "hoeffding_adaptive_tree", {{"bootstrap_sampling", "false"}}, rows,
+      events);
   auto trump = ReadRiverCsv("trump_approval.csv", 7, 1);
   Standardise(trump);
   std::printf("regression: TrumpApproval's %zu rows repeated\n", trump.size());

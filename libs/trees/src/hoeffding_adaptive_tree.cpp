@@ -127,6 +127,17 @@ bool HoeffdingAdaptiveTree::ada_prediction(int32_t node, const FeatureVector& x,
   return true;
 }
 
+int32_t HoeffdingAdaptiveTree::leaf_vote(int32_t node, const FeatureVector& x) const {
+  ClassScratch dist;
+  if (!ada_prediction(node, x, dist.data())) return -1;
+  const ClassWeights& stats = leaves_[nodes_[node].leaf].stats;
+  size_t best = 0;  // max(dist, key=dist.get): the first largest
+  for (size_t i = 1; i < stats.size(); ++i) {
+    if (dist[stats[i].first] > dist[stats[best].first]) best = i;
+  }
+  return static_cast<int32_t>(stats[best].first);
+}
+
 void HoeffdingAdaptiveTree::learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
                                      int parent_branch) {
   if (nodes_[node].leaf >= 0) {
@@ -142,16 +153,7 @@ void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, 
     const int k = Poisson1(rng_);
     if (k > 0) w *= k;
   }
-  ClassScratch dist;
-  int32_t predicted = -1;
-  if (ada_prediction(node, x, dist.data())) {
-    const ClassWeights& stats = leaves_[nodes_[node].leaf].stats;
-    size_t best = 0;
-    for (size_t i = 1; i < stats.size(); ++i) {
-      if (dist[stats[i].first] > dist[stats[best].first]) best = i;
-    }
-    predicted = static_cast<int32_t>(stats[best].first);
-  }
+  const int32_t predicted = leaf_vote(node, x);
   const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
   AdaptiveNode& n = nodes_[node];
   const double old_error = n.error.mean;
@@ -175,18 +177,14 @@ void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, 
 void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x, uint32_t label, double w,
                                             int32_t parent, int parent_branch) {
   // The error of this branch: its main path's leaf's (alternates aside).
+  // Every branch on the way asks the same leaf, which learns only after them: one answer.
   int32_t at = node;
   while (nodes_[at].leaf < 0) at = branch_of(nodes_[at], x) ? nodes_[at].right : nodes_[at].left;
-  ClassScratch dist;
-  int32_t predicted = -1;
-  if (ada_prediction(at, x, dist.data())) {
-    const ClassWeights& stats = leaves_[nodes_[at].leaf].stats;
-    size_t best = 0;
-    for (size_t i = 1; i < stats.size(); ++i) {
-      if (dist[stats[i].first] > dist[stats[best].first]) best = i;
-    }
-    predicted = static_cast<int32_t>(stats[best].first);
+  if (at != path_leaf_) {
+    path_leaf_ = at;
+    path_prediction_ = leaf_vote(at, x);
   }
+  const int32_t predicted = path_prediction_;
   const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
   {
     AdaptiveNode& n = nodes_[node];
@@ -347,6 +345,7 @@ void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
     if (x.present[i]) max_dense_ = static_cast<uint32_t>(i + 1);
   }
   if (root_ < 0) root_ = new_leaf({}, 0);
+  path_leaf_ = -1;
   learn_at(root_, x, label, 1.0, -1, 0);
   ++trained_;
   if (detached_) {

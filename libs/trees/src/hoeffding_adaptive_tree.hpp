@@ -103,6 +103,8 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   // The leaf's distribution weighted by its error, into `dist` (by class); false when the
   // leaf has seen nothing (River's None).
   bool ada_prediction(int32_t node, const FeatureVector& x, double* dist) const;
+  // The class River's max(aux, key=aux.get) picks from that distribution, -1 for None.
+  int32_t leaf_vote(int32_t node, const FeatureVector& x) const;
   // The child an event goes to: 0 left, 1 right (the most traversed one when the feature is missing).
   int branch_of(const AdaptiveNode& n, const FeatureVector& x) const;
   double node_weight(int32_t node) const;
@@ -124,6 +126,8 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   std::vector<AdaptiveNode> nodes_;
   std::vector<TreeLeaf> leaves_;
   bool detached_ = false;  // nodes left the tree during this event
+  int32_t path_leaf_ = -1;  // this event's main-path leaf and its vote (the branches' error)
+  int32_t path_prediction_ = -1;
   uint32_t max_dense_ = 0;
   TreeMemoryEstimates memory_;
   uint64_t n_alternate_ = 0;
