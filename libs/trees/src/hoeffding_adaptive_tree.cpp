@@ -391,21 +391,7 @@ void HoeffdingAdaptiveTree::predict(const FeatureVector& x, learn::Prediction& o
       for (double& p : out.probabilities) p /= sum;
     }
   }
-  // The lowest class among the most probable known ones.
-  int32_t best = -1;
-  for (size_t c = 0; c < n; ++c) {
-    if (c < seen_class_.size() && seen_class_[c] && (best < 0 || out.probabilities[c] > out.probabilities[best])) {
-      best = static_cast<int32_t>(c);
-    }
-  }
-  if (multi) {
-    out.class_index = best;
-    out.score = best >= 0 ? out.probabilities[best] : 0.0;
-  } else {
-    out.score = out.probabilities[1];
-    out.class_index = best < 0 ? 0 : best;
-    out.probabilities.clear();
-  }
+  FinishClassPrediction(multi, seen_class_, out);
 }
 
 void HoeffdingAdaptiveTree::learn(const FeatureVector& x, double y, double weight) {

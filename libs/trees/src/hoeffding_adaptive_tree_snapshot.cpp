@@ -56,14 +56,9 @@ void HoeffdingAdaptiveTree::save(ByteWriter& out) const {
   std::string payload;
   ByteWriter w(&payload);
   WriteConfig(w, config_);
-  w.u32(known_classes_);
-  w.u32(static_cast<uint32_t>(seen_class_.size()));
-  for (uint8_t s : seen_class_) w.u8(s);
+  WriteSeenClasses(w, known_classes_, seen_class_);
   w.u32(max_dense_);
-  w.u8(memory_.growth_allowed ? 1 : 0);
-  w.f64(memory_.active_leaf_bytes);
-  w.f64(memory_.inactive_leaf_bytes);
-  w.f64(memory_.overhead_fraction);
+  WriteMemoryEstimates(w, memory_);
   w.u64(n_alternate_);
   w.u64(n_switched_);
   w.u64(n_pruned_);
@@ -103,26 +98,12 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
     return Status::FailedPrecondition(std::string(kWhat) +
                                       " snapshot: written with other settings (or task) than this learner's");
   }
-  const uint32_t known = r.u32();
-  const uint32_t n_seen = r.u32();
-  if (!r.ok() || known > learn::kMaxLearnerClasses || n_seen > known) return bad("bad class count");
-  std::vector<uint8_t> seen(n_seen);
-  for (auto& s : seen) {
-    s = r.u8();
-    if (s > 1) return bad("bad class flag");
-  }
+  uint32_t known = 0;
+  std::vector<uint8_t> seen;
+  if (!ReadSeenClasses(r, &known, &seen)) return bad("bad classes");
   const uint32_t max_dense = r.u32();
   TreeMemoryEstimates memory;
-  const uint8_t growth = r.u8();
-  memory.growth_allowed = growth == 1;
-  memory.active_leaf_bytes = r.f64();
-  memory.inactive_leaf_bytes = r.f64();
-  memory.overhead_fraction = r.f64();
-  if (!r.ok() || growth > 1 || max_dense > kMaxAttribute || !std::isfinite(memory.active_leaf_bytes) ||
-      memory.active_leaf_bytes < 0 || !std::isfinite(memory.inactive_leaf_bytes) || memory.inactive_leaf_bytes < 0 ||
-      !std::isfinite(memory.overhead_fraction) || memory.overhead_fraction <= 0) {
-    return bad("bad memory estimates");
-  }
+  if (!r.ok() || max_dense > kMaxAttribute || !ReadMemoryEstimates(r, &memory)) return bad("bad memory estimates");
   const uint64_t n_alternate = r.u64(), n_switched = r.u64(), n_pruned = r.u64();
   const uint64_t trained = r.u64(), guarded = r.u64();
   drift::PythonRandom rng(0);
@@ -302,15 +283,7 @@ Status CheckHoeffdingAdaptiveTreeSetting(std::string_view key, std::string_view 
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingAdaptiveTree(ByteReader& in) {
-  ByteReader peek = in;
-  auto payload = ReadSealed(peek, kHoeffdingAdaptiveTreeKindTag, kFormatVersion, kWhat);
-  if (!payload.ok()) return payload.status();
-  ByteReader r(*payload);
-  HoeffdingAdaptiveTreeConfig config;
-  if (!ReadConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
-  auto learner = std::make_unique<HoeffdingAdaptiveTree>(config);
-  SL_RETURN_IF_ERROR(learner->load(in));
-  return std::unique_ptr<learn::Learner>(std::move(learner));
+  return RestoreSealed<HoeffdingAdaptiveTree>(in, kHoeffdingAdaptiveTreeKindTag, kFormatVersion, kWhat, ReadConfig);
 }
 
 }  // namespace streamlearn::trees

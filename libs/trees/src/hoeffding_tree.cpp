@@ -528,21 +528,7 @@ void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& ou
     bool by_missing = false;
     leaf_prediction(leaves_[nodes_[route(x, &by_missing)].leaf], x, out.probabilities.data(), n);
   }
-  // River: max over {c: 0 for c in sorted(classes)} updated by the leaf: the lowest class on ties.
-  int32_t best = -1;
-  for (size_t c = 0; c < n; ++c) {
-    if (c < seen_class_.size() && seen_class_[c] && (best < 0 || out.probabilities[c] > out.probabilities[best])) {
-      best = static_cast<int32_t>(c);
-    }
-  }
-  if (multi) {
-    out.class_index = best;
-    out.score = best >= 0 ? out.probabilities[best] : 0.0;
-  } else {
-    out.score = out.probabilities[1];
-    out.class_index = best < 0 ? 0 : best;
-    out.probabilities.clear();
-  }
+  FinishClassPrediction(multi, seen_class_, out);
 }
 
 void HoeffdingTreeLearner::learn(const FeatureVector& x, double y, double weight) {

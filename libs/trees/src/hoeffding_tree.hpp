@@ -30,6 +30,7 @@
 #include "gaussian.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
+#include "tree_parts.hpp"
 
 namespace streamlearn::trees {
 
@@ -99,16 +100,6 @@ struct TreeLeaf {
   // Bytes held, by sizes (not capacities): the same before a save and after a load, so
   // memory management decides alike.
   size_t bytes() const;
-};
-
-struct TreeNode {
-  int32_t leaf = -1;        // index into leaves when a leaf, -1 for a split
-  bool on_bucket = false;   // split on a hashed bucket's presence (else a dense attribute)
-  uint32_t attribute = 0;   // dense index or bucket
-  double threshold = 0;     // dense: x <= threshold goes left
-  uint32_t left = 0;
-  uint32_t right = 0;
-  uint32_t depth = 0;
 };
 
 // What a split attempt at a leaf decided (River's _attempt_to_split before it reshapes the

@@ -1,0 +1,78 @@
+#pragma once
+// What the Hoeffding trees (classifier, regressor, adaptive) share around their leaves:
+// the node table's snapshot and shape check, the class bookkeeping and the last step of a
+// class prediction, the memory estimates' snapshot, the keys every Hoeffding tree takes,
+// and restoring a sealed snapshot.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "family_support.hpp"
+#include "streamlearn/core/bytes.hpp"
+#include "streamlearn/core/json_writer.hpp"
+#include "streamlearn/learn/learner.hpp"
+#include "tree_memory.hpp"
+
+namespace streamlearn::trees {
+
+struct TreeNode {
+  int32_t leaf = -1;        // index into leaves when a leaf, -1 for a split
+  bool on_bucket = false;   // split on a hashed bucket's presence (else a dense attribute)
+  uint32_t attribute = 0;   // dense index or bucket
+  double threshold = 0;     // dense: x <= threshold goes left
+  uint32_t left = 0;
+  uint32_t right = 0;
+  uint32_t depth = 0;
+};
+
+void WriteTreeNodes(ByteWriter& w, const std::vector<TreeNode>& nodes);
+bool ReadTreeNodes(ByteReader& r, std::vector<TreeNode>* nodes);
+// Empty when node 0 is the root, children come after their parent and are nobody else's,
+// and every leaf (of leaf_depths.size()) is held by exactly one node of its depth; else why not.
+std::string TreeShapeProblem(const std::vector<TreeNode>& nodes, const std::vector<uint32_t>& leaf_depths);
+// The split nodes, root first: feature and threshold (bucket splits: present or not).
+void DescribeSplitNodes(JsonWriter& out, const std::vector<TreeNode>& nodes, const learn::DenseFeatureName& name);
+
+void WriteMemoryEstimates(ByteWriter& w, const TreeMemoryEstimates& m);
+bool ReadMemoryEstimates(ByteReader& r, TreeMemoryEstimates* m);
+
+// The classes a classifier has seen (River's tree.classes) and how many it knows.
+void WriteSeenClasses(ByteWriter& w, uint32_t known, const std::vector<uint8_t>& seen);
+bool ReadSeenClasses(ByteReader& r, uint32_t* known, std::vector<uint8_t>* seen);
+// From out.probabilities (n of them): River's max over {c: 0 for c in sorted(classes)},
+// the lowest seen class on ties; binary keeps P(1) as the score and no probabilities.
+void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, learn::Prediction& out);
+
+// The growth keys every Hoeffding tree takes (River's names): grace_period, delta, tau,
+// max_depth, max_size, memory_estimate_period, stop_mem_management. NotFound for others.
+struct GrowthKeys {
+  int64_t* grace_period;
+  double* delta;
+  double* tau;
+  int64_t* max_depth;
+  double* max_size;
+  int64_t* memory_estimate_period;
+  bool* stop_mem_management;
+};
+Status ApplyGrowthKey(std::string_view key, std::string_view text, const GrowthKeys& keys);
+
+// RestoreLearner's entry for a family: the settings from the sealed snapshot, a learner
+// made with them, and its load().
+template <typename LearnerType, typename Config>
+Result<std::unique_ptr<learn::Learner>> RestoreSealed(ByteReader& in, uint32_t kind_tag, uint32_t version,
+                                                      std::string_view what, bool (*read_config)(ByteReader&, Config*)) {
+  ByteReader peek = in;
+  auto payload = ReadSealed(peek, kind_tag, version, what);
+  if (!payload.ok()) return payload.status();
+  ByteReader r(*payload);
+  Config config;
+  if (!read_config(r, &config)) return Status::Corruption(std::string(what) + " snapshot: bad settings");
+  auto learner = std::make_unique<LearnerType>(config);
+  SL_RETURN_IF_ERROR(learner->load(in));
+  return std::unique_ptr<learn::Learner>(std::move(learner));
+}
+
+}  // namespace streamlearn::trees
