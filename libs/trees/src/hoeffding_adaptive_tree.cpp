@@ -36,26 +36,6 @@ void AddWeight(ClassWeights& d, uint32_t cls, double w) {
   d.emplace_back(cls, w);
 }
 
-bool ValidLabel(learn::LearnerTask task, double y) {
-  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
-  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
-}
-
-bool FiniteInputs(const FeatureVector& x) {
-  const size_t n = std::min(x.dense.size(), x.present.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (x.present[i] && !std::isfinite(x.dense[i])) return false;
-  }
-  return x.sparse_index.size() == x.sparse_value.size();
-}
-
-bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
-  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
-    if (x.sparse_index[k] == bucket && x.sparse_value[k] != 0) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 HoeffdingAdaptiveTree::HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeConfig config)
@@ -82,7 +62,7 @@ double HoeffdingAdaptiveTree::node_weight(int32_t node) const {
 
 int HoeffdingAdaptiveTree::branch_of(const AdaptiveNode& n, const FeatureVector& x) const {
   if (n.on_bucket) return BucketPresent(x, n.attribute) ? 1 : 0;
-  if (n.attribute < x.dense.size() && n.attribute < x.present.size() && x.present[n.attribute]) {
+  if (DensePresent(x, n.attribute)) {
     return x.dense[n.attribute] <= n.threshold ? 0 : 1;
   }
   // River's most_common_path: the child that saw the most weight (the left one on ties).
@@ -396,7 +376,7 @@ void HoeffdingAdaptiveTree::predict(const FeatureVector& x, learn::Prediction& o
 
 void HoeffdingAdaptiveTree::learn(const FeatureVector& x, double y, double weight) {
   if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
-  if (!std::isfinite(weight) || !ValidLabel(config_.tree.task, y) || !FiniteInputs(x)) {
+  if (!std::isfinite(weight) || !ValidClassLabel(config_.tree.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }

@@ -88,16 +88,12 @@ void HoeffdingAdaptiveTree::save(ByteWriter& out) const {
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingAdaptiveTree::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kHoeffdingAdaptiveTreeKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kHoeffdingAdaptiveTreeKindTag, kFormatVersion, kWhat, config_, ReadConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingAdaptiveTreeConfig saved;
-  if (!ReadConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) +
-                                      " snapshot: written with other settings (or task) than this learner's");
-  }
+  ReadConfig(r, &saved);  // checked above: the same as config_
   uint32_t known = 0;
   std::vector<uint8_t> seen;
   if (!ReadSeenClasses(r, &known, &seen)) return bad("bad classes");
@@ -207,11 +203,7 @@ void HoeffdingAdaptiveTree::describe(JsonWriter& out, const learn::DenseFeatureN
       .field("type", type())
       .field("bootstrap_sampling", config_.bootstrap_sampling ? "true" : "false")
       .field("drift_window_threshold", std::to_string(config_.drift_window_threshold))
-      .field("switch_significance", [&] {
-        std::string s;
-        AppendJsonDouble(s, config_.switch_significance);
-        return s;
-      }())
+      .field("switch_significance", JsonNumberText(config_.switch_significance))
       .field("seed", std::to_string(config_.seed))
       .key("tree_settings")
       .raw(settings)
@@ -234,21 +226,11 @@ void HoeffdingAdaptiveTree::describe(JsonWriter& out, const learn::DenseFeatureN
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();
   // The splits, root first (alternate subtrees included, marked by the node that holds them).
-  out.key("split_nodes").begin_array();
-  for (uint32_t i = 0; i < nodes_.size(); ++i) {
-    const AdaptiveNode& n = nodes_[i];
-    if (n.leaf >= 0) continue;
-    out.begin_object().field("node", uint64_t{i}).field("depth", uint64_t{n.depth});
-    if (n.on_bucket) {
-      out.field("bucket", uint64_t{n.attribute});
-    } else {
-      out.field("feature", name(n.attribute)).field("threshold", n.threshold);
-    }
-    out.field("left", uint64_t(n.left)).field("right", uint64_t(n.right));
-    if (n.alternate >= 0) out.field("alternate", uint64_t(n.alternate));
-    out.field("error", n.error.mean).end_object();
-  }
-  out.end_array().end_object();
+  DescribeSplitNodes(out, nodes_, name, [&](const AdaptiveNode& n) {
+    if (n.alternate >= 0) out.field("alternate", static_cast<uint64_t>(n.alternate));
+    out.field("error", n.error.mean);
+  });
+  out.end_object();
 }
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingAdaptiveTree(std::string_view type,

@@ -213,15 +213,6 @@ Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, cons
   return s;
 }
 
-bool DensePresent(const FeatureVector& x, uint32_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
-
-bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
-  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
-    if (x.sparse_index[k] == bucket && x.sparse_value[k] != 0) return true;
-  }
-  return false;
-}
-
 double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
     if (c.cls == cls) return c.estimator.pdf(value);
@@ -264,19 +255,6 @@ void Deactivate(TreeLeaf& leaf) {
   leaf.bucket_slot = {};
 }
 
-bool ValidLabel(learn::LearnerTask task, double y) {
-  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
-  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
-}
-
-bool FiniteInputs(const FeatureVector& x) {
-  const size_t n = std::min(x.dense.size(), x.present.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (x.present[i] && !std::isfinite(x.dense[i])) return false;
-  }
-  return x.sparse_index.size() == x.sparse_value.size();
-}
-
 }  // namespace
 
 double TreeLeaf::total_weight() const { return stats.empty() ? 0 : Sum(stats); }
@@ -308,26 +286,11 @@ uint32_t HoeffdingTreeLearner::depth() const {
 }
 
 double HoeffdingTreeLearner::subtree_weight(uint32_t node) const {
-  const TreeNode& n = nodes_[node];
-  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
-  return subtree_weight(n.left) + subtree_weight(n.right);
+  return SubtreeWeight(nodes_, node, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); });
 }
 
 uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing) const {
-  uint32_t at = 0;
-  while (nodes_[at].leaf < 0) {
-    const TreeNode& n = nodes_[at];
-    if (n.on_bucket) {
-      at = BucketPresent(x, n.attribute) ? n.right : n.left;
-    } else if (DensePresent(x, n.attribute)) {
-      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
-    } else {
-      // River sends an event without the split's feature down the most traversed path.
-      *by_missing = true;
-      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
-    }
-  }
-  return at;
+  return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
 }
 
 void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w) {
@@ -533,7 +496,7 @@ void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& ou
 
 void HoeffdingTreeLearner::learn(const FeatureVector& x, double y, double weight) {
   if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
-  if (!std::isfinite(weight) || !ValidLabel(config_.task, y) || !FiniteInputs(x)) {
+  if (!std::isfinite(weight) || !ValidClassLabel(config_.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }

@@ -12,8 +12,6 @@
 namespace streamlearn::trees {
 namespace {
 
-bool DensePresent(const FeatureVector& x, size_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
-
 // The largest input or label the tree takes (beyond it squared errors overflow).
 constexpr double kMaxMagnitude = 1e100;
 
@@ -66,25 +64,8 @@ uint32_t HoeffdingTreeRegressor::depth() const {
   return d;
 }
 
-double HoeffdingTreeRegressor::subtree_weight(uint32_t node) const {
-  const TreeNode& n = nodes_[node];
-  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
-  return subtree_weight(n.left) + subtree_weight(n.right);
-}
-
 uint32_t HoeffdingTreeRegressor::route(const FeatureVector& x, bool* by_missing) const {
-  uint32_t at = 0;
-  while (nodes_[at].leaf < 0) {
-    const TreeNode& n = nodes_[at];
-    if (DensePresent(x, n.attribute)) {
-      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
-    } else {
-      // River sends an event without the split's feature down the most traversed path.
-      *by_missing = true;
-      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
-    }
-  }
-  return at;
+  return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
 }
 
 double HoeffdingTreeRegressor::leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const {

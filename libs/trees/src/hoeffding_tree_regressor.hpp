@@ -101,7 +101,6 @@ class HoeffdingTreeRegressor final : public learn::Learner {
  private:
   void learn_one(const FeatureVector& x, double y);
   uint32_t route(const FeatureVector& x, bool* by_missing) const;
-  double subtree_weight(uint32_t node) const;
   void leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y);
   double leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const;
   void attempt_split(uint32_t node);

@@ -24,12 +24,6 @@ std::string_view LeafPredictionName(RegressionLeafPrediction p) {
   return "adaptive";
 }
 
-std::string Number(double v) {
-  std::string s;
-  AppendJsonDouble(s, v);
-  return s;
-}
-
 // One key into `config`; the problem without the key's name.
 Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config) {
   if (key == "model_selector_decay") return ParseReal(text, 0, 1, false, false, &config->model_selector_decay);
@@ -116,15 +110,12 @@ void HoeffdingTreeRegressor::save(ByteWriter& out) const {
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeRegressor::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat, config_, ReadConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeRegressorConfig saved;
-  if (!ReadConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) + " snapshot: written with other settings than this learner's");
-  }
+  ReadConfig(r, &saved);  // checked above: the same as config_
   const uint32_t max_dense = r.u32();
   TreeMemoryEstimates memory;
   if (!ReadMemoryEstimates(r, &memory)) return bad("bad memory estimates");
@@ -183,13 +174,13 @@ void HoeffdingTreeRegressor::describe(JsonWriter& out, const learn::DenseFeature
       .begin_object()
       .field("type", type())
       .field("grace_period", std::to_string(config_.grace_period))
-      .field("delta", Number(config_.delta))
-      .field("tau", Number(config_.tau))
+      .field("delta", JsonNumberText(config_.delta))
+      .field("tau", JsonNumberText(config_.tau))
       .field("leaf_prediction", LeafPredictionName(config_.leaf_prediction))
-      .field("model_selector_decay", Number(config_.model_selector_decay))
+      .field("model_selector_decay", JsonNumberText(config_.model_selector_decay))
       .field("min_samples_split", std::to_string(config_.min_samples_split))
       .field("max_depth", config_.max_depth < 0 ? std::string("none") : std::to_string(config_.max_depth))
-      .field("max_size", Number(config_.max_size))
+      .field("max_size", JsonNumberText(config_.max_size))
       .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
       .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
       .end_object();

@@ -34,12 +34,6 @@ std::string_view LeafPredictionName(LeafPrediction p) {
   return "nba";
 }
 
-std::string Number(double v) {
-  std::string s;
-  AppendJsonDouble(s, v);
-  return s;
-}
-
 // One key into `config`; the problem without the key's name.
 Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config) {
   std::string choice;
@@ -242,16 +236,12 @@ void HoeffdingTreeLearner::save(ByteWriter& out) const {
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeLearner::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, config_, ReadConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeConfig saved;
-  if (!ReadConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) +
-                                      " snapshot: written with other settings (or task) than this learner's");
-  }
+  ReadConfig(r, &saved);  // checked above: the same as config_
   uint32_t known = 0;
   std::vector<uint8_t> seen;
   if (!ReadSeenClasses(r, &known, &seen)) return bad("bad classes");
@@ -291,16 +281,16 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
       .begin_object()
       .field("type", type())
       .field("grace_period", std::to_string(config_.grace_period))
-      .field("delta", Number(config_.delta))
-      .field("tau", Number(config_.tau))
+      .field("delta", JsonNumberText(config_.delta))
+      .field("tau", JsonNumberText(config_.tau))
       .field("split_criterion", CriterionName(config_.split_criterion))
       .field("leaf_prediction", LeafPredictionName(config_.leaf_prediction))
-      .field("nb_threshold", Number(config_.nb_threshold))
+      .field("nb_threshold", JsonNumberText(config_.nb_threshold))
       .field("max_depth", config_.max_depth < 0 ? std::string("none") : std::to_string(config_.max_depth))
       .field("n_splits", std::to_string(config_.n_splits))
-      .field("min_branch_fraction", Number(config_.min_branch_fraction))
-      .field("max_share_to_split", Number(config_.max_share_to_split))
-      .field("max_size", Number(config_.max_size))
+      .field("min_branch_fraction", JsonNumberText(config_.min_branch_fraction))
+      .field("max_share_to_split", JsonNumberText(config_.max_share_to_split))
+      .field("max_size", JsonNumberText(config_.max_size))
       .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
       .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
       .end_object();

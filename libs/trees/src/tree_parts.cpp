@@ -1,5 +1,6 @@
 #include "tree_parts.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "streamlearn/core/config_values.hpp"
@@ -67,20 +68,30 @@ std::string TreeShapeProblem(const std::vector<TreeNode>& nodes, const std::vect
   return {};
 }
 
-void DescribeSplitNodes(JsonWriter& out, const std::vector<TreeNode>& nodes, const learn::DenseFeatureName& name) {
-  out.key("split_nodes").begin_array();
-  for (uint32_t i = 0; i < nodes.size(); ++i) {
-    const TreeNode& n = nodes[i];
-    if (n.leaf >= 0) continue;
-    out.begin_object().field("node", uint64_t{i}).field("depth", uint64_t{n.depth});
-    if (n.on_bucket) {
-      out.field("bucket", uint64_t{n.attribute});
-    } else {
-      out.field("feature", name(n.attribute)).field("threshold", n.threshold);
-    }
-    out.field("left", uint64_t{n.left}).field("right", uint64_t{n.right}).end_object();
+bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
+  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
+    if (x.sparse_index[k] == bucket && x.sparse_value[k] != 0) return true;
   }
-  out.end_array();
+  return false;
+}
+
+bool ValidClassLabel(learn::LearnerTask task, double y) {
+  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
+  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
+}
+
+bool FiniteInputs(const FeatureVector& x) {
+  const size_t n = std::min(x.dense.size(), x.present.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (x.present[i] && !std::isfinite(x.dense[i])) return false;
+  }
+  return x.sparse_index.size() == x.sparse_value.size();
+}
+
+std::string JsonNumberText(double v) {
+  std::string s;
+  AppendJsonDouble(s, v);
+  return s;
 }
 
 void WriteMemoryEstimates(ByteWriter& w, const TreeMemoryEstimates& m) {
