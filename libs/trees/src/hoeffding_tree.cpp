@@ -441,23 +441,7 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     children[i].depth = child_depth;
     children[i].last_split_attempt_at = children[i].total_weight();
   }
-  const uint32_t left = static_cast<uint32_t>(nodes_.size());
-  TreeNode& split = nodes_[node];
-  split.leaf = -1;
-  split.on_bucket = decision.on_bucket;
-  split.attribute = decision.attribute;
-  split.threshold = decision.threshold;
-  split.left = left;
-  split.right = left + 1;
-  leaves_[leaf_index] = std::move(children[0]);  // the split leaf's slot becomes its left child's
-  const uint32_t right_leaf = static_cast<uint32_t>(leaves_.size());
-  leaves_.push_back(std::move(children[1]));
-  TreeNode l, r;
-  l.leaf = static_cast<int32_t>(leaf_index);
-  r.leaf = static_cast<int32_t>(right_leaf);
-  l.depth = r.depth = child_depth;
-  nodes_.push_back(l);
-  nodes_.push_back(r);
+  SplitLeafNode(nodes_, leaves_, node, decision.on_bucket, decision.attribute, decision.threshold, std::move(children));
   enforce_size_limit();
 }
 

@@ -4,6 +4,7 @@
 // class prediction, the memory estimates' snapshot, the keys every Hoeffding tree takes,
 // and restoring a sealed snapshot.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,6 +64,32 @@ uint32_t RouteToLeaf(const std::vector<TreeNode>& nodes, const FeatureVector& x,
     }
   }
   return at;
+}
+
+// Turns leaf node `node` into a split with two new leaf nodes at the next depth: the split
+// leaf's slot becomes its left child's, the right child's is appended.
+template <typename Leaf>
+void SplitLeafNode(std::vector<TreeNode>& nodes, std::vector<Leaf>& leaves, uint32_t node, bool on_bucket,
+                   uint32_t attribute, double threshold, std::array<Leaf, 2>&& children) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes[node].leaf);
+  const uint32_t child_depth = nodes[node].depth + 1;
+  const uint32_t left = static_cast<uint32_t>(nodes.size());
+  TreeNode& split = nodes[node];
+  split.leaf = -1;
+  split.on_bucket = on_bucket;
+  split.attribute = attribute;
+  split.threshold = threshold;
+  split.left = left;
+  split.right = left + 1;
+  leaves[leaf_index] = std::move(children[0]);
+  const uint32_t right_leaf = static_cast<uint32_t>(leaves.size());
+  leaves.push_back(std::move(children[1]));
+  TreeNode l, r;
+  l.leaf = static_cast<int32_t>(leaf_index);
+  r.leaf = static_cast<int32_t>(right_leaf);
+  l.depth = r.depth = child_depth;
+  nodes.push_back(l);
+  nodes.push_back(r);
 }
 
 void WriteTreeNodes(ByteWriter& w, const std::vector<TreeNode>& nodes);
