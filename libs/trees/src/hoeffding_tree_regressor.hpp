@@ -11,7 +11,9 @@
 // A new leaf starts from its parent's linear model and error figures.
 //
 // Inputs: dense feature i (present) is numeric attribute i; the hashed sparse block is not
-// read. Memory management: River's, shared with the classifier (tree_memory.hpp); a leaf's
+// read. An event without a split's feature goes down the side whose leaves hold more
+// weight (River weighs the branches by their statistics frozen at the split: the only
+// place where the two can part). Memory management: River's, shared with the classifier (tree_memory.hpp); a leaf's
 // promise is minus its depth (River's), so the deepest leaves are deactivated first.
 
 #include <cstdint>
@@ -20,11 +22,10 @@
 #include <vector>
 
 #include "ebst_splitter.hpp"
-#include "hoeffding_tree.hpp"
 #include "river_var.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
-#include "tree_memory.hpp"
+#include "tree_parts.hpp"
 
 namespace streamlearn::trees {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The first non-linear learner families, as River has them, behind learn::Learner:
+// The tree families (and Gaussian naive Bayes), as River has them, behind learn::Learner:
 //
 //   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
@@ -30,7 +30,7 @@
 //     drift_window_threshold (300), switch_significance (0.05), seed (0: River's
 //     random.Random(seed) for the bootstrap's Poisson draws).
 //   naive_bayes: none of its own.
-//   Both accept (and ignore) the keys the pipeline passes to every family: learning_rate,
+//   All accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
 
 #include <cstdint>
