@@ -403,7 +403,13 @@ void HoeffdingAdaptiveTree::reset() {
 size_t HoeffdingAdaptiveTree::memory_bytes() const {
   size_t bytes = sizeof(*this) + nodes_.capacity() * sizeof(AdaptiveNode) + leaves_.capacity() * sizeof(TreeLeaf) +
                  seen_class_.capacity();
-  for (const auto& n : nodes_) bytes += n.stats.capacity() * sizeof(ClassWeights::value_type);
+  for (const auto& n : nodes_) {
+    bytes += n.stats.capacity() * sizeof(ClassWeights::value_type);
+    // The ADWIN's histogram, estimated from its width: a row per doubling, each with two
+    // vectors of up to max_buckets + 1 values.
+    const double rows = 1 + std::floor(std::log2(1 + n.detector.width()));
+    bytes += static_cast<size_t>(rows) * (2 * 6 * sizeof(double) + 6 * sizeof(void*));
+  }
   for (const auto& leaf : leaves_) bytes += leaf.bytes() - sizeof(TreeLeaf);
   return bytes;
 }
