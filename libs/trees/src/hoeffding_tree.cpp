@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "hoeffding_tree.hpp"
+#include "tree_memory.hpp"
 
 namespace streamlearn::trees {
 namespace {
@@ -212,15 +213,6 @@ Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, cons
   return s;
 }
 
-bool DensePresent(const FeatureVector& x, uint32_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
-
-bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
-  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
-    if (x.sparse_index[k] == bucket && x.sparse_value[k] != 0) return true;
-  }
-  return false;
-}
-
 double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
     if (c.cls == cls) return c.estimator.pdf(value);
@@ -263,19 +255,6 @@ void Deactivate(TreeLeaf& leaf) {
   leaf.bucket_slot = {};
 }
 
-bool ValidLabel(learn::LearnerTask task, double y) {
-  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
-  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
-}
-
-bool FiniteInputs(const FeatureVector& x) {
-  const size_t n = std::min(x.dense.size(), x.present.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (x.present[i] && !std::isfinite(x.dense[i])) return false;
-  }
-  return x.sparse_index.size() == x.sparse_value.size();
-}
-
 }  // namespace
 
 double TreeLeaf::total_weight() const { return stats.empty() ? 0 : Sum(stats); }
@@ -307,26 +286,11 @@ uint32_t HoeffdingTreeLearner::depth() const {
 }
 
 double HoeffdingTreeLearner::subtree_weight(uint32_t node) const {
-  const TreeNode& n = nodes_[node];
-  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
-  return subtree_weight(n.left) + subtree_weight(n.right);
+  return SubtreeWeight(nodes_, node, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); });
 }
 
 uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing) const {
-  uint32_t at = 0;
-  while (nodes_[at].leaf < 0) {
-    const TreeNode& n = nodes_[at];
-    if (n.on_bucket) {
-      at = BucketPresent(x, n.attribute) ? n.right : n.left;
-    } else if (DensePresent(x, n.attribute)) {
-      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
-    } else {
-      // River sends an event without the split's feature down the most traversed path.
-      *by_missing = true;
-      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
-    }
-  }
-  return at;
+  return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
 }
 
 void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w) {
@@ -403,88 +367,32 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
   if (trained_ % static_cast<uint64_t>(config_.memory_estimate_period) == 0) estimate_model_size();
 }
 
-std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const {
-  std::vector<uint32_t> out, stack;
-  if (nodes_.empty()) return out;
-  stack.push_back(0);
-  while (!stack.empty()) {
-    const TreeNode& n = nodes_[stack.back()];
-    stack.pop_back();
-    if (n.leaf >= 0) {
-      out.push_back(static_cast<uint32_t>(n.leaf));
-    } else {
-      stack.push_back(n.right);
-      stack.push_back(n.left);
-    }
-  }
-  return out;
-}
+std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const { return LeavesInOrder(nodes_); }
 
+// River's memory management, shared with the regressor (tree_memory.hpp).
 void HoeffdingTreeLearner::enforce_size_limit() {
-  const double max_bytes = config_.max_size * 1048576.0;
-  size_t inactive = 0;
-  for (const auto& leaf : leaves_) inactive += leaf.active ? 0 : 1;
-  // River's formula, as it is (one active leaf's estimate).
-  const double tree_size =
-      overhead_fraction_ * (active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_);
-  if ((inactive > 0 || tree_size > max_bytes) && config_.stop_mem_management) {
-    growth_allowed_ = false;
-    return;
-  }
-  std::vector<uint32_t> order = leaves_in_order();
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return leaves_[a].promise() < leaves_[b].promise(); });
-  const size_t n = order.size();
-  size_t max_active = 0;
-  while (max_active < n) {
-    ++max_active;
-    const double size = (static_cast<double>(max_active) * active_leaf_bytes_ +
-                         static_cast<double>(n - max_active) * inactive_leaf_bytes_) *
-                        overhead_fraction_;
-    if (size > max_bytes) {
-      --max_active;
-      break;
-    }
-  }
-  const size_t cutoff = n - max_active;
-  for (size_t i = 0; i < cutoff; ++i) {
-    if (leaves_[order[i]].active) Deactivate(leaves_[order[i]]);
-  }
-  for (size_t i = cutoff; i < n; ++i) {
-    TreeLeaf& leaf = leaves_[order[i]];
-    if (!leaf.active && (config_.max_depth < 0 || leaf.depth < static_cast<uint64_t>(config_.max_depth))) {
-      leaf.active = true;  // fresh observers: River's activate()
-    }
-  }
+  TreeMemoryEstimates est{growth_allowed_, active_leaf_bytes_, inactive_leaf_bytes_, overhead_fraction_};
+  EnforceTreeSizeLimit(
+      leaves_, leaves_in_order(), {config_.max_size, config_.max_depth, config_.stop_mem_management}, est,
+      [](const TreeLeaf& leaf) { return leaf.promise(); }, Deactivate, [](TreeLeaf& leaf) { leaf.active = true; });
+  growth_allowed_ = est.growth_allowed;
 }
 
 void HoeffdingTreeLearner::estimate_model_size() {
-  double active_total = 0, inactive_total = 0, model_total = static_cast<double>(sizeof(*this));
-  size_t active = 0, inactive = 0;
-  for (const auto& leaf : leaves_) {
-    const double b = static_cast<double>(leaf.bytes());
-    model_total += b;
-    if (leaf.active) {
-      active_total += b;
-      ++active;
-    } else {
-      inactive_total += b;
-      ++inactive;
-    }
-  }
-  model_total += static_cast<double>(nodes_.size() * sizeof(TreeNode) + seen_class_.size());
-  if (active_total > 0) active_leaf_bytes_ = active_total / static_cast<double>(active);
-  if (inactive_total > 0) inactive_leaf_bytes_ = inactive_total / static_cast<double>(inactive);
-  const double estimated =
-      static_cast<double>(active) * active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_;
-  if (estimated > 0) overhead_fraction_ = model_total / estimated;
-  if (model_total > config_.max_size * 1048576.0) enforce_size_limit();
+  TreeMemoryEstimates est{growth_allowed_, active_leaf_bytes_, inactive_leaf_bytes_, overhead_fraction_};
+  const double other = static_cast<double>(sizeof(*this) + nodes_.size() * sizeof(TreeNode) + seen_class_.size());
+  const bool over = EstimateTreeSize(leaves_, other, {config_.max_size, config_.max_depth, config_.stop_mem_management}, est);
+  active_leaf_bytes_ = est.active_leaf_bytes;
+  inactive_leaf_bytes_ = est.inactive_leaf_bytes;
+  overhead_fraction_ = est.overhead_fraction;
+  if (over) enforce_size_limit();
 }
 
-void HoeffdingTreeLearner::attempt_split(uint32_t node) {
-  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
-  TreeLeaf& leaf = leaves_[leaf_index];
-  if (Pure(leaf.stats)) return;
+void DeactivateTreeLeaf(TreeLeaf& leaf) { Deactivate(leaf); }
+
+LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const {
+  LeafSplitDecision out;
+  if (Pure(leaf.stats)) return out;
   std::vector<Suggestion> suggestions;
   double majority = leaf.stats.empty() ? 0 : leaf.stats[0].second;
   for (const auto& e : leaf.stats) majority = std::max(majority, e.second);
@@ -506,9 +414,22 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     const Suggestion& second = suggestions[suggestions.size() - 2];
     if (best.merit - second.merit > bound || bound < config_.tau) should_split = true;
   }
-  if (!should_split) return;
+  if (!should_split) return out;
   Suggestion& decision = suggestions.back();
-  if (!decision.valid) {
+  out.kind = decision.valid ? LeafSplitDecision::kSplit : LeafSplitDecision::kPrune;
+  out.on_bucket = decision.on_bucket;
+  out.attribute = decision.attribute;
+  out.threshold = decision.threshold;
+  out.post = std::move(decision.post);
+  return out;
+}
+
+void HoeffdingTreeLearner::attempt_split(uint32_t node) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
+  TreeLeaf& leaf = leaves_[leaf_index];
+  LeafSplitDecision decision = decide_split(leaf);
+  if (decision.kind == LeafSplitDecision::kNone) return;
+  if (decision.kind == LeafSplitDecision::kPrune) {
     Deactivate(leaf);  // pre-pruning: the null split wins
     enforce_size_limit();
     return;
@@ -520,23 +441,7 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     children[i].depth = child_depth;
     children[i].last_split_attempt_at = children[i].total_weight();
   }
-  const uint32_t left = static_cast<uint32_t>(nodes_.size());
-  TreeNode& split = nodes_[node];
-  split.leaf = -1;
-  split.on_bucket = decision.on_bucket;
-  split.attribute = decision.attribute;
-  split.threshold = decision.threshold;
-  split.left = left;
-  split.right = left + 1;
-  leaves_[leaf_index] = std::move(children[0]);  // the split leaf's slot becomes its left child's
-  const uint32_t right_leaf = static_cast<uint32_t>(leaves_.size());
-  leaves_.push_back(std::move(children[1]));
-  TreeNode l, r;
-  l.leaf = static_cast<int32_t>(leaf_index);
-  r.leaf = static_cast<int32_t>(right_leaf);
-  l.depth = r.depth = child_depth;
-  nodes_.push_back(l);
-  nodes_.push_back(r);
+  SplitLeafNode(nodes_, leaves_, node, decision.on_bucket, decision.attribute, decision.threshold, std::move(children));
   enforce_size_limit();
 }
 
@@ -570,26 +475,12 @@ void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& ou
     bool by_missing = false;
     leaf_prediction(leaves_[nodes_[route(x, &by_missing)].leaf], x, out.probabilities.data(), n);
   }
-  // River: max over {c: 0 for c in sorted(classes)} updated by the leaf: the lowest class on ties.
-  int32_t best = -1;
-  for (size_t c = 0; c < n; ++c) {
-    if (c < seen_class_.size() && seen_class_[c] && (best < 0 || out.probabilities[c] > out.probabilities[best])) {
-      best = static_cast<int32_t>(c);
-    }
-  }
-  if (multi) {
-    out.class_index = best;
-    out.score = best >= 0 ? out.probabilities[best] : 0.0;
-  } else {
-    out.score = out.probabilities[1];
-    out.class_index = best < 0 ? 0 : best;
-    out.probabilities.clear();
-  }
+  FinishClassPrediction(multi, seen_class_, out);
 }
 
 void HoeffdingTreeLearner::learn(const FeatureVector& x, double y, double weight) {
   if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
-  if (!std::isfinite(weight) || !ValidLabel(config_.task, y) || !FiniteInputs(x)) {
+  if (!std::isfinite(weight) || !ValidClassLabel(config_.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }

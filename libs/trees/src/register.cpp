@@ -1,4 +1,6 @@
+#include "hoeffding_adaptive_tree.hpp"
 #include "hoeffding_tree.hpp"
+#include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
@@ -13,6 +15,17 @@ Status RegisterTreeLearners() {
        MakeHoeffdingTree,
        CheckHoeffdingTreeSetting,
        RestoreHoeffdingTree}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"hoeffding_tree_regressor", LearnerTask::kRegression}},
+                                                   kHoeffdingTreeRegressorKindTag,
+                                                   MakeHoeffdingTreeRegressor,
+                                                   CheckHoeffdingTreeRegressorSetting,
+                                                   RestoreHoeffdingTreeRegressor}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily(
+      {{{"hoeffding_adaptive_tree", LearnerTask::kBinary}, {"hoeffding_adaptive_tree_multiclass", LearnerTask::kMulticlass}},
+       kHoeffdingAdaptiveTreeKindTag,
+       MakeHoeffdingAdaptiveTree,
+       CheckHoeffdingAdaptiveTreeSetting,
+       RestoreHoeffdingAdaptiveTree}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,

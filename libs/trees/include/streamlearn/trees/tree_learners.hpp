@@ -1,8 +1,11 @@
 #pragma once
-// The first non-linear learner families, as River has them, behind learn::Learner:
+// The tree families (and Gaussian naive Bayes), as River has them, behind learn::Learner:
 //
 //   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
+//   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
+//   hoeffding_adaptive_tree,                    River's tree.HoeffdingAdaptiveTreeClassifier
+//     hoeffding_adaptive_tree_multiclass
 //
 // The factory lives in learn, below this lib, and must not name it; so these families
 // add themselves to learn's table (learn::RegisterLearnerFamily) when a program calls
@@ -19,8 +22,15 @@
 //     max_depth (none, or a whole number), n_splits (10: the Gaussian observer's split
 //     points), min_branch_fraction (0.01), max_share_to_split (0.99), max_size (100 MiB),
 //     memory_estimate_period (1000000 events), stop_mem_management (false).
+//   hoeffding_tree_regressor: grace_period (200), delta (1e-7), tau (0.05), leaf_prediction
+//     (adaptive | mean | model), model_selector_decay (0.95), min_samples_split (5),
+//     max_depth (none), max_size (500 MiB), memory_estimate_period (1000000),
+//     stop_mem_management (false). It reads the dense features only.
+//   hoeffding_adaptive_tree: the hoeffding_tree keys, and bootstrap_sampling (true),
+//     drift_window_threshold (300), switch_significance (0.05), seed (0: River's
+//     random.Random(seed) for the bootstrap's Poisson draws).
 //   naive_bayes: none of its own.
-//   Both accept (and ignore) the keys the pipeline passes to every family: learning_rate,
+//   All accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
 
 #include <cstdint>
@@ -31,8 +41,10 @@ namespace streamlearn::trees {
 
 inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-endian
 inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
+inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR" little-endian
+inline constexpr uint32_t kHoeffdingAdaptiveTreeKindTag = 0x41484c53;   // "SLHA" little-endian
 
-// Adds both families to learn's factory; harmless when called again.
+// Adds the families to learn's factory; harmless when called again.
 Status RegisterTreeLearners();
 
 }  // namespace streamlearn::trees
