@@ -114,6 +114,8 @@ const std::vector<KeySpec>& Keys() {
       ModelParam("beta1"), ModelParam("beta2"), ModelParam("epsilon"), ModelParam("ftrl_alpha"),
       ModelParam("ftrl_beta"), ModelParam("huber_epsilon"), ModelParam("classes"), ModelParam("standardize"),
       {"model.learning_rate", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.model.learning_rate); }},
+      {"model.standardize_target",
+       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.model.standardize_target); }},
       {"model.l2", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.model.l2); }},
       {"drift.detector",
        [](auto k, S& t, C& c) {
@@ -123,10 +125,17 @@ const std::vector<KeySpec>& Keys() {
          return Status::Ok();
        }},
       {"drift.delta", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1, c.drift.delta); }},
-      {"drift.action", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kDriftActionNames), c.drift.action); }},
+      {"drift.action",
+       [](auto k, S& t, C& c) {
+         c.drift.action_given = true;
+         return Store(ChoiceValue(k, t, kDriftActionNames), c.drift.action);
+       }},
       {"drift.warning_delta", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1, c.drift.warning_delta); }},
       {"drift.background_max_events",
        [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.drift.background_max_events); }},
+      {"drift.divergence_factor", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e12, c.drift.divergence_factor); }},
+      {"drift.divergence_window",
+       [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.divergence_window); }},
       {"drift.data.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.drift.data_enabled); }},
       {"drift.data.numeric_detector",
        [](auto k, S& t, C& c) {
@@ -413,13 +422,37 @@ Task TaskOf(const ModelSettings& model) {
   return task.ok() ? *task : Task::kBinary;
 }
 
-std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits) {
+namespace {
+// A linear regression on SGD without a schedule of its own takes the normalized one: its
+// step is bounded by the input's size, so no learning rate and no feature count makes it
+// run away.
+void BoundRegressionSteps(std::string_view type, std::map<std::string, std::string>& keys) {
+  if (type != "linear" && type != "huber") return;
+  const auto optimizer = keys.find("optimizer");
+  if (optimizer != keys.end() && optimizer->second != "sgd") return;
+  keys.emplace("schedule", "normalized");
+}
+
+std::map<std::string, std::string> SharedLearnerKeys(const ModelSettings& model, int hash_bits) {
   std::map<std::string, std::string> keys = model.params;
   keys["learning_rate"] = fmt::format("{}", model.learning_rate);
   keys["l2"] = fmt::format("{}", model.l2);
   keys["hash_bits"] = std::to_string(hash_bits);
   return keys;
 }
+}  // namespace
+
+DriftAction EffectiveDriftAction(const PipelineConfig& config) {
+  if (config.drift.action_given || TaskOf(config.model) != Task::kRegression) return config.drift.action;
+  return DriftAction::kBackground;
+}
+
+std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits) {
+  std::map<std::string, std::string> keys = SharedLearnerKeys(model, hash_bits);
+  BoundRegressionSteps(model.type, keys);
+  return keys;
+}
+
 
 std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) {
   std::map<std::string, std::string> keys = features.params;
@@ -430,12 +463,14 @@ std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) 
 }
 
 std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
-  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
+  std::map<std::string, std::string> keys = SharedLearnerKeys(config.model, config.features.hash_bits);
   auto it = config.challengers.find(name);
-  if (it == config.challengers.end()) return keys;
-  for (const auto& [key, value] : it->second) {
-    if (key != "type") keys[key] = value;
+  if (it != config.challengers.end()) {
+    for (const auto& [key, value] : it->second) {
+      if (key != "type") keys[key] = value;
+    }
   }
+  BoundRegressionSteps(ChallengerType(config, name), keys);
   return keys;
 }
 

@@ -20,11 +20,14 @@
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
+#include "streamlearn/features/lags.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "divergence_guard.hpp"
 #include "drift_policy.hpp"
+#include "target_scaler.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -32,9 +35,22 @@ namespace streamlearn::pipeline {
 namespace {
 
 constexpr std::string_view kSnapshotMagic = "SLPM";
-constexpr uint32_t kSnapshotVersion = 2;  // 2: the label join's counters and stream time
+// 3: regression's target scaler and divergence guard, stream lags. A processor with none of
+// them writes version 2 (the same bytes as before they existed, readable by older builds).
+constexpr uint32_t kSnapshotVersion = 3;
+constexpr uint32_t kSnapshotVersionV2 = 2;  // 2: the label join's counters and stream time
 
 using Clock = std::chrono::steady_clock;
+
+// This build's snapshot, or one of version 2 (it lacks the trailing regression parts).
+Result<std::string_view> OpenProcessorSnapshot(std::string_view sealed, uint32_t* version) {
+  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  if (payload.ok() || payload.status().code() != ErrorCode::kFailedPrecondition) return payload;
+  auto older = OpenSnapshot(kSnapshotMagic, kSnapshotVersionV2, sealed);
+  if (!older.ok()) return payload.status();  // names the version this build writes
+  *version = kSnapshotVersionV2;
+  return older;
+}
 
 // One message of a batch, in order: an event (index into the decoded events) or a label.
 struct BatchOp {
@@ -73,6 +89,7 @@ struct Processor::Impl {
   EventDecoder decoder;
   features::FeatureDictionary dictionary;
   features::FeatureBuilder builder;
+  std::optional<features::StreamLags> lags;  // features.lags
   std::unique_ptr<learn::Learner> model;
   learn::Prediction prediction;  // reused: softmax probabilities without allocating
   Task task = Task::kBinary;
@@ -84,6 +101,8 @@ struct Processor::Impl {
   std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
   ModelMetrics metrics;
+  std::optional<TargetScaler> target_scaler;  // regression only
+  std::optional<DivergenceGuard> divergence;  // regression only
   LabelDecoder label_decoder;
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
   LabelJoinCounts join_reported;    // what the probe has been told
@@ -123,7 +142,10 @@ struct Processor::Impl {
   // model cannot learn. Softmax class names get indices in order of first appearance.
   Status target_of(const Label& label, double* y);
   // Predicts `features` with the champion into `prediction`.
-  void predict(const FeatureVector& features) { model->predict(features, prediction); }
+  void predict(const FeatureVector& features) {
+    model->predict(features, prediction);
+    if (target_scaler) prediction.score = target_scaler->unscaled(prediction.score);
+  }
 
   // `entry` is null for an event without an entity: no entity state is read or written.
   Status handle(const Event& event, EntityEntry* entry, double target, Clock::time_point received, OutputSink& sink);
@@ -141,6 +163,9 @@ struct Processor::Impl {
   Status restore(std::string_view sealed);
   // Publishes what the drift policy did about one labelled event (records, logs, metrics).
   Status publish_drift(const DriftPolicy::Outcome& outcome, std::string_view event_id, int64_t ts_ms, OutputSink& sink);
+  // A regression champion that ran away (DivergenceGuard): reset, new version, published
+  // as a drift reset with reason "diverged".
+  Status reset_diverged(std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
 };
@@ -156,10 +181,17 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   const features::FeatureConfig& fc = *parsed_features;
   auto learner = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!learner.ok()) return learner.status();
-  auto drift_policy = DriftPolicy::Create(config.drift);
+  DriftSettings drift_settings = config.drift;
+  drift_settings.action = EffectiveDriftAction(config);
+  auto drift_policy = DriftPolicy::Create(drift_settings);
   if (!drift_policy.ok()) return drift_policy.status();
 
   auto impl = std::make_unique<Impl>(config, fc, std::move(learner).value(), std::move(drift_policy).value());
+  if (fc.lags.enabled()) impl->lags.emplace(fc.lags, &impl->dictionary);
+  if (impl->task == Task::kRegression) {
+    impl->target_scaler.emplace(config.model.standardize_target);
+    impl->divergence.emplace(config.drift.divergence_factor, static_cast<uint32_t>(config.drift.divergence_window));
+  }
   for (const auto& challenger : config.challengers) {
     const std::string& name = challenger.first;
     if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
@@ -424,6 +456,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   } else {
     builder.build(event, &x);
   }
+  if (lags) lags->build(&x);
   predict(x);
   const double score = prediction.score;
   const int predicted = prediction.class_index;
@@ -482,6 +515,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   } else {
     builder.update(event);
   }
+  if (lags) lags->update(event);
   return Status::Ok();
 }
 
@@ -495,19 +529,30 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   // tested now, on the vector the champion was served with).
   for (auto& c : challengers) {
     c.model->predict(features, c.prediction);
+    if (target_scaler) c.prediction.score = target_scaler->unscaled(c.prediction.score);
     const double c_p_true =
         TrueClassProbability(c.task, c.scores_probability, c.prediction.score, c.prediction.probabilities, y);
     ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,
                     c.prediction.class_index, c_p_true, y);
-    c.model->learn(features, y);
   }
+  // Every prediction is scored: now the target's statistics may learn y.
+  const double learned_y = target_scaler ? target_scaler->learned(y) : y;
+  for (auto& c : challengers) c.model->learn(features, learned_y);
   const DriftPolicy::Outcome drift = drift_policy->update(error, model);
   if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
     SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
   }
+  if (divergence) {
+    if (drift.model_replaced) {
+      divergence->restart();
+    } else if (divergence->update(score, y)) {
+      SL_RETURN_IF_ERROR(reset_diverged(id, ts_ms, sink));
+    }
+  }
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
-  drift_policy->learn(features, y);
-  model->learn(features, y);
+  drift_policy->learn(features, learned_y);
+  model->learn(features, learned_y);
+  if (lags) lags->learn_label(y);
   if (probe) probe->labels_learned.Increment();
   return Status::Ok();
 }
@@ -586,6 +631,39 @@ Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::st
   return sink.write(record);
 }
 
+Status Processor::Impl::reset_diverged(std::string_view event_id, int64_t ts_ms, OutputSink& sink) {
+  const double model_mae = divergence->model_mae();
+  const double baseline_mae = divergence->baseline_mae();
+  divergence->restart();
+  model->reset();
+  const uint64_t diverged_version = model_version++;
+  if (probe) {
+    probe->model_divergences.Increment();
+    probe->model_version.Set(static_cast<double>(model_version));
+  }
+  spdlog::warn("model '{}' version {} diverged at event {}: MAE {:.4g} over the last {} labels, {:.4g} times the mean "
+               "predictor's {:.4g} (drift.divergence_factor {}); reset, now version {}",
+               config.model.name, diverged_version, event_id, model_mae, divergence->window(),
+               baseline_mae > 0 ? model_mae / baseline_mae : std::numeric_limits<double>::infinity(), baseline_mae,
+               divergence->factor(), model_version);
+  const std::pair<std::string, double> stats[] = {{"window", static_cast<double>(divergence->window())},
+                                                  {"factor", divergence->factor()}};
+  ConceptDriftRecord record;
+  record.model = config.model.name;
+  record.version = diverged_version;
+  record.detector = "divergence";
+  record.level = "drift";
+  record.events = counts.predictions;
+  record.ts_ms = ts_ms;
+  record.action = "reset";
+  record.event_id = event_id;
+  record.stats = stats;
+  record.error_before = model_mae;  // the model's MAE over the window …
+  record.error_after = baseline_mae;  // … and the mean predictor's
+  record.reason = "diverged";
+  return sink.write(record);
+}
+
 std::string Processor::Impl::snapshot() const {
   std::string payload;
   ByteWriter w(&payload);
@@ -630,11 +708,19 @@ std::string Processor::Impl::snapshot() const {
   drift_policy->save_learners(w);
   w.u8(data_drift ? 1 : 0);
   if (data_drift) data_drift->save(w);
+  if (!target_scaler && !divergence && !lags) return SealSnapshot(kSnapshotMagic, kSnapshotVersionV2, payload);
+  w.u8(target_scaler ? 1 : 0);
+  if (target_scaler) target_scaler->save(w);
+  w.u8(divergence ? 1 : 0);
+  if (divergence) divergence->save(w);
+  w.u8(lags ? 1 : 0);
+  if (lags) lags->save(w);
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
 }
 
 Status Processor::Impl::restore(std::string_view sealed) {
-  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  uint32_t version = kSnapshotVersion;
+  auto payload = OpenProcessorSnapshot(sealed, &version);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   std::string name = r.str();
@@ -723,13 +809,36 @@ Status Processor::Impl::restore(std::string_view sealed) {
     // The saved monitor carries its config; a changed drift.data config starts afresh.
     if (data_drift && scratch->config() == data_drift->config()) data_drift.emplace(std::move(scratch).value());
   }
+  if (version >= 3) {
+    // A model keeps the target scaling it learned with, whatever the config says now.
+    if (r.u8() != 0) {
+      TargetScaler stored(false);
+      SL_RETURN_IF_ERROR(stored.load(r));
+      if (target_scaler) target_scaler = stored;
+    }
+    if (r.u8() != 0) {
+      DivergenceGuard stored(0, 1);
+      if (divergence) {
+        SL_RETURN_IF_ERROR(divergence->load(r));
+      } else {
+        SL_RETURN_IF_ERROR(stored.load(r));
+      }
+    }
+    if (r.u8() != 0) {
+      features::StreamLags scratch({}, &dictionary);
+      SL_RETURN_IF_ERROR((lags ? *lags : scratch).load(r));
+    }
+  } else if (target_scaler) {
+    target_scaler.emplace(false);  // a version 2 model learned the target in its own units
+  }
   if (!r.ok() || !r.at_end()) return Status::Corruption("snapshot has trailing or missing bytes");
   // The builder caches dictionary ids; a fresh one re-reads them from the loaded dictionary.
   return Status::Ok();
 }
 
 Result<SnapshotInfo> InspectSnapshot(std::string_view sealed) {
-  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  uint32_t version = kSnapshotVersion;
+  auto payload = OpenProcessorSnapshot(sealed, &version);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   SnapshotInfo info;
@@ -796,6 +905,7 @@ ProcessorStats Processor::stats() const {
   out.model_version = s.model_version;
   out.model_trained = s.model->trained();
   out.guarded_updates = s.model->guarded_updates();
+  out.divergences = s.divergence ? s.divergence->divergences() : 0;
   out.entities_cached = s.entities->size();
   if (s.join) {
     out.labels_enabled = true;
