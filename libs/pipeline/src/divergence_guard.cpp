@@ -26,17 +26,26 @@ bool DivergenceGuard::update(double prediction, double y) {
   // A saturated prediction gives an Inf error: it counts as the largest one.
   double error = std::abs(prediction - y);
   if (!(error <= std::numeric_limits<double>::max())) error = std::numeric_limits<double>::max();
+  const double baseline_error = std::abs(baseline - y);
+  if (filled_ == window_) {
+    model_sum_ -= model_errors_[next_];
+    baseline_sum_ -= baseline_errors_[next_];
+  }
   model_errors_[next_] = error;
-  baseline_errors_[next_] = std::abs(baseline - y);
+  baseline_errors_[next_] = baseline_error;
+  model_sum_ += error;
+  baseline_sum_ += baseline_error;
   next_ = (next_ + 1) % window_;
   filled_ = std::min(filled_ + 1, window_);
+  if (next_ == 0) {
+    // Once per window the sums are taken afresh: no rounding carried on, no Inf - Inf.
+    model_sum_ = Sum(model_errors_, window_);
+    baseline_sum_ = Sum(baseline_errors_, window_);
+  }
   if (factor_ <= 0 || filled_ < window_) return false;
-  // Sums over the window each time: no running sum to lose precision or turn Inf - Inf.
-  const double model = Sum(model_errors_, window_) / window_;
-  const double base = baseline_mae();
   // A constant target leaves the mean predictor exact: rounding must not count as running away.
-  const double floor = 1e-9 * (1 + std::abs(mean_));
-  if (!(model > factor_ * base) || model <= floor) return false;
+  const double floor = 1e-9 * (1 + std::abs(mean_)) * window_;
+  if (!(model_sum_ > factor_ * baseline_sum_) || model_sum_ <= floor) return false;
   divergences_++;
   return true;
 }
@@ -44,10 +53,12 @@ bool DivergenceGuard::update(double prediction, double y) {
 void DivergenceGuard::restart() {
   filled_ = 0;
   next_ = 0;
+  model_sum_ = 0;
+  baseline_sum_ = 0;
 }
 
-double DivergenceGuard::model_mae() const { return filled_ ? Sum(model_errors_, filled_) / filled_ : 0.0; }
-double DivergenceGuard::baseline_mae() const { return filled_ ? Sum(baseline_errors_, filled_) / filled_ : 0.0; }
+double DivergenceGuard::model_mae() const { return filled_ ? model_sum_ / filled_ : 0.0; }
+double DivergenceGuard::baseline_mae() const { return filled_ ? baseline_sum_ / filled_ : 0.0; }
 
 void DivergenceGuard::save(ByteWriter& w) const {
   w.u32(window_);
@@ -60,6 +71,8 @@ void DivergenceGuard::save(ByteWriter& w) const {
     w.f64(baseline_errors_[i]);
   }
   w.u64(divergences_);
+  w.f64(model_sum_);  // as they are (not recomputed): a restored guard continues bit-identically
+  w.f64(baseline_sum_);
 }
 
 Status DivergenceGuard::load(ByteReader& r) {
@@ -77,6 +90,7 @@ Status DivergenceGuard::load(ByteReader& r) {
     baseline[i] = r.f64();
   }
   const uint64_t divergences = r.u64();
+  const double sums[2] = {r.f64(), r.f64()};
   if (!r.ok()) return Status::Corruption("snapshot divergence guard");
   seen_ = seen;
   mean_ = mean;
@@ -89,6 +103,8 @@ Status DivergenceGuard::load(ByteReader& r) {
   std::copy(baseline.begin(), baseline.end(), baseline_errors_.begin());
   filled_ = filled;
   next_ = next;
+  model_sum_ = sums[0];
+  baseline_sum_ = sums[1];
   return Status::Ok();
 }
 

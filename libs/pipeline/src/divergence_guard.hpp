@@ -44,6 +44,7 @@ class DivergenceGuard {
   // Ring of the last `window_` absolute errors of the model and of the mean predictor.
   std::vector<double> model_errors_, baseline_errors_;
   uint32_t filled_ = 0, next_ = 0;
+  double model_sum_ = 0, baseline_sum_ = 0;  // of the ring's errors
   uint64_t divergences_ = 0;
 };
 
