@@ -335,12 +335,20 @@ Result<FeatureConfig> FeatureConfig::Parse(const std::map<std::string, std::stri
       SL_RETURN_IF_ERROR(ReadUint(k, value, &c.pca.refresh_every));
     } else if (k == "pca.keep_inputs") {
       SL_RETURN_IF_ERROR(ReadBool(k, value, &c.pca.keep_inputs));
+    } else if (k == "lags.labels") {
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.lags.labels));
+      if (c.lags.labels > kMaxLags) return Bad(k, "must be at most " + std::to_string(kMaxLags), value);
+    } else if (k.starts_with("lags.fields.") && k.size() > 12) {
+      uint32_t n = 0;
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &n));
+      if (n < 1 || n > kMaxLags) return Bad(k, "must be between 1 and " + std::to_string(kMaxLags), value);
+      c.lags.fields[std::string(k.substr(12))] = n;
     } else {
       return Status::Invalid("features." + key +
                              ": unknown key (entity_aggregates, ewma_half_life_s, hash_bits, max_dense_features, "
                              "aggregates, windows, window_buckets, window_fields, target_agg, target_prior, "
                              "target_prior_weight, crosses, pca.components, pca.fields, pca.refresh_every, "
-                             "pca.keep_inputs, fields.<name>.<setting>)");
+                             "pca.keep_inputs, fields.<name>.<setting>, lags.labels, lags.fields.<name>)");
     }
   }
   SL_RETURN_IF_ERROR(c.validate());

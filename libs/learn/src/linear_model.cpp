@@ -54,7 +54,7 @@ LinearModelConfig Sanitised(LinearModelConfig c) {
   const LinearModelConfig defaults;
   if (c.loss < Loss::kLog || c.loss > Loss::kHinge) c.loss = defaults.loss;
   if (c.optimizer < Optimizer::kSgd || c.optimizer > Optimizer::kFtrl) c.optimizer = defaults.optimizer;
-  if (c.schedule < Schedule::kConstant || c.schedule > Schedule::kOptimal) c.schedule = defaults.schedule;
+  if (c.schedule < Schedule::kConstant || c.schedule > Schedule::kNormalized) c.schedule = defaults.schedule;
   c.hash_bits = std::clamp(c.hash_bits, kMinHashBits, kMaxHashBits);
   if (c.loss != Loss::kSoftmax || c.classes == 1 || c.classes > kMaxSoftmaxClasses) c.classes = 0;
   return c;

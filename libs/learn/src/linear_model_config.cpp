@@ -23,7 +23,8 @@ constexpr std::array<Loss, 5> kLosses = {Loss::kLog, Loss::kSoftmax, Loss::kSqua
                                          Loss::kHinge};
 constexpr std::array<Optimizer, 4> kOptimizers = {Optimizer::kSgd, Optimizer::kAdagrad, Optimizer::kAdam,
                                                   Optimizer::kFtrl};
-constexpr std::array<Schedule, 3> kSchedules = {Schedule::kConstant, Schedule::kInvscaling, Schedule::kOptimal};
+constexpr std::array<Schedule, 4> kSchedules = {Schedule::kConstant, Schedule::kInvscaling, Schedule::kOptimal,
+                                                Schedule::kNormalized};
 
 // Shortest text that reads back as the same double.
 std::string FormatNumber(double v) {
@@ -145,6 +146,7 @@ std::string_view ToString(Schedule schedule) {
     case Schedule::kConstant: return "constant";
     case Schedule::kInvscaling: return "invscaling";
     case Schedule::kOptimal: return "optimal";
+    case Schedule::kNormalized: return "normalized";
   }
   return "unknown";
 }

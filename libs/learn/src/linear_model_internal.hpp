@@ -94,6 +94,7 @@ inline double ScheduleRate(const LinearModelConfig& c, double t0, uint64_t t) {
     case Schedule::kConstant: return c.learning_rate;
     case Schedule::kInvscaling: return c.learning_rate / std::pow(step, c.power_t);
     case Schedule::kOptimal: return 1.0 / (c.alpha * (t0 + step - 1));
+    case Schedule::kNormalized: return c.learning_rate;  // divided by the input's size per step
   }
   return c.learning_rate;
 }

@@ -116,7 +116,13 @@ StepView LinearModel::step_view(const FeatureVector& x, size_t nnz) {
 
 bool LinearModel::step_sgd(const FeatureVector& x, size_t nnz) {
   const StepView view = step_view(x, nnz);
-  const double eta = ScheduleRate(config_, optimal_t0_, steps_ + 1);
+  double eta = ScheduleRate(config_, optimal_t0_, steps_ + 1);
+  if (config_.schedule == Schedule::kNormalized) {
+    double norm2 = 1;  // the bias's input
+    for (size_t j = 0; j < n_; ++j) norm2 += z_[j] * z_[j];
+    for (size_t p = 0; p < nnz; ++p) norm2 += x.sparse_value[p] * x.sparse_value[p];
+    eta /= 1 + eta * norm2;
+  }
   const double decay = 1.0 - eta * config_.l2;
   const bool l1 = slots_ == 1;  // slot 0 is q, what each weight received of the L1 total
   const double l1_total = l1_total_ + eta * config_.l1;

@@ -273,6 +273,37 @@ TEST_CASE("linear model: the optimal schedule converges on regression too", "[le
   CHECK(fit.b == Approx(1).margin(0.15));
 }
 
+TEST_CASE("linear model: the normalized schedule never overshoots, whatever the learning rate", "[learn][linear]") {
+  // eta = learning_rate / (1 + learning_rate (1 + |z|^2)): for the squared loss the residual
+  // after a step is the one before times 1 / (1 + learning_rate (1 + |z|^2)), same sign.
+  for (const double rate : {0.01, 1.0, 1e6}) {
+    INFO("learning_rate " << rate);
+    LinearModelConfig c = Config(Loss::kSquared, Optimizer::kSgd);
+    c.schedule = Schedule::kNormalized;
+    c.learning_rate = rate;
+    c.standardize = false;  // z = x: the residual's factor is exact
+    LinearModel model(c);
+    FeatureVector x;
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> u(-5, 5);
+    for (int i = 0; i < 2000; ++i) {
+      SetDense(x, {u(rng), u(rng), 100 * u(rng)});
+      const double y = 2 * x.dense[0] - 3 * x.dense[1] + 0.5 * x.dense[2] + 1;
+      const double before = model.predict(x).score - y;
+      model.learn(x, y);
+      const double after = model.predict(x).score - y;
+      double norm2 = 1;
+      for (double v : x.dense) norm2 += v * v;
+      REQUIRE(std::abs(after) <= std::abs(before) + 1e-9 * (1 + std::abs(y)));
+      REQUIRE(after * before >= 0);
+      CHECK(after == Approx(before / (1 + rate * norm2)).margin(1e-6 * (1 + std::abs(y))));
+    }
+    CHECK(model.guarded_updates() == 0);
+  }
+  CHECK(ParseLinearModelConfig({{"schedule", "normalized"}})->schedule == Schedule::kNormalized);
+  CHECK(ToString(Schedule::kNormalized) == "normalized");
+}
+
 TEST_CASE("linear model: log loss on a separable stream: > 99% with every optimizer", "[learn][linear]") {
   const OptimizerCase cases[] = {
       {"sgd constant", Optimizer::kSgd, Schedule::kConstant, 0.05},

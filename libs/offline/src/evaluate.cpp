@@ -244,8 +244,11 @@ Status Evaluation::write(const ConceptDriftRecord& record) {
   mark.events = record.events;
   mark.model_version = record.version;
   mark.ts_ms = record.ts_ms;
+  mark.reason.assign(record.reason);
   if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
-  if (mark.level == "drift") {
+  if (!mark.reason.empty()) {
+    result_.divergence_count++;  // not the detector's: neither a drift nor a detection
+  } else if (mark.level == "drift") {
     result_.drift_count++;
   } else {
     result_.warning_count++;
@@ -432,7 +435,7 @@ void Evaluation::finish(const Processor& processor) {
   r.model_name = config_.model.name;
   r.model_type = config_.model.type;
   r.detector = config_.drift.detector;
-  r.drift_action = ToString(config_.drift.action);
+  r.drift_action = ToString(EffectiveDriftAction(config_));
   const ProcessorStats stats = processor.stats();
   r.model_version = stats.model_version;
   r.predictions = stats.predictions;
@@ -469,7 +472,7 @@ void Evaluation::finish(const Processor& processor) {
   if (r.has_concepts) {
     std::vector<uint64_t> detections;
     for (const DriftMark& d : r.drifts) {
-      if (d.level == "drift" && d.position >= 0) detections.push_back(static_cast<uint64_t>(d.position));
+      if (d.level == "drift" && d.reason.empty() && d.position >= 0) detections.push_back(static_cast<uint64_t>(d.position));
     }
     r.detection = eval::ScoreDetections(r.true_changes, std::move(detections), options_.detection_tolerance);
   }
@@ -522,8 +525,9 @@ void DriftJson(JsonWriter& w, const DriftMark& d) {
       .field("event_id", d.event_id)
       .field("events", d.events)
       .field("ts", d.ts_ms)
-      .field("version", d.model_version)
-      .end_object();
+      .field("version", d.model_version);
+  if (!d.reason.empty()) w.field("reason", d.reason);
+  w.end_object();
 }
 
 void DataDriftJson(JsonWriter& w, const DataDriftMark& d) {
@@ -598,6 +602,7 @@ std::string EvaluationJson(const EvaluationResult& r) {
   w.key("drifts").begin_array();
   for (const DriftMark& d : r.drifts) DriftJson(w, d);
   w.end_array().field("drift_count", r.drift_count).field("warning_count", r.warning_count);
+  if (r.regression) w.field("divergences", r.divergence_count);
   w.key("data_drifts").begin_array();
   for (const DataDriftMark& d : r.data_drifts) DataDriftJson(w, d);
   w.end_array();

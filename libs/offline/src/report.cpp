@@ -269,6 +269,13 @@ std::string EvaluationTable(const EvaluationResult& r) {
   }
   out += fmt::format("  drift events {} (warnings {}), model version at the end {}\n", r.drift_count, r.warning_count,
                      r.model_version);
+  if (r.divergence_count > 0) {
+    std::string at;
+    for (const DriftMark& d : r.drifts) {
+      if (!d.reason.empty()) at += (at.empty() ? "" : ", ") + Count(d.position);
+    }
+    out += fmt::format("  divergences {} (the model ran away and was reset) at {}\n", r.divergence_count, at);
+  }
   if (!r.data_drifts.empty()) {
     out += fmt::format("  data drift alarms {}: {}\n", r.data_drifts.size(), DataDriftSummary(r));
   }
@@ -306,7 +313,7 @@ std::string EvaluationTable(const EvaluationResult& r) {
     out += "drifts (no meta.concept markers in the input, so no detection scoring)\n";
     size_t shown = 0;
     for (const DriftMark& d : r.drifts) {
-      if (d.level != "drift") continue;
+      if (d.level != "drift" || !d.reason.empty()) continue;
       if (shown++ == 20) {
         out += "  …\n";
         break;

@@ -116,6 +116,8 @@ const std::vector<KeySpec>& Keys() {
       ModelParam("beta1"), ModelParam("beta2"), ModelParam("epsilon"), ModelParam("ftrl_alpha"),
       ModelParam("ftrl_beta"), ModelParam("huber_epsilon"), ModelParam("classes"), ModelParam("standardize"),
       {"model.learning_rate", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.model.learning_rate); }},
+      {"model.standardize_target",
+       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.model.standardize_target); }},
       {"model.l2", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.model.l2); }},
       {"drift.detector",
        [](auto k, S& t, C& c) {
@@ -125,10 +127,17 @@ const std::vector<KeySpec>& Keys() {
          return Status::Ok();
        }},
       {"drift.delta", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1, c.drift.delta); }},
-      {"drift.action", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kDriftActionNames), c.drift.action); }},
+      {"drift.action",
+       [](auto k, S& t, C& c) {
+         c.drift.action_given = true;
+         return Store(ChoiceValue(k, t, kDriftActionNames), c.drift.action);
+       }},
       {"drift.warning_delta", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1, c.drift.warning_delta); }},
       {"drift.background_max_events",
        [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.drift.background_max_events); }},
+      {"drift.divergence_factor", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e12, c.drift.divergence_factor); }},
+      {"drift.divergence_window",
+       [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.divergence_window); }},
       {"drift.data.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.drift.data_enabled); }},
       {"drift.data.numeric_detector",
        [](auto k, S& t, C& c) {
@@ -444,13 +453,37 @@ Task TaskOf(const ModelSettings& model) {
   return task.ok() ? *task : Task::kBinary;
 }
 
-std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits) {
+namespace {
+// A linear regression on SGD without a schedule of its own takes the normalized one: its
+// step is bounded by the input's size, so no learning rate and no feature count makes it
+// run away.
+void BoundRegressionSteps(std::string_view type, std::map<std::string, std::string>& keys) {
+  if (type != "linear" && type != "huber") return;
+  const auto optimizer = keys.find("optimizer");
+  if (optimizer != keys.end() && optimizer->second != "sgd") return;
+  keys.emplace("schedule", "normalized");
+}
+
+std::map<std::string, std::string> SharedLearnerKeys(const ModelSettings& model, int hash_bits) {
   std::map<std::string, std::string> keys = model.params;
   keys["learning_rate"] = fmt::format("{}", model.learning_rate);
   keys["l2"] = fmt::format("{}", model.l2);
   keys["hash_bits"] = std::to_string(hash_bits);
   return keys;
 }
+}  // namespace
+
+DriftAction EffectiveDriftAction(const PipelineConfig& config) {
+  if (config.drift.action_given || TaskOf(config.model) != Task::kRegression) return config.drift.action;
+  return DriftAction::kBackground;
+}
+
+std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits) {
+  std::map<std::string, std::string> keys = SharedLearnerKeys(model, hash_bits);
+  BoundRegressionSteps(model.type, keys);
+  return keys;
+}
+
 
 std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) {
   std::map<std::string, std::string> keys = features.params;
@@ -468,9 +501,9 @@ std::string ChallengerType(const PipelineConfig& config, const std::string& name
 }
 
 std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
-  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
+  std::map<std::string, std::string> keys = SharedLearnerKeys(config.model, config.features.hash_bits);
   auto it = config.challengers.find(name);
-  if (it == config.challengers.end()) return keys;
+  if (it == config.challengers.end()) return LearnerKeys(config.model, config.features.hash_bits);
   const std::string type = ChallengerType(config, name);
   if (type != config.model.type) {
     // Of another type, it takes of the champion's own settings only those its type knows
@@ -479,7 +512,7 @@ std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, 
     ModelSettings pipeline_wide;
     pipeline_wide.learning_rate = config.model.learning_rate;
     pipeline_wide.l2 = config.model.l2;
-    std::map<std::string, std::string> shared = LearnerKeys(pipeline_wide, config.features.hash_bits);
+    std::map<std::string, std::string> shared = SharedLearnerKeys(pipeline_wide, config.features.hash_bits);
     for (const auto& [key, value] : config.model.params) {
       std::map<std::string, std::string> probe = shared;
       probe[key] = value;
@@ -490,6 +523,7 @@ std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, 
   for (const auto& [key, value] : it->second) {
     if (key != "type") keys[key] = value;
   }
+  BoundRegressionSteps(type, keys);
   return keys;
 }
 

@@ -59,6 +59,7 @@ void EncodeConceptDrift(const ConceptDriftRecord& r, std::string& out) {
       .field("ts", r.ts_ms)
       .field("action", r.action)
       .field("event_id", r.event_id);
+  if (!r.reason.empty()) w.field("reason", r.reason);
   w.key("stats").begin_object();
   for (const auto& [name, value] : r.stats) {
     if (std::isfinite(value)) w.field(name, value);  // JSON has no NaN/Inf

@@ -67,6 +67,9 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                         "Dead letters the broker refused even after shrinking them (logged, counted)")),
       guarded_updates(MakeCounter(*registry, "streamlearn_model_guarded_updates_total",
                                   "Model updates skipped because they would have made a weight NaN or infinite")),
+      model_divergences(MakeCounter(*registry, "streamlearn_model_divergences_total",
+                                    "Regression champions reset because their error ran beyond drift.divergence_factor "
+                                    "times the mean predictor's (drift reason 'diverged')")),
       labels_joined(LabelOutcome(*registry, "joined")),
       labels_early(LabelOutcome(*registry, "early")),
       labels_unknown(LabelOutcome(*registry, "unknown")),

@@ -20,12 +20,15 @@
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/eval/metrics.hpp"
 #include "streamlearn/features/features.hpp"
+#include "streamlearn/features/lags.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "divergence_guard.hpp"
 #include "drift_policy.hpp"
 #include "model_selection.hpp"
+#include "target_scaler.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -33,9 +36,22 @@ namespace streamlearn::pipeline {
 namespace {
 
 constexpr std::string_view kSnapshotMagic = "SLPM";
-constexpr uint32_t kSnapshotVersion = 2;  // 2: the label join's counters and stream time
+// 3: regression's target scaler and divergence guard, stream lags. A processor with none of
+// them writes version 2 (the same bytes as before they existed, readable by older builds).
+constexpr uint32_t kSnapshotVersion = 3;
+constexpr uint32_t kSnapshotVersionV2 = 2;  // 2: the label join's counters and stream time
 
 using Clock = std::chrono::steady_clock;
+
+// This build's snapshot, or one of version 2 (it lacks the trailing regression parts).
+Result<std::string_view> OpenProcessorSnapshot(std::string_view sealed, uint32_t* version) {
+  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  if (payload.ok() || payload.status().code() != ErrorCode::kFailedPrecondition) return payload;
+  auto older = OpenSnapshot(kSnapshotMagic, kSnapshotVersionV2, sealed);
+  if (!older.ok()) return payload.status();  // names the version this build writes
+  *version = kSnapshotVersionV2;
+  return older;
+}
 
 // One message of a batch, in order: an event (index into the decoded events) or a label.
 struct BatchOp {
@@ -74,6 +90,7 @@ struct Processor::Impl {
   EventDecoder decoder;
   features::FeatureDictionary dictionary;
   features::FeatureBuilder builder;
+  std::optional<features::StreamLags> lags;  // features.lags
   std::unique_ptr<learn::Learner> model;
   learn::Prediction prediction;  // reused: softmax probabilities without allocating
   Task task = Task::kBinary;
@@ -87,6 +104,8 @@ struct Processor::Impl {
   std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
   ModelMetrics metrics;
+  std::optional<TargetScaler> target_scaler;  // regression only
+  std::optional<DivergenceGuard> divergence;  // regression only
   LabelDecoder label_decoder;
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
   LabelJoinCounts join_reported;    // what the probe has been told
@@ -128,21 +147,17 @@ struct Processor::Impl {
   // Predicts `features` with the serving candidate into `prediction`: the model, unless
   // selection made another candidate serve.
   void predict(const FeatureVector& features) {
-    if (selector && selector->champion() != 0) {
-      predict_candidate(selector->champion(), features, prediction);
-    } else {
-      model->predict(features, prediction);
-    }
+    predict_candidate(selector ? selector->champion() : 0, features, prediction);
   }
-  // Selection's candidates by number: the model, the challengers, the baselines.
+  // Selection's candidates by number: the model, the challengers, the baselines. Learners
+  // that learn a standardised target answer in the target's own units.
   void predict_candidate(size_t i, const FeatureVector& features, learn::Prediction& out) const {
-    if (i == 0) {
-      model->predict(features, out);
-    } else if (i <= challengers.size()) {
-      challengers[i - 1].model->predict(features, out);
-    } else {
+    if (i > challengers.size()) {
       selector->predict_baseline(i, out);
+      return;
     }
+    (i == 0 ? *model : *challengers[i - 1].model).predict(features, out);
+    if (target_scaler) out.score = target_scaler->unscaled(out.score);
   }
   bool serving_scores_probability() const {
     if (!selector || selector->champion() == 0) return scores_probability;
@@ -168,6 +183,9 @@ struct Processor::Impl {
   Status restore(std::string_view sealed);
   // Publishes what the drift policy did about one labelled event (records, logs, metrics).
   Status publish_drift(const DriftPolicy::Outcome& outcome, std::string_view event_id, int64_t ts_ms, OutputSink& sink);
+  // A regression champion that ran away (DivergenceGuard): reset, new version, published
+  // as a drift reset with reason "diverged".
+  Status reset_diverged(std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
 };
@@ -183,10 +201,17 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   const features::FeatureConfig& fc = *parsed_features;
   auto learner = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!learner.ok()) return learner.status();
-  auto drift_policy = DriftPolicy::Create(config.drift);
+  DriftSettings drift_settings = config.drift;
+  drift_settings.action = EffectiveDriftAction(config);
+  auto drift_policy = DriftPolicy::Create(drift_settings);
   if (!drift_policy.ok()) return drift_policy.status();
 
   auto impl = std::make_unique<Impl>(config, fc, std::move(learner).value(), std::move(drift_policy).value());
+  if (fc.lags.enabled()) impl->lags.emplace(fc.lags, &impl->dictionary);
+  if (impl->task == Task::kRegression) {
+    impl->target_scaler.emplace(config.model.standardize_target);
+    impl->divergence.emplace(config.drift.divergence_factor, static_cast<uint32_t>(config.drift.divergence_window));
+  }
   for (const auto& challenger : config.challengers) {
     const std::string& name = challenger.first;
     if (name == config.model.name) return Status::Invalid("challengers." + name + ": the champion (model.name) has this name");
@@ -456,6 +481,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   } else {
     builder.build(event, &x);
   }
+  if (lags) lags->build(&x);
   predict(x);
   const double score = prediction.score;
   const int predicted = prediction.class_index;
@@ -518,6 +544,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   } else {
     builder.update(event);
   }
+  if (lags) lags->update(event);
   return Status::Ok();
 }
 
@@ -528,7 +555,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   const double error = ScorePrediction(task, metrics.classification, metrics.regression, score, predicted, p_true, y);
   counts.labelled++;
   if (selector) {
-    model->predict(features, candidate_prediction);
+    predict_candidate(0, features, candidate_prediction);
     selector->score(0, candidate_prediction,
                     TrueClassProbability(task, scores_probability, candidate_prediction.score,
                                          candidate_prediction.probabilities, y),
@@ -539,13 +566,16 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   for (size_t i = 0; i < challengers.size(); ++i) {
     Challenger& c = challengers[i];
     c.model->predict(features, c.prediction);
+    if (target_scaler) c.prediction.score = target_scaler->unscaled(c.prediction.score);
     const double c_p_true =
         TrueClassProbability(c.task, c.scores_probability, c.prediction.score, c.prediction.probabilities, y);
     ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,
                     c.prediction.class_index, c_p_true, y);
     if (selector) selector->score(i + 1, c.prediction, c_p_true, y);
-    c.model->learn(features, y);
   }
+  // Every prediction is scored: now the target's statistics may learn y.
+  const double learned_y = target_scaler ? target_scaler->learned(y) : y;
+  for (auto& c : challengers) c.model->learn(features, learned_y);
   if (selector) {
     selector->score_and_learn_baselines(y);
     // The switch (for the next prediction) goes out before any drift record of this event.
@@ -555,9 +585,17 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
     SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
   }
+  if (divergence) {
+    if (drift.model_replaced) {
+      divergence->restart();
+    } else if (divergence->update(score, y)) {
+      SL_RETURN_IF_ERROR(reset_diverged(id, ts_ms, sink));
+    }
+  }
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
-  drift_policy->learn(features, y);
-  model->learn(features, y);
+  drift_policy->learn(features, learned_y);
+  model->learn(features, learned_y);
+  if (lags) lags->learn_label(y);
   if (probe) probe->labels_learned.Increment();
   return Status::Ok();
 }
@@ -664,6 +702,39 @@ Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::st
   return sink.write(record);
 }
 
+Status Processor::Impl::reset_diverged(std::string_view event_id, int64_t ts_ms, OutputSink& sink) {
+  const double model_mae = divergence->model_mae();
+  const double baseline_mae = divergence->baseline_mae();
+  divergence->restart();
+  model->reset();
+  const uint64_t diverged_version = model_version++;
+  if (probe) {
+    probe->model_divergences.Increment();
+    probe->model_version.Set(static_cast<double>(model_version));
+  }
+  spdlog::warn("model '{}' version {} diverged at event {}: MAE {:.4g} over the last {} labels, {:.4g} times the mean "
+               "predictor's {:.4g} (drift.divergence_factor {}); reset, now version {}",
+               config.model.name, diverged_version, event_id, model_mae, divergence->window(),
+               baseline_mae > 0 ? model_mae / baseline_mae : std::numeric_limits<double>::infinity(), baseline_mae,
+               divergence->factor(), model_version);
+  const std::pair<std::string, double> stats[] = {{"window", static_cast<double>(divergence->window())},
+                                                  {"factor", divergence->factor()}};
+  ConceptDriftRecord record;
+  record.model = config.model.name;
+  record.version = diverged_version;
+  record.detector = "divergence";
+  record.level = "drift";
+  record.events = counts.predictions;
+  record.ts_ms = ts_ms;
+  record.action = "reset";
+  record.event_id = event_id;
+  record.stats = stats;
+  record.error_before = model_mae;  // the model's MAE over the window …
+  record.error_after = baseline_mae;  // … and the mean predictor's
+  record.reason = "diverged";
+  return sink.write(record);
+}
+
 std::string Processor::Impl::snapshot() const {
   std::string payload;
   ByteWriter w(&payload);
@@ -708,17 +779,29 @@ std::string Processor::Impl::snapshot() const {
   drift_policy->save_learners(w);
   w.u8(data_drift ? 1 : 0);
   if (data_drift) data_drift->save(w);
-  // An optional trailing section, so snapshots without selection keep their bytes (and
-  // older ones still load).
+  // Optional trailing parts, so snapshots without them keep their bytes (and older ones
+  // still load): version 3 adds the target scaler, the divergence guard and the lags; a
+  // "selection" section may follow either version.
+  const bool v3 = target_scaler || divergence || lags;
+  if (v3) {
+    w.u8(target_scaler ? 1 : 0);
+    if (target_scaler) target_scaler->save(w);
+    w.u8(divergence ? 1 : 0);
+    if (divergence) divergence->save(w);
+    w.u8(lags ? 1 : 0);
+    if (lags) lags->save(w);
+  }
   if (selector) {
     w.str("selection");
     selector->save(w);
   }
+  if (!v3) return SealSnapshot(kSnapshotMagic, kSnapshotVersionV2, payload);
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
 }
 
 Status Processor::Impl::restore(std::string_view sealed) {
-  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  uint32_t version = kSnapshotVersion;
+  auto payload = OpenProcessorSnapshot(sealed, &version);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   std::string name = r.str();
@@ -807,6 +890,28 @@ Status Processor::Impl::restore(std::string_view sealed) {
     // The saved monitor carries its config; a changed drift.data config starts afresh.
     if (data_drift && scratch->config() == data_drift->config()) data_drift.emplace(std::move(scratch).value());
   }
+  if (version >= 3) {
+    // A model keeps the target scaling it learned with, whatever the config says now.
+    if (r.u8() != 0) {
+      TargetScaler stored(false);
+      SL_RETURN_IF_ERROR(stored.load(r));
+      if (target_scaler) target_scaler = stored;
+    }
+    if (r.u8() != 0) {
+      DivergenceGuard stored(0, 1);
+      if (divergence) {
+        SL_RETURN_IF_ERROR(divergence->load(r));
+      } else {
+        SL_RETURN_IF_ERROR(stored.load(r));
+      }
+    }
+    if (r.u8() != 0) {
+      features::StreamLags scratch({}, &dictionary);
+      SL_RETURN_IF_ERROR((lags ? *lags : scratch).load(r));
+    }
+  } else if (target_scaler) {
+    target_scaler.emplace(false);  // a version 2 model learned the target in its own units
+  }
   if (r.ok() && !r.at_end()) {
     if (r.str() != "selection") return Status::Corruption("snapshot: unknown trailing section");
     // Written with selection enabled; read it even when it is now disabled.
@@ -819,7 +924,8 @@ Status Processor::Impl::restore(std::string_view sealed) {
 }
 
 Result<SnapshotInfo> InspectSnapshot(std::string_view sealed) {
-  auto payload = OpenSnapshot(kSnapshotMagic, kSnapshotVersion, sealed);
+  uint32_t version = kSnapshotVersion;
+  auto payload = OpenProcessorSnapshot(sealed, &version);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   SnapshotInfo info;
@@ -890,6 +996,7 @@ ProcessorStats Processor::stats() const {
   out.model_trained = s.model->trained();
   out.model_bytes = s.model->memory_bytes();
   out.guarded_updates = s.model->guarded_updates();
+  out.divergences = s.divergence ? s.divergence->divergences() : 0;
   out.entities_cached = s.entities->size();
   if (s.join) {
     out.labels_enabled = true;

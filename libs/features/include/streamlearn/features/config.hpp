@@ -181,6 +181,17 @@ struct PcaConfig {
   bool operator==(const PcaConfig&) const = default;
 };
 
+// Stream-level lag features (lags.*): the stream's previous labels and previous values of
+// chosen numeric fields, across entities, as known before the event (StreamLags).
+inline constexpr uint32_t kMaxLags = 64;
+struct LagConfig {
+  uint32_t labels = 0;  // lags.labels: the last N labels learned (lag.label.1 … lag.label.N)
+  // lags.fields.<name>: N: the field's last N values (lag.<name>.1 …), 1..kMaxLags.
+  std::map<std::string, uint32_t, std::less<>> fields;
+  bool enabled() const { return labels > 0 || !fields.empty(); }
+  bool operator==(const LagConfig&) const = default;
+};
+
 struct FeatureConfig {
   bool entity_aggregates = true;
   double ewma_half_life_s = 60;        // in event time (the events' ts)
@@ -202,6 +213,7 @@ struct FeatureConfig {
   std::map<std::string, FieldConfig, std::less<>> fields;
   std::vector<std::pair<std::string, std::string>> crosses;
   PcaConfig pca;
+  LagConfig lags;
 
   // Checks every value; the message names the key as in the config file, e.g.
   // "features.fields.amount.clip_std: must be > 0 (0 = off), got -1".

@@ -27,8 +27,14 @@
 // Optimizers (eta = the step size):
 //   sgd      eta from `schedule`: constant eta = learning_rate; invscaling
 //            eta = learning_rate / t^power_t; optimal eta = 1 / (alpha (t0 + t - 1)) with
-//            scikit-learn's t0 heuristic (see SgdLearningRate). t counts accepted steps
-//            since construction or reset_weights(), starting at 1.
+//            scikit-learn's t0 heuristic (see SgdLearningRate); normalized
+//            eta = learning_rate / (1 + learning_rate (1 + |z|^2)), z the event's inputs as
+//            the model sees them (dense, standardised; sparse values) and 1 for the bias:
+//            for the squared loss the implicit (proximal) step, which never overshoots the
+//            label (the residual after the step is the one before times 1 / (1 + eta0 (1 +
+//            |z|^2))), so no learning rate makes the weights run away; for the others a step
+//            bounded by the input's size. t counts accepted steps since construction or
+//            reset_weights(), starting at 1.
 //            L2: weight decay w *= 1 - eta l2 every step, on every weight (the sparse
 //            block lazily, through one shared scale factor, as LogisticRegression does).
 //            L1: scikit-learn's cumulative penalty (Tsuruoka et al. 2009): every step adds
@@ -89,7 +95,7 @@ struct StepView;  // src/linear_model_optimizers.cpp
 // The numeric values are part of the snapshot format: never renumber.
 enum class Loss : uint8_t { kLog = 1, kSoftmax = 2, kSquared = 3, kHuber = 4, kHinge = 5 };
 enum class Optimizer : uint8_t { kSgd = 1, kAdagrad = 2, kAdam = 3, kFtrl = 4 };
-enum class Schedule : uint8_t { kConstant = 1, kInvscaling = 2, kOptimal = 3 };
+enum class Schedule : uint8_t { kConstant = 1, kInvscaling = 2, kOptimal = 3, kNormalized = 4 };
 
 // The config spellings ("log", "softmax", ...; "sgd", ...; "constant", ...).
 std::string_view ToString(Loss loss);

@@ -100,6 +100,7 @@ struct DriftMark {
   uint64_t events = 0;    // the Processor's prediction count when it fired
   int64_t ts_ms = -1;
   uint64_t model_version = 0;  // the version the detection was about
+  std::string reason;          // "diverged": a regression champion ran away (no detection); else empty
 };
 
 // A data drift alarm (drift.data_enabled): an input's distribution moved, whatever the
@@ -167,6 +168,7 @@ struct EvaluationResult {
   std::vector<DriftMark> drifts;  // concept drifts and warnings, in the order they fired
   uint64_t drift_count = 0;       // level "drift"
   uint64_t warning_count = 0;
+  uint64_t divergence_count = 0;  // resets of a diverged regression champion (in `drifts`, reason "diverged")
   std::vector<DataDriftMark> data_drifts;
 
   // Delayed labels (with a labels input only).

@@ -81,6 +81,10 @@ struct ModelSettings {
   std::string type = "logistic";
   double learning_rate = 0.005;  // best prequential accuracy on SEA among 0.002-0.3, and large changes stay visible to ADWIN
   double l2 = 0.0;
+  // Regression: the models learn the target standardised by its running mean and standard
+  // deviation, and predict in its own units (what the learning rate means then does not
+  // depend on the target's scale).
+  bool standardize_target = true;
   // The learner's other settings by its family's names (linear: optimizer, schedule, l1,
   // power_t, alpha, beta1, beta2, epsilon, ftrl_alpha, ftrl_beta, huber_epsilon, classes,
   // standardize), as text; checked when read.
@@ -94,6 +98,11 @@ void RegisterLearnerFamilies();
 
 // The task of a model.type, as the learner factory knows it; binary for an unknown type.
 Task TaskOf(const ModelSettings& model);
+
+// drift.action as the processor applies it: the configured one, or for a regression model
+// without drift.action, background.
+struct PipelineConfig;
+DriftAction EffectiveDriftAction(const PipelineConfig& config);
 // The learner settings of a model (learning_rate, l2, hash_bits from features, params), for
 // learn::MakeLearner with model.type.
 std::map<std::string, std::string> LearnerKeys(const ModelSettings& model, int hash_bits);
@@ -103,12 +112,21 @@ struct DriftSettings {
   double delta = 0.002;            // ADWIN's delta (a shortcut for params.delta)
   std::map<std::string, std::string> params;  // the detector's parameters, by River's names
   DriftAction action = DriftAction::kReset;
+  // Whether drift.action was given. When it was not, a regression model gets background
+  // (EffectiveDriftAction): its absolute errors grow with the target's spread, which a
+  // detector reads as drift, and a reset would throw away a model that was right.
+  bool action_given = false;
   // Detectors without a warning zone (adwin, kswin, page_hinkley) get a second ADWIN with
   // this looser delta as their warning, as River's adaptive random forest pairs them.
   double warning_delta = 0.01;
   // For such a warning detector, "the warning clears" when no drift follows within this
   // many labelled events.
   int background_max_events = 5000;
+  // Regression: a champion whose MAE over the last divergence_window labelled events is
+  // beyond divergence_factor times the mean predictor's is reset (drift reason "diverged");
+  // 0 turns the check off.
+  double divergence_factor = 10;
+  int divergence_window = 200;
   // Data drift: every numeric input watched by ADWIN or KSWIN, every categorical one by the
   // population stability index of a reference and a current window.
   bool data_enabled = true;

@@ -61,6 +61,9 @@ struct ConceptDriftRecord {
   double error_before = 0;
   double error_after = 0;
   std::optional<uint64_t> background_trained;  // drift.action background
+  // Why, when it is not the detector: "diverged" (a regression champion ran away and was
+  // reset). Empty: the detector fired; not written.
+  std::string_view reason;
 };
 
 // A data drift alarm on one input feature (the drift topic, "type":"data_drift").

@@ -42,6 +42,7 @@ class PipelineProbe {
   prometheus::Counter& dlq_truncated;              // dead letters cut to fit the producer's limit
   prometheus::Counter& dlq_delivery_failures;      // dead letters the broker refused (after shrinking)
   prometheus::Counter& guarded_updates;            // model updates skipped to keep weights finite
+  prometheus::Counter& model_divergences;          // regression champions reset because they ran away
   // Delayed labels (labels topic): streamlearn_labels_total{outcome=...}.
   prometheus::Counter& labels_joined;     // trained the model with the served vector
   prometheus::Counter& labels_early;      // arrived before their event

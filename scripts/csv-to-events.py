@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""A CSV data set as evaluate's input: one JSON event per row, in the file's order.
+
+    scripts/csv-to-events.py FILE.csv --label COLUMN [--id-prefix r-] > events.jsonl
+
+Every other column is a feature: a number when it parses as one, else a string. No entity,
+no timestamp: the events carry only what the row holds (an event without an entity is
+predicted and learned without entity aggregates). The label is a number when it parses as
+one (0/1 or a regression target), else a class name.
+"""
+import argparse
+import csv
+import json
+import sys
+
+
+def value(text):
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("csv")
+    parser.add_argument("--label", required=True, help="the target column")
+    parser.add_argument("--id-prefix", default="r-", help="event ids are PREFIX<row>, from 0")
+    args = parser.parse_args()
+    with open(args.csv, newline="") as f:
+        rows = csv.DictReader(f)
+        if args.label not in (rows.fieldnames or []):
+            sys.exit(f"csv-to-events: {args.csv} has no column '{args.label}' (columns: {rows.fieldnames})")
+        for i, row in enumerate(rows):
+            label = value(row.pop(args.label))
+            features = {k: value(v) for k, v in row.items() if v != ""}
+            event = {"id": f"{args.id_prefix}{i}", "features": features, "label": label}
+            sys.stdout.write(json.dumps(event, separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":
+    main()
