@@ -24,6 +24,7 @@
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "data_drift_settings.hpp"
 #include "drift_policy.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
 #include "streamlearn/state/store.hpp"
@@ -175,13 +176,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
                                  ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
   }
   if (config.drift.data_enabled) {
-    drift::DataDriftConfig dc;
-    dc.numeric_detector = config.drift.data_numeric_detector;
-    dc.numeric_params = config.drift.data_params;
-    dc.psi_threshold = config.drift.data_psi_threshold;
-    dc.psi_reference_size = static_cast<uint32_t>(config.drift.data_psi_window);
-    dc.psi_current_size = static_cast<uint32_t>(config.drift.data_psi_window);
-    auto monitor = drift::DataDriftMonitor::Create(dc);
+    auto monitor = drift::DataDriftMonitor::Create(DataDriftConfigOf(config.drift));
     if (!monitor.ok()) return Status::Invalid("drift.data: " + monitor.status().message());
     impl->data_drift.emplace(std::move(monitor).value());
   }

@@ -116,6 +116,14 @@ struct DriftSettings {
   std::map<std::string, std::string> data_params;  // its parameters, by River's names
   double data_psi_threshold = 0.25;
   int data_psi_window = 5000;  // values in the reference and in the current window
+  // Calibration (docs/operations.md#data-drift-alarm-rates): ADWIN's delta follows from the
+  // target false-alarm rate per value of a stationary feature (0: data_params' delta or
+  // River's), ADWIN sees means of `data_block` quantiles, no alarm in a feature's first
+  // `data_warmup` values nor within `data_cooldown` values after its previous alarm.
+  double data_false_alarm_rate = 1e-5;
+  int data_block = 32;
+  int data_warmup = 1000;
+  int data_cooldown = 10000;
 };
 
 struct MetricsSettings {

@@ -1,0 +1,191 @@
+// data_drift_calibration: alarms per 100,000 values of the data-drift monitor on stationary
+// generated features of several kinds, and how soon it finds a real shift. The figures
+// behind AdwinDeltaForRate and the defaults of drift.data (docs/operations.md).
+//
+// Usage: data_drift_calibration [--events N] [--seeds S] [--rate R] [--delta D]
+//                               [--block B] [--detector adwin|kswin] [--warmup W]
+//                               [--cooldown C] [--reference R] [--param name=value]
+//   --rate R    false_alarm_rate (the delta/alpha derived from it); else --delta D
+//               (ADWIN's delta, or KSWIN's alpha) or the detector's default.
+// Each kind runs S seeds of N values on a monitor of its own; an alarm there is false.
+// Counted are the detector's detections (published alarms and suppressed ones apart).
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "streamlearn/drift/data_drift.hpp"
+#include "streamlearn/drift/python_random.hpp"
+
+namespace {
+
+using streamlearn::drift::DataDriftConfig;
+using streamlearn::drift::DataDriftMonitor;
+using streamlearn::drift::FeatureKind;
+using streamlearn::drift::PythonRandom;
+
+struct Kind {
+  const char* name;
+  const char* what;
+  std::function<double(PythonRandom&, uint64_t)> value;  // the i-th value
+};
+
+std::vector<Kind> Kinds() {
+  return {
+      {"normal", "N(0, 1)", [](PythonRandom& r, uint64_t) { return r.gauss(0, 1); }},
+      {"uniform", "U(0, 1)", [](PythonRandom& r, uint64_t) { return r.random(); }},
+      {"heavy", "log-normal amounts, 1 % in [1e6, 1e9)",
+       [](PythonRandom& r, uint64_t) {
+         return r.random() < 0.01 ? 1e6 + r.random() * 1e9 : 50 * std::exp(r.gauss(0, 1));
+       }},
+      {"discrete", "three levels 0, 0.5, 1 with shares 0.5, 0.3, 0.2",
+       [](PythonRandom& r, uint64_t) {
+         const double u = r.random();
+         return u < 0.5 ? 0.0 : u < 0.8 ? 0.5 : 1.0;
+       }},
+      {"dice", "1..6 uniform", [](PythonRandom& r, uint64_t) { return std::floor(r.random() * 6) + 1; }},
+      {"day_of_week", "1..7, 48 events a day in order (Elec2's day)",
+       [](PythonRandom&, uint64_t i) { return static_cast<double>((i / 48) % 7 + 1); }},
+      {"hour", "0..23, one event an hour in order", [](PythonRandom&, uint64_t i) { return static_cast<double>(i % 24); }},
+      {"time_of_day", "period 0..1 in 48 steps plus noise (Elec2's period)",
+       [](PythonRandom& r, uint64_t i) { return static_cast<double>(i % 48) / 47.0 + r.gauss(0, 0.01); }},
+      {"month", "1..12, 720 events a month in order (hourly, 8,640 a cycle)",
+       [](PythonRandom&, uint64_t i) { return static_cast<double>((i / 720) % 12 + 1); }},
+      {"ar1", "AR(1), phi 0.9 (stationary, autocorrelated)",
+       [](PythonRandom& r, uint64_t) {
+         thread_local double x = 0;
+         x = 0.9 * x + r.gauss(0, 1);
+         return x;
+       }},
+  };
+}
+
+struct Options {
+  uint64_t events = 200000;
+  int seeds = 5;
+  double rate = -1;
+  double delta = -1;
+  uint32_t block = 1;
+  uint32_t reference = 1000;
+  uint32_t warmup = 0;
+  uint32_t cooldown = 0;
+  std::string detector = "adwin";
+  std::map<std::string, std::string> params;  // --param name=value, River's names
+};
+
+DataDriftConfig ConfigOf(const Options& o) {
+  DataDriftConfig c;
+  c.numeric_detector = o.detector;
+  c.numeric_block = o.block;
+  c.numeric_reference_size = o.reference;
+  c.warmup = o.warmup;
+  c.numeric_params = o.params;
+  c.cooldown = o.cooldown;
+  if (o.rate >= 0) {
+    c.false_alarm_rate = o.rate;
+  } else if (o.delta > 0) {
+    c.numeric_params[o.detector == "adwin" ? "delta" : "alpha"] = std::to_string(o.delta);
+  }
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string key = argv[i];
+    const char* v = argv[i + 1];
+    if (key == "--events") o.events = std::strtoull(v, nullptr, 10);
+    else if (key == "--seeds") o.seeds = std::atoi(v);
+    else if (key == "--rate") o.rate = std::atof(v);
+    else if (key == "--delta") o.delta = std::atof(v);
+    else if (key == "--block") o.block = static_cast<uint32_t>(std::atoi(v));
+    else if (key == "--reference") o.reference = static_cast<uint32_t>(std::atoi(v));
+    else if (key == "--warmup") o.warmup = static_cast<uint32_t>(std::atoi(v));
+    else if (key == "--cooldown") o.cooldown = static_cast<uint32_t>(std::atoi(v));
+    else if (key == "--detector") o.detector = v;
+    else if (key == "--param") {
+      const std::string kv = v;
+      o.params[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+    }
+    else {
+      std::fprintf(stderr, "unknown option %s\n", key.c_str());
+      return 2;
+    }
+  }
+  const DataDriftConfig config = ConfigOf(o);
+  auto probe = DataDriftMonitor::Create(config);
+  if (!probe.ok()) {
+    std::fprintf(stderr, "%s\n", probe.status().message().c_str());
+    return 2;
+  }
+  std::printf("detector %s, block %u, reference %u, rate %g, delta %g, %d seeds x %llu values\n",
+              o.detector.c_str(), o.block, o.reference, o.rate, o.delta, o.seeds,
+              static_cast<unsigned long long>(o.events));
+  std::printf("%-12s %10s %10s %14s  %s\n", "stream", "alarms", "suppressed", "per 100,000", "values");
+  for (const Kind& kind : Kinds()) {
+    uint64_t alarms = 0, suppressed = 0;
+    for (int seed = 0; seed < o.seeds; ++seed) {
+      PythonRandom rng(static_cast<uint64_t>(1000 + seed));
+      DataDriftMonitor m = std::move(DataDriftMonitor::Create(config)).value();
+      const uint64_t offset = static_cast<uint64_t>(seed) * 7919;  // another phase per seed
+      for (uint64_t i = 0; i < o.events; ++i) m.observe_numeric(kind.name, kind.value(rng, i + offset));
+      const auto c = m.counters(FeatureKind::kNumeric, kind.name);
+      alarms += c->alarms;
+      suppressed += c->suppressed;
+    }
+    const double total = static_cast<double>(o.events) * o.seeds;
+    std::printf("%-12s %10llu %10llu %14.3f  %s\n", kind.name, static_cast<unsigned long long>(alarms),
+                static_cast<unsigned long long>(suppressed), 1e5 * static_cast<double>(alarms + suppressed) / total,
+                kind.what);
+  }
+  // Categoricals (PSI): independent draws, and a day name in order (48 events a day).
+  static const char* const kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  static const char* const kLetters[] = {"a", "b", "c", "d", "e"};
+  for (int day = 0; day < 2; ++day) {
+    const char* name = day != 0 ? "cat_day" : "cat_uniform";
+    uint64_t alarms = 0, suppressed = 0;
+    for (int seed = 0; seed < o.seeds; ++seed) {
+      PythonRandom rng(static_cast<uint64_t>(3000 + seed));
+      DataDriftMonitor m = std::move(DataDriftMonitor::Create(config)).value();
+      for (uint64_t i = 0; i < o.events; ++i) {
+        const uint64_t t = i + static_cast<uint64_t>(seed) * 7919;
+        m.observe_categorical(name, day != 0 ? kDays[(t / 48) % 7] : kLetters[static_cast<int>(rng.random() * 5)]);
+      }
+      const auto c = m.counters(FeatureKind::kCategorical, name);
+      alarms += c->alarms;
+      suppressed += c->suppressed;
+    }
+    const double total = static_cast<double>(o.events) * o.seeds;
+    std::printf("%-12s %10llu %10llu %14.3f  %s\n", name, static_cast<unsigned long long>(alarms),
+                static_cast<unsigned long long>(suppressed), 1e5 * static_cast<double>(alarms + suppressed) / total,
+                day != 0 ? "categorical: day name in order, 48 events a day" : "categorical: 5 categories, independent");
+  }
+  // A real shift: N(0, 1) for 20,000 values, then N(s, 1); values until the first alarm.
+  for (double shift : {0.25, 0.5, 1.0, 2.0}) {
+    std::vector<double> delays;
+    for (int seed = 0; seed < o.seeds; ++seed) {
+      PythonRandom rng(static_cast<uint64_t>(2000 + seed));
+      DataDriftMonitor m = std::move(DataDriftMonitor::Create(config)).value();
+      for (int i = 0; i < 20000; ++i) m.observe_numeric("x", rng.gauss(0, 1));
+      const uint64_t before = m.alarms();
+      double delay = -1;
+      for (int i = 0; i < 100000 && delay < 0; ++i) {
+        m.observe_numeric("x", rng.gauss(shift, 1));
+        if (m.alarms() > before) delay = i + 1;
+      }
+      delays.push_back(delay);
+    }
+    std::printf("shift %.2f std: values to the first alarm:", shift);
+    for (double d : delays) std::printf(" %.0f", d);
+    std::printf("\n");
+  }
+  return 0;
+}
