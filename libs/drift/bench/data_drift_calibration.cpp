@@ -8,20 +8,20 @@
 //   --rate R    false_alarm_rate (the delta/alpha derived from it); else --delta D
 //               (ADWIN's delta, or KSWIN's alpha) or the detector's default.
 // Each kind runs S seeds of N values on a monitor of its own; an alarm there is false.
-// Counted are the detector's detections (published alarms and suppressed ones apart).
+// Counted are published alarms and, apart, detections the warm-up or a cool-down suppressed.
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/drift/python_random.hpp"
+#include "../tests/support/stationary_streams.hpp"
 
 namespace {
 
@@ -29,42 +29,6 @@ using streamlearn::drift::DataDriftConfig;
 using streamlearn::drift::DataDriftMonitor;
 using streamlearn::drift::FeatureKind;
 using streamlearn::drift::PythonRandom;
-
-struct Kind {
-  const char* name;
-  const char* what;
-  std::function<double(PythonRandom&, uint64_t)> value;  // the i-th value
-};
-
-std::vector<Kind> Kinds() {
-  return {
-      {"normal", "N(0, 1)", [](PythonRandom& r, uint64_t) { return r.gauss(0, 1); }},
-      {"uniform", "U(0, 1)", [](PythonRandom& r, uint64_t) { return r.random(); }},
-      {"heavy", "log-normal amounts, 1 % in [1e6, 1e9)",
-       [](PythonRandom& r, uint64_t) {
-         return r.random() < 0.01 ? 1e6 + r.random() * 1e9 : 50 * std::exp(r.gauss(0, 1));
-       }},
-      {"discrete", "three levels 0, 0.5, 1 with shares 0.5, 0.3, 0.2",
-       [](PythonRandom& r, uint64_t) {
-         const double u = r.random();
-         return u < 0.5 ? 0.0 : u < 0.8 ? 0.5 : 1.0;
-       }},
-      {"dice", "1..6 uniform", [](PythonRandom& r, uint64_t) { return std::floor(r.random() * 6) + 1; }},
-      {"day_of_week", "1..7, 48 events a day in order (Elec2's day)",
-       [](PythonRandom&, uint64_t i) { return static_cast<double>((i / 48) % 7 + 1); }},
-      {"hour", "0..23, one event an hour in order", [](PythonRandom&, uint64_t i) { return static_cast<double>(i % 24); }},
-      {"time_of_day", "period 0..1 in 48 steps plus noise (Elec2's period)",
-       [](PythonRandom& r, uint64_t i) { return static_cast<double>(i % 48) / 47.0 + r.gauss(0, 0.01); }},
-      {"month", "1..12, 720 events a month in order (hourly, 8,640 a cycle)",
-       [](PythonRandom&, uint64_t i) { return static_cast<double>((i / 720) % 12 + 1); }},
-      {"ar1", "AR(1), phi 0.9 (stationary, autocorrelated)",
-       [](PythonRandom& r, uint64_t) {
-         thread_local double x = 0;
-         x = 0.9 * x + r.gauss(0, 1);
-         return x;
-       }},
-  };
-}
 
 struct Options {
   uint64_t events = 200000;
@@ -129,22 +93,24 @@ int main(int argc, char** argv) {
   std::printf("detector %s, block %u, reference %u, rate %g, delta %g, %d seeds x %llu values\n",
               o.detector.c_str(), o.block, o.reference, o.rate, o.delta, o.seeds,
               static_cast<unsigned long long>(o.events));
-  std::printf("%-12s %10s %10s %14s  %s\n", "stream", "alarms", "suppressed", "per 100,000", "values");
-  for (const Kind& kind : Kinds()) {
+  std::printf("%-12s %10s %10s %14s  %s\n", "stream", "alarms", "suppressed", "alarms/100k", "values");
+  for (const auto& kind : streamlearn::drift::streams::kStationaryKinds) {
+    const std::string name(kind.name);
     uint64_t alarms = 0, suppressed = 0;
     for (int seed = 0; seed < o.seeds; ++seed) {
-      PythonRandom rng(static_cast<uint64_t>(1000 + seed));
+      // Another seed and another phase of the cycles per run.
+      streamlearn::drift::streams::StationaryStream stream(kind.name, static_cast<uint64_t>(1000 + seed),
+                                                           static_cast<uint64_t>(seed) * 7919);
       DataDriftMonitor m = std::move(DataDriftMonitor::Create(config)).value();
-      const uint64_t offset = static_cast<uint64_t>(seed) * 7919;  // another phase per seed
-      for (uint64_t i = 0; i < o.events; ++i) m.observe_numeric(kind.name, kind.value(rng, i + offset));
-      const auto c = m.counters(FeatureKind::kNumeric, kind.name);
+      for (uint64_t i = 0; i < o.events; ++i) m.observe_numeric(name, stream.next());
+      const auto c = m.counters(FeatureKind::kNumeric, name);
       alarms += c->alarms;
       suppressed += c->suppressed;
     }
     const double total = static_cast<double>(o.events) * o.seeds;
-    std::printf("%-12s %10llu %10llu %14.3f  %s\n", kind.name, static_cast<unsigned long long>(alarms),
-                static_cast<unsigned long long>(suppressed), 1e5 * static_cast<double>(alarms + suppressed) / total,
-                kind.what);
+    std::printf("%-12s %10llu %10llu %14.3f  %s\n", name.c_str(), static_cast<unsigned long long>(alarms),
+                static_cast<unsigned long long>(suppressed), 1e5 * static_cast<double>(alarms) / total,
+                std::string(kind.what).c_str());
   }
   // Categoricals (PSI): independent draws, and a day name in order (48 events a day).
   static const char* const kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -165,7 +131,7 @@ int main(int argc, char** argv) {
     }
     const double total = static_cast<double>(o.events) * o.seeds;
     std::printf("%-12s %10llu %10llu %14.3f  %s\n", name, static_cast<unsigned long long>(alarms),
-                static_cast<unsigned long long>(suppressed), 1e5 * static_cast<double>(alarms + suppressed) / total,
+                static_cast<unsigned long long>(suppressed), 1e5 * static_cast<double>(alarms) / total,
                 day != 0 ? "categorical: day name in order, 48 events a day" : "categorical: 5 categories, independent");
   }
   // A real shift: N(0, 1) for 20,000 values, then N(s, 1); values until the first alarm.
