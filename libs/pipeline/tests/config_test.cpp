@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "data_drift_settings.hpp"
+#include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/pipeline/config.hpp"
 
 using namespace streamlearn;
@@ -245,4 +247,25 @@ TEST_CASE("an error about a key that holds ': ' itself still names its line", "[
   auto config = ParseConfig("features:\n  \"odd: key\": 1\n", "c.yaml", EnvFrom({}));
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().message().rfind("c.yaml:2: features.odd: key: ", 0) == 0);
+}
+
+TEST_CASE("drift.data's calibration keys are read, bounded and reach the monitor's config", "[config]") {
+  PipelineConfig defaults;
+  CHECK(defaults.drift.data_false_alarm_rate == 1e-5);
+  CHECK(defaults.drift.data_block == 32);
+  auto config = ParseConfig("drift:\n  data:\n    false_alarm_rate: 0.0001\n    block: 8\n    warmup: 50\n    cooldown: 0\n",
+                            "p.yaml", EnvFrom({}));
+  REQUIRE(config.ok());
+  const drift::DataDriftConfig dc = DataDriftConfigOf(config->drift);
+  CHECK(dc.false_alarm_rate == 1e-4);
+  CHECK(dc.numeric_block == 8);
+  CHECK(dc.warmup == 50);
+  CHECK(dc.cooldown == 0);
+  CHECK(drift::DataDriftMonitor::Create(dc).ok());
+  auto bad = ParseConfig("drift:\n  data:\n    false_alarm_rate: 0.5\n", "p.yaml", EnvFrom({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.false_alarm_rate"));
+  bad = ParseConfig("drift:\n  data:\n    block: 0\n", "p.yaml", EnvFrom({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.block"));
 }
