@@ -138,7 +138,7 @@ const std::vector<KeySpec>& Keys() {
       {"drift.data.psi_threshold", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.drift.data_psi_threshold); }},
       {"drift.data.psi_window", [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.data_psi_window); }},
       {"drift.data.false_alarm_rate",
-       [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 0.01, c.drift.data_false_alarm_rate); }},
+       [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 0.01, false, false}), c.drift.data_false_alarm_rate); }},
       {"drift.data.block", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000, c.drift.data_block); }},
       {"drift.data.warmup", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_warmup); }},
       {"drift.data.cooldown", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_cooldown); }},

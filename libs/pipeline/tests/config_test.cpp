@@ -265,6 +265,7 @@ TEST_CASE("drift.data's calibration keys are read, bounded and reach the monitor
   auto bad = ParseConfig("drift:\n  data:\n    false_alarm_rate: 0.5\n", "p.yaml", EnvFrom({}));
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.false_alarm_rate"));
+  CHECK(ParseConfig("drift:\n  data:\n    false_alarm_rate: 0\n", "p.yaml", EnvFrom({})).ok());  // 0: off
   bad = ParseConfig("drift:\n  data:\n    block: 0\n", "p.yaml", EnvFrom({}));
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.block"));

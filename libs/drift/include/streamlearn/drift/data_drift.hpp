@@ -60,6 +60,19 @@
 // or an id is seen for the first time (at most max_features and max_categories of them),
 // when a categorical's current window first fills, and when an alarm builds its event.
 //
+// Calibrated alarms (all off in a default DataDriftConfig; the pipeline turns them on):
+//  - false_alarm_rate: the target alarms per value of a stationary feature. Sets ADWIN's
+//    delta (AdwinDeltaForRate) or KSWIN's alpha unless numeric_params give them.
+//  - numeric_block: ADWIN sees the mean of each block of that many quantiles, stretched by
+//    sqrt(block) around 0.5 (independent quantiles' block means then vary as one quantile
+//    does). Stationary but autocorrelated inputs, a cyclical counter visited in order
+//    above all, made most false alarms: ADWIN compared one run (a day) against the rest.
+//    ADWIN's clock becomes 32 / block and its min_window_length 2 blocks.
+//  - warmup: no alarm in a feature's first `warmup` values; cooldown: none within
+//    `cooldown` values after its previous alarm. A detection then is counted as
+//    suppressed and adapts the detector as an alarm would, without an event.
+// The measurements: bench/data_drift_calibration.cpp, docs/operations.md.
+//
 // Bounded memory: at most `max_features` features (numeric and categorical together);
 // values of further features are ignored and counted (ignored_values()). Per categorical
 // feature: max_categories + 1 bins and a ring of psi_current_size 2-byte bin ids.
