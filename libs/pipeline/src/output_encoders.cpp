@@ -99,6 +99,26 @@ void EncodeDataDrift(const DataDriftRecord& r, std::string& out) {
   w.end_object().end_object();
 }
 
+void EncodeSliceGap(const SliceGapRecord& r, std::string& out) {
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("type", "slice_gap")
+      .field("model", r.model)
+      .field("field", r.field)
+      .field("metric", r.metric)
+      .field("gap", r.gap)
+      .field("threshold", r.threshold)
+      .field("max_value", r.max_value)
+      .field("max_rate", r.max_rate)
+      .field("min_value", r.min_value)
+      .field("min_rate", r.min_rate)
+      .field("field_events", r.field_events)
+      .field("events", r.events)
+      .field("ts", r.ts_ms)
+      .field("event_id", r.event_id)
+      .end_object();
+}
+
 struct JsonOutputSink::Encoders {
   PredictionEncoder prediction;
 };
@@ -121,6 +141,12 @@ Status JsonOutputSink::write(const ConceptDriftRecord& record) {
 Status JsonOutputSink::write(const DataDriftRecord& record) {
   json_.clear();
   EncodeDataDrift(record, json_);
+  return drift(record.model, json_);
+}
+
+Status JsonOutputSink::write(const SliceGapRecord& record) {
+  json_.clear();
+  EncodeSliceGap(record, json_);
   return drift(record.model, json_);
 }
 

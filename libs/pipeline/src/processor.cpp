@@ -27,6 +27,7 @@
 #include "data_drift_settings.hpp"
 #include "drift_policy.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 #include "streamlearn/state/store.hpp"
 
 namespace streamlearn::pipeline {
@@ -84,6 +85,9 @@ struct Processor::Impl {
   std::vector<Challenger> challengers;
   std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
+  std::unique_ptr<SliceMetrics> slices;  // metrics.slices only
+  const Event* slicing = nullptr;        // the event whose outcome the slices take next
+  Clock::time_point slices_reported{};    // when the probe's slice gauges were last set
   ModelMetrics metrics;
   LabelDecoder label_decoder;
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
@@ -144,6 +148,7 @@ struct Processor::Impl {
   Status publish_drift(const DriftPolicy::Outcome& outcome, std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
+  Status record_slices(int predicted, double p_true, double y, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -179,6 +184,11 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     auto monitor = drift::DataDriftMonitor::Create(DataDriftConfigOf(config.drift));
     if (!monitor.ok()) return Status::Invalid("drift.data: " + monitor.status().message());
     impl->data_drift.emplace(std::move(monitor).value());
+  }
+  if (!config.metrics.slices.empty()) {
+    if (impl->task == Task::kRegression) return Status::Invalid("metrics.slices: needs a classification model");
+    impl->slices = std::make_unique<SliceMetrics>(config.metrics.slices, static_cast<size_t>(config.metrics.slices_top_k),
+                                                  config.metrics.slice_gap_alert, impl->task == Task::kBinary);
   }
   impl->store = store;
   impl->entities.emplace(store, static_cast<size_t>(config.state.max_cached_entities));
@@ -288,6 +298,10 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       s.probe->rolling_accuracy.Set(s.metrics.classification.rolling_accuracy());
     }
     s.probe->entities_cached.Set(static_cast<double>(s.entities->size()));
+    if (s.slices && received - s.slices_reported >= std::chrono::seconds(1)) {
+      s.probe->set_slices(s.slices->report());  // allocates: once a second, not per event
+      s.slices_reported = received;
+    }
     s.report_labels();
   }
   return Status::Ok();
@@ -450,6 +464,10 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
     probe->latency_seconds.Observe(static_cast<double>(latency.count()) * 1e-6);
   }
 
+  if (slices) {
+    slices->select(event);
+    slicing = &event;
+  }
   if (event.label) {
     SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
     if (task != Task::kMulticlass && entity) builder.learn_target(target, entity);
@@ -468,6 +486,10 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
           learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
       if (task != Task::kMulticlass && entity) builder.learn_target(early->value, entity);
     }
+  }
+  if (slices) {
+    slices->clear();
+    slicing = nullptr;
   }
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
@@ -501,6 +523,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
     SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
   }
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
+  if (slices && slices->selected()) SL_RETURN_IF_ERROR(record_slices(predicted, p_true, y, sink));
   drift_policy->learn(features, y);
   model->learn(features, y);
   if (probe) probe->labels_learned.Increment();
@@ -515,6 +538,34 @@ Status Processor::Impl::watch_inputs(const Event& event, OutputSink& sink) {
     if (auto d = data_drift->observe_categorical(f.name, f.value)) SL_RETURN_IF_ERROR(publish_data_drift(*d, event, sink));
   }
   return Status::Ok();
+}
+
+Status Processor::Impl::record_slices(int predicted, double p_true, double y, OutputSink& sink) {
+  slices->record(predicted, p_true, y);
+  std::vector<SliceGapAlert>& alerts = slices->alerts();
+  if (alerts.empty()) return Status::Ok();
+  Status written = Status::Ok();
+  for (const SliceGapAlert& a : alerts) {
+    spdlog::info("slice gap on '{}': {} {:.4g} ('{}' {:.4g}, '{}' {:.4g}), threshold {:.4g}", a.field, a.metric, a.gap,
+                 a.max_value, a.max_rate, a.min_value, a.min_rate, a.threshold);
+    SliceGapRecord record;
+    record.model = config.model.name;
+    record.field = a.field;
+    record.metric = a.metric;
+    record.gap = a.gap;
+    record.threshold = a.threshold;
+    record.max_value = a.max_value;
+    record.min_value = a.min_value;
+    record.max_rate = a.max_rate;
+    record.min_rate = a.min_rate;
+    record.field_events = a.events;
+    record.events = counts.predictions;
+    record.ts_ms = slicing->ts_ms;
+    record.event_id = slicing->id;
+    if (written.ok()) written = sink.write(record);
+  }
+  alerts.clear();
+  return written;
 }
 
 Status Processor::Impl::publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink) {
@@ -774,6 +825,7 @@ ProcessorStats Processor::stats() const {
     out.rmse = s.metrics.regression.rmse();
     out.r2 = s.metrics.regression.r2();
   }
+  if (s.slices) out.slices = s.slices->report();
   for (const auto& c : s.challengers) {
     ChallengerStats cs;
     cs.name = c.name;

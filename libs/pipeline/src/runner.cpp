@@ -55,6 +55,11 @@ class KafkaSink : public OutputSink {
     EncodeDataDrift(record, json_);
     return producer_.produce(settings_.drift_topic, record.model, json_);
   }
+  Status write(const SliceGapRecord& record) override {
+    json_.clear();
+    EncodeSliceGap(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
   Status write(const DeadLetterRecord& record) override {
     const RawMessage& m = record.message;
     const std::string_view reason = record.reason;
@@ -452,6 +457,11 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   if (!p.challengers.empty()) {
     w.key("challengers").begin_array();
     for (const auto& c : p.challengers) WriteChallengerJson(w, c);
+    w.end_array();
+  }
+  if (!p.slices.empty()) {
+    w.key("slices").begin_array();
+    for (const auto& f : p.slices) WriteFieldSlicesJson(w, f);
     w.end_array();
   }
   if (p.labels_enabled) {

@@ -215,3 +215,34 @@ TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]
   CHECK(sink.texts[1].rfind(R"(logreg {"type":"concept_drift","model":"logreg","version":2,"detector":"ddm")", 0) == 0);
   CHECK(sink.texts[2] == "not json | bad");
 }
+
+TEST_CASE("slice gap encoder: the bytes, schema-valid", "[encoders]") {
+  SliceGapRecord r;
+  r.model = "m";
+  r.field = "group";
+  r.metric = "demographic_parity";
+  r.gap = 0.3;
+  r.threshold = 0.2;
+  r.max_value = "A";
+  r.max_rate = 0.6;
+  r.min_value = "B";
+  r.min_rate = 0.3;
+  r.field_events = 4000;
+  r.events = 4001;
+  r.ts_ms = 1700000000000;
+  r.event_id = "e-4000";
+  std::string json;
+  EncodeSliceGap(r, json);
+  CHECK(json == R"({"type":"slice_gap","model":"m","field":"group","metric":"demographic_parity","gap":0.3,)"
+                R"("threshold":0.2,"max_value":"A","max_rate":0.6,"min_value":"B","min_rate":0.3,)"
+                R"("field_events":4000,"events":4001,"ts":1700000000000,"event_id":"e-4000"})");
+  SliceGapRecord opportunity = r;
+  opportunity.metric = "equal_opportunity";
+  std::string json2;
+  EncodeSliceGap(opportunity, json2);
+  CHECK(Validate("drift", {json, json2}) == 0);
+  opportunity.metric = "parity";  // not a metric the schema knows
+  std::string bad;
+  EncodeSliceGap(opportunity, bad);
+  CHECK(Validate("drift", {bad}) == 1);
+}

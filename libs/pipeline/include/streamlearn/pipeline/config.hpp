@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/learn/learner.hpp"
@@ -128,6 +129,12 @@ struct DriftSettings {
 
 struct MetricsSettings {
   int rolling_window = 1000;
+  // Sliced metrics (pipeline/slices.hpp): per value of these input fields; the top K values
+  // by count are reported, the rest as "(other)". A demographic parity or equal opportunity
+  // difference above slice_gap_alert publishes a slice_gap record (0: never).
+  std::vector<std::string> slices;
+  int slices_top_k = 20;
+  double slice_gap_alert = 0;
 };
 
 // Delayed labels (the `labels` topic): an event without a label is predicted at once and

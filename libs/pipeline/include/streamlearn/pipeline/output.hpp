@@ -69,6 +69,22 @@ struct DataDriftRecord {
   std::string_view event_id;
 };
 
+// A fairness gap across the values of a sliced field beyond metrics.slice_gap_alert (the
+// drift topic, "type":"slice_gap"; pipeline/slices.hpp).
+struct SliceGapRecord {
+  std::string_view model;
+  std::string_view field;
+  std::string_view metric;  // "demographic_parity" | "equal_opportunity"
+  double gap = 0;
+  double threshold = 0;
+  std::string_view max_value, min_value;
+  double max_rate = 0, min_rate = 0;
+  uint64_t field_events = 0;  // labelled events sliced on this field so far
+  uint64_t events = 0;        // predictions made when it was found
+  int64_t ts_ms = 0;
+  std::string_view event_id;
+};
+
 // An input the processor could not use (the dlq topic): the message, why, and which kind of
 // failure it is (a reader counting invalid input must not count a label that could not join).
 struct DeadLetterRecord {
@@ -91,6 +107,9 @@ class OutputSink {
   virtual Status write(const ConceptDriftRecord& record) = 0;
   virtual Status write(const DataDriftRecord& record) = 0;
   virtual Status write(const DeadLetterRecord& record) = 0;
+  // Slice gap alerts exist only with metrics.slice_gap_alert: a sink that does not carry
+  // them drops them.
+  virtual Status write(const SliceGapRecord&) { return Status::Ok(); }
 };
 
 // A sink that wants the records as the JSON text Kafka would carry: encodes them with the
@@ -105,6 +124,7 @@ class JsonOutputSink : public OutputSink {
   Status write(const ConceptDriftRecord& record) final;
   Status write(const DataDriftRecord& record) final;
   Status write(const DeadLetterRecord& record) final;
+  Status write(const SliceGapRecord& record) final;
 
   virtual Status prediction(std::string_view entity, std::string_view json) = 0;
   virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;

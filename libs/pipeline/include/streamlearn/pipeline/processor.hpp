@@ -19,6 +19,7 @@
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/output.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 
 namespace streamlearn::state {
 class StateStore;
@@ -59,6 +60,7 @@ struct ProcessorStats {
   double majority_baseline = 0;
   double mae = 0, rmse = 0, r2 = 0;  // regression models
   std::vector<ChallengerStats> challengers;
+  std::vector<FieldSlices> slices;  // metrics.slices
   uint64_t model_version = 1;
   uint64_t model_trained = 0;
   uint64_t guarded_updates = 0;
