@@ -168,6 +168,7 @@ class Evaluation final : public OutputSink {
   Status write(const DeadLetterRecord& record) override;
   Status write(const ConceptDriftRecord& record) override;
   Status write(const DataDriftRecord& record) override;
+  Status write(const SliceGapRecord& record) override;
 
  private:
   void observe(const LearnOutcome& outcome);
@@ -250,6 +251,19 @@ Status Evaluation::write(const ConceptDriftRecord& record) {
     result_.warning_count++;
   }
   result_.drifts.push_back(std::move(mark));
+  return Status::Ok();
+}
+
+Status Evaluation::write(const SliceGapRecord& record) {
+  SliceGapMark mark;
+  mark.field.assign(record.field);
+  mark.metric.assign(record.metric);
+  mark.gap = record.gap;
+  mark.max_value.assign(record.max_value);
+  mark.min_value.assign(record.min_value);
+  mark.event_id.assign(record.event_id);
+  if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
+  result_.slice_gaps.push_back(std::move(mark));
   return Status::Ok();
 }
 
@@ -422,6 +436,7 @@ void Evaluation::finish(const Processor& processor) {
   r.model_version = stats.model_version;
   r.predictions = stats.predictions;
   r.challengers = stats.challengers;
+  r.slices = stats.slices;
   r.rolling_window = classifier_.options().rolling_window;
   r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   if (task_ == Task::kRegression) {
@@ -510,6 +525,18 @@ void DriftJson(JsonWriter& w, const DriftMark& d) {
       .end_object();
 }
 
+void SliceGapJson(JsonWriter& w, const SliceGapMark& g) {
+  w.begin_object();
+  PositionField(w, g.position);
+  w.field("field", g.field)
+      .field("metric", g.metric)
+      .field("gap", g.gap)
+      .field("max_value", g.max_value)
+      .field("min_value", g.min_value)
+      .field("event_id", g.event_id)
+      .end_object();
+}
+
 void DataDriftJson(JsonWriter& w, const DataDriftMark& d) {
   w.begin_object();
   PositionField(w, d.position);
@@ -575,6 +602,14 @@ std::string EvaluationJson(const EvaluationResult& r) {
   w.key("challengers").begin_array();
   for (const ChallengerStats& c : r.challengers) WriteChallengerJson(w, c);
   w.end_array();
+  if (!r.slices.empty()) {  // metrics.slices only: other runs keep their bytes
+    w.key("slices").begin_array();
+    for (const FieldSlices& f : r.slices) WriteFieldSlicesJson(w, f);
+    w.end_array();
+    w.key("slice_gaps").begin_array();
+    for (const SliceGapMark& g : r.slice_gaps) SliceGapJson(w, g);
+    w.end_array();
+  }
   if (r.has_labels) LabelsJson(w.key("labels"), r);
   w.field("seconds", r.seconds).field("events_per_s", r.events_per_s).end_object();
   return out;

@@ -522,8 +522,10 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
     SL_RETURN_IF_ERROR(publish_drift(drift, id, ts_ms, sink));
   }
-  if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
+  // Before the observer: evaluate places a slice gap record by its event, which the
+  // observer's scoring retires.
   if (slices && slices->selected()) SL_RETURN_IF_ERROR(record_slices(predicted, p_true, y, sink));
+  if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
   drift_policy->learn(features, y);
   model->learn(features, y);
   if (probe) probe->labels_learned.Increment();

@@ -115,14 +115,14 @@ void SliceMetrics::record(int predicted, double p_true, double y) {
   }
 }
 
-SliceMetrics::Gap SliceMetrics::GapOf(const Field& f, bool opportunity) {
+SliceMetrics::Gap SliceMetrics::GapOf(const Field& f, bool opportunity, uint64_t min_base) {
   Gap g;
   bool any = false;
   size_t qualifying = 0;
   for (uint32_t s = 1; s < f.counts.size(); ++s) {
     const Counts& c = f.counts[s];
     const uint64_t base = opportunity ? c.positives : c.events;
-    if (base < kMinSliceEvents) continue;
+    if (base < min_base) continue;
     const double rate = opportunity ? Ratio(c.true_positives, c.positives) : Ratio(c.predicted_positive, c.events);
     ++qualifying;
     if (!any || rate > g.max_rate) {
@@ -141,7 +141,7 @@ SliceMetrics::Gap SliceMetrics::GapOf(const Field& f, bool opportunity) {
 
 void SliceMetrics::check(Field& f) {
   for (bool opportunity : {false, true}) {
-    const Gap g = GapOf(f, opportunity);
+    const Gap g = GapOf(f, opportunity, kMinAlertEvents);
     bool& alerted = opportunity ? f.opportunity_alerted : f.parity_alerted;
     const bool beyond = std::isfinite(g.gap) && g.gap > gap_alert_;
     if (beyond && !alerted) {
@@ -201,8 +201,8 @@ FieldSlices SliceMetrics::report(const Field& f) const {
   out.demographic_parity_difference = kNaN;
   out.equal_opportunity_difference = kNaN;
   if (binary_) {
-    const Gap parity = GapOf(f, false);
-    const Gap opportunity = GapOf(f, true);
+    const Gap parity = GapOf(f, false, kMinSliceEvents);
+    const Gap opportunity = GapOf(f, true, kMinSliceEvents);
     out.demographic_parity_difference = parity.gap;
     out.equal_opportunity_difference = opportunity.gap;
     if (std::isfinite(parity.gap)) {

@@ -35,6 +35,10 @@ class JsonWriter;
 namespace streamlearn::pipeline {
 
 inline constexpr uint64_t kMinSliceEvents = 100;
+// A gap alert waits until every value in it has this many events (parity) or positives
+// (opportunity): a rate's standard error is then at most 0.016, so a threshold such as 0.1
+// is not crossed by noise alone in the first few hundred events.
+inline constexpr uint64_t kMinAlertEvents = 1000;
 inline constexpr std::string_view kOtherSlice = "(other)";
 inline constexpr std::string_view kMissingSlice = "(missing)";
 
@@ -121,7 +125,7 @@ class SliceMetrics {
     double max_rate = 0, min_rate = 0;
   };
   // Across the field's qualifying values: positive rates (parity) or true-positive rates.
-  static Gap GapOf(const Field& f, bool opportunity);
+  static Gap GapOf(const Field& f, bool opportunity, uint64_t min_base);
   FieldSlices report(const Field& f) const;
   void check(Field& f);
 
