@@ -256,11 +256,12 @@ Status Evaluation::write(const ConceptDriftRecord& record) {
 
 Status Evaluation::write(const SliceGapRecord& record) {
   SliceGapMark mark;
-  mark.field.assign(record.field);
-  mark.metric.assign(record.metric);
-  mark.gap = record.gap;
-  mark.max_value.assign(record.max_value);
-  mark.min_value.assign(record.min_value);
+  const SliceGapAlert& alert = *record.alert;
+  mark.field = alert.field;
+  mark.metric.assign(alert.metric);
+  mark.gap = alert.gap;
+  mark.max_value = alert.max_value;
+  mark.min_value = alert.min_value;
   mark.event_id.assign(record.event_id);
   if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
   result_.slice_gaps.push_back(std::move(mark));

@@ -5,6 +5,7 @@
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/drift/data_drift.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 
 namespace streamlearn::pipeline {
 
@@ -100,19 +101,20 @@ void EncodeDataDrift(const DataDriftRecord& r, std::string& out) {
 }
 
 void EncodeSliceGap(const SliceGapRecord& r, std::string& out) {
+  const SliceGapAlert& a = *r.alert;
   JsonWriter w(&out);
   w.begin_object()
       .field("type", "slice_gap")
       .field("model", r.model)
-      .field("field", r.field)
-      .field("metric", r.metric)
-      .field("gap", r.gap)
-      .field("threshold", r.threshold)
-      .field("max_value", r.max_value)
-      .field("max_rate", r.max_rate)
-      .field("min_value", r.min_value)
-      .field("min_rate", r.min_rate)
-      .field("field_events", r.field_events)
+      .field("field", std::string_view(a.field))
+      .field("metric", a.metric)
+      .field("gap", a.gap)
+      .field("threshold", a.threshold)
+      .field("max_value", std::string_view(a.max_value))
+      .field("max_rate", a.max_rate)
+      .field("min_value", std::string_view(a.min_value))
+      .field("min_rate", a.min_rate)
+      .field("field_events", a.events)
       .field("events", r.events)
       .field("ts", r.ts_ms)
       .field("event_id", r.event_id)

@@ -552,15 +552,7 @@ Status Processor::Impl::record_slices(int predicted, double p_true, double y, Ou
                  a.max_value, a.max_rate, a.min_value, a.min_rate, a.threshold);
     SliceGapRecord record;
     record.model = config.model.name;
-    record.field = a.field;
-    record.metric = a.metric;
-    record.gap = a.gap;
-    record.threshold = a.threshold;
-    record.max_value = a.max_value;
-    record.min_value = a.min_value;
-    record.max_rate = a.max_rate;
-    record.min_rate = a.min_rate;
-    record.field_events = a.events;
+    record.alert = &a;
     record.events = counts.predictions;
     record.ts_ms = slicing->ts_ms;
     record.event_id = slicing->id;

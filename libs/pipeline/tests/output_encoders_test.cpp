@@ -13,6 +13,7 @@
 
 #include "output_encoders.hpp"
 #include "streamlearn/drift/data_drift.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 #include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 
 using namespace streamlearn;
@@ -217,17 +218,19 @@ TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]
 }
 
 TEST_CASE("slice gap encoder: the bytes, schema-valid", "[encoders]") {
+  SliceGapAlert alert;
+  alert.field = "group";
+  alert.metric = "demographic_parity";
+  alert.gap = 0.3;
+  alert.threshold = 0.2;
+  alert.max_value = "A";
+  alert.max_rate = 0.6;
+  alert.min_value = "B";
+  alert.min_rate = 0.3;
+  alert.events = 4000;
   SliceGapRecord r;
   r.model = "m";
-  r.field = "group";
-  r.metric = "demographic_parity";
-  r.gap = 0.3;
-  r.threshold = 0.2;
-  r.max_value = "A";
-  r.max_rate = 0.6;
-  r.min_value = "B";
-  r.min_rate = 0.3;
-  r.field_events = 4000;
+  r.alert = &alert;
   r.events = 4001;
   r.ts_ms = 1700000000000;
   r.event_id = "e-4000";
@@ -236,13 +239,12 @@ TEST_CASE("slice gap encoder: the bytes, schema-valid", "[encoders]") {
   CHECK(json == R"({"type":"slice_gap","model":"m","field":"group","metric":"demographic_parity","gap":0.3,)"
                 R"("threshold":0.2,"max_value":"A","max_rate":0.6,"min_value":"B","min_rate":0.3,)"
                 R"("field_events":4000,"events":4001,"ts":1700000000000,"event_id":"e-4000"})");
-  SliceGapRecord opportunity = r;
-  opportunity.metric = "equal_opportunity";
+  alert.metric = "equal_opportunity";
   std::string json2;
-  EncodeSliceGap(opportunity, json2);
+  EncodeSliceGap(r, json2);
   CHECK(Validate("drift", {json, json2}) == 0);
-  opportunity.metric = "parity";  // not a metric the schema knows
+  alert.metric = "parity";  // not a metric the schema knows
   std::string bad;
-  EncodeSliceGap(opportunity, bad);
+  EncodeSliceGap(r, bad);
   CHECK(Validate("drift", {bad}) == 1);
 }

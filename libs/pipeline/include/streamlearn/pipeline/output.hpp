@@ -21,6 +21,8 @@ struct DataDriftEvent;
 
 namespace streamlearn::pipeline {
 
+struct SliceGapAlert;  // pipeline/slices.hpp
+
 struct RawMessage {
   SourcePosition source;
   std::string_view key;
@@ -73,14 +75,8 @@ struct DataDriftRecord {
 // drift topic, "type":"slice_gap"; pipeline/slices.hpp).
 struct SliceGapRecord {
   std::string_view model;
-  std::string_view field;
-  std::string_view metric;  // "demographic_parity" | "equal_opportunity"
-  double gap = 0;
-  double threshold = 0;
-  std::string_view max_value, min_value;
-  double max_rate = 0, min_rate = 0;
-  uint64_t field_events = 0;  // labelled events sliced on this field so far
-  uint64_t events = 0;        // predictions made when it was found
+  const SliceGapAlert* alert = nullptr;  // never null
+  uint64_t events = 0;  // predictions made when it was found
   int64_t ts_ms = 0;
   std::string_view event_id;
 };
