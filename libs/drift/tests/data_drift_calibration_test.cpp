@@ -218,3 +218,35 @@ TEST_CASE("data drift calibrated: the settings are validated", "[data_drift][cal
   REQUIRE_FALSE(made.ok());
   CHECK_THAT(made.status().message(), Catch::Contains("numeric_block"));
 }
+
+TEST_CASE("data drift calibrated: a snapshot of format 2 (before calibration) loads as an uncalibrated monitor",
+          "[data_drift][calibration][snapshot]") {
+  // Format 3 added, after the config's top_categories, false_alarm_rate (f64), numeric_block,
+  // warmup and cooldown (u32 each): 20 bytes; and per categorical feature suppressed and
+  // last_alarm_at (u64 each) at its end. A monitor with one categorical feature still filling
+  // its reference is written in format 2 by cutting those out.
+  auto saved = [](const DataDriftMonitor& m) {
+    std::string bytes;
+    ByteWriter w(&bytes);
+    m.save(w);
+    return bytes;
+  };
+  const size_t empty_size = saved(MakeOrFail(DataDriftConfig{})).size();
+  const size_t calibration_at = empty_size - 32 - 20;  // before the totals (3 x u64) and 2 counts (u32)
+  DataDriftMonitor m = MakeOrFail(DataDriftConfig{});
+  for (const char* v : {"a", "b", "a"}) m.observe_categorical("c", v);
+  std::string v3 = saved(m);
+  std::string v2 = v3.substr(0, v3.size() - 16);
+  v2.erase(calibration_at, 20);
+  const size_t version_at = 4 + std::string_view("data_drift").size();
+  const uint32_t two = 2;
+  v2.replace(version_at, 4, reinterpret_cast<const char*>(&two), 4);
+
+  DataDriftMonitor loaded = MakeOrFail(Calibrated());
+  ByteReader in(v2);
+  REQUIRE(loaded.load(in).ok());
+  CHECK(in.at_end());
+  CHECK(loaded.config() == DataDriftConfig{});
+  CHECK(loaded.counters() == m.counters());
+  CHECK(saved(loaded) == v3);  // written again in format 3
+}
