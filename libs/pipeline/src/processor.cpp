@@ -149,6 +149,10 @@ struct Processor::Impl {
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
   Status record_slices(int predicted, double p_true, double y, OutputSink& sink);
+  void end_slicing() {
+    if (slices) slices->clear();
+    slicing = nullptr;
+  }
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -464,6 +468,11 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
     probe->latency_seconds.Observe(static_cast<double>(latency.count()) * 1e-6);
   }
 
+  // Slices take this event's outcome only while it is handled, also when handling fails.
+  struct SliceSelection {
+    Impl& impl;
+    ~SliceSelection() { impl.end_slicing(); }
+  } selection{*this};
   if (slices) {
     slices->select(event);
     slicing = &event;
@@ -487,10 +496,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
       if (task != Task::kMulticlass && entity) builder.learn_target(early->value, entity);
     }
   }
-  if (slices) {
-    slices->clear();
-    slicing = nullptr;
-  }
+  end_slicing();
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
   if (entity) {
@@ -524,7 +530,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   }
   // Before the observer: evaluate places a slice gap record by its event, which the
   // observer's scoring retires.
-  if (slices && slices->selected()) SL_RETURN_IF_ERROR(record_slices(predicted, p_true, y, sink));
+  if (slicing) SL_RETURN_IF_ERROR(record_slices(predicted, p_true, y, sink));
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
   drift_policy->learn(features, y);
   model->learn(features, y);
