@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "io.hpp"
@@ -13,17 +14,45 @@ namespace streamlearn::drift {
 namespace {
 
 constexpr std::string_view kRecordName = "data_drift";
-constexpr uint32_t kFormatVersion = 2;  // 2: the numeric quantile reference
+constexpr uint32_t kFormatVersion = 3;  // 2: the numeric quantile reference; 3: calibration
+constexpr uint32_t kOldestFormatVersion = 2;
 constexpr uint32_t kMaxWindow = 10'000'000;
 // Bin ids are uint16_t and bin 0 is "other".
 constexpr uint32_t kMaxCategoriesLimit = 65'534;
 constexpr uint32_t kMaxFeaturesLimit = 1'000'000;
 // KSWIN's seed when the config gives none (River would draw one from os.urandom).
 constexpr std::string_view kDefaultKswinSeed = "42";
+// The smallest delta or alpha a false_alarm_rate turns into.
+constexpr double kMinSignificance = 1e-12;
+// River's ADWIN clock: values between two tests for a cut.
+constexpr uint32_t kAdwinClockValues = 32;
+// What the calibration measured: false alarms per value per unit of ADWIN's delta.
+constexpr double kAdwinRatePerDelta = 2.6e-4;
+
+// A double as text that parses back to the same value (detector parameters are text).
+std::string ExactText(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
 
 std::map<std::string, std::string> DetectorParams(const DataDriftConfig& config) {
   std::map<std::string, std::string> params = config.numeric_params;
   if (config.numeric_detector == "kswin") params.emplace("seed", kDefaultKswinSeed);
+  if (config.numeric_detector == "adwin" && config.numeric_block > 1) {
+    // ADWIN tests every `clock` inputs; with blocks, every 32 values as without.
+    params.emplace("clock", std::to_string(std::max<uint32_t>(1, kAdwinClockValues / config.numeric_block)));
+    // A cut needs 2 blocks on each side (River: 5 values), so a large shift is still
+    // found within about 3 blocks.
+    params.emplace("min_window_length", "2");
+  }
+  if (config.false_alarm_rate > 0) {
+    const double significance = config.numeric_detector == "adwin"
+                                    ? AdwinDeltaForRate(config.false_alarm_rate, config.numeric_block)
+                                    : KswinAlphaForRate(config.false_alarm_rate);
+    params.emplace(config.numeric_detector == "adwin" ? "delta" : "alpha",
+                   ExactText(significance));
+  }
   return params;
 }
 
@@ -100,7 +129,28 @@ Status DataDriftConfig::validate() const {
   if (max_features < 1 || max_features > kMaxFeaturesLimit) {
     return bad("max_features must be in [1, " + std::to_string(kMaxFeaturesLimit) + "]");
   }
+  if (!(false_alarm_rate >= 0 && false_alarm_rate <= kMaxFalseAlarmRate)) {
+    return bad("false_alarm_rate must be in [0, " + ExactText(kMaxFalseAlarmRate) + "]");
+  }
+  SL_RETURN_IF_ERROR(window("numeric_block", numeric_block));
   return Status::Ok();
+}
+
+double AdwinDeltaForRate(double rate, uint32_t /*numeric_block*/) {
+  // Measured with data_drift_calibration (block 32, min_window_length 2, 4,000,000
+  // values a point) on the worst stationary kind, AR(1) with phi 0.9: rate = 2.6e-4 *
+  // delta from delta 0.01 to 0.9; independent values alarm 15 to 30 times less. Inverted
+  // with a margin of 2. The block does not enter: ADWIN tests every 32 values whatever
+  // the block (its clock follows it).
+  if (rate <= 0) return kMinSignificance;
+  return std::clamp(rate / (2 * kAdwinRatePerDelta), kMinSignificance, 0.9);
+}
+
+double KswinAlphaForRate(double rate) {
+  // KSWIN tests at every value: on independent values it alarmed 0.45 times per alpha
+  // per value (alpha 1e-4 and 1e-5, 200,000 values of five kinds). On autocorrelated ones
+  // it alarms all the time whatever alpha (its windows are 100 values): use ADWIN there.
+  return std::clamp(rate, kMinSignificance, 0.5);
 }
 
 double MidRankQuantile(std::span<const double> sorted, double value) {
@@ -126,7 +176,9 @@ double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
 }
 
 DataDriftMonitor::DataDriftMonitor(DataDriftConfig config)
-    : config_(std::move(config)), detector_params_(DetectorParams(config_)) {}
+    : config_(std::move(config)),
+      detector_params_(DetectorParams(config_)),
+      block_stretch_(std::sqrt(static_cast<double>(config_.numeric_block))) {}
 DataDriftMonitor::DataDriftMonitor(DataDriftMonitor&&) noexcept = default;
 DataDriftMonitor& DataDriftMonitor::operator=(DataDriftMonitor&&) noexcept = default;
 DataDriftMonitor::~DataDriftMonitor() = default;
@@ -259,6 +311,19 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
     }
     f.recent_next = (f.recent_next + 1) % kRecentValues;
   }
+  if (f.adwin != nullptr && config_.numeric_block > 1) {
+    // ADWIN sees block means: fewer tests, and a feature whose values come in runs (a
+    // cyclical counter) is compared over whole runs instead of one run against the rest.
+    f.block_sum += fed;
+    if (++f.block_n < config_.numeric_block) return std::nullopt;
+    // Stretched by sqrt(block) around 0.5: the mean of `block` independent uniform
+    // quantiles then varies as much as one quantile does, so ADWIN's bound (made for one
+    // value in [0, 1]) needs as many values for a shift as without blocks.
+    const double mean = f.block_sum / static_cast<double>(f.block_n);
+    fed = 0.5 + (mean - 0.5) * block_stretch_;
+    f.block_sum = 0;
+    f.block_n = 0;
+  }
   // ADWIN's window before this update, to recover the part a drift drops. After a drift
   // ADWIN starts this update from an empty window (River), so "before" is empty then.
   double width_before = 0;
@@ -268,8 +333,14 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
     total_before = f.adwin->total();
   }
   if (f.detector->update(fed) != DriftLevel::kDrift) return std::nullopt;
-  ++f.alarms;
-  ++alarms_;
+  const bool publish = may_alarm(f.observations, f.last_alarm_at);
+  if (!publish) {
+    ++f.suppressed;
+  } else {
+    ++f.alarms;
+    ++alarms_;
+    f.last_alarm_at = f.observations;
+  }
 
   DataDriftEvent event;
   event.feature = f.name;
@@ -280,12 +351,13 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
   event.stats = f.detector->stats();
   if (f.adwin != nullptr) {
     // The window kept (W1) is what ADWIN holds now; the dropped part (W0) is the rest.
-    const double kept = f.adwin->width();
-    const double dropped = width_before + 1 - kept;
+    const double block = config_.numeric_block;
+    const double kept = f.adwin->width() * block;
+    const double dropped = (width_before + 1) * block - kept;
     event.current_count = static_cast<uint64_t>(kept);
     event.reference_count = static_cast<uint64_t>(dropped);
     event.current_mean = f.adwin->estimation();
-    event.reference_mean = dropped > 0 ? (total_before + fed - f.adwin->total()) / dropped : 0;
+    event.reference_mean = dropped > 0 ? (total_before + fed - f.adwin->total()) * block / dropped : 0;
     event.statistic = std::abs(event.current_mean - event.reference_mean);
     event.threshold = f.adwin->params().delta;
     if (quantiles) {
@@ -310,6 +382,7 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
       f.recent.clear();
       f.recent_next = 0;
     }
+    if (!publish) return std::nullopt;
   } else if (f.kswin != nullptr) {
     // At the drift update KSWIN still holds its full window (it clears on the next one).
     const std::vector<double> window = f.kswin->window();
@@ -325,6 +398,7 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
     event.statistic = f.kswin->statistic();
     event.threshold = f.kswin->params().alpha;
   }
+  if (!publish) return std::nullopt;
   return event;
 }
 
@@ -376,9 +450,15 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_categorical(int32_t slot,
   f.last_psi = psi;
   f.max_psi = std::max(f.max_psi, psi);
   if (!(psi > config_.psi_threshold)) return std::nullopt;
-  ++f.alarms;
-  ++alarms_;
-  DataDriftEvent event = psi_event(f, psi);
+  std::optional<DataDriftEvent> event;
+  if (may_alarm(f.observations, f.last_alarm_at)) {
+    ++f.alarms;
+    ++alarms_;
+    f.last_alarm_at = f.observations;
+    event = psi_event(f, psi);
+  } else {
+    ++f.suppressed;
+  }
 
   // Cool-down: start over as at the start, with a reference made of the values that
   // follow the alarm. Not the current window as it stands: a sliding window crosses the
@@ -393,6 +473,11 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_categorical(int32_t slot,
   f.ring_size = 0;
   f.current_seen = 0;
   return event;
+}
+
+bool DataDriftMonitor::may_alarm(uint64_t observations, uint64_t last_alarm_at) const {
+  if (observations <= config_.warmup) return false;
+  return last_alarm_at == 0 || observations - last_alarm_at > config_.cooldown;
 }
 
 DataDriftEvent DataDriftMonitor::psi_event(const CategoricalFeature& f, double psi) const {
@@ -440,6 +525,7 @@ FeatureDriftCounters DataDriftMonitor::counters_of(const NumericFeature& f) {
   c.alarms = f.alarms;
   c.non_finite = f.non_finite;
   c.estimation = f.detector->estimation();
+  c.suppressed = f.suppressed;
   return c;
 }
 
@@ -454,6 +540,7 @@ FeatureDriftCounters DataDriftMonitor::counters_of(const CategoricalFeature& f) 
   c.psi_evaluations = f.evaluations;
   c.last_psi = f.last_psi;
   c.max_psi = f.max_psi;
+  c.suppressed = f.suppressed;
   return c;
 }
 
@@ -499,6 +586,10 @@ void DataDriftMonitor::save(ByteWriter& out) const {
   out.u32(config_.max_categories);
   out.u32(config_.max_features);
   out.u32(config_.top_categories);
+  out.f64(config_.false_alarm_rate);
+  out.u32(config_.numeric_block);
+  out.u32(config_.warmup);
+  out.u32(config_.cooldown);
 
   out.u64(ignored_values_);
   out.u64(non_finite_values_);
@@ -520,6 +611,10 @@ void DataDriftMonitor::save(ByteWriter& out) const {
     out.u32(static_cast<uint32_t>(f.recent.size()));
     out.u32(f.recent_next);
     for (double v : f.recent) out.f64(v);
+    out.u64(f.suppressed);
+    out.u64(f.last_alarm_at);
+    out.f64(f.block_sum);
+    out.u32(f.block_n);
   }
 
   out.u32(static_cast<uint32_t>(categorical_.size()));
@@ -542,11 +637,20 @@ void DataDriftMonitor::save(ByteWriter& out) const {
       const uint32_t at = f.ring_head + i;
       WriteU16(out, f.ring[at < f.ring.size() ? at : at - f.ring.size()]);
     }
+    out.u64(f.suppressed);
+    out.u64(f.last_alarm_at);
   }
 }
 
 Status DataDriftMonitor::load(ByteReader& in) {
-  SL_RETURN_IF_ERROR(io::ReadHeader(in, kRecordName, kFormatVersion));
+  // Version 2 (before calibration) loads as an uncalibrated monitor.
+  uint32_t version = kFormatVersion;
+  {
+    ByteReader probe = in;
+    if (io::ReadHeader(probe, kRecordName, kOldestFormatVersion).ok()) version = kOldestFormatVersion;
+  }
+  SL_RETURN_IF_ERROR(io::ReadHeader(in, kRecordName, version));
+  const bool calibrated = version >= 3;
   auto corrupt = [](const std::string& what) { return io::Corrupt(kRecordName, what); };
   auto truncated = [&] { return corrupt("truncated"); };
 
@@ -572,6 +676,12 @@ Status DataDriftMonitor::load(ByteReader& in) {
   config.max_categories = in.u32();
   config.max_features = in.u32();
   config.top_categories = in.u32();
+  if (calibrated) {
+    config.false_alarm_rate = in.f64();
+    config.numeric_block = in.u32();
+    config.warmup = in.u32();
+    config.cooldown = in.u32();
+  }
   if (!in.ok()) return truncated();
   if (Status st = config.validate(); !st.ok()) return corrupt("config: " + st.message());
 
@@ -613,7 +723,16 @@ Status DataDriftMonitor::load(ByteReader& in) {
     }
     f.recent.resize(recent_n);
     for (double& v : f.recent) v = in.f64();
+    if (calibrated) {
+      f.suppressed = in.u64();
+      f.last_alarm_at = in.u64();
+      f.block_sum = in.f64();
+      f.block_n = in.u32();
+    }
     if (!in.ok()) return truncated();
+    if (f.block_n >= config.numeric_block || !std::isfinite(f.block_sum) || f.last_alarm_at > observations) {
+      return corrupt("numeric block state");
+    }
     if (f.reference_ready && (reference_n != config.numeric_reference_size ||
                               !std::is_sorted(f.reference.begin(), f.reference.end()))) {
       return corrupt("numeric reference");
@@ -702,6 +821,12 @@ Status DataDriftMonitor::load(ByteReader& in) {
         ++f.current[bin];
       }
       if (!in.ok()) return truncated();
+    }
+    if (calibrated) {
+      f.suppressed = in.u64();
+      f.last_alarm_at = in.u64();
+      if (!in.ok()) return truncated();
+      if (f.last_alarm_at > observations) return corrupt("alarm position");
     }
     alarm_sum += feature_alarms;
   }

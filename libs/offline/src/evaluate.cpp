@@ -169,6 +169,7 @@ class Evaluation final : public OutputSink {
   Status write(const ConceptDriftRecord& record) override;
   Status write(const DataDriftRecord& record) override;
   Status write(const ModelSwitchRecord& record) override;
+  Status write(const SliceGapRecord& record) override;
 
  private:
   void observe(const LearnOutcome& outcome);
@@ -268,6 +269,20 @@ Status Evaluation::write(const ModelSwitchRecord& record) {
   mark.model_version = record.version;
   if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
   result_.switches.push_back(std::move(mark));
+  return Status::Ok();
+}
+
+Status Evaluation::write(const SliceGapRecord& record) {
+  SliceGapMark mark;
+  const SliceGapAlert& alert = *record.alert;
+  mark.field = alert.field;
+  mark.metric.assign(alert.metric);
+  mark.gap = alert.gap;
+  mark.max_value = alert.max_value;
+  mark.min_value = alert.min_value;
+  mark.event_id.assign(record.event_id);
+  if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
+  result_.slice_gaps.push_back(std::move(mark));
   return Status::Ok();
 }
 
@@ -441,6 +456,7 @@ void Evaluation::finish(const Processor& processor) {
   r.predictions = stats.predictions;
   r.challengers = stats.challengers;
   r.selection = stats.selection;
+  r.slices = stats.slices;
   r.rolling_window = classifier_.options().rolling_window;
   r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   if (task_ == Task::kRegression) {
@@ -530,6 +546,18 @@ void DriftJson(JsonWriter& w, const DriftMark& d) {
   w.end_object();
 }
 
+void SliceGapJson(JsonWriter& w, const SliceGapMark& g) {
+  w.begin_object();
+  PositionField(w, g.position);
+  w.field("field", g.field)
+      .field("metric", g.metric)
+      .field("gap", g.gap)
+      .field("max_value", g.max_value)
+      .field("min_value", g.min_value)
+      .field("event_id", g.event_id)
+      .end_object();
+}
+
 void DataDriftJson(JsonWriter& w, const DataDriftMark& d) {
   w.begin_object();
   PositionField(w, d.position);
@@ -613,6 +641,14 @@ std::string EvaluationJson(const EvaluationResult& r) {
     WriteSelectionJson(w.key("selection"), r.selection);
     w.key("switches").begin_array();
     for (const SwitchMark& s : r.switches) SwitchJson(w, s);
+    w.end_array();
+  }
+  if (!r.slices.empty()) {  // metrics.slices only: other runs keep their bytes
+    w.key("slices").begin_array();
+    for (const FieldSlices& f : r.slices) WriteFieldSlicesJson(w, f);
+    w.end_array();
+    w.key("slice_gaps").begin_array();
+    for (const SliceGapMark& g : r.slice_gaps) SliceGapJson(w, g);
     w.end_array();
   }
   if (r.has_labels) LabelsJson(w.key("labels"), r);

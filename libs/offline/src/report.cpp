@@ -279,6 +279,22 @@ std::string EvaluationTable(const EvaluationResult& r) {
   if (!r.data_drifts.empty()) {
     out += fmt::format("  data drift alarms {}: {}\n", r.data_drifts.size(), DataDriftSummary(r));
   }
+  for (const FieldSlices& f : r.slices) {
+    out += fmt::format("slices of {} ({} labelled): demographic parity difference {} ({} vs {}), equal opportunity "
+                       "difference {} ({} vs {})\n",
+                       f.field, f.events, FormatFigure(f.demographic_parity_difference), f.parity_max, f.parity_min,
+                       FormatFigure(f.equal_opportunity_difference), f.opportunity_max, f.opportunity_min);
+    out += fmt::format("  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "value", "events", "accuracy", "log loss", "pos. rate",
+                       "TPR");
+    for (const SliceFigures& v : f.values) {
+      out += fmt::format("  {:<20} {:>9} {:>9} {:>9} {:>9} {:>9}\n", v.value, v.events, FormatFigure(v.accuracy),
+                         FormatFigure(v.log_loss), FormatFigure(v.positive_rate), FormatFigure(v.true_positive_rate));
+    }
+  }
+  for (const SliceGapMark& g : r.slice_gaps) {
+    out += fmt::format("  slice gap alert at {}: {} {} on {} ({} vs {})\n", g.position, g.metric, FormatFigure(g.gap),
+                       g.field, g.max_value, g.min_value);
+  }
 
   if (r.has_concepts) {
     out += "concepts (segments of the events' meta.concept markers, in stream order)\n";
@@ -449,6 +465,29 @@ th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
     }
     html += "</table>\n";
     if (r.data_drifts.size() > 200) html += fmt::format("<p class=\"note\">first 200 of {}</p>\n", r.data_drifts.size());
+  }
+
+  for (const FieldSlices& f : r.slices) {
+    html += fmt::format("<h2>Slices of {}</h2>\n<p>demographic parity difference {} ({} vs {}); equal opportunity "
+                        "difference {} ({} vs {})</p>\n<table>\n",
+                        Escape(f.field), Fig(f.demographic_parity_difference), Escape(f.parity_max),
+                        Escape(f.parity_min), Fig(f.equal_opportunity_difference), Escape(f.opportunity_max),
+                        Escape(f.opportunity_min));
+    html += Row({"value", "events", "accuracy", "log loss", "positive rate", "true-positive rate"}, true);
+    for (const SliceFigures& v : f.values) {
+      html += Row({Escape(v.value), std::to_string(v.events), Fig(v.accuracy), Fig(v.log_loss), Fig(v.positive_rate),
+                   Fig(v.true_positive_rate)});
+    }
+    html += "</table>\n";
+  }
+  if (!r.slice_gaps.empty()) {
+    html += "<h2>Slice gap alerts</h2>\n<table>\n";
+    html += Row({"position", "field", "metric", "gap", "highest", "lowest", "event id"}, true);
+    for (const SliceGapMark& g : r.slice_gaps) {
+      html += Row({Count(g.position), Escape(g.field), Escape(g.metric), Fig(g.gap), Escape(g.max_value),
+                   Escape(g.min_value), Escape(g.event_id)});
+    }
+    html += "</table>\n";
   }
 
   if (r.has_labels) {

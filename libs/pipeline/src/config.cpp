@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <fstream>
@@ -61,6 +62,27 @@ Status SetInt(std::string_view key, const std::string& text, int lo, int hi, int
 // Above lo, below hi (both excluded).
 Status SetNumber(std::string_view key, const std::string& text, double lo, double hi, double& field) {
   return Store(NumberValue(key, text, {lo, hi}), field);
+}
+
+// metrics.slices: field names separated by commas (a YAML list arrives joined); at most 16.
+Status SetSliceFields(std::string_view key, const std::string& text, std::vector<std::string>& fields) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string name; std::getline(in, name, ',');) {
+    const size_t first = name.find_first_not_of(' ');
+    const size_t last = name.find_last_not_of(' ');
+    name = first == std::string::npos ? "" : name.substr(first, last - first + 1);
+    if (name.empty()) return Status::Invalid(std::string(key) + ": an empty field name");
+    auto checked = StringValue(key, name, kNameMaxLength);
+    if (!checked.ok()) return checked.status();
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      return Status::Invalid(std::string(key) + ": field '" + name + "' is listed twice");
+    }
+    out.push_back(std::move(name));
+  }
+  if (out.size() > 16) return Status::Invalid(std::string(key) + ": at most 16 fields");
+  fields = std::move(out);
+  return Status::Ok();
 }
 
 // A learner setting under `model.`: checked on its own here (so the error names the
@@ -148,6 +170,11 @@ const std::vector<KeySpec>& Keys() {
        }},
       {"drift.data.psi_threshold", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.drift.data_psi_threshold); }},
       {"drift.data.psi_window", [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.data_psi_window); }},
+      {"drift.data.false_alarm_rate",
+       [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 0.01, false, false}), c.drift.data_false_alarm_rate); }},
+      {"drift.data.block", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000, c.drift.data_block); }},
+      {"drift.data.warmup", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_warmup); }},
+      {"drift.data.cooldown", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_cooldown); }},
       {"metrics.rolling_window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.metrics.rolling_window); }},
       {"selection.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.enabled); }},
       {"selection.metric",
@@ -157,6 +184,10 @@ const std::vector<KeySpec>& Keys() {
       {"selection.min_events", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.selection.min_events); }},
       {"selection.include_baselines",
        [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.include_baselines); }},
+      {"metrics.slices", [](auto k, S& t, C& c) { return SetSliceFields(k, t, c.metrics.slices); }},
+      {"metrics.slices_top_k", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 1000, c.metrics.slices_top_k); }},
+      {"metrics.slice_gap_alert",
+       [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1, false, false}), c.metrics.slice_gap_alert); }},
       {"labels.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.labels.enabled); }},
       {"labels.ttl", [](auto k, S& t, C& c) { return Store(DurationValue(k, t), c.labels.ttl_ms); }},
       {"labels.max_pending", [](auto k, S& t, C& c) { return Store(IntegerValue(k, t, 1, 1000000000), c.labels.max_pending); }},
@@ -354,9 +385,18 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
       continue;
     }
     if (const KeySpec* spec = FindKey(path)) {
-      if (!value.IsScalar()) return Status::Invalid(Where(source, value) + ": " + path + ": must be a single value");
+      // metrics.slices is a list: its items joined with commas, as the environment gives it.
+      const bool list = path == "metrics.slices" && value.IsSequence();
+      if (!value.IsScalar() && !list) return Status::Invalid(Where(source, value) + ": " + path + ": must be a single value");
       SL_RETURN_IF_ERROR(Record(lines, path, item.first, source));
-      Status st = spec->set(path, value.Scalar(), config);
+      std::string text;
+      if (list) {
+        for (const auto& element : value) {
+          if (!element.IsScalar()) return Status::Invalid(Where(source, element) + ": " + path + ": must be a list of field names");
+          text += (text.empty() ? "" : ",") + element.Scalar();
+        }
+      }
+      Status st = spec->set(path, list ? text : value.Scalar(), config);
       if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + st.message());
       continue;
     }

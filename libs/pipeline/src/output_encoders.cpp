@@ -5,6 +5,7 @@
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/drift/data_drift.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 
 namespace streamlearn::pipeline {
 
@@ -123,6 +124,27 @@ void EncodeModelSwitch(const ModelSwitchRecord& r, std::string& out) {
   w.end_object();
 }
 
+void EncodeSliceGap(const SliceGapRecord& r, std::string& out) {
+  const SliceGapAlert& a = *r.alert;
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("type", "slice_gap")
+      .field("model", r.model)
+      .field("field", std::string_view(a.field))
+      .field("metric", a.metric)
+      .field("gap", a.gap)
+      .field("threshold", a.threshold)
+      .field("max_value", std::string_view(a.max_value))
+      .field("max_rate", a.max_rate)
+      .field("min_value", std::string_view(a.min_value))
+      .field("min_rate", a.min_rate)
+      .field("field_events", a.events)
+      .field("events", r.events)
+      .field("ts", r.ts_ms)
+      .field("event_id", r.event_id)
+      .end_object();
+}
+
 struct JsonOutputSink::Encoders {
   PredictionEncoder prediction;
 };
@@ -151,6 +173,12 @@ Status JsonOutputSink::write(const DataDriftRecord& record) {
 Status JsonOutputSink::write(const ModelSwitchRecord& record) {
   json_.clear();
   EncodeModelSwitch(record, json_);
+  return drift(record.model, json_);
+}
+
+Status JsonOutputSink::write(const SliceGapRecord& record) {
+  json_.clear();
+  EncodeSliceGap(record, json_);
   return drift(record.model, json_);
 }
 

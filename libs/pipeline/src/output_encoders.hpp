@@ -28,4 +28,7 @@ void EncodeDataDrift(const DataDriftRecord& record, std::string& out);
 // drift.schema.json, "type":"model_switch".
 void EncodeModelSwitch(const ModelSwitchRecord& record, std::string& out);
 
+// drift.schema.json, "type":"slice_gap".
+void EncodeSliceGap(const SliceGapRecord& record, std::string& out);
+
 }  // namespace streamlearn::pipeline

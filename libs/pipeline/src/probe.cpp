@@ -5,8 +5,21 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
+
+#include "streamlearn/pipeline/slices.hpp"
+
 namespace streamlearn::pipeline {
 namespace {
+
+// The per-value figures of set_slices, in the order it writes them.
+constexpr std::pair<const char*, const char*> kSliceFigures[] = {
+    {"streamlearn_slice_events", "Labelled events per value of a sliced field (metrics.slices)"},
+    {"streamlearn_slice_accuracy", "Prequential accuracy per value of a sliced field"},
+    {"streamlearn_slice_log_loss", "Prequential log loss per value of a sliced field"},
+    {"streamlearn_slice_positive_rate", "Share predicted positive per value of a sliced field"},
+    {"streamlearn_slice_true_positive_rate", "True-positive rate per value of a sliced field"},
+};
 
 prometheus::Counter& MakeCounter(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
@@ -99,8 +112,15 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                               .Name("streamlearn_model_bytes")
                               .Help("Memory a model holds: parameters, statistics, trees, windows (champion and challengers)")
                               .Register(*registry)),
+      slice_gap_family_(prometheus::BuildGauge()
+                            .Name("streamlearn_slice_gap")
+                            .Help("Largest gap across a sliced field's values: metric demographic_parity or equal_opportunity")
+                            .Register(*registry)),
       registry_(std::move(registry)) {
   broker_up.Set(1);  // until an outage says otherwise
+  for (const auto& [name, help] : kSliceFigures) {
+    slice_families_.push_back(&prometheus::BuildGauge().Name(name).Help(help).Register(*registry_));
+  }
 }
 
 prometheus::Counter& PipelineProbe::data_drift(const std::string& feature, const std::string& kind) {
@@ -109,6 +129,27 @@ prometheus::Counter& PipelineProbe::data_drift(const std::string& feature, const
 
 prometheus::Gauge& PipelineProbe::model_bytes(const std::string& model) {
   return model_bytes_family_.Add({{"model", model}});
+}
+
+void PipelineProbe::set_slices(const std::vector<FieldSlices>& slices) {
+  std::set<std::pair<std::string, std::string>> now;
+  for (const FieldSlices& f : slices) {
+    for (const SliceFigures& v : f.values) {
+      const std::map<std::string, std::string> labels = {{"field", f.field}, {"value", v.value}};
+      const double figures[] = {static_cast<double>(v.events), v.accuracy, v.log_loss, v.positive_rate,
+                                v.true_positive_rate};
+      for (size_t i = 0; i < slice_families_.size(); ++i) slice_families_[i]->Add(labels).Set(figures[i]);
+      now.emplace(f.field, v.value);
+    }
+    slice_gap_family_.Add({{"field", f.field}, {"metric", "demographic_parity"}}).Set(f.demographic_parity_difference);
+    slice_gap_family_.Add({{"field", f.field}, {"metric", "equal_opportunity"}}).Set(f.equal_opportunity_difference);
+  }
+  for (const auto& [field, value] : slice_series_) {
+    if (now.count({field, value}) != 0) continue;
+    const std::map<std::string, std::string> labels = {{"field", field}, {"value", value}};
+    for (auto* family : slice_families_) family->Remove(&family->Add(labels));
+  }
+  slice_series_ = std::move(now);
 }
 
 }  // namespace streamlearn::pipeline

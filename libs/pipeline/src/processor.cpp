@@ -26,10 +26,12 @@
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "divergence_guard.hpp"
+#include "data_drift_settings.hpp"
 #include "drift_policy.hpp"
 #include "model_selection.hpp"
 #include "target_scaler.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 #include "streamlearn/state/store.hpp"
 
 namespace streamlearn::pipeline {
@@ -103,6 +105,9 @@ struct Processor::Impl {
   learn::Prediction candidate_prediction;     // the model's, scored for the selector
   std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
+  std::unique_ptr<SliceMetrics> slices;  // metrics.slices only
+  const Event* slicing = nullptr;        // the event whose outcome the slices take next
+  Clock::time_point slices_reported{};    // when the probe's slice gauges were last set
   ModelMetrics metrics;
   std::optional<TargetScaler> target_scaler;  // regression only
   std::optional<DivergenceGuard> divergence;  // regression only
@@ -188,6 +193,11 @@ struct Processor::Impl {
   Status reset_diverged(std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
+  Status record_slices(int predicted, double p_true, double y, OutputSink& sink);
+  void end_slicing() {
+    if (slices) slices->clear();
+    slicing = nullptr;
+  }
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -232,15 +242,14 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
         std::make_unique<ModelSelector>(config.selection, impl->task, SelectionCandidates(config, impl->task));
   }
   if (config.drift.data_enabled) {
-    drift::DataDriftConfig dc;
-    dc.numeric_detector = config.drift.data_numeric_detector;
-    dc.numeric_params = config.drift.data_params;
-    dc.psi_threshold = config.drift.data_psi_threshold;
-    dc.psi_reference_size = static_cast<uint32_t>(config.drift.data_psi_window);
-    dc.psi_current_size = static_cast<uint32_t>(config.drift.data_psi_window);
-    auto monitor = drift::DataDriftMonitor::Create(dc);
+    auto monitor = drift::DataDriftMonitor::Create(DataDriftConfigOf(config.drift));
     if (!monitor.ok()) return Status::Invalid("drift.data: " + monitor.status().message());
     impl->data_drift.emplace(std::move(monitor).value());
+  }
+  if (!config.metrics.slices.empty()) {
+    if (impl->task == Task::kRegression) return Status::Invalid("metrics.slices: needs a classification model");
+    impl->slices = std::make_unique<SliceMetrics>(config.metrics.slices, static_cast<size_t>(config.metrics.slices_top_k),
+                                                  config.metrics.slice_gap_alert, impl->task == Task::kBinary);
   }
   impl->store = store;
   impl->entities.emplace(store, static_cast<size_t>(config.state.max_cached_entities));
@@ -350,6 +359,10 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       s.probe->rolling_accuracy.Set(s.metrics.classification.rolling_accuracy());
     }
     s.probe->entities_cached.Set(static_cast<double>(s.entities->size()));
+    if (s.slices && received - s.slices_reported >= std::chrono::seconds(1)) {
+      s.probe->set_slices(s.slices->report());  // allocates: once a second, not per event
+      s.slices_reported = received;
+    }
     s.report_labels();
   }
   return Status::Ok();
@@ -517,6 +530,15 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
     probe->latency_seconds.Observe(static_cast<double>(latency.count()) * 1e-6);
   }
 
+  // Slices take this event's outcome only while it is handled, also when handling fails.
+  struct SliceSelection {
+    Impl& impl;
+    ~SliceSelection() { impl.end_slicing(); }
+  } selection{*this};
+  if (slices) {
+    slices->select(event);
+    slicing = &event;
+  }
   if (event.label) {
     SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
     if (task != Task::kMulticlass && entity) builder.learn_target(target, entity);
@@ -536,6 +558,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
       if (task != Task::kMulticlass && entity) builder.learn_target(early->value, entity);
     }
   }
+  end_slicing();
   if (join) SL_RETURN_IF_ERROR(advance_stream_time(event.ts_ms, sink));
 
   if (entity) {
@@ -592,6 +615,9 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
       SL_RETURN_IF_ERROR(reset_diverged(id, ts_ms, sink));
     }
   }
+  // Before the observer: evaluate places a slice gap record by its event, which the
+  // observer's scoring retires.
+  if (slicing) SL_RETURN_IF_ERROR(record_slices(predicted, p_true, y, sink));
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
   drift_policy->learn(features, learned_y);
   model->learn(features, learned_y);
@@ -636,6 +662,26 @@ Status Processor::Impl::watch_inputs(const Event& event, OutputSink& sink) {
     if (auto d = data_drift->observe_categorical(f.name, f.value)) SL_RETURN_IF_ERROR(publish_data_drift(*d, event, sink));
   }
   return Status::Ok();
+}
+
+Status Processor::Impl::record_slices(int predicted, double p_true, double y, OutputSink& sink) {
+  slices->record(predicted, p_true, y);
+  std::vector<SliceGapAlert>& alerts = slices->alerts();
+  if (alerts.empty()) return Status::Ok();
+  Status written = Status::Ok();
+  for (const SliceGapAlert& a : alerts) {
+    spdlog::info("slice gap on '{}': {} {:.4g} ('{}' {:.4g}, '{}' {:.4g}), threshold {:.4g}", a.field, a.metric, a.gap,
+                 a.max_value, a.max_rate, a.min_value, a.min_rate, a.threshold);
+    SliceGapRecord record;
+    record.model = config.model.name;
+    record.alert = &a;
+    record.events = counts.predictions;
+    record.ts_ms = slicing->ts_ms;
+    record.event_id = slicing->id;
+    if (written.ok()) written = sink.write(record);
+  }
+  alerts.clear();
+  return written;
 }
 
 Status Processor::Impl::publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink) {
@@ -975,6 +1021,7 @@ ProcessorStats Processor::stats() const {
     out.rmse = s.metrics.regression.rmse();
     out.r2 = s.metrics.regression.r2();
   }
+  if (s.slices) out.slices = s.slices->report();
   for (const auto& c : s.challengers) {
     ChallengerStats cs;
     cs.name = c.name;

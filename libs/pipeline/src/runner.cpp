@@ -60,6 +60,11 @@ class KafkaSink : public OutputSink {
     EncodeModelSwitch(record, json_);
     return producer_.produce(settings_.drift_topic, record.model, json_);
   }
+  Status write(const SliceGapRecord& record) override {
+    json_.clear();
+    EncodeSliceGap(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
   Status write(const DeadLetterRecord& record) override {
     const RawMessage& m = record.message;
     const std::string_view reason = record.reason;
@@ -464,6 +469,11 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
     w.end_array();
   }
   if (p.selection.enabled) WriteSelectionJson(w.key("selection"), p.selection);
+  if (!p.slices.empty()) {
+    w.key("slices").begin_array();
+    for (const auto& f : p.slices) WriteFieldSlicesJson(w, f);
+    w.end_array();
+  }
   if (p.labels_enabled) {
     const auto& l = p.labels;
     w.key("labels")

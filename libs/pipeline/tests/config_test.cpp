@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "data_drift_settings.hpp"
+#include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/pipeline/config.hpp"
 
 using namespace streamlearn;
@@ -269,4 +271,26 @@ challengers:
   const auto wider = ChallengerKeys(*config, "wider");
   CHECK(wider.at("hidden_dims") == "[16]");
   CHECK(wider.at("optimizer") == "adam");
+}
+
+TEST_CASE("drift.data's calibration keys are read, bounded and reach the monitor's config", "[config]") {
+  PipelineConfig defaults;
+  CHECK(defaults.drift.data_false_alarm_rate == 1e-5);
+  CHECK(defaults.drift.data_block == 32);
+  auto config = ParseConfig("drift:\n  data:\n    false_alarm_rate: 0.0001\n    block: 8\n    warmup: 50\n    cooldown: 0\n",
+                            "p.yaml", EnvFrom({}));
+  REQUIRE(config.ok());
+  const drift::DataDriftConfig dc = DataDriftConfigOf(config->drift);
+  CHECK(dc.false_alarm_rate == 1e-4);
+  CHECK(dc.numeric_block == 8);
+  CHECK(dc.warmup == 50);
+  CHECK(dc.cooldown == 0);
+  CHECK(drift::DataDriftMonitor::Create(dc).ok());
+  auto bad = ParseConfig("drift:\n  data:\n    false_alarm_rate: 0.5\n", "p.yaml", EnvFrom({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.false_alarm_rate"));
+  CHECK(ParseConfig("drift:\n  data:\n    false_alarm_rate: 0\n", "p.yaml", EnvFrom({})).ok());  // 0: off
+  bad = ParseConfig("drift:\n  data:\n    block: 0\n", "p.yaml", EnvFrom({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.block"));
 }

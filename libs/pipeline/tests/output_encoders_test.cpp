@@ -13,6 +13,7 @@
 
 #include "output_encoders.hpp"
 #include "streamlearn/drift/data_drift.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 #include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
 
 using namespace streamlearn;
@@ -258,4 +259,36 @@ TEST_CASE("model switch encoder: the golden bytes, schema-valid; a prediction na
   encoder.encode(p, prediction);
   CHECK(prediction == R"({"id":"e-1","model":"logreg","version":2,"candidate":"no_change","score":0.9,"class":1,"ts":1,"latency_us":0})");
   CHECK(Validate("prediction", {prediction}) == 0);
+}
+
+TEST_CASE("slice gap encoder: the bytes, schema-valid", "[encoders]") {
+  SliceGapAlert alert;
+  alert.field = "group";
+  alert.metric = "demographic_parity";
+  alert.gap = 0.3;
+  alert.threshold = 0.2;
+  alert.max_value = "A";
+  alert.max_rate = 0.6;
+  alert.min_value = "B";
+  alert.min_rate = 0.3;
+  alert.events = 4000;
+  SliceGapRecord r;
+  r.model = "m";
+  r.alert = &alert;
+  r.events = 4001;
+  r.ts_ms = 1700000000000;
+  r.event_id = "e-4000";
+  std::string json;
+  EncodeSliceGap(r, json);
+  CHECK(json == R"({"type":"slice_gap","model":"m","field":"group","metric":"demographic_parity","gap":0.3,)"
+                R"("threshold":0.2,"max_value":"A","max_rate":0.6,"min_value":"B","min_rate":0.3,)"
+                R"("field_events":4000,"events":4001,"ts":1700000000000,"event_id":"e-4000"})");
+  alert.metric = "equal_opportunity";
+  std::string json2;
+  EncodeSliceGap(r, json2);
+  CHECK(Validate("drift", {json, json2}) == 0);
+  alert.metric = "parity";  // not a metric the schema knows
+  std::string bad;
+  EncodeSliceGap(r, bad);
+  CHECK(Validate("drift", {bad}) == 1);
 }

@@ -179,3 +179,16 @@ TEST_CASE("Processor::process allocates nothing per event after a warm-up", "[al
   // row when its window doubles: a handful in 20,000 events, never one per event.
   CHECK(c.allocations <= 16);
 }
+
+TEST_CASE("Processor::process with sliced metrics allocates nothing per event after a warm-up", "[alloc][slices]") {
+  if (!testing::kCountingAllocations) {
+    WARN("allocation counting is off under AddressSanitizer: nothing to check here");
+    return;
+  }
+  PipelineConfig config;
+  config.metrics.slices = {"city", "x3"};  // a category, and a number (written as %g: most go to "(other)")
+  config.metrics.slice_gap_alert = 0.5;   // gaps are checked; the stream has none that large
+  const Counted c = Run(config, false, nullptr);
+  WARN("slices on: " << c.allocations << " allocations in " << c.events << " events");
+  CHECK(c.allocations <= 16);  // as without slices: ADWIN's rows, never one per event
+}

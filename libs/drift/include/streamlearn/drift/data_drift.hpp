@@ -60,6 +60,19 @@
 // or an id is seen for the first time (at most max_features and max_categories of them),
 // when a categorical's current window first fills, and when an alarm builds its event.
 //
+// Calibrated alarms (all off in a default DataDriftConfig; the pipeline turns them on):
+//  - false_alarm_rate: the target alarms per value of a stationary feature. Sets ADWIN's
+//    delta (AdwinDeltaForRate) or KSWIN's alpha unless numeric_params give them.
+//  - numeric_block: ADWIN sees the mean of each block of that many quantiles, stretched by
+//    sqrt(block) around 0.5 (independent quantiles' block means then vary as one quantile
+//    does). Stationary but autocorrelated inputs, a cyclical counter visited in order
+//    above all, made most false alarms: ADWIN compared one run (a day) against the rest.
+//    ADWIN's clock becomes 32 / block and its min_window_length 2 blocks.
+//  - warmup: no alarm in a feature's first `warmup` values; cooldown: none within
+//    `cooldown` values after its previous alarm. A detection then is counted as
+//    suppressed and adapts the detector as an alarm would, without an event.
+// The measurements: bench/data_drift_calibration.cpp, docs/operations.md.
+//
 // Bounded memory: at most `max_features` features (numeric and categorical together);
 // values of further features are ignored and counted (ignored_values()). Per categorical
 // feature: max_categories + 1 bins and a ring of psi_current_size 2-byte bin ids.
@@ -104,6 +117,12 @@ struct DataDriftConfig {
   uint32_t max_categories = 32;        // bins per categorical besides "other"
   uint32_t max_features = 256;         // numeric + categorical features tracked
   uint32_t top_categories = 5;         // bins listed in a categorical event
+  // Calibration (see "Calibrated alarms" above). 0 everywhere = the detectors as River has
+  // them; the pipeline turns calibration on by default.
+  double false_alarm_rate = 0;   // target alarms per value per stationary feature; sets delta
+  uint32_t numeric_block = 1;    // quantiles averaged per ADWIN input (1 = every value)
+  uint32_t warmup = 0;           // values of a feature before it may alarm
+  uint32_t cooldown = 0;         // values of a feature after an alarm before the next
 
   // InvalidArgument naming the field (and the detector's own message for its params).
   Status validate() const;
@@ -167,8 +186,16 @@ struct FeatureDriftCounters {
   double last_psi = 0;        // categorical: the latest PSI computed (0 before the first)
   double max_psi = 0;         // categorical: the largest PSI computed so far
   double estimation = 0;      // numeric: the detector's estimation() (window mean)
+  uint64_t suppressed = 0;    // detections within the warm-up or a cool-down (not alarms)
   bool operator==(const FeatureDriftCounters&) const = default;
 };
+
+// The largest false_alarm_rate accepted (one alarm per 100 values).
+inline constexpr double kMaxFalseAlarmRate = 0.01;
+// The detector significance that gives `rate` alarms per value on a stationary feature
+// (measured by data_drift_calibration; see "Calibrated alarms" above).
+double AdwinDeltaForRate(double rate, uint32_t numeric_block);
+double KswinAlphaForRate(double rate);
 
 // PSI of two count vectors over the same bins (see the top of this file). Bins where
 // both windows are empty contribute exactly 0; an all-zero side counts as all-empty.
@@ -232,6 +259,10 @@ class DataDriftMonitor {
     uint64_t observations = 0;
     uint64_t alarms = 0;
     uint64_t non_finite = 0;
+    uint64_t suppressed = 0;
+    uint64_t last_alarm_at = 0;  // observations at the latest alarm (0: none yet)
+    double block_sum = 0;        // quantiles of the block being averaged (numeric_block)
+    uint32_t block_n = 0;
     // The quantile reference (ADWIN with numeric_reference_size > 0): filled, then sorted.
     std::vector<double> reference;
     bool reference_ready = false;
@@ -260,6 +291,8 @@ class DataDriftMonitor {
     uint64_t alarms = 0;
     uint64_t pooled = 0;
     uint64_t evaluations = 0;
+    uint64_t suppressed = 0;
+    uint64_t last_alarm_at = 0;
     double last_psi = 0;
     double max_psi = 0;
   };
@@ -273,6 +306,9 @@ class DataDriftMonitor {
   explicit DataDriftMonitor(DataDriftConfig config);
 
   Result<std::unique_ptr<DriftDetector>> make_detector() const;
+  // False within the warm-up or a cool-down of a feature with `observations` values whose
+  // latest alarm came at `last_alarm_at` (0: none).
+  bool may_alarm(uint64_t observations, uint64_t last_alarm_at) const;
   int32_t numeric_slot(std::string_view feature);  // registers; kIgnored over the cap
   int32_t categorical_slot(std::string_view feature);
   int32_t add_numeric(std::string_view feature);
@@ -287,6 +323,7 @@ class DataDriftMonitor {
 
   DataDriftConfig config_;
   std::map<std::string, std::string> detector_params_;  // numeric_params + defaults we set
+  double block_stretch_ = 1;  // sqrt(numeric_block)
   std::vector<NumericFeature> numeric_;
   std::vector<CategoricalFeature> categorical_;
   NameMap<uint32_t> numeric_slot_of_;

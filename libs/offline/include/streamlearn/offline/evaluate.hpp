@@ -124,6 +124,16 @@ struct SwitchMark {
   uint64_t model_version = 0;  // the new version
 };
 
+// A slice_gap record (metrics.slice_gap_alert) as evaluate saw it.
+struct SliceGapMark {
+  std::string field;
+  std::string metric;  // demographic_parity | equal_opportunity
+  double gap = 0;
+  std::string max_value, min_value;
+  std::string event_id;
+  int64_t position = -1;
+};
+
 struct InvalidExample {
   std::string input;  // events_name or labels_name
   int64_t line = 0;   // 1-based, as editors count
@@ -170,6 +180,9 @@ struct EvaluationResult {
   uint64_t warning_count = 0;
   uint64_t divergence_count = 0;  // resets of a diverged regression champion (in `drifts`, reason "diverged")
   std::vector<DataDriftMark> data_drifts;
+  // Sliced metrics (metrics.slices) at the end, and the gap alerts on the way.
+  std::vector<FieldSlices> slices;
+  std::vector<SliceGapMark> slice_gaps;
 
   // Delayed labels (with a labels input only).
   bool has_labels = false;

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/learn/learner.hpp"
@@ -134,10 +135,24 @@ struct DriftSettings {
   std::map<std::string, std::string> data_params;  // its parameters, by River's names
   double data_psi_threshold = 0.25;
   int data_psi_window = 5000;  // values in the reference and in the current window
+  // Calibration (docs/operations.md#data-drift-alarm-rates): ADWIN's delta follows from the
+  // target false-alarm rate per value of a stationary feature (0: data_params' delta or
+  // River's), ADWIN sees means of `data_block` quantiles, no alarm in a feature's first
+  // `data_warmup` values nor within `data_cooldown` values after its previous alarm.
+  double data_false_alarm_rate = 1e-5;
+  int data_block = 32;
+  int data_warmup = 1000;
+  int data_cooldown = 10000;
 };
 
 struct MetricsSettings {
   int rolling_window = 1000;
+  // Sliced metrics (pipeline/slices.hpp): per value of these input fields; the top K values
+  // by count are reported, the rest as "(other)". A demographic parity or equal opportunity
+  // difference above slice_gap_alert publishes a slice_gap record (0: never).
+  std::vector<std::string> slices;
+  int slices_top_k = 20;
+  double slice_gap_alert = 0;
 };
 
 // selection.metric: what ranks the candidates over their rolling window. auto: accuracy

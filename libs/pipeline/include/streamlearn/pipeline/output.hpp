@@ -21,6 +21,8 @@ struct DataDriftEvent;
 
 namespace streamlearn::pipeline {
 
+struct SliceGapAlert;  // pipeline/slices.hpp
+
 struct RawMessage {
   SourcePosition source;
   std::string_view key;
@@ -90,6 +92,16 @@ struct ModelSwitchRecord {
   std::string_view event_id;  // the labelled event that decided it
 };
 
+// A fairness gap across the values of a sliced field beyond metrics.slice_gap_alert (the
+// drift topic, "type":"slice_gap"; pipeline/slices.hpp).
+struct SliceGapRecord {
+  std::string_view model;
+  const SliceGapAlert* alert = nullptr;  // never null
+  uint64_t events = 0;  // predictions made when it was found
+  int64_t ts_ms = 0;
+  std::string_view event_id;
+};
+
 // An input the processor could not use (the dlq topic): the message, why, and which kind of
 // failure it is (a reader counting invalid input must not count a label that could not join).
 struct DeadLetterRecord {
@@ -113,6 +125,9 @@ class OutputSink {
   virtual Status write(const DataDriftRecord& record) = 0;
   virtual Status write(const ModelSwitchRecord& record) = 0;
   virtual Status write(const DeadLetterRecord& record) = 0;
+  // Slice gap alerts exist only with metrics.slice_gap_alert: a sink that does not carry
+  // them drops them.
+  virtual Status write(const SliceGapRecord&) { return Status::Ok(); }
 };
 
 // A sink that wants the records as the JSON text Kafka would carry: encodes them with the
@@ -129,6 +144,7 @@ class JsonOutputSink : public OutputSink {
   Status write(const DataDriftRecord& record) final;
   Status write(const ModelSwitchRecord& record) final;
   Status write(const DeadLetterRecord& record) final;
+  Status write(const SliceGapRecord& record) final;
 
   virtual Status prediction(std::string_view entity, std::string_view json) = 0;
   virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;

@@ -3,8 +3,10 @@
 // atomics inside prometheus-cpp: the processing thread writes, the HTTP thread reads.
 
 #include <memory>
-
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace prometheus {
 class Counter;
@@ -16,6 +18,8 @@ class Registry;
 }  // namespace prometheus
 
 namespace streamlearn::pipeline {
+
+struct FieldSlices;
 
 class PipelineProbe {
  public:
@@ -65,9 +69,18 @@ class PipelineProbe {
   // Bytes a model holds (the champion and each challenger, by name).
   prometheus::Gauge& model_bytes(const std::string& model);
 
+  // Sliced metrics (metrics.slices): streamlearn_slice_{events,accuracy,log_loss,
+  // positive_rate,true_positive_rate}{field,value} for the reported values (top K and
+  // "(other)"; a value that leaves them loses its series) and streamlearn_slice_gap{field,
+  // metric}. Called off the per-event path (it allocates).
+  void set_slices(const std::vector<FieldSlices>& slices);
+
  private:
   prometheus::Family<prometheus::Counter>& data_drift_family_;
   prometheus::Family<prometheus::Gauge>& model_bytes_family_;
+  std::vector<prometheus::Family<prometheus::Gauge>*> slice_families_;  // per figure, as set_slices writes them
+  prometheus::Family<prometheus::Gauge>& slice_gap_family_;
+  std::set<std::pair<std::string, std::string>> slice_series_;  // (field, value) now exported
   std::shared_ptr<prometheus::Registry> registry_;
 };
 

@@ -19,6 +19,7 @@
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/output.hpp"
+#include "streamlearn/pipeline/slices.hpp"
 
 namespace streamlearn::state {
 class StateStore;
@@ -81,6 +82,7 @@ struct ProcessorStats {
   double mae = 0, rmse = 0, r2 = 0;  // regression models
   std::vector<ChallengerStats> challengers;
   SelectionStats selection;
+  std::vector<FieldSlices> slices;  // metrics.slices
   uint64_t model_version = 1;
   uint64_t model_trained = 0;
   uint64_t model_bytes = 0;  // what the champion holds (Learner::memory_bytes)
