@@ -40,8 +40,10 @@ std::string Number(double v) {
   return s;
 }
 
-// One key into `config`; the problem without the key's name.
-Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config) {
+}  // namespace
+
+// One key into `config`; the problem without the key's name (NotFound: not a tree key).
+Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config) {
   std::string choice;
   if (key == "grace_period") return ParseWhole(text, 1, int64_t{1} << 40, &config->grace_period);
   if (key == "delta") return ParseReal(text, 0, 1, true, true, &config->delta);
@@ -83,6 +85,8 @@ Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeConfig
   return Status::NotFound("unknown key");
 }
 
+namespace {
+
 void WriteWeights(ByteWriter& w, const ClassWeights& d) {
   w.u32(static_cast<uint32_t>(d.size()));
   for (const auto& [cls, weight] : d) {
@@ -108,7 +112,9 @@ bool ReadWeights(ByteReader& r, uint32_t classes, ClassWeights* d) {
   return true;
 }
 
-void WriteConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
+}  // namespace
+
+void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
   w.u8(c.task == learn::LearnerTask::kMulticlass ? 1 : 0);
   w.i64(c.grace_period);
   w.f64(c.delta);
@@ -125,7 +131,7 @@ void WriteConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
   w.u8(c.stop_mem_management ? 1 : 0);
 }
 
-bool ReadConfig(ByteReader& r, HoeffdingTreeConfig* c) {
+bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* c) {
   const uint8_t task = r.u8();
   c->grace_period = r.i64();
   c->delta = r.f64();
@@ -151,15 +157,13 @@ bool ReadConfig(ByteReader& r, HoeffdingTreeConfig* c) {
          c->max_size > 0 && c->max_size <= 1e9 && c->memory_estimate_period >= 1;
 }
 
-}  // namespace
-
 Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, const learn::LearnerKeys& keys,
                                                      std::string_view key_prefix) {
   HoeffdingTreeConfig config;
   config.task = TaskOfType(type);
   for (const auto& [key, value] : keys) {
     if (IsPipelineKey(key)) continue;
-    Status st = ApplyKey(key, value, &config);
+    Status st = ApplyHoeffdingTreeKey(key, value, &config);
     if (st.code() == ErrorCode::kNotFound) {
       return Status::Invalid(std::string(key_prefix) + key + ": unknown key for " + std::string(type) +
                              " (known: grace_period, delta, tau, split_criterion, leaf_prediction, nb_threshold, "
@@ -177,7 +181,12 @@ Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, cons
 void HoeffdingTreeLearner::save(ByteWriter& out) const {
   std::string payload;
   ByteWriter w(&payload);
-  WriteConfig(w, config_);
+  WriteHoeffdingTreeConfig(w, config_);
+  save_state(w);
+  WriteSealed(out, kHoeffdingTreeKindTag, kFormatVersion, payload);
+}
+
+void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
   w.u32(known_classes_);
   w.u32(static_cast<uint32_t>(seen_class_.size()));
   for (uint8_t s : seen_class_) w.u8(s);
@@ -224,7 +233,13 @@ void HoeffdingTreeLearner::save(ByteWriter& out) const {
       WriteWeights(w, obs.present);
     }
   }
-  WriteSealed(out, kHoeffdingTreeKindTag, kFormatVersion, payload);
+  if (config_.max_features > 0) {  // the forest's trees only: the plain tree's bytes stay as they were
+    w.f64(weight_seen_);
+    for (const auto& leaf : leaves_) {
+      w.u32(static_cast<uint32_t>(leaf.features.size()));
+      for (uint32_t key : leaf.features) w.u32(key);
+    }
+  }
 }
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
@@ -234,11 +249,22 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeConfig saved;
-  if (!ReadConfig(r, &saved)) return bad("bad settings");
+  if (!ReadHoeffdingTreeConfig(r, &saved)) return bad("bad settings");
   if (!(saved == config_)) {
     return Status::FailedPrecondition(std::string(kWhat) +
                                       " snapshot: written with other settings (or task) than this learner's");
   }
+  HoeffdingTreeLearner loaded(config_);
+  SL_RETURN_IF_ERROR(loaded.load_state(r));
+  if (!r.at_end()) return bad("trailing bytes");
+  loaded.rng_ = rng_;
+  *this = std::move(loaded);
+  return Status::Ok();
+}
+
+// Into a fresh learner of the same settings (the caller commits it).
+Status HoeffdingTreeLearner::load_state(ByteReader& r) {
+  const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   const uint32_t known = r.u32();
   const uint32_t n_seen = r.u32();
   if (!r.ok() || known > learn::kMaxLearnerClasses || n_seen > known) return bad("bad class count");
@@ -315,7 +341,21 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
       if (!leaf.bucket_slot.emplace(leaf.buckets[k].bucket, k).second) return bad("a bucket observed twice");
     }
   }
-  if (!r.at_end()) return bad("trailing bytes");
+  double weight_seen = static_cast<double>(trained);
+  if (config_.max_features > 0) {
+    weight_seen = r.f64();
+    if (!r.ok() || !std::isfinite(weight_seen) || weight_seen < 0) return bad("bad weight seen");
+    for (auto& leaf : leaves) {
+      const uint32_t n = r.u32();
+      if (!r.ok() || n > r.remaining() / 4) return bad("bad attribute count");
+      leaf.features.resize(n);
+      for (uint32_t& key : leaf.features) {
+        key = r.u32();
+        if ((key & ~kBucketKeyBit) >= kMaxAttribute) return bad("bad attribute key");
+      }
+      if (!r.ok()) return bad("bad attribute keys");
+    }
+  }
   // The shape: node 0 is the root, children come after their parent and are nobody
   // else's, every leaf is held by exactly one node.
   std::vector<uint8_t> held(n_nodes, 0), leaf_held(n_leaves, 0);
@@ -348,6 +388,7 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
   overhead_fraction_ = overhead;
   trained_ = trained;
   guarded_ = guarded;
+  weight_seen_ = weight_seen;
   nodes_ = std::move(nodes);
   leaves_ = std::move(leaves);
   return Status::Ok();
@@ -409,7 +450,7 @@ Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTree(std::string_view type,
 
 Status CheckHoeffdingTreeSetting(std::string_view key, std::string_view value) {
   HoeffdingTreeConfig config;
-  Status st = ApplyKey(key, value, &config);
+  Status st = ApplyHoeffdingTreeKey(key, value, &config);
   return st.code() == ErrorCode::kNotFound ? Status::Ok() : st;  // another family's key: judged later
 }
 
@@ -419,7 +460,7 @@ Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTree(ByteReader& in) {
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   HoeffdingTreeConfig config;
-  if (!ReadConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
+  if (!ReadHoeffdingTreeConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
   auto learner = std::make_unique<HoeffdingTreeLearner>(config);
   SL_RETURN_IF_ERROR(learner->load(in));
   return std::unique_ptr<learn::Learner>(std::move(learner));

@@ -1,3 +1,4 @@
+#include "adaptive_random_forest.hpp"
 #include "hoeffding_tree.hpp"
 #include "naive_bayes.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
@@ -13,6 +14,11 @@ Status RegisterTreeLearners() {
        MakeHoeffdingTree,
        CheckHoeffdingTreeSetting,
        RestoreHoeffdingTree}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"arf", LearnerTask::kBinary}, {"arf_multiclass", LearnerTask::kMulticlass}},
+                                                   kAdaptiveRandomForestKindTag,
+                                                   MakeAdaptiveRandomForest,
+                                                   CheckAdaptiveRandomForestSetting,
+                                                   RestoreAdaptiveRandomForest}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,

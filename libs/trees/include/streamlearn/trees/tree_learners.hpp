@@ -3,6 +3,7 @@
 //
 //   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
+//   arf, arf_multiclass                         River's forest.ARFClassifier
 //
 // The factory lives in learn, below this lib, and must not name it; so these families
 // add themselves to learn's table (learn::RegisterLearnerFamily) when a program calls
@@ -20,7 +21,14 @@
 //     points), min_branch_fraction (0.01), max_share_to_split (0.99), max_size (100 MiB),
 //     memory_estimate_period (1000000 events), stop_mem_management (false).
 //   naive_bayes: none of its own.
-//   Both accept (and ignore) the keys the pipeline passes to every family: learning_rate,
+//   arf: n_models (10), max_features (sqrt | log2 | none | a whole number | a fraction in
+//     (0, 1]; of the first event's attributes), lambda_value (6: Poisson weights),
+//     disable_weighted_vote (false: trees vote weighted by their accuracy), drift_delta
+//     (0.001, or none: no drift detection), warning_delta (0.01, or none: no background
+//     trees), seed (42; River's draws from random.Random(seed)), and the tree's keys with
+//     River's ARF defaults: grace_period 50, delta 0.01, tau 0.05, memory_estimate_period
+//     2000000, the rest as hoeffding_tree's.
+//   All accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
 
 #include <cstdint>
@@ -31,8 +39,9 @@ namespace streamlearn::trees {
 
 inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-endian
 inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
+inline constexpr uint32_t kAdaptiveRandomForestKindTag = 0x46524c53;  // "SLRF" little-endian
 
-// Adds both families to learn's factory; harmless when called again.
+// Adds the families to learn's factory; harmless when called again.
 Status RegisterTreeLearners();
 
 }  // namespace streamlearn::trees
