@@ -11,6 +11,7 @@
 
 #include "family_support.hpp"
 #include "hoeffding_tree.hpp"
+#include "tree_memory.hpp"
 
 namespace streamlearn::trees {
 namespace {
@@ -434,88 +435,32 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
   if (std::fmod(weight_seen_, static_cast<double>(config_.memory_estimate_period)) == 0) estimate_model_size();
 }
 
-std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const {
-  std::vector<uint32_t> out, stack;
-  if (nodes_.empty()) return out;
-  stack.push_back(0);
-  while (!stack.empty()) {
-    const TreeNode& n = nodes_[stack.back()];
-    stack.pop_back();
-    if (n.leaf >= 0) {
-      out.push_back(static_cast<uint32_t>(n.leaf));
-    } else {
-      stack.push_back(n.right);
-      stack.push_back(n.left);
-    }
-  }
-  return out;
-}
+std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const { return LeavesInOrder(nodes_); }
 
+// River's memory management, shared with the regressor (tree_memory.hpp).
 void HoeffdingTreeLearner::enforce_size_limit() {
-  const double max_bytes = config_.max_size * 1048576.0;
-  size_t inactive = 0;
-  for (const auto& leaf : leaves_) inactive += leaf.active ? 0 : 1;
-  // River's formula, as it is (one active leaf's estimate).
-  const double tree_size =
-      overhead_fraction_ * (active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_);
-  if ((inactive > 0 || tree_size > max_bytes) && config_.stop_mem_management) {
-    growth_allowed_ = false;
-    return;
-  }
-  std::vector<uint32_t> order = leaves_in_order();
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return leaves_[a].promise() < leaves_[b].promise(); });
-  const size_t n = order.size();
-  size_t max_active = 0;
-  while (max_active < n) {
-    ++max_active;
-    const double size = (static_cast<double>(max_active) * active_leaf_bytes_ +
-                         static_cast<double>(n - max_active) * inactive_leaf_bytes_) *
-                        overhead_fraction_;
-    if (size > max_bytes) {
-      --max_active;
-      break;
-    }
-  }
-  const size_t cutoff = n - max_active;
-  for (size_t i = 0; i < cutoff; ++i) {
-    if (leaves_[order[i]].active) Deactivate(leaves_[order[i]]);
-  }
-  for (size_t i = cutoff; i < n; ++i) {
-    TreeLeaf& leaf = leaves_[order[i]];
-    if (!leaf.active && (config_.max_depth < 0 || leaf.depth < static_cast<uint64_t>(config_.max_depth))) {
-      leaf.active = true;  // fresh observers: River's activate()
-    }
-  }
+  TreeMemoryEstimates est{growth_allowed_, active_leaf_bytes_, inactive_leaf_bytes_, overhead_fraction_};
+  EnforceTreeSizeLimit(
+      leaves_, leaves_in_order(), {config_.max_size, config_.max_depth, config_.stop_mem_management}, est,
+      [](const TreeLeaf& leaf) { return leaf.promise(); }, Deactivate, [](TreeLeaf& leaf) { leaf.active = true; });
+  growth_allowed_ = est.growth_allowed;
 }
 
 void HoeffdingTreeLearner::estimate_model_size() {
-  double active_total = 0, inactive_total = 0, model_total = static_cast<double>(sizeof(*this));
-  size_t active = 0, inactive = 0;
-  for (const auto& leaf : leaves_) {
-    const double b = static_cast<double>(leaf.bytes());
-    model_total += b;
-    if (leaf.active) {
-      active_total += b;
-      ++active;
-    } else {
-      inactive_total += b;
-      ++inactive;
-    }
-  }
-  model_total += static_cast<double>(nodes_.size() * sizeof(TreeNode) + seen_class_.size());
-  if (active_total > 0) active_leaf_bytes_ = active_total / static_cast<double>(active);
-  if (inactive_total > 0) inactive_leaf_bytes_ = inactive_total / static_cast<double>(inactive);
-  const double estimated =
-      static_cast<double>(active) * active_leaf_bytes_ + static_cast<double>(inactive) * inactive_leaf_bytes_;
-  if (estimated > 0) overhead_fraction_ = model_total / estimated;
-  if (model_total > config_.max_size * 1048576.0) enforce_size_limit();
+  TreeMemoryEstimates est{growth_allowed_, active_leaf_bytes_, inactive_leaf_bytes_, overhead_fraction_};
+  const double other = static_cast<double>(sizeof(*this) + nodes_.size() * sizeof(TreeNode) + seen_class_.size());
+  const bool over = EstimateTreeSize(leaves_, other, {config_.max_size, config_.max_depth, config_.stop_mem_management}, est);
+  active_leaf_bytes_ = est.active_leaf_bytes;
+  inactive_leaf_bytes_ = est.inactive_leaf_bytes;
+  overhead_fraction_ = est.overhead_fraction;
+  if (over) enforce_size_limit();
 }
 
-void HoeffdingTreeLearner::attempt_split(uint32_t node) {
-  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
-  TreeLeaf& leaf = leaves_[leaf_index];
-  if (Pure(leaf.stats)) return;
+void DeactivateTreeLeaf(TreeLeaf& leaf) { Deactivate(leaf); }
+
+LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const {
+  LeafSplitDecision out;
+  if (Pure(leaf.stats)) return out;
   std::vector<Suggestion> suggestions;
   double majority = leaf.stats.empty() ? 0 : leaf.stats[0].second;
   for (const auto& e : leaf.stats) majority = std::max(majority, e.second);
@@ -537,9 +482,22 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     const Suggestion& second = suggestions[suggestions.size() - 2];
     if (best.merit - second.merit > bound || bound < config_.tau) should_split = true;
   }
-  if (!should_split) return;
+  if (!should_split) return out;
   Suggestion& decision = suggestions.back();
-  if (!decision.valid) {
+  out.kind = decision.valid ? LeafSplitDecision::kSplit : LeafSplitDecision::kPrune;
+  out.on_bucket = decision.on_bucket;
+  out.attribute = decision.attribute;
+  out.threshold = decision.threshold;
+  out.post = std::move(decision.post);
+  return out;
+}
+
+void HoeffdingTreeLearner::attempt_split(uint32_t node) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
+  TreeLeaf& leaf = leaves_[leaf_index];
+  LeafSplitDecision decision = decide_split(leaf);
+  if (decision.kind == LeafSplitDecision::kNone) return;
+  if (decision.kind == LeafSplitDecision::kPrune) {
     Deactivate(leaf);  // pre-pruning: the null split wins
     enforce_size_limit();
     return;

@@ -24,6 +24,7 @@
 //
 // Not done (yet): remove_poor_attrs, merit_preprune off, nominal multiway splits.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -131,6 +132,26 @@ struct TreeNode {
   uint32_t depth = 0;
 };
 
+// What a split attempt at a leaf decided (River's _attempt_to_split before it reshapes the
+// tree): nothing, pre-pruning (the null split won), or a binary split with its children's
+// class weights.
+struct LeafSplitDecision {
+  enum Kind : uint8_t { kNone, kPrune, kSplit } kind = kNone;
+  bool on_bucket = false;
+  uint32_t attribute = 0;
+  double threshold = 0;
+  std::array<ClassWeights, 2> post;
+};
+
+// River's deactivate(): no more observers, the class weights kept.
+void DeactivateTreeLeaf(TreeLeaf& leaf);
+// A leaf's snapshot, shared by the trees built from these leaves; false on bad bytes
+// (class ids must be below `classes`).
+void WriteTreeLeaf(ByteWriter& w, const TreeLeaf& leaf);
+bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf);
+
+class HoeffdingAdaptiveTree;
+
 class HoeffdingTreeLearner final : public learn::Learner {
  public:
   explicit HoeffdingTreeLearner(HoeffdingTreeConfig config) : config_(config) {}
@@ -173,6 +194,8 @@ class HoeffdingTreeLearner final : public learn::Learner {
 
  private:
   struct State;  // what save/load move as one
+  // The adaptive tree grows its leaves with this tree's leaf rules (composition).
+  friend class HoeffdingAdaptiveTree;
 
   void learn_one(const FeatureVector& x, uint32_t label, double w);
   void observe(TreeLeaf& leaf, uint32_t key, const FeatureVector& x, uint32_t label, double w);
@@ -186,6 +209,7 @@ class HoeffdingTreeLearner final : public learn::Learner {
   void leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w);
   // The leaf's class probabilities (River's leaf.prediction) into `proba`, by class index.
   void leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const;
+  LeafSplitDecision decide_split(const TreeLeaf& leaf) const;
   void attempt_split(uint32_t node);
   void enforce_size_limit();
   void estimate_model_size();

@@ -178,6 +178,74 @@ Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, cons
   return config;
 }
 
+void WriteTreeLeaf(ByteWriter& w, const TreeLeaf& leaf) {
+  WriteWeights(w, leaf.stats);
+  WriteWeights(w, leaf.observed);
+  w.f64(leaf.last_split_attempt_at);
+  w.f64(leaf.mc_correct);
+  w.f64(leaf.nb_correct);
+  w.u32(leaf.depth);
+  w.u8(leaf.active ? 1 : 0);
+  w.u32(static_cast<uint32_t>(leaf.numeric.size()));
+  for (const auto& obs : leaf.numeric) {
+    w.u32(obs.attribute);
+    w.u32(static_cast<uint32_t>(obs.classes.size()));
+    for (const auto& c : obs.classes) {
+      w.u32(c.cls);
+      c.estimator.save(w);
+      w.f64(c.min);
+      w.f64(c.max);
+    }
+  }
+  w.u32(static_cast<uint32_t>(leaf.buckets.size()));
+  for (const auto& obs : leaf.buckets) {
+    w.u32(obs.bucket);
+    WriteWeights(w, obs.present);
+  }
+}
+
+bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
+  if (!ReadWeights(r, classes, &leaf->stats) || !ReadWeights(r, classes, &leaf->observed)) return false;
+  leaf->last_split_attempt_at = r.f64();
+  leaf->mc_correct = r.f64();
+  leaf->nb_correct = r.f64();
+  leaf->depth = r.u32();
+  const uint8_t active = r.u8();
+  const uint32_t n_numeric = r.u32();
+  if (!r.ok() || active > 1 || !std::isfinite(leaf->last_split_attempt_at) || !std::isfinite(leaf->mc_correct) ||
+      !std::isfinite(leaf->nb_correct) || n_numeric > r.remaining() / 8) {
+    return false;
+  }
+  leaf->active = active == 1;
+  leaf->numeric.resize(n_numeric);
+  for (uint32_t k = 0; k < n_numeric; ++k) {
+    auto& obs = leaf->numeric[k];
+    obs.attribute = r.u32();
+    const uint32_t n_classes = r.u32();
+    if (!r.ok() || obs.attribute >= kMaxAttribute || n_classes > classes) return false;
+    if (obs.attribute >= leaf->numeric_slot.size()) leaf->numeric_slot.resize(obs.attribute + 1, -1);
+    if (leaf->numeric_slot[obs.attribute] >= 0) return false;
+    leaf->numeric_slot[obs.attribute] = static_cast<int32_t>(k);
+    obs.classes.resize(n_classes);
+    for (auto& c : obs.classes) {
+      c.cls = r.u32();
+      if (!c.estimator.load(r)) return false;
+      c.min = r.f64();
+      c.max = r.f64();
+      if (!r.ok() || c.cls >= classes || !(c.min <= c.max)) return false;
+    }
+  }
+  const uint32_t n_buckets = r.u32();
+  if (!r.ok() || n_buckets > r.remaining() / 8) return false;
+  leaf->buckets.resize(n_buckets);
+  for (uint32_t k = 0; k < n_buckets; ++k) {
+    leaf->buckets[k].bucket = r.u32();
+    if (!ReadWeights(r, classes, &leaf->buckets[k].present)) return false;
+    if (!leaf->bucket_slot.emplace(leaf->buckets[k].bucket, k).second) return false;
+  }
+  return true;
+}
+
 void HoeffdingTreeLearner::save(ByteWriter& out) const {
   std::string payload;
   ByteWriter w(&payload);
@@ -208,31 +276,7 @@ void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
     w.u32(n.depth);
   }
   w.u32(static_cast<uint32_t>(leaves_.size()));
-  for (const auto& leaf : leaves_) {
-    WriteWeights(w, leaf.stats);
-    WriteWeights(w, leaf.observed);
-    w.f64(leaf.last_split_attempt_at);
-    w.f64(leaf.mc_correct);
-    w.f64(leaf.nb_correct);
-    w.u32(leaf.depth);
-    w.u8(leaf.active ? 1 : 0);
-    w.u32(static_cast<uint32_t>(leaf.numeric.size()));
-    for (const auto& obs : leaf.numeric) {
-      w.u32(obs.attribute);
-      w.u32(static_cast<uint32_t>(obs.classes.size()));
-      for (const auto& c : obs.classes) {
-        w.u32(c.cls);
-        c.estimator.save(w);
-        w.f64(c.min);
-        w.f64(c.max);
-      }
-    }
-    w.u32(static_cast<uint32_t>(leaf.buckets.size()));
-    for (const auto& obs : leaf.buckets) {
-      w.u32(obs.bucket);
-      WriteWeights(w, obs.present);
-    }
-  }
+  for (const auto& leaf : leaves_) WriteTreeLeaf(w, leaf);
   if (config_.max_features > 0) {  // the forest's trees only: the plain tree's bytes stay as they were
     w.f64(weight_seen_);
     for (const auto& leaf : leaves_) {
@@ -302,44 +346,7 @@ Status HoeffdingTreeLearner::load_state(ByteReader& r) {
   if (!r.ok() || n_leaves > r.remaining() / 16 + 1) return bad("bad leaf count");
   std::vector<TreeLeaf> leaves(n_leaves);
   for (auto& leaf : leaves) {
-    if (!ReadWeights(r, known, &leaf.stats) || !ReadWeights(r, known, &leaf.observed)) return bad("bad class weights");
-    leaf.last_split_attempt_at = r.f64();
-    leaf.mc_correct = r.f64();
-    leaf.nb_correct = r.f64();
-    leaf.depth = r.u32();
-    const uint8_t active = r.u8();
-    const uint32_t n_numeric = r.u32();
-    if (!r.ok() || active > 1 || !std::isfinite(leaf.last_split_attempt_at) || !std::isfinite(leaf.mc_correct) ||
-        !std::isfinite(leaf.nb_correct) || n_numeric > r.remaining() / 8) {
-      return bad("bad leaf");
-    }
-    leaf.active = active == 1;
-    leaf.numeric.resize(n_numeric);
-    for (uint32_t k = 0; k < n_numeric; ++k) {
-      auto& obs = leaf.numeric[k];
-      obs.attribute = r.u32();
-      const uint32_t n_classes = r.u32();
-      if (!r.ok() || obs.attribute >= kMaxAttribute || n_classes > known) return bad("bad observer");
-      if (obs.attribute >= leaf.numeric_slot.size()) leaf.numeric_slot.resize(obs.attribute + 1, -1);
-      if (leaf.numeric_slot[obs.attribute] >= 0) return bad("an attribute observed twice");
-      leaf.numeric_slot[obs.attribute] = static_cast<int32_t>(k);
-      obs.classes.resize(n_classes);
-      for (auto& c : obs.classes) {
-        c.cls = r.u32();
-        if (!c.estimator.load(r)) return bad("bad Gaussian");
-        c.min = r.f64();
-        c.max = r.f64();
-        if (!r.ok() || c.cls >= known || !(c.min <= c.max)) return bad("bad observer range");
-      }
-    }
-    const uint32_t n_buckets = r.u32();
-    if (!r.ok() || n_buckets > r.remaining() / 8) return bad("bad bucket count");
-    leaf.buckets.resize(n_buckets);
-    for (uint32_t k = 0; k < n_buckets; ++k) {
-      leaf.buckets[k].bucket = r.u32();
-      if (!ReadWeights(r, known, &leaf.buckets[k].present)) return bad("bad bucket weights");
-      if (!leaf.bucket_slot.emplace(leaf.buckets[k].bucket, k).second) return bad("a bucket observed twice");
-    }
+    if (!ReadTreeLeaf(r, known, &leaf)) return bad("bad leaf");
   }
   double weight_seen = static_cast<double>(trained);
   if (config_.max_features > 0) {

@@ -1,5 +1,6 @@
 #include "adaptive_random_forest.hpp"
 #include "hoeffding_tree.hpp"
+#include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
@@ -14,6 +15,11 @@ Status RegisterTreeLearners() {
        MakeHoeffdingTree,
        CheckHoeffdingTreeSetting,
        RestoreHoeffdingTree}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"hoeffding_tree_regressor", LearnerTask::kRegression}},
+                                                   kHoeffdingTreeRegressorKindTag,
+                                                   MakeHoeffdingTreeRegressor,
+                                                   CheckHoeffdingTreeRegressorSetting,
+                                                   RestoreHoeffdingTreeRegressor}));
   SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"arf", LearnerTask::kBinary}, {"arf_multiclass", LearnerTask::kMulticlass}},
                                                    kAdaptiveRandomForestKindTag,
                                                    MakeAdaptiveRandomForest,

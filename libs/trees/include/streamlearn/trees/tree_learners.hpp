@@ -3,6 +3,7 @@
 //
 //   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
+//   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
 //   arf, arf_multiclass                         River's forest.ARFClassifier
 //
 // The factory lives in learn, below this lib, and must not name it; so these families
@@ -20,6 +21,10 @@
 //     max_depth (none, or a whole number), n_splits (10: the Gaussian observer's split
 //     points), min_branch_fraction (0.01), max_share_to_split (0.99), max_size (100 MiB),
 //     memory_estimate_period (1000000 events), stop_mem_management (false).
+//   hoeffding_tree_regressor: grace_period (200), delta (1e-7), tau (0.05), leaf_prediction
+//     (adaptive | mean | model), model_selector_decay (0.95), min_samples_split (5),
+//     max_depth (none), max_size (500 MiB), memory_estimate_period (1000000),
+//     stop_mem_management (false). It reads the dense features only.
 //   naive_bayes: none of its own.
 //   arf: n_models (10), max_features (sqrt | log2 | none | a whole number | a fraction in
 //     (0, 1]; of the first event's attributes), lambda_value (6: Poisson weights),
@@ -39,6 +44,7 @@ namespace streamlearn::trees {
 
 inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-endian
 inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
+inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR" little-endian
 inline constexpr uint32_t kAdaptiveRandomForestKindTag = 0x46524c53;  // "SLRF" little-endian
 
 // Adds the families to learn's factory; harmless when called again.

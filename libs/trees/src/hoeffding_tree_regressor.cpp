@@ -1,0 +1,284 @@
+// The Hoeffding tree regressor's learning and prediction. Every formula follows River's
+// code (hoeffding_tree_regressor.py, nodes/htr_nodes.py, nodes/leaf.py, splitter/
+// ebst_splitter.py, split_criterion/variance_reduction_split_criterion.py,
+// linear_model/glm.py) in its order of operations.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "hoeffding_tree_regressor.hpp"
+
+namespace streamlearn::trees {
+namespace {
+
+bool DensePresent(const FeatureVector& x, size_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
+
+// The largest input or label the tree takes (beyond it squared errors overflow).
+constexpr double kMaxMagnitude = 1e100;
+
+bool UsableInputs(const FeatureVector& x) {
+  const size_t n = std::min(x.dense.size(), x.present.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (x.present[i] && !(std::abs(x.dense[i]) <= kMaxMagnitude)) return false;
+  }
+  return true;
+}
+
+void Deactivate(RegressionLeaf& leaf) {
+  leaf.active = false;
+  leaf.splitters = {};
+  leaf.splitter_slot = {};
+}
+
+}  // namespace
+
+double LeafLinearModel::predict(const FeatureVector& x) const {
+  double dot = 0.0;
+  const size_t n = std::min({x.dense.size(), x.present.size(), weights.size()});
+  for (size_t i = 0; i < n; ++i) {
+    if (x.present[i]) dot += weights[i] * x.dense[i];
+  }
+  return dot + intercept;
+}
+
+void LeafLinearModel::learn(const FeatureVector& x, double y) {
+  double gradient = 2.0 * (predict(x) - y);
+  gradient = std::max(-1e12, std::min(gradient, 1e12));
+  intercept -= 0.01 * gradient;
+  const size_t n = std::min(x.dense.size(), x.present.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (!x.present[i]) continue;
+    if (i >= weights.size()) weights.resize(i + 1, 0.0);
+    weights[i] -= 0.01 * (gradient * x.dense[i]);
+  }
+}
+
+size_t RegressionLeaf::bytes() const {
+  size_t b = sizeof(RegressionLeaf) + model.weights.size() * sizeof(double) + splitter_slot.size() * sizeof(int32_t);
+  for (const auto& s : splitters) b += s.bytes();
+  return b;
+}
+
+uint32_t HoeffdingTreeRegressor::depth() const {
+  uint32_t d = 0;
+  for (const auto& n : nodes_) d = std::max(d, n.depth);
+  return d;
+}
+
+double HoeffdingTreeRegressor::subtree_weight(uint32_t node) const {
+  const TreeNode& n = nodes_[node];
+  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
+  return subtree_weight(n.left) + subtree_weight(n.right);
+}
+
+uint32_t HoeffdingTreeRegressor::route(const FeatureVector& x, bool* by_missing) const {
+  uint32_t at = 0;
+  while (nodes_[at].leaf < 0) {
+    const TreeNode& n = nodes_[at];
+    if (DensePresent(x, n.attribute)) {
+      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
+    } else {
+      // River sends an event without the split's feature down the most traversed path.
+      *by_missing = true;
+      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
+    }
+  }
+  return at;
+}
+
+double HoeffdingTreeRegressor::leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const {
+  switch (config_.leaf_prediction) {
+    case RegressionLeafPrediction::kMean: return leaf.stats.mean;
+    case RegressionLeafPrediction::kModel: return leaf.model.predict(x);
+    case RegressionLeafPrediction::kAdaptive:
+      return leaf.fmse_mean < leaf.fmse_model ? leaf.stats.mean : leaf.model.predict(x);
+  }
+  return leaf.stats.mean;
+}
+
+void HoeffdingTreeRegressor::leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y) {
+  if (config_.leaf_prediction == RegressionLeafPrediction::kAdaptive) {
+    const double mean_error = y - leaf.stats.mean;
+    const double model_error = y - leaf.model.predict(x);
+    leaf.fmse_mean = config_.model_selector_decay * leaf.fmse_mean + mean_error * mean_error;
+    leaf.fmse_model = config_.model_selector_decay * leaf.fmse_model + model_error * model_error;
+  }
+  leaf.stats.update(y, 1.0);
+  if (leaf.active) {
+    const size_t n = std::min(x.dense.size(), x.present.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!x.present[i]) continue;
+      if (i >= leaf.splitter_slot.size()) leaf.splitter_slot.resize(i + 1, -1);
+      if (leaf.splitter_slot[i] < 0) {
+        leaf.splitter_slot[i] = static_cast<int32_t>(leaf.splitters.size());
+        leaf.splitters.emplace_back(static_cast<uint32_t>(i));
+      }
+      leaf.splitters[leaf.splitter_slot[i]].update(x.dense[i], y, 1.0);
+    }
+  }
+  if (config_.leaf_prediction != RegressionLeafPrediction::kMean) leaf.model.learn(x, y);
+}
+
+void HoeffdingTreeRegressor::learn_one(const FeatureVector& x, double y) {
+  for (size_t i = max_dense_; i < std::min(x.dense.size(), x.present.size()); ++i) {
+    if (x.present[i]) max_dense_ = static_cast<uint32_t>(i + 1);
+  }
+  if (nodes_.empty()) {
+    nodes_.push_back(TreeNode{});
+    nodes_[0].leaf = 0;
+    leaves_.emplace_back();
+  }
+  bool by_missing = false;
+  const uint32_t at = route(x, &by_missing);
+  RegressionLeaf& leaf = leaves_[nodes_[at].leaf];
+  leaf_learn(leaf, x, y);
+  ++trained_;
+  // River attempts splits only where the event reached its leaf by the tests themselves.
+  if (!by_missing && memory_.growth_allowed && leaf.active) {
+    if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
+      Deactivate(leaf);
+    } else {
+      const double weight_seen = leaf.total_weight();
+      if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.grace_period)) {
+        leaf.last_split_attempt_at = weight_seen;  // before: a split replaces this leaf
+        attempt_split(at);
+      }
+    }
+  }
+  if (trained_ % static_cast<uint64_t>(config_.memory_estimate_period) == 0) {
+    const double other = static_cast<double>(sizeof(*this) + nodes_.size() * sizeof(TreeNode));
+    if (EstimateTreeSize(leaves_, other, memory_limits(), memory_)) enforce_size_limit();
+  }
+}
+
+TreeMemoryLimits HoeffdingTreeRegressor::memory_limits() const {
+  return {config_.max_size, config_.max_depth, config_.stop_mem_management};
+}
+
+void HoeffdingTreeRegressor::enforce_size_limit() {
+  EnforceTreeSizeLimit(
+      leaves_, LeavesInOrder(nodes_), memory_limits(), memory_,
+      [](const RegressionLeaf& leaf) { return -static_cast<double>(leaf.depth); }, Deactivate,
+      [](RegressionLeaf& leaf) { leaf.active = true; });
+}
+
+void HoeffdingTreeRegressor::attempt_split(uint32_t node) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
+  RegressionLeaf& leaf = leaves_[leaf_index];
+  // The null split first (River's merit_preprune), then each attribute's best.
+  std::vector<EbstSplit> suggestions;
+  suggestions.reserve(leaf.splitters.size() + 1);
+  suggestions.emplace_back();
+  std::vector<uint32_t> attribute{0};
+  for (const auto& s : leaf.splitters) {
+    suggestions.push_back(s.best_split(leaf.stats, config_.min_samples_split));
+    attribute.push_back(s.attribute());
+  }
+  std::vector<size_t> order(suggestions.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return suggestions[a].merit < suggestions[b].merit; });
+  bool should_split = false;
+  double bound = 0;
+  if (order.size() < 2) {
+    should_split = !order.empty();
+  } else {
+    bound = std::sqrt((1.0 * 1.0 * std::log(1.0 / config_.delta)) / (2.0 * leaf.total_weight()));
+    const double best = suggestions[order.back()].merit;
+    const double second = suggestions[order[order.size() - 2]].merit;
+    if (best > 0.0 && (second / best < 1 - bound || bound < config_.tau)) should_split = true;
+  }
+  if (!should_split) {
+    if (order.size() >= 2) {
+      const double best = suggestions[order.back()].merit;
+      const double second = suggestions[order[order.size() - 2]].merit;
+      if (best > 0 && second > 0) {
+        for (auto& s : leaf.splitters) {
+          s.remove_bad_splits(leaf.stats, config_.min_samples_split, second / best, best, bound);
+        }
+      }
+    }
+    return;
+  }
+  EbstSplit& decision = suggestions[order.back()];
+  if (!decision.valid) {
+    Deactivate(leaf);  // pre-pruning: the null split wins
+    enforce_size_limit();
+    return;
+  }
+  const uint32_t child_depth = leaf.depth + 1;
+  std::array<RegressionLeaf, 2> children;
+  for (size_t i = 0; i < 2; ++i) {
+    children[i].stats = i == 0 ? decision.left : decision.right;
+    children[i].depth = child_depth;
+    children[i].last_split_attempt_at = children[i].total_weight();
+    children[i].model = leaf.model;
+    children[i].fmse_mean = leaf.fmse_mean;
+    children[i].fmse_model = leaf.fmse_model;
+  }
+  const uint32_t left = static_cast<uint32_t>(nodes_.size());
+  TreeNode& split = nodes_[node];
+  split.leaf = -1;
+  split.attribute = attribute[order.back()];
+  split.threshold = decision.threshold;
+  split.left = left;
+  split.right = left + 1;
+  leaves_[leaf_index] = std::move(children[0]);  // the split leaf's slot becomes its left child's
+  const uint32_t right_leaf = static_cast<uint32_t>(leaves_.size());
+  leaves_.push_back(std::move(children[1]));
+  TreeNode l, r;
+  l.leaf = static_cast<int32_t>(leaf_index);
+  r.leaf = static_cast<int32_t>(right_leaf);
+  l.depth = r.depth = child_depth;
+  nodes_.push_back(l);
+  nodes_.push_back(r);
+  enforce_size_limit();
+}
+
+double HoeffdingTreeRegressor::predict_value(const FeatureVector& x) const {
+  if (nodes_.empty()) return 0.0;
+  bool by_missing = false;
+  return leaf_prediction(leaves_[nodes_[route(x, &by_missing)].leaf], x);
+}
+
+void HoeffdingTreeRegressor::predict(const FeatureVector& x, learn::Prediction& out) const {
+  out.probabilities.clear();
+  out.class_index = -1;
+  const double v = predict_value(x);
+  out.score = std::isfinite(v) ? v : 0.0;
+}
+
+void HoeffdingTreeRegressor::learn(const FeatureVector& x, double y, double weight) {
+  if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
+  if (!std::isfinite(weight) || !(std::abs(y) <= kMaxMagnitude) || !UsableInputs(x)) {
+    ++guarded_;
+    return;
+  }
+  // A whole weight k learns as k repeats (the Learner contract), not as River's sample_weight.
+  for (double k = std::round(weight); k >= 1; --k) learn_one(x, y);
+}
+
+std::unique_ptr<learn::Learner> HoeffdingTreeRegressor::fresh_copy() const {
+  auto copy = std::make_unique<HoeffdingTreeRegressor>(config_);
+  copy->max_dense_ = max_dense_;
+  return copy;
+}
+
+void HoeffdingTreeRegressor::reset() {
+  nodes_.clear();
+  leaves_.clear();
+  memory_ = {};
+}
+
+size_t HoeffdingTreeRegressor::memory_bytes() const {
+  size_t bytes = sizeof(*this) + nodes_.capacity() * sizeof(TreeNode) + leaves_.capacity() * sizeof(RegressionLeaf);
+  for (const auto& leaf : leaves_) {
+    bytes += leaf.model.weights.capacity() * sizeof(double) + leaf.splitter_slot.capacity() * sizeof(int32_t) +
+             (leaf.splitters.capacity() - leaf.splitters.size()) * sizeof(EbstSplitter);
+    for (const auto& s : leaf.splitters) bytes += s.capacity_bytes();
+  }
+  return bytes;
+}
+
+}  // namespace streamlearn::trees

@@ -1,0 +1,333 @@
+// The Hoeffding tree regressor's settings, snapshot, description and factory entries.
+
+#include <cmath>
+#include <string>
+
+#include "family_support.hpp"
+#include "hoeffding_tree_regressor.hpp"
+#include "streamlearn/core/config_values.hpp"
+#include "streamlearn/trees/tree_learners.hpp"
+
+namespace streamlearn::trees {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr std::string_view kWhat = "hoeffding_tree_regressor";
+constexpr uint32_t kMaxAttribute = 1u << 26;
+
+std::string_view LeafPredictionName(RegressionLeafPrediction p) {
+  switch (p) {
+    case RegressionLeafPrediction::kAdaptive: return "adaptive";
+    case RegressionLeafPrediction::kMean: return "mean";
+    case RegressionLeafPrediction::kModel: return "model";
+  }
+  return "adaptive";
+}
+
+std::string Number(double v) {
+  std::string s;
+  AppendJsonDouble(s, v);
+  return s;
+}
+
+// One key into `config`; the problem without the key's name.
+Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config) {
+  if (key == "grace_period") return ParseWhole(text, 1, int64_t{1} << 40, &config->grace_period);
+  if (key == "delta") return ParseReal(text, 0, 1, true, true, &config->delta);
+  if (key == "tau") return ParseReal(text, 0, 1e300, false, false, &config->tau);
+  if (key == "model_selector_decay") return ParseReal(text, 0, 1, false, false, &config->model_selector_decay);
+  if (key == "min_samples_split") return ParseWhole(text, 1, int64_t{1} << 40, &config->min_samples_split);
+  if (key == "max_size") return ParseReal(text, 0, 1e9, true, false, &config->max_size);
+  if (key == "memory_estimate_period") return ParseWhole(text, 1, int64_t{1} << 50, &config->memory_estimate_period);
+  if (key == "stop_mem_management") {
+    auto flag = ::streamlearn::ParseBool(text);
+    if (!flag.ok()) return flag.status();
+    config->stop_mem_management = *flag;
+    return Status::Ok();
+  }
+  if (key == "max_depth") {
+    if (text == "none" || text == "None") {
+      config->max_depth = -1;
+      return Status::Ok();
+    }
+    Status st = ParseWhole(text, 0, 100000, &config->max_depth);
+    return st.ok() ? st : Status::Invalid("expected none or " + st.message());
+  }
+  if (key == "leaf_prediction") {
+    std::string choice;
+    SL_RETURN_IF_ERROR(ParseChoice(text, {"adaptive", "mean", "model"}, &choice));
+    config->leaf_prediction = choice == "mean"    ? RegressionLeafPrediction::kMean
+                              : choice == "model" ? RegressionLeafPrediction::kModel
+                                                  : RegressionLeafPrediction::kAdaptive;
+    return Status::Ok();
+  }
+  return Status::NotFound("unknown key");
+}
+
+void WriteConfig(ByteWriter& w, const HoeffdingTreeRegressorConfig& c) {
+  w.i64(c.grace_period);
+  w.f64(c.delta);
+  w.f64(c.tau);
+  w.u8(static_cast<uint8_t>(c.leaf_prediction));
+  w.f64(c.model_selector_decay);
+  w.i64(c.min_samples_split);
+  w.i64(c.max_depth);
+  w.f64(c.max_size);
+  w.i64(c.memory_estimate_period);
+  w.u8(c.stop_mem_management ? 1 : 0);
+}
+
+bool ReadConfig(ByteReader& r, HoeffdingTreeRegressorConfig* c) {
+  c->grace_period = r.i64();
+  c->delta = r.f64();
+  c->tau = r.f64();
+  const uint8_t leaf = r.u8();
+  c->model_selector_decay = r.f64();
+  c->min_samples_split = r.i64();
+  c->max_depth = r.i64();
+  c->max_size = r.f64();
+  c->memory_estimate_period = r.i64();
+  const uint8_t stop = r.u8();
+  if (!r.ok() || leaf > 2 || stop > 1) return false;
+  c->leaf_prediction = static_cast<RegressionLeafPrediction>(leaf);
+  c->stop_mem_management = stop == 1;
+  return c->grace_period >= 1 && c->delta > 0 && c->delta < 1 && c->tau >= 0 && c->model_selector_decay >= 0 &&
+         c->model_selector_decay <= 1 && c->min_samples_split >= 1 && c->max_depth >= -1 && c->max_size > 0 &&
+         c->max_size <= 1e9 && c->memory_estimate_period >= 1;
+}
+
+bool Finite(std::initializer_list<double> values) {
+  for (double v : values) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void HoeffdingTreeRegressor::save(ByteWriter& out) const {
+  std::string payload;
+  ByteWriter w(&payload);
+  WriteConfig(w, config_);
+  w.u32(max_dense_);
+  w.u8(memory_.growth_allowed ? 1 : 0);
+  w.f64(memory_.active_leaf_bytes);
+  w.f64(memory_.inactive_leaf_bytes);
+  w.f64(memory_.overhead_fraction);
+  w.u64(trained_);
+  w.u64(guarded_);
+  w.u32(static_cast<uint32_t>(nodes_.size()));
+  for (const auto& n : nodes_) {
+    w.u32(static_cast<uint32_t>(n.leaf));
+    w.u32(n.attribute);
+    w.f64(n.threshold);
+    w.u32(n.left);
+    w.u32(n.right);
+    w.u32(n.depth);
+  }
+  w.u32(static_cast<uint32_t>(leaves_.size()));
+  for (const auto& leaf : leaves_) {
+    leaf.stats.save(w);
+    w.f64(leaf.last_split_attempt_at);
+    w.u32(leaf.depth);
+    w.u8(leaf.active ? 1 : 0);
+    w.f64(leaf.fmse_mean);
+    w.f64(leaf.fmse_model);
+    w.f64(leaf.model.intercept);
+    w.u32(static_cast<uint32_t>(leaf.model.weights.size()));
+    for (double v : leaf.model.weights) w.f64(v);
+    w.u32(static_cast<uint32_t>(leaf.splitters.size()));
+    for (const auto& s : leaf.splitters) s.save(w);
+  }
+  WriteSealed(out, kHoeffdingTreeRegressorKindTag, kFormatVersion, payload);
+}
+
+// Decoded and checked into locals; the learner changes only when all of it is sound.
+Status HoeffdingTreeRegressor::load(ByteReader& in) {
+  auto payload = ReadSealed(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat);
+  if (!payload.ok()) return payload.status();
+  ByteReader r(*payload);
+  const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
+  HoeffdingTreeRegressorConfig saved;
+  if (!ReadConfig(r, &saved)) return bad("bad settings");
+  if (!(saved == config_)) {
+    return Status::FailedPrecondition(std::string(kWhat) + " snapshot: written with other settings than this learner's");
+  }
+  const uint32_t max_dense = r.u32();
+  TreeMemoryEstimates memory;
+  const uint8_t growth = r.u8();
+  memory.active_leaf_bytes = r.f64();
+  memory.inactive_leaf_bytes = r.f64();
+  memory.overhead_fraction = r.f64();
+  memory.growth_allowed = growth == 1;
+  if (!r.ok() || growth > 1 || max_dense > kMaxAttribute ||
+      !Finite({memory.active_leaf_bytes, memory.inactive_leaf_bytes, memory.overhead_fraction}) ||
+      memory.active_leaf_bytes < 0 || memory.inactive_leaf_bytes < 0 || memory.overhead_fraction <= 0) {
+    return bad("bad memory estimates");
+  }
+  const uint64_t trained = r.u64();
+  const uint64_t guarded = r.u64();
+  const uint32_t n_nodes = r.u32();
+  if (!r.ok() || n_nodes > r.remaining() / 28) return bad("bad node count");
+  std::vector<TreeNode> nodes(n_nodes);
+  for (auto& n : nodes) {
+    n.leaf = static_cast<int32_t>(r.u32());
+    n.attribute = r.u32();
+    n.threshold = r.f64();
+    n.left = r.u32();
+    n.right = r.u32();
+    n.depth = r.u32();
+    if (!r.ok() || n.attribute >= kMaxAttribute || !std::isfinite(n.threshold)) return bad("bad node");
+  }
+  const uint32_t n_leaves = r.u32();
+  if (!r.ok() || n_leaves > r.remaining() / 40 + 1) return bad("bad leaf count");
+  std::vector<RegressionLeaf> leaves(n_leaves);
+  for (auto& leaf : leaves) {
+    if (!leaf.stats.load(r)) return bad("bad target statistics");
+    leaf.last_split_attempt_at = r.f64();
+    leaf.depth = r.u32();
+    const uint8_t active = r.u8();
+    leaf.fmse_mean = r.f64();
+    leaf.fmse_model = r.f64();
+    leaf.model.intercept = r.f64();
+    const uint32_t n_weights = r.u32();
+    if (!r.ok() || active > 1 || n_weights > kMaxAttribute || n_weights > r.remaining() / 8 ||
+        !Finite({leaf.last_split_attempt_at, leaf.fmse_mean, leaf.fmse_model, leaf.model.intercept})) {
+      return bad("bad leaf");
+    }
+    leaf.active = active == 1;
+    leaf.model.weights.resize(n_weights);
+    for (double& v : leaf.model.weights) {
+      v = r.f64();
+      if (!std::isfinite(v)) return bad("bad leaf model");
+    }
+    const uint32_t n_splitters = r.u32();
+    if (!r.ok() || n_splitters > r.remaining() / 12) return bad("bad splitter count");
+    leaf.splitters.resize(n_splitters);
+    for (uint32_t k = 0; k < n_splitters; ++k) {
+      auto& s = leaf.splitters[k];
+      if (!s.load(r) || s.attribute() >= kMaxAttribute) return bad("bad splitter");
+      if (s.attribute() >= leaf.splitter_slot.size()) leaf.splitter_slot.resize(s.attribute() + 1, -1);
+      if (leaf.splitter_slot[s.attribute()] >= 0) return bad("an attribute observed twice");
+      leaf.splitter_slot[s.attribute()] = static_cast<int32_t>(k);
+    }
+  }
+  if (!r.at_end()) return bad("trailing bytes");
+  // The shape: node 0 is the root, children come after their parent and are nobody
+  // else's, every leaf is held by exactly one node.
+  std::vector<uint8_t> held(n_nodes, 0), leaf_held(n_leaves, 0);
+  if (n_nodes == 0 && n_leaves != 0) return bad("leaves without nodes");
+  for (uint32_t i = 0; i < n_nodes; ++i) {
+    const TreeNode& n = nodes[i];
+    if (n.leaf >= 0) {
+      if (static_cast<uint32_t>(n.leaf) >= n_leaves || leaf_held[n.leaf]++) return bad("bad leaf reference");
+      if (leaves[n.leaf].depth != n.depth) return bad("a leaf's depth");
+    } else if (n.left <= i || n.right <= i || n.left >= n_nodes || n.right >= n_nodes || n.left == n.right ||
+               held[n.left]++ || held[n.right]++ || nodes[n.left].depth != n.depth + 1 ||
+               nodes[n.right].depth != n.depth + 1) {
+      return bad("bad children");
+    }
+  }
+  if (n_nodes > 0 && (nodes[0].depth != 0 || held[0])) return bad("bad root");
+  for (uint32_t i = 1; i < n_nodes; ++i) {
+    if (!held[i]) return bad("a node outside the tree");
+  }
+  for (uint32_t i = 0; i < n_leaves; ++i) {
+    if (!leaf_held[i]) return bad("a leaf outside the tree");
+  }
+  max_dense_ = max_dense;
+  memory_ = memory;
+  trained_ = trained;
+  guarded_ = guarded;
+  nodes_ = std::move(nodes);
+  leaves_ = std::move(leaves);
+  return Status::Ok();
+}
+
+void HoeffdingTreeRegressor::describe(JsonWriter& out, const learn::DenseFeatureName& name, size_t /*top_sparse*/) const {
+  out.key("learner")
+      .begin_object()
+      .field("type", type())
+      .field("grace_period", std::to_string(config_.grace_period))
+      .field("delta", Number(config_.delta))
+      .field("tau", Number(config_.tau))
+      .field("leaf_prediction", LeafPredictionName(config_.leaf_prediction))
+      .field("model_selector_decay", Number(config_.model_selector_decay))
+      .field("min_samples_split", std::to_string(config_.min_samples_split))
+      .field("max_depth", config_.max_depth < 0 ? std::string("none") : std::to_string(config_.max_depth))
+      .field("max_size", Number(config_.max_size))
+      .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
+      .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
+      .end_object();
+  size_t active = 0, by_model = 0;
+  for (const auto& leaf : leaves_) {
+    active += leaf.active ? 1 : 0;
+    const bool model = config_.leaf_prediction == RegressionLeafPrediction::kModel ||
+                       (config_.leaf_prediction == RegressionLeafPrediction::kAdaptive &&
+                        !(leaf.fmse_mean < leaf.fmse_model));
+    by_model += model ? 1 : 0;
+  }
+  out.key("tree").begin_object();
+  out.field("depth", uint64_t{depth()})
+      .field("leaves", uint64_t{leaves_.size()})
+      .field("active_leaves", uint64_t{active})
+      .field("leaves_predicting_by_model", uint64_t{by_model})
+      .field("splits", uint64_t{splits()})
+      .field("growth_allowed", memory_.growth_allowed)
+      .field("memory_bytes", uint64_t{memory_bytes()});
+  out.key("attributes").begin_array();
+  for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
+  out.end_array();
+  // The splits, root first: which feature at which threshold (x <= threshold goes left).
+  out.key("split_nodes").begin_array();
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const TreeNode& n = nodes_[i];
+    if (n.leaf >= 0) continue;
+    out.begin_object()
+        .field("node", uint64_t{i})
+        .field("depth", uint64_t{n.depth})
+        .field("feature", name(n.attribute))
+        .field("threshold", n.threshold)
+        .field("left", uint64_t{n.left})
+        .field("right", uint64_t{n.right})
+        .end_object();
+  }
+  out.end_array().end_object();
+}
+
+Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTreeRegressor(std::string_view type,
+                                                                   const learn::LearnerKeys& keys,
+                                                                   std::string_view key_prefix) {
+  HoeffdingTreeRegressorConfig config;
+  for (const auto& [key, value] : keys) {
+    if (IsPipelineKey(key)) continue;
+    Status st = ApplyKey(key, value, &config);
+    if (st.code() == ErrorCode::kNotFound) {
+      return Status::Invalid(std::string(key_prefix) + key + ": unknown key for " + std::string(type) +
+                             " (known: grace_period, delta, tau, leaf_prediction, model_selector_decay, "
+                             "min_samples_split, max_depth, max_size, memory_estimate_period, stop_mem_management)");
+    }
+    if (!st.ok()) return Status::Invalid(std::string(key_prefix) + key + ": " + st.message());
+  }
+  return std::unique_ptr<learn::Learner>(std::make_unique<HoeffdingTreeRegressor>(config));
+}
+
+Status CheckHoeffdingTreeRegressorSetting(std::string_view key, std::string_view value) {
+  HoeffdingTreeRegressorConfig config;
+  Status st = ApplyKey(key, value, &config);
+  return st.code() == ErrorCode::kNotFound ? Status::Ok() : st;  // another family's key: judged later
+}
+
+Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTreeRegressor(ByteReader& in) {
+  ByteReader peek = in;
+  auto payload = ReadSealed(peek, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat);
+  if (!payload.ok()) return payload.status();
+  ByteReader r(*payload);
+  HoeffdingTreeRegressorConfig config;
+  if (!ReadConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
+  auto learner = std::make_unique<HoeffdingTreeRegressor>(config);
+  SL_RETURN_IF_ERROR(learner->load(in));
+  return std::unique_ptr<learn::Learner>(std::move(learner));
+}
+
+}  // namespace streamlearn::trees
