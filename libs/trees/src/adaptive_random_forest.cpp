@@ -12,7 +12,7 @@
 
 namespace streamlearn::trees {
 
-int64_t ResolveMaxFeatures(const ArfConfig& config, size_t n_features) {
+int64_t ResolveMaxFeatures(const ArfForestConfig& config, size_t n_features) {
   const double n = static_cast<double>(n_features);
   int64_t m = 0;
   switch (config.max_features_rule) {
@@ -33,7 +33,7 @@ int64_t ResolveMaxFeatures(const ArfConfig& config, size_t n_features) {
 }
 
 AdaptiveRandomForestLearner::AdaptiveRandomForestLearner(ArfConfig config)
-    : config_(config), rng_(std::make_unique<drift::PythonRandom>(config.seed)) {}
+    : config_(config), rng_(std::make_unique<drift::PythonRandom>(config.forest.seed)) {}
 
 std::string_view AdaptiveRandomForestLearner::type() const {
   return config_.task == learn::LearnerTask::kMulticlass ? "arf_multiclass" : "arf";
@@ -60,7 +60,7 @@ std::unique_ptr<HoeffdingTreeLearner> AdaptiveRandomForestLearner::new_tree() co
   return t;
 }
 
-drift::Adwin AdaptiveRandomForestLearner::new_detector(double delta) const {
+drift::Adwin NewAdwin(double delta) {
   if (!(delta > 0)) return drift::Adwin();  // detection off: never fed
   drift::AdwinParams params;
   params.delta = delta;
@@ -68,19 +68,18 @@ drift::Adwin AdaptiveRandomForestLearner::new_detector(double delta) const {
   return made.ok() ? std::move(made).value() : drift::Adwin();
 }
 
-int AdaptiveRandomForestLearner::poisson() {
-  const double limit = std::exp(-config_.lambda_value);
+int Poisson(double rate, drift::PythonRandom& rng) {
+  const double limit = std::exp(-rate);
   int k = 0;
   double p = 1;
   while (p > limit) {
     ++k;
-    p *= rng_->random();
+    p *= rng.random();
   }
   return k - 1;
 }
 
-void AdaptiveRandomForestLearner::init_ensemble(const FeatureVector& x) {
-  // River counts the keys of x: present dense features and the hashed buckets it has.
+size_t AttributeCount(const FeatureVector& x) {
   size_t n = 0;
   const size_t dense = std::min(x.dense.size(), x.present.size());
   for (size_t i = 0; i < dense; ++i) n += x.present[i] ? 1 : 0;
@@ -89,15 +88,18 @@ void AdaptiveRandomForestLearner::init_ensemble(const FeatureVector& x) {
     if (x.sparse_value[k] != 0) buckets.push_back(x.sparse_index[k]);
   }
   std::sort(buckets.begin(), buckets.end());
-  n += static_cast<size_t>(std::unique(buckets.begin(), buckets.end()) - buckets.begin());
-  max_features_ = ResolveMaxFeatures(config_, n);
+  return n + static_cast<size_t>(std::unique(buckets.begin(), buckets.end()) - buckets.begin());
+}
+
+void AdaptiveRandomForestLearner::init_ensemble(const FeatureVector& x) {
+  max_features_ = ResolveMaxFeatures(config_.forest, AttributeCount(x));
   members_.clear();
-  members_.reserve(static_cast<size_t>(config_.n_models));
-  for (int64_t i = 0; i < config_.n_models; ++i) {
+  members_.reserve(static_cast<size_t>(config_.forest.n_models));
+  for (int64_t i = 0; i < config_.forest.n_models; ++i) {
     ArfMember m;
     m.tree = new_tree();
-    m.drift_detector = new_detector(config_.drift_delta);
-    m.warning_detector = new_detector(config_.warning_delta);
+    m.drift_detector = NewAdwin(config_.forest.drift_delta);
+    m.warning_detector = NewAdwin(config_.forest.warning_delta);
     m.stats.created_on = samples_seen_;
     members_.push_back(std::move(m));
   }
@@ -106,14 +108,14 @@ void AdaptiveRandomForestLearner::init_ensemble(const FeatureVector& x) {
 void AdaptiveRandomForestLearner::member_learn(ArfMember& m, const FeatureVector& x, uint32_t label, double k) {
   m.tree->learn_weighted(x, label, k);
   if (m.background) m.background->learn_weighted(x, label, k);
-  if (!(config_.drift_delta > 0)) return;
+  if (!(config_.forest.drift_delta > 0)) return;
   const double error = m.tree->predict_class(x) == static_cast<int32_t>(label) ? 0.0 : 1.0;
-  if (config_.warning_delta > 0 && m.warning_detector.update(error) == drift::DriftLevel::kDrift) {
+  if (config_.forest.warning_delta > 0 && m.warning_detector.update(error) == drift::DriftLevel::kDrift) {
     m.stats.last_warning_on = samples_seen_;
     ++m.stats.warnings;
     m.background = new_tree();
     m.stats.background_created_on = samples_seen_;
-    m.warning_detector = new_detector(config_.warning_delta);
+    m.warning_detector = NewAdwin(config_.forest.warning_delta);
   }
   if (m.drift_detector.update(error) != drift::DriftLevel::kDrift) return;
   m.stats.last_drift_on = samples_seen_;
@@ -121,10 +123,10 @@ void AdaptiveRandomForestLearner::member_learn(ArfMember& m, const FeatureVector
   // River's reset: the background tree takes over with its own fresh detectors and metric,
   // else a new tree starts (the warning detector then keeps its window).
   m.stats.correct = m.stats.scored = 0;
-  m.drift_detector = new_detector(config_.drift_delta);
-  if (config_.warning_delta > 0 && m.background) {
+  m.drift_detector = NewAdwin(config_.forest.drift_delta);
+  if (config_.forest.warning_delta > 0 && m.background) {
     m.tree = std::move(m.background);
-    m.warning_detector = new_detector(config_.warning_delta);
+    m.warning_detector = NewAdwin(config_.forest.warning_delta);
     m.stats.created_on = m.stats.background_created_on;
   } else {
     m.tree = new_tree();
@@ -142,7 +144,7 @@ void AdaptiveRandomForestLearner::learn_one(const FeatureVector& x, uint32_t lab
     // tree that knows no class yet, whose prediction is None, as wrong).
     ++m.stats.scored;
     if (m.tree->predict_class(x) == static_cast<int32_t>(label)) ++m.stats.correct;
-    const int k = poisson();
+    const int k = Poisson(config_.forest.lambda_value, *rng_);
     if (k > 0) member_learn(m, x, label, static_cast<double>(k));
   }
 }
@@ -172,7 +174,7 @@ void AdaptiveRandomForestLearner::predict(const FeatureVector& x, learn::Predict
     if (classes == 0) continue;
     tree.class_probabilities(x, tree_proba.data(), classes);
     const double metric = m.stats.accuracy();
-    const bool weighted = !config_.disable_weighted_vote && metric > 0.0;
+    const bool weighted = !config_.forest.disable_weighted_vote && metric > 0.0;
     for (uint32_t c = 0; c < classes; ++c) {
       if (!tree.knows_class(c)) continue;
       const double v = weighted ? tree_proba[c] * metric : tree_proba[c];
@@ -214,7 +216,7 @@ std::unique_ptr<learn::Learner> AdaptiveRandomForestLearner::fresh_copy() const 
 
 void AdaptiveRandomForestLearner::reset() {
   // As a new forest of the same seed: the draws start over, the counters stay.
-  rng_->seed(config_.seed);
+  rng_->seed(config_.forest.seed);
   members_.clear();
   max_features_ = 0;
   samples_seen_ = 0;

@@ -39,8 +39,8 @@ namespace streamlearn::trees {
 
 enum class MaxFeaturesRule : uint8_t { kSqrt, kLog2, kCount, kFraction, kAll };
 
-struct ArfConfig {
-  learn::LearnerTask task = learn::LearnerTask::kBinary;
+// What both forests share (River's BaseForest parameters).
+struct ArfForestConfig {
   int64_t n_models = 10;
   MaxFeaturesRule max_features_rule = MaxFeaturesRule::kSqrt;
   int64_t max_features_count = 0;      // kCount (negative: n_features + count, as River)
@@ -50,6 +50,13 @@ struct ArfConfig {
   double drift_delta = 0.001;    // 0: no drift detection (River's drift_detector=None)
   double warning_delta = 0.01;   // 0: no background trees (River's warning_detector=None)
   uint64_t seed = 42;
+
+  bool operator==(const ArfForestConfig&) const = default;
+};
+
+struct ArfConfig {
+  learn::LearnerTask task = learn::LearnerTask::kBinary;
+  ArfForestConfig forest;
   // River's ARF defaults for its trees, which are not HoeffdingTreeClassifier's.
   HoeffdingTreeConfig tree = ArfTreeDefaults();
 
@@ -64,10 +71,20 @@ struct ArfConfig {
   bool operator==(const ArfConfig&) const = default;
 };
 
+// One forest key (NotFound: not a forest key).
+Status ApplyArfForestKey(std::string_view key, std::string_view text, ArfForestConfig* config);
+void WriteArfForestConfig(ByteWriter& w, const ArfForestConfig& c);
+bool ReadArfForestConfig(ByteReader& r, ArfForestConfig* c);
+// The number of attributes an event has as River counts x's keys (dense present, buckets).
+size_t AttributeCount(const FeatureVector& x);
+// River's utils.random.poisson(rate, rng).
+int Poisson(double rate, drift::PythonRandom& rng);
+drift::Adwin NewAdwin(double delta);
+
 Result<ArfConfig> ParseArfConfig(std::string_view type, const learn::LearnerKeys& keys, std::string_view key_prefix);
 
 // River's _set_max_features for n_features attributes.
-int64_t ResolveMaxFeatures(const ArfConfig& config, size_t n_features);
+int64_t ResolveMaxFeatures(const ArfForestConfig& config, size_t n_features);
 
 // One member's bookkeeping beside its tree: River's BaseForestMember.
 struct ArfMemberStats {
@@ -124,9 +141,6 @@ class AdaptiveRandomForestLearner final : public learn::Learner {
   void init_ensemble(const FeatureVector& x);
   void member_learn(ArfMember& m, const FeatureVector& x, uint32_t label, double k);
   std::unique_ptr<HoeffdingTreeLearner> new_tree() const;
-  drift::Adwin new_detector(double delta) const;
-  // River's utils.random.poisson with the forest's generator.
-  int poisson();
 
   ArfConfig config_;
   // On the heap so the trees' pointers to it survive moving the forest.

@@ -33,7 +33,9 @@ Status ParseDelta(std::string_view text, double* out) {
   return st.ok() ? st : Status::Invalid("expected none or " + st.message());
 }
 
-Status ApplyForestKey(std::string_view key, std::string_view text, ArfConfig* config) {
+}  // namespace
+
+Status ApplyArfForestKey(std::string_view key, std::string_view text, ArfForestConfig* config) {
   if (key == "n_models") return ParseWhole(text, 1, kMaxModels, &config->n_models);
   if (key == "lambda_value") return ParseReal(text, 0, 100, true, false, &config->lambda_value);
   if (key == "drift_delta") return ParseDelta(text, &config->drift_delta);
@@ -67,10 +69,17 @@ Status ApplyForestKey(std::string_view key, std::string_view text, ArfConfig* co
     }
     return Status::Ok();
   }
-  return ApplyHoeffdingTreeKey(key, text, &config->tree);
+  return Status::NotFound("unknown key");
 }
 
-std::string MaxFeaturesText(const ArfConfig& c) {
+namespace {
+
+Status ApplyForestKey(std::string_view key, std::string_view text, ArfConfig* config) {
+  Status st = ApplyArfForestKey(key, text, &config->forest);
+  return st.code() == ErrorCode::kNotFound ? ApplyHoeffdingTreeKey(key, text, &config->tree) : st;
+}
+
+std::string MaxFeaturesText(const ArfForestConfig& c) {
   switch (c.max_features_rule) {
     case MaxFeaturesRule::kSqrt: return "sqrt";
     case MaxFeaturesRule::kLog2: return "log2";
@@ -81,8 +90,9 @@ std::string MaxFeaturesText(const ArfConfig& c) {
   return "sqrt";
 }
 
-void WriteConfig(ByteWriter& w, const ArfConfig& c) {
-  w.u8(c.task == learn::LearnerTask::kMulticlass ? 1 : 0);
+}  // namespace
+
+void WriteArfForestConfig(ByteWriter& w, const ArfForestConfig& c) {
   w.i64(c.n_models);
   w.u8(static_cast<uint8_t>(c.max_features_rule));
   w.i64(c.max_features_count);
@@ -92,11 +102,9 @@ void WriteConfig(ByteWriter& w, const ArfConfig& c) {
   w.f64(c.drift_delta);
   w.f64(c.warning_delta);
   w.u64(c.seed);
-  WriteHoeffdingTreeConfig(w, c.tree);
 }
 
-bool ReadConfig(ByteReader& r, ArfConfig* c) {
-  const uint8_t task = r.u8();
+bool ReadArfForestConfig(ByteReader& r, ArfForestConfig* c) {
   c->n_models = r.i64();
   const uint8_t rule = r.u8();
   c->max_features_count = r.i64();
@@ -106,14 +114,28 @@ bool ReadConfig(ByteReader& r, ArfConfig* c) {
   c->drift_delta = r.f64();
   c->warning_delta = r.f64();
   c->seed = r.u64();
-  if (!ReadHoeffdingTreeConfig(r, &c->tree) || !r.ok() || task > 1 || rule > 4 || unweighted > 1) return false;
-  c->task = task ? learn::LearnerTask::kMulticlass : learn::LearnerTask::kBinary;
+  if (!r.ok() || rule > 4 || unweighted > 1) return false;
   c->max_features_rule = static_cast<MaxFeaturesRule>(rule);
   c->disable_weighted_vote = unweighted == 1;
   const auto delta_ok = [](double d) { return d == 0 || (d > 0 && d < 1); };
   return c->n_models >= 1 && c->n_models <= kMaxModels && std::abs(c->max_features_count) <= (int64_t{1} << 26) &&
          c->max_features_fraction >= 0 && c->max_features_fraction <= 1 && c->lambda_value > 0 &&
          c->lambda_value <= 100 && delta_ok(c->drift_delta) && delta_ok(c->warning_delta);
+}
+
+namespace {
+
+void WriteConfig(ByteWriter& w, const ArfConfig& c) {
+  w.u8(c.task == learn::LearnerTask::kMulticlass ? 1 : 0);
+  WriteArfForestConfig(w, c.forest);
+  WriteHoeffdingTreeConfig(w, c.tree);
+}
+
+bool ReadConfig(ByteReader& r, ArfConfig* c) {
+  const uint8_t task = r.u8();
+  if (!ReadArfForestConfig(r, &c->forest) || !ReadHoeffdingTreeConfig(r, &c->tree) || !r.ok() || task > 1) return false;
+  c->task = task ? learn::LearnerTask::kMulticlass : learn::LearnerTask::kBinary;
+  return true;
 }
 
 void WriteStats(ByteWriter& w, const ArfMemberStats& s) {
@@ -198,7 +220,7 @@ Status AdaptiveRandomForestLearner::load(ByteReader& in) {
   loaded.guarded_ = r.u64();
   const uint32_t n_members = r.u32();
   if (!r.ok() || loaded.known_classes_ > learn::kMaxLearnerClasses || loaded.max_features_ < 0 ||
-      loaded.max_features_ > (int64_t{1} << 26) || (n_members != 0 && n_members != config_.n_models) ||
+      loaded.max_features_ > (int64_t{1} << 26) || (n_members != 0 && n_members != config_.forest.n_models) ||
       (n_members != 0) != (loaded.max_features_ > 0)) {
     return bad("bad forest state");
   }
@@ -207,8 +229,8 @@ Status AdaptiveRandomForestLearner::load(ByteReader& in) {
     if (!ReadStats(r, &m.stats)) return bad("bad member statistics");
     SL_RETURN_IF_ERROR(m.drift_detector.load(r));
     SL_RETURN_IF_ERROR(m.warning_detector.load(r));
-    if ((config_.drift_delta > 0 && m.drift_detector.params().delta != config_.drift_delta) ||
-        (config_.warning_delta > 0 && m.warning_detector.params().delta != config_.warning_delta)) {
+    if ((config_.forest.drift_delta > 0 && m.drift_detector.params().delta != config_.forest.drift_delta) ||
+        (config_.forest.warning_delta > 0 && m.warning_detector.params().delta != config_.forest.warning_delta)) {
       return bad("a detector's delta");
     }
     m.tree = loaded.new_tree();
@@ -231,13 +253,13 @@ void AdaptiveRandomForestLearner::describe(JsonWriter& out, const learn::DenseFe
   out.key("learner")
       .begin_object()
       .field("type", type())
-      .field("n_models", std::to_string(config_.n_models))
-      .field("max_features", MaxFeaturesText(config_))
-      .field("lambda_value", Number(config_.lambda_value))
-      .field("disable_weighted_vote", config_.disable_weighted_vote ? "true" : "false")
-      .field("drift_delta", config_.drift_delta > 0 ? Number(config_.drift_delta) : std::string("none"))
-      .field("warning_delta", config_.warning_delta > 0 ? Number(config_.warning_delta) : std::string("none"))
-      .field("seed", std::to_string(config_.seed))
+      .field("n_models", std::to_string(config_.forest.n_models))
+      .field("max_features", MaxFeaturesText(config_.forest))
+      .field("lambda_value", Number(config_.forest.lambda_value))
+      .field("disable_weighted_vote", config_.forest.disable_weighted_vote ? "true" : "false")
+      .field("drift_delta", config_.forest.drift_delta > 0 ? Number(config_.forest.drift_delta) : std::string("none"))
+      .field("warning_delta", config_.forest.warning_delta > 0 ? Number(config_.forest.warning_delta) : std::string("none"))
+      .field("seed", std::to_string(config_.forest.seed))
       .field("grace_period", std::to_string(t.grace_period))
       .field("delta", Number(t.delta))
       .field("tau", Number(t.tau))
@@ -270,7 +292,7 @@ void AdaptiveRandomForestLearner::describe(JsonWriter& out, const learn::DenseFe
         .field("depth", uint64_t{m.tree->depth()})
         .field("leaves", uint64_t{m.tree->leaves()})
         .field("accuracy", metric)
-        .field("weight", config_.disable_weighted_vote || !(metric > 0) ? 1.0 : metric)
+        .field("weight", config_.forest.disable_weighted_vote || !(metric > 0) ? 1.0 : metric)
         .field("drifts", m.stats.drifts)
         .field("warnings", m.stats.warnings)
         .field("created_on", m.stats.created_on)

@@ -155,17 +155,17 @@ TEST_CASE("ARF's keys are River's, bad values name the key", "[trees][arf][facto
   // River's ARF tree defaults, not HoeffdingTreeClassifier's.
   auto forest = MakeTreeLearner("arf");
   const auto& c = AsForest(*forest).config();
-  CHECK(c.n_models == 10);
-  CHECK(c.lambda_value == 6);
+  CHECK(c.forest.n_models == 10);
+  CHECK(c.forest.lambda_value == 6);
   CHECK(c.tree.grace_period == 50);
   CHECK(c.tree.delta == 0.01);
   CHECK(c.tree.memory_estimate_period == 2000000);
-  CHECK(c.drift_delta == 0.001);
-  CHECK(c.warning_delta == 0.01);
+  CHECK(c.forest.drift_delta == 0.001);
+  CHECK(c.forest.warning_delta == 0.01);
 }
 
 TEST_CASE("ARF's max_features as River resolves it", "[trees][arf]") {
-  trees::ArfConfig c;
+  trees::ArfForestConfig c;
   CHECK(trees::ResolveMaxFeatures(c, 9) == 3);
   CHECK(trees::ResolveMaxFeatures(c, 10) == 3);  // round(3.162)
   CHECK(trees::ResolveMaxFeatures(c, 13) == 4);  // round(3.606)
