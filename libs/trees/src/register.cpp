@@ -1,4 +1,5 @@
 #include "adaptive_random_forest.hpp"
+#include "adaptive_random_forest_regressor.hpp"
 #include "hoeffding_tree.hpp"
 #include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
@@ -25,6 +26,11 @@ Status RegisterTreeLearners() {
                                                    MakeAdaptiveRandomForest,
                                                    CheckAdaptiveRandomForestSetting,
                                                    RestoreAdaptiveRandomForest}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"arf_regressor", LearnerTask::kRegression}},
+                                                   kArfRegressorKindTag,
+                                                   MakeAdaptiveRandomForestRegressor,
+                                                   CheckAdaptiveRandomForestRegressorSetting,
+                                                   RestoreAdaptiveRandomForestRegressor}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,

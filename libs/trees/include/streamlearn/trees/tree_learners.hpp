@@ -5,6 +5,7 @@
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
 //   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
 //   arf, arf_multiclass                         River's forest.ARFClassifier
+//   arf_regressor                               River's forest.ARFRegressor
 //
 // The factory lives in learn, below this lib, and must not name it; so these families
 // add themselves to learn's table (learn::RegisterLearnerFamily) when a program calls
@@ -33,6 +34,10 @@
 //     trees), seed (42; River's draws from random.Random(seed)), and the tree's keys with
 //     River's ARF defaults: grace_period 50, delta 0.01, tau 0.05, memory_estimate_period
 //     2000000, the rest as hoeffding_tree's.
+//   arf_regressor: arf's forest keys (disable_weighted_vote true by default, as River's),
+//     aggregation_method (median | mean), metric (mse | mae | rmse: each tree's, its vote
+//     weight with mean and weighted votes), and hoeffding_tree_regressor's keys with
+//     River's ARF defaults: grace_period 50, delta 0.01, memory_estimate_period 2000000.
 //   All accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
 
@@ -46,6 +51,7 @@ inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-
 inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
 inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR" little-endian
 inline constexpr uint32_t kAdaptiveRandomForestKindTag = 0x46524c53;  // "SLRF" little-endian
+inline constexpr uint32_t kArfRegressorKindTag = 0x52524c53;          // "SLRR" little-endian
 
 // Adds the families to learn's factory; harmless when called again.
 Status RegisterTreeLearners();
