@@ -79,6 +79,14 @@ int Poisson(double rate, drift::PythonRandom& rng) {
   return k - 1;
 }
 
+size_t DetectorBytes(const drift::Adwin& drift_detector, const drift::Adwin& warning_detector) {
+  size_t bytes = 0;
+  for (const drift::Adwin* d : {&drift_detector, &warning_detector}) {
+    bytes += 2 * 16 * sizeof(double) * static_cast<size_t>(1 + std::log2(1 + d->width()));
+  }
+  return bytes;
+}
+
 size_t AttributeCount(const FeatureVector& x) {
   size_t n = 0;
   const size_t dense = std::min(x.dense.size(), x.present.size());
@@ -227,9 +235,7 @@ size_t AdaptiveRandomForestLearner::memory_bytes() const {
   for (const auto& m : members_) {
     bytes += m.tree->memory_bytes();
     if (m.background) bytes += m.background->memory_bytes();
-    // A window of a few buckets per row: its totals and variances.
-    bytes += 2 * 16 * sizeof(double) * static_cast<size_t>(1 + std::log2(1 + m.drift_detector.width()));
-    bytes += 2 * 16 * sizeof(double) * static_cast<size_t>(1 + std::log2(1 + m.warning_detector.width()));
+    bytes += DetectorBytes(m.drift_detector, m.warning_detector);
   }
   return bytes;
 }

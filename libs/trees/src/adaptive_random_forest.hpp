@@ -80,6 +80,11 @@ size_t AttributeCount(const FeatureVector& x);
 // River's utils.random.poisson(rate, rng).
 int Poisson(double rate, drift::PythonRandom& rng);
 drift::Adwin NewAdwin(double delta);
+// A member's two detectors from a snapshot, refused unless their deltas are the settings'.
+Status LoadDetectors(ByteReader& r, const ArfForestConfig& config, drift::Adwin* drift_detector,
+                     drift::Adwin* warning_detector);
+// What a member's two detectors hold (a few buckets per row of their windows).
+size_t DetectorBytes(const drift::Adwin& drift_detector, const drift::Adwin& warning_detector);
 
 Result<ArfConfig> ParseArfConfig(std::string_view type, const learn::LearnerKeys& keys, std::string_view key_prefix);
 

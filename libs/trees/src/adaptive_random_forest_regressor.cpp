@@ -255,8 +255,7 @@ size_t AdaptiveRandomForestRegressor::memory_bytes() const {
   for (const auto& m : members_) {
     bytes += m.tree->memory_bytes();
     if (m.background) bytes += m.background->memory_bytes();
-    bytes += 2 * 16 * sizeof(double) * static_cast<size_t>(1 + std::log2(1 + m.drift_detector.width()));
-    bytes += 2 * 16 * sizeof(double) * static_cast<size_t>(1 + std::log2(1 + m.warning_detector.width()));
+    bytes += DetectorBytes(m.drift_detector, m.warning_detector);
   }
   return bytes;
 }
@@ -314,12 +313,7 @@ Status AdaptiveRandomForestRegressor::load(ByteReader& in) {
       *v = r.u64();
     }
     if (!r.ok() || !m.metric.load(r) || !m.errors.load(r)) return bad("bad member statistics");
-    SL_RETURN_IF_ERROR(m.drift_detector.load(r));
-    SL_RETURN_IF_ERROR(m.warning_detector.load(r));
-    if ((config_.forest.drift_delta > 0 && m.drift_detector.params().delta != config_.forest.drift_delta) ||
-        (config_.forest.warning_delta > 0 && m.warning_detector.params().delta != config_.forest.warning_delta)) {
-      return bad("a detector's delta");
-    }
+    SL_RETURN_IF_ERROR(LoadDetectors(r, config_.forest, &m.drift_detector, &m.warning_detector));
     m.tree = loaded.new_tree();
     SL_RETURN_IF_ERROR(m.tree->load_state(r));
     const uint8_t has_background = r.u8();

@@ -123,6 +123,17 @@ bool ReadArfForestConfig(ByteReader& r, ArfForestConfig* c) {
          c->lambda_value <= 100 && delta_ok(c->drift_delta) && delta_ok(c->warning_delta);
 }
 
+Status LoadDetectors(ByteReader& r, const ArfForestConfig& config, drift::Adwin* drift_detector,
+                     drift::Adwin* warning_detector) {
+  SL_RETURN_IF_ERROR(drift_detector->load(r));
+  SL_RETURN_IF_ERROR(warning_detector->load(r));
+  if ((config.drift_delta > 0 && drift_detector->params().delta != config.drift_delta) ||
+      (config.warning_delta > 0 && warning_detector->params().delta != config.warning_delta)) {
+    return Status::Corruption("arf snapshot: a detector's delta is not the settings'");
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 void WriteConfig(ByteWriter& w, const ArfConfig& c) {
@@ -227,12 +238,7 @@ Status AdaptiveRandomForestLearner::load(ByteReader& in) {
   loaded.members_.resize(n_members);
   for (auto& m : loaded.members_) {
     if (!ReadStats(r, &m.stats)) return bad("bad member statistics");
-    SL_RETURN_IF_ERROR(m.drift_detector.load(r));
-    SL_RETURN_IF_ERROR(m.warning_detector.load(r));
-    if ((config_.forest.drift_delta > 0 && m.drift_detector.params().delta != config_.forest.drift_delta) ||
-        (config_.forest.warning_delta > 0 && m.warning_detector.params().delta != config_.forest.warning_delta)) {
-      return bad("a detector's delta");
-    }
+    SL_RETURN_IF_ERROR(LoadDetectors(r, config_.forest, &m.drift_detector, &m.warning_detector));
     m.tree = loaded.new_tree();
     SL_RETURN_IF_ERROR(m.tree->load_state(r));
     const uint8_t has_background = r.u8();

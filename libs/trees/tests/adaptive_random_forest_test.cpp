@@ -34,36 +34,6 @@ std::vector<testing::LearnerExample> PhishingByName() {
   return stream;
 }
 
-struct StepFigures {
-  double accuracy = 0;
-  double f1 = 0;
-};
-
-std::vector<StepFigures> EveryTwentyFive(learn::Learner& l, const std::vector<testing::LearnerExample>& stream) {
-  std::vector<StepFigures> out;
-  uint64_t scored = 0, correct = 0, tp = 0, fp = 0, fn = 0;
-  learn::Prediction pred;
-  for (size_t i = 0; i < stream.size(); ++i) {
-    if (l.trained() > 0) {
-      l.predict(stream[i].x, pred);
-      const int y = static_cast<int>(stream[i].y);
-      ++scored;
-      correct += pred.class_index == y ? 1 : 0;
-      tp += pred.class_index == 1 && y == 1 ? 1 : 0;
-      fp += pred.class_index == 1 && y == 0 ? 1 : 0;
-      fn += pred.class_index == 0 && y == 1 ? 1 : 0;
-    }
-    l.learn(stream[i].x, stream[i].y);
-    if ((i + 1) % 25 == 0) {
-      const double precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
-      const double recall = static_cast<double>(tp) / static_cast<double>(tp + fn);
-      out.push_back({static_cast<double>(correct) / static_cast<double>(scored),
-                     2 * precision * recall / (precision + recall)});
-    }
-  }
-  return out;
-}
-
 // A stream whose concept changes abruptly halfway (labels from another rule).
 std::vector<testing::LearnerExample> DriftingStream(std::string_view name, uint64_t events, uint64_t seed) {
   eval::StreamOptions options;
@@ -97,7 +67,7 @@ std::vector<testing::LearnerExample> DriftingStream(std::string_view name, uint6
 // what we get, to the event.
 TEST_CASE("River parity on Phishing: ARF(seed=42)'s figures every 25 events", "[trees][arf][phishing][river]") {
   auto forest = MakeTreeLearner("arf", {{"seed", "42"}});
-  const auto ours = EveryTwentyFive(*forest, PhishingByName());
+  const auto ours = testing::EveryTwentyFive(*forest, PhishingByName());
   REQUIRE(ours.size() == 50);
   for (size_t k = 0; k < 9; ++k) {
     INFO("after " << 25 * (k + 1) << " events");
