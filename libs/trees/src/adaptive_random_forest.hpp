@@ -83,6 +83,27 @@ drift::Adwin NewAdwin(double delta);
 // A member's two detectors from a snapshot, refused unless their deltas are the settings'.
 Status LoadDetectors(ByteReader& r, const ArfForestConfig& config, drift::Adwin* drift_detector,
                      drift::Adwin* warning_detector);
+// A member's tree and background tree (if any) into and from a forest's snapshot; the
+// forest makes the trees to load into (its settings, its generator).
+template <typename Tree>
+void SaveMemberTrees(ByteWriter& w, const Tree& tree, const Tree* background) {
+  tree.save_state(w);
+  w.u8(background ? 1 : 0);
+  if (background) background->save_state(w);
+}
+template <typename Tree, typename NewTree>
+Status LoadMemberTrees(ByteReader& r, const NewTree& new_tree, std::unique_ptr<Tree>* tree,
+                       std::unique_ptr<Tree>* background) {
+  *tree = new_tree();
+  SL_RETURN_IF_ERROR((*tree)->load_state(r));
+  const uint8_t has_background = r.u8();
+  if (!r.ok() || has_background > 1) return Status::Corruption("arf snapshot: bad background flag");
+  if (has_background) {
+    *background = new_tree();
+    SL_RETURN_IF_ERROR((*background)->load_state(r));
+  }
+  return Status::Ok();
+}
 // What a member's two detectors hold (a few buckets per row of their windows).
 size_t DetectorBytes(const drift::Adwin& drift_detector, const drift::Adwin& warning_detector);
 

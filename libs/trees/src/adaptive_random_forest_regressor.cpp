@@ -278,9 +278,7 @@ void AdaptiveRandomForestRegressor::save(ByteWriter& out) const {
     m.errors.save(w);
     m.drift_detector.save(w);
     m.warning_detector.save(w);
-    m.tree->save_state(w);
-    w.u8(m.background ? 1 : 0);
-    if (m.background) m.background->save_state(w);
+    SaveMemberTrees(w, *m.tree, m.background.get());
   }
   WriteSealed(out, kArfRegressorKindTag, kFormatVersion, payload);
 }
@@ -314,14 +312,7 @@ Status AdaptiveRandomForestRegressor::load(ByteReader& in) {
     }
     if (!r.ok() || !m.metric.load(r) || !m.errors.load(r)) return bad("bad member statistics");
     SL_RETURN_IF_ERROR(LoadDetectors(r, config_.forest, &m.drift_detector, &m.warning_detector));
-    m.tree = loaded.new_tree();
-    SL_RETURN_IF_ERROR(m.tree->load_state(r));
-    const uint8_t has_background = r.u8();
-    if (!r.ok() || has_background > 1) return bad("bad background flag");
-    if (has_background) {
-      m.background = loaded.new_tree();
-      SL_RETURN_IF_ERROR(m.background->load_state(r));
-    }
+    SL_RETURN_IF_ERROR(LoadMemberTrees(r, [&] { return loaded.new_tree(); }, &m.tree, &m.background));
   }
   if (!r.at_end()) return bad("trailing bytes");
   *this = std::move(loaded);

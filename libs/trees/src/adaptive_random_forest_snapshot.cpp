@@ -203,9 +203,7 @@ void AdaptiveRandomForestLearner::save(ByteWriter& out) const {
     WriteStats(w, m.stats);
     m.drift_detector.save(w);
     m.warning_detector.save(w);
-    m.tree->save_state(w);
-    w.u8(m.background ? 1 : 0);
-    if (m.background) m.background->save_state(w);
+    SaveMemberTrees(w, *m.tree, m.background.get());
   }
   WriteSealed(out, kAdaptiveRandomForestKindTag, kFormatVersion, payload);
 }
@@ -239,14 +237,7 @@ Status AdaptiveRandomForestLearner::load(ByteReader& in) {
   for (auto& m : loaded.members_) {
     if (!ReadStats(r, &m.stats)) return bad("bad member statistics");
     SL_RETURN_IF_ERROR(LoadDetectors(r, config_.forest, &m.drift_detector, &m.warning_detector));
-    m.tree = loaded.new_tree();
-    SL_RETURN_IF_ERROR(m.tree->load_state(r));
-    const uint8_t has_background = r.u8();
-    if (!r.ok() || has_background > 1) return bad("bad background flag");
-    if (has_background) {
-      m.background = loaded.new_tree();
-      SL_RETURN_IF_ERROR(m.background->load_state(r));
-    }
+    SL_RETURN_IF_ERROR(LoadMemberTrees(r, [&] { return loaded.new_tree(); }, &m.tree, &m.background));
   }
   if (!r.at_end()) return bad("trailing bytes");
   *this = std::move(loaded);
