@@ -12,7 +12,7 @@ CMAKE_FLAGS ?=
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := fuzz_event_decoder fuzz_label_decoder fuzz_config
+FUZZ_TARGETS := fuzz_event_decoder fuzz_label_decoder fuzz_config fuzz_learner_snapshot
 
 # Sanitizer runtime settings: any ASan or UBSan report aborts the test (halt_on_error, and
 # -fno-sanitize-recover at compile time), leaks are reported (LeakSanitizer, on by default

@@ -63,7 +63,8 @@ CLI::App* AddDriftCommand(CLI::App& app, DriftCommandOptions& options) {
   for (const std::string& name : drift::DetectorNames()) {
     footer += "\n  " + name + ": " + JoinNames(drift::DetectorParamNames(name));
   }
-  footer += "\nOutput: {\"index\": i, \"level\": \"warning\"|\"drift\"}, i = 0-based position of the value.";
+  footer += "\nOutput: {\"index\": i, \"level\": \"warning\"|\"drift\"}, i = 0-based position of the value;"
+            "\n  a warning line then a drift line when the detector holds both (as River's EDDM can).";
   sub->footer(footer);
   return sub;
 }
@@ -105,8 +106,13 @@ int RunDriftCommand(const DriftCommandOptions& options, std::istream& in, std::o
       return 2;
     }
     const drift::DriftLevel level = detector.update(value);
-    if (level != drift::DriftLevel::kNone) {
-      out << "{\"index\": " << index << ", \"level\": \"" << drift::ToString(level) << "\"}\n";
+    // Both lines when River holds both flags on one update (EDDM: a warning raised earlier
+    // and a drift now), the warning first.
+    if (level == drift::DriftLevel::kWarning || detector.warning_detected()) {
+      out << "{\"index\": " << index << ", \"level\": \"warning\"}\n";
+    }
+    if (level == drift::DriftLevel::kDrift) {
+      out << "{\"index\": " << index << ", \"level\": \"drift\"}\n";
     }
     ++index;
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kill -9 at 10 seeded moments, restart each time, then compare with an uninterrupted run.
-#   kill9.sh BIN PARTITIONS EVENTS [SEED]
+#   kill9.sh BIN PARTITIONS EVENTS [SEED]   (EXTRA_CONFIG: more config, e.g. another model)
 # Any partition count: the final entity states (entity_digest) and the model snapshot
 #   (checksum) are bit-identical to the uninterrupted run's, the model trained on exactly the
 #   number of labelled events, every event id is on `predictions` at least once, and every
@@ -75,6 +75,12 @@ got_sum=$(field models.0.checksum <"$work/crash.json")
 consume_predictions ref
 consume_predictions crash
 $CTL predictions "$work/predictions-ref.jsonl" "$EVENTS" --no-duplicates || fail "the reference's predictions"
+# With model selection on (EXTRA_CONFIG), the service changed hands: not a vacuous variant.
+if [[ "${EXTRA_CONFIG:-}" == *selection* ]]; then
+  switches=$(grep -c '"candidate":"tree"' "$work/predictions-ref.jsonl" || true)
+  [ "$switches" -gt 0 ] || fail "selection on, but no prediction was served by the challenger"
+  log "selection: $switches predictions served by the challenger 'tree'"
+fi
 # Each prediction, first or replayed, equals the uninterrupted run's. The check then shows
 # it catches a missing id, a changed score, a duplicate.
 $CTL predictions "$work/predictions-crash.jsonl" "$EVENTS" --reference "$work/predictions-ref.jsonl" --selftest ||

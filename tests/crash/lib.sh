@@ -61,6 +61,8 @@ kafka:
     session.timeout.ms: "${SESSION_TIMEOUT_MS:-3000}"
     heartbeat.interval.ms: "1000"
 YAML
+  # EXTRA_CONFIG: more sections for a variant of a test (e.g. model selection).
+  if [ -n "${EXTRA_CONFIG:-}" ]; then printf '%b\n' "$EXTRA_CONFIG" >>"$work/pipeline.yaml"; fi
 }
 
 # start_run NAME GROUP STATE_DIR COMMIT_INTERVAL_MS: sets run_pid and run_port. Predictions

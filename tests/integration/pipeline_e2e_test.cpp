@@ -2,6 +2,7 @@
 // this process) and a real RocksDB: a known stream in, the output topics read back.
 #include <catch2/catch.hpp>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -101,7 +102,9 @@ TEST_CASE("events flow through the embedded broker: every valid event predicted 
   config.kafka.max_idle_ms = 2000;
   config.state.dir = dir.path.string();
   config.http.enabled = false;
-  PipelineProbe probe(std::make_shared<prometheus::Registry>());
+  config.challengers["tree"] = {{"type", "hoeffding_tree"}};
+  auto registry = std::make_shared<prometheus::Registry>();
+  PipelineProbe probe(registry);
   auto runner = KafkaRunner::Create(config, &probe);
   REQUIRE(runner.ok());
   std::atomic<bool> stop{false};
@@ -158,6 +161,21 @@ TEST_CASE("events flow through the embedded broker: every valid event predicted 
   std::multiset<std::string> got(dead.begin(), dead.end());
   CHECK(got == want);
   CHECK(status.processor.invalid == invalid_payloads.size());
+
+  // Each model's memory, in the status and as streamlearn_model_bytes{model}: the tree
+  // challenger, grown over 30,000 events, holds more than the logistic champion's weights.
+  REQUIRE(status.processor.challengers.size() == 1);
+  CHECK(status.processor.model_bytes > 0);
+  CHECK(status.processor.challengers[0].type == "hoeffding_tree");
+  CHECK(status.processor.challengers[0].memory_bytes > status.processor.model_bytes);
+  const std::string metrics = prometheus::TextSerializer().Serialize(registry->Collect());
+  auto gauge = [&](const std::string& model) {
+    const std::string series = "streamlearn_model_bytes{model=\"" + model + "\"} ";
+    const size_t at = metrics.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  CHECK(gauge(config.model.name) == static_cast<double>(status.processor.model_bytes));
+  CHECK(gauge("tree") == static_cast<double>(status.processor.challengers[0].memory_bytes));
 
   // Drift: after each change within 2,000 events, and none before the first change.
   const auto drifts = ReadAll(bootstrap, "drift", status.processor.drifts.size());

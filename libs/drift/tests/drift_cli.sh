@@ -44,6 +44,17 @@ check "ddm first warning" '{"index": 1084, "level": "warning"}' "$(head -n 1 <<<
 check "ddm first warning after the drift" '{"index": 1492, "level": "warning"}' \
   "$(sed -n '/drift/,$p' <<<"$ddm_out" | grep -m1 warning)"
 
+# EDDM holds a warning and a drift on one value where River does: errors at 0, 10, 19, 24
+# (distances 1, 10, 9, 5) with warm_start 2 warn from 19 (ratio 0.907) and drift at 24
+# (ratio 0.794) with the warning still set; the value after is fresh.
+eddm_out=$(awk 'BEGIN { for (i = 0; i < 26; ++i) print (i == 0 || i == 10 || i == 19 || i == 24) ? 1 : 0 }' |
+  "$bin" drift --detector eddm --param warm_start=2)
+check "eddm warning and drift on the same value" \
+  "$(printf '{"index": 23, "level": "warning"}\n{"index": 24, "level": "warning"}\n{"index": 24, "level": "drift"}')" \
+  "$(tail -n 3 <<<"$eddm_out")"
+check "eddm warnings from 19" '{"index": 19, "level": "warning"}' "$(head -n 1 <<<"$eddm_out")"
+check "eddm line count" 7 "$(wc -l <<<"$eddm_out")"
+
 # A bad line is an error naming its line number (blank lines count as lines, not values).
 err=$(printf '0\n1\n\nabc\n' | "$bin" drift --detector adwin 2>&1 >/dev/null)
 status=$?

@@ -102,3 +102,37 @@ TEST_CASE("eddm: snapshot, corrupt bytes, reset, non-finite input", "[eddm]") {
   CheckResetIsFresh(EddmMaker(), data);
   CheckIgnoresNonFinite(EddmMaker(), data);
 }
+
+TEST_CASE("eddm: a warning raised earlier is still held on the update that drifts, as in River",
+          "[eddm][river]") {
+  // warm_start 2, alpha 0.95, beta 0.9. Errors at indices 0, 10, 19, 24: distances 1, 10,
+  // 9, 5. River's arithmetic (sample std):
+  //   index 10: mean 5.5, std sqrt(40.5)        -> p2s 18.2279 = the maximum
+  //   index 19: mean 6.6667, std sqrt(24.3333)  -> p2s 16.5324, ratio 0.9070 in [0.9, 0.95): warning
+  //   index 24: mean 6.25, std sqrt(16.9167)    -> p2s 14.4760, ratio 0.7942 < 0.9: drift,
+  // and River's warning_detected is still True there (only an error with a ratio >= alpha
+  // or the reset on the next update clears it).
+  std::vector<double> data(26, 0.0);
+  data[0] = data[10] = data[19] = data[24] = 1.0;
+  Eddm eddm = MakeOrFail(With(0.95, 0.9, 2));
+  DriftDetector& detector = eddm;
+  for (size_t i = 0; i < data.size(); ++i) {
+    INFO("index " << i);
+    const DriftLevel level = detector.update(data[i]);
+    if (i < 19) {
+      CHECK(level == DriftLevel::kNone);
+      CHECK_FALSE(detector.warning_detected());
+    } else if (i < 24) {
+      CHECK(level == DriftLevel::kWarning);
+      CHECK(detector.warning_detected());
+    } else if (i == 24) {
+      CHECK(level == DriftLevel::kDrift);
+      CHECK(detector.warning_detected());  // both, as River reports
+      CHECK(Stat(eddm, "p2s_max") == 5.5 + 2 * std::pow(40.5, 0.5));
+      CHECK(Stat(eddm, "std_distance") == std::pow(50.75 / 3, 0.5));
+    } else {
+      CHECK(level == DriftLevel::kNone);  // River resets on the update after a drift
+      CHECK_FALSE(detector.warning_detected());
+    }
+  }
+}

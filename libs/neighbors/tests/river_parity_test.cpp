@@ -31,11 +31,6 @@ std::unique_ptr<learn::Learner> MakeKnn(std::string_view type, const learn::Lear
   return std::move(made).value();
 }
 
-double Rounded(double v, int digits) {
-  const double scale = std::pow(10.0, digits);
-  return std::round(v * scale) / scale;
-}
-
 }  // namespace
 
 // KNNClassifier docstring: StandardScaler() | KNNClassifier() on Phishing, Accuracy: 88.07%.
@@ -46,7 +41,7 @@ TEST_CASE("knn reproduces River's KNNClassifier docstring on Phishing", "[neighb
   const auto p = testing::RunProgressive(*model, stream, Scaling::kLearnThenTransform);
   CHECK(p.scored == 1249);
   CHECK(p.correct == 1100);  // 1100 / 1249 = 88.0705%
-  CHECK(Rounded(100 * p.accuracy(), 2) == 88.07);
+  CHECK(testing::Rounded(100 * p.accuracy(), 2) == 88.07);
   // The multiclass type gives the same answers on a binary stream.
   auto multi = MakeKnn("knn_multiclass");
   CHECK(testing::RunProgressive(*multi, stream, Scaling::kLearnThenTransform).correct == p.correct);
@@ -74,11 +69,11 @@ TEST_CASE("knn_regressor reproduces River's KNNRegressor docstrings on TrumpAppr
   auto plain = MakeKnn("knn_regressor", {{"window_size", "50"}});
   const auto unscaled = testing::RunProgressive(*plain, stream, Scaling::kNone);
   CHECK(unscaled.scored == 1001);
-  CHECK(Rounded(unscaled.rmse(), 6) == 1.427746);
+  CHECK(testing::Rounded(unscaled.rmse(), 6) == 1.427746);
   auto manhattan = MakeKnn("knn_regressor", {{"window_size", "50"}, {"p", "1"}});
-  CHECK(Rounded(testing::RunProgressive(*manhattan, stream, Scaling::kLearnThenTransform).rmse(), 6) == 1.460385);
+  CHECK(testing::Rounded(testing::RunProgressive(*manhattan, stream, Scaling::kLearnThenTransform).rmse(), 6) == 1.460385);
   auto scaled = MakeKnn("knn_regressor", {{"window_size", "50"}});
-  CHECK(Rounded(testing::RunProgressive(*scaled, stream, Scaling::kLearnThenTransform).mae(), 6) == 0.441308);
+  CHECK(testing::Rounded(testing::RunProgressive(*scaled, stream, Scaling::kLearnThenTransform).mae(), 6) == 0.441308);
 }
 
 // River's benchmark pages (StandardScaler() | KNNRegressor(window_size=100), its benchmark
@@ -88,18 +83,18 @@ TEST_CASE("knn_regressor against River's benchmark figures and the linear model"
   const auto trump = testing::TrumpApprovalStream();
   auto knn = MakeKnn("knn_regressor", {{"window_size", "100"}});
   const double knn_mae = testing::RunProgressive(*knn, trump, Scaling::kLearnThenTransform).mae();
-  CHECK(Rounded(knn_mae, 3) == 0.494);  // River: 0.494
-  CHECK(Rounded(knn_mae, 6) == 0.493698);
+  CHECK(testing::Rounded(knn_mae, 3) == 0.494);  // River: 0.494
+  CHECK(testing::Rounded(knn_mae, 6) == 0.493698);
   auto later = MakeKnn("knn_regressor", {{"window_size", "100"}});
-  CHECK(Rounded(testing::RunProgressive(*later, trump, Scaling::kTransformThenLearn).mae(), 6) == 0.491874);
+  CHECK(testing::Rounded(testing::RunProgressive(*later, trump, Scaling::kTransformThenLearn).mae(), 6) == 0.491874);
 
   const auto chick = testing::ChickWeightsStream();
   REQUIRE(chick.size() == 578);
   auto knn_chick = MakeKnn("knn_regressor", {{"window_size", "100"}});
-  CHECK(Rounded(testing::RunProgressive(*knn_chick, chick, Scaling::kLearnThenTransform).mae(), 6) == 23.000490);
+  CHECK(testing::Rounded(testing::RunProgressive(*knn_chick, chick, Scaling::kLearnThenTransform).mae(), 6) == 23.000490);
   auto later_chick = MakeKnn("knn_regressor", {{"window_size", "100"}});
   // River: 22.90; the later protocol gives 22.89.
-  CHECK(Rounded(testing::RunProgressive(*later_chick, chick, Scaling::kTransformThenLearn).mae(), 6) == 22.890802);
+  CHECK(testing::Rounded(testing::RunProgressive(*later_chick, chick, Scaling::kTransformThenLearn).mae(), 6) == 22.890802);
 
   // The linear baseline (it standardises its inputs itself), River's learning rate 0.01.
   auto made = learn::MakeLearner("linear", {{"learning_rate", "0.01"}});

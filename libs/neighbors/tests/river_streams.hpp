@@ -93,6 +93,12 @@ class RiverStandardScaler {
   std::vector<double> count_, mean_, var_;
 };
 
+// `v` to `digits` decimals, as River's doctests print a metric.
+inline double Rounded(double v, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(v * scale) / scale;
+}
+
 // How the scaler meets the model in River's pipeline.
 enum class Scaling {
   kNone,

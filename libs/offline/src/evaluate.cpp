@@ -168,6 +168,7 @@ class Evaluation final : public OutputSink {
   Status write(const DeadLetterRecord& record) override;
   Status write(const ConceptDriftRecord& record) override;
   Status write(const DataDriftRecord& record) override;
+  Status write(const ModelSwitchRecord& record) override;
 
  private:
   void observe(const LearnOutcome& outcome);
@@ -250,6 +251,20 @@ Status Evaluation::write(const ConceptDriftRecord& record) {
     result_.warning_count++;
   }
   result_.drifts.push_back(std::move(mark));
+  return Status::Ok();
+}
+
+Status Evaluation::write(const ModelSwitchRecord& record) {
+  SwitchMark mark;
+  mark.from.assign(record.from);
+  mark.to.assign(record.to);
+  mark.from_value = record.from_value;
+  mark.to_value = record.to_value;
+  mark.event_id.assign(record.event_id);
+  mark.labelled = record.labelled;
+  mark.model_version = record.version;
+  if (auto at = place(record.event_id, false)) mark.position = static_cast<int64_t>(at->position);
+  result_.switches.push_back(std::move(mark));
   return Status::Ok();
 }
 
@@ -422,6 +437,7 @@ void Evaluation::finish(const Processor& processor) {
   r.model_version = stats.model_version;
   r.predictions = stats.predictions;
   r.challengers = stats.challengers;
+  r.selection = stats.selection;
   r.rolling_window = classifier_.options().rolling_window;
   r.events_per_s = r.seconds > 0 ? static_cast<double>(r.events) / r.seconds : 0;
   if (task_ == Task::kRegression) {
@@ -521,6 +537,19 @@ void DataDriftJson(JsonWriter& w, const DataDriftMark& d) {
       .end_object();
 }
 
+void SwitchJson(JsonWriter& w, const SwitchMark& s) {
+  w.begin_object();
+  PositionField(w, s.position);
+  w.field("from", s.from)
+      .field("to", s.to)
+      .field("from_value", s.from_value)
+      .field("to_value", s.to_value)
+      .field("event_id", s.event_id)
+      .field("labelled", s.labelled)
+      .field("version", s.model_version)
+      .end_object();
+}
+
 void LabelsJson(JsonWriter& w, const EvaluationResult& r) {
   const LabelJoinCounts& c = r.label_counts;
   w.begin_object()
@@ -575,6 +604,12 @@ std::string EvaluationJson(const EvaluationResult& r) {
   w.key("challengers").begin_array();
   for (const ChallengerStats& c : r.challengers) WriteChallengerJson(w, c);
   w.end_array();
+  if (r.selection.enabled) {
+    WriteSelectionJson(w.key("selection"), r.selection);
+    w.key("switches").begin_array();
+    for (const SwitchMark& s : r.switches) SwitchJson(w, s);
+    w.end_array();
+  }
   if (r.has_labels) LabelsJson(w.key("labels"), r);
   w.field("seconds", r.seconds).field("events_per_s", r.events_per_s).end_object();
   return out;

@@ -245,6 +245,28 @@ std::string EvaluationTable(const EvaluationResult& r) {
                          FormatFigure(c.accuracy), FormatFigure(c.rolling_accuracy), FormatFigure(c.log_loss));
     }
   }
+  if (r.selection.enabled) {
+    // Which candidate served how much, and when the service changed hands.
+    out += fmt::format("model selection by rolling {} ({} switches), serving at the end: {}\n", r.selection.metric,
+                       r.selection.switches, r.selection.serving);
+    out += fmt::format("  {:<16} {:<10} {:>10} {:>10} {:>9}\n", "candidate", "kind", "served", "scored",
+                       r.selection.metric.substr(0, 9));
+    for (const CandidateStats& c : r.selection.candidates) {
+      out += fmt::format("  {:<16} {:<10} {:>10} {:>10} {:>9}\n", c.name, c.kind, c.served, c.scored,
+                         FormatFigure(c.value));
+    }
+    // The first switches; the JSON has them all.
+    constexpr size_t kSwitchLines = 20;
+    for (size_t i = 0; i < r.switches.size() && i < kSwitchLines; ++i) {
+      const SwitchMark& s = r.switches[i];
+      out += fmt::format("  switch at {} ({} labelled): {} ({}) -> {} ({}), version {}\n",
+                         s.position >= 0 ? std::to_string(s.position) : std::string("?"), s.labelled, s.from,
+                         FormatFigure(s.from_value), s.to, FormatFigure(s.to_value), s.model_version);
+    }
+    if (r.switches.size() > kSwitchLines) {
+      out += fmt::format("  ... and {} more switches (--json lists them all)\n", r.switches.size() - kSwitchLines);
+    }
+  }
   out += fmt::format("  drift events {} (warnings {}), model version at the end {}\n", r.drift_count, r.warning_count,
                      r.model_version);
   if (!r.data_drifts.empty()) {

@@ -15,6 +15,7 @@
 #include "streamlearn/drift/factory.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
+#include "model_selection.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -32,6 +33,7 @@ constexpr size_t kTopicMaxLength = 249;
 
 constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
 constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
+constexpr std::array<std::string_view, 4> kSelectionMetricNames = {"auto", "accuracy", "log_loss", "mae"};
 
 
 // The detector factory's names, as choices.
@@ -138,6 +140,14 @@ const std::vector<KeySpec>& Keys() {
       {"drift.data.psi_threshold", [](auto k, S& t, C& c) { return SetNumber(k, t, 0, 1e6, c.drift.data_psi_threshold); }},
       {"drift.data.psi_window", [](auto k, S& t, C& c) { return SetInt(k, t, 10, 10000000, c.drift.data_psi_window); }},
       {"metrics.rolling_window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.metrics.rolling_window); }},
+      {"selection.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.enabled); }},
+      {"selection.metric",
+       [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kSelectionMetricNames), c.selection.metric); }},
+      {"selection.window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.selection.window); }},
+      {"selection.margin", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.selection.margin); }},
+      {"selection.min_events", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.selection.min_events); }},
+      {"selection.include_baselines",
+       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.include_baselines); }},
       {"labels.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.labels.enabled); }},
       {"labels.ttl", [](auto k, S& t, C& c) { return Store(DurationValue(k, t), c.labels.ttl_ms); }},
       {"labels.max_pending", [](auto k, S& t, C& c) { return Store(IntegerValue(k, t, 1, 1000000000), c.labels.max_pending); }},
@@ -251,6 +261,23 @@ Status FlattenFeatures(const YAML::Node& key_node, const YAML::Node& value, cons
   return Status::Invalid(Where(source, value) + ": features." + key + ": must be a value, a list or a section");
 }
 
+// A learner setting as text: a single value, or a list of single values as "[a, b]" (an
+// MLP's hidden_dims: [16, 8]). False for anything else.
+bool SettingText(const YAML::Node& value, std::string* out) {
+  if (value.IsScalar()) {
+    *out = value.Scalar();
+    return true;
+  }
+  if (!value.IsSequence()) return false;
+  std::string joined;
+  for (const auto& item : value) {
+    if (!item.IsScalar()) return false;
+    joined += (joined.empty() ? "" : ", ") + item.Scalar();
+  }
+  *out = "[" + joined + "]";
+  return true;
+}
+
 Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config,
             KeyLines& lines) {
   for (const auto& item : map) {
@@ -271,16 +298,17 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
     // model: the table has the linear families' keys; any other key is a setting of some
     // learner family (River's names for the trees: grace_period, delta, ...), checked on its
     // own here and for the configured type when the whole config is.
-    if (path.rfind("model.", 0) == 0 && !FindKey(path) && value.IsScalar()) {
+    std::string setting_text;
+    if (path.rfind("model.", 0) == 0 && !FindKey(path) && SettingText(value, &setting_text)) {
       SL_RETURN_IF_ERROR(Record(lines, path, item.first, source));
       const std::string setting = path.substr(6);
-      Status st = StringValue(path, value.Scalar(), kNameMaxLength).status();
+      Status st = StringValue(path, setting_text, kNameMaxLength).status();
       if (st.ok()) {
-        st = learn::CheckLearnerSetting(setting, value.Scalar());
+        st = learn::CheckLearnerSetting(setting, setting_text);
         if (!st.ok()) st = Status::Invalid(path + ": " + st.message());
       }
       if (!st.ok()) return Status::Invalid(Where(source, value) + ": " + st.message());
-      config.model.params[setting] = value.Scalar();
+      config.model.params[setting] = setting_text;
       continue;
     }
     if (path == "challengers") {
@@ -293,11 +321,13 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
         auto& settings = config.challengers[name];
         for (const auto& setting : model.second) {
           const std::string setting_path = "challengers." + name + "." + KeyText(setting.first);
-          if (!setting.second.IsScalar()) {
-            return Status::Invalid(Where(source, setting.second) + ": " + setting_path + ": must be a single value");
+          std::string text;
+          if (!SettingText(setting.second, &text)) {
+            return Status::Invalid(Where(source, setting.second) + ": " + setting_path +
+                                   ": must be a single value or a list of them");
           }
           SL_RETURN_IF_ERROR(Record(lines, setting_path, setting.first, source));
-          settings[KeyText(setting.first)] = setting.second.Scalar();
+          settings[KeyText(setting.first)] = text;
         }
       }
       continue;
@@ -394,6 +424,7 @@ Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& so
 
 std::string_view ToString(KafkaOrder order) { return kKafkaOrderNames[static_cast<size_t>(order)]; }
 std::string_view ToString(DriftAction action) { return kDriftActionNames[static_cast<size_t>(action)]; }
+std::string_view ToString(SelectionMetric metric) { return kSelectionMetricNames[static_cast<size_t>(metric)]; }
 
 Result<KafkaOrder> ParseKafkaOrder(std::string_view name) {
   auto index = ParseChoice(name, kKafkaOrderNames);
@@ -429,21 +460,37 @@ std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) 
   return keys;
 }
 
-std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
-  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
-  auto it = config.challengers.find(name);
-  if (it == config.challengers.end()) return keys;
-  for (const auto& [key, value] : it->second) {
-    if (key != "type") keys[key] = value;
-  }
-  return keys;
-}
-
 std::string ChallengerType(const PipelineConfig& config, const std::string& name) {
   auto it = config.challengers.find(name);
   if (it == config.challengers.end()) return config.model.type;
   auto type = it->second.find("type");
   return type == it->second.end() ? config.model.type : type->second;
+}
+
+std::map<std::string, std::string> ChallengerKeys(const PipelineConfig& config, const std::string& name) {
+  std::map<std::string, std::string> keys = LearnerKeys(config.model, config.features.hash_bits);
+  auto it = config.challengers.find(name);
+  if (it == config.challengers.end()) return keys;
+  const std::string type = ChallengerType(config, name);
+  if (type != config.model.type) {
+    // Of another type, it takes of the champion's own settings only those its type knows
+    // (a logistic challenger beside an mlp champion has no use for hidden_dims); the
+    // pipeline-wide ones (learning_rate, l2, hash_bits) always.
+    ModelSettings pipeline_wide;
+    pipeline_wide.learning_rate = config.model.learning_rate;
+    pipeline_wide.l2 = config.model.l2;
+    std::map<std::string, std::string> shared = LearnerKeys(pipeline_wide, config.features.hash_bits);
+    for (const auto& [key, value] : config.model.params) {
+      std::map<std::string, std::string> probe = shared;
+      probe[key] = value;
+      if (learn::MakeLearner(type, probe).ok()) shared[key] = value;
+    }
+    keys = std::move(shared);
+  }
+  for (const auto& [key, value] : it->second) {
+    if (key != "type") keys[key] = value;
+  }
+  return keys;
 }
 
 Status ValidateLearnerSettings(const PipelineConfig& config) {
@@ -457,7 +504,7 @@ Status ValidateLearnerSettings(const PipelineConfig& config) {
                                      prefix);
     if (!parsed.ok()) return parsed.status();
   }
-  return Status::Ok();
+  return ValidateSelectionSettings(config);
 }
 
 Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::string& source, const Environment& env) {

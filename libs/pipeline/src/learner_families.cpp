@@ -4,6 +4,7 @@
 
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/neighbors/knn_learners.hpp"
+#include "streamlearn/neural/mlp_learners.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
 
 namespace streamlearn::pipeline {
@@ -18,6 +19,9 @@ void RegisterLearnerFamilies() {
       spdlog::error("learner families: {}", st.message());
     }
     if (Status st = neighbors::RegisterNeighborLearners(); !st.ok()) {
+      spdlog::error("learner families: {}", st.message());
+    }
+    if (Status st = neural::RegisterNeuralLearners(); !st.ok()) {
       spdlog::error("learner families: {}", st.message());
     }
   });

@@ -25,6 +25,10 @@ void PredictionEncoder::encode(const PredictionRecord& r, std::string& out) {
   }
   out.append(model_field_);
   AppendJsonUnsigned(out, r.version);
+  if (!r.candidate.empty()) {
+    out.append(R"(,"candidate":)");
+    AppendJsonString(out, r.candidate);
+  }
   out.append(R"(,"score":)");
   AppendJsonDouble(out, r.score);
   switch (r.class_field) {
@@ -99,6 +103,25 @@ void EncodeDataDrift(const DataDriftRecord& r, std::string& out) {
   w.end_object().end_object();
 }
 
+void EncodeModelSwitch(const ModelSwitchRecord& r, std::string& out) {
+  JsonWriter w(&out);
+  w.begin_object()
+      .field("type", "model_switch")
+      .field("model", r.model)
+      .field("version", r.version)
+      .field("from", r.from)
+      .field("to", r.to)
+      .field("metric", r.metric)
+      .field("from_value", r.from_value)
+      .field("to_value", r.to_value)
+      .field("window", r.window)
+      .field("events", r.events)
+      .field("labelled", r.labelled)
+      .field("ts", r.ts_ms);
+  if (!r.event_id.empty()) w.field("event_id", r.event_id);
+  w.end_object();
+}
+
 struct JsonOutputSink::Encoders {
   PredictionEncoder prediction;
 };
@@ -121,6 +144,12 @@ Status JsonOutputSink::write(const ConceptDriftRecord& record) {
 Status JsonOutputSink::write(const DataDriftRecord& record) {
   json_.clear();
   EncodeDataDrift(record, json_);
+  return drift(record.model, json_);
+}
+
+Status JsonOutputSink::write(const ModelSwitchRecord& record) {
+  json_.clear();
+  EncodeModelSwitch(record, json_);
   return drift(record.model, json_);
 }
 

@@ -86,16 +86,26 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                       "Background learners dropped because the warning cleared")),
       backgrounds_swapped(MakeCounter(*registry, "streamlearn_background_swapped_total",
                                       "Background learners swapped in at a drift (new model version)")),
+      model_switches(MakeCounter(*registry, "streamlearn_model_switches_total",
+                                 "Model selection: switches of the serving candidate (new model version)")),
       data_drift_family_(prometheus::BuildCounter()
                              .Name("streamlearn_data_drift_total")
                              .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")
                              .Register(*registry)),
+      model_bytes_family_(prometheus::BuildGauge()
+                              .Name("streamlearn_model_bytes")
+                              .Help("Memory a model holds: parameters, statistics, trees, windows (champion and challengers)")
+                              .Register(*registry)),
       registry_(std::move(registry)) {
   broker_up.Set(1);  // until an outage says otherwise
 }
 
 prometheus::Counter& PipelineProbe::data_drift(const std::string& feature, const std::string& kind) {
   return data_drift_family_.Add({{"feature", feature}, {"kind", kind}});  // the existing series when known
+}
+
+prometheus::Gauge& PipelineProbe::model_bytes(const std::string& model) {
+  return model_bytes_family_.Add({{"model", model}});
 }
 
 }  // namespace streamlearn::pipeline

@@ -25,6 +25,7 @@
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "drift_policy.hpp"
+#include "model_selection.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -81,6 +82,8 @@ struct Processor::Impl {
   std::vector<std::string> class_names;
   std::unordered_map<std::string, uint32_t> class_ids;
   std::vector<Challenger> challengers;
+  std::unique_ptr<ModelSelector> selector;    // selection.enabled: which candidate serves
+  learn::Prediction candidate_prediction;     // the model's, scored for the selector
   std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
   ModelMetrics metrics;
@@ -122,8 +125,32 @@ struct Processor::Impl {
   // The label as the model learns it; Invalid (the dead-letter reason) for a kind this
   // model cannot learn. Softmax class names get indices in order of first appearance.
   Status target_of(const Label& label, double* y);
-  // Predicts `features` with the champion into `prediction`.
-  void predict(const FeatureVector& features) { model->predict(features, prediction); }
+  // Predicts `features` with the serving candidate into `prediction`: the model, unless
+  // selection made another candidate serve.
+  void predict(const FeatureVector& features) {
+    if (selector && selector->champion() != 0) {
+      predict_candidate(selector->champion(), features, prediction);
+    } else {
+      model->predict(features, prediction);
+    }
+  }
+  // Selection's candidates by number: the model, the challengers, the baselines.
+  void predict_candidate(size_t i, const FeatureVector& features, learn::Prediction& out) const {
+    if (i == 0) {
+      model->predict(features, out);
+    } else if (i <= challengers.size()) {
+      challengers[i - 1].model->predict(features, out);
+    } else {
+      selector->predict_baseline(i, out);
+    }
+  }
+  bool serving_scores_probability() const {
+    if (!selector || selector->champion() == 0) return scores_probability;
+    const size_t i = selector->champion();
+    return i <= challengers.size() ? challengers[i - 1].scores_probability : true;
+  }
+  // After a labelled event: the switch selection makes, if any, published.
+  Status select_candidate(std::string_view event_id, int64_t ts_ms, OutputSink& sink);
 
   // `entry` is null for an event without an entity: no entity state is read or written.
   Status handle(const Event& event, EntityEntry* entry, double target, Clock::time_point received, OutputSink& sink);
@@ -173,6 +200,11 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     const bool probabilistic = (*cc)->scores_probability();
     impl->challengers.push_back({name, challenger_task, std::move(cc).value(), probabilistic, {},
                                  ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
+  }
+  if (config.selection.enabled) {
+    SL_RETURN_IF_ERROR(ValidateSelectionSettings(config));
+    impl->selector =
+        std::make_unique<ModelSelector>(config.selection, impl->task, SelectionCandidates(config, impl->task));
   }
   if (config.drift.data_enabled) {
     drift::DataDriftConfig dc;
@@ -434,6 +466,10 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   record.entity = event.entity;
   record.model = config.model.name;
   record.version = model_version;
+  if (selector) {
+    record.candidate = selector->name(selector->champion());
+    selector->count_served();
+  }
   record.score = score;
   if (task == Task::kBinary) {
     record.class_field = PredictionRecord::ClassField::kIndex;
@@ -488,18 +524,32 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
 Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted,
                                    const std::vector<double>& probabilities, double y, std::string_view id,
                                    int64_t ts_ms, OutputSink& sink) {
-  const double p_true = TrueClassProbability(task, scores_probability, score, probabilities, y);
+  const double p_true = TrueClassProbability(task, serving_scores_probability(), score, probabilities, y);
   const double error = ScorePrediction(task, metrics.classification, metrics.regression, score, predicted, p_true, y);
   counts.labelled++;
+  if (selector) {
+    model->predict(features, candidate_prediction);
+    selector->score(0, candidate_prediction,
+                    TrueClassProbability(task, scores_probability, candidate_prediction.score,
+                                         candidate_prediction.probabilities, y),
+                    y);
+  }
   // Challengers: test, then train, on the same vector (for a delayed label, they are
   // tested now, on the vector the champion was served with).
-  for (auto& c : challengers) {
+  for (size_t i = 0; i < challengers.size(); ++i) {
+    Challenger& c = challengers[i];
     c.model->predict(features, c.prediction);
     const double c_p_true =
         TrueClassProbability(c.task, c.scores_probability, c.prediction.score, c.prediction.probabilities, y);
     ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,
                     c.prediction.class_index, c_p_true, y);
+    if (selector) selector->score(i + 1, c.prediction, c_p_true, y);
     c.model->learn(features, y);
+  }
+  if (selector) {
+    selector->score_and_learn_baselines(y);
+    // The switch (for the next prediction) goes out before any drift record of this event.
+    SL_RETURN_IF_ERROR(select_candidate(id, ts_ms, sink));
   }
   const DriftPolicy::Outcome drift = drift_policy->update(error, model);
   if (drift.kind != DriftPolicy::Outcome::Kind::kNone || drift.background_dropped) {
@@ -510,6 +560,34 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   model->learn(features, y);
   if (probe) probe->labels_learned.Increment();
   return Status::Ok();
+}
+
+Status Processor::Impl::select_candidate(std::string_view event_id, int64_t ts_ms, OutputSink& sink) {
+  const std::optional<CandidateSwitch> change = selector->select();
+  if (!change) return Status::Ok();
+  model_version++;
+  if (probe) {
+    probe->model_version.Set(static_cast<double>(model_version));
+    probe->model_switches.Increment();
+  }
+  const std::string_view metric = ToString(selector->metric());
+  spdlog::info("model selection: '{}' ({} {:.4f}) replaces '{}' ({:.4f}) after {} labelled events; model version {}",
+               selector->name(change->to), metric, change->to_value, selector->name(change->from), change->from_value,
+               change->labelled, model_version);
+  ModelSwitchRecord record;
+  record.model = config.model.name;
+  record.version = model_version;
+  record.from = selector->name(change->from);
+  record.to = selector->name(change->to);
+  record.metric = metric;
+  record.from_value = change->from_value;
+  record.to_value = change->to_value;
+  record.window = static_cast<uint64_t>(config.selection.window);
+  record.events = counts.predictions;
+  record.labelled = change->labelled;
+  record.ts_ms = ts_ms;
+  record.event_id = event_id;
+  return sink.write(record);
 }
 
 Status Processor::Impl::watch_inputs(const Event& event, OutputSink& sink) {
@@ -630,6 +708,12 @@ std::string Processor::Impl::snapshot() const {
   drift_policy->save_learners(w);
   w.u8(data_drift ? 1 : 0);
   if (data_drift) data_drift->save(w);
+  // An optional trailing section, so snapshots without selection keep their bytes (and
+  // older ones still load).
+  if (selector) {
+    w.str("selection");
+    selector->save(w);
+  }
   return SealSnapshot(kSnapshotMagic, kSnapshotVersion, payload);
 }
 
@@ -723,6 +807,12 @@ Status Processor::Impl::restore(std::string_view sealed) {
     // The saved monitor carries its config; a changed drift.data config starts afresh.
     if (data_drift && scratch->config() == data_drift->config()) data_drift.emplace(std::move(scratch).value());
   }
+  if (r.ok() && !r.at_end()) {
+    if (r.str() != "selection") return Status::Corruption("snapshot: unknown trailing section");
+    // Written with selection enabled; read it even when it is now disabled.
+    ModelSelector scratch(config.selection, task, {});
+    SL_RETURN_IF_ERROR((selector ? *selector : scratch).load(r));
+  }
   if (!r.ok() || !r.at_end()) return Status::Corruption("snapshot has trailing or missing bytes");
   // The builder caches dictionary ids; a fresh one re-reads them from the loaded dictionary.
   return Status::Ok();
@@ -782,7 +872,9 @@ ProcessorStats Processor::stats() const {
   for (const auto& c : s.challengers) {
     ChallengerStats cs;
     cs.name = c.name;
+    cs.type = std::string(c.model->type());
     cs.trained = c.model->trained();
+    cs.memory_bytes = c.model->memory_bytes();
     cs.accuracy = c.metrics.classification.accuracy();
     cs.rolling_accuracy = c.metrics.classification.rolling_accuracy();
     cs.log_loss = c.metrics.classification.log_loss();
@@ -793,8 +885,10 @@ ProcessorStats Processor::stats() const {
     }
     out.challengers.push_back(std::move(cs));
   }
+  if (s.selector) out.selection = s.selector->stats();
   out.model_version = s.model_version;
   out.model_trained = s.model->trained();
+  out.model_bytes = s.model->memory_bytes();
   out.guarded_updates = s.model->guarded_updates();
   out.entities_cached = s.entities->size();
   if (s.join) {
@@ -833,6 +927,8 @@ void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c) {
       .field("mae", c.mae)
       .field("rmse", c.rmse)
       .field("r2", c.r2)
+      .field("type", std::string_view(c.type))
+      .field("memory_bytes", c.memory_bytes)
       .end_object();
 }
 
@@ -875,6 +971,7 @@ std::string Processor::describe_json(size_t top_sparse) const {
   w.key("challengers").begin_array();
   for (const auto& c : st.challengers) WriteChallengerJson(w, c);
   w.end_array();
+  if (st.selection.enabled) WriteSelectionJson(w.key("selection"), st.selection);
   const drift::DriftDetector& detector = s.drift_policy->detector();
   w.key("detector").begin_object().field("name", detector.name());
   w.key("stats").begin_object();

@@ -55,6 +55,11 @@ class KafkaSink : public OutputSink {
     EncodeDataDrift(record, json_);
     return producer_.produce(settings_.drift_topic, record.model, json_);
   }
+  Status write(const ModelSwitchRecord& record) override {
+    json_.clear();
+    EncodeModelSwitch(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
   Status write(const DeadLetterRecord& record) override {
     const RawMessage& m = record.message;
     const std::string_view reason = record.reason;
@@ -368,6 +373,8 @@ void KafkaRunner::Impl::publish_status() {
   s.uptime_s = std::chrono::duration<double>(Clock::now() - started).count();
   if (probe) {
     probe->consumer_lag.Set(static_cast<double>(s.lag));
+    probe->model_bytes(config.model.name).Set(static_cast<double>(s.processor.model_bytes));
+    for (const auto& c : s.processor.challengers) probe->model_bytes(c.name).Set(static_cast<double>(c.memory_bytes));
     if (s.processor.guarded_updates > guarded_seen) {
       probe->guarded_updates.Increment(static_cast<double>(s.processor.guarded_updates - guarded_seen));
     }
@@ -436,7 +443,9 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
       .field("rolling_accuracy", p.rolling_accuracy)
       .field("log_loss", p.log_loss)
       .field("majority_baseline", p.majority_baseline)
+      .field("type", std::string_view(config.model.type))
       .field("trained", p.model_trained)
+      .field("memory_bytes", p.model_bytes)
       .field("entities", uint64_t{p.entities_cached})
       .field("lag", s.lag)
       .field("checkpoints", s.checkpoints)
@@ -454,6 +463,7 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
     for (const auto& c : p.challengers) WriteChallengerJson(w, c);
     w.end_array();
   }
+  if (p.selection.enabled) WriteSelectionJson(w.key("selection"), p.selection);
   if (p.labels_enabled) {
     const auto& l = p.labels;
     w.key("labels")

@@ -246,3 +246,27 @@ TEST_CASE("an error about a key that holds ': ' itself still names its line", "[
   REQUIRE_FALSE(config.ok());
   CHECK(config.status().message().rfind("c.yaml:2: features.odd: key: ", 0) == 0);
 }
+
+TEST_CASE("a challenger of another type takes only the champion's settings its type knows", "[config]") {
+  auto config = ParseConfig(R"(
+model: {type: mlp, hidden_dims: [8], optimizer: adam, learning_rate: 0.01}
+challengers:
+  plain: {type: logistic}
+  tree: {type: hoeffding_tree, grace_period: 50}
+  wider: {hidden_dims: [16]}
+)", "c.yaml", EnvFrom({}));
+  REQUIRE(config.ok());
+  CHECK(ValidateLearnerSettings(*config).ok());
+  const auto plain = ChallengerKeys(*config, "plain");
+  CHECK(plain.count("hidden_dims") == 0);
+  CHECK(plain.at("optimizer") == "adam");  // the linear family has an adam too
+  CHECK(plain.at("learning_rate") == "0.01");
+  const auto tree = ChallengerKeys(*config, "tree");
+  CHECK(tree.count("hidden_dims") == 0);
+  CHECK(tree.count("optimizer") == 0);
+  CHECK(tree.at("grace_period") == "50");
+  // Of the champion's own type, it takes everything and overrides some.
+  const auto wider = ChallengerKeys(*config, "wider");
+  CHECK(wider.at("hidden_dims") == "[16]");
+  CHECK(wider.at("optimizer") == "adam");
+}

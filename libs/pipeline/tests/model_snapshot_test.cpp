@@ -21,6 +21,7 @@ struct NullSink : OutputSink {
   Status write(const PredictionRecord&) override { return Status::Ok(); }
   Status write(const ConceptDriftRecord&) override { return Status::Ok(); }
   Status write(const DataDriftRecord&) override { return Status::Ok(); }
+  Status write(const ModelSwitchRecord&) override { return Status::Ok(); }
   Status write(const DeadLetterRecord&) override { return Status::Ok(); }
 };
 

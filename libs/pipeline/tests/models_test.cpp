@@ -218,3 +218,39 @@ TEST_CASE("knn_regressor from a config file learns a real-valued target through 
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Catch::Contains("knn.yaml:3") && Catch::Contains("model.aggregation_method"));
 }
+
+TEST_CASE("mlp from a config file: hidden_dims as a YAML list, a circle learned through the Processor",
+          "[models]") {
+  auto config = ParseConfig(
+      "features: {entity_aggregates: false}\n"
+      "drift: {action: none, data: {enabled: false}}\n"
+      "model:\n"
+      "  type: mlp\n"
+      "  hidden_dims: [16, 8]\n"
+      "  optimizer: adam\n"
+      "  learning_rate: 0.01\n"
+      "challengers:\n"
+      "  wide: {hidden_dims: [32], activation: tanh}\n",
+      "mlp.yaml", NoEnvironment);
+  INFO(config.status().message());
+  REQUIRE(config.ok());
+  CHECK(config->model.params.at("hidden_dims") == "[16, 8]");
+  CHECK(config->challengers.at("wide").at("hidden_dims") == "[32]");
+  std::mt19937_64 rng(8);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<std::string> events;
+  for (size_t i = 0; i < 8000; ++i) {
+    const double x1 = u(rng), x2 = u(rng);
+    events.push_back(EventJson(i, x1, x2, x1 * x1 + x2 * x2 < 0.5 ? "1" : "0"));
+  }
+  auto p = Processor::Create(*config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  Sink sink;
+  REQUIRE(Run(**p, events, sink).ok());
+  CHECK(sink.reasons.empty());
+  CHECK((*p)->stats().accuracy > 0.85);  // a circle: a linear model stays near 0.6
+  // Three widths are refused, naming the key and the line.
+  auto bad = ParseConfig("model:\n  type: mlp\n  hidden_dims: [4, 4, 4]\n", "mlp.yaml", NoEnvironment);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("mlp.yaml:3") && Catch::Contains("model.hidden_dims"));
+}

@@ -215,3 +215,47 @@ TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]
   CHECK(sink.texts[1].rfind(R"(logreg {"type":"concept_drift","model":"logreg","version":2,"detector":"ddm")", 0) == 0);
   CHECK(sink.texts[2] == "not json | bad");
 }
+
+TEST_CASE("model switch encoder: the golden bytes, schema-valid; a prediction names its candidate", "[encoders][selection]") {
+  ModelSwitchRecord r;
+  r.model = "logreg";
+  r.version = 2;
+  r.from = "logreg";
+  r.to = "tree";
+  r.metric = "accuracy";
+  r.from_value = 0.5;
+  r.to_value = std::numeric_limits<double>::quiet_NaN();
+  r.window = 1000;
+  r.events = 12000;
+  r.labelled = 11990;
+  r.ts_ms = 1700000120000;
+  r.event_id = "e-12000";
+  std::string json;
+  EncodeModelSwitch(r, json);
+  CHECK(json ==
+        R"({"type":"model_switch","model":"logreg","version":2,"from":"logreg","to":"tree","metric":"accuracy",)"
+        R"("from_value":0.5,"to_value":null,"window":1000,"events":12000,"labelled":11990,"ts":1700000120000,)"
+        R"("event_id":"e-12000"})");
+  r.event_id = {};
+  r.metric = "mae";
+  std::string without_id;
+  EncodeModelSwitch(r, without_id);
+  CHECK(without_id.find("event_id") == std::string::npos);
+  CHECK(Validate("drift", {json, without_id}) == 0);
+  CHECK(Validate("drift", {R"({"type":"model_switch","model":"m","version":2,"from":"a"})"}) == 1);
+
+  PredictionRecord p;
+  p.id = "e-1";
+  p.model = "logreg";
+  p.version = 2;
+  p.candidate = "no_change";
+  p.score = 0.9;
+  p.class_field = PredictionRecord::ClassField::kIndex;
+  p.class_index = 1;
+  p.ts_ms = 1;
+  PredictionEncoder encoder;
+  std::string prediction;
+  encoder.encode(p, prediction);
+  CHECK(prediction == R"({"id":"e-1","model":"logreg","version":2,"candidate":"no_change","score":0.9,"class":1,"ts":1,"latency_us":0})");
+  CHECK(Validate("prediction", {prediction}) == 0);
+}

@@ -151,6 +151,10 @@ TEST_CASE("Processor::process allocates nothing per event after a warm-up", "[al
   REQUIRE(config.drift.data_enabled);
   const bool challenger = GENERATE(false, true);
   if (challenger) config.challengers["adam"] = {{"optimizer", "adam"}, {"learning_rate", "0.01"}};
+  // Model selection: the candidates' windows are reserved, the baselines predict into a
+  // reused Prediction.
+  const bool selection = GENERATE(false, true);
+  config.selection.enabled = selection;
   const bool delayed = GENERATE(false, true);
   config.labels.enabled = delayed;
   // Joined ids are remembered (tombstones) for labels.ttl after their join: the steady
@@ -168,7 +172,7 @@ TEST_CASE("Processor::process allocates nothing per event after a warm-up", "[al
   const Counted c = Run(config, delayed, store.get());
   store.reset();
   std::filesystem::remove_all(dir);
-  WARN((delayed ? "delayed" : "inline") << " labels" << (challenger ? ", a challenger" : "")
+  WARN((delayed ? "delayed" : "inline") << " labels" << (challenger ? ", a challenger" : "") << (selection ? ", selection" : "")
                                         << (with_store ? ", a store" : "") << ": " << c.allocations
                                         << " allocations in " << c.events << " events");
   // ADWIN (the concept-drift detector, and data drift's on each number) adds a bucket

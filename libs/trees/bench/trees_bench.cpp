@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
   Run("hoeffding_tree (defaults: nba)", "hoeffding_tree", {}, rows, events);
   Run("hoeffding_tree leaf_prediction=mc", "hoeffding_tree", {{"leaf_prediction", "mc"}}, rows, events);
   Run("hoeffding_tree leaf_prediction=nb", "hoeffding_tree", {{"leaf_prediction", "nb"}}, rows, events);
+  Run("hoeffding_adaptive_tree (defaults)", "hoeffding_adaptive_tree", {}, rows, events);
+  Run("hoeffding_adaptive_tree no bootstrap", "hoeffding_adaptive_tree", {{"bootstrap_sampling", "false"}}, rows,
+      events);
   // The forest's goal: 10 trees at 10,000 events/s or more on these rows.
   Run("arf (10 trees, defaults)", "arf", {}, rows, events / 10);
   Run("arf (10 trees) leaf_prediction=mc", "arf", {{"leaf_prediction", "mc"}}, rows, events / 10);

@@ -68,25 +68,6 @@ drift::Adwin NewAdwin(double delta) {
   return made.ok() ? std::move(made).value() : drift::Adwin();
 }
 
-int Poisson(double rate, drift::PythonRandom& rng) {
-  const double limit = std::exp(-rate);
-  int k = 0;
-  double p = 1;
-  while (p > limit) {
-    ++k;
-    p *= rng.random();
-  }
-  return k - 1;
-}
-
-size_t DetectorBytes(const drift::Adwin& drift_detector, const drift::Adwin& warning_detector) {
-  size_t bytes = 0;
-  for (const drift::Adwin* d : {&drift_detector, &warning_detector}) {
-    bytes += 2 * 16 * sizeof(double) * static_cast<size_t>(1 + std::log2(1 + d->width()));
-  }
-  return bytes;
-}
-
 size_t AttributeCount(const FeatureVector& x) {
   size_t n = 0;
   const size_t dense = std::min(x.dense.size(), x.present.size());
@@ -159,7 +140,7 @@ void AdaptiveRandomForestLearner::learn_one(const FeatureVector& x, uint32_t lab
 
 void AdaptiveRandomForestLearner::learn(const FeatureVector& x, double y, double weight) {
   if (!(weight > 0)) return;
-  if (!std::isfinite(weight) || !ValidClassLabel(config_.task, y) || !FiniteTreeInputs(x)) {
+  if (!std::isfinite(weight) || !ValidClassLabel(config_.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }
@@ -235,7 +216,7 @@ size_t AdaptiveRandomForestLearner::memory_bytes() const {
   for (const auto& m : members_) {
     bytes += m.tree->memory_bytes();
     if (m.background) bytes += m.background->memory_bytes();
-    bytes += DetectorBytes(m.drift_detector, m.warning_detector);
+    bytes += AdwinBytes(m.drift_detector) + AdwinBytes(m.warning_detector);
   }
   return bytes;
 }

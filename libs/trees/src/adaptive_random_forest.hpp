@@ -77,8 +77,6 @@ void WriteArfForestConfig(ByteWriter& w, const ArfForestConfig& c);
 bool ReadArfForestConfig(ByteReader& r, ArfForestConfig* c);
 // The number of attributes an event has as River counts x's keys (dense present, buckets).
 size_t AttributeCount(const FeatureVector& x);
-// River's utils.random.poisson(rate, rng).
-int Poisson(double rate, drift::PythonRandom& rng);
 drift::Adwin NewAdwin(double delta);
 // A member's two detectors from a snapshot, refused unless their deltas are the settings'.
 Status LoadDetectors(ByteReader& r, const ArfForestConfig& config, drift::Adwin* drift_detector,
@@ -104,8 +102,6 @@ Status LoadMemberTrees(ByteReader& r, const NewTree& new_tree, std::unique_ptr<T
   }
   return Status::Ok();
 }
-// What a member's two detectors hold (a few buckets per row of their windows).
-size_t DetectorBytes(const drift::Adwin& drift_detector, const drift::Adwin& warning_detector);
 
 Result<ArfConfig> ParseArfConfig(std::string_view type, const learn::LearnerKeys& keys, std::string_view key_prefix);
 

@@ -90,12 +90,6 @@ bool ReadConfig(ByteReader& r, ArfRegressorConfig* c) {
   return true;
 }
 
-std::string Number(double v) {
-  std::string s;
-  AppendJsonDouble(s, v);
-  return s;
-}
-
 }  // namespace
 
 AdaptiveRandomForestRegressor::AdaptiveRandomForestRegressor(ArfRegressorConfig config)
@@ -255,7 +249,7 @@ size_t AdaptiveRandomForestRegressor::memory_bytes() const {
   for (const auto& m : members_) {
     bytes += m.tree->memory_bytes();
     if (m.background) bytes += m.background->memory_bytes();
-    bytes += DetectorBytes(m.drift_detector, m.warning_detector);
+    bytes += AdwinBytes(m.drift_detector) + AdwinBytes(m.warning_detector);
   }
   return bytes;
 }
@@ -284,15 +278,12 @@ void AdaptiveRandomForestRegressor::save(ByteWriter& out) const {
 }
 
 Status AdaptiveRandomForestRegressor::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kArfRegressorKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kArfRegressorKindTag, kFormatVersion, kWhat, config_, ReadConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   ArfRegressorConfig saved;
-  if (!ReadConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) + " snapshot: written with other settings than this learner's");
-  }
+  ReadConfig(r, &saved);  // checked above: the same as config_
   AdaptiveRandomForestRegressor loaded(config_);
   if (!loaded.rng_->load(r)) return bad("bad random state");
   loaded.max_features_ = r.i64();
@@ -331,18 +322,18 @@ void AdaptiveRandomForestRegressor::describe(JsonWriter& out, const learn::Dense
       .field("metric", config_.metric == ArfRegressionMetric::kMae    ? "mae"
                        : config_.metric == ArfRegressionMetric::kRmse ? "rmse"
                                                                       : "mse")
-      .field("lambda_value", Number(f.lambda_value))
+      .field("lambda_value", JsonNumberText(f.lambda_value))
       .field("disable_weighted_vote", f.disable_weighted_vote ? "true" : "false")
-      .field("drift_delta", f.drift_delta > 0 ? Number(f.drift_delta) : std::string("none"))
-      .field("warning_delta", f.warning_delta > 0 ? Number(f.warning_delta) : std::string("none"))
+      .field("drift_delta", f.drift_delta > 0 ? JsonNumberText(f.drift_delta) : std::string("none"))
+      .field("warning_delta", f.warning_delta > 0 ? JsonNumberText(f.warning_delta) : std::string("none"))
       .field("seed", std::to_string(f.seed))
       .field("grace_period", std::to_string(t.grace_period))
-      .field("delta", Number(t.delta))
-      .field("tau", Number(t.tau))
-      .field("model_selector_decay", Number(t.model_selector_decay))
+      .field("delta", JsonNumberText(t.delta))
+      .field("tau", JsonNumberText(t.tau))
+      .field("model_selector_decay", JsonNumberText(t.model_selector_decay))
       .field("min_samples_split", std::to_string(t.min_samples_split))
       .field("max_depth", t.max_depth < 0 ? std::string("none") : std::to_string(t.max_depth))
-      .field("max_size", Number(t.max_size))
+      .field("max_size", JsonNumberText(t.max_size))
       .end_object();
   out.key("forest").begin_object();
   out.field("max_features_resolved", static_cast<uint64_t>(max_features_))
@@ -397,15 +388,7 @@ Status CheckAdaptiveRandomForestRegressorSetting(std::string_view key, std::stri
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreAdaptiveRandomForestRegressor(ByteReader& in) {
-  ByteReader peek = in;
-  auto payload = ReadSealed(peek, kArfRegressorKindTag, kFormatVersion, kWhat);
-  if (!payload.ok()) return payload.status();
-  ByteReader r(*payload);
-  ArfRegressorConfig config;
-  if (!ReadConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
-  auto learner = std::make_unique<AdaptiveRandomForestRegressor>(config);
-  SL_RETURN_IF_ERROR(learner->load(in));
-  return std::unique_ptr<learn::Learner>(std::move(learner));
+  return RestoreSealed<AdaptiveRandomForestRegressor>(in, kArfRegressorKindTag, kFormatVersion, kWhat, ReadConfig);
 }
 
 }  // namespace streamlearn::trees

@@ -17,12 +17,6 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr std::string_view kWhat = "arf";
 constexpr int64_t kMaxModels = 1000;
 
-std::string Number(double v) {
-  std::string s;
-  AppendJsonDouble(s, v);
-  return s;
-}
-
 // none (detection off) or a delta in (0, 1).
 Status ParseDelta(std::string_view text, double* out) {
   if (text == "none" || text == "None") {
@@ -85,7 +79,7 @@ std::string MaxFeaturesText(const ArfForestConfig& c) {
     case MaxFeaturesRule::kLog2: return "log2";
     case MaxFeaturesRule::kAll: return "none";
     case MaxFeaturesRule::kCount: return std::to_string(c.max_features_count);
-    case MaxFeaturesRule::kFraction: return Number(c.max_features_fraction);
+    case MaxFeaturesRule::kFraction: return JsonNumberText(c.max_features_fraction);
   }
   return "sqrt";
 }
@@ -210,16 +204,12 @@ void AdaptiveRandomForestLearner::save(ByteWriter& out) const {
 
 // Decoded into a new forest; this one changes only when all of it is sound.
 Status AdaptiveRandomForestLearner::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kAdaptiveRandomForestKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kAdaptiveRandomForestKindTag, kFormatVersion, kWhat, config_, ReadConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   ArfConfig saved;
-  if (!ReadConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) +
-                                      " snapshot: written with other settings (or task) than this learner's");
-  }
+  ReadConfig(r, &saved);  // checked above: the same as config_
   AdaptiveRandomForestLearner loaded(config_);
   if (!loaded.rng_->load(r)) return bad("bad random state");
   loaded.max_features_ = r.i64();
@@ -252,26 +242,26 @@ void AdaptiveRandomForestLearner::describe(JsonWriter& out, const learn::DenseFe
       .field("type", type())
       .field("n_models", std::to_string(config_.forest.n_models))
       .field("max_features", MaxFeaturesText(config_.forest))
-      .field("lambda_value", Number(config_.forest.lambda_value))
+      .field("lambda_value", JsonNumberText(config_.forest.lambda_value))
       .field("disable_weighted_vote", config_.forest.disable_weighted_vote ? "true" : "false")
-      .field("drift_delta", config_.forest.drift_delta > 0 ? Number(config_.forest.drift_delta) : std::string("none"))
-      .field("warning_delta", config_.forest.warning_delta > 0 ? Number(config_.forest.warning_delta) : std::string("none"))
+      .field("drift_delta", config_.forest.drift_delta > 0 ? JsonNumberText(config_.forest.drift_delta) : std::string("none"))
+      .field("warning_delta", config_.forest.warning_delta > 0 ? JsonNumberText(config_.forest.warning_delta) : std::string("none"))
       .field("seed", std::to_string(config_.forest.seed))
       .field("grace_period", std::to_string(t.grace_period))
-      .field("delta", Number(t.delta))
-      .field("tau", Number(t.tau))
+      .field("delta", JsonNumberText(t.delta))
+      .field("tau", JsonNumberText(t.tau))
       .field("split_criterion", t.split_criterion == SplitCriterion::kGini        ? "gini"
                                 : t.split_criterion == SplitCriterion::kHellinger ? "hellinger"
                                                                                   : "info_gain")
       .field("leaf_prediction", t.leaf_prediction == LeafPrediction::kNaiveBayes      ? "nb"
                                 : t.leaf_prediction == LeafPrediction::kMajorityClass ? "mc"
                                                                                       : "nba")
-      .field("nb_threshold", Number(t.nb_threshold))
+      .field("nb_threshold", JsonNumberText(t.nb_threshold))
       .field("max_depth", t.max_depth < 0 ? std::string("none") : std::to_string(t.max_depth))
       .field("n_splits", std::to_string(t.n_splits))
-      .field("min_branch_fraction", Number(t.min_branch_fraction))
-      .field("max_share_to_split", Number(t.max_share_to_split))
-      .field("max_size", Number(t.max_size))
+      .field("min_branch_fraction", JsonNumberText(t.min_branch_fraction))
+      .field("max_share_to_split", JsonNumberText(t.max_share_to_split))
+      .field("max_size", JsonNumberText(t.max_size))
       .field("memory_estimate_period", std::to_string(t.memory_estimate_period))
       .field("stop_mem_management", t.stop_mem_management ? "true" : "false")
       .end_object();
@@ -320,15 +310,7 @@ Status CheckAdaptiveRandomForestSetting(std::string_view key, std::string_view v
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreAdaptiveRandomForest(ByteReader& in) {
-  ByteReader peek = in;
-  auto payload = ReadSealed(peek, kAdaptiveRandomForestKindTag, kFormatVersion, kWhat);
-  if (!payload.ok()) return payload.status();
-  ByteReader r(*payload);
-  ArfConfig config;
-  if (!ReadConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
-  auto learner = std::make_unique<AdaptiveRandomForestLearner>(config);
-  SL_RETURN_IF_ERROR(learner->load(in));
-  return std::unique_ptr<learn::Learner>(std::move(learner));
+  return RestoreSealed<AdaptiveRandomForestLearner>(in, kAdaptiveRandomForestKindTag, kFormatVersion, kWhat, ReadConfig);
 }
 
 }  // namespace streamlearn::trees

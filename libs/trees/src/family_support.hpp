@@ -20,7 +20,5 @@ learn::LearnerTask TaskOfType(std::string_view type);
 
 // A class label the task takes: 0/1 (binary) or a class index below kMaxLearnerClasses.
 bool ValidClassLabel(learn::LearnerTask task, double y);
-// Present dense values finite and the sparse block's two arrays of one length.
-bool FiniteTreeInputs(const FeatureVector& x);
 
 }  // namespace streamlearn::trees

@@ -214,15 +214,6 @@ Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, cons
   return s;
 }
 
-bool DensePresent(const FeatureVector& x, uint32_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
-
-bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
-  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
-    if (x.sparse_index[k] == bucket && x.sparse_value[k] != 0) return true;
-  }
-  return false;
-}
-
 double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
     if (c.cls == cls) return c.estimator.pdf(value);
@@ -299,26 +290,11 @@ uint32_t HoeffdingTreeLearner::depth() const {
 }
 
 double HoeffdingTreeLearner::subtree_weight(uint32_t node) const {
-  const TreeNode& n = nodes_[node];
-  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
-  return subtree_weight(n.left) + subtree_weight(n.right);
+  return SubtreeWeight(nodes_, node, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); });
 }
 
 uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing) const {
-  uint32_t at = 0;
-  while (nodes_[at].leaf < 0) {
-    const TreeNode& n = nodes_[at];
-    if (n.on_bucket) {
-      at = BucketPresent(x, n.attribute) ? n.right : n.left;
-    } else if (DensePresent(x, n.attribute)) {
-      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
-    } else {
-      // River sends an event without the split's feature down the most traversed path.
-      *by_missing = true;
-      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
-    }
-  }
-  return at;
+  return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
 }
 
 void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v, uint32_t label, double w) {
@@ -509,23 +485,7 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     children[i].depth = child_depth;
     children[i].last_split_attempt_at = children[i].total_weight();
   }
-  const uint32_t left = static_cast<uint32_t>(nodes_.size());
-  TreeNode& split = nodes_[node];
-  split.leaf = -1;
-  split.on_bucket = decision.on_bucket;
-  split.attribute = decision.attribute;
-  split.threshold = decision.threshold;
-  split.left = left;
-  split.right = left + 1;
-  leaves_[leaf_index] = std::move(children[0]);  // the split leaf's slot becomes its left child's
-  const uint32_t right_leaf = static_cast<uint32_t>(leaves_.size());
-  leaves_.push_back(std::move(children[1]));
-  TreeNode l, r;
-  l.leaf = static_cast<int32_t>(leaf_index);
-  r.leaf = static_cast<int32_t>(right_leaf);
-  l.depth = r.depth = child_depth;
-  nodes_.push_back(l);
-  nodes_.push_back(r);
+  SplitLeafNode(nodes_, leaves_, node, decision.on_bucket, decision.attribute, decision.threshold, std::move(children));
   enforce_size_limit();
 }
 
@@ -559,19 +519,6 @@ void HoeffdingTreeLearner::class_probabilities(const FeatureVector& x, double* p
   }
 }
 
-namespace {
-
-// River: max over {c: 0 for c in sorted(classes)} updated by the leaf: the lowest class on ties.
-int32_t BestKnownClass(const std::vector<uint8_t>& seen, const double* proba, size_t n) {
-  int32_t best = -1;
-  for (size_t c = 0; c < n; ++c) {
-    if (c < seen.size() && seen[c] && (best < 0 || proba[c] > proba[best])) best = static_cast<int32_t>(c);
-  }
-  return best;
-}
-
-}  // namespace
-
 int32_t HoeffdingTreeLearner::predict_class(const FeatureVector& x) const {
   std::array<double, learn::kMaxLearnerClasses> proba;
   class_probabilities(x, proba.data(), known_classes_);
@@ -583,20 +530,12 @@ void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& ou
   const size_t n = multi ? known_classes_ : 2;
   out.probabilities.resize(n);
   class_probabilities(x, out.probabilities.data(), n);
-  const int32_t best = BestKnownClass(seen_class_, out.probabilities.data(), n);
-  if (multi) {
-    out.class_index = best;
-    out.score = best >= 0 ? out.probabilities[best] : 0.0;
-  } else {
-    out.score = out.probabilities[1];
-    out.class_index = best < 0 ? 0 : best;
-    out.probabilities.clear();
-  }
+  FinishClassPrediction(multi, seen_class_, out);
 }
 
 void HoeffdingTreeLearner::learn(const FeatureVector& x, double y, double weight) {
   if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
-  if (!std::isfinite(weight) || !ValidClassLabel(config_.task, y) || !FiniteTreeInputs(x)) {
+  if (!std::isfinite(weight) || !ValidClassLabel(config_.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }

@@ -36,6 +36,7 @@
 #include "streamlearn/drift/python_random.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
+#include "tree_parts.hpp"
 
 namespace streamlearn::trees {
 
@@ -122,16 +123,6 @@ struct TreeLeaf {
   size_t bytes() const;
 };
 
-struct TreeNode {
-  int32_t leaf = -1;        // index into leaves when a leaf, -1 for a split
-  bool on_bucket = false;   // split on a hashed bucket's presence (else a dense attribute)
-  uint32_t attribute = 0;   // dense index or bucket
-  double threshold = 0;     // dense: x <= threshold goes left
-  uint32_t left = 0;
-  uint32_t right = 0;
-  uint32_t depth = 0;
-};
-
 // What a split attempt at a leaf decided (River's _attempt_to_split before it reshapes the
 // tree): nothing, pre-pruning (the null split won), or a binary split with its children's
 // class weights.
@@ -149,6 +140,9 @@ void DeactivateTreeLeaf(TreeLeaf& leaf);
 // (class ids must be below `classes`).
 void WriteTreeLeaf(ByteWriter& w, const TreeLeaf& leaf);
 bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf);
+// A class-weights dict's snapshot, for the trees built on this one.
+void WriteClassWeights(ByteWriter& w, const ClassWeights& d);
+bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d);
 
 class HoeffdingAdaptiveTree;
 

@@ -12,8 +12,6 @@
 namespace streamlearn::trees {
 namespace {
 
-bool DensePresent(const FeatureVector& x, size_t i) { return i < x.dense.size() && i < x.present.size() && x.present[i]; }
-
 // The largest input or label the tree takes (beyond it squared errors overflow).
 constexpr double kMaxMagnitude = 1e100;
 
@@ -70,25 +68,8 @@ uint32_t HoeffdingTreeRegressor::depth() const {
   return d;
 }
 
-double HoeffdingTreeRegressor::subtree_weight(uint32_t node) const {
-  const TreeNode& n = nodes_[node];
-  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
-  return subtree_weight(n.left) + subtree_weight(n.right);
-}
-
 uint32_t HoeffdingTreeRegressor::route(const FeatureVector& x, bool* by_missing) const {
-  uint32_t at = 0;
-  while (nodes_[at].leaf < 0) {
-    const TreeNode& n = nodes_[at];
-    if (DensePresent(x, n.attribute)) {
-      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
-    } else {
-      // River sends an event without the split's feature down the most traversed path.
-      *by_missing = true;
-      at = subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
-    }
-  }
-  return at;
+  return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
 }
 
 double HoeffdingTreeRegressor::leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const {
@@ -246,22 +227,7 @@ void HoeffdingTreeRegressor::attempt_split(uint32_t node) {
     children[i].fmse_mean = leaf.fmse_mean;
     children[i].fmse_model = leaf.fmse_model;
   }
-  const uint32_t left = static_cast<uint32_t>(nodes_.size());
-  TreeNode& split = nodes_[node];
-  split.leaf = -1;
-  split.attribute = attribute[order.back()];
-  split.threshold = decision.threshold;
-  split.left = left;
-  split.right = left + 1;
-  leaves_[leaf_index] = std::move(children[0]);  // the split leaf's slot becomes its left child's
-  const uint32_t right_leaf = static_cast<uint32_t>(leaves_.size());
-  leaves_.push_back(std::move(children[1]));
-  TreeNode l, r;
-  l.leaf = static_cast<int32_t>(leaf_index);
-  r.leaf = static_cast<int32_t>(right_leaf);
-  l.depth = r.depth = child_depth;
-  nodes_.push_back(l);
-  nodes_.push_back(r);
+  SplitLeafNode(nodes_, leaves_, node, false, attribute[order.back()], decision.threshold, std::move(children));
   enforce_size_limit();
 }
 

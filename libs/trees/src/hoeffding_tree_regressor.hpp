@@ -11,7 +11,9 @@
 // A new leaf starts from its parent's linear model and error figures.
 //
 // Inputs: dense feature i (present) is numeric attribute i; the hashed sparse block is not
-// read. Memory management: River's, shared with the classifier (tree_memory.hpp); a leaf's
+// read. An event without a split's feature goes down the side whose leaves hold more
+// weight (River weighs the branches by their statistics frozen at the split: the only
+// place where the two can part). Memory management: River's, shared with the classifier (tree_memory.hpp); a leaf's
 // promise is minus its depth (River's), so the deepest leaves are deactivated first.
 
 #include <cstdint>
@@ -20,11 +22,11 @@
 #include <vector>
 
 #include "ebst_splitter.hpp"
-#include "hoeffding_tree.hpp"
 #include "river_var.hpp"
+#include "streamlearn/drift/python_random.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
-#include "tree_memory.hpp"
+#include "tree_parts.hpp"
 
 namespace streamlearn::trees {
 
@@ -120,7 +122,6 @@ class HoeffdingTreeRegressor final : public learn::Learner {
  private:
   void learn_one(const FeatureVector& x, double y, double w = 1.0);
   uint32_t route(const FeatureVector& x, bool* by_missing) const;
-  double subtree_weight(uint32_t node) const;
   void leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y, double w);
   void observe(RegressionLeaf& leaf, uint32_t i, double v, double y, double w);
   double leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const;

@@ -24,12 +24,6 @@ std::string_view LeafPredictionName(RegressionLeafPrediction p) {
   return "adaptive";
 }
 
-std::string Number(double v) {
-  std::string s;
-  AppendJsonDouble(s, v);
-  return s;
-}
-
 bool Finite(std::initializer_list<double> values) {
   for (double v : values) {
     if (!std::isfinite(v)) return false;
@@ -41,27 +35,8 @@ bool Finite(std::initializer_list<double> values) {
 
 // One key into `config`; the problem without the key's name.
 Status ApplyHoeffdingTreeRegressorKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config) {
-  if (key == "grace_period") return ParseWhole(text, 1, int64_t{1} << 40, &config->grace_period);
-  if (key == "delta") return ParseReal(text, 0, 1, true, true, &config->delta);
-  if (key == "tau") return ParseReal(text, 0, 1e300, false, false, &config->tau);
   if (key == "model_selector_decay") return ParseReal(text, 0, 1, false, false, &config->model_selector_decay);
   if (key == "min_samples_split") return ParseWhole(text, 1, int64_t{1} << 40, &config->min_samples_split);
-  if (key == "max_size") return ParseReal(text, 0, 1e9, true, false, &config->max_size);
-  if (key == "memory_estimate_period") return ParseWhole(text, 1, int64_t{1} << 50, &config->memory_estimate_period);
-  if (key == "stop_mem_management") {
-    auto flag = ::streamlearn::ParseBool(text);
-    if (!flag.ok()) return flag.status();
-    config->stop_mem_management = *flag;
-    return Status::Ok();
-  }
-  if (key == "max_depth") {
-    if (text == "none" || text == "None") {
-      config->max_depth = -1;
-      return Status::Ok();
-    }
-    Status st = ParseWhole(text, 0, 100000, &config->max_depth);
-    return st.ok() ? st : Status::Invalid("expected none or " + st.message());
-  }
   if (key == "leaf_prediction") {
     std::string choice;
     SL_RETURN_IF_ERROR(ParseChoice(text, {"adaptive", "mean", "model"}, &choice));
@@ -70,7 +45,9 @@ Status ApplyHoeffdingTreeRegressorKey(std::string_view key, std::string_view tex
                                                   : RegressionLeafPrediction::kAdaptive;
     return Status::Ok();
   }
-  return Status::NotFound("unknown key");
+  return ApplyGrowthKey(key, text,
+                        {&config->grace_period, &config->delta, &config->tau, &config->max_depth, &config->max_size,
+                         &config->memory_estimate_period, &config->stop_mem_management});
 }
 
 void WriteHoeffdingTreeRegressorConfig(ByteWriter& w, const HoeffdingTreeRegressorConfig& c) {
@@ -115,21 +92,10 @@ void HoeffdingTreeRegressor::save(ByteWriter& out) const {
 
 void HoeffdingTreeRegressor::save_state(ByteWriter& w) const {
   w.u32(max_dense_);
-  w.u8(memory_.growth_allowed ? 1 : 0);
-  w.f64(memory_.active_leaf_bytes);
-  w.f64(memory_.inactive_leaf_bytes);
-  w.f64(memory_.overhead_fraction);
+  WriteMemoryEstimates(w, memory_);
   w.u64(trained_);
   w.u64(guarded_);
-  w.u32(static_cast<uint32_t>(nodes_.size()));
-  for (const auto& n : nodes_) {
-    w.u32(static_cast<uint32_t>(n.leaf));
-    w.u32(n.attribute);
-    w.f64(n.threshold);
-    w.u32(n.left);
-    w.u32(n.right);
-    w.u32(n.depth);
-  }
+  WriteTreeNodes(w, nodes_);
   w.u32(static_cast<uint32_t>(leaves_.size()));
   for (const auto& leaf : leaves_) {
     leaf.stats.save(w);
@@ -155,15 +121,13 @@ void HoeffdingTreeRegressor::save_state(ByteWriter& w) const {
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeRegressor::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat, config_,
+                                    ReadHoeffdingTreeRegressorConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeRegressorConfig saved;
-  if (!ReadHoeffdingTreeRegressorConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) + " snapshot: written with other settings than this learner's");
-  }
+  ReadHoeffdingTreeRegressorConfig(r, &saved);  // checked above: the same as config_
   HoeffdingTreeRegressor loaded(config_);
   SL_RETURN_IF_ERROR(loaded.load_state(r));
   if (!r.at_end()) return bad("trailing bytes");
@@ -177,30 +141,11 @@ Status HoeffdingTreeRegressor::load_state(ByteReader& r) {
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   const uint32_t max_dense = r.u32();
   TreeMemoryEstimates memory;
-  const uint8_t growth = r.u8();
-  memory.active_leaf_bytes = r.f64();
-  memory.inactive_leaf_bytes = r.f64();
-  memory.overhead_fraction = r.f64();
-  memory.growth_allowed = growth == 1;
-  if (!r.ok() || growth > 1 || max_dense > kMaxAttribute ||
-      !Finite({memory.active_leaf_bytes, memory.inactive_leaf_bytes, memory.overhead_fraction}) ||
-      memory.active_leaf_bytes < 0 || memory.inactive_leaf_bytes < 0 || memory.overhead_fraction <= 0) {
-    return bad("bad memory estimates");
-  }
+  if (!ReadMemoryEstimates(r, &memory)) return bad("bad memory estimates");
   const uint64_t trained = r.u64();
   const uint64_t guarded = r.u64();
-  const uint32_t n_nodes = r.u32();
-  if (!r.ok() || n_nodes > r.remaining() / 28) return bad("bad node count");
-  std::vector<TreeNode> nodes(n_nodes);
-  for (auto& n : nodes) {
-    n.leaf = static_cast<int32_t>(r.u32());
-    n.attribute = r.u32();
-    n.threshold = r.f64();
-    n.left = r.u32();
-    n.right = r.u32();
-    n.depth = r.u32();
-    if (!r.ok() || n.attribute >= kMaxAttribute || !std::isfinite(n.threshold)) return bad("bad node");
-  }
+  std::vector<TreeNode> nodes;
+  if (!r.ok() || max_dense > kMaxAttribute || !ReadTreeNodes(r, &nodes)) return bad("bad nodes");
   const uint32_t n_leaves = r.u32();
   if (!r.ok() || n_leaves > r.remaining() / 40 + 1) return bad("bad leaf count");
   std::vector<RegressionLeaf> leaves(n_leaves);
@@ -249,28 +194,9 @@ Status HoeffdingTreeRegressor::load_state(ByteReader& r) {
       if (!r.ok()) return bad("bad attributes");
     }
   }
-  // The shape: node 0 is the root, children come after their parent and are nobody
-  // else's, every leaf is held by exactly one node.
-  std::vector<uint8_t> held(n_nodes, 0), leaf_held(n_leaves, 0);
-  if (n_nodes == 0 && n_leaves != 0) return bad("leaves without nodes");
-  for (uint32_t i = 0; i < n_nodes; ++i) {
-    const TreeNode& n = nodes[i];
-    if (n.leaf >= 0) {
-      if (static_cast<uint32_t>(n.leaf) >= n_leaves || leaf_held[n.leaf]++) return bad("bad leaf reference");
-      if (leaves[n.leaf].depth != n.depth) return bad("a leaf's depth");
-    } else if (n.left <= i || n.right <= i || n.left >= n_nodes || n.right >= n_nodes || n.left == n.right ||
-               held[n.left]++ || held[n.right]++ || nodes[n.left].depth != n.depth + 1 ||
-               nodes[n.right].depth != n.depth + 1) {
-      return bad("bad children");
-    }
-  }
-  if (n_nodes > 0 && (nodes[0].depth != 0 || held[0])) return bad("bad root");
-  for (uint32_t i = 1; i < n_nodes; ++i) {
-    if (!held[i]) return bad("a node outside the tree");
-  }
-  for (uint32_t i = 0; i < n_leaves; ++i) {
-    if (!leaf_held[i]) return bad("a leaf outside the tree");
-  }
+  std::vector<uint32_t> leaf_depths;
+  for (const auto& leaf : leaves) leaf_depths.push_back(leaf.depth);
+  if (const std::string problem = TreeShapeProblem(nodes, leaf_depths); !problem.empty()) return bad(problem);
   max_dense_ = max_dense;
   memory_ = memory;
   trained_ = trained;
@@ -286,13 +212,13 @@ void HoeffdingTreeRegressor::describe(JsonWriter& out, const learn::DenseFeature
       .begin_object()
       .field("type", type())
       .field("grace_period", std::to_string(config_.grace_period))
-      .field("delta", Number(config_.delta))
-      .field("tau", Number(config_.tau))
+      .field("delta", JsonNumberText(config_.delta))
+      .field("tau", JsonNumberText(config_.tau))
       .field("leaf_prediction", LeafPredictionName(config_.leaf_prediction))
-      .field("model_selector_decay", Number(config_.model_selector_decay))
+      .field("model_selector_decay", JsonNumberText(config_.model_selector_decay))
       .field("min_samples_split", std::to_string(config_.min_samples_split))
       .field("max_depth", config_.max_depth < 0 ? std::string("none") : std::to_string(config_.max_depth))
-      .field("max_size", Number(config_.max_size))
+      .field("max_size", JsonNumberText(config_.max_size))
       .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
       .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
       .end_object();
@@ -315,21 +241,8 @@ void HoeffdingTreeRegressor::describe(JsonWriter& out, const learn::DenseFeature
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();
-  // The splits, root first: which feature at which threshold (x <= threshold goes left).
-  out.key("split_nodes").begin_array();
-  for (uint32_t i = 0; i < nodes_.size(); ++i) {
-    const TreeNode& n = nodes_[i];
-    if (n.leaf >= 0) continue;
-    out.begin_object()
-        .field("node", uint64_t{i})
-        .field("depth", uint64_t{n.depth})
-        .field("feature", name(n.attribute))
-        .field("threshold", n.threshold)
-        .field("left", uint64_t{n.left})
-        .field("right", uint64_t{n.right})
-        .end_object();
-  }
-  out.end_array().end_object();
+  DescribeSplitNodes(out, nodes_, name);  // x <= threshold goes left
+  out.end_object();
 }
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTreeRegressor(std::string_view type,
@@ -356,15 +269,8 @@ Status CheckHoeffdingTreeRegressorSetting(std::string_view key, std::string_view
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTreeRegressor(ByteReader& in) {
-  ByteReader peek = in;
-  auto payload = ReadSealed(peek, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat);
-  if (!payload.ok()) return payload.status();
-  ByteReader r(*payload);
-  HoeffdingTreeRegressorConfig config;
-  if (!ReadHoeffdingTreeRegressorConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
-  auto learner = std::make_unique<HoeffdingTreeRegressor>(config);
-  SL_RETURN_IF_ERROR(learner->load(in));
-  return std::unique_ptr<learn::Learner>(std::move(learner));
+  return RestoreSealed<HoeffdingTreeRegressor>(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat,
+                                               ReadHoeffdingTreeRegressorConfig);
 }
 
 }  // namespace streamlearn::trees

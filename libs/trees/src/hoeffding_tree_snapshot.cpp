@@ -34,40 +34,15 @@ std::string_view LeafPredictionName(LeafPrediction p) {
   return "nba";
 }
 
-std::string Number(double v) {
-  std::string s;
-  AppendJsonDouble(s, v);
-  return s;
-}
-
 }  // namespace
 
 // One key into `config`; the problem without the key's name (NotFound: not a tree key).
 Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config) {
   std::string choice;
-  if (key == "grace_period") return ParseWhole(text, 1, int64_t{1} << 40, &config->grace_period);
-  if (key == "delta") return ParseReal(text, 0, 1, true, true, &config->delta);
-  if (key == "tau") return ParseReal(text, 0, 1e300, false, false, &config->tau);
   if (key == "nb_threshold") return ParseReal(text, 0, 1e300, false, false, &config->nb_threshold);
   if (key == "n_splits") return ParseWhole(text, 1, 10000, &config->n_splits);
   if (key == "min_branch_fraction") return ParseReal(text, 0, 0.5, false, true, &config->min_branch_fraction);
   if (key == "max_share_to_split") return ParseReal(text, 0, 1, true, false, &config->max_share_to_split);
-  if (key == "max_size") return ParseReal(text, 0, 1e9, true, false, &config->max_size);
-  if (key == "memory_estimate_period") return ParseWhole(text, 1, int64_t{1} << 50, &config->memory_estimate_period);
-  if (key == "stop_mem_management") {
-    auto flag = ::streamlearn::ParseBool(text);
-    if (!flag.ok()) return flag.status();
-    config->stop_mem_management = *flag;
-    return Status::Ok();
-  }
-  if (key == "max_depth") {
-    if (text == "none" || text == "None") {
-      config->max_depth = -1;
-      return Status::Ok();
-    }
-    Status st = ParseWhole(text, 0, 100000, &config->max_depth);
-    return st.ok() ? st : Status::Invalid("expected none or " + st.message());
-  }
   if (key == "split_criterion") {
     SL_RETURN_IF_ERROR(ParseChoice(text, {"info_gain", "gini", "hellinger"}, &choice));
     config->split_criterion = choice == "gini"        ? SplitCriterion::kGini
@@ -82,7 +57,9 @@ Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, Hoeffd
                                                : LeafPrediction::kNaiveBayesAdaptive;
     return Status::Ok();
   }
-  return Status::NotFound("unknown key");
+  return ApplyGrowthKey(key, text,
+                        {&config->grace_period, &config->delta, &config->tau, &config->max_depth, &config->max_size,
+                         &config->memory_estimate_period, &config->stop_mem_management});
 }
 
 namespace {
@@ -255,26 +232,12 @@ void HoeffdingTreeLearner::save(ByteWriter& out) const {
 }
 
 void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
-  w.u32(known_classes_);
-  w.u32(static_cast<uint32_t>(seen_class_.size()));
-  for (uint8_t s : seen_class_) w.u8(s);
+  WriteSeenClasses(w, known_classes_, seen_class_);
   w.u32(max_dense_);
-  w.u8(growth_allowed_ ? 1 : 0);
-  w.f64(active_leaf_bytes_);
-  w.f64(inactive_leaf_bytes_);
-  w.f64(overhead_fraction_);
+  WriteMemoryEstimates(w, {growth_allowed_, active_leaf_bytes_, inactive_leaf_bytes_, overhead_fraction_});
   w.u64(trained_);
   w.u64(guarded_);
-  w.u32(static_cast<uint32_t>(nodes_.size()));
-  for (const auto& n : nodes_) {
-    w.u32(static_cast<uint32_t>(n.leaf));
-    w.u8(n.on_bucket ? 1 : 0);
-    w.u32(n.attribute);
-    w.f64(n.threshold);
-    w.u32(n.left);
-    w.u32(n.right);
-    w.u32(n.depth);
-  }
+  WriteTreeNodes(w, nodes_);
   w.u32(static_cast<uint32_t>(leaves_.size()));
   for (const auto& leaf : leaves_) WriteTreeLeaf(w, leaf);
   if (config_.max_features > 0) {  // the forest's trees only: the plain tree's bytes stay as they were
@@ -288,16 +251,12 @@ void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeLearner::load(ByteReader& in) {
-  auto payload = ReadSealed(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat);
+  auto payload = ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, config_, ReadHoeffdingTreeConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeConfig saved;
-  if (!ReadHoeffdingTreeConfig(r, &saved)) return bad("bad settings");
-  if (!(saved == config_)) {
-    return Status::FailedPrecondition(std::string(kWhat) +
-                                      " snapshot: written with other settings (or task) than this learner's");
-  }
+  ReadHoeffdingTreeConfig(r, &saved);  // checked above: the same as config_
   HoeffdingTreeLearner loaded(config_);
   SL_RETURN_IF_ERROR(loaded.load_state(r));
   if (!r.at_end()) return bad("trailing bytes");
@@ -309,39 +268,16 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
 // Into a fresh learner of the same settings (the caller commits it).
 Status HoeffdingTreeLearner::load_state(ByteReader& r) {
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
-  const uint32_t known = r.u32();
-  const uint32_t n_seen = r.u32();
-  if (!r.ok() || known > learn::kMaxLearnerClasses || n_seen > known) return bad("bad class count");
-  std::vector<uint8_t> seen(n_seen);
-  for (auto& s : seen) {
-    s = r.u8();
-    if (s > 1) return bad("bad class flag");
-  }
+  uint32_t known = 0;
+  std::vector<uint8_t> seen;
+  if (!ReadSeenClasses(r, &known, &seen)) return bad("bad classes");
   const uint32_t max_dense = r.u32();
-  const uint8_t growth = r.u8();
-  const double active_bytes = r.f64();
-  const double inactive_bytes = r.f64();
-  const double overhead = r.f64();
-  if (!r.ok() || growth > 1 || !std::isfinite(active_bytes) || active_bytes < 0 || !std::isfinite(inactive_bytes) ||
-      inactive_bytes < 0 || !std::isfinite(overhead) || overhead <= 0) {
-    return bad("bad memory estimates");
-  }
+  TreeMemoryEstimates memory;
+  if (!ReadMemoryEstimates(r, &memory)) return bad("bad memory estimates");
   const uint64_t trained = r.u64();
   const uint64_t guarded = r.u64();
-  const uint32_t n_nodes = r.u32();
-  if (!r.ok() || max_dense > kMaxAttribute || n_nodes > r.remaining() / 29) return bad("bad node count");
-  std::vector<TreeNode> nodes(n_nodes);
-  for (auto& n : nodes) {
-    n.leaf = static_cast<int32_t>(r.u32());
-    const uint8_t on_bucket = r.u8();
-    n.attribute = r.u32();
-    n.threshold = r.f64();
-    n.left = r.u32();
-    n.right = r.u32();
-    n.depth = r.u32();
-    if (!r.ok() || on_bucket > 1 || n.attribute >= kMaxAttribute || !std::isfinite(n.threshold)) return bad("bad node");
-    n.on_bucket = on_bucket == 1;
-  }
+  std::vector<TreeNode> nodes;
+  if (!r.ok() || max_dense > kMaxAttribute || !ReadTreeNodes(r, &nodes)) return bad("bad nodes");
   const uint32_t n_leaves = r.u32();
   if (!r.ok() || n_leaves > r.remaining() / 16 + 1) return bad("bad leaf count");
   std::vector<TreeLeaf> leaves(n_leaves);
@@ -363,36 +299,16 @@ Status HoeffdingTreeLearner::load_state(ByteReader& r) {
       if (!r.ok()) return bad("bad attribute keys");
     }
   }
-  // The shape: node 0 is the root, children come after their parent and are nobody
-  // else's, every leaf is held by exactly one node.
-  std::vector<uint8_t> held(n_nodes, 0), leaf_held(n_leaves, 0);
-  if (n_nodes == 0 && n_leaves != 0) return bad("leaves without nodes");
-  for (uint32_t i = 0; i < n_nodes; ++i) {
-    const TreeNode& n = nodes[i];
-    if (n.leaf >= 0) {
-      if (static_cast<uint32_t>(n.leaf) >= n_leaves || leaf_held[n.leaf]++) return bad("bad leaf reference");
-      if (leaves[n.leaf].depth != n.depth) return bad("a leaf's depth");
-    } else {
-      if (n.left <= i || n.right <= i || n.left >= n_nodes || n.right >= n_nodes || n.left == n.right ||
-          held[n.left]++ || held[n.right]++ || nodes[n.left].depth != n.depth + 1 || nodes[n.right].depth != n.depth + 1) {
-        return bad("bad children");
-      }
-    }
-  }
-  if (n_nodes > 0 && (nodes[0].depth != 0 || held[0])) return bad("bad root");
-  for (uint32_t i = 1; i < n_nodes; ++i) {
-    if (!held[i]) return bad("a node outside the tree");
-  }
-  for (uint32_t i = 0; i < n_leaves; ++i) {
-    if (!leaf_held[i]) return bad("a leaf outside the tree");
-  }
+  std::vector<uint32_t> leaf_depths;
+  for (const auto& leaf : leaves) leaf_depths.push_back(leaf.depth);
+  if (const std::string problem = TreeShapeProblem(nodes, leaf_depths); !problem.empty()) return bad(problem);
   known_classes_ = known;
   seen_class_ = std::move(seen);
   max_dense_ = max_dense;
-  growth_allowed_ = growth == 1;
-  active_leaf_bytes_ = active_bytes;
-  inactive_leaf_bytes_ = inactive_bytes;
-  overhead_fraction_ = overhead;
+  growth_allowed_ = memory.growth_allowed;
+  active_leaf_bytes_ = memory.active_leaf_bytes;
+  inactive_leaf_bytes_ = memory.inactive_leaf_bytes;
+  overhead_fraction_ = memory.overhead_fraction;
   trained_ = trained;
   guarded_ = guarded;
   weight_seen_ = weight_seen;
@@ -406,16 +322,16 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
       .begin_object()
       .field("type", type())
       .field("grace_period", std::to_string(config_.grace_period))
-      .field("delta", Number(config_.delta))
-      .field("tau", Number(config_.tau))
+      .field("delta", JsonNumberText(config_.delta))
+      .field("tau", JsonNumberText(config_.tau))
       .field("split_criterion", CriterionName(config_.split_criterion))
       .field("leaf_prediction", LeafPredictionName(config_.leaf_prediction))
-      .field("nb_threshold", Number(config_.nb_threshold))
+      .field("nb_threshold", JsonNumberText(config_.nb_threshold))
       .field("max_depth", config_.max_depth < 0 ? std::string("none") : std::to_string(config_.max_depth))
       .field("n_splits", std::to_string(config_.n_splits))
-      .field("min_branch_fraction", Number(config_.min_branch_fraction))
-      .field("max_share_to_split", Number(config_.max_share_to_split))
-      .field("max_size", Number(config_.max_size))
+      .field("min_branch_fraction", JsonNumberText(config_.min_branch_fraction))
+      .field("max_share_to_split", JsonNumberText(config_.max_share_to_split))
+      .field("max_size", JsonNumberText(config_.max_size))
       .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
       .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
       .end_object();
@@ -432,20 +348,8 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();
-  // The splits, root first: which feature at which threshold (bucket splits: present or not).
-  out.key("split_nodes").begin_array();
-  for (uint32_t i = 0; i < nodes_.size(); ++i) {
-    const TreeNode& n = nodes_[i];
-    if (n.leaf >= 0) continue;
-    out.begin_object().field("node", uint64_t{i}).field("depth", uint64_t{n.depth});
-    if (n.on_bucket) {
-      out.field("bucket", uint64_t{n.attribute});
-    } else {
-      out.field("feature", name(n.attribute)).field("threshold", n.threshold);
-    }
-    out.field("left", uint64_t{n.left}).field("right", uint64_t{n.right}).end_object();
-  }
-  out.end_array().end_object();
+  DescribeSplitNodes(out, nodes_, name);
+  out.end_object();
 }
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTree(std::string_view type, const learn::LearnerKeys& keys,
@@ -462,15 +366,14 @@ Status CheckHoeffdingTreeSetting(std::string_view key, std::string_view value) {
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTree(ByteReader& in) {
-  ByteReader peek = in;
-  auto payload = ReadSealed(peek, kHoeffdingTreeKindTag, kFormatVersion, kWhat);
-  if (!payload.ok()) return payload.status();
-  ByteReader r(*payload);
-  HoeffdingTreeConfig config;
-  if (!ReadHoeffdingTreeConfig(r, &config)) return Status::Corruption(std::string(kWhat) + " snapshot: bad settings");
-  auto learner = std::make_unique<HoeffdingTreeLearner>(config);
-  SL_RETURN_IF_ERROR(learner->load(in));
-  return std::unique_ptr<learn::Learner>(std::move(learner));
+  return RestoreSealed<HoeffdingTreeLearner>(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, ReadHoeffdingTreeConfig);
 }
+
+}  // namespace streamlearn::trees
+
+namespace streamlearn::trees {
+
+void WriteClassWeights(ByteWriter& w, const ClassWeights& d) { WriteWeights(w, d); }
+bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d) { return ReadWeights(r, classes, d); }
 
 }  // namespace streamlearn::trees

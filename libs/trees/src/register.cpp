@@ -1,5 +1,6 @@
 #include "adaptive_random_forest.hpp"
 #include "adaptive_random_forest_regressor.hpp"
+#include "hoeffding_adaptive_tree.hpp"
 #include "hoeffding_tree.hpp"
 #include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
@@ -31,6 +32,12 @@ Status RegisterTreeLearners() {
                                                    MakeAdaptiveRandomForestRegressor,
                                                    CheckAdaptiveRandomForestRegressorSetting,
                                                    RestoreAdaptiveRandomForestRegressor}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily(
+      {{{"hoeffding_adaptive_tree", LearnerTask::kBinary}, {"hoeffding_adaptive_tree_multiclass", LearnerTask::kMulticlass}},
+       kHoeffdingAdaptiveTreeKindTag,
+       MakeHoeffdingAdaptiveTree,
+       CheckHoeffdingAdaptiveTreeSetting,
+       RestoreHoeffdingAdaptiveTree}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,

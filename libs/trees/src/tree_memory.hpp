@@ -27,13 +27,14 @@ struct TreeMemoryEstimates {
   double overhead_fraction = 1.0;
 };
 
-// _enforce_size_limit over `order` (leaf indices in River's iter_leaves order).
+// _enforce_size_limit over `order`: the tree's leaves (indices into `leaves`) in River's
+// iter_leaves order.
 template <typename Leaf, typename Promise, typename Deactivate, typename Activate>
 void EnforceTreeSizeLimit(std::vector<Leaf>& leaves, std::vector<uint32_t> order, const TreeMemoryLimits& limits,
                           TreeMemoryEstimates& est, Promise promise, Deactivate deactivate, Activate activate) {
   const double max_bytes = limits.max_size * 1048576.0;
   size_t inactive = 0;
-  for (const auto& leaf : leaves) inactive += leaf.active ? 0 : 1;
+  for (const uint32_t i : order) inactive += leaves[i].active ? 0 : 1;
   // River's formula, as it is (one active leaf's estimate).
   const double tree_size =
       est.overhead_fraction * (est.active_leaf_bytes + static_cast<double>(inactive) * est.inactive_leaf_bytes);

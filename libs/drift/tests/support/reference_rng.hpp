@@ -5,8 +5,9 @@
 //   NumpyRandomState  - numpy's legacy np.random.seed(int): randint(), random_sample(),
 //                       standard_normal() (RandomState's polar Box-Muller)
 // Both sit on MT19937; they differ in seeding (init_by_array vs init_genrand).
-// Mt19937 and PythonRandom live in the library (streamlearn/drift/python_random.hpp),
-// because KSWIN draws its reference sample with random.Random at run time.
+// Mt19937 and numpy's normals live in core (streamlearn/core/mt19937.hpp), PythonRandom in
+// drift (streamlearn/drift/python_random.hpp), because KSWIN draws its reference sample
+// with random.Random at run time.
 // reference_rng_test.cpp pins them to values printed by CPython and numpy
 // (print_reference_draws.py beside this file).
 
@@ -24,7 +25,7 @@ using streamlearn::drift::PythonRandom;
 class NumpyRandomState {
  public:
   // np.random.seed(seed) / np.random.RandomState(seed) for an int in [0, 2^32).
-  explicit NumpyRandomState(uint32_t seed) { mt_.init_genrand(seed); }
+  explicit NumpyRandomState(uint32_t seed) : rng_(seed) {}
 
   // np.random.randint(low, high) with the default int64 dtype, for high - low <= 2^32:
   // draws 32 bits, masks them to the smallest covering power of two, rejects overshoots.
@@ -39,12 +40,12 @@ class NumpyRandomState {
     mask |= mask >> 16;
     uint32_t value;
     do {
-      value = mt_.next_u32() & mask;
+      value = rng_.next_u32() & mask;
     } while (value > range);
     return low + static_cast<int64_t>(value);
   }
 
-  double random_sample() { return mt_.next_double(); }
+  double random_sample() { return rng_.next_double(); }
 
   // np.random.binomial(n, p) (legacy): numpy's random_binomial, which for n * min(p, q)
   // <= 30 (every use here) inverts the CDF, restarting when X passes its bound.
@@ -58,24 +59,7 @@ class NumpyRandomState {
   double normal(double loc, double scale) { return loc + scale * standard_normal(); }
 
   // np.random.randn / standard_normal: the legacy polar method, caching the second value.
-  double standard_normal() {
-    if (has_gauss_) {
-      has_gauss_ = false;
-      return gauss_;
-    }
-    double x1;
-    double x2;
-    double r2;
-    do {
-      x1 = 2.0 * mt_.next_double() - 1.0;
-      x2 = 2.0 * mt_.next_double() - 1.0;
-      r2 = x1 * x1 + x2 * x2;
-    } while (r2 >= 1.0 || r2 == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(r2) / r2);
-    gauss_ = f * x1;
-    has_gauss_ = true;
-    return f * x2;
-  }
+  double standard_normal() { return rng_.next_gauss(); }
 
  private:
   int64_t binomial_inversion(int64_t n, double p) {
@@ -85,13 +69,13 @@ class NumpyRandomState {
     const int64_t bound = static_cast<int64_t>(std::fmin(n, np + 10.0 * std::sqrt(np * q + 1)));
     int64_t x = 0;
     double px = qn;
-    double u = mt_.next_double();
+    double u = rng_.next_double();
     while (u > px) {
       ++x;
       if (x > bound) {
         x = 0;
         px = qn;
-        u = mt_.next_double();
+        u = rng_.next_double();
       } else {
         u -= px;
         px = ((n - x + 1) * p * px) / (x * q);
@@ -100,9 +84,7 @@ class NumpyRandomState {
     return x;
   }
 
-  Mt19937 mt_;
-  double gauss_ = 0;
-  bool has_gauss_ = false;
+  NumpyLegacyRandom rng_;  // core's: MT19937 and the cached normal
 };
 
 }  // namespace streamlearn::testing

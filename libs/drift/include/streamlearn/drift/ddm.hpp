@@ -50,7 +50,7 @@ class Ddm final : public DriftDetector {
 
   const DdmParams& params() const { return params_; }
   double n() const { return p_.n; }
-  bool warning_detected() const { return warning_detected_; }
+  bool warning_detected() const override { return warning_detected_; }
   bool drift_detected() const { return drift_detected_; }
   uint64_t lifetime_detections() const { return lifetime_detections_; }
 

@@ -29,8 +29,14 @@ class DriftDetector {
  public:
   virtual ~DriftDetector() = default;
 
-  // Feeds one value; returns what fired on this update.
+  // Feeds one value; returns what fired on this update (kDrift when a drift did, whatever
+  // warning_detected() says).
   virtual DriftLevel update(double x) = 0;
+  // River's warning flag after the last update. A detector may hold it at the same update
+  // as a drift (River's EDDM keeps a warning raised earlier when a later error drifts), so a
+  // caller that reports both asks this beside update()'s kDrift. False for detectors
+  // without a warning zone.
+  virtual bool warning_detected() const { return false; }
   // Back to the freshly-constructed state, with the same parameters.
   virtual void reset() = 0;
   // Short lowercase name, e.g. "adwin": the `detector` field of the drift event.

@@ -53,7 +53,7 @@ class Eddm final : public DriftDetector {
   Status load(ByteReader& in) override;
 
   const EddmParams& params() const { return params_; }
-  bool warning_detected() const { return warning_detected_; }
+  bool warning_detected() const override { return warning_detected_; }
   bool drift_detected() const { return drift_detected_; }
   uint64_t lifetime_detections() const { return lifetime_detections_; }
 

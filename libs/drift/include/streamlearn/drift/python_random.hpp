@@ -15,102 +15,12 @@
 #include <vector>
 
 #include "streamlearn/core/bytes.hpp"
+#include "streamlearn/core/mt19937.hpp"
 
 namespace streamlearn::drift {
 
-class Mt19937 {
- public:
-  static constexpr uint32_t kN = 624;
-
-  // Knuth's linear seeding (numpy's legacy integer seed).
-  void init_genrand(uint32_t seed) {
-    state_[0] = seed;
-    for (uint32_t i = 1; i < kN; ++i) {
-      state_[i] = 1812433253u * (state_[i - 1] ^ (state_[i - 1] >> 30)) + i;
-    }
-    index_ = kN;
-  }
-
-  // Seeding from an array of 32-bit words (CPython's integer seed).
-  void init_by_array(const std::vector<uint32_t>& key) {
-    init_genrand(19650218u);
-    uint32_t i = 1;
-    uint32_t j = 0;
-    const uint32_t key_length = static_cast<uint32_t>(key.size());
-    for (uint32_t k = kN > key_length ? kN : key_length; k > 0; --k) {
-      state_[i] = (state_[i] ^ ((state_[i - 1] ^ (state_[i - 1] >> 30)) * 1664525u)) + key[j] + j;
-      ++i;
-      ++j;
-      if (i >= kN) {
-        state_[0] = state_[kN - 1];
-        i = 1;
-      }
-      if (j >= key_length) j = 0;
-    }
-    for (uint32_t k = kN - 1; k > 0; --k) {
-      state_[i] = (state_[i] ^ ((state_[i - 1] ^ (state_[i - 1] >> 30)) * 1566083941u)) - i;
-      ++i;
-      if (i >= kN) {
-        state_[0] = state_[kN - 1];
-        i = 1;
-      }
-    }
-    state_[0] = 0x80000000u;  // non-zero initial state
-    index_ = kN;
-  }
-
-  uint32_t next_u32() {
-    if (index_ >= kN) refill();
-    uint32_t y = state_[index_++];
-    y ^= y >> 11;
-    y ^= (y << 7) & 0x9d2c5680u;
-    y ^= (y << 15) & 0xefc60000u;
-    y ^= y >> 18;
-    return y;
-  }
-
-  // 53-bit double in [0, 1), the same formula in CPython and numpy.
-  double next_double() {
-    const uint32_t a = next_u32() >> 5;
-    const uint32_t b = next_u32() >> 6;
-    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0);
-  }
-
-  void save(ByteWriter& out) const {
-    for (uint32_t word : state_) out.u32(word);
-    out.u32(index_);
-  }
-  // False on truncated bytes or an impossible position; *this is then unchanged.
-  bool load(ByteReader& in) {
-    std::array<uint32_t, kN> state{};
-    for (uint32_t& word : state) word = in.u32();
-    const uint32_t index = in.u32();
-    if (!in.ok() || index > kN) return false;
-    state_ = state;
-    index_ = index;
-    return true;
-  }
-
-  bool operator==(const Mt19937&) const = default;
-
- private:
-  static constexpr uint32_t kM = 397;
-
-  void refill() {
-    auto twist = [](uint32_t upper, uint32_t lower, uint32_t far) {
-      const uint32_t y = (upper & 0x80000000u) | (lower & 0x7fffffffu);
-      return far ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-    };
-    uint32_t k = 0;
-    for (; k < kN - kM; ++k) state_[k] = twist(state_[k], state_[k + 1], state_[k + kM]);
-    for (; k < kN - 1; ++k) state_[k] = twist(state_[k], state_[k + 1], state_[k + kM - kN]);
-    state_[kN - 1] = twist(state_[kN - 1], state_[0], state_[kM - 1]);
-    index_ = 0;
-  }
-
-  std::array<uint32_t, kN> state_{};
-  uint32_t index_ = kN;  // refill on first use (every real use seeds first)
-};
+// The generator itself is core's (numpy's legacy RandomState draws from it too).
+using Mt19937 = ::streamlearn::Mt19937;
 
 class PythonRandom {
  public:

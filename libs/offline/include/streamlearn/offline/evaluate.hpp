@@ -113,6 +113,16 @@ struct DataDriftMark {
   int64_t position = -1;
 };
 
+// A switch of the serving candidate (selection.enabled), placed in the stream.
+struct SwitchMark {
+  std::string from, to;
+  double from_value = eval::kNoScore, to_value = eval::kNoScore;  // their rolling metric
+  std::string event_id;
+  int64_t position = -1;  // of the labelled event that decided it; -1 when it could not be placed
+  uint64_t labelled = 0;  // labelled events scored when it happened
+  uint64_t model_version = 0;  // the new version
+};
+
 struct InvalidExample {
   std::string input;  // events_name or labels_name
   int64_t line = 0;   // 1-based, as editors count
@@ -149,6 +159,10 @@ struct EvaluationResult {
   // Challengers (config `challengers`), scored test-then-train on the same events as the
   // champion, with the processor's own figures.
   std::vector<ChallengerStats> challengers;
+  // Model selection (selection.enabled): each candidate's figures and how many predictions
+  // it served, and the switches in order. The champion's figures are the served stream's.
+  SelectionStats selection;
+  std::vector<SwitchMark> switches;
 
   std::vector<DriftMark> drifts;  // concept drifts and warnings, in the order they fired
   uint64_t drift_count = 0;       // level "drift"

@@ -122,6 +122,27 @@ struct MetricsSettings {
   int rolling_window = 1000;
 };
 
+// selection.metric: what ranks the candidates over their rolling window. auto: accuracy
+// for classification, mae for regression.
+enum class SelectionMetric { kAuto, kAccuracy, kLogLoss, kMae };
+std::string_view ToString(SelectionMetric metric);
+
+// Model selection: the served model is chosen among candidates scored test-then-train on
+// the same labelled events (the model, the challengers and, if asked, baselines), by a
+// rolling metric with hysteresis. Off: the model serves, as without this section.
+struct SelectionSettings {
+  bool enabled = false;
+  SelectionMetric metric = SelectionMetric::kAuto;
+  int window = 1000;  // labelled events in each candidate's rolling figure
+  // How far a candidate must lead the serving one to replace it: in accuracy or log loss
+  // units; for mae, a fraction of the serving candidate's MAE.
+  double margin = 0.01;
+  // Labelled events the serving candidate keeps serving after a switch, and that a
+  // candidate must have been scored on before it may serve.
+  int min_events = 500;
+  bool include_baselines = true;  // no_change and majority (classification) or mean (regression)
+};
+
 // Delayed labels (the `labels` topic): an event without a label is predicted at once and
 // its feature vector waits in the pending store until its label arrives. Times are event
 // time (the events' and labels' `ts`), so a replay expires exactly what the first run did.
@@ -149,6 +170,7 @@ struct PipelineConfig {
   std::map<std::string, std::map<std::string, std::string>> challengers;
   DriftSettings drift;
   MetricsSettings metrics;
+  SelectionSettings selection;
   LabelSettings labels;
   HttpSettings http;
 };

@@ -36,6 +36,9 @@ struct PredictionRecord {
   std::string_view entity;  // also the message key; empty: the event had none (field omitted, no key)
   std::string_view model;
   uint64_t version = 0;
+  // With selection.enabled, the candidate that served it (the model, a challenger or a
+  // baseline); empty (the field omitted) otherwise.
+  std::string_view candidate;
   double score = 0;
   ClassField class_field = ClassField::kNone;
   int32_t class_index = 0;      // kIndex
@@ -69,6 +72,21 @@ struct DataDriftRecord {
   std::string_view event_id;
 };
 
+// The serving candidate changed (selection.enabled; the drift topic, "type":"model_switch"):
+// `to` leads `from` on the selection metric over the window by more than selection.margin.
+struct ModelSwitchRecord {
+  std::string_view model;
+  uint64_t version = 0;  // the new version, which the following predictions carry
+  std::string_view from, to;
+  std::string_view metric;  // "accuracy" | "log_loss" | "mae"
+  double from_value = 0, to_value = 0;  // their rolling metric
+  uint64_t window = 0;      // labelled events in the rolling figure (selection.window)
+  uint64_t events = 0;      // predictions made when it happened
+  uint64_t labelled = 0;    // labelled events scored when it happened
+  int64_t ts_ms = 0;
+  std::string_view event_id;  // the labelled event that decided it
+};
+
 // An input the processor could not use (the dlq topic): the message, why, and which kind of
 // failure it is (a reader counting invalid input must not count a label that could not join).
 struct DeadLetterRecord {
@@ -90,11 +108,13 @@ class OutputSink {
   virtual Status write(const PredictionRecord& record) = 0;
   virtual Status write(const ConceptDriftRecord& record) = 0;
   virtual Status write(const DataDriftRecord& record) = 0;
+  virtual Status write(const ModelSwitchRecord& record) = 0;
   virtual Status write(const DeadLetterRecord& record) = 0;
 };
 
 // A sink that wants the records as the JSON text Kafka would carry: encodes them with the
-// schemas' encoders and hands the text on (tests, files). Drift records of both kinds go to
+// schemas' encoders and hands the text on (tests, files). Drift records of every kind (and model
+// switches) go to
 // drift(); dead letters as they are.
 class JsonOutputSink : public OutputSink {
  public:
@@ -104,6 +124,7 @@ class JsonOutputSink : public OutputSink {
   Status write(const PredictionRecord& record) final;
   Status write(const ConceptDriftRecord& record) final;
   Status write(const DataDriftRecord& record) final;
+  Status write(const ModelSwitchRecord& record) final;
   Status write(const DeadLetterRecord& record) final;
 
   virtual Status prediction(std::string_view entity, std::string_view json) = 0;

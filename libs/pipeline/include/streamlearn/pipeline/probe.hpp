@@ -58,11 +58,15 @@ class PipelineProbe {
   prometheus::Counter& backgrounds_started;   // background learners started at a warning
   prometheus::Counter& backgrounds_dropped;   // ... dropped because the warning cleared
   prometheus::Counter& backgrounds_swapped;   // ... swapped in at a drift
+  prometheus::Counter& model_switches;        // selection: another candidate serves
   // streamlearn_data_drift_total{feature, kind}: one series per watched feature that drifted.
   prometheus::Counter& data_drift(const std::string& feature, const std::string& kind);
+  // Bytes a model holds (the champion and each challenger, by name).
+  prometheus::Gauge& model_bytes(const std::string& model);
 
  private:
   prometheus::Family<prometheus::Counter>& data_drift_family_;
+  prometheus::Family<prometheus::Gauge>& model_bytes_family_;
   std::shared_ptr<prometheus::Registry> registry_;
 };
 

@@ -40,13 +40,34 @@ struct DriftRecord {
 
 struct ChallengerStats {
   std::string name;
+  std::string type;         // the learner type ("arf", "logistic", ...)
   uint64_t trained = 0;
+  uint64_t memory_bytes = 0;  // what the learner holds (Learner::memory_bytes)
   double accuracy = 0, rolling_accuracy = 0, log_loss = 0;  // classification
   double mae = 0, rmse = 0, r2 = 0;                         // regression
 };
-// One challenger's figures as a JSON object (name, trained, accuracy, rolling_accuracy,
-// log_loss, mae, rmse, r2): the one form /v1/status, `model inspect` and evaluate write.
+// One challenger's figures as a JSON object (name, type, trained, memory_bytes, accuracy,
+// rolling_accuracy, log_loss, mae, rmse, r2): the one form /v1/status, `model inspect` and evaluate write.
 void WriteChallengerJson(JsonWriter& w, const ChallengerStats& c);
+
+// One candidate of model selection (selection.enabled).
+struct CandidateStats {
+  std::string name;
+  std::string kind;     // "learner" (the model or a challenger) | "no_change" | "majority" | "mean"
+  uint64_t scored = 0;  // labelled events it was scored on
+  uint64_t served = 0;  // predictions it served
+  double value = 0;     // its rolling selection metric; NaN before it was scored
+};
+struct SelectionStats {
+  bool enabled = false;
+  std::string metric;    // "accuracy" | "log_loss" | "mae"
+  std::string serving;   // the candidate serving now
+  uint64_t switches = 0;
+  std::vector<CandidateStats> candidates;
+};
+// The selection as a JSON object (metric, serving, switches, candidates: name, kind, scored,
+// served, value): the one form /v1/status and evaluate write.
+void WriteSelectionJson(JsonWriter& w, const SelectionStats& s);
 
 struct ProcessorStats {
   uint64_t messages = 0;     // everything consumed, valid or not
@@ -59,8 +80,10 @@ struct ProcessorStats {
   double majority_baseline = 0;
   double mae = 0, rmse = 0, r2 = 0;  // regression models
   std::vector<ChallengerStats> challengers;
+  SelectionStats selection;
   uint64_t model_version = 1;
   uint64_t model_trained = 0;
+  uint64_t model_bytes = 0;  // what the champion holds (Learner::memory_bytes)
   uint64_t guarded_updates = 0;
   size_t entities_cached = 0;
   uint64_t improvements = 0;  // detections where the error fell: not acted on

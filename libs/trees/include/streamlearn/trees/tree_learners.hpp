@@ -1,9 +1,11 @@
 #pragma once
-// The first non-linear learner families, as River has them, behind learn::Learner:
+// The tree families (and Gaussian naive Bayes), as River has them, behind learn::Learner:
 //
 //   hoeffding_tree, hoeffding_tree_multiclass   River's tree.HoeffdingTreeClassifier
 //   naive_bayes, naive_bayes_multiclass         River's naive_bayes.GaussianNB
 //   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
+//   hoeffding_adaptive_tree,                    River's tree.HoeffdingAdaptiveTreeClassifier
+//     hoeffding_adaptive_tree_multiclass
 //   arf, arf_multiclass                         River's forest.ARFClassifier
 //   arf_regressor                               River's forest.ARFRegressor
 //
@@ -26,6 +28,9 @@
 //     (adaptive | mean | model), model_selector_decay (0.95), min_samples_split (5),
 //     max_depth (none), max_size (500 MiB), memory_estimate_period (1000000),
 //     stop_mem_management (false). It reads the dense features only.
+//   hoeffding_adaptive_tree: the hoeffding_tree keys, and bootstrap_sampling (true),
+//     drift_window_threshold (300), switch_significance (0.05), seed (0: River's
+//     random.Random(seed) for the bootstrap's Poisson draws).
 //   naive_bayes: none of its own.
 //   arf: n_models (10), max_features (sqrt | log2 | none | a whole number | a fraction in
 //     (0, 1]; of the first event's attributes), lambda_value (6: Poisson weights),
@@ -52,6 +57,7 @@ inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-
 inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR" little-endian
 inline constexpr uint32_t kAdaptiveRandomForestKindTag = 0x46524c53;  // "SLRF" little-endian
 inline constexpr uint32_t kArfRegressorKindTag = 0x52524c53;          // "SLRR" little-endian
+inline constexpr uint32_t kHoeffdingAdaptiveTreeKindTag = 0x41484c53;   // "SLHA" little-endian
 
 // Adds the families to learn's factory; harmless when called again.
 Status RegisterTreeLearners();

@@ -1,0 +1,402 @@
+// The Hoeffding adaptive tree's learning and prediction, in the order of River's
+// hoeffding_adaptive_tree_classifier.py and nodes/hatc_nodes.py (AdaLeafClassifier,
+// AdaBranchClassifier), including where River's recursion keeps updating a subtree that
+// left the tree during the same event (its leaves still draw from the shared generator).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "hoeffding_adaptive_tree.hpp"
+
+namespace streamlearn::trees {
+namespace {
+
+using ClassScratch = std::array<double, learn::kMaxLearnerClasses>;
+
+void AddWeight(ClassWeights& d, uint32_t cls, double w) {
+  for (auto& e : d) {
+    if (e.first == cls) {
+      e.second += w;
+      return;
+    }
+  }
+  d.emplace_back(cls, w);
+}
+
+}  // namespace
+
+HoeffdingAdaptiveTree::HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeConfig config)
+    : config_(config), rules_(config.tree), rng_(static_cast<uint64_t>(config.seed)) {}
+
+std::string_view HoeffdingAdaptiveTree::type() const {
+  return config_.tree.task == learn::LearnerTask::kMulticlass ? "hoeffding_adaptive_tree_multiclass"
+                                                               : "hoeffding_adaptive_tree";
+}
+
+uint32_t HoeffdingAdaptiveTree::depth() const {
+  uint32_t d = 0;
+  for (const auto& n : nodes_) d = std::max(d, n.depth);
+  return d;
+}
+
+double HoeffdingAdaptiveTree::node_weight(int32_t node) const {
+  const AdaptiveNode& n = nodes_[node];
+  const ClassWeights& stats = n.leaf >= 0 ? leaves_[n.leaf].stats : n.stats;
+  double s = 0;
+  for (const auto& e : stats) s += e.second;
+  return s;
+}
+
+int HoeffdingAdaptiveTree::branch_of(const AdaptiveNode& n, const FeatureVector& x) const {
+  if (n.on_bucket) return BucketPresent(x, n.attribute) ? 1 : 0;
+  if (DensePresent(x, n.attribute)) {
+    return x.dense[n.attribute] <= n.threshold ? 0 : 1;
+  }
+  // River's most_common_path: the child that saw the most weight (the left one on ties).
+  return node_weight(n.left) < node_weight(n.right) ? 1 : 0;
+}
+
+int32_t HoeffdingAdaptiveTree::new_leaf(ClassWeights stats, uint32_t depth) {
+  TreeLeaf leaf;
+  leaf.stats = std::move(stats);
+  leaf.depth = depth;
+  leaf.last_split_attempt_at = leaf.total_weight();
+  leaves_.push_back(std::move(leaf));
+  AdaptiveNode n;
+  n.leaf = static_cast<int32_t>(leaves_.size() - 1);
+  n.depth = depth;
+  nodes_.push_back(std::move(n));
+  return static_cast<int32_t>(nodes_.size() - 1);
+}
+
+void HoeffdingAdaptiveTree::set_child(int32_t parent, int branch, int32_t child) {
+  if (parent < 0) {
+    root_ = child;
+  } else if (branch == 0) {
+    nodes_[parent].left = child;
+  } else {
+    nodes_[parent].right = child;
+  }
+  detached_ = true;
+}
+
+bool HoeffdingAdaptiveTree::ada_prediction(int32_t node, const FeatureVector& x, double* dist) const {
+  const AdaptiveNode& n = nodes_[node];
+  const TreeLeaf& leaf = leaves_[n.leaf];
+  if (leaf.stats.empty()) return false;
+  rules_.leaf_prediction(leaf, x, dist, known_classes_);
+  double sum = 0;
+  for (const auto& e : leaf.stats) sum += dist[e.first];
+  const double factor = sum * n.error.mean * n.error.mean;
+  if (factor != 0) {
+    for (const auto& e : leaf.stats) dist[e.first] = dist[e.first] / factor;
+  }
+  return true;
+}
+
+int32_t HoeffdingAdaptiveTree::leaf_vote(int32_t node, const FeatureVector& x) const {
+  ClassScratch dist;
+  if (!ada_prediction(node, x, dist.data())) return -1;
+  const ClassWeights& stats = leaves_[nodes_[node].leaf].stats;
+  size_t best = 0;  // max(dist, key=dist.get): the first largest
+  for (size_t i = 1; i < stats.size(); ++i) {
+    if (dist[stats[i].first] > dist[stats[best].first]) best = i;
+  }
+  return static_cast<int32_t>(stats[best].first);
+}
+
+void HoeffdingAdaptiveTree::learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
+                                     int parent_branch) {
+  if (nodes_[node].leaf >= 0) {
+    learn_at_leaf(node, x, label, w, parent, parent_branch);
+  } else {
+    learn_at_branch(node, x, label, w, parent, parent_branch);
+  }
+}
+
+void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, uint32_t label, double w,
+                                          int32_t parent, int parent_branch) {
+  if (config_.bootstrap_sampling) {
+    const int k = Poisson(1.0, rng_);
+    if (k > 0) w *= k;
+  }
+  const int32_t predicted = leaf_vote(node, x);
+  const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
+  AdaptiveNode& n = nodes_[node];
+  const double old_error = n.error.mean;
+  n.detector.update(wrong);
+  n.error.update(wrong);
+  if (n.detector.drift_detected() && old_error > n.error.mean) n.error = {};  // the error is falling
+  TreeLeaf& leaf = leaves_[n.leaf];
+  rules_.leaf_learn(leaf, x, label, w);
+  const double weight_seen = leaf.total_weight();
+  if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.tree.grace_period)) {
+    if (config_.tree.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.tree.max_depth)) {
+      DeactivateTreeLeaf(leaf);
+    } else if (leaf.active) {
+      const int32_t leaf_index = n.leaf;
+      attempt_split(node, parent, parent_branch);
+      leaves_[leaf_index].last_split_attempt_at = weight_seen;
+    }
+  }
+}
+
+void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x, uint32_t label, double w,
+                                            int32_t parent, int parent_branch) {
+  // The error of this branch: its main path's leaf's (alternates aside).
+  // Every branch on the way asks the same leaf, which learns only after them: one answer.
+  int32_t at = node;
+  while (nodes_[at].leaf < 0) at = branch_of(nodes_[at], x) ? nodes_[at].right : nodes_[at].left;
+  if (at != path_leaf_) {
+    path_leaf_ = at;
+    path_prediction_ = leaf_vote(at, x);
+  }
+  const int32_t predicted = path_prediction_;
+  const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
+  {
+    AdaptiveNode& n = nodes_[node];
+    AddWeight(n.stats, label, w);
+    const double old_error = n.error.mean;
+    n.detector.update(wrong);
+    n.error.update(wrong);
+    bool change = n.detector.drift_detected();
+    if (change && old_error > n.error.mean) {  // the error is falling: no adaptation
+      n.error = {};
+      change = false;
+    }
+    if (change) {
+      n.error = {};
+      if (n.alternate >= 0) detached_ = true;
+      const uint32_t alt_depth = n.depth;  // River: a child's depth, minus one
+      const int32_t alt = new_leaf({}, alt_depth);
+      nodes_[node].alternate = alt;
+      ++n_alternate_;
+    } else if (n.alternate >= 0) {
+      const AdaptiveNode& alt = nodes_[n.alternate];
+      const double alt_n = alt.error.n, n_obs = n.error.n;
+      const double window = static_cast<double>(config_.drift_window_threshold);
+      if (alt_n > window && n_obs > window) {
+        const double old_rate = n.error.mean;
+        const double alt_rate = alt.error.mean;
+        const double inverse_n = 1.0 / alt_n + 1.0 / n_obs;
+        const double bound = std::sqrt(2.0 * old_rate * (1.0 - old_rate) *
+                                       std::log(2.0 / config_.switch_significance) * inverse_n);
+        if (bound < old_rate - alt_rate) {
+          kill_tree_children(node);
+          set_child(parent, parent_branch, nodes_[node].alternate);
+          if (parent >= 0) nodes_[node].alternate = -1;  // at the root River keeps it (and it learns below)
+          ++n_switched_;
+        } else if (bound < alt_rate - old_rate) {
+          if (alt.leaf < 0) kill_tree_children(n.alternate);
+          nodes_[node].alternate = -1;
+          ++n_pruned_;
+          detached_ = true;
+        }
+      }
+    }
+  }
+  if (nodes_[node].alternate >= 0) learn_at(nodes_[node].alternate, x, label, w, parent, parent_branch);
+  const int b = branch_of(nodes_[node], x);
+  learn_at(b ? nodes_[node].right : nodes_[node].left, x, label, w, node, b);
+}
+
+void HoeffdingAdaptiveTree::kill_tree_children(int32_t node) {
+  for (const int32_t child : {nodes_[node].left, nodes_[node].right}) {
+    if (nodes_[child].leaf >= 0) continue;
+    const int32_t alt = nodes_[child].alternate;
+    if (alt >= 0) {
+      if (nodes_[alt].leaf < 0) kill_tree_children(alt);
+      ++n_pruned_;
+      nodes_[child].alternate = -1;
+    }
+    kill_tree_children(child);
+  }
+}
+
+void HoeffdingAdaptiveTree::attempt_split(int32_t node, int32_t parent, int parent_branch) {
+  const int32_t leaf_index = nodes_[node].leaf;
+  LeafSplitDecision decision = rules_.decide_split(leaves_[leaf_index]);
+  if (decision.kind == LeafSplitDecision::kNone) return;
+  if (decision.kind == LeafSplitDecision::kPrune) {
+    DeactivateTreeLeaf(leaves_[leaf_index]);  // pre-pruning: the null split wins
+    enforce_size_limit();
+    return;
+  }
+  const uint32_t depth = leaves_[leaf_index].depth;
+  AdaptiveNode branch;
+  branch.on_bucket = decision.on_bucket;
+  branch.attribute = decision.attribute;
+  branch.threshold = decision.threshold;
+  branch.depth = depth;
+  branch.stats = leaves_[leaf_index].stats;
+  nodes_.push_back(std::move(branch));
+  const int32_t made = static_cast<int32_t>(nodes_.size() - 1);
+  const int32_t left = new_leaf(std::move(decision.post[0]), depth + 1);
+  const int32_t right = new_leaf(std::move(decision.post[1]), depth + 1);
+  nodes_[made].left = left;
+  nodes_[made].right = right;
+  set_child(parent, parent_branch, made);
+  enforce_size_limit();
+}
+
+std::vector<uint32_t> HoeffdingAdaptiveTree::leaves_in_order() const {
+  // River's iter_leaves: children left to right, each child's alternate after the child
+  // (the root's own alternate is not among them).
+  std::vector<uint32_t> out;
+  if (root_ < 0) return out;
+  std::vector<int32_t> stack{root_};
+  while (!stack.empty()) {
+    const AdaptiveNode& n = nodes_[stack.back()];
+    stack.pop_back();
+    if (n.leaf >= 0) {
+      out.push_back(static_cast<uint32_t>(n.leaf));
+      continue;
+    }
+    for (const int32_t child : {n.right, n.left}) {
+      if (nodes_[child].leaf < 0 && nodes_[child].alternate >= 0) stack.push_back(nodes_[child].alternate);
+      stack.push_back(child);
+    }
+  }
+  return out;
+}
+
+void HoeffdingAdaptiveTree::enforce_size_limit() {
+  EnforceTreeSizeLimit(
+      leaves_, leaves_in_order(), {config_.tree.max_size, config_.tree.max_depth, config_.tree.stop_mem_management},
+      memory_, [](const TreeLeaf& leaf) { return leaf.promise(); }, DeactivateTreeLeaf,
+      [](TreeLeaf& leaf) { leaf.active = true; });
+}
+
+void HoeffdingAdaptiveTree::compact() {
+  std::vector<AdaptiveNode> nodes;
+  std::vector<TreeLeaf> leaves;
+  if (root_ >= 0) {
+    // Pre-order copy of what hangs from the root (alternates included), links re-pointed.
+    std::vector<int32_t> renumbered(nodes_.size(), -1);
+    std::vector<int32_t> order, stack{root_};
+    while (!stack.empty()) {
+      const int32_t at = stack.back();
+      stack.pop_back();
+      renumbered[at] = static_cast<int32_t>(order.size());
+      order.push_back(at);
+      const AdaptiveNode& n = nodes_[at];
+      if (n.leaf >= 0) continue;
+      if (n.alternate >= 0) stack.push_back(n.alternate);
+      stack.push_back(n.right);
+      stack.push_back(n.left);
+    }
+    nodes.reserve(order.size());
+    for (const int32_t at : order) {
+      AdaptiveNode n = std::move(nodes_[at]);
+      if (n.leaf >= 0) {
+        leaves.push_back(std::move(leaves_[n.leaf]));
+        n.leaf = static_cast<int32_t>(leaves.size() - 1);
+      } else {
+        n.left = renumbered[n.left];
+        n.right = renumbered[n.right];
+        if (n.alternate >= 0) n.alternate = renumbered[n.alternate];
+      }
+      nodes.push_back(std::move(n));
+    }
+    root_ = 0;
+  }
+  nodes_ = std::move(nodes);
+  leaves_ = std::move(leaves);
+}
+
+void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
+  if (label >= seen_class_.size()) seen_class_.resize(label + 1, 0);
+  seen_class_[label] = 1;
+  known_classes_ = std::max(known_classes_, label + 1);
+  for (size_t i = max_dense_; i < std::min(x.dense.size(), x.present.size()); ++i) {
+    if (x.present[i]) max_dense_ = static_cast<uint32_t>(i + 1);
+  }
+  if (root_ < 0) root_ = new_leaf({}, 0);
+  path_leaf_ = -1;
+  learn_at(root_, x, label, 1.0, -1, 0);
+  ++trained_;
+  if (detached_) {
+    compact();
+    detached_ = false;
+  }
+  if (trained_ % static_cast<uint64_t>(config_.tree.memory_estimate_period) == 0) {
+    const double other = static_cast<double>(sizeof(*this) + nodes_.size() * sizeof(AdaptiveNode) + seen_class_.size());
+    if (EstimateTreeSize(leaves_, other, {config_.tree.max_size, config_.tree.max_depth, config_.tree.stop_mem_management},
+                         memory_)) {
+      enforce_size_limit();
+    }
+  }
+}
+
+void HoeffdingAdaptiveTree::predict(const FeatureVector& x, learn::Prediction& out) const {
+  const bool multi = config_.tree.task == learn::LearnerTask::kMulticlass;
+  const size_t n = multi ? known_classes_ : 2;
+  out.probabilities.assign(n, 0.0);
+  if (root_ >= 0) {
+    // The alternates met on the way, then the main path's leaf (River's traverse).
+    ClassScratch dist;
+    const auto add = [&](int32_t leaf_node) {
+      if (!ada_prediction(leaf_node, x, dist.data())) return;
+      for (const auto& e : leaves_[nodes_[leaf_node].leaf].stats) {
+        if (e.first < n) out.probabilities[e.first] += dist[e.first];
+      }
+    };
+    int32_t at = root_;
+    while (nodes_[at].leaf < 0) {
+      const AdaptiveNode& node = nodes_[at];
+      if (node.alternate >= 0) {
+        int32_t alt = node.alternate;
+        while (nodes_[alt].leaf < 0) alt = branch_of(nodes_[alt], x) ? nodes_[alt].right : nodes_[alt].left;
+        add(alt);
+      }
+      at = branch_of(node, x) ? node.right : node.left;
+    }
+    add(at);
+    double sum = 0;
+    for (double p : out.probabilities) sum += p;
+    if (sum != 0) {
+      for (double& p : out.probabilities) p /= sum;
+    }
+  }
+  FinishClassPrediction(multi, seen_class_, out);
+}
+
+void HoeffdingAdaptiveTree::learn(const FeatureVector& x, double y, double weight) {
+  if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
+  if (!std::isfinite(weight) || !ValidClassLabel(config_.tree.task, y) || !FiniteInputs(x)) {
+    ++guarded_;
+    return;
+  }
+  // A whole weight k learns as k repeats (the Learner contract), each with its own bootstrap.
+  for (double k = std::round(weight); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y));
+}
+
+std::unique_ptr<learn::Learner> HoeffdingAdaptiveTree::fresh_copy() const {
+  auto copy = std::make_unique<HoeffdingAdaptiveTree>(config_);
+  copy->known_classes_ = known_classes_;
+  copy->seen_class_ = seen_class_;
+  copy->max_dense_ = max_dense_;
+  return copy;
+}
+
+void HoeffdingAdaptiveTree::reset() {
+  nodes_.clear();
+  leaves_.clear();
+  root_ = -1;
+  memory_ = {};
+  rng_ = drift::PythonRandom(static_cast<uint64_t>(config_.seed));
+}
+
+size_t HoeffdingAdaptiveTree::memory_bytes() const {
+  size_t bytes = sizeof(*this) + nodes_.capacity() * sizeof(AdaptiveNode) + leaves_.capacity() * sizeof(TreeLeaf) +
+                 seen_class_.capacity();
+  for (const auto& n : nodes_) {
+    bytes += n.stats.capacity() * sizeof(ClassWeights::value_type);
+    bytes += AdwinBytes(n.detector);
+  }
+  for (const auto& leaf : leaves_) bytes += leaf.bytes() - sizeof(TreeLeaf);
+  return bytes;
+}
+
+}  // namespace streamlearn::trees
