@@ -187,14 +187,7 @@ void AdaptiveRandomForestLearner::predict(const FeatureVector& x, learn::Predict
     if (best < 0 || out.probabilities[order[i]] > out.probabilities[best]) best = static_cast<int32_t>(order[i]);
   }
   if (!any) best = -1;
-  if (multi) {
-    out.class_index = best;
-    out.score = best >= 0 ? out.probabilities[best] : 0.0;
-  } else {
-    out.score = out.probabilities[1];
-    out.class_index = best < 0 ? 0 : best;
-    out.probabilities.clear();
-  }
+  SetClassPrediction(multi, best, out);
 }
 
 std::unique_ptr<learn::Learner> AdaptiveRandomForestLearner::fresh_copy() const {

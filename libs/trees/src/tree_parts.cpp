@@ -152,7 +152,10 @@ int32_t BestKnownClass(const std::vector<uint8_t>& seen, const double* proba, si
 }
 
 void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, learn::Prediction& out) {
-  const int32_t best = BestKnownClass(seen, out.probabilities.data(), out.probabilities.size());
+  SetClassPrediction(multiclass, BestKnownClass(seen, out.probabilities.data(), out.probabilities.size()), out);
+}
+
+void SetClassPrediction(bool multiclass, int32_t best, learn::Prediction& out) {
   if (multiclass) {
     out.class_index = best;
     out.score = best >= 0 ? out.probabilities[best] : 0.0;

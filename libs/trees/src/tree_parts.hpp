@@ -145,8 +145,10 @@ bool ReadSeenClasses(ByteReader& r, uint32_t* known, std::vector<uint8_t>* seen)
 // River's max over {c: 0 for c in sorted(classes)} updated by the leaf's proba[0, n): the
 // most probable seen class, the lowest on ties; -1 before any.
 int32_t BestKnownClass(const std::vector<uint8_t>& seen, const double* proba, size_t n);
-// From out.probabilities (n of them): BestKnownClass; binary keeps P(1) as the score and no
-// probabilities.
+// From out.probabilities (n of them) and the predicted class `best` (-1: none yet): the
+// class and its score; binary keeps P(1) as the score and no probabilities.
+void SetClassPrediction(bool multiclass, int32_t best, learn::Prediction& out);
+// SetClassPrediction with BestKnownClass of out.probabilities.
 void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, learn::Prediction& out);
 
 // The growth keys every Hoeffding tree takes (River's names): grace_period, delta, tau,

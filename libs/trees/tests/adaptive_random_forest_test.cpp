@@ -36,24 +36,7 @@ std::vector<testing::LearnerExample> PhishingByName() {
 
 // A stream whose concept changes abruptly halfway (labels from another rule).
 std::vector<testing::LearnerExample> DriftingStream(std::string_view name, uint64_t events, uint64_t seed) {
-  eval::StreamOptions options;
-  options.events = events;
-  options.seed = seed;
-  options.concepts = 2;
-  auto gen = eval::MakeStream(name, options);
-  REQUIRE(gen.ok());
-  std::vector<testing::LearnerExample> out;
-  eval::GeneratedEvent event;
-  while ((*gen)->next(&event)) {
-    testing::LearnerExample e;
-    for (const auto& f : event.numeric) {
-      e.x.dense.push_back(f.missing ? 0.0 : f.value);
-      e.x.present.push_back(f.missing ? 0 : 1);
-    }
-    e.y = event.label.value;
-    out.push_back(std::move(e));
-  }
-  return out;
+  return testing::GeneratedStream(name, events, seed, 2);
 }
 
 }  // namespace

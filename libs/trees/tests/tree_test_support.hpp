@@ -116,12 +116,15 @@ inline uint32_t Bucket(const std::string& name, const std::string& value, uint32
 }
 
 // A generated stream: numeric features dense in their order, categorical ones one-hot in
-// 1024 hashed buckets, binary labels.
-inline std::vector<LearnerExample> GeneratedStream(std::string_view name, uint64_t events, uint64_t seed) {
+// 1024 hashed buckets, binary labels; with concepts > 1 the concept changes abruptly at
+// change_at (empty: evenly spaced, eval's default).
+inline std::vector<LearnerExample> GeneratedStream(std::string_view name, uint64_t events, uint64_t seed,
+                                                   size_t concepts = 1, std::vector<uint64_t> change_at = {}) {
   eval::StreamOptions options;
   options.events = events;
   options.seed = seed;
-  options.concepts = 1;
+  options.concepts = concepts;
+  options.change_at = std::move(change_at);
   auto gen = eval::MakeStream(name, options);
   REQUIRE(gen.ok());
   std::vector<LearnerExample> out;
