@@ -18,4 +18,7 @@ using learn::WriteSealed;
 // A learner's task from its type name: "<family>_multiclass" is multiclass, else binary.
 learn::LearnerTask TaskOfType(std::string_view type);
 
+// A class label the task takes: 0/1 (binary) or a class index below kMaxLearnerClasses.
+bool ValidClassLabel(learn::LearnerTask task, double y);
+
 }  // namespace streamlearn::trees

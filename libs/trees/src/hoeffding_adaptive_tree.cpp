@@ -14,18 +14,6 @@ namespace {
 
 using ClassScratch = std::array<double, learn::kMaxLearnerClasses>;
 
-// river.utils.random.poisson(rate=1, rng).
-int Poisson1(drift::PythonRandom& rng) {
-  const double limit = std::exp(-1.0);
-  int k = 0;
-  double p = 1;
-  while (p > limit) {
-    ++k;
-    p = p * rng.random();
-  }
-  return k - 1;
-}
-
 void AddWeight(ClassWeights& d, uint32_t cls, double w) {
   for (auto& e : d) {
     if (e.first == cls) {
@@ -130,7 +118,7 @@ void HoeffdingAdaptiveTree::learn_at(int32_t node, const FeatureVector& x, uint3
 void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, uint32_t label, double w,
                                           int32_t parent, int parent_branch) {
   if (config_.bootstrap_sampling) {
-    const int k = Poisson1(rng_);
+    const int k = Poisson(1.0, rng_);
     if (k > 0) w *= k;
   }
   const int32_t predicted = leaf_vote(node, x);
@@ -405,10 +393,7 @@ size_t HoeffdingAdaptiveTree::memory_bytes() const {
                  seen_class_.capacity();
   for (const auto& n : nodes_) {
     bytes += n.stats.capacity() * sizeof(ClassWeights::value_type);
-    // The ADWIN's histogram, estimated from its width: a row per doubling, each with two
-    // vectors of up to max_buckets + 1 values.
-    const double rows = 1 + std::floor(std::log2(1 + n.detector.width()));
-    bytes += static_cast<size_t>(rows) * (2 * 6 * sizeof(double) + 6 * sizeof(void*));
+    bytes += AdwinBytes(n.detector);
   }
   for (const auto& leaf : leaves_) bytes += leaf.bytes() - sizeof(TreeLeaf);
   return bytes;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "family_support.hpp"
 #include "hoeffding_tree.hpp"
 #include "tree_memory.hpp"
 
@@ -269,7 +270,10 @@ double TreeLeaf::promise() const {
 
 size_t TreeLeaf::bytes() const {
   const size_t weight = sizeof(ClassWeights::value_type);
-  size_t b = sizeof(TreeLeaf) + (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
+  // The drawn attributes count by their number, so the plain tree's estimates (and the
+  // leaves its memory management picks) do not change with a member only the forest uses.
+  size_t b = sizeof(TreeLeaf) - sizeof(features) + features.size() * sizeof(uint32_t) +
+             (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
   for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * sizeof(ClassGaussian);
   for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
   return b;
@@ -293,6 +297,52 @@ uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing) c
   return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
 }
 
+void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v, uint32_t label, double w) {
+  if (i >= leaf.numeric_slot.size()) leaf.numeric_slot.resize(i + 1, -1);
+  if (leaf.numeric_slot[i] < 0) {
+    leaf.numeric_slot[i] = static_cast<int32_t>(leaf.numeric.size());
+    leaf.numeric.push_back({i, {}});
+  }
+  auto& classes = leaf.numeric[leaf.numeric_slot[i]].classes;
+  auto it = std::find_if(classes.begin(), classes.end(), [&](const ClassGaussian& c) { return c.cls == label; });
+  if (it == classes.end()) {
+    classes.push_back({label, {}, v, v});
+    it = classes.end() - 1;
+  } else {
+    if (v < it->min) it->min = v;
+    if (v > it->max) it->max = v;
+  }
+  it->estimator.update(v, w);
+}
+
+void HoeffdingTreeLearner::observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w) {
+  const auto [slot, fresh] = leaf.bucket_slot.try_emplace(bucket, static_cast<uint32_t>(leaf.buckets.size()));
+  if (fresh) leaf.buckets.push_back({bucket, {}});
+  Add(leaf.buckets[slot->second].present, label, w);
+}
+
+std::vector<uint32_t> HoeffdingTreeLearner::sample_features(const FeatureVector& x) {
+  std::vector<uint32_t> keys;
+  const size_t n = std::min(x.dense.size(), x.present.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (x.present[i]) keys.push_back(static_cast<uint32_t>(i));
+  }
+  const size_t dense = keys.size();
+  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
+    if (x.sparse_value[k] != 0) keys.push_back(x.sparse_index[k] | kBucketKeyBit);
+  }
+  std::sort(keys.begin() + static_cast<std::ptrdiff_t>(dense), keys.end());
+  keys.erase(std::unique(keys.begin() + static_cast<std::ptrdiff_t>(dense), keys.end()), keys.end());
+  const uint64_t k = static_cast<uint64_t>(config_.max_features);
+  if (rng_ == nullptr || keys.size() < k) return keys;
+  std::vector<uint32_t> drawn;
+  drawn.reserve(k);
+  for (uint32_t j : rng_->sample_range(static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(k))) {
+    drawn.push_back(keys[j]);
+  }
+  return drawn;
+}
+
 void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w) {
   if (leaf.active && config_.leaf_prediction == LeafPrediction::kNaiveBayesAdaptive) {
     if (leaf.stats.empty() || FirstArgmax(leaf.stats, [&](size_t i) { return leaf.stats[i].second; }) == label) {
@@ -306,31 +356,24 @@ void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, ui
   }
   Add(leaf.stats, label, w);
   if (!leaf.active) return;
-  const size_t n = std::min(x.dense.size(), x.present.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (!x.present[i]) continue;
-    if (i >= leaf.numeric_slot.size()) leaf.numeric_slot.resize(i + 1, -1);
-    if (leaf.numeric_slot[i] < 0) {
-      leaf.numeric_slot[i] = static_cast<int32_t>(leaf.numeric.size());
-      leaf.numeric.push_back({static_cast<uint32_t>(i), {}});
+  if (config_.max_features > 0) {
+    // River's RandomLeaf: the drawn attributes only, in draw order, those x has.
+    if (leaf.features.empty()) leaf.features = sample_features(x);
+    for (uint32_t key : leaf.features) {
+      if (key & kBucketKeyBit) {
+        if (BucketPresent(x, key & ~kBucketKeyBit)) observe_bucket(leaf, key & ~kBucketKeyBit, label, w);
+      } else if (DensePresent(x, key)) {
+        observe_numeric(leaf, key, x.dense[key], label, w);
+      }
     }
-    auto& classes = leaf.numeric[leaf.numeric_slot[i]].classes;
-    const double v = x.dense[i];
-    auto it = std::find_if(classes.begin(), classes.end(), [&](const ClassGaussian& c) { return c.cls == label; });
-    if (it == classes.end()) {
-      classes.push_back({label, {}, v, v});
-      it = classes.end() - 1;
-    } else {
-      if (v < it->min) it->min = v;
-      if (v > it->max) it->max = v;
+  } else {
+    const size_t n = std::min(x.dense.size(), x.present.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (x.present[i]) observe_numeric(leaf, static_cast<uint32_t>(i), x.dense[i], label, w);
     }
-    it->estimator.update(v, w);
-  }
-  for (size_t k = 0; k < x.sparse_index.size(); ++k) {
-    if (x.sparse_value[k] == 0) continue;
-    const auto [slot, fresh] = leaf.bucket_slot.try_emplace(x.sparse_index[k], static_cast<uint32_t>(leaf.buckets.size()));
-    if (fresh) leaf.buckets.push_back({x.sparse_index[k], {}});
-    Add(leaf.buckets[slot->second].present, label, w);
+    for (size_t k = 0; k < x.sparse_index.size(); ++k) {
+      if (x.sparse_value[k] != 0) observe_bucket(leaf, x.sparse_index[k], label, w);
+    }
   }
   Add(leaf.observed, label, w);
 }
@@ -352,6 +395,7 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
   TreeLeaf& leaf = leaves_[nodes_[at].leaf];
   leaf_learn(leaf, x, label, w);
   ++trained_;
+  weight_seen_ += w;
   // River attempts splits only where the event reached its leaf by the tests themselves.
   if (!by_missing && growth_allowed_ && leaf.active) {
     if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
@@ -364,7 +408,7 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
       }
     }
   }
-  if (trained_ % static_cast<uint64_t>(config_.memory_estimate_period) == 0) estimate_model_size();
+  if (std::fmod(weight_seen_, static_cast<double>(config_.memory_estimate_period)) == 0) estimate_model_size();
 }
 
 std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const { return LeavesInOrder(nodes_); }
@@ -467,14 +511,25 @@ void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVe
   }
 }
 
+void HoeffdingTreeLearner::class_probabilities(const FeatureVector& x, double* proba, size_t n) const {
+  std::fill(proba, proba + n, 0.0);
+  if (!nodes_.empty()) {
+    bool by_missing = false;
+    leaf_prediction(leaves_[nodes_[route(x, &by_missing)].leaf], x, proba, n);
+  }
+}
+
+int32_t HoeffdingTreeLearner::predict_class(const FeatureVector& x) const {
+  std::array<double, learn::kMaxLearnerClasses> proba;
+  class_probabilities(x, proba.data(), known_classes_);
+  return BestKnownClass(seen_class_, proba.data(), known_classes_);
+}
+
 void HoeffdingTreeLearner::predict(const FeatureVector& x, learn::Prediction& out) const {
   const bool multi = config_.task == learn::LearnerTask::kMulticlass;
   const size_t n = multi ? known_classes_ : 2;
-  out.probabilities.assign(n, 0.0);
-  if (!nodes_.empty()) {
-    bool by_missing = false;
-    leaf_prediction(leaves_[nodes_[route(x, &by_missing)].leaf], x, out.probabilities.data(), n);
-  }
+  out.probabilities.resize(n);
+  class_probabilities(x, out.probabilities.data(), n);
   FinishClassPrediction(multi, seen_class_, out);
 }
 
@@ -510,7 +565,8 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
   const size_t weight = sizeof(ClassWeights::value_type);
   for (const auto& leaf : leaves_) {
     bytes += (leaf.stats.capacity() + leaf.observed.capacity()) * weight;
-    bytes += leaf.numeric.capacity() * sizeof(NumericObserver) + leaf.numeric_slot.capacity() * sizeof(int32_t);
+    bytes += leaf.numeric.capacity() * sizeof(NumericObserver) + leaf.numeric_slot.capacity() * sizeof(int32_t) +
+             leaf.features.capacity() * sizeof(uint32_t);
     for (const auto& obs : leaf.numeric) bytes += obs.classes.capacity() * sizeof(ClassGaussian);
     bytes += leaf.buckets.capacity() * sizeof(BucketObserver);
     for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;

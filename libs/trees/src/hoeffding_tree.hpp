@@ -17,6 +17,11 @@
 // inactive leaf above max_depth is reactivated after each split or pre-pruning, with
 // fresh observers). stop_mem_management stops growth instead.
 //
+// As the base tree of an adaptive random forest (max_features > 0, River's
+// BaseTreeClassifier with its RandomLeaf* nodes): each leaf, at the first event it learns,
+// draws max_features of the attributes that event has (rng.sample over their sorted keys,
+// from the forest's shared random.Random) and observes only those, in the order drawn.
+//
 // Not done (yet): remove_poor_attrs, merit_preprune off, nominal multiway splits.
 
 #include <array>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "gaussian.hpp"
+#include "streamlearn/drift/python_random.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "tree_parts.hpp"
@@ -52,9 +58,18 @@ struct HoeffdingTreeConfig {
   double max_size = 100;  // MiB
   int64_t memory_estimate_period = 1000000;
   bool stop_mem_management = false;
+  // 0: every attribute at every leaf (the plain tree); k > 0: k random attributes per leaf
+  // (the forest's trees; set by the forest, not a key of hoeffding_tree).
+  int64_t max_features = 0;
 
   bool operator==(const HoeffdingTreeConfig&) const = default;
 };
+
+// One tree key into `config` (NotFound: not a tree key), for the tree and the forest.
+Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config);
+// The settings in snapshots (all but max_features, which the forest keeps itself).
+void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& c);
+bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* c);
 
 Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, const learn::LearnerKeys& keys,
                                                      std::string_view key_prefix);
@@ -81,6 +96,9 @@ struct BucketObserver {
   ClassWeights present;
 };
 
+// An attribute's key as River sorts x's keys: dense indices first, then hashed buckets.
+inline constexpr uint32_t kBucketKeyBit = 0x80000000u;
+
 struct TreeLeaf {
   ClassWeights stats;
   ClassWeights observed;  // weight learned while active (the events the observers saw)
@@ -93,6 +111,9 @@ struct TreeLeaf {
   std::vector<int32_t> numeric_slot;     // dense index -> index in numeric, -1 none
   std::vector<BucketObserver> buckets;   // in first-seen order
   std::unordered_map<uint32_t, uint32_t> bucket_slot;
+  // max_features > 0: the attribute keys this leaf observes, in draw order (River's
+  // feature_indices); drawn at its first event, kept when the leaf is deactivated.
+  std::vector<uint32_t> features;
 
   double total_weight() const;
   // River's calculate_promise: the weight outside the majority class.
@@ -119,9 +140,7 @@ void DeactivateTreeLeaf(TreeLeaf& leaf);
 // (class ids must be below `classes`).
 void WriteTreeLeaf(ByteWriter& w, const TreeLeaf& leaf);
 bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf);
-// The settings' and a class-weights dict's snapshots, for the trees built on this one.
-void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& config);
-bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* config);
+// A class-weights dict's snapshot, for the trees built on this one.
 void WriteClassWeights(ByteWriter& w, const ClassWeights& d);
 bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d);
 
@@ -148,9 +167,24 @@ class HoeffdingTreeLearner final : public learn::Learner {
   uint64_t guarded_updates() const override { return guarded_; }
 
   const HoeffdingTreeConfig& config() const { return config_; }
+  // River's learn_one(x, y, w): one event of weight w (the forest's Poisson weight), the
+  // label already checked. The forest's trees draw their leaves' attributes from `rng`,
+  // which the forest owns and shares among its trees.
+  void learn_weighted(const FeatureVector& x, uint32_t label, double w) { learn_one(x, label, w); }
+  void set_rng(drift::PythonRandom* rng) { rng_ = rng; }
+  // River's predict_proba_one into proba[0, n): 0 for every class, then the leaf's.
+  void class_probabilities(const FeatureVector& x, double* proba, size_t n) const;
+  // River's predict_one: the most probable known class (lowest on ties), -1 before any.
+  int32_t predict_class(const FeatureVector& x) const;
+  bool knows_class(uint32_t c) const { return c < seen_class_.size() && seen_class_[c]; }
+  uint32_t known_classes() const { return known_classes_; }
+  // The state without settings, for the forest's snapshot (which keeps the settings).
+  void save_state(ByteWriter& w) const;
+  Status load_state(ByteReader& r);
   size_t leaves() const { return leaves_.size(); }
   size_t splits() const { return nodes_.size() - leaves_.size(); }
   uint32_t depth() const;
+  uint32_t dense_attributes() const { return max_dense_; }  // dense attributes ever seen
 
  private:
   struct State;  // what save/load move as one
@@ -158,6 +192,11 @@ class HoeffdingTreeLearner final : public learn::Learner {
   friend class HoeffdingAdaptiveTree;
 
   void learn_one(const FeatureVector& x, uint32_t label, double w);
+  void observe(TreeLeaf& leaf, uint32_t key, const FeatureVector& x, uint32_t label, double w);
+  void observe_numeric(TreeLeaf& leaf, uint32_t i, double v, uint32_t label, double w);
+  void observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w);
+  // River's _sample_features: max_features of x's sorted keys, or all when fewer.
+  std::vector<uint32_t> sample_features(const FeatureVector& x);
   // The leaf node x reaches; *by_missing when a split's attribute was missing on the way.
   uint32_t route(const FeatureVector& x, bool* by_missing) const;
   double subtree_weight(uint32_t node) const;
@@ -184,6 +223,10 @@ class HoeffdingTreeLearner final : public learn::Learner {
   double overhead_fraction_ = 1.0;
   uint64_t trained_ = 0;
   uint64_t guarded_ = 0;
+  // River's _train_weight_seen_by_model, which times the memory estimates (the plain
+  // tree learns weight 1 per event, so it equals trained_ there).
+  double weight_seen_ = 0;
+  drift::PythonRandom* rng_ = nullptr;  // the forest's; null for the plain tree
 };
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTree(std::string_view type, const learn::LearnerKeys& keys,

@@ -40,8 +40,9 @@ double LeafLinearModel::predict(const FeatureVector& x) const {
   return dot + intercept;
 }
 
-void LeafLinearModel::learn(const FeatureVector& x, double y) {
+void LeafLinearModel::learn(const FeatureVector& x, double y, double w) {
   double gradient = 2.0 * (predict(x) - y);
+  gradient *= w;
   gradient = std::max(-1e12, std::min(gradient, 1e12));
   intercept -= 0.01 * gradient;
   const size_t n = std::min(x.dense.size(), x.present.size());
@@ -53,7 +54,10 @@ void LeafLinearModel::learn(const FeatureVector& x, double y) {
 }
 
 size_t RegressionLeaf::bytes() const {
-  size_t b = sizeof(RegressionLeaf) + model.weights.size() * sizeof(double) + splitter_slot.size() * sizeof(int32_t);
+  // The forest's drawn attributes count by their number, so the plain tree's estimates
+  // stay as they were.
+  size_t b = sizeof(RegressionLeaf) - sizeof(features) + features.size() * sizeof(uint32_t) +
+             model.weights.size() * sizeof(double) + splitter_slot.size() * sizeof(int32_t);
   for (const auto& s : splitters) b += s.bytes();
   return b;
 }
@@ -78,30 +82,54 @@ double HoeffdingTreeRegressor::leaf_prediction(const RegressionLeaf& leaf, const
   return leaf.stats.mean;
 }
 
-void HoeffdingTreeRegressor::leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y) {
+void HoeffdingTreeRegressor::observe(RegressionLeaf& leaf, uint32_t i, double v, double y, double w) {
+  if (i >= leaf.splitter_slot.size()) leaf.splitter_slot.resize(i + 1, -1);
+  if (leaf.splitter_slot[i] < 0) {
+    leaf.splitter_slot[i] = static_cast<int32_t>(leaf.splitters.size());
+    leaf.splitters.emplace_back(i);
+  }
+  leaf.splitters[leaf.splitter_slot[i]].update(v, y, w);
+}
+
+void HoeffdingTreeRegressor::leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y, double w) {
   if (config_.leaf_prediction == RegressionLeafPrediction::kAdaptive) {
     const double mean_error = y - leaf.stats.mean;
     const double model_error = y - leaf.model.predict(x);
     leaf.fmse_mean = config_.model_selector_decay * leaf.fmse_mean + mean_error * mean_error;
     leaf.fmse_model = config_.model_selector_decay * leaf.fmse_model + model_error * model_error;
   }
-  leaf.stats.update(y, 1.0);
+  leaf.stats.update(y, w);
   if (leaf.active) {
     const size_t n = std::min(x.dense.size(), x.present.size());
-    for (size_t i = 0; i < n; ++i) {
-      if (!x.present[i]) continue;
-      if (i >= leaf.splitter_slot.size()) leaf.splitter_slot.resize(i + 1, -1);
-      if (leaf.splitter_slot[i] < 0) {
-        leaf.splitter_slot[i] = static_cast<int32_t>(leaf.splitters.size());
-        leaf.splitters.emplace_back(static_cast<uint32_t>(i));
+    if (config_.max_features > 0) {
+      // River's RandomLeaf: max_features of the event's sorted keys, drawn once per leaf.
+      if (leaf.features.empty()) {
+        std::vector<uint32_t> keys;
+        for (size_t i = 0; i < n; ++i) {
+          if (x.present[i]) keys.push_back(static_cast<uint32_t>(i));
+        }
+        const uint64_t k = static_cast<uint64_t>(config_.max_features);
+        if (rng_ == nullptr || keys.size() < k) {
+          leaf.features = std::move(keys);
+        } else {
+          for (uint32_t j : rng_->sample_range(static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(k))) {
+            leaf.features.push_back(keys[j]);
+          }
+        }
       }
-      leaf.splitters[leaf.splitter_slot[i]].update(x.dense[i], y, 1.0);
+      for (uint32_t i : leaf.features) {
+        if (DensePresent(x, i)) observe(leaf, i, x.dense[i], y, w);
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        if (x.present[i]) observe(leaf, static_cast<uint32_t>(i), x.dense[i], y, w);
+      }
     }
   }
-  if (config_.leaf_prediction != RegressionLeafPrediction::kMean) leaf.model.learn(x, y);
+  if (config_.leaf_prediction != RegressionLeafPrediction::kMean) leaf.model.learn(x, y, w);
 }
 
-void HoeffdingTreeRegressor::learn_one(const FeatureVector& x, double y) {
+void HoeffdingTreeRegressor::learn_one(const FeatureVector& x, double y, double w) {
   for (size_t i = max_dense_; i < std::min(x.dense.size(), x.present.size()); ++i) {
     if (x.present[i]) max_dense_ = static_cast<uint32_t>(i + 1);
   }
@@ -113,8 +141,9 @@ void HoeffdingTreeRegressor::learn_one(const FeatureVector& x, double y) {
   bool by_missing = false;
   const uint32_t at = route(x, &by_missing);
   RegressionLeaf& leaf = leaves_[nodes_[at].leaf];
-  leaf_learn(leaf, x, y);
+  leaf_learn(leaf, x, y, w);
   ++trained_;
+  weight_seen_ += w;
   // River attempts splits only where the event reached its leaf by the tests themselves.
   if (!by_missing && memory_.growth_allowed && leaf.active) {
     if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
@@ -127,7 +156,7 @@ void HoeffdingTreeRegressor::learn_one(const FeatureVector& x, double y) {
       }
     }
   }
-  if (trained_ % static_cast<uint64_t>(config_.memory_estimate_period) == 0) {
+  if (std::fmod(weight_seen_, static_cast<double>(config_.memory_estimate_period)) == 0) {
     const double other = static_cast<double>(sizeof(*this) + nodes_.size() * sizeof(TreeNode));
     if (EstimateTreeSize(leaves_, other, memory_limits(), memory_)) enforce_size_limit();
   }

@@ -23,6 +23,7 @@
 
 #include "ebst_splitter.hpp"
 #include "river_var.hpp"
+#include "streamlearn/drift/python_random.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
 #include "tree_parts.hpp"
@@ -42,9 +43,18 @@ struct HoeffdingTreeRegressorConfig {
   double max_size = 500;   // MiB (River's default for regressors)
   int64_t memory_estimate_period = 1000000;
   bool stop_mem_management = false;
+  // 0: every attribute at every leaf; k > 0: the forest's trees, k random attributes per
+  // leaf drawn from the forest's generator (River's RandomLeaf*, as the classifier's).
+  int64_t max_features = 0;
 
   bool operator==(const HoeffdingTreeRegressorConfig&) const = default;
 };
+
+// One key into `config` (NotFound: not a key of the tree), for the tree and the forest.
+Status ApplyHoeffdingTreeRegressorKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config);
+// The settings in snapshots (all but max_features, which the forest keeps itself).
+void WriteHoeffdingTreeRegressorConfig(ByteWriter& w, const HoeffdingTreeRegressorConfig& c);
+bool ReadHoeffdingTreeRegressorConfig(ByteReader& r, HoeffdingTreeRegressorConfig* c);
 
 // River's linear_model.LinearRegression with its defaults, on the dense attributes in
 // index order (River's dict order): prediction w·x + b, then one SGD step of 0.01 on
@@ -54,7 +64,8 @@ struct LeafLinearModel {
   double intercept = 0;
 
   double predict(const FeatureVector& x) const;
-  void learn(const FeatureVector& x, double y);
+  // One SGD step for an event of weight w (River scales the loss gradient by w).
+  void learn(const FeatureVector& x, double y, double w = 1.0);
 };
 
 struct RegressionLeaf {
@@ -67,6 +78,7 @@ struct RegressionLeaf {
   LeafLinearModel model;
   std::vector<EbstSplitter> splitters;  // in first-seen order
   std::vector<int32_t> splitter_slot;   // dense index -> index in splitters, -1 none
+  std::vector<uint32_t> features;       // max_features > 0: drawn at the first event
 
   double total_weight() const { return stats.n; }
   size_t bytes() const;
@@ -98,11 +110,20 @@ class HoeffdingTreeRegressor final : public learn::Learner {
   size_t leaves() const { return leaves_.size(); }
   size_t splits() const { return nodes_.size() - leaves_.size(); }
   uint32_t depth() const;
+  uint32_t dense_attributes() const { return max_dense_; }
+  // River's learn_one(x, y, w) for the forest (the target already checked), its draws
+  // from the forest's generator.
+  void learn_weighted(const FeatureVector& x, double y, double w) { learn_one(x, y, w); }
+  void set_rng(drift::PythonRandom* rng) { rng_ = rng; }
+  // The state without settings, for the forest's snapshot.
+  void save_state(ByteWriter& w) const;
+  Status load_state(ByteReader& r);
 
  private:
-  void learn_one(const FeatureVector& x, double y);
+  void learn_one(const FeatureVector& x, double y, double w = 1.0);
   uint32_t route(const FeatureVector& x, bool* by_missing) const;
-  void leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y);
+  void leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y, double w);
+  void observe(RegressionLeaf& leaf, uint32_t i, double v, double y, double w);
   double leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const;
   void attempt_split(uint32_t node);
   void enforce_size_limit();
@@ -115,6 +136,8 @@ class HoeffdingTreeRegressor final : public learn::Learner {
   TreeMemoryEstimates memory_;
   uint64_t trained_ = 0;
   uint64_t guarded_ = 0;
+  double weight_seen_ = 0;  // River's _train_weight_seen_by_model (= trained_ at weight 1)
+  drift::PythonRandom* rng_ = nullptr;  // the forest's; null for the plain tree
 };
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTreeRegressor(std::string_view type,

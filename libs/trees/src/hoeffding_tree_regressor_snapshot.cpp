@@ -24,8 +24,17 @@ std::string_view LeafPredictionName(RegressionLeafPrediction p) {
   return "adaptive";
 }
 
+bool Finite(std::initializer_list<double> values) {
+  for (double v : values) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 // One key into `config`; the problem without the key's name.
-Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config) {
+Status ApplyHoeffdingTreeRegressorKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config) {
   if (key == "model_selector_decay") return ParseReal(text, 0, 1, false, false, &config->model_selector_decay);
   if (key == "min_samples_split") return ParseWhole(text, 1, int64_t{1} << 40, &config->min_samples_split);
   if (key == "leaf_prediction") {
@@ -41,7 +50,7 @@ Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeRegres
                          &config->memory_estimate_period, &config->stop_mem_management});
 }
 
-void WriteConfig(ByteWriter& w, const HoeffdingTreeRegressorConfig& c) {
+void WriteHoeffdingTreeRegressorConfig(ByteWriter& w, const HoeffdingTreeRegressorConfig& c) {
   w.i64(c.grace_period);
   w.f64(c.delta);
   w.f64(c.tau);
@@ -54,7 +63,7 @@ void WriteConfig(ByteWriter& w, const HoeffdingTreeRegressorConfig& c) {
   w.u8(c.stop_mem_management ? 1 : 0);
 }
 
-bool ReadConfig(ByteReader& r, HoeffdingTreeRegressorConfig* c) {
+bool ReadHoeffdingTreeRegressorConfig(ByteReader& r, HoeffdingTreeRegressorConfig* c) {
   c->grace_period = r.i64();
   c->delta = r.f64();
   c->tau = r.f64();
@@ -73,19 +82,15 @@ bool ReadConfig(ByteReader& r, HoeffdingTreeRegressorConfig* c) {
          c->max_size <= 1e9 && c->memory_estimate_period >= 1;
 }
 
-bool Finite(std::initializer_list<double> values) {
-  for (double v : values) {
-    if (!std::isfinite(v)) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 void HoeffdingTreeRegressor::save(ByteWriter& out) const {
   std::string payload;
   ByteWriter w(&payload);
-  WriteConfig(w, config_);
+  WriteHoeffdingTreeRegressorConfig(w, config_);
+  save_state(w);
+  WriteSealed(out, kHoeffdingTreeRegressorKindTag, kFormatVersion, payload);
+}
+
+void HoeffdingTreeRegressor::save_state(ByteWriter& w) const {
   w.u32(max_dense_);
   WriteMemoryEstimates(w, memory_);
   w.u64(trained_);
@@ -105,17 +110,35 @@ void HoeffdingTreeRegressor::save(ByteWriter& out) const {
     w.u32(static_cast<uint32_t>(leaf.splitters.size()));
     for (const auto& s : leaf.splitters) s.save(w);
   }
-  WriteSealed(out, kHoeffdingTreeRegressorKindTag, kFormatVersion, payload);
+  if (config_.max_features > 0) {  // the forest's trees only: the plain tree's bytes stay as they were
+    w.f64(weight_seen_);
+    for (const auto& leaf : leaves_) {
+      w.u32(static_cast<uint32_t>(leaf.features.size()));
+      for (uint32_t i : leaf.features) w.u32(i);
+    }
+  }
 }
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeRegressor::load(ByteReader& in) {
-  auto payload = ReadSealedSettings(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat, config_, ReadConfig);
+  auto payload = ReadSealedSettings(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat, config_,
+                                    ReadHoeffdingTreeRegressorConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeRegressorConfig saved;
-  ReadConfig(r, &saved);  // checked above: the same as config_
+  ReadHoeffdingTreeRegressorConfig(r, &saved);  // checked above: the same as config_
+  HoeffdingTreeRegressor loaded(config_);
+  SL_RETURN_IF_ERROR(loaded.load_state(r));
+  if (!r.at_end()) return bad("trailing bytes");
+  loaded.rng_ = rng_;
+  *this = std::move(loaded);
+  return Status::Ok();
+}
+
+// Into a fresh learner of the same settings (the caller commits it).
+Status HoeffdingTreeRegressor::load_state(ByteReader& r) {
+  const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   const uint32_t max_dense = r.u32();
   TreeMemoryEstimates memory;
   if (!ReadMemoryEstimates(r, &memory)) return bad("bad memory estimates");
@@ -156,7 +179,21 @@ Status HoeffdingTreeRegressor::load(ByteReader& in) {
       leaf.splitter_slot[s.attribute()] = static_cast<int32_t>(k);
     }
   }
-  if (!r.at_end()) return bad("trailing bytes");
+  double weight_seen = static_cast<double>(trained);
+  if (config_.max_features > 0) {
+    weight_seen = r.f64();
+    if (!r.ok() || !std::isfinite(weight_seen) || weight_seen < 0) return bad("bad weight seen");
+    for (auto& leaf : leaves) {
+      const uint32_t n = r.u32();
+      if (!r.ok() || n > r.remaining() / 4) return bad("bad attribute count");
+      leaf.features.resize(n);
+      for (uint32_t& i : leaf.features) {
+        i = r.u32();
+        if (i >= kMaxAttribute) return bad("bad attribute");
+      }
+      if (!r.ok()) return bad("bad attributes");
+    }
+  }
   std::vector<uint32_t> leaf_depths;
   for (const auto& leaf : leaves) leaf_depths.push_back(leaf.depth);
   if (const std::string problem = TreeShapeProblem(nodes, leaf_depths); !problem.empty()) return bad(problem);
@@ -164,6 +201,7 @@ Status HoeffdingTreeRegressor::load(ByteReader& in) {
   memory_ = memory;
   trained_ = trained;
   guarded_ = guarded;
+  weight_seen_ = weight_seen;
   nodes_ = std::move(nodes);
   leaves_ = std::move(leaves);
   return Status::Ok();
@@ -213,7 +251,7 @@ Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTreeRegressor(std::string_v
   HoeffdingTreeRegressorConfig config;
   for (const auto& [key, value] : keys) {
     if (IsPipelineKey(key)) continue;
-    Status st = ApplyKey(key, value, &config);
+    Status st = ApplyHoeffdingTreeRegressorKey(key, value, &config);
     if (st.code() == ErrorCode::kNotFound) {
       return Status::Invalid(std::string(key_prefix) + key + ": unknown key for " + std::string(type) +
                              " (known: grace_period, delta, tau, leaf_prediction, model_selector_decay, "
@@ -226,12 +264,13 @@ Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTreeRegressor(std::string_v
 
 Status CheckHoeffdingTreeRegressorSetting(std::string_view key, std::string_view value) {
   HoeffdingTreeRegressorConfig config;
-  Status st = ApplyKey(key, value, &config);
+  Status st = ApplyHoeffdingTreeRegressorKey(key, value, &config);
   return st.code() == ErrorCode::kNotFound ? Status::Ok() : st;  // another family's key: judged later
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTreeRegressor(ByteReader& in) {
-  return RestoreSealed<HoeffdingTreeRegressor>(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat, ReadConfig);
+  return RestoreSealed<HoeffdingTreeRegressor>(in, kHoeffdingTreeRegressorKindTag, kFormatVersion, kWhat,
+                                               ReadHoeffdingTreeRegressorConfig);
 }
 
 }  // namespace streamlearn::trees

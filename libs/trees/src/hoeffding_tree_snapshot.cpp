@@ -34,8 +34,10 @@ std::string_view LeafPredictionName(LeafPrediction p) {
   return "nba";
 }
 
-// One key into `config`; the problem without the key's name.
-Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config) {
+}  // namespace
+
+// One key into `config`; the problem without the key's name (NotFound: not a tree key).
+Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, HoeffdingTreeConfig* config) {
   std::string choice;
   if (key == "nb_threshold") return ParseReal(text, 0, 1e300, false, false, &config->nb_threshold);
   if (key == "n_splits") return ParseWhole(text, 1, 10000, &config->n_splits);
@@ -59,6 +61,8 @@ Status ApplyKey(std::string_view key, std::string_view text, HoeffdingTreeConfig
                         {&config->grace_period, &config->delta, &config->tau, &config->max_depth, &config->max_size,
                          &config->memory_estimate_period, &config->stop_mem_management});
 }
+
+namespace {
 
 void WriteWeights(ByteWriter& w, const ClassWeights& d) {
   w.u32(static_cast<uint32_t>(d.size()));
@@ -85,7 +89,9 @@ bool ReadWeights(ByteReader& r, uint32_t classes, ClassWeights* d) {
   return true;
 }
 
-void WriteConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
+}  // namespace
+
+void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
   w.u8(c.task == learn::LearnerTask::kMulticlass ? 1 : 0);
   w.i64(c.grace_period);
   w.f64(c.delta);
@@ -102,7 +108,7 @@ void WriteConfig(ByteWriter& w, const HoeffdingTreeConfig& c) {
   w.u8(c.stop_mem_management ? 1 : 0);
 }
 
-bool ReadConfig(ByteReader& r, HoeffdingTreeConfig* c) {
+bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* c) {
   const uint8_t task = r.u8();
   c->grace_period = r.i64();
   c->delta = r.f64();
@@ -128,15 +134,13 @@ bool ReadConfig(ByteReader& r, HoeffdingTreeConfig* c) {
          c->max_size > 0 && c->max_size <= 1e9 && c->memory_estimate_period >= 1;
 }
 
-}  // namespace
-
 Result<HoeffdingTreeConfig> ParseHoeffdingTreeConfig(std::string_view type, const learn::LearnerKeys& keys,
                                                      std::string_view key_prefix) {
   HoeffdingTreeConfig config;
   config.task = TaskOfType(type);
   for (const auto& [key, value] : keys) {
     if (IsPipelineKey(key)) continue;
-    Status st = ApplyKey(key, value, &config);
+    Status st = ApplyHoeffdingTreeKey(key, value, &config);
     if (st.code() == ErrorCode::kNotFound) {
       return Status::Invalid(std::string(key_prefix) + key + ": unknown key for " + std::string(type) +
                              " (known: grace_period, delta, tau, split_criterion, leaf_prediction, nb_threshold, "
@@ -222,7 +226,12 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
 void HoeffdingTreeLearner::save(ByteWriter& out) const {
   std::string payload;
   ByteWriter w(&payload);
-  WriteConfig(w, config_);
+  WriteHoeffdingTreeConfig(w, config_);
+  save_state(w);
+  WriteSealed(out, kHoeffdingTreeKindTag, kFormatVersion, payload);
+}
+
+void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
   WriteSeenClasses(w, known_classes_, seen_class_);
   w.u32(max_dense_);
   WriteMemoryEstimates(w, {growth_allowed_, active_leaf_bytes_, inactive_leaf_bytes_, overhead_fraction_});
@@ -231,17 +240,34 @@ void HoeffdingTreeLearner::save(ByteWriter& out) const {
   WriteTreeNodes(w, nodes_);
   w.u32(static_cast<uint32_t>(leaves_.size()));
   for (const auto& leaf : leaves_) WriteTreeLeaf(w, leaf);
-  WriteSealed(out, kHoeffdingTreeKindTag, kFormatVersion, payload);
+  if (config_.max_features > 0) {  // the forest's trees only: the plain tree's bytes stay as they were
+    w.f64(weight_seen_);
+    for (const auto& leaf : leaves_) {
+      w.u32(static_cast<uint32_t>(leaf.features.size()));
+      for (uint32_t key : leaf.features) w.u32(key);
+    }
+  }
 }
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeLearner::load(ByteReader& in) {
-  auto payload = ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, config_, ReadConfig);
+  auto payload = ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, config_, ReadHoeffdingTreeConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   HoeffdingTreeConfig saved;
-  ReadConfig(r, &saved);  // checked above: the same as config_
+  ReadHoeffdingTreeConfig(r, &saved);  // checked above: the same as config_
+  HoeffdingTreeLearner loaded(config_);
+  SL_RETURN_IF_ERROR(loaded.load_state(r));
+  if (!r.at_end()) return bad("trailing bytes");
+  loaded.rng_ = rng_;
+  *this = std::move(loaded);
+  return Status::Ok();
+}
+
+// Into a fresh learner of the same settings (the caller commits it).
+Status HoeffdingTreeLearner::load_state(ByteReader& r) {
+  const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   uint32_t known = 0;
   std::vector<uint8_t> seen;
   if (!ReadSeenClasses(r, &known, &seen)) return bad("bad classes");
@@ -258,7 +284,21 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
   for (auto& leaf : leaves) {
     if (!ReadTreeLeaf(r, known, &leaf)) return bad("bad leaf");
   }
-  if (!r.at_end()) return bad("trailing bytes");
+  double weight_seen = static_cast<double>(trained);
+  if (config_.max_features > 0) {
+    weight_seen = r.f64();
+    if (!r.ok() || !std::isfinite(weight_seen) || weight_seen < 0) return bad("bad weight seen");
+    for (auto& leaf : leaves) {
+      const uint32_t n = r.u32();
+      if (!r.ok() || n > r.remaining() / 4) return bad("bad attribute count");
+      leaf.features.resize(n);
+      for (uint32_t& key : leaf.features) {
+        key = r.u32();
+        if ((key & ~kBucketKeyBit) >= kMaxAttribute) return bad("bad attribute key");
+      }
+      if (!r.ok()) return bad("bad attribute keys");
+    }
+  }
   std::vector<uint32_t> leaf_depths;
   for (const auto& leaf : leaves) leaf_depths.push_back(leaf.depth);
   if (const std::string problem = TreeShapeProblem(nodes, leaf_depths); !problem.empty()) return bad(problem);
@@ -271,6 +311,7 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
   overhead_fraction_ = memory.overhead_fraction;
   trained_ = trained;
   guarded_ = guarded;
+  weight_seen_ = weight_seen;
   nodes_ = std::move(nodes);
   leaves_ = std::move(leaves);
   return Status::Ok();
@@ -320,20 +361,18 @@ Result<std::unique_ptr<learn::Learner>> MakeHoeffdingTree(std::string_view type,
 
 Status CheckHoeffdingTreeSetting(std::string_view key, std::string_view value) {
   HoeffdingTreeConfig config;
-  Status st = ApplyKey(key, value, &config);
+  Status st = ApplyHoeffdingTreeKey(key, value, &config);
   return st.code() == ErrorCode::kNotFound ? Status::Ok() : st;  // another family's key: judged later
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTree(ByteReader& in) {
-  return RestoreSealed<HoeffdingTreeLearner>(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, ReadConfig);
+  return RestoreSealed<HoeffdingTreeLearner>(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, ReadHoeffdingTreeConfig);
 }
 
 }  // namespace streamlearn::trees
 
 namespace streamlearn::trees {
 
-void WriteHoeffdingTreeConfig(ByteWriter& w, const HoeffdingTreeConfig& config) { WriteConfig(w, config); }
-bool ReadHoeffdingTreeConfig(ByteReader& r, HoeffdingTreeConfig* config) { return ReadConfig(r, config); }
 void WriteClassWeights(ByteWriter& w, const ClassWeights& d) { WriteWeights(w, d); }
 bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d) { return ReadWeights(r, classes, d); }
 

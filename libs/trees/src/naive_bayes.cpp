@@ -13,11 +13,6 @@ namespace {
 constexpr uint32_t kFormatVersion = 1;
 constexpr std::string_view kWhat = "naive_bayes";
 
-bool ValidLabel(learn::LearnerTask task, double y) {
-  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
-  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
-}
-
 bool FiniteInputs(const FeatureVector& x) {
   for (size_t i = 0; i < x.dense.size(); ++i) {
     if (x.present[i] && !std::isfinite(x.dense[i])) return false;
@@ -96,7 +91,7 @@ void NaiveBayesLearner::learn_one(const FeatureVector& x, uint32_t label) {
 
 void NaiveBayesLearner::learn(const FeatureVector& x, double y, double weight) {
   if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
-  if (!std::isfinite(weight) || !ValidLabel(task_, y) || !FiniteInputs(x)) {
+  if (!std::isfinite(weight) || !ValidClassLabel(task_, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }

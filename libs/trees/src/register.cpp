@@ -1,3 +1,5 @@
+#include "adaptive_random_forest.hpp"
+#include "adaptive_random_forest_regressor.hpp"
 #include "hoeffding_adaptive_tree.hpp"
 #include "hoeffding_tree.hpp"
 #include "hoeffding_tree_regressor.hpp"
@@ -20,6 +22,16 @@ Status RegisterTreeLearners() {
                                                    MakeHoeffdingTreeRegressor,
                                                    CheckHoeffdingTreeRegressorSetting,
                                                    RestoreHoeffdingTreeRegressor}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"arf", LearnerTask::kBinary}, {"arf_multiclass", LearnerTask::kMulticlass}},
+                                                   kAdaptiveRandomForestKindTag,
+                                                   MakeAdaptiveRandomForest,
+                                                   CheckAdaptiveRandomForestSetting,
+                                                   RestoreAdaptiveRandomForest}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"arf_regressor", LearnerTask::kRegression}},
+                                                   kArfRegressorKindTag,
+                                                   MakeAdaptiveRandomForestRegressor,
+                                                   CheckAdaptiveRandomForestRegressorSetting,
+                                                   RestoreAdaptiveRandomForestRegressor}));
   SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily(
       {{{"hoeffding_adaptive_tree", LearnerTask::kBinary}, {"hoeffding_adaptive_tree_multiclass", LearnerTask::kMulticlass}},
        kHoeffdingAdaptiveTreeKindTag,

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "streamlearn/core/config_values.hpp"
+#include "streamlearn/drift/adwin.hpp"
+#include "streamlearn/drift/python_random.hpp"
 
 namespace streamlearn::trees {
 namespace {
@@ -75,17 +77,28 @@ bool BucketPresent(const FeatureVector& x, uint32_t bucket) {
   return false;
 }
 
-bool ValidClassLabel(learn::LearnerTask task, double y) {
-  if (!std::isfinite(y) || y < 0 || y != std::floor(y)) return false;
-  return task == learn::LearnerTask::kBinary ? y <= 1 : y < learn::kMaxLearnerClasses;
-}
-
 bool FiniteInputs(const FeatureVector& x) {
   const size_t n = std::min(x.dense.size(), x.present.size());
   for (size_t i = 0; i < n; ++i) {
     if (x.present[i] && !std::isfinite(x.dense[i])) return false;
   }
   return x.sparse_index.size() == x.sparse_value.size();
+}
+
+int Poisson(double rate, drift::PythonRandom& rng) {
+  const double limit = std::exp(-rate);
+  int k = 0;
+  double p = 1;
+  while (p > limit) {
+    ++k;
+    p *= rng.random();
+  }
+  return k - 1;
+}
+
+size_t AdwinBytes(const drift::Adwin& detector) {
+  const double rows = 1 + std::floor(std::log2(1 + detector.width()));
+  return static_cast<size_t>(rows) * (2 * 6 * sizeof(double) + 6 * sizeof(void*));
 }
 
 std::string JsonNumberText(double v) {
@@ -130,14 +143,19 @@ bool ReadSeenClasses(ByteReader& r, uint32_t* known, std::vector<uint8_t>* seen)
   return r.ok();
 }
 
-void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, learn::Prediction& out) {
-  const size_t n = out.probabilities.size();
+int32_t BestKnownClass(const std::vector<uint8_t>& seen, const double* proba, size_t n) {
   int32_t best = -1;
   for (size_t c = 0; c < n; ++c) {
-    if (c < seen.size() && seen[c] && (best < 0 || out.probabilities[c] > out.probabilities[best])) {
-      best = static_cast<int32_t>(c);
-    }
+    if (c < seen.size() && seen[c] && (best < 0 || proba[c] > proba[best])) best = static_cast<int32_t>(c);
   }
+  return best;
+}
+
+void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, learn::Prediction& out) {
+  SetClassPrediction(multiclass, BestKnownClass(seen, out.probabilities.data(), out.probabilities.size()), out);
+}
+
+void SetClassPrediction(bool multiclass, int32_t best, learn::Prediction& out) {
   if (multiclass) {
     out.class_index = best;
     out.score = best >= 0 ? out.probabilities[best] : 0.0;

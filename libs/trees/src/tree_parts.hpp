@@ -17,6 +17,11 @@
 #include "streamlearn/learn/learner.hpp"
 #include "tree_memory.hpp"
 
+namespace streamlearn::drift {
+class Adwin;
+class PythonRandom;
+}  // namespace streamlearn::drift
+
 namespace streamlearn::trees {
 
 struct TreeNode {
@@ -34,8 +39,8 @@ inline bool DensePresent(const FeatureVector& x, size_t i) {
   return i < x.dense.size() && i < x.present.size() && x.present[i];
 }
 bool BucketPresent(const FeatureVector& x, uint32_t bucket);
-// A classifier's label: a whole class index (0/1 for binary); inputs it can learn from.
-bool ValidClassLabel(learn::LearnerTask task, double y);
+// Inputs a tree can learn from: present dense values finite, the sparse block's two arrays
+// of one length (ValidClassLabel, in family_support.hpp, checks a classifier's label).
 bool FiniteInputs(const FeatureVector& x);
 
 // The weight under `node`: its leaves' (leaf_weight(leaf index)).
@@ -121,6 +126,13 @@ void DescribeSplitNodes(JsonWriter& out, const std::vector<Node>& nodes, const l
 inline void DescribeSplitNodes(JsonWriter& out, const std::vector<TreeNode>& nodes, const learn::DenseFeatureName& name) {
   DescribeSplitNodes(out, nodes, name, [](const TreeNode&) {});
 }
+// River's utils.random.poisson(rate, rng): the adaptive tree's bootstrap (rate 1) and the
+// forests' event weights draw from it.
+int Poisson(double rate, drift::PythonRandom& rng);
+// What an ADWIN's histogram holds, estimated from its width: a row per doubling, each with
+// two vectors of up to max_buckets + 1 values.
+size_t AdwinBytes(const drift::Adwin& detector);
+
 // A number as describe() writes settings (JSON's shortest form, as text).
 std::string JsonNumberText(double v);
 
@@ -130,8 +142,13 @@ bool ReadMemoryEstimates(ByteReader& r, TreeMemoryEstimates* m);
 // The classes a classifier has seen (River's tree.classes) and how many it knows.
 void WriteSeenClasses(ByteWriter& w, uint32_t known, const std::vector<uint8_t>& seen);
 bool ReadSeenClasses(ByteReader& r, uint32_t* known, std::vector<uint8_t>* seen);
-// From out.probabilities (n of them): River's max over {c: 0 for c in sorted(classes)},
-// the lowest seen class on ties; binary keeps P(1) as the score and no probabilities.
+// River's max over {c: 0 for c in sorted(classes)} updated by the leaf's proba[0, n): the
+// most probable seen class, the lowest on ties; -1 before any.
+int32_t BestKnownClass(const std::vector<uint8_t>& seen, const double* proba, size_t n);
+// From out.probabilities (n of them) and the predicted class `best` (-1: none yet): the
+// class and its score; binary keeps P(1) as the score and no probabilities.
+void SetClassPrediction(bool multiclass, int32_t best, learn::Prediction& out);
+// SetClassPrediction with BestKnownClass of out.probabilities.
 void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, learn::Prediction& out);
 
 // The growth keys every Hoeffding tree takes (River's names): grace_period, delta, tau,

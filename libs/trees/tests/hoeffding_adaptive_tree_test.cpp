@@ -14,33 +14,10 @@ const trees::HoeffdingAdaptiveTree& AsAdaptive(const learn::Learner& l) {
   return dynamic_cast<const trees::HoeffdingAdaptiveTree&>(l);
 }
 
-// A generated stream whose concept changes abruptly at `change` (numeric features dense,
-// categorical ones in hashed buckets, as tree_test_support's GeneratedStream).
+// A generated stream whose concept changes abruptly at `change`.
 std::vector<testing::LearnerExample> DriftingStream(std::string_view name, uint64_t events, uint64_t change,
                                                     uint64_t seed) {
-  eval::StreamOptions options;
-  options.events = events;
-  options.seed = seed;
-  options.change_at = {change};
-  options.concepts = 2;
-  auto gen = eval::MakeStream(name, options);
-  REQUIRE(gen.ok());
-  std::vector<testing::LearnerExample> out;
-  eval::GeneratedEvent event;
-  while ((*gen)->next(&event)) {
-    testing::LearnerExample e;
-    for (const auto& f : event.numeric) {
-      e.x.dense.push_back(f.missing ? 0.0 : f.value);
-      e.x.present.push_back(f.missing ? 0 : 1);
-    }
-    for (const auto& c : event.categorical) {
-      e.x.sparse_index.push_back(testing::Bucket(c.name, c.value, 1024));
-      e.x.sparse_value.push_back(1.0f);
-    }
-    e.y = event.label.value;
-    out.push_back(std::move(e));
-  }
-  return out;
+  return testing::GeneratedStream(name, events, seed, 2, {change});
 }
 
 // Test-then-train accuracy of events [from, to).

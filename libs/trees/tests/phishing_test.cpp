@@ -35,39 +35,8 @@ testing::Progressive MajorityBaseline(const std::vector<testing::LearnerExample>
   return p;
 }
 
-struct StepFigures {
-  double accuracy = 0;
-  double f1 = 0;  // positive class 1
-};
-
-// Test-then-train figures after every 25 events, as River's benchmark records them.
-std::vector<StepFigures> EveryTwentyFive(learn::Learner& l, const std::vector<testing::LearnerExample>& stream) {
-  std::vector<StepFigures> out;
-  uint64_t scored = 0, correct = 0, tp = 0, fp = 0, fn = 0;
-  learn::Prediction pred;
-  for (size_t i = 0; i < stream.size(); ++i) {
-    if (l.trained() > 0) {
-      l.predict(stream[i].x, pred);
-      const int y = static_cast<int>(stream[i].y);
-      ++scored;
-      correct += pred.class_index == y ? 1 : 0;
-      tp += pred.class_index == 1 && y == 1 ? 1 : 0;
-      fp += pred.class_index == 1 && y == 0 ? 1 : 0;
-      fn += pred.class_index == 0 && y == 1 ? 1 : 0;
-    }
-    l.learn(stream[i].x, stream[i].y);
-    if ((i + 1) % 25 == 0) {
-      const double precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
-      const double recall = static_cast<double>(tp) / static_cast<double>(tp + fn);
-      out.push_back({static_cast<double>(correct) / static_cast<double>(scored),
-                     2 * precision * recall / (precision + recall)});
-    }
-  }
-  return out;
-}
-
 void CheckAgainstRiver(learn::Learner& l, const double (&accuracy)[50], const double (&f1)[50]) {
-  const auto ours = EveryTwentyFive(l, testing::PhishingStream());
+  const auto ours = testing::EveryTwentyFive(l, testing::PhishingStream());
   REQUIRE(ours.size() == 50);
   for (size_t k = 0; k < 50; ++k) {
     INFO("after " << 25 * (k + 1) << " events");

@@ -78,6 +78,37 @@ inline Progressive TestThenTrain(learn::Learner& l, const std::vector<LearnerExa
   return p;
 }
 
+struct StepFigures {
+  double accuracy = 0;
+  double f1 = 0;  // positive class 1
+};
+
+// Test-then-train figures after every 25 events, as River's benchmark records them.
+inline std::vector<StepFigures> EveryTwentyFive(learn::Learner& l, const std::vector<LearnerExample>& stream) {
+  std::vector<StepFigures> out;
+  uint64_t scored = 0, correct = 0, tp = 0, fp = 0, fn = 0;
+  learn::Prediction pred;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    if (l.trained() > 0) {
+      l.predict(stream[i].x, pred);
+      const int y = static_cast<int>(stream[i].y);
+      ++scored;
+      correct += pred.class_index == y ? 1 : 0;
+      tp += pred.class_index == 1 && y == 1 ? 1 : 0;
+      fp += pred.class_index == 1 && y == 0 ? 1 : 0;
+      fn += pred.class_index == 0 && y == 1 ? 1 : 0;
+    }
+    l.learn(stream[i].x, stream[i].y);
+    if ((i + 1) % 25 == 0) {
+      const double precision = static_cast<double>(tp) / static_cast<double>(tp + fp);
+      const double recall = static_cast<double>(tp) / static_cast<double>(tp + fn);
+      out.push_back({static_cast<double>(correct) / static_cast<double>(scored),
+                     2 * precision * recall / (precision + recall)});
+    }
+  }
+  return out;
+}
+
 inline uint32_t Bucket(const std::string& name, const std::string& value, uint32_t buckets) {
   uint64_t h = 1469598103934665603ull;
   for (char c : name + "=" + value) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
@@ -85,12 +116,15 @@ inline uint32_t Bucket(const std::string& name, const std::string& value, uint32
 }
 
 // A generated stream: numeric features dense in their order, categorical ones one-hot in
-// 1024 hashed buckets, binary labels.
-inline std::vector<LearnerExample> GeneratedStream(std::string_view name, uint64_t events, uint64_t seed) {
+// 1024 hashed buckets, binary labels; with concepts > 1 the concept changes abruptly at
+// change_at (empty: evenly spaced, eval's default).
+inline std::vector<LearnerExample> GeneratedStream(std::string_view name, uint64_t events, uint64_t seed,
+                                                   size_t concepts = 1, std::vector<uint64_t> change_at = {}) {
   eval::StreamOptions options;
   options.events = events;
   options.seed = seed;
-  options.concepts = 1;
+  options.concepts = concepts;
+  options.change_at = std::move(change_at);
   auto gen = eval::MakeStream(name, options);
   REQUIRE(gen.ok());
   std::vector<LearnerExample> out;

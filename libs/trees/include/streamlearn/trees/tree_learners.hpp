@@ -6,6 +6,8 @@
 //   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
 //   hoeffding_adaptive_tree,                    River's tree.HoeffdingAdaptiveTreeClassifier
 //     hoeffding_adaptive_tree_multiclass
+//   arf, arf_multiclass                         River's forest.ARFClassifier
+//   arf_regressor                               River's forest.ARFRegressor
 //
 // The factory lives in learn, below this lib, and must not name it; so these families
 // add themselves to learn's table (learn::RegisterLearnerFamily) when a program calls
@@ -30,6 +32,17 @@
 //     drift_window_threshold (300), switch_significance (0.05), seed (0: River's
 //     random.Random(seed) for the bootstrap's Poisson draws).
 //   naive_bayes: none of its own.
+//   arf: n_models (10), max_features (sqrt | log2 | none | a whole number | a fraction in
+//     (0, 1]; of the first event's attributes), lambda_value (6: Poisson weights),
+//     disable_weighted_vote (false: trees vote weighted by their accuracy), drift_delta
+//     (0.001, or none: no drift detection), warning_delta (0.01, or none: no background
+//     trees), seed (42; River's draws from random.Random(seed)), and the tree's keys with
+//     River's ARF defaults: grace_period 50, delta 0.01, tau 0.05, memory_estimate_period
+//     2000000, the rest as hoeffding_tree's.
+//   arf_regressor: arf's forest keys (disable_weighted_vote true by default, as River's),
+//     aggregation_method (median | mean), metric (mse | mae | rmse: each tree's, its vote
+//     weight with mean and weighted votes), and hoeffding_tree_regressor's keys with
+//     River's ARF defaults: grace_period 50, delta 0.01, memory_estimate_period 2000000.
 //   All accept (and ignore) the keys the pipeline passes to every family: learning_rate,
 //   l2, hash_bits.
 
@@ -42,6 +55,8 @@ namespace streamlearn::trees {
 inline constexpr uint32_t kHoeffdingTreeKindTag = 0x54484c53;  // "SLHT" little-endian
 inline constexpr uint32_t kNaiveBayesKindTag = 0x424e4c53;     // "SLNB" little-endian
 inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR" little-endian
+inline constexpr uint32_t kAdaptiveRandomForestKindTag = 0x46524c53;  // "SLRF" little-endian
+inline constexpr uint32_t kArfRegressorKindTag = 0x52524c53;          // "SLRR" little-endian
 inline constexpr uint32_t kHoeffdingAdaptiveTreeKindTag = 0x41484c53;   // "SLHA" little-endian
 
 // Adds the families to learn's factory; harmless when called again.
