@@ -123,7 +123,7 @@ TEST_CASE("data drift calibrated: the target rate sets ADWIN's delta unless the 
   CHECK(threshold_of_first_alarm(explicit_delta) == 0.001);
 }
 
-TEST_CASE("data drift calibrated: no alarm within the warm-up or a cool-down; suppressed detections are counted",
+TEST_CASE("data drift calibrated: no alarm within the warm-up or a cool-down, suppressed detections are counted",
           "[data_drift][calibration]") {
   // Level 0, 4 from 3,000, 0 again from 6,000, 4 again from 9,000: four changes.
   auto run = [](const DataDriftConfig& c) {

@@ -36,7 +36,7 @@ TEST_CASE("ddm: River docstring example (warning 1084, change 1334, warning 1492
   CHECK(events.drifts == std::vector<size_t>{1334});
 }
 
-TEST_CASE("ddm: River test_ddm (data_stream_2 -> 1049; ones -> nothing)", "[ddm][river]") {
+TEST_CASE("ddm: River test_ddm (data_stream_2 -> 1049, ones -> nothing)", "[ddm][river]") {
   Ddm ddm;
   CHECK(DriftIndices(ddm, RiverDataStream2()) == std::vector<size_t>{1049});
   Ddm on_ones;

@@ -54,7 +54,7 @@ TEST_CASE("hddm_a: River docstring example (warning 451, change 1206)", "[hddm_a
   CHECK(events.drifts == std::vector<size_t>{1206});
 }
 
-TEST_CASE("hddm_a: River test_hddm_a (1047; two-sided on data_stream_3: 531, 1015, 1545)",
+TEST_CASE("hddm_a: River test_hddm_a (1047, two-sided on data_stream_3: 531, 1015, 1545)",
           "[hddm_a][river]") {
   HddmA one_sided;
   CHECK(DriftIndices(one_sided, RiverDataStream2()) == std::vector<size_t>{1047});
@@ -69,7 +69,7 @@ TEST_CASE("hddm_w: River docstring example (warning 451, change 1077)", "[hddm_w
   CHECK(events.drifts == std::vector<size_t>{1077});
 }
 
-TEST_CASE("hddm_w: River test_hddm_w (1018; two-sided on data_stream_3: 507, 1032, 1508)",
+TEST_CASE("hddm_w: River test_hddm_w (1018, two-sided on data_stream_3: 507, 1032, 1508)",
           "[hddm_w][river]") {
   HddmW one_sided;
   CHECK(DriftIndices(one_sided, RiverDataStream2()) == std::vector<size_t>{1018});

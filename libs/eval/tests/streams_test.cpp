@@ -304,7 +304,7 @@ TEST_CASE("led shows the digit's segments (noise 0) and moves them after a chang
   CHECK(static_cast<double>(flipped) / n == Approx(1 - std::pow(0.9, 7)).margin(0.04));
 }
 
-TEST_CASE("hyperplane labels follow the weights; class balance is plausible everywhere", "[eval][streams]") {
+TEST_CASE("hyperplane labels follow the weights, class balance is plausible everywhere", "[eval][streams]") {
   StreamOptions options;
   options.events = 20000;
   const Balance sea = Measure("sea", options), hyperplane = Measure("hyperplane", options),

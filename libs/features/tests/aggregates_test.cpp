@@ -139,7 +139,7 @@ TEST_CASE("tumbling window: counts since the start of the current window", "[fea
   CHECK(seen[5].count == 0);
 }
 
-TEST_CASE("windows: late events count only buckets up to their own; too old ones are dropped",
+TEST_CASE("windows: late events count only buckets up to their own, too old ones are dropped",
           "[features][windows]") {
   FeatureDictionary dict;
   FeatureBuilder b(WindowConfig({Sliding(60'000, "1m"), Tumbling(3'600'000, "1h")}), &dict);

@@ -142,7 +142,7 @@ TEST_CASE("a full dictionary hashes new numeric fields instead of growing", "[fe
   CHECK(x.sparse_value.back() == 39.0f);
 }
 
-TEST_CASE("entity state and dictionary round trip; corrupt bytes are refused", "[features]") {
+TEST_CASE("entity state and dictionary round trip, corrupt bytes are refused", "[features]") {
   FeatureDictionary dict;
   FeatureBuilder builder({}, &dict);
   EntityState state;

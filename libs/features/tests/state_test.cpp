@@ -73,7 +73,7 @@ std::string SavedDict(const FeatureDictionary& d) {
 
 }  // namespace
 
-TEST_CASE("entity state: rich states round trip bit-exactly; bad bytes are refused", "[features][state]") {
+TEST_CASE("entity state: rich states round trip bit-exactly, bad bytes are refused", "[features][state]") {
   FeatureDictionary dict;
   FeatureBuilder b(RichConfig(), &dict);
   std::map<std::string, EntityState> states;
@@ -175,7 +175,7 @@ TEST_CASE("entity state: the original encoding still decodes and is still writte
   CHECK(back.fields[0].max == 3.5);
 }
 
-TEST_CASE("builder state: save/load round trip continues bit-identically; corrupt bytes change nothing",
+TEST_CASE("builder state: save/load round trip continues bit-identically, corrupt bytes change nothing",
           "[features][state]") {
   const FeatureConfig config = RichConfig();
   FeatureDictionary dict;

@@ -405,7 +405,7 @@ TEST_CASE("linear model: softmax on three Gaussian blobs: > 95% with every optim
   }
 }
 
-TEST_CASE("linear model: softmax classes grow as labels appear; fixed classes guard others", "[learn][linear]") {
+TEST_CASE("linear model: softmax classes grow as labels appear, fixed classes guard others", "[learn][linear]") {
   LinearModel growing(Config(Loss::kSoftmax, Optimizer::kSgd));
   FeatureVector x;
   SetDense(x, {1.0});

@@ -81,7 +81,7 @@ TEST_CASE("the regressor aggregates as River: mean, median, 1/distance-weighted 
   CHECK(Predict(*even, q) == (20.0 + 70.0) / 2);
 }
 
-TEST_CASE("before enough rows it uses those there are; with none it predicts 0", "[neighbors]") {
+TEST_CASE("before enough rows it uses those there are, with none it predicts 0", "[neighbors]") {
   auto l = MakeKnn("knn_regressor");  // k = 5
   CHECK(Predict(*l, Row({1})) == 0.0);
   l->learn(Row({0}), 3);
@@ -132,7 +132,7 @@ TEST_CASE("the classifier's votes are 1/distance, normalised by their sum or by 
   CHECK(p.probabilities[0] == 0.0);
 }
 
-TEST_CASE("ties in distance go to the older row; the window forgets the oldest first", "[neighbors]") {
+TEST_CASE("ties in distance go to the older row, the window forgets the oldest first", "[neighbors]") {
   auto l = MakeKnn("knn_regressor", {{"n_neighbors", "1"}, {"window_size", "3"}});
   l->learn(Row({1}), 10);
   l->learn(Row({-1}), 20);  // as near to 0 as the first
@@ -144,7 +144,7 @@ TEST_CASE("ties in distance go to the older row; the window forgets the oldest f
   CHECK(Predict(*l, Row({0})) == 30.0);
 }
 
-TEST_CASE("a missing feature counts as 0, as River's absent keys; buckets are features", "[neighbors]") {
+TEST_CASE("a missing feature counts as 0, as River's absent keys, buckets are features", "[neighbors]") {
   auto l = MakeKnn("knn_regressor", {{"n_neighbors", "1"}});
   l->learn(Row({3, 0}), 1);
   l->learn(Row({0, 2.5}), 2);

@@ -312,7 +312,7 @@ TEST_CASE("mlp describe names its layers, sizes, activations and optimizer", "[n
   CHECK(l->memory_bytes() > 3 * sizeof(double) * (3 * 16 + 16 * 8 + 8));
 }
 
-TEST_CASE("mlp keys are checked by name; hidden_dims reads as a list", "[neural][factory]") {
+TEST_CASE("mlp keys are checked by name, hidden_dims reads as a list", "[neural][factory]") {
   REQUIRE(neural::RegisterNeuralLearners().ok());
   CHECK(*learn::TaskOfLearnerType("mlp") == learn::LearnerTask::kBinary);
   CHECK(*learn::TaskOfLearnerType("mlp_multiclass") == learn::LearnerTask::kMulticlass);

@@ -349,7 +349,7 @@ TEST_CASE("figures print readably at any magnitude, and the table's columns neve
   CHECK(table.find("-1.235e-300") != std::string::npos);
 }
 
-TEST_CASE("events without an entity evaluate like any other; regression progress carries MAE, RMSE and R²",
+TEST_CASE("events without an entity evaluate like any other, regression progress carries MAE, RMSE and R²",
           "[evaluate]") {
   // A linear target without entities or keys: y = 3 x1 - 2 x2 + 1.
   std::string events;

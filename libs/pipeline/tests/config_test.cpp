@@ -160,7 +160,7 @@ TEST_CASE("a key given twice is an error naming both lines, at every level", "[c
   CHECK(env->kafka.group_id == "b");
 }
 
-TEST_CASE("a config without settings is an error; no file at all is the defaults", "[config]") {
+TEST_CASE("a config without settings is an error, no file at all is the defaults", "[config]") {
   CHECK(ParseConfig("", "empty.yaml", EnvFrom({})).status().message() ==
         "empty.yaml:1: the config has no settings (the file is empty or only comments)");
   CHECK(ParseConfig("# kafka:\n#   group_id: g\n\n", "comments.yaml", EnvFrom({})).status().message() ==

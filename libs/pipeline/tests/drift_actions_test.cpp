@@ -168,7 +168,7 @@ TEST_CASE("background: the warning starts a learner that is swapped in at the dr
   CHECK((*p)->stats().backgrounds_started >= 1);
 }
 
-TEST_CASE("a shifted numeric input and a shifted category are reported as data drift naming the feature; "
+TEST_CASE("a shifted numeric input and a shifted category are reported as data drift naming the feature, "
           "stationary inputs stay quiet", "[drift][data]") {
   std::mt19937_64 rng(17);
   std::uniform_real_distribution<double> u(0, 1);

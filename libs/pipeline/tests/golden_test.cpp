@@ -204,7 +204,7 @@ TEST_CASE("golden: the same stream with drift.action background", "[golden]") {
   CompareWithGolden("mixed_background", Render(sink, **p));
 }
 
-TEST_CASE("golden: softmax on class names; linear regression with data drift", "[golden]") {
+TEST_CASE("golden: softmax on class names, linear regression with data drift", "[golden]") {
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<double> u(0, 3);
   std::vector<Message> classes, numbers;

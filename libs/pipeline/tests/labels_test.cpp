@@ -134,7 +134,7 @@ TEST_CASE("a label right after its event trains exactly as an inline label would
   CHECK(sb.dead.empty());
 }
 
-TEST_CASE("delayed labels: joined once with the served vector; early, duplicate, unknown, late and expired are "
+TEST_CASE("delayed labels: joined once with the served vector, early, duplicate, unknown, late and expired are "
           "counted exactly", "[labels]") {
   const auto events = SeaEvents(20000);
   // Each label is due `delay` events after its event (0..300, below the 500-event TTL),

@@ -219,7 +219,7 @@ TEST_CASE("selection with log loss and mae ranks by them", "[selection]") {
   CHECK(mae.champion() == 1);
 }
 
-TEST_CASE("selection state round-trips and continues identically; new and dropped candidates", "[selection]") {
+TEST_CASE("selection state round-trips and continues identically, new and dropped candidates", "[selection]") {
   const std::vector<CandidateSpec> specs = {{"a", CandidateKind::kLearner}, {"b", CandidateKind::kLearner},
                                             {"no_change", CandidateKind::kNoChange}, {"majority", CandidateKind::kMajority}};
   ModelSelector s(Settings(64, 0.01, 20), Task::kBinary, specs);

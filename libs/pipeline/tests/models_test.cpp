@@ -84,7 +84,7 @@ TEST_CASE("softmax learns class names and publishes the predicted name", "[model
   CHECK(bad.reasons[0] == "label must be a class name (a string) or 0/1: model 'logreg' is a softmax model");
 }
 
-TEST_CASE("linear regression learns a real-valued target; hinge learns 0/1", "[models]") {
+TEST_CASE("linear regression learns a real-valued target, hinge learns 0/1", "[models]") {
   std::mt19937_64 rng(4);
   std::uniform_real_distribution<double> u(-1, 1);
   std::vector<std::string> regression, classification;

@@ -217,7 +217,7 @@ TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]
   CHECK(sink.texts[2] == "not json | bad");
 }
 
-TEST_CASE("model switch encoder: the golden bytes, schema-valid; a prediction names its candidate", "[encoders][selection]") {
+TEST_CASE("model switch encoder: the golden bytes, schema-valid, a prediction names its candidate", "[encoders][selection]") {
   ModelSwitchRecord r;
   r.model = "logreg";
   r.version = 2;

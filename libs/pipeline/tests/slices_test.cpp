@@ -142,7 +142,7 @@ TEST_CASE("slices: off by default, refused for a regression model, a list or a c
   CHECK_FALSE(ParseConfig("metrics:\n  slice_gap_alert: 2\n", "p.yaml", nullptr).ok());
 }
 
-TEST_CASE("slices: a multiclass model gets accuracy and log loss; rates and gaps are undefined", "[slices]") {
+TEST_CASE("slices: a multiclass model gets accuracy and log loss, rates and gaps are undefined", "[slices]") {
   SliceMetrics m({"g"}, 20, 0.1, /*binary=*/false);
   Event e;
   e.categorical.push_back({"g", "x"});
