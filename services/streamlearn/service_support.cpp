@@ -10,6 +10,7 @@
 #include "streamlearn/http/server.hpp"
 #include "streamlearn/pipeline/config.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "streamlearn/pipeline/runner.hpp"
 
 namespace streamlearn::cli {
 
@@ -41,19 +42,31 @@ int LogAndFail(const Status& st) {
 
 std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settings, pipeline::PipelineProbe& probe,
                                             std::function<std::string()> status_json,
-                                            std::function<bool()> ready) {
+                                            std::function<bool()> ready, pipeline::KafkaRunner* runner) {
   if (!settings.enabled) return nullptr;
   http::AdminHooks hooks;
   hooks.registry = probe.registry();
   hooks.ready = std::move(ready);
   hooks.status_json = std::move(status_json);
+  if (runner) {
+    auto predictor = runner->make_predictor();
+    if (!predictor.ok()) {
+      spdlog::warn("POST /v1/predict not served: {}", predictor.status().message());
+    } else {
+      // Owned by the handler: used on the server thread only.
+      std::shared_ptr<pipeline::Predictor> shared = std::move(predictor).value();
+      hooks.predict = [shared](const http::Request& request) { return http::JsonResponse(shared->predict(request.body)); };
+    }
+  }
+  http::ServerLimits limits;
+  limits.max_connections = static_cast<size_t>(settings.max_connections);
   auto server = http::HttpServer::Start(settings.bind, static_cast<uint16_t>(settings.port),
-                                        http::AdminRoutes(std::move(hooks)));
+                                        http::AdminRoutes(std::move(hooks)), limits);
   if (!server.ok()) {
     spdlog::warn("HTTP server not started: {}", server.status().message());
     return nullptr;
   }
-  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status)", settings.bind, (*server)->port());
+  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status, /v1/predict)", settings.bind, (*server)->port());
   return std::move(server).value();
 }
 

@@ -25,5 +25,7 @@ class PredictionEncoder {
 void EncodeConceptDrift(const ConceptDriftRecord& record, std::string& out);
 // drift.schema.json, "type":"data_drift".
 void EncodeDataDrift(const DataDriftRecord& record, std::string& out);
+// drift.schema.json, "type":"model_change".
+void EncodeModelChange(const ModelChangeRecord& record, std::string& out);
 
 }  // namespace streamlearn::pipeline

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <future>
 
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/json_writer.hpp"
@@ -53,6 +55,11 @@ class KafkaSink : public OutputSink {
   Status write(const DataDriftRecord& record) override {
     json_.clear();
     EncodeDataDrift(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
+  Status write(const ModelChangeRecord& record) override {
+    json_.clear();
+    EncodeModelChange(record, json_);
     return producer_.produce(settings_.drift_topic, record.model, json_);
   }
   Status write(const DeadLetterRecord& record) override {
@@ -143,6 +150,20 @@ struct KafkaRunner::Impl {
 
   mutable std::mutex status_mutex;
   RunnerStatus latest;
+  SnapshotBoard snapshots;  // for POST /v1/predict
+  // The registry's views (under status_mutex), refreshed with each predict snapshot.
+  std::string models_view;
+  std::map<std::string, std::string, std::less<>> model_views;
+  // Registry commands from the HTTP thread, applied between batches.
+  using CommandAnswer = std::promise<Result<std::string>>;
+  std::mutex command_mutex;
+  std::deque<std::pair<ModelCommand, std::shared_ptr<CommandAnswer>>> commands;
+  std::atomic<bool> running{false};
+  void apply_commands(OutputSink& sink);
+  Clock::time_point last_snapshot;
+  uint64_t snapshot_messages = 0;  // the processor's message count at the last one
+
+  void publish_snapshot(bool force);
 
   Status checkpoint(const std::atomic<bool>* stop);
   void publish_status();
@@ -379,6 +400,41 @@ void KafkaRunner::Impl::publish_status() {
   latest = std::move(s);
 }
 
+void KafkaRunner::Impl::publish_snapshot(bool force) {
+  const auto now = Clock::now();
+  if (!force && now - last_snapshot < std::chrono::milliseconds(config.http.predict_refresh_ms)) return;
+  const uint64_t messages = processor->stats().messages;
+  if (!force && messages == snapshot_messages) return;
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  snapshots.publish(processor->predict_snapshot(wall.count()));
+  last_snapshot = now;
+  snapshot_messages = messages;
+  std::string models = processor->models_json();
+  std::map<std::string, std::string, std::less<>> views;
+  auto view = [&](const std::string& name) {
+    auto one = processor->model_json(name);
+    if (one.ok()) views.emplace(name, std::move(one).value());
+  };
+  view(config.model.name);
+  for (const auto& challenger : config.challengers) view(challenger.first);
+  std::lock_guard lock(status_mutex);
+  models_view = std::move(models);
+  model_views = std::move(views);
+}
+
+void KafkaRunner::Impl::apply_commands(OutputSink& sink) {
+  std::deque<std::pair<ModelCommand, std::shared_ptr<CommandAnswer>>> todo;
+  {
+    std::lock_guard lock(command_mutex);
+    todo.swap(commands);
+  }
+  if (todo.empty()) return;
+  for (auto& [command, answer] : todo) answer->set_value(processor->apply(command, sink));
+  publish_snapshot(/*force=*/true);  // predictions and the registry show the change at once
+  publish_status();
+}
+
 Status KafkaRunner::run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
   KafkaSink sink(*s.producer, s.config.kafka, s.probe);
@@ -386,6 +442,20 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
   std::vector<RawMessage> raw;
   const auto interval = std::chrono::milliseconds(s.config.state.commit_interval_ms);
   Clock::time_point last_status = Clock::now();
+  if (s.config.http.enabled) s.publish_snapshot(/*force=*/true);
+  s.running = true;
+  // Commands still queued when run() ends are answered, not left waiting.
+  struct Stopped {
+    Impl& s;
+    ~Stopped() {
+      std::lock_guard lock(s.command_mutex);
+      s.running = false;
+      for (auto& queued : s.commands) {
+        queued.second->set_value(Status::Unavailable("the pipeline stopped before applying it"));
+      }
+      s.commands.clear();
+    }
+  } stopped{s};
   while (!stop.load()) {
     SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size),
                                         s.config.kafka.poll_timeout_ms, &batch));
@@ -400,6 +470,8 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     s.watch_broker();
     const auto now = Clock::now();
     if (now - s.last_checkpoint >= interval) SL_RETURN_IF_ERROR(s.checkpoint(&stop));
+    s.apply_commands(sink);
+    if (s.config.http.enabled) s.publish_snapshot(/*force=*/false);
     if (!raw.empty() || now - last_status >= std::chrono::milliseconds(200)) {
       s.publish_status();
       last_status = now;
@@ -420,6 +492,38 @@ RunnerStatus KafkaRunner::status() const {
 }
 
 PipelineProbe* KafkaRunner::probe() const { return impl_->probe; }
+
+std::string KafkaRunner::models_json() const {
+  std::lock_guard lock(impl_->status_mutex);
+  return impl_->models_view;
+}
+
+Result<std::string> KafkaRunner::model_json(const std::string& name) const {
+  std::lock_guard lock(impl_->status_mutex);
+  auto it = impl_->model_views.find(name);
+  if (it == impl_->model_views.end()) return Status::NotFound("no model named " + QuoteForReason(name));
+  return it->second;
+}
+
+Result<std::string> KafkaRunner::submit(ModelCommand command, std::chrono::milliseconds timeout) {
+  Impl& s = *impl_;
+  auto answer = std::make_shared<Impl::CommandAnswer>();
+  auto future = answer->get_future();
+  {
+    std::lock_guard lock(s.command_mutex);
+    if (!s.running) return Status::Unavailable("the pipeline is not running");
+    s.commands.emplace_back(std::move(command), answer);
+  }
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return Status::Unavailable("queued, but not applied within " + std::to_string(timeout.count()) +
+                               " ms (the processing thread is busy); it may still apply: see GET /v1/models");
+  }
+  return future.get();
+}
+
+Result<std::unique_ptr<Predictor>> KafkaRunner::make_predictor() const {
+  return Predictor::Create(impl_->config, &impl_->snapshots, impl_->store.get());
+}
 
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <prometheus/registry.h>
 
@@ -17,12 +18,26 @@ struct AdminHooks {
   std::shared_ptr<prometheus::Registry> registry{};  // null: /metrics answers 503
   std::function<bool()> ready{};                     // empty: always ready
   std::function<std::string()> status_json{};        // empty, or returning "": /v1/status is 404
+  Handler predict{};                                 // POST /v1/predict; empty: no such route
 };
+
+// A handler's answer from JSON text or an error: 200 application/json, or {"error": reason}
+// with 400 (Invalid), 404 (NotFound), 409 (FailedPrecondition), 503 (Unavailable) or 500.
+Response JsonResponse(const Result<std::string>& result);
+
+// Equal contents, in a time that depends on the lengths only (no early exit on the first
+// difference): a token compare must not tell how much of a guess was right.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// Guards a state-changing handler with "Authorization: Bearer <token>": 403 when no token
+// is configured (the endpoint is disabled), 401 when the header is missing or wrong.
+Handler RequireToken(std::string token, Handler handler);
 
 // GET /healthz   200 "ok" while the process serves at all (liveness).
 // GET /readyz    200 "ready" or 503 "not ready", from hooks.ready (readiness).
 // GET /metrics   Prometheus text exposition of hooks.registry.
 // GET /v1/status application/json from hooks.status_json.
+// POST /v1/predict from hooks.predict, when given.
 // More routes (dashboard, /v1/predict) can be added to the returned router.
 Router AdminRoutes(AdminHooks hooks);
 

@@ -69,6 +69,18 @@ struct DataDriftRecord {
   std::string_view event_id;
 };
 
+// The champion changed on an operator's request (the drift topic, "type":"model_change").
+struct ModelChangeRecord {
+  std::string_view model;
+  std::string_view action;  // "rollback" | "promote"
+  uint64_t version = 0;           // the new one
+  uint64_t previous_version = 0;  // the one it replaced
+  std::optional<uint64_t> restored_version;  // rollback
+  std::string_view challenger;               // promote
+  uint64_t trained = 0;
+  int64_t ts_ms = 0;  // wall clock
+};
+
 // An input the processor could not use (the dlq topic): the message, why, and which kind of
 // failure it is (a reader counting invalid input must not count a label that could not join).
 struct DeadLetterRecord {
@@ -91,10 +103,12 @@ class OutputSink {
   virtual Status write(const ConceptDriftRecord& record) = 0;
   virtual Status write(const DataDriftRecord& record) = 0;
   virtual Status write(const DeadLetterRecord& record) = 0;
+  // Rare and operator-made: a sink with no place for them (offline evaluation) ignores them.
+  virtual Status write(const ModelChangeRecord&) { return Status::Ok(); }
 };
 
 // A sink that wants the records as the JSON text Kafka would carry: encodes them with the
-// schemas' encoders and hands the text on (tests, files). Drift records of both kinds go to
+// schemas' encoders and hands the text on (tests, files). Drift records of every kind go to
 // drift(); dead letters as they are.
 class JsonOutputSink : public OutputSink {
  public:
@@ -105,6 +119,7 @@ class JsonOutputSink : public OutputSink {
   Status write(const ConceptDriftRecord& record) final;
   Status write(const DataDriftRecord& record) final;
   Status write(const DeadLetterRecord& record) final;
+  Status write(const ModelChangeRecord& record) final;
 
   virtual Status prediction(std::string_view entity, std::string_view json) = 0;
   virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;

@@ -3,6 +3,7 @@
 // the commit cycle (docs/architecture.md) (flush → one RocksDB WriteBatch → Kafka commit).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/predict.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
@@ -38,6 +40,19 @@ class KafkaRunner {
   RunnerStatus status() const;
   std::string status_json() const;
   PipelineProbe* probe() const;
+  // POST /v1/predict: a Predictor over the snapshots run() publishes (every
+  // http.predict_refresh_ms) and this runner's state store. For one other thread (HTTP's);
+  // it must be destroyed before the runner.
+  Result<std::unique_ptr<Predictor>> make_predictor() const;
+
+  // The model registry, for the HTTP thread: GET /v1/models and /v1/models/{name} as of the
+  // latest predict snapshot (Processor::models_json, model_json).
+  std::string models_json() const;
+  Result<std::string> model_json(const std::string& name) const;
+  // A rollback or promote from another thread: queued, applied by run() between batches
+  // (the processing thread alone changes models). Waits up to `timeout` for its answer;
+  // Unavailable when run() is not running or did not get to it in time (it may still apply).
+  Result<std::string> submit(ModelCommand command, std::chrono::milliseconds timeout);
 
  private:
   struct Impl;
