@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <pthread.h>
 
@@ -58,15 +59,31 @@ std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settin
       hooks.predict = [shared](const http::Request& request) { return http::JsonResponse(shared->predict(request.body)); };
     }
   }
+  http::Router routes = http::AdminRoutes(std::move(hooks));
+  if (runner) {
+    http::ModelRouteHooks models;
+    models.names.push_back(runner->config().model.name);
+    for (const auto& challenger : runner->config().challengers) models.names.push_back(challenger.first);
+    models.models_json = [runner] { return runner->models_json(); };
+    models.model_json = [runner](const std::string& name) { return runner->model_json(name); };
+    models.change = [runner](const std::string& name, const std::string& action,
+                             const std::string& body) -> Result<std::string> {
+      auto command = pipeline::ParseModelCommand(name, action, body);
+      if (!command.ok()) return command.status();
+      return runner->submit(std::move(command).value(), std::chrono::seconds(10));
+    };
+    models.token = settings.token;
+    http::AddModelRoutes(routes, std::move(models));
+  }
   http::ServerLimits limits;
   limits.max_connections = static_cast<size_t>(settings.max_connections);
   auto server = http::HttpServer::Start(settings.bind, static_cast<uint16_t>(settings.port),
-                                        http::AdminRoutes(std::move(hooks)), limits);
+                                        std::move(routes), limits);
   if (!server.ok()) {
     spdlog::warn("HTTP server not started: {}", server.status().message());
     return nullptr;
   }
-  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status, /v1/predict)", settings.bind, (*server)->port());
+  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status, /v1/predict, /v1/models)", settings.bind, (*server)->port());
   return std::move(server).value();
 }
 

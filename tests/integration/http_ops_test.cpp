@@ -49,6 +49,8 @@ TEST_CASE("held connections beyond the cap: the pipeline keeps consuming, /healt
   config.kafka.poll_timeout_ms = 20;
   config.state.dir = dir.path.string();
   config.http.predict_refresh_ms = 50;
+  config.state.commit_interval_ms = 100;
+  config.challengers["fast"] = {{"learning_rate", "0.05"}};
   PipelineProbe probe(std::make_shared<prometheus::Registry>());
   auto runner = KafkaRunner::Create(config, &probe);
   REQUIRE(runner.ok());
@@ -60,7 +62,21 @@ TEST_CASE("held connections beyond the cap: the pipeline keeps consuming, /healt
   hooks.predict = [p = predictor->get()](const http::Request& r) { return http::JsonResponse(p->predict(r.body)); };
   http::ServerLimits limits;
   limits.max_connections = 8;
-  auto server = http::HttpServer::Start("127.0.0.1", 0, http::AdminRoutes(std::move(hooks)), limits);
+  http::Router routes = http::AdminRoutes(std::move(hooks));
+  // As `streamlearn run` wires them (services/streamlearn/service_support.cpp).
+  KafkaRunner* r = runner->get();
+  http::ModelRouteHooks models;
+  models.names = {config.model.name, "fast"};
+  models.models_json = [r] { return r->models_json(); };
+  models.model_json = [r](const std::string& name) { return r->model_json(name); };
+  models.change = [r](const std::string& name, const std::string& action, const std::string& body) -> Result<std::string> {
+    auto command = ParseModelCommand(name, action, body);
+    if (!command.ok()) return command.status();
+    return r->submit(std::move(command).value(), std::chrono::seconds(10));
+  };
+  models.token = "t0ken";
+  http::AddModelRoutes(routes, std::move(models));
+  auto server = http::HttpServer::Start("127.0.0.1", 0, std::move(routes), limits);
   REQUIRE(server.ok());
   const uint16_t port = (*server)->port();
 
@@ -122,9 +138,54 @@ TEST_CASE("held connections beyond the cap: the pipeline keeps consuming, /healt
   CHECK(predicted.body.find("\"score\":") != std::string::npos);
   CHECK(client.send("POST", "/v1/predict", "not json").status == 400);
 
+  // The registry: reads need no token, changes do, and are applied by the processing thread.
+  auto listed = client.send("GET", "/v1/models");
+  CHECK(listed.status == 200);
+  CHECK(listed.body.find(R"("name":"fast","role":"challenger")") != std::string::npos);
+  CHECK(client.send("GET", "/v1/models/fast").status == 200);
+  CHECK(client.send("GET", "/v1/models/" + config.model.name).body.find(R"("learner":)") != std::string::npos);
+  CHECK(client.send("GET", "/v1/models/nope").status == 404);
+  const http::testing::HeaderList auth = {{"Authorization", "Bearer t0ken"}};
+  CHECK(client.send("POST", "/v1/models/fast/promote", "{}").status == 401);
+  CHECK(client.send("POST", "/v1/models/fast/promote", "{}", {{"Authorization", "Bearer t0keN"}}).status == 401);
+  CHECK(client.send("POST", "/v1/models/fast/promote", R"({"version":3})", auth).status == 400);
+  auto promoted = client.send("POST", "/v1/models/fast/promote", "", auth);
+  CHECK(promoted.status == 200);
+  CHECK(promoted.body.find(R"("action":"promote","version":2,"previous_version":1)") != std::string::npos);
+  // The answer comes after the change: predictions already come from version 2.
+  CHECK(client.send("POST", "/v1/predict", last_payload).body.find(R"("version":2,)") != std::string::npos);
+  CHECK((*runner)->status().processor.model_version == 2);
+  auto rolled = client.send("POST", "/v1/models/" + config.model.name + "/rollback", "", auth);
+  CHECK(rolled.status == 200);
+  CHECK(rolled.body.find(R"("version":3,"previous_version":2,"restored_version":1)") != std::string::npos);
+
+  // Both changes are on the drift topic.
+  auto reader = kafka::Consumer::Create({{"bootstrap.servers", bootstrap},
+                                         {"group.id", "drift-reader"},
+                                         {"auto.offset.reset", "earliest"},
+                                         {"enable.auto.commit", "false"}},
+                                        {});
+  REQUIRE(reader.ok());
+  REQUIRE((*reader)->subscribe({"drift"}).ok());
+  std::vector<std::string> changes;
+  kafka::MessageBatch batch;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (changes.size() < 2 && Clock::now() < deadline) {
+    REQUIRE((*reader)->poll(100, 100, &batch).ok());
+    for (const auto& m : batch.views()) {
+      if (m.payload.find(R"("type":"model_change")") != std::string_view::npos) changes.emplace_back(m.payload);
+    }
+    batch.clear();
+  }
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0].find(R"("action":"promote")") != std::string::npos);
+  CHECK(changes[1].find(R"("action":"rollback")") != std::string::npos);
+
   stop = true;
   thread.join();
   REQUIRE(run_status.ok());
+  // Not running: a change is refused, not left waiting.
+  CHECK(client.send("POST", "/v1/models/fast/promote", "", auth).status == 503);
   server->reset();
   predictor->reset();
 }

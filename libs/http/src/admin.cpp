@@ -1,6 +1,7 @@
 #include "streamlearn/http/admin.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "streamlearn/core/json_writer.hpp"
@@ -25,6 +26,23 @@ Router AdminRoutes(AdminHooks hooks) {
   });
   if (hooks.predict) routes.add("POST", "/v1/predict", std::move(hooks.predict));
   return routes;
+}
+
+void AddModelRoutes(Router& routes, ModelRouteHooks hooks) {
+  auto shared = std::make_shared<ModelRouteHooks>(std::move(hooks));
+  routes.add("GET", "/v1/models", [shared](const Request&) {
+    return Response{.status = 200, .content_type = "application/json", .body = shared->models_json()};
+  });
+  for (const std::string& name : shared->names) {
+    const std::string base = "/v1/models/" + name;
+    routes.add("GET", base, [shared, name](const Request&) { return JsonResponse(shared->model_json(name)); });
+    for (const char* action : {"rollback", "promote"}) {
+      routes.add("POST", base + "/" + action,
+                 RequireToken(shared->token, [shared, name, action = std::string(action)](const Request& request) {
+                   return JsonResponse(shared->change(name, action, request.body));
+                 }));
+    }
+  }
 }
 
 Response JsonResponse(const Result<std::string>& result) {

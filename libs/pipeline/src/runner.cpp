@@ -430,9 +430,12 @@ void KafkaRunner::Impl::apply_commands(OutputSink& sink) {
     todo.swap(commands);
   }
   if (todo.empty()) return;
-  for (auto& [command, answer] : todo) answer->set_value(processor->apply(command, sink));
-  publish_snapshot(/*force=*/true);  // predictions and the registry show the change at once
+  std::vector<Result<std::string>> results;
+  for (auto& queued : todo) results.push_back(processor->apply(queued.first, sink));
+  // Published before answering: a client that reads the answer sees the change everywhere.
+  publish_snapshot(/*force=*/true);
   publish_status();
+  for (size_t i = 0; i < todo.size(); ++i) todo[i].second->set_value(std::move(results[i]));
 }
 
 Status KafkaRunner::run(const std::atomic<bool>& stop) {
@@ -493,6 +496,8 @@ RunnerStatus KafkaRunner::status() const {
 
 PipelineProbe* KafkaRunner::probe() const { return impl_->probe; }
 
+const PipelineConfig& KafkaRunner::config() const { return impl_->config; }
+
 std::string KafkaRunner::models_json() const {
   std::lock_guard lock(impl_->status_mutex);
   return impl_->models_view;
@@ -526,6 +531,40 @@ Result<std::unique_ptr<Predictor>> KafkaRunner::make_predictor() const {
 }
 
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
+
+Result<ModelCommand> ParseModelCommand(const std::string& name, const std::string& action, const std::string& body) {
+  ModelCommand command;
+  command.model = name;
+  // The whole grammar is {} with an optional "version": compared without white space.
+  std::string compact;
+  bool in_string = false;
+  for (char c : body) {
+    if (c == '"') in_string = !in_string;
+    if (in_string || (c != ' ' && c != '\t' && c != '\n' && c != '\r')) compact.push_back(c);
+  }
+  constexpr std::string_view kPrefix = R"({"version":)";
+  std::optional<uint64_t> version;
+  if (compact.size() > kPrefix.size() + 1 && compact.starts_with(kPrefix) && compact.back() == '}') {
+    const std::string digits = compact.substr(kPrefix.size(), compact.size() - kPrefix.size() - 1);
+    if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return Status::Invalid(R"("version" must be a positive integer)");
+    }
+    version = std::stoull(digits);
+  } else if (!compact.empty() && compact != "{}") {
+    return Status::Invalid(R"(body must be empty, {} or {"version": <positive integer>})");
+  }
+  if (action == "rollback") {
+    command.kind = ModelCommand::Kind::kRollback;
+    command.version = version;
+    if (version && *version == 0) return Status::Invalid("version must be at least 1");
+  } else if (action == "promote") {
+    command.kind = ModelCommand::Kind::kPromote;
+    if (version) return Status::Invalid("promote takes no version: the challenger's model becomes a new version");
+  } else {
+    return Status::Invalid("unknown action " + QuoteForReason(action) + ": rollback or promote");
+  }
+  return command;
+}
 
 std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   const ProcessorStats& p = s.processor;

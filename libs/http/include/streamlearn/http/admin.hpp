@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <prometheus/registry.h>
 
@@ -20,6 +21,20 @@ struct AdminHooks {
   std::function<std::string()> status_json{};        // empty, or returning "": /v1/status is 404
   Handler predict{};                                 // POST /v1/predict; empty: no such route
 };
+
+// The model registry's routes, for the models named in `names` (champion and challengers):
+//   GET  /v1/models                       models_json()
+//   GET  /v1/models/{name}                model_json(name)
+//   POST /v1/models/{name}/rollback       change(name, "rollback", body), behind RequireToken
+//   POST /v1/models/{name}/promote        change(name, "promote", body), behind RequireToken
+struct ModelRouteHooks {
+  std::vector<std::string> names;
+  std::function<std::string()> models_json;
+  std::function<Result<std::string>(const std::string& name)> model_json;
+  std::function<Result<std::string>(const std::string& name, const std::string& action, const std::string& body)> change;
+  std::string token;  // empty: the POST routes answer 403
+};
+void AddModelRoutes(Router& routes, ModelRouteHooks hooks);
 
 // A handler's answer from JSON text or an error: 200 application/json, or {"error": reason}
 // with 400 (Invalid), 404 (NotFound), 409 (FailedPrecondition), 503 (Unavailable) or 500.

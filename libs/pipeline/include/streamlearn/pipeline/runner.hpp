@@ -40,6 +40,7 @@ class KafkaRunner {
   RunnerStatus status() const;
   std::string status_json() const;
   PipelineProbe* probe() const;
+  const PipelineConfig& config() const;
   // POST /v1/predict: a Predictor over the snapshots run() publishes (every
   // http.predict_refresh_ms) and this runner's state store. For one other thread (HTTP's);
   // it must be destroyed before the runner.
@@ -59,6 +60,10 @@ class KafkaRunner {
   explicit KafkaRunner(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The command of POST /v1/models/{name}/{action}: action "rollback" (body empty, {} or
+// {"version": V}) or "promote" (body empty or {}). Invalid names what is wrong.
+Result<ModelCommand> ParseModelCommand(const std::string& name, const std::string& action, const std::string& body);
 
 std::string StatusToJson(const RunnerStatus& status, const PipelineConfig& config);
 
