@@ -50,6 +50,11 @@ std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settin
   hooks.ready = std::move(ready);
   hooks.status_json = std::move(status_json);
   if (runner) {
+    hooks.dashboard = [runner] {
+      return http::DashboardView{runner->config().model.name + " v" + std::to_string(runner->status().processor.model_version),
+                                 runner->status_rows()};
+    };
+    hooks.series_json = [runner] { return runner->series_json(); };
     auto predictor = runner->make_predictor();
     if (!predictor.ok()) {
       spdlog::warn("POST /v1/predict not served: {}", predictor.status().message());
@@ -83,7 +88,7 @@ std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settin
     spdlog::warn("HTTP server not started: {}", server.status().message());
     return nullptr;
   }
-  spdlog::info("HTTP on http://{}:{}/ (/healthz, /readyz, /metrics, /v1/status, /v1/predict, /v1/models)", settings.bind, (*server)->port());
+  spdlog::info("HTTP on http://{}:{}/ (dashboard at /; /healthz, /readyz, /metrics, /v1/status, /v1/series, /v1/predict, /v1/models)", settings.bind, (*server)->port());
   return std::move(server).value();
 }
 

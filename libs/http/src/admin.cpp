@@ -25,6 +25,16 @@ Router AdminRoutes(AdminHooks hooks) {
     return Response{.status = 200, .content_type = "application/json", .body = std::move(json)};
   });
   if (hooks.predict) routes.add("POST", "/v1/predict", std::move(hooks.predict));
+  if (hooks.dashboard) {
+    routes.add("GET", "/", [dashboard = std::move(hooks.dashboard)](const Request&) {
+      return Response{.status = 200, .content_type = "text/html; charset=utf-8", .body = RenderDashboard(dashboard())};
+    });
+  }
+  if (hooks.series_json) {
+    routes.add("GET", "/v1/series", [series = std::move(hooks.series_json)](const Request&) {
+      return Response{.status = 200, .content_type = "application/json", .body = series()};
+    });
+  }
   return routes;
 }
 

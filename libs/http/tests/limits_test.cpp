@@ -125,3 +125,33 @@ TEST_CASE("max_connections 0 is refused", "[http][limits]") {
   limits.max_connections = 0;
   CHECK_FALSE(HttpServer::Start("127.0.0.1", 0, AdminRoutes({}), limits).ok());
 }
+
+TEST_CASE("the dashboard is served from the binary, its table rendered and escaped", "[http][dashboard]") {
+  AdminHooks hooks;
+  hooks.dashboard = [] {
+    return DashboardView{"m <v2>", {{"events in", "1234"}, {"model", "<script>alert(1)</script>"}}};
+  };
+  hooks.series_json = [] { return std::string(R"({"models":["m"],"points":[]})"); };
+  auto server = HttpServer::Start("127.0.0.1", 0, AdminRoutes(std::move(hooks)));
+  REQUIRE(server.ok());
+  HttpClient client((*server)->port());
+  auto page = client.send("GET", "/");
+  REQUIRE(page.status == 200);
+  CHECK(page.header("content-type") == "text/html; charset=utf-8");
+  CHECK(page.body.find("<tr><td>events in</td><td>1234</td></tr>") != std::string::npos);
+  CHECK(page.body.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(page.body.find("<script>alert(1)") == std::string::npos);
+  CHECK(page.body.find("m &lt;v2&gt;") != std::string::npos);
+  CHECK(page.body.find("@@") == std::string::npos);
+  // Everything it needs is in the page: no script, style or font from elsewhere.
+  CHECK(page.body.find("src=\"http") == std::string::npos);
+  CHECK(page.body.find("href=\"http") == std::string::npos);
+  auto series = client.send("GET", "/v1/series");
+  CHECK(series.status == 200);
+  CHECK(series.header("content-type") == "application/json");
+  // Without the hooks there is no page.
+  auto bare = HttpServer::Start("127.0.0.1", 0, AdminRoutes({}));
+  REQUIRE(bare.ok());
+  HttpClient other((*bare)->port());
+  CHECK(other.send("GET", "/").status == 404);
+}

@@ -150,6 +150,19 @@ struct KafkaRunner::Impl {
 
   mutable std::mutex status_mutex;
   RunnerStatus latest;
+  // GET /v1/series: a point a second, the last kSeriesPoints (under status_mutex).
+  struct SeriesPoint {
+    double t = 0;  // uptime, s
+    double events_per_s = 0, labels_per_s = 0;
+    int64_t lag = 0;
+    uint64_t version = 0, drifts = 0, data_drifts = 0;
+    std::vector<double> accuracy, rolling;  // champion, then challengers
+  };
+  static constexpr size_t kSeriesPoints = 600;
+  std::deque<SeriesPoint> series;
+  Clock::time_point last_point;
+  uint64_t point_messages = 0, point_labelled = 0;
+  void add_series_point(const RunnerStatus& s);
   SnapshotBoard snapshots;  // for POST /v1/predict
   // The registry's views (under status_mutex), refreshed with each predict snapshot.
   std::string models_view;
@@ -397,7 +410,36 @@ void KafkaRunner::Impl::publish_status() {
   }
   guarded_seen = std::max(guarded_seen, s.processor.guarded_updates);
   std::lock_guard lock(status_mutex);
+  add_series_point(s);
   latest = std::move(s);
+}
+
+void KafkaRunner::Impl::add_series_point(const RunnerStatus& s) {
+  const auto now = Clock::now();
+  const double dt = std::chrono::duration<double>(now - last_point).count();
+  if (!series.empty() && dt < 1.0) return;
+  const ProcessorStats& p = s.processor;
+  SeriesPoint point;
+  point.t = s.uptime_s;
+  if (!series.empty() && dt > 0) {
+    point.events_per_s = static_cast<double>(p.messages - point_messages) / dt;
+    point.labels_per_s = static_cast<double>(p.labelled - point_labelled) / dt;
+  }
+  point.lag = s.lag;
+  point.version = p.model_version;
+  point.drifts = p.drifts.size();
+  point.data_drifts = p.data_drifts;
+  point.accuracy.push_back(p.accuracy);
+  point.rolling.push_back(p.rolling_accuracy);
+  for (const auto& c : p.challengers) {
+    point.accuracy.push_back(c.accuracy);
+    point.rolling.push_back(c.rolling_accuracy);
+  }
+  series.push_back(std::move(point));
+  if (series.size() > kSeriesPoints) series.pop_front();
+  last_point = now;
+  point_messages = p.messages;
+  point_labelled = p.labelled;
 }
 
 void KafkaRunner::Impl::publish_snapshot(bool force) {
@@ -531,6 +573,61 @@ Result<std::unique_ptr<Predictor>> KafkaRunner::make_predictor() const {
 }
 
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
+
+std::string KafkaRunner::series_json() const {
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object().key("models").begin_array().string(impl_->config.model.name);
+  for (const auto& challenger : impl_->config.challengers) w.string(challenger.first);
+  w.end_array().key("points").begin_array();
+  std::lock_guard lock(impl_->status_mutex);
+  for (const auto& p : impl_->series) {
+    w.begin_object()
+        .field("t", std::round(p.t * 1000) / 1000)
+        .field("events_per_s", std::round(p.events_per_s * 10) / 10)
+        .field("labels_per_s", std::round(p.labels_per_s * 10) / 10)
+        .field("lag", p.lag)
+        .field("version", p.version)
+        .field("drifts", p.drifts)
+        .field("data_drifts", p.data_drifts);
+    w.key("accuracy").begin_array();
+    for (double v : p.accuracy) w.number(v);
+    w.end_array().key("rolling").begin_array();
+    for (double v : p.rolling) w.number(v);
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> KafkaRunner::status_rows() const {
+  const RunnerStatus s = status();
+  const ProcessorStats& p = s.processor;
+  auto number = [](double v) { return fmt::format("{:.4f}", v); };
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"model", impl_->config.model.name + " (" + impl_->config.model.type + ")"},
+      {"model version", std::to_string(p.model_version)},
+      {"events in", std::to_string(p.messages)},
+      {"predictions out", std::to_string(p.predictions)},
+      {"dead letters", std::to_string(p.invalid + p.labels.unknown + p.labels.late)},
+      {"labelled", std::to_string(p.labelled)},
+      {"accuracy", number(p.accuracy)},
+      {"rolling accuracy", number(p.rolling_accuracy)},
+      {"lag", std::to_string(s.lag)},
+      {"concept drifts", std::to_string(p.drifts.size())},
+      {"data drifts", std::to_string(p.data_drifts)},
+      {"broker", s.broker_ok ? "ok" : "unreachable"},
+  };
+  for (const auto& c : p.challengers) {
+    rows.emplace_back("challenger " + c.name + " (" + c.type + ")",
+                      number(std::isfinite(c.rolling_accuracy) ? c.rolling_accuracy : 0) + " rolling");
+  }
+  if (p.labels_enabled) {
+    rows.emplace_back("labels joined", std::to_string(p.labels.joined));
+    rows.emplace_back("labels pending", std::to_string(p.pending_labels));
+  }
+  return rows;
+}
 
 Result<ModelCommand> ParseModelCommand(const std::string& name, const std::string& action, const std::string& body) {
   ModelCommand command;

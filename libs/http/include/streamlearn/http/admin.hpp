@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <prometheus/registry.h>
@@ -13,6 +14,16 @@
 
 namespace streamlearn::http {
 
+// What the dashboard page shows without JavaScript: a headline and a status table.
+struct DashboardView {
+  std::string headline;
+  std::vector<std::pair<std::string, std::string>> rows;  // name, value
+};
+// The dashboard page (libs/http/assets/dashboard.html, embedded in the binary) with `view`
+// rendered in, HTML-escaped; its script then refreshes it every second from /v1/status
+// and /v1/series.
+std::string RenderDashboard(const DashboardView& view);
+
 // Hooks run on the HTTP thread: they must only read thread-safe state.
 // Default initializers let callers name only the hooks they have: {.ready = ...}.
 struct AdminHooks {
@@ -20,6 +31,8 @@ struct AdminHooks {
   std::function<bool()> ready{};                     // empty: always ready
   std::function<std::string()> status_json{};        // empty, or returning "": /v1/status is 404
   Handler predict{};                                 // POST /v1/predict; empty: no such route
+  std::function<DashboardView()> dashboard{};        // GET /: the dashboard; empty: no such route
+  std::function<std::string()> series_json{};        // GET /v1/series; empty: no such route
 };
 
 // The model registry's routes, for the models named in `names` (champion and challengers):
@@ -53,6 +66,8 @@ Handler RequireToken(std::string token, Handler handler);
 // GET /metrics   Prometheus text exposition of hooks.registry.
 // GET /v1/status application/json from hooks.status_json.
 // POST /v1/predict from hooks.predict, when given.
+// GET /          the dashboard (RenderDashboard of hooks.dashboard), when given.
+// GET /v1/series application/json from hooks.series_json, when given.
 // More routes (dashboard, /v1/predict) can be added to the returned router.
 Router AdminRoutes(AdminHooks hooks);
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/pipeline/config.hpp"
@@ -39,6 +41,12 @@ class KafkaRunner {
   // A copy taken at the end of the latest batch; safe from any thread.
   RunnerStatus status() const;
   std::string status_json() const;
+  // GET /v1/series: the last 10 minutes, one point a second (events/s, lag, each model's
+  // accuracy and rolling accuracy, drift counts, labels learned/s, model version), as
+  // {"models": [champion, challengers...], "points": [...]}; safe from any thread.
+  std::string series_json() const;
+  // The dashboard's status table: (name, value) rows of status(); safe from any thread.
+  std::vector<std::pair<std::string, std::string>> status_rows() const;
   PipelineProbe* probe() const;
   const PipelineConfig& config() const;
   // POST /v1/predict: a Predictor over the snapshots run() publishes (every
