@@ -148,6 +148,12 @@ struct Processor::Impl {
   Status publish_drift(const DriftPolicy::Outcome& outcome, std::string_view event_id, int64_t ts_ms, OutputSink& sink);
   Status publish_data_drift(const drift::DataDriftEvent& d, const Event& event, OutputSink& sink);
   Status watch_inputs(const Event& event, OutputSink& sink);
+  // Names dense feature i for Learner::describe: the dictionary's name, or "#i".
+  learn::DenseFeatureName dense_name() const {
+    return [this](size_t i) {
+      return i < dictionary.size() ? std::string(dictionary.name(static_cast<uint32_t>(i))) : "#" + std::to_string(i);
+    };
+  }
   // The model registry's part of a checkpoint: the champion's bytes under its version, the
   // replaced versions' bytes, and the oldest beyond models.keep deleted.
   void keep_versions(state::CheckpointBatch& batch);
@@ -1053,15 +1059,20 @@ std::string Processor::models_json() const {
       .field("version", s.model_version)
       .field("trained", st.model_trained)
       .field("memory_bytes", st.model_bytes);
-  w.key("metrics")
-      .begin_object()
-      .field("accuracy", st.accuracy)
-      .field("rolling_accuracy", st.rolling_accuracy)
-      .field("log_loss", st.log_loss)
-      .field("mae", st.mae)
-      .field("rmse", st.rmse)
-      .field("r2", st.r2)
-      .end_object();
+  // Undefined figures (NaN before any label) read as 0, as in /v1/status.
+  auto metrics = [&w](double accuracy, double rolling, double log_loss, double mae, double rmse, double r2) {
+    auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
+    w.key("metrics")
+        .begin_object()
+        .field("accuracy", finite(accuracy))
+        .field("rolling_accuracy", finite(rolling))
+        .field("log_loss", finite(log_loss))
+        .field("mae", finite(mae))
+        .field("rmse", finite(rmse))
+        .field("r2", finite(r2))
+        .end_object();
+  };
+  metrics(st.accuracy, st.rolling_accuracy, st.log_loss, st.mae, st.rmse, st.r2);
   w.key("kept_versions").begin_array();
   std::vector<uint64_t> kept = s.kept_versions;
   for (const auto& pending_write : s.version_writes) kept.push_back(pending_write.first);
@@ -1070,7 +1081,6 @@ std::string Processor::models_json() const {
   for (uint64_t v : kept) w.unsigned_integer(v);
   w.end_array().end_object();
   for (const auto& c : st.challengers) {
-    auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
     w.begin_object()
         .field("name", std::string_view(c.name))
         .field("role", "challenger")
@@ -1078,16 +1088,8 @@ std::string Processor::models_json() const {
         .field("version", uint64_t{1})
         .field("trained", c.trained)
         .field("memory_bytes", c.memory_bytes);
-    w.key("metrics")
-        .begin_object()
-        .field("accuracy", finite(c.accuracy))
-        .field("rolling_accuracy", finite(c.rolling_accuracy))
-        .field("log_loss", finite(c.log_loss))
-        .field("mae", finite(c.mae))
-        .field("rmse", finite(c.rmse))
-        .field("r2", finite(c.r2))
-        .end_object()
-        .end_object();
+    metrics(c.accuracy, c.rolling_accuracy, c.log_loss, c.mae, c.rmse, c.r2);
+    w.end_object();
   }
   w.end_array().end_object();
   return out;
@@ -1105,12 +1107,7 @@ Result<std::string> Processor::model_json(std::string_view name) const {
   for (const auto& c : st.challengers) {
     if (c.name == name) WriteChallengerJson(w, c);
   }
-  it->model->describe(
-      w,
-      [&](size_t i) {
-        return i < s.dictionary.size() ? std::string(s.dictionary.name(static_cast<uint32_t>(i))) : "#" + std::to_string(i);
-      },
-      20);
+  it->model->describe(w, s.dense_name(), 20);
   w.end_object();
   return out;
 }
