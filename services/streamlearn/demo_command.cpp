@@ -48,9 +48,9 @@ int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int ht
       [&](pl::KafkaRunner& runner) {
         pl::KafkaRunner* r = &runner;
         http = StartHttp(options.config.http, *runner.probe(), [r] { return r->status_json(); },
-                         [r] { return r->status().assigned; });
+                         [r] { return r->status().assigned; }, r);
       },
-      [](const std::string& line) { std::cout << line << std::endl; });
+      [](const std::string& line) { std::cout << line << std::endl; }, [&] { http.reset(); });
   http.reset();
   if (!summary.ok()) return LogAndFail(summary.status());
   const auto& s = *summary;

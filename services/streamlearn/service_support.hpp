@@ -16,6 +16,7 @@ class HttpServer;
 namespace streamlearn::pipeline {
 struct HttpSettings;
 class PipelineProbe;
+class KafkaRunner;
 }  // namespace streamlearn::pipeline
 
 namespace streamlearn::cli {
@@ -38,9 +39,11 @@ class SignalWatcher {
 int LogAndFail(const Status& st);
 
 // Starts the admin HTTP server when enabled; returns null (and logs) when it cannot bind,
-// since the pipeline itself does not depend on it.
+// since the pipeline itself does not depend on it. With `runner`, it also serves
+// POST /v1/predict and the model registry from it; the server must then be stopped before
+// the runner is destroyed.
 std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settings, pipeline::PipelineProbe& probe,
                                             std::function<std::string()> status_json,
-                                            std::function<bool()> ready);
+                                            std::function<bool()> ready, pipeline::KafkaRunner* runner = nullptr);
 
 }  // namespace streamlearn::cli

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -35,8 +36,6 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
-// Covers both an idle keep-alive connection and a client that sends a request very slowly.
-constexpr auto kIoTimeout = std::chrono::seconds(30);
 // After an error response we read and discard what the client still sends, for at most
 // this long: closing with unread data makes the kernel send RST, which can destroy the
 // response before the client reads it.
@@ -80,12 +79,36 @@ BeastResponse CallHandler(const Handler& handler, const Request& request) {
   return out;
 }
 
+// Counts open connections for the cap: the acceptor pauses at ServerLimits::max_connections
+// and `resume` restarts it when a connection ends. Server thread only.
+struct ConnectionGate {
+  std::atomic<std::size_t> open{0};  // read by HttpServer::connections() from any thread
+  bool paused = false;
+  std::function<void()> resume;
+  void closed() {
+    --open;
+    if (paused && resume) {
+      paused = false;
+      resume();
+    }
+  }
+};
+
 // One client connection: read a request, answer it, repeat while keep-alive holds.
 // Lives in shared_ptrs held by its pending operations; everything runs on the server thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Router& routes)
-      : stream_(std::move(socket)), routes_(routes) {}
+  Session(tcp::socket socket, const Router& routes, const ServerLimits& limits, ConnectionGate& gate)
+      : stream_(std::move(socket)),
+        routes_(routes),
+        header_timeout_(std::chrono::milliseconds(limits.header_timeout_ms)),
+        io_timeout_(std::chrono::milliseconds(limits.io_timeout_ms)),
+        gate_(gate) {
+    ++gate_.open;
+  }
+  ~Session() { gate_.closed(); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void Start() { ReadRequest(); }
 
@@ -97,7 +120,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();  // a parser reads exactly one message
     parser_->body_limit(HttpServer::kMaxBodyBytes);
     parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(kIoTimeout);
+    // Covers an idle keep-alive connection and a client sending its header very slowly.
+    stream_.expires_after(header_timeout_);
     // The header first: a body over the limit is refused before the client sends it, and a
     // client waiting for "100 Continue" (curl does, for bodies over 1 KiB) gets it.
     bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -110,7 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec || parser_->is_done()) return OnRead(ec);
     if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
       continue_ = std::make_unique<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-      stream_.expires_after(kIoTimeout);
+      stream_.expires_after(io_timeout_);
       bhttp::async_write(stream_, *continue_,
                          [self = shared_from_this()](beast::error_code write_ec, std::size_t) {
                            self->continue_.reset();
@@ -123,7 +147,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(kIoTimeout);
+    stream_.expires_after(io_timeout_);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->OnRead(ec);
@@ -161,6 +185,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request.path = std::string(target.substr(0, question));
     if (question != std::string_view::npos) request.query = std::string(target.substr(question + 1));
     request.body = std::move(beast_request.body());
+    if (auto it = beast_request.find(bhttp::field::authorization); it != beast_request.end()) {
+      request.authorization = std::string(it->value());
+    }
 
     const RouteMatch match = routes_.match(request.method, request.path);
     if (match.handler != nullptr) {
@@ -191,7 +218,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(bool linger) {
-    stream_.expires_after(kIoTimeout);
+    stream_.expires_after(io_timeout_);
     bhttp::async_write(stream_, response_,
                        [self = shared_from_this(), linger](beast::error_code ec, std::size_t) {
                          self->OnWrite(ec, linger);
@@ -225,6 +252,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   const Router& routes_;
+  std::chrono::steady_clock::duration header_timeout_, io_timeout_;
+  ConnectionGate& gate_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   BeastResponse response_;  // kept alive here while async_write runs
@@ -236,7 +265,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class HttpServer::Impl {
  public:
-  explicit Impl(Router routes) : routes_(std::move(routes)) {}
+  Impl(Router routes, ServerLimits limits) : routes_(std::move(routes)), limits_(limits) {
+    gate_.resume = [this] {
+      if (!stopping_) Accept();
+    };
+  }
 
   ~Impl() { Stop(); }
 
@@ -299,14 +332,20 @@ class HttpServer::Impl {
       sessions_.clear();
     });
     if (thread_.joinable()) thread_.join();
+    gate_.resume = nullptr;  // sessions left to die with io_ must not restart accepting
     beast::error_code ignored;
     acceptor_.close(ignored);  // in case the thread never ran
   }
 
   uint16_t port() const { return port_; }
+  std::size_t connections() const { return gate_.open.load(); }
 
  private:
   void Accept() {
+    if (gate_.open >= limits_.max_connections) {
+      gate_.paused = true;  // the next connection to end accepts again
+      return;
+    }
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (stopping_ || ec == net::error::operation_aborted) return;
       if (ec) {
@@ -316,7 +355,7 @@ class HttpServer::Impl {
         });
         return;
       }
-      auto session = std::make_shared<Session>(std::move(socket), routes_);
+      auto session = std::make_shared<Session>(std::move(socket), routes_, limits_, gate_);
       std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
       sessions_.push_back(session);
       session->Start();
@@ -327,6 +366,8 @@ class HttpServer::Impl {
   // Declaration order matters: io_ is destroyed after the objects that use it, and any
   // session still referenced by a pending handler dies with io_, before routes_.
   Router routes_;
+  ServerLimits limits_;
+  ConnectionGate gate_;  // outlives the sessions, which die with io_
   net::io_context io_{1};  // one thread: lets Asio skip locking
   tcp::acceptor acceptor_{io_};
   net::steady_timer accept_retry_{io_};
@@ -337,8 +378,9 @@ class HttpServer::Impl {
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& bind_address,
-                                                      uint16_t port, Router routes) {
-  auto impl = std::make_unique<Impl>(std::move(routes));
+                                                      uint16_t port, Router routes, ServerLimits limits) {
+  if (limits.max_connections == 0) return Status::Invalid("HTTP max_connections must be at least 1");
+  auto impl = std::make_unique<Impl>(std::move(routes), limits);
   SL_RETURN_IF_ERROR(impl->Listen(bind_address, port));
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
@@ -349,6 +391,8 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { stop(); }
 
 uint16_t HttpServer::port() const { return impl_->port(); }
+
+std::size_t HttpServer::connections() const { return impl_->connections(); }
 
 void HttpServer::stop() { impl_->Stop(); }
 

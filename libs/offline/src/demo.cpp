@@ -71,7 +71,8 @@ std::string SummaryToJson(const DemoSummary& s) {
 
 Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>& interrupted,
                             const std::function<void(KafkaRunner&)>& on_start,
-                            const std::function<void(const std::string&)>& print) {
+                            const std::function<void(const std::string&)>& print,
+                            const std::function<void()>& on_stop) {
   // The broker is new each time: offsets and counts kept from an earlier demo would not
   // match it (and the summary judges drifts by the count).
   std::error_code ec;
@@ -109,6 +110,13 @@ Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>&
   PipelineProbe probe(std::make_shared<prometheus::Registry>());
   auto runner = KafkaRunner::Create(config, &probe);
   if (!runner.ok()) return runner.status();
+  // Declared after the runner, so destroyed (and on_stop run) before it on every path.
+  struct OnStop {
+    const std::function<void()>& run;
+    ~OnStop() {
+      if (run) run();
+    }
+  } stop_guard{on_stop};
   if (on_start) on_start(**runner);
 
   SyntheticOptions synth;

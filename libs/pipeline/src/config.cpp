@@ -196,6 +196,11 @@ const std::vector<KeySpec>& Keys() {
       {"http.bind", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.http.bind); }},
       {"http.port", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 65535, c.http.port); }},
       {"http.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.http.enabled); }},
+      {"http.token", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.http.token); }},
+      {"http.max_connections", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000, c.http.max_connections); }},
+      {"http.predict_refresh_ms",
+       [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.http.predict_refresh_ms); }},
+      {"models.keep", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 1000, c.models.keep); }},
   };
   return keys;
 }

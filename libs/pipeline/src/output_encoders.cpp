@@ -158,6 +158,30 @@ Status JsonOutputSink::write(const PredictionRecord& record) {
   return prediction(record.entity, json_);
 }
 
+void EncodeModelChange(const ModelChangeRecord& r, std::string& out) {
+  out.append(R"({"type":"model_change","model":)");
+  AppendJsonString(out, r.model);
+  out.append(R"(,"action":)");
+  AppendJsonString(out, r.action);
+  out.append(R"(,"version":)");
+  AppendJsonUnsigned(out, r.version);
+  out.append(R"(,"previous_version":)");
+  AppendJsonUnsigned(out, r.previous_version);
+  if (r.restored_version) {
+    out.append(R"(,"restored_version":)");
+    AppendJsonUnsigned(out, *r.restored_version);
+  }
+  if (!r.challenger.empty()) {
+    out.append(R"(,"challenger":)");
+    AppendJsonString(out, r.challenger);
+  }
+  out.append(R"(,"trained":)");
+  AppendJsonUnsigned(out, r.trained);
+  out.append(R"(,"ts":)");
+  AppendJsonInteger(out, r.ts_ms);
+  out.push_back('}');
+}
+
 Status JsonOutputSink::write(const ConceptDriftRecord& record) {
   json_.clear();
   EncodeConceptDrift(record, json_);
@@ -179,6 +203,12 @@ Status JsonOutputSink::write(const ModelSwitchRecord& record) {
 Status JsonOutputSink::write(const SliceGapRecord& record) {
   json_.clear();
   EncodeSliceGap(record, json_);
+  return drift(record.model, json_);
+}
+
+Status JsonOutputSink::write(const ModelChangeRecord& record) {
+  json_.clear();
+  EncodeModelChange(record, json_);
   return drift(record.model, json_);
 }
 

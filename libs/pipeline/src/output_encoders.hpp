@@ -31,4 +31,7 @@ void EncodeModelSwitch(const ModelSwitchRecord& record, std::string& out);
 // drift.schema.json, "type":"slice_gap".
 void EncodeSliceGap(const SliceGapRecord& record, std::string& out);
 
+// drift.schema.json, "type":"model_change".
+void EncodeModelChange(const ModelChangeRecord& record, std::string& out);
+
 }  // namespace streamlearn::pipeline

@@ -24,6 +24,7 @@
 #include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
+#include "streamlearn/pipeline/predict.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "divergence_guard.hpp"
 #include "data_drift_settings.hpp"
@@ -117,6 +118,10 @@ struct Processor::Impl {
   std::function<void(const LearnOutcome&)> observer;
 
   uint64_t model_version = 1;
+  // The model registry (models.keep): versions the store keeps, oldest first, and learner
+  // bytes of replaced versions waiting for the next checkpoint.
+  std::vector<uint64_t> kept_versions;
+  std::vector<std::pair<uint64_t, std::string>> version_writes;
   ProcessorStats counts;  // messages, predictions, invalid, labelled, drifts
   std::optional<EntityCache> entities;  // made once the store is known
   using EntityEntry = EntityCache::Entry;
@@ -198,6 +203,17 @@ struct Processor::Impl {
     if (slices) slices->clear();
     slicing = nullptr;
   }
+  // Names dense feature i for Learner::describe: the dictionary's name, or "#i".
+  learn::DenseFeatureName dense_name() const {
+    return [this](size_t i) {
+      return i < dictionary.size() ? std::string(dictionary.name(static_cast<uint32_t>(i))) : "#" + std::to_string(i);
+    };
+  }
+  // The model registry's part of a checkpoint: the champion's bytes under its version, the
+  // replaced versions' bytes, and the oldest beyond models.keep deleted.
+  void keep_versions(state::CheckpointBatch& batch);
+  // Makes `learner` the champion as a new version; publishes the change.
+  Result<std::string> replace_champion(std::unique_ptr<learn::Learner> learner, ModelChangeRecord record, OutputSink& sink);
 };
 
 Processor::Processor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -278,6 +294,9 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
       }
       impl->join_reported = impl->join->counts();
     }
+    auto versions = store->model_versions(config.model.name);
+    if (!versions.ok()) return versions.status();
+    for (const auto& kept : *versions) impl->kept_versions.push_back(kept.first);
     auto offsets = store->offsets();
     if (!offsets.ok()) return offsets.status();
     for (const auto& [tp, next] : *offsets) impl->next_offsets[{tp.topic, tp.partition}] = next;
@@ -994,6 +1013,7 @@ void Processor::checkpoint(state::CheckpointBatch& batch) {
   s.entities->checkpoint(batch);
   if (s.join) s.join->checkpoint(batch);
   batch.put_model(s.config.model.name, s.snapshot());
+  s.keep_versions(batch);
   for (const auto& [tp, next] : s.next_offsets) batch.put_offset({tp.first, tp.second}, next);
 }
 
@@ -1062,6 +1082,23 @@ LabelJoinCounts Processor::label_counts() const { return impl_->join ? impl_->jo
 size_t Processor::pending_labels() const { return impl_->join ? impl_->join->pending_size() : 0; }
 
 std::string Processor::model_snapshot() const { return impl_->snapshot(); }
+
+std::shared_ptr<const PredictSnapshot> Processor::predict_snapshot(int64_t now_ms) const {
+  const Impl& s = *impl_;
+  auto snapshot = std::make_shared<PredictSnapshot>();
+  snapshot->model_name = s.config.model.name;
+  snapshot->model_version = s.model_version;
+  snapshot->messages = s.counts.messages;
+  snapshot->taken_ms = now_ms;
+  ByteWriter features(&snapshot->features);
+  s.dictionary.save(features);
+  s.builder.save(features);
+  ByteWriter model(&snapshot->model);
+  s.model->save(model);
+  snapshot->class_names = s.class_names;
+  for (const EntityCache::Entry* entry : s.entities->dirty()) snapshot->entities.emplace(entry->first, entry->second.state);
+  return snapshot;
+}
 
 Result<std::unique_ptr<Processor>> Processor::FromSnapshot(const PipelineConfig& config, std::string_view sealed) {
   auto processor = Create(config, nullptr, nullptr);
@@ -1133,6 +1170,191 @@ std::string Processor::describe_json(size_t top_sparse) const {
     if (std::isfinite(value)) w.field(name, value);
   }
   w.end_object().end_object().end_object();
+  return out;
+}
+
+}  // namespace streamlearn::pipeline
+
+namespace streamlearn::pipeline {
+
+void Processor::Impl::keep_versions(state::CheckpointBatch& batch) {
+  auto keep = [&](uint64_t version, std::string_view bytes) {
+    batch.put_model_version(config.model.name, version, bytes);
+    if (std::find(kept_versions.begin(), kept_versions.end(), version) == kept_versions.end()) {
+      kept_versions.insert(std::upper_bound(kept_versions.begin(), kept_versions.end(), version), version);
+    }
+  };
+  for (const auto& [version, bytes] : version_writes) keep(version, bytes);
+  version_writes.clear();
+  std::string bytes;
+  ByteWriter w(&bytes);
+  model->save(w);
+  keep(model_version, bytes);
+  const size_t limit = static_cast<size_t>(std::max(1, config.models.keep));
+  while (kept_versions.size() > limit) {
+    batch.delete_model_version(config.model.name, kept_versions.front());
+    kept_versions.erase(kept_versions.begin());
+  }
+}
+
+Result<std::string> Processor::Impl::replace_champion(std::unique_ptr<learn::Learner> learner, ModelChangeRecord record,
+                                                      OutputSink& sink) {
+  // The replaced version's last state is kept too, so a rollback can return to it.
+  std::string bytes;
+  ByteWriter w(&bytes);
+  model->save(w);
+  version_writes.emplace_back(model_version, std::move(bytes));
+  uint64_t next = model_version;
+  for (uint64_t v : kept_versions) next = std::max(next, v);
+  for (const auto& pending_write : version_writes) next = std::max(next, pending_write.first);
+  record.previous_version = model_version;
+  record.version = next + 1;
+  model = std::move(learner);
+  model_version = record.version;
+  if (probe) probe->model_version.Set(static_cast<double>(model_version));
+  record.model = config.model.name;
+  record.trained = model->trained();
+  record.ts_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  spdlog::info("model '{}': {} to version {} (was {})", config.model.name, record.action, record.version,
+               record.previous_version);
+  SL_RETURN_IF_ERROR(sink.write(record));
+  std::string out;
+  JsonWriter j(&out);
+  j.begin_object()
+      .field("model", record.model)
+      .field("action", record.action)
+      .field("version", record.version)
+      .field("previous_version", record.previous_version);
+  if (record.restored_version) j.field("restored_version", *record.restored_version);
+  if (!record.challenger.empty()) j.field("challenger", record.challenger);
+  j.field("trained", record.trained).end_object();
+  return out;
+}
+
+Result<std::string> Processor::apply(const ModelCommand& command, OutputSink& sink) {
+  Impl& s = *impl_;
+  auto fresh = learn::MakeLearner(s.config.model.type, LearnerKeys(s.config.model, s.config.features.hash_bits), "model.");
+  if (!fresh.ok()) return fresh.status();
+  ModelChangeRecord record;
+  std::string bytes;
+  if (command.kind == ModelCommand::Kind::kRollback) {
+    if (command.model != s.config.model.name) {
+      return Status::NotFound("no champion named " + QuoteForReason(command.model) + ": rollback applies to '" +
+                              s.config.model.name + "'");
+    }
+    if (s.store == nullptr) return Status::Unavailable("no state store: no versions are kept");
+    auto versions = s.store->model_versions(s.config.model.name);
+    if (!versions.ok()) return versions.status();
+    for (const auto& pending_write : s.version_writes) versions->push_back(pending_write);
+    std::optional<uint64_t> target = command.version;
+    if (!target) {
+      for (const auto& kept : *versions) {
+        if (kept.first < s.model_version && (!target || kept.first > *target)) target = kept.first;
+      }
+      if (!target) return Status::NotFound("no version before " + std::to_string(s.model_version) + " is kept");
+    }
+    if (*target == s.model_version) {
+      return Status::Invalid("version " + std::to_string(*target) + " is the current one");
+    }
+    for (const auto& kept : *versions) {
+      if (kept.first == *target) bytes = kept.second;
+    }
+    if (bytes.empty()) {
+      std::string list;
+      for (const auto& kept : *versions) list += (list.empty() ? "" : ", ") + std::to_string(kept.first);
+      return Status::NotFound("version " + std::to_string(*target) + " is not kept (kept: " +
+                              (list.empty() ? std::string("none yet") : list) + "; models.keep " +
+                              std::to_string(s.config.models.keep) + ")");
+    }
+    record.action = "rollback";
+    record.restored_version = *target;
+  } else {
+    auto it = std::find_if(s.challengers.begin(), s.challengers.end(),
+                           [&](const Challenger& c) { return c.name == command.model; });
+    if (it == s.challengers.end()) return Status::NotFound("no challenger named " + QuoteForReason(command.model));
+    if (it->model->type() != s.config.model.type) {
+      return Status::FailedPrecondition("challenger '" + it->name + "' is a " + std::string(it->model->type()) +
+                                        " model and the champion a " + s.config.model.type +
+                                        " one: change model.type in the config instead");
+    }
+    ByteWriter w(&bytes);
+    it->model->save(w);
+    record.action = "promote";
+    record.challenger = it->name;
+  }
+  ByteReader r(bytes);
+  Status loaded = (*fresh)->load(r);
+  if (!loaded.ok()) {
+    return Status::FailedPrecondition("the champion cannot take that model: " + loaded.message());
+  }
+  return s.replace_champion(std::move(fresh).value(), record, sink);
+}
+
+std::string Processor::models_json() const {
+  const Impl& s = *impl_;
+  const ProcessorStats st = stats();
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object().field("champion", std::string_view(s.config.model.name));
+  w.key("models").begin_array();
+  w.begin_object()
+      .field("name", std::string_view(s.config.model.name))
+      .field("role", "champion")
+      .field("type", std::string_view(s.config.model.type))
+      .field("version", s.model_version)
+      .field("trained", st.model_trained)
+      .field("memory_bytes", st.model_bytes);
+  // Undefined figures (NaN before any label) read as 0, as in /v1/status.
+  auto metrics = [&w](double accuracy, double rolling, double log_loss, double mae, double rmse, double r2) {
+    auto finite = [](double v) { return std::isfinite(v) ? v : 0.0; };
+    w.key("metrics")
+        .begin_object()
+        .field("accuracy", finite(accuracy))
+        .field("rolling_accuracy", finite(rolling))
+        .field("log_loss", finite(log_loss))
+        .field("mae", finite(mae))
+        .field("rmse", finite(rmse))
+        .field("r2", finite(r2))
+        .end_object();
+  };
+  metrics(st.accuracy, st.rolling_accuracy, st.log_loss, st.mae, st.rmse, st.r2);
+  w.key("kept_versions").begin_array();
+  std::vector<uint64_t> kept = s.kept_versions;
+  for (const auto& pending_write : s.version_writes) kept.push_back(pending_write.first);
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  for (uint64_t v : kept) w.unsigned_integer(v);
+  w.end_array().end_object();
+  for (const auto& c : st.challengers) {
+    w.begin_object()
+        .field("name", std::string_view(c.name))
+        .field("role", "challenger")
+        .field("type", std::string_view(c.type))
+        .field("version", uint64_t{1})
+        .field("trained", c.trained)
+        .field("memory_bytes", c.memory_bytes);
+    metrics(c.accuracy, c.rolling_accuracy, c.log_loss, c.mae, c.rmse, c.r2);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+Result<std::string> Processor::model_json(std::string_view name) const {
+  const Impl& s = *impl_;
+  if (name == s.config.model.name) return describe_json();
+  auto it = std::find_if(s.challengers.begin(), s.challengers.end(), [&](const Challenger& c) { return c.name == name; });
+  if (it == s.challengers.end()) return Status::NotFound("no model named " + QuoteForReason(name));
+  const ProcessorStats st = stats();
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object().field("role", "challenger").key("figures");
+  for (const auto& c : st.challengers) {
+    if (c.name == name) WriteChallengerJson(w, c);
+  }
+  it->model->describe(w, s.dense_name(), 20);
+  w.end_object();
   return out;
 }
 

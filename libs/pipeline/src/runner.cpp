@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
+#include <future>
 
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/json_writer.hpp"
@@ -63,6 +65,11 @@ class KafkaSink : public OutputSink {
   Status write(const SliceGapRecord& record) override {
     json_.clear();
     EncodeSliceGap(record, json_);
+    return producer_.produce(settings_.drift_topic, record.model, json_);
+  }
+  Status write(const ModelChangeRecord& record) override {
+    json_.clear();
+    EncodeModelChange(record, json_);
     return producer_.produce(settings_.drift_topic, record.model, json_);
   }
   Status write(const DeadLetterRecord& record) override {
@@ -153,6 +160,33 @@ struct KafkaRunner::Impl {
 
   mutable std::mutex status_mutex;
   RunnerStatus latest;
+  // GET /v1/series: a point a second, the last kSeriesPoints (under status_mutex).
+  struct SeriesPoint {
+    double t = 0;  // uptime, s
+    double events_per_s = 0, labels_per_s = 0;
+    int64_t lag = 0;
+    uint64_t version = 0, drifts = 0, data_drifts = 0;
+    std::vector<double> accuracy, rolling;  // champion, then challengers
+  };
+  static constexpr size_t kSeriesPoints = 600;
+  std::deque<SeriesPoint> series;
+  Clock::time_point last_point;
+  uint64_t point_messages = 0, point_labelled = 0;
+  void add_series_point(const RunnerStatus& s);
+  SnapshotBoard snapshots;  // for POST /v1/predict
+  // The registry's views (under status_mutex), refreshed with each predict snapshot.
+  std::string models_view;
+  std::map<std::string, std::string, std::less<>> model_views;
+  // Registry commands from the HTTP thread, applied between batches.
+  using CommandAnswer = std::promise<Result<std::string>>;
+  std::mutex command_mutex;
+  std::deque<std::pair<ModelCommand, std::shared_ptr<CommandAnswer>>> commands;
+  std::atomic<bool> running{false};
+  void apply_commands(OutputSink& sink);
+  Clock::time_point last_snapshot;
+  uint64_t snapshot_messages = 0;  // the processor's message count at the last one
+
+  void publish_snapshot(bool force);
 
   Status checkpoint(const std::atomic<bool>* stop);
   void publish_status();
@@ -386,7 +420,74 @@ void KafkaRunner::Impl::publish_status() {
   }
   guarded_seen = std::max(guarded_seen, s.processor.guarded_updates);
   std::lock_guard lock(status_mutex);
+  add_series_point(s);
   latest = std::move(s);
+}
+
+void KafkaRunner::Impl::add_series_point(const RunnerStatus& s) {
+  const auto now = Clock::now();
+  const double dt = std::chrono::duration<double>(now - last_point).count();
+  if (!series.empty() && dt < 1.0) return;
+  const ProcessorStats& p = s.processor;
+  SeriesPoint point;
+  point.t = s.uptime_s;
+  if (!series.empty() && dt > 0) {
+    point.events_per_s = static_cast<double>(p.messages - point_messages) / dt;
+    point.labels_per_s = static_cast<double>(p.labelled - point_labelled) / dt;
+  }
+  point.lag = s.lag;
+  point.version = p.model_version;
+  point.drifts = p.drifts.size();
+  point.data_drifts = p.data_drifts;
+  point.accuracy.push_back(p.accuracy);
+  point.rolling.push_back(p.rolling_accuracy);
+  for (const auto& c : p.challengers) {
+    point.accuracy.push_back(c.accuracy);
+    point.rolling.push_back(c.rolling_accuracy);
+  }
+  series.push_back(std::move(point));
+  if (series.size() > kSeriesPoints) series.pop_front();
+  last_point = now;
+  point_messages = p.messages;
+  point_labelled = p.labelled;
+}
+
+void KafkaRunner::Impl::publish_snapshot(bool force) {
+  const auto now = Clock::now();
+  if (!force && now - last_snapshot < std::chrono::milliseconds(config.http.predict_refresh_ms)) return;
+  const uint64_t messages = processor->stats().messages;
+  if (!force && messages == snapshot_messages) return;
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  snapshots.publish(processor->predict_snapshot(wall.count()));
+  last_snapshot = now;
+  snapshot_messages = messages;
+  std::string models = processor->models_json();
+  std::map<std::string, std::string, std::less<>> views;
+  auto view = [&](const std::string& name) {
+    auto one = processor->model_json(name);
+    if (one.ok()) views.emplace(name, std::move(one).value());
+  };
+  view(config.model.name);
+  for (const auto& challenger : config.challengers) view(challenger.first);
+  std::lock_guard lock(status_mutex);
+  models_view = std::move(models);
+  model_views = std::move(views);
+}
+
+void KafkaRunner::Impl::apply_commands(OutputSink& sink) {
+  std::deque<std::pair<ModelCommand, std::shared_ptr<CommandAnswer>>> todo;
+  {
+    std::lock_guard lock(command_mutex);
+    todo.swap(commands);
+  }
+  if (todo.empty()) return;
+  std::vector<Result<std::string>> results;
+  for (auto& queued : todo) results.push_back(processor->apply(queued.first, sink));
+  // Published before answering: a client that reads the answer sees the change everywhere.
+  publish_snapshot(/*force=*/true);
+  publish_status();
+  for (size_t i = 0; i < todo.size(); ++i) todo[i].second->set_value(std::move(results[i]));
 }
 
 Status KafkaRunner::run(const std::atomic<bool>& stop) {
@@ -396,6 +497,20 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
   std::vector<RawMessage> raw;
   const auto interval = std::chrono::milliseconds(s.config.state.commit_interval_ms);
   Clock::time_point last_status = Clock::now();
+  if (s.config.http.enabled) s.publish_snapshot(/*force=*/true);
+  s.running = true;
+  // Commands still queued when run() ends are answered, not left waiting.
+  struct Stopped {
+    Impl& s;
+    ~Stopped() {
+      std::lock_guard lock(s.command_mutex);
+      s.running = false;
+      for (auto& queued : s.commands) {
+        queued.second->set_value(Status::Unavailable("the pipeline stopped before applying it"));
+      }
+      s.commands.clear();
+    }
+  } stopped{s};
   while (!stop.load()) {
     SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size),
                                         s.config.kafka.poll_timeout_ms, &batch));
@@ -410,6 +525,8 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     s.watch_broker();
     const auto now = Clock::now();
     if (now - s.last_checkpoint >= interval) SL_RETURN_IF_ERROR(s.checkpoint(&stop));
+    s.apply_commands(sink);
+    if (s.config.http.enabled) s.publish_snapshot(/*force=*/false);
     if (!raw.empty() || now - last_status >= std::chrono::milliseconds(200)) {
       s.publish_status();
       last_status = now;
@@ -431,7 +548,130 @@ RunnerStatus KafkaRunner::status() const {
 
 PipelineProbe* KafkaRunner::probe() const { return impl_->probe; }
 
+const PipelineConfig& KafkaRunner::config() const { return impl_->config; }
+
+std::string KafkaRunner::models_json() const {
+  std::lock_guard lock(impl_->status_mutex);
+  return impl_->models_view;
+}
+
+Result<std::string> KafkaRunner::model_json(const std::string& name) const {
+  std::lock_guard lock(impl_->status_mutex);
+  auto it = impl_->model_views.find(name);
+  if (it == impl_->model_views.end()) return Status::NotFound("no model named " + QuoteForReason(name));
+  return it->second;
+}
+
+Result<std::string> KafkaRunner::submit(ModelCommand command, std::chrono::milliseconds timeout) {
+  Impl& s = *impl_;
+  auto answer = std::make_shared<Impl::CommandAnswer>();
+  auto future = answer->get_future();
+  {
+    std::lock_guard lock(s.command_mutex);
+    if (!s.running) return Status::Unavailable("the pipeline is not running");
+    s.commands.emplace_back(std::move(command), answer);
+  }
+  if (future.wait_for(timeout) != std::future_status::ready) {
+    return Status::Unavailable("queued, but not applied within " + std::to_string(timeout.count()) +
+                               " ms (the processing thread is busy); it may still apply: see GET /v1/models");
+  }
+  return future.get();
+}
+
+Result<std::unique_ptr<Predictor>> KafkaRunner::make_predictor() const {
+  return Predictor::Create(impl_->config, &impl_->snapshots, impl_->store.get());
+}
+
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
+
+std::string KafkaRunner::series_json() const {
+  std::string out;
+  JsonWriter w(&out);
+  w.begin_object().key("models").begin_array().string(impl_->config.model.name);
+  for (const auto& challenger : impl_->config.challengers) w.string(challenger.first);
+  w.end_array().key("points").begin_array();
+  std::lock_guard lock(impl_->status_mutex);
+  for (const auto& p : impl_->series) {
+    w.begin_object()
+        .field("t", std::round(p.t * 1000) / 1000)
+        .field("events_per_s", std::round(p.events_per_s * 10) / 10)
+        .field("labels_per_s", std::round(p.labels_per_s * 10) / 10)
+        .field("lag", p.lag)
+        .field("version", p.version)
+        .field("drifts", p.drifts)
+        .field("data_drifts", p.data_drifts);
+    w.key("accuracy").begin_array();
+    for (double v : p.accuracy) w.number(v);
+    w.end_array().key("rolling").begin_array();
+    for (double v : p.rolling) w.number(v);
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> KafkaRunner::status_rows() const {
+  const RunnerStatus s = status();
+  const ProcessorStats& p = s.processor;
+  auto number = [](double v) { return fmt::format("{:.4f}", v); };
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"model", impl_->config.model.name + " (" + impl_->config.model.type + ")"},
+      {"model version", std::to_string(p.model_version)},
+      {"events in", std::to_string(p.messages)},
+      {"predictions out", std::to_string(p.predictions)},
+      {"dead letters", std::to_string(p.invalid + p.labels.unknown + p.labels.late)},
+      {"labelled", std::to_string(p.labelled)},
+      {"accuracy", number(p.accuracy)},
+      {"rolling accuracy", number(p.rolling_accuracy)},
+      {"lag", std::to_string(s.lag)},
+      {"concept drifts", std::to_string(p.drifts.size())},
+      {"data drifts", std::to_string(p.data_drifts)},
+      {"broker", s.broker_ok ? "ok" : "unreachable"},
+  };
+  for (const auto& c : p.challengers) {
+    rows.emplace_back("challenger " + c.name + " (" + c.type + ")",
+                      number(std::isfinite(c.rolling_accuracy) ? c.rolling_accuracy : 0) + " rolling");
+  }
+  if (p.labels_enabled) {
+    rows.emplace_back("labels joined", std::to_string(p.labels.joined));
+    rows.emplace_back("labels pending", std::to_string(p.pending_labels));
+  }
+  return rows;
+}
+
+Result<ModelCommand> ParseModelCommand(const std::string& name, const std::string& action, const std::string& body) {
+  ModelCommand command;
+  command.model = name;
+  // The whole grammar is {} with an optional "version": compared without white space.
+  std::string compact;
+  bool in_string = false;
+  for (char c : body) {
+    if (c == '"') in_string = !in_string;
+    if (in_string || (c != ' ' && c != '\t' && c != '\n' && c != '\r')) compact.push_back(c);
+  }
+  constexpr std::string_view kPrefix = R"({"version":)";
+  std::optional<uint64_t> version;
+  if (compact.size() > kPrefix.size() + 1 && compact.starts_with(kPrefix) && compact.back() == '}') {
+    const std::string digits = compact.substr(kPrefix.size(), compact.size() - kPrefix.size() - 1);
+    if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return Status::Invalid(R"("version" must be a positive integer)");
+    }
+    version = std::stoull(digits);
+  } else if (!compact.empty() && compact != "{}") {
+    return Status::Invalid(R"(body must be empty, {} or {"version": <positive integer>})");
+  }
+  if (action == "rollback") {
+    command.kind = ModelCommand::Kind::kRollback;
+    command.version = version;
+    if (version && *version == 0) return Status::Invalid("version must be at least 1");
+  } else if (action == "promote") {
+    command.kind = ModelCommand::Kind::kPromote;
+    if (version) return Status::Invalid("promote takes no version: the challenger's model becomes a new version");
+  } else {
+    return Status::Invalid("unknown action " + QuoteForReason(action) + ": rollback or promote");
+  }
+  return command;
+}
 
 std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   const ProcessorStats& p = s.processor;

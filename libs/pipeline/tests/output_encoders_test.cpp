@@ -184,6 +184,39 @@ TEST_CASE("data drift encoder: the golden bytes, schema-valid, null for what is 
   CHECK(Validate("drift", {categorical, undefined}) == 0);
 }
 
+TEST_CASE("model change encoder: rollback and promote, schema-valid", "[encoders]") {
+  ModelChangeRecord rollback;
+  rollback.model = "logreg";
+  rollback.action = "rollback";
+  rollback.version = 4;
+  rollback.previous_version = 3;
+  rollback.restored_version = 2;
+  rollback.trained = 1200;
+  rollback.ts_ms = 1700000090000;
+  std::string a;
+  EncodeModelChange(rollback, a);
+  CHECK(a == R"({"type":"model_change","model":"logreg","action":"rollback","version":4,"previous_version":3,)"
+             R"("restored_version":2,"trained":1200,"ts":1700000090000})");
+  ModelChangeRecord promote;
+  promote.model = "logreg";
+  promote.action = "promote";
+  promote.version = 5;
+  promote.previous_version = 4;
+  promote.challenger = "fast \"one\"";
+  promote.trained = 30000;
+  promote.ts_ms = 1700000095000;
+  std::string b;
+  EncodeModelChange(promote, b);
+  CHECK(b == R"({"type":"model_change","model":"logreg","action":"promote","version":5,"previous_version":4,)"
+             R"("challenger":"fast \"one\"","trained":30000,"ts":1700000095000})");
+  CHECK(Validate("drift", {a, b}) == 0);
+  // Neither field, or both, breaks the schema.
+  std::string neither;
+  rollback.restored_version.reset();
+  EncodeModelChange(rollback, neither);
+  CHECK(Validate("drift", {neither}) == 1);
+}
+
 TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]") {
   struct Collect : JsonOutputSink {
     std::vector<std::string> texts;

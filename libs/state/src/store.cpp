@@ -30,6 +30,23 @@ std::string OffsetKey(const TopicPartition& tp) {
   return key;
 }
 
+// Registry keys live in the meta column family (no new family: older directories open
+// unchanged): prefix, model name, NUL, the version big-endian so that keys sort by version.
+constexpr std::string_view kModelVersionPrefix = "model_version/";
+
+std::string ModelVersionPrefix(std::string_view name) {
+  std::string key(kModelVersionPrefix);
+  key.append(name);
+  key.push_back('\0');
+  return key;
+}
+
+std::string ModelVersionKey(std::string_view name, uint64_t version) {
+  std::string key = ModelVersionPrefix(name);
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((version >> shift) & 0xff));
+  return key;
+}
+
 }  // namespace
 
 struct CheckpointBatch::Impl {
@@ -145,6 +162,29 @@ void CheckpointBatch::put_offset(const TopicPartition& tp, int64_t next_offset) 
   ByteWriter(&value).i64(next_offset);
   (void)impl_->batch.Put((*impl_->cfs)[kOffsets], OffsetKey(tp),
                          value);
+}
+
+void CheckpointBatch::put_model_version(std::string_view name, uint64_t version, std::string_view learner) {
+  (void)impl_->batch.Put((*impl_->cfs)[kMeta], ModelVersionKey(name, version), learner);
+}
+
+void CheckpointBatch::delete_model_version(std::string_view name, uint64_t version) {
+  (void)impl_->batch.Delete((*impl_->cfs)[kMeta], ModelVersionKey(name, version));
+}
+
+Result<std::vector<std::pair<uint64_t, std::string>>> StateStore::model_versions(std::string_view name) {
+  const std::string prefix = ModelVersionPrefix(name);
+  std::vector<std::pair<uint64_t, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cfs[kMeta]));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.size() != prefix.size() + 8) return Status::Corruption("model versions in " + dir_ + ": malformed key");
+    uint64_t version = 0;
+    for (size_t i = prefix.size(); i < key.size(); ++i) version = (version << 8) | static_cast<unsigned char>(key[i]);
+    out.emplace_back(version, it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading model versions from " + dir_);
+  return out;
 }
 
 CheckpointBatch StateStore::begin_checkpoint() {

@@ -124,3 +124,33 @@ TEST_CASE("a directory that is not a streamlearn state is refused with its path"
   REQUIRE_FALSE(store.ok());
   CHECK_THAT(store.status().message(), Catch::Contains(dir.str()));
 }
+
+TEST_CASE("model versions are kept per model, in version order, across a reopen", "[state]") {
+  TempDir dir;
+  {
+    auto store = StateStore::Open(dir.str());
+    REQUIRE(store.ok());
+    auto batch = (*store)->begin_checkpoint();
+    batch.put_model_version("fraud", 300, "v300");
+    batch.put_model_version("fraud", 2, "v2");
+    batch.put_model_version("fraud", 256, "v256");
+    batch.put_model_version("fraud2", 1, "other model");
+    batch.put_model_version("fraud", 7, "v7");
+    REQUIRE((*store)->commit(batch).ok());
+    auto second = (*store)->begin_checkpoint();
+    second.delete_model_version("fraud", 7);
+    second.put_model_version("fraud", 2, "v2 again");
+    REQUIRE((*store)->commit(second).ok());
+  }
+  auto store = StateStore::Open(dir.str());
+  REQUIRE(store.ok());
+  auto versions = (*store)->model_versions("fraud");
+  REQUIRE(versions.ok());
+  using V = std::vector<std::pair<uint64_t, std::string>>;
+  CHECK(*versions == V{{2, "v2 again"}, {256, "v256"}, {300, "v300"}});
+  CHECK(*(*store)->model_versions("fraud2") == V{{1, "other model"}});
+  CHECK((*store)->model_versions("fraud3")->empty());
+  CHECK((*store)->model_versions("frau")->empty());
+  // The registry is not a model of its own.
+  CHECK((*store)->model_names()->empty());
+}

@@ -25,6 +25,7 @@ struct Request {
   std::string path;    // the target before '?', not percent-decoded
   std::string query;   // the target after '?', without the '?'; empty when absent
   std::string body;
+  std::string authorization;  // the Authorization header, as sent; empty when absent
 };
 
 // Every member has a default initializer so that `Response{.status = 204}` compiles
@@ -58,6 +59,18 @@ class Router {
   std::map<std::string, std::map<std::string, Handler, std::less<>>, std::less<>> routes_;
 };
 
+// What one client may take, so that HTTP never holds the file descriptors Kafka and
+// RocksDB need.
+struct ServerLimits {
+  // Open connections at most; the server stops accepting at the cap (further clients wait
+  // in the kernel's listen backlog) and accepts again when one closes.
+  std::size_t max_connections = 64;
+  // The request line and headers must arrive within this; the body and the response's
+  // write, and an idle keep-alive connection, within io_timeout_ms.
+  std::int64_t header_timeout_ms = 10'000;
+  std::int64_t io_timeout_ms = 30'000;
+};
+
 class HttpServer {
  public:
   // Largest request body accepted; larger ones are answered with 413.
@@ -67,7 +80,11 @@ class HttpServer {
   // then serves on its own thread. Resolve and bind errors come back as a non-ok Result
   // whose message names the address and port.
   static Result<std::unique_ptr<HttpServer>> Start(const std::string& bind_address,
-                                                   uint16_t port, Router routes);
+                                                   uint16_t port, Router routes,
+                                                   ServerLimits limits = {});
+
+  // Connections open now (for tests and the status page).
+  std::size_t connections() const;
 
   // The bound port (the chosen one when Start was given 0).
   uint16_t port() const;

@@ -61,10 +61,13 @@ std::string SummaryToJson(const DemoSummary& summary);
 eval::DetectionScore ScoreDemoDetections(const DemoSummary& summary, uint64_t tolerance);
 
 // `on_start` sees the runner once it exists (the service starts its HTTP server there);
-// `print` receives the progress and summary lines.
-// `interrupted` (SIGINT) stops the demo early; the summary covers what was processed.
+// `on_stop` runs before the runner is destroyed, however the demo ends (the service stops its
+// HTTP server there: its handlers use the runner); `print` receives the progress and
+// summary lines. `interrupted` (SIGINT) stops the demo early; the summary covers what was
+// processed.
 Result<DemoSummary> RunDemo(const DemoOptions& options, const std::atomic<bool>& interrupted,
                             const std::function<void(KafkaRunner&)>& on_start,
-                            const std::function<void(const std::string&)>& print);
+                            const std::function<void(const std::string&)>& print,
+                            const std::function<void()>& on_stop = {});
 
 }  // namespace streamlearn::pipeline

@@ -188,9 +188,19 @@ struct LabelSettings {
 };
 
 struct HttpSettings {
-  std::string bind = "0.0.0.0";
+  // Loopback unless a deployment says otherwise (the container images set 0.0.0.0).
+  std::string bind = "127.0.0.1";
   int port = 8080;  // 0 picks a free port
   bool enabled = true;
+  // Bearer token of the endpoints that change state (rollback, promote); empty: they are
+  // disabled (403). STREAMLEARN_HTTP_TOKEN sets it without writing it into a file.
+  std::string token;
+  int max_connections = 64;        // more wait in the listen backlog
+  int predict_refresh_ms = 1000;   // how often the stream publishes a predict snapshot
+};
+
+struct ModelRegistrySettings {
+  int keep = 5;  // model versions kept in the state store per model, for rollback
 };
 
 struct PipelineConfig {
@@ -206,6 +216,7 @@ struct PipelineConfig {
   SelectionSettings selection;
   LabelSettings labels;
   HttpSettings http;
+  ModelRegistrySettings models;
 };
 
 // The `features:` section as features::FeatureConfig::Parse reads it.

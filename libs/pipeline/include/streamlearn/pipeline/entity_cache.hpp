@@ -77,6 +77,8 @@ class EntityCache {
   // entries down to the bound (no batch is in progress).
   void checkpoint(state::CheckpointBatch& batch);
 
+  // The entries changed since the last checkpoint (a predict snapshot copies them).
+  const std::vector<Entry*>& dirty() const { return dirty_; }
   size_t size() const { return map_.size(); }
   size_t dirty_count() const { return dirty_.size(); }
   size_t max_entities() const { return max_; }

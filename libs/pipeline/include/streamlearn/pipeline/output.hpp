@@ -102,6 +102,18 @@ struct SliceGapRecord {
   std::string_view event_id;
 };
 
+// The champion changed on an operator's request (the drift topic, "type":"model_change").
+struct ModelChangeRecord {
+  std::string_view model;
+  std::string_view action;  // "rollback" | "promote"
+  uint64_t version = 0;           // the new one
+  uint64_t previous_version = 0;  // the one it replaced
+  std::optional<uint64_t> restored_version;  // rollback
+  std::string_view challenger;               // promote
+  uint64_t trained = 0;
+  int64_t ts_ms = 0;  // wall clock
+};
+
 // An input the processor could not use (the dlq topic): the message, why, and which kind of
 // failure it is (a reader counting invalid input must not count a label that could not join).
 struct DeadLetterRecord {
@@ -128,6 +140,8 @@ class OutputSink {
   // Slice gap alerts exist only with metrics.slice_gap_alert: a sink that does not carry
   // them drops them.
   virtual Status write(const SliceGapRecord&) { return Status::Ok(); }
+  // Rare and operator-made: a sink with no place for them (offline evaluation) ignores them.
+  virtual Status write(const ModelChangeRecord&) { return Status::Ok(); }
 };
 
 // A sink that wants the records as the JSON text Kafka would carry: encodes them with the
@@ -145,6 +159,7 @@ class JsonOutputSink : public OutputSink {
   Status write(const ModelSwitchRecord& record) final;
   Status write(const DeadLetterRecord& record) final;
   Status write(const SliceGapRecord& record) final;
+  Status write(const ModelChangeRecord& record) final;
 
   virtual Status prediction(std::string_view entity, std::string_view json) = 0;
   virtual Status dead_letter(const RawMessage& message, std::string_view reason) = 0;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,7 @@ struct TopicPartition;
 namespace streamlearn::pipeline {
 
 class PipelineProbe;
+struct PredictSnapshot;
 
 struct DriftRecord {
   uint64_t events = 0;  // valid events processed when it fired
@@ -124,6 +126,15 @@ struct LearnOutcome {
   double true_class_probability = std::numeric_limits<double>::quiet_NaN();
 };
 
+// A change of the champion asked for through the admin API; applied by the processing
+// thread between batches (Processor::apply).
+struct ModelCommand {
+  enum class Kind : uint8_t { kRollback, kPromote };
+  Kind kind = Kind::kRollback;
+  std::string model;  // rollback: the champion's name; promote: the challenger's
+  std::optional<uint64_t> version;  // rollback: the kept version to return to; none: the latest before the current
+};
+
 class Processor {
  public:
   // `store` may be null (offline evaluation): then nothing is reloaded or checkpointed
@@ -148,10 +159,26 @@ class Processor {
   // model learns (so drift events about it are already out).
   void set_learn_observer(std::function<void(const LearnOutcome&)> observer);
 
+  // The model registry. apply() changes the champion as `command` says, as a new version
+  // (kept from the next checkpoint on, like every version, the last models.keep of them),
+  // and publishes a model_change record on the drift topic; it answers the change as JSON.
+  // NotFound: no such model or kept version; FailedPrecondition: the challenger's model
+  // cannot become the champion (another type or settings); Unavailable: no state store.
+  Result<std::string> apply(const ModelCommand& command, OutputSink& sink);
+  // GET /v1/models: {"champion": name, "models": [...]}, each with name, role, type,
+  // version, trained, metrics, memory_bytes; the champion with its kept versions.
+  std::string models_json() const;
+  // GET /v1/models/{name}: the champion's describe_json(), or a challenger's figures and
+  // learner (Learner::describe); NotFound for another name.
+  Result<std::string> model_json(std::string_view name) const;
+
   ProcessorStats stats() const;
   // The delayed-label join (all zero when labels are disabled).
   LabelJoinCounts label_counts() const;
   size_t pending_labels() const;  // predictions waiting for their label
+  // What POST /v1/predict needs, frozen now (predict.hpp): the champion's and the feature
+  // builder's bytes and the entity states not yet checkpointed. `now_ms`: wall-clock time.
+  std::shared_ptr<const PredictSnapshot> predict_snapshot(int64_t now_ms) const;
   // The model snapshot as stored in RocksDB (sealed, versioned, checksummed).
   std::string model_snapshot() const;
   // A processor holding the model of `sealed` (a snapshot as model_snapshot() writes it and

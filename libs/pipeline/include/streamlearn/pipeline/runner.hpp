@@ -3,13 +3,17 @@
 // the commit cycle (docs/architecture.md) (flush → one RocksDB WriteBatch → Kafka commit).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/pipeline/config.hpp"
+#include "streamlearn/pipeline/predict.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
@@ -37,13 +41,37 @@ class KafkaRunner {
   // A copy taken at the end of the latest batch; safe from any thread.
   RunnerStatus status() const;
   std::string status_json() const;
+  // GET /v1/series: the last 10 minutes, one point a second (events/s, lag, each model's
+  // accuracy and rolling accuracy, drift counts, labels learned/s, model version), as
+  // {"models": [champion, challengers...], "points": [...]}; safe from any thread.
+  std::string series_json() const;
+  // The dashboard's status table: (name, value) rows of status(); safe from any thread.
+  std::vector<std::pair<std::string, std::string>> status_rows() const;
   PipelineProbe* probe() const;
+  const PipelineConfig& config() const;
+  // POST /v1/predict: a Predictor over the snapshots run() publishes (every
+  // http.predict_refresh_ms) and this runner's state store. For one other thread (HTTP's);
+  // it must be destroyed before the runner.
+  Result<std::unique_ptr<Predictor>> make_predictor() const;
+
+  // The model registry, for the HTTP thread: GET /v1/models and /v1/models/{name} as of the
+  // latest predict snapshot (Processor::models_json, model_json).
+  std::string models_json() const;
+  Result<std::string> model_json(const std::string& name) const;
+  // A rollback or promote from another thread: queued, applied by run() between batches
+  // (the processing thread alone changes models). Waits up to `timeout` for its answer;
+  // Unavailable when run() is not running or did not get to it in time (it may still apply).
+  Result<std::string> submit(ModelCommand command, std::chrono::milliseconds timeout);
 
  private:
   struct Impl;
   explicit KafkaRunner(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The command of POST /v1/models/{name}/{action}: action "rollback" (body empty, {} or
+// {"version": V}) or "promote" (body empty or {}). Invalid names what is wrong.
+Result<ModelCommand> ParseModelCommand(const std::string& name, const std::string& action, const std::string& body);
 
 std::string StatusToJson(const RunnerStatus& status, const PipelineConfig& config);
 

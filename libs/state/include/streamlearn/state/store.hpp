@@ -37,6 +37,9 @@ class CheckpointBatch {
   void put_pending(std::string_view id, std::string_view record);
   void delete_pending(std::string_view id);
   void put_offset(const TopicPartition& tp, int64_t next_offset);
+  // The model registry: a learner's bytes kept per (model, version), for rollback.
+  void put_model_version(std::string_view name, uint64_t version, std::string_view learner);
+  void delete_model_version(std::string_view name, uint64_t version);
   size_t count() const;
   size_t byte_size() const;
 
@@ -65,6 +68,8 @@ class StateStore {
   Result<std::optional<std::string>> get_model(std::string_view name);
   Result<std::map<TopicPartition, int64_t>> offsets();
   Result<std::vector<std::string>> model_names();
+  // The kept versions of model `name` (put_model_version), oldest first.
+  Result<std::vector<std::pair<uint64_t, std::string>>> model_versions(std::string_view name);
   // RocksDB's estimate (exact for a DB without overwrites-in-flight); cheap.
   uint64_t approximate_entity_count();
   // Visits every entity state in key order; stops early when `visit` returns false.
