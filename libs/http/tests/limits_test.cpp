@@ -79,7 +79,7 @@ TEST_CASE("a state-changing endpoint needs the bearer token", "[http][auth]") {
   }
 }
 
-TEST_CASE("connections beyond http.max_connections wait; the server answers once they close", "[http][limits]") {
+TEST_CASE("connections beyond http.max_connections wait, the server answers once they close", "[http][limits]") {
   ServerLimits limits;
   limits.max_connections = 4;
   auto server = HttpServer::Start("127.0.0.1", 0, AdminRoutes({}), limits);
