@@ -110,12 +110,8 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   double node_weight(int32_t node) const;
   int32_t new_leaf(ClassWeights stats, uint32_t depth);
   void set_child(int32_t parent, int branch, int32_t child);
-  void kill_tree_children(int32_t node);
   void attempt_split(int32_t node, int32_t parent, int parent_branch);
-  std::vector<uint32_t> leaves_in_order() const;
   void enforce_size_limit();
-  // Drops the nodes and leaves no longer in the tree (after a split or a switch).
-  void compact();
 
   HoeffdingAdaptiveTreeConfig config_;
   HoeffdingTreeLearner rules_;  // the Hoeffding tree's leaf rules (its own state unused)

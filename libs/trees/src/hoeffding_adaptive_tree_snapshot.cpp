@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "adaptive_tree_parts.hpp"
 #include "family_support.hpp"
 #include "hoeffding_adaptive_tree.hpp"
 #include "streamlearn/core/config_values.hpp"
@@ -132,42 +133,9 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
     if (!ReadTreeLeaf(r, known, &leaf)) return bad("bad leaf");
   }
   if (!r.at_end()) return bad("trailing bytes");
-  // The shape: every node hangs from the root exactly once (as a child or an alternate),
-  // every leaf is held by exactly one node, depths follow the links.
-  if ((n_nodes == 0) != (root == -1)) return bad("bad root");
-  std::vector<uint8_t> visited(n_nodes, 0), leaf_held(n_leaves, 0);
-  size_t reached = 0;
-  if (n_nodes > 0) {
-    if (root < 0 || static_cast<uint32_t>(root) >= n_nodes || nodes[root].depth != 0) return bad("bad root");
-    std::vector<int32_t> stack{root};
-    const auto in_range = [&](int32_t i) { return i >= 0 && static_cast<uint32_t>(i) < n_nodes; };
-    while (!stack.empty()) {
-      const int32_t at = stack.back();
-      stack.pop_back();
-      if (visited[at]++) return bad("a node held twice");
-      ++reached;
-      const AdaptiveNode& n = nodes[at];
-      if (n.leaf >= 0) {
-        if (static_cast<uint32_t>(n.leaf) >= n_leaves || leaf_held[n.leaf]++) return bad("bad leaf reference");
-        if (leaves[n.leaf].depth != n.depth) return bad("a leaf's depth");
-        continue;
-      }
-      if (!in_range(n.left) || !in_range(n.right) || nodes[n.left].depth != n.depth + 1 ||
-          nodes[n.right].depth != n.depth + 1) {
-        return bad("bad children");
-      }
-      stack.push_back(n.left);
-      stack.push_back(n.right);
-      if (n.alternate != -1) {
-        if (!in_range(n.alternate) || nodes[n.alternate].depth != n.depth) return bad("bad alternate");
-        stack.push_back(n.alternate);
-      }
-    }
-  }
-  if (reached != n_nodes) return bad("a node outside the tree");
-  for (uint32_t i = 0; i < n_leaves; ++i) {
-    if (!leaf_held[i]) return bad("a leaf outside the tree");
-  }
+  // The shape: every node hangs from the root once, every leaf is held once, depths follow the links.
+  const std::string shape = AdaptiveTreeShapeProblem(nodes, leaves, root);
+  if (!shape.empty()) return bad(shape);
   known_classes_ = known;
   seen_class_ = std::move(seen);
   max_dense_ = max_dense;
