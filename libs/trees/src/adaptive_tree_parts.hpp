@@ -17,6 +17,16 @@
 
 namespace streamlearn::trees {
 
+// River's stats.Mean of a node's errors (the classifier's 0/1, the regressor's normalised).
+struct ErrorMean {
+  double n = 0;
+  double mean = 0;
+  void update(double x) {
+    n += 1;
+    mean += (1 / n) * (x - mean);
+  }
+};
+
 // The leaf node under `at` that x reaches; branch_of(node, x) is 0 (left) or 1 (right).
 template <typename Node, typename BranchOf>
 int32_t DescendToLeaf(const std::vector<Node>& nodes, int32_t at, const BranchOf& branch_of) {

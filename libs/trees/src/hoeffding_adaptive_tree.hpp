@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adaptive_tree_parts.hpp"
 #include "hoeffding_tree.hpp"
 #include "streamlearn/drift/adwin.hpp"
 #include "streamlearn/drift/python_random.hpp"
@@ -39,16 +40,6 @@ struct HoeffdingAdaptiveTreeConfig {
   int64_t seed = 0;
 
   bool operator==(const HoeffdingAdaptiveTreeConfig&) const = default;
-};
-
-// River's stats.Mean of the 0/1 errors.
-struct ErrorMean {
-  double n = 0;
-  double mean = 0;
-  void update(double x) {
-    n += 1;
-    mean += (1 / n) * (x - mean);
-  }
 };
 
 struct AdaptiveNode {
