@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "streamlearn/core/bytes.hpp"
+#include "streamlearn/core/json_writer.hpp"
+
 namespace streamlearn::trees {
 
 // River's stats.Mean of a node's errors (the classifier's 0/1, the regressor's normalised).
@@ -63,6 +66,31 @@ inline AlternateVerdict JudgeAlternate(double rate, double n, double alt_rate, d
   if (bound < rate - alt_rate) return AlternateVerdict::kSwitch;
   if (bound < alt_rate - rate) return AlternateVerdict::kPrune;
   return AlternateVerdict::kWait;
+}
+
+template <typename Node>
+void KillTreeChildren(std::vector<Node>& nodes, int32_t node, uint64_t* pruned);
+
+// Carries out JudgeAlternate's verdict on `node`'s alternate. A switch hangs the alternate
+// where `node` hangs (set_child(parent, branch, alternate)); `node` keeps it only at the
+// root, as River does (there it still learns this event). A prune drops it with its subtree.
+// *detached: nodes left the tree (the caller compacts after the event).
+template <typename Node, typename SetChild>
+void ApplyAlternateVerdict(std::vector<Node>& nodes, int32_t node, int32_t parent, int parent_branch,
+                           AlternateVerdict verdict, uint64_t* switched, uint64_t* pruned, bool* detached,
+                           const SetChild& set_child) {
+  if (verdict == AlternateVerdict::kSwitch) {
+    KillTreeChildren(nodes, node, pruned);
+    set_child(parent, parent_branch, nodes[node].alternate);
+    if (parent >= 0) nodes[node].alternate = -1;
+    ++*switched;
+  } else if (verdict == AlternateVerdict::kPrune) {
+    const int32_t alt = nodes[node].alternate;
+    if (nodes[alt].leaf < 0) KillTreeChildren(nodes, alt, pruned);
+    nodes[node].alternate = -1;
+    ++*pruned;
+    *detached = true;
+  }
 }
 
 // River's kill_tree_children: the alternates of every branch below `node` are dropped
@@ -183,6 +211,46 @@ std::string AdaptiveTreeShapeProblem(const std::vector<Node>& nodes, const std::
     if (!leaf_held[i]) return "a leaf outside the tree";
   }
   return {};
+}
+
+// A node's links in snapshots (both adaptive trees' node tables); the read is false on
+// bytes that cannot be links (the shape is checked afterwards, AdaptiveTreeShapeProblem).
+template <typename Node>
+void WriteAdaptiveLinks(ByteWriter& w, const Node& n) {
+  w.u32(static_cast<uint32_t>(n.leaf));
+  w.u8(n.on_bucket ? 1 : 0);
+  w.u32(n.attribute);
+  w.f64(n.threshold);
+  w.u32(static_cast<uint32_t>(n.left));
+  w.u32(static_cast<uint32_t>(n.right));
+  w.u32(static_cast<uint32_t>(n.alternate));
+  w.u32(n.depth);
+}
+
+template <typename Node>
+bool ReadAdaptiveLinks(ByteReader& r, uint32_t max_attribute, Node* n) {
+  n->leaf = static_cast<int32_t>(r.u32());
+  const uint8_t on_bucket = r.u8();
+  n->attribute = r.u32();
+  n->threshold = r.f64();
+  n->left = static_cast<int32_t>(r.u32());
+  n->right = static_cast<int32_t>(r.u32());
+  n->alternate = static_cast<int32_t>(r.u32());
+  n->depth = r.u32();
+  n->on_bucket = on_bucket == 1;
+  return r.ok() && on_bucket <= 1 && n->attribute < max_attribute && std::isfinite(n->threshold);
+}
+
+// The alternate subtrees' figures in a description: held now, started, switched in, pruned.
+template <typename Node>
+void DescribeAlternates(JsonWriter& out, const std::vector<Node>& nodes, uint64_t started, uint64_t switched,
+                        uint64_t pruned) {
+  uint64_t now = 0;
+  for (const auto& n : nodes) now += n.alternate >= 0 ? 1 : 0;
+  out.field("alternate_trees_now", now)
+      .field("alternate_trees_started", started)
+      .field("alternate_trees_switched", switched)
+      .field("alternate_trees_pruned", pruned);
 }
 
 }  // namespace streamlearn::trees

@@ -136,17 +136,8 @@ void HoeffdingAdaptiveTreeRegressor::learn_at_branch(int32_t node, const Feature
       const AlternateVerdict verdict = JudgeAlternate(
           n.detector.estimation(), n.detector.width(), alt.detector.estimation(), alt.detector.width(),
           static_cast<double>(config_.drift_window_threshold), config_.switch_significance);
-      if (verdict == AlternateVerdict::kSwitch) {
-        KillTreeChildren(nodes_, node, &n_pruned_);
-        set_child(parent, parent_branch, nodes_[node].alternate);
-        if (parent >= 0) nodes_[node].alternate = -1;  // at the root River keeps it (and it learns below)
-        ++n_switched_;
-      } else if (verdict == AlternateVerdict::kPrune) {
-        if (alt.leaf < 0) KillTreeChildren(nodes_, n.alternate, &n_pruned_);
-        nodes_[node].alternate = -1;
-        ++n_pruned_;
-        detached_ = true;
-      }
+      ApplyAlternateVerdict(nodes_, node, parent, parent_branch, verdict, &n_switched_, &n_pruned_, &detached_,
+                            [&](int32_t p, int b, int32_t child) { set_child(p, b, child); });
     }
   }
   if (nodes_[node].alternate >= 0) learn_at(nodes_[node].alternate, x, y, w, parent, parent_branch);

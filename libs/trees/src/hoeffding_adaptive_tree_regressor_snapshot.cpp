@@ -67,13 +67,7 @@ void HoeffdingAdaptiveTreeRegressor::save(ByteWriter& out) const {
   w.u32(static_cast<uint32_t>(root_));
   w.u32(static_cast<uint32_t>(nodes_.size()));
   for (const auto& n : nodes_) {
-    w.u32(static_cast<uint32_t>(n.leaf));
-    w.u32(n.attribute);
-    w.f64(n.threshold);
-    w.u32(static_cast<uint32_t>(n.left));
-    w.u32(static_cast<uint32_t>(n.right));
-    w.u32(static_cast<uint32_t>(n.alternate));
-    w.u32(n.depth);
+    WriteAdaptiveLinks(w, n);
     n.stats.save(w);
     n.detector.save(w);
     n.error_spread.save(w);
@@ -107,14 +101,8 @@ Status HoeffdingAdaptiveTreeRegressor::load(ByteReader& in) {
   if (!r.ok() || n_nodes > r.remaining() / 40) return bad("bad node count");
   std::vector<AdaptiveRegressionNode> nodes(n_nodes);
   for (auto& n : nodes) {
-    n.leaf = static_cast<int32_t>(r.u32());
-    n.attribute = r.u32();
-    n.threshold = r.f64();
-    n.left = static_cast<int32_t>(r.u32());
-    n.right = static_cast<int32_t>(r.u32());
-    n.alternate = static_cast<int32_t>(r.u32());
-    n.depth = r.u32();
-    if (!r.ok() || n.attribute >= kMaxAttribute || !std::isfinite(n.threshold)) return bad("bad node");
+    // The regressor splits dense attributes only.
+    if (!ReadAdaptiveLinks(r, kMaxAttribute, &n) || n.on_bucket) return bad("bad node");
     if (!n.stats.load(r)) return bad("bad target statistics");
     if (!n.detector.load(r).ok()) return bad("bad drift detector");
     if (!n.error_spread.load(r)) return bad("bad error");
@@ -165,19 +153,15 @@ void HoeffdingAdaptiveTreeRegressor::describe(JsonWriter& out, const learn::Dens
       .field("switch_significance", JsonNumberText(config_.switch_significance))
       .field("seed", std::to_string(config_.seed))
       .end_object();
-  size_t active = 0, alternates = 0;
+  size_t active = 0;
   for (const auto& leaf : leaves_) active += leaf.active ? 1 : 0;
-  for (const auto& n : nodes_) alternates += n.alternate >= 0 ? 1 : 0;
   out.key("tree").begin_object();
   out.field("depth", uint64_t{depth()})
       .field("leaves", uint64_t{leaves_.size()})
       .field("active_leaves", uint64_t{active})
-      .field("splits", uint64_t{splits()})
-      .field("alternate_trees_now", uint64_t{alternates})
-      .field("alternate_trees_started", n_alternate_)
-      .field("alternate_trees_switched", n_switched_)
-      .field("alternate_trees_pruned", n_pruned_)
-      .field("memory_bytes", uint64_t{memory_bytes()});
+      .field("splits", uint64_t{splits()});
+  DescribeAlternates(out, nodes_, n_alternate_, n_switched_, n_pruned_);
+  out.field("memory_bytes", uint64_t{memory_bytes()});
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();

@@ -69,14 +69,7 @@ void HoeffdingAdaptiveTree::save(ByteWriter& out) const {
   w.u32(static_cast<uint32_t>(root_));
   w.u32(static_cast<uint32_t>(nodes_.size()));
   for (const auto& n : nodes_) {
-    w.u32(static_cast<uint32_t>(n.leaf));
-    w.u8(n.on_bucket ? 1 : 0);
-    w.u32(n.attribute);
-    w.f64(n.threshold);
-    w.u32(static_cast<uint32_t>(n.left));
-    w.u32(static_cast<uint32_t>(n.right));
-    w.u32(static_cast<uint32_t>(n.alternate));
-    w.u32(n.depth);
+    WriteAdaptiveLinks(w, n);
     WriteClassWeights(w, n.stats);
     n.detector.save(w);
     w.f64(n.error.n);
@@ -110,16 +103,7 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
   if (!r.ok() || n_nodes > r.remaining() / 40) return bad("bad node count");
   std::vector<AdaptiveNode> nodes(n_nodes);
   for (auto& n : nodes) {
-    n.leaf = static_cast<int32_t>(r.u32());
-    const uint8_t on_bucket = r.u8();
-    n.attribute = r.u32();
-    n.threshold = r.f64();
-    n.left = static_cast<int32_t>(r.u32());
-    n.right = static_cast<int32_t>(r.u32());
-    n.alternate = static_cast<int32_t>(r.u32());
-    n.depth = r.u32();
-    if (!r.ok() || on_bucket > 1 || n.attribute >= kMaxAttribute || !std::isfinite(n.threshold)) return bad("bad node");
-    n.on_bucket = on_bucket == 1;
+    if (!ReadAdaptiveLinks(r, kMaxAttribute, &n)) return bad("bad node");
     if (!ReadClassWeights(r, known, &n.stats)) return bad("bad class weights");
     if (!n.detector.load(r).ok()) return bad("bad drift detector");
     n.error.n = r.f64();
@@ -176,20 +160,16 @@ void HoeffdingAdaptiveTree::describe(JsonWriter& out, const learn::DenseFeatureN
       .key("tree_settings")
       .raw(settings)
       .end_object();
-  size_t active = 0, alternates = 0;
+  size_t active = 0;
   for (const auto& leaf : leaves_) active += leaf.active ? 1 : 0;
-  for (const auto& n : nodes_) alternates += n.alternate >= 0 ? 1 : 0;
   out.key("tree").begin_object();
   out.field("depth", uint64_t{depth()})
       .field("leaves", uint64_t{leaves_.size()})
       .field("active_leaves", uint64_t{active})
       .field("splits", uint64_t{splits()})
-      .field("classes", uint64_t{known_classes_})
-      .field("alternate_trees_now", uint64_t{alternates})
-      .field("alternate_trees_started", n_alternate_)
-      .field("alternate_trees_switched", n_switched_)
-      .field("alternate_trees_pruned", n_pruned_)
-      .field("memory_bytes", uint64_t{memory_bytes()});
+      .field("classes", uint64_t{known_classes_});
+  DescribeAlternates(out, nodes_, n_alternate_, n_switched_, n_pruned_);
+  out.field("memory_bytes", uint64_t{memory_bytes()});
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();
