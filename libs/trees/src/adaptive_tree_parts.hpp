@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "family_support.hpp"
 #include "streamlearn/core/bytes.hpp"
+#include "streamlearn/core/config_values.hpp"
 #include "streamlearn/core/json_writer.hpp"
 
 namespace streamlearn::trees {
@@ -211,6 +213,42 @@ std::string AdaptiveTreeShapeProblem(const std::vector<Node>& nodes, const std::
     if (!leaf_held[i]) return "a leaf outside the tree";
   }
   return {};
+}
+
+// The adaptive trees' own keys (River's bootstrap_sampling, drift_window_threshold,
+// switch_significance, seed up to max_seed) into a Config that has them; NotFound for any
+// other key. And the same settings in snapshots.
+template <typename Config>
+Status ApplyAdaptiveTreeKey(std::string_view key, std::string_view text, int64_t max_seed, Config* config) {
+  if (key == "drift_window_threshold") return ParseWhole(text, 0, int64_t{1} << 40, &config->drift_window_threshold);
+  if (key == "switch_significance") return ParseReal(text, 0, 1, true, true, &config->switch_significance);
+  if (key == "seed") return ParseWhole(text, 0, max_seed, &config->seed);
+  if (key == "bootstrap_sampling") {
+    auto flag = ::streamlearn::ParseBool(text);
+    if (!flag.ok()) return flag.status();
+    config->bootstrap_sampling = *flag;
+    return Status::Ok();
+  }
+  return Status::NotFound("unknown key");
+}
+
+template <typename Config>
+void WriteAdaptiveTreeSettings(ByteWriter& w, const Config& c) {
+  w.u8(c.bootstrap_sampling ? 1 : 0);
+  w.i64(c.drift_window_threshold);
+  w.f64(c.switch_significance);
+  w.i64(c.seed);
+}
+
+template <typename Config>
+bool ReadAdaptiveTreeSettings(ByteReader& r, int64_t max_seed, Config* c) {
+  const uint8_t bootstrap = r.u8();
+  c->drift_window_threshold = r.i64();
+  c->switch_significance = r.f64();
+  c->seed = r.i64();
+  c->bootstrap_sampling = bootstrap == 1;
+  return r.ok() && bootstrap <= 1 && c->drift_window_threshold >= 0 && c->switch_significance > 0 &&
+         c->switch_significance < 1 && c->seed >= 0 && c->seed <= max_seed;
 }
 
 // A node's links in snapshots (both adaptive trees' node tables); the read is false on

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "adaptive_tree_parts.hpp"
 #include "family_support.hpp"
 #include "hoeffding_adaptive_tree_regressor.hpp"
 #include "streamlearn/core/config_values.hpp"
@@ -17,37 +18,22 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr std::string_view kWhat = "hoeffding_adaptive_tree_regressor";
 constexpr uint32_t kMaxAttribute = 1u << 26;
 
-// One of the adaptive tree's own keys into `config`; NotFound for any other key.
+// numpy's RandomState takes seeds below 2^32.
+constexpr int64_t kMaxSeed = 0xffffffff;
+
+// One of the tree's keys into `config`; NotFound for any other key.
 Status ApplyAdaptiveKey(std::string_view key, std::string_view text, HoeffdingAdaptiveTreeRegressorConfig* config) {
-  if (key == "drift_window_threshold") return ParseWhole(text, 0, int64_t{1} << 40, &config->drift_window_threshold);
-  if (key == "switch_significance") return ParseReal(text, 0, 1, true, true, &config->switch_significance);
-  if (key == "seed") return ParseWhole(text, 0, int64_t{0xffffffff}, &config->seed);
-  if (key == "bootstrap_sampling") {
-    auto flag = ::streamlearn::ParseBool(text);
-    if (!flag.ok()) return flag.status();
-    config->bootstrap_sampling = *flag;
-    return Status::Ok();
-  }
-  return ApplyHoeffdingTreeRegressorKey(key, text, &config->tree);
+  Status st = ApplyAdaptiveTreeKey(key, text, kMaxSeed, config);
+  return st.code() == ErrorCode::kNotFound ? ApplyHoeffdingTreeRegressorKey(key, text, &config->tree) : st;
 }
 
 void WriteConfig(ByteWriter& w, const HoeffdingAdaptiveTreeRegressorConfig& c) {
   WriteHoeffdingTreeRegressorConfig(w, c.tree);
-  w.u8(c.bootstrap_sampling ? 1 : 0);
-  w.i64(c.drift_window_threshold);
-  w.f64(c.switch_significance);
-  w.i64(c.seed);
+  WriteAdaptiveTreeSettings(w, c);
 }
 
 bool ReadConfig(ByteReader& r, HoeffdingAdaptiveTreeRegressorConfig* c) {
-  if (!ReadHoeffdingTreeRegressorConfig(r, &c->tree)) return false;
-  const uint8_t bootstrap = r.u8();
-  c->drift_window_threshold = r.i64();
-  c->switch_significance = r.f64();
-  c->seed = r.i64();
-  c->bootstrap_sampling = bootstrap == 1;
-  return r.ok() && bootstrap <= 1 && c->drift_window_threshold >= 0 && c->switch_significance > 0 &&
-         c->switch_significance < 1 && c->seed >= 0 && c->seed <= int64_t{0xffffffff};
+  return ReadHoeffdingTreeRegressorConfig(r, &c->tree) && ReadAdaptiveTreeSettings(r, kMaxSeed, c);
 }
 
 }  // namespace

@@ -18,37 +18,20 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr std::string_view kWhat = "hoeffding_adaptive_tree";
 constexpr uint32_t kMaxAttribute = 1u << 26;
 
+constexpr int64_t kMaxSeed = int64_t{1} << 62;
+
 // One of the adaptive tree's own keys into `config`; NotFound for any other key.
 Status ApplyKey(std::string_view key, std::string_view text, HoeffdingAdaptiveTreeConfig* config) {
-  if (key == "drift_window_threshold") return ParseWhole(text, 0, int64_t{1} << 40, &config->drift_window_threshold);
-  if (key == "switch_significance") return ParseReal(text, 0, 1, true, true, &config->switch_significance);
-  if (key == "seed") return ParseWhole(text, 0, int64_t{1} << 62, &config->seed);
-  if (key == "bootstrap_sampling") {
-    auto flag = ::streamlearn::ParseBool(text);
-    if (!flag.ok()) return flag.status();
-    config->bootstrap_sampling = *flag;
-    return Status::Ok();
-  }
-  return Status::NotFound("unknown key");
+  return ApplyAdaptiveTreeKey(key, text, kMaxSeed, config);
 }
 
 void WriteConfig(ByteWriter& w, const HoeffdingAdaptiveTreeConfig& c) {
   WriteHoeffdingTreeConfig(w, c.tree);
-  w.u8(c.bootstrap_sampling ? 1 : 0);
-  w.i64(c.drift_window_threshold);
-  w.f64(c.switch_significance);
-  w.i64(c.seed);
+  WriteAdaptiveTreeSettings(w, c);
 }
 
 bool ReadConfig(ByteReader& r, HoeffdingAdaptiveTreeConfig* c) {
-  if (!ReadHoeffdingTreeConfig(r, &c->tree)) return false;
-  const uint8_t bootstrap = r.u8();
-  c->drift_window_threshold = r.i64();
-  c->switch_significance = r.f64();
-  c->seed = r.i64();
-  c->bootstrap_sampling = bootstrap == 1;
-  return r.ok() && bootstrap <= 1 && c->drift_window_threshold >= 0 && c->switch_significance > 0 &&
-         c->switch_significance < 1 && c->seed >= 0;
+  return ReadHoeffdingTreeConfig(r, &c->tree) && ReadAdaptiveTreeSettings(r, kMaxSeed, c);
 }
 
 }  // namespace
