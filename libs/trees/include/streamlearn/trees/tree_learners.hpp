@@ -34,8 +34,9 @@
 //     random.Random(seed) for the bootstrap's Poisson draws).
 //   hoeffding_adaptive_tree_regressor: the hoeffding_tree_regressor keys, and
 //     bootstrap_sampling (true), drift_window_threshold (300), switch_significance (0.05),
-//     seed (0), as hoeffding_adaptive_tree's. Each node watches its absolute error,
-//     normalised by the node's running deviation of it, with an ADWIN.
+//     seed (0, below 2^32: each node's numpy RandomState, as River's), as
+//     hoeffding_adaptive_tree's. Each node watches its error y - prediction, normalised
+//     by the node's running deviation of it, with an ADWIN.
 //   naive_bayes: none of its own.
 //   arf: n_models (10), max_features (sqrt | log2 | none | a whole number | a fraction in
 //     (0, 1]; of the first event's attributes), lambda_value (6: Poisson weights),
