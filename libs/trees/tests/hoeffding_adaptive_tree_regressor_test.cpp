@@ -170,7 +170,8 @@ TEST_CASE("the Hoeffding adaptive tree regressor without drift grows the plain r
     plain->learn(e.x, e.y);
   }
   INFO("alternates " << AsAdaptiveRegressor(*adaptive).alternate_trees());
-  if (AsAdaptiveRegressor(*adaptive).alternate_trees() == 0) CHECK(same == stream.size());
+  REQUIRE(AsAdaptiveRegressor(*adaptive).alternate_trees() == 0);
+  CHECK(same == stream.size());
   CHECK(AsAdaptiveRegressor(*adaptive).splits() > 0);
 }
 
