@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
   Run("linear (defaults)", "linear", {}, trump, events);
   Run("hoeffding_tree_regressor (defaults)", "hoeffding_tree_regressor", {}, trump, events);
   Run("hoeffding_tree_regressor mean leaves", "hoeffding_tree_regressor", {{"leaf_prediction", "mean"}}, trump, events);
+  Run("hoeffding_adaptive_tree_regressor (defaults)", "hoeffding_adaptive_tree_regressor", {}, trump, events);
   Run("arf_regressor (10 trees, defaults)", "arf_regressor", {}, trump, events / 10);
   return 0;
 }

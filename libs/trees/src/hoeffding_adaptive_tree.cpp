@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 
+#include "adaptive_tree_parts.hpp"
 #include "hoeffding_adaptive_tree.hpp"
 
 namespace streamlearn::trees {
@@ -146,8 +147,7 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
                                             int32_t parent, int parent_branch) {
   // The error of this branch: its main path's leaf's (alternates aside).
   // Every branch on the way asks the same leaf, which learns only after them: one answer.
-  int32_t at = node;
-  while (nodes_[at].leaf < 0) at = branch_of(nodes_[at], x) ? nodes_[at].right : nodes_[at].left;
+  const int32_t at = DescendToLeaf(nodes_, node, [&](const AdaptiveNode& b) { return branch_of(b, x); });
   if (at != path_leaf_) {
     path_leaf_ = at;
     path_prediction_ = leaf_vote(at, x);
@@ -174,44 +174,16 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
       ++n_alternate_;
     } else if (n.alternate >= 0) {
       const AdaptiveNode& alt = nodes_[n.alternate];
-      const double alt_n = alt.error.n, n_obs = n.error.n;
-      const double window = static_cast<double>(config_.drift_window_threshold);
-      if (alt_n > window && n_obs > window) {
-        const double old_rate = n.error.mean;
-        const double alt_rate = alt.error.mean;
-        const double inverse_n = 1.0 / alt_n + 1.0 / n_obs;
-        const double bound = std::sqrt(2.0 * old_rate * (1.0 - old_rate) *
-                                       std::log(2.0 / config_.switch_significance) * inverse_n);
-        if (bound < old_rate - alt_rate) {
-          kill_tree_children(node);
-          set_child(parent, parent_branch, nodes_[node].alternate);
-          if (parent >= 0) nodes_[node].alternate = -1;  // at the root River keeps it (and it learns below)
-          ++n_switched_;
-        } else if (bound < alt_rate - old_rate) {
-          if (alt.leaf < 0) kill_tree_children(n.alternate);
-          nodes_[node].alternate = -1;
-          ++n_pruned_;
-          detached_ = true;
-        }
-      }
+      const AlternateVerdict verdict =
+          JudgeAlternate(n.error.mean, n.error.n, alt.error.mean, alt.error.n,
+                         static_cast<double>(config_.drift_window_threshold), config_.switch_significance);
+      ApplyAlternateVerdict(nodes_, node, parent, parent_branch, verdict, &n_switched_, &n_pruned_, &detached_,
+                            [&](int32_t p, int b, int32_t child) { set_child(p, b, child); });
     }
   }
   if (nodes_[node].alternate >= 0) learn_at(nodes_[node].alternate, x, label, w, parent, parent_branch);
   const int b = branch_of(nodes_[node], x);
   learn_at(b ? nodes_[node].right : nodes_[node].left, x, label, w, node, b);
-}
-
-void HoeffdingAdaptiveTree::kill_tree_children(int32_t node) {
-  for (const int32_t child : {nodes_[node].left, nodes_[node].right}) {
-    if (nodes_[child].leaf >= 0) continue;
-    const int32_t alt = nodes_[child].alternate;
-    if (alt >= 0) {
-      if (nodes_[alt].leaf < 0) kill_tree_children(alt);
-      ++n_pruned_;
-      nodes_[child].alternate = -1;
-    }
-    kill_tree_children(child);
-  }
 }
 
 void HoeffdingAdaptiveTree::attempt_split(int32_t node, int32_t parent, int parent_branch) {
@@ -240,69 +212,11 @@ void HoeffdingAdaptiveTree::attempt_split(int32_t node, int32_t parent, int pare
   enforce_size_limit();
 }
 
-std::vector<uint32_t> HoeffdingAdaptiveTree::leaves_in_order() const {
-  // River's iter_leaves: children left to right, each child's alternate after the child
-  // (the root's own alternate is not among them).
-  std::vector<uint32_t> out;
-  if (root_ < 0) return out;
-  std::vector<int32_t> stack{root_};
-  while (!stack.empty()) {
-    const AdaptiveNode& n = nodes_[stack.back()];
-    stack.pop_back();
-    if (n.leaf >= 0) {
-      out.push_back(static_cast<uint32_t>(n.leaf));
-      continue;
-    }
-    for (const int32_t child : {n.right, n.left}) {
-      if (nodes_[child].leaf < 0 && nodes_[child].alternate >= 0) stack.push_back(nodes_[child].alternate);
-      stack.push_back(child);
-    }
-  }
-  return out;
-}
-
 void HoeffdingAdaptiveTree::enforce_size_limit() {
   EnforceTreeSizeLimit(
-      leaves_, leaves_in_order(), {config_.tree.max_size, config_.tree.max_depth, config_.tree.stop_mem_management},
+      leaves_, AdaptiveLeavesInOrder(nodes_, root_), {config_.tree.max_size, config_.tree.max_depth, config_.tree.stop_mem_management},
       memory_, [](const TreeLeaf& leaf) { return leaf.promise(); }, DeactivateTreeLeaf,
       [](TreeLeaf& leaf) { leaf.active = true; });
-}
-
-void HoeffdingAdaptiveTree::compact() {
-  std::vector<AdaptiveNode> nodes;
-  std::vector<TreeLeaf> leaves;
-  if (root_ >= 0) {
-    // Pre-order copy of what hangs from the root (alternates included), links re-pointed.
-    std::vector<int32_t> renumbered(nodes_.size(), -1);
-    std::vector<int32_t> order, stack{root_};
-    while (!stack.empty()) {
-      const int32_t at = stack.back();
-      stack.pop_back();
-      renumbered[at] = static_cast<int32_t>(order.size());
-      order.push_back(at);
-      const AdaptiveNode& n = nodes_[at];
-      if (n.leaf >= 0) continue;
-      if (n.alternate >= 0) stack.push_back(n.alternate);
-      stack.push_back(n.right);
-      stack.push_back(n.left);
-    }
-    nodes.reserve(order.size());
-    for (const int32_t at : order) {
-      AdaptiveNode n = std::move(nodes_[at]);
-      if (n.leaf >= 0) {
-        leaves.push_back(std::move(leaves_[n.leaf]));
-        n.leaf = static_cast<int32_t>(leaves.size() - 1);
-      } else {
-        n.left = renumbered[n.left];
-        n.right = renumbered[n.right];
-        if (n.alternate >= 0) n.alternate = renumbered[n.alternate];
-      }
-      nodes.push_back(std::move(n));
-    }
-    root_ = 0;
-  }
-  nodes_ = std::move(nodes);
-  leaves_ = std::move(leaves);
 }
 
 void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
@@ -317,7 +231,7 @@ void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
   learn_at(root_, x, label, 1.0, -1, 0);
   ++trained_;
   if (detached_) {
-    compact();
+    CompactAdaptiveTree(root_, nodes_, leaves_);
     detached_ = false;
   }
   if (trained_ % static_cast<uint64_t>(config_.tree.memory_estimate_period) == 0) {
@@ -336,23 +250,13 @@ void HoeffdingAdaptiveTree::predict(const FeatureVector& x, learn::Prediction& o
   if (root_ >= 0) {
     // The alternates met on the way, then the main path's leaf (River's traverse).
     ClassScratch dist;
-    const auto add = [&](int32_t leaf_node) {
-      if (!ada_prediction(leaf_node, x, dist.data())) return;
-      for (const auto& e : leaves_[nodes_[leaf_node].leaf].stats) {
-        if (e.first < n) out.probabilities[e.first] += dist[e.first];
-      }
-    };
-    int32_t at = root_;
-    while (nodes_[at].leaf < 0) {
-      const AdaptiveNode& node = nodes_[at];
-      if (node.alternate >= 0) {
-        int32_t alt = node.alternate;
-        while (nodes_[alt].leaf < 0) alt = branch_of(nodes_[alt], x) ? nodes_[alt].right : nodes_[alt].left;
-        add(alt);
-      }
-      at = branch_of(node, x) ? node.right : node.left;
-    }
-    add(at);
+    ForEachReachedLeaf(nodes_, root_, [&](const AdaptiveNode& node) { return branch_of(node, x); },
+                       [&](int32_t leaf_node) {
+                         if (!ada_prediction(leaf_node, x, dist.data())) return;
+                         for (const auto& e : leaves_[nodes_[leaf_node].leaf].stats) {
+                           if (e.first < n) out.probabilities[e.first] += dist[e.first];
+                         }
+                       });
     double sum = 0;
     for (double p : out.probabilities) sum += p;
     if (sum != 0) {

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adaptive_tree_parts.hpp"
 #include "hoeffding_tree.hpp"
 #include "streamlearn/drift/adwin.hpp"
 #include "streamlearn/drift/python_random.hpp"
@@ -39,16 +40,6 @@ struct HoeffdingAdaptiveTreeConfig {
   int64_t seed = 0;
 
   bool operator==(const HoeffdingAdaptiveTreeConfig&) const = default;
-};
-
-// River's stats.Mean of the 0/1 errors.
-struct ErrorMean {
-  double n = 0;
-  double mean = 0;
-  void update(double x) {
-    n += 1;
-    mean += (1 / n) * (x - mean);
-  }
 };
 
 struct AdaptiveNode {
@@ -110,12 +101,8 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   double node_weight(int32_t node) const;
   int32_t new_leaf(ClassWeights stats, uint32_t depth);
   void set_child(int32_t parent, int branch, int32_t child);
-  void kill_tree_children(int32_t node);
   void attempt_split(int32_t node, int32_t parent, int parent_branch);
-  std::vector<uint32_t> leaves_in_order() const;
   void enforce_size_limit();
-  // Drops the nodes and leaves no longer in the tree (after a split or a switch).
-  void compact();
 
   HoeffdingAdaptiveTreeConfig config_;
   HoeffdingTreeLearner rules_;  // the Hoeffding tree's leaf rules (its own state unused)

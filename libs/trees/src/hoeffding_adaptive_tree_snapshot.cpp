@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "adaptive_tree_parts.hpp"
 #include "family_support.hpp"
 #include "hoeffding_adaptive_tree.hpp"
 #include "streamlearn/core/config_values.hpp"
@@ -17,37 +18,20 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr std::string_view kWhat = "hoeffding_adaptive_tree";
 constexpr uint32_t kMaxAttribute = 1u << 26;
 
+constexpr int64_t kMaxSeed = int64_t{1} << 62;
+
 // One of the adaptive tree's own keys into `config`; NotFound for any other key.
 Status ApplyKey(std::string_view key, std::string_view text, HoeffdingAdaptiveTreeConfig* config) {
-  if (key == "drift_window_threshold") return ParseWhole(text, 0, int64_t{1} << 40, &config->drift_window_threshold);
-  if (key == "switch_significance") return ParseReal(text, 0, 1, true, true, &config->switch_significance);
-  if (key == "seed") return ParseWhole(text, 0, int64_t{1} << 62, &config->seed);
-  if (key == "bootstrap_sampling") {
-    auto flag = ::streamlearn::ParseBool(text);
-    if (!flag.ok()) return flag.status();
-    config->bootstrap_sampling = *flag;
-    return Status::Ok();
-  }
-  return Status::NotFound("unknown key");
+  return ApplyAdaptiveTreeKey(key, text, kMaxSeed, config);
 }
 
 void WriteConfig(ByteWriter& w, const HoeffdingAdaptiveTreeConfig& c) {
   WriteHoeffdingTreeConfig(w, c.tree);
-  w.u8(c.bootstrap_sampling ? 1 : 0);
-  w.i64(c.drift_window_threshold);
-  w.f64(c.switch_significance);
-  w.i64(c.seed);
+  WriteAdaptiveTreeSettings(w, c);
 }
 
 bool ReadConfig(ByteReader& r, HoeffdingAdaptiveTreeConfig* c) {
-  if (!ReadHoeffdingTreeConfig(r, &c->tree)) return false;
-  const uint8_t bootstrap = r.u8();
-  c->drift_window_threshold = r.i64();
-  c->switch_significance = r.f64();
-  c->seed = r.i64();
-  c->bootstrap_sampling = bootstrap == 1;
-  return r.ok() && bootstrap <= 1 && c->drift_window_threshold >= 0 && c->switch_significance > 0 &&
-         c->switch_significance < 1 && c->seed >= 0;
+  return ReadHoeffdingTreeConfig(r, &c->tree) && ReadAdaptiveTreeSettings(r, kMaxSeed, c);
 }
 
 }  // namespace
@@ -68,14 +52,7 @@ void HoeffdingAdaptiveTree::save(ByteWriter& out) const {
   w.u32(static_cast<uint32_t>(root_));
   w.u32(static_cast<uint32_t>(nodes_.size()));
   for (const auto& n : nodes_) {
-    w.u32(static_cast<uint32_t>(n.leaf));
-    w.u8(n.on_bucket ? 1 : 0);
-    w.u32(n.attribute);
-    w.f64(n.threshold);
-    w.u32(static_cast<uint32_t>(n.left));
-    w.u32(static_cast<uint32_t>(n.right));
-    w.u32(static_cast<uint32_t>(n.alternate));
-    w.u32(n.depth);
+    WriteAdaptiveLinks(w, n);
     WriteClassWeights(w, n.stats);
     n.detector.save(w);
     w.f64(n.error.n);
@@ -109,16 +86,7 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
   if (!r.ok() || n_nodes > r.remaining() / 40) return bad("bad node count");
   std::vector<AdaptiveNode> nodes(n_nodes);
   for (auto& n : nodes) {
-    n.leaf = static_cast<int32_t>(r.u32());
-    const uint8_t on_bucket = r.u8();
-    n.attribute = r.u32();
-    n.threshold = r.f64();
-    n.left = static_cast<int32_t>(r.u32());
-    n.right = static_cast<int32_t>(r.u32());
-    n.alternate = static_cast<int32_t>(r.u32());
-    n.depth = r.u32();
-    if (!r.ok() || on_bucket > 1 || n.attribute >= kMaxAttribute || !std::isfinite(n.threshold)) return bad("bad node");
-    n.on_bucket = on_bucket == 1;
+    if (!ReadAdaptiveLinks(r, kMaxAttribute, &n)) return bad("bad node");
     if (!ReadClassWeights(r, known, &n.stats)) return bad("bad class weights");
     if (!n.detector.load(r).ok()) return bad("bad drift detector");
     n.error.n = r.f64();
@@ -132,42 +100,9 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
     if (!ReadTreeLeaf(r, known, &leaf)) return bad("bad leaf");
   }
   if (!r.at_end()) return bad("trailing bytes");
-  // The shape: every node hangs from the root exactly once (as a child or an alternate),
-  // every leaf is held by exactly one node, depths follow the links.
-  if ((n_nodes == 0) != (root == -1)) return bad("bad root");
-  std::vector<uint8_t> visited(n_nodes, 0), leaf_held(n_leaves, 0);
-  size_t reached = 0;
-  if (n_nodes > 0) {
-    if (root < 0 || static_cast<uint32_t>(root) >= n_nodes || nodes[root].depth != 0) return bad("bad root");
-    std::vector<int32_t> stack{root};
-    const auto in_range = [&](int32_t i) { return i >= 0 && static_cast<uint32_t>(i) < n_nodes; };
-    while (!stack.empty()) {
-      const int32_t at = stack.back();
-      stack.pop_back();
-      if (visited[at]++) return bad("a node held twice");
-      ++reached;
-      const AdaptiveNode& n = nodes[at];
-      if (n.leaf >= 0) {
-        if (static_cast<uint32_t>(n.leaf) >= n_leaves || leaf_held[n.leaf]++) return bad("bad leaf reference");
-        if (leaves[n.leaf].depth != n.depth) return bad("a leaf's depth");
-        continue;
-      }
-      if (!in_range(n.left) || !in_range(n.right) || nodes[n.left].depth != n.depth + 1 ||
-          nodes[n.right].depth != n.depth + 1) {
-        return bad("bad children");
-      }
-      stack.push_back(n.left);
-      stack.push_back(n.right);
-      if (n.alternate != -1) {
-        if (!in_range(n.alternate) || nodes[n.alternate].depth != n.depth) return bad("bad alternate");
-        stack.push_back(n.alternate);
-      }
-    }
-  }
-  if (reached != n_nodes) return bad("a node outside the tree");
-  for (uint32_t i = 0; i < n_leaves; ++i) {
-    if (!leaf_held[i]) return bad("a leaf outside the tree");
-  }
+  // The shape: every node hangs from the root once, every leaf is held once, depths follow the links.
+  const std::string shape = AdaptiveTreeShapeProblem(nodes, leaves, root);
+  if (!shape.empty()) return bad(shape);
   known_classes_ = known;
   seen_class_ = std::move(seen);
   max_dense_ = max_dense;
@@ -208,20 +143,16 @@ void HoeffdingAdaptiveTree::describe(JsonWriter& out, const learn::DenseFeatureN
       .key("tree_settings")
       .raw(settings)
       .end_object();
-  size_t active = 0, alternates = 0;
+  size_t active = 0;
   for (const auto& leaf : leaves_) active += leaf.active ? 1 : 0;
-  for (const auto& n : nodes_) alternates += n.alternate >= 0 ? 1 : 0;
   out.key("tree").begin_object();
   out.field("depth", uint64_t{depth()})
       .field("leaves", uint64_t{leaves_.size()})
       .field("active_leaves", uint64_t{active})
       .field("splits", uint64_t{splits()})
-      .field("classes", uint64_t{known_classes_})
-      .field("alternate_trees_now", uint64_t{alternates})
-      .field("alternate_trees_started", n_alternate_)
-      .field("alternate_trees_switched", n_switched_)
-      .field("alternate_trees_pruned", n_pruned_)
-      .field("memory_bytes", uint64_t{memory_bytes()});
+      .field("classes", uint64_t{known_classes_});
+  DescribeAlternates(out, nodes_, n_alternate_, n_switched_, n_pruned_);
+  out.field("memory_bytes", uint64_t{memory_bytes()});
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();

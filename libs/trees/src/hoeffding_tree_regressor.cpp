@@ -23,13 +23,13 @@ bool UsableInputs(const FeatureVector& x) {
   return true;
 }
 
-void Deactivate(RegressionLeaf& leaf) {
+}  // namespace
+
+void DeactivateRegressionLeaf(RegressionLeaf& leaf) {
   leaf.active = false;
   leaf.splitters = {};
   leaf.splitter_slot = {};
 }
-
-}  // namespace
 
 double LeafLinearModel::predict(const FeatureVector& x) const {
   double dot = 0.0;
@@ -147,7 +147,7 @@ void HoeffdingTreeRegressor::learn_one(const FeatureVector& x, double y, double 
   // River attempts splits only where the event reached its leaf by the tests themselves.
   if (!by_missing && memory_.growth_allowed && leaf.active) {
     if (config_.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.max_depth)) {
-      Deactivate(leaf);
+      DeactivateRegressionLeaf(leaf);
     } else {
       const double weight_seen = leaf.total_weight();
       if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.grace_period)) {
@@ -169,13 +169,11 @@ TreeMemoryLimits HoeffdingTreeRegressor::memory_limits() const {
 void HoeffdingTreeRegressor::enforce_size_limit() {
   EnforceTreeSizeLimit(
       leaves_, LeavesInOrder(nodes_), memory_limits(), memory_,
-      [](const RegressionLeaf& leaf) { return -static_cast<double>(leaf.depth); }, Deactivate,
+      [](const RegressionLeaf& leaf) { return -static_cast<double>(leaf.depth); }, DeactivateRegressionLeaf,
       [](RegressionLeaf& leaf) { leaf.active = true; });
 }
 
-void HoeffdingTreeRegressor::attempt_split(uint32_t node) {
-  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
-  RegressionLeaf& leaf = leaves_[leaf_index];
+RegressionSplitDecision HoeffdingTreeRegressor::decide_split(RegressionLeaf& leaf) const {
   // The null split first (River's merit_preprune), then each attribute's best.
   std::vector<EbstSplit> suggestions;
   suggestions.reserve(leaf.splitters.size() + 1);
@@ -199,6 +197,7 @@ void HoeffdingTreeRegressor::attempt_split(uint32_t node) {
     const double second = suggestions[order[order.size() - 2]].merit;
     if (best > 0.0 && (second / best < 1 - bound || bound < config_.tau)) should_split = true;
   }
+  RegressionSplitDecision out;
   if (!should_split) {
     if (order.size() >= 2) {
       const double best = suggestions[order.back()].merit;
@@ -209,25 +208,38 @@ void HoeffdingTreeRegressor::attempt_split(uint32_t node) {
         }
       }
     }
-    return;
+    return out;
   }
   EbstSplit& decision = suggestions[order.back()];
   if (!decision.valid) {
-    Deactivate(leaf);  // pre-pruning: the null split wins
+    out.kind = RegressionSplitDecision::kPrune;  // pre-pruning: the null split wins
+    return out;
+  }
+  out.kind = RegressionSplitDecision::kSplit;
+  out.attribute = attribute[order.back()];
+  out.threshold = decision.threshold;
+  for (size_t i = 0; i < 2; ++i) {
+    RegressionLeaf& child = out.children[i];
+    child.stats = i == 0 ? decision.left : decision.right;
+    child.depth = leaf.depth + 1;
+    child.last_split_attempt_at = child.total_weight();
+    child.model = leaf.model;
+    child.fmse_mean = leaf.fmse_mean;
+    child.fmse_model = leaf.fmse_model;
+  }
+  return out;
+}
+
+void HoeffdingTreeRegressor::attempt_split(uint32_t node) {
+  RegressionLeaf& leaf = leaves_[static_cast<uint32_t>(nodes_[node].leaf)];
+  RegressionSplitDecision decision = decide_split(leaf);
+  if (decision.kind == RegressionSplitDecision::kNone) return;
+  if (decision.kind == RegressionSplitDecision::kPrune) {
+    DeactivateRegressionLeaf(leaf);
     enforce_size_limit();
     return;
   }
-  const uint32_t child_depth = leaf.depth + 1;
-  std::array<RegressionLeaf, 2> children;
-  for (size_t i = 0; i < 2; ++i) {
-    children[i].stats = i == 0 ? decision.left : decision.right;
-    children[i].depth = child_depth;
-    children[i].last_split_attempt_at = children[i].total_weight();
-    children[i].model = leaf.model;
-    children[i].fmse_mean = leaf.fmse_mean;
-    children[i].fmse_model = leaf.fmse_model;
-  }
-  SplitLeafNode(nodes_, leaves_, node, false, attribute[order.back()], decision.threshold, std::move(children));
+  SplitLeafNode(nodes_, leaves_, node, false, decision.attribute, decision.threshold, std::move(decision.children));
   enforce_size_limit();
 }
 

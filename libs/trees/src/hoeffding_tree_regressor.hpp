@@ -16,8 +16,10 @@
 // place where the two can part). Memory management: River's, shared with the classifier (tree_memory.hpp); a leaf's
 // promise is minus its depth (River's), so the deepest leaves are deactivated first.
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -84,6 +86,23 @@ struct RegressionLeaf {
   size_t bytes() const;
 };
 
+// A leaf in snapshots (the plain tree's and the adaptive tree's); the read gives why not, or "".
+void WriteRegressionLeaf(ByteWriter& w, const RegressionLeaf& leaf);
+std::string ReadRegressionLeaf(ByteReader& r, RegressionLeaf* leaf);
+std::string_view RegressionLeafPredictionName(RegressionLeafPrediction p);
+
+// Stops a leaf's learning of splits (depth limit, pre-pruning, memory): its splitters go.
+void DeactivateRegressionLeaf(RegressionLeaf& leaf);
+
+// What a leaf's split attempt decided: nothing (its E-BSTs pruned of bad split points),
+// pre-pruning (the null split won: the leaf stops), or a split with its two new leaves.
+struct RegressionSplitDecision {
+  enum Kind : uint8_t { kNone, kPrune, kSplit } kind = kNone;
+  uint32_t attribute = 0;
+  double threshold = 0;
+  std::array<RegressionLeaf, 2> children;
+};
+
 class HoeffdingTreeRegressor final : public learn::Learner {
  public:
   explicit HoeffdingTreeRegressor(HoeffdingTreeRegressorConfig config) : config_(config) {}
@@ -118,13 +137,16 @@ class HoeffdingTreeRegressor final : public learn::Learner {
   // The state without settings, for the forest's snapshot.
   void save_state(ByteWriter& w) const;
   Status load_state(ByteReader& r);
+  // The leaf rules alone, for the adaptive tree's own leaves: a leaf's prediction, its
+  // learning of an event (statistics, splitters, linear model, adaptive errors) and a split attempt.
+  double leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const;
+  void leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y, double w);
+  RegressionSplitDecision decide_split(RegressionLeaf& leaf) const;
 
  private:
   void learn_one(const FeatureVector& x, double y, double w = 1.0);
   uint32_t route(const FeatureVector& x, bool* by_missing) const;
-  void leaf_learn(RegressionLeaf& leaf, const FeatureVector& x, double y, double w);
   void observe(RegressionLeaf& leaf, uint32_t i, double v, double y, double w);
-  double leaf_prediction(const RegressionLeaf& leaf, const FeatureVector& x) const;
   void attempt_split(uint32_t node);
   void enforce_size_limit();
   TreeMemoryLimits memory_limits() const;

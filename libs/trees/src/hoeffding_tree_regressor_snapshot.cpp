@@ -33,6 +33,55 @@ bool Finite(std::initializer_list<double> values) {
 
 }  // namespace
 
+void WriteRegressionLeaf(ByteWriter& w, const RegressionLeaf& leaf) {
+  leaf.stats.save(w);
+  w.f64(leaf.last_split_attempt_at);
+  w.u32(leaf.depth);
+  w.u8(leaf.active ? 1 : 0);
+  w.f64(leaf.fmse_mean);
+  w.f64(leaf.fmse_model);
+  w.f64(leaf.model.intercept);
+  w.u32(static_cast<uint32_t>(leaf.model.weights.size()));
+  for (double v : leaf.model.weights) w.f64(v);
+  w.u32(static_cast<uint32_t>(leaf.splitters.size()));
+  for (const auto& s : leaf.splitters) s.save(w);
+}
+
+std::string ReadRegressionLeaf(ByteReader& r, RegressionLeaf* out) {
+  RegressionLeaf& leaf = *out;
+  if (!leaf.stats.load(r)) return "bad target statistics";
+  leaf.last_split_attempt_at = r.f64();
+  leaf.depth = r.u32();
+  const uint8_t active = r.u8();
+  leaf.fmse_mean = r.f64();
+  leaf.fmse_model = r.f64();
+  leaf.model.intercept = r.f64();
+  const uint32_t n_weights = r.u32();
+  if (!r.ok() || active > 1 || n_weights > kMaxAttribute || n_weights > r.remaining() / 8 ||
+      !Finite({leaf.last_split_attempt_at, leaf.fmse_mean, leaf.fmse_model, leaf.model.intercept})) {
+    return "bad leaf";
+  }
+  leaf.active = active == 1;
+  leaf.model.weights.resize(n_weights);
+  for (double& v : leaf.model.weights) {
+    v = r.f64();
+    if (!std::isfinite(v)) return "bad leaf model";
+  }
+  const uint32_t n_splitters = r.u32();
+  if (!r.ok() || n_splitters > r.remaining() / 12) return "bad splitter count";
+  leaf.splitters.resize(n_splitters);
+  for (uint32_t k = 0; k < n_splitters; ++k) {
+    auto& s = leaf.splitters[k];
+    if (!s.load(r) || s.attribute() >= kMaxAttribute) return "bad splitter";
+    if (s.attribute() >= leaf.splitter_slot.size()) leaf.splitter_slot.resize(s.attribute() + 1, -1);
+    if (leaf.splitter_slot[s.attribute()] >= 0) return "an attribute observed twice";
+    leaf.splitter_slot[s.attribute()] = static_cast<int32_t>(k);
+  }
+  return {};
+}
+
+std::string_view RegressionLeafPredictionName(RegressionLeafPrediction p) { return LeafPredictionName(p); }
+
 // One key into `config`; the problem without the key's name.
 Status ApplyHoeffdingTreeRegressorKey(std::string_view key, std::string_view text, HoeffdingTreeRegressorConfig* config) {
   if (key == "model_selector_decay") return ParseReal(text, 0, 1, false, false, &config->model_selector_decay);
@@ -97,19 +146,7 @@ void HoeffdingTreeRegressor::save_state(ByteWriter& w) const {
   w.u64(guarded_);
   WriteTreeNodes(w, nodes_);
   w.u32(static_cast<uint32_t>(leaves_.size()));
-  for (const auto& leaf : leaves_) {
-    leaf.stats.save(w);
-    w.f64(leaf.last_split_attempt_at);
-    w.u32(leaf.depth);
-    w.u8(leaf.active ? 1 : 0);
-    w.f64(leaf.fmse_mean);
-    w.f64(leaf.fmse_model);
-    w.f64(leaf.model.intercept);
-    w.u32(static_cast<uint32_t>(leaf.model.weights.size()));
-    for (double v : leaf.model.weights) w.f64(v);
-    w.u32(static_cast<uint32_t>(leaf.splitters.size()));
-    for (const auto& s : leaf.splitters) s.save(w);
-  }
+  for (const auto& leaf : leaves_) WriteRegressionLeaf(w, leaf);
   if (config_.max_features > 0) {  // the forest's trees only: the plain tree's bytes stay as they were
     w.f64(weight_seen_);
     for (const auto& leaf : leaves_) {
@@ -150,34 +187,7 @@ Status HoeffdingTreeRegressor::load_state(ByteReader& r) {
   if (!r.ok() || n_leaves > r.remaining() / 40 + 1) return bad("bad leaf count");
   std::vector<RegressionLeaf> leaves(n_leaves);
   for (auto& leaf : leaves) {
-    if (!leaf.stats.load(r)) return bad("bad target statistics");
-    leaf.last_split_attempt_at = r.f64();
-    leaf.depth = r.u32();
-    const uint8_t active = r.u8();
-    leaf.fmse_mean = r.f64();
-    leaf.fmse_model = r.f64();
-    leaf.model.intercept = r.f64();
-    const uint32_t n_weights = r.u32();
-    if (!r.ok() || active > 1 || n_weights > kMaxAttribute || n_weights > r.remaining() / 8 ||
-        !Finite({leaf.last_split_attempt_at, leaf.fmse_mean, leaf.fmse_model, leaf.model.intercept})) {
-      return bad("bad leaf");
-    }
-    leaf.active = active == 1;
-    leaf.model.weights.resize(n_weights);
-    for (double& v : leaf.model.weights) {
-      v = r.f64();
-      if (!std::isfinite(v)) return bad("bad leaf model");
-    }
-    const uint32_t n_splitters = r.u32();
-    if (!r.ok() || n_splitters > r.remaining() / 12) return bad("bad splitter count");
-    leaf.splitters.resize(n_splitters);
-    for (uint32_t k = 0; k < n_splitters; ++k) {
-      auto& s = leaf.splitters[k];
-      if (!s.load(r) || s.attribute() >= kMaxAttribute) return bad("bad splitter");
-      if (s.attribute() >= leaf.splitter_slot.size()) leaf.splitter_slot.resize(s.attribute() + 1, -1);
-      if (leaf.splitter_slot[s.attribute()] >= 0) return bad("an attribute observed twice");
-      leaf.splitter_slot[s.attribute()] = static_cast<int32_t>(k);
-    }
+    if (const std::string problem = ReadRegressionLeaf(r, &leaf); !problem.empty()) return bad(problem);
   }
   double weight_seen = static_cast<double>(trained);
   if (config_.max_features > 0) {

@@ -1,6 +1,7 @@
 #include "adaptive_random_forest.hpp"
 #include "adaptive_random_forest_regressor.hpp"
 #include "hoeffding_adaptive_tree.hpp"
+#include "hoeffding_adaptive_tree_regressor.hpp"
 #include "hoeffding_tree.hpp"
 #include "hoeffding_tree_regressor.hpp"
 #include "naive_bayes.hpp"
@@ -38,6 +39,11 @@ Status RegisterTreeLearners() {
        MakeHoeffdingAdaptiveTree,
        CheckHoeffdingAdaptiveTreeSetting,
        RestoreHoeffdingAdaptiveTree}));
+  SL_RETURN_IF_ERROR(learn::RegisterLearnerFamily({{{"hoeffding_adaptive_tree_regressor", LearnerTask::kRegression}},
+                                                   kHoeffdingAdaptiveTreeRegressorKindTag,
+                                                   MakeHoeffdingAdaptiveTreeRegressor,
+                                                   CheckHoeffdingAdaptiveTreeRegressorSetting,
+                                                   RestoreHoeffdingAdaptiveTreeRegressor}));
   return learn::RegisterLearnerFamily({{{"naive_bayes", LearnerTask::kBinary},
                                         {"naive_bayes_multiclass", LearnerTask::kMulticlass}},
                                        kNaiveBayesKindTag,

@@ -96,6 +96,17 @@ int Poisson(double rate, drift::PythonRandom& rng) {
   return k - 1;
 }
 
+int NumpyPoisson(double rate, NumpyLegacyRandom& rng) {
+  const double limit = std::exp(-rate);
+  int k = 0;
+  double product = 1;
+  while (true) {
+    product *= rng.next_double();
+    if (!(product > limit)) return k;
+    ++k;
+  }
+}
+
 size_t AdwinBytes(const drift::Adwin& detector) {
   const double rows = 1 + std::floor(std::log2(1 + detector.width()));
   return static_cast<size_t>(rows) * (2 * 6 * sizeof(double) + 6 * sizeof(void*));

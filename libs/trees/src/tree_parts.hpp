@@ -17,6 +17,10 @@
 #include "streamlearn/learn/learner.hpp"
 #include "tree_memory.hpp"
 
+namespace streamlearn {
+class NumpyLegacyRandom;
+}  // namespace streamlearn
+
 namespace streamlearn::drift {
 class Adwin;
 class PythonRandom;
@@ -129,6 +133,9 @@ inline void DescribeSplitNodes(JsonWriter& out, const std::vector<TreeNode>& nod
 // River's utils.random.poisson(rate, rng): the adaptive tree's bootstrap (rate 1) and the
 // forests' event weights draw from it.
 int Poisson(double rate, drift::PythonRandom& rng);
+// numpy's legacy RandomState.poisson(rate) for rate < 10 (the same multiplication of
+// uniforms): the adaptive tree regressor's per-node bootstrap.
+int NumpyPoisson(double rate, NumpyLegacyRandom& rng);
 // What an ADWIN's histogram holds, estimated from its width: a row per doubling, each with
 // two vectors of up to max_buckets + 1 values.
 size_t AdwinBytes(const drift::Adwin& detector);

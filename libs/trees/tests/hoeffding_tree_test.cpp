@@ -86,7 +86,8 @@ TEST_CASE("the Hoeffding tree's keys are River's, bad values name the key", "[tr
   const std::vector<std::string_view> built_in = {"logistic", "softmax", "linear", "huber", "hinge"};
   const std::vector<std::string_view> tree_types = {
       "hoeffding_tree", "hoeffding_tree_multiclass", "naive_bayes", "naive_bayes_multiclass", "hoeffding_tree_regressor",
-      "hoeffding_adaptive_tree", "hoeffding_adaptive_tree_multiclass", "arf", "arf_multiclass", "arf_regressor"};
+      "hoeffding_adaptive_tree", "hoeffding_adaptive_tree_multiclass", "hoeffding_adaptive_tree_regressor", "arf",
+      "arf_multiclass", "arf_regressor"};
   const auto& types = learn::LearnerTypes();
   const size_t count = types.size();
   REQUIRE(count >= built_in.size());

@@ -6,6 +6,7 @@
 //   hoeffding_tree_regressor                    River's tree.HoeffdingTreeRegressor
 //   hoeffding_adaptive_tree,                    River's tree.HoeffdingAdaptiveTreeClassifier
 //     hoeffding_adaptive_tree_multiclass
+//   hoeffding_adaptive_tree_regressor           River's tree.HoeffdingAdaptiveTreeRegressor
 //   arf, arf_multiclass                         River's forest.ARFClassifier
 //   arf_regressor                               River's forest.ARFRegressor
 //
@@ -31,6 +32,11 @@
 //   hoeffding_adaptive_tree: the hoeffding_tree keys, and bootstrap_sampling (true),
 //     drift_window_threshold (300), switch_significance (0.05), seed (0: River's
 //     random.Random(seed) for the bootstrap's Poisson draws).
+//   hoeffding_adaptive_tree_regressor: the hoeffding_tree_regressor keys, and
+//     bootstrap_sampling (true), drift_window_threshold (300), switch_significance (0.05),
+//     seed (0, below 2^32: each node's numpy RandomState, as River's), as
+//     hoeffding_adaptive_tree's. Each node watches its error y - prediction, normalised
+//     by the node's running deviation of it, with an ADWIN.
 //   naive_bayes: none of its own.
 //   arf: n_models (10), max_features (sqrt | log2 | none | a whole number | a fraction in
 //     (0, 1]; of the first event's attributes), lambda_value (6: Poisson weights),
@@ -58,6 +64,7 @@ inline constexpr uint32_t kHoeffdingTreeRegressorKindTag = 0x52484c53;  // "SLHR
 inline constexpr uint32_t kAdaptiveRandomForestKindTag = 0x46524c53;  // "SLRF" little-endian
 inline constexpr uint32_t kArfRegressorKindTag = 0x52524c53;          // "SLRR" little-endian
 inline constexpr uint32_t kHoeffdingAdaptiveTreeKindTag = 0x41484c53;   // "SLHA" little-endian
+inline constexpr uint32_t kHoeffdingAdaptiveTreeRegressorKindTag = 0x52414c53;  // "SLAR" little-endian
 
 // Adds the families to learn's factory; harmless when called again.
 Status RegisterTreeLearners();
