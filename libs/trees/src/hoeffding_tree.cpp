@@ -284,6 +284,29 @@ double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
   return 0.0;
 }
 
+// The value of nominal field `field` in x, -1 when x lacks it.
+int64_t NominalValueOf(const FeatureVector& x, uint32_t field) {
+  for (size_t i = 0; i < x.nominal_field.size(); ++i) {
+    if (x.nominal_field[i] == field) return x.nominal_value[i];
+  }
+  return -1;
+}
+
+// NominalSplitterClassif.cond_proba: the class's weight at the value over its weight at all
+// values, 0 when the class has none.
+double NominalCondProba(const NominalObserver& obs, uint32_t cls, uint32_t value) {
+  for (const auto& c : obs.classes) {
+    if (c.cls != cls) continue;
+    double at = 0, all = 0;
+    for (const auto& [v, w] : c.values) {
+      if (v == value) at = w;
+      all += w;
+    }
+    return all == 0 ? 0.0 : at / all;
+  }
+  return 0.0;
+}
+
 // utils.do_naive_bayes_prediction: votes[i] for leaf.stats[i]; false when River returns None.
 bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes) {
   const double total = Sum(leaf.stats);
@@ -298,6 +321,12 @@ bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes
     for (const auto& obs : leaf.numeric) {
       if (!DensePresent(x, obs.attribute)) continue;
       const double p = CondProba(obs, cls, x.dense[obs.attribute]);
+      v += p > 0 ? std::log(p) : 0.0;
+    }
+    for (const auto& obs : leaf.nominal) {
+      const int64_t value = NominalValueOf(x, obs.field);
+      if (value < 0) continue;
+      const double p = NominalCondProba(obs, cls, static_cast<uint32_t>(value));
       v += p > 0 ? std::log(p) : 0.0;
     }
     votes[k] = v;
@@ -367,14 +396,6 @@ double HoeffdingTreeLearner::subtree_weight(uint32_t node) const {
     return w;
   }
   return subtree_weight(n.left) + subtree_weight(n.right);
-}
-
-// The value of nominal field `field` in x, -1 when x lacks it.
-static int64_t NominalValueOf(const FeatureVector& x, uint32_t field) {
-  for (size_t i = 0; i < x.nominal_field.size(); ++i) {
-    if (x.nominal_field[i] == field) return x.nominal_value[i];
-  }
-  return -1;
 }
 
 uint32_t HoeffdingTreeLearner::most_common_child(uint32_t node) const {
