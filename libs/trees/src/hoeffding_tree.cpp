@@ -842,7 +842,14 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
     for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
     bytes += leaf.bucket_slot.size() * (sizeof(std::pair<uint32_t, uint32_t>) + 2 * sizeof(void*)) +
              leaf.bucket_slot.bucket_count() * sizeof(void*);
+    bytes += leaf.nominal.capacity() * sizeof(NominalObserver);
+    for (const auto& obs : leaf.nominal) {
+      bytes += obs.classes.capacity() * sizeof(NominalClassCounts);
+      for (const auto& c : obs.classes) bytes += c.values.capacity() * sizeof(c.values[0]);
+    }
   }
+  bytes += multiway_.capacity() * sizeof(multiway_[0]);
+  for (const auto& branches : multiway_) bytes += branches.capacity() * sizeof(branches[0]);
   return bytes;
 }
 
