@@ -235,6 +235,10 @@ Status FeatureConfig::validate() const {
   if (target_prior && !std::isfinite(*target_prior)) {
     return Status::Invalid("features.target_prior: must be \"global\" or a finite number");
   }
+  if (nominal_max_values < 1 || nominal_max_values > kMaxNominalValues) {
+    return Status::Invalid("features.nominal_max_values: must be between 1 and " + std::to_string(kMaxNominalValues) +
+                           ", got " + std::to_string(nominal_max_values));
+  }
   if (!(target_prior_weight >= 0) || !std::isfinite(target_prior_weight)) {
     return Status::Invalid("features.target_prior_weight: must be >= 0, got " + Num(target_prior_weight));
   }
@@ -325,6 +329,10 @@ Result<FeatureConfig> FeatureConfig::Parse(const std::map<std::string, std::stri
       }
     } else if (k == "target_prior_weight") {
       SL_RETURN_IF_ERROR(ReadNumber(k, value, &c.target_prior_weight));
+    } else if (k == "nominals") {
+      SL_RETURN_IF_ERROR(ReadBool(k, value, &c.nominals));
+    } else if (k == "nominal_max_values") {
+      SL_RETURN_IF_ERROR(ReadUint(k, value, &c.nominal_max_values));
     } else if (k == "crosses") {
       SL_RETURN_IF_ERROR(ParseCrosses(k, value, &c.crosses));
     } else if (k == "pca.components") {
@@ -347,7 +355,7 @@ Result<FeatureConfig> FeatureConfig::Parse(const std::map<std::string, std::stri
       return Status::Invalid("features." + key +
                              ": unknown key (entity_aggregates, ewma_half_life_s, hash_bits, max_dense_features, "
                              "aggregates, windows, window_buckets, window_fields, target_agg, target_prior, "
-                             "target_prior_weight, crosses, pca.components, pca.fields, pca.refresh_every, "
+                             "target_prior_weight, nominals, nominal_max_values, crosses, pca.components, pca.fields, pca.refresh_every, "
                              "pca.keep_inputs, fields.<name>.<setting>, lags.labels, lags.fields.<name>)");
     }
   }

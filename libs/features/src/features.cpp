@@ -12,6 +12,9 @@ namespace {
 // clip_std waits for this many values: a standard deviation of fewer says little.
 constexpr uint64_t kClipWarmup = 10;
 constexpr uint8_t kBuilderStateVersion = 1;
+// Version 1 with the nominal dictionary after the PCA section; written only with
+// nominals on, so the state of a builder without them keeps its version-1 bytes.
+constexpr uint8_t kBuilderStateNominalVersion = 2;
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -105,6 +108,27 @@ inline void FeatureBuilder::add_hashed(std::string_view name, std::string_view v
                                        FeatureVector* x) const {
   x->sparse_index.push_back(static_cast<uint32_t>(HashFeature(name, value) & hash_mask_));
   x->sparse_value.push_back(weight);
+}
+
+void FeatureBuilder::add_nominal(std::string_view field, std::string_view value, FeatureVector* x) {
+  auto it = nominal_field_index_.find(field);
+  if (it == nominal_field_index_.end()) {
+    it = nominal_field_index_.emplace(std::string(field), static_cast<uint32_t>(nominal_fields_.size())).first;
+    nominal_fields_.push_back(NominalField{std::string(field), {}, {}, 0});
+  }
+  NominalField& f = nominal_fields_[it->second];
+  uint32_t id = config_.nominal_max_values;  // "other"
+  if (auto v = f.index.find(value); v != f.index.end()) {
+    id = v->second;
+  } else if (f.values.size() < config_.nominal_max_values) {
+    id = static_cast<uint32_t>(f.values.size());
+    f.values.emplace_back(value);
+    f.index.emplace(std::string(value), id);
+  } else {
+    ++f.other;
+  }
+  x->nominal_field.push_back(it->second);
+  x->nominal_value.push_back(id);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -578,7 +602,10 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
       emit_field(ids, f.name, have, v, entity, x);
     }
   }
+  // Each categorical adds one sparse entry below: the i-th nominal pair's is begin + i.
+  x->nominal_sparse_begin = static_cast<uint32_t>(x->sparse_index.size());
   for (const auto& c : event.categorical) {
+    if (config_.nominals) add_nominal(c.name, c.value, x);
     if (!categorical_lookup_) {
       add_hashed(c.name, c.value, 1.0f, x);
       continue;
@@ -837,7 +864,7 @@ void FeatureBuilder::learn_target(double y, EntityState* state) {
 // Global state: save / load and inspection
 
 void FeatureBuilder::save(ByteWriter& out) const {
-  out.u8(kBuilderStateVersion);
+  out.u8(config_.nominals ? kBuilderStateNominalVersion : kBuilderStateVersion);
   out.u32(static_cast<uint32_t>(stats_.size()));
   for (const auto& s : stats_) {
     out.str(s.name);
@@ -870,10 +897,22 @@ void FeatureBuilder::save(ByteWriter& out) const {
     pca_->save(b);
     out.str(blob);
   }
+  if (config_.nominals) {
+    out.u32(static_cast<uint32_t>(nominal_fields_.size()));
+    for (const auto& f : nominal_fields_) {
+      out.str(f.name);
+      out.u64(f.other);
+      out.u32(static_cast<uint32_t>(f.values.size()));
+      for (const auto& value : f.values) out.str(value);
+    }
+  }
 }
 
 Status FeatureBuilder::load(ByteReader& in) {
-  if (in.u8() != kBuilderStateVersion || !in.ok()) return Status::Corruption("feature state: unknown version");
+  const uint8_t version = in.u8();
+  if (!in.ok() || (version != kBuilderStateVersion && version != kBuilderStateNominalVersion)) {
+    return Status::Corruption("feature state: unknown version");
+  }
   constexpr size_t kStatsBytes = 4 + 8 * 8;
   const uint32_t ns = in.u32();
   if (!in.ok() || ns > in.remaining() / kStatsBytes) return Status::Corruption("feature state: bad statistics count");
@@ -937,8 +976,34 @@ Status FeatureBuilder::load(ByteReader& in) {
       }
     }
   }
+  // Version 1 (written without nominals) has none: ids start afresh.
+  std::vector<NominalField> nominal_fields;
+  StringMap<uint32_t> nominal_field_index;
+  if (version == kBuilderStateNominalVersion) {
+    const uint32_t nf = in.u32();
+    if (!in.ok() || nf > in.remaining() / 16) return Status::Corruption("feature state: bad nominal field count");
+    nominal_fields.resize(nf);
+    for (uint32_t i = 0; i < nf; ++i) {
+      NominalField& f = nominal_fields[i];
+      f.name = in.str();
+      f.other = in.u64();
+      const uint32_t n = in.u32();
+      if (!in.ok() || n > in.remaining() / 4 || n > kMaxNominalValues ||
+          !nominal_field_index.emplace(f.name, i).second) {
+        return Status::Corruption("feature state: bad nominal field");
+      }
+      f.values.reserve(n);
+      for (uint32_t j = 0; j < n; ++j) {
+        std::string value = in.str();
+        if (!in.ok() || !f.index.emplace(value, j).second) return Status::Corruption("feature state: bad nominal value");
+        f.values.push_back(std::move(value));
+      }
+    }
+  }
   stats_ = std::move(stats);
   stats_index_ = std::move(stats_index);
+  nominal_fields_ = std::move(nominal_fields);
+  nominal_field_index_ = std::move(nominal_field_index);
   vocabularies_ = std::move(vocabularies);
   vocabulary_index_ = std::move(vocabulary_index);
   labels_ = labels;
@@ -969,6 +1034,21 @@ std::vector<FeatureBuilder::FieldReport> FeatureBuilder::field_reports() const {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+int64_t FeatureBuilder::nominal_field_id(std::string_view field) const {
+  auto it = nominal_field_index_.find(field);
+  return it == nominal_field_index_.end() ? int64_t{-1} : int64_t{it->second};
+}
+
+size_t FeatureBuilder::nominal_values(std::string_view field) const {
+  auto it = nominal_field_index_.find(field);
+  return it == nominal_field_index_.end() ? 0 : nominal_fields_[it->second].values.size();
+}
+
+uint64_t FeatureBuilder::nominal_other_count(std::string_view field) const {
+  auto it = nominal_field_index_.find(field);
+  return it == nominal_field_index_.end() ? 0 : nominal_fields_[it->second].other;
 }
 
 size_t FeatureBuilder::vocabulary_size(std::string_view field) const {

@@ -96,6 +96,11 @@ TEST_CASE("per-event path: no allocation after warm-up, default and rich configs
     CHECK(testing::Mallocs() > before);
   }
   SECTION("default") { CheckNoAllocations({}); }
+  SECTION("nominals, with an other value") {
+    auto nominals = FeatureConfig::Parse({{"nominals", "true"}, {"nominal_max_values", "10"}});
+    REQUIRE(nominals.ok());
+    CheckNoAllocations(*nominals);
+  }
   SECTION("rich") {
     auto rich = FeatureConfig::Parse({
         {"aggregates", "count,since_last,sum,mean,std,min,max,ewma,last"},

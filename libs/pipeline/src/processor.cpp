@@ -224,9 +224,17 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
   RegisterLearnerFamilies();
   auto parsed_features = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!parsed_features.ok()) return parsed_features.status();
-  const features::FeatureConfig& fc = *parsed_features;
+  features::FeatureConfig fc = *parsed_features;
   auto learner = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!learner.ok()) return learner.status();
+  // Categorical fields as nominal attributes when a model reads them (a Hoeffding tree);
+  // without one the feature state keeps its bytes.
+  fc.nominals = fc.nominals || (*learner)->reads_nominals();
+  for (const auto& challenger : config.challengers) {
+    auto cc = learn::MakeLearner(ChallengerType(config, challenger.first), ChallengerKeys(config, challenger.first),
+                                 "challengers." + challenger.first + ".");
+    if (cc.ok() && (*cc)->reads_nominals()) fc.nominals = true;
+  }
   DriftSettings drift_settings = config.drift;
   drift_settings.action = EffectiveDriftAction(config);
   auto drift_policy = DriftPolicy::Create(drift_settings);

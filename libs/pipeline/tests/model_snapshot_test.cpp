@@ -25,16 +25,18 @@ struct NullSink : OutputSink {
   Status write(const DeadLetterRecord&) override { return Status::Ok(); }
 };
 
-// A trained processor of `config`: 300 events with features x and city, labelled.
-std::string TrainedSnapshot(const PipelineConfig& config) {
+// A trained processor of `config`: 300 events with features x and city, labelled (by x,
+// or by `label_of(i)` when given).
+std::string TrainedSnapshot(const PipelineConfig& config, std::string (*label_of)(int) = nullptr) {
   auto p = Processor::Create(config, nullptr, nullptr);
   REQUIRE(p.ok());
   std::vector<std::string> payloads;
   for (int i = 0; i < 300; ++i) {
     const double x = (i % 17) / 4.0;
-    const std::string label = config.model.type == "softmax" ? (x > 2 ? "\"high\"" : "\"low\"")
+    std::string label = config.model.type == "softmax" ? (x > 2 ? "\"high\"" : "\"low\"")
                               : config.model.type == "linear" ? std::to_string(2 * x)
                                                                : (x > 2 ? "1" : "0");
+    if (label_of != nullptr) label = label_of(i);
     payloads.push_back(R"({"id":"e)" + std::to_string(i) + R"(","features":{"x":)" + std::to_string(x) +
                        R"(,"city":"c)" + std::to_string(i % 3) + R"("},"label":)" + label + "}");
   }
@@ -107,4 +109,25 @@ TEST_CASE("model import: a snapshot of another type is refused, naming both", "[
   auto bad = Processor::FromSnapshot(logistic, corrupt);
   REQUIRE_FALSE(bad.ok());
   CHECK_FALSE(bad.status().message().empty());
+}
+
+TEST_CASE("model inspect: a Hoeffding tree splits on a string field as a nominal attribute; its ids survive a restore",
+          "[model_snapshot][nominal]") {
+  PipelineConfig config;
+  config.model.type = "hoeffding_tree";
+  config.model.name = "tree";
+  config.model.params["grace_period"] = "50";
+  config.features.entity_aggregates = false;
+  // City c0 is class 1, c1 and c2 class 0 (city is "c" + i % 3).
+  const std::string sealed = TrainedSnapshot(config, [](int i) { return std::string(i % 3 == 0 ? "1" : "0"); });
+  auto restored = Processor::FromSnapshot(config, sealed);
+  REQUIRE(restored.ok());
+  CHECK((*restored)->model_snapshot() == sealed);
+  const std::string json = (*restored)->describe_json(3);
+  INFO(json);
+  CHECK(IsJson(json));
+  CHECK(json.find(R"("nominal_attributes":"multiway")") != std::string::npos);
+  CHECK(json.find(R"("bucket":)") == std::string::npos);  // city is not a hashed attribute
+  // One split on city (field 0): a branch per city, c0, c1, c2 by first appearance.
+  CHECK(json.find(R"("nominal":"multiway","nominal_field":0,"branches":[{"value":0,)") != std::string::npos);
 }

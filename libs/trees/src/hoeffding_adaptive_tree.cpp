@@ -28,7 +28,9 @@ void AddWeight(ClassWeights& d, uint32_t cls, double w) {
 }  // namespace
 
 HoeffdingAdaptiveTree::HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeConfig config)
-    : config_(config), rules_(config.tree), rng_(static_cast<uint64_t>(config.seed)) {}
+    : config_(config), rules_(config.tree), rng_(static_cast<uint64_t>(config.seed)) {
+  rules_.nominals_ = false;  // its splits are binary: categorical fields stay hashed buckets
+}
 
 std::string_view HoeffdingAdaptiveTree::type() const {
   return config_.tree.task == learn::LearnerTask::kMulticlass ? "hoeffding_adaptive_tree_multiclass"

@@ -77,44 +77,44 @@ double EntropyOf(const ClassWeights& d) {
   return sums > 0.0 ? (entropy + sums * std::log2(sums)) / sums : 0.0;
 }
 
-int SubsetsAboveFraction(const std::array<ClassWeights, 2>& post, double min_frac) {
+int SubsetsAboveFraction(const ClassWeights* post, size_t n, double min_frac) {
   double total = 0;
-  std::array<double, 2> sums{};
-  for (size_t i = 0; i < 2; ++i) {
+  std::array<double, kMaxBranches> sums{};
+  for (size_t i = 0; i < n; ++i) {
     sums[i] = Sum(post[i]);
     total += sums[i];
   }
   int above = 0;
   if (total > 0) {
-    for (double s : sums) above += (s / total) > min_frac ? 1 : 0;
+    for (size_t i = 0; i < n; ++i) above += (sums[i] / total) > min_frac ? 1 : 0;
   }
   return above;
 }
 
-double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
-             const std::array<ClassWeights, 2>& post) {
-  if (SubsetsAboveFraction(post, min_frac) < 2) return -kInf;
+// River's merit_of_split over n branches (a binary split: n = 2).
+double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre, const ClassWeights* post, size_t n) {
+  if (SubsetsAboveFraction(post, n, min_frac) < 2) return -kInf;
   switch (criterion) {
     case SplitCriterion::kInfoGain: {
       double total = 0;
-      std::array<double, 2> weights{};
-      for (size_t i = 0; i < 2; ++i) {
+      std::array<double, kMaxBranches> weights{};
+      for (size_t i = 0; i < n; ++i) {
         weights[i] = Sum(post[i]);
         total += weights[i];
       }
       double entropy = 0;
-      for (size_t i = 0; i < 2; ++i) entropy += weights[i] * EntropyOf(post[i]);
+      for (size_t i = 0; i < n; ++i) entropy += weights[i] * EntropyOf(post[i]);
       return EntropyOf(pre) - entropy / total;
     }
     case SplitCriterion::kGini: {
       double total = 0;
-      std::array<double, 2> weights{};
-      for (size_t i = 0; i < 2; ++i) {
+      std::array<double, kMaxBranches> weights{};
+      for (size_t i = 0; i < n; ++i) {
         weights[i] = Sum(post[i]);
         total += weights[i];
       }
       double gini = 0;
-      for (size_t i = 0; i < 2; ++i) {
+      for (size_t i = 0; i < n; ++i) {
         double g = 1.0;
         if (weights[i] != 0.0) {
           for (const auto& e : post[i]) {
@@ -127,7 +127,7 @@ double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
       return 1.0 - gini;
     }
     case SplitCriterion::kHellinger: {
-      // Binary only, as River's: classes 0 (negative) and 1 (positive) on both sides.
+      // Binary only, as River's: classes 0 (negative) and 1 (positive) on the first two branches.
       if (!Has(post[0], 0) || !Has(post[0], 1) || !Has(post[1], 0) || !Has(post[1], 1)) return 0;
       const double ln = WeightOf(post[0], 0), lp = WeightOf(post[0], 1);
       const double rn = WeightOf(post[1], 0), rp = WeightOf(post[1], 1);
@@ -141,6 +141,11 @@ double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
   return -kInf;
 }
 
+double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
+             const std::array<ClassWeights, 2>& post) {
+  return Merit(criterion, min_frac, pre, post.data(), 2);
+}
+
 double RangeOfMerit(SplitCriterion criterion, const ClassWeights& pre) {
   if (criterion == SplitCriterion::kGini) return 1.0;
   const double classes = static_cast<double>(std::max<size_t>(pre.size(), 2));
@@ -151,6 +156,9 @@ struct Suggestion {
   double merit = -kInf;
   bool valid = false;  // false: River's BranchFactory() (the null split)
   bool on_bucket = false;
+  uint8_t nominal = kNominalNone;
+  std::vector<uint32_t> branch_values;  // multiway: the values, ascending
+  std::vector<ClassWeights> branches;   // multiway: their class weights
   uint32_t attribute = 0;
   double threshold = 0;
   std::array<ClassWeights, 2> post;
@@ -214,9 +222,87 @@ Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, cons
   return s;
 }
 
+// River's NominalSplitterClassif.best_evaluated_split_suggestion: the multiway split (one
+// branch per value, ascending; class weights by ascending class), then each value's binary
+// split (equal left, the rest right) replacing it when strictly better. Values in
+// ascending id where River iterates a set.
+Suggestion BestNominalSplit(const NominalObserver& obs, const ClassWeights& pre, const HoeffdingTreeConfig& config) {
+  Suggestion best;
+  std::vector<uint32_t> values;
+  for (const auto& c : obs.classes) {
+    for (const auto& v : c.values) values.push_back(v.first);
+  }
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  if (values.size() <= kMaxBranches) {
+    std::vector<ClassWeights> post(values.size());
+    std::vector<uint32_t> classes;
+    for (const auto& c : obs.classes) classes.push_back(c.cls);
+    std::sort(classes.begin(), classes.end());
+    for (size_t j = 0; j < values.size(); ++j) {
+      for (uint32_t cls : classes) {
+        for (const auto& c : obs.classes) {
+          if (c.cls != cls) continue;
+          for (const auto& v : c.values) {
+            if (v.first == values[j]) post[j].emplace_back(cls, v.second);
+          }
+        }
+      }
+    }
+    best.merit = Merit(config.split_criterion, config.min_branch_fraction, pre, post.data(), post.size());
+    best.valid = true;
+    best.nominal = kNominalMultiway;
+    best.attribute = obs.field;
+    best.branch_values = values;
+    best.branches = std::move(post);
+  }
+  std::array<ClassWeights, 2> post;
+  for (uint32_t value : values) {
+    post[0].clear();
+    post[1].clear();
+    for (const auto& c : obs.classes) {
+      for (const auto& v : c.values) Add(post[v.first == value ? 0 : 1], c.cls, v.second);
+    }
+    const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre, post);
+    if (!best.valid || merit > best.merit) {
+      best = Suggestion{};
+      best.merit = merit;
+      best.valid = true;
+      best.nominal = kNominalBinary;
+      best.attribute = obs.field;
+      best.threshold = static_cast<double>(value);
+      best.post = post;
+    }
+  }
+  return best;
+}
+
 double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
     if (c.cls == cls) return c.estimator.pdf(value);
+  }
+  return 0.0;
+}
+
+// The value of nominal field `field` in x, -1 when x lacks it.
+int64_t NominalValueOf(const FeatureVector& x, uint32_t field) {
+  for (size_t i = 0; i < x.nominal_field.size(); ++i) {
+    if (x.nominal_field[i] == field) return x.nominal_value[i];
+  }
+  return -1;
+}
+
+// NominalSplitterClassif.cond_proba: the class's weight at the value over its weight at all
+// values, 0 when the class has none.
+double NominalCondProba(const NominalObserver& obs, uint32_t cls, uint32_t value) {
+  for (const auto& c : obs.classes) {
+    if (c.cls != cls) continue;
+    double at = 0, all = 0;
+    for (const auto& [v, w] : c.values) {
+      if (v == value) at = w;
+      all += w;
+    }
+    return all == 0 ? 0.0 : at / all;
   }
   return 0.0;
 }
@@ -237,6 +323,12 @@ bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes
       const double p = CondProba(obs, cls, x.dense[obs.attribute]);
       v += p > 0 ? std::log(p) : 0.0;
     }
+    for (const auto& obs : leaf.nominal) {
+      const int64_t value = NominalValueOf(x, obs.field);
+      if (value < 0) continue;
+      const double p = NominalCondProba(obs, cls, static_cast<uint32_t>(value));
+      v += p > 0 ? std::log(p) : 0.0;
+    }
     votes[k] = v;
   }
   double max_ll = votes[0];
@@ -250,6 +342,7 @@ bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes
 
 void Deactivate(TreeLeaf& leaf) {
   leaf.active = false;
+  leaf.nominal = {};
   leaf.numeric = {};
   leaf.numeric_slot = {};
   leaf.buckets = {};
@@ -272,10 +365,15 @@ size_t TreeLeaf::bytes() const {
   const size_t weight = sizeof(ClassWeights::value_type);
   // The drawn attributes count by their number, so the plain tree's estimates (and the
   // leaves its memory management picks) do not change with a member only the forest uses.
-  size_t b = sizeof(TreeLeaf) - sizeof(features) + features.size() * sizeof(uint32_t) +
+  // So do the nominal observers, by their entries.
+  size_t b = sizeof(TreeLeaf) - sizeof(features) - sizeof(nominal) + features.size() * sizeof(uint32_t) +
              (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
   for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * sizeof(ClassGaussian);
   for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
+  for (const auto& obs : nominal) {
+    b += sizeof(NominalObserver);
+    for (const auto& c : obs.classes) b += sizeof(c) + c.values.size() * sizeof(c.values[0]);
+  }
   return b;
 }
 
@@ -290,11 +388,90 @@ uint32_t HoeffdingTreeLearner::depth() const {
 }
 
 double HoeffdingTreeLearner::subtree_weight(uint32_t node) const {
-  return SubtreeWeight(nodes_, node, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); });
+  const TreeNode& n = nodes_[node];
+  if (n.leaf >= 0) return leaves_[n.leaf].total_weight();
+  if (n.nominal == kNominalMultiway) {
+    double w = 0;
+    for (const auto& b : multiway_[n.left]) w += subtree_weight(b.second);
+    return w;
+  }
+  return subtree_weight(n.left) + subtree_weight(n.right);
 }
 
-uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing) const {
-  return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
+uint32_t HoeffdingTreeLearner::most_common_child(uint32_t node) const {
+  const TreeNode& n = nodes_[node];
+  if (n.nominal != kNominalMultiway) return subtree_weight(n.left) < subtree_weight(n.right) ? n.right : n.left;
+  uint32_t best = multiway_[n.left][0].second;
+  double best_weight = subtree_weight(best);
+  for (const auto& b : multiway_[n.left]) {
+    const double w = subtree_weight(b.second);
+    if (w > best_weight) {
+      best = b.second;
+      best_weight = w;
+    }
+  }
+  return best;
+}
+
+uint32_t HoeffdingTreeLearner::route(const FeatureVector& x, bool* by_missing, uint32_t* unseen_at) const {
+  if (multiway_.empty() && !has_nominal_binary_) {
+    return RouteToLeaf(nodes_, x, [&](uint32_t leaf) { return leaves_[leaf].total_weight(); }, by_missing);
+  }
+  uint32_t at = 0;
+  while (nodes_[at].leaf < 0) {
+    const TreeNode& n = nodes_[at];
+    if (n.nominal != kNominalNone) {
+      const int64_t v = NominalValueOf(x, n.attribute);
+      if (v >= 0 && n.nominal == kNominalBinary) {
+        at = static_cast<double>(v) == n.threshold ? n.left : n.right;
+        continue;
+      }
+      if (v >= 0) {
+        const auto& branches = multiway_[n.left];
+        auto it = std::find_if(branches.begin(), branches.end(), [&](const auto& b) { return b.first == v; });
+        if (it != branches.end()) {
+          at = it->second;
+          continue;
+        }
+        // A value the split has not seen: River adds a branch for it when learning, and
+        // predicts by the most traversed path.
+        if (unseen_at != nullptr) {
+          *unseen_at = at;
+          return at;
+        }
+      }
+      *by_missing = true;
+      at = most_common_child(at);
+    } else if (n.on_bucket) {
+      at = BucketPresent(x, n.attribute) ? n.right : n.left;
+    } else if (DensePresent(x, n.attribute)) {
+      at = x.dense[n.attribute] <= n.threshold ? n.left : n.right;
+    } else {
+      *by_missing = true;
+      at = most_common_child(at);
+    }
+  }
+  return at;
+}
+
+void HoeffdingTreeLearner::observe_nominal(TreeLeaf& leaf, uint32_t field, uint32_t value, uint32_t label, double w) {
+  auto obs = std::find_if(leaf.nominal.begin(), leaf.nominal.end(), [&](const NominalObserver& o) { return o.field == field; });
+  if (obs == leaf.nominal.end()) {
+    leaf.nominal.push_back({field, {}});
+    obs = leaf.nominal.end() - 1;
+  }
+  auto c = std::find_if(obs->classes.begin(), obs->classes.end(), [&](const NominalClassCounts& e) { return e.cls == label; });
+  if (c == obs->classes.end()) {
+    obs->classes.push_back({label, {}});
+    c = obs->classes.end() - 1;
+  }
+  for (auto& v : c->values) {
+    if (v.first == value) {
+      v.second += w;
+      return;
+    }
+  }
+  c->values.emplace_back(value, w);
 }
 
 void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v, uint32_t label, double w) {
@@ -371,8 +548,17 @@ void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, ui
     for (size_t i = 0; i < n; ++i) {
       if (x.present[i]) observe_numeric(leaf, static_cast<uint32_t>(i), x.dense[i], label, w);
     }
+    // Multiway: a categorical field is one nominal attribute, not its hashed bucket.
+    const bool skip_copies = nominals_ && !x.nominal_field.empty();
     for (size_t k = 0; k < x.sparse_index.size(); ++k) {
-      if (x.sparse_value[k] != 0) observe_bucket(leaf, x.sparse_index[k], label, w);
+      if (x.sparse_value[k] != 0 && !(skip_copies && x.sparse_is_nominal(k))) {
+        observe_bucket(leaf, x.sparse_index[k], label, w);
+      }
+    }
+    if (nominals_) {
+      for (size_t i = 0; i < x.nominal_field.size(); ++i) {
+        observe_nominal(leaf, x.nominal_field[i], x.nominal_value[i], label, w);
+      }
     }
   }
   Add(leaf.observed, label, w);
@@ -391,7 +577,25 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
     leaves_.emplace_back();
   }
   bool by_missing = false;
-  const uint32_t at = route(x, &by_missing);
+  uint32_t unseen_at = kNoNode;
+  uint32_t at = route(x, &by_missing, &unseen_at);
+  if (unseen_at != kNoNode) {
+    // River: a new leaf for the value, learning this event without a split attempt.
+    const uint32_t leaf_index = static_cast<uint32_t>(leaves_.size());
+    leaves_.emplace_back();
+    leaves_.back().depth = nodes_[at].depth + 1;
+    TreeNode child;
+    child.leaf = static_cast<int32_t>(leaf_index);
+    child.depth = nodes_[at].depth + 1;
+    const uint32_t child_node = static_cast<uint32_t>(nodes_.size());
+    nodes_.push_back(child);
+    multiway_[nodes_[at].left].emplace_back(static_cast<uint32_t>(NominalValueOf(x, nodes_[at].attribute)), child_node);
+    leaf_learn(leaves_[leaf_index], x, label, w);
+    ++trained_;
+    weight_seen_ += w;
+    if (std::fmod(weight_seen_, static_cast<double>(config_.memory_estimate_period)) == 0) estimate_model_size();
+    return;
+  }
   TreeLeaf& leaf = leaves_[nodes_[at].leaf];
   leaf_learn(leaf, x, label, w);
   ++trained_;
@@ -411,7 +615,26 @@ void HoeffdingTreeLearner::learn_one(const FeatureVector& x, uint32_t label, dou
   if (std::fmod(weight_seen_, static_cast<double>(config_.memory_estimate_period)) == 0) estimate_model_size();
 }
 
-std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const { return LeavesInOrder(nodes_); }
+std::vector<uint32_t> HoeffdingTreeLearner::leaves_in_order() const {
+  if (multiway_.empty()) return LeavesInOrder(nodes_);
+  std::vector<uint32_t> out, stack;
+  if (nodes_.empty()) return out;
+  stack.push_back(0);
+  while (!stack.empty()) {
+    const TreeNode& n = nodes_[stack.back()];
+    stack.pop_back();
+    if (n.leaf >= 0) {
+      out.push_back(static_cast<uint32_t>(n.leaf));
+    } else if (n.nominal == kNominalMultiway) {
+      const auto& branches = multiway_[n.left];
+      for (auto it = branches.rbegin(); it != branches.rend(); ++it) stack.push_back(it->second);
+    } else {
+      stack.push_back(n.right);
+      stack.push_back(n.left);
+    }
+  }
+  return out;
+}
 
 // River's memory management, shared with the regressor (tree_memory.hpp).
 void HoeffdingTreeLearner::enforce_size_limit() {
@@ -445,6 +668,7 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
   if (!(majority != 0 && majority / total > config_.max_share_to_split)) {
     for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, leaf.stats, config_));
     for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, config_));
+    for (const auto& obs : leaf.nominal) suggestions.push_back(BestNominalSplit(obs, leaf.stats, config_));
   }
   std::stable_sort(suggestions.begin(), suggestions.end(),
                    [](const Suggestion& a, const Suggestion& b) { return a.merit < b.merit; });
@@ -462,6 +686,9 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
   Suggestion& decision = suggestions.back();
   out.kind = decision.valid ? LeafSplitDecision::kSplit : LeafSplitDecision::kPrune;
   out.on_bucket = decision.on_bucket;
+  out.nominal = decision.nominal;
+  out.branch_values = std::move(decision.branch_values);
+  out.branches = std::move(decision.branches);
   out.attribute = decision.attribute;
   out.threshold = decision.threshold;
   out.post = std::move(decision.post);
@@ -479,6 +706,11 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     return;
   }
   const uint32_t child_depth = leaf.depth + 1;
+  if (decision.nominal == kNominalMultiway) {
+    split_multiway(node, decision);
+    enforce_size_limit();
+    return;
+  }
   std::array<TreeLeaf, 2> children;
   for (size_t i = 0; i < 2; ++i) {
     children[i].stats = std::move(decision.post[i]);
@@ -486,7 +718,43 @@ void HoeffdingTreeLearner::attempt_split(uint32_t node) {
     children[i].last_split_attempt_at = children[i].total_weight();
   }
   SplitLeafNode(nodes_, leaves_, node, decision.on_bucket, decision.attribute, decision.threshold, std::move(children));
+  if (decision.nominal == kNominalBinary) {
+    nodes_[node].nominal = kNominalBinary;
+    has_nominal_binary_ = true;
+  }
   enforce_size_limit();
+}
+
+// One child per value: the split leaf's slot goes to the first, the others are appended.
+void HoeffdingTreeLearner::split_multiway(uint32_t node, LeafSplitDecision& decision) {
+  const uint32_t leaf_index = static_cast<uint32_t>(nodes_[node].leaf);
+  const uint32_t child_depth = nodes_[node].depth + 1;
+  std::vector<std::pair<uint32_t, uint32_t>> branches;
+  for (size_t j = 0; j < decision.branches.size(); ++j) {
+    TreeLeaf child;
+    child.stats = std::move(decision.branches[j]);
+    child.depth = child_depth;
+    child.last_split_attempt_at = child.total_weight();
+    uint32_t slot = leaf_index;
+    if (j == 0) {
+      leaves_[leaf_index] = std::move(child);
+    } else {
+      slot = static_cast<uint32_t>(leaves_.size());
+      leaves_.push_back(std::move(child));
+    }
+    TreeNode n;
+    n.leaf = static_cast<int32_t>(slot);
+    n.depth = child_depth;
+    branches.emplace_back(decision.branch_values[j], static_cast<uint32_t>(nodes_.size()));
+    nodes_.push_back(n);
+  }
+  TreeNode& split = nodes_[node];
+  split.leaf = -1;
+  split.nominal = kNominalMultiway;
+  split.attribute = decision.attribute;
+  split.left = static_cast<uint32_t>(multiway_.size());
+  split.right = 0;
+  multiway_.push_back(std::move(branches));
 }
 
 void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const {
@@ -554,6 +822,8 @@ std::unique_ptr<learn::Learner> HoeffdingTreeLearner::fresh_copy() const {
 void HoeffdingTreeLearner::reset() {
   nodes_.clear();
   leaves_.clear();
+  multiway_.clear();
+  has_nominal_binary_ = false;
   growth_allowed_ = true;
   active_leaf_bytes_ = inactive_leaf_bytes_ = 0;
   overhead_fraction_ = 1.0;
@@ -572,7 +842,14 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
     for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
     bytes += leaf.bucket_slot.size() * (sizeof(std::pair<uint32_t, uint32_t>) + 2 * sizeof(void*)) +
              leaf.bucket_slot.bucket_count() * sizeof(void*);
+    bytes += leaf.nominal.capacity() * sizeof(NominalObserver);
+    for (const auto& obs : leaf.nominal) {
+      bytes += obs.classes.capacity() * sizeof(NominalClassCounts);
+      for (const auto& c : obs.classes) bytes += c.values.capacity() * sizeof(c.values[0]);
+    }
   }
+  bytes += multiway_.capacity() * sizeof(multiway_[0]);
+  for (const auto& branches : multiway_) bytes += branches.capacity() * sizeof(branches[0]);
   return bytes;
 }
 

@@ -22,7 +22,16 @@
 // draws max_features of the attributes that event has (rng.sample over their sorted keys,
 // from the forest's shared random.Random) and observes only those, in the order drawn.
 //
-// Not done (yet): remove_poor_attrs, merit_preprune off, nominal multiway splits.
+// Nominal attributes (nominal_attributes: multiway, the default; the feature builder's
+// nominals on): each categorical field is one attribute, observed as River's
+// NominalSplitterClassif (weight per class and value) instead of its hashed bucket; its
+// split suggestion is the multiway split (a branch per value seen, up to kMaxBranches
+// values) or, when strictly better, the binary split value == v against the rest. An event
+// with a value a multiway split has not seen grows a new branch (River's add_child) when
+// learned, and follows the most traversed branch when predicted. The adaptive tree and the
+// forest's trees keep hashed buckets (nominals off for them).
+//
+// Not done (yet): remove_poor_attrs, merit_preprune off.
 
 #include <array>
 #include <cstdint>
@@ -42,6 +51,10 @@ namespace streamlearn::trees {
 
 enum class SplitCriterion : uint8_t { kInfoGain, kGini, kHellinger };
 enum class LeafPrediction : uint8_t { kNaiveBayesAdaptive, kNaiveBayes, kMajorityClass };
+enum class NominalAttributes : uint8_t { kMultiway, kHashed };
+
+// The most branches a multiway split may have (more values: binary splits only).
+inline constexpr size_t kMaxBranches = 64;
 
 struct HoeffdingTreeConfig {
   learn::LearnerTask task = learn::LearnerTask::kBinary;
@@ -61,6 +74,10 @@ struct HoeffdingTreeConfig {
   // 0: every attribute at every leaf (the plain tree); k > 0: k random attributes per leaf
   // (the forest's trees; set by the forest, not a key of hoeffding_tree).
   int64_t max_features = 0;
+  // multiway: categorical fields given as nominal pairs are nominal attributes; hashed:
+  // their hashed buckets are binary attributes (the tree before nominals). In the plain
+  // tree's snapshot only (version 2).
+  NominalAttributes nominal_attributes = NominalAttributes::kMultiway;
 
   bool operator==(const HoeffdingTreeConfig&) const = default;
 };
@@ -96,6 +113,17 @@ struct BucketObserver {
   ClassWeights present;
 };
 
+// River's NominalSplitterClassif for one nominal field at one leaf: per class (first-seen
+// order), the weight per value (first-seen order).
+struct NominalClassCounts {
+  uint32_t cls = 0;
+  std::vector<std::pair<uint32_t, double>> values;
+};
+struct NominalObserver {
+  uint32_t field = 0;
+  std::vector<NominalClassCounts> classes;
+};
+
 // An attribute's key as River sorts x's keys: dense indices first, then hashed buckets.
 inline constexpr uint32_t kBucketKeyBit = 0x80000000u;
 
@@ -111,6 +139,7 @@ struct TreeLeaf {
   std::vector<int32_t> numeric_slot;     // dense index -> index in numeric, -1 none
   std::vector<BucketObserver> buckets;   // in first-seen order
   std::unordered_map<uint32_t, uint32_t> bucket_slot;
+  std::vector<NominalObserver> nominal;  // in first-seen order
   // max_features > 0: the attribute keys this leaf observes, in draw order (River's
   // feature_indices); drawn at its first event, kept when the leaf is deactivated.
   std::vector<uint32_t> features;
@@ -129,9 +158,12 @@ struct TreeLeaf {
 struct LeafSplitDecision {
   enum Kind : uint8_t { kNone, kPrune, kSplit } kind = kNone;
   bool on_bucket = false;
+  uint8_t nominal = kNominalNone;
   uint32_t attribute = 0;
   double threshold = 0;
   std::array<ClassWeights, 2> post;
+  std::vector<uint32_t> branch_values;  // multiway: a branch per value, ascending
+  std::vector<ClassWeights> branches;
 };
 
 // River's deactivate(): no more observers, the class weights kept.
@@ -148,11 +180,14 @@ class HoeffdingAdaptiveTree;
 
 class HoeffdingTreeLearner final : public learn::Learner {
  public:
-  explicit HoeffdingTreeLearner(HoeffdingTreeConfig config) : config_(config) {}
+  explicit HoeffdingTreeLearner(HoeffdingTreeConfig config)
+      : config_(config),
+        nominals_(config.nominal_attributes == NominalAttributes::kMultiway && config.max_features == 0) {}
 
   std::string_view type() const override;
   learn::LearnerTask task() const override { return config_.task; }
   bool scores_probability() const override { return true; }
+  bool reads_nominals() const override { return nominals_; }
 
   void predict(const FeatureVector& x, learn::Prediction& out) const override;
   void learn(const FeatureVector& x, double y, double weight) override;
@@ -180,7 +215,8 @@ class HoeffdingTreeLearner final : public learn::Learner {
   uint32_t known_classes() const { return known_classes_; }
   // The state without settings, for the forest's snapshot (which keeps the settings).
   void save_state(ByteWriter& w) const;
-  Status load_state(ByteReader& r);
+  // check_shape false: the caller checks the node table (after reading the nominal splits).
+  Status load_state(ByteReader& r, bool check_shape = true);
   size_t leaves() const { return leaves_.size(); }
   size_t splits() const { return nodes_.size() - leaves_.size(); }
   uint32_t depth() const;
@@ -195,10 +231,19 @@ class HoeffdingTreeLearner final : public learn::Learner {
   void observe(TreeLeaf& leaf, uint32_t key, const FeatureVector& x, uint32_t label, double w);
   void observe_numeric(TreeLeaf& leaf, uint32_t i, double v, uint32_t label, double w);
   void observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w);
+  void observe_nominal(TreeLeaf& leaf, uint32_t field, uint32_t value, uint32_t label, double w);
+  void split_multiway(uint32_t node, LeafSplitDecision& decision);
+  // Snapshot version 2's nominal part: split kinds, multiway tables, leaves' observers.
+  void save_nominal(ByteWriter& w) const;
+  Status load_nominal(ByteReader& r);
+  // River's most_common_path: the child with the most weight under it (the first on ties).
+  uint32_t most_common_child(uint32_t node) const;
   // River's _sample_features: max_features of x's sorted keys, or all when fewer.
   std::vector<uint32_t> sample_features(const FeatureVector& x);
   // The leaf node x reaches; *by_missing when a split's attribute was missing on the way.
-  uint32_t route(const FeatureVector& x, bool* by_missing) const;
+  // With unseen_at: a multiway split x's value has no branch at stops the walk there.
+  static constexpr uint32_t kNoNode = 0xffffffffu;
+  uint32_t route(const FeatureVector& x, bool* by_missing, uint32_t* unseen_at = nullptr) const;
   double subtree_weight(uint32_t node) const;
   void leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w);
   // The leaf's class probabilities (River's leaf.prediction) into `proba`, by class index.
@@ -215,6 +260,10 @@ class HoeffdingTreeLearner final : public learn::Learner {
   std::vector<uint8_t> seen_class_;  // River's tree.classes
   std::vector<TreeNode> nodes_;      // nodes_[0] is the root once anything was learned
   std::vector<TreeLeaf> leaves_;
+  bool nominals_ = false;  // nominal attributes read (multiway, and not a forest's tree)
+  // Multiway splits' (value, child node) lists, in branch order (TreeNode::left indexes it).
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> multiway_;
+  bool has_nominal_binary_ = false;
   uint32_t max_dense_ = 0;           // dense attributes ever seen (for describe)
   // Memory management (River's names): leaf size estimates, the overhead of the rest.
   bool growth_allowed_ = true;

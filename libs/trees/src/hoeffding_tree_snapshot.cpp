@@ -12,7 +12,10 @@
 namespace streamlearn::trees {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
+// 2: the nominal_attributes setting and the nominal splits and observers after version 1's
+// state; version 1 (no nominals) still loads, as a tree with none.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersionBeforeNominals = 1;
 constexpr std::string_view kWhat = "hoeffding_tree";
 constexpr uint32_t kMaxAttribute = 1u << 26;  // dense ids and hashed buckets stay far below
 
@@ -48,6 +51,11 @@ Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, Hoeffd
     config->split_criterion = choice == "gini"        ? SplitCriterion::kGini
                               : choice == "hellinger" ? SplitCriterion::kHellinger
                                                       : SplitCriterion::kInfoGain;
+    return Status::Ok();
+  }
+  if (key == "nominal_attributes") {
+    SL_RETURN_IF_ERROR(ParseChoice(text, {"multiway", "hashed"}, &choice));
+    config->nominal_attributes = choice == "hashed" ? NominalAttributes::kHashed : NominalAttributes::kMultiway;
     return Status::Ok();
   }
   if (key == "leaf_prediction") {
@@ -223,12 +231,155 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
   return true;
 }
 
+namespace {
+
+// The settings of a version-2 snapshot: version 1's, then nominal_attributes.
+bool ReadPlainTreeConfig(ByteReader& r, HoeffdingTreeConfig* c) {
+  if (!ReadHoeffdingTreeConfig(r, c)) return false;
+  const uint8_t nominal = r.u8();
+  if (!r.ok() || nominal > 1) return false;
+  c->nominal_attributes = static_cast<NominalAttributes>(nominal);
+  return true;
+}
+
+}  // namespace
+
 void HoeffdingTreeLearner::save(ByteWriter& out) const {
   std::string payload;
   ByteWriter w(&payload);
   WriteHoeffdingTreeConfig(w, config_);
+  w.u8(static_cast<uint8_t>(config_.nominal_attributes));
   save_state(w);
+  save_nominal(w);
   WriteSealed(out, kHoeffdingTreeKindTag, kFormatVersion, payload);
+}
+
+void HoeffdingTreeLearner::save_nominal(ByteWriter& w) const {
+  uint32_t splits = 0;
+  for (const auto& n : nodes_) splits += n.leaf < 0 && n.nominal != kNominalNone ? 1 : 0;
+  w.u32(splits);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].leaf >= 0 || nodes_[i].nominal == kNominalNone) continue;
+    w.u32(i);
+    w.u8(nodes_[i].nominal);
+  }
+  w.u32(static_cast<uint32_t>(multiway_.size()));
+  for (const auto& branches : multiway_) {
+    w.u32(static_cast<uint32_t>(branches.size()));
+    for (const auto& [value, child] : branches) {
+      w.u32(value);
+      w.u32(child);
+    }
+  }
+  for (const auto& leaf : leaves_) {
+    w.u32(static_cast<uint32_t>(leaf.nominal.size()));
+    for (const auto& obs : leaf.nominal) {
+      w.u32(obs.field);
+      w.u32(static_cast<uint32_t>(obs.classes.size()));
+      for (const auto& c : obs.classes) {
+        w.u32(c.cls);
+        w.u32(static_cast<uint32_t>(c.values.size()));
+        for (const auto& [value, weight] : c.values) {
+          w.u32(value);
+          w.f64(weight);
+        }
+      }
+    }
+  }
+}
+
+// Into a learner whose version-1 state was just read (nodes unchecked): the nominal splits,
+// then the whole node table's shape.
+Status HoeffdingTreeLearner::load_nominal(ByteReader& r) {
+  const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
+  const uint32_t splits = r.u32();
+  if (!r.ok() || splits > nodes_.size()) return bad("bad nominal split count");
+  for (uint32_t k = 0; k < splits; ++k) {
+    const uint32_t i = r.u32();
+    const uint8_t kind = r.u8();
+    if (!r.ok() || i >= nodes_.size() || nodes_[i].leaf >= 0 || nodes_[i].on_bucket || nodes_[i].nominal != kNominalNone ||
+        (kind != kNominalBinary && kind != kNominalMultiway)) {
+      return bad("bad nominal split");
+    }
+    nodes_[i].nominal = kind;
+    has_nominal_binary_ = has_nominal_binary_ || kind == kNominalBinary;
+  }
+  const uint32_t tables = r.u32();
+  if (!r.ok() || tables > splits) return bad("bad multiway count");
+  multiway_.assign(tables, {});
+  for (auto& branches : multiway_) {
+    const uint32_t n = r.u32();
+    if (!r.ok() || n == 0 || n > r.remaining() / 8) return bad("bad branch count");
+    branches.resize(n);
+    for (auto& [value, child] : branches) {
+      value = r.u32();
+      child = r.u32();
+    }
+  }
+  for (auto& leaf : leaves_) {
+    const uint32_t n = r.u32();
+    if (!r.ok() || n > r.remaining() / 8) return bad("bad nominal observers");
+    leaf.nominal.resize(n);
+    for (auto& obs : leaf.nominal) {
+      obs.field = r.u32();
+      const uint32_t nc = r.u32();
+      if (!r.ok() || nc > known_classes_) return bad("bad nominal observer");
+      obs.classes.resize(nc);
+      for (auto& c : obs.classes) {
+        c.cls = r.u32();
+        const uint32_t nv = r.u32();
+        if (!r.ok() || c.cls >= known_classes_ || nv > r.remaining() / 12) return bad("bad nominal counts");
+        c.values.resize(nv);
+        for (auto& [value, weight] : c.values) {
+          value = r.u32();
+          weight = r.f64();
+          if (!std::isfinite(weight)) return bad("bad nominal weight");
+        }
+      }
+    }
+  }
+  if (!r.ok()) return bad("truncated nominal part");
+  // The shape: every child once, after its parent, one level deeper; every table once.
+  std::vector<TreeNode> binary_view = nodes_;
+  std::vector<uint8_t> held(nodes_.size(), 0), table_used(multiway_.size(), 0);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const TreeNode& n = nodes_[i];
+    if (n.leaf >= 0 || n.nominal != kNominalMultiway) continue;
+    if (n.left >= multiway_.size() || table_used[n.left]++) return bad("bad multiway table");
+    // Checked here, then hidden from the generic check as a split with two fresh leaves.
+    for (const auto& [value, child] : multiway_[n.left]) {
+      if (child <= i || child >= nodes_.size() || held[child]++ || nodes_[child].depth != n.depth + 1) {
+        return bad("bad multiway children");
+      }
+    }
+  }
+  if (std::find(table_used.begin(), table_used.end(), 0) != table_used.end()) return bad("unused multiway table");
+  // The generic check on the binary splits and leaves, with each multiway split's children
+  // standing for themselves: they must be held by nobody else.
+  std::vector<uint32_t> leaf_depths;
+  for (const auto& leaf : leaves_) leaf_depths.push_back(leaf.depth);
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const TreeNode& n = nodes_[i];
+    if (n.leaf >= 0) {
+      if (static_cast<uint32_t>(n.leaf) >= leaves_.size() || leaf_depths[n.leaf] != n.depth) return bad("bad leaf reference");
+    } else if (n.nominal != kNominalMultiway) {
+      if (n.left <= i || n.right <= i || n.left >= nodes_.size() || n.right >= nodes_.size() || n.left == n.right ||
+          held[n.left]++ || held[n.right]++ || nodes_[n.left].depth != n.depth + 1 ||
+          nodes_[n.right].depth != n.depth + 1) {
+        return bad("bad children");
+      }
+    }
+  }
+  std::vector<uint8_t> leaf_held(leaves_.size(), 0);
+  for (const auto& n : nodes_) {
+    if (n.leaf >= 0 && leaf_held[n.leaf]++) return bad("bad leaf reference");
+  }
+  for (uint32_t i = 1; i < nodes_.size(); ++i) {
+    if (!held[i]) return bad("an unreachable node");
+  }
+  if (!nodes_.empty() && held[0]) return bad("the root held");
+  if (std::find(leaf_held.begin(), leaf_held.end(), 0) != leaf_held.end()) return bad("a leaf without a node");
+  return Status::Ok();
 }
 
 void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
@@ -251,14 +402,26 @@ void HoeffdingTreeLearner::save_state(ByteWriter& w) const {
 
 // Decoded and checked into locals; the learner changes only when all of it is sound.
 Status HoeffdingTreeLearner::load(ByteReader& in) {
-  auto payload = ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, config_, ReadHoeffdingTreeConfig);
+  // Version 1 (before nominals) holds no nominal_attributes: it loads under either.
+  ByteReader v1 = in;
+  const bool old = ReadSealed(v1, kHoeffdingTreeKindTag, kFormatVersionBeforeNominals, kWhat).ok();
+  HoeffdingTreeConfig mine = config_;
+  if (old) mine.nominal_attributes = HoeffdingTreeConfig{}.nominal_attributes;  // what version 1 reads as
+  auto payload = old ? ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersionBeforeNominals, kWhat, mine,
+                                          ReadHoeffdingTreeConfig)
+                     : ReadSealedSettings(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, mine, ReadPlainTreeConfig);
   if (!payload.ok()) return payload.status();
   ByteReader r(*payload);
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
-  HoeffdingTreeConfig saved;
-  ReadHoeffdingTreeConfig(r, &saved);  // checked above: the same as config_
+  HoeffdingTreeConfig saved = config_;
+  if (old) {
+    ReadHoeffdingTreeConfig(r, &saved);  // checked above: the same as config_
+  } else {
+    ReadPlainTreeConfig(r, &saved);
+  }
   HoeffdingTreeLearner loaded(config_);
-  SL_RETURN_IF_ERROR(loaded.load_state(r));
+  SL_RETURN_IF_ERROR(loaded.load_state(r, old));
+  if (!old) SL_RETURN_IF_ERROR(loaded.load_nominal(r));
   if (!r.at_end()) return bad("trailing bytes");
   loaded.rng_ = rng_;
   *this = std::move(loaded);
@@ -266,7 +429,7 @@ Status HoeffdingTreeLearner::load(ByteReader& in) {
 }
 
 // Into a fresh learner of the same settings (the caller commits it).
-Status HoeffdingTreeLearner::load_state(ByteReader& r) {
+Status HoeffdingTreeLearner::load_state(ByteReader& r, bool check_shape) {
   const auto bad = [](const std::string& why) { return Status::Corruption(std::string(kWhat) + " snapshot: " + why); };
   uint32_t known = 0;
   std::vector<uint8_t> seen;
@@ -301,7 +464,9 @@ Status HoeffdingTreeLearner::load_state(ByteReader& r) {
   }
   std::vector<uint32_t> leaf_depths;
   for (const auto& leaf : leaves) leaf_depths.push_back(leaf.depth);
-  if (const std::string problem = TreeShapeProblem(nodes, leaf_depths); !problem.empty()) return bad(problem);
+  if (check_shape) {
+    if (const std::string problem = TreeShapeProblem(nodes, leaf_depths); !problem.empty()) return bad(problem);
+  }
   known_classes_ = known;
   seen_class_ = std::move(seen);
   max_dense_ = max_dense;
@@ -334,6 +499,7 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
       .field("max_size", JsonNumberText(config_.max_size))
       .field("memory_estimate_period", std::to_string(config_.memory_estimate_period))
       .field("stop_mem_management", config_.stop_mem_management ? "true" : "false")
+      .field("nominal_attributes", config_.nominal_attributes == NominalAttributes::kHashed ? "hashed" : "multiway")
       .end_object();
   size_t active = 0;
   for (const auto& leaf : leaves_) active += leaf.active ? 1 : 0;
@@ -348,7 +514,14 @@ void HoeffdingTreeLearner::describe(JsonWriter& out, const learn::DenseFeatureNa
   out.key("attributes").begin_array();
   for (uint32_t i = 0; i < max_dense_; ++i) out.string(name(i));
   out.end_array();
-  DescribeSplitNodes(out, nodes_, name);
+  DescribeSplitNodes(out, nodes_, name, [&](const TreeNode& n) {
+    if (n.nominal != kNominalMultiway) return;
+    out.key("branches").begin_array();
+    for (const auto& [value, child] : multiway_[n.left]) {
+      out.begin_object().field("value", uint64_t{value}).field("child", uint64_t{child}).end_object();
+    }
+    out.end_array();
+  });
   out.end_object();
 }
 
@@ -366,7 +539,12 @@ Status CheckHoeffdingTreeSetting(std::string_view key, std::string_view value) {
 }
 
 Result<std::unique_ptr<learn::Learner>> RestoreHoeffdingTree(ByteReader& in) {
-  return RestoreSealed<HoeffdingTreeLearner>(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, ReadHoeffdingTreeConfig);
+  ByteReader v1 = in;
+  if (ReadSealed(v1, kHoeffdingTreeKindTag, kFormatVersionBeforeNominals, kWhat).ok()) {
+    return RestoreSealed<HoeffdingTreeLearner>(in, kHoeffdingTreeKindTag, kFormatVersionBeforeNominals, kWhat,
+                                               ReadHoeffdingTreeConfig);
+  }
+  return RestoreSealed<HoeffdingTreeLearner>(in, kHoeffdingTreeKindTag, kFormatVersion, kWhat, ReadPlainTreeConfig);
 }
 
 }  // namespace streamlearn::trees

@@ -82,7 +82,7 @@ bool FiniteInputs(const FeatureVector& x) {
   for (size_t i = 0; i < n; ++i) {
     if (x.present[i] && !std::isfinite(x.dense[i])) return false;
   }
-  return x.sparse_index.size() == x.sparse_value.size();
+  return x.sparse_index.size() == x.sparse_value.size() && x.nominal_field.size() == x.nominal_value.size();
 }
 
 int Poisson(double rate, drift::PythonRandom& rng) {

@@ -28,9 +28,18 @@ class PythonRandom;
 
 namespace streamlearn::trees {
 
+// A split on a nominal attribute (TreeNode::nominal): binary (attribute = the field,
+// threshold = the value id, left = equal, right = the rest) or multiway (left = the index of
+// its (value, child node) list in the classifier's table). Only the Hoeffding tree
+// classifier makes them; the generic helpers below know binary splits only.
+inline constexpr uint8_t kNominalNone = 0;
+inline constexpr uint8_t kNominalBinary = 1;
+inline constexpr uint8_t kNominalMultiway = 2;
+
 struct TreeNode {
   int32_t leaf = -1;        // index into leaves when a leaf, -1 for a split
   bool on_bucket = false;   // split on a hashed bucket's presence (else a dense attribute)
+  uint8_t nominal = kNominalNone;
   uint32_t attribute = 0;   // dense index or bucket
   double threshold = 0;     // dense: x <= threshold goes left
   uint32_t left = 0;
@@ -44,7 +53,8 @@ inline bool DensePresent(const FeatureVector& x, size_t i) {
 }
 bool BucketPresent(const FeatureVector& x, uint32_t bucket);
 // Inputs a tree can learn from: present dense values finite, the sparse block's two arrays
-// of one length (ValidClassLabel, in family_support.hpp, checks a classifier's label).
+// and the nominal pairs of one length each (ValidClassLabel, in family_support.hpp, checks a
+// classifier's label).
 bool FiniteInputs(const FeatureVector& x);
 
 // The weight under `node`: its leaves' (leaf_weight(leaf index)).
@@ -116,12 +126,21 @@ void DescribeSplitNodes(JsonWriter& out, const std::vector<Node>& nodes, const l
     const Node& n = nodes[i];
     if (n.leaf >= 0) continue;
     out.begin_object().field("node", uint64_t{i}).field("depth", uint64_t{n.depth});
-    if (n.on_bucket) {
+    uint8_t nominal = kNominalNone;
+    if constexpr (requires { n.nominal; }) nominal = n.nominal;
+    if (nominal != kNominalNone) {
+      // Nominal fields and values by id (the feature builder's nominal dictionary); a
+      // multiway split's branches come from `extra`.
+      out.field("nominal", nominal == kNominalBinary ? "binary" : "multiway").field("nominal_field", uint64_t{n.attribute});
+      if (nominal == kNominalBinary) out.field("value", static_cast<uint64_t>(n.threshold));
+    } else if (n.on_bucket) {
       out.field("bucket", uint64_t{n.attribute});
     } else {
       out.field("feature", name(n.attribute)).field("threshold", n.threshold);
     }
-    out.field("left", static_cast<uint64_t>(n.left)).field("right", static_cast<uint64_t>(n.right));
+    if (nominal != kNominalMultiway) {
+      out.field("left", static_cast<uint64_t>(n.left)).field("right", static_cast<uint64_t>(n.right));
+    }
     extra(n);
     out.end_object();
   }

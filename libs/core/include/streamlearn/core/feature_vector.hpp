@@ -13,6 +13,13 @@ struct FeatureVector {
   std::vector<uint8_t> present;  // same size as dense: 1 = given, 0 = missing (the model imputes)
   std::vector<uint32_t> sparse_index;  // hashed buckets in [0, 2^hash_bits)
   std::vector<float> sparse_value;     // 1.0 for one-hot categoricals
+  // Categorical fields as nominal attributes (features.nominals on; empty otherwise): field
+  // and value ids, both assigned by the feature builder and stable across snapshots. The
+  // i-th pair is also sparse entry nominal_sparse_begin + i, its hashed one-hot copy, which
+  // linear models read and a learner that reads the pairs skips.
+  std::vector<uint32_t> nominal_field;
+  std::vector<uint32_t> nominal_value;
+  uint32_t nominal_sparse_begin = 0;
 
   // Keeps capacity: the per-event path must not allocate once sizes are stable.
   void clear() {
@@ -20,6 +27,13 @@ struct FeatureVector {
     present.clear();
     sparse_index.clear();
     sparse_value.clear();
+    nominal_field.clear();
+    nominal_value.clear();
+    nominal_sparse_begin = 0;
+  }
+  // Whether sparse entry k is the hashed copy of a nominal pair.
+  bool sparse_is_nominal(size_t k) const {
+    return k >= nominal_sparse_begin && k - nominal_sparse_begin < nominal_field.size();
   }
   void set_dense(uint32_t id, double v) {
     if (id >= dense.size()) {

@@ -32,6 +32,12 @@
 //                            the running mean of all labels learned so far, or a constant
 //   target_prior_weight      >= 0 [5]      pseudo-count of the prior:
 //                            (weight * prior + sum of labels) / (weight + labels)
+//   nominals                 bool [false]  also give every categorical field as a nominal
+//                            attribute (FeatureVector::nominal_field/nominal_value), for
+//                            learners that split on a field's values (hoeffding_tree);
+//                            the hashed one-hot block is kept as it is for the others
+//   nominal_max_values       1..1000000 [1000]  distinct values per field given their own
+//                            value id; later new values share the field's "other" id
 //   crosses                  list [none]   pairs "a*b" hashed together into the sparse block
 //                            (string values, or numbers in shortest form), e.g.
 //                            "country*merchant_category,hour*country"
@@ -192,6 +198,8 @@ struct LagConfig {
   bool operator==(const LagConfig&) const = default;
 };
 
+inline constexpr uint32_t kMaxNominalValues = 1000000;
+
 struct FeatureConfig {
   bool entity_aggregates = true;
   double ewma_half_life_s = 60;        // in event time (the events' ts)
@@ -206,6 +214,9 @@ struct FeatureConfig {
   bool target_agg = false;
   std::optional<double> target_prior;  // nullopt: the global running mean of the labels
   double target_prior_weight = 5;
+
+  bool nominals = false;
+  uint32_t nominal_max_values = 1000;
 
   FieldConfig default_field;  // fields.*
   // fields.<name>: complete settings (Parse starts each from fields.*; here nothing is

@@ -168,6 +168,11 @@ class FeatureBuilder {
     double mean = 0, std = 0, min = 0, max = 0;
   };
   std::vector<FieldReport> field_reports() const;
+  // nominals: the field's id (-1 when not seen), its distinct values with their own id, the
+  // events whose new value went to its "other" id (config().nominal_max_values).
+  int64_t nominal_field_id(std::string_view field) const;
+  size_t nominal_values(std::string_view field) const;
+  uint64_t nominal_other_count(std::string_view field) const;
   // One-hot vocabulary of a field (0 when none) and the values that went to "other".
   size_t vocabulary_size(std::string_view field) const;
   uint64_t other_count(std::string_view field) const;
@@ -184,6 +189,14 @@ class FeatureBuilder {
   };
   // One-hot vocabulary of one categorical field, in order of admission.
   struct Vocabulary {
+    std::string name;
+    std::vector<std::string> values;
+    StringMap<uint32_t> index;
+    uint64_t other = 0;
+  };
+  // A categorical field as a nominal attribute: value ids in order of first appearance,
+  // the first nominal_max_values of them; later new values share id nominal_max_values.
+  struct NominalField {
     std::string name;
     std::vector<std::string> values;
     StringMap<uint32_t> index;
@@ -239,6 +252,7 @@ class FeatureBuilder {
   void emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const;
   void add_hashed(std::string_view name, std::string_view value, float weight, FeatureVector* x) const;
   void add_crosses(const Event& event, FeatureVector* x) const;
+  void add_nominal(std::string_view field, std::string_view value, FeatureVector* x);
   void window_query(const EntityState& s, size_t w, int64_t ts_ms, uint32_t* count, double* sums) const;
   void fold_field(const DerivedIds& f, bool have, double v, bool clipped, bool refused, int64_t ts_ms,
                   EntityState* state);
@@ -277,6 +291,8 @@ class FeatureBuilder {
   StringMap<uint32_t> stats_index_;
   std::vector<Vocabulary> vocabularies_;
   StringMap<uint32_t> vocabulary_index_;
+  std::vector<NominalField> nominal_fields_;  // by field id
+  StringMap<uint32_t> nominal_field_index_;
   uint64_t labels_ = 0;
   double label_sum_ = 0;
   std::optional<OnlinePca> pca_;

@@ -66,6 +66,9 @@ class Learner {
   virtual LearnerTask task() const = 0;
   // binary: whether score is P(y = 1) (else a margin, with no probability to score).
   virtual bool scores_probability() const = 0;
+  // Whether it reads FeatureVector's nominal pairs (the pipeline then has the feature
+  // builder give them: features.nominals); the others read the hashed block only.
+  virtual bool reads_nominals() const { return false; }
 
   virtual void predict(const FeatureVector& x, Prediction& out) const = 0;
   // y: 0/1 (binary), the class index 0, 1, ... (multiclass), the value (regression).
