@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "service_support.hpp"
@@ -23,13 +24,22 @@ namespace pl = streamlearn::pipeline;
 struct BenchCommandOptions {
   pl::BenchOptions bench;
   pl::CoreBenchOptions core;
+  // Each measured in turn; the narrow stream and the wide one show how the cost grows with
+  // the number of fields.
+  std::vector<std::string> core_streams = {"entities", "wide"};
+  CLI::Option* core_entities = nullptr;  // given: for every stream; else each stream's own
   CLI::App* core_subcommand = nullptr;
 };
 
 int BenchCommand(const BenchCommandOptions& options) {
   if (*options.core_subcommand) {
-    auto result = pl::RunCoreBench(options.core, [](const std::string& line) { std::cout << line << std::endl; });
-    if (!result.ok()) return LogAndFail(result.status());
+    for (const std::string& stream : options.core_streams) {
+      pl::CoreBenchOptions core = options.core;
+      core.stream = stream;
+      if (options.core_entities->count() == 0) core.entities = stream == "wide" ? 100000 : 10000;
+      auto result = pl::RunCoreBench(core, [](const std::string& line) { std::cout << line << std::endl; });
+      if (!result.ok()) return LogAndFail(result.status());
+    }
     return 0;
   }
   std::atomic<bool> stop{false};
@@ -50,9 +60,13 @@ Command RegisterBenchCommand(CLI::App& app) {
   auto* bench_core = bench->add_subcommand(
       "core", "Decode + features + predict + learn on one thread from memory (no Kafka): events/s and ns/event");
   pl::CoreBenchOptions& core_options = options->core;
-  bench_core->add_option("--stream", core_options.stream, "Stream (as gen --stream)")->capture_default_str();
+  bench_core->add_option("--stream", options->core_streams, "Streams (as gen --stream), each measured in turn")
+      ->capture_default_str()
+      ->delimiter(',');
   bench_core->add_option("--events", core_options.events, "Events")->capture_default_str()->check(CLI::Range(1000, 100000000));
-  bench_core->add_option("--entities", core_options.entities, "Distinct entities")->capture_default_str()->check(CLI::Range(1, 100000000));
+  options->core_entities =
+      bench_core->add_option("--entities", core_options.entities, "Distinct entities (default: 10000 for entities, 100000 for wide)")
+          ->check(CLI::Range(1, 100000000));
   bench_core->add_option("--repeats", core_options.repeats, "Runs, best taken")->capture_default_str()->check(CLI::Range(1, 100));
   core_options.label_delay_events = 100;
   bench_core->add_option("--label-delay", core_options.label_delay_events,

@@ -247,7 +247,7 @@ Status CheckOptions(const GenCommandOptions& o) {
 
 CLI::App* AddGenCommand(CLI::App& app, GenCommandOptions& options) {
   CLI::App* gen = app.add_subcommand("gen", "Write a synthetic event stream with known concept changes as JSON lines to stdout");
-  gen->add_option("--stream", options.stream, "Stream: sea, hyperplane, agrawal, stagger, led, randomrbf, entities")
+  gen->add_option("--stream", options.stream, "Stream: sea, hyperplane, agrawal, stagger, led, randomrbf, entities, wide")
       ->check(CLI::IsMember(eval::StreamNames()))
       ->capture_default_str();
   gen->add_option("--events", options.events, "Events to write")->capture_default_str();

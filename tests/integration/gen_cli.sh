@@ -27,7 +27,7 @@ digest() { sha256sum | cut -d' ' -f1; }
   fail "sea kcat output with invalid messages changed"
 
 # 2. Markers: concept index changes exactly at --change-at, for every stream.
-for stream in sea hyperplane agrawal stagger led randomrbf entities; do
+for stream in sea hyperplane agrawal stagger led randomrbf entities wide; do
   "$BIN" gen --stream "$stream" --events 600 --seed 9 --change-at 100,350 >"$work/$stream.jsonl" 2>/dev/null ||
     fail "gen --stream $stream --change-at"
   $PY -c '

@@ -63,7 +63,9 @@ inline std::string Quote(std::string_view name) { return QuoteForReason(name); }
 // Returns false when `key` already appeared in `seen` (small linear scan: records carry few fields).
 inline bool FirstTime(std::vector<std::string_view>& seen, std::string_view key) {
   for (std::string_view k : seen) {
-    if (k == key) return false;
+    // The names of one record often share their length and first letters ("x1", "x2"):
+    // the last character tells most apart without a call to memcmp.
+    if (k.size() == key.size() && (key.empty() || k.back() == key.back()) && k == key) return false;
   }
   seen.push_back(key);
   return true;

@@ -193,16 +193,31 @@ Result<std::unique_ptr<DriftDetector>> DataDriftMonitor::make_detector() const {
 }
 
 int32_t DataDriftMonitor::numeric_slot(std::string_view feature) {
-  // Events of one producer name their features in the same order: the slot after the last
-  // one looked up is checked first, a string comparison instead of a hash lookup.
-  uint32_t slot = numeric_hint_;
-  if (slot >= numeric_.size() || numeric_[slot].name != feature) {
-    auto it = numeric_slot_of_.find(feature);
-    if (it == numeric_slot_of_.end()) return add_numeric(feature);
-    slot = it->second;
+  // Events of one producer name their features in the same order: the feature that followed
+  // the last one looked up is checked first, a string comparison instead of a hash lookup.
+  // A null feature is not among the event's numbers, so the few after it are tried too.
+  // The order is learned as it comes (slots are in order of first appearance, which a
+  // null in the first events shuffles).
+  constexpr int kMaxSkipped = 4;
+  const auto size = static_cast<uint32_t>(numeric_.size());
+  uint32_t slot = last_numeric_ < size ? numeric_[last_numeric_].next : 0;
+  for (int k = 0; k <= kMaxSkipped && slot < size; ++k) {
+    if (numeric_[slot].name == feature) {
+      last_numeric_ = slot;
+      return static_cast<int32_t>(slot);
+    }
+    slot = numeric_[slot].next;
   }
-  numeric_hint_ = slot + 1 == numeric_.size() ? 0 : slot + 1;
-  return static_cast<int32_t>(slot);
+  int32_t found = 0;
+  if (auto it = numeric_slot_of_.find(feature); it != numeric_slot_of_.end()) {
+    found = static_cast<int32_t>(it->second);
+  } else {
+    found = add_numeric(feature);
+    if (found < 0) return found;
+  }
+  if (last_numeric_ < numeric_.size()) numeric_[last_numeric_].next = static_cast<uint32_t>(found);
+  last_numeric_ = static_cast<uint32_t>(found);
+  return found;
 }
 
 int32_t DataDriftMonitor::add_numeric(std::string_view feature) {

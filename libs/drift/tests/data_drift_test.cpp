@@ -669,3 +669,25 @@ TEST_CASE("data drift: the hot path does not allocate after warm-up", "[data_dri
                                       << numeric_allocations << " in 40,000 adwin updates");
   CHECK(numeric_allocations <= 8);
 }
+
+TEST_CASE("features absent from some events, the first ones included, are each counted as their own", "[data_drift]") {
+  // The first event lacks x0 and x2, so the monitor's slots are not in the events' order;
+  // later events lack a feature or two anywhere, as null features do.
+  DataDriftMonitor m = MakeOrFail(DataDriftConfig{});
+  const std::vector<std::string> names = {"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7"};
+  std::vector<uint64_t> expected(names.size(), 0);
+  PythonRandom rng(7);
+  for (int event = 0; event < 3000; ++event) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      const bool absent = event == 0 ? (i == 0 || i == 2) : rng.random() < 0.2;
+      if (absent) continue;
+      m.observe_numeric(names[i], rng.gauss(0, 1));
+      ++expected[i];
+    }
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto counters = m.counters(FeatureKind::kNumeric, names[i]);
+    REQUIRE(counters.has_value());
+    CHECK(counters->observations == expected[i]);
+  }
+}

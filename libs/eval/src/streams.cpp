@@ -563,6 +563,77 @@ class EntitiesStream final : public StreamGenerator {
   size_t segment_ = 0;
 };
 
+// wide: documented in the header ("The wide stream").
+
+constexpr size_t kWideNumeric = 16;
+constexpr const char* kDevices[] = {"ios", "android", "web", "desktop", "tv", "watch", "car", "kiosk"};
+constexpr size_t kDeviceCount = std::size(kDevices);
+constexpr uint64_t kRegions = 50;
+
+class WideStream final : public StreamGenerator {
+ public:
+  static constexpr double kMissingShare = 0.15;
+  static constexpr double kOutlierShare = 0.001;
+
+  explicit WideStream(const StreamOptions& o)
+      : StreamGenerator(o, true), features_(o.seed), concepts_(o.seed ^ kConceptSeed), noise_(noise_or(0)) {
+    Draws profile(o.seed ^ kProfileSeed);
+    entity_bias_.resize(o.entities);
+    for (double& bias : entity_bias_) bias = 0.8 * profile.gaussian();
+  }
+  std::string_view name() const override { return "wide"; }
+
+ private:
+  void begin_segment(size_t segment) override {
+    segment_ = segment;
+    for (double& w : weights_) w = concepts_.gaussian();
+    for (double& effect : device_effect_) effect = 0.5 * concepts_.gaussian();
+    for (double& effect : region_effect_) effect = 0.5 * concepts_.gaussian();
+  }
+  void generate(GeneratedEvent* e) override {
+    static const std::vector<std::string> kNumeric = IndexedNames("x", kWideNumeric);
+    static const std::vector<std::string> kCategorical = {"device", "region"};
+    Layout(e, kNumeric, kCategorical);
+    // A fixed number of draws per event, whatever the branches.
+    const uint64_t entity = features_.below(entity_bias_.size());
+    const uint64_t device = features_.below(kDeviceCount);
+    const uint64_t region = features_.below(kRegions);
+    double logit = entity_bias_[entity] + device_effect_[device] + region_effect_[region];
+    for (size_t j = 0; j < kWideNumeric; ++j) {
+      const double x = features_.gaussian();
+      const double corruption_draw = features_.uniform();
+      const double outlier_exponent = features_.uniform();
+      logit += 0.5 * weights_[j] * x;
+      if (corruption_draw < kMissingShare) {
+        e->numeric[j].value = 0;
+        e->numeric[j].missing = true;
+      } else if (corruption_draw < kMissingShare + kOutlierShare) {
+        SetNumber(e, j, std::pow(10.0, 6 + 3 * outlier_exponent));
+      } else {
+        SetNumber(e, j, x);
+      }
+    }
+    const double label_draw = features_.uniform();
+    const double noise_draw = features_.uniform();
+    int label = label_draw < 1 / (1 + std::exp(-logit)) ? 1 : 0;
+    if (noise_draw < noise_) label = 1 - label;
+
+    AssignPrefixed(e->entity, "u", entity);
+    e->categorical[0].value.assign(kDevices[device]);
+    AssignPrefixed(e->categorical[1].value, "r", region);
+    SetBinaryLabel(e, label);
+    e->concept_index = static_cast<int>(segment_);
+  }
+
+  Draws features_, concepts_;
+  double noise_;
+  std::vector<double> entity_bias_;
+  std::array<double, kWideNumeric> weights_{};
+  std::array<double, kDeviceCount> device_effect_{};
+  std::array<double, kRegions> region_effect_{};
+  size_t segment_ = 0;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -617,7 +688,7 @@ bool StreamGenerator::next(GeneratedEvent* event) {
 
 const std::vector<std::string>& StreamNames() {
   static const std::vector<std::string> kNames = {"sea", "hyperplane", "agrawal", "stagger",
-                                                  "led", "randomrbf",  "entities"};
+                                                  "led", "randomrbf",  "entities", "wide"};
   return kNames;
 }
 
@@ -637,6 +708,8 @@ Result<std::unique_ptr<StreamGenerator>> MakeStream(std::string_view name, const
     stream = std::make_unique<RandomRbfStream>(options);
   } else if (name == "entities") {
     stream = std::make_unique<EntitiesStream>(options);
+  } else if (name == "wide") {
+    stream = std::make_unique<WideStream>(options);
   } else {
     std::string valid;
     for (const std::string& n : StreamNames()) valid += (valid.empty() ? "" : ", ") + n;

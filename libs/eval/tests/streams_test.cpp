@@ -88,7 +88,7 @@ TEST_CASE("MakeStream names the valid streams and validates options", "[eval][st
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().code() == ErrorCode::kInvalidArgument);
   CHECK(unknown.status().message() ==
-        "unknown stream 'sine': valid streams are sea, hyperplane, agrawal, stagger, led, randomrbf, entities");
+        "unknown stream 'sine': valid streams are sea, hyperplane, agrawal, stagger, led, randomrbf, entities, wide");
   for (const std::string& name : StreamNames()) {
     auto made = MakeStream(name, StreamOptions{});
     REQUIRE(made.ok());
@@ -499,4 +499,49 @@ TEST_CASE("events print as JSON lines that parse back, with the concept marker",
   line.clear();
   AppendEventJson(line, e, 7, EventJsonOptions{1000, 5, false});
   CHECK(line.find("meta") == std::string::npos);
+}
+
+TEST_CASE("wide: 16 numbers with missing and corrupt values at the advertised shares, 2 strings",
+          "[eval][streams]") {
+  StreamOptions options;
+  options.events = 100000;
+  options.entities = 100000;
+  options.concepts = 3;
+  auto stream = Make("wide", options);
+  CHECK(stream->change_at() == std::vector<uint64_t>{33333, 66666});
+  GeneratedEvent e;
+  uint64_t values = 0, missing = 0, outliers = 0, positives = 0, n = 0;
+  std::set<std::string> entities, devices, regions;
+  while (stream->next(&e)) {
+    ++n;
+    REQUIRE(e.numeric.size() == 16);
+    REQUIRE(e.categorical.size() == 2);
+    CHECK(e.numeric[15].name == "x15");
+    for (const GeneratedNumeric& x : e.numeric) {
+      ++values;
+      if (x.missing) {
+        ++missing;
+      } else if (x.value >= 1e6) {
+        ++outliers;
+        REQUIRE(x.value < 1e9);
+      } else {
+        REQUIRE(std::abs(x.value) < 10);
+      }
+    }
+    positives += e.label.value == 1 ? 1 : 0;
+    entities.insert(e.entity);
+    devices.insert(e.categorical[0].value);
+    regions.insert(e.categorical[1].value);
+  }
+  const double missing_share = static_cast<double>(missing) / static_cast<double>(values);
+  const double outlier_share = static_cast<double>(outliers) / static_cast<double>(values);
+  CHECK(missing_share > 0.145);
+  CHECK(missing_share < 0.155);
+  CHECK(outlier_share > 0.0008);
+  CHECK(outlier_share < 0.0012);
+  CHECK(positives > n / 3);
+  CHECK(positives < 2 * n / 3);
+  CHECK(entities.size() > 60000);  // 100,000 keys drawn 100,000 times: about 63% seen
+  CHECK(devices.size() == 8);
+  CHECK(regions.size() == 50);
 }

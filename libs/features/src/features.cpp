@@ -293,19 +293,29 @@ void FeatureBuilder::resolve_entity_ids() {
 
 const FeatureBuilder::DerivedIds& FeatureBuilder::derived_at(size_t position, std::string_view field) {
   constexpr size_t kMaxPositions = 256;  // wider events look the rest up by name
-  if (position < derived_by_position_.size()) {
-    const auto* seen = derived_by_position_[position];
-    if (seen != nullptr && seen->first == field) return seen->second;
-  } else if (position < kMaxPositions) {
-    derived_by_position_.resize(position + 1, nullptr);
+  // A null feature is not in the event's numbers, so the fields after it sit one position
+  // earlier than in a full event: the slots a few places further on are tried too, and the
+  // event's shift so far carries over to its next fields.
+  constexpr size_t kMaxSkipped = 4;
+  if (position == 0) position_shift_ = 0;
+  for (size_t shift = position_shift_; shift <= position_shift_ + kMaxSkipped; ++shift) {
+    if (position + shift >= derived_by_position_.size()) break;
+    const auto* seen = derived_by_position_[position + shift];
+    if (seen != nullptr && seen->first == field) {
+      position_shift_ = shift;
+      return seen->second;
+    }
   }
+  const size_t slot = position + position_shift_;
+  if (slot >= derived_by_position_.size() && slot < kMaxPositions) derived_by_position_.resize(slot + 1, nullptr);
   DerivedIds& ids = derived(field);
-  if (position < derived_by_position_.size()) derived_by_position_[position] = &*derived_.find(field);
+  if (slot < derived_by_position_.size()) derived_by_position_[slot] = &*derived_.find(field);
   return ids;
 }
 
 void FeatureBuilder::reset_caches() {
   derived_by_position_.clear();
+  position_shift_ = 0;
   derived_.clear();
   categoricals_.clear();
   std::fill(named_ids_.begin(), named_ids_.end(), nullptr);

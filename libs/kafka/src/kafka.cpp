@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -183,6 +184,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties,
 Producer::~Producer() {
   if (rk_) {
     rd_kafka_flush(rk_, 5000);
+    for (rd_kafka_topic_t* rkt : warm_topics_) rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk_);
   }
 }
@@ -241,6 +243,23 @@ bool Producer::cluster_reachable(int timeout_ms) const {
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, nullptr, &md, timeout_ms);
   if (md) rd_kafka_metadata_destroy(md);
   return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+Status Producer::warm_up(const std::vector<std::string>& topics, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  Status result = Status::Ok();
+  for (const std::string& topic : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+    if (!rkt) return Status::Invalid("topic '" + topic + "': " + rd_kafka_err2str(rd_kafka_last_error()));
+    warm_topics_.push_back(rkt);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk_, 0, rkt, &md, static_cast<int>(std::max<int64_t>(left.count(), 1)));
+    if (md) rd_kafka_metadata_destroy(md);
+    if (err && result.ok()) result = Status::Unavailable("metadata for topic " + topic + ": " + rd_kafka_err2str(err));
+  }
+  return result;
 }
 
 Status Producer::produce_impl(std::string_view topic, std::string_view key, std::string_view value,
@@ -574,6 +593,11 @@ Status EmbeddedBroker::push_produce_errors(const std::vector<int>& errors) {
   for (int e : errors) errs.push_back(static_cast<rd_kafka_resp_err_t>(e));
   rd_kafka_mock_push_request_errors_array(cluster_, /*ApiKey Produce*/ 0, errs.size(), errs.data());
   return Status::Ok();
+}
+
+const Properties& ConsumerQueueDefaults() {
+  static const Properties kDefaults = {{"queued.min.messages", "1000000"}, {"queued.max.messages.kbytes", "262144"}};
+  return kDefaults;
 }
 
 Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms) {

@@ -90,6 +90,34 @@ TEST_CASE("topic metadata reports partition counts from the embedded broker", "[
   CHECK(*n == 4);
 }
 
+TEST_CASE("a producer warms up its topics' metadata; an unreachable cluster is kUnavailable", "[kafka]") {
+  auto broker = EmbeddedBroker::Start();
+  REQUIRE(broker.ok());
+  REQUIRE((*broker)->create_topic("out-a", 2).ok());
+  REQUIRE((*broker)->create_topic("out-b", 3).ok());
+  auto producer = Producer::Create({{"bootstrap.servers", (*broker)->bootstrap_servers()}});
+  REQUIRE(producer.ok());
+  REQUIRE((*producer)->warm_up({"out-a", "out-b"}, 10000).ok());
+  REQUIRE((*producer)->produce("out-b", "k", "v").ok());
+  REQUIRE((*producer)->flush(10000).ok());
+  CHECK((*producer)->delivered() == 1);
+
+  auto unreachable = Producer::Create({{"bootstrap.servers", "127.0.0.1:1"}});
+  REQUIRE(unreachable.ok());
+  const Status warm = (*unreachable)->warm_up({"out-a"}, 200);
+  CHECK(warm.code() == ErrorCode::kUnavailable);
+  CHECK_THAT(warm.message(), Catch::Contains("out-a"));
+}
+
+TEST_CASE("consumer queue defaults keep a lagging subscription fetching, and are valid librdkafka settings",
+          "[kafka]") {
+  const Properties& defaults = ConsumerQueueDefaults();
+  CHECK(defaults.at("queued.min.messages") == "1000000");
+  Properties props = defaults;
+  props.insert({{"bootstrap.servers", "localhost:1"}, {"group.id", "g"}});
+  CHECK(Consumer::Create(props, {}).ok());  // librdkafka accepts both names and values
+}
+
 TEST_CASE("lag counts from the assigned offset before the first message arrives", "[kafka]") {
   // A restart resumes at the end of what it processed: nothing is behind, so lag is 0
   // even though librdkafka reports no position until a message is consumed.

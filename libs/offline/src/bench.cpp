@@ -23,15 +23,16 @@ using Clock = std::chrono::steady_clock;
 Result<double> PassThrough(const std::string& bootstrap, uint64_t events, kafka::MergeOptions::Order order) {
   auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
   if (!producer.ok()) return producer.status();
-  auto consumer = kafka::Consumer::Create({{"bootstrap.servers", bootstrap},
-                                           {"group.id", order == kafka::MergeOptions::Order::kArrival
-                                                            ? "bench-passthrough-arrival"
-                                                            : "bench-passthrough-merged"},
-                                           {"auto.offset.reset", "earliest"},
-                                           {"enable.auto.commit", "false"},
-                                           {"session.timeout.ms", "6000"},
-                                           {"fetch.wait.max.ms", "50"}},
-                                          {});
+  SL_RETURN_IF_ERROR((*producer)->warm_up({"bench-out"}, 10000));  // as the service does its outputs
+  kafka::Properties consumer_props = kafka::ConsumerQueueDefaults();  // the service's queue settings
+  consumer_props.insert({{"bootstrap.servers", bootstrap},
+                         {"group.id", order == kafka::MergeOptions::Order::kArrival ? "bench-passthrough-arrival"
+                                                                                   : "bench-passthrough-merged"},
+                         {"auto.offset.reset", "earliest"},
+                         {"enable.auto.commit", "false"},
+                         {"session.timeout.ms", "6000"},
+                         {"fetch.wait.max.ms", "50"}});
+  auto consumer = kafka::Consumer::Create(consumer_props, {});
   if (!consumer.ok()) return consumer.status();
   kafka::MergeOptions merge;
   merge.order = order;

@@ -51,3 +51,17 @@ TEST_CASE("bench core measures delayed labels, every label joined, when asked", 
   REQUIRE(printed.size() == 6);
   CHECK(printed[5].find("x decode") != std::string::npos);
 }
+
+TEST_CASE("bench core measures the wide stream, 16 numbers and 2 strings per event", "[bench]") {
+  CoreBenchOptions options;
+  options.stream = "wide";
+  options.events = 3000;
+  options.entities = 1000;
+  options.batch = 256;
+  options.repeats = 1;
+  auto result = RunCoreBench(options, [](const std::string&) {});
+  REQUIRE(result.ok());  // fails when an event is not predicted
+  REQUIRE(result->figures.size() == 4);
+  CHECK(result->bytes_per_event > 450);
+  CHECK(result->bytes_per_event < 650);
+}

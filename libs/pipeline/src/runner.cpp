@@ -298,7 +298,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   producer_props["enable.idempotence"] = "true";  // retries never duplicate or reorder
   producer_props["linger.ms"] = "5";
   producer_props["message.timeout.ms"] = "0";     // never give up on a prediction: an outage pauses us
-  kafka::Properties consumer_props = common;
+  kafka::Properties consumer_props = kafka::ConsumerQueueDefaults();
+  consumer_props.insert(common.begin(), common.end());
   consumer_props["group.id"] = config.kafka.group_id;
   consumer_props["enable.auto.commit"] = "false";    // RocksDB holds the truth; Kafka gets a copy for lag
   consumer_props["auto.offset.reset"] = "earliest";
@@ -313,6 +314,15 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
                                           [self](const kafka::FailedDelivery& f) { return self->handle_failed_delivery(f); });
   if (!producer.ok()) return producer.status();
   impl->producer = std::move(producer).value();
+  {
+    std::vector<std::string> outputs;
+    for (const std::string* topic : {&config.kafka.predictions_topic, &config.kafka.drift_topic, &config.kafka.dlq_topic}) {
+      if (!topic->empty()) outputs.push_back(*topic);
+    }
+    // A cluster that does not answer yet is the outage handling's business, not a start error.
+    Status warm = impl->producer->warm_up(outputs, 2000);
+    if (!warm.ok()) spdlog::warn("output topics not warmed up: {}", warm.message());
+  }
   impl->guarded_seen = impl->processor->stats().guarded_updates;
 
   kafka::RebalanceHooks hooks;

@@ -253,6 +253,7 @@ class DataDriftMonitor {
 
   struct NumericFeature {
     std::string name;
+    uint32_t next = UINT32_MAX;  // the slot of the feature that followed this one last time
     std::unique_ptr<DriftDetector> detector;
     Adwin* adwin = nullptr;  // typed views of `detector` for the event's summary
     Kswin* kswin = nullptr;
@@ -328,7 +329,7 @@ class DataDriftMonitor {
   std::vector<CategoricalFeature> categorical_;
   NameMap<uint32_t> numeric_slot_of_;
   NameMap<uint32_t> categorical_slot_of_;
-  uint32_t numeric_hint_ = 0;  // the slot numeric_slot() tries first
+  uint32_t last_numeric_ = UINT32_MAX;  // the slot numeric_slot() found last
   uint32_t categorical_hint_ = 0;
   std::vector<int32_t> numeric_id_cache_;
   std::vector<int32_t> categorical_id_cache_;

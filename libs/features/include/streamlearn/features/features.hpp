@@ -283,6 +283,7 @@ class FeatureBuilder {
   StringMap<DerivedIds> derived_;  // node-based: pointers to values stay valid
   // derived_at(): per position, the derived_ entry last seen there.
   std::vector<const std::pair<const std::string, DerivedIds>*> derived_by_position_;
+  size_t position_shift_ = 0;  // the current event's fields missing before this position
   StringMap<CategoricalInfo> categoricals_;
   std::vector<DerivedIds*> named_ids_;  // per named_, resolved lazily
 

@@ -18,6 +18,7 @@
 #include "streamlearn/kafka/timestamp_merge.hpp"
 
 typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
 typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
 
@@ -117,6 +118,11 @@ class Producer {
   size_t max_message_bytes() const;
   // Asks the cluster for metadata: true when a broker answered within `timeout_ms`.
   bool cluster_reachable(int timeout_ms) const;
+  // Makes the topics known before the first message: librdkafka otherwise looks an unknown
+  // topic up about once a second, so the first produce to each waited up to a second.
+  // Asks for their metadata, waiting at most `timeout_ms` in all; kUnavailable when the
+  // cluster did not answer in time (producing works anyway, only later).
+  Status warm_up(const std::vector<std::string>& topics, int timeout_ms);
   // Waits until nothing is in flight or `timeout_ms` passed (kUnavailable then).
   Status flush(int timeout_ms);
   void poll() const;
@@ -133,6 +139,7 @@ class Producer {
   Status produce_impl(std::string_view topic, std::string_view key, std::string_view value,
                       const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms, bool block);
   rd_kafka_t* rk_ = nullptr;
+  std::vector<rd_kafka_topic_t*> warm_topics_;  // held so librdkafka keeps their metadata fresh
   std::shared_ptr<BrokerHealth> health_;
   DeliveryFailureHandler on_failure_;
   std::atomic<uint64_t> delivered_{0};
@@ -242,6 +249,13 @@ class EmbeddedBroker {
 };
 
 // Topic metadata through a short-lived client: partition count, or NotFound.
+// Defaults for a consumer's local queue, set before the caller's properties (which win).
+// librdkafka's queued.min.messages (100,000) is meant per partition, but a subscription's
+// partitions share one queue, which is what it counts: a consumer that fell 100,000
+// messages behind over all its partitions stopped fetching for about a second. 1,000,000,
+// with room for them in queued.max.messages.kbytes (256 MB), keeps it fetching.
+const Properties& ConsumerQueueDefaults();
+
 Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms);
 
 }  // namespace streamlearn::kafka
