@@ -96,6 +96,12 @@ REGRESSION_VARIANTS = [
      "model: {type: linear}\ndrift: {action: none}\nchallengers:\n"
      "  hoeffding_tree_regressor: {type: hoeffding_tree_regressor}\n  knn_regressor: {type: knn_regressor}\n"
      "  mlp_regressor: {type: mlp_regressor}\nselection: {enabled: true, window: 500, min_events: 200}\n"),
+    ("sel {linear, knn_regressor, mlp_regressor}, window 300, min_events 10",
+     "model: {type: linear}\ndrift: {action: background}\nchallengers:\n  knn_regressor: {type: knn_regressor}\n"
+     "  mlp_regressor: {type: mlp_regressor}\nselection: {enabled: true, window: 300, min_events: 10}\n"),
+    ("sel {linear, knn_regressor, mlp_regressor}, window 1000, min_events 5",
+     "model: {type: linear}\ndrift: {action: background}\nchallengers:\n  knn_regressor: {type: knn_regressor}\n"
+     "  mlp_regressor: {type: mlp_regressor}\nselection: {enabled: true, window: 1000, min_events: 5}\n"),
     ("sel {linear, arf_regressor}",
      "model: {type: linear}\ndrift: {action: background}\nchallengers:\n  arf_regressor: {type: arf_regressor}\n"
      "selection: {enabled: true}\n"),

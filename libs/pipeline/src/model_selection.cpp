@@ -14,9 +14,14 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Log loss of a probability clipped as River's metrics clip it.
 constexpr double kProbabilityFloor = 1e-15;
-// ApplyDefaultModels' selection settings.
+// ApplyDefaultModels' selection settings (docs/evaluation.md#choosing-the-defaults).
+// Classification: a window of 500, 200 events between switches. Regression: a switch after
+// 10 events, so a slowly moving target (TrumpApproval) is served by no-change almost from
+// the start, over a window of 300.
 constexpr int kDefaultSelectionWindow = 500;
 constexpr int kDefaultSelectionMinEvents = 200;
+constexpr int kDefaultRegressionSelectionWindow = 300;
+constexpr int kDefaultRegressionSelectionMinEvents = 10;
 
 }  // namespace
 
@@ -68,10 +73,11 @@ void ApplyDefaultModels(PipelineConfig& config) {
   // the selection it was the best drift action on average over the drifting streams
   // measured, and close to the best on each (none lost most on RandomRBF, reset on SEA).
   if (!config.drift.action_given) config.drift.action = DriftAction::kBackground;
-  // A shorter window than selection's own default: the real streams measured are short
-  // (Phishing 1250 events), and a drifting one rewards following the change sooner.
-  config.selection.window = kDefaultSelectionWindow;
-  config.selection.min_events = kDefaultSelectionMinEvents;
+  // Shorter than selection's own 1000/500: the real streams measured are short (Phishing
+  // 1250 events, ChickWeights 578), and a drifting one rewards following the change sooner.
+  const bool regression = TaskOf(config.model) == Task::kRegression;
+  config.selection.window = regression ? kDefaultRegressionSelectionWindow : kDefaultSelectionWindow;
+  config.selection.min_events = regression ? kDefaultRegressionSelectionMinEvents : kDefaultSelectionMinEvents;
 }
 
 SelectionMetric ResolvedMetric(SelectionMetric metric, Task task) {

@@ -226,7 +226,8 @@ Status ValidateLearnerSettings(const PipelineConfig& config);
 // Whether the config leaves the choice of models to streamlearn: no model.type, no
 // challengers, no selection key.
 bool UsesDefaultModels(const PipelineConfig& config);
-// When UsesDefaultModels: selection on (window 500, min_events 200), with the default
+// When UsesDefaultModels: selection on (window 500 and min_events 200 for classification,
+// 300 and 10 for regression), with the default
 // candidates of model.type's task (DefaultCandidates in model_selection.hpp) as challengers
 // beside the model, and drift.action background unless set. Else nothing:
 // a config that names its models keeps exactly what it says. `run` and `evaluate` call it
