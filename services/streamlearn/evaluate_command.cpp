@@ -86,7 +86,8 @@ CLI::App* AddEvaluateCommand(CLI::App& app, EvaluateCommandOptions& options) {
       "Positions are 0-based line numbers of the events input (e-N of `streamlearn gen` is at N). True changes are "
       "where the events' \"meta\":{\"concept\":K} changes; detections are the positions of the events whose update "
       "fired a drift. Without -c: the default pipeline (config/pipeline.yaml's defaults, STREAMLEARN_* overrides), "
-      "labels disabled unless --labels.");
+      "the model type from the labels, labels disabled unless --labels. A config without model.type, challengers "
+      "or selection gets the default candidates with selection on (docs/evaluation.md#choosing-the-defaults).");
   return sub;
 }
 
@@ -106,6 +107,9 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
       }
     }
   }
+  // A config that names no model (no model.type, challengers or selection): the default
+  // candidates of the task, with selection on.
+  pl::ApplyDefaultModels(*config);
   // A model whose name was left at the default ("logreg", which says logistic regression)
   // is named by its type, so the table does not call a linear regression "logreg". There
   // is no state store offline: the name labels the output only.

@@ -36,6 +36,8 @@ int RunCommand(const std::string& config_path, int http_port_override) {
                                     : pl::LoadConfigFile(config_path, ProcessEnvironment());
   if (!config.ok()) return LogAndFail(config.status());
   if (http_port_override >= 0) config->http.port = http_port_override;
+  // A config that names no model gets the default candidates with selection on.
+  pl::ApplyDefaultModels(*config);
   std::atomic<bool> stop{false};
   SignalWatcher signals(stop);
   pl::PipelineProbe probe(std::make_shared<prometheus::Registry>());

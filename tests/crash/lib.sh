@@ -61,8 +61,13 @@ kafka:
     session.timeout.ms: "${SESSION_TIMEOUT_MS:-3000}"
     heartbeat.interval.ms: "1000"
 YAML
-  # EXTRA_CONFIG: more sections for a variant of a test (e.g. model selection).
-  if [ -n "${EXTRA_CONFIG:-}" ]; then printf '%b\n' "$EXTRA_CONFIG" >>"$work/pipeline.yaml"; fi
+  # EXTRA_CONFIG: more sections for a variant of a test (e.g. model selection). Without it,
+  # the one logistic model (a config without model settings would get selection).
+  if [ -n "${EXTRA_CONFIG:-}" ]; then
+    printf '%b\n' "$EXTRA_CONFIG" >>"$work/pipeline.yaml"
+  else
+    printf 'model: {type: logistic}\n' >>"$work/pipeline.yaml"
+  fi
 }
 
 # start_run NAME GROUP STATE_DIR COMMIT_INTERVAL_MS: sets run_pid and run_port. Predictions

@@ -35,7 +35,7 @@ port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(
 start_run() {
   STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_STATE_DIR="$work/state" \
   STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 \
-    "$BIN" run >>"$work/run.log" 2>&1 &
+  STREAMLEARN_MODEL_TYPE=logistic "$BIN" run >>"$work/run.log" 2>&1 &
   run_pid=$!
   pids+=($run_pid)
 }

@@ -25,6 +25,7 @@ kafka:
     compression.type: zstd
     session.timeout.ms: "3000"
     heartbeat.interval.ms: "1000"
+model: {type: logistic}
 labels:
   enabled: true
   ttl: 60s

@@ -1,5 +1,6 @@
-// The default pipeline (no config, no entity field: `streamlearn evaluate FILE`) on River's
-// real regression streams, as scripts/csv-to-events.py turns them into events: it must beat
+// The linear model alone (the pipeline's settings without ApplyDefaultModels' selection;
+// `streamlearn evaluate -c` with only the model type) on River's real regression streams,
+// as scripts/csv-to-events.py turns them into events: it must beat
 // the mean predictor and River's LinearRegression after a StandardScaler (its published
 // progressive-validation MAE). And stream-level lags (features.lags) on autocorrelated streams.
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "river_csv.hpp"
 #include "streamlearn/offline/evaluate.hpp"
 
 using namespace streamlearn;
@@ -20,34 +22,8 @@ using namespace streamlearn::pipeline;
 
 namespace {
 
-// A CSV of numbers as JSON lines without an entity: `target` the label, the rest features
-// (what scripts/csv-to-events.py writes).
-std::string CsvEvents(const std::string& file, const std::string& target) {
-  std::ifstream in(std::string(STREAMLEARN_RIVER_DATA) + "/" + file);
-  REQUIRE(in);
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::string> names;
-  std::stringstream header(line);
-  for (std::string name; std::getline(header, name, ',');) names.push_back(name);
-  std::string out;
-  for (size_t row = 0; std::getline(in, line); ++row) {
-    std::stringstream cells(line);
-    std::string features, label;
-    size_t column = 0;
-    for (std::string cell; std::getline(cells, cell, ','); ++column) {
-      if (names.at(column) == target) {
-        label = cell;
-      } else {
-        features += (features.empty() ? "\"" : ",\"") + names[column] + "\":" + cell;
-      }
-    }
-    out += "{\"id\":\"r-" + std::to_string(row) + "\",\"features\":{" + features + "},\"label\":" + label + "}\n";
-  }
-  return out;
-}
-
-// As `streamlearn evaluate FILE` does it: the defaults, the model type from the labels.
+// The defaults, the model type from the labels (default_pipeline_test.cpp adds the
+// default candidates, as `streamlearn evaluate FILE` does).
 EvaluationResult EvaluateDefault(const std::string& events, PipelineConfig config = {}) {
   std::istringstream peek(events);
   config.model.type = GuessModelType(peek);
@@ -71,7 +47,7 @@ TEST_CASE("the default pipeline beats the mean and River's linear regression on 
   };
   for (const Case c : {Case{"trump_approval.csv", "five_thirty_eight", 1.349}, Case{"chick-weights.csv", "weight", 23.84}}) {
     INFO(c.file);
-    const EvaluationResult r = EvaluateDefault(CsvEvents(c.file, c.target));
+    const EvaluationResult r = EvaluateDefault(testing::RiverCsvEvents(c.file, c.target));
     CHECK(r.model_type == "linear");
     CHECK(r.invalid_events == 0);
     REQUIRE(r.regression);

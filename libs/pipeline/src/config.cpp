@@ -87,6 +87,15 @@ Status SetSliceFields(std::string_view key, const std::string& text, std::vector
 
 // A learner setting under `model.`: checked on its own here (so the error names the
 // line), and in combination when the processor builds the learner.
+// A selection.* key: also records that the config has a selection section (no defaults).
+template <typename Set>
+KeySpec SelectionKey(std::string path, Set set) {
+  return {std::move(path), [set](std::string_view key, const std::string& text, PipelineConfig& c) {
+            c.selection.given = true;
+            return set(key, text, c);
+          }};
+}
+
 KeySpec ModelParam(const std::string& name) {
   return {"model." + name, [name](std::string_view key, const std::string& text, PipelineConfig& c) {
             SL_RETURN_IF_ERROR(StringValue(key, text, kNameMaxLength).status());
@@ -132,6 +141,7 @@ const std::vector<KeySpec>& Keys() {
          auto index = ChoiceValue(k, t, std::span<const std::string_view>(types));
          if (!index.ok()) return index.status();
          c.model.type = std::string(types[*index]);
+         c.model.type_given = true;
          return Status::Ok();
        }},
       ModelParam("optimizer"), ModelParam("schedule"), ModelParam("l1"), ModelParam("power_t"), ModelParam("alpha"),
@@ -176,14 +186,14 @@ const std::vector<KeySpec>& Keys() {
       {"drift.data.warmup", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_warmup); }},
       {"drift.data.cooldown", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_cooldown); }},
       {"metrics.rolling_window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.metrics.rolling_window); }},
-      {"selection.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.enabled); }},
-      {"selection.metric",
-       [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kSelectionMetricNames), c.selection.metric); }},
-      {"selection.window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.selection.window); }},
-      {"selection.margin", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.selection.margin); }},
-      {"selection.min_events", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.selection.min_events); }},
-      {"selection.include_baselines",
-       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.include_baselines); }},
+      SelectionKey("selection.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.enabled); }),
+      SelectionKey("selection.metric",
+       [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kSelectionMetricNames), c.selection.metric); }),
+      SelectionKey("selection.window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.selection.window); }),
+      SelectionKey("selection.margin", [](auto k, S& t, C& c) { return Store(NumberValue(k, t, {0, 1e6, false, true}), c.selection.margin); }),
+      SelectionKey("selection.min_events", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000000, c.selection.min_events); }),
+      SelectionKey("selection.include_baselines",
+       [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.include_baselines); }),
       {"metrics.slices", [](auto k, S& t, C& c) { return SetSliceFields(k, t, c.metrics.slices); }},
       {"metrics.slices_top_k", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 1000, c.metrics.slices_top_k); }},
       {"metrics.slice_gap_alert",

@@ -46,6 +46,16 @@ std::vector<CandidateSpec> SelectionCandidates(const PipelineConfig& config, Tas
 // The baselines of a task, as SelectionCandidates appends them.
 std::vector<CandidateSpec> BaselineCandidates(Task task);
 
+// What competes when the config names no model (ApplyDefaultModels): beside the task's
+// linear model (logistic, softmax or linear), these challengers, by name and type, with the
+// baselines. Chosen by measurement (docs/evaluation.md#choosing-the-defaults): cheap
+// enough to run on every event, and each wins somewhere the linear model loses.
+struct DefaultCandidate {
+  std::string name;
+  std::string type;
+};
+std::vector<DefaultCandidate> DefaultCandidates(Task task);
+
 // selection.metric fits the model's task, no challenger is named like a baseline. The first
 // problem, naming its key.
 Status ValidateSelectionSettings(const PipelineConfig& config);

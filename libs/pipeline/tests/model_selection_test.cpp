@@ -301,6 +301,58 @@ TEST_CASE("selection config: keys, defaults and errors that name the key", "[sel
   CHECK(SelectionCandidates(c, Task::kRegression)[3].name == "mean");
 }
 
+TEST_CASE("a config that names no model gets the default candidates; one that names its models keeps them",
+          "[selection][defaults]") {
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  // No model settings: selection on among the task's default candidates and the baselines.
+  for (const auto& [type, task] : {std::pair{"logistic", Task::kBinary}, std::pair{"softmax", Task::kMulticlass},
+                                   std::pair{"linear", Task::kRegression}}) {
+    auto defaults = DefaultConfig(none);
+    REQUIRE(defaults.ok());
+    PipelineConfig c = *defaults;
+    c.model.type = type;  // as evaluate guesses it from the labels: not a setting
+    CHECK(UsesDefaultModels(c));
+    ApplyDefaultModels(c);
+    CHECK(c.selection.enabled);
+    CHECK(c.drift.action == DriftAction::kBackground);
+    const auto expected = DefaultCandidates(task);
+    REQUIRE_FALSE(expected.empty());
+    REQUIRE(c.challengers.size() == expected.size());
+    for (const auto& candidate : expected) CHECK(ChallengerType(c, candidate.name) == candidate.type);
+    CHECK(ValidateLearnerSettings(c).ok());
+    CHECK(SelectionCandidates(c, task).size() == 1 + expected.size() + BaselineCandidates(task).size());
+  }
+  // A drift action the config gives stays.
+  auto reset = ParseConfig("drift: {action: reset}\n", "c.yaml", none);
+  REQUIRE(reset.ok());
+  ApplyDefaultModels(*reset);
+  CHECK(reset->selection.enabled);
+  CHECK(reset->drift.action == DriftAction::kReset);
+  // model.type (in the file or the environment), a challenger or any selection key: exactly what it says.
+  const Environment type_from_env = [](const char* name) -> const char* {
+    return std::string(name) == "STREAMLEARN_MODEL_TYPE" ? "logistic" : nullptr;
+  };
+  std::vector<PipelineConfig> named;
+  for (const char* yaml : {"model: {type: logistic}\n", "challengers: {tree: {type: hoeffding_tree}}\n",
+                           "selection: {window: 800}\n", "selection: {enabled: false}\n"}) {
+    auto c = ParseConfig(yaml, "c.yaml", none);
+    REQUIRE(c.ok());
+    named.push_back(*c);
+  }
+  auto from_env = DefaultConfig(type_from_env);
+  REQUIRE(from_env.ok());
+  named.push_back(*from_env);
+  for (PipelineConfig& c : named) {
+    const size_t challengers = c.challengers.size();
+    const bool selection = c.selection.enabled;
+    CHECK_FALSE(UsesDefaultModels(c));
+    ApplyDefaultModels(c);
+    CHECK(c.challengers.size() == challengers);
+    CHECK(c.selection.enabled == selection);
+    CHECK(c.drift.action == DriftAction::kReset);
+  }
+}
+
 TEST_CASE("processor with selection: predictions name their candidate, a switch is published and bumps the version",
           "[selection]") {
   const auto events = AutocorrelatedEvents(3000, 5);

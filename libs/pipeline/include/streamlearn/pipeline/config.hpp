@@ -90,6 +90,9 @@ struct ModelSettings {
   // power_t, alpha, beta1, beta2, epsilon, ftrl_alpha, ftrl_beta, huber_epsilon, classes,
   // standardize), as text; checked when read.
   std::map<std::string, std::string> params;
+  // Whether model.type was set (file or environment). Without it, and without challengers
+  // or a selection section, `run` and `evaluate` pick the models (ApplyDefaultModels).
+  bool type_given = false;
 };
 
 // Adds the learner families of libs above learn (trees: Hoeffding tree, naive Bayes) to
@@ -174,6 +177,7 @@ struct SelectionSettings {
   // candidate must have been scored on before it may serve.
   int min_events = 500;
   bool include_baselines = true;  // no_change and majority (classification) or mean (regression)
+  bool given = false;             // whether any selection.* key was set
 };
 
 // Delayed labels (the `labels` topic): an event without a label is predicted at once and
@@ -229,6 +233,17 @@ std::string ChallengerType(const PipelineConfig& config, const std::string& name
 // The feature, model and challenger settings as libs/features and libs/learn read them:
 // the first problem, naming its key ("features.fields.amount.clip_std: ...").
 Status ValidateLearnerSettings(const PipelineConfig& config);
+
+// Whether the config leaves the choice of models to streamlearn: no model.type, no
+// challengers, no selection key.
+bool UsesDefaultModels(const PipelineConfig& config);
+// When UsesDefaultModels: selection on (window 500 and min_events 200 for classification,
+// 300 and 10 for regression), with the default
+// candidates of model.type's task (DefaultCandidates in model_selection.hpp) as challengers
+// beside the model, and drift.action background unless set. Else nothing:
+// a config that names its models keeps exactly what it says. `run` and `evaluate` call it
+// after the model type is known (evaluate guesses it from the labels).
+void ApplyDefaultModels(PipelineConfig& config);
 
 using Environment = std::function<const char*(const char*)>;  // getenv, or a test's map
 
