@@ -62,7 +62,7 @@ TEST_CASE("nominals: off by default, and the hashed block is the same with them 
   CHECK(Saved(nominal)[0] == 2);
 }
 
-TEST_CASE("nominals: the dictionary survives save/load; a version-1 state loads with none", "[features][nominal]") {
+TEST_CASE("nominals: the dictionary survives save/load, a version-1 state loads with none", "[features][nominal]") {
   FeatureDictionary dict;
   FeatureBuilder builder(Nominals(1000), &dict);
   FeatureVector x;

@@ -90,7 +90,7 @@ TEST_CASE("topic metadata reports partition counts from the embedded broker", "[
   CHECK(*n == 4);
 }
 
-TEST_CASE("a producer warms up its topics' metadata; an unreachable cluster is kUnavailable", "[kafka]") {
+TEST_CASE("a producer warms up its topics' metadata, an unreachable cluster is kUnavailable", "[kafka]") {
   auto broker = EmbeddedBroker::Start();
   REQUIRE(broker.ok());
   REQUIRE((*broker)->create_topic("out-a", 2).ok());

@@ -301,7 +301,7 @@ TEST_CASE("selection config: keys, defaults and errors that name the key", "[sel
   CHECK(SelectionCandidates(c, Task::kRegression)[3].name == "mean");
 }
 
-TEST_CASE("a config that names no model gets the default candidates; one that names its models keeps them",
+TEST_CASE("a config that names no model gets the default candidates, one that names its models keeps them",
           "[selection][defaults]") {
   const Environment none = [](const char*) -> const char* { return nullptr; };
   // No model settings: selection on among the task's default candidates and the baselines.

@@ -111,7 +111,7 @@ TEST_CASE("model import: a snapshot of another type is refused, naming both", "[
   CHECK_FALSE(bad.status().message().empty());
 }
 
-TEST_CASE("model inspect: a Hoeffding tree splits on a string field as a nominal attribute; its ids survive a restore",
+TEST_CASE("model inspect: a Hoeffding tree splits on a string field as a nominal attribute, its ids survive a restore",
           "[model_snapshot][nominal]") {
   PipelineConfig config;
   config.model.type = "hoeffding_tree";
