@@ -86,7 +86,8 @@ CLI::App* AddEvaluateCommand(CLI::App& app, EvaluateCommandOptions& options) {
       "Positions are 0-based line numbers of the events input (e-N of `streamlearn gen` is at N). True changes are "
       "where the events' \"meta\":{\"concept\":K} changes; detections are the positions of the events whose update "
       "fired a drift. Without -c: the default pipeline (config/pipeline.yaml's defaults, STREAMLEARN_* overrides), "
-      "the model type from the labels, labels disabled unless --labels. A config without model.type, challengers "
+      "labels disabled unless --labels. Without model.type (in -c or STREAMLEARN_MODEL_TYPE), the model type comes "
+      "from the labels. A config without model.type, challengers "
       "or selection gets the default candidates with selection on (docs/evaluation.md#choosing-the-defaults).");
   return sub;
 }
@@ -96,8 +97,9 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
                                             : pl::LoadConfigFile(options.config_path, ProcessEnvironment());
   if (!config.ok()) return Fail(config.status());
   if (options.rolling > 0) config->metrics.rolling_window = options.rolling;
-  if (options.config_path.empty() && options.input != "-") {
-    // The default pipeline serves any event file: the labels decide the model.
+  if (!config->model.type_given && options.input != "-") {
+    // A pipeline that names no model type (no -c, or a config without model.type) serves
+    // any event file: the labels decide the model.
     std::ifstream peek(options.input);
     if (peek) {
       config->model.type = pl::GuessModelType(peek);

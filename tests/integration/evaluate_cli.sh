@@ -195,6 +195,13 @@ grep -q "evaluated 2000 events (2000 labelled) .*: MAE [0-9.e+-]* RMSE [0-9.e+-]
 if grep -q "accuracy" "$work/regression.err"; then fail "regression: the final line speaks of accuracy"; fi
 grep -q "model linear (linear, " "$work/regression.out" || fail "regression: the model is not named by its type: $(head -1 "$work/regression.out")"
 grep -q "^  mae " "$work/regression.out" || fail "regression: the table lacks mae"
+# A config that names no model type (here only features) still takes the task from the
+# labels: numbers are regression, not a binary model refusing every line.
+printf 'features:\n  lags: {labels: 1}\n' >"$work/lags.yaml"
+"$BIN" evaluate --quiet -c "$work/lags.yaml" "$work/regression.jsonl" >"$work/regression-lags.out" 2>"$work/regression-lags.err" ||
+  fail "evaluate -c (no model.type) of a regression file exited non-zero: $(tail -2 "$work/regression-lags.err")"
+grep -q "evaluated 2000 events (2000 labelled) .*: MAE" "$work/regression-lags.err" ||
+  fail "regression with -c and no model.type: $(tail -1 "$work/regression-lags.err")"
 sed 's/"features"/"feats"/' "$work/phishing.jsonl" >"$work/all-invalid.jsonl"
 if "$BIN" evaluate --quiet "$work/all-invalid.jsonl" >"$work/all-invalid.out" 2>"$work/all-invalid.err"; then
   fail "evaluate of a file of invalid lines exited 0"
