@@ -176,6 +176,18 @@ TEST_CASE("events flow through the embedded broker: every valid event predicted 
   };
   CHECK(gauge(config.model.name) == static_cast<double>(status.processor.model_bytes));
   CHECK(gauge("tree") == static_cast<double>(status.processor.challengers[0].memory_bytes));
+  // Each model's accuracy by name, as the dashboards compare them:
+  // streamlearn_model_accuracy{model, window}.
+  auto accuracy = [&](const std::string& model, const std::string& window) {
+    const std::string series = "streamlearn_model_accuracy{model=\"" + model + "\",window=\"" + window + "\"} ";
+    const size_t at = metrics.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  CHECK(accuracy(config.model.name, "prequential") == Approx(status.processor.accuracy));
+  CHECK(accuracy(config.model.name, "rolling") == Approx(status.processor.rolling_accuracy));
+  CHECK(accuracy("tree", "prequential") == Approx(status.processor.challengers[0].accuracy));
+  CHECK(accuracy("tree", "rolling") == Approx(status.processor.challengers[0].rolling_accuracy));
+  CHECK(status.processor.challengers[0].accuracy > 0.5);
 
   // Drift: after each change within 2,000 events, and none before the first change.
   const auto drifts = ReadAll(bootstrap, "drift", status.processor.drifts.size());

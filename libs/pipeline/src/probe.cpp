@@ -116,6 +116,11 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                             .Name("streamlearn_slice_gap")
                             .Help("Largest gap across a sliced field's values: metric demographic_parity or equal_opportunity")
                             .Register(*registry)),
+      model_accuracy_family_(prometheus::BuildGauge()
+                                 .Name("streamlearn_model_accuracy")
+                                 .Help("Accuracy of each model by name (champion and challengers), prequential since start "
+                                       "or over the rolling window (classification)")
+                                 .Register(*registry)),
       registry_(std::move(registry)) {
   broker_up.Set(1);  // until an outage says otherwise
   for (const auto& [name, help] : kSliceFigures) {
@@ -129,6 +134,11 @@ prometheus::Counter& PipelineProbe::data_drift(const std::string& feature, const
 
 prometheus::Gauge& PipelineProbe::model_bytes(const std::string& model) {
   return model_bytes_family_.Add({{"model", model}});
+}
+
+void PipelineProbe::set_model_accuracy(const std::string& model, double prequential, double rolling) {
+  model_accuracy_family_.Add({{"model", model}, {"window", "prequential"}}).Set(prequential);
+  model_accuracy_family_.Add({{"model", model}, {"window", "rolling"}}).Set(rolling);
 }
 
 void PipelineProbe::set_slices(const std::vector<FieldSlices>& slices) {

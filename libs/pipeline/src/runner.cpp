@@ -424,6 +424,10 @@ void KafkaRunner::Impl::publish_status() {
     probe->consumer_lag.Set(static_cast<double>(s.lag));
     probe->model_bytes(config.model.name).Set(static_cast<double>(s.processor.model_bytes));
     for (const auto& c : s.processor.challengers) probe->model_bytes(c.name).Set(static_cast<double>(c.memory_bytes));
+    if (TaskOf(config.model) != Task::kRegression) {
+      probe->set_model_accuracy(config.model.name, s.processor.accuracy, s.processor.rolling_accuracy);
+      for (const auto& c : s.processor.challengers) probe->set_model_accuracy(c.name, c.accuracy, c.rolling_accuracy);
+    }
     if (s.processor.guarded_updates > guarded_seen) {
       probe->guarded_updates.Increment(static_cast<double>(s.processor.guarded_updates - guarded_seen));
     }

@@ -68,6 +68,9 @@ class PipelineProbe {
   prometheus::Counter& data_drift(const std::string& feature, const std::string& kind);
   // Bytes a model holds (the champion and each challenger, by name).
   prometheus::Gauge& model_bytes(const std::string& model);
+  // Every model's figures by name, so that dashboards compare champion and challengers:
+  // streamlearn_model_accuracy{model, window="prequential"|"rolling"} (classification only).
+  void set_model_accuracy(const std::string& model, double prequential, double rolling);
 
   // Sliced metrics (metrics.slices): streamlearn_slice_{events,accuracy,log_loss,
   // positive_rate,true_positive_rate}{field,value} for the reported values (top K and
@@ -80,6 +83,7 @@ class PipelineProbe {
   prometheus::Family<prometheus::Gauge>& model_bytes_family_;
   std::vector<prometheus::Family<prometheus::Gauge>*> slice_families_;  // per figure, as set_slices writes them
   prometheus::Family<prometheus::Gauge>& slice_gap_family_;
+  prometheus::Family<prometheus::Gauge>& model_accuracy_family_;
   std::set<std::pair<std::string, std::string>> slice_series_;  // (field, value) now exported
   std::shared_ptr<prometheus::Registry> registry_;
 };
