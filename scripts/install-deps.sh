@@ -15,10 +15,11 @@ packages=(
 # Extra tools used only by the test suite's checks (docker-compose config; the contract
 # tests' JSON Schema validator tests/contracts/validate_json.py), and by `make fuzz`:
 # headless Chromium for the dashboard test (tests/integration/dashboard_chromium.sh);
+# promtool (Debian's prometheus package) for the stack.promtool_* tests on /metrics and deploy/;
 # clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev is only a
 # recommendation of clang, so it is named here) and llvm-symbolizer for readable reports.
 if [ "${1:-}" = "--test" ]; then
-  packages+=(docker-compose python3-jsonschema python3-yaml python3-sklearn chromium clang libclang-rt-14-dev llvm-14)
+  packages+=(docker-compose python3-jsonschema python3-yaml python3-sklearn chromium prometheus clang libclang-rt-14-dev llvm-14)
 fi
 
 missing=()
