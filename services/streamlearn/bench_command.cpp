@@ -1,6 +1,7 @@
 // `streamlearn bench`: end-to-end events/s through the embedded broker against a bare
 // pass-through; `streamlearn bench core`: decode + features + predict + learn on one thread
-// from memory (no Kafka), events/s and ns/event. Both print their figures to stdout; see
+// from memory (no Kafka), events/s and ns/event; `streamlearn bench predict`: POST /v1/predict
+// while the stream learns (bench_predict.cpp). All print their figures to stdout; see
 // streamlearn/offline/bench.hpp and core_bench.hpp.
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_predict.hpp"
 #include "commands.hpp"
 #include "service_support.hpp"
 #include "streamlearn/offline/bench.hpp"
@@ -29,9 +31,11 @@ struct BenchCommandOptions {
   std::vector<std::string> core_streams = {"entities", "wide"};
   CLI::Option* core_entities = nullptr;  // given: for every stream; else each stream's own
   CLI::App* core_subcommand = nullptr;
+  std::function<int()> predict;  // `bench predict` (bench_predict.cpp): -1 when not given
 };
 
 int BenchCommand(const BenchCommandOptions& options) {
+  if (const int predicted = options.predict(); predicted >= 0) return predicted;
   if (*options.core_subcommand) {
     for (const std::string& stream : options.core_streams) {
       pl::CoreBenchOptions core = options.core;
@@ -73,6 +77,7 @@ Command RegisterBenchCommand(CLI::App& app) {
                          "Delayed labels' figure: each label this many events after its event (0: none)")
       ->capture_default_str();
   options->core_subcommand = bench_core;
+  options->predict = AddBenchPredictCommand(*bench);
   return {bench, [options] { return BenchCommand(*options); }};
 }
 
