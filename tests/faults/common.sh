@@ -66,3 +66,38 @@ wait_ready() {
   for _ in $(seq 300); do [ "$(http_code /readyz)" = 200 ] && return 0; sleep 0.1; done
   fail "/readyz never became 200"
 }
+
+# A labelled event stream at a steady rate (ids PREFIX0, PREFIX1, ...), in the background:
+# producer_pid. kcat exits when all brokers are down; confluent-kafka buffers through an
+# outage (idempotent: its retries add no duplicates to the topic).
+start_steady_producer() {  # id prefix, events, events/s
+  cat >"$work/produce.py" <<'PYEOF'
+import random, sys, time
+from confluent_kafka import Producer
+bootstrap, prefix, n, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
+              "message.timeout.ms": 300000, "reconnect.backoff.max.ms": 1000,
+              "error_cb": lambda e: None})
+rng = random.Random(11)
+start = time.time()
+for i in range(n):
+    x1, x2 = rng.random() * 10, rng.random() * 10
+    value = ('{"id":"%s%d","ts":%d,"features":{"x1":%.3f,"x2":%.3f,"tag":"t%d"},"label":%d}'
+             % (prefix, i, 1700000000000 + i * 100, x1, x2, i % 5, 1 if x1 + x2 <= 9 else 0))
+    while True:
+        try:
+            p.produce("events", value.encode(), key=("u%d" % (i % 97)).encode())
+            break
+        except BufferError:
+            p.poll(0.05)
+    p.poll(0)
+    ahead = (i + 1) / rate - (time.time() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+left = p.flush(120)
+sys.exit(f"{left} events not delivered" if left else 0)
+PYEOF
+  $PY "$work/produce.py" "$bootstrap" "$@" 2>"$work/producer.log" &
+  producer_pid=$!
+  pids+=($producer_pid)
+}

@@ -32,32 +32,6 @@ wait_ready
 limit=$(awk '/Max open files/ { print $4 }' "/proc/$run_pid/limits")
 [ "$limit" = "$FD_LIMIT" ] || fail "the learner's descriptor limit is $limit, expected $FD_LIMIT"
 
-cat >"$work/produce.py" <<'PYEOF'
-import random, sys, time
-from confluent_kafka import Producer
-bootstrap, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
-              "message.timeout.ms": 300000, "reconnect.backoff.max.ms": 1000, "error_cb": lambda e: None})
-rng = random.Random(5)
-start = time.time()
-for i in range(n):
-    x1, x2 = rng.random() * 10, rng.random() * 10
-    value = ('{"id":"f-%d","ts":%d,"features":{"x1":%.3f,"x2":%.3f},"label":%d}'
-             % (i, 1700000000000 + i * 100, x1, x2, 1 if x1 + x2 <= 9 else 0))
-    while True:
-        try:
-            p.produce("events", value.encode(), key=("u%d" % (i % 97)).encode())
-            break
-        except BufferError:
-            p.poll(0.05)
-    p.poll(0)
-    ahead = (i + 1) / rate - (time.time() - start)
-    if ahead > 0:
-        time.sleep(ahead)
-left = p.flush(120)
-sys.exit(f"{left} events not delivered" if left else 0)
-PYEOF
-
 # The flood: CONNECTIONS sockets, each sending POST /v1/predict, then again 0.2 s after each
 # answer (so the connections the server admits are never idle and never time out). Until
 # the file STOP exists; every second it writes its counts to STATS as JSON.
@@ -130,9 +104,7 @@ for s in list(conns):
     s.close()
 PYEOF
 
-$PY "$work/produce.py" "$bootstrap" "$N" "$RATE" 2>"$work/producer.log" &
-producer_pid=$!
-pids+=($producer_pid)
+start_steady_producer f- "$N" "$RATE"
 wait_for predictions $((N / 5)) 60
 
 $PY "$work/flood.py" "$port" "$CONNECTIONS" "$work/flood.json" "$work/flood.stop" &

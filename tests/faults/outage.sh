@@ -17,37 +17,8 @@ start_broker 4
 start_run
 wait_ready
 
-# kcat exits when all brokers are down, so the stream comes from confluent-kafka, which
-# buffers through the outage (idempotent: its retries add no duplicates to the topic).
-cat >"$work/produce.py" <<'PYEOF'
-import random, sys, time
-from confluent_kafka import Producer
-bootstrap, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
-              "message.timeout.ms": 300000, "reconnect.backoff.max.ms": 1000,
-              "error_cb": lambda e: None})
-rng = random.Random(11)
-start = time.time()
-for i in range(n):
-    x1, x2 = rng.random() * 10, rng.random() * 10
-    value = ('{"id":"o-%d","ts":%d,"features":{"x1":%.3f,"x2":%.3f,"tag":"t%d"},"label":%d}'
-             % (i, 1700000000000 + i * 100, x1, x2, i % 5, 1 if x1 + x2 <= 9 else 0))
-    while True:
-        try:
-            p.produce("events", value.encode(), key=("u%d" % (i % 97)).encode())
-            break
-        except BufferError:
-            p.poll(0.05)
-    p.poll(0)
-    ahead = (i + 1) / rate - (time.time() - start)
-    if ahead > 0:
-        time.sleep(ahead)
-left = p.flush(120)
-sys.exit(f"{left} events not delivered" if left else 0)
-PYEOF
-$PY "$work/produce.py" "$bootstrap" "$N" "$RATE" 2>"$work/producer.log" &
-producer_pid=$!
-pids+=($producer_pid)
+# kcat exits when all brokers are down, so the stream comes from confluent-kafka (common.sh).
+start_steady_producer o- "$N" "$RATE"
 wait_for predictions $((N / 4)) 60
 [ "$(metric streamlearn_broker_up)" = 1 ] || fail "streamlearn_broker_up is not 1 before the outage"
 
