@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "cli_support.hpp"
 #include "streamlearn/http/admin.hpp"
@@ -82,6 +84,18 @@ std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settin
   }
   http::ServerLimits limits;
   limits.max_connections = static_cast<size_t>(settings.max_connections);
+  // HTTP shares the process's descriptors with librdkafka and RocksDB: it never gets more
+  // than half of them, whatever http.max_connections says.
+  rlimit descriptors{};
+  if (getrlimit(RLIMIT_NOFILE, &descriptors) == 0 && descriptors.rlim_cur != RLIM_INFINITY) {
+    const size_t half = std::max<size_t>(1, static_cast<size_t>(descriptors.rlim_cur / 2));
+    if (limits.max_connections > half) {
+      spdlog::warn("http.max_connections {} lowered to {}: half the descriptor limit ({}, ulimit -n), so that "
+                   "Kafka and RocksDB keep theirs",
+                   limits.max_connections, half, static_cast<uint64_t>(descriptors.rlim_cur));
+      limits.max_connections = half;
+    }
+  }
   auto server = http::HttpServer::Start(settings.bind, static_cast<uint16_t>(settings.port),
                                         std::move(routes), limits);
   if (!server.ok()) {
