@@ -190,7 +190,8 @@ def main():
         families = {re.sub(r"_(bucket|sum|count)$", "", n) for n in live}
         shown = {re.sub(r"_(bucket|sum|count)$", "", n) for n in used}
         unshown = sorted(families - shown)
-        print(f"{len(queries)} queries use {len(used)} metrics, all on the live /metrics "
+        absent = sorted(used - PROMETHEUS_OWN - set(live))
+        print(f"{len(queries)} queries use {len(used)} metrics, {len(absent)} of them not on the live /metrics "
               f"({len(live)} series names); families without a panel: {unshown or 'none'}")
     for e in errors:
         print("FAIL:", e)
