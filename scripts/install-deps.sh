@@ -15,7 +15,9 @@ packages=(
 # Extra tools used only by the test suite's checks (docker-compose config; the contract
 # tests' JSON Schema validator tests/contracts/validate_json.py), and by `make fuzz`:
 # headless Chromium for the dashboard test (tests/integration/dashboard_chromium.sh);
-# promtool (Debian's prometheus package) for the stack.promtool_* tests on /metrics and deploy/;
+# promtool (Debian's prometheus package; on a host with systemd it also starts a Prometheus on
+# :9090, which the tests do not need: `systemctl disable --now prometheus`) for the stack.promtool_*
+# tests on /metrics and deploy/;
 # clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev is only a
 # recommendation of clang, so it is named here) and llvm-symbolizer for readable reports.
 if [ "${1:-}" = "--test" ]; then
