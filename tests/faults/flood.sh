@@ -4,8 +4,8 @@
 # POST /v1/predict, and the brokers go down for 3 s and come back. HTTP must not take the
 # descriptors librdkafka and RocksDB need: Kafka reconnects and processing resumes within
 # seconds (before the connection cap, 200 held connections kept the consumer stuck for 23 s),
-# /v1/predict keeps answering on the connections the cap admits, the process never holds more
-# descriptors than its limit allows, and nothing is lost. http.max_connections is set far above
+# /v1/predict keeps answering on the connections the cap admits (the descriptors the learner
+# holds are printed), and nothing is lost. http.max_connections is set far above
 # what the limit allows: the service lowers it to half the descriptor limit.
 set -euo pipefail
 BIN=$1
@@ -40,7 +40,7 @@ limit=$(awk '/Max open files/ { print $4 }' "/proc/$run_pid/limits")
 
 # The flood: CONNECTIONS sockets, each sending POST /v1/predict, then again 0.2 s after each
 # answer (so the connections the server admits are never idle and never time out). Until
-# the file STOP exists; every second it writes its counts to STATS as JSON.
+# the file STOP exists; four times a second it writes its counts to STATS as JSON.
 cat >"$work/flood.py" <<'PYEOF'
 import json, os, selectors, socket, sys, time
 port, n, stats_path, stop_path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
