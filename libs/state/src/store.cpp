@@ -1,6 +1,7 @@
 #include "streamlearn/state/store.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -37,6 +38,16 @@ class RocksToSpdlog : public rocksdb::Logger {
     char line[1024];
     std::vsnprintf(line, sizeof line, format, ap);
     spdlog::log(ours, "rocksdb: {}", line);
+  }
+};
+
+// RocksDB's own recovery from a full disk waits until the free space exceeds a reserve of a
+// write buffer (64 MB) and meanwhile refuses DB::Resume as busy: on a small volume it would
+// never recover. The runner retries itself (StateStore::resume) with its own backoff.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
   }
 };
 
@@ -135,6 +146,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
   db_options.info_log = std::make_shared<RocksToSpdlog>();
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   if (existed) {
     std::vector<std::string> present;
     auto s = rocksdb::DB::ListColumnFamilies(db_options, dir, &present);
@@ -250,7 +262,8 @@ Status StateStore::commit(CheckpointBatch& batch) {
 Status StateStore::resume() {
   if (read_only_) return Status::Ok();
   auto s = impl_->db->Resume();
-  if (s.IsIOError()) return DiskError(s, dir_, "recovering the state directory");
+  // Busy: a recovery is under way; still the disk's trouble, tried again later.
+  if (s.IsIOError() || s.IsBusy()) return DiskError(s, dir_, "recovering the state directory");
   return FromRocks(s, "recovering the state directory " + dir_);
 }
 
