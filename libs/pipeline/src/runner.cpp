@@ -162,6 +162,7 @@ struct KafkaRunner::Impl {
   Clock::time_point outage_began;
   Clock::time_point last_reachability_check;
   uint64_t delivered_at_outage = 0;
+  uint64_t delivered_at_refusal = 0;  // acknowledged predictions at the last auth refusal
   uint64_t outages = 0;
   uint64_t guarded_seen = 0;  // the model's guarded-update count already added to the probe
   uint64_t dlq_failures = 0;
@@ -239,7 +240,10 @@ void KafkaRunner::Impl::end_outage(const char* how) {
 
 void KafkaRunner::Impl::watch_broker() {
   const uint64_t refused = auth->update(health->auth_failures(), health->last_auth_reason(), Clock::now());
-  if (refused > 0 && probe) probe->broker_auth_failures.Increment(static_cast<double>(refused));
+  if (refused > 0) {
+    delivered_at_refusal = producer->delivered();
+    if (probe) probe->broker_auth_failures.Increment(static_cast<double>(refused));
+  }
   const uint64_t all_down = health->all_down_reports();
   if (all_down != seen_all_down) {
     seen_all_down = all_down;
@@ -247,7 +251,7 @@ void KafkaRunner::Impl::watch_broker() {
     if (!auth->active()) begin_outage("all brokers down (" + health->last_reason() + ")");
     return;
   }
-  if (auth->active() && producer->delivered() > delivered_at_outage) auth->accepted();
+  if (auth->active() && producer->delivered() > delivered_at_refusal) auth->accepted();
   if (broker_ok) return;
   if (producer->delivered() > delivered_at_outage) {
     end_outage("the broker acknowledged predictions");
@@ -389,8 +393,10 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     Status st = producer->flush(1000);
     if (st.ok()) break;
     watch_broker();  // ALL_BROKERS_DOWN names the cause better than the flush does
-    begin_outage("checkpoint waits for the broker: " + st.message());
+    // A refusal of our credentials also leaves predictions unacknowledged: not an outage.
+    if (!auth->active()) begin_outage("checkpoint waits for the broker: " + st.message());
     publish_status();
+    if (auth->expired(Clock::now())) return Status::Unavailable(auth->give_up_message());
     if (stop && stop->load() && (waited_while_stopping_ms += 1000) >= 5000) {
       // Shutting down during an outage: keep the last good checkpoint; a restart replays.
       return Status::Unavailable("broker unreachable while stopping; " + st.message() +
