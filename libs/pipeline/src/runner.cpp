@@ -32,6 +32,12 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kDlqReserveBytes = 4096;
 constexpr size_t kDlqMaxKeyBytes = 1024;
 
+// "lag": the number, or null while it is not known (before assignment): never a made-up 0.
+JsonWriter& WriteLag(JsonWriter& w, bool known, int64_t lag) {
+  w.key("lag");
+  return known ? w.integer(lag) : w.null();
+}
+
 // The pipeline's output to Kafka. Predictions and drift events are small; a dead letter
 // carries whatever arrived, so it is cut to the producer's limit (header `truncated` = the
 // original size) and never stops the pipeline: a refused one is logged and counted.
@@ -676,14 +682,8 @@ std::string KafkaRunner::series_json() const {
     w.begin_object()
         .field("t", std::round(p.t * 1000) / 1000)
         .field("events_per_s", std::round(p.events_per_s * 10) / 10)
-        .field("labels_per_s", std::round(p.labels_per_s * 10) / 10)
-        .key("lag");
-    if (p.lag >= 0) {
-      w.number(p.lag);
-    } else {
-      w.null();
-    }
-    w
+        .field("labels_per_s", std::round(p.labels_per_s * 10) / 10);
+    WriteLag(w, p.lag >= 0, p.lag)
         .field("version", p.version)
         .field("drifts", p.drifts)
         .field("data_drifts", p.data_drifts);
@@ -779,14 +779,9 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
       .field("type", std::string_view(config.model.type))
       .field("trained", p.model_trained)
       .field("memory_bytes", p.model_bytes)
-      .field("entities", uint64_t{p.entities_cached})
-      .key("lag");
-  if (s.lag_known) {
-    w.number(s.lag);
-  } else {
-    w.null();  // not known yet: not 0
-  }
-  w.field("checkpoints", s.checkpoints)
+      .field("entities", uint64_t{p.entities_cached});
+  WriteLag(w, s.lag_known, s.lag)
+      .field("checkpoints", s.checkpoints)
       .field("assigned", s.assigned)
       .field("broker_ok", s.broker_ok)
       .field("state_writable", s.disk_error.empty())
