@@ -52,6 +52,10 @@ std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settin
   hooks.ready = std::move(ready);
   hooks.status_json = std::move(status_json);
   if (runner) {
+    hooks.readiness = [runner] {
+      pipeline::Readiness r = runner->readiness();
+      return http::ReadyState{r.ready, std::move(r.reason)};
+    };
     hooks.dashboard = [runner] {
       return http::DashboardView{runner->config().model.name + " v" + std::to_string(runner->status().processor.model_version),
                                  runner->status_rows()};

@@ -13,7 +13,16 @@ namespace streamlearn::http {
 Router AdminRoutes(AdminHooks hooks) {
   Router routes;
   routes.add("GET", "/healthz", [](const Request&) { return Response{.status = 200, .body = "ok"}; });
-  routes.add("GET", "/readyz", [ready = std::move(hooks.ready)](const Request&) {
+  routes.add("GET", "/readyz", [ready = std::move(hooks.ready), readiness = std::move(hooks.readiness)](const Request&) {
+    if (readiness) {
+      const ReadyState state = readiness();
+      std::string body;
+      JsonWriter w(&body);
+      w.begin_object().field("ready", state.ready);
+      if (!state.ready) w.field("reason", std::string_view(state.reason));
+      w.end_object();
+      return Response{.status = state.ready ? 200u : 503u, .content_type = "application/json", .body = std::move(body)};
+    }
     // No hook means nothing to wait for: the process is ready as soon as it serves.
     if (!ready || ready()) return Response{.status = 200, .body = "ready"};
     return Response{.status = 503, .body = "not ready"};

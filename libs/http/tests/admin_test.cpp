@@ -126,6 +126,22 @@ TEST_CASE("/readyz follows the ready hook", "[http][admin]") {
   CHECK(after.body == "ready");
 }
 
+TEST_CASE("/readyz answers JSON with the reason from the readiness hook", "[http][admin]") {
+  auto state = std::make_shared<std::atomic<int>>(0);
+  auto server = StartAdmin({.readiness = [state] {
+    if (state->load() == 0) return ReadyState{false, "state directory refuses writes: \"no space\""};
+    return ReadyState{true, ""};
+  }});
+  HttpClient client(server->port());
+  auto before = client.send("GET", "/readyz");
+  CHECK(before.status == 503);
+  CHECK(before.body == R"({"ready":false,"reason":"state directory refuses writes: \"no space\""})");
+  state->store(1);
+  auto after = client.send("GET", "/readyz");
+  CHECK(after.status == 200);
+  CHECK(after.body == R"({"ready":true})");
+}
+
 TEST_CASE("/readyz without a hook is ready", "[http][admin]") {
   auto server = StartAdmin({});
   HttpClient client(server->port());

@@ -30,7 +30,35 @@ bool IsConnectivityError(int err) {
          err == RD_KAFKA_RESP_ERR__RESOLVE;
 }
 
+// The broker refused who we are or what we may do: retrying will not help until the
+// configuration (credentials, mechanism, ACLs) changes.
+bool IsAuthError(int err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__SSL:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_SASL_MECHANISM:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_SASL_STATE:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_DELEGATION_TOKEN_AUTH_DISABLED:
+    case RD_KAFKA_RESP_ERR_DELEGATION_TOKEN_AUTHORIZATION_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void ReportError(BrokerHealth* health, rd_kafka_t* rk, int err, const char* reason) {
+  if (health && IsAuthError(err)) {
+    health->report_auth_failure(std::string(reason) + " (" +
+                                rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)) + ")");
+    spdlog::debug("kafka {}: {} ({})", rd_kafka_name(rk), reason,
+                  rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+    return;
+  }
   if (health && IsConnectivityError(err)) {
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
       health->report_all_down(reason);
@@ -145,6 +173,19 @@ std::string BrokerHealth::last_reason() const {
   return last_reason_;
 }
 
+void BrokerHealth::report_auth_failure(std::string_view reason) {
+  {
+    std::lock_guard lock(mutex_);
+    last_auth_reason_ = reason;
+  }
+  auth_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+std::string BrokerHealth::last_auth_reason() const {
+  std::lock_guard lock(mutex_);
+  return last_auth_reason_;
+}
+
 void MessageBatch::add(rd_kafka_message_t* m) {
   owned_.push_back(m);
   MessageView v;
@@ -197,6 +238,9 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque
   }
   const std::string reason = std::string("delivery to ") + rd_kafka_topic_name(m->rkt) + " failed: " +
                              rd_kafka_err2str(m->err);
+  if (self->health_ && IsAuthError(m->err)) {
+    self->health_->report_auth_failure(reason + " (" + rd_kafka_err2name(m->err) + ")");
+  }
   if (self->on_failure_) {
     FailedDelivery f;
     f.topic = rd_kafka_topic_name(m->rkt);
@@ -442,7 +486,7 @@ Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) 
     wait_ms = 0;  // only the first message is waited for: a batch is what is there now
     if (!m) break;
     if (m->err) {
-      if (IsConnectivityError(m->err) && health_) {
+      if ((IsConnectivityError(m->err) || IsAuthError(m->err)) && health_) {
         ReportError(health_.get(), rk_, m->err, rd_kafka_message_errstr(m));
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         // The same error again within a minute is a retry of it, not news.
@@ -528,6 +572,26 @@ std::vector<PartitionOffset> Consumer::assignment() const {
   }
   if (list) rd_kafka_topic_partition_list_destroy(list);
   return out;
+}
+
+std::optional<int64_t> Consumer::known_lag() const {
+  const std::vector<PartitionOffset> held = assignment();
+  if (held.empty()) return std::nullopt;
+  int64_t total = 0;
+  for (const auto& p : held) {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high) || high < 0) {
+      return std::nullopt;  // not fetched yet: the backlog is not known, not empty
+    }
+    int64_t position = p.offset;
+    if (position < 0) {
+      auto it = assigned_at_.find({p.topic, p.partition});
+      position = it != assigned_at_.end() ? it->second : low;
+    }
+    if (position < 0) return std::nullopt;
+    if (high > position) total += high - position;
+  }
+  return total + static_cast<int64_t>(buffered());
 }
 
 int64_t Consumer::lag() const {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -55,6 +56,7 @@ TEST_CASE("produce with headers, flush is acknowledged, and a group consumer res
   auto consumer = Consumer::Create(ConsumerProps(bootstrap, "g1"), hooks);
   REQUIRE(consumer.ok());
   REQUIRE((*consumer)->subscribe({"t"}).ok());
+  CHECK_FALSE((*consumer)->known_lag().has_value());  // nothing assigned yet: unknown, not 0
 
   std::set<std::pair<int, int64_t>> seen;
   MessageBatch batch;
@@ -72,6 +74,7 @@ TEST_CASE("produce with headers, flush is acknowledged, and a group consumer res
   CHECK(seen.count({0, 4}) == 0);              // before the assigned offset: not read
   CHECK(seen.count({0, 5}) == 1);
   CHECK((*consumer)->lag() == 0);
+  CHECK((*consumer)->known_lag() == std::optional<int64_t>(0));
   REQUIRE((*consumer)->commit_async({{"t", 0, 10}, {"t", 1, 10}}).ok());
 }
 

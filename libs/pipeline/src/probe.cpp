@@ -60,7 +60,6 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       accuracy(MakeGauge(*registry, "streamlearn_prequential_accuracy", "Prequential (test-then-train) accuracy since start")),
       rolling_accuracy(MakeGauge(*registry, "streamlearn_rolling_accuracy", "Prequential accuracy over the rolling window")),
       model_version(MakeGauge(*registry, "streamlearn_model_version", "Version of the published model (bumped at each reset)")),
-      consumer_lag(MakeGauge(*registry, "streamlearn_consumer_lag", "Messages on the events topic not yet consumed")),
       entities_cached(MakeGauge(*registry, "streamlearn_entities_cached", "Entity states held in memory")),
       latency_seconds(MakeHistogram(*registry, "streamlearn_processing_latency_seconds",
                                     "Time from receiving an event to producing its prediction",
@@ -83,6 +82,15 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       model_divergences(MakeCounter(*registry, "streamlearn_model_divergences_total",
                                     "Regression champions reset because their error ran beyond drift.divergence_factor "
                                     "times the mean predictor's (drift reason 'diverged')")),
+      broker_auth_failures(MakeCounter(*registry, "streamlearn_broker_auth_failures_total",
+                                       "Broker authentication or authorisation failures (SASL, SSL, ACLs) librdkafka "
+                                       "reported")),
+      state_writable(MakeGauge(*registry, "streamlearn_state_writable",
+                               "1 while checkpoints are written, 0 while the state directory refuses writes "
+                               "(consuming paused)")),
+      checkpoint_failures(MakeCounter(*registry, "streamlearn_checkpoint_failures_total",
+                                      "Checkpoint writes the state directory refused (no space, I/O error, "
+                                      "read-only), each attempt")),
       labels_joined(LabelOutcome(*registry, "joined")),
       labels_early(LabelOutcome(*registry, "early")),
       labels_unknown(LabelOutcome(*registry, "unknown")),
@@ -104,6 +112,14 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                       "Background learners swapped in at a drift (new model version)")),
       model_switches(MakeCounter(*registry, "streamlearn_model_switches_total",
                                  "Model selection: switches of the serving candidate (new model version)")),
+      consumer_lag_family_(prometheus::BuildGauge()
+                               .Name("streamlearn_consumer_lag")
+                               .Help("Messages on the consumed topics not yet processed; absent while unknown "
+                                     "(see streamlearn_consumer_lag_known)")
+                               .Register(*registry)),
+      consumer_lag_known_(MakeGauge(*registry, "streamlearn_consumer_lag_known",
+                                    "1 when partitions are assigned and their high watermarks known, else 0 "
+                                    "(streamlearn_consumer_lag is then absent)")),
       data_drift_family_(prometheus::BuildCounter()
                              .Name("streamlearn_data_drift_total")
                              .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")
@@ -123,6 +139,7 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                  .Register(*registry)),
       registry_(std::move(registry)) {
   broker_up.Set(1);  // until an outage says otherwise
+  state_writable.Set(1);
   for (const auto& [name, help] : kSliceFigures) {
     slice_families_.push_back(&prometheus::BuildGauge().Name(name).Help(help).Register(*registry_));
   }
@@ -160,6 +177,17 @@ void PipelineProbe::set_slices(const std::vector<FieldSlices>& slices) {
     for (auto* family : slice_families_) family->Remove(&family->Add(labels));
   }
   slice_series_ = std::move(now);
+}
+
+void PipelineProbe::set_consumer_lag(std::optional<int64_t> lag) {
+  consumer_lag_known_.Set(lag ? 1 : 0);
+  if (!lag) {
+    if (consumer_lag_) consumer_lag_family_.Remove(consumer_lag_);
+    consumer_lag_ = nullptr;
+    return;
+  }
+  if (!consumer_lag_) consumer_lag_ = &consumer_lag_family_.Add({});
+  consumer_lag_->Set(static_cast<double>(*lag));
 }
 
 }  // namespace streamlearn::pipeline

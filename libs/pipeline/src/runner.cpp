@@ -11,12 +11,15 @@
 #include <cmath>
 #include <deque>
 #include <future>
+#include <optional>
+#include <thread>
 
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
+#include "health_watch.hpp"
 #include "output_encoders.hpp"
 
 namespace streamlearn::pipeline {
@@ -28,6 +31,12 @@ using Clock = std::chrono::steady_clock;
 // per-message framing, so a truncated dead letter always fits message.max.bytes.
 constexpr size_t kDlqReserveBytes = 4096;
 constexpr size_t kDlqMaxKeyBytes = 1024;
+
+// "lag": the number, or null while it is not known (before assignment): never a made-up 0.
+JsonWriter& WriteLag(JsonWriter& w, bool known, int64_t lag) {
+  w.key("lag");
+  return known ? w.integer(lag) : w.null();
+}
 
 // The pipeline's output to Kafka. Predictions and drift events are small; a dead letter
 // carries whatever arrived, so it is cut to the producer's limit (header `truncated` = the
@@ -146,6 +155,11 @@ struct KafkaRunner::Impl {
   bool assigned = false;
   bool broker_ok = true;  // false from the start of an outage until the cluster answers again
   Status hook_error;  // a failure inside a rebalance hook, reported by run()
+  std::unique_ptr<DiskTrouble> disk;
+  std::unique_ptr<AuthTrouble> auth;
+  // A checkpoint the disk refused, committed again as it is (the processor has handed over
+  // its changes): nothing is consumed until it is written.
+  std::optional<state::CheckpointBatch> unwritten;
 
   // Broker outages (docs/architecture.md): begun by librdkafka's ALL_BROKERS_DOWN or by a flush
   // that is not acknowledged in time; ended by an acknowledgement or a metadata answer.
@@ -154,6 +168,7 @@ struct KafkaRunner::Impl {
   Clock::time_point outage_began;
   Clock::time_point last_reachability_check;
   uint64_t delivered_at_outage = 0;
+  uint64_t delivered_at_refusal = 0;  // acknowledged predictions at the last auth refusal
   uint64_t outages = 0;
   uint64_t guarded_seen = 0;  // the model's guarded-update count already added to the probe
   uint64_t dlq_failures = 0;
@@ -164,7 +179,7 @@ struct KafkaRunner::Impl {
   struct SeriesPoint {
     double t = 0;  // uptime, s
     double events_per_s = 0, labels_per_s = 0;
-    int64_t lag = 0;
+    int64_t lag = 0;  // -1: unknown
     uint64_t version = 0, drifts = 0, data_drifts = 0;
     std::vector<double> accuracy, rolling;  // champion, then challengers
   };
@@ -189,6 +204,9 @@ struct KafkaRunner::Impl {
   void publish_snapshot(bool force);
 
   Status checkpoint(const std::atomic<bool>* stop);
+  // checkpoint(), with a write the disk refused turned into disk trouble (Ok, consuming
+  // paused) until state.disk_error_timeout_ms; an error then, or for anything else.
+  Status checkpoint_or_pause(const std::atomic<bool>* stop);
   void publish_status();
   void begin_outage(const std::string& why);
   void end_outage(const char* how);
@@ -227,12 +245,19 @@ void KafkaRunner::Impl::end_outage(const char* how) {
 }
 
 void KafkaRunner::Impl::watch_broker() {
+  const uint64_t refused = auth->update(health->auth_failures(), health->last_auth_reason(), Clock::now());
+  if (refused > 0) {
+    delivered_at_refusal = producer->delivered();
+    if (probe) probe->broker_auth_failures.Increment(static_cast<double>(refused));
+  }
   const uint64_t all_down = health->all_down_reports();
   if (all_down != seen_all_down) {
     seen_all_down = all_down;
-    begin_outage("all brokers down (" + health->last_reason() + ")");
+    // Refused credentials make every broker "down" too: that is not an outage.
+    if (!auth->active()) begin_outage("all brokers down (" + health->last_reason() + ")");
     return;
   }
+  if (auth->active() && producer->delivered() > delivered_at_refusal) auth->accepted();
   if (broker_ok) return;
   if (producer->delivered() > delivered_at_outage) {
     end_outage("the broker acknowledged predictions");
@@ -283,6 +308,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->probe = probe;
+  impl->disk = std::make_unique<DiskTrouble>(std::chrono::milliseconds(config.state.disk_error_timeout_ms));
+  impl->auth = std::make_unique<AuthTrouble>(std::chrono::milliseconds(config.kafka.auth_timeout_ms));
   auto store = state::StateStore::Open(config.state.dir);
   if (!store.ok()) return store.status();
   impl->store = std::move(store).value();
@@ -305,6 +332,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   consumer_props["auto.offset.reset"] = "earliest";
   consumer_props["session.timeout.ms"] = "6000";     // the smallest a real broker accepts by default
   consumer_props["fetch.wait.max.ms"] = "50";
+  // Disk trouble stops polling: the group must not drop us before state.disk_error_timeout_ms.
+  const auto poll_interval = std::to_string(int64_t{config.state.disk_error_timeout_ms} + 60000);
+  if (config.state.disk_error_timeout_ms + int64_t{60000} > 300000) consumer_props["max.poll.interval.ms"] = poll_interval;
   for (const auto& [k, v] : config.kafka.properties) {
     producer_props[k] = v;
     consumer_props[k] = v;
@@ -336,6 +366,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
                    p.offset >= 0 ? std::to_string(p.offset) : std::string("the group's committed offset"));
     }
     self->assigned = !parts.empty();
+    self->auth->accepted();  // joining the group took authentication
   };
   hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>&) {
     Status st = self->checkpoint(nullptr);
@@ -368,8 +399,10 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     Status st = producer->flush(1000);
     if (st.ok()) break;
     watch_broker();  // ALL_BROKERS_DOWN names the cause better than the flush does
-    begin_outage("checkpoint waits for the broker: " + st.message());
+    // A refusal of our credentials also leaves predictions unacknowledged: not an outage.
+    if (!auth->active()) begin_outage("checkpoint waits for the broker: " + st.message());
     publish_status();
+    if (auth->expired(Clock::now())) return Status::Unavailable(auth->give_up_message());
     if (stop && stop->load() && (waited_while_stopping_ms += 1000) >= 5000) {
       // Shutting down during an outage: keep the last good checkpoint; a restart replays.
       return Status::Unavailable("broker unreachable while stopping; " + st.message() +
@@ -385,13 +418,17 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
                                "); not checkpointing past them, restart replays from the last checkpoint");
   }
   const uint64_t processed = processor->stats().messages;
-  if (processed == checkpointed_messages && checkpoints > 0) {
+  if (!unwritten && processed == checkpointed_messages && checkpoints > 0) {
     last_checkpoint = Clock::now();  // nothing new: no write, no commit
     return Status::Ok();
   }
-  state::CheckpointBatch batch = store->begin_checkpoint();
-  processor->checkpoint(batch);
-  SL_RETURN_IF_ERROR(store->commit(batch));
+  if (!unwritten) {
+    unwritten.emplace(store->begin_checkpoint());
+    processor->checkpoint(*unwritten);
+  }
+  if (disk->active()) SL_RETURN_IF_ERROR(store->resume());
+  SL_RETURN_IF_ERROR(store->commit(*unwritten));
+  unwritten.reset();
   checkpointed_messages = processed;
   // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
   std::vector<kafka::PartitionOffset> offsets;
@@ -412,16 +449,39 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   return Status::Ok();
 }
 
+Status KafkaRunner::Impl::checkpoint_or_pause(const std::atomic<bool>* stop) {
+  const Status st = checkpoint(stop);
+  const auto now = Clock::now();
+  if (st.ok()) {
+    disk->recovered(now);
+    if (probe) probe->state_writable.Set(1);
+    return st;
+  }
+  if (st.code() != ErrorCode::kIoError) return st;
+  if (probe) {
+    probe->checkpoint_failures.Increment();
+    probe->state_writable.Set(0);
+  }
+  disk->failed(st.message(), now);
+  publish_status();
+  if (disk->expired(now)) return Status::IoError(disk->give_up_message(config.state.dir));
+  return Status::Ok();
+}
+
 void KafkaRunner::Impl::publish_status() {
   RunnerStatus s;
   s.processor = processor->stats();
-  s.lag = consumer ? consumer->lag() : 0;
+  const std::optional<int64_t> lag = consumer ? consumer->known_lag() : std::nullopt;
+  s.lag = lag.value_or(0);
+  s.lag_known = lag.has_value();
   s.checkpoints = checkpoints;
   s.assigned = assigned;
   s.broker_ok = broker_ok;
+  if (disk->active()) s.disk_error = disk->reason();
+  if (auth->active()) s.auth_error = auth->reason();
   s.uptime_s = std::chrono::duration<double>(Clock::now() - started).count();
   if (probe) {
-    probe->consumer_lag.Set(static_cast<double>(s.lag));
+    probe->set_consumer_lag(lag);
     probe->model_bytes(config.model.name).Set(static_cast<double>(s.processor.model_bytes));
     for (const auto& c : s.processor.challengers) probe->model_bytes(c.name).Set(static_cast<double>(c.memory_bytes));
     if (TaskOf(config.model) != Task::kRegression) {
@@ -449,7 +509,7 @@ void KafkaRunner::Impl::add_series_point(const RunnerStatus& s) {
     point.events_per_s = static_cast<double>(p.messages - point_messages) / dt;
     point.labels_per_s = static_cast<double>(p.labelled - point_labelled) / dt;
   }
-  point.lag = s.lag;
+  point.lag = s.lag_known ? s.lag : -1;
   point.version = p.model_version;
   point.drifts = p.drifts.size();
   point.data_drifts = p.data_drifts;
@@ -526,6 +586,18 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     }
   } stopped{s};
   while (!stop.load()) {
+    if (s.auth->expired(Clock::now())) return Status::Unavailable(s.auth->give_up_message());
+    if (s.disk->active()) {  // consume nothing until the refused checkpoint is written
+      s.producer->poll();
+      s.watch_broker();
+      if (s.disk->retry_due(Clock::now())) {
+        SL_RETURN_IF_ERROR(s.checkpoint_or_pause(&stop));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      s.publish_status();
+      continue;
+    }
     SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size),
                                         s.config.kafka.poll_timeout_ms, &batch));
     if (!s.hook_error.ok()) return s.hook_error;
@@ -538,7 +610,7 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     s.producer->poll();
     s.watch_broker();
     const auto now = Clock::now();
-    if (now - s.last_checkpoint >= interval) SL_RETURN_IF_ERROR(s.checkpoint(&stop));
+    if (now - s.last_checkpoint >= interval) SL_RETURN_IF_ERROR(s.checkpoint_or_pause(&stop));
     s.apply_commands(sink);
     if (s.config.http.enabled) s.publish_snapshot(/*force=*/false);
     if (!raw.empty() || now - last_status >= std::chrono::milliseconds(200)) {
@@ -598,6 +670,11 @@ Result<std::unique_ptr<Predictor>> KafkaRunner::make_predictor() const {
 
 std::string KafkaRunner::status_json() const { return StatusToJson(status(), impl_->config); }
 
+Readiness KafkaRunner::readiness() const {
+  const RunnerStatus s = status();
+  return ReadinessOf(s.assigned, s.broker_ok, s.disk_error, s.auth_error);
+}
+
 std::string KafkaRunner::series_json() const {
   std::string out;
   JsonWriter w(&out);
@@ -609,8 +686,8 @@ std::string KafkaRunner::series_json() const {
     w.begin_object()
         .field("t", std::round(p.t * 1000) / 1000)
         .field("events_per_s", std::round(p.events_per_s * 10) / 10)
-        .field("labels_per_s", std::round(p.labels_per_s * 10) / 10)
-        .field("lag", p.lag)
+        .field("labels_per_s", std::round(p.labels_per_s * 10) / 10);
+    WriteLag(w, p.lag >= 0, p.lag)
         .field("version", p.version)
         .field("drifts", p.drifts)
         .field("data_drifts", p.data_drifts);
@@ -637,10 +714,11 @@ std::vector<std::pair<std::string, std::string>> KafkaRunner::status_rows() cons
       {"labelled", std::to_string(p.labelled)},
       {"accuracy", number(p.accuracy)},
       {"rolling accuracy", number(p.rolling_accuracy)},
-      {"lag", std::to_string(s.lag)},
+      {"lag", s.lag_known ? std::to_string(s.lag) : "unknown"},
       {"concept drifts", std::to_string(p.drifts.size())},
       {"data drifts", std::to_string(p.data_drifts)},
-      {"broker", s.broker_ok ? "ok" : "unreachable"},
+      {"broker", !s.auth_error.empty() ? "refuses authentication" : s.broker_ok ? "ok" : "unreachable"},
+      {"state", s.disk_error.empty() ? "writable" : "refuses writes"},
   };
   for (const auto& c : p.challengers) {
     rows.emplace_back("challenger " + c.name + " (" + c.type + ")",
@@ -705,11 +783,12 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
       .field("type", std::string_view(config.model.type))
       .field("trained", p.model_trained)
       .field("memory_bytes", p.model_bytes)
-      .field("entities", uint64_t{p.entities_cached})
-      .field("lag", s.lag)
+      .field("entities", uint64_t{p.entities_cached});
+  WriteLag(w, s.lag_known, s.lag)
       .field("checkpoints", s.checkpoints)
       .field("assigned", s.assigned)
       .field("broker_ok", s.broker_ok)
+      .field("state_writable", s.disk_error.empty())
       .field("uptime_s", std::round(s.uptime_s * 1000) / 1000);  // milliseconds are enough
   w.key("drifts").begin_array();
   for (const auto& d : p.drifts) w.begin_object().field("events", d.events).field("ts", d.ts_ms).end_object();

@@ -1,10 +1,15 @@
 #include "streamlearn/state/store.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 
 #include "streamlearn/core/bytes.hpp"
@@ -15,6 +20,53 @@ namespace {
 enum Cf { kDefault = 0, kEntities, kModels, kOffsets, kPending, kMeta, kCfCount };
 const char* const kCfNames[kCfCount] = {"default", "entities", "models", "offsets", "pending", "meta"};
 constexpr std::string_view kFormatKey = "format_version";
+
+// RocksDB's informational log, sent to ours instead of the file `LOG` in the state directory.
+// On a full disk RocksDB's own LOG writer fails once and its next line aborts the process
+// (an assertion in WritableFileWriter, enabled in Debian's build): with no LOG file there is
+// no such writer. Its warnings and errors are ours too; the rest is debug.
+class RocksToSpdlog : public rocksdb::Logger {
+ public:
+  RocksToSpdlog() : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    const auto ours = level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
+                      : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
+                                                                   : spdlog::level::debug;
+    if (!spdlog::should_log(ours)) return;
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    spdlog::log(ours, "rocksdb: {}", line);
+  }
+};
+
+// RocksDB's own recovery from a full disk waits until the free space exceeds a reserve of a
+// write buffer (64 MB) and meanwhile refuses DB::Resume as busy: on a small volume it would
+// never recover. The runner retries itself (StateStore::resume) with its own backoff.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+uint64_t FreeBytes(const std::string& dir) {
+  struct statvfs fs {};
+  if (statvfs(dir.c_str(), &fs) != 0) return 0;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+// A write RocksDB could not make, in our words first (RocksDB's after the colon).
+Status DiskError(const rocksdb::Status& s, const std::string& dir, const std::string& what) {
+  std::string cause = "I/O error";
+  if (s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos) {
+    cause = "no space left on device (" + std::to_string(FreeBytes(dir) / 1024) + " KiB free)";
+  } else if (s.ToString().find("Read-only file system") != std::string::npos) {
+    cause = "read-only file system";
+  }
+  return Status::IoError(what + " " + dir + ": " + cause + ": " + s.ToString());
+}
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -93,6 +145,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  db_options.info_log = std::make_shared<RocksToSpdlog>();
+  db_options.listeners.push_back(std::make_shared<NoAutoRecovery>());
   if (existed) {
     std::vector<std::string> present;
     auto s = rocksdb::DB::ListColumnFamilies(db_options, dir, &present);
@@ -115,6 +169,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
   }
   auto s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &impl->cfs, &raw)
                              : rocksdb::DB::Open(db_options, dir, descriptors, &impl->cfs, &raw);
+  if (!s.ok() && s.IsIOError() && !options.read_only) {
+    return DiskError(s, dir, "cannot open the state directory");
+  }
   if (!s.ok()) return FromRocks(s, "opening state directory " + dir);
   impl->db.reset(raw);
   impl->write_options.sync = options.sync;
@@ -129,7 +186,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, Sto
     }
     s = impl->db->Put(impl->write_options, impl->cfs[kMeta], kFormatKey,
                       std::to_string(kFormatVersion));
-    if (!s.ok()) return FromRocks(s, "writing format version to " + dir);
+    if (!s.ok()) return s.IsIOError() ? DiskError(s, dir, "cannot write to the state directory") : FromRocks(s, "writing format version to " + dir);
   } else if (!s.ok()) {
     return FromRocks(s, "reading format version of " + dir);
   } else if (version != std::to_string(kFormatVersion)) {
@@ -196,9 +253,18 @@ CheckpointBatch StateStore::begin_checkpoint() {
 Status StateStore::commit(CheckpointBatch& batch) {
   if (batch.impl_->cfs != &impl_->cfs) return Status::Internal("checkpoint batch of another store");
   auto s = impl_->db->Write(impl_->write_options, &batch.impl_->batch);
+  if (s.IsIOError()) return DiskError(s, dir_, "writing checkpoint to");
   if (!s.ok()) return FromRocks(s, "writing checkpoint to " + dir_);
   batch.impl_->batch.Clear();
   return Status::Ok();
+}
+
+Status StateStore::resume() {
+  if (read_only_) return Status::Ok();
+  auto s = impl_->db->Resume();
+  // Busy: a recovery is under way; still the disk's trouble, tried again later.
+  if (s.IsIOError() || s.IsBusy()) return DiskError(s, dir_, "recovering the state directory");
+  return FromRocks(s, "recovering the state directory " + dir_);
 }
 
 Status StateStore::get_entities(const std::vector<std::string_view>& keys,

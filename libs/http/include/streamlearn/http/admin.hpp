@@ -24,11 +24,18 @@ struct DashboardView {
 // and /v1/series.
 std::string RenderDashboard(const DashboardView& view);
 
+// /readyz's answer with a reason: {"ready": true} or {"ready": false, "reason": "..."}.
+struct ReadyState {
+  bool ready = true;
+  std::string reason;
+};
+
 // Hooks run on the HTTP thread: they must only read thread-safe state.
 // Default initializers let callers name only the hooks they have: {.ready = ...}.
 struct AdminHooks {
   std::shared_ptr<prometheus::Registry> registry{};  // null: /metrics answers 503
-  std::function<bool()> ready{};                     // empty: always ready
+  std::function<bool()> ready{};                     // empty: always ready (plain-text body)
+  std::function<ReadyState()> readiness{};           // when set, /readyz answers JSON with the reason
   std::function<std::string()> status_json{};        // empty, or returning "": /v1/status is 404
   Handler predict{};                                 // POST /v1/predict; empty: no such route
   std::function<DashboardView()> dashboard{};        // GET /: the dashboard; empty: no such route
@@ -62,7 +69,9 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 Handler RequireToken(std::string token, Handler handler);
 
 // GET /healthz   200 "ok" while the process serves at all (liveness).
-// GET /readyz    200 "ready" or 503 "not ready", from hooks.ready (readiness).
+// GET /readyz    200 or 503 (readiness): from hooks.readiness as application/json
+//                {"ready": true} / {"ready": false, "reason": "..."}; else from hooks.ready as
+//                text, "ready" or "not ready".
 // GET /metrics   Prometheus text exposition of hooks.registry.
 // GET /v1/status application/json from hooks.status_json.
 // POST /v1/predict from hooks.predict, when given.

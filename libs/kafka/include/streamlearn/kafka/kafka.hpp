@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,15 +71,22 @@ class BrokerHealth {
   void report_all_down(std::string_view reason);
   // RD_KAFKA_RESP_ERR__TRANSPORT and friends: one connection failed (librdkafka reconnects).
   void report_transport_error(std::string_view reason);
+  // Authentication (SASL, SSL) or authorisation (topic, group, cluster ACLs) refused: a
+  // configuration problem, not an outage; librdkafka keeps retrying regardless.
+  void report_auth_failure(std::string_view reason);
   uint64_t all_down_reports() const { return all_down_.load(std::memory_order_acquire); }
   uint64_t transport_errors() const { return transport_.load(std::memory_order_acquire); }
+  uint64_t auth_failures() const { return auth_.load(std::memory_order_acquire); }
   std::string last_reason() const;
+  std::string last_auth_reason() const;
 
  private:
   std::atomic<uint64_t> all_down_{0};
   std::atomic<uint64_t> transport_{0};
+  std::atomic<uint64_t> auth_{0};
   mutable std::mutex mutex_;
   std::string last_reason_;
+  std::string last_auth_reason_;
 };
 
 // A message the broker refused for good (message.timeout.ms=0 means nothing transient ends
@@ -200,6 +208,9 @@ class Consumer {
   Status commit_async(const std::vector<PartitionOffset>& offsets);
   // Sum over assigned partitions of (high watermark - position), from cached watermarks.
   int64_t lag() const;
+  // The same, or nullopt while it is not known: no partition held, or a held partition whose
+  // high watermark has not been fetched yet (a backlog is then unknown, not 0).
+  std::optional<int64_t> known_lag() const;
   std::vector<PartitionOffset> assignment() const;
   Status close();
 

@@ -52,12 +52,17 @@ struct KafkaSettings {
   int poll_timeout_ms = 100;
   KafkaOrder order = KafkaOrder::kTimestamp;
   int max_idle_ms = 0;  // how long an empty partition at its end may hold the others back
+  // `run` exits when the cluster keeps refusing authentication/authorisation this long.
+  int auth_timeout_ms = 60000;
   std::map<std::string, std::string> properties;  // passed to librdkafka as they are
 };
 
 struct StateSettings {
   std::string dir = "./state";
   int commit_interval_ms = 1000;
+  // How long checkpoint writes may keep failing (no space, I/O error, read-only) before
+  // `run` exits; consuming is paused meanwhile.
+  int disk_error_timeout_ms = 120000;
   // Entity states kept in memory; beyond it, states already checkpointed are evicted
   // (reloaded from the store on their next event). States changed since the last
   // checkpoint stay until it, so the cache may exceed this in between. Applies only with

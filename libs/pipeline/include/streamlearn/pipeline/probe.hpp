@@ -3,6 +3,7 @@
 // atomics inside prometheus-cpp: the processing thread writes, the HTTP thread reads.
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -35,7 +36,10 @@ class PipelineProbe {
   prometheus::Gauge& accuracy;
   prometheus::Gauge& rolling_accuracy;
   prometheus::Gauge& model_version;
-  prometheus::Gauge& consumer_lag;
+  // streamlearn_consumer_lag: exported only while known (partitions assigned, their high
+  // watermarks fetched); streamlearn_consumer_lag_known says which. A made-up 0 would hide a
+  // backlog from an alert on the lag; a missing sample cannot.
+  void set_consumer_lag(std::optional<int64_t> lag);
   prometheus::Gauge& entities_cached;
   prometheus::Histogram& latency_seconds;     // receive → prediction produced, per event
   prometheus::Histogram& checkpoint_seconds;
@@ -47,6 +51,9 @@ class PipelineProbe {
   prometheus::Counter& dlq_delivery_failures;      // dead letters the broker refused (after shrinking)
   prometheus::Counter& guarded_updates;            // model updates skipped to keep weights finite
   prometheus::Counter& model_divergences;          // regression champions reset because they ran away
+  prometheus::Counter& broker_auth_failures;       // authentication/authorisation refusals librdkafka reported
+  prometheus::Gauge& state_writable;               // 0 while checkpoints cannot be written (disk trouble)
+  prometheus::Counter& checkpoint_failures;        // checkpoint writes the disk refused (each attempt)
   // Delayed labels (labels topic): streamlearn_labels_total{outcome=...}.
   prometheus::Counter& labels_joined;     // trained the model with the served vector
   prometheus::Counter& labels_early;      // arrived before their event
@@ -79,6 +86,9 @@ class PipelineProbe {
   void set_slices(const std::vector<FieldSlices>& slices);
 
  private:
+  prometheus::Family<prometheus::Gauge>& consumer_lag_family_;
+  prometheus::Gauge* consumer_lag_ = nullptr;  // in consumer_lag_family_ while the lag is known
+  prometheus::Gauge& consumer_lag_known_;
   prometheus::Family<prometheus::Counter>& data_drift_family_;
   prometheus::Family<prometheus::Gauge>& model_bytes_family_;
   std::vector<prometheus::Family<prometheus::Gauge>*> slice_families_;  // per figure, as set_slices writes them

@@ -23,10 +23,19 @@ class PipelineProbe;
 struct RunnerStatus {
   ProcessorStats processor;
   int64_t lag = 0;
+  bool lag_known = false;    // partitions assigned and their high watermarks fetched; else lag means nothing
   uint64_t checkpoints = 0;
   bool assigned = false;     // holds at least one partition
   bool broker_ok = true;     // the last flush was acknowledged in time
+  std::string disk_error;    // why checkpoint writes fail (consuming paused); empty when they succeed
+  std::string auth_error;    // the cluster's last authentication/authorisation refusal while refused
   double uptime_s = 0;
+};
+
+// GET /readyz: ready, or why not.
+struct Readiness {
+  bool ready = true;
+  std::string reason;  // empty when ready
 };
 
 class KafkaRunner {
@@ -41,6 +50,8 @@ class KafkaRunner {
   // A copy taken at the end of the latest batch; safe from any thread.
   RunnerStatus status() const;
   std::string status_json() const;
+  // Ready to serve: partitions assigned, broker reachable and accepting us, state writable.
+  Readiness readiness() const;
   // GET /v1/series: the last 10 minutes, one point a second (events/s, lag, each model's
   // accuracy and rolling accuracy, drift counts, labels learned/s, model version), as
   // {"models": [champion, challengers...], "points": [...]}; safe from any thread.

@@ -78,7 +78,14 @@ class StateStore {
   Status for_each_pending(const std::function<bool(std::string_view id, std::string_view record)>& visit);
 
   CheckpointBatch begin_checkpoint();
+  // Writes the batch whole or not at all. A write the disk refused (no space, I/O error,
+  // read-only) is kIoError, its message naming the cause first; the batch is kept, so the
+  // same batch can be committed again once resume() succeeds.
   Status commit(CheckpointBatch& batch);
+  // After a refused write RocksDB stops taking writes until told to recover (DB::Resume:
+  // it flushes the memtables to a new write-ahead log). Ok when there is nothing to
+  // recover from; kIoError while the disk still refuses.
+  Status resume();
 
   const std::string& dir() const { return dir_; }
 
