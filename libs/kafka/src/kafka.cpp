@@ -595,7 +595,7 @@ Status EmbeddedBroker::push_produce_errors(const std::vector<int>& errors) {
   return Status::Ok();
 }
 
-const Properties& ConsumerQueueDefaults() {
+const Properties& ConsumerQueueDefaults(MergeOptions::Order) {
   static const Properties kDefaults = {{"queued.min.messages", "1000000"}, {"queued.max.messages.kbytes", "262144"}};
   return kDefaults;
 }

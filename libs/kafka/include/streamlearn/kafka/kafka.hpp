@@ -248,14 +248,14 @@ class EmbeddedBroker {
   std::string bootstrap_;
 };
 
-// Topic metadata through a short-lived client: partition count, or NotFound.
-// Defaults for a consumer's local queue, set before the caller's properties (which win).
+// Defaults for a consumer's local queues, set before the caller's properties (which win).
 // librdkafka's queued.min.messages (100,000) is meant per partition, but a subscription's
 // partitions share one queue, which is what it counts: a consumer that fell 100,000
 // messages behind over all its partitions stopped fetching for about a second. 1,000,000,
 // with room for them in queued.max.messages.kbytes (256 MB), keeps it fetching.
-const Properties& ConsumerQueueDefaults();
+const Properties& ConsumerQueueDefaults(MergeOptions::Order order = MergeOptions::Order::kArrival);
 
+// Topic metadata through a short-lived client: partition count, or NotFound.
 Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms);
 
 }  // namespace streamlearn::kafka
