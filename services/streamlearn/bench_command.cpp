@@ -61,6 +61,9 @@ Command RegisterBenchCommand(CLI::App& app) {
                     "Length of the latency run at half the pipeline's rate (0: none)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
+  bench->add_option("--latency-rate", bench_options.latency_rate,
+                    "Events/s produced during the latency run (default: half the pipeline's measured rate)")
+      ->check(CLI::Range(0.0, 10000000.0));
   auto* bench_core = bench->add_subcommand(
       "core", "Decode + features + predict + learn on one thread from memory (no Kafka): events/s and ns/event");
   pl::CoreBenchOptions& core_options = options->core;

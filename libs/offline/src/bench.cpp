@@ -318,11 +318,13 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
                     *arrival_pipeline, *arrival_pipeline / *ceiling, 100.0 * (1.0 - *merged / *arrival_pipeline)));
 
   if (options.latency_seconds > 0) {
-    SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, *merged / 2, &result));
-    print(fmt::format("latency at {:.0f} events/s (half the pipeline's rate), from the event's produce() to its "
+    const double rate = options.latency_rate > 0 ? options.latency_rate : *merged / 2;
+    SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, rate, &result));
+    print(fmt::format("latency at {:.0f} events/s ({}), from the event's produce() to its "
                       "prediction read from the predictions topic, {} events: p50 {:.2f} ms, p99 {:.2f} ms, max "
                       "{:.2f} ms",
-                      result.latency_rate, result.latency_events, result.latency_p50_ms, result.latency_p99_ms,
+                      result.latency_rate, options.latency_rate > 0 ? "--latency-rate" : "half the pipeline's rate",
+                      result.latency_events, result.latency_p50_ms, result.latency_p99_ms,
                       result.latency_max_ms));
   }
   return result;

@@ -75,7 +75,13 @@ Result<double> KafkaCeiling(const kafka::Properties& consumer_props, const kafka
   Clock::time_point first{};
   const auto deadline = Clock::now() + std::chrono::minutes(5);
   while (seen < events && Clock::now() < deadline) {
-    const ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch.data(), batch.size());
+    // Given time, consume_batch_queue waits for a full batch: wait for one message, then
+    // take what is there.
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch.data(), 1);
+    if (n == 1) {
+      const ssize_t more = rd_kafka_consume_batch_queue(queue, 0, batch.data() + 1, batch.size() - 1);
+      if (more > 0) n += more;
+    }
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
       if (!m->err) {

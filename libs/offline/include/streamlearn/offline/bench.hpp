@@ -19,6 +19,7 @@ struct BenchOptions {
   int partitions = 8;
   uint64_t seed = 7;
   double latency_seconds = 2;  // the latency run's length; 0 = none
+  double latency_rate = 0;     // events/s produced then; 0 = half the pipeline's measured rate
 };
 
 struct BenchResult {
