@@ -280,13 +280,15 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   }
 
   BenchResult result;
-  auto ceiling = KafkaCeiling(
+  // The ceiling is measured first and again after the pipeline runs (the first reader of a
+  // topic was often the slowest on a loaded machine): the better of the two is the ceiling.
+  auto ceiling_first = KafkaCeiling(
       ServiceConsumerProperties(bootstrap, "bench-ceiling", kafka::MergeOptions::Order::kArrival),
       ServiceProducerProperties(bootstrap), "bench-in", "bench-ceiling-out", options.events);
-  if (!ceiling.ok()) return ceiling.status();
-  result.ceiling_events_per_sec = *ceiling;
-  print(fmt::format("librdkafka ceiling (batch consume + produce, the service's client settings): {:>10.0f} events/s",
-                    *ceiling));
+  if (!ceiling_first.ok()) return ceiling_first.status();
+  print(fmt::format("librdkafka ceiling (batch consume + produce, the service's client settings), first run: "
+                    "{:>10.0f} events/s",
+                    *ceiling_first));
   // Our Consumer and Producer with nothing in between: in arrival order, then with the
   // timestamp merge the pipeline uses (what deterministic replays cost the consumer by itself).
   auto arrival = PassThrough(bootstrap, options.events, kafka::MergeOptions::Order::kArrival);
@@ -295,10 +297,6 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   if (!pass.ok()) return pass.status();
   result.passthrough_arrival_events_per_sec = *arrival;
   result.passthrough_events_per_sec = *pass;
-  print(fmt::format("pass-through (our Consumer + Producer), arrival order:   {:>10.0f} events/s ({:.2f} of the ceiling)",
-                    *arrival, *arrival / *ceiling));
-  print(fmt::format("pass-through (our Consumer + Producer), timestamp merge: {:>10.0f} events/s ({:.2f} of the ceiling)",
-                    *pass, *pass / *ceiling));
 
   RunnerStatus merged_status, arrival_status;
   auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status);
@@ -307,15 +305,27 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   arrival_config.kafka.order = KafkaOrder::kArrival;
   auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status);
   if (!arrival_pipeline.ok()) return arrival_pipeline.status();
+  auto ceiling_again = KafkaCeiling(
+      ServiceConsumerProperties(bootstrap, "bench-ceiling-again", kafka::MergeOptions::Order::kArrival),
+      ServiceProducerProperties(bootstrap), "bench-in", "bench-ceiling-out", options.events);
+  if (!ceiling_again.ok()) return ceiling_again.status();
+  const double ceiling = std::max(*ceiling_first, *ceiling_again);
+  result.ceiling_events_per_sec = ceiling;
+  print(fmt::format("librdkafka ceiling, second run: {:>10.0f} events/s; the ceiling: {:.0f} events/s", *ceiling_again,
+                    ceiling));
+  print(fmt::format("pass-through (our Consumer + Producer), arrival order:   {:>10.0f} events/s ({:.2f} of the ceiling)",
+                    *arrival, *arrival / ceiling));
+  print(fmt::format("pass-through (our Consumer + Producer), timestamp merge: {:>10.0f} events/s ({:.2f} of the ceiling)",
+                    *pass, *pass / ceiling));
   result.pipeline_events_per_sec = *merged;
   result.pipeline_arrival_events_per_sec = *arrival_pipeline;
-  result.ratio = *merged / *ceiling;
+  result.ratio = *merged / ceiling;
   print(fmt::format("streamlearn pipeline, default settings (timestamp merge): {:>10.0f} events/s ({:.2f} of the "
                     "ceiling; accuracy {:.4f}, {} checkpoints)",
                     *merged, result.ratio, merged_status.processor.accuracy, merged_status.checkpoints));
   print(fmt::format("streamlearn pipeline, kafka.order: arrival:               {:>10.0f} events/s ({:.2f} of the "
                     "ceiling); the timestamp merge costs {:+.1f}%",
-                    *arrival_pipeline, *arrival_pipeline / *ceiling, 100.0 * (1.0 - *merged / *arrival_pipeline)));
+                    *arrival_pipeline, *arrival_pipeline / ceiling, 100.0 * (1.0 - *merged / *arrival_pipeline)));
 
   if (options.latency_seconds > 0) {
     const double rate = options.latency_rate > 0 ? options.latency_rate : *merged / 2;
