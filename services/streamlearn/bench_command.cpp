@@ -1,7 +1,8 @@
-// `streamlearn bench`: end-to-end events/s through the embedded broker against a bare
-// pass-through; `streamlearn bench core`: decode + features + predict + learn on one thread
-// from memory (no Kafka), events/s and ns/event; `streamlearn bench predict`: POST /v1/predict
-// while the stream learns (bench_predict.cpp). All print their figures to stdout; see
+// `streamlearn bench`: end-to-end events/s through the embedded broker against librdkafka's
+// own pass-through ceiling, and the latency from event to prediction; `streamlearn bench
+// core`: decode + features + predict + learn on one thread from memory (no Kafka), events/s
+// and ns/event; `streamlearn bench predict`: POST /v1/predict while the stream learns
+// (bench_predict.cpp). All print their figures to stdout; see
 // streamlearn/offline/bench.hpp and core_bench.hpp.
 
 #include <CLI/CLI.hpp>
@@ -57,10 +58,17 @@ int BenchCommand(const BenchCommandOptions& options) {
 
 Command RegisterBenchCommand(CLI::App& app) {
   auto options = std::make_shared<BenchCommandOptions>();
-  auto* bench = app.add_subcommand("bench", "End-to-end events/s on the embedded broker vs bare pass-through");
+  auto* bench = app.add_subcommand("bench", "End-to-end events/s on the embedded broker vs librdkafka's ceiling, and latency");
   pl::BenchOptions& bench_options = options->bench;
   bench->add_option("--events", bench_options.events, "Messages")->capture_default_str();
   bench->add_option("--partitions", bench_options.partitions, "Partitions")->capture_default_str();
+  bench->add_option("--latency-seconds", bench_options.latency_seconds,
+                    "Length of the latency run at half the pipeline's rate (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 60.0));
+  bench->add_option("--latency-rate", bench_options.latency_rate,
+                    "Events/s produced during the latency run (default: half the pipeline's measured rate)")
+      ->check(CLI::Range(0.0, 10000000.0));
   auto* bench_core = bench->add_subcommand(
       "core", "Decode + features + predict + learn on one thread from memory (no Kafka): events/s and ns/event");
   pl::CoreBenchOptions& core_options = options->core;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 
 namespace streamlearn::kafka {
@@ -356,6 +357,49 @@ std::string Producer::take_delivery_error() { return std::exchange(first_error_,
 
 // ---------------------------------------------------------------- Consumer
 
+struct Consumer::SplitQueues {
+  struct Partition {
+    std::string topic;
+    int32_t partition = -1;
+    rd_kafka_queue_t* queue = nullptr;
+  };
+  std::vector<Partition> partitions;
+  // A message reaching an empty partition queue wakes a poll() waiting for one (called on a
+  // librdkafka thread).
+  std::mutex mutex;
+  std::condition_variable arrived;
+  bool woken = false;
+  static void OnArrival(rd_kafka_t*, void* opaque) {
+    auto* self = static_cast<SplitQueues*>(opaque);
+    {
+      std::lock_guard lock(self->mutex);
+      self->woken = true;
+    }
+    self->arrived.notify_one();
+  }
+  void arm() {
+    std::lock_guard lock(mutex);
+    woken = false;
+  }
+  void wait(int ms) {
+    std::unique_lock lock(mutex);
+    arrived.wait_for(lock, std::chrono::milliseconds(ms), [this] { return woken; });
+  }
+  Partition* find(std::string_view topic, int32_t partition) {
+    for (auto& p : partitions) {
+      if (p.partition == partition && p.topic == topic) return &p;
+    }
+    return nullptr;
+  }
+  static void Release(Partition& p) {
+    rd_kafka_queue_cb_event_enable(p.queue, nullptr, nullptr);
+    rd_kafka_queue_destroy(p.queue);
+  }
+  ~SplitQueues() {
+    for (auto& p : partitions) Release(p);
+  }
+};
+
 Consumer::Consumer()
     : timestamp_merge_(
           NowMs,
@@ -371,7 +415,8 @@ Consumer::Consumer()
                          "watermark {}); the other partitions are processed meanwhile, so their order may differ "
                          "from a replay",
                          s.topic, s.partition, s.idle_ms, s.next_offset, s.high_watermark);
-          }) {
+          }),
+      split_(std::make_unique<SplitQueues>()) {
   set_merge(merge_);
 }
 
@@ -399,6 +444,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& properties,
   if (!rk.ok()) return rk.status();
   consumer->rk_ = *rk;
   rd_kafka_poll_set_consumer(consumer->rk_);
+  consumer->queue_ = rd_kafka_queue_get_consumer(consumer->rk_);
   return consumer;
 }
 
@@ -408,6 +454,8 @@ Consumer::~Consumer() {
   std::vector<TimestampMerge::Handle> held;  // held-back messages go before their client
   timestamp_merge_.clear(&held);
   DestroyMessages(&held);
+  split_.reset();
+  if (queue_) rd_kafka_queue_destroy(queue_);
   rd_kafka_destroy(rk_);
 }
 
@@ -435,6 +483,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       if (self->timestamp_merge_.assign(assigned[i].topic, assigned[i].partition, assigned[i].offset, &dropped)) {
         SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
       }
+      self->split_partition(parts->elems[i].topic, parts->elems[i].partition);
     }
     DestroyMessages(&dropped);
     spdlog::info("assigned {} partition(s)", parts->cnt);
@@ -456,6 +505,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     if (self->timestamp_merge_.revoke(parts->elems[i].topic, parts->elems[i].partition, &dropped)) {
       SetPaused(rk, parts->elems[i].topic, parts->elems[i].partition, false);
     }
+    self->join_partition(parts->elems[i].topic, parts->elems[i].partition);
   }
   DestroyMessages(&dropped);
   spdlog::info("revoked {} partition(s)", parts->cnt);
@@ -478,13 +528,31 @@ Status Consumer::subscribe(const std::vector<std::string>& topics) {
 
 size_t Consumer::buffered() const { return timestamp_merge_.buffered(); }
 
-// Takes what librdkafka has (waiting up to `wait_ms` for the first message): into the
-// partition queues for the timestamp merge, else straight into `arrival`.
-Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) {
-  for (size_t taken = 0; taken < max_messages; ++taken) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait_ms);
-    wait_ms = 0;  // only the first message is waited for: a batch is what is there now
-    if (!m) break;
+void Consumer::split_partition(const char* topic, int32_t partition) {
+  if (merge_.order != MergeOptions::Order::kTimestamp || split_->find(topic, partition)) return;
+  rd_kafka_queue_t* queue = rd_kafka_queue_get_partition(rk_, topic, partition);
+  if (!queue) return;  // not a partition librdkafka knows: it stays on the consumer's queue
+  // Before the assignment starts the fetcher: librdkafka then leaves the forwarding to us.
+  rd_kafka_queue_forward(queue, nullptr);
+  rd_kafka_queue_cb_event_enable(queue, &SplitQueues::OnArrival, split_.get());
+  split_->partitions.push_back({topic, partition, queue});
+}
+
+void Consumer::join_partition(const char* topic, int32_t partition) {
+  auto& parts = split_->partitions;
+  for (auto it = parts.begin(); it != parts.end(); ++it) {
+    if (it->partition == partition && it->topic == topic) {
+      SplitQueues::Release(*it);
+      parts.erase(it);
+      return;
+    }
+  }
+}
+
+Status Consumer::take(rd_kafka_message_t** messages, size_t n, MessageBatch* arrival) {
+  Status result = Status::Ok();
+  for (size_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* m = messages[i];
     if (m->err) {
       if ((IsConnectivityError(m->err) || IsAuthError(m->err)) && health_) {
         ReportError(health_.get(), rk_, m->err, rd_kafka_message_errstr(m));
@@ -502,7 +570,7 @@ Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) 
       rd_kafka_message_destroy(m);
       char errstr[512];
       rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk_, errstr, sizeof errstr);
-      if (fatal) return Status::Internal(std::string("fatal consumer error: ") + errstr);
+      if (fatal && result.ok()) result = Status::Internal(std::string("fatal consumer error: ") + errstr);
       continue;
     }
     if (merge_.order == MergeOptions::Order::kArrival) {
@@ -521,13 +589,56 @@ Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) 
         break;
     }
   }
-  return Status::Ok();
+  return result;
+}
+
+// Takes what the consumer's queue has, a batch at a time (waiting up to `wait_ms` for the
+// first message only: a batch is what is there now). Serves rebalances and errors too.
+Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) {
+  if (max_messages == 0) return Status::Ok();
+  scratch_.resize(max_messages);
+  size_t taken = 0;
+  if (wait_ms > 0) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait_ms);
+    if (!m) return Status::Ok();
+    scratch_[0] = m;
+    taken = 1;
+  }
+  // consume_batch_queue waits for a full batch when given time: it is given none.
+  const ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, scratch_.data() + taken, max_messages - taken);
+  if (more > 0) taken += static_cast<size_t>(more);
+  return take(scratch_.data(), taken, arrival);
+}
+
+// Hands the merge what librdkafka holds for each split partition the merge holds nothing of
+// (or only for `topic`/`partition` when given), at most max_buffered per partition: never
+// enough to pause it, what waits beyond stays in librdkafka's queue.
+Status Consumer::refill(const std::string_view* topic, int32_t partition, size_t* took) {
+  const size_t most = std::max<size_t>(1, merge_.max_buffered);
+  scratch_.resize(std::max(scratch_.size(), most));
+  Status result = Status::Ok();
+  for (auto& p : split_->partitions) {
+    if (topic && (p.partition != partition || p.topic != *topic)) continue;
+    if (timestamp_merge_.buffered(p.topic, p.partition) > 0) continue;
+    const ssize_t n = rd_kafka_consume_batch_queue(p.queue, 0, scratch_.data(), most);
+    if (n <= 0) continue;
+    Status st = take(scratch_.data(), static_cast<size_t>(n), nullptr);
+    if (!st.ok() && result.ok()) result = st;
+    if (took) *took += timestamp_merge_.buffered(p.topic, p.partition);
+  }
+  return result;
 }
 
 void Consumer::release(size_t max_messages, MessageBatch* batch) {
   while (batch->size() < max_messages) {
     const TimestampMerge::Step step = timestamp_merge_.next();
-    if (step.kind != TimestampMerge::Step::Kind::kMessage) return;  // wait, or nothing held
+    if (step.kind == TimestampMerge::Step::Kind::kWait) {
+      // The partition waited for may have messages in its librdkafka queue already.
+      size_t took = 0;
+      if (!refill(&step.topic, step.partition, &took).ok() || took == 0) return;
+      continue;
+    }
+    if (step.kind != TimestampMerge::Step::Kind::kMessage) return;  // nothing held
     auto* m = static_cast<rd_kafka_message_t*>(step.message);
     batch->add(m);
     if (step.resume) SetPaused(rk_, rd_kafka_topic_name(m->rkt), m->partition, false);
@@ -539,13 +650,16 @@ Status Consumer::poll(size_t max_messages, int timeout_ms, MessageBatch* batch) 
   if (merge_.order == MergeOptions::Order::kArrival) return fetch(timeout_ms, max_messages, batch);
   const int64_t deadline = NowMs() + timeout_ms;
   for (;;) {
+    split_->arm();  // from here, a message reaching an empty partition queue ends the wait below
+    // The consumer's queue: rebalances, errors, and messages of partitions not split.
     SL_RETURN_IF_ERROR(fetch(0, max_messages, batch));
+    SL_RETURN_IF_ERROR(refill(nullptr, -1, nullptr));
     release(max_messages, batch);
     const int64_t left = deadline - NowMs();
     if (!batch->empty() || left <= 0) return Status::Ok();
     // Nothing may go yet: wait for a message (or for an idle partition to pass), briefly,
-    // so that blocked partitions are looked at again.
-    SL_RETURN_IF_ERROR(fetch(static_cast<int>(std::min<int64_t>(left, 10)), max_messages, batch));
+    // so that blocked partitions and the consumer's queue are looked at again.
+    split_->wait(static_cast<int>(std::min<int64_t>(left, 10)));
   }
 }
 
@@ -659,9 +773,13 @@ Status EmbeddedBroker::push_produce_errors(const std::vector<int>& errors) {
   return Status::Ok();
 }
 
-const Properties& ConsumerQueueDefaults() {
-  static const Properties kDefaults = {{"queued.min.messages", "1000000"}, {"queued.max.messages.kbytes", "262144"}};
-  return kDefaults;
+const Properties& ConsumerQueueDefaults(MergeOptions::Order order) {
+  static const Properties kShared = {{"queued.min.messages", "1000000"}, {"queued.max.messages.kbytes", "262144"}};
+  // Per partition: librdkafka's own count, and 8 MB (its default is 64 MB per partition),
+  // more than a second of a partition's messages at the pipeline's rate.
+  static const Properties kPerPartition = {{"queued.min.messages", "100000"},
+                                           {"queued.max.messages.kbytes", "8192"}};
+  return order == MergeOptions::Order::kTimestamp ? kPerPartition : kShared;
 }
 
 Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms) {

@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <random>
 #include <thread>
+#include <vector>
 
+#include "kafka_ceiling.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/pipeline/probe.hpp"
@@ -18,21 +22,38 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Consume `events` messages from `in` and produce each payload unchanged to `out`; the
-// clock starts at the first message so the group join (~3 s on the mock) is not counted.
+// The clients as the service configures them (runner.cpp), so that the ceiling and the
+// pass-throughs measure what the pipeline could reach with the same settings.
+kafka::Properties ServiceProducerProperties(const std::string& bootstrap) {
+  return {{"bootstrap.servers", bootstrap},
+          {"enable.idempotence", "true"},
+          {"linger.ms", "5"},
+          {"message.timeout.ms", "0"}};
+}
+
+kafka::Properties ServiceConsumerProperties(const std::string& bootstrap, const std::string& group,
+                                            kafka::MergeOptions::Order order) {
+  kafka::Properties props = kafka::ConsumerQueueDefaults(order);
+  props.insert({{"bootstrap.servers", bootstrap},
+                {"group.id", group},
+                {"auto.offset.reset", "earliest"},
+                {"enable.auto.commit", "false"},
+                {"session.timeout.ms", "6000"},
+                {"fetch.wait.max.ms", "50"}});
+  return props;
+}
+
+// Consume `events` messages from `in` with our Consumer and produce each payload unchanged
+// with our Producer; the clock starts at the first message so the group join (~3 s on the
+// mock) is not counted, and stops when the last one is acknowledged.
 Result<double> PassThrough(const std::string& bootstrap, uint64_t events, kafka::MergeOptions::Order order) {
-  auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
+  auto producer = kafka::Producer::Create(ServiceProducerProperties(bootstrap));
   if (!producer.ok()) return producer.status();
   SL_RETURN_IF_ERROR((*producer)->warm_up({"bench-out"}, 10000));  // as the service does its outputs
-  kafka::Properties consumer_props = kafka::ConsumerQueueDefaults();  // the service's queue settings
-  consumer_props.insert({{"bootstrap.servers", bootstrap},
-                         {"group.id", order == kafka::MergeOptions::Order::kArrival ? "bench-passthrough-arrival"
-                                                                                   : "bench-passthrough-merged"},
-                         {"auto.offset.reset", "earliest"},
-                         {"enable.auto.commit", "false"},
-                         {"session.timeout.ms", "6000"},
-                         {"fetch.wait.max.ms", "50"}});
-  auto consumer = kafka::Consumer::Create(consumer_props, {});
+  const bool arrival = order == kafka::MergeOptions::Order::kArrival;
+  auto consumer = kafka::Consumer::Create(
+      ServiceConsumerProperties(bootstrap, arrival ? "bench-passthrough-arrival" : "bench-passthrough-merged", order),
+      {});
   if (!consumer.ok()) return consumer.status();
   kafka::MergeOptions merge;
   merge.order = order;
@@ -54,49 +75,21 @@ Result<double> PassThrough(const std::string& bootstrap, uint64_t events, kafka:
   return static_cast<double>(seen) / std::chrono::duration<double>(Clock::now() - first).count();
 }
 
-}  // namespace
-
-Result<BenchResult> RunBench(const BenchOptions& options, const std::function<void(const std::string&)>& print) {
-  auto broker = kafka::EmbeddedBroker::Start();
-  if (!broker.ok()) return broker.status();
-  const std::string bootstrap = (*broker)->bootstrap_servers();
-  for (const char* topic : {"bench-in", "bench-out", "predictions", "drift", "dlq"}) {
-    SL_RETURN_IF_ERROR((*broker)->create_topic(topic, options.partitions));
-  }
-  {  // The input is produced once, up front; both consumers read the same messages.
-    SyntheticOptions synth;
-    synth.events = options.events;
-    synth.seed = options.seed;
-    synth.invalid_share = 0;
-    SyntheticSeaStream stream(synth);
-    auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
-    if (!producer.ok()) return producer.status();
-    std::string key, payload;
-    bool valid = false;
-    while (stream.next(&key, &payload, &valid)) SL_RETURN_IF_ERROR((*producer)->produce("bench-in", key, payload));
-    SL_RETURN_IF_ERROR((*producer)->flush(60000));
-    print(fmt::format("produced {} SEA events into {} partitions on the embedded broker", options.events,
-                      options.partitions));
-  }
-
-  BenchResult result;
-  // Pass-through in arrival order, then with the timestamp merge the pipeline uses (what
-  // deterministic replays cost the consumer by itself).
-  auto arrival = PassThrough(bootstrap, options.events, kafka::MergeOptions::Order::kArrival);
-  if (!arrival.ok()) return arrival.status();
-  print(fmt::format("bare pass-through, arrival order:  {:>10.0f} events/s", *arrival));
-  auto pass = PassThrough(bootstrap, options.events, kafka::MergeOptions::Order::kTimestamp);
-  if (!pass.ok()) return pass.status();
-  result.passthrough_arrival_events_per_sec = *arrival;
-  result.passthrough_events_per_sec = *pass;
-  print(fmt::format("bare pass-through, timestamp merge: {:>10.0f} events/s ({:.2f}x arrival)", *pass, *pass / *arrival));
-
+PipelineConfig BenchPipelineConfig(const std::string& bootstrap, const std::string& name) {
   PipelineConfig config;
   config.kafka.bootstrap_servers = bootstrap;
-  config.kafka.group_id = "bench-pipeline";
+  config.kafka.group_id = "bench-" + name;
   config.kafka.events_topic = "bench-in";
+  config.kafka.predictions_topic = "predictions";
   config.http.enabled = false;
-  config.state.dir = (std::filesystem::temp_directory_path() / fmt::format("streamlearn-bench-{}", std::random_device{}())).string();
+  config.state.dir =
+      (std::filesystem::temp_directory_path() / fmt::format("streamlearn-bench-{}-{}", name, std::random_device{}()))
+          .string();
+  return config;
+}
+
+// The service on `config` until it processed `events`: events/s from its first message.
+Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, RunnerStatus* last) {
   PipelineProbe probe(std::make_shared<prometheus::Registry>());
   auto runner = KafkaRunner::Create(config, &probe);
   if (!runner.ok()) return runner.status();
@@ -108,7 +101,7 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   while (Clock::now() < deadline && run_status.ok()) {
     auto s = (*runner)->status();
     if (first == Clock::time_point{} && s.processor.messages > 0) first = Clock::now();
-    if (s.processor.messages >= options.events) break;
+    if (s.processor.messages >= events) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const auto end = Clock::now();
@@ -117,17 +110,248 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   std::error_code ec;
   std::filesystem::remove_all(config.state.dir, ec);
   SL_RETURN_IF_ERROR(run_status);
-  auto s = (*runner)->status();
-  if (s.processor.messages < options.events) {
-    return Status::Internal(fmt::format("pipeline processed only {} of {} messages", s.processor.messages, options.events));
+  *last = (*runner)->status();
+  if (last->processor.messages < events) {
+    return Status::Internal(fmt::format("pipeline processed only {} of {} messages", last->processor.messages, events));
   }
-  result.pipeline_events_per_sec = static_cast<double>(s.processor.messages) / std::chrono::duration<double>(end - first).count();
-  result.ratio = result.pipeline_events_per_sec / result.passthrough_events_per_sec;
-  print(fmt::format("streamlearn pipeline (decode, entity state, features, predict, produce, learn, checkpoint): "
-                    "{:>10.0f} events/s", result.pipeline_events_per_sec));
-  print(fmt::format("ratio pipeline / pass-through with the same merge: {:.2f}; / arrival pass-through: {:.2f}  "
-                    "(accuracy {:.4f}, {} checkpoints)",
-                    result.ratio, result.pipeline_events_per_sec / *arrival, s.processor.accuracy, s.checkpoints));
+  return static_cast<double>(last->processor.messages) / std::chrono::duration<double>(end - first).count();
+}
+
+// The N of a prediction's "id":"e-N", or -1.
+int64_t EventIndex(std::string_view prediction) {
+  constexpr std::string_view kId = R"("id":"e-)";
+  const size_t at = prediction.find(kId);
+  if (at == std::string_view::npos) return -1;
+  int64_t n = 0;
+  size_t i = at + kId.size();
+  if (i >= prediction.size() || prediction[i] < '0' || prediction[i] > '9') return -1;
+  for (; i < prediction.size() && prediction[i] >= '0' && prediction[i] <= '9'; ++i) n = n * 10 + (prediction[i] - '0');
+  return n;
+}
+
+// Events produced live at `rate` into "bench-live" while the service runs on it; each
+// event's latency is from the producer's produce() call to the moment a consumer of the
+// predictions topic holds its prediction: the whole way through the broker and back.
+Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options, double rate, KafkaOrder order,
+                      BenchResult* result) {
+  // The embedded broker answers an empty fetch only after fetch.wait.max.ms, even when data
+  // arrives meanwhile (a real broker answers at once): waits of 1 ms keep that artefact out.
+  const bool arrival = order == KafkaOrder::kArrival;
+  PipelineConfig config = BenchPipelineConfig(bootstrap, arrival ? "live-arrival" : "live");
+  config.kafka.order = order;
+  config.kafka.events_topic = arrival ? "bench-live-arrival" : "bench-live";
+  config.kafka.predictions_topic = config.kafka.events_topic + "-predictions";
+  config.kafka.properties["fetch.wait.max.ms"] = "1";
+  const double warmup_s = 0.5;
+  const uint64_t total = static_cast<uint64_t>(rate * (warmup_s + options.latency_seconds));
+  const uint64_t skipped = static_cast<uint64_t>(rate * warmup_s);
+
+  PipelineProbe probe(std::make_shared<prometheus::Registry>());
+  auto runner = KafkaRunner::Create(config, &probe);
+  if (!runner.ok()) return runner.status();
+  std::atomic<bool> stop{false};
+  Status run_status;
+  std::thread pipeline([&] { run_status = (*runner)->run(stop); });
+
+  // The reader of predictions: receive time per event index.
+  std::vector<int64_t> received(total, -1);
+  std::atomic<bool> reader_ready{false}, reader_stop{false};
+  std::atomic<uint64_t> reader_seen{0};
+  Status reader_status;
+  std::thread reader([&] {
+    kafka::Properties props = ServiceConsumerProperties(bootstrap, "bench-live-reader", kafka::MergeOptions::Order::kArrival);
+    props["fetch.wait.max.ms"] = "1";
+    props["group.id"] = config.kafka.group_id + "-reader";
+    auto consumer = kafka::Consumer::Create(props, {});
+    if (!consumer.ok()) {
+      reader_status = consumer.status();
+      return;
+    }
+    kafka::MergeOptions merge;
+    merge.order = kafka::MergeOptions::Order::kArrival;
+    (*consumer)->set_merge(merge);
+    reader_status = (*consumer)->subscribe({config.kafka.predictions_topic});
+    kafka::MessageBatch batch;
+    while (reader_status.ok() && !reader_stop.load()) {
+      reader_status = (*consumer)->poll(1000, 10, &batch);
+      const int64_t now = Clock::now().time_since_epoch().count();
+      for (const auto& m : batch.views()) {
+        const int64_t n = EventIndex(m.payload);
+        if (n >= 0 && static_cast<uint64_t>(n) < total && received[static_cast<size_t>(n)] < 0) {
+          received[static_cast<size_t>(n)] = now;
+          reader_seen++;
+        }
+      }
+      if (!reader_ready.load() && !(*consumer)->assignment().empty()) reader_ready = true;
+    }
+  });
+  auto wait_until = [](const std::function<bool()>& done, std::chrono::seconds limit) {
+    const auto until = Clock::now() + limit;
+    while (!done() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return done();
+  };
+  Status status;
+  if (!wait_until([&] { return (*runner)->status().assigned && reader_ready.load(); }, std::chrono::seconds(30))) {
+    status = Status::Internal("latency run: the pipeline or the reader was not assigned its partitions in 30 s");
+  }
+
+  std::vector<int64_t> sent(total, -1);
+  if (status.ok()) {
+    // The client's producer: linger.ms 1, so that its own batching adds at most a millisecond.
+    auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}});
+    if (!producer.ok()) {
+      status = producer.status();
+    } else {
+      status = (*producer)->warm_up({config.kafka.events_topic}, 10000);
+      SyntheticOptions synth;
+      synth.events = total;
+      synth.seed = options.seed + 1;
+      synth.invalid_share = 0;
+      SyntheticSeaStream stream(synth);
+      std::string key, payload;
+      bool valid = false;
+      const auto start = Clock::now();
+      uint64_t i = 0;
+      while (status.ok() && i < total) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const uint64_t due = std::min<uint64_t>(total, static_cast<uint64_t>(elapsed * rate) + 1);
+        for (; i < due && status.ok() && stream.next(&key, &payload, &valid); ++i) {
+          sent[i] = Clock::now().time_since_epoch().count();
+          status = (*producer)->produce(config.kafka.events_topic, key, payload);
+        }
+        (*producer)->poll();
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      if (status.ok()) status = (*producer)->flush(10000);
+      result->latency_rate = static_cast<double>(total) / std::chrono::duration<double>(Clock::now() - start).count();
+    }
+  }
+  if (status.ok()) wait_until([&] { return reader_seen.load() >= total; }, std::chrono::seconds(30));
+  reader_stop = true;
+  reader.join();
+  stop = true;
+  pipeline.join();
+  std::error_code ec;
+  std::filesystem::remove_all(config.state.dir, ec);
+  SL_RETURN_IF_ERROR(status);
+  SL_RETURN_IF_ERROR(reader_status);
+  SL_RETURN_IF_ERROR(run_status);
+
+  std::vector<double> ms;
+  for (uint64_t i = skipped; i < total; ++i) {
+    if (sent[i] >= 0 && received[i] >= 0) ms.push_back(static_cast<double>(received[i] - sent[i]) / 1e6);
+  }
+  const uint64_t expected = total - skipped;
+  if (ms.size() < expected) {
+    return Status::Internal(fmt::format("latency run: {} of {} predictions read", ms.size(), expected));
+  }
+  std::sort(ms.begin(), ms.end());
+  auto quantile = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))]; };
+  result->latency_p50_ms = quantile(0.5);
+  result->latency_p99_ms = quantile(0.99);
+  result->latency_max_ms = ms.back();
+  result->latency_events = ms.size();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BenchResult> RunBench(const BenchOptions& options, const std::function<void(const std::string&)>& print) {
+  auto broker = kafka::EmbeddedBroker::Start();
+  if (!broker.ok()) return broker.status();
+  const std::string bootstrap = (*broker)->bootstrap_servers();
+  for (const char* topic : {"bench-in", "bench-out", "bench-ceiling-out", "predictions", "drift", "dlq", "bench-live",
+                            "bench-live-predictions", "bench-live-arrival", "bench-live-arrival-predictions"}) {
+    SL_RETURN_IF_ERROR((*broker)->create_topic(topic, options.partitions));
+  }
+  {  // The input is produced once, up front, with the stream's event times; every consumer reads the same messages.
+    SyntheticOptions synth;
+    synth.events = options.events;
+    synth.seed = options.seed;
+    synth.invalid_share = 0;
+    SyntheticSeaStream stream(synth);
+    auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "5"}});
+    if (!producer.ok()) return producer.status();
+    std::string key, payload;
+    bool valid = false;
+    for (uint64_t i = 0; stream.next(&key, &payload, &valid); ++i) {
+      SL_RETURN_IF_ERROR((*producer)->produce("bench-in", key, payload, {}, -1, stream.timestamp_ms(i)));
+    }
+    SL_RETURN_IF_ERROR((*producer)->flush(60000));
+    SL_RETURN_IF_ERROR(CheckNothingEvicted(bootstrap, "bench-in", options.partitions, options.events));
+    print(fmt::format("produced {} SEA events into {} partitions on the embedded broker (all kept)", options.events,
+                      options.partitions));
+  }
+
+  BenchResult result;
+  // The ceiling is measured first and again after the pipeline runs (the first reader of a
+  // topic was often the slowest on a loaded machine): the better of the two is the ceiling.
+  auto ceiling_first = KafkaCeiling(
+      ServiceConsumerProperties(bootstrap, "bench-ceiling", kafka::MergeOptions::Order::kArrival),
+      ServiceProducerProperties(bootstrap), "bench-in", "bench-ceiling-out", options.events);
+  if (!ceiling_first.ok()) return ceiling_first.status();
+  print(fmt::format("librdkafka ceiling (batch consume + produce, the service's client settings), first run: "
+                    "{:>10.0f} events/s",
+                    *ceiling_first));
+  // Our Consumer and Producer with nothing in between: in arrival order, then with the
+  // timestamp merge the pipeline uses (what deterministic replays cost the consumer by itself).
+  auto arrival = PassThrough(bootstrap, options.events, kafka::MergeOptions::Order::kArrival);
+  if (!arrival.ok()) return arrival.status();
+  auto pass = PassThrough(bootstrap, options.events, kafka::MergeOptions::Order::kTimestamp);
+  if (!pass.ok()) return pass.status();
+  result.passthrough_arrival_events_per_sec = *arrival;
+  result.passthrough_events_per_sec = *pass;
+
+  RunnerStatus merged_status, arrival_status;
+  auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status);
+  if (!merged.ok()) return merged.status();
+  PipelineConfig arrival_config = BenchPipelineConfig(bootstrap, "pipeline-arrival");
+  arrival_config.kafka.order = KafkaOrder::kArrival;
+  auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status);
+  if (!arrival_pipeline.ok()) return arrival_pipeline.status();
+  auto ceiling_again = KafkaCeiling(
+      ServiceConsumerProperties(bootstrap, "bench-ceiling-again", kafka::MergeOptions::Order::kArrival),
+      ServiceProducerProperties(bootstrap), "bench-in", "bench-ceiling-out", options.events);
+  if (!ceiling_again.ok()) return ceiling_again.status();
+  const double ceiling = std::max(*ceiling_first, *ceiling_again);
+  result.ceiling_events_per_sec = ceiling;
+  print(fmt::format("librdkafka ceiling, second run: {:>10.0f} events/s; the ceiling: {:.0f} events/s", *ceiling_again,
+                    ceiling));
+  print(fmt::format("pass-through (our Consumer + Producer), arrival order:   {:>10.0f} events/s ({:.2f} of the ceiling)",
+                    *arrival, *arrival / ceiling));
+  print(fmt::format("pass-through (our Consumer + Producer), timestamp merge: {:>10.0f} events/s ({:.2f} of the ceiling)",
+                    *pass, *pass / ceiling));
+  result.pipeline_events_per_sec = *merged;
+  result.pipeline_arrival_events_per_sec = *arrival_pipeline;
+  result.ratio = *merged / ceiling;
+  print(fmt::format("streamlearn pipeline, default settings (timestamp merge): {:>10.0f} events/s ({:.2f} of the "
+                    "ceiling; accuracy {:.4f}, {} checkpoints)",
+                    *merged, result.ratio, merged_status.processor.accuracy, merged_status.checkpoints));
+  print(fmt::format("streamlearn pipeline, kafka.order: arrival:               {:>10.0f} events/s ({:.2f} of the "
+                    "ceiling); the timestamp merge costs {:+.1f}%",
+                    *arrival_pipeline, *arrival_pipeline / ceiling, 100.0 * (1.0 - *merged / *arrival_pipeline)));
+
+  if (options.latency_seconds > 0) {
+    const double rate = options.latency_rate > 0 ? options.latency_rate : *merged / 2;
+    for (KafkaOrder order : {KafkaOrder::kTimestamp, KafkaOrder::kArrival}) {
+      BenchResult measured;
+      SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, rate, order, &measured));
+      if (order == KafkaOrder::kTimestamp) {
+        result.latency_rate = measured.latency_rate;
+        result.latency_p50_ms = measured.latency_p50_ms;
+        result.latency_p99_ms = measured.latency_p99_ms;
+        result.latency_max_ms = measured.latency_max_ms;
+        result.latency_events = measured.latency_events;
+      }
+      print(fmt::format("latency, {}, at {:.0f} events/s ({}), from the event's produce() to its prediction read "
+                        "from the predictions topic, {} events: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms",
+                        order == KafkaOrder::kTimestamp ? "default settings (timestamp merge)" : "kafka.order: arrival",
+                        measured.latency_rate,
+                        options.latency_rate > 0 ? "--latency-rate" : "half the pipeline's rate",
+                        measured.latency_events, measured.latency_p50_ms, measured.latency_p99_ms,
+                        measured.latency_max_ms));
+    }
+  }
   return result;
 }
 

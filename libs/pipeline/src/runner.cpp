@@ -325,7 +325,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   producer_props["enable.idempotence"] = "true";  // retries never duplicate or reorder
   producer_props["linger.ms"] = "5";
   producer_props["message.timeout.ms"] = "0";     // never give up on a prediction: an outage pauses us
-  kafka::Properties consumer_props = kafka::ConsumerQueueDefaults();
+  kafka::Properties consumer_props = kafka::ConsumerQueueDefaults(
+      config.kafka.order == KafkaOrder::kArrival ? kafka::MergeOptions::Order::kArrival
+                                                 : kafka::MergeOptions::Order::kTimestamp);
   consumer_props.insert(common.begin(), common.end());
   consumer_props["group.id"] = config.kafka.group_id;
   consumer_props["enable.auto.commit"] = "false";    // RocksDB holds the truth; Kafka gets a copy for lag

@@ -22,6 +22,7 @@ typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_topic_s rd_kafka_topic_t;
 typedef struct rd_kafka_message_s rd_kafka_message_t;
 typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
+typedef struct rd_kafka_queue_s rd_kafka_queue_t;
 
 namespace streamlearn::kafka {
 
@@ -178,9 +179,13 @@ struct RebalanceHooks {
 // holds the others back until its data arrives, unless it is at its end (high watermark
 // known and reached) and has been idle for `max_idle_ms` (Kafka Streams'
 // max.task.idle.ms; 0 = do not wait for producers), or it is not at its end and has
-// delivered nothing for `max_block_ms` (a stuck fetch: the others go on, logged). A
-// partition with more than `max_buffered` messages waiting is paused until half of them
-// are processed.
+// delivered nothing for `max_block_ms` (a stuck fetch: the others go on, logged).
+// The merge reads each partition from its own librdkafka queue (forwarding to the
+// consumer's queue turned off at assignment), taking at most max_buffered messages of a
+// partition when the merge holds none of it: what waits stays in librdkafka, whose fetcher
+// stops per partition at queued.min.messages / queued.max.messages.kbytes. A partition with
+// more than `max_buffered` messages held here (only messages that reached the consumer's
+// own queue can) is paused until half of them are processed.
 struct MergeOptions {
   enum class Order { kArrival, kTimestamp };
   Order order = Order::kTimestamp;
@@ -219,6 +224,7 @@ class Consumer {
   friend struct ConsumerCallbacks;  // librdkafka's C callbacks, defined in kafka.cpp
   friend struct ClientCallbacks;
   rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer's queue: rebalances, errors, arrival-order messages
   RebalanceHooks hooks_;
   // Where each held partition was told to start: librdkafka reports no position until the
   // first message arrives, and lag() must not count the whole partition meanwhile.
@@ -228,7 +234,18 @@ class Consumer {
   // created on assignment.
   TimestampMerge timestamp_merge_;
   Status fetch(int wait_ms, size_t max_messages, MessageBatch* arrival);
+  // Takes what the consumer's queue holds (a batch from librdkafka) and hands it on:
+  // messages to `arrival` or the merge; errors logged, a fatal one returned.
+  Status take(rd_kafka_message_t** messages, size_t n, MessageBatch* arrival);
+  // The timestamp merge's own queue per partition (forwarding off): split at assignment,
+  // given back at revoke; `took` counts the messages handed to the merge.
+  void split_partition(const char* topic, int32_t partition);
+  void join_partition(const char* topic, int32_t partition);
+  Status refill(const std::string_view* topic, int32_t partition, size_t* took);
   void release(size_t max_messages, MessageBatch* batch);
+  struct SplitQueues;  // the partition queues and the wake-up their arrivals signal (kafka.cpp)
+  std::unique_ptr<SplitQueues> split_;
+  std::vector<rd_kafka_message_t*> scratch_;  // one batch from librdkafka
   std::shared_ptr<BrokerHealth> health_;
   int last_logged_error_ = 0;  // consumer errors are logged when they change, not per retry
   int64_t last_logged_ms_ = 0;
@@ -259,14 +276,16 @@ class EmbeddedBroker {
   std::string bootstrap_;
 };
 
-// Topic metadata through a short-lived client: partition count, or NotFound.
-// Defaults for a consumer's local queue, set before the caller's properties (which win).
+// Defaults for a consumer's local queues, set before the caller's properties (which win).
 // librdkafka's queued.min.messages (100,000) is meant per partition, but a subscription's
 // partitions share one queue, which is what it counts: a consumer that fell 100,000
 // messages behind over all its partitions stopped fetching for about a second. 1,000,000,
-// with room for them in queued.max.messages.kbytes (256 MB), keeps it fetching.
-const Properties& ConsumerQueueDefaults();
+// with room for them in queued.max.messages.kbytes (256 MB), keeps it fetching. The
+// timestamp merge reads a queue per partition, where the limits count one partition:
+// librdkafka's 100,000 messages and 8 MB each.
+const Properties& ConsumerQueueDefaults(MergeOptions::Order order = MergeOptions::Order::kArrival);
 
+// Topic metadata through a short-lived client: partition count, or NotFound.
 Result<int> PartitionCount(const Properties& properties, const std::string& topic, int timeout_ms);
 
 }  // namespace streamlearn::kafka
