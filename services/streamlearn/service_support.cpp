@@ -50,6 +50,7 @@ std::unique_ptr<http::HttpServer> StartHttp(const pipeline::HttpSettings& settin
   hooks.ready = std::move(ready);
   hooks.status_json = std::move(status_json);
   if (runner) {
+    hooks.not_ready_reason = [runner] { return runner->not_ready_reason(); };
     hooks.dashboard = [runner] {
       return http::DashboardView{runner->config().model.name + " v" + std::to_string(runner->status().processor.model_version),
                                  runner->status_rows()};

@@ -13,10 +13,11 @@ namespace streamlearn::http {
 Router AdminRoutes(AdminHooks hooks) {
   Router routes;
   routes.add("GET", "/healthz", [](const Request&) { return Response{.status = 200, .body = "ok"}; });
-  routes.add("GET", "/readyz", [ready = std::move(hooks.ready)](const Request&) {
+  routes.add("GET", "/readyz", [ready = std::move(hooks.ready), why = std::move(hooks.not_ready_reason)](const Request&) {
     // No hook means nothing to wait for: the process is ready as soon as it serves.
     if (!ready || ready()) return Response{.status = 200, .body = "ready"};
-    return Response{.status = 503, .body = "not ready"};
+    const std::string reason = why ? why() : std::string();
+    return Response{.status = 503, .body = reason.empty() ? std::string("not ready") : "not ready: " + reason};
   });
   routes.add("GET", "/metrics", MetricsHandler(std::move(hooks.registry)));
   routes.add("GET", "/v1/status", [status_json = std::move(hooks.status_json)](const Request&) {

@@ -104,6 +104,16 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                       "Background learners swapped in at a drift (new model version)")),
       model_switches(MakeCounter(*registry, "streamlearn_model_switches_total",
                                  "Model selection: switches of the serving candidate (new model version)")),
+      rebalances(MakeCounter(*registry, "streamlearn_rebalances_total",
+                             "Partition assignments received from the consumer group (a rebalance, not an outage)")),
+      restored_records(MakeCounter(*registry, "streamlearn_restored_records_total",
+                                   "Changelog records read to restore partitions another member had advanced")),
+      restore_seconds(MakeCounter(*registry, "streamlearn_restore_seconds_total",
+                                  "Seconds spent restoring partitions from the changelog")),
+      changelog_records(MakeCounter(*registry, "streamlearn_changelog_records_total",
+                                    "Entity states and offset markers produced to the changelog topic")),
+      changelog_bytes(MakeCounter(*registry, "streamlearn_changelog_bytes_total",
+                                  "Key and value bytes produced to the changelog topic")),
       data_drift_family_(prometheus::BuildCounter()
                              .Name("streamlearn_data_drift_total")
                              .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")

@@ -377,6 +377,8 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
           features::PrefetchAggregates(ahead->second.state);
         }
       }
+      // The entity's state moves with the partition of the event that last touched it.
+      if (EntityCache::Entry* entry = s.batch_entities[op.index]) entry->second.partition = batch[op.raw].source.partition;
       SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], s.batch_entities[op.index], op.target, received, sink));
     }
   }
@@ -1030,6 +1032,12 @@ const std::map<std::pair<std::string, int32_t>, int64_t>& Processor::next_offset
 }
 
 void Processor::forget_partitions() { impl_->next_offsets.clear(); }
+
+void Processor::set_next_offset(const std::string& topic, int32_t partition, int64_t next) {
+  impl_->next_offsets[{topic, partition}] = next;
+}
+
+EntityCache* Processor::entity_cache() { return impl_->entities ? &*impl_->entities : nullptr; }
 
 ProcessorStats Processor::stats() const {
   const Impl& s = *impl_;

@@ -29,6 +29,7 @@ std::string RenderDashboard(const DashboardView& view);
 struct AdminHooks {
   std::shared_ptr<prometheus::Registry> registry{};  // null: /metrics answers 503
   std::function<bool()> ready{};                     // empty: always ready
+  std::function<std::string()> not_ready_reason{};   // /readyz's 503 body says why, when given
   std::function<std::string()> status_json{};        // empty, or returning "": /v1/status is 404
   Handler predict{};                                 // POST /v1/predict; empty: no such route
   std::function<DashboardView()> dashboard{};        // GET /: the dashboard; empty: no such route

@@ -26,6 +26,7 @@ struct RunnerStatus {
   uint64_t checkpoints = 0;
   bool assigned = false;     // holds at least one partition
   bool broker_ok = true;     // the last flush was acknowledged in time
+  std::string waiting_for;   // what a rebalance waits for ("restoring partition events-3: ..."), or empty
   double uptime_s = 0;
 };
 
@@ -41,6 +42,8 @@ class KafkaRunner {
   // A copy taken at the end of the latest batch; safe from any thread.
   RunnerStatus status() const;
   std::string status_json() const;
+  // Why /readyz answers 503 (a rebalance's restore, a broker outage, no partition yet); empty when ready.
+  std::string not_ready_reason() const;
   // GET /v1/series: the last 10 minutes, one point a second (events/s, lag, each model's
   // accuracy and rolling accuracy, drift counts, labels learned/s, model version), as
   // {"models": [champion, challengers...], "points": [...]}; safe from any thread.
