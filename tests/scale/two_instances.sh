@@ -47,19 +47,25 @@ processed() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen
 
 start_instance a
 start_instance b
-produce_range 0 $((EVENTS / 2))
-log "produced the first $((EVENTS / 2)) events; two instances in group $GROUP"
-$CTL wait "$port_a" $((EVENTS / 10)) --pid "$pid_a" --timeout 40 >/dev/null || fail "instance a processed nothing"
-gone_at=$(date +%s%N)
+produce_range 0 $((EVENTS / 4))
+wait_committed "$GROUP" $((EVENTS / 4))
+log "two instances in group $GROUP processed and checkpointed the first $((EVENTS / 4)) events"
+# Mid-stream: a goes away while it processes the next quarter (after a few hundred of its events).
+target=$(($(processed "$port_a") + 300))
+produce_range $((EVENTS / 4)) $((EVENTS / 2)) &
+producer_pid=$!
+signal=$([ "$MODE" = kill ] && echo "" || echo --term)
+what=$($CTL kill "$port_a" "$pid_a" "$target" anywhere $signal --min-progress 0 --timeout 40) ||
+  fail "instance a: $what"
+wait "$producer_pid"
+run_pid=$pid_a
 if [ "$MODE" = kill ]; then
-  kill -9 "$pid_a"; run_pid=$pid_a; wait_killed
-  log "instance a killed (-9) after $(grep -c . "$work/run-a.log") log lines"
+  wait_killed
 else
-  kill -TERM "$pid_a"
   rc=0; wait "$pid_a" || rc=$?
   [ "$rc" = 0 ] || fail "instance a exited $rc after SIGTERM"
-  log "instance a stopped (SIGTERM) in $((($(date +%s%N) - gone_at) / 1000000)) ms"
 fi
+log "instance a: $what"
 produce_range $((EVENTS / 2)) $((EVENTS * 3 / 4))
 wait_committed "$GROUP" $((EVENTS * 3 / 4))
 log "instance b alone processed up to $((EVENTS * 3 / 4))"
