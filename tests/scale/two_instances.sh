@@ -70,12 +70,44 @@ produce_range $((EVENTS / 2)) $((EVENTS * 3 / 4))
 wait_committed "$GROUP" $((EVENTS * 3 / 4))
 log "instance b alone processed up to $((EVENTS * 3 / 4))"
 start_instance a
+# /readyz while it rejoins: 503 with what it waits for, then 200.
+$PY - "$port_a" >"$work/readyz.txt" 2>/dev/null <<'PYEOF' &
+import sys, time, urllib.request, urllib.error
+seen, deadline = [], time.monotonic() + 30
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=1) as r:
+            print("200", r.read().decode()); break
+    except urllib.error.HTTPError as e:
+        body = e.read().decode()
+        if body not in seen:
+            seen.append(body); print("503", body, flush=True)
+    except OSError:
+        pass
+    time.sleep(0.005)
+PYEOF
+readyz_pid=$!
 # Back in the group: partitions move to a again; it restores them from the changelog.
 for _ in $(seq 200); do grep -q "restored .* entity state" "$work/run-a.log" && break; sleep 0.1; done
 grep -q "restored .* entity state" "$work/run-a.log" || fail "the restarted instance restored no partition"
 produce_range $((EVENTS * 3 / 4)) "$EVENTS"
 wait_committed "$GROUP" "$EVENTS"
 log "the group committed all $EVENTS events"
+wait "$readyz_pid" || true
+sed 's/^/  readyz of the returning instance: /' "$work/readyz.txt"
+grep -q '^200' "$work/readyz.txt" || fail "the returning instance never became ready"
+grep -q '^503 not ready$' "$work/readyz.txt" && fail "/readyz answered 503 without saying why"
+# A rebalance is counted as one, never as a broker outage.
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+for n in a b; do
+  eval "port=\$port_$n"
+  rebalances=$(metric "$port" streamlearn_rebalances_total)
+  outages=$(metric "$port" streamlearn_broker_outages_total)
+  log "instance $n: $rebalances rebalance(s), $(metric "$port" streamlearn_restored_records_total) changelog record(s) restored in $(metric "$port" streamlearn_restore_seconds_total) s, $outages broker outage(s)"
+  [ "${outages%.*}" = 0 ] || fail "instance $n counted a rebalance as a broker outage"
+  [ "${rebalances%.*}" -ge 1 ] || fail "instance $n counted no rebalance"
+done
+grep -l "broker outage" "$work"/run-*.log && fail "a rebalance was logged as a broker outage"
 for n in a b; do
   eval "run_pid=\$pid_$n"
   stop_run

@@ -126,6 +126,17 @@ TEST_CASE("/readyz follows the ready hook", "[http][admin]") {
   CHECK(after.body == "ready");
 }
 
+TEST_CASE("/readyz says what it waits for", "[http][admin]") {
+  auto why = std::make_shared<std::string>("restoring partition events-3: 1200 of 5000 records");
+  auto server = StartAdmin({.ready = [why] { return why->empty(); }, .not_ready_reason = [why] { return *why; }});
+  HttpClient client(server->port());
+  auto waiting = client.send("GET", "/readyz");
+  CHECK(waiting.status == 503);
+  CHECK(waiting.body == "not ready: restoring partition events-3: 1200 of 5000 records");
+  why->clear();
+  CHECK(client.send("GET", "/readyz").status == 200);
+}
+
 TEST_CASE("/readyz without a hook is ready", "[http][admin]") {
   auto server = StartAdmin({});
   HttpClient client(server->port());
