@@ -123,7 +123,11 @@ const std::vector<KeySpec>& Keys() {
       {"kafka.poll_timeout_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 60000, c.kafka.poll_timeout_ms); }},
       {"kafka.order", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kKafkaOrderNames), c.kafka.order); }},
       {"kafka.max_idle_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 600000, c.kafka.max_idle_ms); }},
-      {"scale.changelog", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.scale.changelog); }},
+      {"scale.changelog",
+       [](auto k, S& t, C& c) {
+         c.scale.changelog_given = true;
+         return Store(BoolValue(k, t), c.scale.changelog);
+       }},
       {"scale.changelog_topic",
        [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.scale.changelog_topic); }},
       {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},

@@ -353,7 +353,13 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     if (!warm.ok()) spdlog::warn("output topics not warmed up: {}", warm.message());
   }
   impl->guarded_seen = impl->processor->stats().guarded_updates;
-  SL_RETURN_IF_ERROR(CheckChangelogTopic(config, consumer_props, *impl->producer));
+  if (Status topic = CheckChangelogTopic(config, consumer_props, *impl->producer); !topic.ok()) {
+    if (config.scale.changelog_given) return topic;
+    spdlog::warn("{}. The changelog is off (scale.changelog is not set): a partition that moves to another "
+                 "instance starts from that instance's own state",
+                 topic.message());
+    impl->config.scale.changelog = false;
+  }
   impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
 
   kafka::RebalanceHooks hooks;

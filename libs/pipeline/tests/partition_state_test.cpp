@@ -56,10 +56,12 @@ TEST_CASE("scale keys: the changelog is on by default, its topic named after the
   auto config = ParseConfig("kafka: {group_id: fraud, topics: {events: payments}}\n", "t.yaml", Environment{});
   REQUIRE(config.ok());
   CHECK(config->scale.changelog);
+  CHECK_FALSE(config->scale.changelog_given);
   CHECK(ChangelogTopic(*config) == "fraud-payments-changelog");
   auto off = ParseConfig("scale: {changelog: false, changelog_topic: state-log}\n", "t.yaml", Environment{});
   REQUIRE(off.ok());
   CHECK_FALSE(off->scale.changelog);
+  CHECK(off->scale.changelog_given);
   CHECK(ChangelogTopic(*off) == "state-log");
   auto bad = ParseConfig("scale: {changelog: maybe}\n", "t.yaml", Environment{});
   REQUIRE_FALSE(bad.ok());

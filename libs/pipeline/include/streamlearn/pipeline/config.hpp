@@ -213,6 +213,10 @@ struct ScaleSettings {
   // partition to a changelog topic partitioned like the input, so that a partition's state
   // follows it to another member.
   bool changelog = true;
+  // Whether scale.changelog was given. A changelog topic that cannot serve (missing and not
+  // auto-created, or fewer partitions than the input) stops the start only when it was:
+  // by default a single instance runs on without it, with a warning.
+  bool changelog_given = false;
   std::string changelog_topic;  // empty: "<kafka.group_id>-<kafka.topics.events>-changelog"
 };
 // The changelog topic `scale` names, with its default filled in.
