@@ -45,7 +45,7 @@ int RunCommand(const std::string& config_path, int http_port_override) {
   if (!runner.ok()) return LogAndFail(runner.status());
   pl::KafkaRunner* r = runner->get();
   auto http = StartHttp(config->http, probe, [r] { return r->status_json(); },
-                        [r] { auto s = r->status(); return s.broker_ok && s.assigned; }, r);
+                        [r] { auto s = r->status(); return s.broker_ok && s.assigned && s.waiting_for.empty(); }, r);
   spdlog::info("streamlearn run: consuming {} from {} as group {}; state in {}", config->kafka.events_topic,
                config->kafka.bootstrap_servers, config->kafka.group_id, config->state.dir);
   Status st = (*runner)->run(stop);

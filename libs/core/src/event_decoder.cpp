@@ -118,6 +118,10 @@ Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key
   // Neither an 'entity' field nor a message key: an event without an entity (empty), which
   // is predicted and learned without entity aggregates.
   if (out->entity.empty()) out->entity.assign(key);
+  // A leading NUL byte is the state changelog's offset-marker key: no entity may take it.
+  if (!out->entity.empty() && out->entity.front() == '\0') {
+    return Status::Invalid("the entity (field 'entity' or message key) must not start with a NUL byte");
+  }
   if (out->id.empty()) {
     out->id.reserve(source.topic.size() + 24);
     out->id.assign(source.topic);

@@ -486,7 +486,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       self->split_partition(parts->elems[i].topic, parts->elems[i].partition);
     }
     DestroyMessages(&dropped);
-    spdlog::info("assigned {} partition(s)", parts->cnt);
+    spdlog::info("assigned {} partition(s) ({} rebalance)", parts->cnt, rd_kafka_rebalance_protocol(rk));
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
       if (e) rd_kafka_error_destroy(e);
@@ -508,7 +508,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->join_partition(parts->elems[i].topic, parts->elems[i].partition);
   }
   DestroyMessages(&dropped);
-  spdlog::info("revoked {} partition(s)", parts->cnt);
+  spdlog::info("revoked {} partition(s) ({} rebalance)", parts->cnt, rd_kafka_rebalance_protocol(rk));
   if (cooperative) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
     if (e) rd_kafka_error_destroy(e);

@@ -9,6 +9,20 @@
 
 namespace streamlearn::pipeline {
 
+Result<std::string> InspectEntityDigests(const std::string& dir) {
+  state::StoreOptions options;
+  options.read_only = true;
+  auto store = state::StateStore::Open(dir, options);
+  if (!store.ok()) return store.status();
+  std::string out;
+  SL_RETURN_IF_ERROR((*store)->for_each_entity([&](std::string_view key, std::string_view value) {
+    AppendJsonString(out, key);
+    fmt::format_to(std::back_inserter(out), "\t{:016x}\n", Fnv1a64(value));
+    return true;
+  }));
+  return out;
+}
+
 Result<std::string> InspectStateJson(const std::string& dir) {
   state::StoreOptions options;
   options.read_only = true;

@@ -124,6 +124,13 @@ const std::vector<KeySpec>& Keys() {
       {"kafka.order", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kKafkaOrderNames), c.kafka.order); }},
       {"kafka.max_idle_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 600000, c.kafka.max_idle_ms); }},
       {"kafka.auth_timeout_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 1000, 86400000, c.kafka.auth_timeout_ms); }},
+      {"scale.changelog",
+       [](auto k, S& t, C& c) {
+         c.scale.changelog_given = true;
+         return Store(BoolValue(k, t), c.scale.changelog);
+       }},
+      {"scale.changelog_topic",
+       [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.scale.changelog_topic); }},
       {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},
       {"state.commit_interval_ms",
        [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.state.commit_interval_ms); }},
@@ -612,5 +619,11 @@ Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment
 }
 
 Result<PipelineConfig> DefaultConfig(const Environment& env) { return Parse("", "defaults", env, /*allow_empty=*/true); }
+
+std::string ChangelogTopic(const PipelineConfig& config) {
+  if (!config.scale.changelog_topic.empty()) return config.scale.changelog_topic;
+  // Like Kafka Streams' <application.id>-<store>-changelog: the group owns the state.
+  return config.kafka.group_id + "-" + config.kafka.events_topic + "-changelog";
+}
 
 }  // namespace streamlearn::pipeline

@@ -96,6 +96,28 @@ void EntityCache::checkpoint(state::CheckpointBatch& batch) {
   evict_to_bound();
 }
 
+std::vector<std::string> EntityCache::keys_of_partition(int32_t partition) const {
+  std::vector<std::string> keys;
+  for (const auto& [key, cached] : map_) {
+    if (cached.partition == partition && !cached.dirty) keys.push_back(key);
+  }
+  return keys;
+}
+
+void EntityCache::forget(const std::function<bool(std::string_view key, const CachedEntity&)>& drop) {
+  size_t kept = 0;
+  for (Entry* entry : ring_) {
+    if (entry->second.dirty || !drop(entry->first, entry->second)) {
+      ring_[kept++] = entry;
+      continue;
+    }
+    map_.erase(map_.find(entry->first));
+  }
+  ring_.resize(kept);
+  hand_ = 0;
+  ++batch_;
+}
+
 void EntityCache::evict_to_bound() {
   // Two sweeps at most: the first clears reference bits, the second evicts; entries that
   // are dirty or pinned stay, so it may end above the bound.

@@ -73,10 +73,12 @@ std::string AuthTrouble::give_up_message() const {
                      Seconds(give_up_after_), reason_);
 }
 
-Readiness ReadinessOf(bool assigned, bool broker_ok, const std::string& disk_error, const std::string& auth_error) {
+Readiness ReadinessOf(bool assigned, bool broker_ok, const std::string& disk_error, const std::string& auth_error,
+                      const std::string& waiting_for) {
   if (!disk_error.empty()) return {false, "state directory refuses writes: " + disk_error};
   if (!auth_error.empty()) return {false, "broker authentication failed: " + auth_error};
   if (!broker_ok) return {false, "broker outage: the cluster does not acknowledge or answer"};
+  if (!waiting_for.empty()) return {false, waiting_for};
   if (!assigned) return {false, "no partitions assigned yet"};
   return {};
 }

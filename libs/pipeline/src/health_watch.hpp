@@ -60,7 +60,9 @@ class AuthTrouble {
   HealthClock::time_point began_;
 };
 
-// The first reason the runner is not ready: disk, authentication, outage, assignment.
-Readiness ReadinessOf(bool assigned, bool broker_ok, const std::string& disk_error, const std::string& auth_error);
+// The first reason the runner is not ready: disk, authentication, outage, a rebalance's
+// restore (what it waits for), assignment.
+Readiness ReadinessOf(bool assigned, bool broker_ok, const std::string& disk_error, const std::string& auth_error,
+                      const std::string& waiting_for = {});
 
 }  // namespace streamlearn::pipeline

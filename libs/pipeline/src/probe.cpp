@@ -120,6 +120,16 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       consumer_lag_known_(MakeGauge(*registry, "streamlearn_consumer_lag_known",
                                     "1 when partitions are assigned and their high watermarks known, else 0 "
                                     "(streamlearn_consumer_lag is then absent)")),
+      rebalances(MakeCounter(*registry, "streamlearn_rebalances_total",
+                             "Partition assignments received from the consumer group (a rebalance, not an outage)")),
+      restored_records(MakeCounter(*registry, "streamlearn_restored_records_total",
+                                   "Changelog records read to restore partitions another member had advanced")),
+      restore_seconds(MakeCounter(*registry, "streamlearn_restore_seconds_total",
+                                  "Seconds spent restoring partitions from the changelog")),
+      changelog_records(MakeCounter(*registry, "streamlearn_changelog_records_total",
+                                    "Entity states and offset markers produced to the changelog topic")),
+      changelog_bytes(MakeCounter(*registry, "streamlearn_changelog_bytes_total",
+                                  "Key and value bytes produced to the changelog topic")),
       data_drift_family_(prometheus::BuildCounter()
                              .Name("streamlearn_data_drift_total")
                              .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")

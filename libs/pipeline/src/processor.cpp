@@ -187,7 +187,9 @@ struct Processor::Impl {
   Status advance_stream_time(int64_t ts_ms, OutputSink& sink);
   // target_agg with a delayed label: the entity's target aggregate learns it (its state
   // loaded from the store when the cache no longer holds it).
-  Status learn_entity_target(const std::string& entity, double y);
+  // `partition`: the label's, for an entity reloaded without an event since (labels are
+  // partitioned like their events), so the changelog knows where its state goes.
+  Status learn_entity_target(const std::string& entity, double y, int32_t partition);
   void report_labels();
   std::string snapshot() const;
   Status restore(std::string_view sealed);
@@ -377,6 +379,8 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
           features::PrefetchAggregates(ahead->second.state);
         }
       }
+      // The entity's state moves with the partition of the event that last touched it.
+      if (EntityCache::Entry* entry = s.batch_entities[op.index]) entry->second.partition = batch[op.raw].source.partition;
       SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], s.batch_entities[op.index], op.target, received, sink));
     }
   }
@@ -426,9 +430,10 @@ Status Processor::Impl::advance_stream_time(int64_t ts_ms, OutputSink& sink) {
   return Status::Ok();
 }
 
-Status Processor::Impl::learn_entity_target(const std::string& entity_key, double y) {
+Status Processor::Impl::learn_entity_target(const std::string& entity_key, double y, int32_t partition) {
   auto entry = entities->find_or_load(entity_key);
   if (!entry.ok()) return entry.status();
+  if ((*entry)->second.partition < 0) (*entry)->second.partition = partition;
   builder.learn_target(y, &(*entry)->second.state);
   entities->mark_dirty(**entry);
   return Status::Ok();
@@ -454,7 +459,7 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       SL_RETURN_IF_ERROR(learn_from(joined.x, joined.score, joined.predicted, joined.probabilities, target, record.id,
                                     record.ts_ms, sink));
       if (task != Task::kMulticlass && builder.config().target_agg && !joined.entity.empty()) {
-        SL_RETURN_IF_ERROR(learn_entity_target(joined.entity, target));
+        SL_RETURN_IF_ERROR(learn_entity_target(joined.entity, target, raw.source.partition));
       }
       break;
     }
@@ -1030,6 +1035,12 @@ const std::map<std::pair<std::string, int32_t>, int64_t>& Processor::next_offset
 }
 
 void Processor::forget_partitions() { impl_->next_offsets.clear(); }
+
+void Processor::set_next_offset(const std::string& topic, int32_t partition, int64_t next) {
+  impl_->next_offsets[{topic, partition}] = next;
+}
+
+EntityCache* Processor::entity_cache() { return impl_->entities ? &*impl_->entities : nullptr; }
 
 ProcessorStats Processor::stats() const {
   const Impl& s = *impl_;

@@ -21,6 +21,7 @@
 #include "streamlearn/state/store.hpp"
 #include "health_watch.hpp"
 #include "output_encoders.hpp"
+#include "partition_state.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -139,6 +140,26 @@ class KafkaSink : public OutputSink {
   std::string json_;  // reused: a record's text, encoded per message without allocating
 };
 
+// Cooperative-sticky moves only the partitions that change hands (the others keep being
+// processed through a rebalance). It balances the topics' partitions together, though, so
+// with a labels topic, whose partition p must go with events partition p, the range
+// assignor stays. kafka.properties may set either.
+std::string DefaultAssignmentStrategy(const PipelineConfig& config) {
+  return config.labels.enabled ? "range" : "cooperative-sticky";
+}
+
+// Before revoked partitions go: their offsets committed and acknowledged, so their next
+// holder sees that this member's state is the latest (and restores it from the changelog).
+void HandOver(kafka::Consumer& consumer, const Processor& processor, const std::vector<kafka::PartitionOffset>& revoked) {
+  std::vector<kafka::PartitionOffset> offsets;
+  for (const auto& p : revoked) {
+    auto it = processor.next_offsets().find({p.topic, p.partition});
+    if (it != processor.next_offsets().end()) offsets.push_back({p.topic, p.partition, it->second});
+  }
+  Status st = consumer.commit_sync(offsets);
+  if (!st.ok()) spdlog::warn("committing the offsets of revoked partitions: {}", st.message());
+}
+
 }  // namespace
 
 struct KafkaRunner::Impl {
@@ -146,8 +167,11 @@ struct KafkaRunner::Impl {
   PipelineProbe* probe = nullptr;
   std::unique_ptr<state::StateStore> store;
   std::unique_ptr<Processor> processor;
+  // Before the clients: closing the consumer runs the revoke hook, which checkpoints.
+  std::unique_ptr<PartitionStates> partitions;  // scale.changelog: state follows its partition
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<kafka::Consumer> consumer;
+  std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
@@ -207,6 +231,10 @@ struct KafkaRunner::Impl {
   // checkpoint(), with a write the disk refused turned into disk trouble (Ok, consuming
   // paused) until state.disk_error_timeout_ms; an error then, or for anything else.
   Status checkpoint_or_pause(const std::atomic<bool>* stop);
+  void set_waiting(const std::string& what) {
+    waiting_for = what;
+    publish_status();
+  }
   void publish_status();
   void begin_outage(const std::string& why);
   void end_outage(const char* how);
@@ -329,6 +357,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
       config.kafka.order == KafkaOrder::kArrival ? kafka::MergeOptions::Order::kArrival
                                                  : kafka::MergeOptions::Order::kTimestamp);
   consumer_props.insert(common.begin(), common.end());
+  consumer_props["partition.assignment.strategy"] = DefaultAssignmentStrategy(config);
   consumer_props["group.id"] = config.kafka.group_id;
   consumer_props["enable.auto.commit"] = "false";    // RocksDB holds the truth; Kafka gets a copy for lag
   consumer_props["auto.offset.reset"] = "earliest";
@@ -356,6 +385,14 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     if (!warm.ok()) spdlog::warn("output topics not warmed up: {}", warm.message());
   }
   impl->guarded_seen = impl->processor->stats().guarded_updates;
+  if (Status topic = CheckChangelogTopic(config, consumer_props, *impl->producer); !topic.ok()) {
+    if (config.scale.changelog_given) return topic;
+    spdlog::warn("{}. The changelog is off (scale.changelog is not set): a partition that moves to another "
+                 "instance starts from that instance's own state",
+                 topic.message());
+    impl->config.scale.changelog = false;
+  }
+  impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
 
   kafka::RebalanceHooks hooks;
   hooks.on_assign = [self](std::vector<kafka::PartitionOffset>& parts) {
@@ -367,13 +404,18 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
       spdlog::info("partition {}-{} resumes at {}", p.topic, p.partition,
                    p.offset >= 0 ? std::to_string(p.offset) : std::string("the group's committed offset"));
     }
-    self->assigned = !parts.empty();
+    Status restored = self->partitions->on_assign(*self->consumer, parts,
+                                                  [self](const std::string& what) { self->set_waiting(what); });
+    if (!restored.ok() && self->hook_error.ok()) self->hook_error = restored;
     self->auth->accepted();  // joining the group took authentication
+    // Cooperative rebalancing adds partitions to those held (and may add none).
+    self->assigned = self->assigned || !parts.empty();
   };
-  hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>&) {
+  hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>& revoked) {
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
-    self->assigned = false;
+    HandOver(*self->consumer, *self->processor, revoked);
+    self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
   if (!consumer.ok()) return consumer.status();
@@ -394,12 +436,17 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
 
 Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const Clock::time_point begin = Clock::now();
+  // The changelog's records go before the flush, which then covers them too.
+  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
   // Every prediction of the events being checkpointed must be acknowledged first:
   // otherwise a crash after the checkpoint would lose them.
   int waited_while_stopping_ms = 0;
   for (;;) {
+    const uint64_t delivered_before = producer->delivered();
     Status st = producer->flush(1000);
     if (st.ok()) break;
+    // Acknowledgements still arriving (the burst after a rebalance): slow, not down.
+    if (broker_ok && producer->delivered() > delivered_before) continue;
     watch_broker();  // ALL_BROKERS_DOWN names the cause better than the flush does
     // A refusal of our credentials also leaves predictions unacknowledged: not an outage.
     if (!auth->active()) begin_outage("checkpoint waits for the broker: " + st.message());
@@ -481,6 +528,7 @@ void KafkaRunner::Impl::publish_status() {
   s.broker_ok = broker_ok;
   if (disk->active()) s.disk_error = disk->reason();
   if (auth->active()) s.auth_error = auth->reason();
+  s.waiting_for = waiting_for;
   s.uptime_s = std::chrono::duration<double>(Clock::now() - started).count();
   if (probe) {
     probe->set_consumer_lag(lag);
@@ -674,7 +722,7 @@ std::string KafkaRunner::status_json() const { return StatusToJson(status(), imp
 
 Readiness KafkaRunner::readiness() const {
   const RunnerStatus s = status();
-  return ReadinessOf(s.assigned, s.broker_ok, s.disk_error, s.auth_error);
+  return ReadinessOf(s.assigned, s.broker_ok, s.disk_error, s.auth_error, s.waiting_for);
 }
 
 std::string KafkaRunner::series_json() const {

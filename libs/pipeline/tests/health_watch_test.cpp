@@ -59,3 +59,11 @@ TEST_CASE("authentication trouble counts new failures until the cluster accepts 
   CHECK_FALSE(auth.active());
   CHECK_FALSE(auth.expired(t0 + milliseconds(120000)));
 }
+
+TEST_CASE("readiness names a rebalance's restore after the broker's troubles and before assignment", "[health]") {
+  const std::string restoring = "restoring partition events-3: 1200 of 5000 records";
+  CHECK(ReadinessOf(true, true, "", "", restoring).reason == restoring);
+  CHECK(ReadinessOf(false, true, "", "", restoring).reason == restoring);
+  CHECK(ReadinessOf(true, false, "", "", restoring).reason.rfind("broker outage", 0) == 0);
+  CHECK(ReadinessOf(true, true, "", "", "").ready);
+}

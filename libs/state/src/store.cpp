@@ -204,6 +204,10 @@ void CheckpointBatch::put_entity(std::string_view entity, std::string_view state
   (void)impl_->batch.Put((*impl_->cfs)[kEntities], entity, state);
 }
 
+void CheckpointBatch::delete_entity(std::string_view entity) {
+  (void)impl_->batch.Delete((*impl_->cfs)[kEntities], entity);
+}
+
 void CheckpointBatch::put_pending(std::string_view id, std::string_view record) {
   (void)impl_->batch.Put((*impl_->cfs)[kPending], id, record);
 }

@@ -211,6 +211,12 @@ class Consumer {
   size_t buffered() const;
   // Commits offsets to Kafka asynchronously (for lag monitoring; RocksDB is the truth).
   Status commit_async(const std::vector<PartitionOffset>& offsets);
+  // Commits and waits for the answer: before a partition is handed over, so that its next
+  // holder reads the offset this member reached (partition_reader.cpp).
+  Status commit_sync(const std::vector<PartitionOffset>& offsets);
+  // The group's committed offsets of `parts` (offset -1 where none), waiting at most
+  // `timeout_ms` for the coordinator.
+  Status committed(std::vector<PartitionOffset>& parts, int timeout_ms);
   // Sum over assigned partitions of (high watermark - position), from cached watermarks.
   int64_t lag() const;
   // The same, or nullopt while it is not known: no partition held, or a held partition whose
@@ -275,6 +281,12 @@ class EmbeddedBroker {
   bool up_ = true;
   std::string bootstrap_;
 };
+
+// Reads one partition from its beginning to its end (the high watermark when called) with a
+// short-lived consumer of its own (assigned, in no group): a changelog's restore.
+// `visit(message, end)` sees every message in offset order; `end` is the offset it reads up to.
+Status ReadPartition(const Properties& properties, const std::string& topic, int32_t partition, int timeout_ms,
+                     const std::function<void(const MessageView& message, int64_t end)>& visit);
 
 // Defaults for a consumer's local queues, set before the caller's properties (which win).
 // librdkafka's queued.min.messages (100,000) is meant per partition, but a subscription's

@@ -10,5 +10,8 @@
 namespace streamlearn::pipeline {
 
 Result<std::string> InspectStateJson(const std::string& dir);
+// One line per entity, in key order: the key (JSON-quoted), a tab, a digest of its state.
+// Two directories' lines compare entity by entity (several instances' union).
+Result<std::string> InspectEntityDigests(const std::string& dir);
 
 }  // namespace streamlearn::pipeline

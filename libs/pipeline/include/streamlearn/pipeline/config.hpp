@@ -212,6 +212,21 @@ struct ModelRegistrySettings {
   int keep = 5;  // model versions kept in the state store per model, for rollback
 };
 
+// Several instances in one consumer group (docs/architecture.md, "Scaling out").
+struct ScaleSettings {
+  // Each checkpoint also writes the changed entity states and an offset marker per changed
+  // partition to a changelog topic partitioned like the input, so that a partition's state
+  // follows it to another member.
+  bool changelog = true;
+  // Whether scale.changelog was given. A changelog topic that cannot serve (missing and not
+  // auto-created, or fewer partitions than the input) stops the start only when it was:
+  // by default a single instance runs on without it, with a warning.
+  bool changelog_given = false;
+  std::string changelog_topic;  // empty: "<kafka.group_id>-<kafka.topics.events>-changelog"
+};
+// The changelog topic `scale` names, with its default filled in.
+std::string ChangelogTopic(const PipelineConfig& config);
+
 struct PipelineConfig {
   KafkaSettings kafka;
   StateSettings state;
@@ -226,6 +241,7 @@ struct PipelineConfig {
   LabelSettings labels;
   HttpSettings http;
   ModelRegistrySettings models;
+  ScaleSettings scale;
 };
 
 // The `features:` section as features::FeatureConfig::Parse reads it.

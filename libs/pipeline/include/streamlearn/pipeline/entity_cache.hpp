@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <span>
@@ -44,6 +45,7 @@ struct CachedEntity {
   bool dirty = false;
   bool referenced = false;  // CLOCK's bit: used since the hand last passed
   uint64_t pinned = 0;      // the batch (EntityCache's count) that holds a pointer to it
+  int32_t partition = -1;   // the input partition of the event that last touched it (-1: unknown)
 };
 
 class EntityCache {
@@ -84,6 +86,13 @@ class EntityCache {
   size_t max_entities() const { return max_; }
   uint64_t evictions() const { return evictions_; }
   bool contains(std::string_view key) const { return map_.find(key) != map_.end(); }
+
+  // Partitions moving between members (partition_state.cpp). The keys of the clean
+  // entries last touched from `partition`.
+  std::vector<std::string> keys_of_partition(int32_t partition) const;
+  // Forgets the clean entries whose key `drop` selects (their state was replaced in the
+  // store): the next event reloads them. Dirty entries stay. Between batches only.
+  void forget(const std::function<bool(std::string_view key, const CachedEntity&)>& drop);
 
  private:
   Entry* add(std::string_view key);

@@ -71,6 +71,12 @@ class PipelineProbe {
   prometheus::Counter& backgrounds_dropped;   // ... dropped because the warning cleared
   prometheus::Counter& backgrounds_swapped;   // ... swapped in at a drift
   prometheus::Counter& model_switches;        // selection: another candidate serves
+  // Several instances in one group (scale.*): partitions moving, and their state with them.
+  prometheus::Counter& rebalances;            // partition assignments received
+  prometheus::Counter& restored_records;      // changelog records read to restore a partition
+  prometheus::Counter& restore_seconds;       // time spent restoring partitions
+  prometheus::Counter& changelog_records;     // entity states and offset markers produced
+  prometheus::Counter& changelog_bytes;       // their keys and values
   // streamlearn_data_drift_total{feature, kind}: one series per watched feature that drifted.
   prometheus::Counter& data_drift(const std::string& feature, const std::string& kind);
   // Bytes a model holds (the champion and each challenger, by name).

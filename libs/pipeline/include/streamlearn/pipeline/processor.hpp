@@ -30,6 +30,8 @@ struct TopicPartition;
 
 namespace streamlearn::pipeline {
 
+class EntityCache;
+
 class PipelineProbe;
 struct PredictSnapshot;
 
@@ -154,6 +156,10 @@ class Processor {
   const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets() const;
   // Forgets partitions (after they were revoked and checkpointed).
   void forget_partitions();
+  // A partition's state restored from its changelog resumes at `next` (partition_state.cpp).
+  void set_next_offset(const std::string& topic, int32_t partition, int64_t next);
+  // The entity states in memory, for the changelog and restores; null before the store is known.
+  EntityCache* entity_cache();
 
   // Called for every labelled event, after the metrics and detector saw it, before the
   // model learns (so drift events about it are already out).

@@ -29,6 +29,7 @@ struct RunnerStatus {
   bool broker_ok = true;     // the last flush was acknowledged in time
   std::string disk_error;    // why checkpoint writes fail (consuming paused); empty when they succeed
   std::string auth_error;    // the cluster's last authentication/authorisation refusal while refused
+  std::string waiting_for;   // what a rebalance waits for ("restoring partition events-3: ..."), or empty
   double uptime_s = 0;
 };
 

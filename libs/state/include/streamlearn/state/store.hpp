@@ -32,6 +32,8 @@ class CheckpointBatch {
   ~CheckpointBatch();
   CheckpointBatch(CheckpointBatch&&) noexcept;
   void put_entity(std::string_view entity, std::string_view state);
+  // A copy of a partition another member now holds (restored from the changelog instead).
+  void delete_entity(std::string_view entity);
   void put_model(std::string_view name, std::string_view snapshot);
   // The label join's records (delayed labels), keyed by event id.
   void put_pending(std::string_view id, std::string_view record);

@@ -1,0 +1,92 @@
+#pragma once
+// State that follows its partition (docs/architecture.md, "Scaling out"). Input partition
+// p's unit is its entity states (those the event that last touched them came from p), its
+// next offsets (events and labels topics) and, once a member has checkpointed it, its
+// changelog partition p: at each checkpoint, before the producer flush, the changed entity
+// states of p (the bytes RocksDB gets) and then one offset marker. A checkpoint's records end
+// with its marker, so what follows a partition's last marker belongs to a checkpoint that
+// never finished and a restore ignores it.
+//
+// On assignment, a partition whose local offset equals the group's committed one (this
+// member held it last) resumes from the local state. Otherwise its changelog is read: if the
+// last marker is this instance's own, the local state is still the latest (the commit lagged
+// behind a kill -9); if it is another member's, the partition's states are replaced by the
+// changelog's up to that marker and consumption resumes at the marker's offsets, never
+// elsewhere. Without a marker, as before: the local offset, else the group's.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "streamlearn/core/status.hpp"
+#include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/pipeline/config.hpp"
+
+namespace streamlearn::state {
+class StateStore;
+}
+
+namespace streamlearn::pipeline {
+
+class Processor;
+class PipelineProbe;
+
+// A marker's content: which instance wrote it, its checkpoint sequence, and the next
+// offset of each input topic of the partition.
+struct OffsetMarker {
+  std::string instance;
+  uint64_t sequence = 0;
+  std::map<std::string, int64_t> next_offsets;  // topic -> next offset
+};
+// The marker's key: it starts with a NUL byte, which no entity key does (the decoder
+// refuses control characters in entities), so compaction keeps the last marker of each
+// partition beside the entities.
+std::string_view OffsetMarkerKey();
+std::string EncodeOffsetMarker(const OffsetMarker& marker);
+Result<OffsetMarker> DecodeOffsetMarker(std::string_view value);
+
+class PartitionStates {
+ public:
+  // `reader` are the properties of the short-lived consumer that reads a changelog.
+  PartitionStates(const PipelineConfig& config, Processor& processor, state::StateStore& store, PipelineProbe* probe,
+                  kafka::Properties reader);
+
+  // Produces the entity states changed since the last checkpoint and a marker per changed
+  // partition; called before the checkpoint's flush, which then covers them.
+  Status produce_changes(kafka::Producer& producer);
+
+  // Decides, per assigned partition, where it resumes (sets parts[i].offset) and restores
+  // from the changelog what another member advanced. `progress` gets what /readyz shows.
+  Status on_assign(kafka::Consumer& consumer, std::vector<kafka::PartitionOffset>& parts,
+                   const std::function<void(const std::string& waiting_for)>& progress);
+
+  const std::string& topic() const { return topic_; }
+  const std::string& instance() const { return instance_; }
+
+ private:
+  struct Restored;
+  Status restore(int32_t partition, Restored& from, const std::function<void(const std::string&)>& progress);
+
+  const PipelineConfig& config_;
+  Processor& processor_;
+  state::StateStore& store_;
+  PipelineProbe* probe_;
+  kafka::Properties reader_;
+  std::string topic_;
+  std::string instance_;
+  uint64_t sequence_ = 0;
+  uint64_t produced_messages_ = 0;
+  std::map<std::pair<std::string, int32_t>, int64_t> marked_;  // last marker's offsets
+  std::string bytes_;
+};
+
+// The changelog topic must have a partition for each input partition; a broker that
+// auto-creates it with fewer is refused with a message naming scale.changelog_topic.
+Status CheckChangelogTopic(const PipelineConfig& config, const kafka::Properties& properties,
+                           kafka::Producer& producer);
+
+}  // namespace streamlearn::pipeline

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Helpers for the scale tests (several `streamlearn run` in one group): wait until the group
+has committed the whole input, check the predictions, and compare the entity states of the
+partitions' current holders with a single instance's. Standard library plus confluent_kafka
+(Debian's python3-confluent-kafka)."""
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def committed_total(bootstrap, group, topic):
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        md = c.list_topics(topic, timeout=10)
+        parts = [TopicPartition(topic, p) for p in sorted(md.topics[topic].partitions)]
+        offsets = c.committed(parts, timeout=10)
+        return sum(max(o.offset, 0) for o in offsets)
+    finally:
+        c.close()
+
+
+def cmd_wait_committed(a):
+    """Until the group's committed offsets of `topic` add up to `total`."""
+    deadline = time.monotonic() + a.timeout
+    n = -1
+    while time.monotonic() < deadline:
+        try:
+            n = committed_total(a.bootstrap, a.group, a.topic)
+        except Exception as e:  # coordinator busy during a rebalance
+            print(f"committed: {e}", file=sys.stderr)
+        if n >= a.total:
+            print(f"group {a.group} committed {n} of {a.topic}")
+            return 0
+        time.sleep(0.2)
+    print(f"FAIL: group {a.group} committed {n} of {a.total} in {a.timeout} s")
+    return 1
+
+
+def cmd_predictions(a):
+    """Every id e-0..e-(N-1) predicted; duplicates counted; with --same, a duplicate must equal
+    the first prediction (score, model, version: all but latency_us)."""
+    by_id = {}
+    records = 0
+    with open(a.file, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            p = json.loads(line)
+            p.pop("latency_us", None)
+            by_id.setdefault(p["id"], []).append(json.dumps(p, sort_keys=True))
+            records += 1
+    missing = [i for i in range(a.expected) if f"e-{i}" not in by_id]
+    dups = records - len(by_id)
+    differing = [i for i, v in by_id.items() if len(set(v)) > 1]
+    print(f"predictions: {records} records, {len(by_id)} distinct ids, {dups} duplicates, "
+          f"{len(differing)} duplicated with a different prediction")
+    bad = False
+    if missing:
+        print(f"FAIL: {len(missing)} ids never predicted, e.g. {missing[:5]}")
+        bad = True
+    if a.same and differing:
+        print(f"FAIL: {len(differing)} ids predicted twice differently, e.g. {by_id[differing[0]]}")
+        bad = True
+    if a.max_duplicates is not None and dups > a.max_duplicates:
+        print(f"FAIL: {dups} duplicates, at most {a.max_duplicates} allowed")
+        bad = True
+    return 1 if bad else 0
+
+
+def entity_digests(binary, state_dir):
+    out = subprocess.run([binary, "state", "inspect", "--entities", state_dir], check=True, capture_output=True,
+                         text=True).stdout
+    digests = {}
+    for line in out.splitlines():
+        key, digest = line.rsplit("\t", 1)
+        digests[json.loads(key)] = digest
+    return digests
+
+
+def offsets_of(binary, state_dir, topic):
+    out = subprocess.run([binary, "state", "inspect", state_dir], check=True, capture_output=True, text=True).stdout
+    return {o["partition"]: o["next_offset"] for o in json.loads(out)["offsets"] if o["topic"] == topic}
+
+
+def cmd_entities(a):
+    """Each entity's state, from the directory that holds its partition now (the highest next
+    offset), equals the reference directory's; prints which directory held what."""
+    partition_of = {}
+    with open(a.partitions, encoding="utf-8") as f:  # kcat -f '%p\t%k\n'
+        for line in f:
+            if line.strip():
+                p, key = line.rstrip("\n").split("\t", 1)
+                partition_of[key] = int(p)
+    ref = entity_digests(a.binary, a.reference)
+    dirs = [(d, entity_digests(a.binary, d), offsets_of(a.binary, d, a.topic)) for d in a.dirs]
+    holder = {}
+    for p in sorted(set(partition_of.values())):
+        holder[p] = max(dirs, key=lambda d: d[2].get(p, -1))
+        print(f"partition {p}: held by {holder[p][0].rsplit('/', 1)[-1]} at offset {holder[p][2].get(p, -1)}; "
+              + ", ".join(f"{d[0].rsplit('/', 1)[-1]} at {d[2].get(p, -1)}" for d in dirs))
+    bad = 0
+    for key, digest in ref.items():
+        p = partition_of.get(key)
+        if p is None:
+            print(f"FAIL: entity {key} is in no partition of the input")
+            return 1
+        got = holder[p][1].get(key)
+        if got != digest:
+            bad += 1
+            if bad <= 3:
+                print(f"FAIL: entity {key} (partition {p}): {got} in {holder[p][0]}, reference {digest}")
+    print(f"entities: {len(ref)} in the reference, {bad} differ in their partition's holder")
+    return 1 if bad else 0
+
+
+def cmd_rebalance_pause(a):
+    """Longest gap between consecutive predictions of one partition's events during the test,
+    from the predictions' produce timestamps (kcat -f '%T\t%s\n'), in seconds."""
+    times = []
+    with open(a.file, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                ts, payload = line.split("\t", 1)
+                times.append(int(ts))
+    times.sort()
+    gaps = sorted((b - x for x, b in zip(times, times[1:])), reverse=True)[: a.top]
+    print(" ".join(f"{g / 1000:.2f}" for g in gaps))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("wait-committed")
+    for n in ("bootstrap", "group", "topic"):
+        p.add_argument(n)
+    p.add_argument("total", type=int)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(f=cmd_wait_committed)
+    p = sub.add_parser("predictions"); p.add_argument("file"); p.add_argument("expected", type=int)
+    p.add_argument("--same", action="store_true"); p.add_argument("--max-duplicates", type=int)
+    p.set_defaults(f=cmd_predictions)
+    p = sub.add_parser("entities"); p.add_argument("binary"); p.add_argument("topic"); p.add_argument("partitions")
+    p.add_argument("reference"); p.add_argument("dirs", nargs="+"); p.set_defaults(f=cmd_entities)
+    p = sub.add_parser("gaps"); p.add_argument("file"); p.add_argument("--top", type=int, default=3)
+    p.set_defaults(f=cmd_rebalance_pause)
+    a = ap.parse_args()
+    sys.exit(a.f(a))
+
+
+if __name__ == "__main__":
+    main()
