@@ -112,14 +112,6 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                       "Background learners swapped in at a drift (new model version)")),
       model_switches(MakeCounter(*registry, "streamlearn_model_switches_total",
                                  "Model selection: switches of the serving candidate (new model version)")),
-      consumer_lag_family_(prometheus::BuildGauge()
-                               .Name("streamlearn_consumer_lag")
-                               .Help("Messages on the consumed topics not yet processed; absent while unknown "
-                                     "(see streamlearn_consumer_lag_known)")
-                               .Register(*registry)),
-      consumer_lag_known_(MakeGauge(*registry, "streamlearn_consumer_lag_known",
-                                    "1 when partitions are assigned and their high watermarks known, else 0 "
-                                    "(streamlearn_consumer_lag is then absent)")),
       rebalances(MakeCounter(*registry, "streamlearn_rebalances_total",
                              "Partition assignments received from the consumer group (a rebalance, not an outage)")),
       restored_records(MakeCounter(*registry, "streamlearn_restored_records_total",
@@ -130,6 +122,14 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
                                     "Entity states and offset markers produced to the changelog topic")),
       changelog_bytes(MakeCounter(*registry, "streamlearn_changelog_bytes_total",
                                   "Key and value bytes produced to the changelog topic")),
+      consumer_lag_family_(prometheus::BuildGauge()
+                               .Name("streamlearn_consumer_lag")
+                               .Help("Messages on the consumed topics not yet processed; absent while unknown "
+                                     "(see streamlearn_consumer_lag_known)")
+                               .Register(*registry)),
+      consumer_lag_known_(MakeGauge(*registry, "streamlearn_consumer_lag_known",
+                                    "1 when partitions are assigned and their high watermarks known, else 0 "
+                                    "(streamlearn_consumer_lag is then absent)")),
       data_drift_family_(prometheus::BuildCounter()
                              .Name("streamlearn_data_drift_total")
                              .Help("Data drift alarms per input feature: ADWIN/KSWIN on numeric values, PSI on categories")
