@@ -1088,6 +1088,8 @@ void Processor::set_learn_observer(std::function<void(const LearnOutcome&)> obse
   impl_->observer = std::move(observer);
 }
 
+size_t Processor::entity_memory_bytes() const { return impl_->entities ? impl_->entities->memory_bytes() : 0; }
+
 void Processor::set_decode_observer(std::function<void(const DecodedEvent&)> observer) {
   impl_->decode_observer = std::move(observer);
 }

@@ -184,6 +184,8 @@ class Processor {
   Result<std::string> model_json(std::string_view name) const;
 
   ProcessorStats stats() const;
+  // EntityCache::memory_bytes: what the cached entity states take (a walk over all of them).
+  size_t entity_memory_bytes() const;
   // The delayed-label join (all zero when labels are disabled).
   LabelJoinCounts label_counts() const;
   size_t pending_labels() const;  // predictions waiting for their label
