@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <numeric>
 
 #include "io.hpp"
@@ -162,38 +161,6 @@ double MidRankQuantile(std::span<const double> sorted, double value) {
   return (static_cast<double>(lo) + static_cast<double>(hi)) / (2.0 * static_cast<double>(n));
 }
 
-void QuantileRanker::assign(std::span<const double> sorted) {
-  n_ = sorted.size();
-  const size_t blocks = (n_ + kBlock - 1) / kBlock;
-  blocks_.assign(sorted.begin(), sorted.end());
-  blocks_.resize(blocks * kBlock, std::numeric_limits<double>::infinity());
-  fences_.resize(blocks);
-  for (size_t b = 0; b < blocks; ++b) fences_[b] = blocks_[b * kBlock + kBlock - 1];
-}
-
-void QuantileRanker::clear() {
-  n_ = 0;
-  blocks_.clear();
-  fences_.clear();
-}
-
-double QuantileRanker::rank(double value) const {
-  if (n_ == 0 || std::isnan(value)) return 0.5;
-  // The values below `value` are the whole blocks whose last value is below it, and those
-  // below it in the next block (the padding is +inf: never below a value, and a value is
-  // never above the last fence unless every block is below it).
-  const size_t block = BranchlessBound<false>(fences_.data(), fences_.size(), value);
-  size_t lo = n_;
-  if (block < fences_.size()) {
-    const double* b = blocks_.data() + block * kBlock;
-    size_t below = 0;
-    for (size_t i = 0; i < kBlock; ++i) below += b[i] < value ? 1 : 0;
-    lo = block * kBlock + below;
-  }
-  const size_t hi = lo < n_ && blocks_[lo] == value ? lo + BranchlessBound<true>(blocks_.data() + lo, n_ - lo, value) : lo;
-  return (static_cast<double>(lo) + static_cast<double>(hi)) / (2.0 * static_cast<double>(n_));
-}
-
 double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
                                 std::span<const uint32_t> current_counts, double epsilon) {
   const uint64_t reference_n = Sum(reference_counts);
@@ -346,11 +313,10 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
       f.reference_sum += value;
       if (f.reference.size() < config_.numeric_reference_size) return std::nullopt;
       std::sort(f.reference.begin(), f.reference.end());
-      f.ranker.assign(f.reference);
       f.reference_ready = true;
       return std::nullopt;
     }
-    fed = f.ranker.rank(value);
+    fed = MidRankQuantile(f.reference, value);
     f.since_reference_sum += value;
     f.since_reference++;
     if (f.recent.size() < kRecentValues) {
@@ -424,7 +390,6 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
       event.current_mean = n > 0 ? sum / static_cast<double>(n) : 0;
       // A new regime becomes the reference: rebuilt from the values that follow.
       f.reference.clear();
-      f.ranker.clear();
       f.reference_ready = false;
       f.reference_sum = 0;
       f.since_reference_sum = 0;
@@ -787,7 +752,6 @@ Status DataDriftMonitor::load(ByteReader& in) {
                               !std::is_sorted(f.reference.begin(), f.reference.end()))) {
       return corrupt("numeric reference");
     }
-    if (f.reference_ready) f.ranker.assign(f.reference);
     if (feature_alarms > observations) return corrupt("more alarms than observations");
     f.observations = observations;
     f.alarms = feature_alarms;

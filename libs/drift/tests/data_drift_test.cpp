@@ -517,35 +517,6 @@ TEST_CASE("data drift: the mid-rank quantile equals the one from std::lower_boun
   CHECK(MidRankQuantile(some, std::nan("")) == 0.5);
 }
 
-TEST_CASE("data drift: the quantile ranker gives MidRankQuantile's value to the bit",
-          "[data_drift][numeric]") {
-  PythonRandom rng(5);
-  QuantileRanker ranker;
-  CHECK(ranker.rank(1.0) == 0.5);
-  // Sizes around whole blocks; samples with many ties and with distinct values; queries
-  // below, inside, on and above the sample.
-  for (size_t n : {1u, 2u, 15u, 16u, 17u, 31u, 32u, 33u, 100u, 1000u, 1024u}) {
-    for (bool ties : {true, false}) {
-      std::vector<double> sample;
-      for (size_t i = 0; i < n; ++i) {
-        sample.push_back(ties ? static_cast<double>(rng.randbelow(24)) : rng.random() * 10.0 - 5.0);
-      }
-      std::sort(sample.begin(), sample.end());
-      ranker.assign(sample);
-      REQUIRE(ranker.size() == n);
-      std::vector<double> queries = {-1e300, -6.0, -1.0, 0.0, 0.5, 5.0, 7.25, 11.0, 23.0, 24.0, 1e300,
-                                     std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
-      for (double v : sample) queries.push_back(v);
-      for (int i = 0; i < 200; ++i) queries.push_back(rng.random() * 30.0 - 6.0);
-      for (double x : queries) CHECK(ranker.rank(x) == MidRankQuantile(sample, x));
-      CHECK(ranker.rank(std::nan("")) == 0.5);
-    }
-  }
-  ranker.clear();
-  CHECK(ranker.size() == 0);
-  CHECK(ranker.rank(3.0) == 0.5);
-}
-
 TEST_CASE("data drift: save and load continue identically", "[data_drift][snapshot]") {
   const std::vector<Tick> ticks = MixedStream(16000, 6000, 9);
   for (const char* detector : {"adwin", "kswin"}) {

@@ -207,25 +207,6 @@ double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
 // (numeric_reference_size); 0.5 for an empty sample or a NaN (the monitor never feeds one).
 double MidRankQuantile(std::span<const double> sorted, double value);
 
-// MidRankQuantile over one fixed sorted sample, to the bit, in fewer dependent loads: a
-// search over the last value of each block of kBlock values (a small array that stays in
-// cache), then a count within the one block where the value falls (its cache lines load
-// together). A binary search over the whole 1,000-value reference waited on a load at
-// each of its ten steps, most of them out of the first-level cache.
-class QuantileRanker {
- public:
-  static constexpr size_t kBlock = 16;
-  void assign(std::span<const double> sorted);
-  void clear();
-  size_t size() const { return n_; }
-  double rank(double value) const;
-
- private:
-  std::vector<double> blocks_;  // the sample, padded with +inf to whole blocks
-  std::vector<double> fences_;  // the last value of each block
-  size_t n_ = 0;
-};
-
 class DataDriftMonitor {
  public:
   static Result<DataDriftMonitor> Create(const DataDriftConfig& config);
@@ -285,7 +266,6 @@ class DataDriftMonitor {
     uint32_t block_n = 0;
     // The quantile reference (ADWIN with numeric_reference_size > 0): filled, then sorted.
     std::vector<double> reference;
-    QuantileRanker ranker;  // over `reference` once it is ready
     bool reference_ready = false;
     double reference_sum = 0;
     double since_reference_sum = 0;  // raw values after the reference was complete
