@@ -33,6 +33,7 @@ struct BenchCommandOptions {
   CLI::Option* core_entities = nullptr;  // given: for every stream; else each stream's own
   CLI::App* core_subcommand = nullptr;
   std::function<int()> predict;  // `bench predict` (bench_predict.cpp): -1 when not given
+  std::vector<std::string> core_feature_keys;  // --feature KEY=VALUE
 };
 
 int BenchCommand(const BenchCommandOptions& options) {
@@ -41,9 +42,19 @@ int BenchCommand(const BenchCommandOptions& options) {
     for (const std::string& stream : options.core_streams) {
       pl::CoreBenchOptions core = options.core;
       core.stream = stream;
+      for (const std::string& kv : options.core_feature_keys) {
+        const size_t eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          std::cerr << "bench core: --feature takes KEY=VALUE, got '" << kv << "'" << std::endl;
+          return 2;
+        }
+        core.features[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
       if (options.core_entities->count() == 0) core.entities = stream == "wide" ? 100000 : 10000;
       auto result = pl::RunCoreBench(core, [](const std::string& line) { std::cout << line << std::endl; });
       if (!result.ok()) return LogAndFail(result.status());
+      std::cout << "  entity state (the processor's cache): " << result->entities << " entities, "
+                << static_cast<uint64_t>(result->bytes_per_entity + 0.5) << " bytes per entity" << std::endl;
     }
     return 0;
   }
@@ -84,6 +95,11 @@ Command RegisterBenchCommand(CLI::App& app) {
   bench_core->add_option("--label-delay", core_options.label_delay_events,
                          "Delayed labels' figure: each label this many events after its event (0: none)")
       ->capture_default_str();
+  bench_core
+      ->add_option("--feature", options->core_feature_keys,
+                   "A features key on top of the default pipeline's, KEY=VALUE (e.g. 'fields.*.aggregates=none'); "
+                   "repeatable")
+      ->type_name("KEY=VALUE");
   options->core_subcommand = bench_core;
   options->predict = AddBenchPredictCommand(*bench);
   return {bench, [options] { return BenchCommand(*options); }};

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct EventDecoder::Impl {
   // from the previous event and are overwritten in place, so that events of a steady
   // schema reuse the strings' buffers (no allocation, no free); trimmed at the end.
   size_t numeric_used = 0, categorical_used = 0, missing_used = 0;
+  std::optional<int> concept_marker;
 
   Status Decode(std::string_view payload, std::string_view key, const SourcePosition& source,
                 Event* out);
@@ -46,11 +48,15 @@ EventDecoder::EventDecoder(EventDecoderLimits limits) : impl_(std::make_unique<I
 
 EventDecoder::~EventDecoder() = default;
 
+std::optional<int> EventDecoder::concept_marker() const { return impl_->concept_marker; }
+
 Status EventDecoder::decode(std::string_view payload, std::string_view key,
                             const SourcePosition& source, Event* out) {
   Impl& d = *impl_;
   d.numeric_used = d.categorical_used = d.missing_used = 0;
+  d.concept_marker.reset();
   Status status = d.Decode(payload, key, source, out);
+  if (!status.ok()) d.concept_marker.reset();
   out->numeric.resize(d.numeric_used);
   out->categorical.resize(d.categorical_used);
   out->missing.resize(d.missing_used);
@@ -109,7 +115,13 @@ Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key
     } else if (name == "meta") {
       // Annotations the model never sees (a generator's concept marker, a producer's trace
       // id): accepted so such streams need no rewriting, checked only for shape.
-      if (!v.is_object()) return Status::Invalid("field 'meta' must be an object");
+      object meta;
+      if (v.get(meta)) return Status::Invalid("field 'meta' must be an object");
+      int64_t concept_index = 0;
+      if (!meta["concept"].get(concept_index) && concept_index >= std::numeric_limits<int>::min() + 1 &&
+          concept_index <= std::numeric_limits<int>::max()) {
+        concept_marker = static_cast<int>(concept_index);
+      }
     } else {
       return Status::Invalid("unknown field " + Quote(name));
     }

@@ -171,3 +171,22 @@ TEST_CASE("decoder accepts an event without an entity field or a message key", "
   CHECK(DecodeError(R"({"entity":"","features":{}})", "") == "field 'entity' must be a non-empty string");
   CHECK(DecodeError(R"({"entity":null,"features":{}})", "") == "field 'entity' must be a non-empty string");
 }
+
+TEST_CASE("decoder reports an integer meta.concept marker of the event decoded last", "[decoder]") {
+  EventDecoder decoder;
+  Event e;
+  auto marker = [&](std::string_view payload) {
+    (void)decoder.decode(payload, "k", kSource, &e);
+    return decoder.concept_marker();
+  };
+  CHECK(marker(R"({"features":{"x":1},"meta":{"note":"s","concept":2}})") == 2);
+  CHECK(marker(R"({"features":{"x":1}})") == std::nullopt);
+  CHECK(marker(R"({"meta":{"concept":-3},"features":{}})") == -3);
+  CHECK(marker(R"({"features":{},"meta":{"concept":"2"}})") == std::nullopt);
+  CHECK(marker(R"({"features":{},"meta":{"concept":2.5}})") == std::nullopt);
+  CHECK(marker(R"({"features":{},"meta":{"concept":4294967296}})") == std::nullopt);
+  CHECK(marker(R"({"features":{},"meta":{"concept":-2147483648}})") == std::nullopt);
+  CHECK(marker(R"({"features":{},"meta":{"concept":2147483647}})") == 2147483647);
+  // A failed decode reports none, even when the marker was read before the error.
+  CHECK(marker(R"({"meta":{"concept":1},"features":{"x":[1]}})") == std::nullopt);
+}

@@ -155,9 +155,20 @@ Status ParseFieldKey(std::string_view key, std::string_view setting, std::string
     return Status::Ok();
   }
   if (setting == "max_categories") return ReadUint(key, v, &f->max_categories);
+  if (setting == "aggregates") {
+    uint32_t bits = 0;
+    if (t != "none") {
+      SL_RETURN_IF_ERROR(ParseAggregates(key, v, &bits));
+      if ((bits & ~kFieldAggregates) != 0) {
+        return Bad(key, "count and since_last are the entity's, set in features.aggregates (a field's: sum, mean, std, min, max, ewma, last, or none)", v);
+      }
+    }
+    f->aggregates = bits;
+    return Status::Ok();
+  }
   return Status::Invalid("features." + std::string(key) +
                          ": unknown field setting (impute, impute_value, missing_indicator, clip_std, clip_min, "
-                         "clip_max, log1p, scale, encoding, max_categories)");
+                         "clip_max, log1p, scale, encoding, max_categories, aggregates)");
 }
 
 Status ValidateField(const std::string& name, const FieldConfig& f, uint32_t hash_bits) {
@@ -181,6 +192,9 @@ Status ValidateField(const std::string& name, const FieldConfig& f, uint32_t has
   }
   if (f.log1p == Log1p::kOn && f.impute == Impute::kConstant && f.impute_value < 0) {
     return Status::Invalid(k + "impute_value: log1p: true refuses negative values, got " + Num(f.impute_value));
+  }
+  if (f.aggregates && (*f.aggregates & ~kFieldAggregates) != 0) {
+    return Status::Invalid(k + "aggregates: a field's aggregates are sum, mean, std, min, max, ewma, last");
   }
   if (f.max_categories < 1 || f.max_categories >= (1u << std::min(hash_bits, 24u))) {
     return Status::Invalid(k + "max_categories: must be between 1 and 2^hash_bits - 1, got " +

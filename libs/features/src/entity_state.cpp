@@ -227,6 +227,12 @@ Status DecodeV2(ByteReader& r, EntityState* s) {
 
 }  // namespace
 
+size_t EntityState::memory_bytes() const {
+  size_t bytes = sizeof(EntityState) + fields.capacity() * sizeof(FieldAggregate) + windows.capacity() * sizeof(WindowCounts);
+  for (const WindowCounts& w : windows) bytes += w.counts.capacity() * sizeof(uint32_t) + w.sums.capacity() * sizeof(double);
+  return bytes;
+}
+
 void EntityState::encode(std::string* out) const {
   out->clear();
   ByteWriter w(out);

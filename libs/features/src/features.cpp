@@ -186,7 +186,10 @@ FeatureBuilder& FeatureBuilder::operator=(FeatureBuilder&&) noexcept = default;
 
 uint8_t FeatureBuilder::tracked_mask() const {
   if (!config_.entity_aggregates) return 0;
-  const uint32_t a = config_.aggregates;
+  // Every field's record holds what any field asks for (one layout for all).
+  uint32_t a = config_.default_field.aggregates.value_or(config_.aggregates);
+  for (const auto& [name, f] : config_.fields) a |= f.aggregates.value_or(config_.aggregates);
+  a &= kFieldAggregates;
   uint8_t t = 0;
   if (a & (kAggMean | kAggSum | kAggStd)) t |= EntityState::kMean;
   if (a & kAggEwma) t |= EntityState::kEwma;
@@ -218,7 +221,8 @@ FeatureBuilder::DerivedIds& FeatureBuilder::add_derived(std::string_view field) 
     };
     if (config_.entity_aggregates) {
       // The original three first, in their original order: the default dictionary is unchanged.
-      const uint32_t a = config_.aggregates;
+      const uint32_t a = config_.field_aggregates(field);
+      ids.aggregated = a != 0;
       if (a & kAggMean) ids.mean = id_with_suffix("@entity_mean");
       if (a & kAggEwma) ids.ewma = id_with_suffix("@entity_ewma");
       if (a & kAggLast) ids.last = id_with_suffix("@entity_last");
@@ -415,7 +419,7 @@ double FeatureBuilder::scale_factor(const DerivedIds& f) const {
 // build
 
 inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const {
-  if (!config_.entity_aggregates || before == nullptr || f.raw < 0) return;
+  if (!config_.entity_aggregates || before == nullptr || f.raw < 0 || !f.aggregated) return;
   const FieldAggregate* a = FindAggregate(before->fields, f.raw);
   if (a == nullptr || a->count == 0) return;
   if (f.cfg.scale == Scale::kNone) {  // the common case, as the original builder did it
@@ -711,7 +715,7 @@ void FeatureBuilder::fold_field(const DerivedIds& f, bool have, double v, bool c
 
 void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state) {
   const uint8_t tracked = tracked_;  // a local: the writes below cannot alias it
-  if (!config_.entity_aggregates || state == nullptr || !f.emit || f.raw < 0 || tracked == 0) return;
+  if (!config_.entity_aggregates || state == nullptr || !f.emit || f.raw < 0 || tracked == 0 || !f.aggregated) return;
   if (state->tracked != tracked) {
     // Configured aggregates changed since this state was written: members no longer kept
     // are dropped; new ones start from the best guess at hand (the mean), so that a min

@@ -76,6 +76,58 @@ TEST_CASE("sum, std, min and max of the entity's past values", "[features][aggre
   CHECK_FALSE(HasDense(x, dict, "entity@secs_since_last"));
 }
 
+TEST_CASE("per-field aggregates: each field gets its own list, none keeps no entity record",
+          "[features][aggregates]") {
+  auto parsed = FeatureConfig::Parse({{"aggregates", "count,mean"},
+                                      {"fields.*.aggregates", "none"},
+                                      {"fields.amount.aggregates", "mean,ewma,max"},
+                                      {"fields.fee.aggregates", "last"}});
+  REQUIRE(parsed.ok());
+  FeatureDictionary dict;
+  FeatureBuilder b(*parsed, &dict);
+  EntityState s;
+  FeatureVector x;
+  for (int i = 0; i < 3; ++i) {
+    const double v = 10.0 * (i + 1);
+    Event e = Make({.ts = i * 1000, .numeric = {{"amount", v}, {"fee", v + 1}, {"other", v + 2}}});
+    b.build(e, s, &x);
+    b.update(e, &s);
+  }
+  b.build(Make({.ts = 5000, .numeric = {{"amount", 1}, {"fee", 2}, {"other", 3}}}), s, &x);
+  CHECK(Dense(x, dict, "amount@entity_mean") == 20.0);
+  CHECK(Dense(x, dict, "amount@entity_max") == 30.0);
+  CHECK(HasDense(x, dict, "amount@entity_ewma"));
+  CHECK_FALSE(HasDense(x, dict, "amount@entity_last"));
+  CHECK(Dense(x, dict, "fee@entity_last") == 31.0);
+  CHECK_FALSE(HasDense(x, dict, "fee@entity_mean"));
+  CHECK(Dense(x, dict, "other") == 3.0);  // the field itself is kept
+  CHECK_FALSE(HasDense(x, dict, "other@entity_mean"));
+  CHECK(Dense(x, dict, "entity@log_count") == Approx(std::log1p(3.0)));  // the entity's own, from features.aggregates
+  // "other" has no record in the entity: its memory is not paid.
+  CHECK(s.fields.size() == 2);
+}
+
+TEST_CASE("per-field aggregates: without any, the builder and its entity states are as before",
+          "[features][aggregates]") {
+  auto with_same = FeatureConfig::Parse({{"fields.*.aggregates", "mean,ewma,last"}});
+  REQUIRE(with_same.ok());
+  FeatureDictionary d1, d2;
+  FeatureBuilder plain(FeatureConfig{}, &d1), listed(*with_same, &d2);
+  EntityState s1, s2;
+  FeatureVector x1, x2;
+  for (int i = 0; i < 20; ++i) {
+    Event e = Make({.ts = i * 700, .numeric = {{"amount", i * 1.5}, {"fee", 3.0 - i}}});
+    plain.build(e, s1, &x1);
+    listed.build(e, s2, &x2);
+    CHECK(x1.dense == x2.dense);
+    CHECK(x1.present == x2.present);
+    plain.update(e, &s1);
+    listed.update(e, &s2);
+  }
+  CHECK(s1 == s2);
+  CHECK(d1.size() == d2.size());
+}
+
 TEST_CASE("sliding window: exact at bucket granularity, expiring after W", "[features][windows]") {
   FeatureDictionary dict;
   FeatureBuilder b(WindowConfig({Sliding(60'000, "1m")}), &dict);  // 60 buckets of 1 s

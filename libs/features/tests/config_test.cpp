@@ -128,6 +128,10 @@ TEST_CASE("config: errors name the key and the value", "[features][config]") {
   CHECK(ParseError({{"fields.amount.log1p", "true"}, {"fields.amount.impute", "constant"},
                     {"fields.amount.impute_value", "-1"}})
             .starts_with("features.fields.amount.impute_value: log1p: true refuses negative values"));
+  CHECK(ParseError({{"fields.amount.aggregates", "mean,median"}})
+            .starts_with("features.fields.amount.aggregates: unknown aggregate"));
+  CHECK(ParseError({{"fields.*.aggregates", "count,mean"}})
+            .starts_with("features.fields.*.aggregates: count and since_last are the entity's"));
   // The original three keep their original messages.
   CHECK(ParseError({{"hash_bits", "30"}}) == "features.hash_bits: must be between 4 and 24");
   CHECK(ParseError({{"ewma_half_life_s", "0"}}) == "features.ewma_half_life_s: must be a positive number of seconds");

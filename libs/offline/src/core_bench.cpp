@@ -41,8 +41,7 @@ class CountingSink : public JsonOutputSink {
 // Processor composes them (default pipeline config): decode, the entity's state and the
 // features built from it, predict, learn (and the entity's update). Without what the
 // service adds around them: prediction JSON, metrics, drift detectors, offsets.
-Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch) {
-  const PipelineConfig config;
+Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch, const PipelineConfig& config) {
   auto feature_config = features::FeatureConfig::Parse(FeatureKeys(config.features));
   if (!feature_config.ok()) return feature_config.status();
   auto made = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
@@ -130,6 +129,9 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
                     raw.size(), options.stream, options.entities, result.bytes_per_event, options.batch,
                     options.repeats));
 
+  PipelineConfig base;  // the default pipeline, with the options' feature keys
+  for (const auto& [key, value] : options.features) base.features.params[key] = value;
+
   // 1. Decode alone: the floor every event pays.
   double best = 1e300;
   for (int r = 0; r < options.repeats; ++r) {
@@ -146,7 +148,7 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   // 2. The learning core: decode + features + predict + learn.
   best = 1e300;
   for (int r = 0; r < options.repeats; ++r) {
-    auto seconds = RunFourStages(raw, options.batch);
+    auto seconds = RunFourStages(raw, options.batch, base);
     if (!seconds.ok()) return seconds.status();
     best = std::min(best, *seconds);
   }
@@ -158,7 +160,7 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   for (const bool data_drift : {false, true}) {
     best = 1e300;
     for (int r = 0; r < options.repeats; ++r) {
-      PipelineConfig config;
+      PipelineConfig config = base;
       config.drift.data_enabled = data_drift;
       auto processor = Processor::Create(config, nullptr, nullptr);
       if (!processor.ok()) return processor.status();
@@ -172,6 +174,12 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
       if (sink.predictions() != raw.size()) {
         return Status::Internal(fmt::format("bench core: {} predictions for {} events ({} dead letters)",
                                             sink.predictions(), raw.size(), sink.dead()));
+      }
+      if (data_drift) {
+        result.entities = (*processor)->stats().entities_cached;
+        result.bytes_per_entity = result.entities == 0 ? 0
+                                                       : static_cast<double>((*processor)->entity_memory_bytes()) /
+                                                             static_cast<double>(result.entities);
       }
     }
     result.figures.push_back(Figure(data_drift ? "processor (+ JSON, metrics, drift, data drift)"
@@ -221,7 +229,7 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
     }
     best = 1e300;
     for (int r = 0; r < options.repeats; ++r) {
-      PipelineConfig config;
+      PipelineConfig config = base;
       config.labels.enabled = true;
       auto processor = Processor::Create(config, nullptr, nullptr);
       if (!processor.ok()) return processor.status();

@@ -94,9 +94,9 @@ class LineSource {
  public:
   LineSource(std::istream* in, std::string name, bool keyed) : in_(in), name_(std::move(name)), keyed_(keyed) {}
 
-  // Fills *line with the next non-blank line; false at the end (or on a read error,
-  // which status() then reports).
-  bool next(Line* line, FactReader& facts) {
+  // Fills *line with the next non-blank line, its facts read by `facts` (none when null);
+  // false at the end (or on a read error, which status() then reports).
+  bool next(Line* line, FactReader* facts) {
     if (!in_) return false;
     while (std::getline(*in_, line->text)) {
       const int64_t number = next_number_++;
@@ -109,7 +109,13 @@ class LineSource {
         line->payload_begin = PayloadBegin(line->text);
         line->key_size = line->payload_begin == 0 ? 0 : line->payload_begin - 1;
       }
-      facts.read(std::string_view(line->text).substr(line->payload_begin), &line->facts);
+      if (facts != nullptr) {
+        facts->read(std::string_view(line->text).substr(line->payload_begin), &line->facts);
+      } else {
+        line->facts.id.clear();
+        line->facts.ts = kNoTs;
+        line->facts.concept_index = kNoConcept;
+      }
       // A line without a ts sorts with the previous line: the input's order is kept.
       if (line->facts.ts != kNoTs) last_ts_ = line->facts.ts;
       line->merge_ts = last_ts_;
@@ -173,6 +179,12 @@ class Evaluation final : public OutputSink {
 
  private:
   void observe(const LearnOutcome& outcome);
+  // An event line taken into the batch, its facts known: where its outcome will be placed,
+  // and its concept marker.
+  void note_event(Line& line);
+  // Without delayed labels nothing needs a line's facts before the Processor decodes it:
+  // they are taken from its decoder instead of parsing each line twice.
+  void on_decoded(const DecodedEvent& decoded);
   // Where the event with this id sits; `consume` when its outcome is being scored (it will
   // not be asked for again).
   std::optional<EventMark> place(std::string_view event_id, bool consume);
@@ -317,6 +329,37 @@ std::optional<EventMark> Evaluation::place(std::string_view event_id, bool consu
   return std::nullopt;
 }
 
+void Evaluation::note_event(Line& line) {
+  EventMark mark{static_cast<uint64_t>(line.number), line.facts.concept_index};
+  if (mark.concept_index != kNoConcept) {
+    if (last_concept_ != kNoConcept && mark.concept_index != last_concept_) result_.true_changes.push_back(mark.position);
+    last_concept_ = mark.concept_index;
+    result_.has_concepts = true;
+  }
+  // Kept under the id the decoder gives it (topic-partition-offset when it has none).
+  std::string& id = line.facts.id;
+  if (id.empty()) id.append(config_.kafka.events_topic).append("-0-").append(std::to_string(line.number));
+  if (delayed_) {
+    awaiting_.insert_or_assign(id, mark);
+  } else {
+    BatchEvent& e = batch_events_[batch_events_used_++];
+    e.id.assign(id);  // reuses the slot's buffer: no allocation once grown
+    e.mark = mark;
+  }
+}
+
+void Evaluation::on_decoded(const DecodedEvent& decoded) {
+  Line& line = batch_lines_[decoded.index];
+  if (decoded.event != nullptr) {
+    line.facts.id.assign(decoded.event->id);
+    line.facts.concept_index = decoded.concept_marker.value_or(kNoConcept);
+  } else {
+    // An invalid event: what a parse of its own finds (the JSON may still be fine).
+    facts_.read(std::string_view(line.text).substr(line.payload_begin), &line.facts);
+  }
+  note_event(line);
+}
+
 void Evaluation::observe(const LearnOutcome& outcome) {
   const std::optional<EventMark> mark = place(outcome.event_id, true);
   if (mark) max_position_ = std::max(max_position_, mark->position);
@@ -365,14 +408,16 @@ Result<EvaluationResult> Evaluation::run(const EvaluationProgressFn& progress) {
   auto processor = Processor::Create(config_, nullptr, nullptr);
   if (!processor.ok()) return processor.status();
   (*processor)->set_learn_observer([this](const LearnOutcome& o) { observe(o); });
+  if (!delayed_) (*processor)->set_decode_observer([this](const DecodedEvent& d) { on_decoded(d); });
 
   const Clock::time_point start = Clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   LineSource events(inputs_.events, inputs_.events_name, true);
   LineSource labels(inputs_.labels, inputs_.labels_name, false);
   Line next_event, next_label;
-  bool have_event = events.next(&next_event, facts_);
-  bool have_label = labels.next(&next_label, facts_);
+  FactReader* ahead = delayed_ ? &facts_ : nullptr;  // facts needed when a line is taken
+  bool have_event = events.next(&next_event, ahead);
+  bool have_label = labels.next(&next_label, &facts_);
   batch_lines_.resize(options_.batch_size);
   batch_is_label_.resize(options_.batch_size);
   batch_events_.resize(options_.batch_size);
@@ -387,27 +432,12 @@ Result<EvaluationResult> Evaluation::run(const EvaluationProgressFn& progress) {
     if (take_label) {
       std::swap(slot, next_label);
       result_.label_lines++;
-      have_label = labels.next(&next_label, facts_);
+      have_label = labels.next(&next_label, &facts_);
     } else {
       std::swap(slot, next_event);
       result_.events++;
-      EventMark mark{static_cast<uint64_t>(slot.number), slot.facts.concept_index};
-      if (mark.concept_index != kNoConcept) {
-        if (last_concept_ != kNoConcept && mark.concept_index != last_concept_) result_.true_changes.push_back(mark.position);
-        last_concept_ = mark.concept_index;
-        result_.has_concepts = true;
-      }
-      // Kept under the id the decoder gives it (topic-partition-offset when it has none).
-      std::string& id = slot.facts.id;
-      if (id.empty()) id.append(config_.kafka.events_topic).append("-0-").append(std::to_string(slot.number));
-      if (delayed_) {
-        awaiting_.insert_or_assign(id, mark);
-      } else {
-        BatchEvent& e = batch_events_[batch_events_used_++];
-        e.id.assign(id);  // reuses the slot's buffer: no allocation once grown
-        e.mark = mark;
-      }
-      have_event = events.next(&next_event, facts_);
+      if (delayed_) note_event(slot);  // else when the Processor decodes it (on_decoded)
+      have_event = events.next(&next_event, ahead);
     }
     if (batch_used_ == options_.batch_size) {
       SL_RETURN_IF_ERROR(flush(**processor));

@@ -65,3 +65,28 @@ TEST_CASE("bench core measures the wide stream, 16 numbers and 2 strings per eve
   CHECK(result->bytes_per_event > 450);
   CHECK(result->bytes_per_event < 650);
 }
+
+TEST_CASE("bench core reports the entity state's bytes, which per-field aggregates shrink", "[bench]") {
+  CoreBenchOptions options;
+  options.stream = "wide";
+  options.events = 2000;
+  options.entities = 200;
+  options.batch = 256;
+  options.repeats = 1;
+  auto all = RunCoreBench(options, [](const std::string&) {});
+  REQUIRE(all.ok());
+  CHECK(all->entities == 200);
+  // 16 numeric fields, each with its aggregates' record, in every entity.
+  CHECK(all->bytes_per_entity > 16 * 64);
+
+  options.features = {{"fields.*.aggregates", "none"}, {"fields.x0.aggregates", "mean,ewma"}};
+  auto one = RunCoreBench(options, [](const std::string&) {});
+  REQUIRE(one.ok());
+  CHECK(one->entities == 200);
+  CHECK(one->bytes_per_entity < all->bytes_per_entity / 4);
+
+  options.features = {{"fields.*.aggregates", "median"}};
+  auto bad = RunCoreBench(options, [](const std::string&) {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("features.fields.*.aggregates") != std::string::npos);
+}

@@ -234,6 +234,20 @@ TEST_CASE("only undecodable label lines are invalid: unknown and late labels are
   CHECK(r.invalid_examples[0].line == 1);
 }
 
+TEST_CASE("an invalid event that is valid JSON still marks its concept and keeps its id", "[evaluate]") {
+  const std::string events =
+      "{\"id\":\"a\",\"ts\":1000,\"features\":{\"x\":1},\"label\":1,\"meta\":{\"concept\":0}}\n"
+      "{\"id\":\"b\",\"ts\":1010,\"features\":{\"x\":[2]},\"label\":0,\"meta\":{\"concept\":1}}\n"
+      "{\"id\":\"c\",\"ts\":1020,\"features\":{\"x\":3},\"label\":1,\"meta\":{\"concept\":1}}\n"
+      "{\"id\":\"d\",\"ts\":1030,\"features\":{\"x\":4},\"label\":0,\"meta\":{\"concept\":2}}\n";
+  const EvaluationResult r = Run(events);
+  CHECK(r.invalid_events == 1);
+  CHECK(r.labelled == 3);
+  CHECK(r.true_changes == std::vector<uint64_t>{1, 3});
+  REQUIRE(r.segments.size() == 3);
+  CHECK(r.curve.back().position == 3);
+}
+
 TEST_CASE("bad lines are counted dead letters, blank lines are skipped, ids default to the offset",
           "[evaluate]") {
   const std::string events =

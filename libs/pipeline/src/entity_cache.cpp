@@ -26,6 +26,17 @@ EntityCache::Entry* EntityCache::add(std::string_view key) {
   return entry;
 }
 
+size_t EntityCache::memory_bytes() const {
+  // A node of the map: the next pointer, the entry, the cached hash.
+  constexpr size_t kNode = sizeof(void*) + sizeof(Entry) + sizeof(size_t);
+  size_t bytes = map_.bucket_count() * sizeof(void*);
+  for (const Entry& e : map_) {
+    bytes += kNode - sizeof(features::EntityState) + e.second.state.memory_bytes();
+    if (e.first.capacity() > 15) bytes += e.first.capacity() + 1;  // beyond the small-string buffer
+  }
+  return bytes;
+}
+
 Status EntityCache::resolve(std::span<const Event> events, std::vector<Entry*>* out) {
   ++batch_;
   out->resize(events.size());

@@ -116,6 +116,7 @@ struct Processor::Impl {
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
   LabelJoinCounts join_reported;    // what the probe has been told
   std::function<void(const LearnOutcome&)> observer;
+  std::function<void(const DecodedEvent&)> decode_observer;
 
   uint64_t model_version = 1;
   // The model registry (models.keep): versions the store keeps, oldest first, and learner
@@ -358,6 +359,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
     double target = 0;
     if (st.ok() && event.label) st = s.target_of(*event.label, &target);
+    if (s.decode_observer) s.decode_observer({i, st.ok() ? &event : nullptr, s.decoder.concept_marker()});
     if (!st.ok()) {
       s.counts.invalid++;
       if (s.probe) s.probe->events_invalid.Increment();
@@ -1095,6 +1097,12 @@ ProcessorStats Processor::stats() const {
 
 void Processor::set_learn_observer(std::function<void(const LearnOutcome&)> observer) {
   impl_->observer = std::move(observer);
+}
+
+size_t Processor::entity_memory_bytes() const { return impl_->entities ? impl_->entities->memory_bytes() : 0; }
+
+void Processor::set_decode_observer(std::function<void(const DecodedEvent&)> observer) {
+  impl_->decode_observer = std::move(observer);
 }
 
 LabelJoinCounts Processor::label_counts() const { return impl_->join ? impl_->join->counts() : LabelJoinCounts{}; }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "streamlearn/core/event.hpp"
@@ -29,6 +30,11 @@ class EventDecoder {
   // (topic-partition-offset) and timestamp. Reuses *out's buffers.
   Status decode(std::string_view payload, std::string_view key, const SourcePosition& source,
                 Event* out);
+
+  // The integer at "meta":{"concept": K} of the event decoded last, if it had one in
+  // [INT_MIN + 1, INT_MAX] (a generator's concept marker, which offline evaluation reads;
+  // the model never sees meta). Empty after a failed decode.
+  std::optional<int> concept_marker() const;
 
  private:
   struct Impl;  // keeps simdjson out of every includer

@@ -68,6 +68,15 @@
 //                            2^hash_bits buckets, or one bucket per value for the first
 //                            max_categories distinct values and one "other" bucket after
 //     max_categories         1..2^hash_bits - 1 [100]
+//     aggregates             list [features.aggregates' per-field ones]   this numeric
+//                            field's entity aggregates, of sum, mean, std, min, max, ewma,
+//                            last; none (or []) for none: the field then keeps no
+//                            per-entity state at all (no memory in any entity), which is
+//                            how wide events avoid paying every aggregate of every field,
+//                            e.g. fields.*.aggregates: none, fields.amount.aggregates:
+//                            mean,ewma. Only features.aggregates holds count, since_last.
+//                            An entity keeps each aggregated field's members that any
+//                            field's list asks for (they share one record per field).
 //
 // Numeric values, in the order applied: clip_min/clip_max (raw units) -> log1p ->
 // clip_std (on the log scale when log1p is on) = the "clean" value, which feeds the
@@ -144,6 +153,9 @@ struct FieldConfig {
   Scale scale = Scale::kNone;
   Encoding encoding = Encoding::kHash;
   uint32_t max_categories = 100;
+  // This field's entity aggregates (Aggregate bits of sum..last); none: those of
+  // FeatureConfig::aggregates.
+  std::optional<uint32_t> aggregates;
 
   // Whether the field needs global running statistics (mean, variance, min, max).
   bool needs_stats() const { return impute == Impute::kMean || clip_std > 0 || scale != Scale::kNone; }
@@ -171,6 +183,8 @@ enum Aggregate : uint32_t {
   kAggLast = 1u << 8,
 };
 inline constexpr uint32_t kDefaultAggregates = kAggCount | kAggSinceLast | kAggMean | kAggEwma | kAggLast;
+// The aggregates of one numeric field (the others are the entity's).
+inline constexpr uint32_t kFieldAggregates = kAggSum | kAggMean | kAggStd | kAggMin | kAggMax | kAggEwma | kAggLast;
 
 struct WindowSpec {
   int64_t width_ms = 60'000;
@@ -237,6 +251,10 @@ struct FeatureConfig {
   const FieldConfig& field(std::string_view name) const {
     auto it = fields.find(name);
     return it == fields.end() ? default_field : it->second;
+  }
+  // The entity aggregates of numeric field `name` (kFieldAggregates bits).
+  uint32_t field_aggregates(std::string_view name) const {
+    return field(name).aggregates.value_or(aggregates) & kFieldAggregates;
   }
   bool operator==(const FeatureConfig&) const = default;
 };

@@ -113,6 +113,8 @@ struct EntityState {
   // reads both; on an error `out` is left unchanged.
   void encode(std::string* out) const;
   static Status decode(std::string_view bytes, EntityState* out);
+  // The bytes this state holds: the struct and what its vectors allocated (capacity).
+  size_t memory_bytes() const;
   bool operator==(const EntityState&) const = default;
 };
 
@@ -207,6 +209,7 @@ class FeatureBuilder {
     // Hot members first: the per-event path reads these, one cache line.
     bool identity = true;  // cfg leaves numeric values untouched
     bool emit = true;      // false: a PCA input that is not kept
+    bool aggregated = false;  // has entity aggregates (none: no per-entity record)
     int32_t named = -1;    // into named_
     int32_t pca_slot = -1;     // into config_.pca.fields
     int32_t stats = -1;    // into stats_

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct CoreBenchOptions {
   // > 0: one more figure, the Processor with delayed labels (labels.enabled): each event
   // without its label, the label on the labels topic this many events later.
   uint64_t label_delay_events = 0;
+  // libs/features keys on top of the default pipeline's (FeatureSettings::params), e.g.
+  // {"fields.*.aggregates", "none"}: for every figure but decode.
+  std::map<std::string, std::string> features;
 };
 
 struct CoreBenchFigure {
@@ -37,6 +41,10 @@ struct CoreBenchFigure {
 
 struct CoreBenchResult {
   double bytes_per_event = 0;  // mean JSON size of the input
+  // After the processor with data drift: the entities it holds and their memory
+  // (Processor::entity_memory_bytes).
+  uint64_t entities = 0;
+  double bytes_per_entity = 0;
   std::vector<CoreBenchFigure> figures;
 };
 

@@ -82,6 +82,9 @@ class EntityCache {
   // The entries changed since the last checkpoint (a predict snapshot copies them).
   const std::vector<Entry*>& dirty() const { return dirty_; }
   size_t size() const { return map_.size(); }
+  // What the cached entities hold: map nodes, keys, states (EntityState::memory_bytes) and
+  // the bucket array; the allocator's own overhead aside. A walk over every entry.
+  size_t memory_bytes() const;
   size_t dirty_count() const { return dirty_.size(); }
   size_t max_entities() const { return max_; }
   uint64_t evictions() const { return evictions_; }

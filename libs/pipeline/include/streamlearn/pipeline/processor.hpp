@@ -128,6 +128,14 @@ struct LearnOutcome {
   double true_class_probability = std::numeric_limits<double>::quiet_NaN();
 };
 
+// An event message of a batch as the decoder left it, for offline evaluation: what it
+// reads of each line without parsing it a second time.
+struct DecodedEvent {
+  size_t index = 0;              // in the batch given to process()
+  const Event* event = nullptr;  // null when the message was invalid (dead-lettered)
+  std::optional<int> concept_marker;  // "meta":{"concept": K} (EventDecoder::concept_marker)
+};
+
 // A change of the champion asked for through the admin API; applied by the processing
 // thread between batches (Processor::apply).
 struct ModelCommand {
@@ -164,6 +172,9 @@ class Processor {
   // Called for every labelled event, after the metrics and detector saw it, before the
   // model learns (so drift events about it are already out).
   void set_learn_observer(std::function<void(const LearnOutcome&)> observer);
+  // Called for every event message of a batch as it is decoded, in order, before any event
+  // of the batch is handled (so before the learn observer hears of them).
+  void set_decode_observer(std::function<void(const DecodedEvent&)> observer);
 
   // The model registry. apply() changes the champion as `command` says, as a new version
   // (kept from the next checkpoint on, like every version, the last models.keep of them),
@@ -179,6 +190,8 @@ class Processor {
   Result<std::string> model_json(std::string_view name) const;
 
   ProcessorStats stats() const;
+  // EntityCache::memory_bytes: what the cached entity states take (a walk over all of them).
+  size_t entity_memory_bytes() const;
   // The delayed-label join (all zero when labels are disabled).
   LabelJoinCounts label_counts() const;
   size_t pending_labels() const;  // predictions waiting for their label
