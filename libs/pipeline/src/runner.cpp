@@ -17,6 +17,7 @@
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
+#include "model_sync.hpp"
 #include "output_encoders.hpp"
 
 namespace streamlearn::pipeline {
@@ -139,6 +140,7 @@ struct KafkaRunner::Impl {
   std::unique_ptr<Processor> processor;
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<kafka::Consumer> consumer;
+  std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
@@ -324,6 +326,13 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     if (!warm.ok()) spdlog::warn("output topics not warmed up: {}", warm.message());
   }
   impl->guarded_seen = impl->processor->stats().guarded_updates;
+  if (config.sync.enabled) {
+    kafka::Properties sync_props = common;
+    sync_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
+    auto link = ModelSyncLink::Create(config, *impl->producer, sync_props, probe);
+    if (!link.ok()) return link.status();
+    impl->model_sync = std::move(link).value();
+  }
 
   kafka::RebalanceHooks hooks;
   hooks.on_assign = [self](std::vector<kafka::PartitionOffset>& parts) {
@@ -389,10 +398,12 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     last_checkpoint = Clock::now();  // nothing new: no write, no commit
     return Status::Ok();
   }
+  if (model_sync) model_sync->before_checkpoint(*processor);  // the checkpoint stores the mix
   state::CheckpointBatch batch = store->begin_checkpoint();
   processor->checkpoint(batch);
   SL_RETURN_IF_ERROR(store->commit(batch));
   checkpointed_messages = processed;
+  if (model_sync) model_sync->after_checkpoint(*processor);
   // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
   std::vector<kafka::PartitionOffset> offsets;
   if (consumer) {

@@ -207,6 +207,13 @@ struct ModelRegistrySettings {
   int keep = 5;  // model versions kept in the state store per model, for rollback
 };
 
+// One logical model across instances (docs/architecture.md#one-model-across-instances).
+struct ModelSyncSettings {
+  bool enabled = false;      // scale.model_sync: off, a single instance has no peers
+  std::string topic;         // scale.model_sync_topic: empty = "<kafka.group_id>.model-sync"
+  std::string instance_id;   // scale.instance_id: empty = "<host name>:<state.dir>"
+};
+
 struct PipelineConfig {
   KafkaSettings kafka;
   StateSettings state;
@@ -221,6 +228,7 @@ struct PipelineConfig {
   LabelSettings labels;
   HttpSettings http;
   ModelRegistrySettings models;
+  ModelSyncSettings sync;
 };
 
 // The `features:` section as features::FeatureConfig::Parse reads it.
