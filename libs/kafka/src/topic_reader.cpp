@@ -51,8 +51,10 @@ TopicReader::~TopicReader() {
 }
 
 void TopicReader::discover() {
+  // Once a second while the topic is missing, then every 30 s for added partitions: the
+  // metadata request waits (200 ms at most) on the caller's thread.
   const int64_t now = NowMs();
-  if (now - last_discovery_ms_ < 1000) return;
+  if (now - last_discovery_ms_ < (assigned_ == 0 ? 1000 : 30000)) return;
   last_discovery_ms_ = now;
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic_.c_str(), nullptr);
   if (!rkt) return;

@@ -187,3 +187,25 @@ TEST_CASE("model sync: a family that does not mix says so and keeps its model", 
   CHECK(st.code() == ErrorCode::kUnimplemented);
   CHECK(st.message().find("knn") != std::string::npos);
 }
+
+TEST_CASE("model sync: the scale keys are read, off by default, and a bad value names its key", "[model_sync]") {
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  auto defaults = ParseConfig("model: {type: logistic}\n", "p.yaml", none);
+  REQUIRE(defaults.ok());
+  CHECK_FALSE(defaults->sync.enabled);
+  CHECK(defaults->sync.topic.empty());
+  auto on = ParseConfig("scale:\n  model_sync: true\n  model_sync_topic: shared\n  instance_id: node-1\n", "p.yaml", none);
+  REQUIRE(on.ok());
+  CHECK(on->sync.enabled);
+  CHECK(on->sync.topic == "shared");
+  CHECK(on->sync.instance_id == "node-1");
+  auto bad = ParseConfig("scale:\n  model_sync: maybe\n", "p.yaml", none);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("scale.model_sync") != std::string::npos);
+  const Environment env = [](const char* name) -> const char* {
+    return std::string_view(name) == "STREAMLEARN_SCALE_MODEL_SYNC" ? "true" : nullptr;
+  };
+  auto from_env = ParseConfig("model: {type: logistic}\n", "p.yaml", env);
+  REQUIRE(from_env.ok());
+  CHECK(from_env->sync.enabled);
+}

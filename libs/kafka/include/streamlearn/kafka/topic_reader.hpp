@@ -2,7 +2,7 @@
 // Reads every partition of one topic from its beginning, with no consumer group: each
 // instance sees every record (the model-sync topic, where every instance reads what all its
 // peers publish). Partitions are found by metadata and assigned directly; a topic that does
-// not exist yet is looked for again at most once a second. One thread, like kafka.hpp.
+// not exist yet is looked for again once a second, added partitions every 30 s. One thread, like kafka.hpp.
 
 #include <cstdint>
 #include <memory>
