@@ -147,7 +147,7 @@ TEST_CASE("linear mix: a peer of other settings is refused and nothing changes",
   CHECK(Saved(a) == before);
 }
 
-TEST_CASE("linear mix: through the Learner interface; another loss is refused", "[learn][linear][mix]") {
+TEST_CASE("linear mix: through the Learner interface, another loss refused", "[learn][linear][mix]") {
   auto a = learn::MakeLearner("logistic", {{"hash_bits", "8"}});
   auto b = learn::MakeLearner("logistic", {{"hash_bits", "8"}});
   auto hinge = learn::MakeLearner("hinge", {{"hash_bits", "8"}});

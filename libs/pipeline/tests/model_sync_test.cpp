@@ -92,7 +92,7 @@ TEST_CASE("model sync: records round-trip and damaged ones are refused", "[model
   CHECK_FALSE(DecodeModelSyncRecord("").ok());
 }
 
-TEST_CASE("model sync: each peer's latest record is mixed once; own and foreign records are not", "[model_sync]") {
+TEST_CASE("model sync: each peer's latest record is mixed once, own and foreign records never", "[model_sync]") {
   ModelSync sync("me", "p", 1);
   using R = ModelSync::Received;
   CHECK(sync.receive("me", EncodeModelSyncRecord(Record("me", 1))) == R::kOwn);
@@ -135,7 +135,7 @@ TEST_CASE("model sync: the fingerprint separates pipelines of other models or se
   CHECK(PipelineFingerprint(a) != PipelineFingerprint(c));
 }
 
-TEST_CASE("model sync: processors on disjoint partitions mix; counts stay their own",
+TEST_CASE("model sync: processors on disjoint partitions mix, counts stay their own",
           "[model_sync]") {
   std::vector<std::string> keys, payloads;
   const auto parts = SeaByPartition(8000, 2, &keys, &payloads);
