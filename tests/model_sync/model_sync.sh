@@ -6,7 +6,7 @@
 # instances checkpoint, publish and mix as the stream goes):
 #   single  one instance                                      (the reference accuracy)
 #   sync    three instances, scale.model_sync on               (must reach single - 0.5 points)
-#   nosync  three instances, each its own model                (the negative control)
+#   nosync  three instances, each its own model                (the control, reported)
 # The stream is stationary SEA and the step 0.05 (see docs/architecture.md for why: parameter
 # mixing averages the models, which removes SGD's noise but does not learn faster than one
 # instance's share; the demo's SEA with its drifts and resets is reported there too).
@@ -80,6 +80,10 @@ log "bytes per event added by model sync: $(awk -v b="$bytes" -v e="$EVENTS" 'BE
 [ "$mixes" -gt 0 ] || fail "no mix happened with sync on"
 awk -v s="$acc_sync" -v r="$acc1" 'BEGIN{exit !(s >= r - 0.005)}' ||
   fail "with sync, accuracy $acc_sync is below the single instance's $acc1 minus 0.5 points"
-awk -v s="$acc_sync" -v n="$acc_nosync" 'BEGIN{exit !(s > n)}' ||
-  fail "the control without sync ($acc_nosync) is not below the synced run ($acc_sync)"
+# The control is reported, not asserted: parameter mixing averages away SGD's noise, worth
+# +0.2 to +0.6 points over the control in our runs, the same order as the run-to-run spread of
+# a live stream's timestamp merge (docs/architecture.md, "Measured"). Asserting it would be
+# a coin toss in CI; what must hold is that each run learned every event once (groupctl) and
+# that sync mixed and kept the single instance's accuracy.
+log "control: without sync $(awk -v s="$acc_sync" -v n="$acc_nosync" 'BEGIN{printf "%+.2f", 100 * (n - s)}') points against sync"
 log "PASS"
