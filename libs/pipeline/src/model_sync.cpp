@@ -184,6 +184,20 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
     trained_at_mix_ = trained_at_publication_ = processor.champion_model().trained;
     started_ = true;
   }
+  // A champion of a family that does not mix neither mixes nor publishes (a forest's bytes
+  // every second would buy nothing); asked again at every checkpoint, as a model switch can
+  // change the family.
+  const Status mixes = processor.mix_champion(0, {});
+  const bool was_mixing = champion_mixes_;
+  champion_mixes_ = mixes.ok();
+  if (champion_mixes_ != was_mixing) {
+    if (champion_mixes_) {
+      spdlog::info("model sync: the champion mixes again; publishing and mixing resume");
+    } else {
+      spdlog::warn("model sync: {}; this instance neither publishes nor mixes while it is the champion",
+                   mixes.message());
+    }
+  }
   std::vector<kafka::OwnedRecord> records;
   (void)reader_->read_available(&records);
   for (const auto& r : records) {
@@ -201,7 +215,7 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
   }
   if (peers_) peers_->Set(static_cast<double>(sync_.peers()));
   const auto unmixed = sync_.take_unmixed();
-  if (unmixed.empty()) return;
+  if (unmixed.empty() || !champion_mixes_) return;
   const uint64_t trained = processor.champion_model().trained;
   const double own_weight = static_cast<double>(trained - std::min(trained, trained_at_mix_));
   std::vector<WeightedChampion> peers;
@@ -220,6 +234,7 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
 }
 
 void ModelSyncLink::after_checkpoint(const Processor& processor) {
+  if (!champion_mixes_) return;
   ChampionModel champion = processor.champion_model();
   const uint64_t trained = champion.trained;
   // Its weight: what it learned since its previous publication (a peer mixes each

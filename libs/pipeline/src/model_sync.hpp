@@ -107,6 +107,7 @@ class ModelSyncLink {
   uint64_t trained_at_mix_ = 0;          // the champion's trained() when it last mixed
   uint64_t trained_at_publication_ = 0;  // ... when it was last published
   bool started_ = false;
+  bool champion_mixes_ = true;  // its family implements Learner::mix
   uint64_t refusals_logged_ = 0;
   prometheus::Counter* mixes_ = nullptr;
   prometheus::Counter* published_ = nullptr;

@@ -1396,6 +1396,7 @@ ChampionModel Processor::champion_model() const {
 
 Status Processor::mix_champion(double own_weight, std::span<const WeightedChampion> peers) {
   Impl& s = *impl_;
+  if (peers.empty()) return s.model->mix(own_weight, {});  // whether the champion mixes at all
   const ChampionModel own = champion_model();
   std::vector<std::unique_ptr<learn::Learner>> restored;
   std::vector<learn::MixInput> inputs;

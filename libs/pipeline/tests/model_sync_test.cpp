@@ -186,6 +186,12 @@ TEST_CASE("model sync: a family that does not mix says so and keeps its model", 
   const Status st = (*a)->mix_champion(1.0, peer);
   CHECK(st.code() == ErrorCode::kUnimplemented);
   CHECK(st.message().find("knn") != std::string::npos);
+  // Asked with no peers (what the sync does before publishing): the same answer, and a
+  // linear champion says it mixes.
+  CHECK((*a)->mix_champion(0, {}).code() == ErrorCode::kUnimplemented);
+  auto linear = Processor::Create(LogisticConfig(), nullptr, nullptr);
+  REQUIRE(linear.ok());
+  CHECK((*linear)->mix_champion(0, {}).ok());
 }
 
 TEST_CASE("model sync: the scale keys are read, off by default, and a bad value names its key", "[model_sync]") {

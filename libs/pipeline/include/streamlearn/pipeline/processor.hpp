@@ -192,7 +192,8 @@ class Processor {
   // (Learner::mix, this one weighing `own_weight`). A peer of another type, or whose
   // classes or dense features are not indexed as this champion's, is refused
   // (FailedPrecondition naming why) before anything changes; Unimplemented for a family
-  // that does not mix. Call between batches, before a checkpoint.
+  // that does not mix (with no peers: Ok or Unimplemented, which asks whether the champion
+  // mixes at all, cheaply). Call between batches, before a checkpoint.
   ChampionModel champion_model() const;
   Status mix_champion(double own_weight, std::span<const WeightedChampion> peers);
 
