@@ -70,6 +70,11 @@ std::string_view ToString(LearnerTask task) {
   return "binary";
 }
 
+Status Learner::mix(double /*own_weight*/, std::span<const MixInput> /*peers*/) {
+  return Status::Unimplemented("model type " + std::string(type()) +
+                               " does not mix with peers: each instance keeps its own model");
+}
+
 const std::vector<std::string_view>& LearnerTypes() {
   if (MutableTypes().empty()) RebuildTypes();
   return MutableTypes();

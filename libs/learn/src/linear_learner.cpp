@@ -70,6 +70,20 @@ std::unique_ptr<Learner> LinearLearner::fresh_copy() const {
   return copy;
 }
 
+Status LinearLearner::mix(double own_weight, std::span<const MixInput> peers) {
+  std::vector<LinearModel::MixPeer> models;
+  models.reserve(peers.size());
+  for (const MixInput& peer : peers) {
+    const auto* linear = dynamic_cast<const LinearLearner*>(peer.learner);
+    if (linear == nullptr) {
+      return Status::FailedPrecondition("cannot mix a " + std::string(peer.learner ? peer.learner->type() : "missing") +
+                                        " model into a " + std::string(type()) + " model");
+    }
+    models.push_back({&linear->model_, peer.weight});
+  }
+  return model_.mix(own_weight, models);
+}
+
 void LinearLearner::describe(JsonWriter& out, const DenseFeatureName& name, size_t top_sparse) const {
   out.key("learner").begin_object();
   for (const auto& [key, value] : ToStringMap(model_.config())) out.field(key, std::string_view(value));

@@ -217,6 +217,30 @@ inline void CheckLearnerContract(const MakeLearnerFn& make) {
     for (const auto& p : PredictAll(*l, held_out)) CheckPrediction(*l, p);
   }
 
+  SECTION("mixing with copies of itself or with weight 0 changes nothing; a family that does not mix says so") {
+    auto l = make();
+    LearnAll(*l, stream);
+    const std::string before = SavedLearner(*l);
+    auto copy = make();
+    ByteReader in(before);
+    REQUIRE(copy->load(in).ok());
+    auto other = make();
+    LearnAll(*other, held_out);
+    const learn::MixInput copies[] = {{copy.get(), 3.0}, {copy.get(), 5.0}};
+    const Status mixed = l->mix(7.0, copies);
+    if (mixed.code() == ErrorCode::kUnimplemented) {
+      CHECK_FALSE(mixed.message().empty());
+    } else {
+      REQUIRE(mixed.ok());
+      const learn::MixInput unweighted[] = {{other.get(), 0.0}, {other.get(), -1.0}};
+      REQUIRE(l->mix(7.0, unweighted).ok());
+      const learn::MixInput none_at_all[] = {{other.get(), 4.0}};
+      REQUIRE(l->mix(0.0, std::span<const learn::MixInput>(none_at_all, 0)).ok());
+    }
+    CHECK(SavedLearner(*l) == before);
+    CHECK(l->trained() == stream.size());
+  }
+
   SECTION("memory is reported and describe writes the settings and named features") {
     auto l = make();
     CHECK(l->memory_bytes() > 0);

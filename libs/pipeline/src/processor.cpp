@@ -1386,3 +1386,61 @@ Result<std::string> Processor::model_json(std::string_view name) const {
 }
 
 }  // namespace streamlearn::pipeline
+
+namespace streamlearn::pipeline {
+namespace {
+
+// Whether `peer`'s names index the same things as `own` (so index i means one name on both
+// sides): equal on the common prefix, and the peer knows no more than this side does (a name
+// it has and this side lacks would get another index here later).
+bool SameIndexing(const std::vector<std::string>& own, const std::vector<std::string>& peer) {
+  return peer.size() <= own.size() && std::equal(peer.begin(), peer.end(), own.begin());
+}
+
+}  // namespace
+
+ChampionModel Processor::champion_model() const {
+  const Impl& s = *impl_;
+  ChampionModel out;
+  out.type = std::string(s.model->type());
+  out.version = s.model_version;
+  out.trained = s.model->trained();
+  out.classes = s.class_names;
+  out.features.reserve(s.dictionary.size());
+  for (uint32_t i = 0; i < s.dictionary.size(); ++i) out.features.push_back(s.dictionary.name(i));
+  ByteWriter w(&out.learner);
+  s.model->save(w);
+  return out;
+}
+
+Status Processor::mix_champion(double own_weight, std::span<const WeightedChampion> peers) {
+  Impl& s = *impl_;
+  if (peers.empty()) return s.model->mix(own_weight, {});  // whether the champion mixes at all
+  const ChampionModel own = champion_model();
+  std::vector<std::unique_ptr<learn::Learner>> restored;
+  std::vector<learn::MixInput> inputs;
+  for (const WeightedChampion& peer : peers) {
+    const ChampionModel& m = *peer.model;
+    if (m.type != own.type) {
+      return Status::FailedPrecondition("a peer's champion is " + QuoteForReason(m.type) + ", this one " +
+                                        QuoteForReason(own.type));
+    }
+    if (!SameIndexing(own.classes, m.classes)) {
+      return Status::FailedPrecondition("a peer's classes are indexed otherwise (" + std::to_string(m.classes.size()) +
+                                        " known there, " + std::to_string(own.classes.size()) + " here)");
+    }
+    if (!SameIndexing(own.features, m.features)) {
+      return Status::FailedPrecondition("a peer's dense features are indexed otherwise (" +
+                                        std::to_string(m.features.size()) + " known there, " +
+                                        std::to_string(own.features.size()) + " here)");
+    }
+    ByteReader in(m.learner);
+    auto learner = learn::RestoreLearner(in);
+    if (!learner.ok()) return learner.status();
+    inputs.push_back({learner->get(), peer.weight});
+    restored.push_back(std::move(learner).value());
+  }
+  return s.model->mix(own_weight, inputs);
+}
+
+}  // namespace streamlearn::pipeline

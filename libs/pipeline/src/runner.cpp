@@ -20,6 +20,7 @@
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
 #include "health_watch.hpp"
+#include "model_sync.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
 
@@ -172,6 +173,7 @@ struct KafkaRunner::Impl {
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<kafka::Consumer> consumer;
   std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
+  std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
@@ -393,6 +395,13 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     impl->config.scale.changelog = false;
   }
   impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
+  if (config.sync.enabled) {
+    kafka::Properties sync_props = common;
+    sync_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
+    auto link = ModelSyncLink::Create(config, *impl->producer, sync_props, probe);
+    if (!link.ok()) return link.status();
+    impl->model_sync = std::move(link).value();
+  }
 
   kafka::RebalanceHooks hooks;
   hooks.on_assign = [self](std::vector<kafka::PartitionOffset>& parts) {
@@ -472,6 +481,7 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     return Status::Ok();
   }
   if (!unwritten) {
+    if (model_sync) model_sync->before_checkpoint(*processor);  // the checkpoint stores the mix
     unwritten.emplace(store->begin_checkpoint());
     processor->checkpoint(*unwritten);
   }
@@ -479,6 +489,7 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   SL_RETURN_IF_ERROR(store->commit(*unwritten));
   unwritten.reset();
   checkpointed_messages = processed;
+  if (model_sync) model_sync->after_checkpoint(*processor);
   // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
   std::vector<kafka::PartitionOffset> offsets;
   if (consumer) {

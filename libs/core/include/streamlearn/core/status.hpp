@@ -17,6 +17,7 @@ enum class ErrorCode {
   kUnavailable,      // a broker or peer that may come back
   kFailedPrecondition,
   kInternal,
+  kUnimplemented,    // an operation this kind of object does not offer
 };
 
 class Status {
@@ -34,6 +35,7 @@ class Status {
     return {ErrorCode::kFailedPrecondition, std::move(m)};
   }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
+  static Status Unimplemented(std::string m) { return {ErrorCode::kUnimplemented, std::move(m)}; }
 
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }

@@ -18,12 +18,18 @@
 //     settings, no learned parameters, what it knows of its inputs kept.
 //   - reset() is a drift reset: learned parameters forgotten, input statistics, known
 //     classes and counters kept.
+//   - mix() merges peers' models of the same kind into this one (model sync across
+//     instances). Mixing with copies of itself, or with peers of weight 0, changes nothing;
+//     trained() stays this learner's own count. A family that does not mix answers
+//     Unimplemented and stays unchanged; a peer of another kind or settings is
+//     FailedPrecondition, nothing changed.
 // Threads: one owner; predict() may be called concurrently only with other const calls.
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +60,15 @@ struct Prediction {
   std::vector<double> probabilities;
 };
 
+class Learner;
+
+// A peer's model for Learner::mix, with its weight: the events it learned since the models
+// were last mixed (0 or less, or not finite: it contributes nothing).
+struct MixInput {
+  const Learner* learner = nullptr;
+  double weight = 0;
+};
+
 // The name of dense feature `index` (the pipeline's feature dictionary), for describe().
 using DenseFeatureName = std::function<std::string(size_t index)>;
 
@@ -82,6 +97,11 @@ class Learner {
 
   virtual std::unique_ptr<Learner> fresh_copy() const = 0;
   virtual void reset() = 0;
+
+  // Merges `peers` into this model, this one weighing `own_weight` (the events it learned
+  // since the last mix). Linear models average their parameters (McDonald et al. 2010's
+  // parameter mixing); the other families keep their own model (see docs/architecture.md).
+  virtual Status mix(double own_weight, std::span<const MixInput> peers);
 
   // `streamlearn model inspect`: writes the learner's fields into the object `out` has
   // open: "learner" (its settings, key -> text) and what the family learned, with dense

@@ -183,6 +183,23 @@ class LinearModel {
   // Folds x into the standardisation statistics, then takes one optimizer step towards y.
   void learn(const FeatureVector& x, double y);
 
+  // Parameter mixing (McDonald et al. 2010): every parameter becomes the weighted mean of
+  // this model's (weight `own_weight`) and the peers' (weights: events each learned since the
+  // last mix), computed as own + sum_i p_i (peer_i - own) so that identical models mix to the
+  // same bits. Mixed per coordinate: dense and sparse weights and biases (a bucket or
+  // feature a model never touched counts as 0), the optimizer state beside them (AdaGrad's
+  // G, Adam's moments, FTRL's z and n: the state that belongs to the averaged weights), the
+  // step count and SGD's cumulative L1 (so the schedule continues from the mean position);
+  // the input statistics as the weighted mixture of the models' distributions (mean of
+  // means, mixture variance, mean count). trained() and guarded_updates() stay this model's.
+  // A peer of another loss, optimizer, hash_bits or standardize is FailedPrecondition, this
+  // model unchanged; peers of weight 0 (or a total weight of 0) change nothing.
+  struct MixPeer {
+    const LinearModel* model = nullptr;
+    double weight = 0;
+  };
+  Status mix(double own_weight, std::span<const MixPeer> peers);
+
   // Drift reset: zero weights, biases and optimizer state (t restarts at 1), keep the
   // standardisation statistics, the known classes and the counters.
   void reset_weights();

@@ -226,6 +226,12 @@ struct ScaleSettings {
 };
 // The changelog topic `scale` names, with its default filled in.
 std::string ChangelogTopic(const PipelineConfig& config);
+// One logical model across instances (docs/architecture.md#one-model-across-instances).
+struct ModelSyncSettings {
+  bool enabled = false;      // scale.model_sync: off, a single instance has no peers
+  std::string topic;         // scale.model_sync_topic: empty = "<kafka.group_id>.model-sync"
+  std::string instance_id;   // scale.instance_id: empty = "<host name>:<state.dir>"
+};
 
 struct PipelineConfig {
   KafkaSettings kafka;
@@ -242,6 +248,7 @@ struct PipelineConfig {
   HttpSettings http;
   ModelRegistrySettings models;
   ScaleSettings scale;
+  ModelSyncSettings sync;
 };
 
 // The `features:` section as features::FeatureConfig::Parse reads it.

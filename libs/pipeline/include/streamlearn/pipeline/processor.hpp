@@ -145,6 +145,22 @@ struct ModelCommand {
   std::optional<uint64_t> version;  // rollback: the kept version to return to; none: the latest before the current
 };
 
+// The champion as model sync publishes it (docs/architecture.md, one model across
+// instances): its learner's bytes and what a peer needs to know to mix it.
+struct ChampionModel {
+  std::string type;
+  uint64_t version = 0;
+  uint64_t trained = 0;               // events it learned itself (not its peers')
+  std::vector<std::string> classes;   // class names by index (multiclass)
+  std::vector<std::string> features;  // dense feature names by index
+  std::string learner;                // Learner::save
+};
+
+struct WeightedChampion {
+  const ChampionModel* model = nullptr;
+  double weight = 0;  // events the peer learned since it last mixed
+};
+
 class Processor {
  public:
   // `store` may be null (offline evaluation): then nothing is reloaded or checkpointed
@@ -188,6 +204,15 @@ class Processor {
   // GET /v1/models/{name}: the champion's describe_json(), or a challenger's figures and
   // learner (Learner::describe); NotFound for another name.
   Result<std::string> model_json(std::string_view name) const;
+
+  // Model sync: the champion as published, and a mix of peers' champions into it
+  // (Learner::mix, this one weighing `own_weight`). A peer of another type, or whose
+  // classes or dense features are not indexed as this champion's, is refused
+  // (FailedPrecondition naming why) before anything changes; Unimplemented for a family
+  // that does not mix (with no peers: Ok or Unimplemented, which asks whether the champion
+  // mixes at all, cheaply). Call between batches, before a checkpoint.
+  ChampionModel champion_model() const;
+  Status mix_champion(double own_weight, std::span<const WeightedChampion> peers);
 
   ProcessorStats stats() const;
   // EntityCache::memory_bytes: what the cached entity states take (a walk over all of them).

@@ -1,0 +1,217 @@
+// Model sync without Kafka: the record format, ModelSync's bookkeeping fed records, and the
+// Processor's mix of peer champions.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "model_sync.hpp"
+#include "streamlearn/offline/synthetic.hpp"
+#include "streamlearn/pipeline/output.hpp"
+#include "streamlearn/pipeline/processor.hpp"
+
+using namespace streamlearn;
+using namespace streamlearn::pipeline;
+
+namespace {
+
+ModelSyncRecord Record(std::string instance, uint64_t sequence, std::string pipeline = "p") {
+  ModelSyncRecord r;
+  r.instance = std::move(instance);
+  r.pipeline = std::move(pipeline);
+  r.sequence = sequence;
+  r.events = 10 * sequence;
+  r.champion.type = "logistic";
+  r.champion.version = 3;
+  r.champion.trained = 123;
+  r.champion.classes = {"no", "yes"};
+  r.champion.features = {"x1", "x2"};
+  r.champion.learner = std::string("\0\1bytes", 7);
+  return r;
+}
+
+struct CountingSink : JsonOutputSink {
+  uint64_t predictions = 0;
+  Status prediction(std::string_view, std::string_view) override {
+    ++predictions;
+    return Status::Ok();
+  }
+  Status dead_letter(const RawMessage&, std::string_view) override { return Status::Ok(); }
+  Status drift(std::string_view, std::string_view) override { return Status::Ok(); }
+};
+
+// The seeded SEA stream as messages of `partitions` partitions (by entity), every event labelled.
+std::vector<std::vector<RawMessage>> SeaByPartition(uint64_t events, int partitions, std::vector<std::string>* keys,
+                                                    std::vector<std::string>* payloads) {
+  SyntheticOptions o;
+  o.events = events;
+  o.seed = 9;
+  o.invalid_share = 0;
+  SyntheticSeaStream stream(o);
+  std::string key, payload;
+  bool valid = false;
+  keys->reserve(events);
+  payloads->reserve(events);
+  while (stream.next(&key, &payload, &valid)) {
+    keys->push_back(key);
+    payloads->push_back(payload);
+  }
+  std::vector<std::vector<RawMessage>> out(static_cast<size_t>(partitions));
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const auto p = static_cast<int32_t>(std::hash<std::string>{}((*keys)[i]) % static_cast<size_t>(partitions));
+    out[static_cast<size_t>(p)].push_back(
+        {{"events", p, static_cast<int64_t>(out[static_cast<size_t>(p)].size()), -1}, (*keys)[i], (*payloads)[i]});
+  }
+  return out;
+}
+
+PipelineConfig LogisticConfig() {
+  PipelineConfig c;
+  c.model.type = "logistic";
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("model sync: records round-trip and damaged ones are refused", "[model_sync]") {
+  const ModelSyncRecord r = Record("a", 7);
+  const std::string bytes = EncodeModelSyncRecord(r);
+  auto back = DecodeModelSyncRecord(bytes);
+  REQUIRE(back.ok());
+  CHECK(back->instance == "a");
+  CHECK(back->sequence == 7);
+  CHECK(back->events == 70);
+  CHECK(back->champion.classes == r.champion.classes);
+  CHECK(back->champion.features == r.champion.features);
+  CHECK(back->champion.learner == r.champion.learner);
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x20;
+  CHECK_FALSE(DecodeModelSyncRecord(flipped).ok());
+  CHECK_FALSE(DecodeModelSyncRecord(bytes.substr(0, bytes.size() - 3)).ok());
+  CHECK_FALSE(DecodeModelSyncRecord("").ok());
+}
+
+TEST_CASE("model sync: each peer's latest record is mixed once, own and foreign records never", "[model_sync]") {
+  ModelSync sync("me", "p", 1);
+  using R = ModelSync::Received;
+  CHECK(sync.receive("me", EncodeModelSyncRecord(Record("me", 1))) == R::kOwn);
+  CHECK(sync.receive("x", EncodeModelSyncRecord(Record("x", 1, "other pipeline"))) == R::kOtherPipeline);
+  CHECK(sync.receive("y", "not a record") == R::kUndecodable);
+  CHECK(sync.take_unmixed().empty());
+
+  CHECK(sync.receive("a", EncodeModelSyncRecord(Record("a", 1))) == R::kNew);
+  CHECK(sync.receive("a", EncodeModelSyncRecord(Record("a", 2))) == R::kNew);  // replaces 1
+  CHECK(sync.receive("b", EncodeModelSyncRecord(Record("b", 5))) == R::kNew);
+  auto first = sync.take_unmixed();
+  REQUIRE(first.size() == 2);
+  CHECK(first[0]->instance == "a");
+  CHECK(first[0]->sequence == 2);
+  CHECK(first[1]->instance == "b");
+  CHECK(sync.peers() == 2);
+
+  // Nothing new: nothing to mix (a peer that stopped publishing stops contributing).
+  CHECK(sync.receive("b", EncodeModelSyncRecord(Record("b", 5))) == R::kSame);
+  CHECK(sync.take_unmixed().empty());
+  // A restarted peer starts another sequence: new again.
+  CHECK(sync.receive("b", EncodeModelSyncRecord(Record("b", 900))) == R::kNew);
+  auto second = sync.take_unmixed();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0]->sequence == 900);
+
+  const ModelSyncRecord mine = sync.publication(ChampionModel{}, 42);
+  CHECK(mine.instance == "me");
+  CHECK(mine.pipeline == "p");
+  CHECK(mine.events == 42);
+  CHECK(sync.publication(ChampionModel{}, 0).sequence == mine.sequence + 1);
+}
+
+TEST_CASE("model sync: the fingerprint separates pipelines of other models or settings", "[model_sync]") {
+  PipelineConfig a = LogisticConfig(), b = LogisticConfig(), c = LogisticConfig();
+  b.model.learning_rate = 0.5;
+  c.model.name = "other";
+  CHECK(PipelineFingerprint(a) == PipelineFingerprint(LogisticConfig()));
+  CHECK(PipelineFingerprint(a) != PipelineFingerprint(b));
+  CHECK(PipelineFingerprint(a) != PipelineFingerprint(c));
+}
+
+TEST_CASE("model sync: processors on disjoint partitions mix, counts stay their own",
+          "[model_sync]") {
+  std::vector<std::string> keys, payloads;
+  const auto parts = SeaByPartition(8000, 2, &keys, &payloads);
+  auto a = Processor::Create(LogisticConfig(), nullptr, nullptr);
+  auto b = Processor::Create(LogisticConfig(), nullptr, nullptr);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CountingSink sink;
+  REQUIRE((*a)->process(parts[0], sink).ok());
+  REQUIRE((*b)->process(parts[1], sink).ok());
+  const ChampionModel before = (*a)->champion_model();
+  const ChampionModel peer = (*b)->champion_model();
+  CHECK(before.features == peer.features);
+
+  // Weight 0 and a copy of itself change nothing.
+  const WeightedChampion none[] = {{&peer, 0.0}};
+  REQUIRE((*a)->mix_champion(1.0, none).ok());
+  const WeightedChampion self[] = {{&before, 100.0}};
+  REQUIRE((*a)->mix_champion(100.0, self).ok());
+  CHECK((*a)->champion_model().learner == before.learner);
+
+  const WeightedChampion both[] = {{&peer, static_cast<double>(peer.trained)}};
+  REQUIRE((*a)->mix_champion(static_cast<double>(before.trained), both).ok());
+  const ChampionModel mixed = (*a)->champion_model();
+  CHECK(mixed.learner != before.learner);
+  CHECK(mixed.trained == before.trained);  // the sum over instances stays the labelled count
+  CHECK(mixed.trained + peer.trained == keys.size());
+
+  // Another type, or features indexed otherwise, is refused and nothing changes.
+  ChampionModel tree = peer;
+  tree.type = "hoeffding_tree";
+  const WeightedChampion other_type[] = {{&tree, 5.0}};
+  CHECK((*a)->mix_champion(1.0, other_type).code() == ErrorCode::kFailedPrecondition);
+  ChampionModel reordered = peer;
+  std::swap(reordered.features.front(), reordered.features.back());
+  const WeightedChampion other_order[] = {{&reordered, 5.0}};
+  CHECK((*a)->mix_champion(1.0, other_order).code() == ErrorCode::kFailedPrecondition);
+  CHECK((*a)->champion_model().learner == mixed.learner);
+}
+
+TEST_CASE("model sync: a family that does not mix says so and keeps its model", "[model_sync]") {
+  PipelineConfig c;
+  c.model.type = "knn";
+  auto a = Processor::Create(c, nullptr, nullptr);
+  REQUIRE(a.ok());
+  const ChampionModel own = (*a)->champion_model();
+  const WeightedChampion peer[] = {{&own, 3.0}};
+  const Status st = (*a)->mix_champion(1.0, peer);
+  CHECK(st.code() == ErrorCode::kUnimplemented);
+  CHECK(st.message().find("knn") != std::string::npos);
+  // Asked with no peers (what the sync does before publishing): the same answer, and a
+  // linear champion says it mixes.
+  CHECK((*a)->mix_champion(0, {}).code() == ErrorCode::kUnimplemented);
+  auto linear = Processor::Create(LogisticConfig(), nullptr, nullptr);
+  REQUIRE(linear.ok());
+  CHECK((*linear)->mix_champion(0, {}).ok());
+}
+
+TEST_CASE("model sync: the scale keys are read, off by default, and a bad value names its key", "[model_sync]") {
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  auto defaults = ParseConfig("model: {type: logistic}\n", "p.yaml", none);
+  REQUIRE(defaults.ok());
+  CHECK_FALSE(defaults->sync.enabled);
+  CHECK(defaults->sync.topic.empty());
+  auto on = ParseConfig("scale:\n  model_sync: true\n  model_sync_topic: shared\n  instance_id: node-1\n", "p.yaml", none);
+  REQUIRE(on.ok());
+  CHECK(on->sync.enabled);
+  CHECK(on->sync.topic == "shared");
+  CHECK(on->sync.instance_id == "node-1");
+  auto bad = ParseConfig("scale:\n  model_sync: maybe\n", "p.yaml", none);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("scale.model_sync") != std::string::npos);
+  const Environment env = [](const char* name) -> const char* {
+    return std::string_view(name) == "STREAMLEARN_SCALE_MODEL_SYNC" ? "true" : nullptr;
+  };
+  auto from_env = ParseConfig("model: {type: logistic}\n", "p.yaml", env);
+  REQUIRE(from_env.ok());
+  CHECK(from_env->sync.enabled);
+}

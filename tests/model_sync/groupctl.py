@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Watches a group of `streamlearn run` instances through their HTTP ports (standard library only).
+  assigned PORT...                 until every instance holds partitions
+  summary PORT... --events N       until they consumed N events together; prints
+                                   "accuracy labelled trained mixes published bytes": the
+                                   prequential accuracy over all their predictions (each
+                                   instance's weighted by its labelled events), the sums,
+                                   and the model-sync counters summed over the instances.
+Exits 1 if trained summed over the instances differs from the labelled events."""
+import argparse
+import json
+import sys
+import time
+import urllib.request
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+        return r.read().decode()
+
+
+def status(port):
+    try:
+        return json.loads(get(port, "/v1/status"))
+    except Exception:  # not up yet
+        return None
+
+
+def metric(port, name):
+    for line in get(port, "/metrics").splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["assigned", "summary"])
+    ap.add_argument("ports", nargs="+", type=int)
+    ap.add_argument("--events", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=60)
+    a = ap.parse_args()
+    deadline = time.monotonic() + a.timeout
+    while time.monotonic() < deadline:
+        s = [status(p) for p in a.ports]
+        if all(s):
+            if a.what == "assigned" and all(x["assigned"] for x in s):
+                time.sleep(1)  # let a last rebalance settle
+                if all(status(p)["assigned"] for p in a.ports):
+                    return 0
+            if a.what == "summary" and sum(x["labelled"] for x in s) >= a.events:
+                time.sleep(0.5)  # the last checkpoint and status
+                s = [status(p) for p in a.ports]
+                labelled = sum(x["labelled"] for x in s)
+                trained = sum(x["trained"] for x in s)
+                acc = sum(x["accuracy"] * x["labelled"] for x in s) / max(labelled, 1)
+                sync = [sum(metric(p, "streamlearn_model_sync_" + m) for p in a.ports)
+                        for m in ("mixes_total", "published_total", "published_bytes_total")]
+                print(f"{acc:.4f} {labelled} {trained} {int(sync[0])} {int(sync[1])} {int(sync[2])}")
+                if trained != labelled or labelled != a.events:
+                    print(f"trained {trained} over the instances, labelled {labelled}, events {a.events}",
+                          file=sys.stderr)
+                    return 1
+                return 0
+        time.sleep(0.1)
+    print(f"timeout: {[status(p) for p in a.ports]}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# One logical model across instances, with real processes: `streamlearn broker`, and
+# `streamlearn run` instances in one consumer group on a 12-partition events topic of the
+# labelled SEA stream (logistic). Three runs over the same events, each on its own copy of
+# the topic, produced in chunks while the instances run (a live stream, so that the
+# instances checkpoint, publish and mix as the stream goes):
+#   single  one instance                                      (the reference accuracy)
+#   sync    three instances, scale.model_sync on               (must reach single - 0.5 points)
+#   nosync  three instances, each its own model                (the control, reported)
+# The stream is stationary SEA and the step 0.05 (see docs/architecture.md for why: parameter
+# mixing averages the models, which removes SGD's noise but does not learn faster than one
+# instance's share; the demo's SEA with its drifts and resets is reported there too).
+# STREAM, GEN_ARGS, LEARNING_RATE, DRIFT_ACTION change the setting, for measurements.
+# Each run also checks that every labelled event was learned exactly once across the group
+# (trained summed over the instances equals the labelled events).
+# Usage: model_sync.sh BIN [EVENTS] [SEED]
+BIN=$1
+EVENTS=${2:-36000}
+SEED=${3:-42}
+CHUNKS=${CHUNKS:-24}
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../crash" && pwd)/lib.sh"
+
+TOPICS=events-single,events-sync,events-nosync,drift,dlq start_broker 12
+# shellcheck disable=SC2086  # GEN_ARGS: more words for gen
+"$BIN" gen --stream "${STREAM:-sea}" --events "$EVENTS" --seed "$SEED" ${GEN_ARGS---concepts 1} --format kcat 2>"$work/gen.log" >"$work/events.txt"
+split -n "l/$CHUNKS" -d -a 3 "$work/events.txt" "$work/chunk-"
+cat >"$work/pipeline.yaml" <<YAML
+kafka:
+  properties:
+    compression.type: zstd
+    session.timeout.ms: "3000"
+    heartbeat.interval.ms: "1000"
+model: {type: ${MODEL_TYPE:-logistic}, learning_rate: ${LEARNING_RATE:-0.05}}
+drift: {action: ${DRIFT_ACTION:-none}}
+YAML
+
+# start_instance RUN I SYNC: sets ports[I], ipids[I].
+start_instance() {
+  local port
+  port=$(free_port)
+  STREAMLEARN_KAFKA_TOPICS_EVENTS="events-$1" STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$1" \
+  STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="group-$1" \
+  STREAMLEARN_STATE_DIR="$work/state-$1-$2" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 \
+  STREAMLEARN_SCALE_MODEL_SYNC="$3" STREAMLEARN_SCALE_INSTANCE_ID="$1-$2" \
+  STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
+    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1-$2.log" 2>&1 &
+  ipids[$2]=$!
+  pids+=($!)
+  ports[$2]=$port
+}
+
+# run_group RUN INSTANCES SYNC: prints "accuracy labelled trained mixes published bytes".
+run_group() {
+  local run=$1 n=$2 sync=$3 i
+  ports=(); ipids=()
+  for i in $(seq 1 "$n"); do start_instance "$run" "$i" "$sync"; done
+  # Every instance holds partitions before the stream starts: no partition moves mid-run.
+  $PY "$HERE/../model_sync/groupctl.py" assigned "${ports[@]}" --timeout 60 >&2 || fail "$run: instances not all assigned"
+  for c in "$work"/chunk-*; do
+    kcat -P -b "$bootstrap" -t "events-$run" -K '\t' -z zstd -X batch.size=4000000 -X linger.ms=50 <"$c"
+    sleep 0.25
+  done
+  $PY "$HERE/../model_sync/groupctl.py" summary "${ports[@]}" --events "$EVENTS" --timeout 90 >"$work/summary-$run.txt" ||
+    { cat "$work/summary-$run.txt"; fail "$run: did not finish"; }
+  for i in $(seq 1 "$n"); do kill -TERM "${ipids[$i]}"; done
+  for i in $(seq 1 "$n"); do wait "${ipids[$i]}" || fail "$run: instance $i exited non-zero"; done
+  cat "$work/summary-$run.txt"
+}
+
+single=$(run_group single 1 false); log "1 instance:           $single"
+synced=$(run_group sync 3 true);    log "3 instances, sync:    $synced"
+nosync=$(run_group nosync 3 false); log "3 instances, no sync: $nosync"
+$CTL watermarks "$bootstrap" events-single events-sync events-nosync >/dev/null ||
+  fail "retention dropped data: the checks would be void"
+
+read -r acc1 _ <<<"$single"
+read -r acc_sync labelled trained mixes published bytes <<<"$synced"
+read -r acc_nosync _ <<<"$nosync"
+log "bytes per event added by model sync: $(awk -v b="$bytes" -v e="$EVENTS" 'BEGIN{printf "%.1f", b/e}')"
+[ "$mixes" -gt 0 ] || fail "no mix happened with sync on"
+awk -v s="$acc_sync" -v r="$acc1" 'BEGIN{exit !(s >= r - 0.005)}' ||
+  fail "with sync, accuracy $acc_sync is below the single instance's $acc1 minus 0.5 points"
+# The control is reported, not asserted: parameter mixing averages away SGD's noise, worth
+# +0.2 to +0.6 points over the control in our runs, the same order as the run-to-run spread of
+# a live stream's timestamp merge (docs/architecture.md, "Measured"). Asserting it would be
+# a coin toss in CI; what must hold is that each run learned every event once (groupctl) and
+# that sync mixed and kept the single instance's accuracy.
+log "control: without sync $(awk -v s="$acc_sync" -v n="$acc_nosync" 'BEGIN{printf "%+.2f", 100 * (n - s)}') points against sync"
+log "PASS"
