@@ -387,7 +387,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     if (!warm.ok()) spdlog::warn("output topics not warmed up: {}", warm.message());
   }
   impl->guarded_seen = impl->processor->stats().guarded_updates;
-  if (Status topic = CheckChangelogTopic(config, consumer_props, *impl->producer); !topic.ok()) {
+  // The producer's properties: a consumer's on a short-lived producer make librdkafka warn once per key.
+  if (Status topic = CheckChangelogTopic(config, producer_props, *impl->producer); !topic.ok()) {
     if (config.scale.changelog_given) return topic;
     spdlog::warn("{}. The changelog is off (scale.changelog is not set): a partition that moves to another "
                  "instance starts from that instance's own state",
