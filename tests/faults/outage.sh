@@ -58,9 +58,16 @@ value() { echo "$m" | awk -v k="$1" '$1 == k { print $2 }'; }
 outage_s=$(value streamlearn_broker_outage_seconds_total)
 $PY -c "import sys; sys.exit(0 if 0.5 * $OUTAGE_S <= $outage_s <= $OUTAGE_S + 10 else 1)" ||
   fail "streamlearn_broker_outage_seconds_total is $outage_s for a ${OUTAGE_S} s outage"
-[ "$(value streamlearn_events_in_total)" = "$N" ] || fail "events_in: $(value streamlearn_events_in_total)"
+# The test's producer is idempotent, yet a batch whose acknowledgement the outage cut off can
+# land twice on the embedded broker (seen once in CI: 7 records). What the learner must do
+# is judged against what the topic holds: R records, each processed once.
+kcat -C -b "$bootstrap" -t events -o beginning -e -q >"$work/events.txt"
+R=$(wc -l <"$work/events.txt")
+[ "$R" -ge "$N" ] || fail "the events topic holds $R records, fewer than the $N produced"
+[ "$(value streamlearn_events_in_total)" = "$R" ] ||
+  fail "events_in: $(value streamlearn_events_in_total), the events topic holds $R records"
 [ "$(http_code /readyz)" = 200 ] || fail "/readyz not 200 after the outage"
-echo "metrics: broker_up 1, outages_total 1, outage_seconds_total $outage_s, events_in $N"
+echo "metrics: broker_up 1, outages_total 1, outage_seconds_total $outage_s, events_in $R ($((R - N)) records repeated by the producer)"
 stop_run
 
 # The log names the outage once (not once per retry) and its end once.
@@ -71,15 +78,17 @@ echo "log: one outage line, one recovery line; $(grep -c -E ' (warning|error) ' 
 
 # Nothing lost: every id predicted, duplicates identical (minus latency), trained == labelled.
 kcat -C -b "$bootstrap" -t predictions -o beginning -e -q >"$work/predictions.txt"
-$PY - "$work/predictions.txt" "$N" <<'PYEOF' || fail "predictions check"
-import json, sys
+$PY - "$work/predictions.txt" "$N" "$work/events.txt" <<'PYEOF' || fail "predictions check"
+import collections, json, sys
+copies = collections.Counter(json.loads(line)["id"] for line in open(sys.argv[3]))
 seen, dup = {}, 0
 for line in open(sys.argv[1]):
     p = json.loads(line)
     p.pop("latency_us", None)
     if p["id"] in seen:
         dup += 1
-        if seen[p["id"]] != p:
+        # An event the topic holds twice is learned from twice: its second score may differ.
+        if seen[p["id"]] != p and copies[p["id"]] == 1:
             sys.exit(f"duplicate {p['id']} differs: {seen[p['id']]} vs {p}")
     seen[p["id"]] = p
 missing = [i for i in range(int(sys.argv[2])) if f"o-{i}" not in seen]
@@ -88,7 +97,7 @@ if missing:
 print(f"predictions: {len(seen)} ids, {dup} duplicates, all identical")
 PYEOF
 "$BIN" state inspect "$work/state" >"$work/inspect.json" 2>/dev/null || fail "state inspect failed"
-$PY - "$work/inspect.json" "$N" <<'PYEOF' || fail "state check: $(cat "$work/inspect.json")"
+$PY - "$work/inspect.json" "$R" <<'PYEOF' || fail "state check: $(cat "$work/inspect.json")"
 import json, sys
 s = json.load(open(sys.argv[1])); n = int(sys.argv[2])
 m = s["models"][0]

@@ -284,7 +284,15 @@ void KafkaRunner::Impl::watch_broker() {
   if (all_down != seen_all_down) {
     seen_all_down = all_down;
     // Refused credentials make every broker "down" too: that is not an outage.
-    if (!auth->active()) begin_outage("all brokers down (" + health->last_reason() + ")");
+    if (auth->active()) return;
+    // Each client reports on its own, when its poll serves the report: one still reconnecting
+    // when the cluster came back reports after the outage ended. While all looks well, the
+    // cluster's own answer decides.
+    if (broker_ok && producer->cluster_reachable(500)) {
+      spdlog::debug("a client reported all brokers down, but the cluster answers a metadata request");
+      return;
+    }
+    begin_outage("all brokers down (" + health->last_reason() + ")");
     return;
   }
   if (auth->active() && producer->delivered() > delivered_at_refusal) auth->accepted();
@@ -455,9 +463,10 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     const uint64_t delivered_before = producer->delivered();
     Status st = producer->flush(1000);
     if (st.ok()) break;
-    // Acknowledgements still arriving (the burst after a rebalance): slow, not down.
-    if (broker_ok && producer->delivered() > delivered_before) continue;
     watch_broker();  // ALL_BROKERS_DOWN names the cause better than the flush does
+    // Acknowledgements still arriving (the burst after a rebalance, or after an outage that
+    // watch_broker just ended on them): slow, not down.
+    if (producer->delivered() > delivered_before) continue;
     // A refusal of our credentials also leaves predictions unacknowledged: not an outage.
     if (!auth->active()) begin_outage("checkpoint waits for the broker: " + st.message());
     publish_status();
