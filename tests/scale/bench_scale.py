@@ -137,14 +137,16 @@ class Bench:
         log(f"broker at {self.bootstrap}: {len(topics)} topics of {self.a.partitions} partitions")
 
     def write_config(self):
-        self.config = os.path.join(self.work, "pipeline.yaml")
-        with open(self.config, "w", encoding="ascii") as f:
-            # As tests/crash/lib.sh: zstd for the broker's 5 MiB per partition; a 3 s session
-            # so that a kill -9 is noticed in seconds (the mock hangs below 3 s).
-            f.write("kafka:\n  properties:\n    compression.type: zstd\n    session.timeout.ms: \"3000\"\n"
-                    "    heartbeat.interval.ms: \"1000\"\nmodel: {type: logistic}\n")
+        # As tests/crash/lib.sh: zstd for the broker's 5 MiB per partition; a 3 s session so
+        # that a kill -9 is noticed in seconds (the mock hangs below 3 s). The throughput runs
+        # stop their instances while the backlog is produced: a session that outlasts that.
+        self.config, self.config_tp = (os.path.join(self.work, f) for f in ("pipeline.yaml", "pipeline-tp.yaml"))
+        for path, session_ms in ((self.config, 3000), (self.config_tp, 60000)):
+            with open(path, "w", encoding="ascii") as f:
+                f.write(f"kafka:\n  properties:\n    compression.type: zstd\n    session.timeout.ms: \"{session_ms}\"\n"
+                        "    heartbeat.interval.ms: \"1000\"\nmodel: {type: logistic}\n")
 
-    def start_instance(self, group, name, events_topic, predictions_topic, state_dir=None):
+    def start_instance(self, group, name, events_topic, predictions_topic, state_dir=None, config=None):
         port = free_port()
         env = dict(os.environ,
                    STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS=self.bootstrap, STREAMLEARN_KAFKA_GROUP_ID=group,
@@ -155,7 +157,7 @@ class Bench:
                    STREAMLEARN_SCALE_INSTANCE_ID=f"{group}-{name}",
                    STREAMLEARN_HTTP_PORT=str(port), STREAMLEARN_HTTP_BIND="127.0.0.1")
         logfile = os.path.join(self.work, f"run-{group}-{name}.log")
-        p = subprocess.Popen([self.bin, "run", "-c", self.config], env=env, stdout=open(logfile, "a"),
+        p = subprocess.Popen([self.bin, "run", "-c", config or self.config], env=env, stdout=open(logfile, "a"),
                              stderr=subprocess.STDOUT)
         self.procs.append(p)
         return {"name": name, "proc": p, "port": port, "log": logfile}
@@ -225,13 +227,18 @@ class Bench:
 
     # --- throughput --------------------------------------------------------------------------
     def throughput_run(self, rep, n, events_file):
-        """n instances join a group on an empty topic; once they hold all partitions, the backlog
-        is produced at once; events/s and CPU are counted from the end of the produce (the
-        group join, about 3 s on the embedded broker, and the producer excluded)."""
+        """n instances join a group on an empty topic; once they hold all partitions they are
+        stopped (SIGSTOP) while the backlog is produced, then continued together: events/s and
+        CPU are counted from there (the group join, about 3 s on the embedded broker, and the
+        producer excluded)."""
         group = f"tp{rep}-{n}"
         topic = f"events-{group}"
-        insts = {x: self.start_instance(group, x, topic, f"pred-{group}") for x in "abcdefgh"[:n]}
+        insts = {x: self.start_instance(group, x, topic, f"pred-{group}", config=self.config_tp) for x in "abcdefgh"[:n]}
         self.settle(insts, list(insts), 0)
+        for i in insts.values():
+            i["proc"].send_signal(signal.SIGSTOP)
+        self.produce_file(topic, events_file)
+        backlog = self.watermarks([topic])
         samples = []  # (epoch, [events_in], [instance CPU s], broker CPU s)
         stop = threading.Event()
 
@@ -246,9 +253,9 @@ class Bench:
         sampler = threading.Thread(target=sample)
         sampler.start()
         try:
-            self.produce_file(topic, events_file)
+            for i in insts.values():
+                i["proc"].send_signal(signal.SIGCONT)
             produced = time.time()
-            backlog = self.watermarks([topic])
             deadline = time.monotonic() + self.a.timeout
             while time.monotonic() < deadline and not (samples and sum(samples[-1][1]) >= backlog):
                 time.sleep(0.1)
@@ -295,9 +302,16 @@ class Bench:
         return r
 
     # --- restore -----------------------------------------------------------------------------
-    def restore_run(self, group, topic):
-        """A fresh member, empty state, in a group whose only member left: restores all partitions."""
-        inst = self.start_instance(group, "fresh", topic, f"pred-{group}-fresh")
+    def restore_run(self, rep, topic):
+        """One instance processes the topic (a throughput run's backlog) and stops; a fresh
+        member with an empty state directory joins the group and restores every partition.
+        (Not the throughput run's group: the embedded broker waits out a departed member's
+        session before it assigns again, and those sessions are long.)"""
+        group = f"rs{rep}"
+        first = self.start_instance(group, "a", topic, f"pred-{group}")
+        self.wait_committed(group, topic, self.watermarks([topic]), self.a.timeout)
+        self.stop(first)
+        inst = self.start_instance(group, "fresh", topic, f"pred-{group}")
         pattern = re.compile(r"partition \S+: restored (\d+) entity state\(s\) from \S+ \((\d+) records, ([0-9.]+) s")
         deadline = time.monotonic() + self.a.timeout
         found = []
@@ -470,7 +484,7 @@ def fmt_s(x):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary")
-    ap.add_argument("--events", type=int, default=240000, help="backlog for the throughput runs")
+    ap.add_argument("--events", type=int, default=600000, help="backlog for the throughput runs")
     ap.add_argument("--entities", type=int, default=20000, help="distinct entity keys")
     ap.add_argument("--partitions", type=int, default=12)
     ap.add_argument("--instances", default="1,2,3")
@@ -507,6 +521,7 @@ def run(b, a, counts, live_events):
     groups = [f"tp{r}-{n}" for r in range(a.repeat) for n in counts] + [f"rb{r}" for r in range(a.repeat)]
     topics = ["live", "drift", "dlq"] + [f"events-{g}" for g in groups if g.startswith("tp")] + \
         [f"{g}-events-{g}-changelog" for g in groups if g.startswith("tp")] + \
+        [f"rs{r}-events-tp{r}-{counts[0]}-changelog" for r in range(a.repeat)] + \
         [f"{g}-live-changelog" for g in groups if g.startswith("rb")] + \
         [f"pred-rb{r}-{n}" for r in range(a.repeat) for n in "abc"]
     b.start_broker(topics)
@@ -539,7 +554,7 @@ def run(b, a, counts, live_events):
             thread.start()
         for n in counts:
             tp.append(b.throughput_run(rep, n, events_file))
-        restores.append(b.restore_run(tp[-len(counts)]["group"], tp[-len(counts)]["topic"]))
+        restores.append(b.restore_run(rep, tp[-len(counts)]["topic"]))
         if a.smoke:
             thread.join()
             if isinstance(beside[0], SystemExit):
