@@ -3,21 +3,26 @@
 anyone can measure them again on their machine. Separate `streamlearn run` processes in one
 consumer group, through `streamlearn broker`, with the changelog and model sync on (logistic):
 
-  throughput  events/s of 1, 2, 3 instances on a pre-loaded backlog (12 partitions), counted
-              only while every instance holds its partitions (the group join excluded), and
-              the CPU seconds per event of the instance processes (/proc/<pid>/stat) over the
-              same window; the changelog's and model sync's bytes per event (their metrics).
-  restore     a fresh instance joins the 1-instance group with an empty state directory and
-              restores every partition from the changelog: entities/s and records/s.
+  throughput  events/s of 1, 2, 3 instances on a backlog (12 partitions): they join the group
+              on an empty topic and are stopped (SIGSTOP) while the backlog is produced, then
+              continued together, so that the group join and the producer are outside the
+              window; the CPU seconds per event of the instance processes (/proc/<pid>/stat)
+              over the same window; the changelog's and model sync's bytes per event (their
+              metrics).
+  restore     one instance processes that backlog and stops; a fresh one with an empty state
+              directory joins its group and restores every partition from the changelog:
+              entities/s and records/s (from its log).
   rebalance   a live stream at a fixed rate: 2 instances, a third joins, one leaves with
-              SIGTERM, one is killed (-9). Per event: the partitions that changed hands and
-              their pause (the longest gap between two predictions of the partition, from the
-              predictions' timestamps), and the pause of the partitions that stayed.
+              SIGTERM, one is killed (-9), each once the group has settled. Per action: the
+              partitions that changed hands and their pause (the longest gap between two
+              predictions of the partition, from the predictions' timestamps; each instance
+              writes its own predictions topic), the pause of the partitions that stayed, and
+              the time from the action to the group's last assignment (from the logs).
 
 Benchmarks print, they never assert timings; --smoke (the ctest) only checks that every figure
 is printed. Medians over --repeat runs. Usage:
-  bench_scale.py BIN [--events 240000] [--repeat 3] [--rate 3000] [--smoke]
-Needs kcat and Debian's python3-confluent-kafka (exit 77 without them)."""
+  bench_scale.py BIN [--events 600000] [--repeat 3] [--rate 3000] [--smoke] [--keep]
+Needs kcat and Debian's python3-confluent-kafka (prints SKIP and exits 77 without them)."""
 import argparse
 import datetime
 import json
