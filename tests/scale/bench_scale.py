@@ -103,6 +103,16 @@ def log_time(line):
     return datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp() if m else None
 
 
+RESTORED = re.compile(r"partition \S+: restored (\d+) entity state\(s\) from \S+ \((\d+) records, ([0-9.]+) s")
+
+
+def restores(logfile):
+    """(epoch, entities, records, seconds) for each partition the instance restored."""
+    with open(logfile, encoding="utf-8", errors="replace") as f:
+        return [(log_time(line), int(m.group(1)), int(m.group(2)), float(m.group(3)))
+                for line in f if (m := RESTORED.search(line)) and log_time(line) is not None]
+
+
 def ownership_changes(logfile):
     """(epoch, +n | -n) for each 'assigned n partition(s)' / 'revoked n partition(s)' the
     consumer logged (incremental with the cooperative protocol)."""
@@ -329,22 +339,19 @@ class Bench:
         self.wait_committed(group, topic, self.watermarks([topic]), self.a.timeout)
         self.stop(first)
         inst = self.start_instance(group, "fresh", topic, f"pred-{group}")
-        pattern = re.compile(r"partition \S+: restored (\d+) entity state\(s\) from \S+ \((\d+) records, ([0-9.]+) s")
         deadline = time.monotonic() + self.a.timeout
         found = []
         while time.monotonic() < deadline:
-            with open(inst["log"], encoding="utf-8", errors="replace") as f:
-                found = [pattern.search(line) for line in f]
-            found = [m for m in found if m]
+            found = restores(inst["log"])
             if len(found) >= self.a.partitions:
                 break
             time.sleep(0.2)
         self.stop(inst)
         if len(found) < self.a.partitions:
             raise SystemExit(f"FAIL: the fresh instance restored {len(found)} of {self.a.partitions} partitions")
-        entities = sum(int(m.group(1)) for m in found)
-        records = sum(int(m.group(2)) for m in found)
-        seconds = sum(float(m.group(3)) for m in found)
+        entities = sum(x[1] for x in found)
+        records = sum(x[2] for x in found)
+        seconds = sum(x[3] for x in found)
         r = {"entities": entities, "records": records, "seconds": seconds,
              "entities_per_s": entities / seconds, "records_per_s": records / seconds}
         log(f"restore: {entities} entities ({records} changelog records) over {len(found)} partitions in {seconds:.3f} s: "
@@ -459,9 +466,13 @@ class Bench:
             # From the action to the group's last assignment change that it caused (the join:
             # from the new process's start).
             results[what]["settled"] = settled[what] - t_from
+            # The part of a moved partition's pause its new holder spent restoring it.
+            took = [x[3] for i in insts.values() for x in restores(i["log"]) if t_from <= x[0] < t_to]
+            results[what]["restore_median"] = statistics.median(took) if took else None
         for what, r in results.items():
             log(f"{group} {what}: {r['moved']} partition(s) moved, paused {fmt_s(r['moved_median'])} median, "
-                f"{fmt_s(r['moved_max'])} max (group settled {fmt_s(r.get('settled'))} after the action); "
+                f"{fmt_s(r['moved_max'])} max (group settled {fmt_s(r.get('settled'))} after the action, restores "
+                f"{fmt_ms(r.get('restore_median'))} median); "
                 f"{r['stayed']} stayed, paused {fmt_s(r['stayed_median'])} median, {fmt_s(r['stayed_max'])} max")
         return results
 
@@ -497,6 +508,10 @@ class Bench:
 
 def fmt_s(x):
     return "-" if x is None else f"{x:.2f} s"
+
+
+def fmt_ms(x):
+    return "-" if x is None else f"{x * 1000:.0f} ms"
 
 
 def main():
@@ -616,6 +631,8 @@ def run(b, a, counts, live_events):
         if what != "none (steady state)":
             figure("rebalance", f"{what}: pause per moved partition (median, max)", f"{mm('moved_median')}, {mm('moved_max')}")
             figure("rebalance", f"{what}: from the action to the group's last assignment", mm("settled"))
+            figure("rebalance", f"{what}: restore of a moved partition (median)",
+                   fmt_ms(med(vals("restore_median"))) if vals("restore_median") else "-")
         figure("rebalance", f"{what}: pause of a partition that stayed (median, max)", f"{mm('stayed_median')}, {mm('stayed_max')}")
     print()
     print(f"Scaling out: {a.events} events backlog, {a.partitions} partitions, {a.entities} entities, live stream "

@@ -22,7 +22,8 @@ foreach(figure
     "join: pause per moved partition \\(median, max\\) +[0-9.]+ s, [0-9.]+ s"
     "leave \\(SIGTERM\\): pause per moved partition \\(median, max\\) +[0-9.]+ s, [0-9.]+ s"
     "kill -9: pause per moved partition \\(median, max\\) +[0-9.]+ s, [0-9.]+ s"
-    "kill -9: from the action to the group's last assignment +[0-9.]+ s")
+    "kill -9: from the action to the group's last assignment +[0-9.]+ s"
+    "join: restore of a moved partition \\(median\\) +[0-9]+ ms")
   if(NOT out MATCHES "${figure}")
     message(FATAL_ERROR "bench_scale.py --smoke printed no figure matching: ${figure}")
   endif()
