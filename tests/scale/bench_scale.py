@@ -416,6 +416,13 @@ class Bench:
         stop, produced = threading.Event(), []
         producer = threading.Thread(target=self.paced_producer, args=(live_file, a.rate, stop, produced))
         producer.start()
+        # The pair predicts the stream before the steady phase is timed (on a loaded machine its
+        # first fetches can take seconds): every partition then has a holder before the join.
+        deadline = time.monotonic() + a.timeout
+        while sum((status(insts[x]["port"]) or {}).get("predictions_out", 0) for x in "ab") < 2 * a.rate:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"FAIL: {group}: the pair predicted no live stream in {a.timeout} s")
+            time.sleep(0.2)
         # Each action once the previous rebalance has settled, so that their pauses do not mix.
         actions = []
         time.sleep(a.phase)
