@@ -80,6 +80,8 @@ Command RegisterBenchCommand(CLI::App& app) {
   bench->add_option("--latency-rate", bench_options.latency_rate,
                     "Events/s produced during the latency run (default: half the pipeline's measured rate)")
       ->check(CLI::Range(0.0, 10000000.0));
+  bench->add_option("--latency-trace", bench_options.latency_trace,
+                    "Write each latency run's per-event latencies and checkpoint times to PATH.<run>.tsv");
   auto* bench_core = bench->add_subcommand(
       "core", "Decode + features + predict + learn on one thread from memory (no Kafka): events/s and ns/event");
   pl::CoreBenchOptions& core_options = options->core;
