@@ -89,8 +89,22 @@ PipelineConfig BenchPipelineConfig(const std::string& bootstrap, const std::stri
   return config;
 }
 
-// The service on `config` until it processed `events`: events/s from its first message.
-Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, RunnerStatus* last) {
+// The time processing waited for checkpoints so far, and their count (the probe's histogram).
+std::pair<double, double> CheckpointHeld(const PipelineProbe& probe) {
+  double sum = 0, count = 0;
+  for (const auto& family : probe.registry()->Collect()) {
+    if (family.name != "streamlearn_checkpoint_seconds") continue;
+    for (const auto& metric : family.metric) {
+      sum += metric.histogram.sample_sum;
+      count += static_cast<double>(metric.histogram.sample_count);
+    }
+  }
+  return {sum, count};
+}
+
+// The service on `config` until it processed `events`: events/s from its first message;
+// *held_s: how long checkpoints held processing meanwhile.
+Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, RunnerStatus* last, double* held_s) {
   PipelineProbe probe(std::make_shared<prometheus::Registry>());
   auto runner = KafkaRunner::Create(config, &probe);
   if (!runner.ok()) return runner.status();
@@ -106,6 +120,7 @@ Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, Runner
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const auto end = Clock::now();
+  *held_s = CheckpointHeld(probe).first;
   stop = true;
   thread.join();
   std::error_code ec;
@@ -223,17 +238,7 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
   if (!wait_until([&] { return (*runner)->status().assigned && reader_ready.load(); }, std::chrono::seconds(30))) {
     status = Status::Internal("latency run: the pipeline or the reader was not assigned its partitions in 30 s");
   }
-  auto checkpoint_sum = [&] {
-    double sum = 0, count = 0;
-    for (const auto& family : probe.registry()->Collect()) {
-      if (family.name != "streamlearn_checkpoint_seconds") continue;
-      for (const auto& metric : family.metric) {
-        sum += metric.histogram.sample_sum;
-        count += static_cast<double>(metric.histogram.sample_count);
-      }
-    }
-    return std::pair<double, double>(sum, count);
-  };
+  auto checkpoint_sum = [&] { return CheckpointHeld(probe); };
   const auto checkpoints_before = checkpoint_sum();
 
   std::vector<int64_t> sent(total, -1), sent_ms(total, -1);
@@ -376,11 +381,12 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   result.passthrough_events_per_sec = *pass;
 
   RunnerStatus merged_status, arrival_status;
-  auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status);
+  double merged_held_s = 0, arrival_held_s = 0;
+  auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status, &merged_held_s);
   if (!merged.ok()) return merged.status();
   PipelineConfig arrival_config = BenchPipelineConfig(bootstrap, "pipeline-arrival");
   arrival_config.kafka.order = KafkaOrder::kArrival;
-  auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status);
+  auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status, &arrival_held_s);
   if (!arrival_pipeline.ok()) return arrival_pipeline.status();
   auto ceiling_again = KafkaCeiling(
       ServiceConsumerProperties(bootstrap, "bench-ceiling-again", kafka::MergeOptions::Order::kArrival),
@@ -397,12 +403,17 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   result.pipeline_events_per_sec = *merged;
   result.pipeline_arrival_events_per_sec = *arrival_pipeline;
   result.ratio = *merged / ceiling;
+  const double merged_s = static_cast<double>(options.events) / *merged;
+  const double arrival_s = static_cast<double>(options.events) / *arrival_pipeline;
   print(fmt::format("streamlearn pipeline, default settings (timestamp merge): {:>10.0f} events/s ({:.2f} of the "
-                    "ceiling; accuracy {:.4f}, {} checkpoints)",
-                    *merged, result.ratio, merged_status.processor.accuracy, merged_status.checkpoints));
+                    "ceiling; accuracy {:.4f}, {} checkpoints holding processing {:.0f} ms, {:.1f}% of the run)",
+                    *merged, result.ratio, merged_status.processor.accuracy, merged_status.checkpoints,
+                    1000 * merged_held_s, 100 * merged_held_s / merged_s));
   print(fmt::format("streamlearn pipeline, kafka.order: arrival:               {:>10.0f} events/s ({:.2f} of the "
-                    "ceiling); the timestamp merge costs {:+.1f}%",
-                    *arrival_pipeline, *arrival_pipeline / ceiling, 100.0 * (1.0 - *merged / *arrival_pipeline)));
+                    "ceiling; {} checkpoints holding processing {:.0f} ms, {:.1f}% of the run); the timestamp merge "
+                    "costs {:+.1f}%",
+                    *arrival_pipeline, *arrival_pipeline / ceiling, arrival_status.checkpoints, 1000 * arrival_held_s,
+                    100 * arrival_held_s / arrival_s, 100.0 * (1.0 - *merged / *arrival_pipeline)));
 
   if (options.latency_seconds > 0) {
     const double rate = options.latency_rate > 0 ? options.latency_rate : *merged / 2;
