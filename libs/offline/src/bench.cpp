@@ -170,6 +170,7 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
   config.kafka.predictions_topic = config.kafka.events_topic + "-predictions";
   config.kafka.properties["fetch.wait.max.ms"] = "1";
   if (run.commit_interval_ms > 0) config.state.commit_interval_ms = run.commit_interval_ms;
+  for (const auto& [key, value] : options.latency_properties) config.kafka.properties[key] = value;
   const double warmup_s = 0.5;
   const uint64_t total = static_cast<uint64_t>(rate * (warmup_s + options.latency_seconds));
   const uint64_t skipped = static_cast<uint64_t>(rate * warmup_s);

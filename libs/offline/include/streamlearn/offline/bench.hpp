@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "streamlearn/core/status.hpp"
@@ -23,6 +24,8 @@ struct BenchOptions {
   // When set, each latency run writes one line per event to <path>.<run>.tsv (send time,
   // latency, its share up to the prediction's produce) and the checkpoint times beside.
   std::string latency_trace;
+  // librdkafka properties for the service in the latency runs (e.g. linger.ms), over the defaults.
+  std::map<std::string, std::string> latency_properties;
 };
 
 // One latency run: the whole way (event produce() to prediction read back), the share up to
