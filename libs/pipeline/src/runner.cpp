@@ -647,6 +647,9 @@ void KafkaRunner::Impl::add_series_point(const RunnerStatus& s) {
 void KafkaRunner::Impl::publish_snapshot(bool force) {
   const auto now = Clock::now();
   if (!force && now - last_snapshot < std::chrono::milliseconds(config.http.predict_refresh_ms)) return;
+  // A snapshot copies the entities changed since the last cut and reads the others from the
+  // store, which lacks a waiting cut's: the next batch's turn comes once it is written.
+  if (!force && unwritten) return;
   const uint64_t messages = processor->stats().messages;
   if (!force && messages == snapshot_messages) return;
   const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
