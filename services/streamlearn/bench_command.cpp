@@ -34,6 +34,7 @@ struct BenchCommandOptions {
   CLI::App* core_subcommand = nullptr;
   std::function<int()> predict;  // `bench predict` (bench_predict.cpp): -1 when not given
   std::vector<std::string> core_feature_keys;  // --feature KEY=VALUE
+  std::vector<std::string> latency_properties;  // --latency-property KEY=VALUE
 };
 
 int BenchCommand(const BenchCommandOptions& options) {
@@ -58,9 +59,18 @@ int BenchCommand(const BenchCommandOptions& options) {
     }
     return 0;
   }
+  pl::BenchOptions bench = options.bench;
+  for (const std::string& kv : options.latency_properties) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "bench: --latency-property takes KEY=VALUE, got '" << kv << "'" << std::endl;
+      return 2;
+    }
+    bench.latency_properties[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   std::atomic<bool> stop{false};
   SignalWatcher signals(stop);
-  auto result = pl::RunBench(options.bench, [](const std::string& line) { std::cout << line << std::endl; });
+  auto result = pl::RunBench(bench, [](const std::string& line) { std::cout << line << std::endl; });
   if (!result.ok()) return LogAndFail(result.status());
   return 0;
 }
@@ -80,6 +90,12 @@ Command RegisterBenchCommand(CLI::App& app) {
   bench->add_option("--latency-rate", bench_options.latency_rate,
                     "Events/s produced during the latency run (default: half the pipeline's measured rate)")
       ->check(CLI::Range(0.0, 10000000.0));
+  bench->add_option("--latency-trace", bench_options.latency_trace,
+                    "Write each latency run's per-event latencies and checkpoint times to PATH.<run>.tsv");
+  bench->add_option("--latency-property", options->latency_properties,
+                    "A librdkafka property for the service in the latency runs, KEY=VALUE (e.g. linger.ms=1); "
+                    "repeatable")
+      ->type_name("KEY=VALUE");
   auto* bench_core = bench->add_subcommand(
       "core", "Decode + features + predict + learn on one thread from memory (no Kafka): events/s and ns/event");
   pl::CoreBenchOptions& core_options = options->core;

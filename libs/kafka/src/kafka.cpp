@@ -233,6 +233,12 @@ Producer::~Producer() {
 
 void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
+  // Counted before the failure handler, which may produce (a dead letter) under a new number.
+  struct Reported {
+    Producer* self;
+    uint64_t number;
+    ~Reported() { self->reported(number); }
+  } reported{self, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private))};
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->delivered_.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -315,6 +321,12 @@ Status Producer::produce_impl(std::string_view topic, std::string_view key, std:
   if (topic.size() >= sizeof topic_buf) return Status::Invalid("topic name too long");
   std::memcpy(topic_buf, topic.data(), topic.size());
   topic_buf[topic.size()] = '\0';
+  uint64_t number = 0;
+  {
+    std::lock_guard lock(numbers_mutex_);
+    number = next_number_++;
+    reported_.push_back(false);
+  }
   for (;;) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
@@ -330,10 +342,12 @@ Status Producer::produce_impl(std::string_view topic, std::string_view key, std:
         // An empty key is no key (null): the partitioner spreads such messages.
         RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(number))), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by librdkafka
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !block) {
+      reported(number);  // never queued: no report will come
       return Status::Unavailable("producing to " + std::string(topic) + ": " + rd_kafka_err2str(err));
     }
     rd_kafka_poll(rk_, 10);  // queue full: serve delivery reports until there is room
@@ -351,6 +365,26 @@ Status Producer::flush(int timeout_ms) {
 }
 
 void Producer::poll() const { rd_kafka_poll(rk_, 0); }
+
+void Producer::reported(uint64_t number) {
+  std::lock_guard lock(numbers_mutex_);
+  if (number < reported_below_ || number - reported_below_ >= reported_.size()) return;
+  reported_[number - reported_below_] = true;
+  while (!reported_.empty() && reported_.front()) {
+    reported_.pop_front();
+    reported_below_++;
+  }
+}
+
+uint64_t Producer::produced() const {
+  std::lock_guard lock(numbers_mutex_);
+  return next_number_;
+}
+
+uint64_t Producer::reported_below() const {
+  std::lock_guard lock(numbers_mutex_);
+  return reported_below_;
+}
 uint64_t Producer::in_flight() const { return static_cast<uint64_t>(rd_kafka_outq_len(rk_)); }
 
 std::string Producer::take_delivery_error() { return std::exchange(first_error_, std::string()); }

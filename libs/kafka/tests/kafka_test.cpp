@@ -112,6 +112,34 @@ TEST_CASE("a producer warms up its topics' metadata, an unreachable cluster is k
   CHECK_THAT(warm.message(), Catch::Contains("out-a"));
 }
 
+TEST_CASE("a producer numbers its messages and passes a number once its delivery report, "
+          "success or failure, was served",
+          "[kafka]") {
+  auto broker = EmbeddedBroker::Start();
+  REQUIRE(broker.ok());
+  REQUIRE((*broker)->create_topic("numbered", 3).ok());
+  auto producer = Producer::Create({{"bootstrap.servers", (*broker)->bootstrap_servers()}, {"linger.ms", "50"}});
+  REQUIRE(producer.ok());
+  CHECK((*producer)->produced() == 0);
+  CHECK((*producer)->reported_below() == 0);
+  for (int i = 0; i < 10; ++i) REQUIRE((*producer)->produce("numbered", "k" + std::to_string(i), "v").ok());
+  CHECK((*producer)->produced() == 10);
+  CHECK((*producer)->reported_below() == 0);  // lingering: nothing sent, nothing reported
+  REQUIRE((*producer)->flush(10000).ok());
+  CHECK((*producer)->reported_below() == 10);
+  CHECK((*producer)->delivered() == 10);
+
+  // Failed deliveries are reported too: a cut waiting on them is not stuck forever.
+  auto unreachable = Producer::Create({{"bootstrap.servers", "127.0.0.1:1"}, {"message.timeout.ms", "200"}});
+  REQUIRE(unreachable.ok());
+  for (int i = 0; i < 3; ++i) REQUIRE((*unreachable)->produce("numbered", "k", "v").ok());
+  CHECK((*unreachable)->produced() == 3);
+  CHECK((*unreachable)->reported_below() == 0);
+  (void)(*unreachable)->flush(5000);  // the reports (timed out) are served within
+  CHECK((*unreachable)->reported_below() == 3);
+  CHECK((*unreachable)->failed() == 3);
+}
+
 TEST_CASE("consumer queue defaults keep a lagging subscription fetching, and are valid librdkafka settings",
           "[kafka]") {
   const Properties& defaults = ConsumerQueueDefaults();

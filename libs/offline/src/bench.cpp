@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -88,8 +89,22 @@ PipelineConfig BenchPipelineConfig(const std::string& bootstrap, const std::stri
   return config;
 }
 
-// The service on `config` until it processed `events`: events/s from its first message.
-Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, RunnerStatus* last) {
+// The time processing waited for checkpoints so far, and their count (the probe's histogram).
+std::pair<double, double> CheckpointHeld(const PipelineProbe& probe) {
+  double sum = 0, count = 0;
+  for (const auto& family : probe.registry()->Collect()) {
+    if (family.name != "streamlearn_checkpoint_seconds") continue;
+    for (const auto& metric : family.metric) {
+      sum += metric.histogram.sample_sum;
+      count += static_cast<double>(metric.histogram.sample_count);
+    }
+  }
+  return {sum, count};
+}
+
+// The service on `config` until it processed `events`: events/s from its first message;
+// *held_s: how long checkpoints held processing meanwhile.
+Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, RunnerStatus* last, double* held_s) {
   PipelineProbe probe(std::make_shared<prometheus::Registry>());
   auto runner = KafkaRunner::Create(config, &probe);
   if (!runner.ok()) return runner.status();
@@ -105,6 +120,7 @@ Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, Runner
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const auto end = Clock::now();
+  *held_s = CheckpointHeld(probe).first;
   stop = true;
   thread.join();
   std::error_code ec;
@@ -129,19 +145,32 @@ int64_t EventIndex(std::string_view prediction) {
   return n;
 }
 
-// Events produced live at `rate` into "bench-live" while the service runs on it; each
+// One latency run's settings.
+struct LatencyRun {
+  std::string name;  // topics bench-<name> and bench-<name>-predictions, the group, the trace file
+  KafkaOrder order = KafkaOrder::kTimestamp;
+  int commit_interval_ms = 0;  // 0: the service's default
+};
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Events produced live at `rate` into "bench-<name>" while the service runs on it; each
 // event's latency is from the producer's produce() call to the moment a consumer of the
 // predictions topic holds its prediction: the whole way through the broker and back.
-Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options, double rate, KafkaOrder order,
-                      BenchResult* result) {
+Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options, double rate, const LatencyRun& run,
+                      LatencyFigures* result) {
   // The embedded broker answers an empty fetch only after fetch.wait.max.ms, even when data
   // arrives meanwhile (a real broker answers at once): waits of 1 ms keep that artefact out.
-  const bool arrival = order == KafkaOrder::kArrival;
-  PipelineConfig config = BenchPipelineConfig(bootstrap, arrival ? "live-arrival" : "live");
-  config.kafka.order = order;
-  config.kafka.events_topic = arrival ? "bench-live-arrival" : "bench-live";
+  PipelineConfig config = BenchPipelineConfig(bootstrap, run.name);
+  config.kafka.order = run.order;
+  config.kafka.events_topic = "bench-" + run.name;
   config.kafka.predictions_topic = config.kafka.events_topic + "-predictions";
   config.kafka.properties["fetch.wait.max.ms"] = "1";
+  if (run.commit_interval_ms > 0) config.state.commit_interval_ms = run.commit_interval_ms;
+  for (const auto& [key, value] : options.latency_properties) config.kafka.properties[key] = value;
   const double warmup_s = 0.5;
   const uint64_t total = static_cast<uint64_t>(rate * (warmup_s + options.latency_seconds));
   const uint64_t skipped = static_cast<uint64_t>(rate * warmup_s);
@@ -153,8 +182,9 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
   Status run_status;
   std::thread pipeline([&] { run_status = (*runner)->run(stop); });
 
-  // The reader of predictions: receive time per event index.
-  std::vector<int64_t> received(total, -1);
+  // The reader of predictions: receive time per event index, and the prediction's Kafka
+  // timestamp (the service's produce() call, wall clock in ms).
+  std::vector<int64_t> received(total, -1), output_ms(total, -1);
   std::atomic<bool> reader_ready{false}, reader_stop{false};
   std::atomic<uint64_t> reader_seen{0};
   Status reader_status;
@@ -179,10 +209,25 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
         const int64_t n = EventIndex(m.payload);
         if (n >= 0 && static_cast<uint64_t>(n) < total && received[static_cast<size_t>(n)] < 0) {
           received[static_cast<size_t>(n)] = now;
+          output_ms[static_cast<size_t>(n)] = m.timestamp_ms;
           reader_seen++;
         }
       }
       if (!reader_ready.load() && !(*consumer)->assignment().empty()) reader_ready = true;
+    }
+  });
+  // When each checkpoint was counted (the runner publishes its status after each batch).
+  std::vector<int64_t> checkpoint_times;
+  std::atomic<bool> watch_stop{false};
+  std::thread watcher([&] {
+    uint64_t seen = (*runner)->status().checkpoints;
+    while (!watch_stop.load()) {
+      const uint64_t now_count = (*runner)->status().checkpoints;
+      if (now_count != seen) {
+        checkpoint_times.push_back(Clock::now().time_since_epoch().count());
+        seen = now_count;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
   });
   auto wait_until = [](const std::function<bool()>& done, std::chrono::seconds limit) {
@@ -194,8 +239,11 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
   if (!wait_until([&] { return (*runner)->status().assigned && reader_ready.load(); }, std::chrono::seconds(30))) {
     status = Status::Internal("latency run: the pipeline or the reader was not assigned its partitions in 30 s");
   }
+  auto checkpoint_sum = [&] { return CheckpointHeld(probe); };
+  const auto checkpoints_before = checkpoint_sum();
 
-  std::vector<int64_t> sent(total, -1);
+  std::vector<int64_t> sent(total, -1), sent_ms(total, -1);
+  int64_t start_ns = 0;
   if (status.ok()) {
     // The client's producer: linger.ms 1, so that its own batching adds at most a millisecond.
     auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}});
@@ -211,22 +259,27 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
       std::string key, payload;
       bool valid = false;
       const auto start = Clock::now();
+      start_ns = start.time_since_epoch().count();
       uint64_t i = 0;
       while (status.ok() && i < total) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         const uint64_t due = std::min<uint64_t>(total, static_cast<uint64_t>(elapsed * rate) + 1);
         for (; i < due && status.ok() && stream.next(&key, &payload, &valid); ++i) {
           sent[i] = Clock::now().time_since_epoch().count();
+          sent_ms[i] = WallMs();
           status = (*producer)->produce(config.kafka.events_topic, key, payload);
         }
         (*producer)->poll();
         std::this_thread::sleep_for(std::chrono::microseconds(200));
       }
       if (status.ok()) status = (*producer)->flush(10000);
-      result->latency_rate = static_cast<double>(total) / std::chrono::duration<double>(Clock::now() - start).count();
+      result->rate = static_cast<double>(total) / std::chrono::duration<double>(Clock::now() - start).count();
     }
   }
   if (status.ok()) wait_until([&] { return reader_seen.load() >= total; }, std::chrono::seconds(30));
+  const auto checkpoints_after = checkpoint_sum();
+  watch_stop = true;
+  watcher.join();
   reader_stop = true;
   reader.join();
   stop = true;
@@ -237,20 +290,45 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
   SL_RETURN_IF_ERROR(reader_status);
   SL_RETURN_IF_ERROR(run_status);
 
-  std::vector<double> ms;
+  std::vector<double> ms, to_output;
   for (uint64_t i = skipped; i < total; ++i) {
-    if (sent[i] >= 0 && received[i] >= 0) ms.push_back(static_cast<double>(received[i] - sent[i]) / 1e6);
+    if (sent[i] >= 0 && received[i] >= 0) {
+      ms.push_back(static_cast<double>(received[i] - sent[i]) / 1e6);
+      to_output.push_back(static_cast<double>(output_ms[i] - sent_ms[i]));
+    }
   }
   const uint64_t expected = total - skipped;
   if (ms.size() < expected) {
     return Status::Internal(fmt::format("latency run: {} of {} predictions read", ms.size(), expected));
   }
-  std::sort(ms.begin(), ms.end());
-  auto quantile = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))]; };
-  result->latency_p50_ms = quantile(0.5);
-  result->latency_p99_ms = quantile(0.99);
-  result->latency_max_ms = ms.back();
-  result->latency_events = ms.size();
+  if (!options.latency_trace.empty()) {
+    // Seconds since the first event: send time, latency (ms), up to the prediction's produce (ms).
+    const std::string path = options.latency_trace + "." + run.name + ".tsv";
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr) return Status::IoError("cannot write " + path);
+    std::fprintf(out, "# send_s\tlatency_ms\tto_output_ms (lines 'checkpoint\\t<s>': a checkpoint counted)\n");
+    for (uint64_t i = 0; i < total; ++i) {
+      if (sent[i] < 0 || received[i] < 0) continue;
+      std::fprintf(out, "%.6f\t%.3f\t%lld\n", static_cast<double>(sent[i] - start_ns) / 1e9,
+                   static_cast<double>(received[i] - sent[i]) / 1e6, static_cast<long long>(output_ms[i] - sent_ms[i]));
+    }
+    for (int64_t t : checkpoint_times) std::fprintf(out, "checkpoint\t%.6f\n", static_cast<double>(t - start_ns) / 1e9);
+    std::fclose(out);
+  }
+  auto quantile = [](std::vector<double>& v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+  };
+  result->p50_ms = quantile(ms, 0.5);
+  result->p99_ms = quantile(ms, 0.99);
+  result->max_ms = ms.back();
+  result->to_output_p50_ms = quantile(to_output, 0.5);
+  result->to_output_p99_ms = quantile(to_output, 0.99);
+  result->events = ms.size();
+  const double pauses = checkpoints_after.second - checkpoints_before.second;
+  result->checkpoints = static_cast<uint64_t>(pauses);
+  result->checkpoint_pause_mean_ms =
+      pauses > 0 ? 1000.0 * (checkpoints_after.first - checkpoints_before.first) / pauses : 0.0;
   return Status::Ok();
 }
 
@@ -261,7 +339,8 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   if (!broker.ok()) return broker.status();
   const std::string bootstrap = (*broker)->bootstrap_servers();
   for (const char* topic : {"bench-in", "bench-out", "bench-ceiling-out", "predictions", "drift", "dlq", "bench-live",
-                            "bench-live-predictions", "bench-live-arrival", "bench-live-arrival-predictions"}) {
+                            "bench-live-predictions", "bench-live-no-checkpoint", "bench-live-no-checkpoint-predictions",
+                            "bench-live-arrival", "bench-live-arrival-predictions"}) {
     SL_RETURN_IF_ERROR((*broker)->create_topic(topic, options.partitions));
   }
   {  // The input is produced once, up front, with the stream's event times; every consumer reads the same messages.
@@ -303,11 +382,12 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   result.passthrough_events_per_sec = *pass;
 
   RunnerStatus merged_status, arrival_status;
-  auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status);
+  double merged_held_s = 0, arrival_held_s = 0;
+  auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status, &merged_held_s);
   if (!merged.ok()) return merged.status();
   PipelineConfig arrival_config = BenchPipelineConfig(bootstrap, "pipeline-arrival");
   arrival_config.kafka.order = KafkaOrder::kArrival;
-  auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status);
+  auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status, &arrival_held_s);
   if (!arrival_pipeline.ok()) return arrival_pipeline.status();
   auto ceiling_again = KafkaCeiling(
       ServiceConsumerProperties(bootstrap, "bench-ceiling-again", kafka::MergeOptions::Order::kArrival),
@@ -324,32 +404,47 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   result.pipeline_events_per_sec = *merged;
   result.pipeline_arrival_events_per_sec = *arrival_pipeline;
   result.ratio = *merged / ceiling;
+  const double merged_s = static_cast<double>(options.events) / *merged;
+  const double arrival_s = static_cast<double>(options.events) / *arrival_pipeline;
   print(fmt::format("streamlearn pipeline, default settings (timestamp merge): {:>10.0f} events/s ({:.2f} of the "
-                    "ceiling; accuracy {:.4f}, {} checkpoints)",
-                    *merged, result.ratio, merged_status.processor.accuracy, merged_status.checkpoints));
+                    "ceiling; accuracy {:.4f}, {} checkpoints holding processing {:.0f} ms, {:.1f}% of the run)",
+                    *merged, result.ratio, merged_status.processor.accuracy, merged_status.checkpoints,
+                    1000 * merged_held_s, 100 * merged_held_s / merged_s));
   print(fmt::format("streamlearn pipeline, kafka.order: arrival:               {:>10.0f} events/s ({:.2f} of the "
-                    "ceiling); the timestamp merge costs {:+.1f}%",
-                    *arrival_pipeline, *arrival_pipeline / ceiling, 100.0 * (1.0 - *merged / *arrival_pipeline)));
+                    "ceiling; {} checkpoints holding processing {:.0f} ms, {:.1f}% of the run); the timestamp merge "
+                    "costs {:+.1f}%",
+                    *arrival_pipeline, *arrival_pipeline / ceiling, arrival_status.checkpoints, 1000 * arrival_held_s,
+                    100 * arrival_held_s / arrival_s, 100.0 * (1.0 - *merged / *arrival_pipeline)));
 
   if (options.latency_seconds > 0) {
     const double rate = options.latency_rate > 0 ? options.latency_rate : *merged / 2;
-    for (KafkaOrder order : {KafkaOrder::kTimestamp, KafkaOrder::kArrival}) {
-      BenchResult measured;
-      SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, rate, order, &measured));
-      if (order == KafkaOrder::kTimestamp) {
-        result.latency_rate = measured.latency_rate;
-        result.latency_p50_ms = measured.latency_p50_ms;
-        result.latency_p99_ms = measured.latency_p99_ms;
-        result.latency_max_ms = measured.latency_max_ms;
-        result.latency_events = measured.latency_events;
+    // The default settings, then the same with no checkpoint during the run (what the
+    // checkpoints add to the tail), then arrival order.
+    const LatencyRun runs[] = {{"live", KafkaOrder::kTimestamp, 0},
+                               {"live-no-checkpoint", KafkaOrder::kTimestamp, 600000},
+                               {"live-arrival", KafkaOrder::kArrival, 0}};
+    for (const LatencyRun& run : runs) {
+      LatencyFigures measured;
+      SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, rate, run, &measured));
+      if (run.name == "live") {
+        result.latency_rate = measured.rate;
+        result.latency_p50_ms = measured.p50_ms;
+        result.latency_p99_ms = measured.p99_ms;
+        result.latency_max_ms = measured.max_ms;
+        result.latency_events = measured.events;
+      } else if (run.commit_interval_ms > 0) {
+        result.latency_no_checkpoints = measured;
       }
+      const char* what = run.order == KafkaOrder::kArrival ? "kafka.order: arrival"
+                         : run.commit_interval_ms > 0      ? "timestamp merge, no checkpoint during the run"
+                                                           : "default settings (timestamp merge)";
       print(fmt::format("latency, {}, at {:.0f} events/s ({}), from the event's produce() to its prediction read "
-                        "from the predictions topic, {} events: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms",
-                        order == KafkaOrder::kTimestamp ? "default settings (timestamp merge)" : "kafka.order: arrival",
-                        measured.latency_rate,
-                        options.latency_rate > 0 ? "--latency-rate" : "half the pipeline's rate",
-                        measured.latency_events, measured.latency_p50_ms, measured.latency_p99_ms,
-                        measured.latency_max_ms));
+                        "from the predictions topic, {} events: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms; "
+                        "up to the prediction's produce() p50 {:.0f} ms, p99 {:.0f} ms; {} checkpoints, processing "
+                        "held {:.2f} ms each on average",
+                        what, measured.rate, options.latency_rate > 0 ? "--latency-rate" : "half the pipeline's rate",
+                        measured.events, measured.p50_ms, measured.p99_ms, measured.max_ms, measured.to_output_p50_ms,
+                        measured.to_output_p99_ms, measured.checkpoints, measured.checkpoint_pause_mean_ms));
     }
   }
   return result;

@@ -132,6 +132,7 @@ void EntityCache::forget(const std::function<bool(std::string_view key, const Ca
 void EntityCache::evict_to_bound() {
   // Two sweeps at most: the first clears reference bits, the second evicts; entries that
   // are dirty or pinned stay, so it may end above the bound.
+  if (evictions_held_) return;
   size_t steps = 2 * ring_.size() + 1;
   while (map_.size() > max_ && !ring_.empty() && steps-- > 0) {
     if (hand_ >= ring_.size()) hand_ = 0;

@@ -17,8 +17,10 @@
 #include "streamlearn/core/json_text.hpp"
 #include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
+#include "checkpoint_cut.hpp"
 #include "health_watch.hpp"
 #include "model_sync.hpp"
 #include "output_encoders.hpp"
@@ -183,9 +185,10 @@ struct KafkaRunner::Impl {
   Status hook_error;  // a failure inside a rebalance hook, reported by run()
   std::unique_ptr<DiskTrouble> disk;
   std::unique_ptr<AuthTrouble> auth;
-  // A checkpoint the disk refused, committed again as it is (the processor has handed over
-  // its changes): nothing is consumed until it is written.
-  std::optional<state::CheckpointBatch> unwritten;
+  // A checkpoint cut and not yet written: waiting for its predictions' acknowledgements
+  // (checkpoint_cut.hpp), or refused by the disk and committed again as it is (the
+  // processor has handed over its changes; nothing is consumed until it is written).
+  std::optional<CheckpointCut> unwritten;
 
   // Broker outages (docs/architecture.md): begun by librdkafka's ALL_BROKERS_DOWN or by a flush
   // that is not acknowledged in time; ended by an acknowledgement or a metadata answer.
@@ -229,10 +232,18 @@ struct KafkaRunner::Impl {
 
   void publish_snapshot(bool force);
 
+  // Waits until every prediction is acknowledged, then writes what was processed (a cut
+  // waiting for its acknowledgements first).
   Status checkpoint(const std::atomic<bool>* stop);
   // checkpoint(), with a write the disk refused turned into disk trouble (Ok, consuming
   // paused) until state.disk_error_timeout_ms; an error then, or for anything else.
   Status checkpoint_or_pause(const std::atomic<bool>* stop);
+  Status pause_on_disk_error(Status st);
+  // Between batches: cuts a checkpoint when the interval is up and writes it once its
+  // predictions are acknowledged, without waiting for them (checkpoint_cut.hpp).
+  Status checkpoint_step(const std::atomic<bool>& stop, Clock::time_point now, Clock::duration interval);
+  void make_cut();
+  Status write_cut(Clock::time_point begin);
   void set_waiting(const std::string& what) {
     waiting_for = what;
     publish_status();
@@ -486,26 +497,45 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
                                "); not checkpointing past them, restart replays from the last checkpoint");
   }
   const uint64_t processed = processor->stats().messages;
+  // A cut made earlier is acknowledged now (the flush): written first, then what followed.
+  if (unwritten && unwritten->messages != processed) SL_RETURN_IF_ERROR(write_cut(begin));
   if (!unwritten && processed == checkpointed_messages && checkpoints > 0) {
     last_checkpoint = Clock::now();  // nothing new: no write, no commit
     return Status::Ok();
   }
-  if (!unwritten) {
-    if (model_sync) model_sync->before_checkpoint(*processor);  // the checkpoint stores the mix
-    unwritten.emplace(store->begin_checkpoint());
-    processor->checkpoint(*unwritten);
-  }
+  if (!unwritten) make_cut();
+  return write_cut(begin);
+}
+
+void KafkaRunner::Impl::make_cut() {
+  const auto at = Clock::now();
+  if (model_sync) model_sync->before_checkpoint(*processor);  // the checkpoint stores the mix
+  // Before the processor hands over its changes: the store lags the cache until the write.
+  if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(true);
+  unwritten.emplace(store->begin_checkpoint());
+  processor->checkpoint(unwritten->batch);
+  unwritten->messages = processor->stats().messages;
+  unwritten->produced = producer->produced();  // after the changelog's records, if any
+  for (const auto& [tp, next] : processor->next_offsets()) unwritten->offsets.push_back({tp.first, tp.second, next});
+  unwritten->at = at;
+}
+
+Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
   if (disk->active()) SL_RETURN_IF_ERROR(store->resume());
-  SL_RETURN_IF_ERROR(store->commit(*unwritten));
+  SL_RETURN_IF_ERROR(store->commit(unwritten->batch));
+  if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(false);
+  checkpointed_messages = unwritten->messages;
+  const double held_s = unwritten->held_s;
+  const std::vector<kafka::PartitionOffset> cut_offsets = std::move(unwritten->offsets);
   unwritten.reset();
-  checkpointed_messages = processed;
   if (model_sync) model_sync->after_checkpoint(*processor);
   // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
   std::vector<kafka::PartitionOffset> offsets;
   if (consumer) {
     for (const auto& held : consumer->assignment()) {
-      auto it = processor->next_offsets().find({held.topic, held.partition});
-      if (it != processor->next_offsets().end()) offsets.push_back({held.topic, held.partition, it->second});
+      for (const auto& cut : cut_offsets) {
+        if (cut.topic == held.topic && cut.partition == held.partition) offsets.push_back(cut);
+      }
     }
   }
   Status commit = consumer ? consumer->commit_async(offsets) : Status::Ok();
@@ -514,13 +544,39 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   last_checkpoint = Clock::now();
   if (probe) {
     probe->checkpoints.Increment();
-    probe->checkpoint_seconds.Observe(std::chrono::duration<double>(last_checkpoint - begin).count());
+    // How long processing waited for this checkpoint (a cut's own time included).
+    probe->checkpoint_seconds.Observe(held_s + std::chrono::duration<double>(last_checkpoint - begin).count());
   }
   return Status::Ok();
 }
 
+Status KafkaRunner::Impl::checkpoint_step(const std::atomic<bool>& stop, Clock::time_point now,
+                                          Clock::duration interval) {
+  if (unwritten) {
+    if (producer->reported_below() >= unwritten->produced) {
+      // A failed delivery: the blocking checkpoint refuses to go past it and says why.
+      if (producer->failed() > 0) return checkpoint_or_pause(&stop);
+      return pause_on_disk_error(write_cut(now));
+    }
+    // Not acknowledged within a second: the blocking checkpoint tells slow from down.
+    if (now - unwritten->at >= std::chrono::seconds(1)) return checkpoint_or_pause(&stop);
+    return Status::Ok();
+  }
+  if (now - last_checkpoint < interval) return Status::Ok();
+  // Model sync publishes the champion as checkpointed, right after the write: kept blocking.
+  // Nothing new: the blocking one has nothing to wait for.
+  if (model_sync || processor->stats().messages == checkpointed_messages) return checkpoint_or_pause(&stop);
+  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
+  make_cut();
+  unwritten->held_s = std::chrono::duration<double>(Clock::now() - now).count();
+  return Status::Ok();
+}
+
 Status KafkaRunner::Impl::checkpoint_or_pause(const std::atomic<bool>* stop) {
-  const Status st = checkpoint(stop);
+  return pause_on_disk_error(checkpoint(stop));
+}
+
+Status KafkaRunner::Impl::pause_on_disk_error(Status st) {
   const auto now = Clock::now();
   if (st.ok()) {
     disk->recovered(now);
@@ -600,6 +656,9 @@ void KafkaRunner::Impl::add_series_point(const RunnerStatus& s) {
 void KafkaRunner::Impl::publish_snapshot(bool force) {
   const auto now = Clock::now();
   if (!force && now - last_snapshot < std::chrono::milliseconds(config.http.predict_refresh_ms)) return;
+  // A snapshot copies the entities changed since the last cut and reads the others from the
+  // store, which lacks a waiting cut's: the next batch's turn comes once it is written.
+  if (!force && unwritten) return;
   const uint64_t messages = processor->stats().messages;
   if (!force && messages == snapshot_messages) return;
   const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -681,7 +740,7 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     s.producer->poll();
     s.watch_broker();
     const auto now = Clock::now();
-    if (now - s.last_checkpoint >= interval) SL_RETURN_IF_ERROR(s.checkpoint_or_pause(&stop));
+    SL_RETURN_IF_ERROR(s.checkpoint_step(stop, now, interval));
     s.apply_commands(sink);
     if (s.config.http.enabled) s.publish_snapshot(/*force=*/false);
     if (!raw.empty() || now - last_status >= std::chrono::milliseconds(200)) {

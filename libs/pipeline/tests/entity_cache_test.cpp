@@ -148,6 +148,48 @@ TEST_CASE("the entities a batch holds are never evicted while it runs", "[entity
   CHECK(cache.size() <= 4);
 }
 
+TEST_CASE("while a checkpoint's batch waits to be written nothing is evicted, so no entity "
+          "reloads a state older than the cache's",
+          "[entity_cache]") {
+  TempDir dir;
+  auto store = state::StateStore::Open(dir.path.string());
+  REQUIRE(store.ok());
+  EntityCache cache(store->get(), 3);
+  std::vector<EntityCache::Entry*> entries;
+  REQUIRE(cache.resolve(Events(0, 10), &entries).ok());
+  Touch(cache, entries, 1);
+  Checkpoint(**store, cache);  // written: the store has each entity's first state
+  REQUIRE(cache.resolve(Events(0, 10), &entries).ok());
+  Touch(cache, entries, 2);
+  std::map<std::string, features::EntityState> cut;
+  for (auto* entry : entries) cut[entry->first] = entry->second.state;
+  // The cut: changes handed over to a batch that is written later.
+  cache.hold_evictions(true);
+  const uint64_t evicted = cache.evictions();
+  auto batch = (*store)->begin_checkpoint();
+  cache.checkpoint(batch);
+  CHECK(cache.dirty_count() == 0);
+  REQUIRE(cache.resolve(Events(100, 120), &entries).ok());
+  REQUIRE(cache.resolve(Events(200, 201), &entries).ok());
+  CHECK(cache.evictions() == evicted);
+  CHECK(cache.size() == 31);
+  for (const auto& [name, state] : cut) {
+    REQUIRE(cache.contains(name));
+    auto entry = cache.find_or_load(name);
+    REQUIRE(entry.ok());
+    CHECK((*entry)->second.state == state);  // not the store's older one
+  }
+  REQUIRE((*store)->commit(batch).ok());
+  cache.hold_evictions(false);
+  Checkpoint(**store, cache);
+  CHECK(cache.size() <= 3);
+  for (const auto& [name, state] : cut) {
+    auto entry = cache.find_or_load(name);
+    REQUIRE(entry.ok());
+    CHECK((*entry)->second.state == state);  // reloaded as the cut wrote it
+  }
+}
+
 TEST_CASE("without a store the entity cache has no bound", "[entity_cache]") {
   EntityCache cache(nullptr, 10);
   CHECK(cache.max_entities() == EntityCache::kUnbounded);

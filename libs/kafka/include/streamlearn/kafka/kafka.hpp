@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -138,6 +139,12 @@ class Producer {
   uint64_t in_flight() const;
   uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  // Messages are numbered in the order produce() took them: produced() is the next number,
+  // reported_below() the first whose delivery report (success or failure) has not been
+  // served, so every message numbered below it is done with. A checkpoint cut at
+  // produced() == n is safe to write once reported_below() >= n.
+  uint64_t produced() const;
+  uint64_t reported_below() const;
   // The first delivery error since the last call, empty when none.
   std::string take_delivery_error();
 
@@ -154,6 +161,11 @@ class Producer {
   std::atomic<uint64_t> delivered_{0};
   std::atomic<uint64_t> failed_{0};
   std::string first_error_;
+  void reported(uint64_t number);
+  mutable std::mutex numbers_mutex_;  // produce() and delivery reports may run on two threads
+  uint64_t next_number_ = 0;
+  uint64_t reported_below_ = 0;
+  std::deque<bool> reported_;  // from reported_below_ on: whether each report came
 };
 
 struct PartitionOffset {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "streamlearn/core/status.hpp"
@@ -20,6 +21,23 @@ struct BenchOptions {
   uint64_t seed = 7;
   double latency_seconds = 2;  // the latency run's length; 0 = none
   double latency_rate = 0;     // events/s produced then; 0 = half the pipeline's measured rate
+  // When set, each latency run writes one line per event to <path>.<run>.tsv (send time,
+  // latency, its share up to the prediction's produce) and the checkpoint times beside.
+  std::string latency_trace;
+  // librdkafka properties for the service in the latency runs (e.g. linger.ms), over the defaults.
+  std::map<std::string, std::string> latency_properties;
+};
+
+// One latency run: the whole way (event produce() to prediction read back), the share up to
+// the prediction's produce() (its Kafka timestamp, millisecond resolution), and the
+// checkpoints the service wrote meanwhile with the time processing waited for them.
+struct LatencyFigures {
+  double rate = 0;  // events/s produced
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  double to_output_p50_ms = 0, to_output_p99_ms = 0;
+  uint64_t events = 0;
+  uint64_t checkpoints = 0;
+  double checkpoint_pause_mean_ms = 0;
 };
 
 struct BenchResult {
@@ -32,6 +50,7 @@ struct BenchResult {
   double latency_rate = 0;                        // events/s produced during the latency run
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;
   uint64_t latency_events = 0;
+  LatencyFigures latency_no_checkpoints;  // the same run with no checkpoint during it
 };
 
 Result<BenchResult> RunBench(const BenchOptions& options, const std::function<void(const std::string&)>& print);

@@ -79,6 +79,11 @@ class EntityCache {
   // entries down to the bound (no batch is in progress).
   void checkpoint(state::CheckpointBatch& batch);
 
+  // While a checkpoint's batch waits to be written the store is behind the cache: an
+  // entry evicted then would reload its state from before the batch. Nothing is evicted
+  // while held; released, the next batch or checkpoint evicts down to the bound.
+  void hold_evictions(bool held) { evictions_held_ = held; }
+
   // The entries changed since the last checkpoint (a predict snapshot copies them).
   const std::vector<Entry*>& dirty() const { return dirty_; }
   size_t size() const { return map_.size(); }
@@ -110,6 +115,7 @@ class EntityCache {
   size_t hand_ = 0;
   uint64_t batch_ = 1;        // pins of earlier batches are stale
   uint64_t evictions_ = 0;
+  bool evictions_held_ = false;
   std::vector<Map::node_type> spare_;  // evicted nodes, reused for new keys
   std::vector<std::string_view> missing_;
   std::vector<std::optional<std::string>> loaded_;
