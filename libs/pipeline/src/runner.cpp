@@ -20,6 +20,7 @@
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
 #include "health_watch.hpp"
+#include "exactly_once.hpp"
 #include "model_sync.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
@@ -172,6 +173,8 @@ struct KafkaRunner::Impl {
   std::unique_ptr<PartitionStates> partitions;  // scale.changelog: state follows its partition
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<kafka::Consumer> consumer;
+  std::unique_ptr<ExactlyOnce> exactly_once;  // kafka.guarantee exactly_once: uses the producer
+  uint64_t delivered_at_commit = 0;           // acknowledged messages when the last transaction committed
   std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
   Clock::time_point started = Clock::now();
@@ -372,6 +375,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     producer_props[k] = v;
     consumer_props[k] = v;
   }
+  if (config.kafka.guarantee == KafkaGuarantee::kExactlyOnce) ConfigureTransactionalProducer(config, producer_props);
   Impl* self = impl.get();
   auto producer = kafka::Producer::Create(producer_props, impl->health,
                                           [self](const kafka::FailedDelivery& f) { return self->handle_failed_delivery(f); });
@@ -417,6 +421,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     Status restored = self->partitions->on_assign(*self->consumer, parts,
                                                   [self](const std::string& what) { self->set_waiting(what); });
     if (!restored.ok() && self->hook_error.ok()) self->hook_error = restored;
+    if (self->exactly_once) self->exactly_once->on_assign(*self->consumer, parts);
     self->auth->accepted();  // joining the group took authentication
     // Cooperative rebalancing adds partitions to those held (and may add none).
     self->assigned = self->assigned || !parts.empty();
@@ -425,6 +430,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
     HandOver(*self->consumer, *self->processor, revoked);
+    if (self->exactly_once) self->exactly_once->on_revoke(revoked);
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
@@ -441,6 +447,11 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   std::vector<std::string> topics = {config.kafka.events_topic};
   if (config.labels.enabled) topics.push_back(config.kafka.labels_topic);
   SL_RETURN_IF_ERROR(impl->consumer->subscribe(topics));
+  if (config.kafka.guarantee == KafkaGuarantee::kExactlyOnce) {
+    auto eo = ExactlyOnce::Start(*impl->producer, TransactionalId(config), probe ? probe->registry().get() : nullptr);
+    if (!eo.ok()) return eo.status();
+    impl->exactly_once = std::move(eo).value();
+  }
   return std::unique_ptr<KafkaRunner>(new KafkaRunner(std::move(impl)));
 }
 
@@ -472,25 +483,20 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   // (rd_kafka_outq_len also counts callbacks waiting to be served), and watch_broker asks
   // for metadata instead.
   if (producer->delivered() > delivered_at_outage) end_outage("every prediction acknowledged");
+  if (producer->failed() > 0 && exactly_once) {
+    return exactly_once->commit(*consumer, {});  // aborts: a message of the transaction failed
+  }
   if (producer->failed() > 0) {
     return Status::Unavailable("predictions were lost in delivery (" + producer->take_delivery_error() +
                                "); not checkpointing past them, restart replays from the last checkpoint");
   }
   const uint64_t processed = processor->stats().messages;
-  if (!unwritten && processed == checkpointed_messages && checkpoints > 0) {
+  // An open transaction that holds records (an operator's command) is committed all the same.
+  const bool pending_records = exactly_once && producer->delivered() != delivered_at_commit;
+  if (!unwritten && processed == checkpointed_messages && checkpoints > 0 && !pending_records) {
     last_checkpoint = Clock::now();  // nothing new: no write, no commit
     return Status::Ok();
   }
-  if (!unwritten) {
-    if (model_sync) model_sync->before_checkpoint(*processor);  // the checkpoint stores the mix
-    unwritten.emplace(store->begin_checkpoint());
-    processor->checkpoint(*unwritten);
-  }
-  if (disk->active()) SL_RETURN_IF_ERROR(store->resume());
-  SL_RETURN_IF_ERROR(store->commit(*unwritten));
-  unwritten.reset();
-  checkpointed_messages = processed;
-  if (model_sync) model_sync->after_checkpoint(*processor);
   // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
   std::vector<kafka::PartitionOffset> offsets;
   if (consumer) {
@@ -499,6 +505,24 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
       if (it != processor->next_offsets().end()) offsets.push_back({held.topic, held.partition, it->second});
     }
   }
+  if (!unwritten) {
+    if (model_sync) model_sync->before_checkpoint(*processor);  // the checkpoint stores the mix
+    unwritten.emplace(store->begin_checkpoint());
+    processor->checkpoint(*unwritten);
+    // The transaction first: a crash before the RocksDB write then leaves the group's offsets
+    // ahead of RocksDB's, which the next start recognises (exactly_once.hpp).
+    if (exactly_once) {
+      SL_RETURN_IF_ERROR(exactly_once->commit(*consumer, offsets));
+      delivered_at_commit = producer->delivered();
+    }
+  }
+  if (disk->active()) SL_RETURN_IF_ERROR(store->resume());
+  SL_RETURN_IF_ERROR(store->commit(*unwritten));
+  unwritten.reset();
+  checkpointed_messages = processed;
+  if (model_sync) model_sync->after_checkpoint(*processor);
+  // With exactly_once the transaction carried these offsets already; committed again here
+  // (the same values, harmless) because the embedded broker drops a transaction's offsets.
   Status commit = consumer ? consumer->commit_async(offsets) : Status::Ok();
   if (!commit.ok()) spdlog::debug("kafka offset commit (for lag only): {}", commit.message());
   checkpoints++;
@@ -667,7 +691,10 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     for (const auto& m : batch.views()) {
       raw.push_back({{m.topic, m.partition, m.offset, m.timestamp_ms}, m.key, m.payload});
     }
-    if (!raw.empty()) SL_RETURN_IF_ERROR(s.processor->process(raw, sink));
+    if (!raw.empty()) {
+      SL_RETURN_IF_ERROR(s.exactly_once ? s.exactly_once->process(*s.processor, raw, sink)
+                                        : s.processor->process(raw, sink));
+    }
     batch.clear();
     s.producer->poll();
     s.watch_broker();
@@ -685,6 +712,7 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
   SL_RETURN_IF_ERROR(s.checkpoint(&stop));
   SL_RETURN_IF_ERROR(s.consumer->close());
   if (!s.hook_error.ok()) return s.hook_error;
+  if (s.exactly_once) s.exactly_once->finish();
   s.publish_status();
   return Status::Ok();
 }

@@ -145,6 +145,7 @@ class Producer {
   Producer() = default;
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t*, void* opaque);
   friend struct ClientCallbacks;
+  friend class Transactions;  // transactions.cpp: the transactional calls on rk_
   Status produce_impl(std::string_view topic, std::string_view key, std::string_view value,
                       const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms, bool block);
   rd_kafka_t* rk_ = nullptr;
@@ -229,6 +230,7 @@ class Consumer {
   Consumer();
   friend struct ConsumerCallbacks;  // librdkafka's C callbacks, defined in kafka.cpp
   friend struct ClientCallbacks;
+  friend class Transactions;  // the group metadata that offsets in a transaction carry
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer's queue: rebalances, errors, arrival-order messages
   RebalanceHooks hooks_;
