@@ -93,13 +93,24 @@ void ProduceEvents(const std::string& bootstrap, int from, int to) {
 struct Running {
   std::unique_ptr<pipeline::KafkaRunner> runner;
   std::atomic<bool> stop{false};
+  std::atomic<bool> returned{false};
   Status result;
   std::thread thread;
   Running(const pipeline::PipelineConfig& config, pipeline::PipelineProbe* probe) {
     auto created = pipeline::KafkaRunner::Create(config, probe);
     REQUIRE(created.ok());
     runner = std::move(created).value();
-    thread = std::thread([this] { result = runner->run(stop); });
+    thread = std::thread([this] {
+      result = runner->run(stop);
+      returned = true;
+    });
+  }
+  // Whether run() returned by itself within `seconds` (stopped otherwise, so a failing test ends).
+  bool returns_within(int seconds) {
+    const bool by_itself = WaitFor([&] { return returned.load(); }, seconds);
+    stop = true;
+    thread.join();
+    return by_itself;
   }
   Status finish() {
     stop = true;
@@ -142,7 +153,7 @@ TEST_CASE("the embedded broker commits transactions but shows aborted messages a
   // A real broker shows read_committed consumers only "committed" and stores offset 1.
   CHECK(ReadAll(bootstrap, "t", "read_uncommitted") == std::vector<std::string>{"committed", "aborted"});
   CHECK(ReadAll(bootstrap, "t", "read_committed") == std::vector<std::string>{"committed", "aborted"});
-  CHECK(Committed(bootstrap, "g", "t") == -1001);  // RD_KAFKA_OFFSET_INVALID: nothing stored
+  CHECK(Committed(bootstrap, "g", "t") == -1);  // nothing stored
 
   // Nor does it fence: a second producer with the same transactional.id leaves the first able to commit.
   auto newer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"transactional.id", "probe"}});
@@ -173,11 +184,20 @@ TEST_CASE("exactly_once: partitions whose group offset is ahead of RocksDB's are
     CHECK(Metrics(probe).find("streamlearn_transactions_total{result=\"committed\"} 0") == std::string::npos);
   }
   ProduceEvents(bootstrap, 100, 200);
-  {
+  {  // as a member of the group (the embedded broker refuses a commit from outside it)
     auto member = kafka::Consumer::Create(GroupMember(bootstrap, config.kafka.group_id), {});
     REQUIRE(member.ok());
+    REQUIRE((*member)->subscribe({"events"}).ok());
+    kafka::MessageBatch batch;
+    REQUIRE(WaitFor([&] {
+      REQUIRE((*member)->poll(1, 100, &batch).ok());
+      batch.clear();
+      return !(*member)->assignment().empty();
+    }, 30));
     REQUIRE((*member)->commit_sync({{"events", 0, 150}}).ok());
+    REQUIRE((*member)->close().ok());
   }
+  REQUIRE(Committed(bootstrap, config.kafka.group_id, "events") == 150);
   pipeline::PipelineProbe probe(std::make_shared<prometheus::Registry>());
   Running run(config, &probe);
   REQUIRE(WaitFor([&] { return run.runner->status().processor.messages >= 200; }, 30));
@@ -202,13 +222,11 @@ TEST_CASE("exactly_once: a message refused inside the transaction aborts it and 
   const std::string bootstrap = (*broker)->bootstrap_servers();
   Dir dir("eos_abort");
   ProduceEvents(bootstrap, 0, 50);
+  // The runner's first Produce request (its first predictions) is refused for good.
+  REQUIRE((*broker)->push_produce_errors({10 /* MSG_SIZE_TOO_LARGE: permanent */}).ok());
   pipeline::PipelineProbe probe(std::make_shared<prometheus::Registry>());
   Running run(ExactlyOnceConfig(bootstrap, dir.path.string()), &probe);
-  REQUIRE(WaitFor([&] { return run.runner->status().processor.messages >= 50; }, 30));
-  REQUIRE(WaitFor([&] { return run.runner->status().checkpoints >= 1; }, 30));
-  REQUIRE((*broker)->push_produce_errors({10 /* MSG_SIZE_TOO_LARGE: permanent */}).ok());
-  ProduceEvents(bootstrap, 50, 60);
-  run.thread.join();  // run() returns by itself
+  REQUIRE(run.returns_within(60));
   CHECK(run.result.code() == ErrorCode::kUnavailable);
   CHECK_THAT(run.result.message(), Catch::Contains("transaction aborted") && Catch::Contains("restart resumes"));
   CHECK(Metrics(probe).find("streamlearn_transactions_total{result=\"aborted\"} 1") != std::string::npos);
@@ -217,7 +235,8 @@ TEST_CASE("exactly_once: a message refused inside the transaction aborts it and 
 TEST_CASE("exactly_once: a fenced producer stops run() with a message naming the transactional.id",
           "[faults][transactions][runner]") {
   // The embedded broker does not fence a second producer with the same id (see above): its
-  // PRODUCER_FENCED answer is injected, as a real broker gives it to the older instance.
+  // PRODUCER_FENCED answer is injected, as a real broker's transaction coordinator gives it
+  // to the older instance when the transaction adds its first partition.
   auto broker = kafka::EmbeddedBroker::Start();
   REQUIRE(broker.ok());
   for (const char* t : {"events", "predictions", "drift", "dlq"}) REQUIRE((*broker)->create_topic(t, 1).ok());
@@ -225,11 +244,9 @@ TEST_CASE("exactly_once: a fenced producer stops run() with a message naming the
   Dir dir("eos_fenced");
   ProduceEvents(bootstrap, 0, 50);
   pipeline::PipelineProbe probe(std::make_shared<prometheus::Registry>());
+  REQUIRE((*broker)->push_request_errors(24 /* AddPartitionsToTxn */, {90 /* PRODUCER_FENCED */}).ok());
   Running run(ExactlyOnceConfig(bootstrap, dir.path.string()), &probe);
-  REQUIRE(WaitFor([&] { return run.runner->status().checkpoints >= 1; }, 30));
-  REQUIRE((*broker)->push_produce_errors({90 /* PRODUCER_FENCED */}).ok());
-  ProduceEvents(bootstrap, 50, 60);
-  run.thread.join();
+  REQUIRE(run.returns_within(60));
   CHECK(run.result.code() == ErrorCode::kFailedPrecondition);
   CHECK_THAT(run.result.message(), Catch::Contains("eos.") && Catch::Contains("fenced"));
   CHECK(Metrics(probe).find("streamlearn_transactions_total{result=\"fenced\"} 1") != std::string::npos);

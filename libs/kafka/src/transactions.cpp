@@ -57,6 +57,12 @@ TransactionResult Transactions::commit(const Consumer& consumer, const std::vect
   return r;
 }
 
+std::string Transactions::fatal_error() const {
+  char reason[512] = {};
+  if (rd_kafka_fatal_error(producer_.rk_, reason, sizeof reason) == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return reason;
+}
+
 TransactionResult Transactions::abort(int timeout_ms) {
   TransactionResult r = Classify(rd_kafka_abort_transaction(producer_.rk_, timeout_ms), "abort_transaction");
   if (r.ok()) open_ = false;

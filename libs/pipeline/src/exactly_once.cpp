@@ -78,7 +78,21 @@ Result<std::unique_ptr<ExactlyOnce>> ExactlyOnce::Start(kafka::Producer& produce
   return eo;
 }
 
+Status ExactlyOnce::abandon(const Status& cause) {
+  if (!failed_.ok()) return failed_;
+  const std::string fatal = transactions_->fatal_error();
+  kafka::TransactionResult r;
+  r.failure = fatal.empty() ? kafka::TransactionFailure::kAbortable : kafka::TransactionFailure::kFatal;
+  r.status = Status::Unavailable(fatal.empty() ? cause.message() : fatal + "; " + cause.message());
+  return fail(r);
+}
+
 Status ExactlyOnce::fail(const kafka::TransactionResult& r) {
+  failed_ = fail_once(r);
+  return failed_;
+}
+
+Status ExactlyOnce::fail_once(const kafka::TransactionResult& r) {
   if (r.failure == kafka::TransactionFailure::kFatal) {
     if (fenced_) fenced_->Increment();
     return Status::FailedPrecondition(
@@ -98,6 +112,7 @@ Status ExactlyOnce::fail(const kafka::TransactionResult& r) {
 }
 
 Status ExactlyOnce::commit(const kafka::Consumer& consumer, const std::vector<kafka::PartitionOffset>& offsets) {
+  if (!failed_.ok()) return failed_;
   kafka::TransactionResult r = transactions_->commit(consumer, offsets, kTransactionTimeoutMs);
   // A retriable answer (a coordinator moving): the same commit again, a few times.
   for (int retry = 0; r.failure == kafka::TransactionFailure::kRetriable && retry < 3; ++retry) {
@@ -112,7 +127,7 @@ Status ExactlyOnce::commit(const kafka::Consumer& consumer, const std::vector<ka
 }
 
 void ExactlyOnce::finish() {
-  if (!transactions_->open()) return;
+  if (!failed_.ok() || !transactions_->open()) return;
   kafka::TransactionResult r = transactions_->abort(5000);
   if (!r.ok()) spdlog::debug("closing the empty transaction: {}", r.status.message());
 }

@@ -50,6 +50,9 @@ class ExactlyOnce {
   Status commit(const kafka::Consumer& consumer, const std::vector<kafka::PartitionOffset>& offsets);
   // At shutdown: the open (empty) transaction aborted, so the coordinator has nothing to time out.
   void finish();
+  // A failure while the transaction was open (a produce refused in the transaction's
+  // abortable or fatal state, ...): aborts it unless fatal, and returns the error to stop with.
+  Status abandon(const Status& cause);
 
   // After the runner's assignment decided where each partition resumes: partitions whose
   // group offset (committed in a transaction) is ahead are replayed silently up to it.
@@ -63,6 +66,8 @@ class ExactlyOnce {
  private:
   explicit ExactlyOnce(kafka::Producer& producer) : producer_(producer) {}
   Status fail(const kafka::TransactionResult& r);
+  Status fail_once(const kafka::TransactionResult& r);
+  Status failed_;  // after a failure nothing commits again: the in-memory state is past the checkpoint
   kafka::Producer& producer_;
   std::string id_;
   std::unique_ptr<kafka::Transactions> transactions_;

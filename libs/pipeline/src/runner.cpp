@@ -172,8 +172,9 @@ struct KafkaRunner::Impl {
   // Before the clients: closing the consumer runs the revoke hook, which checkpoints.
   std::unique_ptr<PartitionStates> partitions;  // scale.changelog: state follows its partition
   std::unique_ptr<kafka::Producer> producer;
+  // kafka.guarantee exactly_once: uses the producer; outlives the consumer, whose closing checkpoints.
+  std::unique_ptr<ExactlyOnce> exactly_once;
   std::unique_ptr<kafka::Consumer> consumer;
-  std::unique_ptr<ExactlyOnce> exactly_once;  // kafka.guarantee exactly_once: uses the producer
   uint64_t delivered_at_commit = 0;           // acknowledged messages when the last transaction committed
   std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
@@ -429,7 +430,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>& revoked) {
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
-    HandOver(*self->consumer, *self->processor, revoked);
+    // With exactly_once the group's offsets must never pass what a transaction committed.
+    if (st.ok() || !self->exactly_once) HandOver(*self->consumer, *self->processor, revoked);
     if (self->exactly_once) self->exactly_once->on_revoke(revoked);
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
@@ -458,7 +460,10 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
 Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const Clock::time_point begin = Clock::now();
   // The changelog's records go before the flush, which then covers them too.
-  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
+  if (partitions) {
+    Status produced = partitions->produce_changes(*producer);
+    if (!produced.ok()) return exactly_once ? exactly_once->abandon(produced) : produced;
+  }
   // Every prediction of the events being checkpointed must be acknowledged first:
   // otherwise a crash after the checkpoint would lose them.
   int waited_while_stopping_ms = 0;
@@ -483,8 +488,8 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   // (rd_kafka_outq_len also counts callbacks waiting to be served), and watch_broker asks
   // for metadata instead.
   if (producer->delivered() > delivered_at_outage) end_outage("every prediction acknowledged");
-  if (producer->failed() > 0 && exactly_once) {
-    return exactly_once->commit(*consumer, {});  // aborts: a message of the transaction failed
+  if (producer->failed() > 0 && exactly_once) {  // a message of the transaction failed
+    return exactly_once->abandon(Status::Unavailable("delivery failed: " + producer->take_delivery_error()));
   }
   if (producer->failed() > 0) {
     return Status::Unavailable("predictions were lost in delivery (" + producer->take_delivery_error() +
@@ -512,7 +517,11 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
     // The transaction first: a crash before the RocksDB write then leaves the group's offsets
     // ahead of RocksDB's, which the next start recognises (exactly_once.hpp).
     if (exactly_once) {
-      SL_RETURN_IF_ERROR(exactly_once->commit(*consumer, offsets));
+      Status committed = exactly_once->commit(*consumer, offsets);
+      if (!committed.ok()) {
+        unwritten.reset();  // never written: its outputs were not committed
+        return committed;
+      }
       delivered_at_commit = producer->delivered();
     }
   }
@@ -692,8 +701,9 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
       raw.push_back({{m.topic, m.partition, m.offset, m.timestamp_ms}, m.key, m.payload});
     }
     if (!raw.empty()) {
-      SL_RETURN_IF_ERROR(s.exactly_once ? s.exactly_once->process(*s.processor, raw, sink)
-                                        : s.processor->process(raw, sink));
+      Status processed = s.exactly_once ? s.exactly_once->process(*s.processor, raw, sink)
+                                        : s.processor->process(raw, sink);
+      if (!processed.ok()) return s.exactly_once ? s.exactly_once->abandon(processed) : processed;
     }
     batch.clear();
     s.producer->poll();

@@ -274,6 +274,8 @@ class EmbeddedBroker {
   // Fault injection: the next `errors.size()` Produce requests fail with these
   // rd_kafka_resp_err_t codes (e.g. RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE = 10).
   Status push_produce_errors(const std::vector<int>& errors);
+  // The same for requests of another Kafka API (e.g. 24 AddPartitionsToTxn, 26 EndTxn).
+  Status push_request_errors(int api_key, const std::vector<int>& errors);
 
  private:
   EmbeddedBroker() = default;

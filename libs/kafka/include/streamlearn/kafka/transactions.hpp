@@ -34,6 +34,8 @@ class Transactions {
   // message produced in the transaction is flushed first.
   TransactionResult commit(const Consumer& consumer, const std::vector<PartitionOffset>& offsets, int timeout_ms);
   TransactionResult abort(int timeout_ms);
+  // librdkafka's fatal error (fenced, ...), empty when there is none.
+  std::string fatal_error() const;
   bool open() const { return open_; }
 
  private:
