@@ -64,6 +64,14 @@ struct Dir {
   ~Dir() { std::filesystem::remove_all(path); }
 };
 
+// A broker with the pipeline's topics, one partition each.
+std::unique_ptr<kafka::EmbeddedBroker> PipelineBroker() {
+  auto broker = kafka::EmbeddedBroker::Start();
+  REQUIRE(broker.ok());
+  for (const char* t : {"events", "predictions", "drift", "dlq"}) REQUIRE((*broker)->create_topic(t, 1).ok());
+  return std::move(broker).value();
+}
+
 pipeline::PipelineConfig ExactlyOnceConfig(const std::string& bootstrap, const std::string& dir) {
   auto config = pipeline::DefaultConfig([](const char*) -> const char* { return nullptr; });
   REQUIRE(config.ok());
@@ -169,10 +177,8 @@ TEST_CASE("exactly_once: partitions whose group offset is ahead of RocksDB's are
   // The state a crash between a transaction's commit and the RocksDB write leaves behind
   // (which the embedded broker cannot produce, since it drops a transaction's offsets): the
   // group's offset is set ahead by hand.
-  auto broker = kafka::EmbeddedBroker::Start();
-  REQUIRE(broker.ok());
-  for (const char* t : {"events", "predictions", "drift", "dlq"}) REQUIRE((*broker)->create_topic(t, 1).ok());
-  const std::string bootstrap = (*broker)->bootstrap_servers();
+  auto broker = PipelineBroker();
+  const std::string bootstrap = broker->bootstrap_servers();
   Dir dir("eos_silent");
   const auto config = ExactlyOnceConfig(bootstrap, dir.path.string());
   ProduceEvents(bootstrap, 0, 100);
@@ -216,14 +222,12 @@ TEST_CASE("exactly_once: partitions whose group offset is ahead of RocksDB's are
 
 TEST_CASE("exactly_once: a message refused inside the transaction aborts it and run() stops with the reason",
           "[faults][transactions][runner]") {
-  auto broker = kafka::EmbeddedBroker::Start();
-  REQUIRE(broker.ok());
-  for (const char* t : {"events", "predictions", "drift", "dlq"}) REQUIRE((*broker)->create_topic(t, 1).ok());
-  const std::string bootstrap = (*broker)->bootstrap_servers();
+  auto broker = PipelineBroker();
+  const std::string bootstrap = broker->bootstrap_servers();
   Dir dir("eos_abort");
   ProduceEvents(bootstrap, 0, 50);
   // The runner's first Produce request (its first predictions) is refused for good.
-  REQUIRE((*broker)->push_produce_errors({10 /* MSG_SIZE_TOO_LARGE: permanent */}).ok());
+  REQUIRE(broker->push_produce_errors({10 /* MSG_SIZE_TOO_LARGE: permanent */}).ok());
   pipeline::PipelineProbe probe(std::make_shared<prometheus::Registry>());
   Running run(ExactlyOnceConfig(bootstrap, dir.path.string()), &probe);
   REQUIRE(run.returns_within(60));
@@ -237,14 +241,12 @@ TEST_CASE("exactly_once: a fenced producer stops run() with a message naming the
   // The embedded broker does not fence a second producer with the same id (see above): its
   // PRODUCER_FENCED answer is injected, as a real broker's transaction coordinator gives it
   // to the older instance when the transaction adds its first partition.
-  auto broker = kafka::EmbeddedBroker::Start();
-  REQUIRE(broker.ok());
-  for (const char* t : {"events", "predictions", "drift", "dlq"}) REQUIRE((*broker)->create_topic(t, 1).ok());
-  const std::string bootstrap = (*broker)->bootstrap_servers();
+  auto broker = PipelineBroker();
+  const std::string bootstrap = broker->bootstrap_servers();
   Dir dir("eos_fenced");
   ProduceEvents(bootstrap, 0, 50);
   pipeline::PipelineProbe probe(std::make_shared<prometheus::Registry>());
-  REQUIRE((*broker)->push_request_errors(24 /* AddPartitionsToTxn */, {90 /* PRODUCER_FENCED */}).ok());
+  REQUIRE(broker->push_request_errors(24 /* AddPartitionsToTxn */, {90 /* PRODUCER_FENCED */}).ok());
   Running run(ExactlyOnceConfig(bootstrap, dir.path.string()), &probe);
   REQUIRE(run.returns_within(60));
   CHECK(run.result.code() == ErrorCode::kFailedPrecondition);
