@@ -801,9 +801,13 @@ Status EmbeddedBroker::set_brokers_up(bool up) {
 }
 
 Status EmbeddedBroker::push_produce_errors(const std::vector<int>& errors) {
+  return push_request_errors(/*ApiKey Produce*/ 0, errors);
+}
+
+Status EmbeddedBroker::push_request_errors(int api_key, const std::vector<int>& errors) {
   std::vector<rd_kafka_resp_err_t> errs;
   for (int e : errors) errs.push_back(static_cast<rd_kafka_resp_err_t>(e));
-  rd_kafka_mock_push_request_errors_array(cluster_, /*ApiKey Produce*/ 0, errs.size(), errs.data());
+  rd_kafka_mock_push_request_errors_array(cluster_, static_cast<int16_t>(api_key), errs.size(), errs.data());
   return Status::Ok();
 }
 

@@ -26,6 +26,7 @@ struct CheckpointCut {
   std::vector<kafka::PartitionOffset> offsets;  // the processor's next offsets at the cut
   std::chrono::steady_clock::time_point at;
   double held_s = 0;  // how long making the cut held processing
+  bool transaction_committed = false;  // exactly_once: its transaction committed (a disk retry must not again)
 };
 
 }  // namespace streamlearn::pipeline

@@ -33,6 +33,7 @@ struct KeySpec {
 constexpr size_t kTopicMaxLength = 249;
 
 constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
+constexpr std::array<std::string_view, 2> kKafkaGuaranteeNames = {"at_least_once", "exactly_once"};
 constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
 constexpr std::array<std::string_view, 4> kSelectionMetricNames = {"auto", "accuracy", "log_loss", "mae"};
 
@@ -122,6 +123,8 @@ const std::vector<KeySpec>& Keys() {
       {"kafka.batch_size", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000, c.kafka.batch_size); }},
       {"kafka.poll_timeout_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 60000, c.kafka.poll_timeout_ms); }},
       {"kafka.order", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kKafkaOrderNames), c.kafka.order); }},
+      {"kafka.guarantee",
+       [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kKafkaGuaranteeNames), c.kafka.guarantee); }},
       {"kafka.max_idle_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 600000, c.kafka.max_idle_ms); }},
       {"kafka.auth_timeout_ms", [](auto k, S& t, C& c) { return SetInt(k, t, 1000, 86400000, c.kafka.auth_timeout_ms); }},
       {"scale.changelog",

@@ -22,6 +22,7 @@
 #include "streamlearn/state/store.hpp"
 #include "checkpoint_cut.hpp"
 #include "health_watch.hpp"
+#include "exactly_once.hpp"
 #include "model_sync.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
@@ -173,7 +174,10 @@ struct KafkaRunner::Impl {
   // Before the clients: closing the consumer runs the revoke hook, which checkpoints.
   std::unique_ptr<PartitionStates> partitions;  // scale.changelog: state follows its partition
   std::unique_ptr<kafka::Producer> producer;
+  // kafka.guarantee exactly_once: uses the producer; outlives the consumer, whose closing checkpoints.
+  std::unique_ptr<ExactlyOnce> exactly_once;
   std::unique_ptr<kafka::Consumer> consumer;
+  uint64_t delivered_at_commit = 0;           // acknowledged messages when the last transaction committed
   std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
   Clock::time_point started = Clock::now();
@@ -391,6 +395,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     producer_props[k] = v;
     consumer_props[k] = v;
   }
+  if (config.kafka.guarantee == KafkaGuarantee::kExactlyOnce) ConfigureTransactionalProducer(config, producer_props);
   Impl* self = impl.get();
   auto producer = kafka::Producer::Create(producer_props, impl->health,
                                           [self](const kafka::FailedDelivery& f) { return self->handle_failed_delivery(f); });
@@ -436,6 +441,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     Status restored = self->partitions->on_assign(*self->consumer, parts,
                                                   [self](const std::string& what) { self->set_waiting(what); });
     if (!restored.ok() && self->hook_error.ok()) self->hook_error = restored;
+    if (self->exactly_once) self->exactly_once->on_assign(*self->consumer, parts);
     self->auth->accepted();  // joining the group took authentication
     // Cooperative rebalancing adds partitions to those held (and may add none).
     self->assigned = self->assigned || !parts.empty();
@@ -443,7 +449,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>& revoked) {
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
-    HandOver(*self->consumer, *self->processor, revoked);
+    // With exactly_once the group's offsets must never pass what a transaction committed.
+    if (st.ok() || !self->exactly_once) HandOver(*self->consumer, *self->processor, revoked);
+    if (self->exactly_once) self->exactly_once->on_revoke(revoked);
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
@@ -460,13 +468,21 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   std::vector<std::string> topics = {config.kafka.events_topic};
   if (config.labels.enabled) topics.push_back(config.kafka.labels_topic);
   SL_RETURN_IF_ERROR(impl->consumer->subscribe(topics));
+  if (config.kafka.guarantee == KafkaGuarantee::kExactlyOnce) {
+    auto eo = ExactlyOnce::Start(*impl->producer, TransactionalId(config), probe ? probe->registry().get() : nullptr);
+    if (!eo.ok()) return eo.status();
+    impl->exactly_once = std::move(eo).value();
+  }
   return std::unique_ptr<KafkaRunner>(new KafkaRunner(std::move(impl)));
 }
 
 Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const Clock::time_point begin = Clock::now();
   // The changelog's records go before the flush, which then covers them too.
-  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
+  if (partitions) {
+    Status produced = partitions->produce_changes(*producer);
+    if (!produced.ok()) return exactly_once ? exactly_once->abandon(produced) : produced;
+  }
   // Every prediction of the events being checkpointed must be acknowledged first:
   // otherwise a crash after the checkpoint would lose them.
   int waited_while_stopping_ms = 0;
@@ -492,6 +508,9 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   // (rd_kafka_outq_len also counts callbacks waiting to be served), and watch_broker asks
   // for metadata instead.
   if (producer->delivered() > delivered_at_outage) end_outage("every prediction acknowledged");
+  if (producer->failed() > 0 && exactly_once) {  // a message of the transaction failed
+    return exactly_once->abandon(Status::Unavailable("delivery failed: " + producer->take_delivery_error()));
+  }
   if (producer->failed() > 0) {
     return Status::Unavailable("predictions were lost in delivery (" + producer->take_delivery_error() +
                                "); not checkpointing past them, restart replays from the last checkpoint");
@@ -499,7 +518,9 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const uint64_t processed = processor->stats().messages;
   // A cut made earlier is acknowledged now (the flush): written first, then what followed.
   if (unwritten && unwritten->messages != processed) SL_RETURN_IF_ERROR(write_cut(begin));
-  if (!unwritten && processed == checkpointed_messages && checkpoints > 0) {
+  // An open transaction that holds records (an operator's command) is committed all the same.
+  const bool pending_records = exactly_once && producer->delivered() != delivered_at_commit;
+  if (!unwritten && processed == checkpointed_messages && checkpoints > 0 && !pending_records) {
     last_checkpoint = Clock::now();  // nothing new: no write, no commit
     return Status::Ok();
   }
@@ -521,23 +542,38 @@ void KafkaRunner::Impl::make_cut() {
 }
 
 Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
+  // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
+  std::vector<kafka::PartitionOffset> offsets;
+  if (consumer) {
+    for (const auto& held : consumer->assignment()) {
+      for (const auto& cut : unwritten->offsets) {
+        if (cut.topic == held.topic && cut.partition == held.partition) offsets.push_back(cut);
+      }
+    }
+  }
+  // The transaction first: a crash before the RocksDB write then leaves the group's offsets
+  // ahead of RocksDB's, which the next start recognises (exactly_once.hpp). With exactly_once
+  // every cut is made right after a flush (checkpoint_step never cuts ahead), so the open
+  // transaction holds exactly the cut's records. Once: a disk retry writes the same cut again.
+  if (exactly_once && !unwritten->transaction_committed) {
+    Status committed = exactly_once->commit(*consumer, offsets);
+    if (!committed.ok()) {
+      if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(false);
+      unwritten.reset();  // never written: its outputs were not committed
+      return committed;
+    }
+    unwritten->transaction_committed = true;
+    delivered_at_commit = producer->delivered();
+  }
   if (disk->active()) SL_RETURN_IF_ERROR(store->resume());
   SL_RETURN_IF_ERROR(store->commit(unwritten->batch));
   if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(false);
   checkpointed_messages = unwritten->messages;
   const double held_s = unwritten->held_s;
-  const std::vector<kafka::PartitionOffset> cut_offsets = std::move(unwritten->offsets);
   unwritten.reset();
   if (model_sync) model_sync->after_checkpoint(*processor);
-  // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
-  std::vector<kafka::PartitionOffset> offsets;
-  if (consumer) {
-    for (const auto& held : consumer->assignment()) {
-      for (const auto& cut : cut_offsets) {
-        if (cut.topic == held.topic && cut.partition == held.partition) offsets.push_back(cut);
-      }
-    }
-  }
+  // With exactly_once the transaction carried these offsets already; committed again here
+  // (the same values, harmless) because the embedded broker drops a transaction's offsets.
   Status commit = consumer ? consumer->commit_async(offsets) : Status::Ok();
   if (!commit.ok()) spdlog::debug("kafka offset commit (for lag only): {}", commit.message());
   checkpoints++;
@@ -565,7 +601,10 @@ Status KafkaRunner::Impl::checkpoint_step(const std::atomic<bool>& stop, Clock::
   if (now - last_checkpoint < interval) return Status::Ok();
   // Model sync publishes the champion as checkpointed, right after the write: kept blocking.
   // Nothing new: the blocking one has nothing to wait for.
-  if (model_sync || processor->stats().messages == checkpointed_messages) return checkpoint_or_pause(&stop);
+  // exactly_once: a transaction is committed whole, so it may hold nothing beyond its cut.
+  if (model_sync || exactly_once || processor->stats().messages == checkpointed_messages) {
+    return checkpoint_or_pause(&stop);
+  }
   if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
   make_cut();
   unwritten->held_s = std::chrono::duration<double>(Clock::now() - now).count();
@@ -735,7 +774,11 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
     for (const auto& m : batch.views()) {
       raw.push_back({{m.topic, m.partition, m.offset, m.timestamp_ms}, m.key, m.payload});
     }
-    if (!raw.empty()) SL_RETURN_IF_ERROR(s.processor->process(raw, sink));
+    if (!raw.empty()) {
+      Status processed = s.exactly_once ? s.exactly_once->process(*s.processor, raw, sink)
+                                        : s.processor->process(raw, sink);
+      if (!processed.ok()) return s.exactly_once ? s.exactly_once->abandon(processed) : processed;
+    }
     batch.clear();
     s.producer->poll();
     s.watch_broker();
@@ -753,6 +796,7 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
   SL_RETURN_IF_ERROR(s.checkpoint(&stop));
   SL_RETURN_IF_ERROR(s.consumer->close());
   if (!s.hook_error.ok()) return s.hook_error;
+  if (s.exactly_once) s.exactly_once->finish();
   s.publish_status();
   return Status::Ok();
 }

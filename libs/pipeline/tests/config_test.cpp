@@ -294,3 +294,17 @@ TEST_CASE("drift.data's calibration keys are read, bounded and reach the monitor
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.block"));
 }
+
+TEST_CASE("kafka.guarantee: at_least_once by default, exactly_once on request, a bad value named", "[config]") {
+  auto defaults = DefaultConfig(EnvFrom({}));
+  REQUIRE(defaults.ok());
+  CHECK(defaults->kafka.guarantee == KafkaGuarantee::kAtLeastOnce);
+  auto exact = ParseConfig("kafka:\n  guarantee: exactly_once\n", "p.yaml", EnvFrom({}));
+  REQUIRE(exact.ok());
+  CHECK(exact->kafka.guarantee == KafkaGuarantee::kExactlyOnce);
+  auto from_env = DefaultConfig(EnvFrom({{"STREAMLEARN_KAFKA_GUARANTEE", "exactly_once"}}));
+  REQUIRE(from_env.ok());
+  CHECK(from_env->kafka.guarantee == KafkaGuarantee::kExactlyOnce);
+  CHECK(ParseConfig("kafka:\n  guarantee: exactly-once\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:2: kafka.guarantee: must be one of at_least_once, exactly_once, got 'exactly-once'");
+}

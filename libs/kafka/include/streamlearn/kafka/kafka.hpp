@@ -152,6 +152,7 @@ class Producer {
   Producer() = default;
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t*, void* opaque);
   friend struct ClientCallbacks;
+  friend class Transactions;  // transactions.cpp: the transactional calls on rk_
   Status produce_impl(std::string_view topic, std::string_view key, std::string_view value,
                       const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms, bool block);
   rd_kafka_t* rk_ = nullptr;
@@ -241,6 +242,7 @@ class Consumer {
   Consumer();
   friend struct ConsumerCallbacks;  // librdkafka's C callbacks, defined in kafka.cpp
   friend struct ClientCallbacks;
+  friend class Transactions;  // the group metadata that offsets in a transaction carry
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer's queue: rebalances, errors, arrival-order messages
   RebalanceHooks hooks_;
@@ -284,6 +286,8 @@ class EmbeddedBroker {
   // Fault injection: the next `errors.size()` Produce requests fail with these
   // rd_kafka_resp_err_t codes (e.g. RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE = 10).
   Status push_produce_errors(const std::vector<int>& errors);
+  // The same for requests of another Kafka API (e.g. 24 AddPartitionsToTxn, 26 EndTxn).
+  Status push_request_errors(int api_key, const std::vector<int>& errors);
 
  private:
   EmbeddedBroker() = default;

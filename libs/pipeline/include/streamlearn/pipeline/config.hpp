@@ -19,6 +19,10 @@ namespace streamlearn::pipeline {
 // partition, offset) goes first (as Kafka Streams), so a replay after a crash meets the same
 // model state; arrival: as fetched (no holding back; replays may score differently).
 enum class KafkaOrder { kTimestamp, kArrival };
+// kafka.guarantee. at_least_once: an idempotent producer, predictions replayed identically
+// after a crash. exactly_once: predictions, changelog records and input offsets of each
+// checkpoint interval in one Kafka transaction (docs/architecture.md).
+enum class KafkaGuarantee { kAtLeastOnce, kExactlyOnce };
 
 // drift.action. none: alert only; reset: fresh weights, version + 1; background: a fresh
 // learner starts at the warning and trains alongside, is swapped in at the drift (version +
@@ -54,6 +58,7 @@ struct KafkaSettings {
   int max_idle_ms = 0;  // how long an empty partition at its end may hold the others back
   // `run` exits when the cluster keeps refusing authentication/authorisation this long.
   int auth_timeout_ms = 60000;
+  KafkaGuarantee guarantee = KafkaGuarantee::kAtLeastOnce;
   std::map<std::string, std::string> properties;  // passed to librdkafka as they are
 };
 
