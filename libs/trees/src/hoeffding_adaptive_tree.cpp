@@ -157,7 +157,12 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
                                             int32_t parent, int parent_branch, LearnPass& pass) {
   // The error of this branch: its main path's leaf's (alternates aside).
   // Every branch on the way asks the same leaf, which learns only after them: one answer.
-  const int32_t at = DescendToLeaf(nodes_, node, [&](const AdaptiveNode& b) { return branch_of(b, x); });
+  // The branch above walked through this one to path_leaf_: the same walk from here ends
+  // there too while nothing it depends on changed (a leaf's weight, the tree's shape).
+  const bool walked = node == pass.expected_node && pass.descent_stamp == pass.leaf_changes + pass.structure_changes;
+  const int32_t at =
+      walked ? path_leaf_ : DescendToLeaf(nodes_, node, [&](const AdaptiveNode& b) { return branch_of(b, x); });
+  pass.descent_stamp = pass.leaf_changes + pass.structure_changes;
   if (at != path_leaf_) {
     path_leaf_ = at;
     path_prediction_ = leaf_vote(at, x, &pass.path_votes);
@@ -183,18 +188,21 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
       const int32_t alt = new_leaf({}, alt_depth);
       nodes_[node].alternate = alt;
       ++n_alternate_;
+      ++pass.structure_changes;
     } else if (n.alternate >= 0) {
       const AdaptiveNode& alt = nodes_[n.alternate];
       const AlternateVerdict verdict =
           JudgeAlternate(n.error.mean, n.error.n, alt.error.mean, alt.error.n,
                          static_cast<double>(config_.drift_window_threshold), config_.switch_significance);
+      if (verdict != AlternateVerdict::kWait) ++pass.structure_changes;
       ApplyAlternateVerdict(nodes_, node, parent, parent_branch, verdict, &n_switched_, &n_pruned_, &detached_,
                             [&](int32_t p, int b, int32_t child) { set_child(p, b, child); });
     }
   }
   if (nodes_[node].alternate >= 0) learn_at(nodes_[node].alternate, x, label, w, parent, parent_branch, pass);
   const int b = branch_of(nodes_[node], x);
-  learn_at(b ? nodes_[node].right : nodes_[node].left, x, label, w, node, b, pass);
+  pass.expected_node = b ? nodes_[node].right : nodes_[node].left;
+  learn_at(pass.expected_node, x, label, w, node, b, pass);
 }
 
 void HoeffdingAdaptiveTree::attempt_split(int32_t node, int32_t parent, int parent_branch) {

@@ -91,6 +91,11 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
     NaiveBayesMemo path_votes;
     uint64_t leaf_changes = 0;  // leaves learned (or split) so far in this pass
     uint64_t path_changes = 0;  // leaf_changes when path_prediction_ was computed
+    // The walk to path_leaf_ went through expected_node; it still holds there while no
+    // leaf learned and no alternate came, switched or went since (stamp: their sum then).
+    uint64_t structure_changes = 0;
+    int32_t expected_node = -1;
+    uint64_t descent_stamp = 0;
   };
   void learn_one(const FeatureVector& x, uint32_t label);
   void learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent, int parent_branch,
