@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "streamlearn/core/short_name.hpp"
 #include "io.hpp"
 #include "streamlearn/drift/adwin.hpp"
 #include "streamlearn/drift/factory.hpp"
@@ -202,7 +203,7 @@ int32_t DataDriftMonitor::numeric_slot(std::string_view feature) {
   const auto size = static_cast<uint32_t>(numeric_.size());
   uint32_t slot = last_numeric_ < size ? numeric_[last_numeric_].next : 0;
   for (int k = 0; k <= kMaxSkipped && slot < size; ++k) {
-    if (numeric_[slot].name == feature) {
+    if (SameShortName(numeric_[slot].name, feature)) {
       last_numeric_ = slot;
       return static_cast<int32_t>(slot);
     }
@@ -237,7 +238,7 @@ int32_t DataDriftMonitor::add_numeric(std::string_view feature) {
 
 int32_t DataDriftMonitor::categorical_slot(std::string_view feature) {
   uint32_t slot = categorical_hint_;  // as numeric_slot()
-  if (slot >= categorical_.size() || categorical_[slot].name != feature) {
+  if (slot >= categorical_.size() || !SameShortName(categorical_[slot].name, feature)) {
     auto it = categorical_slot_of_.find(feature);
     if (it == categorical_slot_of_.end()) return add_categorical(feature);
     slot = it->second;

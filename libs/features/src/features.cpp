@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "streamlearn/core/hash.hpp"
+#include "streamlearn/core/short_name.hpp"
 
 namespace streamlearn::features {
 namespace {
@@ -305,7 +306,7 @@ const FeatureBuilder::DerivedIds& FeatureBuilder::derived_at(size_t position, st
   for (size_t shift = position_shift_; shift <= position_shift_ + kMaxSkipped; ++shift) {
     if (position + shift >= derived_by_position_.size()) break;
     const auto* seen = derived_by_position_[position + shift];
-    if (seen != nullptr && seen->first == field) {
+    if (seen != nullptr && SameShortName(seen->first, field)) {
       position_shift_ = shift;
       return seen->second;
     }

@@ -183,8 +183,11 @@ struct Processor::Impl {
   Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
   // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
   // the drift detector see the prediction that was served, then the model learns x.
+  // `fresh`: the serving candidate's prediction of `features` when no learner has learned
+  // since it was made (an inline label): selection scores it instead of predicting again.
   Status learn_from(const FeatureVector& features, double score, int predicted, const std::vector<double>& probabilities,
-                    double y, std::string_view id, int64_t ts_ms, OutputSink& sink);
+                    double y, std::string_view id, int64_t ts_ms, OutputSink& sink,
+                    const learn::Prediction* fresh = nullptr);
   Status advance_stream_time(int64_t ts_ms, OutputSink& sink);
   // target_agg with a delayed label: the entity's target aggregate learns it (its state
   // loaded from the store when the cache no longer holds it).
@@ -574,7 +577,8 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
     slicing = &event;
   }
   if (event.label) {
-    SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink));
+    SL_RETURN_IF_ERROR(
+        learn_from(x, score, predicted, prediction.probabilities, target, event.id, event.ts_ms, sink, &prediction));
     if (task != Task::kMulticlass && entity) builder.learn_target(target, entity);
   } else if (join) {
     served.entity.assign(event.entity);
@@ -587,8 +591,8 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
     served.probabilities = prediction.probabilities;
     if (auto early = join->add_prediction(event.id, served)) {
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
-      SL_RETURN_IF_ERROR(
-          learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms, sink));
+      SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms,
+                                    sink, &prediction));
       if (task != Task::kMulticlass && entity) builder.learn_target(early->value, entity);
     }
   }
@@ -607,23 +611,33 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
 
 Status Processor::Impl::learn_from(const FeatureVector& features, double score, int predicted,
                                    const std::vector<double>& probabilities, double y, std::string_view id,
-                                   int64_t ts_ms, OutputSink& sink) {
+                                   int64_t ts_ms, OutputSink& sink, const learn::Prediction* fresh) {
   const double p_true = TrueClassProbability(task, serving_scores_probability(), score, probabilities, y);
   const double error = ScorePrediction(task, metrics.classification, metrics.regression, score, predicted, p_true, y);
   counts.labelled++;
+  // The learner that served predicted this vector already (predictions are deterministic
+  // and nothing has learned since): its prediction is scored, not made again.
+  const size_t serving = selector && fresh ? selector->champion() : challengers.size() + 1;
   if (selector) {
-    predict_candidate(0, features, candidate_prediction);
-    selector->score(0, candidate_prediction,
-                    TrueClassProbability(task, scores_probability, candidate_prediction.score,
-                                         candidate_prediction.probabilities, y),
+    const learn::Prediction& model_prediction =
+        serving == 0 ? *fresh : (predict_candidate(0, features, candidate_prediction), candidate_prediction);
+    selector->score(0, model_prediction,
+                    TrueClassProbability(task, scores_probability, model_prediction.score,
+                                         model_prediction.probabilities, y),
                     y);
   }
   // Challengers: test, then train, on the same vector (for a delayed label, they are
   // tested now, on the vector the champion was served with).
   for (size_t i = 0; i < challengers.size(); ++i) {
     Challenger& c = challengers[i];
-    c.model->predict(features, c.prediction);
-    if (target_scaler) c.prediction.score = target_scaler->unscaled(c.prediction.score);
+    if (serving == i + 1) {
+      c.prediction.score = fresh->score;
+      c.prediction.class_index = fresh->class_index;
+      c.prediction.probabilities.assign(fresh->probabilities.begin(), fresh->probabilities.end());
+    } else {
+      c.model->predict(features, c.prediction);
+      if (target_scaler) c.prediction.score = target_scaler->unscaled(c.prediction.score);
+    }
     const double c_p_true =
         TrueClassProbability(c.task, c.scores_probability, c.prediction.score, c.prediction.probabilities, y);
     ScorePrediction(c.task, c.metrics.classification, c.metrics.regression, c.prediction.score,

@@ -84,11 +84,13 @@ void HoeffdingAdaptiveTree::set_child(int32_t parent, int branch, int32_t child)
   detached_ = true;
 }
 
-bool HoeffdingAdaptiveTree::ada_prediction(int32_t node, const FeatureVector& x, double* dist) const {
+bool HoeffdingAdaptiveTree::ada_prediction(int32_t node, const FeatureVector& x, double* dist,
+                                           NaiveBayesMemo* memo) const {
   const AdaptiveNode& n = nodes_[node];
   const TreeLeaf& leaf = leaves_[n.leaf];
+  if (memo != nullptr) memo->computed = false;
   if (leaf.stats.empty()) return false;
-  rules_.leaf_prediction(leaf, x, dist, known_classes_);
+  rules_.leaf_prediction(leaf, x, dist, known_classes_, memo);
   double sum = 0;
   for (const auto& e : leaf.stats) sum += dist[e.first];
   const double factor = sum * n.error.mean * n.error.mean;
@@ -98,9 +100,9 @@ bool HoeffdingAdaptiveTree::ada_prediction(int32_t node, const FeatureVector& x,
   return true;
 }
 
-int32_t HoeffdingAdaptiveTree::leaf_vote(int32_t node, const FeatureVector& x) const {
+int32_t HoeffdingAdaptiveTree::leaf_vote(int32_t node, const FeatureVector& x, NaiveBayesMemo* memo) const {
   ClassScratch dist;
-  if (!ada_prediction(node, x, dist.data())) return -1;
+  if (!ada_prediction(node, x, dist.data(), memo)) return -1;
   const ClassWeights& stats = leaves_[nodes_[node].leaf].stats;
   size_t best = 0;  // max(dist, key=dist.get): the first largest
   for (size_t i = 1; i < stats.size(); ++i) {
@@ -110,21 +112,26 @@ int32_t HoeffdingAdaptiveTree::leaf_vote(int32_t node, const FeatureVector& x) c
 }
 
 void HoeffdingAdaptiveTree::learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
-                                     int parent_branch) {
+                                     int parent_branch, LearnPass& pass) {
   if (nodes_[node].leaf >= 0) {
-    learn_at_leaf(node, x, label, w, parent, parent_branch);
+    learn_at_leaf(node, x, label, w, parent, parent_branch, pass);
   } else {
-    learn_at_branch(node, x, label, w, parent, parent_branch);
+    learn_at_branch(node, x, label, w, parent, parent_branch, pass);
   }
 }
 
 void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, uint32_t label, double w,
-                                          int32_t parent, int parent_branch) {
+                                          int32_t parent, int parent_branch, LearnPass& pass) {
   if (config_.bootstrap_sampling) {
     const int k = Poisson(1.0, rng_);
     if (k > 0) w *= k;
   }
-  const int32_t predicted = leaf_vote(node, x);
+  // The branches above asked this leaf already when no leaf has learned since: the same
+  // vote, and the naive Bayes votes behind it serve its learning below.
+  NaiveBayesMemo own;
+  const bool asked = node == path_leaf_ && pass.path_changes == pass.leaf_changes;
+  const NaiveBayesMemo& memo = asked ? pass.path_votes : own;
+  const int32_t predicted = asked ? path_prediction_ : leaf_vote(node, x, &own);
   const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
   AdaptiveNode& n = nodes_[node];
   const double old_error = n.error.mean;
@@ -132,7 +139,8 @@ void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, 
   n.error.update(wrong);
   if (n.detector.drift_detected() && old_error > n.error.mean) n.error = {};  // the error is falling
   TreeLeaf& leaf = leaves_[n.leaf];
-  rules_.leaf_learn(leaf, x, label, w);
+  rules_.leaf_learn(leaf, x, label, w, &memo);
+  ++pass.leaf_changes;
   const double weight_seen = leaf.total_weight();
   if (weight_seen - leaf.last_split_attempt_at >= static_cast<double>(config_.tree.grace_period)) {
     if (config_.tree.max_depth >= 0 && leaf.depth >= static_cast<uint64_t>(config_.tree.max_depth)) {
@@ -146,13 +154,19 @@ void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, 
 }
 
 void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x, uint32_t label, double w,
-                                            int32_t parent, int parent_branch) {
+                                            int32_t parent, int parent_branch, LearnPass& pass) {
   // The error of this branch: its main path's leaf's (alternates aside).
   // Every branch on the way asks the same leaf, which learns only after them: one answer.
-  const int32_t at = DescendToLeaf(nodes_, node, [&](const AdaptiveNode& b) { return branch_of(b, x); });
+  // The branch above walked through this one to path_leaf_: the same walk from here ends
+  // there too while nothing it depends on changed (a leaf's weight, the tree's shape).
+  const bool walked = node == pass.expected_node && pass.descent_stamp == pass.leaf_changes + pass.structure_changes;
+  const int32_t at =
+      walked ? path_leaf_ : DescendToLeaf(nodes_, node, [&](const AdaptiveNode& b) { return branch_of(b, x); });
+  pass.descent_stamp = pass.leaf_changes + pass.structure_changes;
   if (at != path_leaf_) {
     path_leaf_ = at;
-    path_prediction_ = leaf_vote(at, x);
+    path_prediction_ = leaf_vote(at, x, &pass.path_votes);
+    pass.path_changes = pass.leaf_changes;
   }
   const int32_t predicted = path_prediction_;
   const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
@@ -174,18 +188,21 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
       const int32_t alt = new_leaf({}, alt_depth);
       nodes_[node].alternate = alt;
       ++n_alternate_;
+      ++pass.structure_changes;
     } else if (n.alternate >= 0) {
       const AdaptiveNode& alt = nodes_[n.alternate];
       const AlternateVerdict verdict =
           JudgeAlternate(n.error.mean, n.error.n, alt.error.mean, alt.error.n,
                          static_cast<double>(config_.drift_window_threshold), config_.switch_significance);
+      if (verdict != AlternateVerdict::kWait) ++pass.structure_changes;
       ApplyAlternateVerdict(nodes_, node, parent, parent_branch, verdict, &n_switched_, &n_pruned_, &detached_,
                             [&](int32_t p, int b, int32_t child) { set_child(p, b, child); });
     }
   }
-  if (nodes_[node].alternate >= 0) learn_at(nodes_[node].alternate, x, label, w, parent, parent_branch);
+  if (nodes_[node].alternate >= 0) learn_at(nodes_[node].alternate, x, label, w, parent, parent_branch, pass);
   const int b = branch_of(nodes_[node], x);
-  learn_at(b ? nodes_[node].right : nodes_[node].left, x, label, w, node, b);
+  pass.expected_node = b ? nodes_[node].right : nodes_[node].left;
+  learn_at(pass.expected_node, x, label, w, node, b, pass);
 }
 
 void HoeffdingAdaptiveTree::attempt_split(int32_t node, int32_t parent, int parent_branch) {
@@ -230,7 +247,8 @@ void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
   }
   if (root_ < 0) root_ = new_leaf({}, 0);
   path_leaf_ = -1;
-  learn_at(root_, x, label, 1.0, -1, 0);
+  LearnPass pass;
+  learn_at(root_, x, label, 1.0, -1, 0, pass);
   ++trained_;
   if (detached_) {
     CompactAdaptiveTree(root_, nodes_, leaves_);

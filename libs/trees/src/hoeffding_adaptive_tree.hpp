@@ -85,17 +85,30 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   uint64_t pruned_alternate_trees() const { return n_pruned_; }
 
  private:
+  // What one learn_one keeps of the main path's leaf vote: the naive Bayes votes behind it
+  // (the leaf's learning needs them again), valid while no leaf has learned since.
+  struct LearnPass {
+    NaiveBayesMemo path_votes;
+    uint64_t leaf_changes = 0;  // leaves learned (or split) so far in this pass
+    uint64_t path_changes = 0;  // leaf_changes when path_prediction_ was computed
+    // The walk to path_leaf_ went through expected_node; it still holds there while no
+    // leaf learned and no alternate came, switched or went since (stamp: their sum then).
+    uint64_t structure_changes = 0;
+    int32_t expected_node = -1;
+    uint64_t descent_stamp = 0;
+  };
   void learn_one(const FeatureVector& x, uint32_t label);
-  void learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent, int parent_branch);
+  void learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent, int parent_branch,
+                LearnPass& pass);
   void learn_at_leaf(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
-                     int parent_branch);
+                     int parent_branch, LearnPass& pass);
   void learn_at_branch(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
-                       int parent_branch);
+                       int parent_branch, LearnPass& pass);
   // The leaf's distribution weighted by its error, into `dist` (by class); false when the
-  // leaf has seen nothing (River's None).
-  bool ada_prediction(int32_t node, const FeatureVector& x, double* dist) const;
+  // leaf has seen nothing (River's None). `memo`: see HoeffdingTreeLearner::leaf_prediction.
+  bool ada_prediction(int32_t node, const FeatureVector& x, double* dist, NaiveBayesMemo* memo = nullptr) const;
   // The class River's max(aux, key=aux.get) picks from that distribution, -1 for None.
-  int32_t leaf_vote(int32_t node, const FeatureVector& x) const;
+  int32_t leaf_vote(int32_t node, const FeatureVector& x, NaiveBayesMemo* memo = nullptr) const;
   // The child an event goes to: 0 left, 1 right (the most traversed one when the feature is missing).
   int branch_of(const AdaptiveNode& n, const FeatureVector& x) const;
   double node_weight(int32_t node) const;

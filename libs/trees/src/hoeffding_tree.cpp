@@ -520,15 +520,20 @@ std::vector<uint32_t> HoeffdingTreeLearner::sample_features(const FeatureVector&
   return drawn;
 }
 
-void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w) {
+void HoeffdingTreeLearner::leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w,
+                                      const NaiveBayesMemo* memo) {
   if (leaf.active && config_.leaf_prediction == LeafPrediction::kNaiveBayesAdaptive) {
     if (leaf.stats.empty() || FirstArgmax(leaf.stats, [&](size_t i) { return leaf.stats[i].second; }) == label) {
       leaf.mc_correct += w;
     }
-    std::array<double, learn::kMaxLearnerClasses> votes;
-    if (NaiveBayesVotes(leaf, x, votes.data()) &&
-        FirstArgmax(leaf.stats, [&](size_t i) { return votes[i]; }) == label) {
-      leaf.nb_correct += w;
+    if (memo != nullptr && memo->computed) {
+      if (memo->ok && FirstArgmax(leaf.stats, [&](size_t i) { return memo->votes[i]; }) == label) leaf.nb_correct += w;
+    } else {
+      std::array<double, learn::kMaxLearnerClasses> votes;
+      if (NaiveBayesVotes(leaf, x, votes.data()) &&
+          FirstArgmax(leaf.stats, [&](size_t i) { return votes[i]; }) == label) {
+        leaf.nb_correct += w;
+      }
     }
   }
   Add(leaf.stats, label, w);
@@ -757,16 +762,24 @@ void HoeffdingTreeLearner::split_multiway(uint32_t node, LeafSplitDecision& deci
   multiway_.push_back(std::move(branches));
 }
 
-void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const {
+void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n,
+                                           NaiveBayesMemo* memo) const {
   bool naive_bayes = false;
   switch (config_.leaf_prediction) {
     case LeafPrediction::kMajorityClass: break;
     case LeafPrediction::kNaiveBayes: naive_bayes = leaf.active && leaf.total_weight() >= config_.nb_threshold; break;
     case LeafPrediction::kNaiveBayesAdaptive: naive_bayes = leaf.active && leaf.nb_correct >= leaf.mc_correct; break;
   }
+  if (memo != nullptr) memo->computed = false;
   if (naive_bayes) {
-    std::array<double, learn::kMaxLearnerClasses> votes;
-    if (NaiveBayesVotes(leaf, x, votes.data())) {
+    std::array<double, learn::kMaxLearnerClasses> scratch;
+    double* votes = memo != nullptr ? memo->votes.data() : scratch.data();
+    const bool ok = NaiveBayesVotes(leaf, x, votes);
+    if (memo != nullptr) {
+      memo->computed = true;
+      memo->ok = ok;
+    }
+    if (ok) {
       for (size_t k = 0; k < leaf.stats.size(); ++k) {
         if (leaf.stats[k].first < n) proba[leaf.stats[k].first] = votes[k];
       }

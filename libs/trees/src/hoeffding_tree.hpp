@@ -178,6 +178,15 @@ bool ReadClassWeights(ByteReader& r, uint32_t classes, ClassWeights* d);
 
 class HoeffdingAdaptiveTree;
 
+// A leaf's naive Bayes votes on one event, computed once where the adaptive tree asks the
+// same leaf twice about the same event (its vote, then its learning): the same arithmetic,
+// done once.
+struct NaiveBayesMemo {
+  bool computed = false;
+  bool ok = false;  // NaiveBayesVotes' answer (false: River's None)
+  std::array<double, learn::kMaxLearnerClasses> votes;
+};
+
 class HoeffdingTreeLearner final : public learn::Learner {
  public:
   explicit HoeffdingTreeLearner(HoeffdingTreeConfig config)
@@ -245,9 +254,14 @@ class HoeffdingTreeLearner final : public learn::Learner {
   static constexpr uint32_t kNoNode = 0xffffffffu;
   uint32_t route(const FeatureVector& x, bool* by_missing, uint32_t* unseen_at = nullptr) const;
   double subtree_weight(uint32_t node) const;
-  void leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w);
+  // `memo`: the leaf's naive Bayes votes on x if leaf_prediction computed them since the
+  // leaf last changed (its adaptive rule needs them again); null or empty computes them.
+  void leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w,
+                  const NaiveBayesMemo* memo = nullptr);
   // The leaf's class probabilities (River's leaf.prediction) into `proba`, by class index.
-  void leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n) const;
+  // `memo` (optional) keeps the naive Bayes votes it computed, for leaf_learn.
+  void leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n,
+                       NaiveBayesMemo* memo = nullptr) const;
   LeafSplitDecision decide_split(const TreeLeaf& leaf) const;
   void attempt_split(uint32_t node);
   void enforce_size_limit();
