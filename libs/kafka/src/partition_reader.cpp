@@ -2,10 +2,12 @@
 // offsets, a synchronous commit before a hand-over, and reading a changelog partition whole.
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/kafka/partition_tailer.hpp"
 
 namespace streamlearn::kafka {
 namespace {
@@ -46,6 +48,11 @@ Status Consumer::committed(std::vector<PartitionOffset>& parts, int timeout_ms) 
 
 Status ReadPartition(const Properties& properties, const std::string& topic, int32_t partition, int timeout_ms,
                      const std::function<void(const MessageView& message, int64_t end)>& visit) {
+  return ReadPartitionFrom(properties, topic, partition, 0, timeout_ms, visit);
+}
+
+Status ReadPartitionFrom(const Properties& properties, const std::string& topic, int32_t partition, int64_t from,
+                         int timeout_ms, const std::function<void(const MessageView& message, int64_t end)>& visit) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char errstr[512];
   Properties props = properties;
@@ -82,14 +89,19 @@ Status ReadPartition(const Properties& properties, const std::string& topic, int
   if (err) {
     return Status::Unavailable("watermarks of " + topic + "-" + std::to_string(partition) + ": " + rd_kafka_err2str(err));
   }
-  if (high <= low) return Status::Ok();
+  if (from > high) {
+    return Status::FailedPrecondition("offset " + std::to_string(from) + " is beyond the end of " + topic + "-" +
+                                      std::to_string(partition) + " (" + std::to_string(high) + ")");
+  }
+  const int64_t start = std::max(low, from);
+  if (high <= start) return Status::Ok();
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = low;
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = start;
   err = rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
   if (err) return Status::Unavailable(std::string("assigning the changelog: ") + rd_kafka_err2str(err));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int64_t next = low;
+  int64_t next = start;
   while (next < high) {
     if (std::chrono::steady_clock::now() > deadline) {
       return Status::Unavailable("reading " + topic + "-" + std::to_string(partition) + " timed out at offset " +

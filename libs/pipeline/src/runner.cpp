@@ -21,6 +21,7 @@
 #include "streamlearn/state/store.hpp"
 #include "health_watch.hpp"
 #include "model_sync.hpp"
+#include "standby.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
 
@@ -169,6 +170,7 @@ struct KafkaRunner::Impl {
   std::unique_ptr<state::StateStore> store;
   std::unique_ptr<Processor> processor;
   // Before the clients: closing the consumer runs the revoke hook, which checkpoints.
+  std::unique_ptr<StandbyReplicas> standby;  // scale.standby_replicas; outlives the consumer's revoke
   std::unique_ptr<PartitionStates> partitions;  // scale.changelog: state follows its partition
   std::unique_ptr<kafka::Producer> producer;
   std::unique_ptr<kafka::Consumer> consumer;
@@ -396,6 +398,14 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     impl->config.scale.changelog = false;
   }
   impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
+  if (config.scale.standby_replicas > 0 && !impl->config.scale.changelog) {
+    spdlog::warn("scale.standby_replicas: the changelog is off, so no partition is kept warm");
+  } else if (config.scale.standby_replicas > 0) {
+    auto standby = StandbyReplicas::Start(impl->config, consumer_props, probe);
+    if (!standby.ok()) return standby.status();
+    impl->standby = std::move(standby).value();
+    impl->partitions->set_standby(impl->standby.get());
+  }
   if (config.sync.enabled) {
     kafka::Properties sync_props = common;
     sync_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
@@ -425,6 +435,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
     HandOver(*self->consumer, *self->processor, revoked);
+    for (const auto& r : revoked) {
+      if (self->standby && r.topic == self->config.kafka.events_topic) self->standby->release(r.partition);
+    }
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
