@@ -158,6 +158,19 @@ def cmd_failover(a):
     return 0
 
 
+def cmd_ends(a):
+    """Each partition's end offset (high watermark) of `topic`, as 'partition end' lines."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": "scalectl-ends", "enable.auto.commit": False})
+    try:
+        md = c.list_topics(a.topic, timeout=10)
+        for p in sorted(md.topics[a.topic].partitions):
+            print(p, c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=10)[1])
+    finally:
+        c.close()
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -176,6 +189,7 @@ def main():
     p.set_defaults(f=cmd_rebalance_pause)
     p = sub.add_parser("failover"); p.add_argument("predictions"); p.add_argument("events")
     p.add_argument("kill_ms", type=int); p.add_argument("partitions"); p.set_defaults(f=cmd_failover)
+    p = sub.add_parser("ends"); p.add_argument("bootstrap"); p.add_argument("topic"); p.set_defaults(f=cmd_ends)
     a = ap.parse_args()
     sys.exit(a.f(a))
 

@@ -1,7 +1,7 @@
 // Standby replicas against librdkafka's embedded broker: what a warm copy holds (a
 // changelog partition up to its last marker, never what follows it), that a held partition
 // is no longer written, and that a released one catches up again.
-#include <catch2/catch_test_macros.hpp>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <filesystem>
