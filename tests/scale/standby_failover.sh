@@ -38,8 +38,14 @@ wait_committed() { $SCTL wait-committed "$bootstrap" "$GROUP" events "$1" --time
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 processed() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['events_in'])" 2>/dev/null || echo 0; }
 
+assigned() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['assigned'])" 2>/dev/null || echo False; }
+
 start_instance a
 start_instance b
+# Both members hold partitions before events arrive: a commit that a rebalance refuses after
+# a member has processed all it holds is retried only at its next event (none would come).
+for _ in $(seq 200); do [ "$(assigned "$port_a")$(assigned "$port_b")" = TrueTrue ] && break; sleep 0.1; done
+sleep 1
 produce_range 0 $((EVENTS / 2))
 wait_committed $((EVENTS / 2))
 # The warm copies catch up with the changelog (lag 0) within a few polls.

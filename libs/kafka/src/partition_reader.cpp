@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "assigned_consumer.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/kafka/partition_tailer.hpp"
 
@@ -19,6 +20,26 @@ rd_kafka_topic_partition_list_t* ToList(const std::vector<PartitionOffset>& part
 }
 
 }  // namespace
+
+Result<rd_kafka_t*> NewAssignedConsumer(Properties props, const std::string& suffix, const std::string& what) {
+  props["group.id"] = (props.count("group.id") ? props.at("group.id") : std::string("streamlearn")) + suffix;
+  props.erase("partition.assignment.strategy");
+  props["enable.auto.commit"] = "false";
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  for (const auto& [key, value] : props) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return Status::Invalid("kafka property '" + key + "': " + errstr);
+    }
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::Invalid(what + ": " + errstr);
+  }
+  return rk;
+}
 
 Status Consumer::commit_sync(const std::vector<PartitionOffset>& offsets) {
   if (offsets.empty()) return Status::Ok();
@@ -53,26 +74,11 @@ Status ReadPartition(const Properties& properties, const std::string& topic, int
 
 Status ReadPartitionFrom(const Properties& properties, const std::string& topic, int32_t partition, int64_t from,
                          int timeout_ms, const std::function<void(const MessageView& message, int64_t end)>& visit) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
   Properties props = properties;
-  // Assigned, never subscribed: the group is not joined and nothing is committed
-  // (librdkafka refuses an assignment without a group.id).
-  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".restore" : "streamlearn.restore";
-  props.erase("partition.assignment.strategy");
-  props["enable.auto.commit"] = "false";
   props["enable.partition.eof"] = "true";
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::Invalid("kafka property '" + key + "': " + errstr);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("changelog reader: ") + errstr);
-  }
+  auto consumer = NewAssignedConsumer(std::move(props), ".restore", "changelog reader");
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_t* rk = *consumer;
   struct Destroy {
     rd_kafka_t* rk;
     ~Destroy() {

@@ -3,35 +3,23 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include "assigned_consumer.hpp"
+
 namespace streamlearn::kafka {
 
 Result<std::unique_ptr<PartitionTailer>> PartitionTailer::Create(const Properties& properties, std::string topic) {
   std::unique_ptr<PartitionTailer> tailer(new PartitionTailer());
   tailer->topic_ = std::move(topic);
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
   Properties props = properties;
-  // assign() joins no group; librdkafka still wants an id, and nothing is ever committed.
-  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".standby" : "streamlearn.standby";
-  props.erase("partition.assignment.strategy");
-  props["enable.auto.commit"] = "false";
   props["enable.auto.offset.store"] = "false";
   props["enable.partition.eof"] = "false";
   // An offset beyond the end (a recreated topic) restarts at the beginning, where the caller
   // notices it by the offsets it gets.
   props["auto.offset.reset"] = "earliest";
   props["fetch.wait.max.ms"] = "100";
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::Invalid("kafka property '" + key + "': " + errstr);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("partition tailer: ") + errstr);
-  }
+  auto consumer = NewAssignedConsumer(std::move(props), ".standby", "partition tailer");
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_t* rk = *consumer;
   tailer->rk_ = rk;
   rd_kafka_poll_set_consumer(rk);
   return tailer;
