@@ -1,7 +1,7 @@
 #pragma once
 // A librdkafka consumer that is assigned partitions and never subscribes: it joins no group
 // and commits nothing (librdkafka still wants a group.id: the caller's group with `suffix`).
-// Shared by the changelog's restore reader and the standby replicas' tailer.
+// Shared by the changelog's restore reader, the standby replicas' tailer and the topic reader.
 #include <librdkafka/rdkafka.h>
 
 #include <string>
