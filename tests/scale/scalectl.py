@@ -131,6 +131,46 @@ def cmd_rebalance_pause(a):
     return 0
 
 
+def cmd_failover(a):
+    """Seconds from the kill (ms since the epoch) to the first prediction, produced after it,
+    of an event of one of `partitions` (the dead member's); from kcat -f '%T\t%s\n' of the
+    predictions and kcat -f '%p\t%s\n' of the events."""
+    moved = {int(p) for p in a.partitions.split(",") if p}
+    ids = set()
+    with open(a.events, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                p, payload = line.split("\t", 1)
+                if int(p) in moved:
+                    ids.add(json.loads(payload)["id"])
+    first = None
+    with open(a.predictions, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                ts, payload = line.split("\t", 1)
+                ts = int(ts)
+                if ts > a.kill_ms and json.loads(payload)["id"] in ids and (first is None or ts < first):
+                    first = ts
+    if first is None:
+        print("FAIL: no prediction of a moved partition after the kill")
+        return 1
+    print(f"{(first - a.kill_ms) / 1000:.2f}")
+    return 0
+
+
+def cmd_ends(a):
+    """Each partition's end offset (high watermark) of `topic`, as 'partition end' lines."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": "scalectl-ends", "enable.auto.commit": False})
+    try:
+        md = c.list_topics(a.topic, timeout=10)
+        for p in sorted(md.topics[a.topic].partitions):
+            print(p, c.get_watermark_offsets(TopicPartition(a.topic, p), timeout=10)[1])
+    finally:
+        c.close()
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -147,6 +187,9 @@ def main():
     p.add_argument("reference"); p.add_argument("dirs", nargs="+"); p.set_defaults(f=cmd_entities)
     p = sub.add_parser("gaps"); p.add_argument("file"); p.add_argument("--top", type=int, default=3)
     p.set_defaults(f=cmd_rebalance_pause)
+    p = sub.add_parser("failover"); p.add_argument("predictions"); p.add_argument("events")
+    p.add_argument("kill_ms", type=int); p.add_argument("partitions"); p.set_defaults(f=cmd_failover)
+    p = sub.add_parser("ends"); p.add_argument("bootstrap"); p.add_argument("topic"); p.set_defaults(f=cmd_ends)
     a = ap.parse_args()
     sys.exit(a.f(a))
 

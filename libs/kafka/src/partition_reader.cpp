@@ -2,10 +2,13 @@
 // offsets, a synchronous commit before a hand-over, and reading a changelog partition whole.
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
+#include "assigned_consumer.hpp"
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/kafka/partition_tailer.hpp"
 
 namespace streamlearn::kafka {
 namespace {
@@ -17,6 +20,26 @@ rd_kafka_topic_partition_list_t* ToList(const std::vector<PartitionOffset>& part
 }
 
 }  // namespace
+
+Result<rd_kafka_t*> NewAssignedConsumer(Properties props, const std::string& suffix, const std::string& what) {
+  props["group.id"] = (props.count("group.id") ? props.at("group.id") : std::string("streamlearn")) + suffix;
+  props.erase("partition.assignment.strategy");
+  props["enable.auto.commit"] = "false";
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  for (const auto& [key, value] : props) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return Status::Invalid("kafka property '" + key + "': " + errstr);
+    }
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::Invalid(what + ": " + errstr);
+  }
+  return rk;
+}
 
 Status Consumer::commit_sync(const std::vector<PartitionOffset>& offsets) {
   if (offsets.empty()) return Status::Ok();
@@ -46,26 +69,16 @@ Status Consumer::committed(std::vector<PartitionOffset>& parts, int timeout_ms) 
 
 Status ReadPartition(const Properties& properties, const std::string& topic, int32_t partition, int timeout_ms,
                      const std::function<void(const MessageView& message, int64_t end)>& visit) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
+  return ReadPartitionFrom(properties, topic, partition, 0, timeout_ms, visit);
+}
+
+Status ReadPartitionFrom(const Properties& properties, const std::string& topic, int32_t partition, int64_t from,
+                         int timeout_ms, const std::function<void(const MessageView& message, int64_t end)>& visit) {
   Properties props = properties;
-  // Assigned, never subscribed: the group is not joined and nothing is committed
-  // (librdkafka refuses an assignment without a group.id).
-  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".restore" : "streamlearn.restore";
-  props.erase("partition.assignment.strategy");
-  props["enable.auto.commit"] = "false";
   props["enable.partition.eof"] = "true";
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::Invalid("kafka property '" + key + "': " + errstr);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("changelog reader: ") + errstr);
-  }
+  auto consumer = NewAssignedConsumer(std::move(props), ".restore", "changelog reader");
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_t* rk = *consumer;
   struct Destroy {
     rd_kafka_t* rk;
     ~Destroy() {
@@ -82,14 +95,19 @@ Status ReadPartition(const Properties& properties, const std::string& topic, int
   if (err) {
     return Status::Unavailable("watermarks of " + topic + "-" + std::to_string(partition) + ": " + rd_kafka_err2str(err));
   }
-  if (high <= low) return Status::Ok();
+  if (from > high) {
+    return Status::FailedPrecondition("offset " + std::to_string(from) + " is beyond the end of " + topic + "-" +
+                                      std::to_string(partition) + " (" + std::to_string(high) + ")");
+  }
+  const int64_t start = std::max(low, from);
+  if (high <= start) return Status::Ok();
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = low;
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = start;
   err = rd_kafka_assign(rk, list);
   rd_kafka_topic_partition_list_destroy(list);
   if (err) return Status::Unavailable(std::string("assigning the changelog: ") + rd_kafka_err2str(err));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int64_t next = low;
+  int64_t next = start;
   while (next < high) {
     if (std::chrono::steady_clock::now() > deadline) {
       return Status::Unavailable("reading " + topic + "-" + std::to_string(partition) + " timed out at offset " +

@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "assigned_consumer.hpp"
+
 namespace streamlearn::kafka {
 namespace {
 
@@ -18,25 +20,13 @@ int64_t NowMs() {
 Result<std::unique_ptr<TopicReader>> TopicReader::Create(const Properties& properties, std::string topic) {
   std::unique_ptr<TopicReader> reader(new TopicReader());
   reader->topic_ = std::move(topic);
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
   Properties props = properties;
-  // assign() joins no group; librdkafka still wants an id, and nothing is ever committed.
-  props["group.id"] = "streamlearn-topic-reader";
-  props["enable.auto.commit"] = "false";
+  props.erase("group.id");  // "streamlearn-topic-reader", whatever the pipeline's group
   props["enable.auto.offset.store"] = "false";
   props["fetch.wait.max.ms"] = "100";
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::Invalid("kafka property '" + key + "': " + errstr);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("topic reader: ") + errstr);
-  }
+  auto consumer = NewAssignedConsumer(std::move(props), "-topic-reader", "topic reader");
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_t* rk = *consumer;
   reader->rk_ = rk;
   rd_kafka_poll_set_consumer(rk);
   reader->discover();

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <optional>
 
+#include "standby.hpp"
+#include "streamlearn/kafka/partition_tailer.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/processor.hpp"
@@ -167,6 +169,7 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
     if (parts[i].topic != config_.kafka.events_topic) continue;
     const int32_t partition = parts[i].partition;
     const int64_t local = parts[i].offset;
+    if (standby_) standby_->hold(partition);
     if (local >= 0 && local == committed[i].offset) {
       spdlog::info("partition {}-{}: local state current (offset {}, as the group committed)", parts[i].topic,
                    partition, local);
@@ -176,7 +179,8 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
     Restored read;
     const std::string what = fmt::format("restoring partition {}-{}", parts[i].topic, partition);
     progress(what + ": reading " + topic_);
-    Status st = kafka::ReadPartition(reader_, topic_, partition, kReadTimeoutMs,
+    const int64_t from = standby_ ? AdoptWarmCopy(*standby_, partition, read.entities, read.marker) : 0;
+    Status st = kafka::ReadPartitionFrom(reader_, topic_, partition, from, kReadTimeoutMs,
                                      [&](const kafka::MessageView& m, int64_t end) {
                                        read.records++;
                                        if (m.key == kMarkerKey) {

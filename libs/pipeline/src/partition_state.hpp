@@ -34,6 +34,7 @@ namespace streamlearn::pipeline {
 
 class Processor;
 class PipelineProbe;
+class StandbyReplicas;
 
 // A marker's content: which instance wrote it, its checkpoint sequence, and the next
 // offset of each input topic of the partition.
@@ -64,6 +65,10 @@ class PartitionStates {
   Status on_assign(kafka::Consumer& consumer, std::vector<kafka::PartitionOffset>& parts,
                    const std::function<void(const std::string& waiting_for)>& progress);
 
+  // scale.standby_replicas: an assigned partition stops being tailed, and its restore starts
+  // from the warm copy, reading only the changelog after it.
+  void set_standby(StandbyReplicas* standby) { standby_ = standby; }
+
   const std::string& topic() const { return topic_; }
   const std::string& instance() const { return instance_; }
 
@@ -76,6 +81,7 @@ class PartitionStates {
   state::StateStore& store_;
   PipelineProbe* probe_;
   kafka::Properties reader_;
+  StandbyReplicas* standby_ = nullptr;
   std::string topic_;
   std::string instance_;
   uint64_t sequence_ = 0;

@@ -24,6 +24,7 @@
 #include "health_watch.hpp"
 #include "exactly_once.hpp"
 #include "model_sync.hpp"
+#include "standby.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
 
@@ -172,6 +173,7 @@ struct KafkaRunner::Impl {
   std::unique_ptr<state::StateStore> store;
   std::unique_ptr<Processor> processor;
   // Before the clients: closing the consumer runs the revoke hook, which checkpoints.
+  std::unique_ptr<StandbyReplicas> standby;  // scale.standby_replicas; outlives the consumer's revoke
   std::unique_ptr<PartitionStates> partitions;  // scale.changelog: state follows its partition
   std::unique_ptr<kafka::Producer> producer;
   // kafka.guarantee exactly_once: uses the producer; outlives the consumer, whose closing checkpoints.
@@ -420,6 +422,14 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     impl->config.scale.changelog = false;
   }
   impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
+  if (config.scale.standby_replicas > 0 && !impl->config.scale.changelog) {
+    spdlog::warn("scale.standby_replicas: the changelog is off, so no partition is kept warm");
+  } else if (config.scale.standby_replicas > 0) {
+    auto standby = StandbyReplicas::Start(impl->config, consumer_props, probe);
+    if (!standby.ok()) return standby.status();
+    impl->standby = std::move(standby).value();
+    impl->partitions->set_standby(impl->standby.get());
+  }
   if (config.sync.enabled) {
     kafka::Properties sync_props = common;
     sync_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
@@ -452,6 +462,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     // With exactly_once the group's offsets must never pass what a transaction committed.
     if (st.ok() || !self->exactly_once) HandOver(*self->consumer, *self->processor, revoked);
     if (self->exactly_once) self->exactly_once->on_revoke(revoked);
+    for (const auto& r : revoked) {
+      if (self->standby && r.topic == self->config.kafka.events_topic) self->standby->release(r.partition);
+    }
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);

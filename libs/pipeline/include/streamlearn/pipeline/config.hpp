@@ -228,6 +228,9 @@ struct ScaleSettings {
   // by default a single instance runs on without it, with a warning.
   bool changelog_given = false;
   std::string changelog_topic;  // empty: "<kafka.group_id>-<kafka.topics.events>-changelog"
+  // Warm copies of the partitions this instance does not hold, tailed from the changelog
+  // (standby.hpp): 0 keeps none; any N >= 1 keeps one of every partition held elsewhere.
+  int standby_replicas = 0;
 };
 // The changelog topic `scale` names, with its default filled in.
 std::string ChangelogTopic(const PipelineConfig& config);

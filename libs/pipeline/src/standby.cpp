@@ -1,0 +1,237 @@
+#include "standby.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "streamlearn/pipeline/probe.hpp"
+#include "streamlearn/state/store.hpp"
+
+namespace streamlearn::pipeline {
+namespace {
+
+constexpr int kPollMs = 200;
+constexpr size_t kMaxRecordsPerStep = 5000;
+
+std::string Prefix(int32_t partition) {
+  const auto p = static_cast<uint32_t>(partition);
+  return {static_cast<char>(p >> 24), static_cast<char>(p >> 16), static_cast<char>(p >> 8), static_cast<char>(p)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StandbyReplicas>> StandbyReplicas::Start(const PipelineConfig& config,
+                                                                const kafka::Properties& reader,
+                                                                PipelineProbe* probe) {
+  std::unique_ptr<StandbyReplicas> s(new StandbyReplicas());
+  s->topic_ = ChangelogTopic(config);
+  s->reader_ = reader;
+  // Not synced: a copy lost in a crash is read again from the changelog.
+  auto store = state::StateStore::Open(config.state.dir + "/standby", {.sync = false});
+  if (!store.ok()) return Status(store.status().code(), "scale.standby_replicas: " + store.status().message());
+  s->store_ = std::move(store).value();
+  auto tailer = kafka::PartitionTailer::Create(reader, s->topic_);
+  if (!tailer.ok()) return tailer.status();
+  s->tailer_ = std::move(tailer).value();
+  if (probe) {
+    auto& r = *probe->registry();
+    s->partitions_gauge_ = &prometheus::BuildGauge()
+                                .Name("streamlearn_standby_partitions")
+                                .Help("Partitions of which this instance keeps a warm copy (scale.standby_replicas)")
+                                .Register(r)
+                                .Add({});
+    s->lag_gauge_ = &prometheus::BuildGauge()
+                         .Name("streamlearn_standby_lag_records")
+                         .Help("Changelog records the warm copies are behind, over their partitions")
+                         .Register(r)
+                         .Add({});
+    s->records_ = &prometheus::BuildCounter()
+                       .Name("streamlearn_standby_records_total")
+                       .Help("Changelog records read by the standby replicas")
+                       .Register(r)
+                       .Add({});
+    s->bytes_ = &prometheus::BuildCounter()
+                     .Name("streamlearn_standby_bytes_total")
+                     .Help("Key and value bytes of the changelog records the standby replicas read")
+                     .Register(r)
+                     .Add({});
+  }
+  StandbyReplicas* self = s.get();
+  s->thread_ = std::thread([self] { self->run(); });
+  return s;
+}
+
+StandbyReplicas::~StandbyReplicas() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void StandbyReplicas::hold(int32_t partition) {
+  std::lock_guard lock(mu_);
+  if (held_.insert(partition).second) held_version_++;
+}
+
+void StandbyReplicas::release(int32_t partition) {
+  std::lock_guard lock(mu_);
+  if (held_.erase(partition) > 0) held_version_++;
+}
+
+Result<WarmCopy> StandbyReplicas::copy_of(int32_t partition) {
+  std::lock_guard lock(mu_);
+  WarmCopy copy;
+  const std::string prefix = Prefix(partition);
+  auto offsets = store_->offsets();
+  if (!offsets.ok()) return offsets.status();
+  auto at = offsets->find({topic_, partition});
+  if (at == offsets->end()) return copy;  // never reached a marker
+  copy.position = at->second;
+  Status st = store_->for_each_entity([&](std::string_view key, std::string_view value) {
+    if (key.size() < 4 || key.compare(0, 4, prefix) < 0) return true;
+    if (key.compare(0, 4, prefix) > 0) return false;  // keys are in partition order
+    const std::string_view entity = key.substr(4);
+    if (entity == OffsetMarkerKey()) {
+      auto marker = DecodeOffsetMarker(value);
+      if (marker.ok()) copy.marker = std::move(marker).value();
+    } else {
+      copy.entities.emplace(entity, value);
+    }
+    return true;
+  });
+  if (!st.ok()) return st;
+  if (!copy.marker) return WarmCopy{};  // a position without its marker: not a copy to trust
+  return copy;
+}
+
+int64_t AdoptWarmCopy(StandbyReplicas& standby, int32_t partition,
+                      std::map<std::string, std::string, std::less<>>& entities, std::optional<OffsetMarker>& marker) {
+  auto copy = standby.copy_of(partition);
+  if (!copy.ok()) {
+    spdlog::warn("partition {}: its warm copy is not readable ({}); the whole changelog is read", partition,
+                 copy.status().message());
+    return 0;
+  }
+  if (!copy->marker) return 0;
+  spdlog::info("partition {}: warm copy of {} entity state(s) up to changelog offset {}", partition,
+               copy->entities.size(), copy->position);
+  entities = std::move(copy->entities);
+  marker = std::move(copy->marker);
+  return copy->position;
+}
+
+void StandbyReplicas::run() {
+  while (!stop_) {
+    Status st = step();
+    if (!st.ok()) {
+      spdlog::warn("standby replicas: {}; retrying in 1 s", st.message());
+      for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+Status StandbyReplicas::step() {
+  if (partitions_ == 0) {
+    auto count = kafka::PartitionCount(reader_, topic_, 5000);
+    if (!count.ok()) return count.status();
+    partitions_ = *count;
+  }
+  {
+    // Follow what is not held: a partition new to the set starts at its copy's position.
+    std::lock_guard lock(mu_);
+    if (assigned_version_ != held_version_) {
+      auto offsets = store_->offsets();
+      if (!offsets.ok()) return offsets.status();
+      std::map<int32_t, Tail> tails;
+      std::map<int32_t, int64_t> next;
+      for (int32_t p = 0; p < partitions_; ++p) {
+        if (held_.count(p)) continue;
+        auto kept = tails_.find(p);
+        if (kept != tails_.end()) {
+          tails[p] = std::move(kept->second);
+        } else {
+          auto at = offsets->find({topic_, p});
+          tails[p].next = at == offsets->end() ? 0 : at->second;
+        }
+        next[p] = tails[p].next;
+      }
+      SL_RETURN_IF_ERROR(tailer_->assign(next));
+      tails_ = std::move(tails);
+      assigned_version_ = held_version_;
+      if (partitions_gauge_) partitions_gauge_->Set(static_cast<double>(tails_.size()));
+      spdlog::info("standby replicas: keeping {} partition(s) of {} warm", tails_.size(), topic_);
+    }
+  }
+  // Fetch outside the lock; apply under it, so that a partition held meanwhile is skipped.
+  struct Record {
+    int32_t partition;
+    int64_t offset;
+    std::string key, value;
+  };
+  std::vector<Record> records;
+  auto polled = tailer_->poll(kPollMs, kMaxRecordsPerStep, [&](const kafka::MessageView& m) {
+    records.push_back({m.partition, m.offset, std::string(m.key), std::string(m.payload)});
+  });
+  if (!polled.ok()) return polled.status();
+  uint64_t bytes = 0;
+  {
+    std::lock_guard lock(mu_);
+    state::CheckpointBatch batch = store_->begin_checkpoint();
+    for (Record& r : records) {
+      bytes += r.key.size() + r.value.size();
+      if (held_.count(r.partition)) continue;
+      auto tail = tails_.find(r.partition);
+      if (tail == tails_.end() || r.offset < tail->second.next) continue;
+      tail->second.next = r.offset + 1;
+      if (r.key != OffsetMarkerKey()) {
+        tail->second.unfinished[std::move(r.key)] = std::move(r.value);
+        continue;
+      }
+      if (!DecodeOffsetMarker(r.value).ok()) continue;  // skipped, as a restore skips it
+      const std::string prefix = Prefix(r.partition);
+      for (const auto& [key, value] : tail->second.unfinished) batch.put_entity(prefix + key, value);
+      tail->second.unfinished.clear();
+      batch.put_entity(prefix + r.key, r.value);
+      batch.put_offset({topic_, r.partition}, r.offset + 1);
+    }
+    if (batch.count() > 0) SL_RETURN_IF_ERROR(store_->commit(batch));
+  }
+  double lag = 0;
+  std::map<int32_t, int64_t> recreated;  // partition -> its end, before the copy's position
+  for (const auto& [p, tail] : tails_) {
+    const std::optional<int64_t> end = tailer_->end_offset(p);
+    if (end && *end > tail.next) lag += static_cast<double>(*end - tail.next);
+    if (end && *end < tail.next) recreated[p] = *end;
+  }
+  for (const auto& [p, end] : recreated) SL_RETURN_IF_ERROR(drop(p, end));
+  if (records_) {
+    records_->Increment(static_cast<double>(records.size()));
+    bytes_->Increment(static_cast<double>(bytes));
+    lag_gauge_->Set(lag);
+  }
+  return Status::Ok();
+}
+
+// The changelog ends before the copy's position: the topic was recreated, and the copy
+// belongs to the old one. Dropped, and the partition read again from its beginning.
+Status StandbyReplicas::drop(int32_t partition, int64_t end) {
+  spdlog::warn("standby replicas: {}-{} ends at {}, before the warm copy's position {}; the copy is read again",
+               topic_, partition, end, tails_[partition].next);
+  std::lock_guard lock(mu_);
+  const std::string prefix = Prefix(partition);
+  state::CheckpointBatch batch = store_->begin_checkpoint();
+  SL_RETURN_IF_ERROR(store_->for_each_entity([&](std::string_view key, std::string_view) {
+    if (key.size() < 4 || key.compare(0, 4, prefix) < 0) return true;
+    if (key.compare(0, 4, prefix) > 0) return false;
+    batch.delete_entity(key);
+    return true;
+  }));
+  batch.put_offset({topic_, partition}, 0);
+  SL_RETURN_IF_ERROR(store_->commit(batch));
+  tails_.erase(partition);
+  assigned_version_ = ~held_version_;  // assigned again at the next step
+  return Status::Ok();
+}
+
+}  // namespace streamlearn::pipeline
