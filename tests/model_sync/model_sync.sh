@@ -26,12 +26,14 @@ TOPICS=events-single,events-sync,events-nosync,drift,dlq start_broker 12
 split -n "l/$CHUNKS" -d -a 3 "$work/events.txt" "$work/chunk-"
 cat >"$work/pipeline.yaml" <<YAML
 kafka:
+  max_idle_ms: ${MAX_IDLE_MS:-0}
   properties:
     compression.type: zstd
     session.timeout.ms: "3000"
     heartbeat.interval.ms: "1000"
 model: {type: ${MODEL_TYPE:-logistic}, learning_rate: ${LEARNING_RATE:-0.05}}
 drift: {action: ${DRIFT_ACTION:-none}}
+scale: {model_sync_mix: ${SYNC_MIX:-updates}}
 YAML
 
 # start_instance RUN I SYNC: sets ports[I], ipids[I].
@@ -74,7 +76,7 @@ $CTL watermarks "$bootstrap" events-single events-sync events-nosync >/dev/null 
   fail "retention dropped data: the checks would be void"
 
 read -r acc1 _ <<<"$single"
-read -r acc_sync labelled trained mixes published bytes <<<"$synced"
+read -r acc_sync labelled trained mixes published bytes adopted lag <<<"$synced"
 read -r acc_nosync _ <<<"$nosync"
 log "bytes per event added by model sync: $(awk -v b="$bytes" -v e="$EVENTS" 'BEGIN{printf "%.1f", b/e}')"
 [ "$mixes" -gt 0 ] || fail "no mix happened with sync on"
