@@ -36,7 +36,7 @@ kafka:
     heartbeat.interval.ms: "1000"
 model: {type: ${MODEL_TYPE:-logistic}, learning_rate: ${LEARNING_RATE:-0.05}}
 drift: {action: ${DRIFT_ACTION:-none}}
-scale: {model_sync_mix: ${SYNC_MIX:-updates}}
+scale: {model_sync_mix: ${SYNC_MIX:-average}}
 YAML
 
 # start_instance RUN I SYNC: sets ports[I], ipids[I].

@@ -33,7 +33,7 @@ struct KeySpec {
 constexpr size_t kTopicMaxLength = 249;
 
 constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
-constexpr std::array<std::string_view, 2> kModelSyncMixNames = {"updates", "average"};
+constexpr std::array<std::string_view, 2> kModelSyncMixNames = {"average", "updates"};
 constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
 constexpr std::array<std::string_view, 4> kSelectionMetricNames = {"auto", "accuracy", "log_loss", "mae"};
 

@@ -355,3 +355,16 @@ TEST_CASE("model sync: a processor takes a peer's newer version whole and adds p
   CHECK((*a)->champion_model().learner == kept);
   CHECK((*a)->champion_version().number == 7);
 }
+
+TEST_CASE("model sync: scale.model_sync_mix chooses averaging (the default) or summed updates", "[model_sync]") {
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  auto defaults = ParseConfig("model: {type: logistic}\n", "p.yaml", none);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->sync.mix == ModelSyncMix::kAverage);
+  auto updates = ParseConfig("scale:\n  model_sync_mix: updates\n", "p.yaml", none);
+  REQUIRE(updates.ok());
+  CHECK(updates->sync.mix == ModelSyncMix::kUpdates);
+  auto bad = ParseConfig("scale:\n  model_sync_mix: median\n", "p.yaml", none);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("scale.model_sync_mix") != std::string::npos);
+}
