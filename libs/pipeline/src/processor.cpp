@@ -1403,6 +1403,16 @@ bool SameIndexing(const std::vector<std::string>& own, const std::vector<std::st
   return peer.size() <= own.size() && std::equal(peer.begin(), peer.end(), own.begin());
 }
 
+// A peer's model taken whole or added: both its classes and its dense features.
+Status CheckSameIndexing(const ChampionModel& own, const ChampionModel& peer) {
+  if (SameIndexing(own.classes, peer.classes) && SameIndexing(own.features, peer.features)) return Status::Ok();
+  return Status::FailedPrecondition("a peer's classes or dense features are indexed otherwise (" +
+                                    std::to_string(peer.classes.size()) + " classes and " +
+                                    std::to_string(peer.features.size()) + " features known there, " +
+                                    std::to_string(own.classes.size()) + " and " + std::to_string(own.features.size()) +
+                                    " here)");
+}
+
 }  // namespace
 
 ChampionModel Processor::champion_model() const {
@@ -1456,13 +1466,7 @@ uint64_t Processor::champion_model_trained() const { return impl_->model->traine
 Status Processor::adopt_champion(const ChampionModel& peer) {
   Impl& s = *impl_;
   const ChampionModel own = champion_model();
-  if (!SameIndexing(own.classes, peer.classes) || !SameIndexing(own.features, peer.features)) {
-    return Status::FailedPrecondition("a peer's classes or dense features are indexed otherwise (" +
-                                      std::to_string(peer.classes.size()) + " classes and " +
-                                      std::to_string(peer.features.size()) + " features known there, " +
-                                      std::to_string(own.classes.size()) + " and " + std::to_string(own.features.size()) +
-                                      " here)");
-  }
+  SL_RETURN_IF_ERROR(CheckSameIndexing(own, peer));
   ByteReader in(peer.learner);
   auto learner = learn::RestoreLearner(in);
   if (!learner.ok()) return learner.status();
@@ -1494,13 +1498,7 @@ Status Processor::add_champion_update(const ChampionModel& now, std::string_view
     return Status::FailedPrecondition("a peer's champion is " + QuoteForReason(now.type) + ", this one " +
                                       QuoteForReason(own.type));
   }
-  if (!SameIndexing(own.classes, now.classes) || !SameIndexing(own.features, now.features)) {
-    return Status::FailedPrecondition("a peer's classes or dense features are indexed otherwise (" +
-                                      std::to_string(now.classes.size()) + " classes and " +
-                                      std::to_string(now.features.size()) + " features known there, " +
-                                      std::to_string(own.classes.size()) + " and " + std::to_string(own.features.size()) +
-                                      " here)");
-  }
+  SL_RETURN_IF_ERROR(CheckSameIndexing(own, now));
   ByteReader now_in(now.learner), base_in(base);
   auto now_learner = learn::RestoreLearner(now_in);
   if (!now_learner.ok()) return now_learner.status();
