@@ -2,10 +2,13 @@
 """Watches a group of `streamlearn run` instances through their HTTP ports (standard library only).
   assigned PORT...                 until every instance holds partitions
   summary PORT... --events N       until they consumed N events together; prints
-                                   "accuracy labelled trained mixes published bytes": the
-                                   prequential accuracy over all their predictions (each
-                                   instance's weighted by its labelled events), the sums,
-                                   and the model-sync counters summed over the instances.
+                                   "accuracy labelled trained mixes published bytes adopted
+                                   lag": the prequential accuracy over all their predictions
+                                   (each instance's weighted by its labelled events), the
+                                   sums, the model-sync counters summed over the instances,
+                                   and the version lag: for every model version an instance
+                                   reached, the most checkpoints another instance took after
+                                   that moment to reach it too (or a newer one), as polled.
 Exits 1 if trained summed over the instances differs from the labelled events."""
 import argparse
 import json
@@ -33,6 +36,24 @@ def metric(port, name):
     return 0.0
 
 
+def version_lag(timeline):
+    """The most checkpoints an instance took to reach a version another instance had reached
+    (counted from the last poll before it was seen there); an instance that stopped
+    checkpointing before reaching it counts what it did."""
+    worst = 0
+    for i, t in enumerate(timeline):
+        for k, (poll, v, _) in enumerate(t):
+            if k > 0 and t[k - 1][1] == v:
+                continue
+            for j, u in enumerate(timeline):
+                before = [e for e in u if e[0] <= poll]
+                if j == i or not before or before[-1][1] >= v:
+                    continue
+                reached = next((c for (_, uv, c) in u if uv >= v), u[-1][2])
+                worst = max(worst, reached - before[-1][2])
+    return worst
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", choices=["assigned", "summary"])
@@ -41,8 +62,15 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
     deadline = time.monotonic() + a.timeout
+    # Version timeline per instance: (version, checkpoints) at each poll, as it changes.
+    timeline = [[] for _ in a.ports]
+    poll = 0
     while time.monotonic() < deadline:
         s = [status(p) for p in a.ports]
+        poll += 1
+        for i, x in enumerate(s):
+            if x and (not timeline[i] or timeline[i][-1][1:] != (x["version"], x["checkpoints"])):
+                timeline[i].append((poll, x["version"], x["checkpoints"]))
         if all(s):
             if a.what == "assigned" and all(x["assigned"] for x in s):
                 time.sleep(1)  # let a last rebalance settle
@@ -56,7 +84,9 @@ def main():
                 acc = sum(x["accuracy"] * x["labelled"] for x in s) / max(labelled, 1)
                 sync = [sum(metric(p, "streamlearn_model_sync_" + m) for p in a.ports)
                         for m in ("mixes_total", "published_total", "published_bytes_total")]
-                print(f"{acc:.4f} {labelled} {trained} {int(sync[0])} {int(sync[1])} {int(sync[2])}")
+                adopted = sum(metric(p, "streamlearn_model_sync_adopted_total") for p in a.ports)
+                print(f"{acc:.4f} {labelled} {trained} {int(sync[0])} {int(sync[1])} {int(sync[2])} "
+                      f"{int(adopted)} {version_lag(timeline)}")
                 if trained != labelled or labelled != a.events:
                     print(f"trained {trained} over the instances, labelled {labelled}, events {a.events}",
                           file=sys.stderr)

@@ -1,4 +1,5 @@
 #include "linear_learner.hpp"
+#include "streamlearn/learn/linear_update.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -123,6 +124,21 @@ Result<std::unique_ptr<Learner>> RestoreLinearLearner(ByteReader& in) {
   auto model = LinearModel::Restore(in);
   if (!model.ok()) return model.status();
   return std::unique_ptr<Learner>(std::make_unique<LinearLearner>(std::move(model).value()));
+}
+
+Status AddLearnerUpdate(Learner& target, const Learner& now, const Learner& base) {
+  auto* own = dynamic_cast<LinearLearner*>(&target);
+  if (own == nullptr) {
+    return Status::Unimplemented("model type " + std::string(target.type()) +
+                                 " does not add peers' updates: each instance keeps its own model");
+  }
+  const auto* a = dynamic_cast<const LinearLearner*>(&now);
+  const auto* b = dynamic_cast<const LinearLearner*>(&base);
+  if (a == nullptr || b == nullptr) {
+    return Status::FailedPrecondition("cannot add a " + std::string(a == nullptr ? now.type() : base.type()) +
+                                      " model's update to a " + std::string(target.type()) + " model");
+  }
+  return own->model().add_update(a->model(), b->model());
 }
 
 }  // namespace streamlearn::learn

@@ -40,6 +40,7 @@ class LinearLearner final : public Learner {
   std::unique_ptr<Learner> fresh_copy() const override;
   void reset() override { model_.reset_weights(); }
   Status mix(double own_weight, std::span<const MixInput> peers) override;
+  LinearModel& model() { return model_; }  // model sync adds peers' updates to it
   void describe(JsonWriter& out, const DenseFeatureName& name, size_t top_sparse) const override;
   size_t memory_bytes() const override { return sizeof(*this) - sizeof(model_) + model_.memory_bytes(); }
   uint64_t trained() const override { return model_.trained(); }

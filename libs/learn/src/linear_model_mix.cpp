@@ -2,6 +2,7 @@
 // Every value is computed as own + sum_i p_i (peer_i - own), p_i = w_i / W with W the total
 // weight including this model's: copies of this model add exact zeros and leave every bit.
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -159,6 +160,78 @@ Status LinearModel::mix(double own_weight, std::span<const MixPeer> peers) {
     beta2_power_ = std::pow(config_.beta2, static_cast<double>(steps_));
   }
   l1_total_ = l1_total;
+  return Status::Ok();
+}
+
+namespace {
+
+// A model's value at dense plane `plane`, output k, feature j (j == n: the bias; 0 where it
+// has no such feature or output).
+double DenseAt(const std::vector<double>& dense, size_t n, uint32_t outputs, uint32_t plane, uint32_t k, size_t j,
+               size_t own_n) {
+  if (k >= outputs) return 0;
+  const size_t at = j == own_n ? n : j;
+  if (j != own_n && j >= n) return 0;
+  return dense[plane * static_cast<size_t>(outputs) * (n + 1) + static_cast<size_t>(k) * (n + 1) + at];
+}
+
+}  // namespace
+
+Status LinearModel::add_update(const LinearModel& now, const LinearModel& base) {
+  for (const LinearModel* m : {&now, &base}) {
+    const LinearModelConfig& c = m->config_;
+    if (c.loss != config_.loss || c.optimizer != config_.optimizer || c.hash_bits != config_.hash_bits ||
+        c.standardize != config_.standardize || c.classes != config_.classes || m->slots_ != slots_) {
+      return Status::FailedPrecondition("linear update: a peer of other settings (loss " +
+                                        std::string(ToString(c.loss)) + ", optimizer " +
+                                        std::string(ToString(c.optimizer)) + ", hash_bits " +
+                                        std::to_string(c.hash_bits) + ")");
+    }
+  }
+  const size_t n = std::max({n_, now.n_, base.n_});
+  const uint32_t outputs = std::max({outputs_, now.outputs_, base.outputs_});
+  if (outputs != outputs_) grow_outputs(outputs);
+  if (n != n_) grow_dense(n);
+  fold_sparse_scale();
+
+  for (uint32_t plane = 0; plane <= slots_; ++plane) {
+    for (uint32_t k = 0; k < outputs_; ++k) {
+      double* row = dense_.data() + plane * plane_size() + static_cast<size_t>(k) * (n_ + 1);
+      for (size_t j = 0; j <= n_; ++j) {
+        row[j] += DenseAt(now.dense_, now.n_, now.outputs_, plane, k, j, n_) -
+                  DenseAt(base.dense_, base.n_, base.outputs_, plane, k, j, n_);
+      }
+    }
+  }
+
+  for (const LinearModel* m : {&now, &base}) {
+    for (uint32_t bucket : m->entry_bucket_) find_or_insert_entry(bucket);
+  }
+  const size_t stride = entry_stride();
+  const size_t group = 1 + slots_;
+  auto sparse_at = [&](const LinearModel& m, uint32_t bucket, size_t v) {
+    const uint32_t k = static_cast<uint32_t>(v / group);
+    const uint32_t entry = m.find_entry(bucket);
+    if (entry == kMissingEntry || k >= m.outputs_) return 0.0;
+    const double value = m.sparse_[entry * m.entry_stride() + static_cast<size_t>(k) * group + v % group];
+    return v % group == 0 ? value * m.sparse_scale_ : value;
+  };
+  for (size_t e = 0; e < entry_bucket_.size(); ++e) {
+    double* values = sparse_.data() + e * stride;
+    for (size_t v = 0; v < stride; ++v) {
+      values[v] += sparse_at(now, entry_bucket_[e], v) - sparse_at(base, entry_bucket_[e], v);
+    }
+  }
+  sparse_active_ = sparse_active_ || now.sparse_active_;
+
+  const double steps = static_cast<double>(steps_) + static_cast<double>(now.steps_) - static_cast<double>(base.steps_);
+  const auto summed_steps = static_cast<uint64_t>(std::max(0.0, std::round(steps)));
+  if (summed_steps != steps_) {
+    steps_ = summed_steps;
+    beta1_power_ = std::pow(config_.beta1, static_cast<double>(steps_));
+    beta2_power_ = std::pow(config_.beta2, static_cast<double>(steps_));
+  }
+  l1_total_ += now.l1_total_ - base.l1_total_;
   return Status::Ok();
 }
 

@@ -168,3 +168,33 @@ TEST_CASE("linear mix: through the Learner interface, another loss refused", "[l
   const learn::MixInput other_kind[] = {{hinge->get(), 1.0}};
   CHECK((*a)->mix(1.0, other_kind).code() == ErrorCode::kFailedPrecondition);
 }
+
+TEST_CASE("linear update: a peer's update since its base is added whole, the statistics stay",
+          "[learn][linear][mix]") {
+  const auto stream = NoisyStream(3000, 9);
+  // Two instances from one shared start: each learns its half, then adds the other's update.
+  LinearModel start = Logistic(0.05);
+  for (size_t i = 0; i < 1000; ++i) start.learn(stream[i].x, stream[i].y);
+  LinearModel even = start, odd = start;
+  for (size_t i = 1000; i < stream.size(); ++i) (i % 2 == 0 ? even : odd).learn(stream[i].x, stream[i].y);
+  LinearModel summed = even;
+  REQUIRE(summed.add_update(odd, start).ok());
+  // Weights: even's plus odd's change (the sum of both updates from the shared start).
+  CHECK(summed.bias() == Approx(even.bias() + odd.bias() - start.bias()));
+  for (uint32_t bucket = 0; bucket < 6; ++bucket) {
+    CHECK(summed.sparse_weight(bucket) ==
+          Approx(even.sparse_weight(bucket) + odd.sparse_weight(bucket) - start.sparse_weight(bucket)).margin(1e-12));
+  }
+  CHECK(summed.optimizer_steps() == even.optimizer_steps() + odd.optimizer_steps() - start.optimizer_steps());
+  CHECK(summed.trained() == even.trained());
+  // An update of zero (now == base) changes no bit; another loss is refused, nothing changed.
+  const std::string before = Saved(summed);
+  REQUIRE(summed.add_update(odd, odd).ok());
+  CHECK(Saved(summed) == before);
+  learn::LinearModelConfig squared;
+  squared.loss = learn::Loss::kSquared;
+  squared.hash_bits = 8;
+  const LinearModel other(squared);
+  CHECK(summed.add_update(other, other).code() == ErrorCode::kFailedPrecondition);
+  CHECK(Saved(summed) == before);
+}

@@ -34,6 +34,7 @@ constexpr size_t kTopicMaxLength = 249;
 
 constexpr std::array<std::string_view, 2> kKafkaOrderNames = {"timestamp", "arrival"};
 constexpr std::array<std::string_view, 2> kKafkaGuaranteeNames = {"at_least_once", "exactly_once"};
+constexpr std::array<std::string_view, 2> kModelSyncMixNames = {"average", "updates"};
 constexpr std::array<std::string_view, 3> kDriftActionNames = {"none", "reset", "background"};
 constexpr std::array<std::string_view, 4> kSelectionMetricNames = {"auto", "accuracy", "log_loss", "mae"};
 
@@ -220,6 +221,7 @@ const std::vector<KeySpec>& Keys() {
       {"http.bind", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.http.bind); }},
       {"http.port", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 65535, c.http.port); }},
       {"scale.model_sync", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.sync.enabled); }},
+      {"scale.model_sync_mix", [](auto k, S& t, C& c) { return Store(ChoiceValue(k, t, kModelSyncMixNames), c.sync.mix); }},
       {"scale.model_sync_topic", [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.sync.topic); }},
       {"scale.instance_id", [](auto k, S& t, C& c) { return SetString(k, t, kNameMaxLength, c.sync.instance_id); }},
       {"http.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.http.enabled); }},

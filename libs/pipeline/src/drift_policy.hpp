@@ -67,6 +67,16 @@ class DriftPolicy {
     background_trained_++;
   }
 
+  // The champion was replaced from outside (model sync took a peer's version): the
+  // detectors start over on its errors, and a background learner of the old one is dropped.
+  void restart() {
+    detector_->reset();
+    if (warning_detector_) warning_detector_->reset();
+    background_.reset();
+    background_trained_ = 0;
+    in_warning_ = false;
+  }
+
   Action action() const { return action_; }
   std::string_view action_name() const;
   const drift::DriftDetector& detector() const { return *detector_; }

@@ -12,13 +12,14 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/kafka/topic_reader.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
 
 constexpr std::string_view kRecordMagic = "SLMS";
-constexpr uint32_t kRecordVersion = 1;
+constexpr uint32_t kRecordVersion = 2;  // 2: the version's origin and cause
 // A record refused for the same reason is logged the first time and then every this many.
 constexpr uint64_t kRefusalLogEvery = 100;
 
@@ -56,6 +57,9 @@ std::string EncodeModelSyncRecord(const ModelSyncRecord& record) {
   w.str(record.pipeline);
   w.u64(record.sequence);
   w.u64(record.events);
+  w.str(record.base);
+  w.str(record.origin);
+  w.str(record.cause);
   const ChampionModel& c = record.champion;
   w.str(c.type);
   w.u64(c.version);
@@ -75,6 +79,9 @@ Result<ModelSyncRecord> DecodeModelSyncRecord(std::string_view bytes) {
   record.pipeline = r.str();
   record.sequence = r.u64();
   record.events = r.u64();
+  record.base = r.str();
+  record.origin = r.str();
+  record.cause = r.str();
   ChampionModel& c = record.champion;
   c.type = r.str();
   c.version = r.u64();
@@ -92,8 +99,20 @@ std::string PipelineFingerprint(const PipelineConfig& config) {
   return fmt::format("{}/{}/{:016x}", config.model.name, config.model.type, Checksum(text));
 }
 
-ModelSync::ModelSync(std::string instance, std::string pipeline, uint64_t first_sequence)
-    : instance_(std::move(instance)), pipeline_(std::move(pipeline)), next_sequence_(first_sequence) {}
+bool Supersedes(const ModelVersion& a, const ModelVersion& b) {
+  if (a.number != b.number) return a.number > b.number;
+  return a.origin < b.origin;
+}
+
+bool SameVersion(const ModelVersion& a, const ModelVersion& b) {
+  return a.number == b.number && a.origin == b.origin;
+}
+
+ModelSync::ModelSync(std::string instance, std::string pipeline, uint64_t first_sequence, bool every_record)
+    : instance_(std::move(instance)),
+      pipeline_(std::move(pipeline)),
+      next_sequence_(first_sequence),
+      every_record_(every_record) {}
 
 ModelSync::Received ModelSync::receive(std::string_view key, std::string_view value) {
   if (key == instance_) return Received::kOwn;
@@ -102,6 +121,9 @@ ModelSync::Received ModelSync::receive(std::string_view key, std::string_view va
   if (record->instance == instance_) return Received::kOwn;
   if (record->pipeline != pipeline_) return Received::kOtherPipeline;
   auto it = peers_.find(record->instance);
+  if (every_record_ && (it == peers_.end() || it->second.latest.sequence != record->sequence)) {
+    pending_.push_back(*record);
+  }
   if (it == peers_.end()) {
     const std::string name = record->instance;
     peers_.emplace(name, Peer{std::move(record).value(), 0});
@@ -114,6 +136,13 @@ ModelSync::Received ModelSync::receive(std::string_view key, std::string_view va
 
 std::vector<const ModelSyncRecord*> ModelSync::take_unmixed() {
   std::vector<const ModelSyncRecord*> out;
+  if (every_record_) {
+    taken_ = std::move(pending_);
+    pending_.clear();
+    for (auto& [name, peer] : peers_) peer.mixed_sequence = peer.latest.sequence;
+    for (const ModelSyncRecord& r : taken_) out.push_back(&r);
+    return out;
+  }
   for (auto& [name, peer] : peers_) {
     if (peer.latest.sequence == peer.mixed_sequence) continue;
     peer.mixed_sequence = peer.latest.sequence;
@@ -122,12 +151,73 @@ std::vector<const ModelSyncRecord*> ModelSync::take_unmixed() {
   return out;
 }
 
+void ModelSync::observe_own(uint64_t number, std::string_view cause) {
+  if (!version_observed_) {
+    version_ = {number, "", std::string(cause)};
+    version_observed_ = true;
+    version_provisional_ = true;
+    return;
+  }
+  if (number == version_.number) return;
+  // A change made here. A drift or divergence reset is the same change wherever it is made.
+  const bool reset = cause == "drift" || cause == "diverged";
+  version_ = {number, reset ? std::string() : instance_, std::string(cause)};
+  version_provisional_ = false;
+}
+
+ModelSync::Plan ModelSync::plan() {
+  Plan out;
+  const std::vector<const ModelSyncRecord*> unmixed = take_unmixed();
+  if (version_provisional_ && !unmixed.empty()) {
+    // A restored model does not know who made its version: the peers do.
+    for (const ModelSyncRecord* r : unmixed) {
+      if (r->champion.version == version_.number && (version_provisional_ || r->origin < version_.origin)) {
+        version_.origin = r->origin;
+        version_.cause = r->cause;
+        version_provisional_ = false;
+      }
+    }
+    version_provisional_ = false;
+  }
+  ModelVersion target = version_;
+  for (const ModelSyncRecord* r : unmixed) {
+    const ModelVersion v = r->version();
+    // Among peers of the newest version, the one that learned most is taken.
+    if (Supersedes(v, target) || (out.adopt && SameVersion(v, target) && r->champion.trained > out.adopt->champion.trained)) {
+      target = v;
+      out.adopt = r;
+    }
+  }
+  // Summed updates: the adopted model holds what its publisher had before it (as far as
+  // this instance can tell), so only the records after it add theirs.
+  bool after_adopted = out.adopt == nullptr || !every_record_;
+  for (const ModelSyncRecord* r : unmixed) {
+    if (r == out.adopt) {
+      after_adopted = true;
+      continue;
+    }
+    if (SameVersion(r->version(), target) && after_adopted) {
+      out.mix.push_back(r);
+    } else {
+      out.stale++;
+    }
+  }
+  return out;
+}
+
+void ModelSync::adopted(const ModelSyncRecord& record) {
+  version_ = record.version();
+  version_provisional_ = false;
+}
+
 ModelSyncRecord ModelSync::publication(ChampionModel champion, uint64_t events_since_mix) {
   ModelSyncRecord record;
   record.instance = instance_;
   record.pipeline = pipeline_;
   record.sequence = next_sequence_++;
   record.events = events_since_mix;
+  record.origin = version_.origin;
+  record.cause = version_.cause;
   record.champion = std::move(champion);
   return record;
 }
@@ -136,7 +226,8 @@ ModelSyncLink::ModelSyncLink(const PipelineConfig& config, kafka::Producer& prod
     : topic_(config.sync.topic.empty() ? config.kafka.group_id + ".model-sync" : config.sync.topic),
       producer_(producer),
       sync_(config.sync.instance_id.empty() ? DefaultInstanceId(config) : config.sync.instance_id,
-            PipelineFingerprint(config), WallMs()) {
+            PipelineFingerprint(config), WallMs(), config.sync.mix == ModelSyncMix::kUpdates),
+      sum_updates_(config.sync.mix == ModelSyncMix::kUpdates) {
   if (!probe) return;
   auto& registry = *probe->registry();
   mixes_ = &prometheus::BuildCounter()
@@ -144,6 +235,11 @@ ModelSyncLink::ModelSyncLink(const PipelineConfig& config, kafka::Producer& prod
                 .Help("Checkpoints at which peers' models were mixed into the champion")
                 .Register(registry)
                 .Add({});
+  adopted_ = &prometheus::BuildCounter()
+                  .Name("streamlearn_model_sync_adopted_total")
+                  .Help("Newer model versions made on a peer and taken by this instance")
+                  .Register(registry)
+                  .Add({});
   published_ = &prometheus::BuildCounter()
                     .Name("streamlearn_model_sync_published_total")
                     .Help("Champion snapshots published to the model-sync topic")
@@ -181,12 +277,14 @@ Result<std::unique_ptr<ModelSyncLink>> ModelSyncLink::Create(const PipelineConfi
 
 void ModelSyncLink::before_checkpoint(Processor& processor) {
   if (!started_) {
-    trained_at_mix_ = trained_at_publication_ = processor.champion_model().trained;
+    trained_at_mix_ = trained_at_publication_ = processor.champion_model_trained();
     started_ = true;
   }
   // A champion of a family that does not mix neither mixes nor publishes (a forest's bytes
   // every second would buy nothing); asked again at every checkpoint, as a model switch can
   // change the family.
+  const ChampionVersion version = processor.champion_version();
+  sync_.observe_own(version.number, version.cause);
   const Status mixes = processor.mix_champion(0, {});
   const bool was_mixing = champion_mixes_;
   champion_mixes_ = mixes.ok();
@@ -214,34 +312,120 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
     }
   }
   if (peers_) peers_->Set(static_cast<double>(sync_.peers()));
-  const auto unmixed = sync_.take_unmixed();
-  if (unmixed.empty() || !champion_mixes_) return;
-  const uint64_t trained = processor.champion_model().trained;
-  const double own_weight = static_cast<double>(trained - std::min(trained, trained_at_mix_));
-  std::vector<WeightedChampion> peers;
-  for (const ModelSyncRecord* r : unmixed) peers.push_back({&r->champion, static_cast<double>(r->events)});
-  const Status mixed = processor.mix_champion(own_weight, peers);
-  if (!mixed.ok()) {
+  const ModelSync::Plan plan = sync_.plan();
+  if (!champion_mixes_) return;
+  if (sum_updates_) {
+    sum_updates(processor, plan);
+  } else {
+    average(processor, plan);
+  }
+}
+
+bool ModelSyncLink::adopt(Processor& processor, const ModelSyncRecord& newer) {
+  const uint64_t from = sync_.version().number;
+  const Status adopted = processor.adopt_champion(newer.champion);
+  if (!adopted.ok()) {
+    // Not mixing the peers of that version into this one either: the peer republishes at
+    // its next checkpoint, and the adoption is tried again then.
     if (refused_) refused_->Increment();
-    if (refusals_logged_++ % kRefusalLogEvery == 0) {
-      spdlog::warn("model sync: not mixing {} peer model(s): {}", unmixed.size(), mixed.message());
-    }
+    spdlog::warn("model sync: cannot take version {} ({}) from {}: {}", newer.champion.version, newer.cause,
+                 newer.instance, adopted.message());
+    return false;
+  }
+  sync_.adopted(newer);
+  if (adopted_) adopted_->Increment();
+  spdlog::info("model sync: version {} ({} on {}) taken from {}, replacing version {}", newer.champion.version,
+               newer.cause, newer.origin.empty() ? std::string("any instance") : newer.origin, newer.instance, from);
+  return true;
+}
+
+void ModelSyncLink::mixed(size_t peers, const Status& status) {
+  if (status.ok()) {
+    if (mixes_) mixes_->Increment();
     return;
   }
-  trained_at_mix_ = trained;
-  if (mixes_) mixes_->Increment();
-  spdlog::debug("model sync: mixed {} peer model(s) (own weight {})", unmixed.size(), own_weight);
+  if (refused_) refused_->Increment();
+  if (refusals_logged_++ % kRefusalLogEvery == 0) {
+    spdlog::warn("model sync: not mixing {} peer model(s): {}", peers, status.message());
+  }
+}
+
+void ModelSyncLink::average(Processor& processor, const ModelSync::Plan& plan) {
+  const uint64_t trained = processor.champion_model_trained();
+  double own_weight = static_cast<double>(trained - std::min(trained, trained_at_mix_));
+  if (plan.adopt != nullptr) {
+    if (!adopt(processor, *plan.adopt)) return;
+    own_weight = static_cast<double>(plan.adopt->events);  // the model here is now that peer's
+    trained_at_mix_ = trained;
+  }
+  if (plan.mix.empty()) return;
+  std::vector<WeightedChampion> peers;
+  for (const ModelSyncRecord* r : plan.mix) peers.push_back({&r->champion, static_cast<double>(r->events)});
+  const Status status = processor.mix_champion(own_weight, peers);
+  mixed(plan.mix.size(), status);
+  if (status.ok()) trained_at_mix_ = trained;
+}
+
+void ModelSyncLink::sum_updates(Processor& processor, const ModelSync::Plan& plan) {
+  ChampionModel now = processor.champion_model();
+  if (!base_ || base_->version != now.version) {
+    // A change made here since the base was taken (or the first checkpoint): after a drift
+    // reset what it learned since is all new, so the base is the reset model; after a switch
+    // or a rollback the peers take the model whole, and the base is the model as it is.
+    ChampionModel base = now;
+    const ChampionVersion version = processor.champion_version();
+    if (base_ && (version.cause == "drift" || version.cause == "diverged")) {
+      ByteReader in(now.learner);
+      auto learner = learn::RestoreLearner(in);
+      if (learner.ok()) {
+        (*learner)->reset();
+        base.learner.clear();
+        ByteWriter w(&base.learner);
+        (*learner)->save(w);
+      }
+    }
+    base_ = std::move(base);
+  }
+  // Published after the checkpoint: what this instance learned itself until now.
+  publication_ = sync_.publication(now, 0);
+  publication_->base = base_->learner;
+  bool changed = false;
+  if (plan.adopt != nullptr) {
+    if (!adopt(processor, *plan.adopt)) return;
+    changed = true;
+    // What it learned at the replaced version is not published: the peers are past it.
+    publication_ = sync_.publication(processor.champion_model(), 0);
+    publication_->base = publication_->champion.learner;
+  }
+  Status status = Status::Ok();
+  for (const ModelSyncRecord* r : plan.mix) {
+    if (r->base.empty()) continue;  // a peer that averages: nothing to add
+    status = processor.add_champion_update(r->champion, r->base);
+    if (!status.ok()) break;
+    changed = true;
+  }
+  if (!plan.mix.empty()) mixed(plan.mix.size(), status);
+  // From here on, what it learns is its own again (published next time).
+  base_ = changed ? processor.champion_model() : std::move(now);
 }
 
 void ModelSyncLink::after_checkpoint(const Processor& processor) {
   if (!champion_mixes_) return;
-  ChampionModel champion = processor.champion_model();
-  const uint64_t trained = champion.trained;
+  const uint64_t trained = processor.champion_model_trained();
   // Its weight: what it learned since its previous publication (a peer mixes each
   // publication once, so each event learned here weighs in once).
   const uint64_t events = trained - std::min(trained, trained_at_publication_);
   trained_at_publication_ = trained;
-  const std::string bytes = EncodeModelSyncRecord(sync_.publication(std::move(champion), events));
+  ModelSyncRecord record;
+  if (sum_updates_) {
+    if (!publication_) return;
+    record = std::move(*publication_);
+    publication_.reset();
+    record.events = events;
+  } else {
+    record = sync_.publication(processor.champion_model(), events);
+  }
+  const std::string bytes = EncodeModelSyncRecord(record);
   const Status st = producer_.produce(topic_, sync_.instance(), bytes);
   if (!st.ok()) {
     spdlog::warn("model sync: publishing to {} failed: {}", topic_, st.message());

@@ -22,6 +22,7 @@
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/features/lags.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
+#include "streamlearn/learn/linear_update.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/label_join.hpp"
 #include "streamlearn/pipeline/predict.hpp"
@@ -119,6 +120,7 @@ struct Processor::Impl {
   std::function<void(const DecodedEvent&)> decode_observer;
 
   uint64_t model_version = 1;
+  std::string_view version_cause = "start";  // ChampionVersion::cause
   // The model registry (models.keep): versions the store keeps, oldest first, and learner
   // bytes of replaced versions waiting for the next checkpoint.
   std::vector<uint64_t> kept_versions;
@@ -678,6 +680,7 @@ Status Processor::Impl::select_candidate(std::string_view event_id, int64_t ts_m
   const std::optional<CandidateSwitch> change = selector->select();
   if (!change) return Status::Ok();
   model_version++;
+  version_cause = "switch";
   if (probe) {
     probe->model_version.Set(static_cast<double>(model_version));
     probe->model_switches.Increment();
@@ -770,6 +773,7 @@ Status Processor::Impl::publish_drift(const DriftPolicy::Outcome& drift, std::st
     }
     if (drift.model_replaced) {
       model_version++;
+      version_cause = "drift";
       if (probe) probe->model_version.Set(static_cast<double>(model_version));
     }
     counts.drifts.push_back({counts.predictions, ts_ms, std::string(event_id), drift.error_before, drift.error_after});
@@ -802,6 +806,7 @@ Status Processor::Impl::reset_diverged(std::string_view event_id, int64_t ts_ms,
   divergence->restart();
   model->reset();
   const uint64_t diverged_version = model_version++;
+  version_cause = "diverged";
   if (probe) {
     probe->model_divergences.Increment();
     probe->model_version.Set(static_cast<double>(model_version));
@@ -1252,6 +1257,7 @@ Result<std::string> Processor::Impl::replace_champion(std::unique_ptr<learn::Lea
   record.version = next + 1;
   model = std::move(learner);
   model_version = record.version;
+  version_cause = record.action == "rollback" ? "rollback" : "promote";
   if (probe) probe->model_version.Set(static_cast<double>(model_version));
   record.model = config.model.name;
   record.trained = model->trained();
@@ -1411,6 +1417,16 @@ bool SameIndexing(const std::vector<std::string>& own, const std::vector<std::st
   return peer.size() <= own.size() && std::equal(peer.begin(), peer.end(), own.begin());
 }
 
+// A peer's model taken whole or added: both its classes and its dense features.
+Status CheckSameIndexing(const ChampionModel& own, const ChampionModel& peer) {
+  if (SameIndexing(own.classes, peer.classes) && SameIndexing(own.features, peer.features)) return Status::Ok();
+  return Status::FailedPrecondition("a peer's classes or dense features are indexed otherwise (" +
+                                    std::to_string(peer.classes.size()) + " classes and " +
+                                    std::to_string(peer.features.size()) + " features known there, " +
+                                    std::to_string(own.classes.size()) + " and " + std::to_string(own.features.size()) +
+                                    " here)");
+}
+
 }  // namespace
 
 ChampionModel Processor::champion_model() const {
@@ -1455,6 +1471,54 @@ Status Processor::mix_champion(double own_weight, std::span<const WeightedChampi
     restored.push_back(std::move(learner).value());
   }
   return s.model->mix(own_weight, inputs);
+}
+
+ChampionVersion Processor::champion_version() const { return {impl_->model_version, impl_->version_cause}; }
+
+uint64_t Processor::champion_model_trained() const { return impl_->model->trained(); }
+
+Status Processor::adopt_champion(const ChampionModel& peer) {
+  Impl& s = *impl_;
+  const ChampionModel own = champion_model();
+  SL_RETURN_IF_ERROR(CheckSameIndexing(own, peer));
+  ByteReader in(peer.learner);
+  auto learner = learn::RestoreLearner(in);
+  if (!learner.ok()) return learner.status();
+  // Taken through the mix (reset, then the peer at full weight), so that trained() stays
+  // this instance's count; asked first with weight 0, which checks without changing anything.
+  const learn::MixInput check[] = {{learner->get(), 0.0}};
+  const Status mixes = s.model->mix(0, check);
+  if (!mixes.ok() && mixes.code() != ErrorCode::kUnimplemented) return mixes;
+  s.version_writes.emplace_back(s.model_version, own.learner);  // kept for a rollback
+  if (mixes.ok()) {
+    s.model->reset();
+    const learn::MixInput whole[] = {{learner->get(), 1.0}};
+    SL_RETURN_IF_ERROR(s.model->mix(0, whole));
+  } else {
+    s.model = std::move(learner).value();
+  }
+  s.model_version = peer.version;
+  s.version_cause = "adopted";
+  s.drift_policy->restart();
+  if (s.divergence) s.divergence->restart();
+  if (s.probe) s.probe->model_version.Set(static_cast<double>(s.model_version));
+  return Status::Ok();
+}
+
+Status Processor::add_champion_update(const ChampionModel& now, std::string_view base) {
+  Impl& s = *impl_;
+  const ChampionModel own = champion_model();
+  if (now.type != own.type) {
+    return Status::FailedPrecondition("a peer's champion is " + QuoteForReason(now.type) + ", this one " +
+                                      QuoteForReason(own.type));
+  }
+  SL_RETURN_IF_ERROR(CheckSameIndexing(own, now));
+  ByteReader now_in(now.learner), base_in(base);
+  auto now_learner = learn::RestoreLearner(now_in);
+  if (!now_learner.ok()) return now_learner.status();
+  auto base_learner = learn::RestoreLearner(base_in);
+  if (!base_learner.ok()) return base_learner.status();
+  return learn::AddLearnerUpdate(*s.model, **now_learner, **base_learner);
 }
 
 }  // namespace streamlearn::pipeline

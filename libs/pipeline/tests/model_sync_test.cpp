@@ -215,3 +215,156 @@ TEST_CASE("model sync: the scale keys are read, off by default, and a bad value 
   REQUIRE(from_env.ok());
   CHECK(from_env->sync.enabled);
 }
+
+namespace {
+
+ModelSyncRecord Versioned(std::string instance, uint64_t sequence, uint64_t version, std::string origin,
+                          uint64_t trained = 100) {
+  ModelSyncRecord r = Record(std::move(instance), sequence);
+  r.champion.version = version;
+  r.champion.trained = trained;
+  r.origin = std::move(origin);
+  r.cause = r.origin.empty() ? "drift" : "rollback";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("model sync: versions are agreed; a newer one is taken, only the same one mixes", "[model_sync]") {
+  // Newer: a higher number; for one number, the smaller origin (a drift reset's "" first).
+  CHECK(Supersedes({4, "b", ""}, {3, "", ""}));
+  CHECK(Supersedes({3, "", ""}, {3, "a", ""}));
+  CHECK(Supersedes({3, "a", ""}, {3, "b", ""}));
+  CHECK_FALSE(Supersedes({3, "b", ""}, {3, "b", ""}));
+
+  ModelSync sync("me", "p", 1);
+  sync.observe_own(2, "start");
+  // A restored version takes the identity a peer gives the same number.
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 1, 2, "z")));
+  auto plan = sync.plan();
+  CHECK(plan.adopt == nullptr);
+  REQUIRE(plan.mix.size() == 1);
+  CHECK(sync.version().origin == "z");
+
+  // A drift reset here: origin "", any instance's reset of version 2 is the same version 3.
+  sync.observe_own(3, "drift");
+  CHECK(sync.version().number == 3);
+  CHECK(sync.version().origin.empty());
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 2, 2, "z")));   // not reset yet: dropped
+  sync.receive("b", EncodeModelSyncRecord(Versioned("b", 1, 3, "")));    // reset too: mixed
+  plan = sync.plan();
+  CHECK(plan.adopt == nullptr);
+  CHECK(plan.stale == 1);
+  REQUIRE(plan.mix.size() == 1);
+  CHECK(plan.mix[0]->instance == "b");
+  CHECK(sync.publication(ChampionModel{}, 0).origin.empty());
+
+  // A rollback on two peers at once, both to version 4: the smaller origin wins, and the
+  // peer that made the losing one takes it too (it sees the winner's record as newer).
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 3, 4, "a", 50)));
+  sync.receive("b", EncodeModelSyncRecord(Versioned("b", 2, 4, "b", 900)));
+  plan = sync.plan();
+  REQUIRE(plan.adopt != nullptr);
+  CHECK(plan.adopt->instance == "a");
+  CHECK(plan.mix.empty());
+  CHECK(plan.stale == 1);
+  sync.adopted(*plan.adopt);
+  CHECK(sync.version().number == 4);
+  CHECK(sync.version().origin == "a");
+  const ModelSyncRecord mine = sync.publication(ChampionModel{}, 0);
+  CHECK(mine.origin == "a");
+  CHECK(mine.cause == "rollback");
+  ModelSync loser("b", "p", 1);
+  loser.observe_own(4, "rollback");
+  CHECK(loser.version().origin == "");  // the first observation: provisional
+  loser.observe_own(5, "rollback");
+  CHECK(loser.version().origin == "b");
+  loser.receive("me", EncodeModelSyncRecord(Versioned("me", 7, 5, "a")));
+  auto lost = loser.plan();
+  REQUIRE(lost.adopt != nullptr);
+  CHECK(lost.adopt->instance == "me");
+}
+
+TEST_CASE("model sync: summed updates see every record in order, and only those after an adoption",
+          "[model_sync]") {
+  ModelSync sync("me", "p", 1, /*every_record=*/true);
+  sync.observe_own(1, "start");
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 1, 1, "")));
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 2, 1, "")));
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 2, 1, "")));  // the same record again
+  sync.receive("b", EncodeModelSyncRecord(Versioned("b", 1, 1, "")));
+  auto plan = sync.plan();
+  CHECK(plan.adopt == nullptr);
+  REQUIRE(plan.mix.size() == 3);
+  CHECK(plan.mix[0]->sequence == 1);
+  CHECK(plan.mix[1]->sequence == 2);
+  CHECK(plan.mix[2]->instance == "b");
+  CHECK(sync.plan().mix.empty());
+
+  // b resets: its record of version 2 is taken whole; a's update of version 2 published
+  // before it is in b's model as far as anyone can tell, a's after it is added.
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 3, 2, "", 200)));
+  sync.receive("b", EncodeModelSyncRecord(Versioned("b", 2, 2, "", 300)));
+  sync.receive("a", EncodeModelSyncRecord(Versioned("a", 4, 2, "", 210)));
+  sync.receive("b", EncodeModelSyncRecord(Versioned("b", 3, 1, "", 50)));  // stale
+  plan = sync.plan();
+  REQUIRE(plan.adopt != nullptr);
+  CHECK(plan.adopt->instance == "b");
+  REQUIRE(plan.mix.size() == 1);
+  CHECK(plan.mix[0]->sequence == 4);
+  CHECK(plan.stale == 2);
+}
+
+TEST_CASE("model sync: a processor takes a peer's newer version whole and adds peers' updates",
+          "[model_sync]") {
+  std::vector<std::string> keys, payloads;
+  const auto parts = SeaByPartition(6000, 2, &keys, &payloads);
+  auto a = Processor::Create(LogisticConfig(), nullptr, nullptr);
+  auto b = Processor::Create(LogisticConfig(), nullptr, nullptr);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CountingSink sink;
+  REQUIRE((*a)->process(parts[0], sink).ok());
+  REQUIRE((*b)->process(parts[1], sink).ok());
+  const uint64_t own_trained = (*a)->champion_model_trained();
+  ChampionModel peer = (*b)->champion_model();
+  peer.version = 7;
+  REQUIRE((*a)->adopt_champion(peer).ok());
+  CHECK((*a)->champion_version().number == 7);
+  CHECK((*a)->champion_version().cause == "adopted");
+  CHECK((*a)->champion_model_trained() == own_trained);  // its own count, as with a mix
+  CHECK((*a)->stats().model_version == 7);
+  // The peer's model, to rounding: mixing it in again moves nothing visible.
+  const ChampionModel taken = (*a)->champion_model();
+  CHECK(taken.learner.size() == peer.learner.size());
+
+  // A zero update (now == base) leaves every bit; a real one changes the model.
+  REQUIRE((*a)->add_champion_update(peer, peer.learner).ok());
+  CHECK((*a)->champion_model().learner == taken.learner);
+  const ChampionModel before_learning = (*b)->champion_model();
+  REQUIRE((*b)->process(parts[0], sink).ok());
+  REQUIRE((*a)->add_champion_update((*b)->champion_model(), before_learning.learner).ok());
+  CHECK((*a)->champion_model().learner != taken.learner);
+
+  // Features indexed otherwise are refused, nothing changed.
+  ChampionModel reordered = peer;
+  std::swap(reordered.features.front(), reordered.features.back());
+  const std::string kept = (*a)->champion_model().learner;
+  CHECK((*a)->adopt_champion(reordered).code() == ErrorCode::kFailedPrecondition);
+  CHECK((*a)->add_champion_update(reordered, reordered.learner).code() == ErrorCode::kFailedPrecondition);
+  CHECK((*a)->champion_model().learner == kept);
+  CHECK((*a)->champion_version().number == 7);
+}
+
+TEST_CASE("model sync: scale.model_sync_mix chooses averaging (the default) or summed updates", "[model_sync]") {
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  auto defaults = ParseConfig("model: {type: logistic}\n", "p.yaml", none);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->sync.mix == ModelSyncMix::kAverage);
+  auto updates = ParseConfig("scale:\n  model_sync_mix: updates\n", "p.yaml", none);
+  REQUIRE(updates.ok());
+  CHECK(updates->sync.mix == ModelSyncMix::kUpdates);
+  auto bad = ParseConfig("scale:\n  model_sync_mix: median\n", "p.yaml", none);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("scale.model_sync_mix") != std::string::npos);
+}

@@ -199,6 +199,11 @@ class LinearModel {
     double weight = 0;
   };
   Status mix(double own_weight, std::span<const MixPeer> peers);
+  // Adds what a peer learned between two of its states, `now` - `base`, to every parameter
+  // mix() mixes except the input statistics (this model's stay): weights, biases, optimizer
+  // state, step count, cumulative L1, as a parameter server sums its workers' updates.
+  // Refused as mix() refuses, this model unchanged.
+  Status add_update(const LinearModel& now, const LinearModel& base);
 
   // Drift reset: zero weights, biases and optimizer state (t restarts at 1), keep the
   // standardisation statistics, the known classes and the counters.

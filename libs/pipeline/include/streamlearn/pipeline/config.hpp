@@ -235,8 +235,14 @@ struct ScaleSettings {
 // The changelog topic `scale` names, with its default filled in.
 std::string ChangelogTopic(const PipelineConfig& config);
 // One logical model across instances (docs/architecture.md#one-model-across-instances).
+// scale.model_sync_mix. average: parameter mixing, the weighted mean of the models;
+// updates: each instance adds its peers' updates (what each learned itself since it last
+// mixed), as a parameter server sums its workers' (docs/architecture.md: worse here).
+enum class ModelSyncMix { kAverage, kUpdates };
+
 struct ModelSyncSettings {
   bool enabled = false;      // scale.model_sync: off, a single instance has no peers
+  ModelSyncMix mix = ModelSyncMix::kAverage;
   std::string topic;         // scale.model_sync_topic: empty = "<kafka.group_id>.model-sync"
   std::string instance_id;   // scale.instance_id: empty = "<host name>:<state.dir>"
 };

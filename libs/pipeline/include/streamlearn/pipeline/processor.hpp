@@ -156,6 +156,14 @@ struct ChampionModel {
   std::string learner;                // Learner::save
 };
 
+// The champion's version and the change that made it: "start" (new or restored), "drift"
+// (a drift reset or the background learner swapped in), "diverged", "switch" (model
+// selection), "rollback", "promote", "adopted" (model sync took a peer's newer version).
+struct ChampionVersion {
+  uint64_t number = 0;
+  std::string_view cause;
+};
+
 struct WeightedChampion {
   const ChampionModel* model = nullptr;
   double weight = 0;  // events the peer learned since it last mixed
@@ -213,6 +221,20 @@ class Processor {
   // mixes at all, cheaply). Call between batches, before a checkpoint.
   ChampionModel champion_model() const;
   Status mix_champion(double own_weight, std::span<const WeightedChampion> peers);
+  // Cheap: no learner bytes.
+  ChampionVersion champion_version() const;
+  uint64_t champion_model_trained() const;
+  // Model sync agrees versions: `peer`'s champion, of a newer version made on another
+  // instance, becomes this champion with its version number. Its parameters, optimizer
+  // state and input statistics are taken whole (no mix); trained() stays this instance's
+  // own count (a family that does not mix takes the peer's learner, counts included). The
+  // replaced version is kept for a rollback, and the drift detector starts over (its
+  // errors were the replaced model's). Refused as mix_champion refuses, nothing changed.
+  Status adopt_champion(const ChampionModel& peer);
+  // Adds what a peer learned itself, `now` (its champion) minus `base` (its champion's
+  // learner bytes when it last mixed), to this champion (Learner::add_update): model sync's
+  // summed updates. Refused as mix_champion refuses, nothing changed.
+  Status add_champion_update(const ChampionModel& now, std::string_view base);
 
   ProcessorStats stats() const;
   // EntityCache::memory_bytes: what the cached entity states take (a walk over all of them).
