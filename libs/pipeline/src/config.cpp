@@ -131,6 +131,7 @@ const std::vector<KeySpec>& Keys() {
        }},
       {"scale.changelog_topic",
        [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.scale.changelog_topic); }},
+      {"scale.replay_dedup", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.scale.replay_dedup); }},
       {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},
       {"state.commit_interval_ms",
        [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.state.commit_interval_ms); }},

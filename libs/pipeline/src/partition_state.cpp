@@ -131,9 +131,12 @@ Status PartitionStates::produce_changes(kafka::Producer& producer) {
     if (it == marked_.end() || it->second != next) changed.insert(tp.second);
   }
   if (!changed.empty()) sequence_++;
+  // With scale.replay_dedup, the predictions partition's offset too (replay_dedup.hpp).
+  const std::string* predictions = config_.scale.replay_dedup ? &config_.kafka.predictions_topic : nullptr;
   for (int32_t partition : changed) {
     OffsetMarker marker{instance_, sequence_, {}};
-    for (const std::string* topic : {&config_.kafka.events_topic, &config_.kafka.labels_topic}) {
+    for (const std::string* topic : {&config_.kafka.events_topic, &config_.kafka.labels_topic, predictions}) {
+      if (!topic) continue;
       auto it = offsets.find({*topic, partition});
       if (it == offsets.end()) continue;
       marker.next_offsets[*topic] = it->second;
@@ -232,6 +235,9 @@ Status PartitionStates::restore(int32_t partition, Restored& from, const std::fu
     }
   }
   for (const auto& [key, value] : from.entities) batch.put_entity(key, value);
+  // A marker of a writer that recorded no predictions offset: this member's own is of an
+  // earlier hold, so it is marked unknown (-1) rather than read from.
+  if (config_.scale.replay_dedup) from.marker->next_offsets.try_emplace(config_.kafka.predictions_topic, -1);
   for (const auto& [topic, next] : from.marker->next_offsets) batch.put_offset({topic, partition}, next);
   SL_RETURN_IF_ERROR(store_.commit(batch));
   if (cache) {

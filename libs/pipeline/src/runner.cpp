@@ -23,6 +23,7 @@
 #include "model_sync.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
+#include "replay_dedup.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -45,8 +46,12 @@ JsonWriter& WriteLag(JsonWriter& w, bool known, int64_t lag) {
 // original size) and never stops the pipeline: a refused one is logged and counted.
 class KafkaSink : public OutputSink {
  public:
-  KafkaSink(kafka::Producer& producer, const KafkaSettings& settings, PipelineProbe* probe)
-      : producer_(producer), settings_(settings), probe_(probe), dlq_max_bytes_(DeadLetterLimit(producer)) {}
+  KafkaSink(kafka::Producer& producer, const KafkaSettings& settings, PipelineProbe* probe, ReplayDedup* replay)
+      : producer_(producer),
+        settings_(settings),
+        probe_(probe),
+        replay_(replay),
+        dlq_max_bytes_(DeadLetterLimit(producer)) {}
 
   static size_t DeadLetterLimit(const kafka::Producer& producer) {
     const size_t max = producer.max_message_bytes();
@@ -54,9 +59,18 @@ class KafkaSink : public OutputSink {
   }
 
   Status write(const PredictionRecord& record) override {
+    if (!replay_) {
+      json_.clear();
+      prediction_encoder_.encode(record, json_);
+      return producer_.produce(settings_.predictions_topic, record.entity, json_);
+    }
+    // scale.replay_dedup: to its event's partition number, unless a replay's and already published.
+    if (replay_->skip(record.partition, record.entity, record.id)) return Status::Ok();
     json_.clear();
     prediction_encoder_.encode(record, json_);
-    return producer_.produce(settings_.predictions_topic, record.entity, json_);
+    SL_RETURN_IF_ERROR(producer_.produce(settings_.predictions_topic, record.entity, json_, {}, record.partition));
+    replay_->produced(record.partition);
+    return Status::Ok();
   }
   Status write(const ConceptDriftRecord& record) override {
     json_.clear();
@@ -134,6 +148,7 @@ class KafkaSink : public OutputSink {
   kafka::Producer& producer_;
   const KafkaSettings& settings_;
   PipelineProbe* probe_;
+  ReplayDedup* replay_;  // null: predictions by the key's hash, replays not deduplicated
   size_t dlq_max_bytes_;
   uint64_t truncated_ = 0;
   std::string partition_, offset_, key_size_, payload_size_;
@@ -174,6 +189,7 @@ struct KafkaRunner::Impl {
   std::unique_ptr<kafka::Consumer> consumer;
   std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
+  std::unique_ptr<ReplayDedup> replay;        // scale.replay_dedup: a replay publishes no second answer
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
@@ -396,6 +412,10 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     impl->config.scale.changelog = false;
   }
   impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
+  auto replay = ReplayDedup::Create(impl->config, producer_props, consumer_props, probe);
+  if (!replay.ok()) return replay.status();
+  impl->replay = std::move(replay).value();
+  if (!impl->replay) impl->config.scale.replay_dedup = false;  // the markers then carry no predictions offsets
   if (config.sync.enabled) {
     kafka::Properties sync_props = common;
     sync_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
@@ -417,6 +437,10 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     Status restored = self->partitions->on_assign(*self->consumer, parts,
                                                   [self](const std::string& what) { self->set_waiting(what); });
     if (!restored.ok() && self->hook_error.ok()) self->hook_error = restored;
+    if (self->replay && restored.ok()) {
+      Status read = self->replay->on_assign(parts, *self->processor, [self](const std::string& what) { self->set_waiting(what); });
+      if (!read.ok() && self->hook_error.ok()) self->hook_error = read;
+    }
     self->auth->accepted();  // joining the group took authentication
     // Cooperative rebalancing adds partitions to those held (and may add none).
     self->assigned = self->assigned || !parts.empty();
@@ -425,6 +449,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
     HandOver(*self->consumer, *self->processor, revoked);
+    if (self->replay) self->replay->on_revoke(revoked);
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
@@ -446,6 +471,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
 
 Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const Clock::time_point begin = Clock::now();
+  // The predictions offsets beside the events offsets, for the markers and the checkpoint.
+  if (replay) replay->record(*processor);
   // The changelog's records go before the flush, which then covers them too.
   if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
   // Every prediction of the events being checkpointed must be acknowledged first:
@@ -628,7 +655,7 @@ void KafkaRunner::Impl::apply_commands(OutputSink& sink) {
 
 Status KafkaRunner::run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
-  KafkaSink sink(*s.producer, s.config.kafka, s.probe);
+  KafkaSink sink(*s.producer, s.config.kafka, s.probe, s.replay.get());
   kafka::MessageBatch batch;
   std::vector<RawMessage> raw;
   const auto interval = std::chrono::milliseconds(s.config.state.commit_interval_ms);

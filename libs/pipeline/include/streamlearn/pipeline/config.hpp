@@ -223,6 +223,10 @@ struct ScaleSettings {
   // by default a single instance runs on without it, with a warning.
   bool changelog_given = false;
   std::string changelog_topic;  // empty: "<kafka.group_id>-<kafka.topics.events>-changelog"
+  // A prediction goes to the predictions partition of its event's partition number, and a
+  // replay does not produce again what was published after the checkpoint it resumes from
+  // (when the predictions topic has as many partitions as the events topic).
+  bool replay_dedup = true;
 };
 // The changelog topic `scale` names, with its default filled in.
 std::string ChangelogTopic(const PipelineConfig& config);
