@@ -4,8 +4,11 @@
 #   MODE=term  a rolling deploy: SIGTERM, restart. Every event is predicted exactly once
 #              (a graceful move replays nothing, so no duplicate at all, let alone one with
 #              another score) and no partition resumes at a stale offset.
-#   MODE=kill  kill -9, restart. Every event is predicted at least once (the dead member's
-#              events after its last checkpoint are replayed by the other, with its model).
+#   MODE=kill  kill -9, restart. The dead member's events after its last checkpoint are
+#              replayed by the other, with its model, but what the dead member had already
+#              published is not produced again (scale.replay_dedup: the predictions topic,
+#              auto-created with 4 partitions, has as many as the events): every event is
+#              predicted exactly once here too, and the replay skipped something.
 # Both: every entity's state, read from its partition's holder at the end, equals a single
 # instance's over the same stream, which only holds when a partition's state follows it to
 # its next holder (the changelog) and is restored there.
@@ -118,10 +121,11 @@ grep -h "restored\|local state\|wrote its last" "$work"/run-*.log | sed 's/^/  /
 $CTL watermarks "$bootstrap" events "predictions-$GROUP" "$GROUP-events-changelog" >/dev/null ||
   fail "retention dropped data: the checks would be void"
 kcat -C -b "$bootstrap" -t "predictions-$GROUP" -o beginning -e -q >"$work/predictions.jsonl"
+$SCTL predictions "$work/predictions.jsonl" "$EVENTS" --same --max-duplicates 0 || fail "predictions"
 if [ "$MODE" = kill ]; then
-  $SCTL predictions "$work/predictions.jsonl" "$EVENTS" || fail "predictions"
-else
-  $SCTL predictions "$work/predictions.jsonl" "$EVENTS" --same --max-duplicates 0 || fail "predictions"
+  grep -h "were not produced again by the replay" "$work"/run-*.log | sed 's/^.*\] //; s/^/  /'
+  grep -q "[1-9][0-9]* of the [0-9]* prediction(s) published after its checkpoint were not produced again" \
+    "$work"/run-*.log || fail "the replay after kill -9 skipped nothing: deduplication was not tested"
 fi
 changelog_bytes=$(kcat -C -b "$bootstrap" -t "$GROUP-events-changelog" -o beginning -e -q -f '%K %S\n' | awk '{ s += $1 + $2 } END { print s + 0 }')
 changelog_records=$(kcat -C -b "$bootstrap" -t "$GROUP-events-changelog" -o beginning -e -q -f 'x\n' | wc -l)
