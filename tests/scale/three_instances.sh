@@ -39,19 +39,9 @@ produce() {
   done) &
   producer_pid=$!
 }
-start_run() {  # as lib.sh's, with the group's predictions topic
-  run_port=$(free_port)
-  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$2" \
-  STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="$2" \
-  STREAMLEARN_STATE_DIR="$3" STREAMLEARN_STATE_COMMIT_INTERVAL_MS="$4" \
-  STREAMLEARN_HTTP_PORT="$run_port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
-    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1.log" 2>&1 &
-  run_pid=$!
-  pids+=($run_pid)
-}
 # start_instance NAME: a learner of the group; pid_NAME, port_NAME.
 start_instance() {
-  start_run "$1" "$GROUP" "$work/state-$1" 1000
+  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 1000
   eval "pid_$1=$run_pid port_$1=$run_port"
 }
 assigned() { $GCTL assigned "$@" --timeout 40 || fail "instances on ports $* not all assigned"; }
@@ -60,7 +50,6 @@ stop_instance() {
   eval "run_pid=\$pid_$1"
   stop_run
 }
-events_in() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['events_in'])" 2>/dev/null || echo 0; }
 
 start_instance a
 start_instance b
@@ -80,14 +69,19 @@ for n in a b c; do
   log "rolling restart: $n stopped and back"
 done
 
-# 2. kill -9 of b while it processes, then started again.
+# 2. kill -9 of b while it processes, then started again once the others restored its
+# partitions (so that they replay its events with their own models, the case that needs
+# deduplication; a quick restart may get them back and replay them itself, identically).
 produce 6
-what=$($CTL kill "$port_b" "$pid_b" $(($(events_in "$port_b") + 300)) anywhere --min-progress 0 --timeout 40) ||
-  fail "instance b: $what"
+restored_from_b() { cat "$work"/run-{a,c}.log | grep -c "written by .*state-b)" || true; }
+before=$(restored_from_b)
+what=$($SCTL kill-uncheckpointed "$port_b" "$pid_b" --after 300) || fail "instance b: $what"
 run_pid=$pid_b
 wait_killed
 [ "$kill_rc" = 137 ] || fail "instance b: expected exit status 137 (SIGKILL), got $kill_rc"
 log "instance b: $what"
+for _ in $(seq 200); do [ "$(restored_from_b)" -gt "$before" ] && break; sleep 0.1; done
+[ "$(restored_from_b)" -gt "$before" ] || fail "no other instance restored a partition of the killed one"
 start_instance b
 assigned "$port_b"
 wait "$producer_pid"
@@ -105,21 +99,25 @@ log "instance d left"
 
 produce $((CHUNKS - next_chunk))
 wait "$producer_pid"
-$SCTL wait-committed "$bootstrap" "$GROUP" events "$EVENTS" --timeout 40 >/dev/null ||
-  fail "group $GROUP did not commit $EVENTS events"
-log "the group committed all $EVENTS events"
+# Every event predicted (the group's committed offsets are not waited for: commits refused
+# during the last rebalances are not made again until more events come).
+$SCTL wait-predicted "$bootstrap" "predictions-$GROUP" "$EVENTS" --timeout 40 >/dev/null ||
+  fail "the group did not predict all $EVENTS events"
+log "the group predicted all $EVENTS events"
 for n in a b c; do stop_instance "$n"; done
 
 $CTL watermarks "$bootstrap" events "predictions-$GROUP" "$GROUP-events-changelog" >/dev/null ||
   fail "retention dropped data: the checks would be void"
 kcat -C -b "$bootstrap" -t "predictions-$GROUP" -o beginning -e -q >"$work/predictions.jsonl"
 # What the replays did: the lists read on assignment and what they skipped.
-grep -h "published after its checkpoint" "$work"/run-*.log | sed 's/^.*\] //; s/^/  /'
-skipped=$(grep -h "were not produced again by the replay" "$work"/run-*.log |
+{ grep -h "published after its checkpoint" "$work"/run-*.log || true; } | sed 's/^.*\] //; s/^/  /'
+skipped=$({ grep -h "were not produced again by the replay" "$work"/run-*.log || true; } |
   sed -n 's/.*: \([0-9]*\) of the [0-9]* prediction(s) published.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 log "replays: $skipped prediction(s) already published were not produced again"
-[ "$skipped" -gt 0 ] || fail "no replay skipped anything: the kill -9 did not test deduplication"
+# With STREAMLEARN_SCALE_REPLAY_DEDUP=false in the environment (a manual check that the test
+# can fail) this fails: the kill -9's replays publish a second, different answer.
 $SCTL predictions "$work/predictions.jsonl" "$EVENTS" --same --max-duplicates 0 || fail "predictions"
+[ "$skipped" -gt 0 ] || fail "no replay skipped anything: the kill -9 did not test deduplication"
 
 trained=0
 for n in a b c d; do

@@ -31,19 +31,8 @@ produce_range() {
 }
 # start_instance NAME: a learner of the group; its pid and port in pid_NAME, port_NAME.
 start_instance() {
-  start_run "$1" "$GROUP" "$work/state-$1" 1000
-  # One predictions topic for the group: start_run names it after the run, so rename.
+  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 1000
   eval "pid_$1=$run_pid port_$1=$run_port"
-}
-start_run() {  # as lib.sh's, with the group's predictions topic
-  run_port=$(free_port)
-  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$2" \
-  STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="$2" \
-  STREAMLEARN_STATE_DIR="$3" STREAMLEARN_STATE_COMMIT_INTERVAL_MS="$4" \
-  STREAMLEARN_HTTP_PORT="$run_port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
-    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1.log" 2>&1 &
-  run_pid=$!
-  pids+=($run_pid)
 }
 wait_committed() { $SCTL wait-committed "$bootstrap" "$1" events "$2" --timeout 40 >/dev/null || fail "group $1 did not commit $2 events"; }
 processed() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['events_in'])" 2>/dev/null || echo 0; }
@@ -123,7 +112,7 @@ $CTL watermarks "$bootstrap" events "predictions-$GROUP" "$GROUP-events-changelo
 kcat -C -b "$bootstrap" -t "predictions-$GROUP" -o beginning -e -q >"$work/predictions.jsonl"
 $SCTL predictions "$work/predictions.jsonl" "$EVENTS" --same --max-duplicates 0 || fail "predictions"
 if [ "$MODE" = kill ]; then
-  grep -h "were not produced again by the replay" "$work"/run-*.log | sed 's/^.*\] //; s/^/  /'
+  { grep -h "were not produced again by the replay" "$work"/run-*.log || true; } | sed 's/^.*\] //; s/^/  /'
   grep -q "[1-9][0-9]* of the [0-9]* prediction(s) published after its checkpoint were not produced again" \
     "$work"/run-*.log || fail "the replay after kill -9 skipped nothing: deduplication was not tested"
 fi

@@ -2,10 +2,10 @@
 // offsets, a synchronous commit before a hand-over, and reading a changelog partition whole.
 #include <librdkafka/rdkafka.h>
 
-#include <chrono>
 #include <string>
 
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/kafka/range_reader.hpp"
 
 namespace streamlearn::kafka {
 namespace {
@@ -46,77 +46,9 @@ Status Consumer::committed(std::vector<PartitionOffset>& parts, int timeout_ms) 
 
 Status ReadPartition(const Properties& properties, const std::string& topic, int32_t partition, int timeout_ms,
                      const std::function<void(const MessageView& message, int64_t end)>& visit) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  Properties props = properties;
-  // Assigned, never subscribed: the group is not joined and nothing is committed
-  // (librdkafka refuses an assignment without a group.id).
-  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".restore" : "streamlearn.restore";
-  props.erase("partition.assignment.strategy");
-  props["enable.auto.commit"] = "false";
-  props["enable.partition.eof"] = "true";
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::Invalid("kafka property '" + key + "': " + errstr);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("changelog reader: ") + errstr);
-  }
-  struct Destroy {
-    rd_kafka_t* rk;
-    ~Destroy() {
-      rd_kafka_consumer_close(rk);
-      rd_kafka_destroy(rk);
-    }
-  } destroy{rk};
-  int64_t low = 0, high = 0;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, timeout_ms);
-  if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-      err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
-    return Status::Ok();  // never written: nothing to restore
-  }
-  if (err) {
-    return Status::Unavailable("watermarks of " + topic + "-" + std::to_string(partition) + ": " + rd_kafka_err2str(err));
-  }
-  if (high <= low) return Status::Ok();
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = low;
-  err = rd_kafka_assign(rk, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  if (err) return Status::Unavailable(std::string("assigning the changelog: ") + rd_kafka_err2str(err));
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  int64_t next = low;
-  while (next < high) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Status::Unavailable("reading " + topic + "-" + std::to_string(partition) + " timed out at offset " +
-                                 std::to_string(next) + " of " + std::to_string(high));
-    }
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
-    if (!m) continue;
-    if (m->err) {
-      const rd_kafka_resp_err_t code = m->err;
-      const bool eof = code == RD_KAFKA_RESP_ERR__PARTITION_EOF;
-      const std::string why = rd_kafka_message_errstr(m);
-      rd_kafka_message_destroy(m);
-      if (eof) break;  // fewer than the watermark promised (records removed meanwhile)
-      if (code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) continue;
-      return Status::Unavailable("reading " + topic + "-" + std::to_string(partition) + ": " + why);
-    }
-    MessageView view;
-    view.topic = topic;
-    view.partition = m->partition;
-    view.offset = m->offset;
-    view.key = {static_cast<const char*>(m->key), m->key_len};
-    view.payload = {static_cast<const char*>(m->payload), m->len};
-    visit(view, high);
-    next = m->offset + 1;
-    rd_kafka_message_destroy(m);
-  }
-  return Status::Ok();
+  std::vector<ReadRange> whole = {{partition, 0, -1}};  // from the low watermark
+  return ReadRanges(properties, topic, whole, timeout_ms,
+                    [&](const MessageView& message) { visit(message, whole.front().end); });
 }
 
 }  // namespace streamlearn::kafka

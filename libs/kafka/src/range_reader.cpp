@@ -16,7 +16,7 @@ Status ReadRanges(const Properties& properties, const std::string& topic, std::v
   Properties props = properties;
   // Assigned, never subscribed: no group is joined and nothing is committed (librdkafka
   // still wants a group.id for an assignment).
-  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".replay" : "streamlearn.replay";
+  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".reader" : "streamlearn.reader";
   props.erase("partition.assignment.strategy");
   props["enable.auto.commit"] = "false";
   props["enable.partition.eof"] = "true";
@@ -29,7 +29,7 @@ Status ReadRanges(const Properties& properties, const std::string& topic, std::v
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("range reader: ") + errstr);
+    return Status::Invalid("reader of " + topic + ": " + errstr);
   }
   struct Destroy {
     rd_kafka_t* rk;
@@ -53,8 +53,9 @@ Status ReadRanges(const Properties& properties, const std::string& topic, std::v
                                  rd_kafka_err2str(err));
     }
     r.end = high;
-    if (r.from < 0 || r.from >= high) continue;
-    const int64_t from = std::max(r.from, low);
+    const int64_t first = r.from < 0 && r.last > 0 ? std::max(high - r.last, low) : r.from;
+    if (first < 0 || first >= high) continue;
+    const int64_t from = std::max(first, low);
     reading[r.partition] = {from, high};
     rd_kafka_topic_partition_list_add(list, topic.c_str(), r.partition)->offset = from;
   }

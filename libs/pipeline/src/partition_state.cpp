@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 
+#include "streamlearn/kafka/range_reader.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/processor.hpp"
@@ -165,12 +167,38 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
     spdlog::warn("{}; deciding from the changelog", asked.message());
     for (auto& c : committed) c.offset = -2;  // matches no local offset
   }
+  // The group's offset equal to the local one is not proof enough: a member whose hand-over
+  // commit was refused (a rebalance already under way) advanced the partition without it. The
+  // last changelog record says: this member's marker, or one at the local offset, confirms.
+  std::vector<kafka::ReadRange> tails;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].topic == config_.kafka.events_topic && parts[i].offset >= 0 && parts[i].offset == committed[i].offset) {
+      tails.push_back({parts[i].partition, -1, -1, 1});
+    }
+  }
+  std::set<int32_t> confirmed;
+  Status peeked = kafka::ReadRanges(reader_, topic_, tails, kCommittedTimeoutMs, [&](const kafka::MessageView& m) {
+    if (m.key != kMarkerKey) return;  // a checkpoint that did not finish: the whole read decides
+    auto marker = DecodeOffsetMarker(m.payload);
+    if (!marker.ok()) return;
+    auto at = marker->next_offsets.find(config_.kafka.events_topic);
+    const auto held = std::find_if(parts.begin(), parts.end(), [&](const kafka::PartitionOffset& p) {
+      return p.topic == config_.kafka.events_topic && p.partition == m.partition;
+    });
+    if (marker->instance == instance_ || (at != marker->next_offsets.end() && at->second == held->offset)) {
+      confirmed.insert(m.partition);
+    }
+  });
+  if (!peeked.ok()) spdlog::warn("{}; deciding from the whole changelog", peeked.message());
+  for (const auto& t : tails) {
+    if (peeked.ok() && t.end == 0) confirmed.insert(t.partition);  // an empty changelog
+  }
   std::map<std::pair<std::string, int32_t>, int64_t> resume;  // restored partitions' offsets
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].topic != config_.kafka.events_topic) continue;
     const int32_t partition = parts[i].partition;
     const int64_t local = parts[i].offset;
-    if (local >= 0 && local == committed[i].offset) {
+    if (local >= 0 && local == committed[i].offset && confirmed.count(partition)) {
       spdlog::info("partition {}-{}: local state current (offset {}, as the group committed)", parts[i].topic,
                    partition, local);
       continue;
