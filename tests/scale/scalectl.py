@@ -66,7 +66,9 @@ def cmd_wait_predicted(a):
 def cmd_kill_uncheckpointed(a):
     """SIGKILLs an instance once it processed `after` more events and holds some that its last
     checkpoint does not cover: events_in above what it was when the checkpoint count last
-    changed (the status is published after the checkpoint of the same loop)."""
+    changed (the status is published after the checkpoint of the same loop), and still so
+    0.1 s later, so that their predictions were delivered (a kill within the producer's linger
+    loses them unpublished, and their replay is then their first publication)."""
     import os
     import signal
     import urllib.request
@@ -82,8 +84,10 @@ def cmd_kill_uncheckpointed(a):
         if start is None:
             start = s["events_in"]
         if s["checkpoints"] != checkpoints:
-            checkpoints, covered = s["checkpoints"], s["events_in"]
-        elif s["events_in"] >= start + a.after and s["events_in"] > covered:
+            checkpoints, covered, a.armed = s["checkpoints"], s["events_in"], None
+        elif s["events_in"] >= start + a.after and s["events_in"] > covered and not a.armed:
+            a.armed = time.monotonic() + 0.1
+        elif a.armed and time.monotonic() >= a.armed and s["events_in"] > covered:
             os.kill(a.pid, signal.SIGKILL)
             print(f"kill -9 at events_in {s['events_in']}, at most {covered} checkpointed")
             return 0
@@ -195,7 +199,7 @@ def main():
     p.set_defaults(f=cmd_wait_committed)
     p = sub.add_parser("kill-uncheckpointed"); p.add_argument("port", type=int); p.add_argument("pid", type=int)
     p.add_argument("--after", type=int, default=300); p.add_argument("--timeout", type=float, default=40)
-    p.set_defaults(f=cmd_kill_uncheckpointed)
+    p.set_defaults(f=cmd_kill_uncheckpointed, armed=None)
     p = sub.add_parser("wait-predicted")
     for n in ("bootstrap", "topic"):
         p.add_argument(n)
