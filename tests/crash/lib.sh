@@ -71,10 +71,11 @@ YAML
 }
 
 # start_run NAME GROUP STATE_DIR COMMIT_INTERVAL_MS: sets run_pid and run_port. Predictions
-# go to the topic predictions-NAME (auto-created, 4 partitions), so runs do not mix.
+# go to the topic predictions-NAME (auto-created, 4 partitions), so runs do not mix, or to
+# PREDICTIONS_TOPIC when set (the instances of one group share one).
 start_run() {
   run_port=$(free_port)
-  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$1" \
+  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="${PREDICTIONS_TOPIC:-predictions-$1}" \
   STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="$2" \
   STREAMLEARN_STATE_DIR="$3" STREAMLEARN_STATE_COMMIT_INTERVAL_MS="$4" \
   STREAMLEARN_HTTP_PORT="$run_port" STREAMLEARN_HTTP_BIND=127.0.0.1 \

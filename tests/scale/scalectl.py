@@ -39,6 +39,63 @@ def cmd_wait_committed(a):
     return 1
 
 
+def cmd_wait_predicted(a):
+    """Until every id e-0..e-(N-1) is on the predictions topic: the end of a stream whose
+    group's committed offsets may lag (a commit refused during a rebalance is not retried
+    until new events come, and RocksDB, not the group, holds the truth)."""
+    from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+    c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": "scale-wait-predicted", "enable.auto.commit": False})
+    try:
+        md = c.list_topics(a.topic, timeout=10)
+        c.assign([TopicPartition(a.topic, p, OFFSET_BEGINNING) for p in sorted(md.topics[a.topic].partitions)])
+        seen = set()
+        deadline = time.monotonic() + a.timeout
+        while time.monotonic() < deadline:
+            for m in c.consume(10000, timeout=0.2):
+                if not m.error():
+                    seen.add(json.loads(m.value())["id"])
+            if len(seen) >= a.expected:
+                print(f"{len(seen)} ids predicted on {a.topic}")
+                return 0
+        print(f"FAIL: {len(seen)} of {a.expected} ids predicted on {a.topic} in {a.timeout} s")
+        return 1
+    finally:
+        c.close()
+
+
+def cmd_kill_uncheckpointed(a):
+    """SIGKILLs an instance once it processed `after` more events and holds some that its last
+    checkpoint does not cover: events_in above what it was when the checkpoint count last
+    changed (the status is published after the checkpoint of the same loop), and still so
+    0.1 s later, so that their predictions were delivered (a kill within the producer's linger
+    loses them unpublished, and their replay is then their first publication)."""
+    import os
+    import signal
+    import urllib.request
+    deadline = time.monotonic() + a.timeout
+    start = checkpoints = covered = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{a.port}/v1/status", timeout=2) as r:
+                s = json.load(r)
+        except Exception:
+            time.sleep(0.01)
+            continue
+        if start is None:
+            start = s["events_in"]
+        if s["checkpoints"] != checkpoints:
+            checkpoints, covered, a.armed = s["checkpoints"], s["events_in"], None
+        elif s["events_in"] >= start + a.after and s["events_in"] > covered and not a.armed:
+            a.armed = time.monotonic() + 0.1
+        elif a.armed and time.monotonic() >= a.armed and s["events_in"] > covered:
+            os.kill(a.pid, signal.SIGKILL)
+            print(f"kill -9 at events_in {s['events_in']}, at most {covered} checkpointed")
+            return 0
+        time.sleep(0.005)
+    print(f"FAIL: no moment with events after the last checkpoint in {a.timeout} s")
+    return 1
+
+
 def cmd_predictions(a):
     """Every id e-0..e-(N-1) predicted; duplicates counted; with --same, a duplicate must equal
     the first prediction (score, model, version: all but latency_us)."""
@@ -180,6 +237,15 @@ def main():
     p.add_argument("total", type=int)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(f=cmd_wait_committed)
+    p = sub.add_parser("kill-uncheckpointed"); p.add_argument("port", type=int); p.add_argument("pid", type=int)
+    p.add_argument("--after", type=int, default=300); p.add_argument("--timeout", type=float, default=40)
+    p.set_defaults(f=cmd_kill_uncheckpointed, armed=None)
+    p = sub.add_parser("wait-predicted")
+    for n in ("bootstrap", "topic"):
+        p.add_argument(n)
+    p.add_argument("expected", type=int)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(f=cmd_wait_predicted)
     p = sub.add_parser("predictions"); p.add_argument("file"); p.add_argument("expected", type=int)
     p.add_argument("--same", action="store_true"); p.add_argument("--max-duplicates", type=int)
     p.set_defaults(f=cmd_predictions)

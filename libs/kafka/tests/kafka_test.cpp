@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "streamlearn/kafka/kafka.hpp"
+#include "streamlearn/kafka/range_reader.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::kafka;
@@ -338,4 +339,44 @@ TEST_CASE("a partition paused by the merge when it is revoked fetches again once
   CHECK(revocations >= 1);
   CHECK(assignments >= 2);
   CHECK(late_seen.size() == kLate);
+}
+
+TEST_CASE("a range reader reads partitions from given offsets to their ends, or their last messages, or "
+          "only their ends",
+          "[kafka]") {
+  auto broker = EmbeddedBroker::Start();
+  REQUIRE(broker.ok());
+  REQUIRE((*broker)->create_topic("preds", 4).ok());
+  const std::string bootstrap = (*broker)->bootstrap_servers();
+  auto producer = Producer::Create({{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}});
+  REQUIRE(producer.ok());
+  for (int i = 0; i < 10; ++i) REQUIRE((*producer)->produce("preds", "k", "p0-" + std::to_string(i), {}, 0).ok());
+  for (int i = 0; i < 6; ++i) REQUIRE((*producer)->produce("preds", "k", "p1-" + std::to_string(i), {}, 1).ok());
+  for (int i = 0; i < 3; ++i) REQUIRE((*producer)->produce("preds", "k", "p2-" + std::to_string(i), {}, 2).ok());
+  REQUIRE((*producer)->flush(10000).ok());
+
+  // 0 from offset 7, 1 its last two, 2 only its end, 3 (never written) from 0: nothing.
+  std::vector<ReadRange> ranges = {{0, 7, -1}, {1, -1, -1, 2}, {2, -1, -1}, {3, 0, -1}};
+  std::map<int32_t, std::vector<std::pair<int64_t, std::string>>> seen;
+  Status st = ReadRanges({{"bootstrap.servers", bootstrap}}, "preds", ranges, 10000, [&](const MessageView& m) {
+    seen[m.partition].emplace_back(m.offset, std::string(m.payload));
+  });
+  REQUIRE(st.ok());
+  CHECK(ranges[0].end == 10);
+  CHECK(ranges[1].end == 6);
+  CHECK(ranges[2].end == 3);
+  CHECK(ranges[3].end == 0);
+  using Read = std::vector<std::pair<int64_t, std::string>>;
+  CHECK(seen[0] == Read{{7, "p0-7"}, {8, "p0-8"}, {9, "p0-9"}});
+  CHECK(seen[1] == Read{{4, "p1-4"}, {5, "p1-5"}});
+  CHECK(seen.count(2) == 0);
+  CHECK(seen.count(3) == 0);
+
+  // A whole partition (ReadPartition, the changelog's restore), with its end.
+  Read whole;
+  REQUIRE(ReadPartition({{"bootstrap.servers", bootstrap}}, "preds", 2, 10000, [&](const MessageView& m, int64_t end) {
+            CHECK(end == 3);
+            whole.emplace_back(m.offset, std::string(m.payload));
+          }).ok());
+  CHECK(whole == Read{{0, "p2-0"}, {1, "p2-1"}, {2, "p2-2"}});
 }

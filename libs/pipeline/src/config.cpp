@@ -136,6 +136,7 @@ const std::vector<KeySpec>& Keys() {
       {"scale.changelog_topic",
        [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.scale.changelog_topic); }},
       {"scale.standby_replicas", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 100, c.scale.standby_replicas); }},
+      {"scale.replay_dedup", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.scale.replay_dedup); }},
       {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},
       {"state.commit_interval_ms",
        [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.state.commit_interval_ms); }},

@@ -5,12 +5,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 
 #include "standby.hpp"
 #include "streamlearn/kafka/partition_tailer.hpp"
+#include "streamlearn/kafka/range_reader.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/pipeline/processor.hpp"
@@ -133,9 +135,12 @@ Status PartitionStates::produce_changes(kafka::Producer& producer) {
     if (it == marked_.end() || it->second != next) changed.insert(tp.second);
   }
   if (!changed.empty()) sequence_++;
+  // With scale.replay_dedup, the predictions partition's offset too (replay_dedup.hpp).
+  const std::string* predictions = config_.scale.replay_dedup ? &config_.kafka.predictions_topic : nullptr;
   for (int32_t partition : changed) {
     OffsetMarker marker{instance_, sequence_, {}};
-    for (const std::string* topic : {&config_.kafka.events_topic, &config_.kafka.labels_topic}) {
+    for (const std::string* topic : {&config_.kafka.events_topic, &config_.kafka.labels_topic, predictions}) {
+      if (!topic) continue;
       auto it = offsets.find({*topic, partition});
       if (it == offsets.end()) continue;
       marker.next_offsets[*topic] = it->second;
@@ -164,13 +169,39 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
     spdlog::warn("{}; deciding from the changelog", asked.message());
     for (auto& c : committed) c.offset = -2;  // matches no local offset
   }
+  // The group's offset equal to the local one is not proof enough: a member whose hand-over
+  // commit was refused (a rebalance already under way) advanced the partition without it. The
+  // last changelog record says: this member's marker, or one at the local offset, confirms.
+  std::vector<kafka::ReadRange> tails;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].topic == config_.kafka.events_topic && parts[i].offset >= 0 && parts[i].offset == committed[i].offset) {
+      tails.push_back({parts[i].partition, -1, -1, 1});
+    }
+  }
+  std::set<int32_t> confirmed;
+  Status peeked = kafka::ReadRanges(reader_, topic_, tails, kCommittedTimeoutMs, [&](const kafka::MessageView& m) {
+    if (m.key != kMarkerKey) return;  // a checkpoint that did not finish: the whole read decides
+    auto marker = DecodeOffsetMarker(m.payload);
+    if (!marker.ok()) return;
+    auto at = marker->next_offsets.find(config_.kafka.events_topic);
+    const auto held = std::find_if(parts.begin(), parts.end(), [&](const kafka::PartitionOffset& p) {
+      return p.topic == config_.kafka.events_topic && p.partition == m.partition;
+    });
+    if (marker->instance == instance_ || (at != marker->next_offsets.end() && at->second == held->offset)) {
+      confirmed.insert(m.partition);
+    }
+  });
+  if (!peeked.ok()) spdlog::warn("{}; deciding from the whole changelog", peeked.message());
+  for (const auto& t : tails) {
+    if (peeked.ok() && t.end == 0) confirmed.insert(t.partition);  // an empty changelog
+  }
   std::map<std::pair<std::string, int32_t>, int64_t> resume;  // restored partitions' offsets
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].topic != config_.kafka.events_topic) continue;
     const int32_t partition = parts[i].partition;
     const int64_t local = parts[i].offset;
     if (standby_) standby_->hold(partition);
-    if (local >= 0 && local == committed[i].offset) {
+    if (local >= 0 && local == committed[i].offset && confirmed.count(partition)) {
       spdlog::info("partition {}-{}: local state current (offset {}, as the group committed)", parts[i].topic,
                    partition, local);
       continue;
@@ -236,6 +267,9 @@ Status PartitionStates::restore(int32_t partition, Restored& from, const std::fu
     }
   }
   for (const auto& [key, value] : from.entities) batch.put_entity(key, value);
+  // A marker of a writer that recorded no predictions offset: this member's own is of an
+  // earlier hold, so it is marked unknown (-1) rather than read from.
+  if (config_.scale.replay_dedup) from.marker->next_offsets.try_emplace(config_.kafka.predictions_topic, -1);
   for (const auto& [topic, next] : from.marker->next_offsets) batch.put_offset({topic, partition}, next);
   SL_RETURN_IF_ERROR(store_.commit(batch));
   if (cache) {

@@ -7,8 +7,9 @@
 // with its marker, so what follows a partition's last marker belongs to a checkpoint that
 // never finished and a restore ignores it.
 //
-// On assignment, a partition whose local offset equals the group's committed one (this
-// member held it last) resumes from the local state. Otherwise its changelog is read: if the
+// On assignment, a partition whose local offset equals the group's committed one, and whose
+// changelog ends with this member's marker or one at that offset (this member held it last),
+// resumes from the local state. Otherwise its changelog is read: if the
 // last marker is this instance's own, the local state is still the latest (the commit lagged
 // behind a kill -9); if it is another member's, the partition's states are replaced by the
 // changelog's up to that marker and consumption resumes at the marker's offsets, never

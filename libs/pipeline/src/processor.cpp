@@ -109,6 +109,7 @@ struct Processor::Impl {
   std::optional<drift::DataDriftMonitor> data_drift;
   std::unique_ptr<SliceMetrics> slices;  // metrics.slices only
   const Event* slicing = nullptr;        // the event whose outcome the slices take next
+  int32_t source_partition = -1;         // the input partition of the event being handled
   Clock::time_point slices_reported{};    // when the probe's slice gauges were last set
   ModelMetrics metrics;
   std::optional<TargetScaler> target_scaler;  // regression only
@@ -388,6 +389,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
       }
       // The entity's state moves with the partition of the event that last touched it.
       if (EntityCache::Entry* entry = s.batch_entities[op.index]) entry->second.partition = batch[op.raw].source.partition;
+      s.source_partition = batch[op.raw].source.partition;
       SL_RETURN_IF_ERROR(s.handle(s.pending[op.index], s.batch_entities[op.index], op.target, received, sink));
     }
   }
@@ -562,6 +564,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   }
   record.ts_ms = event.ts_ms;
   record.latency_us = latency.count();
+  record.partition = source_partition;
   SL_RETURN_IF_ERROR(sink.write(record));
   counts.predictions++;
   if (probe) {

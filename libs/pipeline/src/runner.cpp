@@ -27,6 +27,7 @@
 #include "standby.hpp"
 #include "output_encoders.hpp"
 #include "partition_state.hpp"
+#include "replay_dedup.hpp"
 
 namespace streamlearn::pipeline {
 namespace {
@@ -49,8 +50,12 @@ JsonWriter& WriteLag(JsonWriter& w, bool known, int64_t lag) {
 // original size) and never stops the pipeline: a refused one is logged and counted.
 class KafkaSink : public OutputSink {
  public:
-  KafkaSink(kafka::Producer& producer, const KafkaSettings& settings, PipelineProbe* probe)
-      : producer_(producer), settings_(settings), probe_(probe), dlq_max_bytes_(DeadLetterLimit(producer)) {}
+  KafkaSink(kafka::Producer& producer, const KafkaSettings& settings, PipelineProbe* probe, ReplayDedup* replay)
+      : producer_(producer),
+        settings_(settings),
+        probe_(probe),
+        replay_(replay),
+        dlq_max_bytes_(DeadLetterLimit(producer)) {}
 
   static size_t DeadLetterLimit(const kafka::Producer& producer) {
     const size_t max = producer.max_message_bytes();
@@ -58,9 +63,18 @@ class KafkaSink : public OutputSink {
   }
 
   Status write(const PredictionRecord& record) override {
+    if (!replay_) {
+      json_.clear();
+      prediction_encoder_.encode(record, json_);
+      return producer_.produce(settings_.predictions_topic, record.entity, json_);
+    }
+    // scale.replay_dedup: to its event's partition number, unless a replay's and already published.
+    if (replay_->skip(record.partition, record.entity, record.id)) return Status::Ok();
     json_.clear();
     prediction_encoder_.encode(record, json_);
-    return producer_.produce(settings_.predictions_topic, record.entity, json_);
+    SL_RETURN_IF_ERROR(producer_.produce(settings_.predictions_topic, record.entity, json_, {}, record.partition));
+    replay_->produced(record.partition);
+    return Status::Ok();
   }
   Status write(const ConceptDriftRecord& record) override {
     json_.clear();
@@ -138,6 +152,7 @@ class KafkaSink : public OutputSink {
   kafka::Producer& producer_;
   const KafkaSettings& settings_;
   PipelineProbe* probe_;
+  ReplayDedup* replay_;  // null: predictions by the key's hash, replays not deduplicated
   size_t dlq_max_bytes_;
   uint64_t truncated_ = 0;
   std::string partition_, offset_, key_size_, payload_size_;
@@ -182,6 +197,7 @@ struct KafkaRunner::Impl {
   uint64_t delivered_at_commit = 0;           // acknowledged messages when the last transaction committed
   std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
+  std::unique_ptr<ReplayDedup> replay;        // scale.replay_dedup: a replay publishes no second answer
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
@@ -430,6 +446,10 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     impl->standby = std::move(standby).value();
     impl->partitions->set_standby(impl->standby.get());
   }
+  auto replay = ReplayDedup::Create(impl->config, producer_props, consumer_props, probe);
+  if (!replay.ok()) return replay.status();
+  impl->replay = std::move(replay).value();
+  if (!impl->replay) impl->config.scale.replay_dedup = false;  // the markers then carry no predictions offsets
   if (config.sync.enabled) {
     kafka::Properties sync_props = common;
     sync_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
@@ -452,6 +472,10 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
                                                   [self](const std::string& what) { self->set_waiting(what); });
     if (!restored.ok() && self->hook_error.ok()) self->hook_error = restored;
     if (self->exactly_once) self->exactly_once->on_assign(*self->consumer, parts);
+    if (self->replay && restored.ok()) {
+      Status read = self->replay->on_assign(parts, *self->processor, [self](const std::string& what) { self->set_waiting(what); });
+      if (!read.ok() && self->hook_error.ok()) self->hook_error = read;
+    }
     self->auth->accepted();  // joining the group took authentication
     // Cooperative rebalancing adds partitions to those held (and may add none).
     self->assigned = self->assigned || !parts.empty();
@@ -465,6 +489,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     for (const auto& r : revoked) {
       if (self->standby && r.topic == self->config.kafka.events_topic) self->standby->release(r.partition);
     }
+    if (self->replay) self->replay->on_revoke(revoked);
     self->assigned = self->consumer->assignment().size() > revoked.size();
   };
   auto consumer = kafka::Consumer::Create(consumer_props, std::move(hooks), impl->health);
@@ -491,6 +516,8 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
 
 Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const Clock::time_point begin = Clock::now();
+  // The predictions offsets beside the events offsets, for the markers and the checkpoint.
+  if (replay) replay->record(*processor);
   // The changelog's records go before the flush, which then covers them too.
   if (partitions) {
     Status produced = partitions->produce_changes(*producer);
@@ -748,7 +775,7 @@ void KafkaRunner::Impl::apply_commands(OutputSink& sink) {
 
 Status KafkaRunner::run(const std::atomic<bool>& stop) {
   Impl& s = *impl_;
-  KafkaSink sink(*s.producer, s.config.kafka, s.probe);
+  KafkaSink sink(*s.producer, s.config.kafka, s.probe, s.replay.get());
   kafka::MessageBatch batch;
   std::vector<RawMessage> raw;
   const auto interval = std::chrono::milliseconds(s.config.state.commit_interval_ms);

@@ -231,6 +231,10 @@ struct ScaleSettings {
   // Warm copies of the partitions this instance does not hold, tailed from the changelog
   // (standby.hpp): 0 keeps none; any N >= 1 keeps one of every partition held elsewhere.
   int standby_replicas = 0;
+  // A prediction goes to the predictions partition of its event's partition number, and a
+  // replay does not produce again what was published after the checkpoint it resumes from
+  // (when the predictions topic has as many partitions as the events topic).
+  bool replay_dedup = true;
 };
 // The changelog topic `scale` names, with its default filled in.
 std::string ChangelogTopic(const PipelineConfig& config);

@@ -47,6 +47,9 @@ struct PredictionRecord {
   std::string_view class_name;  // kName
   int64_t ts_ms = 0;
   int64_t latency_us = 0;
+  // The input partition of the event (not encoded): the Kafka sink may send the prediction to
+  // the predictions partition of the same number (scale.replay_dedup). -1: none.
+  int32_t partition = -1;
 };
 
 // A concept drift or its warning (the drift topic, "type":"concept_drift").
