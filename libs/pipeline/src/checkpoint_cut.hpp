@@ -15,6 +15,7 @@
 
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/state/store.hpp"
+#include "partition_state.hpp"
 
 namespace streamlearn::pipeline {
 
@@ -26,6 +27,7 @@ struct CheckpointCut {
   std::vector<kafka::PartitionOffset> offsets;  // the processor's next offsets at the cut
   std::chrono::steady_clock::time_point at;
   double held_s = 0;  // how long making the cut held processing
+  std::vector<PendingMarker> markers;  // the changelog's offset markers, produced after the write
   bool transaction_committed = false;  // exactly_once: its transaction committed (a disk retry must not again)
 };
 

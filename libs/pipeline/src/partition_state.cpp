@@ -110,7 +110,7 @@ PartitionStates::PartitionStates(const PipelineConfig& config, Processor& proces
   produced_messages_ = processor_.stats().messages;
 }
 
-Status PartitionStates::produce_changes(kafka::Producer& producer) {
+Status PartitionStates::produce_changes(kafka::Producer& producer, std::vector<PendingMarker>* markers) {
   if (!config_.scale.changelog) return Status::Ok();
   const uint64_t messages = processor_.stats().messages;
   if (messages == produced_messages_) return Status::Ok();
@@ -147,13 +147,23 @@ Status PartitionStates::produce_changes(kafka::Producer& producer) {
       marked_[{*topic, partition}] = it->second;
     }
     if (marker.next_offsets.empty()) continue;
-    const std::string value = EncodeOffsetMarker(marker);
-    SL_RETURN_IF_ERROR(producer.produce(topic_, kMarkerKey, value, {}, partition));
-    records++;
-    bytes += kMarkerKey.size() + value.size();
+    markers->push_back({partition, EncodeOffsetMarker(marker)});
   }
   if (probe_) {
     probe_->changelog_records.Increment(static_cast<double>(records));
+    probe_->changelog_bytes.Increment(static_cast<double>(bytes));
+  }
+  return Status::Ok();
+}
+
+Status PartitionStates::produce_markers(kafka::Producer& producer, const std::vector<PendingMarker>& markers) {
+  uint64_t bytes = 0;
+  for (const PendingMarker& m : markers) {
+    SL_RETURN_IF_ERROR(producer.produce(topic_, kMarkerKey, m.value, {}, m.partition));
+    bytes += kMarkerKey.size() + m.value.size();
+  }
+  if (probe_ && !markers.empty()) {
+    probe_->changelog_records.Increment(static_cast<double>(markers.size()));
     probe_->changelog_bytes.Increment(static_cast<double>(bytes));
   }
   return Status::Ok();

@@ -51,15 +51,25 @@ std::string_view OffsetMarkerKey();
 std::string EncodeOffsetMarker(const OffsetMarker& marker);
 Result<OffsetMarker> DecodeOffsetMarker(std::string_view value);
 
+// An offset marker computed at a checkpoint's cut, produced once the checkpoint is written.
+struct PendingMarker {
+  int32_t partition = -1;
+  std::string value;
+};
+
 class PartitionStates {
  public:
   // `reader` are the properties of the short-lived consumer that reads a changelog.
   PartitionStates(const PipelineConfig& config, Processor& processor, state::StateStore& store, PipelineProbe* probe,
                   kafka::Properties reader);
 
-  // Produces the entity states changed since the last checkpoint and a marker per changed
-  // partition; called before the checkpoint's flush, which then covers them.
-  Status produce_changes(kafka::Producer& producer);
+  // Produces the entity states changed since the last checkpoint (before the checkpoint's
+  // flush, which then covers them) and returns the marker of each changed partition, to be
+  // produced by produce_markers once the checkpoint is written: a marker on the changelog
+  // then always stands for a checkpoint that exists and whose predictions were acknowledged
+  // (a kill -9 between the write and the marker costs a replay, never a lost event).
+  Status produce_changes(kafka::Producer& producer, std::vector<PendingMarker>* markers);
+  Status produce_markers(kafka::Producer& producer, const std::vector<PendingMarker>& markers);
 
   // Decides, per assigned partition, where it resumes (sets parts[i].offset) and restores
   // from the changelog what another member advanced. `progress` gets what /readyz shows.

@@ -483,6 +483,12 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>& revoked) {
     Status st = self->checkpoint(nullptr);
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
+    // The checkpoint's changelog markers follow its write: on the changelog before the
+    // partitions go, since their next holder restores from it (without them, it replays more).
+    if (st.ok() && self->config.scale.changelog) {
+      Status flushed = self->producer->flush(5000);
+      if (!flushed.ok()) spdlog::warn("handing partitions over: the changelog markers wait: {}", flushed.message());
+    }
     // With exactly_once the group's offsets must never pass what a transaction committed.
     if (st.ok() || !self->exactly_once) HandOver(*self->consumer, *self->processor, revoked);
     if (self->exactly_once) self->exactly_once->on_revoke(revoked);
@@ -518,9 +524,11 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const Clock::time_point begin = Clock::now();
   // The predictions offsets beside the events offsets, for the markers and the checkpoint.
   if (replay) replay->record(*processor);
-  // The changelog's records go before the flush, which then covers them too.
+  // The changelog's records go before the flush, which then covers them too; their markers
+  // after the write (checkpoint_cut.hpp).
+  std::vector<PendingMarker> markers;
   if (partitions) {
-    Status produced = partitions->produce_changes(*producer);
+    Status produced = partitions->produce_changes(*producer, &markers);
     if (!produced.ok()) return exactly_once ? exactly_once->abandon(produced) : produced;
   }
   // Every prediction of the events being checkpointed must be acknowledged first:
@@ -562,9 +570,13 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   const bool pending_records = exactly_once && producer->delivered() != delivered_at_commit;
   if (!unwritten && processed == checkpointed_messages && checkpoints > 0 && !pending_records) {
     last_checkpoint = Clock::now();  // nothing new: no write, no commit
-    return Status::Ok();
+    // Markers of a state already written (a cut's write that an error interrupted).
+    return partitions ? partitions->produce_markers(*producer, markers) : Status::Ok();
   }
-  if (!unwritten) make_cut();
+  if (!unwritten) {
+    make_cut();
+    unwritten->markers = std::move(markers);
+  }
   return write_cut(begin);
 }
 
@@ -596,6 +608,12 @@ Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
   // every cut is made right after a flush (checkpoint_step never cuts ahead), so the open
   // transaction holds exactly the cut's records. Once: a disk retry writes the same cut again.
   if (exactly_once && !unwritten->transaction_committed) {
+    // In the transaction: its markers become visible with it, or not at all.
+    if (partitions) {
+      Status produced = partitions->produce_markers(*producer, unwritten->markers);
+      if (!produced.ok()) return exactly_once->abandon(produced);
+      unwritten->markers.clear();
+    }
     Status committed = exactly_once->commit(*consumer, offsets);
     if (!committed.ok()) {
       if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(false);
@@ -610,7 +628,10 @@ Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
   if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(false);
   checkpointed_messages = unwritten->messages;
   const double held_s = unwritten->held_s;
+  const std::vector<PendingMarker> markers = std::move(unwritten->markers);
   unwritten.reset();
+  // Written: the markers may now say so (the next flush covers them; a hand-over flushes).
+  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_markers(*producer, markers));
   if (model_sync) model_sync->after_checkpoint(*processor);
   // With exactly_once the transaction carried these offsets already; committed again here
   // (the same values, harmless) because the embedded broker drops a transaction's offsets.
@@ -645,8 +666,11 @@ Status KafkaRunner::Impl::checkpoint_step(const std::atomic<bool>& stop, Clock::
   if (model_sync || exactly_once || processor->stats().messages == checkpointed_messages) {
     return checkpoint_or_pause(&stop);
   }
-  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer));
+  if (replay) replay->record(*processor);  // the predictions offsets, as checkpoint() does
+  std::vector<PendingMarker> markers;
+  if (partitions) SL_RETURN_IF_ERROR(partitions->produce_changes(*producer, &markers));
   make_cut();
+  unwritten->markers = std::move(markers);
   unwritten->held_s = std::chrono::duration<double>(Clock::now() - now).count();
   return Status::Ok();
 }

@@ -230,7 +230,7 @@ ModelSyncRecord Versioned(std::string instance, uint64_t sequence, uint64_t vers
 
 }  // namespace
 
-TEST_CASE("model sync: versions are agreed; a newer one is taken, only the same one mixes", "[model_sync]") {
+TEST_CASE("model sync: versions are agreed: a newer one is taken, only the same one mixes", "[model_sync]") {
   // Newer: a higher number; for one number, the smaller origin (a drift reset's "" first).
   CHECK(Supersedes({4, "b", ""}, {3, "", ""}));
   CHECK(Supersedes({3, "", ""}, {3, "a", ""}));

@@ -122,7 +122,7 @@ TEST_CASE("a replay that differs from the list ends it and produces from there o
   CHECK(ledger.summary(0).listed == 3);
 }
 
-TEST_CASE("unknown offsets skip nothing and are recorded as unknown; a revoked list reports what waited",
+TEST_CASE("unknown offsets skip nothing and are recorded as unknown, and a revoked list reports what waited",
           "[replay_dedup]") {
   ReplayLedger ledger;
   ledger.begin_unknown(1);
@@ -163,7 +163,7 @@ TEST_CASE("scale.replay_dedup: on by default, off when set, a wrong value names 
   CHECK(bad.status().message().find("scale.replay_dedup") != std::string::npos);
 }
 
-TEST_CASE("an offset marker carries the predictions offset; one without it still reads", "[replay_dedup]") {
+TEST_CASE("an offset marker carries the predictions offset, and one without it still reads", "[replay_dedup]") {
   OffsetMarker marker{"host:/s", 3, {{"events", 120}, {"predictions", 118}}};
   auto back = DecodeOffsetMarker(EncodeOffsetMarker(marker));
   REQUIRE(back.ok());
