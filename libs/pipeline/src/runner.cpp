@@ -193,11 +193,16 @@ struct KafkaRunner::Impl {
   std::unique_ptr<kafka::Producer> producer;
   // kafka.guarantee exactly_once: uses the producer; outlives the consumer, whose closing checkpoints.
   std::unique_ptr<ExactlyOnce> exactly_once;
-  std::unique_ptr<kafka::Consumer> consumer;
-  uint64_t delivered_at_commit = 0;           // acknowledged messages when the last transaction committed
-  std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   std::unique_ptr<ModelSyncLink> model_sync;  // scale.model_sync: mixes at checkpoints
   std::unique_ptr<ReplayDedup> replay;        // scale.replay_dedup: a replay publishes no second answer
+  std::unique_ptr<kafka::Consumer> consumer;
+  // Closing the consumer runs the revoke hook, which checkpoints with most members here:
+  // closed first, while they all live (whatever order they are declared in).
+  ~Impl() {
+    if (consumer) (void)consumer->close();
+  }
+  uint64_t delivered_at_commit = 0;           // acknowledged messages when the last transaction committed
+  std::string waiting_for;  // what a rebalance waits for (/readyz), empty when nothing
   Clock::time_point started = Clock::now();
   Clock::time_point last_checkpoint = Clock::now();
   uint64_t checkpoints = 0;
