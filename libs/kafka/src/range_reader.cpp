@@ -6,31 +6,18 @@
 #include <chrono>
 #include <map>
 
+#include "assigned_consumer.hpp"
+
 namespace streamlearn::kafka {
 
 Status ReadRanges(const Properties& properties, const std::string& topic, std::vector<ReadRange>& ranges,
                   int timeout_ms, const std::function<void(const MessageView& message)>& visit) {
   if (ranges.empty()) return Status::Ok();
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
   Properties props = properties;
-  // Assigned, never subscribed: no group is joined and nothing is committed (librdkafka
-  // still wants a group.id for an assignment).
-  props["group.id"] = properties.count("group.id") ? properties.at("group.id") + ".reader" : "streamlearn.reader";
-  props.erase("partition.assignment.strategy");
-  props["enable.auto.commit"] = "false";
   props["enable.partition.eof"] = "true";
-  for (const auto& [key, value] : props) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return Status::Invalid("kafka property '" + key + "': " + errstr);
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid("reader of " + topic + ": " + errstr);
-  }
+  auto consumer = NewAssignedConsumer(std::move(props), ".reader", "reader of " + topic);
+  if (!consumer.ok()) return consumer.status();
+  rd_kafka_t* rk = *consumer;
   struct Destroy {
     rd_kafka_t* rk;
     ~Destroy() {
