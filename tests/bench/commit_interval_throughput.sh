@@ -12,15 +12,8 @@ BIN=$1 EVENTS=${2:-5000000} ENTITIES=${3:-100000} PARTITIONS=${4:-64} REPS=${5:-
 INTERVALS=${INTERVALS:-"1000 10000"}
 source "$(dirname "$0")/../crash/lib.sh"
 
-start_broker "$PARTITIONS"
-"$BIN" gen --stream sea --events "$EVENTS" --entities "$ENTITIES" --seed 5 --format kcat 2>/dev/null |
-  kcat -P -b "$bootstrap" -t events -K '\t' -z zstd -X batch.size=4000000 -X message.max.bytes=5000000 -X linger.ms=200
-$CTL watermarks "$bootstrap" events >/dev/null || fail "the broker did not keep all events"
-log "produced $EVENTS events over $ENTITIES keys in $PARTITIONS partitions"
-# Predictions compressed so the per-run topics stay within retention; otherwise defaults.
-printf 'kafka:\n  properties:\n    compression.type: zstd\n' >"$work/pipeline.yaml"
-
 source "$(dirname "$0")/rate_of.sh"
+produce_backlog
 
 declare -A sum
 for rep in $(seq "$REPS"); do
