@@ -170,13 +170,19 @@ std::string DefaultAssignmentStrategy(const PipelineConfig& config) {
 
 // Before revoked partitions go: their offsets committed and acknowledged, so their next
 // holder sees that this member's state is the latest (and restores it from the changelog).
-void HandOver(kafka::Consumer& consumer, const Processor& processor, const std::vector<kafka::PartitionOffset>& revoked) {
+// The processor's next offsets of `parts` (those it has any for).
+std::vector<kafka::PartitionOffset> NextOffsetsOf(const Processor& processor,
+                                                  const std::vector<kafka::PartitionOffset>& parts) {
   std::vector<kafka::PartitionOffset> offsets;
-  for (const auto& p : revoked) {
+  for (const auto& p : parts) {
     auto it = processor.next_offsets().find({p.topic, p.partition});
     if (it != processor.next_offsets().end()) offsets.push_back({p.topic, p.partition, it->second});
   }
-  Status st = consumer.commit_sync(offsets);
+  return offsets;
+}
+
+void HandOver(kafka::Consumer& consumer, const Processor& processor, const std::vector<kafka::PartitionOffset>& revoked) {
+  Status st = consumer.commit_sync(NextOffsetsOf(processor, revoked));
   if (!st.ok()) spdlog::warn("committing the offsets of revoked partitions: {}", st.message());
 }
 
@@ -574,7 +580,13 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   // An open transaction that holds records (an operator's command) is committed all the same.
   const bool pending_records = exactly_once && producer->delivered() != delivered_at_commit;
   if (!unwritten && processed == checkpointed_messages && checkpoints > 0 && !pending_records) {
-    last_checkpoint = Clock::now();  // nothing new: no write, no commit
+    last_checkpoint = Clock::now();  // nothing new: no write
+    // The last commit may have been refused (a rebalance was under way): asked again, one
+    // request per interval, so that an idle group's offsets catch up with its checkpoint.
+    if (consumer) {
+      Status commit = consumer->commit_async(NextOffsetsOf(*processor, consumer->assignment()));
+      if (!commit.ok()) spdlog::debug("kafka offset commit (for lag only): {}", commit.message());
+    }
     // Markers of a state already written (a cut's write that an error interrupted).
     return partitions ? partitions->produce_markers(*producer, markers) : Status::Ok();
   }
