@@ -490,21 +490,48 @@ Consumer::~Consumer() {
   DestroyMessages(&held);
   split_.reset();
   if (queue_) rd_kafka_queue_destroy(queue_);
-  rd_kafka_destroy(rk_);
+  // A close that did not finish must not be waited for again inside rd_kafka_destroy.
+  rd_kafka_destroy_flags(rk_, close_finished_ ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 Status Consumer::close() {
   if (closed_) return Status::Ok();
   closed_ = true;
-  rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);  // runs on_revoke
-  if (err) return Status::Unavailable(std::string("closing consumer: ") + rd_kafka_err2str(err));
+  // rd_kafka_consumer_close() waits without a bound for the group to let the member go; a
+  // coordinator that never answers the LeaveGroup (seen with the embedded broker when a member
+  // left in the middle of a join) would hang the process's shutdown. The same close, served
+  // here with a deadline: the revoke hook still runs first (its rebalance event is served on
+  // this queue), and after the deadline the member is left to the session timeout.
+  rd_kafka_queue_t* close_queue = rd_kafka_queue_new(rk_);
+  rd_kafka_error_t* error = rd_kafka_consumer_close_queue(rk_, close_queue);
+  if (error) {
+    std::string message = std::string("closing consumer: ") + rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    rd_kafka_queue_destroy(close_queue);
+    return Status::Unavailable(message);
+  }
+  const int64_t deadline = NowMs() + close_timeout_ms_;
+  while (!rd_kafka_consumer_closed(rk_) && NowMs() < deadline) rd_kafka_queue_poll_callback(close_queue, 100);
+  close_finished_ = rd_kafka_consumer_closed(rk_) != 0;
+  rd_kafka_queue_destroy(close_queue);
+  if (!close_finished_) {
+    spdlog::warn("the consumer did not finish leaving its group within {} ms; the coordinator will drop it "
+                 "after session.timeout.ms",
+                 close_timeout_ms_);
+    return Status::Unavailable("closing consumer: the group did not answer within " +
+                               std::to_string(close_timeout_ms_) + " ms");
+  }
   return Status::Ok();
 }
 
 void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                     rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
-  bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  // NULL while the protocol is not known (a rebalance event served as the member leaves the
+  // group mid-join): strcmp on it is undefined behaviour, and such a revocation is eager.
+  const char* known_protocol = rd_kafka_rebalance_protocol(rk);
+  const char* protocol = known_protocol ? known_protocol : "NONE";
+  bool cooperative = std::strcmp(protocol, "COOPERATIVE") == 0;
   std::vector<TimestampMerge::Handle> dropped;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::vector<PartitionOffset> assigned = ToVector(parts);
@@ -520,7 +547,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
       self->split_partition(parts->elems[i].topic, parts->elems[i].partition);
     }
     DestroyMessages(&dropped);
-    spdlog::info("assigned {} partition(s) ({} rebalance)", parts->cnt, rd_kafka_rebalance_protocol(rk));
+    spdlog::info("assigned {} partition(s) ({} rebalance)", parts->cnt, protocol);
     if (cooperative) {
       rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
       if (e) rd_kafka_error_destroy(e);
@@ -542,7 +569,7 @@ void ConsumerCallbacks::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     self->join_partition(parts->elems[i].topic, parts->elems[i].partition);
   }
   DestroyMessages(&dropped);
-  spdlog::info("revoked {} partition(s) ({} rebalance)", parts->cnt, rd_kafka_rebalance_protocol(rk));
+  spdlog::info("revoked {} partition(s) ({} rebalance)", parts->cnt, protocol);
   if (cooperative) {
     rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts);
     if (e) rd_kafka_error_destroy(e);

@@ -270,6 +270,11 @@ class Consumer {
   int last_logged_error_ = 0;  // consumer errors are logged when they change, not per retry
   int64_t last_logged_ms_ = 0;
   bool closed_ = false;
+  bool close_finished_ = false;
+  // How long close() serves the group's goodbye before leaving anyway: above
+  // session.timeout.ms (librdkafka's own bound for a healthy close) and the LeaveGroup's
+  // request timeout.
+  int64_t close_timeout_ms_ = 30000;
 };
 
 // librdkafka's mock cluster: a real Kafka protocol endpoint in memory, for the demo and
