@@ -118,6 +118,28 @@ TEST_CASE("data drift sample: one event in `every` by a hash of its id, the same
   CHECK(runs_without < 500);
 }
 
+TEST_CASE("data drift sample: the id hash is pinned (a change would watch other events after an upgrade)",
+          "[drift][data]") {
+  CHECK(EventIdHash("") == 0x9ca066f1a4ab2eeaULL);
+  CHECK(EventIdHash("e-0") == 0xad60eadd4cc24909ULL);        // 3 bytes: first, middle, last
+  CHECK(EventIdHash("e-1599") == 0xb81a7cc5a202e4bdULL);     // 6: two overlapping words
+  CHECK(EventIdHash("e-123456") == 0xa246be00f051daaaULL);   // 8
+  CHECK(EventIdHash("e-1234567") == 0xf8a338fe9dfbb2feULL);  // 9: a word, then the rest
+  CHECK(EventIdHash("0123456789abcdefXYZ") == 0x6571f4d86fe5255fULL);
+  // Every byte counts, at every length up to 3 words.
+  const std::string base = "abcdefghijklmnopqrstuvwx";
+  for (size_t n = 1; n <= base.size(); ++n) {
+    const std::string id = base.substr(0, n);
+    for (size_t k = 0; k < n; ++k) {
+      std::string changed = id;
+      changed[k] = '#';
+      INFO(id << " byte " << k);
+      CHECK(EventIdHash(changed) != EventIdHash(id));
+    }
+    CHECK(EventIdHash(id) != EventIdHash(id + '\0'));
+  }
+}
+
 TEST_CASE("data drift sample: the default pipeline finds a shift on the wide stream within a stated number of events, "
           "its stationary inputs stay quiet, and the batches do not change which events are watched",
           "[drift][data]") {
