@@ -5,9 +5,11 @@ stream and a generated stream with a real shift. The table in docs/operations.md
 
 Usage: scripts/data_drift_rates.py [--bin build/services/streamlearn/streamlearn]
                                    [--data libs/trees/tests/data/river] [--events 100000]
+                                   [--sample N]
 
 "before" is the pipeline with calibration off (River's ADWIN with delta 0.002 on every
-value's quantile, no warm-up, no cool-down), "after" the defaults (drift.data.*).
+value's quantile, no warm-up, no cool-down), "after" the defaults (drift.data.*), with
+--sample N one event in N watched (drift.data.sample; both columns).
 """
 import argparse
 import csv
@@ -71,7 +73,9 @@ def main():
     parser.add_argument("--bin", default="build/services/streamlearn/streamlearn")
     parser.add_argument("--data", default="libs/trees/tests/data/river")
     parser.add_argument("--events", type=int, default=100000)
+    parser.add_argument("--sample", type=int, default=None, help="drift.data.sample for both runs")
     args = parser.parse_args()
+    sample = {} if args.sample is None else {"STREAMLEARN_DRIFT_DATA_SAMPLE": str(args.sample)}
 
     runs = [(name, lambda p=os.path.join(args.data, name), t=target: csv_events(p, t), model)
             for name, target, model in REAL]
@@ -86,7 +90,7 @@ def main():
         n = None
         first = "—"
         for env in (BEFORE, {}):
-            result = evaluate(args.bin, events(), model, env)
+            result = evaluate(args.bin, events(), model, dict(env, **sample))
             n = result["events"]
             alarms = result["data_drifts"]
             row += [len(alarms), f"{1e5 * len(alarms) / n:.0f}"]

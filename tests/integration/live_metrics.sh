@@ -39,7 +39,7 @@ challengers:
 labels: {enabled: true, ttl: 60s}
 metrics: {slices: [car]}
 drift:
-  data: {warmup: 200, cooldown: 500}
+  data: {warmup: 200, cooldown: 500, sample: 1}
 YAML
 STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_STATE_DIR="$work/state" STREAMLEARN_HTTP_PORT="$port" \
   STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 "$BIN" run -c "$work/pipeline.yaml" >"$work/run.log" 2>&1 &

@@ -201,6 +201,7 @@ const std::vector<KeySpec>& Keys() {
       {"drift.data.block", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 100000, c.drift.data_block); }},
       {"drift.data.warmup", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_warmup); }},
       {"drift.data.cooldown", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 1000000000, c.drift.data_cooldown); }},
+      {"drift.data.sample", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 1000000, c.drift.data_sample); }},
       {"metrics.rolling_window", [](auto k, S& t, C& c) { return SetInt(k, t, 1, 10000000, c.metrics.rolling_window); }},
       SelectionKey("selection.enabled", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.selection.enabled); }),
       SelectionKey("selection.metric",

@@ -107,6 +107,7 @@ struct Processor::Impl {
   learn::Prediction candidate_prediction;     // the model's, scored for the selector
   std::unique_ptr<DriftPolicy> drift_policy;  // detectors, background learner, action
   std::optional<drift::DataDriftMonitor> data_drift;
+  DataDriftSampler data_drift_sample{1};  // which events data_drift watches
   std::unique_ptr<SliceMetrics> slices;  // metrics.slices only
   const Event* slicing = nullptr;        // the event whose outcome the slices take next
   int32_t source_partition = -1;         // the input partition of the event being handled
@@ -278,6 +279,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     auto monitor = drift::DataDriftMonitor::Create(DataDriftConfigOf(config.drift));
     if (!monitor.ok()) return Status::Invalid("drift.data: " + monitor.status().message());
     impl->data_drift.emplace(std::move(monitor).value());
+    impl->data_drift_sample = DataDriftSampler(config.drift.data_sample);
   }
   if (!config.metrics.slices.empty()) {
     if (impl->task == Task::kRegression) return Status::Invalid("metrics.slices: needs a classification model");
@@ -529,7 +531,7 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
                               OutputSink& sink) {
   features::EntityState* entity = entry ? &entry->second.state : nullptr;
 
-  if (data_drift) SL_RETURN_IF_ERROR(watch_inputs(event, sink));
+  if (data_drift && data_drift_sample.watches(event.id)) SL_RETURN_IF_ERROR(watch_inputs(event, sink));
   if (entity) {
     builder.build(event, *entity, &x);
   } else {

@@ -295,6 +295,16 @@ TEST_CASE("drift.data's calibration keys are read, bounded and reach the monitor
   CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.block"));
 }
 
+TEST_CASE("drift.data.sample: one event in 8 by default, read and bounded", "[config]") {
+  CHECK(PipelineConfig{}.drift.data_sample == 8);
+  auto config = ParseConfig("drift:\n  data:\n    sample: 1\n", "p.yaml", EnvFrom({}));
+  REQUIRE(config.ok());
+  CHECK(config->drift.data_sample == 1);
+  auto bad = ParseConfig("drift:\n  data:\n    sample: 0\n", "p.yaml", EnvFrom({}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("drift.data.sample"));
+}
+
 TEST_CASE("kafka.guarantee: at_least_once by default, exactly_once on request, a bad value named", "[config]") {
   auto defaults = DefaultConfig(EnvFrom({}));
   REQUIRE(defaults.ok());

@@ -190,6 +190,9 @@ TEST_CASE("a shifted numeric input and a shifted category are reported as data d
   for (size_t i = 0; i < payloads.size(); ++i) raw.push_back({{"events", 0, static_cast<int64_t>(i), -1}, "k", payloads[i]});
   PipelineConfig config;
   config.drift.data_psi_window = 2000;
+  // Every event watched: the monitor's own delays (the default one in 8 is
+  // data_drift_sample_test's).
+  config.drift.data_sample = 1;
   auto p = Processor::Create(config, nullptr, nullptr);
   REQUIRE(p.ok());
   DriftSink sink;

@@ -230,6 +230,7 @@ TEST_CASE("golden: softmax on class names, linear regression with data drift", "
   linear.model.type = "linear";
   linear.challengers["huber"] = {{"type", "huber"}};
   linear.drift.data_psi_window = 500;
+  linear.drift.data_sample = 1;  // every event: 3,000 are too few for the monitor at one in 8
   auto pl = Processor::Create(linear, nullptr, nullptr);
   REQUIRE(pl.ok());
   RecordingSink s2;

@@ -156,6 +156,9 @@ struct DriftSettings {
   int data_block = 32;
   int data_warmup = 1000;
   int data_cooldown = 10000;
+  // One event in `data_sample` is watched, chosen by a hash of its id (1: every event): the
+  // monitor costs that much less, and a shift is seen that many times as many events later.
+  int data_sample = 8;
 };
 
 struct MetricsSettings {
