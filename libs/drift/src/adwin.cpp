@@ -64,10 +64,18 @@ Result<std::unique_ptr<DriftDetector>> MakeAdwin(const AdwinParams& params) {
 
 // River's ADWIN rebuilds its helper from the parameters: everything but the parameters
 // (and our lifetime counter) starts over.
+Adwin::BucketRow Adwin::empty_row() const {
+  BucketRow row;
+  row.totals.resize(static_cast<size_t>(params_.max_buckets) + 1);
+  row.variances.resize(static_cast<size_t>(params_.max_buckets) + 1);
+  return row;
+}
+
 void Adwin::clear_window() {
-  rows_.assign(1, BucketRow{});
-  rows_[0].totals.reserve(static_cast<size_t>(params_.max_buckets) + 1);
-  rows_[0].variances.reserve(static_cast<size_t>(params_.max_buckets) + 1);
+  if (rows_.empty()) rows_.push_back(empty_row());
+  rows_.resize(1);
+  rows_[0].head = 0;
+  rows_[0].count = 0;
   total_ = 0;
   variance_ = 0;
   width_ = 0;
@@ -94,8 +102,7 @@ DriftLevel Adwin::update(double x) {
 }
 
 void Adwin::insert_value(double value) {
-  rows_[0].totals.push_back(value);
-  rows_[0].variances.push_back(0.0);
+  rows_[0].push(value, 0.0);
   // Streaming update of the sum of squared deviations (Welford), in River's order.
   width_ += 1;
   double incremental_variance = 0.0;
@@ -112,26 +119,20 @@ void Adwin::insert_value(double value) {
 // next row, which may overflow in turn.
 void Adwin::merge_full_rows() {
   const size_t full = static_cast<size_t>(params_.max_buckets) + 1;
-  for (size_t row = 0; rows_[row].totals.size() == full; ++row) {
+  for (size_t row = 0; rows_[row].count == full; ++row) {
     const double n = BucketSize(row);
     const BucketRow& source = rows_[row];
-    const double mean1 = source.totals[0] / n;
-    const double mean2 = source.totals[1] / n;
-    const double merged_total = source.totals[0] + source.totals[1];
+    const size_t first = source.slot(0), second = source.slot(1);
+    const double mean1 = source.totals[first] / n;
+    const double mean2 = source.totals[second] / n;
+    const double merged_total = source.totals[first] + source.totals[second];
     // n1 * n2 / (n1 + n2) == n / 2 for two buckets of equal size n.
     const double between = n * 0.5 * (mean1 - mean2) * (mean1 - mean2);
-    const double merged_variance = source.variances[0] + source.variances[1] + between;
+    const double merged_variance = source.variances[first] + source.variances[second] + between;
 
-    if (row + 1 == rows_.size()) {
-      rows_.emplace_back();
-      rows_.back().totals.reserve(full);
-      rows_.back().variances.reserve(full);
-    }
-    rows_[row + 1].totals.push_back(merged_total);
-    rows_[row + 1].variances.push_back(merged_variance);
-    BucketRow& merged_from = rows_[row];  // re-read: emplace_back may have moved rows_
-    merged_from.totals.erase(merged_from.totals.begin(), merged_from.totals.begin() + 2);
-    merged_from.variances.erase(merged_from.variances.begin(), merged_from.variances.begin() + 2);
+    if (row + 1 == rows_.size()) rows_.push_back(empty_row());
+    rows_[row + 1].push(merged_total, merged_variance);
+    rows_[row].drop_oldest(2);  // re-read: push_back may have moved rows_
     // The loop goes on only if that push filled the next row in turn.
   }
 }
@@ -147,6 +148,8 @@ bool Adwin::detect_change() {
       // The bound's log term depends on the width only: once per scan, not per bucket
       // (the same arithmetic as River's, so the same decisions).
       const double delta_prime = std::log(2 * std::log(width_) / params_.delta);
+      const double variance_in_window = variance_ / width_;
+      const double two_thirds_delta_prime = 2.0 / 3.0 * delta_prime;
       // W0 grows from the oldest bucket; W1 is the rest of the window.
       double n0 = 0.0;
       double n1 = width_;
@@ -155,9 +158,13 @@ bool Adwin::detect_change() {
       bool scan_done = false;
       for (size_t row = rows_.size(); row-- > 0 && !scan_done;) {
         const double size = BucketSize(row);
-        const size_t count = rows_[row].totals.size();
+        const BucketRow& scanned = rows_[row];
+        const size_t count = scanned.count;
+        const size_t slots = scanned.totals.size();
+        size_t at = scanned.head;
         for (size_t k = 0; k < count; ++k) {
-          const double bucket_total = rows_[row].totals[k];
+          const double bucket_total = scanned.totals[at];
+          if (++at == slots) at = 0;
           n0 += size;
           n1 -= size;
           u0 += bucket_total;
@@ -168,7 +175,8 @@ bool Adwin::detect_change() {
             break;
           }
           const double delta_mean = (u0 / n0) - (u1 / n1);
-          if (n1 >= min_length && n0 >= min_length && cut_is_significant(n0, n1, delta_mean, delta_prime)) {
+          if (n1 >= min_length && n0 >= min_length &&
+              cut_is_significant(n0, n1, delta_mean, delta_prime, variance_in_window, two_thirds_delta_prime)) {
             rescan = true;
             change_detected = true;
             if (width_ > 0) {
@@ -187,21 +195,22 @@ bool Adwin::detect_change() {
   return change_detected;
 }
 
-bool Adwin::cut_is_significant(double n0, double n1, double delta_mean, double delta_prime) const {
+bool Adwin::cut_is_significant(double n0, double n1, double delta_mean, double delta_prime, double variance_in_window,
+                               double two_thirds_delta_prime) const {
   const double min_length = params_.min_window_length;
   // The harmonic-mean term of the bound, kept as a reciprocal as River does.
   const double m_recip = 1.0 / (n0 - min_length + 1) + 1.0 / (n1 - min_length + 1);
-  const double epsilon = std::sqrt(2 * m_recip * (variance_ / width_) * delta_prime) +
-                         2.0 / 3.0 * delta_prime * m_recip;
+  // River: sqrt(2 * m * (variance / width) * delta_prime) + 2.0 / 3.0 * delta_prime * m.
+  const double epsilon = std::sqrt(2 * m_recip * variance_in_window * delta_prime) + two_thirds_delta_prime * m_recip;
   return std::fabs(delta_mean) > epsilon;
 }
 
 bool Adwin::drop_oldest_bucket() {
   BucketRow& oldest_row = rows_.back();
-  if (oldest_row.totals.empty()) return false;  // cannot happen with max_buckets >= 2
+  if (oldest_row.count == 0) return false;  // cannot happen with max_buckets >= 2
   const double n = BucketSize(rows_.size() - 1);
-  const double u = oldest_row.totals.front();
-  const double v = oldest_row.variances.front();
+  const double u = oldest_row.totals[oldest_row.head];
+  const double v = oldest_row.variances[oldest_row.head];
   const double mu = u / n;
 
   width_ -= n;
@@ -211,9 +220,8 @@ bool Adwin::drop_oldest_bucket() {
       v + n * width_ * (mu - mu_window) * (mu - mu_window) / (n + width_);
   variance_ -= incremental_variance;
 
-  oldest_row.totals.erase(oldest_row.totals.begin());
-  oldest_row.variances.erase(oldest_row.variances.begin());
-  if (oldest_row.totals.empty()) rows_.pop_back();
+  oldest_row.drop_oldest(1);
+  if (oldest_row.count == 0) rows_.pop_back();
   return true;
 }
 
@@ -248,10 +256,10 @@ void Adwin::save(ByteWriter& out) const {
   out.f64(width_);
   out.u32(static_cast<uint32_t>(rows_.size()));
   for (const BucketRow& row : rows_) {
-    out.u32(static_cast<uint32_t>(row.totals.size()));
-    for (size_t k = 0; k < row.totals.size(); ++k) {
-      out.f64(row.totals[k]);
-      out.f64(row.variances[k]);
+    out.u32(row.count);
+    for (size_t k = 0; k < row.count; ++k) {
+      out.f64(row.totals[row.slot(k)]);
+      out.f64(row.variances[row.slot(k)]);
     }
   }
 }
@@ -300,7 +308,7 @@ Status Adwin::load(ByteReader& in) {
   }
   if (n_rows < 1 || n_rows > kMaxRows) return corrupt("bad row count");
 
-  loaded.rows_.assign(n_rows, BucketRow{});
+  loaded.rows_.assign(n_rows, loaded.empty_row());
   double summarised = 0;  // values covered by the buckets; must equal width
   for (uint32_t row = 0; row < n_rows; ++row) {
     const uint32_t count = in.u32();
@@ -311,14 +319,11 @@ Status Adwin::load(ByteReader& in) {
     if (count == 0 && n_rows > 1) return corrupt("empty bucket row");
     if (count > in.remaining() / 16) return corrupt("truncated");
     BucketRow& r = loaded.rows_[row];
-    r.totals.reserve(static_cast<size_t>(p.max_buckets) + 1);
-    r.variances.reserve(static_cast<size_t>(p.max_buckets) + 1);
     for (uint32_t k = 0; k < count; ++k) {
       const double total = in.f64();
       const double variance = in.f64();
       if (!std::isfinite(total) || !std::isfinite(variance)) return corrupt("non-finite bucket");
-      r.totals.push_back(total);
-      r.variances.push_back(variance);
+      r.push(total, variance);
     }
     summarised += count * BucketSize(row);
   }

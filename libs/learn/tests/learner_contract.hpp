@@ -112,6 +112,29 @@ inline void CheckLearnerContract(const MakeLearnerFn& make) {
     for (const auto& p : after) CheckPrediction(*l, p);
   }
 
+  SECTION("learning what it predicted with a memo is learning; a stale or another learner's memo is ignored") {
+    auto plain = make(), kept = make(), other = make();
+    std::unique_ptr<learn::PredictionMemo> memo, others;
+    learn::Prediction p, q;
+    for (size_t i = 0; i < stream.size(); ++i) {
+      const auto& e = stream[i];
+      plain->predict(e.x, q);
+      kept->predict_keeping(e.x, p, memo);
+      CHECK(SamePredictions({p}, {q}));
+      if (i % 7 == 3) {
+        // A memo made before the learner changed: the next vector is learned plainly first.
+        const auto& next = stream[(i + 1) % stream.size()];
+        plain->learn(next.x, next.y);
+        kept->learn(next.x, next.y);
+      }
+      if (i % 11 == 5) other->predict_keeping(e.x, q, others);
+      kept->learn_predicted(e.x, e.y, 1.0, i % 11 == 5 ? others.get() : memo.get());
+      plain->learn(e.x, e.y);
+    }
+    CHECK(SavedLearner(*kept) == SavedLearner(*plain));
+    CHECK(kept->trained() == plain->trained());
+  }
+
   SECTION("weight 0 learns nothing, a whole weight k learns as k repeats") {
     auto once = make(), twice = make(), none = make();
     for (const auto& e : stream) {

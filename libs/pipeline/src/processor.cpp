@@ -81,6 +81,8 @@ struct Challenger {
   std::unique_ptr<learn::Learner> model;
   bool scores_probability = false;  // the learner's, read once
   learn::Prediction prediction;
+  // What its last predict_keeping() kept for learning the same vector (see learn_from).
+  std::unique_ptr<learn::PredictionMemo> memo;
   ModelMetrics metrics;
 };
 
@@ -96,6 +98,7 @@ struct Processor::Impl {
   features::FeatureBuilder builder;
   std::optional<features::StreamLags> lags;  // features.lags
   std::unique_ptr<learn::Learner> model;
+  std::unique_ptr<learn::PredictionMemo> model_memo;  // the model's, as Challenger::memo
   learn::Prediction prediction;  // reused: softmax probabilities without allocating
   Task task = Task::kBinary;
   bool scores_probability = false;  // the learner's, read once
@@ -165,13 +168,18 @@ struct Processor::Impl {
     predict_candidate(selector ? selector->champion() : 0, features, prediction);
   }
   // Selection's candidates by number: the model, the challengers, the baselines. Learners
-  // that learn a standardised target answer in the target's own units.
-  void predict_candidate(size_t i, const FeatureVector& features, learn::Prediction& out) const {
+  // that learn a standardised target answer in the target's own units. A learner keeps its
+  // memo of `features` for learning them (learn_from).
+  void predict_candidate(size_t i, const FeatureVector& features, learn::Prediction& out) {
     if (i > challengers.size()) {
       selector->predict_baseline(i, out);
       return;
     }
-    (i == 0 ? *model : *challengers[i - 1].model).predict(features, out);
+    if (i == 0) {
+      model->predict_keeping(features, out, model_memo);
+    } else {
+      challengers[i - 1].model->predict_keeping(features, out, challengers[i - 1].memo);
+    }
     if (target_scaler) out.score = target_scaler->unscaled(out.score);
   }
   bool serving_scores_probability() const {
@@ -267,7 +275,7 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
     }
     const Task challenger_task = (*cc)->task();
     const bool probabilistic = (*cc)->scores_probability();
-    impl->challengers.push_back({name, challenger_task, std::move(cc).value(), probabilistic, {},
+    impl->challengers.push_back({name, challenger_task, std::move(cc).value(), probabilistic, {}, nullptr,
                                  ModelMetrics(static_cast<size_t>(config.metrics.rolling_window))});
   }
   if (config.selection.enabled) {
@@ -625,6 +633,9 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   // The learner that served predicted this vector already (predictions are deterministic
   // and nothing has learned since): its prediction is scored, not made again.
   const size_t serving = selector && fresh ? selector->champion() : challengers.size() + 1;
+  // Whether the model's memo is of `features`: it served them (fresh) or predicts them for
+  // the selector below. A memo of another vector (the event before a delayed label) is not.
+  const bool model_predicted = fresh != nullptr || selector != nullptr;
   if (selector) {
     const learn::Prediction& model_prediction =
         serving == 0 ? *fresh : (predict_candidate(0, features, candidate_prediction), candidate_prediction);
@@ -642,7 +653,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
       c.prediction.class_index = fresh->class_index;
       c.prediction.probabilities.assign(fresh->probabilities.begin(), fresh->probabilities.end());
     } else {
-      c.model->predict(features, c.prediction);
+      c.model->predict_keeping(features, c.prediction, c.memo);
       if (target_scaler) c.prediction.score = target_scaler->unscaled(c.prediction.score);
     }
     const double c_p_true =
@@ -653,7 +664,8 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   }
   // Every prediction is scored: now the target's statistics may learn y.
   const double learned_y = target_scaler ? target_scaler->learned(y) : y;
-  for (auto& c : challengers) c.model->learn(features, learned_y);
+  // Every challenger's memo is of `features`: predicted above, or it served them (fresh).
+  for (auto& c : challengers) c.model->learn_predicted(features, learned_y, 1.0, c.memo.get());
   if (selector) {
     selector->score_and_learn_baselines(y);
     // The switch (for the next prediction) goes out before any drift record of this event.
@@ -675,7 +687,8 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   if (slicing) SL_RETURN_IF_ERROR(record_slices(predicted, p_true, y, sink));
   if (observer) observer({id, ts_ms, score, predicted, static_cast<int>(y), y, p_true});
   drift_policy->learn(features, learned_y);
-  model->learn(features, learned_y);
+  // A model the drift policy replaced or reset ignores the memo (another state).
+  model->learn_predicted(features, learned_y, 1.0, model_predicted ? model_memo.get() : nullptr);
   if (lags) lags->learn_label(y);
   if (probe) probe->labels_learned.Increment();
   return Status::Ok();

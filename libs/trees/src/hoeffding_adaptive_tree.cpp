@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 
 #include "adaptive_tree_parts.hpp"
@@ -25,12 +26,37 @@ void AddWeight(ClassWeights& d, uint32_t cls, double w) {
   d.emplace_back(cls, w);
 }
 
+// Never the same twice in a process: a memo names the state it was made in by this alone.
+uint64_t NextStateId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The class River's max(dist, key=dist.get) picks among the leaf's classes: the first largest.
+int32_t VoteOf(const ClassWeights& stats, const double* dist) {
+  size_t best = 0;
+  for (size_t i = 1; i < stats.size(); ++i) {
+    if (dist[stats[i].first] > dist[stats[best].first]) best = i;
+  }
+  return static_cast<int32_t>(stats[best].first);
+}
+
 }  // namespace
 
+// The main path's leaf of a predicted vector and what learning that vector asks it first.
+struct HoeffdingAdaptiveTree::PathMemo final : learn::PredictionMemo {
+  uint64_t state_id = 0;  // the tree's state when made; 0: nothing kept
+  int32_t leaf_node = -1;
+  int32_t vote = -1;       // leaf_vote(leaf_node, x)
+  NaiveBayesMemo votes;    // the naive Bayes votes behind it
+};
+
 HoeffdingAdaptiveTree::HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeConfig config)
-    : config_(config), rules_(config.tree), rng_(static_cast<uint64_t>(config.seed)) {
+    : config_(config), rules_(config.tree), rng_(static_cast<uint64_t>(config.seed)), state_id_(NextStateId()) {
   rules_.nominals_ = false;  // its splits are binary: categorical fields stay hashed buckets
 }
+
+void HoeffdingAdaptiveTree::changed() { state_id_ = NextStateId(); }
 
 std::string_view HoeffdingAdaptiveTree::type() const {
   return config_.tree.task == learn::LearnerTask::kMulticlass ? "hoeffding_adaptive_tree_multiclass"
@@ -103,12 +129,7 @@ bool HoeffdingAdaptiveTree::ada_prediction(int32_t node, const FeatureVector& x,
 int32_t HoeffdingAdaptiveTree::leaf_vote(int32_t node, const FeatureVector& x, NaiveBayesMemo* memo) const {
   ClassScratch dist;
   if (!ada_prediction(node, x, dist.data(), memo)) return -1;
-  const ClassWeights& stats = leaves_[nodes_[node].leaf].stats;
-  size_t best = 0;  // max(dist, key=dist.get): the first largest
-  for (size_t i = 1; i < stats.size(); ++i) {
-    if (dist[stats[i].first] > dist[stats[best].first]) best = i;
-  }
-  return static_cast<int32_t>(stats[best].first);
+  return VoteOf(leaves_[nodes_[node].leaf].stats, dist.data());
 }
 
 void HoeffdingAdaptiveTree::learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
@@ -130,7 +151,7 @@ void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, 
   // vote, and the naive Bayes votes behind it serve its learning below.
   NaiveBayesMemo own;
   const bool asked = node == path_leaf_ && pass.path_changes == pass.leaf_changes;
-  const NaiveBayesMemo& memo = asked ? pass.path_votes : own;
+  const NaiveBayesMemo& memo = asked ? *pass.votes : own;
   const int32_t predicted = asked ? path_prediction_ : leaf_vote(node, x, &own);
   const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
   AdaptiveNode& n = nodes_[node];
@@ -166,6 +187,7 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
   if (at != path_leaf_) {
     path_leaf_ = at;
     path_prediction_ = leaf_vote(at, x, &pass.path_votes);
+    pass.votes = &pass.path_votes;
     pass.path_changes = pass.leaf_changes;
   }
   const int32_t predicted = path_prediction_;
@@ -238,7 +260,7 @@ void HoeffdingAdaptiveTree::enforce_size_limit() {
       [](TreeLeaf& leaf) { leaf.active = true; });
 }
 
-void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
+void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label, const PathMemo* predicted) {
   if (label >= seen_class_.size()) seen_class_.resize(label + 1, 0);
   seen_class_[label] = 1;
   known_classes_ = std::max(known_classes_, label + 1);
@@ -248,6 +270,14 @@ void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
   if (root_ < 0) root_ = new_leaf({}, 0);
   path_leaf_ = -1;
   LearnPass pass;
+  if (predicted != nullptr && predicted->leaf_node >= 0) {
+    // The prediction walked from the root to this leaf and asked it: what the first
+    // branch (or the root leaf) would do again.
+    path_leaf_ = predicted->leaf_node;
+    path_prediction_ = predicted->vote;
+    pass.votes = &predicted->votes;
+    pass.expected_node = root_;
+  }
   learn_at(root_, x, label, 1.0, -1, 0, pass);
   ++trained_;
   if (detached_) {
@@ -264,19 +294,47 @@ void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label) {
 }
 
 void HoeffdingAdaptiveTree::predict(const FeatureVector& x, learn::Prediction& out) const {
+  predict_into(x, out, nullptr);
+}
+
+void HoeffdingAdaptiveTree::predict_keeping(const FeatureVector& x, learn::Prediction& out,
+                                            std::unique_ptr<learn::PredictionMemo>& memo) const {
+  auto* keep = dynamic_cast<PathMemo*>(memo.get());
+  if (keep == nullptr) {
+    memo = std::make_unique<PathMemo>();
+    keep = static_cast<PathMemo*>(memo.get());
+  }
+  predict_into(x, out, keep);
+}
+
+void HoeffdingAdaptiveTree::predict_into(const FeatureVector& x, learn::Prediction& out, PathMemo* keep) const {
   const bool multi = config_.tree.task == learn::LearnerTask::kMulticlass;
   const size_t n = multi ? known_classes_ : 2;
   out.probabilities.assign(n, 0.0);
+  if (keep != nullptr) keep->state_id = 0;
   if (root_ >= 0) {
     // The alternates met on the way, then the main path's leaf (River's traverse).
     ClassScratch dist;
-    ForEachReachedLeaf(nodes_, root_, [&](const AdaptiveNode& node) { return branch_of(node, x); },
-                       [&](int32_t leaf_node) {
-                         if (!ada_prediction(leaf_node, x, dist.data())) return;
-                         for (const auto& e : leaves_[nodes_[leaf_node].leaf].stats) {
-                           if (e.first < n) out.probabilities[e.first] += dist[e.first];
-                         }
-                       });
+    const auto branch = [&](const AdaptiveNode& node) { return branch_of(node, x); };
+    const auto add = [&](int32_t leaf_node, NaiveBayesMemo* memo) {
+      if (!ada_prediction(leaf_node, x, dist.data(), memo)) return false;
+      for (const auto& e : leaves_[nodes_[leaf_node].leaf].stats) {
+        if (e.first < n) out.probabilities[e.first] += dist[e.first];
+      }
+      return true;
+    };
+    int32_t at = root_;
+    while (nodes_[at].leaf < 0) {
+      const AdaptiveNode& node = nodes_[at];
+      if (node.alternate >= 0) add(DescendToLeaf(nodes_, node.alternate, branch), nullptr);
+      at = branch(node) ? node.right : node.left;
+    }
+    const bool answered = add(at, keep != nullptr ? &keep->votes : nullptr);
+    if (keep != nullptr) {
+      keep->leaf_node = at;
+      keep->vote = answered ? VoteOf(leaves_[nodes_[at].leaf].stats, dist.data()) : -1;
+      keep->state_id = state_id_;
+    }
     double sum = 0;
     for (double p : out.probabilities) sum += p;
     if (sum != 0) {
@@ -287,13 +345,27 @@ void HoeffdingAdaptiveTree::predict(const FeatureVector& x, learn::Prediction& o
 }
 
 void HoeffdingAdaptiveTree::learn(const FeatureVector& x, double y, double weight) {
+  learn_predicted(x, y, weight, nullptr);
+}
+
+void HoeffdingAdaptiveTree::learn_predicted(const FeatureVector& x, double y, double weight,
+                                            const learn::PredictionMemo* memo) {
   if (!(weight > 0)) return;  // 0, negative or NaN: nothing to learn
   if (!std::isfinite(weight) || !ValidClassLabel(config_.tree.task, y) || !FiniteInputs(x)) {
     ++guarded_;
     return;
   }
+  const auto label = static_cast<uint32_t>(y);
+  const auto* predicted = dynamic_cast<const PathMemo*>(memo);
+  // Only a memo of this very state applies; a class first seen now changes what a leaf
+  // is asked (the classes known), so it learns the whole way.
+  if (predicted != nullptr && (predicted->state_id != state_id_ || label >= known_classes_)) predicted = nullptr;
   // A whole weight k learns as k repeats (the Learner contract), each with its own bootstrap.
-  for (double k = std::round(weight); k >= 1; --k) learn_one(x, static_cast<uint32_t>(y));
+  for (double k = std::round(weight); k >= 1; --k) {
+    learn_one(x, label, predicted);
+    predicted = nullptr;
+  }
+  changed();
 }
 
 std::unique_ptr<learn::Learner> HoeffdingAdaptiveTree::fresh_copy() const {
@@ -305,6 +377,7 @@ std::unique_ptr<learn::Learner> HoeffdingAdaptiveTree::fresh_copy() const {
 }
 
 void HoeffdingAdaptiveTree::reset() {
+  changed();
   nodes_.clear();
   leaves_.clear();
   root_ = -1;

@@ -66,6 +66,11 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
 
   void predict(const FeatureVector& x, learn::Prediction& out) const override;
   void learn(const FeatureVector& x, double y, double weight) override;
+  // Keeps the main path's leaf, its vote and its naive Bayes votes: learning x walks to the
+  // same leaf and asks it the same question first.
+  void predict_keeping(const FeatureVector& x, learn::Prediction& out,
+                       std::unique_ptr<learn::PredictionMemo>& memo) const override;
+  void learn_predicted(const FeatureVector& x, double y, double weight, const learn::PredictionMemo* memo) override;
 
   void save(ByteWriter& out) const override;
   Status load(ByteReader& in) override;
@@ -87,8 +92,10 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
  private:
   // What one learn_one keeps of the main path's leaf vote: the naive Bayes votes behind it
   // (the leaf's learning needs them again), valid while no leaf has learned since.
+  struct PathMemo;  // what predict_keeping keeps (the .cpp defines it)
   struct LearnPass {
     NaiveBayesMemo path_votes;
+    const NaiveBayesMemo* votes = &path_votes;  // path_votes, or a prediction's kept ones
     uint64_t leaf_changes = 0;  // leaves learned (or split) so far in this pass
     uint64_t path_changes = 0;  // leaf_changes when path_prediction_ was computed
     // The walk to path_leaf_ went through expected_node; it still holds there while no
@@ -97,7 +104,9 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
     int32_t expected_node = -1;
     uint64_t descent_stamp = 0;
   };
-  void learn_one(const FeatureVector& x, uint32_t label);
+  void learn_one(const FeatureVector& x, uint32_t label, const PathMemo* predicted = nullptr);
+  void predict_into(const FeatureVector& x, learn::Prediction& out, PathMemo* keep) const;
+  void changed();  // a new state: memos of earlier predictions no longer apply
   void learn_at(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent, int parent_branch,
                 LearnPass& pass);
   void learn_at_leaf(int32_t node, const FeatureVector& x, uint32_t label, double w, int32_t parent,
@@ -135,6 +144,7 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   uint64_t n_pruned_ = 0;
   uint64_t trained_ = 0;
   uint64_t guarded_ = 0;
+  uint64_t state_id_ = 0;  // unique across learners and their states (changed())
 };
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingAdaptiveTree(std::string_view type,

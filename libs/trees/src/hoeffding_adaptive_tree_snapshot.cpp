@@ -117,6 +117,7 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
   nodes_ = std::move(nodes);
   leaves_ = std::move(leaves);
   detached_ = false;
+  changed();
   return Status::Ok();
 }
 

@@ -771,7 +771,9 @@ void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVe
     case LeafPrediction::kNaiveBayesAdaptive: naive_bayes = leaf.active && leaf.nb_correct >= leaf.mc_correct; break;
   }
   if (memo != nullptr) memo->computed = false;
-  if (naive_bayes) {
+  // The leaf's learning needs the votes whatever this prediction uses: one computation.
+  const bool learning_needs = memo != nullptr && leaf.active && config_.leaf_prediction == LeafPrediction::kNaiveBayesAdaptive;
+  if (naive_bayes || learning_needs) {
     std::array<double, learn::kMaxLearnerClasses> scratch;
     double* votes = memo != nullptr ? memo->votes.data() : scratch.data();
     const bool ok = NaiveBayesVotes(leaf, x, votes);
@@ -779,7 +781,7 @@ void HoeffdingTreeLearner::leaf_prediction(const TreeLeaf& leaf, const FeatureVe
       memo->computed = true;
       memo->ok = ok;
     }
-    if (ok) {
+    if (ok && naive_bayes) {
       for (size_t k = 0; k < leaf.stats.size(); ++k) {
         if (leaf.stats[k].first < n) proba[leaf.stats[k].first] = votes[k];
       }

@@ -259,7 +259,8 @@ class HoeffdingTreeLearner final : public learn::Learner {
   void leaf_learn(TreeLeaf& leaf, const FeatureVector& x, uint32_t label, double w,
                   const NaiveBayesMemo* memo = nullptr);
   // The leaf's class probabilities (River's leaf.prediction) into `proba`, by class index.
-  // `memo` (optional) keeps the naive Bayes votes it computed, for leaf_learn.
+  // `memo` (optional) keeps the naive Bayes votes for leaf_learn: computed whenever the
+  // leaf's adaptive rule will need them, even if this prediction is the majority class.
   void leaf_prediction(const TreeLeaf& leaf, const FeatureVector& x, double* proba, size_t n,
                        NaiveBayesMemo* memo = nullptr) const;
   LeafSplitDecision decide_split(const TreeLeaf& leaf) const;

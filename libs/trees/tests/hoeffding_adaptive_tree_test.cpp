@@ -186,3 +186,25 @@ TEST_CASE("the Hoeffding adaptive tree's predictions are pinned bit for bit", "[
   CHECK(AsAdaptive(*tree).alternate_trees() > 0);
   CHECK(fingerprint == kPinnedFingerprint);
 }
+
+TEST_CASE("learning through the prediction's memo gives the pinned run bit for bit", "[trees][hatc][pinned]") {
+  // The pinned run above, each event predicted with predict_keeping and learned with
+  // learn_predicted (the pipeline's test-then-train): the same scores, the same tree.
+  const auto stream = DriftingStream("hyperplane", 12000, 6000, 5);
+  auto tree = MakeTreeLearner("hoeffding_adaptive_tree", {{"seed", "1"}, {"grace_period", "100"}});
+  auto plain = MakeTreeLearner("hoeffding_adaptive_tree", {{"seed", "1"}, {"grace_period", "100"}});
+  std::unique_ptr<learn::PredictionMemo> memo;
+  learn::Prediction pred;
+  uint64_t fingerprint = 1469598103934665603ull;
+  for (const auto& example : stream) {
+    tree->predict_keeping(example.x, pred, memo);
+    uint64_t bits = 0;
+    std::memcpy(&bits, &pred.score, sizeof bits);
+    fingerprint = (fingerprint ^ bits) * 1099511628211ull;
+    fingerprint = (fingerprint ^ static_cast<uint64_t>(pred.class_index + 1)) * 1099511628211ull;
+    tree->learn_predicted(example.x, example.y, 1.0, memo.get());
+    plain->learn(example.x, example.y);
+  }
+  CHECK(fingerprint == kPinnedFingerprint);
+  CHECK(testing::SavedLearner(*tree) == testing::SavedLearner(*plain));
+}

@@ -70,11 +70,31 @@ class Adwin final : public DriftDetector {
   bool drift_detected() const { return drift_detected_; }
 
  private:
-  // One row of the histogram, oldest bucket first; every bucket in row r covers 2^r values.
+  // One row of the histogram; every bucket in row r covers 2^r values. A ring of
+  // max_buckets + 1 slots, oldest bucket at `head`: merging drops the two oldest in place
+  // instead of moving the rest.
   struct BucketRow {
     std::vector<double> totals;
     std::vector<double> variances;  // sum of squared deviations within each bucket
+    uint32_t head = 0;
+    uint32_t count = 0;
+    // Slot of the k-th oldest bucket.
+    size_t slot(size_t k) const {
+      const size_t i = head + k;
+      return i >= totals.size() ? i - totals.size() : i;
+    }
+    void push(double total, double variance) {
+      const size_t i = slot(count);
+      totals[i] = total;
+      variances[i] = variance;
+      ++count;
+    }
+    void drop_oldest(uint32_t n) {
+      head = static_cast<uint32_t>(slot(n));
+      count -= n;
+    }
   };
+  BucketRow empty_row() const;
 
   explicit Adwin(const AdwinParams& params);
 
@@ -83,7 +103,10 @@ class Adwin final : public DriftDetector {
   void merge_full_rows();
   bool detect_change();
   // delta_prime = ln(2 ln(width) / delta), the bound's confidence term.
-  bool cut_is_significant(double n0, double n1, double delta_mean, double delta_prime) const;
+  // variance_in_window = variance_ / width_ and two_thirds_delta_prime = 2.0 / 3.0 *
+  // delta_prime, hoisted out of the scan (the same values, so the same roundings).
+  bool cut_is_significant(double n0, double n1, double delta_mean, double delta_prime, double variance_in_window,
+                          double two_thirds_delta_prime) const;
   bool drop_oldest_bucket();  // false if there was nothing to drop
 
   AdwinParams params_;

@@ -62,6 +62,14 @@ struct Prediction {
 
 class Learner;
 
+// What a learner's predict_keeping() found on its way that learn_predicted() of the same
+// vector would compute again (a tree: the leaf reached and its naive Bayes votes). The
+// learner makes it; the caller holds it between the two calls, one per learner.
+class PredictionMemo {
+ public:
+  virtual ~PredictionMemo() = default;
+};
+
 // A peer's model for Learner::mix, with its weight: the events it learned since the models
 // were last mixed (0 or less, or not finite: it contributes nothing).
 struct MixInput {
@@ -91,6 +99,21 @@ class Learner {
   // Families without native weights learn a whole weight k as k repeats (ARF's Poisson
   // weights are whole) and round a fractional one.
   virtual void learn(const FeatureVector& x, double y, double weight = 1.0) = 0;
+
+  // Test-then-train without the work twice: predict() that also keeps in `memo` what
+  // learn_predicted() of the same x reuses (`memo` may hold nothing or another learner's:
+  // the learner puts its own there, allocating only then). learn_predicted(x, ...) gives
+  // exactly learn()'s result; x must be the vector of the last predict_keeping() into
+  // `memo`. A memo this learner did not make, or made before the learner last changed
+  // (learned, loaded, reset), is ignored. The defaults keep nothing.
+  virtual void predict_keeping(const FeatureVector& x, Prediction& out, std::unique_ptr<PredictionMemo>& memo) const {
+    (void)memo;
+    predict(x, out);
+  }
+  virtual void learn_predicted(const FeatureVector& x, double y, double weight, const PredictionMemo* memo) {
+    (void)memo;
+    learn(x, y, weight);
+  }
 
   virtual void save(ByteWriter& out) const = 0;
   virtual Status load(ByteReader& in) = 0;
