@@ -45,10 +45,10 @@ start_instance() {
   port=$(free_port)
   STREAMLEARN_KAFKA_TOPICS_EVENTS="events-$1" STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$1" \
   STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="group-$1" \
-  STREAMLEARN_STATE_DIR="$work/state-$1-$2" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 \
+  STREAMLEARN_STATE_DIR="$work/state-$1-$2" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=${COMMIT_MS:-200} \
   STREAMLEARN_SCALE_MODEL_SYNC="$3" STREAMLEARN_SCALE_INSTANCE_ID="$1-$2" \
   STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
-    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1-$2.log" 2>&1 &
+    env ${RUN_ENV:-} "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1-$2.log" 2>&1 &
   ipids[$2]=$!
   pids+=($!)
   ports[$2]=$port
@@ -61,10 +61,15 @@ run_group() {
   for i in $(seq 1 "$n"); do start_instance "$run" "$i" "$sync"; done
   # Every instance holds partitions before the stream starts: no partition moves mid-run.
   $PY "$HERE/../model_sync/groupctl.py" assigned "${ports[@]}" --timeout 60 >&2 || fail "$run: instances not all assigned"
+  if [ -n "${RATE:-}" ]; then
+    $PY "$HERE/../model_sync/groupctl.py" produce "$bootstrap" "events-$run" "$work/events.txt" --rate "$RATE" ||
+      fail "$run: producing the stream failed"
+  else
   for c in "$work"/chunk-*; do
     kcat -P -b "$bootstrap" -t "events-$run" -K '\t' -z zstd -X batch.size=4000000 -X linger.ms=50 <"$c"
-    sleep 0.25
+    sleep "${CHUNK_SLEEP:-0.25}"
   done
+  fi
   $PY "$HERE/../model_sync/groupctl.py" summary "${ports[@]}" --events "$EVENTS" --timeout 90 >"$work/summary-$run.txt" ||
     { cat "$work/summary-$run.txt"; fail "$run: did not finish"; }
   for i in $(seq 1 "$n"); do kill -TERM "${ipids[$i]}"; done
@@ -81,6 +86,12 @@ if [ -n "${VERSIONS_ONLY:-}" ]; then
   [ "$lag" -le "${MAX_LAG:-6}" ] || fail "an instance took $lag checkpoints to reach a version a peer had reached"
   log "versions agreed up to v$version: $adopted taken from peers, at most $lag checkpoints behind"
   log "PASS"
+  exit 0
+fi
+if [ -n "${ONLY:-}" ]; then  # measurements: ONLY=sync (or single, nosync) runs that group alone
+  [ "$ONLY" = single ] && n=1 || n=3
+  [ "$ONLY" = sync ] && on=true || on=false
+  log "$ONLY: $(run_group "$ONLY" "$n" "$on")"
   exit 0
 fi
 single=$(run_group single 1 false); log "1 instance:           $single"
