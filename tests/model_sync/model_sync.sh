@@ -8,11 +8,12 @@
 #   single  one instance                                      (the reference accuracy)
 #   sync    three instances, scale.model_sync on (updates)     (must reach single - 0.5 points)
 #   nosync  three instances, each its own model                (the control: below sync)
-# Checkpoints every 50 ms: the sync happens at checkpoints, and summed updates need small
-# ones (docs/architecture.md, "One model across instances").
+# Checkpoints every 20 ms and polls of at most 10 ms: the sync happens at checkpoints, and
+# summed updates need few events between two (docs/architecture.md, "One model across
+# instances"): about 50 per instance here.
 # STREAM, GEN_ARGS, LEARNING_RATE, DRIFT_ACTION, MAX_IDLE_MS, SYNC_MIX (updates | average),
 # RATE (events/s of the steady producer; empty: 24 bursts by kcat, CHUNKS and CHUNK_SLEEP),
-# COMMIT_MS, RUN_ENV (more VAR=value for every instance), ONLY (single | sync | nosync: that
+# COMMIT_MS, POLL_MS, RUN_ENV (more VAR=value for every instance), ONLY (single | sync | nosync: that
 # group alone, printed) change the setting, for measurements. VERSIONS_ONLY=1 runs the sync
 # group alone and checks that versions are agreed: some version change happened, and every
 # version one instance reached, the others reached within MAX_LAG (6) of their checkpoints.
@@ -32,6 +33,7 @@ split -n "l/$CHUNKS" -d -a 3 "$work/events.txt" "$work/chunk-"
 cat >"$work/pipeline.yaml" <<YAML
 kafka:
   max_idle_ms: ${MAX_IDLE_MS:-0}
+  poll_timeout_ms: ${POLL_MS:-10}
   properties:
     compression.type: zstd
     session.timeout.ms: "3000"
@@ -47,7 +49,7 @@ start_instance() {
   port=$(free_port)
   STREAMLEARN_KAFKA_TOPICS_EVENTS="events-$1" STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$1" \
   STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="group-$1" \
-  STREAMLEARN_STATE_DIR="$work/state-$1-$2" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=${COMMIT_MS:-50} \
+  STREAMLEARN_STATE_DIR="$work/state-$1-$2" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=${COMMIT_MS:-20} \
   STREAMLEARN_SCALE_MODEL_SYNC="$3" STREAMLEARN_SCALE_INSTANCE_ID="$1-$2" \
   STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
     env ${RUN_ENV:-} "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1-$2.log" 2>&1 &
