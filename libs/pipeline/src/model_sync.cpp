@@ -309,7 +309,9 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
 }
 
 bool ModelSyncLink::peers_published() {
-  if (!champion_mixes_) return false;
+  // Averaging weighs this instance by what it learned since it last mixed: an idle one
+  // would weigh 0 and take its peers' models whole, so it waits for events of its own.
+  if (!champion_mixes_ || !sum_updates_) return false;
   read_topic();
   return news_;
 }

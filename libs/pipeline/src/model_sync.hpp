@@ -144,9 +144,10 @@ class ModelSyncLink {
   // Before the checkpoint's write: reads the topic and mixes the peers' new records into
   // the champion (a refused mix is logged; the champion then stays as it was).
   void before_checkpoint(Processor& processor);
-  // Reads the topic: whether a peer published since the last mix. The runner then makes a
-  // checkpoint even when this instance learned nothing new (an idle instance takes its
-  // peers' updates before its next events, not a checkpoint later).
+  // Summed updates: reads the topic, and whether a peer published since the last mix. The
+  // runner then makes a checkpoint even when this instance learned nothing new (an idle
+  // instance takes its peers' updates before its next events, not a checkpoint later).
+  // Averaging: false.
   bool peers_published();
   // After the write: publishes the champion as checkpointed.
   void after_checkpoint(const Processor& processor);
