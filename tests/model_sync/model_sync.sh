@@ -109,6 +109,14 @@ read -r acc_sync labelled trained mixes published bytes adopted lag _ <<<"$synce
 read -r acc_nosync _ <<<"$nosync"
 log "bytes per event added by model sync: $(awk -v b="$bytes" -v e="$EVENTS" 'BEGIN{printf "%.1f", b/e}')"
 [ "$mixes" -gt 0 ] || fail "no mix happened with sync on"
+# The claim is about a sync every few tens of events per instance: a machine too slow to
+# checkpoint that often (a sanitizer build, a saturated host) learns hundreds of events
+# between syncs, where summed updates are known to fall short (docs/architecture.md). Then
+# the accuracy is reported, not asserted, and the test says it was skipped.
+if [ "$published" -lt "${MIN_PUBLISHED:-400}" ]; then
+  log "only $published publications (fewer than ${MIN_PUBLISHED:-400}, about 90 events per instance between syncs): too slow for the setting; accuracy not asserted (sync $acc_sync, single $acc1, no sync $acc_nosync)"
+  exit 77
+fi
 awk -v s="$acc_sync" -v r="$acc1" 'BEGIN{exit !(s >= r - 0.005)}' ||
   fail "with sync, accuracy $acc_sync is below the single instance's $acc1 minus 0.5 points"
 # The negative control: three models that each learn a third of the stream adapt to each
