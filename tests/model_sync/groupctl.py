@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Watches a group of `streamlearn run` instances through their HTTP ports (standard library only).
   assigned PORT...                 until every instance holds partitions
+  produce BOOTSTRAP TOPIC FILE --rate R
+                                   produces FILE's "key TAB value" lines at R events/s,
+                                   a steady live stream (python3-confluent-kafka, zstd)
   summary PORT... --events N       until they consumed N events together; prints
                                    "accuracy labelled trained mixes published bytes adopted
                                    lag version": the prequential accuracy over all their predictions
@@ -37,6 +40,31 @@ def metric(port, name):
     return 0.0
 
 
+def produce(bootstrap, topic, path, rate):
+    """Steady: every 20 ms the lines due by then, so that the instances see a live stream
+    rather than bursts (a burst is learned whole before any peer's update arrives)."""
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": bootstrap, "compression.type": "zstd", "linger.ms": 20,
+                  "batch.size": 1000000})
+    with open(path) as f:
+        lines = [ln.rstrip("\n").split("\t", 1) for ln in f if ln.strip()]
+    start = time.monotonic()
+    sent = 0
+    while sent < len(lines):
+        due = min(len(lines), int((time.monotonic() - start) * rate) + 1)
+        for key, value in lines[sent:due]:
+            while True:
+                try:
+                    p.produce(topic, key=key, value=value)
+                    break
+                except BufferError:
+                    p.poll(0.01)
+        sent = due
+        p.poll(0)
+        time.sleep(0.02)
+    return 0 if p.flush(30) == 0 else 1
+
+
 def version_lag(timeline):
     """The most checkpoints an instance took to reach a version another instance had reached
     (counted from the last poll before it was seen there); an instance that stopped
@@ -57,11 +85,15 @@ def version_lag(timeline):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["assigned", "summary"])
-    ap.add_argument("ports", nargs="+", type=int)
+    ap.add_argument("what", choices=["assigned", "summary", "produce"])
+    ap.add_argument("ports", nargs="+")
+    ap.add_argument("--rate", type=float, default=4000)
     ap.add_argument("--events", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
+    if a.what == "produce":
+        return produce(*a.ports, a.rate)
+    a.ports = [int(p) for p in a.ports]
     deadline = time.monotonic() + a.timeout
     # Version timeline per instance: (version, checkpoints) at each poll, as it changes.
     timeline = [[] for _ in a.ports]

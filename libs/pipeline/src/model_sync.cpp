@@ -296,10 +296,32 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
                    mixes.message());
     }
   }
+  read_topic();
+  news_ = false;
+  if (peers_) peers_->Set(static_cast<double>(sync_.peers()));
+  const ModelSync::Plan plan = sync_.plan();
+  if (!champion_mixes_) return;
+  if (sum_updates_) {
+    sum_updates(processor, plan);
+  } else {
+    average(processor, plan);
+  }
+}
+
+bool ModelSyncLink::peers_published() {
+  // Averaging weighs this instance by what it learned since it last mixed: an idle one
+  // would weigh 0 and take its peers' models whole, so it waits for events of its own.
+  if (!champion_mixes_ || !sum_updates_) return false;
+  read_topic();
+  return news_;
+}
+
+void ModelSyncLink::read_topic() {
   std::vector<kafka::OwnedRecord> records;
   (void)reader_->read_available(&records);
   for (const auto& r : records) {
     const auto received = sync_.receive(r.key, r.value);
+    if (received == ModelSync::Received::kNew) news_ = true;
     if (received == ModelSync::Received::kOtherPipeline || received == ModelSync::Received::kUndecodable) {
       if (refused_) refused_->Increment();
       if (refusals_logged_++ % kRefusalLogEvery == 0) {
@@ -310,14 +332,6 @@ void ModelSyncLink::before_checkpoint(Processor& processor) {
                      refusals_logged_);
       }
     }
-  }
-  if (peers_) peers_->Set(static_cast<double>(sync_.peers()));
-  const ModelSync::Plan plan = sync_.plan();
-  if (!champion_mixes_) return;
-  if (sum_updates_) {
-    sum_updates(processor, plan);
-  } else {
-    average(processor, plan);
   }
 }
 
@@ -415,6 +429,9 @@ void ModelSyncLink::after_checkpoint(const Processor& processor) {
   // Its weight: what it learned since its previous publication (a peer mixes each
   // publication once, so each event learned here weighs in once).
   const uint64_t events = trained - std::min(trained, trained_at_publication_);
+  // A checkpoint made only to take the peers' updates (peers_published): nothing of its own
+  // to publish (the version it may have taken is its publisher's, already on the topic).
+  if (events == 0) return;
   trained_at_publication_ = trained;
   ModelSyncRecord record;
   if (sum_updates_) {

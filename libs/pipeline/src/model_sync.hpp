@@ -144,6 +144,11 @@ class ModelSyncLink {
   // Before the checkpoint's write: reads the topic and mixes the peers' new records into
   // the champion (a refused mix is logged; the champion then stays as it was).
   void before_checkpoint(Processor& processor);
+  // Summed updates: reads the topic, and whether a peer published since the last mix. The
+  // runner then makes a checkpoint even when this instance learned nothing new (an idle
+  // instance takes its peers' updates before its next events, not a checkpoint later).
+  // Averaging: false.
+  bool peers_published();
   // After the write: publishes the champion as checkpointed.
   void after_checkpoint(const Processor& processor);
 
@@ -154,6 +159,7 @@ class ModelSyncLink {
   void average(Processor& processor, const ModelSync::Plan& plan);
   void sum_updates(Processor& processor, const ModelSync::Plan& plan);
   void mixed(size_t peers, const Status& status);  // counts and logs a mix
+  void read_topic();  // feeds what arrived to sync_; sets news_ on a peer's new record
   std::string topic_;
   kafka::Producer& producer_;
   std::unique_ptr<kafka::TopicReader> reader_;
@@ -166,6 +172,7 @@ class ModelSyncLink {
   uint64_t trained_at_mix_ = 0;          // the champion's trained() when it last mixed
   uint64_t trained_at_publication_ = 0;  // ... when it was last published
   bool started_ = false;
+  bool news_ = false;  // a peer's record arrived since the last mix
   bool champion_mixes_ = true;  // its family implements Learner::mix
   uint64_t refusals_logged_ = 0;
   prometheus::Counter* mixes_ = nullptr;

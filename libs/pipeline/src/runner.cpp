@@ -579,7 +579,8 @@ Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
   if (unwritten && unwritten->messages != processed) SL_RETURN_IF_ERROR(write_cut(begin));
   // An open transaction that holds records (an operator's command) is committed all the same.
   const bool pending_records = exactly_once && producer->delivered() != delivered_at_commit;
-  if (!unwritten && processed == checkpointed_messages && checkpoints > 0 && !pending_records) {
+  if (!unwritten && processed == checkpointed_messages && checkpoints > 0 && !pending_records &&
+      !(model_sync && model_sync->peers_published())) {
     last_checkpoint = Clock::now();  // nothing new: no write
     // The last commit may have been refused (a rebalance was under way): asked again, one
     // request per interval, so that an idle group's offsets catch up with its checkpoint.

@@ -3,10 +3,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model_sync.hpp"
+#include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/offline/synthetic.hpp"
 #include "streamlearn/pipeline/output.hpp"
 #include "streamlearn/pipeline/processor.hpp"
@@ -367,4 +370,75 @@ TEST_CASE("model sync: scale.model_sync_mix chooses averaging (the default) or s
   auto bad = ParseConfig("scale:\n  model_sync_mix: median\n", "p.yaml", none);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("scale.model_sync_mix") != std::string::npos);
+}
+
+TEST_CASE("model sync: an idle instance hears its peer's record and takes it; learning nothing, it publishes nothing",
+          "[model_sync][kafka]") {
+  auto broker = kafka::EmbeddedBroker::Start();
+  REQUIRE(broker.ok());
+  const kafka::Properties client = {{"bootstrap.servers", (*broker)->bootstrap_servers()}};
+  PipelineConfig config = LogisticConfig();
+  config.kafka.group_id = "g";
+  config.sync.enabled = true;
+  config.sync.mix = ModelSyncMix::kUpdates;
+  REQUIRE((*broker)->create_topic("g.model-sync", 1).ok());
+  std::vector<std::string> keys, payloads;
+  const auto parts = SeaByPartition(4000, 2, &keys, &payloads);
+  struct Instance {
+    std::unique_ptr<Processor> processor;
+    std::unique_ptr<kafka::Producer> producer;
+    std::unique_ptr<ModelSyncLink> link;
+  };
+  auto start = [&](const std::string& id) {
+    PipelineConfig c = config;
+    c.sync.instance_id = id;
+    Instance i;
+    auto processor = Processor::Create(c, nullptr, nullptr);
+    auto producer = kafka::Producer::Create({{"bootstrap.servers", (*broker)->bootstrap_servers()}, {"linger.ms", "1"}});
+    REQUIRE(processor.ok());
+    REQUIRE(producer.ok());
+    i.processor = std::move(processor).value();
+    i.producer = std::move(producer).value();
+    auto link = ModelSyncLink::Create(c, *i.producer, client, nullptr);
+    REQUIRE(link.ok());
+    i.link = std::move(link).value();
+    return i;
+  };
+  // A checkpoint as the runner makes it: the mix, then (after the write) the publication.
+  auto checkpoint = [](Instance& i) {
+    i.link->before_checkpoint(*i.processor);
+    i.link->after_checkpoint(*i.processor);
+    REQUIRE(i.producer->flush(10000).ok());
+  };
+  // Every wait has a deadline: what arrives on the embedded broker arrives within it.
+  auto hears = [](Instance& i) {
+    for (int tries = 0; tries < 100; ++tries) {
+      if (i.link->peers_published()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  Instance a = start("a");
+  Instance b = start("b");
+  CountingSink sink;
+  for (Instance* i : {&a, &b}) i->link->before_checkpoint(*i->processor);  // the first: where learning starts
+  REQUIRE(a.processor->process(parts[0], sink).ok());
+  checkpoint(a);
+  REQUIRE(hears(b));
+  REQUIRE(b.processor->process(parts[1], sink).ok());
+  checkpoint(b);  // takes a's record, publishes its own
+  CHECK_FALSE(b.link->peers_published());  // a's record is taken
+
+  // a learned nothing since: its peer's record alone makes it checkpoint, and changes its model.
+  REQUIRE(hears(a));
+  const std::string idle = a.processor->champion_model().learner;
+  const uint64_t trained = a.processor->champion_model_trained();
+  checkpoint(a);
+  CHECK(a.processor->champion_model().learner != idle);
+  CHECK(a.processor->champion_model_trained() == trained);  // b's events stay b's count
+  CHECK_FALSE(a.link->peers_published());
+  // ... and publishes nothing: b hears nothing new (given the time a record takes above).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK_FALSE(b.link->peers_published());
+  for (Instance* i : {&a, &b}) i->link.reset();  // the readers close before the broker
 }
