@@ -36,12 +36,6 @@ bool ReadNames(ByteReader& r, std::vector<std::string>* names) {
   return r.ok();
 }
 
-std::string DefaultInstanceId(const PipelineConfig& config) {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host) + ":" + config.state.dir;
-}
-
 uint64_t WallMs() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -49,6 +43,12 @@ uint64_t WallMs() {
 }
 
 }  // namespace
+
+std::string DefaultInstanceId(const PipelineConfig& config) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + config.state.dir;
+}
 
 std::string EncodeModelSyncRecord(const ModelSyncRecord& record) {
   std::string payload;

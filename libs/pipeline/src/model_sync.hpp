@@ -74,6 +74,9 @@ struct ModelSyncRecord {
 std::string EncodeModelSyncRecord(const ModelSyncRecord& record);
 Result<ModelSyncRecord> DecodeModelSyncRecord(std::string_view bytes);
 
+// scale.instance_id's default: "<host name>:<state.dir>" (model sync, standby placement).
+std::string DefaultInstanceId(const PipelineConfig& config);
+
 // The model's name, type and learner and feature settings: instances mix only models made
 // by the same configuration.
 std::string PipelineFingerprint(const PipelineConfig& config);
