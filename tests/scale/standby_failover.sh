@@ -13,38 +13,17 @@ BIN=$1 EVENTS=${2:-20000} SEED=${3:-7}
 STANDBY=${STANDBY:-1} ENTITIES=${ENTITIES:-1000}
 GROUP=warm
 source "$(dirname "$0")/../crash/lib.sh"
-SCTL="$PY $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scalectl.py"
+source "$(dirname "$0")/instances.sh"
 
 TOPICS="events,drift,dlq,$GROUP-events-changelog" start_broker 4
 "$BIN" gen --stream sea --events "$EVENTS" --seed "$SEED" --entities "$ENTITIES" --format kcat 2>"$work/gen.log" >"$work/events.txt"
 EXTRA_CONFIG="model: {type: logistic}\nscale: {standby_replicas: $STANDBY}" write_config
 
-produce_range() {
-  sed -n "$(($1 + 1)),$2p" "$work/events.txt" |
-    kcat -P -b "$bootstrap" -t events -K '\t' -z zstd -X batch.size=4000000 -X message.max.bytes=5000000 -X linger.ms=50
-}
-start_instance() {
-  run_port=$(free_port)
-  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$GROUP" \
-  STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="$GROUP" \
-  STREAMLEARN_STATE_DIR="$work/state-$1" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=1000 \
-  STREAMLEARN_HTTP_PORT="$run_port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
-    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1.log" 2>&1 &
-  run_pid=$!
-  pids+=($run_pid)
-  eval "pid_$1=$run_pid port_$1=$run_port"
-}
-wait_committed() { $SCTL wait-committed "$bootstrap" "$GROUP" events "$1" --timeout 40 >/dev/null || fail "the group did not commit $1 events"; }
-metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
-processed() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['events_in'])" 2>/dev/null || echo 0; }
-
-assigned() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['assigned'])" 2>/dev/null || echo False; }
-
 start_instance a
 start_instance b
 # Both members hold partitions before events arrive: a commit that a rebalance refuses after
 # a member has processed all it holds is retried only at its next event (none would come).
-for _ in $(seq 200); do [ "$(assigned "$port_a")$(assigned "$port_b")" = TrueTrue ] && break; sleep 0.1; done
+wait_assigned "$port_a" "$port_b"
 sleep 1
 produce_range 0 $((EVENTS / 2))
 wait_committed $((EVENTS / 2))
