@@ -72,7 +72,7 @@ log "the survivors ($survivors) committed all $EVENTS events"
 : >"$work/restores.tsv"
 for s in $survivors; do
   eval "from=\$((lines_$s + 1)) port=\$port_$s"
-  tail -n +"$from" "$work/run-$s.log" | grep "restored .* entity state\|warm copy" | sed "s/^/  $s: /"
+  tail -n +"$from" "$work/run-$s.log" | { grep "restored .* entity state\|warm copy" || true; } | sed "s/^/  $s: /"
   tail -n +"$from" "$work/run-$s.log" |
     sed -n 's/.*partition events-\([0-9]*\): restored .* (\([0-9]*\) records,.*/\1\t\2/p' |
     while IFS=$'\t' read -r p records; do

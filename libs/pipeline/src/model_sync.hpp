@@ -158,6 +158,8 @@ class ModelSyncLink {
   void sum_updates(Processor& processor, const ModelSync::Plan& plan);
   void mixed(size_t peers, const Status& status);  // counts and logs a mix
   std::string topic_;
+  std::string drift_topic_;  // an adopted version is published there, as any version change
+  std::string model_;
   kafka::Producer& producer_;
   std::unique_ptr<kafka::TopicReader> reader_;
   ModelSync sync_;

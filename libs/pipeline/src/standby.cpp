@@ -221,7 +221,15 @@ Status StandbyReplicas::step() {
                    warm_.size(), topic_, List(warm_), List(held_), placement_->live(now_ms).size());
     }
   }
-  SL_RETURN_IF_ERROR(publish(now_ms));
+  // Not a reason to stop tailing: the others then place copies without this instance's
+  // assignment (it counts as gone after its TTL, and may get a copy too many meanwhile).
+  if (Status published = publish(now_ms); !published.ok() && !publish_failed_) {
+    spdlog::warn("standby replicas: this instance's assignment is not published on {}: {}", members_topic_,
+                 published.message());
+    publish_failed_ = true;
+  } else if (published.ok()) {
+    publish_failed_ = false;
+  }
   // Fetch outside the lock; apply under it, so that a partition held meanwhile is skipped.
   struct Record {
     int32_t partition;

@@ -98,6 +98,7 @@ class StandbyReplicas {
   std::map<int32_t, int> short_of_;                     // partitions short of N copies, as last logged
   std::string published_;                               // the last record published
   int64_t published_ms_ = 0;
+  bool publish_failed_ = false;                         // logged once until it works again
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<kafka::PartitionTailer> tailer_;  // the thread's only
   std::mutex mu_;  // held_, store_ writes and reads of a partition's copy
