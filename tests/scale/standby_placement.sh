@@ -15,6 +15,7 @@
 #   standby_placement.sh BIN [EVENTS] [SEED]
 BIN=$1 EVENTS=${2:-12000} SEED=${3:-11}
 ENTITIES=${ENTITIES:-600}
+REPLICAS=${REPLICAS:-1}  # 2: every non-holder keeps a copy (the cost of the old placement, for figures)
 GROUP=place
 PARTITIONS=6
 source "$(dirname "$0")/../crash/lib.sh"
@@ -22,7 +23,7 @@ source "$(dirname "$0")/instances.sh"
 
 TOPICS="events,drift,dlq,$GROUP-events-changelog" start_broker "$PARTITIONS"
 "$BIN" gen --stream sea --events "$EVENTS" --seed "$SEED" --entities "$ENTITIES" --format kcat 2>"$work/gen.log" >"$work/events.txt"
-EXTRA_CONFIG="model: {type: logistic}\nscale: {standby_replicas: 1}" write_config
+EXTRA_CONFIG="model: {type: logistic}\nscale: {standby_replicas: $REPLICAS}" write_config
 
 start_instance a
 start_instance b
@@ -31,11 +32,13 @@ wait_assigned "$port_a" "$port_b" "$port_c"
 sleep 1
 produce_range 0 $((EVENTS / 2))
 wait_committed $((EVENTS / 2))
-placement=$($SCTL placement "$PARTITIONS" 1 "$port_a" "$port_b" "$port_c" --timeout 20) || fail "$placement"
+placement=$($SCTL placement "$PARTITIONS" "$REPLICAS" "$port_a" "$port_b" "$port_c" --timeout 20) || fail "$placement"
 log "placement with three instances (port: a=$port_a b=$port_b c=$port_c): $placement"
 for port in "$port_a" "$port_b" "$port_c"; do
   for _ in $(seq 100); do [ "$(metric "$port" streamlearn_standby_lag_records)" = 0 ] && break; sleep 0.1; done
 done
+
+log "FIGURES before the kill (N=$REPLICAS, $((EVENTS / 2)) events): standby bytes read: a $(metric "$port_a" streamlearn_standby_bytes_total), b $(metric "$port_b" streamlearn_standby_bytes_total), c $(metric "$port_c" streamlearn_standby_bytes_total)"
 
 # The victim: one whose partitions' copies are all on one survivor, if any.
 victim=$($PY - "$placement" a="$port_a" b="$port_b" c="$port_c" <<'PY'
@@ -93,7 +96,7 @@ bad = []
 for line in open(sys.argv[2]):
     p, port, records, warm = line.split()
     p, records, warm = int(p), int(records), int(warm) > 0
-    if int(port) in placement["copies"][str(p)]:
+    if int(port) in placement["copies"][str(p)]:  # with N = 2 both survivors have it
         hits += 1
         if not warm or records * 10 > ends[p]:
             bad.append(f"partition {p}: its copy holder read {records} of {ends[p]} records (copy adopted: {warm})")
@@ -116,11 +119,13 @@ read -r hits misses <<<"$verdict"
 kcat -C -b "$bootstrap" -t "predictions-$GROUP" -o beginning -e -q -f '%T\t%s\n' >"$work/predictions.tsv"
 kcat -C -b "$bootstrap" -t events -o beginning -e -q -f '%p\t%s\n' >"$work/events-by-partition.tsv"
 moved=$(cut -f1 "$work/restores.tsv" | sort -u | paste -sd,)
-failover_s=$($SCTL failover "$work/predictions.tsv" "$work/events-by-partition.tsv" "$kill_ms" "$moved") || fail "$failover_s"
+# The failover time is the victim's partitions' (others may move between the survivors too).
+victim_parts=$($PY -c 'import json, sys; pl = json.loads(sys.argv[1]); print(",".join(p for p, o in pl["owner"].items() if o == int(sys.argv[2])))' "$placement" "$victim_port")
+failover_s=$($SCTL failover "$work/predictions.tsv" "$work/events-by-partition.tsv" "$kill_ms" "$victim_parts") || fail "$failover_s"
 set -- $survivors
 eval "p1=\$port_$1 p2=\$port_$2"
-log "FIGURES: partitions $moved moved; $hits restored by their copy holder, $misses by the other survivor; first prediction of a moved partition ${failover_s} s after the kill; standby bytes read: $1 $(metric "$p1" streamlearn_standby_bytes_total), $2 $(metric "$p2" streamlearn_standby_bytes_total)"
-after=$($SCTL placement "$PARTITIONS" 1 "$p1" "$p2" --timeout 20) || fail "after the kill: $after"
+log "FIGURES: partitions $moved moved; $hits restored by their copy holder, $misses by the other survivor; first prediction of one of $victim's partitions ($victim_parts) ${failover_s} s after the kill; standby bytes read: $1 $(metric "$p1" streamlearn_standby_bytes_total), $2 $(metric "$p2" streamlearn_standby_bytes_total)"
+after=$($SCTL placement "$PARTITIONS" "$REPLICAS" "$p1" "$p2" --timeout 20) || fail "after the kill: $after"
 log "placement over the survivors: $after"
 cut -f2 "$work/predictions.tsv" >"$work/predictions.jsonl"
 $SCTL predictions "$work/predictions.jsonl" "$EVENTS" || fail "predictions"
