@@ -89,6 +89,12 @@ if [ -n "${VERSIONS_ONLY:-}" ]; then
   [ "$version" -gt 1 ] || fail "no instance changed its model's version: no drift reset to agree on"
   [ "$lag" -le "${MAX_LAG:-6}" ] || fail "an instance took $lag checkpoints to reach a version a peer had reached"
   log "versions agreed up to v$version: $adopted taken from peers, at most $lag checkpoints behind"
+  # Every version taken from a peer is on the drift topic, as a model_change "adopt" record
+  # (counted against the instances' logs: the metric is read before their last checkpoint).
+  taken=$(cat "$work"/run-sync-*.log | grep -c "model sync: version .* taken from" || true)
+  published=$(kcat -C -b "$bootstrap" -t drift -o beginning -e -q | grep -c '"type":"model_change",.*"action":"adopt"' || true)
+  [ "$published" -eq "$taken" ] || fail "$taken version(s) taken from peers, $published model_change adopt record(s) on the drift topic"
+  log "$published adoption(s) on the drift topic, one per version taken"
   log "PASS"
   exit 0
 fi

@@ -173,6 +173,52 @@ def cmd_entities(a):
     return 1 if bad else 0
 
 
+def placement_of(port):
+    """{(partition, role): value} from an instance's streamlearn_standby_placement gauges."""
+    import re
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+        text = r.read().decode()
+    out = {}
+    for m in re.finditer(r'^streamlearn_standby_placement\{(.*?)\} (\S+)$', text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        out[(int(labels["partition"]), labels["role"])] = float(m.group(2))
+    return out
+
+
+def cmd_placement(a):
+    """Until the instances' standby placement is exact: each partition held by one instance
+    and kept warm by min(N, instances - 1) others, never by its holder. Prints it as JSON
+    ({"owner": {p: port}, "copies": {p: [port, ...]}}) on success."""
+    deadline = time.monotonic() + a.timeout
+    why = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            seen = {port: placement_of(port) for port in a.ports}
+        except Exception as e:  # an instance still starting
+            why = str(e)
+            time.sleep(0.2)
+            continue
+        owner, copies, problems = {}, {}, []
+        for p in range(a.partitions):
+            holders = [port for port in a.ports if seen[port].get((p, "active")) == 1]
+            warm = [port for port in a.ports if seen[port].get((p, "standby")) == 1]
+            want = min(a.replicas, len(a.ports) - 1)
+            if len(holders) != 1:
+                problems.append(f"partition {p} held by {len(holders)}")
+            elif len(warm) != want or holders[0] in warm:
+                problems.append(f"partition {p}: {len(warm)} copies (want {want}), holder among them: {holders[0] in warm}")
+            else:
+                owner[p], copies[p] = holders[0], warm
+        if not problems:
+            print(json.dumps({"owner": owner, "copies": copies}))
+            return 0
+        why = "; ".join(problems)
+        time.sleep(0.2)
+    print(f"FAIL: placement not exact within {a.timeout} s: {why}")
+    return 1
+
+
 def cmd_rebalance_pause(a):
     """Longest gap between consecutive predictions of one partition's events during the test,
     from the predictions' produce timestamps (kcat -f '%T\t%s\n'), in seconds."""
@@ -255,6 +301,9 @@ def main():
     p.set_defaults(f=cmd_rebalance_pause)
     p = sub.add_parser("failover"); p.add_argument("predictions"); p.add_argument("events")
     p.add_argument("kill_ms", type=int); p.add_argument("partitions"); p.set_defaults(f=cmd_failover)
+    p = sub.add_parser("placement"); p.add_argument("partitions", type=int); p.add_argument("replicas", type=int)
+    p.add_argument("ports", type=int, nargs="+"); p.add_argument("--timeout", type=float, default=20)
+    p.set_defaults(f=cmd_placement)
     p = sub.add_parser("ends"); p.add_argument("bootstrap"); p.add_argument("topic"); p.set_defaults(f=cmd_ends)
     a = ap.parse_args()
     sys.exit(a.f(a))

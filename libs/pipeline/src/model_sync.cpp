@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "streamlearn/core/bytes.hpp"
+#include "output_encoders.hpp"
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/kafka/topic_reader.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
@@ -36,12 +37,6 @@ bool ReadNames(ByteReader& r, std::vector<std::string>* names) {
   return r.ok();
 }
 
-std::string DefaultInstanceId(const PipelineConfig& config) {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host) + ":" + config.state.dir;
-}
-
 uint64_t WallMs() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -49,6 +44,12 @@ uint64_t WallMs() {
 }
 
 }  // namespace
+
+std::string DefaultInstanceId(const PipelineConfig& config) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + config.state.dir;
+}
 
 std::string EncodeModelSyncRecord(const ModelSyncRecord& record) {
   std::string payload;
@@ -224,6 +225,8 @@ ModelSyncRecord ModelSync::publication(ChampionModel champion, uint64_t events_s
 
 ModelSyncLink::ModelSyncLink(const PipelineConfig& config, kafka::Producer& producer, PipelineProbe* probe)
     : topic_(config.sync.topic.empty() ? config.kafka.group_id + ".model-sync" : config.sync.topic),
+      drift_topic_(config.kafka.drift_topic),
+      model_(config.model.name),
       producer_(producer),
       sync_(config.sync.instance_id.empty() ? DefaultInstanceId(config) : config.sync.instance_id,
             PipelineFingerprint(config), WallMs(), config.sync.mix == ModelSyncMix::kUpdates),
@@ -348,6 +351,25 @@ bool ModelSyncLink::adopt(Processor& processor, const ModelSyncRecord& newer) {
   }
   sync_.adopted(newer);
   if (adopted_) adopted_->Increment();
+  // On the drift topic like every other version change (a drift reset, a rollback): a reader
+  // of that topic sees each version a prediction of this instance may carry. Inside the open
+  // transaction with exactly_once (the checkpoint's), like the checkpoint it belongs to.
+  if (!drift_topic_.empty()) {
+    ModelChangeRecord change;
+    change.model = model_;
+    change.action = "adopt";
+    change.version = newer.champion.version;
+    change.previous_version = from;
+    change.peer = newer.instance;
+    change.cause = newer.cause;
+    change.trained = newer.champion.trained;
+    change.ts_ms = static_cast<int64_t>(WallMs());
+    std::string json;
+    EncodeModelChange(change, json);
+    const Status published = producer_.produce(drift_topic_, model_, json);
+    if (!published.ok()) spdlog::warn("model sync: the adoption of version {} is not on {}: {}", change.version,
+                                      drift_topic_, published.message());
+  }
   spdlog::info("model sync: version {} ({} on {}) taken from {}, replacing version {}", newer.champion.version,
                newer.cause, newer.origin.empty() ? std::string("any instance") : newer.origin, newer.instance, from);
   return true;

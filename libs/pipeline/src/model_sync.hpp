@@ -74,6 +74,9 @@ struct ModelSyncRecord {
 std::string EncodeModelSyncRecord(const ModelSyncRecord& record);
 Result<ModelSyncRecord> DecodeModelSyncRecord(std::string_view bytes);
 
+// scale.instance_id's default: "<host name>:<state.dir>" (model sync, standby placement).
+std::string DefaultInstanceId(const PipelineConfig& config);
+
 // The model's name, type and learner and feature settings: instances mix only models made
 // by the same configuration.
 std::string PipelineFingerprint(const PipelineConfig& config);
@@ -161,6 +164,8 @@ class ModelSyncLink {
   void mixed(size_t peers, const Status& status);  // counts and logs a mix
   void read_topic();  // feeds what arrived to sync_; sets news_ on a peer's new record
   std::string topic_;
+  std::string drift_topic_;  // an adopted version is published there, as any version change
+  std::string model_;
   kafka::Producer& producer_;
   std::unique_ptr<kafka::TopicReader> reader_;
   ModelSync sync_;

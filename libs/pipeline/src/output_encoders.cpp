@@ -175,6 +175,14 @@ void EncodeModelChange(const ModelChangeRecord& r, std::string& out) {
     out.append(R"(,"challenger":)");
     AppendJsonString(out, r.challenger);
   }
+  if (!r.peer.empty()) {
+    out.append(R"(,"peer":)");
+    AppendJsonString(out, r.peer);
+  }
+  if (!r.cause.empty()) {
+    out.append(R"(,"cause":)");
+    AppendJsonString(out, r.cause);
+  }
   out.append(R"(,"trained":)");
   AppendJsonUnsigned(out, r.trained);
   out.append(R"(,"ts":)");

@@ -121,8 +121,19 @@ std::vector<int32_t> ReplayLedger::held() const {
   return out;
 }
 
+kafka::Properties ReplayReaderProperties(kafka::Properties reader) {
+  auto set = reader.find("isolation.level");
+  if (set != reader.end() && set->second != "read_committed") {
+    spdlog::warn("kafka.properties isolation.level {} is not used to read back published predictions: a "
+                 "prediction of an uncommitted transaction was not published (read_committed)",
+                 set->second);
+  }
+  reader["isolation.level"] = "read_committed";
+  return reader;
+}
+
 ReplayDedup::ReplayDedup(const PipelineConfig& config, kafka::Properties reader, PipelineProbe* probe)
-    : config_(config), reader_(std::move(reader)) {
+    : config_(config), reader_(ReplayReaderProperties(std::move(reader))) {
   if (!probe) return;
   skipped_ = &prometheus::BuildCounter()
                   .Name("streamlearn_replay_predictions_skipped_total")

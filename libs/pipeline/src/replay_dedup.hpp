@@ -105,6 +105,15 @@ class ReplayLedger {
 
 // The ledger with Kafka around it: the partition rule, reading a predictions partition on
 // assignment, recording the offsets at checkpoints, the count and the log lines.
+// The consumer properties of the read-back: `reader` with isolation.level read_committed,
+// whatever kafka.properties says. With kafka.guarantee exactly_once a prediction is published
+// when its transaction commits; one of a transaction that aborted, or that its writer never
+// committed (kill -9), was never published: a read_committed read does not list it, so the
+// replay produces it (within its own transaction). The read ends at the partition's last
+// stable offset, so an open transaction of a dead writer does not hold it up. Without
+// transactions read_committed reads everything.
+kafka::Properties ReplayReaderProperties(kafka::Properties reader);
+
 class ReplayDedup {
  public:
   // nullptr when off: scale.replay_dedup false, or the predictions topic's partitions do not

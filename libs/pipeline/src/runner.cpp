@@ -452,7 +452,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   if (config.scale.standby_replicas > 0 && !impl->config.scale.changelog) {
     spdlog::warn("scale.standby_replicas: the changelog is off, so no partition is kept warm");
   } else if (config.scale.standby_replicas > 0) {
-    auto standby = StandbyReplicas::Start(impl->config, consumer_props, probe);
+    kafka::Properties members_props = common;  // the members topic's producer: a plain one
+    members_props.insert(config.kafka.properties.begin(), config.kafka.properties.end());
+    auto standby = StandbyReplicas::Start(impl->config, consumer_props, members_props, probe);
     if (!standby.ok()) return standby.status();
     impl->standby = std::move(standby).value();
     impl->partitions->set_standby(impl->standby.get());

@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "model_sync.hpp"
 #include "streamlearn/pipeline/probe.hpp"
 #include "streamlearn/state/store.hpp"
 
@@ -21,14 +22,40 @@ std::string Prefix(int32_t partition) {
   return {static_cast<char>(p >> 24), static_cast<char>(p >> 16), static_cast<char>(p >> 8), static_cast<char>(p)};
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string List(const std::set<int32_t>& partitions) {
+  std::string out;
+  for (int32_t p : partitions) out.append(out.empty() ? "" : ",").append(std::to_string(p));
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
+
+std::string MembersTopic(const PipelineConfig& config) { return config.kafka.group_id + ".standby-members"; }
 
 Result<std::unique_ptr<StandbyReplicas>> StandbyReplicas::Start(const PipelineConfig& config,
                                                                 const kafka::Properties& reader,
+                                                                const kafka::Properties& writer,
                                                                 PipelineProbe* probe) {
   std::unique_ptr<StandbyReplicas> s(new StandbyReplicas());
   s->topic_ = ChangelogTopic(config);
+  s->members_topic_ = MembersTopic(config);
+  s->instance_ = config.sync.instance_id.empty() ? DefaultInstanceId(config) : config.sync.instance_id;
+  s->replicas_ = config.scale.standby_replicas;
+  s->placement_.emplace(s->instance_, s->replicas_);
   s->reader_ = reader;
+  kafka::Properties out = writer;
+  out["linger.ms"] = "0";
+  auto producer = kafka::Producer::Create(out);
+  if (!producer.ok()) return producer.status();
+  s->members_out_ = std::move(producer).value();
+  auto members = kafka::TopicReader::Create(reader, s->members_topic_);
+  if (!members.ok()) return members.status();
+  s->members_in_ = std::move(members).value();
   // Not synced: a copy lost in a crash is read again from the changelog.
   auto store = state::StateStore::Open(config.state.dir + "/standby", {.sync = false});
   if (!store.ok()) return Status(store.status().code(), "scale.standby_replicas: " + store.status().message());
@@ -58,6 +85,11 @@ Result<std::unique_ptr<StandbyReplicas>> StandbyReplicas::Start(const PipelineCo
                      .Help("Key and value bytes of the changelog records the standby replicas read")
                      .Register(r)
                      .Add({});
+    s->copy_family_ = &prometheus::BuildGauge()
+                           .Name("streamlearn_standby_placement")
+                           .Help("1 for each partition this instance holds (role active) or keeps a warm copy of "
+                                 "(role standby), else 0")
+                           .Register(r);
   }
   StandbyReplicas* self = s.get();
   s->thread_ = std::thread([self] { self->run(); });
@@ -67,6 +99,8 @@ Result<std::unique_ptr<StandbyReplicas>> StandbyReplicas::Start(const PipelineCo
 StandbyReplicas::~StandbyReplicas() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  // A tombstone: the others place copies without this instance at once, not after its TTL.
+  if (members_out_ && members_out_->produce(members_topic_, instance_, {}).ok()) (void)members_out_->flush(2000);
 }
 
 void StandbyReplicas::hold(int32_t partition) {
@@ -137,16 +171,29 @@ Status StandbyReplicas::step() {
     if (!count.ok()) return count.status();
     partitions_ = *count;
   }
+  std::vector<kafka::OwnedRecord> members;
+  SL_RETURN_IF_ERROR(members_in_->read_available(&members));
+  for (const auto& m : members) placement_->receive(m.key, m.value);
+  const int64_t now_ms = NowMs();
   {
-    // Follow what is not held: a partition new to the set starts at its copy's position.
+    // Follow the partitions placed here: one new to the set starts at its copy's position.
     std::lock_guard lock(mu_);
-    if (assigned_version_ != held_version_) {
+    std::map<int32_t, int> short_of;
+    std::set<int32_t> warm = placement_->warm(held_, partitions_, now_ms, &short_of);
+    if (short_of != short_of_) {
+      if (!short_of.empty()) {
+        spdlog::warn("standby replicas: {} live member(s) for {} copies of each partition: {} partition(s) have "
+                     "fewer (scale.standby_replicas)",
+                     placement_->live(now_ms).size(), replicas_, short_of.size());
+      }
+      short_of_ = std::move(short_of);
+    }
+    if (assigned_version_ != held_version_ || warm != warm_) {
       auto offsets = store_->offsets();
       if (!offsets.ok()) return offsets.status();
       std::map<int32_t, Tail> tails;
       std::map<int32_t, int64_t> next;
-      for (int32_t p = 0; p < partitions_; ++p) {
-        if (held_.count(p)) continue;
+      for (int32_t p : warm) {
         auto kept = tails_.find(p);
         if (kept != tails_.end()) {
           tails[p] = std::move(kept->second);
@@ -159,9 +206,29 @@ Status StandbyReplicas::step() {
       SL_RETURN_IF_ERROR(tailer_->assign(next));
       tails_ = std::move(tails);
       assigned_version_ = held_version_;
+      warm_ = std::move(warm);
       if (partitions_gauge_) partitions_gauge_->Set(static_cast<double>(tails_.size()));
-      spdlog::info("standby replicas: keeping {} partition(s) of {} warm", tails_.size(), topic_);
+      for (int32_t p = 0; copy_family_ && p < partitions_; ++p) {
+        auto& [active, standby] = copy_gauges_[p];
+        if (!active) {
+          active = &copy_family_->Add({{"partition", std::to_string(p)}, {"role", "active"}});
+          standby = &copy_family_->Add({{"partition", std::to_string(p)}, {"role", "standby"}});
+        }
+        active->Set(held_.count(p) ? 1 : 0);
+        standby->Set(warm_.count(p) ? 1 : 0);
+      }
+      spdlog::info("standby replicas: keeping {} partition(s) of {} warm ({}); holding {}; {} live member(s)",
+                   warm_.size(), topic_, List(warm_), List(held_), placement_->live(now_ms).size());
     }
+  }
+  // Not a reason to stop tailing: the others then place copies without this instance's
+  // assignment (it counts as gone after its TTL, and may get a copy too many meanwhile).
+  if (Status published = publish(now_ms); !published.ok() && !publish_failed_) {
+    spdlog::warn("standby replicas: this instance's assignment is not published on {}: {}", members_topic_,
+                 published.message());
+    publish_failed_ = true;
+  } else if (published.ok()) {
+    publish_failed_ = false;
   }
   // Fetch outside the lock; apply under it, so that a partition held meanwhile is skipped.
   struct Record {
@@ -210,6 +277,24 @@ Status StandbyReplicas::step() {
     bytes_->Increment(static_cast<double>(bytes));
     lag_gauge_->Set(lag);
   }
+  return Status::Ok();
+}
+
+Status StandbyReplicas::publish(int64_t now_ms) {
+  members_out_->poll();
+  MemberRecord record;
+  record.ttl_ms = kMemberTtlMs;
+  {
+    std::lock_guard lock(mu_);
+    record.held = held_;
+  }
+  record.warm = warm_;
+  const std::string changed = EncodeMemberRecord(record);  // at_ms 0: compared without the time
+  if (changed == published_ && now_ms - published_ms_ < kMemberHeartbeatMs) return Status::Ok();
+  record.at_ms = now_ms;
+  SL_RETURN_IF_ERROR(members_out_->produce(members_topic_, instance_, EncodeMemberRecord(record)));
+  published_ = changed;
+  published_ms_ = now_ms;
   return Status::Ok();
 }
 

@@ -4,10 +4,11 @@
 // so that when one of them is assigned here its restore reads only the changelog records
 // after the copy's position instead of the whole partition (Kafka Streams' standby tasks).
 //
-// Which copies: every partition of the changelog that this instance does not hold. Kafka
-// Streams places N copies per task in its own assignor; a librdkafka member cannot see the
-// other members' assignments without decoding the group's protocol bytes, so any N >= 1
-// keeps a copy of each partition held elsewhere (members - 1 copies of each partition).
+// Which copies: exactly N of each partition over the group, never on its holder, placed by
+// StandbyPlacement (standby_placement.hpp) from the assignments that every instance
+// publishes on the members topic (MembersTopic); fewer when fewer than N live members do not
+// hold it (logged). A copy no longer placed here stays on disk, untailed: if the partition
+// comes back here (as a copy or assigned), it is read on from that copy's position.
 //
 // The copies live in a RocksDB of their own (<state.dir>/standby): keys are the partition
 // (4 bytes, big-endian) then the entity; the partition's last offset marker is stored under
@@ -32,13 +33,17 @@
 #include <thread>
 
 #include "partition_state.hpp"
+#include "standby_placement.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/kafka/partition_tailer.hpp"
+#include "streamlearn/kafka/topic_reader.hpp"
 #include "streamlearn/pipeline/config.hpp"
 
 namespace prometheus {
 class Counter;
 class Gauge;
+template <typename T>
+class Family;
 }  // namespace prometheus
 
 namespace streamlearn::state {
@@ -58,11 +63,12 @@ struct WarmCopy {
 
 class StandbyReplicas {
  public:
-  // Opens <state.dir>/standby and starts tailing every changelog partition (none is held
-  // yet). `reader`: the tailing consumer's properties.
+  // Opens <state.dir>/standby and starts publishing this instance's assignment and tailing
+  // the changelog partitions placed here. `reader`: the consumers' properties; `writer`: the
+  // members topic's producer's.
   static Result<std::unique_ptr<StandbyReplicas>> Start(const PipelineConfig& config, const kafka::Properties& reader,
-                                                        PipelineProbe* probe);
-  ~StandbyReplicas();  // stops the thread
+                                                        const kafka::Properties& writer, PipelineProbe* probe);
+  ~StandbyReplicas();  // stops the thread, then publishes that this instance left
   StandbyReplicas(const StandbyReplicas&) = delete;
   StandbyReplicas& operator=(const StandbyReplicas&) = delete;
 
@@ -77,10 +83,22 @@ class StandbyReplicas {
   StandbyReplicas() = default;
   void run();
   Status step();
+  Status publish(int64_t now_ms);  // this instance's member record, when due
   Status drop(int32_t partition, int64_t end);
 
   std::string topic_;
+  std::string members_topic_;
+  std::string instance_;
+  int replicas_ = 1;
   kafka::Properties reader_;
+  std::unique_ptr<kafka::Producer> members_out_;        // the thread's only, then the destructor's
+  std::unique_ptr<kafka::TopicReader> members_in_;      // the thread's only
+  std::optional<StandbyPlacement> placement_;          // the thread's only
+  std::set<int32_t> warm_;                              // placed here at the last assignment
+  std::map<int32_t, int> short_of_;                     // partitions short of N copies, as last logged
+  std::string published_;                               // the last record published
+  int64_t published_ms_ = 0;
+  bool publish_failed_ = false;                         // logged once until it works again
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<kafka::PartitionTailer> tailer_;  // the thread's only
   std::mutex mu_;  // held_, store_ writes and reads of a partition's copy
@@ -100,7 +118,15 @@ class StandbyReplicas {
   prometheus::Gauge* lag_gauge_ = nullptr;
   prometheus::Counter* records_ = nullptr;
   prometheus::Counter* bytes_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* copy_family_ = nullptr;
+  std::map<int32_t, std::pair<prometheus::Gauge*, prometheus::Gauge*>> copy_gauges_;  // active, standby
 };
+
+// The members topic: "<kafka.group_id>.standby-members" (standby_placement.hpp).
+std::string MembersTopic(const PipelineConfig& config);
+// How often an instance publishes its member record, and how long one stays valid.
+inline constexpr int64_t kMemberHeartbeatMs = 1000;
+inline constexpr int64_t kMemberTtlMs = 6000;
 
 // A restore's starting point: the warm copy of `partition` (held) in `entities` and
 // `marker`; returns the changelog offset the restore reads from (0 without a copy).

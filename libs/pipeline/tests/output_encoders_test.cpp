@@ -217,6 +217,38 @@ TEST_CASE("model change encoder: rollback and promote, schema-valid", "[encoders
   CHECK(Validate("drift", {neither}) == 1);
 }
 
+TEST_CASE("model change encoder: a version adopted from a peer names the peer, schema-valid", "[encoders]") {
+  ModelChangeRecord adopt;
+  adopt.model = "logreg";
+  adopt.action = "adopt";
+  adopt.version = 3;
+  adopt.previous_version = 2;
+  adopt.peer = "host-b:/var/lib/streamlearn";
+  adopt.cause = "drift";
+  adopt.trained = 5400;
+  adopt.ts_ms = 1700000099000;
+  std::string a;
+  EncodeModelChange(adopt, a);
+  CHECK(a == R"({"type":"model_change","model":"logreg","action":"adopt","version":3,"previous_version":2,)"
+             R"("peer":"host-b:/var/lib/streamlearn","cause":"drift","trained":5400,"ts":1700000099000})");
+  CHECK(Validate("drift", {a}) == 0);
+  // Without its peer it is refused; a rollback naming a peer too.
+  std::string bare;
+  adopt.peer = {};
+  EncodeModelChange(adopt, bare);
+  CHECK(Validate("drift", {bare}) == 1);
+  ModelChangeRecord rollback;
+  rollback.model = "logreg";
+  rollback.action = "rollback";
+  rollback.version = 4;
+  rollback.previous_version = 3;
+  rollback.restored_version = 2;
+  rollback.peer = "host-b:/x";
+  std::string odd;
+  EncodeModelChange(rollback, odd);
+  CHECK(Validate("drift", {odd}) == 1);
+}
+
 TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]") {
   struct Collect : JsonOutputSink {
     std::vector<std::string> texts;

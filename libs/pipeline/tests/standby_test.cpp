@@ -77,7 +77,7 @@ TEST_CASE("a warm copy holds its changelog partition up to the last marker, and 
   REQUIRE(out.produce(topic, "u3", "three", {}, 0).ok());
   REQUIRE(out.flush(10000).ok());
 
-  auto standby = StandbyReplicas::Start(config, {{"bootstrap.servers", bootstrap}}, nullptr);
+  auto standby = StandbyReplicas::Start(config, {{"bootstrap.servers", bootstrap}}, {{"bootstrap.servers", bootstrap}}, nullptr);
   REQUIRE(standby.ok());
   WarmCopy copy = WaitForCopy(**standby, 0, 3);
   REQUIRE(copy.marker);
@@ -110,7 +110,7 @@ TEST_CASE("a warm copy holds its changelog partition up to the last marker, and 
 
   // The copy survives a restart of the instance (its own RocksDB).
   standby->reset();
-  auto again = StandbyReplicas::Start(config, {{"bootstrap.servers", bootstrap}}, nullptr);
+  auto again = StandbyReplicas::Start(config, {{"bootstrap.servers", bootstrap}}, {{"bootstrap.servers", bootstrap}}, nullptr);
   REQUIRE(again.ok());
   auto kept = (*again)->copy_of(0);
   REQUIRE(kept.ok());

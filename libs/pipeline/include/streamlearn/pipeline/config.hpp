@@ -232,7 +232,8 @@ struct ScaleSettings {
   bool changelog_given = false;
   std::string changelog_topic;  // empty: "<kafka.group_id>-<kafka.topics.events>-changelog"
   // Warm copies of the partitions this instance does not hold, tailed from the changelog
-  // (standby.hpp): 0 keeps none; any N >= 1 keeps one of every partition held elsewhere.
+  // (standby.hpp): 0 keeps none; N >= 1 keeps N copies of each partition over the group,
+  // never on its holder (standby_placement.hpp).
   int standby_replicas = 0;
   // A prediction goes to the predictions partition of its event's partition number, and a
   // replay does not produce again what was published after the checkpoint it resumes from

@@ -105,14 +105,17 @@ struct SliceGapRecord {
   std::string_view event_id;
 };
 
-// The champion changed on an operator's request (the drift topic, "type":"model_change").
+// The champion changed on an operator's request, or took a peer's newer version (model
+// sync) (the drift topic, "type":"model_change").
 struct ModelChangeRecord {
   std::string_view model;
-  std::string_view action;  // "rollback" | "promote"
+  std::string_view action;  // "rollback" | "promote" | "adopt"
   uint64_t version = 0;           // the new one
   uint64_t previous_version = 0;  // the one it replaced
   std::optional<uint64_t> restored_version;  // rollback
   std::string_view challenger;               // promote
+  std::string_view peer;   // adopt: the instance whose published model was taken
+  std::string_view cause;  // adopt: the change that made that version ("drift", "rollback", ...)
   uint64_t trained = 0;
   int64_t ts_ms = 0;  // wall clock
 };
