@@ -372,7 +372,7 @@ TEST_CASE("model sync: scale.model_sync_mix chooses averaging (the default) or s
   CHECK(bad.status().message().find("scale.model_sync_mix") != std::string::npos);
 }
 
-TEST_CASE("model sync: an idle instance hears its peer's record and takes it; learning nothing, it publishes nothing",
+TEST_CASE("model sync: an idle instance hears its peer's record and takes it, and learning nothing, it publishes nothing",
           "[model_sync][kafka]") {
   auto broker = kafka::EmbeddedBroker::Start();
   REQUIRE(broker.ok());
