@@ -87,6 +87,11 @@ Command RegisterBenchCommand(CLI::App& app) {
                     "Length of the latency run at half the pipeline's rate (0: none)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
+  bench->add_option("--latency-windows", bench_options.latency_windows,
+                    "Latency runs of the default settings, each --latency-seconds on topics of its own (the embedded "
+                    "broker's latency climbs as a log grows); the median window's p99 is the figure")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
   bench->add_option("--latency-rate", bench_options.latency_rate,
                     "Events/s produced during the latency run (default: half the pipeline's measured rate)")
       ->check(CLI::Range(0.0, 10000000.0));

@@ -841,9 +841,15 @@ Status EmbeddedBroker::push_request_errors(int api_key, const std::vector<int>& 
 const Properties& ConsumerQueueDefaults(MergeOptions::Order order) {
   static const Properties kShared = {{"queued.min.messages", "1000000"}, {"queued.max.messages.kbytes", "262144"}};
   // Per partition: librdkafka's own count, and 8 MB (its default is 64 MB per partition),
-  // more than a second of a partition's messages at the pipeline's rate.
+  // more than a second of a partition's messages at the pipeline's rate. librdkafka lowers
+  // fetch.max.bytes (the whole Fetch response) to queued.max.messages.kbytes unless it is set:
+  // at 8 MB a response filled up after 8 to 16 partitions, the rest got nothing, and as
+  // librdkafka moves the first partition of a request by one per request, a partition at the
+  // end waited many round trips, holding the merge back (32 partitions: every partition
+  // waited for in turn). librdkafka's default 50 MB gives each partition its share.
   static const Properties kPerPartition = {{"queued.min.messages", "100000"},
-                                           {"queued.max.messages.kbytes", "8192"}};
+                                           {"queued.max.messages.kbytes", "8192"},
+                                           {"fetch.max.bytes", "52428800"}};
   return order == MergeOptions::Order::kTimestamp ? kPerPartition : kShared;
 }
 

@@ -64,6 +64,31 @@ struct TimestampMerge::Partition {
   bool stuck_reported = false;  // once per episode
 };
 
+namespace {
+
+// Whether `a`'s head goes before `b`'s: the smaller (timestamp, partition, offset), and of
+// equal keys (several topics) the smaller topic, as a scan in (topic, partition) order that
+// keeps the first of equal keys would pick. Both queues are non-empty.
+template <typename P>
+bool HeadBefore(const P* a, const P* b) {
+  const Entry& x = a->queue.front();
+  const Entry& y = b->queue.front();
+  if (std::tie(x.timestamp_ms, a->partition, x.offset) != std::tie(y.timestamp_ms, b->partition, y.offset)) {
+    return std::tie(x.timestamp_ms, a->partition, x.offset) < std::tie(y.timestamp_ms, b->partition, y.offset);
+  }
+  return a->topic < b->topic;
+}
+
+// std::push_heap and friends keep the largest on top: "larger" here is later in merge order.
+struct HeadAfter {
+  template <typename P>
+  bool operator()(const P* a, const P* b) const {
+    return HeadBefore(b, a);
+  }
+};
+
+}  // namespace
+
 TimestampMerge::TimestampMerge(Clock now_ms, WatermarkSource watermarks, StuckHandler on_stuck)
     : now_ms_(std::move(now_ms)), watermarks_(std::move(watermarks)), on_stuck_(std::move(on_stuck)) {}
 
@@ -91,7 +116,21 @@ bool TimestampMerge::assign(std::string_view topic, int32_t partition, int64_t s
                                return Precedes(a->topic, a->partition, b->topic, b->partition);
                              });
   partitions_.insert(at, std::move(p));
+  ++empty_;
   return was_paused;
+}
+
+void TimestampMerge::rebuild_heap() {
+  heap_.clear();
+  empty_ = 0;
+  for (const auto& p : partitions_) {
+    if (p->queue.empty()) {
+      ++empty_;
+    } else {
+      heap_.push_back(p.get());
+    }
+  }
+  std::make_heap(heap_.begin(), heap_.end(), HeadAfter{});
 }
 
 bool TimestampMerge::revoke(std::string_view topic, int32_t partition, std::vector<Handle>* dropped) {
@@ -101,12 +140,15 @@ bool TimestampMerge::revoke(std::string_view topic, int32_t partition, std::vect
   p->queue.drain_to(dropped);
   partitions_.erase(std::find_if(partitions_.begin(), partitions_.end(),
                                  [p](const std::unique_ptr<Partition>& q) { return q.get() == p; }));
+  rebuild_heap();
   return was_paused;
 }
 
 void TimestampMerge::clear(std::vector<Handle>* dropped) {
   for (auto& p : partitions_) p->queue.drain_to(dropped);
   partitions_.clear();
+  heap_.clear();
+  empty_ = 0;
 }
 
 TimestampMerge::Push TimestampMerge::push(std::string_view topic, int32_t partition, int64_t offset,
@@ -114,7 +156,13 @@ TimestampMerge::Push TimestampMerge::push(std::string_view topic, int32_t partit
   Partition* p = find(topic, partition);
   if (!p) return Push::kNotAssigned;
   p->next_offset = offset + 1;
+  const bool was_empty = p->queue.empty();
   p->queue.push_back({message, timestamp_ms, offset});
+  if (was_empty) {
+    --empty_;
+    heap_.push_back(p);
+    std::push_heap(heap_.begin(), heap_.end(), HeadAfter{});
+  }
   if (!p->paused && p->queue.size() > limits_.max_buffered) {
     p->paused = true;
     return Push::kQueuedPause;
@@ -152,31 +200,34 @@ TimestampMerge::Step TimestampMerge::next() {
     }
     return now;
   };
-  Partition* best = nullptr;
-  for (auto& p : partitions_) {
-    if (p->queue.empty()) {
-      if (!may_pass(*p, clock())) {
-        Step wait;
-        wait.kind = Step::Kind::kWait;
-        wait.topic = p->topic;
-        wait.partition = p->partition;
-        return wait;
-      }
-      continue;
-    }
-    // Strictly smaller only: of equal keys the first in (topic, partition) order goes.
-    const Entry& head = p->queue.front();
-    if (!best || std::tie(head.timestamp_ms, p->partition, head.offset) <
-                     std::tie(best->queue.front().timestamp_ms, best->partition, best->queue.front().offset)) {
-      best = p.get();
+  // An empty partition that may not be passed holds everything back; they are judged in
+  // (topic, partition) order, the first that holds is the one waited for.
+  if (empty_ > 0) {
+    for (auto& p : partitions_) {
+      if (!p->queue.empty() || may_pass(*p, clock())) continue;
+      Step wait;
+      wait.kind = Step::Kind::kWait;
+      wait.topic = p->topic;
+      wait.partition = p->partition;
+      return wait;
     }
   }
   Step step;
-  if (!best) return step;
+  if (heap_.empty()) return step;
+  // Off the heap while its head is still the key it was placed by, back on with its next.
+  Partition* best = heap_.front();
+  std::pop_heap(heap_.begin(), heap_.end(), HeadAfter{});
+  heap_.pop_back();
   step.kind = Step::Kind::kMessage;
   step.message = best->queue.pop_front().message;
   step.topic = best->topic;
   step.partition = best->partition;
+  if (best->queue.empty()) {
+    ++empty_;
+  } else {
+    heap_.push_back(best);
+    std::push_heap(heap_.begin(), heap_.end(), HeadAfter{});
+  }
   if (best->queue.empty()) {
     best->empty_since_ms = clock();
     best->stuck_reported = false;

@@ -150,6 +150,19 @@ TEST_CASE("consumer queue defaults keep a lagging subscription fetching, and are
   CHECK(Consumer::Create(props, {}).ok());  // librdkafka accepts both names and values
 }
 
+TEST_CASE("the timestamp merge's queue defaults leave room in a Fetch response for every partition's share, "
+          "and are valid librdkafka settings",
+          "[kafka]") {
+  const Properties& defaults = ConsumerQueueDefaults(MergeOptions::Order::kTimestamp);
+  // Unset, librdkafka lowers fetch.max.bytes to queued.max.messages.kbytes (8 MB here): 32
+  // partitions at fetch.message.max.bytes (1 MB) each would not fit in one response.
+  REQUIRE(defaults.count("fetch.max.bytes") == 1);
+  CHECK(std::stoll(defaults.at("fetch.max.bytes")) >= 32LL * 1048576);
+  Properties props = defaults;
+  props.insert({{"bootstrap.servers", "localhost:1"}, {"group.id", "g"}});
+  CHECK(Consumer::Create(props, {}).ok());
+}
+
 TEST_CASE("lag counts from the assigned offset before the first message arrives", "[kafka]") {
   // A restart resumes at the end of what it processed: nothing is behind, so lag is 0
   // even though librdkafka reports no position until a message is consumed.

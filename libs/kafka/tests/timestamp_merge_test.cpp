@@ -474,3 +474,54 @@ TEST_CASE("random arrivals of live partitions come out sorted by (timestamp, par
     CHECK(h.stuck.empty());
   }
 }
+
+TEST_CASE("random arrivals over two topics with equal keys come out by (timestamp, partition, offset, topic)",
+          "[merge][property]") {
+  std::mt19937 rng(7);
+  const std::vector<std::string> topics = {"b", "a"};  // assigned out of name order
+  for (int round = 0; round < 200; ++round) {
+    const int partitions = 1 + static_cast<int>(rng() % 4);
+    TimestampMerge::Limits limits;
+    limits.max_block_ms = 1 << 30;
+    Harness h(limits);
+    std::map<std::pair<std::string, int32_t>, std::vector<int64_t>> logs;
+    std::vector<Message> all;
+    for (const std::string& topic : topics) {
+      for (int p = 0; p < partitions; ++p) {
+        h.assign(p, 0, topic);
+        // The same timestamps in both topics: every key is tied across them.
+        std::mt19937 same(static_cast<unsigned>(round * 16 + p));
+        const int n = 1 + static_cast<int>(same() % 30);
+        int64_t ts = 0;
+        for (int i = 0; i < n; ++i) {
+          logs[{topic, p}].push_back(ts);
+          all.push_back({topic, p, i, ts});
+          ts += static_cast<int64_t>(same() % 3);
+        }
+        h.set_log(p, 0, n, topic);
+      }
+    }
+    std::map<std::pair<std::string, int32_t>, size_t> fetched;
+    std::vector<Message> out;
+    size_t left = all.size();
+    while (left > 0) {
+      const std::string& topic = topics[rng() % topics.size()];
+      const int p = static_cast<int>(rng() % partitions);
+      const auto& log = logs[{topic, p}];
+      size_t& at = fetched[{topic, p}];
+      for (size_t i = 0, run = 1 + rng() % 6; i < run && at < log.size(); ++i, --left) h.fetch(p, log[at++], topic);
+      for (size_t i = 0, batch = rng() % 8; i < batch; ++i) {
+        auto step = h.merge.next();
+        if (step.kind != Kind::kMessage) break;
+        out.push_back(Harness::Of(step));
+      }
+    }
+    for (const auto& m : h.drain()) out.push_back(m);
+    std::sort(all.begin(), all.end(), [](const Message& a, const Message& b) {
+      return std::tie(a.timestamp_ms, a.partition, a.offset, a.topic) <
+             std::tie(b.timestamp_ms, b.partition, b.offset, b.topic);
+    });
+    INFO("round " << round << ", " << partitions << " partitions per topic");
+    REQUIRE(out == all);
+  }
+}

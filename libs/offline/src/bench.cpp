@@ -338,9 +338,7 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
   auto broker = kafka::EmbeddedBroker::Start();
   if (!broker.ok()) return broker.status();
   const std::string bootstrap = (*broker)->bootstrap_servers();
-  for (const char* topic : {"bench-in", "bench-out", "bench-ceiling-out", "predictions", "drift", "dlq", "bench-live",
-                            "bench-live-predictions", "bench-live-no-checkpoint", "bench-live-no-checkpoint-predictions",
-                            "bench-live-arrival", "bench-live-arrival-predictions"}) {
+  for (const char* topic : {"bench-in", "bench-out", "bench-ceiling-out", "predictions", "drift", "dlq"}) {
     SL_RETURN_IF_ERROR((*broker)->create_topic(topic, options.partitions));
   }
   {  // The input is produced once, up front, with the stream's event times; every consumer reads the same messages.
@@ -418,26 +416,34 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
 
   if (options.latency_seconds > 0) {
     const double rate = options.latency_rate > 0 ? options.latency_rate : *merged / 2;
-    // The default settings, then the same with no checkpoint during the run (what the
-    // checkpoints add to the tail), then arrival order.
-    const LatencyRun runs[] = {{"live", KafkaOrder::kTimestamp, 0},
-                               {"live-no-checkpoint", KafkaOrder::kTimestamp, 600000},
-                               {"live-arrival", KafkaOrder::kArrival, 0}};
+    print(fmt::format("latency runs: {:.1f} s each on topics of their own ({} partitions): the embedded broker (librdkafka's "
+                      "mock) walks a partition's whole list of batches on every fetch, so its latency climbs as a log "
+                      "grows (after about 2.5 s here), which a real broker does not do",
+                      options.latency_seconds, options.partitions));
+    // The default settings in windows, then the same with no checkpoint during the run (what
+    // the checkpoints add to the tail), then arrival order.
+    std::vector<LatencyRun> runs;
+    for (int w = 0; w < std::max(1, options.latency_windows); ++w) {
+      runs.push_back({w == 0 ? std::string("live") : fmt::format("live-{}", w + 1), KafkaOrder::kTimestamp, 0});
+    }
+    runs.push_back({"live-no-checkpoint", KafkaOrder::kTimestamp, 600000});
+    runs.push_back({"live-arrival", KafkaOrder::kArrival, 0});
     for (const LatencyRun& run : runs) {
+      for (const std::string& topic : {"bench-" + run.name, "bench-" + run.name + "-predictions"}) {
+        SL_RETURN_IF_ERROR((*broker)->create_topic(topic, options.partitions));
+      }
       LatencyFigures measured;
       SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, rate, run, &measured));
-      if (run.name == "live") {
-        result.latency_rate = measured.rate;
-        result.latency_p50_ms = measured.p50_ms;
-        result.latency_p99_ms = measured.p99_ms;
-        result.latency_max_ms = measured.max_ms;
-        result.latency_events = measured.events;
+      const bool window = run.order == KafkaOrder::kTimestamp && run.commit_interval_ms == 0;
+      if (window) {
+        result.latency_windows.push_back(measured);
       } else if (run.commit_interval_ms > 0) {
         result.latency_no_checkpoints = measured;
       }
-      const char* what = run.order == KafkaOrder::kArrival ? "kafka.order: arrival"
-                         : run.commit_interval_ms > 0      ? "timestamp merge, no checkpoint during the run"
-                                                           : "default settings (timestamp merge)";
+      const std::string what = run.order == KafkaOrder::kArrival ? "kafka.order: arrival"
+                               : run.commit_interval_ms > 0      ? "timestamp merge, no checkpoint during the run"
+                                                                 : fmt::format("default settings (timestamp merge), window {}",
+                                                                               result.latency_windows.size());
       print(fmt::format("latency, {}, at {:.0f} events/s ({}), from the event's produce() to its prediction read "
                         "from the predictions topic, {} events: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms; "
                         "up to the prediction's produce() p50 {:.0f} ms, p99 {:.0f} ms; {} checkpoints, processing "
@@ -446,6 +452,21 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
                         measured.events, measured.p50_ms, measured.p99_ms, measured.max_ms, measured.to_output_p50_ms,
                         measured.to_output_p99_ms, measured.checkpoints, measured.checkpoint_pause_mean_ms));
     }
+    // The window with the median p99 stands for the default settings.
+    std::vector<LatencyFigures> by_p99 = result.latency_windows;
+    std::sort(by_p99.begin(), by_p99.end(),
+              [](const LatencyFigures& a, const LatencyFigures& b) { return a.p99_ms < b.p99_ms; });
+    const LatencyFigures& median = by_p99[by_p99.size() / 2];
+    result.latency_rate = median.rate;
+    result.latency_p50_ms = median.p50_ms;
+    result.latency_p99_ms = median.p99_ms;
+    result.latency_max_ms = median.max_ms;
+    result.latency_events = median.events;
+    std::string p99s;
+    for (const LatencyFigures& w : result.latency_windows) p99s += fmt::format("{}{:.2f}", p99s.empty() ? "" : ", ", w.p99_ms);
+    print(fmt::format("latency, default settings, the median of {} windows: p50 {:.2f} ms, p99 {:.2f} ms at {:.0f} "
+                      "events/s (p99 per window: {} ms)",
+                      result.latency_windows.size(), median.p50_ms, median.p99_ms, median.rate, p99s));
   }
   return result;
 }

@@ -134,6 +134,26 @@ struct Processor::Impl {
   std::optional<EntityCache> entities;  // made once the store is known
   using EntityEntry = EntityCache::Entry;
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;
+  // The next_offsets entries of one topic's partitions, by partition number (map entries do
+  // not move): a batch in timestamp order changes partition at almost every message, and
+  // each change was a map lookup comparing topic names.
+  std::string offset_slots_topic;
+  std::vector<int64_t*> offset_slots;
+  int64_t* next_offset_slot(std::string_view topic, int32_t partition) {
+    const auto at = static_cast<size_t>(partition);
+    if (partition >= 0 && at < offset_slots.size() && offset_slots[at] != nullptr && topic == offset_slots_topic) {
+      return offset_slots[at];
+    }
+    int64_t* slot = &next_offsets[{std::string(topic), partition}];
+    if (partition < 0 || partition >= 65536) return slot;
+    if (topic != offset_slots_topic) {
+      offset_slots_topic = std::string(topic);
+      offset_slots.assign(offset_slots.size(), nullptr);
+    }
+    if (offset_slots.size() <= at) offset_slots.resize(at + 1, nullptr);
+    offset_slots[at] = slot;
+    return slot;
+  }
 
   // Reused per batch so the steady state does not allocate.
   std::vector<Event> pending;  // decoded valid events of the batch, reused
@@ -349,7 +369,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     const RawMessage& m = batch[i];
     s.counts.messages++;
     if (next_offset == nullptr || m.source.partition != offset_partition || m.source.topic != offset_topic) {
-      next_offset = &s.next_offsets[{std::string(m.source.topic), m.source.partition}];
+      next_offset = s.next_offset_slot(m.source.topic, m.source.partition);
       offset_topic = m.source.topic;
       offset_partition = m.source.partition;
     }
@@ -1073,7 +1093,10 @@ const std::map<std::pair<std::string, int32_t>, int64_t>& Processor::next_offset
   return impl_->next_offsets;
 }
 
-void Processor::forget_partitions() { impl_->next_offsets.clear(); }
+void Processor::forget_partitions() {
+  impl_->next_offsets.clear();
+  impl_->offset_slots.clear();
+}
 
 void Processor::set_next_offset(const std::string& topic, int32_t partition, int64_t next) {
   impl_->next_offsets[{topic, partition}] = next;

@@ -208,6 +208,21 @@ TEST_CASE("next offsets follow every partition of a batch that interleaves them"
   CHECK((*p)->next_offsets() == expected);
 }
 
+TEST_CASE("after forget_partitions the next offsets start over, also for partitions seen before", "[processor]") {
+  auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
+  REQUIRE(p.ok());
+  const std::string payload = R"({"features":{"x":1},"label":1})";
+  std::vector<RawMessage> raw = {{{"events", 0, 10, 1700000000000}, "u", payload},
+                                 {{"events", 1, 20, 1700000000000}, "u", payload}};
+  MemorySink sink;
+  REQUIRE((*p)->process(raw, sink).ok());
+  (*p)->forget_partitions();
+  raw = {{{"events", 1, 5, 1700000000000}, "u", payload}};
+  REQUIRE((*p)->process(raw, sink).ok());
+  const std::map<std::pair<std::string, int32_t>, int64_t> expected = {{{"events", 1}, 6}};
+  CHECK((*p)->next_offsets() == expected);
+}
+
 TEST_CASE("the model learns SEA well above the majority-class baseline", "[processor]") {
   auto p = Processor::Create(PipelineConfig{}, nullptr, nullptr);
   REQUIRE(p.ok());

@@ -106,12 +106,17 @@ class TimestampMerge {
   struct Partition;
   Partition* find(std::string_view topic, int32_t partition) const;
   bool may_pass(Partition& p, int64_t now_ms);
+  void rebuild_heap();
 
   Clock now_ms_;
   WatermarkSource watermarks_;
   StuckHandler on_stuck_;
   Limits limits_;
   std::vector<std::unique_ptr<Partition>> partitions_;  // sorted by (topic, partition)
+  // The partitions with messages queued, a binary heap on their heads' merge order: next()
+  // costs O(log partitions) instead of a scan comparing every head.
+  std::vector<Partition*> heap_;
+  size_t empty_ = 0;  // partitions with nothing queued (next() judges them in order)
 };
 
 }  // namespace streamlearn::kafka
