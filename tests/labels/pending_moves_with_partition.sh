@@ -81,7 +81,7 @@ wait_committed labels "$EVENTS"
 status "$port_b" >"$work/status-b3.json"
 run_pid=$pid_b
 stop_run
-grep -h "restored .* label join\|label join: .* dropped" "$work"/run-*.log | sed 's/^.*\] /  /'
+{ grep -h "restored .* entity state\|label join: .* dropped" "$work"/run-*.log || true; } | sed 's/^.*\] /  /'
 
 a=$(cat "$work/status-a2.json") b=$(cat "$work/status-b3.json")
 dead=$(kcat -C -b "$bootstrap" -t dlq -o beginning -e -q | wc -l)
