@@ -83,6 +83,33 @@ run_pid=$pid_b
 stop_run
 { grep -h "restored .* entity state\|label join: .* dropped" "$work"/run-*.log || true; } | sed 's/^.*\] /  /'
 
+# What the label join adds to the changelog (a figure: nothing asserted).
+$PY - "$bootstrap" "$GROUP-events-changelog" "$EVENTS" <<'PYEOF' || true
+import sys
+from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+bootstrap, topic, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": "changelog-bytes", "enable.auto.commit": False})
+parts = c.list_topics(topic, timeout=10).topics[topic].partitions
+ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
+c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+seen, label_records, label_bytes, other_bytes = 0, 0, 0, 0
+while seen < sum(ends.values()):
+    ms = c.consume(10000, timeout=2)
+    if not ms:
+        break
+    for m in ms:
+        if m.error():
+            continue
+        seen += 1
+        size = len(m.key() or b"") + len(m.value() or b"")
+        if (m.key() or b"").startswith(b"\0label:"):
+            label_records, label_bytes = label_records + 1, label_bytes + size
+        else:
+            other_bytes += size
+c.close()
+print(f"  changelog: {label_records} label join records, {label_bytes} bytes ({label_bytes / n:.1f} per prediction, "
+      f"made, moved twice and joined); entity states and markers {other_bytes} bytes")
+PYEOF
 a=$(cat "$work/status-a2.json") b=$(cat "$work/status-b3.json")
 dead=$(kcat -C -b "$bootstrap" -t dlq -o beginning -e -q | wc -l)
 $PY - "$EVENTS" "$NEGATIVE" "$dead" "$a" "$b" <<'PYEOF' || fail "label counts"

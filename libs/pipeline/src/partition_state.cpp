@@ -142,7 +142,7 @@ Status PartitionStates::produce_changes(kafka::Producer& producer, std::vector<P
   if (labels_in_unit()) {
     Status st = Status::Ok();
     processor_.label_join()->for_each_change([&](int32_t partition, std::string_view id, std::string_view record) {
-      if (!st.ok() || held_.count(partition) == 0) return;
+      if (!st.ok() || held_.count({config_.kafka.events_topic, partition}) == 0) return;
       key_ = LabelJoinKey(id);
       st = producer.produce(topic_, key_, record, {}, partition);
       changed.insert(partition);
@@ -200,17 +200,13 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
                                   const std::function<void(const std::string&)>& progress) {
   if (probe_) probe_->rebalances.Increment();
   if (!config_.scale.changelog) return Status::Ok();
-  for (const auto& p : parts) {
-    if (p.topic == config_.kafka.events_topic) held_.insert(p.partition);
-  }
+  for (const auto& p : parts) held_.insert({p.topic, p.partition});
   SL_RETURN_IF_ERROR(decide(consumer, parts, progress));
   return drop_labels_not_held();
 }
 
 void PartitionStates::on_revoke(const std::vector<kafka::PartitionOffset>& revoked) {
-  for (const auto& r : revoked) {
-    if (r.topic == config_.kafka.events_topic) held_.erase(r.partition);
-  }
+  for (const auto& r : revoked) held_.erase({r.topic, r.partition});
 }
 
 // The label join records of a partition held elsewhere went to its holder through the
@@ -220,12 +216,17 @@ void PartitionStates::on_revoke(const std::vector<kafka::PartitionOffset>& revok
 // rather than resumed as "current".
 Status PartitionStates::drop_labels_not_held() {
   if (!labels_in_unit()) return Status::Ok();
+  // A record's partition is its event's, or its label's for an early label: kept while this
+  // instance holds that partition of either topic (one instance holds all of both, however
+  // many partitions each has).
+  std::set<int32_t> kept;
+  for (const auto& [topic, partition] : held_) kept.insert(partition);
   state::CheckpointBatch batch = store_.begin_checkpoint();
-  const size_t dropped = processor_.label_join()->drop_partitions_except(held_, batch);
+  const size_t dropped = processor_.label_join()->drop_partitions_except(kept, batch);
   std::set<int32_t> forgotten;
   for (const auto& [tp, next] : processor_.next_offsets()) {
     if (tp.first != config_.kafka.events_topic && tp.first != config_.kafka.labels_topic) continue;
-    if (next >= 0 && held_.count(tp.second) == 0) forgotten.insert(tp.second);
+    if (next >= 0 && kept.count(tp.second) == 0) forgotten.insert(tp.second);
   }
   for (int32_t partition : forgotten) {
     for (const std::string* topic : {&config_.kafka.events_topic, &config_.kafka.labels_topic}) {

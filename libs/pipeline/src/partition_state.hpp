@@ -119,7 +119,7 @@ class PartitionStates {
   uint64_t sequence_ = 0;
   uint64_t produced_messages_ = 0;
   std::map<std::pair<std::string, int32_t>, int64_t> marked_;  // last marker's offsets
-  std::set<int32_t> held_;  // events partitions assigned and not revoked
+  std::set<std::pair<std::string, int32_t>> held_;  // partitions assigned and not revoked
   std::string bytes_;
   std::string key_;
 };
