@@ -9,12 +9,15 @@
 # Every label is joined exactly once, on the instance that holds its partition when it comes:
 # joined on a + joined on b = labels sent, trained likewise, none early, late or unknown, and
 # the dead-letter topic is empty.
+# STANDBY=1 (the default) keeps warm copies (scale.standby_replicas: 1): b's copies of a's
+# partitions hold their label join records when a leaves, and its restore reads the tail
+# after them; STANDBY=0 reads whole changelog partitions.
 # NEGATIVE=1 runs the same with scale.changelog_labels: false (as before pending predictions
 # were in the changelog) and expects labels lost instead: the labels of predictions made on a
 # reach b, which has none of them; they wait there as early labels.
 #   pending_moves_with_partition.sh BIN [EVENTS]
 BIN=$1 EVENTS=${2:-2000}
-NEGATIVE=${NEGATIVE:-0}
+NEGATIVE=${NEGATIVE:-0} STANDBY=${STANDBY:-1}
 GROUP=movers
 TOPICS="events,labels,drift,dlq,$GROUP-events-changelog"
 source "$(dirname "$0")/../crash/lib.sh"
@@ -45,7 +48,7 @@ kafka:
     heartbeat.interval.ms: "1000"
 model: {type: logistic}
 labels: {enabled: true, ttl: 1h, early_ttl: 1h}
-scale: {changelog_labels: $([ "$NEGATIVE" = 1 ] && echo false || echo true)}
+scale: {changelog_labels: $([ "$NEGATIVE" = 1 ] && echo false || echo true), standby_replicas: $STANDBY}
 YAML
 start_instance() {
   PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 300
@@ -81,7 +84,7 @@ wait_committed labels "$EVENTS"
 status "$port_b" >"$work/status-b3.json"
 run_pid=$pid_b
 stop_run
-{ grep -h "restored .* entity state\|label join: .* dropped" "$work"/run-*.log || true; } | sed 's/^.*\] /  /'
+{ grep -h "restored .* entity state\|label join: .* dropped\|warm copy of" "$work"/run-*.log || true; } | sed 's/^.*\] /  /'
 
 # What the label join adds to the changelog (a figure: nothing asserted).
 $PY - "$bootstrap" "$GROUP-events-changelog" "$EVENTS" <<'PYEOF' || true
@@ -92,7 +95,7 @@ c = Consumer({"bootstrap.servers": bootstrap, "group.id": "changelog-bytes", "en
 parts = c.list_topics(topic, timeout=10).topics[topic].partitions
 ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in parts}
 c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
-seen, label_records, label_bytes, other_bytes = 0, 0, 0, 0
+seen, label_records, label_bytes, other_bytes, kinds = 0, 0, 0, 0, {}
 while seen < sum(ends.values()):
     ms = c.consume(10000, timeout=2)
     if not ms:
@@ -104,11 +107,15 @@ while seen < sum(ends.values()):
         size = len(m.key() or b"") + len(m.value() or b"")
         if (m.key() or b"").startswith(b"\0label:"):
             label_records, label_bytes = label_records + 1, label_bytes + size
+            kind = chr((m.value() or b"-")[0])  # P pending, T joined or expired, E early, - gone
+            kinds[kind] = kinds.get(kind, (0, 0))
+            kinds[kind] = (kinds[kind][0] + 1, kinds[kind][1] + size)
         else:
             other_bytes += size
 c.close()
 print(f"  changelog: {label_records} label join records, {label_bytes} bytes ({label_bytes / n:.1f} per prediction, "
-      f"made, moved twice and joined); entity states and markers {other_bytes} bytes")
+      f"made, moved twice and joined; " + ", ".join(f"{k} {c} x {b / c:.1f}" for k, (c, b) in sorted(kinds.items())) +
+      f"); entity states and markers {other_bytes} bytes")
 PYEOF
 a=$(cat "$work/status-a2.json") b=$(cat "$work/status-b3.json")
 dead=$(kcat -C -b "$bootstrap" -t dlq -o beginning -e -q | wc -l)
