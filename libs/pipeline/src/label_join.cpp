@@ -104,7 +104,7 @@ std::optional<EarlyLabel> LabelJoin::add_prediction(std::string_view id, const P
     EarlyLabel label = std::move(early->second);
     remove_age(early_age_, {label.ts_ms, label.seq});
     early_.erase(early);
-    bury(id, Gone::kJoined, prediction.partition);
+    bury(id, Gone::kJoined, prediction.partition, prediction.ts_ms);
     counts_.joined++;
     return label;
   }
@@ -135,7 +135,7 @@ std::optional<EarlyLabel> LabelJoin::add_prediction(std::string_view id, const P
       partition = p->second.partition;
       remove_pending(p);
     }
-    bury(oldest->second, Gone::kExpired, partition);
+    bury(oldest->second, Gone::kExpired, partition, stream_time_ms_);
     remove_age(pending_age_, oldest);
     counts_.evicted++;
   }
@@ -148,7 +148,7 @@ LabelJoin::LabelOutcome LabelJoin::add_label(const EarlyLabel& label, PendingPre
     std::swap(*joined, it->second);  // the entry keeps *joined's buffers for the next one
     remove_age(pending_age_, {joined->ts_ms, joined->seq});
     remove_pending(it);
-    bury(label.id, Gone::kJoined, joined->partition);
+    bury(label.id, Gone::kJoined, joined->partition, label.ts_ms);
     counts_.joined++;
     return LabelOutcome::kJoined;
   }
@@ -197,7 +197,7 @@ void LabelJoin::advance(int64_t ts_ms, std::vector<EarlyLabel>* unknown) {
       partition = p->second.partition;
       remove_pending(p);
     }
-    bury(oldest->second, Gone::kExpired, partition);
+    bury(oldest->second, Gone::kExpired, partition, stream_time_ms_);
     remove_age(pending_age_, oldest);
     counts_.expired++;
   }
@@ -216,8 +216,10 @@ void LabelJoin::advance(int64_t ts_ms, std::vector<EarlyLabel>* unknown) {
   }
 }
 
-void LabelJoin::bury(std::string_view id, Gone kind, int32_t partition) {
-  const int64_t since = stream_time_ms_ == INT64_MIN ? 0 : stream_time_ms_;
+void LabelJoin::bury(std::string_view id, Gone kind, int32_t partition, int64_t at_ms) {
+  // Before any stream time (a fresh instance's first label joins a prediction that came
+  // with its partition): the time of what buried it, else it would expire at once.
+  const int64_t since = stream_time_ms_ != INT64_MIN ? stream_time_ms_ : std::max<int64_t>(at_ms, 0);
   const AgeKey age = add_age(tombstone_age_, AgeKey{since, tomb_seq_++}, id);
   auto t = tombstones_.find(id);
   if (t == tombstones_.end()) {

@@ -278,3 +278,21 @@ TEST_CASE("scale.changelog_labels: on by default, off when set, a wrong value na
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("scale.changelog_labels") != std::string::npos);
 }
+
+TEST_CASE("on an instance that saw no event yet, a label joining a prediction that came with its partition is "
+          "remembered from the label's time", "[labels][partition_state]") {
+  TempDir dir;
+  auto store = state::StateStore::Open(dir.path.string());
+  REQUIRE(store.ok());
+  LabelJoin a(Settings());
+  REQUIRE_FALSE(a.add_prediction("e-1", Prediction(1, 100, 1, 0.5)));
+  LabelJoin fresh(Settings());
+  auto batch = (*store)->begin_checkpoint();
+  REQUIRE(fresh.replace_partition(1, Changes(a)[1], batch).ok());
+  PendingPrediction joined;
+  std::vector<EarlyLabel> unknown;
+  REQUIRE(fresh.add_label(Label("e-1", 1, 5000, 2), &joined) == LabelJoin::LabelOutcome::kJoined);
+  fresh.advance(5000, &unknown);
+  fresh.advance(12000, &unknown);  // within labels.ttl of the label, not of time 0
+  CHECK(fresh.add_label(Label("e-1", 1, 12000, 3), &joined) == LabelJoin::LabelOutcome::kDuplicate);
+}

@@ -154,7 +154,7 @@ class LabelJoin {
   using IdMap = std::unordered_map<std::string, V, IdHash, std::equal_to<>>;
   using AgeMap = std::map<AgeKey, std::string>;
 
-  void bury(std::string_view id, Gone kind, int32_t partition);
+  void bury(std::string_view id, Gone kind, int32_t partition, int64_t at_ms);
   void touch(std::string_view id, int32_t partition);
   void drop_early(AgeMap::iterator it, std::vector<EarlyLabel>* unknown);
   // The record of `id` as it stands into *out; false when the id is gone.
