@@ -334,10 +334,11 @@ Status PartitionStates::decide(kafka::Consumer& consumer, std::vector<kafka::Par
     for (const auto& [topic, next] : read.marker->next_offsets) resume[{topic, partition}] = next;
     const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
     if (probe_) probe_->restore_seconds.Increment(seconds);
-    spdlog::info("partition {}-{}: restored {} entity state(s) and {} label join record(s) from {} ({} records, "
-                 "{:.3f} s, written by {}); resumes at {}",
-                 parts[i].topic, partition, read.entities.size(), read.label_records, topic_, read.records, seconds,
-                 read.marker->instance, read.marker->next_offsets[parts[i].topic]);
+    // The start of the line up to the seconds is parsed by tests/scale/bench_scale.py.
+    spdlog::info("partition {}-{}: restored {} entity state(s) from {} ({} records, {:.3f} s, written by {}, "
+                 "{} label join record(s)); resumes at {}",
+                 parts[i].topic, partition, read.entities.size(), topic_, read.records, seconds, read.marker->instance,
+                 read.label_records, read.marker->next_offsets[parts[i].topic]);
   }
   for (auto& p : parts) {
     auto it = resume.find({p.topic, p.partition});
