@@ -137,6 +137,7 @@ const std::vector<KeySpec>& Keys() {
        [](auto k, S& t, C& c) { return SetString(k, t, kTopicMaxLength, c.scale.changelog_topic); }},
       {"scale.standby_replicas", [](auto k, S& t, C& c) { return SetInt(k, t, 0, 100, c.scale.standby_replicas); }},
       {"scale.replay_dedup", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.scale.replay_dedup); }},
+      {"scale.changelog_labels", [](auto k, S& t, C& c) { return Store(BoolValue(k, t), c.scale.changelog_labels); }},
       {"state.dir", [](auto k, S& t, C& c) { return SetString(k, t, kListMaxLength, c.state.dir); }},
       {"state.commit_interval_ms",
        [](auto k, S& t, C& c) { return SetInt(k, t, 10, 600000, c.state.commit_interval_ms); }},

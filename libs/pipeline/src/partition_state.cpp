@@ -24,6 +24,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kMarkerKey{"\0streamlearn.offsets", 20};
 constexpr std::string_view kMarkerMagic = "streamlearn-offsets 1";
+constexpr std::string_view kLabelJoinKeyPrefix{"\0label:", 7};
 constexpr int kReadTimeoutMs = 120000;
 constexpr int kCommittedTimeoutMs = 5000;
 
@@ -46,6 +47,14 @@ uint64_t WallMs() {
 }  // namespace
 
 std::string_view OffsetMarkerKey() { return kMarkerKey; }
+
+std::string LabelJoinKey(std::string_view id) {
+  std::string key(kLabelJoinKeyPrefix);
+  key += id;
+  return key;
+}
+bool IsLabelJoinKey(std::string_view key) { return key.starts_with(kLabelJoinKeyPrefix); }
+std::string_view IdOfLabelJoinKey(std::string_view key) { return key.substr(kLabelJoinKeyPrefix.size()); }
 
 // Text, one item a line (topic names hold no white space): readable with kcat.
 std::string EncodeOffsetMarker(const OffsetMarker& marker) {
@@ -92,6 +101,7 @@ struct PartitionStates::Restored {
   std::map<std::string, std::string, std::less<>> unfinished;  // after it: ignored
   std::optional<OffsetMarker> marker;
   uint64_t records = 0;
+  size_t label_records = 0;  // of the label join, taken out of `entities` by restore()
 };
 
 PartitionStates::PartitionStates(const PipelineConfig& config, Processor& processor, state::StateStore& store,
@@ -127,6 +137,19 @@ Status PartitionStates::produce_changes(kafka::Producer& producer, std::vector<P
     changed.insert(partition);
     records++;
     bytes += entry->first.size() + bytes_.size();
+  }
+  // The label join's changes, of the partitions held (a revoked one's belong to its next holder).
+  if (labels_in_unit()) {
+    Status st = Status::Ok();
+    processor_.label_join()->for_each_change([&](int32_t partition, std::string_view id, std::string_view record) {
+      if (!st.ok() || held_.count({config_.kafka.events_topic, partition}) == 0) return;
+      key_ = LabelJoinKey(id);
+      st = producer.produce(topic_, key_, record, {}, partition);
+      changed.insert(partition);
+      records++;
+      bytes += key_.size() + record.size();
+    });
+    SL_RETURN_IF_ERROR(st);
   }
   const auto& offsets = processor_.next_offsets();
   for (const auto& [tp, next] : offsets) {
@@ -169,10 +192,62 @@ Status PartitionStates::produce_markers(kafka::Producer& producer, const std::ve
   return Status::Ok();
 }
 
+bool PartitionStates::labels_in_unit() const {
+  return config_.scale.changelog && config_.scale.changelog_labels && processor_.label_join() != nullptr;
+}
+
 Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::PartitionOffset>& parts,
                                   const std::function<void(const std::string&)>& progress) {
   if (probe_) probe_->rebalances.Increment();
-  if (!config_.scale.changelog || parts.empty()) return Status::Ok();
+  if (!config_.scale.changelog) return Status::Ok();
+  for (const auto& p : parts) held_.insert({p.topic, p.partition});
+  SL_RETURN_IF_ERROR(decide(consumer, parts, progress));
+  return drop_labels_not_held();
+}
+
+void PartitionStates::on_revoke(const std::vector<kafka::PartitionOffset>& revoked) {
+  for (const auto& r : revoked) held_.erase({r.topic, r.partition});
+}
+
+// The label join records of a partition held elsewhere went to its holder through the
+// changelog; the copies here would be expired, evicted or joined by no label. Dropped, and
+// the partition's local offsets with them: its local state is no longer whole, so when it
+// comes back it is restored from the changelog (its last marker, even this instance's own)
+// rather than resumed as "current".
+Status PartitionStates::drop_labels_not_held() {
+  if (!labels_in_unit()) return Status::Ok();
+  // A record's partition is its event's, or its label's for an early label: kept while this
+  // instance holds that partition of either topic (one instance holds all of both, however
+  // many partitions each has).
+  std::set<int32_t> kept;
+  for (const auto& [topic, partition] : held_) kept.insert(partition);
+  state::CheckpointBatch batch = store_.begin_checkpoint();
+  const size_t dropped = processor_.label_join()->drop_partitions_except(kept, batch);
+  std::set<int32_t> forgotten;
+  for (const auto& [tp, next] : processor_.next_offsets()) {
+    if (tp.first != config_.kafka.events_topic && tp.first != config_.kafka.labels_topic) continue;
+    if (next >= 0 && kept.count(tp.second) == 0) forgotten.insert(tp.second);
+  }
+  for (int32_t partition : forgotten) {
+    for (const std::string* topic : {&config_.kafka.events_topic, &config_.kafka.labels_topic}) {
+      auto tp = std::make_pair(*topic, partition);
+      if (processor_.next_offsets().count(tp) == 0) continue;
+      processor_.set_next_offset(*topic, partition, -1);
+      marked_[tp] = -1;  // no marker for it: this member does not hold it
+      batch.put_offset({*topic, partition}, -1);
+    }
+  }
+  if (dropped == 0 && forgotten.empty()) return Status::Ok();
+  SL_RETURN_IF_ERROR(store_.commit(batch));
+  spdlog::info("label join: {} record(s) of {} partition(s) now held elsewhere dropped; they are restored from {} "
+               "if they come back",
+               dropped, forgotten.size(), topic_);
+  return Status::Ok();
+}
+
+Status PartitionStates::decide(kafka::Consumer& consumer, std::vector<kafka::PartitionOffset>& parts,
+                               const std::function<void(const std::string&)>& progress) {
+  if (parts.empty()) return Status::Ok();
   std::vector<kafka::PartitionOffset> committed = parts;
   Status asked = consumer.committed(committed, kCommittedTimeoutMs);
   if (!asked.ok()) {
@@ -197,7 +272,13 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
     const auto held = std::find_if(parts.begin(), parts.end(), [&](const kafka::PartitionOffset& p) {
       return p.topic == config_.kafka.events_topic && p.partition == m.partition;
     });
-    if (marker->instance == instance_ || (at != marker->next_offsets.end() && at->second == held->offset)) {
+    // Another member's marker at the local offsets: of the labels topic too, whose
+    // partition it may have advanced alone (labels without events: its label join changed).
+    auto labels = marker->next_offsets.find(config_.kafka.labels_topic);
+    auto local_labels = processor_.next_offsets().find({config_.kafka.labels_topic, m.partition});
+    const bool labels_same = labels == marker->next_offsets.end() ||
+                             (local_labels != processor_.next_offsets().end() && local_labels->second == labels->second);
+    if (marker->instance == instance_ || (at != marker->next_offsets.end() && at->second == held->offset && labels_same)) {
       confirmed.insert(m.partition);
     }
   });
@@ -253,10 +334,11 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
     for (const auto& [topic, next] : read.marker->next_offsets) resume[{topic, partition}] = next;
     const double seconds = std::chrono::duration<double>(Clock::now() - began).count();
     if (probe_) probe_->restore_seconds.Increment(seconds);
-    spdlog::info("partition {}-{}: restored {} entity state(s) from {} ({} records, {:.3f} s, written by {}); "
-                 "resumes at {}",
-                 parts[i].topic, partition, read.entities.size(), topic_, read.records, seconds,
-                 read.marker->instance, read.marker->next_offsets[parts[i].topic]);
+    // The start of the line up to the seconds is parsed by tests/scale/bench_scale.py.
+    spdlog::info("partition {}-{}: restored {} entity state(s) from {} ({} records, {:.3f} s, written by {}, "
+                 "{} label join record(s)); resumes at {}",
+                 parts[i].topic, partition, read.entities.size(), topic_, read.records, seconds, read.marker->instance,
+                 read.label_records, read.marker->next_offsets[parts[i].topic]);
   }
   for (auto& p : parts) {
     auto it = resume.find({p.topic, p.partition});
@@ -269,6 +351,20 @@ Status PartitionStates::on_assign(kafka::Consumer& consumer, std::vector<kafka::
 Status PartitionStates::restore(int32_t partition, Restored& from, const std::function<void(const std::string&)>&) {
   EntityCache* cache = processor_.entity_cache();
   state::CheckpointBatch batch = store_.begin_checkpoint();
+  // The label join's records are no entity states (even when they are not taken here).
+  std::map<std::string, std::string, std::less<>> labels;
+  for (auto it = from.entities.begin(); it != from.entities.end();) {
+    if (!IsLabelJoinKey(it->first)) {
+      ++it;
+      continue;
+    }
+    if (!it->second.empty()) labels.emplace(IdOfLabelJoinKey(it->first), std::move(it->second));
+    it = from.entities.erase(it);
+  }
+  if (labels_in_unit()) {
+    SL_RETURN_IF_ERROR(processor_.label_join()->replace_partition(partition, labels, batch));
+    from.label_records = labels.size();
+  }
   // Copies this member kept from an earlier hold of the partition that the changelog does
   // not name: stale, removed so a later move back cannot use them.
   if (cache) {
@@ -292,6 +388,18 @@ Status PartitionStates::restore(int32_t partition, Restored& from, const std::fu
     marked_[{topic, partition}] = next;
   }
   return Status::Ok();
+}
+
+void WarnIfLabelsNotCopartitioned(const PipelineConfig& config, const kafka::Properties& properties) {
+  if (!config.labels.enabled) return;
+  auto events = kafka::PartitionCount(properties, config.kafka.events_topic, 5000);
+  auto labels = kafka::PartitionCount(properties, config.kafka.labels_topic, 5000);
+  if (!events.ok() || !labels.ok() || *events == *labels) return;
+  spdlog::warn("labels topic '{}' has {} partition(s), events topic '{}' {}: not co-partitioned. One instance joins "
+               "every label; with several, a label goes to the holder of its labels partition, which may not hold its "
+               "prediction (the label is then dead-lettered as unknown and the prediction expires). Give both topics "
+               "as many partitions and key labels like their events",
+               config.kafka.labels_topic, *labels, config.kafka.events_topic, *events);
 }
 
 Status CheckChangelogTopic(const PipelineConfig& config, const kafka::Properties& properties,

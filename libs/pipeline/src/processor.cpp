@@ -121,6 +121,7 @@ struct Processor::Impl {
   LabelDecoder label_decoder;
   std::unique_ptr<LabelJoin> join;  // labels.enabled only
   LabelJoinCounts join_reported;    // what the probe has been told
+  bool told_not_copartitioned = false;  // logged once (note_label_partition)
   std::function<void(const LearnOutcome&)> observer;
   std::function<void(const DecodedEvent&)> decode_observer;
 
@@ -213,6 +214,9 @@ struct Processor::Impl {
   // `entry` is null for an event without an entity: no entity state is read or written.
   Status handle(const Event& event, EntityEntry* entry, double target, Clock::time_point received, OutputSink& sink);
   Status handle_label(const LabelRecord& label, double target, const RawMessage& raw, OutputSink& sink);
+  // A label and its prediction met: from labels and events partitions of different numbers,
+  // the topics are not co-partitioned (said once).
+  void note_label_partition(std::string_view id, int32_t label_partition, int32_t event_partition);
   // Test-then-train's second half, for an inline label or a joined delayed one: metrics and
   // the drift detector see the prediction that was served, then the model learns x.
   // `fresh`: the serving candidate's prediction of `features` when no learner has learned
@@ -492,6 +496,7 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
   arrived.payload.assign(raw.payload);
   switch (join->add_label(arrived, &joined)) {
     case LabelJoin::LabelOutcome::kJoined: {
+      note_label_partition(record.id, raw.source.partition, joined.partition);
       if (probe && record.ts_ms >= 0) {
         probe->label_delay_seconds.Observe(static_cast<double>(std::max<int64_t>(0, record.ts_ms - joined.ts_ms)) * 1e-3);
       }
@@ -514,6 +519,17 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
       break;
   }
   return advance_stream_time(record.ts_ms, sink);
+}
+
+void Processor::Impl::note_label_partition(std::string_view id, int32_t label_partition, int32_t event_partition) {
+  if (told_not_copartitioned || label_partition < 0 || event_partition < 0 || label_partition == event_partition) return;
+  told_not_copartitioned = true;
+  spdlog::warn("the label for event id {} came from partition {} of {}, its event from partition {} of {}: the "
+               "topics are not co-partitioned (labels keyed like their events, as many partitions). One instance "
+               "joins them all the same; with several, a label goes to the holder of its labels partition, which "
+               "may not hold its prediction: the label waits there and is dead-lettered as unknown, and the "
+               "prediction expires (docs/architecture.md, Delayed labels). Logged once",
+               QuoteForReason(id), label_partition, config.kafka.labels_topic, event_partition, config.kafka.events_topic);
 }
 
 Status Processor::Impl::target_of(const Label& label, double* y) {
@@ -624,7 +640,9 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
     served.model_version = model_version;
     served.x = x;
     served.probabilities = prediction.probabilities;
+    served.partition = source_partition;
     if (auto early = join->add_prediction(event.id, served)) {
+      note_label_partition(event.id, early->partition, source_partition);
       if (probe && early->ts_ms >= 0) probe->label_delay_seconds.Observe(0);
       SL_RETURN_IF_ERROR(learn_from(x, score, predicted, prediction.probabilities, early->value, event.id, event.ts_ms,
                                     sink, &prediction));
@@ -1103,6 +1121,7 @@ void Processor::set_next_offset(const std::string& topic, int32_t partition, int
 }
 
 EntityCache* Processor::entity_cache() { return impl_->entities ? &*impl_->entities : nullptr; }
+LabelJoin* Processor::label_join() { return impl_->join.get(); }
 
 ProcessorStats Processor::stats() const {
   const Impl& s = *impl_;

@@ -448,6 +448,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
                  topic.message());
     impl->config.scale.changelog = false;
   }
+  WarnIfLabelsNotCopartitioned(impl->config, producer_props);
   impl->partitions = std::make_unique<PartitionStates>(impl->config, *impl->processor, *impl->store, probe, consumer_props);
   if (config.scale.standby_replicas > 0 && !impl->config.scale.changelog) {
     spdlog::warn("scale.standby_replicas: the changelog is off, so no partition is kept warm");
@@ -505,6 +506,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     // With exactly_once the group's offsets must never pass what a transaction committed.
     if (st.ok() || !self->exactly_once) HandOver(*self->consumer, *self->processor, revoked);
     if (self->exactly_once) self->exactly_once->on_revoke(revoked);
+    self->partitions->on_revoke(revoked);
     for (const auto& r : revoked) {
       if (self->standby && r.topic == self->config.kafka.events_topic) self->standby->release(r.partition);
     }

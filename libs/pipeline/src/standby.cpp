@@ -257,7 +257,13 @@ Status StandbyReplicas::step() {
       }
       if (!DecodeOffsetMarker(r.value).ok()) continue;  // skipped, as a restore skips it
       const std::string prefix = Prefix(r.partition);
-      for (const auto& [key, value] : tail->second.unfinished) batch.put_entity(prefix + key, value);
+      for (const auto& [key, value] : tail->second.unfinished) {
+        if (value.empty() && IsLabelJoinKey(key)) {
+          batch.delete_entity(prefix + key);  // the label join's id is gone
+        } else {
+          batch.put_entity(prefix + key, value);
+        }
+      }
       tail->second.unfinished.clear();
       batch.put_entity(prefix + r.key, r.value);
       batch.put_offset({topic_, r.partition}, r.offset + 1);

@@ -11,7 +11,7 @@
 // comes back here (as a copy or assigned), it is read on from that copy's position.
 //
 // The copies live in a RocksDB of their own (<state.dir>/standby): keys are the partition
-// (4 bytes, big-endian) then the entity; the partition's last offset marker is stored under
+// (4 bytes, big-endian) then the changelog's key (an entity, or a label join record's); the partition's last offset marker is stored under
 // the marker's key and its changelog position (the offset after that marker) as the
 // store's offset of (changelog topic, partition). They never touch the active state: the
 // entity cache and the instance's StateStore see a copy only when a restore adopts it. Only

@@ -239,6 +239,10 @@ struct ScaleSettings {
   // replay does not produce again what was published after the checkpoint it resumes from
   // (when the predictions topic has as many partitions as the events topic).
   bool replay_dedup = true;
+  // With labels.enabled: the label join's records (pending predictions, early labels, joined
+  // ids) go to the changelog with their partition and move with it. false: they stay with
+  // the instance that made them (a partition that moves loses its pending predictions).
+  bool changelog_labels = true;
 };
 // The changelog topic `scale` names, with its default filled in.
 std::string ChangelogTopic(const PipelineConfig& config);

@@ -12,12 +12,19 @@
 // last one) in RocksDB's `pending` column family; the counters and stream time go into the
 // model snapshot through save()/load().
 //
+// Every record belongs to an input partition (a prediction and its tombstone to its event's,
+// an early label to its own labels partition, the same number when the topics are
+// co-partitioned), so that with scale.changelog it moves with that partition: the same
+// records go to the changelog (for_each_change), a new holder takes a partition's from there
+// (replace_partition) and the old one drops them (drop_partitions_except).
+//
 // An unlabelled event's prediction, its join and its tombstone allocate nothing in steady
 // state: the nodes of the maps are recycled (extracted when an entry goes, re-keyed when
 // one comes; their strings and vectors keep their capacity). The spares never outnumber
 // the entries there were at the peak.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,7 +32,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "streamlearn/core/bytes.hpp"
@@ -50,6 +56,7 @@ struct PendingPrediction {
   uint64_t model_version = 0;
   FeatureVector x;
   std::vector<double> probabilities;  // softmax: what was served, for the log loss
+  int32_t partition = -1;             // the event's input partition: the unit it moves with
 };
 
 // A label that arrived before its event, with what a dead letter needs if it never joins.
@@ -109,6 +116,22 @@ class LabelJoin {
   void track_changes(bool on) { track_changes_ = on; }
   // Rebuilds the join from the `pending` column family (after load() of the scalars).
   Status restore(state::StateStore& store);
+
+  // The changelog's view: each id touched since the last checkpoint, its input partition
+  // (as last touched) and its record as checkpoint() will write it (empty: the id is gone).
+  // Consumes nothing; ids of no partition (-1) are skipped.
+  void for_each_change(const std::function<void(int32_t partition, std::string_view id, std::string_view record)>& visit) const;
+  // A partition restored from the changelog: its records here are replaced by `records`
+  // (id -> record as for_each_change gave it; empty ones skipped), in memory and in `batch`.
+  // A record that is not readable is refused (Corruption naming the id): the caller stops.
+  Status replace_partition(int32_t partition, const std::map<std::string, std::string, std::less<>>& records,
+                           state::CheckpointBatch& batch);
+  // The records of the partitions not in `held` go (another member holds them now), in
+  // memory and in `batch`; records of no partition (written before records had one) stay.
+  // Returns how many went.
+  size_t drop_partitions_except(const std::set<int32_t>& held, state::CheckpointBatch& batch);
+  // Pending predictions, early labels and tombstones of input partition p.
+  size_t records_of_partition(int32_t partition) const;
   // Counters and stream time, for the model snapshot.
   void save(ByteWriter& out) const;
   Status load(ByteReader& in);
@@ -117,7 +140,8 @@ class LabelJoin {
   enum class Gone : uint8_t { kJoined = 1, kExpired = 2 };
   struct Tombstone {
     Gone kind;
-    int64_t since_ms;  // stream time when it was created
+    int32_t partition;  // its prediction's
+    int64_t since_ms;   // stream time when it was created
     uint64_t seq;
   };
   using AgeKey = std::pair<int64_t, uint64_t>;  // (ts, seq): oldest first
@@ -128,14 +152,23 @@ class LabelJoin {
   };
   template <typename V>
   using IdMap = std::unordered_map<std::string, V, IdHash, std::equal_to<>>;
-  using IdSet = std::unordered_set<std::string, IdHash, std::equal_to<>>;
   using AgeMap = std::map<AgeKey, std::string>;
 
-  void bury(std::string_view id, Gone kind);
-  void touch(std::string_view id);
+  void bury(std::string_view id, Gone kind, int32_t partition, int64_t at_ms);
+  void touch(std::string_view id, int32_t partition);
   void drop_early(AgeMap::iterator it, std::vector<EarlyLabel>* unknown);
-  // The age maps' and the pending map's entries, through the spare nodes.
-  void add_age(AgeMap& ages, AgeKey key, std::string_view id);
+  // The record of `id` as it stands into *out; false when the id is gone.
+  bool encode(std::string_view id, std::string* out) const;
+  // Takes one record (restore, replace_partition); `partition` >= 0: it must be of that one.
+  bool insert_record(const std::string& id, std::string_view value, int32_t partition);
+  // Removes whatever `id` holds (pending, early, tombstone), without a record of it.
+  void erase_id(std::string_view id);
+  // Removes the ids whose partition is `gone`, here and in `batch`.
+  size_t drop_where(const std::function<bool(int32_t partition)>& gone, state::CheckpointBatch& batch);
+  // The age maps' and the pending map's entries, through the spare nodes. Returns the key
+  // used: a key already taken (by an entry restored from another instance, whose sequence
+  // numbers are its own) moves on to the next free sequence number.
+  AgeKey add_age(AgeMap& ages, AgeKey key, std::string_view id);
   void remove_age(AgeMap& ages, AgeMap::iterator it) { spare_ages_.push_back(ages.extract(it)); }
   void remove_age(AgeMap& ages, AgeKey key);
   PendingPrediction& add_pending(std::string_view id);
@@ -153,12 +186,12 @@ class LabelJoin {
   AgeMap early_age_;
   IdMap<Tombstone> tombstones_;
   AgeMap tombstone_age_;  // (since, seq)
-  IdSet dirty_;
+  IdMap<int32_t> dirty_;  // ids touched since the last checkpoint -> their partition
 
   std::vector<IdMap<PendingPrediction>::node_type> spare_pending_;
   std::vector<AgeMap::node_type> spare_ages_;  // of any of the three age maps
   std::vector<IdMap<Tombstone>::node_type> spare_tombstones_;
-  std::vector<IdSet::node_type> spare_dirty_;
+  std::vector<IdMap<int32_t>::node_type> spare_dirty_;
   std::string record_;  // checkpoint's buffer
 };
 

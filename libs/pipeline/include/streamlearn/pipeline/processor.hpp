@@ -192,6 +192,8 @@ class Processor {
   void set_next_offset(const std::string& topic, int32_t partition, int64_t next);
   // The entity states in memory, for the changelog and restores; null before the store is known.
   EntityCache* entity_cache();
+  // The delayed-label join, for the changelog and restores; null without labels.enabled.
+  LabelJoin* label_join();
 
   // Called for every labelled event, after the metrics and detector saw it, before the
   // model learns (so drift events about it are already out).
