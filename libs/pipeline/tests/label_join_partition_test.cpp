@@ -164,7 +164,7 @@ TEST_CASE("a label join id that is gone goes to the changelog as an empty record
   CHECK(b.records_of_partition(2) == 0);
 }
 
-TEST_CASE("a revoked partition's label join records are dropped here and in the store; records without a partition "
+TEST_CASE("a revoked partition's label join records are dropped here and in the store, and records without a partition "
           "stay", "[labels][partition_state]") {
   TempDir dir;
   auto store = state::StateStore::Open(dir.path.string());
