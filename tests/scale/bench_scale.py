@@ -253,10 +253,25 @@ class Bench:
         stopped (SIGSTOP) while the backlog is produced, then continued together: events/s and
         CPU are counted from there (the group join, about 3 s on the embedded broker, and the
         producer excluded)."""
-        group = f"tp{rep}-{n}"
-        topic = f"events-{group}"
-        insts = {x: self.start_instance(group, x, topic, f"pred-{group}", config=self.config_tp) for x in "abcdefgh"[:n]}
-        self.settle(insts, list(insts), 0)
+        for attempt in range(2):
+            # Another group on the same (still empty, created up front) topics.
+            topic = f"events-tp{rep}-{n}"
+            group = f"tp{rep}-{n}" + (f"-again{attempt}" if attempt else "")
+            insts = {x: self.start_instance(group, x, topic, f"pred-tp{rep}-{n}", config=self.config_tp)
+                     for x in "abcdefgh"[:n]}
+            try:
+                # The smoke run's members start beside the rebalance runs and another test: once
+                # in about twenty full-suite runs the embedded broker's group never let a fresh
+                # member in (seen after 120 s). A new group is the way out there; the figures,
+                # not the join, are what the smoke checks (scale.* tests check the joins).
+                self.settle(insts, list(insts), 0, 50 if self.a.smoke and attempt == 0 else None)
+                break
+            except SystemExit as e:
+                if not self.a.smoke or attempt == 1:
+                    raise
+                log(f"{e}; the instances stop and the run starts again in a new group")
+                for i in insts.values():
+                    self.stop(i, signal.SIGKILL)
         for i in insts.values():
             i["proc"].send_signal(signal.SIGSTOP)
         self.produce_file(topic, events_file)
@@ -386,10 +401,11 @@ class Bench:
         p.flush(30)
         produced.append(n)
 
-    def settle(self, insts, names, since):
+    def settle(self, insts, names, since, timeout=None):
         """Until the members `names` hold all partitions between them, each some, with no
         assignment change for 1.5 s; returns the time of their last change."""
-        deadline = time.monotonic() + self.a.timeout
+        timeout = timeout or self.a.timeout
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             held, last = {}, since
             for x in names:
@@ -400,7 +416,7 @@ class Bench:
                     and sum(held.values()) == self.a.partitions and time.time() - last >= 1.5):
                 return last
             time.sleep(0.2)
-        raise SystemExit(f"FAIL: {names} did not settle on {self.a.partitions} partitions in {self.a.timeout} s")
+        raise SystemExit(f"FAIL: {names} did not settle on {self.a.partitions} partitions in {timeout} s")
 
     def rebalance_run(self, rep, live_file):
         group = f"rb{rep}"
@@ -564,6 +580,7 @@ def run(b, a, counts, live_events):
     groups = [f"tp{r}-{n}" for r in range(a.repeat) for n in counts] + [f"rb{r}" for r in range(a.repeat)]
     topics = ["live", "drift", "dlq"] + [f"events-{g}" for g in groups if g.startswith("tp")] + \
         [f"{g}-events-{g}-changelog" for g in groups if g.startswith("tp")] + \
+        [f"{g}-again1-events-{g}-changelog" for g in groups if g.startswith("tp") and a.smoke] + \
         [f"rs{r}-events-tp{r}-{counts[0]}-changelog" for r in range(a.repeat)] + \
         [f"{g}-live-changelog" for g in groups if g.startswith("rb")] + \
         [f"pred-rb{r}-{n}" for r in range(a.repeat) for n in "abc"]
