@@ -91,8 +91,10 @@ int SubsetsAboveFraction(const ClassWeights* post, size_t n, double min_frac) {
   return above;
 }
 
-// River's merit_of_split over n branches (a binary split: n = 2).
-double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre, const ClassWeights* post, size_t n) {
+// River's merit_of_split over n branches (a binary split: n = 2). `pre_entropy` is
+// EntropyOf(the leaf's class weights), the same for every candidate of a split attempt, so
+// computed once per attempt (information gain is the only criterion that reads it).
+double Merit(SplitCriterion criterion, double min_frac, double pre_entropy, const ClassWeights* post, size_t n) {
   if (SubsetsAboveFraction(post, n, min_frac) < 2) return -kInf;
   switch (criterion) {
     case SplitCriterion::kInfoGain: {
@@ -104,7 +106,7 @@ double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
       }
       double entropy = 0;
       for (size_t i = 0; i < n; ++i) entropy += weights[i] * EntropyOf(post[i]);
-      return EntropyOf(pre) - entropy / total;
+      return pre_entropy - entropy / total;
     }
     case SplitCriterion::kGini: {
       double total = 0;
@@ -141,9 +143,12 @@ double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
   return -kInf;
 }
 
-double Merit(SplitCriterion criterion, double min_frac, const ClassWeights& pre,
-             const std::array<ClassWeights, 2>& post) {
-  return Merit(criterion, min_frac, pre, post.data(), 2);
+double Merit(SplitCriterion criterion, double min_frac, double pre_entropy, const std::array<ClassWeights, 2>& post) {
+  return Merit(criterion, min_frac, pre_entropy, post.data(), 2);
+}
+
+double PreSplitEntropy(SplitCriterion criterion, const ClassWeights& pre) {
+  return criterion == SplitCriterion::kInfoGain ? EntropyOf(pre) : 0.0;
 }
 
 double RangeOfMerit(SplitCriterion criterion, const ClassWeights& pre) {
@@ -164,8 +169,38 @@ struct Suggestion {
   std::array<ClassWeights, 2> post;
 };
 
+// River sorts the suggestions by merit (a stable sort) and compares the last two: `best`
+// is the index the sort would put last, `second_merit` the merit it would put before it.
+struct TopTwo {
+  size_t best = 0;
+  double second_merit = -kInf;
+};
+
+TopTwo TopTwoByMerit(std::vector<Suggestion>& suggestions) {
+  TopTwo top;
+  const bool ordered = std::none_of(suggestions.begin(), suggestions.end(),
+                                    [](const Suggestion& s) { return std::isnan(s.merit); });
+  if (!ordered) {
+    // A NaN merit leaves the sort's order to its algorithm: sort as River's port did.
+    std::stable_sort(suggestions.begin(), suggestions.end(),
+                     [](const Suggestion& a, const Suggestion& b) { return a.merit < b.merit; });
+    top.best = suggestions.size() - 1;
+    if (suggestions.size() >= 2) top.second_merit = suggestions[suggestions.size() - 2].merit;
+    return top;
+  }
+  // Among equal merits a stable sort keeps the input order, so the last of the largest
+  // ends last; the merit before it is the largest of the others.
+  for (size_t i = 1; i < suggestions.size(); ++i) {
+    if (!(suggestions[i].merit < suggestions[top.best].merit)) top.best = i;
+  }
+  for (size_t i = 0; i < suggestions.size(); ++i) {
+    if (i != top.best) top.second_merit = std::max(top.second_merit, suggestions[i].merit);
+  }
+  return top;
+}
+
 // GaussianSplitter.best_evaluated_split_suggestion.
-Suggestion BestNumericSplit(const NumericObserver& obs, const ClassWeights& pre, const HoeffdingTreeConfig& config) {
+Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, const HoeffdingTreeConfig& config) {
   Suggestion best;
   double min_value = kInf, max_value = -kInf;
   for (const auto& c : obs.classes) {
@@ -193,7 +228,7 @@ Suggestion BestNumericSplit(const NumericObserver& obs, const ClassWeights& pre,
         post[1].emplace_back(c.cls, n - lhs);
       }
     }
-    const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre, post);
+    const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre_entropy, post);
     if (merit > best.merit) {
       best.merit = merit;
       best.valid = true;
@@ -206,12 +241,13 @@ Suggestion BestNumericSplit(const NumericObserver& obs, const ClassWeights& pre,
 }
 
 // A bucket's presence as a binary split: absent (left) against present (right).
-Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, const HoeffdingTreeConfig& config) {
+Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, double pre_entropy,
+                           const HoeffdingTreeConfig& config) {
   Suggestion s;
   std::array<ClassWeights, 2> post;
   for (const auto& e : leaf.observed) post[0].emplace_back(e.first, e.second - WeightOf(obs.present, e.first));
   post[1] = obs.present;
-  const double merit = Merit(config.split_criterion, config.min_branch_fraction, leaf.stats, post);
+  const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre_entropy, post);
   if (merit > s.merit) {
     s.merit = merit;
     s.valid = true;
@@ -226,7 +262,7 @@ Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, cons
 // branch per value, ascending; class weights by ascending class), then each value's binary
 // split (equal left, the rest right) replacing it when strictly better. Values in
 // ascending id where River iterates a set.
-Suggestion BestNominalSplit(const NominalObserver& obs, const ClassWeights& pre, const HoeffdingTreeConfig& config) {
+Suggestion BestNominalSplit(const NominalObserver& obs, double pre_entropy, const HoeffdingTreeConfig& config) {
   Suggestion best;
   std::vector<uint32_t> values;
   for (const auto& c : obs.classes) {
@@ -249,7 +285,7 @@ Suggestion BestNominalSplit(const NominalObserver& obs, const ClassWeights& pre,
         }
       }
     }
-    best.merit = Merit(config.split_criterion, config.min_branch_fraction, pre, post.data(), post.size());
+    best.merit = Merit(config.split_criterion, config.min_branch_fraction, pre_entropy, post.data(), post.size());
     best.valid = true;
     best.nominal = kNominalMultiway;
     best.attribute = obs.field;
@@ -263,7 +299,7 @@ Suggestion BestNominalSplit(const NominalObserver& obs, const ClassWeights& pre,
     for (const auto& c : obs.classes) {
       for (const auto& v : c.values) Add(post[v.first == value ? 0 : 1], c.cls, v.second);
     }
-    const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre, post);
+    const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre_entropy, post);
     if (!best.valid || merit > best.merit) {
       best = Suggestion{};
       best.merit = merit;
@@ -671,24 +707,22 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
   const double total = leaf.total_weight();
   suggestions.emplace_back();  // the null split (River's merit_preprune)
   if (!(majority != 0 && majority / total > config_.max_share_to_split)) {
-    for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, leaf.stats, config_));
-    for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, config_));
-    for (const auto& obs : leaf.nominal) suggestions.push_back(BestNominalSplit(obs, leaf.stats, config_));
+    const double pre_entropy = PreSplitEntropy(config_.split_criterion, leaf.stats);
+    for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, pre_entropy, config_));
+    for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, pre_entropy, config_));
+    for (const auto& obs : leaf.nominal) suggestions.push_back(BestNominalSplit(obs, pre_entropy, config_));
   }
-  std::stable_sort(suggestions.begin(), suggestions.end(),
-                   [](const Suggestion& a, const Suggestion& b) { return a.merit < b.merit; });
+  const TopTwo top = TopTwoByMerit(suggestions);
   bool should_split = false;
   if (suggestions.size() < 2) {
     should_split = !suggestions.empty();
   } else {
     const double range = RangeOfMerit(config_.split_criterion, leaf.stats);
     const double bound = std::sqrt((range * range * std::log(1.0 / config_.delta)) / (2.0 * total));
-    const Suggestion& best = suggestions.back();
-    const Suggestion& second = suggestions[suggestions.size() - 2];
-    if (best.merit - second.merit > bound || bound < config_.tau) should_split = true;
+    if (suggestions[top.best].merit - top.second_merit > bound || bound < config_.tau) should_split = true;
   }
   if (!should_split) return out;
-  Suggestion& decision = suggestions.back();
+  Suggestion& decision = suggestions[top.best];
   out.kind = decision.valid ? LeafSplitDecision::kSplit : LeafSplitDecision::kPrune;
   out.on_bucket = decision.on_bucket;
   out.nominal = decision.nominal;
