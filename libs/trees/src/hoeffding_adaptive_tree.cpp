@@ -43,13 +43,38 @@ int32_t VoteOf(const ClassWeights& stats, const double* dist) {
 
 }  // namespace
 
-// The main path's leaf of a predicted vector and what learning that vector asks it first.
+// A leaf a prediction asked: its vote and the naive Bayes votes behind it, what learning
+// the same vector asks that leaf first.
+struct HoeffdingAdaptiveTree::KeptVote {
+  int32_t leaf_node = -1;
+  int32_t vote = -1;     // leaf_vote(leaf_node, x)
+  NaiveBayesMemo votes;  // the naive Bayes votes behind it
+};
+
+// The leaves a prediction asked: the alternates' met on the way, then the main path's.
 struct HoeffdingAdaptiveTree::PathMemo final : learn::PredictionMemo {
   uint64_t state_id = 0;  // the tree's state when made; 0: nothing kept
-  int32_t leaf_node = -1;
-  int32_t vote = -1;       // leaf_vote(leaf_node, x)
-  NaiveBayesMemo votes;    // the naive Bayes votes behind it
+  // The first `count` are this prediction's; the rest keep their room for the next one
+  // (a NaiveBayesMemo is large, so entries are reused, not made per event).
+  std::vector<KeptVote> reached;
+  size_t count = 0;
+  const KeptVote& main_path() const { return reached[count - 1]; }
 };
+
+namespace {
+// LearnPass::learned_kept has a bit per kept leaf; leaves past it are not reused.
+constexpr size_t kMaxKeptLeaves = 64;
+}  // namespace
+
+const HoeffdingAdaptiveTree::KeptVote* HoeffdingAdaptiveTree::kept_vote(const LearnPass& pass, int32_t node) const {
+  if (pass.kept == nullptr || pass.state_id != state_id_) return nullptr;
+  const size_t n = std::min(pass.kept->count, kMaxKeptLeaves);
+  for (size_t i = 0; i < n; ++i) {
+    if (pass.kept->reached[i].leaf_node != node) continue;
+    return (pass.learned_kept >> i) & 1 ? nullptr : &pass.kept->reached[i];
+  }
+  return nullptr;
+}
 
 HoeffdingAdaptiveTree::HoeffdingAdaptiveTree(HoeffdingAdaptiveTreeConfig config)
     : config_(config), rules_(config.tree), rng_(static_cast<uint64_t>(config.seed)), state_id_(NextStateId()) {
@@ -149,10 +174,20 @@ void HoeffdingAdaptiveTree::learn_at_leaf(int32_t node, const FeatureVector& x, 
   }
   // The branches above asked this leaf already when no leaf has learned since: the same
   // vote, and the naive Bayes votes behind it serve its learning below.
+  // Otherwise the prediction may have asked it (an alternate's leaf, or the main path's
+  // after an alternate's learned): its vote holds while the leaf has not changed.
   NaiveBayesMemo own;
   const bool asked = node == path_leaf_ && pass.path_changes == pass.leaf_changes;
-  const NaiveBayesMemo& memo = asked ? *pass.votes : own;
-  const int32_t predicted = asked ? path_prediction_ : leaf_vote(node, x, &own);
+  const KeptVote* kept = asked ? nullptr : kept_vote(pass, node);
+  const NaiveBayesMemo& memo = asked ? *pass.votes : kept != nullptr ? kept->votes : own;
+  const int32_t predicted = asked ? path_prediction_ : kept != nullptr ? kept->vote : leaf_vote(node, x, &own);
+  if (pass.kept != nullptr) {
+    // From here on this leaf's kept vote is of an earlier state.
+    const size_t n = std::min(pass.kept->count, kMaxKeptLeaves);
+    for (size_t i = 0; i < n; ++i) {
+      if (pass.kept->reached[i].leaf_node == node) pass.learned_kept |= uint64_t{1} << i;
+    }
+  }
   const double wrong = predicted == static_cast<int32_t>(label) ? 0.0 : 1.0;
   AdaptiveNode& n = nodes_[node];
   const double old_error = n.error.mean;
@@ -186,8 +221,13 @@ void HoeffdingAdaptiveTree::learn_at_branch(int32_t node, const FeatureVector& x
   pass.descent_stamp = pass.leaf_changes + pass.structure_changes;
   if (at != path_leaf_) {
     path_leaf_ = at;
-    path_prediction_ = leaf_vote(at, x, &pass.path_votes);
-    pass.votes = &pass.path_votes;
+    if (const KeptVote* kept = kept_vote(pass, at)) {
+      path_prediction_ = kept->vote;
+      pass.votes = &kept->votes;
+    } else {
+      path_prediction_ = leaf_vote(at, x, &pass.path_votes);
+      pass.votes = &pass.path_votes;
+    }
     pass.path_changes = pass.leaf_changes;
   }
   const int32_t predicted = path_prediction_;
@@ -254,6 +294,7 @@ void HoeffdingAdaptiveTree::attempt_split(int32_t node, int32_t parent, int pare
 }
 
 void HoeffdingAdaptiveTree::enforce_size_limit() {
+  changed();  // it may (de)activate any leaf: the votes kept before no longer hold
   EnforceTreeSizeLimit(
       leaves_, AdaptiveLeavesInOrder(nodes_, root_), {config_.tree.max_size, config_.tree.max_depth, config_.tree.stop_mem_management},
       memory_, [](const TreeLeaf& leaf) { return leaf.promise(); }, DeactivateTreeLeaf,
@@ -270,13 +311,16 @@ void HoeffdingAdaptiveTree::learn_one(const FeatureVector& x, uint32_t label, co
   if (root_ < 0) root_ = new_leaf({}, 0);
   path_leaf_ = -1;
   LearnPass pass;
-  if (predicted != nullptr && predicted->leaf_node >= 0) {
+  if (predicted != nullptr && predicted->count > 0) {
     // The prediction walked from the root to this leaf and asked it: what the first
     // branch (or the root leaf) would do again.
-    path_leaf_ = predicted->leaf_node;
-    path_prediction_ = predicted->vote;
-    pass.votes = &predicted->votes;
+    const KeptVote& main = predicted->main_path();
+    path_leaf_ = main.leaf_node;
+    path_prediction_ = main.vote;
+    pass.votes = &main.votes;
     pass.expected_node = root_;
+    pass.kept = predicted;
+    pass.state_id = state_id_;
   }
   learn_at(root_, x, label, 1.0, -1, 0, pass);
   ++trained_;
@@ -311,30 +355,39 @@ void HoeffdingAdaptiveTree::predict_into(const FeatureVector& x, learn::Predicti
   const bool multi = config_.tree.task == learn::LearnerTask::kMulticlass;
   const size_t n = multi ? known_classes_ : 2;
   out.probabilities.assign(n, 0.0);
-  if (keep != nullptr) keep->state_id = 0;
+  if (keep != nullptr) {
+    keep->state_id = 0;
+    keep->count = 0;
+  }
   if (root_ >= 0) {
     // The alternates met on the way, then the main path's leaf (River's traverse).
     ClassScratch dist;
     const auto branch = [&](const AdaptiveNode& node) { return branch_of(node, x); };
-    const auto add = [&](int32_t leaf_node, NaiveBayesMemo* memo) {
-      if (!ada_prediction(leaf_node, x, dist.data(), memo)) return false;
-      for (const auto& e : leaves_[nodes_[leaf_node].leaf].stats) {
+    // Each leaf asked is kept with its vote when learning may follow (its naive Bayes
+    // votes are then computed whatever the prediction uses: the learning needs them).
+    const auto add = [&](int32_t leaf_node) {
+      KeptVote* kept = nullptr;
+      if (keep != nullptr) {
+        if (keep->count == keep->reached.size()) keep->reached.emplace_back();
+        kept = &keep->reached[keep->count++];
+        kept->leaf_node = leaf_node;
+        kept->vote = -1;
+      }
+      if (!ada_prediction(leaf_node, x, dist.data(), kept != nullptr ? &kept->votes : nullptr)) return;
+      const ClassWeights& stats = leaves_[nodes_[leaf_node].leaf].stats;
+      for (const auto& e : stats) {
         if (e.first < n) out.probabilities[e.first] += dist[e.first];
       }
-      return true;
+      if (kept != nullptr) kept->vote = VoteOf(stats, dist.data());
     };
     int32_t at = root_;
     while (nodes_[at].leaf < 0) {
       const AdaptiveNode& node = nodes_[at];
-      if (node.alternate >= 0) add(DescendToLeaf(nodes_, node.alternate, branch), nullptr);
+      if (node.alternate >= 0) add(DescendToLeaf(nodes_, node.alternate, branch));
       at = branch(node) ? node.right : node.left;
     }
-    const bool answered = add(at, keep != nullptr ? &keep->votes : nullptr);
-    if (keep != nullptr) {
-      keep->leaf_node = at;
-      keep->vote = answered ? VoteOf(leaves_[nodes_[at].leaf].stats, dist.data()) : -1;
-      keep->state_id = state_id_;
-    }
+    add(at);
+    if (keep != nullptr) keep->state_id = state_id_;
     double sum = 0;
     for (double p : out.probabilities) sum += p;
     if (sum != 0) {

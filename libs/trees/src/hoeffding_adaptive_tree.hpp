@@ -93,9 +93,17 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   // What one learn_one keeps of the main path's leaf vote: the naive Bayes votes behind it
   // (the leaf's learning needs them again), valid while no leaf has learned since.
   struct PathMemo;  // what predict_keeping keeps (the .cpp defines it)
+  struct KeptVote;  // one leaf's vote in it
   struct LearnPass {
     NaiveBayesMemo path_votes;
     const NaiveBayesMemo* votes = &path_votes;  // path_votes, or a prediction's kept ones
+    // The prediction of this very state, if any: the votes of every leaf it asked (the
+    // alternates' and the main path's). A leaf's vote is its own state's (its class
+    // weights, observers and error), so a kept one holds until that leaf learns, or until
+    // the size limit may have (de)activated leaves (it calls changed(): state_id_ moved).
+    const PathMemo* kept = nullptr;
+    uint64_t state_id = 0;  // state_id_ when the pass began
+    uint64_t learned_kept = 0;  // bit i: the i-th kept leaf learned in this pass
     uint64_t leaf_changes = 0;  // leaves learned (or split) so far in this pass
     uint64_t path_changes = 0;  // leaf_changes when path_prediction_ was computed
     // The walk to path_leaf_ went through expected_node; it still holds there while no
@@ -118,6 +126,8 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   bool ada_prediction(int32_t node, const FeatureVector& x, double* dist, NaiveBayesMemo* memo = nullptr) const;
   // The class River's max(aux, key=aux.get) picks from that distribution, -1 for None.
   int32_t leaf_vote(int32_t node, const FeatureVector& x, NaiveBayesMemo* memo = nullptr) const;
+  // The prediction's vote of leaf `node` when it still holds in this pass (see LearnPass), else null.
+  const KeptVote* kept_vote(const LearnPass& pass, int32_t node) const;
   // The child an event goes to: 0 left, 1 right (the most traversed one when the feature is missing).
   int branch_of(const AdaptiveNode& n, const FeatureVector& x) const;
   double node_weight(int32_t node) const;
@@ -144,7 +154,9 @@ class HoeffdingAdaptiveTree final : public learn::Learner {
   uint64_t n_pruned_ = 0;
   uint64_t trained_ = 0;
   uint64_t guarded_ = 0;
-  uint64_t state_id_ = 0;  // unique across learners and their states (changed())
+  // Unique across learners and their states (changed()). No new members here: the tree's
+  // memory estimate counts sizeof(*this), and where the size limit cuts must not move.
+  uint64_t state_id_ = 0;
 };
 
 Result<std::unique_ptr<learn::Learner>> MakeHoeffdingAdaptiveTree(std::string_view type,

@@ -208,3 +208,34 @@ TEST_CASE("learning through the prediction's memo gives the pinned run bit for b
   CHECK(fingerprint == kPinnedFingerprint);
   CHECK(testing::SavedLearner(*tree) == testing::SavedLearner(*plain));
 }
+
+TEST_CASE("learning through the memo reuses every asked leaf's vote, and still learns as plain learning",
+          "[trees][hatc][pinned]") {
+  // The prediction keeps the votes of the alternates' leaves as well as the main path's;
+  // learning reuses each until that leaf learns or the size limit runs. A tight limit,
+  // estimated every 25 events, deactivates and reactivates leaves while alternates come
+  // and go: the memo's learning must still be plain learning, bit for bit.
+  const auto stream = testing::GeneratedStream("agrawal", 8000, 5, 4, {2000, 4000, 6000});
+  const learn::LearnerKeys keys = {{"seed", "2"},
+                                   {"grace_period", "30"},
+                                   {"drift_window_threshold", "30"},
+                                   {"delta", "0.01"},
+                                   {"max_size", "0.02"},
+                                   {"memory_estimate_period", "25"}};
+  auto kept = MakeTreeLearner("hoeffding_adaptive_tree", keys);
+  auto plain = MakeTreeLearner("hoeffding_adaptive_tree", keys);
+  std::unique_ptr<learn::PredictionMemo> memo;
+  learn::Prediction p, q;
+  size_t differing = 0;
+  for (const auto& example : stream) {
+    kept->predict_keeping(example.x, p, memo);
+    plain->predict(example.x, q);
+    if (p.score != q.score || p.class_index != q.class_index) ++differing;
+    kept->learn_predicted(example.x, example.y, 1.0, memo.get());
+    plain->learn(example.x, example.y);
+  }
+  INFO("alternates " << AsAdaptive(*plain).alternate_trees() << ", leaves " << AsAdaptive(*plain).leaves());
+  CHECK(AsAdaptive(*plain).alternate_trees() > 0);
+  CHECK(differing == 0);
+  CHECK(testing::SavedLearner(*kept) == testing::SavedLearner(*plain));
+}
