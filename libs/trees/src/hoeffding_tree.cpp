@@ -344,28 +344,36 @@ double NominalCondProba(const NominalObserver& obs, uint32_t cls, uint32_t value
 }
 
 // utils.do_naive_bayes_prediction: votes[i] for leaf.stats[i]; false when River returns None.
+// River sums each class's log-likelihood over the observers in order; here the observers
+// are the outer loop (each present value looked up once for all classes) and every class
+// still adds its terms in the observers' order: the same sums, bit for bit.
 bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes) {
   const double total = Sum(leaf.stats);
   if (leaf.stats.empty() || total == 0) return false;
-  for (size_t k = 0; k < leaf.stats.size(); ++k) {
-    const auto [cls, weight] = leaf.stats[k];
-    if (!(weight > 0)) {
-      votes[k] = 0.0;
-      continue;
+  const size_t classes = leaf.stats.size();
+  for (size_t k = 0; k < classes; ++k) {
+    const double weight = leaf.stats[k].second;
+    votes[k] = weight > 0 ? std::log(weight / total) : 0.0;  // a class without weight votes 0
+  }
+  for (const auto& obs : leaf.numeric) {
+    if (!DensePresent(x, obs.attribute)) continue;
+    const double value = x.dense[obs.attribute];
+    for (size_t k = 0; k < classes; ++k) {
+      const auto [cls, weight] = leaf.stats[k];
+      if (!(weight > 0)) continue;
+      const double p = CondProba(obs, cls, value);
+      votes[k] += p > 0 ? std::log(p) : 0.0;
     }
-    double v = std::log(weight / total);
-    for (const auto& obs : leaf.numeric) {
-      if (!DensePresent(x, obs.attribute)) continue;
-      const double p = CondProba(obs, cls, x.dense[obs.attribute]);
-      v += p > 0 ? std::log(p) : 0.0;
-    }
-    for (const auto& obs : leaf.nominal) {
-      const int64_t value = NominalValueOf(x, obs.field);
-      if (value < 0) continue;
+  }
+  for (const auto& obs : leaf.nominal) {
+    const int64_t value = NominalValueOf(x, obs.field);
+    if (value < 0) continue;
+    for (size_t k = 0; k < classes; ++k) {
+      const auto [cls, weight] = leaf.stats[k];
+      if (!(weight > 0)) continue;
       const double p = NominalCondProba(obs, cls, static_cast<uint32_t>(value));
-      v += p > 0 ? std::log(p) : 0.0;
+      votes[k] += p > 0 ? std::log(p) : 0.0;
     }
-    votes[k] = v;
   }
   double max_ll = votes[0];
   for (size_t k = 1; k < leaf.stats.size(); ++k) max_ll = std::max(max_ll, votes[k]);
