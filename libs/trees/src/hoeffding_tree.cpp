@@ -166,7 +166,11 @@ struct Suggestion {
   std::vector<ClassWeights> branches;   // multiway: their class weights
   uint32_t attribute = 0;
   double threshold = 0;
-  std::array<ClassWeights, 2> post;
+  std::array<ClassWeights, 2> post;  // empty for a numeric split: see `numeric`
+  // A numeric split's observer: its branches' class weights are made again for the one
+  // suggestion that wins (NumericSplitPost, the same arithmetic), not copied at every
+  // better candidate.
+  const NumericObserver* numeric = nullptr;
 };
 
 // River sorts the suggestions by merit (a stable sort) and compares the last two: `best`
@@ -199,8 +203,28 @@ TopTwo TopTwoByMerit(std::vector<Suggestion>& suggestions) {
   return top;
 }
 
-// GaussianSplitter.best_evaluated_split_suggestion.
-Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, const HoeffdingTreeConfig& config) {
+// The class weights left (<= split_value) and right of a split of a numeric observer.
+void NumericSplitPost(const NumericObserver& obs, double split_value, std::array<ClassWeights, 2>& post) {
+  post[0].clear();
+  post[1].clear();
+  for (const auto& c : obs.classes) {
+    const double n = c.estimator.n;
+    if (split_value < c.min) {
+      post[1].emplace_back(c.cls, n);
+    } else if (split_value >= c.max) {
+      post[0].emplace_back(c.cls, n);
+    } else {
+      const double lhs = c.estimator.cdf(split_value) * n;
+      post[0].emplace_back(c.cls, lhs);
+      post[1].emplace_back(c.cls, n - lhs);
+    }
+  }
+}
+
+// GaussianSplitter.best_evaluated_split_suggestion. `post`: scratch room for the candidates'
+// class weights (reused across observers).
+Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, const HoeffdingTreeConfig& config,
+                            std::array<ClassWeights, 2>& post) {
   Suggestion best;
   double min_value = kInf, max_value = -kInf;
   for (const auto& c : obs.classes) {
@@ -210,31 +234,17 @@ Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, cons
   if (!(min_value < kInf)) return best;
   double bin_size = max_value - min_value;
   bin_size /= static_cast<double>(config.n_splits) + 1.0;
-  std::array<ClassWeights, 2> post;
   for (int64_t i = 0; i < config.n_splits; ++i) {
     const double split_value = min_value + (bin_size * static_cast<double>(i + 1));
     if (!(min_value < split_value && split_value < max_value)) continue;
-    post[0].clear();
-    post[1].clear();
-    for (const auto& c : obs.classes) {
-      const double n = c.estimator.n;
-      if (split_value < c.min) {
-        post[1].emplace_back(c.cls, n);
-      } else if (split_value >= c.max) {
-        post[0].emplace_back(c.cls, n);
-      } else {
-        const double lhs = c.estimator.cdf(split_value) * n;
-        post[0].emplace_back(c.cls, lhs);
-        post[1].emplace_back(c.cls, n - lhs);
-      }
-    }
+    NumericSplitPost(obs, split_value, post);
     const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre_entropy, post);
     if (merit > best.merit) {
       best.merit = merit;
       best.valid = true;
       best.attribute = obs.attribute;
       best.threshold = split_value;
-      best.post = post;
+      best.numeric = &obs;
     }
   }
   return best;
@@ -716,7 +726,9 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
   suggestions.emplace_back();  // the null split (River's merit_preprune)
   if (!(majority != 0 && majority / total > config_.max_share_to_split)) {
     const double pre_entropy = PreSplitEntropy(config_.split_criterion, leaf.stats);
-    for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, pre_entropy, config_));
+    suggestions.reserve(1 + leaf.numeric.size() + leaf.buckets.size() + leaf.nominal.size());
+    std::array<ClassWeights, 2> post;
+    for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, pre_entropy, config_, post));
     for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, pre_entropy, config_));
     for (const auto& obs : leaf.nominal) suggestions.push_back(BestNominalSplit(obs, pre_entropy, config_));
   }
@@ -738,7 +750,11 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
   out.branches = std::move(decision.branches);
   out.attribute = decision.attribute;
   out.threshold = decision.threshold;
-  out.post = std::move(decision.post);
+  if (decision.numeric != nullptr) {
+    NumericSplitPost(*decision.numeric, decision.threshold, out.post);
+  } else {
+    out.post = std::move(decision.post);
+  }
   return out;
 }
 
