@@ -107,6 +107,7 @@ class TimestampMerge {
   Partition* find(std::string_view topic, int32_t partition) const;
   bool may_pass(Partition& p, int64_t now_ms);
   void rebuild_heap();
+  void sift_down_top();
 
   Clock now_ms_;
   WatermarkSource watermarks_;
@@ -117,6 +118,7 @@ class TimestampMerge {
   // costs O(log partitions) instead of a scan comparing every head.
   std::vector<Partition*> heap_;
   size_t empty_ = 0;  // partitions with nothing queued (next() judges them in order)
+  mutable Partition* last_found_ = nullptr;  // find()'s last answer; reset when one is given up
 };
 
 }  // namespace streamlearn::kafka
