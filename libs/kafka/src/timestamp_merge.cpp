@@ -68,21 +68,19 @@ namespace {
 
 // Whether `a`'s head goes before `b`'s: the smaller (timestamp, partition, offset), and of
 // equal keys (several topics) the smaller topic, as a scan in (topic, partition) order that
-// keeps the first of equal keys would pick. Both queues are non-empty.
-template <typename P>
-bool HeadBefore(const P* a, const P* b) {
-  const Entry& x = a->queue.front();
-  const Entry& y = b->queue.front();
-  if (std::tie(x.timestamp_ms, a->partition, x.offset) != std::tie(y.timestamp_ms, b->partition, y.offset)) {
-    return std::tie(x.timestamp_ms, a->partition, x.offset) < std::tie(y.timestamp_ms, b->partition, y.offset);
-  }
-  return a->topic < b->topic;
+// keeps the first of equal keys would pick.
+template <typename E>
+bool HeadBefore(const E& a, const E& b) {
+  if (a.timestamp_ms != b.timestamp_ms) return a.timestamp_ms < b.timestamp_ms;
+  if (a.partition != b.partition) return a.partition < b.partition;
+  if (a.offset != b.offset) return a.offset < b.offset;
+  return a.p->topic < b.p->topic;
 }
 
 // std::push_heap and friends keep the largest on top: "larger" here is later in merge order.
 struct HeadAfter {
-  template <typename P>
-  bool operator()(const P* a, const P* b) const {
+  template <typename E>
+  bool operator()(const E& a, const E& b) const {
     return HeadBefore(b, a);
   }
 };
@@ -124,6 +122,11 @@ bool TimestampMerge::assign(std::string_view topic, int32_t partition, int64_t s
   return was_paused;
 }
 
+TimestampMerge::HeapEntry TimestampMerge::head_of(Partition* p) {
+  const Entry& head = p->queue.front();
+  return {head.timestamp_ms, head.offset, p->partition, p};
+}
+
 void TimestampMerge::rebuild_heap() {
   heap_.clear();
   empty_ = 0;
@@ -131,7 +134,7 @@ void TimestampMerge::rebuild_heap() {
     if (p->queue.empty()) {
       ++empty_;
     } else {
-      heap_.push_back(p.get());
+      heap_.push_back(head_of(p.get()));
     }
   }
   std::make_heap(heap_.begin(), heap_.end(), HeadAfter{});
@@ -166,7 +169,7 @@ TimestampMerge::Push TimestampMerge::push(std::string_view topic, int32_t partit
   p->queue.push_back({message, timestamp_ms, offset});
   if (was_empty) {
     --empty_;
-    heap_.push_back(p);
+    heap_.push_back(head_of(p));
     std::push_heap(heap_.begin(), heap_.end(), HeadAfter{});
   }
   if (!p->paused && p->queue.size() > limits_.max_buffered) {
@@ -220,7 +223,7 @@ TimestampMerge::Step TimestampMerge::next() {
   }
   Step step;
   if (heap_.empty()) return step;
-  Partition* best = heap_.front();
+  Partition* best = heap_.front().p;
   step.kind = Step::Kind::kMessage;
   step.message = best->queue.pop_front().message;
   step.topic = best->topic;
@@ -234,6 +237,7 @@ TimestampMerge::Step TimestampMerge::next() {
   } else {
     // At the top, whatever its next head, it can only sink: one pass instead of a pop and a
     // push, which on partitions interleaved message by message were most of the merge's time.
+    heap_.front() = head_of(best);
     sift_down_top();
   }
   if (best->queue.empty()) {
@@ -252,7 +256,7 @@ TimestampMerge::Step TimestampMerge::next() {
 void TimestampMerge::sift_down_top() {
   const size_t n = heap_.size();
   if (n < 2) return;
-  Partition* moving = heap_[0];
+  const HeapEntry moving = heap_[0];
   size_t at = 0;
   for (;;) {
     size_t child = 2 * at + 1;
