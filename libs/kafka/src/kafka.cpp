@@ -188,9 +188,12 @@ std::string BrokerHealth::last_auth_reason() const {
 }
 
 void MessageBatch::add(rd_kafka_message_t* m) {
-  owned_.push_back(m);
   MessageView v;
-  v.topic = rd_kafka_topic_name(m->rkt);
+  // The same topic handle as the message before (alive: the batch holds that message) has
+  // the same name: no strlen per message.
+  v.topic = !owned_.empty() && owned_.back()->rkt == m->rkt ? views_.back().topic
+                                                             : std::string_view(rd_kafka_topic_name(m->rkt));
+  owned_.push_back(m);
   v.partition = m->partition;
   v.offset = m->offset;
   v.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
@@ -612,6 +615,9 @@ void Consumer::join_partition(const char* topic, int32_t partition) {
 
 Status Consumer::take(rd_kafka_message_t** messages, size_t n, MessageBatch* arrival) {
   Status result = Status::Ok();
+  // The topic name of the last topic handle seen (alive while its message is held).
+  const rd_kafka_topic_t* named = nullptr;
+  std::string_view topic;
   for (size_t i = 0; i < n; ++i) {
     rd_kafka_message_t* m = messages[i];
     if (m->err) {
@@ -638,15 +644,19 @@ Status Consumer::take(rd_kafka_message_t** messages, size_t n, MessageBatch* arr
       arrival->add(m);
       continue;
     }
-    const char* topic = rd_kafka_topic_name(m->rkt);
+    if (m->rkt != named) {
+      named = m->rkt;
+      topic = rd_kafka_topic_name(m->rkt);
+    }
     switch (timestamp_merge_.push(topic, m->partition, m->offset, rd_kafka_message_timestamp(m, nullptr), m)) {
       case TimestampMerge::Push::kQueued:
         break;
       case TimestampMerge::Push::kQueuedPause:  // backpressure
-        SetPaused(rk_, topic, m->partition, true);
+        SetPaused(rk_, rd_kafka_topic_name(m->rkt), m->partition, true);
         break;
       case TimestampMerge::Push::kNotAssigned:  // not (or no longer) ours: a stale fetch
         rd_kafka_message_destroy(m);
+        named = nullptr;  // that may have been its handle's last reference
         break;
     }
   }
@@ -657,7 +667,7 @@ Status Consumer::take(rd_kafka_message_t** messages, size_t n, MessageBatch* arr
 // first message only: a batch is what is there now). Serves rebalances and errors too.
 Status Consumer::fetch(int wait_ms, size_t max_messages, MessageBatch* arrival) {
   if (max_messages == 0) return Status::Ok();
-  scratch_.resize(max_messages);
+  if (scratch_.size() < max_messages) scratch_.resize(max_messages);  // grows only: no zeroing per poll
   size_t taken = 0;
   if (wait_ms > 0) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait_ms);

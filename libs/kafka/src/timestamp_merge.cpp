@@ -68,21 +68,19 @@ namespace {
 
 // Whether `a`'s head goes before `b`'s: the smaller (timestamp, partition, offset), and of
 // equal keys (several topics) the smaller topic, as a scan in (topic, partition) order that
-// keeps the first of equal keys would pick. Both queues are non-empty.
-template <typename P>
-bool HeadBefore(const P* a, const P* b) {
-  const Entry& x = a->queue.front();
-  const Entry& y = b->queue.front();
-  if (std::tie(x.timestamp_ms, a->partition, x.offset) != std::tie(y.timestamp_ms, b->partition, y.offset)) {
-    return std::tie(x.timestamp_ms, a->partition, x.offset) < std::tie(y.timestamp_ms, b->partition, y.offset);
-  }
-  return a->topic < b->topic;
+// keeps the first of equal keys would pick.
+template <typename E>
+bool HeadBefore(const E& a, const E& b) {
+  if (a.timestamp_ms != b.timestamp_ms) return a.timestamp_ms < b.timestamp_ms;
+  if (a.partition != b.partition) return a.partition < b.partition;
+  if (a.offset != b.offset) return a.offset < b.offset;
+  return a.p->topic < b.p->topic;
 }
 
 // std::push_heap and friends keep the largest on top: "larger" here is later in merge order.
 struct HeadAfter {
-  template <typename P>
-  bool operator()(const P* a, const P* b) const {
+  template <typename E>
+  bool operator()(const E& a, const E& b) const {
     return HeadBefore(b, a);
   }
 };
@@ -95,12 +93,16 @@ TimestampMerge::TimestampMerge(Clock now_ms, WatermarkSource watermarks, StuckHa
 TimestampMerge::~TimestampMerge() = default;
 
 TimestampMerge::Partition* TimestampMerge::find(std::string_view topic, int32_t partition) const {
+  // Messages come a partition queue at a time: the last partition found is asked for again
+  // and again, and one comparison replaces the binary search's.
+  if (last_found_ && last_found_->partition == partition && last_found_->topic == topic) return last_found_;
   auto it = std::lower_bound(partitions_.begin(), partitions_.end(), std::pair(topic, partition),
                              [](const std::unique_ptr<Partition>& p, const std::pair<std::string_view, int32_t>& key) {
                                return Precedes(p->topic, p->partition, key.first, key.second);
                              });
   if (it == partitions_.end() || (*it)->topic != topic || (*it)->partition != partition) return nullptr;
-  return it->get();
+  last_found_ = it->get();
+  return last_found_;
 }
 
 bool TimestampMerge::assign(std::string_view topic, int32_t partition, int64_t start_offset,
@@ -120,6 +122,11 @@ bool TimestampMerge::assign(std::string_view topic, int32_t partition, int64_t s
   return was_paused;
 }
 
+TimestampMerge::HeapEntry TimestampMerge::head_of(Partition* p) {
+  const Entry& head = p->queue.front();
+  return {head.timestamp_ms, head.offset, p->partition, p};
+}
+
 void TimestampMerge::rebuild_heap() {
   heap_.clear();
   empty_ = 0;
@@ -127,7 +134,7 @@ void TimestampMerge::rebuild_heap() {
     if (p->queue.empty()) {
       ++empty_;
     } else {
-      heap_.push_back(p.get());
+      heap_.push_back(head_of(p.get()));
     }
   }
   std::make_heap(heap_.begin(), heap_.end(), HeadAfter{});
@@ -138,6 +145,7 @@ bool TimestampMerge::revoke(std::string_view topic, int32_t partition, std::vect
   if (!p) return false;
   const bool was_paused = p->paused;
   p->queue.drain_to(dropped);
+  last_found_ = nullptr;
   partitions_.erase(std::find_if(partitions_.begin(), partitions_.end(),
                                  [p](const std::unique_ptr<Partition>& q) { return q.get() == p; }));
   rebuild_heap();
@@ -147,6 +155,7 @@ bool TimestampMerge::revoke(std::string_view topic, int32_t partition, std::vect
 void TimestampMerge::clear(std::vector<Handle>* dropped) {
   for (auto& p : partitions_) p->queue.drain_to(dropped);
   partitions_.clear();
+  last_found_ = nullptr;
   heap_.clear();
   empty_ = 0;
 }
@@ -160,7 +169,7 @@ TimestampMerge::Push TimestampMerge::push(std::string_view topic, int32_t partit
   p->queue.push_back({message, timestamp_ms, offset});
   if (was_empty) {
     --empty_;
-    heap_.push_back(p);
+    heap_.push_back(head_of(p));
     std::push_heap(heap_.begin(), heap_.end(), HeadAfter{});
   }
   if (!p->paused && p->queue.size() > limits_.max_buffered) {
@@ -214,19 +223,22 @@ TimestampMerge::Step TimestampMerge::next() {
   }
   Step step;
   if (heap_.empty()) return step;
-  // Off the heap while its head is still the key it was placed by, back on with its next.
-  Partition* best = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), HeadAfter{});
-  heap_.pop_back();
+  Partition* best = heap_.front().p;
   step.kind = Step::Kind::kMessage;
   step.message = best->queue.pop_front().message;
   step.topic = best->topic;
   step.partition = best->partition;
   if (best->queue.empty()) {
+    // Off the heap: the top swaps with the last and sinks (the order among the others holds).
+    std::swap(heap_.front(), heap_.back());
+    heap_.pop_back();
+    sift_down_top();
     ++empty_;
   } else {
-    heap_.push_back(best);
-    std::push_heap(heap_.begin(), heap_.end(), HeadAfter{});
+    // At the top, whatever its next head, it can only sink: one pass instead of a pop and a
+    // push, which on partitions interleaved message by message were most of the merge's time.
+    heap_.front() = head_of(best);
+    sift_down_top();
   }
   if (best->queue.empty()) {
     best->empty_since_ms = clock();
@@ -237,6 +249,24 @@ TimestampMerge::Step TimestampMerge::next() {
     step.resume = true;
   }
   return step;
+}
+
+// Restores the heap after its top entry changed (its head, or the former last entry moved
+// up): moves it down while a child goes before it.
+void TimestampMerge::sift_down_top() {
+  const size_t n = heap_.size();
+  if (n < 2) return;
+  const HeapEntry moving = heap_[0];
+  size_t at = 0;
+  for (;;) {
+    size_t child = 2 * at + 1;
+    if (child >= n) break;
+    if (child + 1 < n && HeadBefore(heap_[child + 1], heap_[child])) ++child;
+    if (!HeadBefore(heap_[child], moving)) break;
+    heap_[at] = heap_[child];
+    at = child;
+  }
+  heap_[at] = moving;
 }
 
 size_t TimestampMerge::buffered() const {

@@ -364,6 +364,28 @@ TEST_CASE("revoking a partition drops its queued messages and unblocks the other
   CHECK(PartitionOffsets(h.drain()) == Pairs{{0, 0}, {0, 1}});
 }
 
+TEST_CASE("a partition given up is not found again: not the one pushed to last, none after clear", "[merge]") {
+  Harness h;
+  h.assign(0);
+  h.assign(1);
+  h.set_log(0, 0, 1);
+  h.set_log(1, 0, 100);
+  CHECK(h.fetch(1, 5) == TimestampMerge::Push::kQueued);  // partition 1 is the last one found
+  std::vector<TimestampMerge::Handle> dropped;
+  h.merge.revoke("t", 1, &dropped);
+  CHECK(dropped.size() == 1);
+  CHECK(h.fetch(1, 6) == TimestampMerge::Push::kNotAssigned);
+  CHECK(h.merge.buffered("t", 1) == 0);
+  CHECK(h.fetch(0, 7) == TimestampMerge::Push::kQueued);
+  h.merge.clear(&dropped);
+  CHECK(h.fetch(0, 8) == TimestampMerge::Push::kNotAssigned);
+  // Assigned again: a partition of its own, found from its first message.
+  h.assign(1, 1);
+  CHECK(h.fetch(1, 9) == TimestampMerge::Push::kQueued);
+  CHECK(h.merge.buffered("t", 1) == 1);
+  CHECK(PartitionOffsets(h.drain()) == Pairs{{1, 1}});
+}
+
 TEST_CASE("a re-assigned partition starts over: empty, its new start offset, idle from now", "[merge]") {
   TimestampMerge::Limits limits;
   limits.max_idle_ms = 100;

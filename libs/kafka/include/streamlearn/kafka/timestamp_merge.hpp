@@ -107,16 +107,27 @@ class TimestampMerge {
   Partition* find(std::string_view topic, int32_t partition) const;
   bool may_pass(Partition& p, int64_t now_ms);
   void rebuild_heap();
+  void sift_down_top();
 
   Clock now_ms_;
   WatermarkSource watermarks_;
   StuckHandler on_stuck_;
   Limits limits_;
   std::vector<std::unique_ptr<Partition>> partitions_;  // sorted by (topic, partition)
+  // A partition with messages queued and its head's key, copied so that comparing two
+  // entries reads neither partition nor queue.
+  struct HeapEntry {
+    int64_t timestamp_ms = -1;
+    int64_t offset = -1;
+    int32_t partition = -1;
+    Partition* p = nullptr;
+  };
+  static HeapEntry head_of(Partition* p);
   // The partitions with messages queued, a binary heap on their heads' merge order: next()
   // costs O(log partitions) instead of a scan comparing every head.
-  std::vector<Partition*> heap_;
+  std::vector<HeapEntry> heap_;
   size_t empty_ = 0;  // partitions with nothing queued (next() judges them in order)
+  mutable Partition* last_found_ = nullptr;  // find()'s last answer; reset when one is given up
 };
 
 }  // namespace streamlearn::kafka
