@@ -70,6 +70,13 @@ YAML
   fi
 }
 
+# write_labels_config TTL EARLY_TTL [MORE]: write_config for the delayed-label tests: the one
+# logistic model, the label join on (a pending prediction expires after TTL, an early label
+# after EARLY_TTL), and MORE, further sections (one YAML line each, joined by \n).
+write_labels_config() {
+  EXTRA_CONFIG="model: {type: logistic}\nlabels: {enabled: true, ttl: $1, early_ttl: $2}${3:+\n$3}" write_config
+}
+
 # start_run NAME GROUP STATE_DIR COMMIT_INTERVAL_MS: sets run_pid and run_port. Predictions
 # go to the topic predictions-NAME (auto-created, 4 partitions), so runs do not mix, or to
 # PREDICTIONS_TOPIC when set (the instances of one group share one).

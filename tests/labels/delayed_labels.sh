@@ -19,18 +19,7 @@ LCTL="$PY $(dirname "$0")/labelsctl.py"
 start_broker 4
 $LCTL produce "$bootstrap" "$EVENTS" "$SEED" "$work/expected.json" || fail "producing the scenario"
 total=$(field messages <"$work/expected.json")
-cat >"$work/pipeline.yaml" <<YAML
-kafka:
-  properties:
-    compression.type: zstd
-    session.timeout.ms: "3000"
-    heartbeat.interval.ms: "1000"
-model: {type: logistic}
-labels:
-  enabled: true
-  ttl: 60s
-  early_ttl: 10s
-YAML
+write_labels_config 60s 10s
 
 status_to() { $PY -c "import json,urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$run_port/v1/status', timeout=5).read().decode())" >"$1"; }
 

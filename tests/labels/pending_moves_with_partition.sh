@@ -40,16 +40,8 @@ with open(f"{work}/events.txt", "w") as ev, open(f"{work}/labels.txt", "w") as l
         lb.write(f"{entity}\t" + json.dumps({"id": f"e-{i}", "label": int(x1 + x2 <= 8)}) + "\n")
 PYEOF
 produce() { kcat -P -b "$bootstrap" -t "$1" -K '\t' -z zstd -X linger.ms=50; }
-cat >"$work/pipeline.yaml" <<YAML
-kafka:
-  properties:
-    compression.type: zstd
-    session.timeout.ms: "3000"
-    heartbeat.interval.ms: "1000"
-model: {type: logistic}
-labels: {enabled: true, ttl: 1h, early_ttl: 1h}
-scale: {changelog_labels: $([ "$NEGATIVE" = 1 ] && echo false || echo true), standby_replicas: $STANDBY}
-YAML
+write_labels_config 1h 1h \
+  "scale: {changelog_labels: $([ "$NEGATIVE" = 1 ] && echo false || echo true), standby_replicas: $STANDBY}"
 start_instance() {
   PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 300
   eval "pid_$1=$run_pid port_$1=$run_port"
