@@ -184,69 +184,102 @@ TEST_CASE("data drift encoder: the golden bytes, schema-valid, null for what is 
   CHECK(Validate("drift", {categorical, undefined}) == 0);
 }
 
-TEST_CASE("model change encoder: rollback and promote, schema-valid", "[encoders]") {
-  ModelChangeRecord rollback;
-  rollback.model = "logreg";
-  rollback.action = "rollback";
-  rollback.version = 4;
-  rollback.previous_version = 3;
-  rollback.restored_version = 2;
-  rollback.trained = 1200;
-  rollback.ts_ms = 1700000090000;
-  std::string a;
-  EncodeModelChange(rollback, a);
-  CHECK(a == R"({"type":"model_change","model":"logreg","action":"rollback","version":4,"previous_version":3,)"
-             R"("restored_version":2,"trained":1200,"ts":1700000090000})");
-  ModelChangeRecord promote;
-  promote.model = "logreg";
-  promote.action = "promote";
-  promote.version = 5;
-  promote.previous_version = 4;
-  promote.challenger = "fast \"one\"";
-  promote.trained = 30000;
-  promote.ts_ms = 1700000095000;
-  std::string b;
-  EncodeModelChange(promote, b);
-  CHECK(b == R"({"type":"model_change","model":"logreg","action":"promote","version":5,"previous_version":4,)"
-             R"("challenger":"fast \"one\"","trained":30000,"ts":1700000095000})");
-  CHECK(Validate("drift", {a, b}) == 0);
-  // Neither field, or both, breaks the schema.
-  std::string neither;
-  rollback.restored_version.reset();
-  EncodeModelChange(rollback, neither);
-  CHECK(Validate("drift", {neither}) == 1);
+namespace {
+
+// One row per model_change record: the record, its exact bytes when they are pinned, and
+// whether the schema accepts it.
+struct ModelChangeCase {
+  const char* what;
+  ModelChangeRecord record;
+  const char* bytes;  // nullptr: not pinned
+  bool valid;
+};
+
+ModelChangeRecord Rollback() {
+  ModelChangeRecord r;
+  r.model = "logreg";
+  r.action = "rollback";
+  r.version = 4;
+  r.previous_version = 3;
+  r.restored_version = 2;
+  r.trained = 1200;
+  r.ts_ms = 1700000090000;
+  return r;
 }
 
-TEST_CASE("model change encoder: a version adopted from a peer names the peer, schema-valid", "[encoders]") {
-  ModelChangeRecord adopt;
-  adopt.model = "logreg";
-  adopt.action = "adopt";
-  adopt.version = 3;
-  adopt.previous_version = 2;
-  adopt.peer = "host-b:/var/lib/streamlearn";
-  adopt.cause = "drift";
-  adopt.trained = 5400;
-  adopt.ts_ms = 1700000099000;
-  std::string a;
-  EncodeModelChange(adopt, a);
-  CHECK(a == R"({"type":"model_change","model":"logreg","action":"adopt","version":3,"previous_version":2,)"
-             R"("peer":"host-b:/var/lib/streamlearn","cause":"drift","trained":5400,"ts":1700000099000})");
-  CHECK(Validate("drift", {a}) == 0);
-  // Without its peer it is refused; a rollback naming a peer too.
-  std::string bare;
-  adopt.peer = {};
-  EncodeModelChange(adopt, bare);
-  CHECK(Validate("drift", {bare}) == 1);
-  ModelChangeRecord rollback;
-  rollback.model = "logreg";
-  rollback.action = "rollback";
-  rollback.version = 4;
-  rollback.previous_version = 3;
-  rollback.restored_version = 2;
-  rollback.peer = "host-b:/x";
-  std::string odd;
-  EncodeModelChange(rollback, odd);
-  CHECK(Validate("drift", {odd}) == 1);
+ModelChangeRecord Promote() {
+  ModelChangeRecord r;
+  r.model = "logreg";
+  r.action = "promote";
+  r.version = 5;
+  r.previous_version = 4;
+  r.challenger = "fast \"one\"";
+  r.trained = 30000;
+  r.ts_ms = 1700000095000;
+  return r;
+}
+
+ModelChangeRecord Adopt() {
+  ModelChangeRecord r;
+  r.model = "logreg";
+  r.action = "adopt";
+  r.version = 3;
+  r.previous_version = 2;
+  r.peer = "host-b:/var/lib/streamlearn";
+  r.cause = "drift";
+  r.trained = 5400;
+  r.ts_ms = 1700000099000;
+  return r;
+}
+
+template <typename Edit>
+ModelChangeRecord With(ModelChangeRecord r, Edit edit) {
+  edit(r);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("model change encoder: rollback, promote and adopt, schema-valid", "[encoders]") {
+  const std::vector<ModelChangeCase> cases = {
+      {"rollback", Rollback(),
+       R"({"type":"model_change","model":"logreg","action":"rollback","version":4,"previous_version":3,)"
+       R"("restored_version":2,"trained":1200,"ts":1700000090000})",
+       true},
+      {"promote", Promote(),
+       R"({"type":"model_change","model":"logreg","action":"promote","version":5,"previous_version":4,)"
+       R"("challenger":"fast \"one\"","trained":30000,"ts":1700000095000})",
+       true},
+      // A version adopted from a peer names the peer.
+      {"adopt", Adopt(),
+       R"({"type":"model_change","model":"logreg","action":"adopt","version":3,"previous_version":2,)"
+       R"("peer":"host-b:/var/lib/streamlearn","cause":"drift","trained":5400,"ts":1700000099000})",
+       true},
+      // Neither field (restored_version, challenger), or both, breaks the schema.
+      {"rollback without its restored version", With(Rollback(), [](auto& r) { r.restored_version.reset(); }),
+       nullptr, false},
+      // Without its peer an adoption is refused; a rollback naming a peer too.
+      {"adopt without its peer", With(Adopt(), [](auto& r) { r.peer = {}; }), nullptr, false},
+      {"rollback naming a peer",
+       With(Rollback(), [](auto& r) {
+         r.trained = 0;  // a bare rollback that names a peer
+         r.ts_ms = 0;
+         r.peer = "host-b:/x";
+       }), nullptr, false},
+  };
+  std::vector<std::string> valid;
+  for (const auto& c : cases) {
+    INFO(c.what);
+    std::string encoded;
+    EncodeModelChange(c.record, encoded);
+    if (c.bytes != nullptr) CHECK(encoded == c.bytes);
+    if (c.valid) {
+      valid.push_back(encoded);  // validated together: one validator run
+    } else {
+      CHECK(Validate("drift", {encoded}) == 1);
+    }
+  }
+  CHECK(Validate("drift", valid) == 0);
 }
 
 TEST_CASE("JsonOutputSink hands each record on as its encoded text", "[encoders]") {
