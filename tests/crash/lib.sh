@@ -119,6 +119,22 @@ field() { $CTL field "$1"; }  # field PATH < json
 # wait_killed: reaps a learner we killed, without the shell's "Killed" notice; sets kill_rc.
 wait_killed() { kill_rc=0; { wait "$run_pid"; } 2>/dev/null || kill_rc=$?; }
 
+# kill9_by_plan EVENTS KILLS SEED TIMEOUT: KILLS times, `run crash` (group crash, state in
+# $work/state-crash, a checkpoint every 50 ms) started and killed with SIGKILL at the
+# moments crashctl.py's seeded plan draws for a stream of EVENTS (each kill waited for
+# TIMEOUT s at the most); each must end with exit status 137.
+kill9_by_plan() {
+  local i=0 target mode what
+  while read -r target mode; do
+    i=$((i + 1))
+    start_run crash crash "$work/state-crash" 50
+    what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout "$4") || fail "kill $i: $what"
+    wait_killed
+    [ "$kill_rc" = 137 ] || fail "kill $i: expected exit status 137 (SIGKILL), got $kill_rc"
+    log "kill $i/$2: $what"
+  done < <($CTL plan "$1" "$2" --seed "$3")
+}
+
 # consume_predictions NAME: predictions-NAME to $work/predictions-NAME.jsonl, after checking
 # the broker kept all of it.
 consume_predictions() {
