@@ -195,77 +195,41 @@ struct ModelChangeCase {
   bool valid;
 };
 
-ModelChangeRecord Rollback() {
-  ModelChangeRecord r;
-  r.model = "logreg";
-  r.action = "rollback";
-  r.version = 4;
-  r.previous_version = 3;
-  r.restored_version = 2;
-  r.trained = 1200;
-  r.ts_ms = 1700000090000;
-  return r;
-}
-
-ModelChangeRecord Promote() {
-  ModelChangeRecord r;
-  r.model = "logreg";
-  r.action = "promote";
-  r.version = 5;
-  r.previous_version = 4;
-  r.challenger = "fast \"one\"";
-  r.trained = 30000;
-  r.ts_ms = 1700000095000;
-  return r;
-}
-
-ModelChangeRecord Adopt() {
-  ModelChangeRecord r;
-  r.model = "logreg";
-  r.action = "adopt";
-  r.version = 3;
-  r.previous_version = 2;
-  r.peer = "host-b:/var/lib/streamlearn";
-  r.cause = "drift";
-  r.trained = 5400;
-  r.ts_ms = 1700000099000;
-  return r;
-}
-
-template <typename Edit>
-ModelChangeRecord With(ModelChangeRecord r, Edit edit) {
-  edit(r);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("model change encoder: rollback, promote and adopt, schema-valid", "[encoders]") {
+  const ModelChangeRecord rollback{.model = "logreg", .action = "rollback", .version = 4, .previous_version = 3,
+                                   .restored_version = 2, .trained = 1200, .ts_ms = 1700000090000};
+  const ModelChangeRecord promote{.model = "logreg", .action = "promote", .version = 5, .previous_version = 4,
+                                  .challenger = "fast \"one\"", .trained = 30000, .ts_ms = 1700000095000};
+  // A version adopted from a peer names the peer.
+  const ModelChangeRecord adopt{.model = "logreg", .action = "adopt", .version = 3, .previous_version = 2,
+                                .peer = "host-b:/var/lib/streamlearn", .cause = "drift", .trained = 5400,
+                                .ts_ms = 1700000099000};
+  // Neither field (restored_version, challenger), or both, breaks the schema.
+  ModelChangeRecord neither = rollback;
+  neither.restored_version.reset();
+  // Without its peer an adoption is refused; a rollback naming a peer too.
+  ModelChangeRecord bare = adopt;
+  bare.peer = {};
+  const ModelChangeRecord odd{.model = "logreg", .action = "rollback", .version = 4, .previous_version = 3,
+                              .restored_version = 2, .peer = "host-b:/x"};
   const std::vector<ModelChangeCase> cases = {
-      {"rollback", Rollback(),
+      {"rollback", rollback,
        R"({"type":"model_change","model":"logreg","action":"rollback","version":4,"previous_version":3,)"
        R"("restored_version":2,"trained":1200,"ts":1700000090000})",
        true},
-      {"promote", Promote(),
+      {"promote", promote,
        R"({"type":"model_change","model":"logreg","action":"promote","version":5,"previous_version":4,)"
        R"("challenger":"fast \"one\"","trained":30000,"ts":1700000095000})",
        true},
-      // A version adopted from a peer names the peer.
-      {"adopt", Adopt(),
+      {"adopt", adopt,
        R"({"type":"model_change","model":"logreg","action":"adopt","version":3,"previous_version":2,)"
        R"("peer":"host-b:/var/lib/streamlearn","cause":"drift","trained":5400,"ts":1700000099000})",
        true},
-      // Neither field (restored_version, challenger), or both, breaks the schema.
-      {"rollback without its restored version", With(Rollback(), [](auto& r) { r.restored_version.reset(); }),
-       nullptr, false},
-      // Without its peer an adoption is refused; a rollback naming a peer too.
-      {"adopt without its peer", With(Adopt(), [](auto& r) { r.peer = {}; }), nullptr, false},
-      {"rollback naming a peer",
-       With(Rollback(), [](auto& r) {
-         r.trained = 0;  // a bare rollback that names a peer
-         r.ts_ms = 0;
-         r.peer = "host-b:/x";
-       }), nullptr, false},
+      {"rollback without its restored version", neither, nullptr, false},
+      {"adopt without its peer", bare, nullptr, false},
+      {"rollback naming a peer", odd, nullptr, false},
   };
   std::vector<std::string> valid;
   for (const auto& c : cases) {
