@@ -195,25 +195,38 @@ struct ModelChangeCase {
   bool valid;
 };
 
+ModelChangeRecord Change(std::string_view action, uint64_t version, uint64_t previous_version, uint64_t trained,
+                         int64_t ts_ms) {
+  ModelChangeRecord r;
+  r.model = "logreg";
+  r.action = action;
+  r.version = version;
+  r.previous_version = previous_version;
+  r.trained = trained;
+  r.ts_ms = ts_ms;
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("model change encoder: rollback, promote and adopt, schema-valid", "[encoders]") {
-  const ModelChangeRecord rollback{.model = "logreg", .action = "rollback", .version = 4, .previous_version = 3,
-                                   .restored_version = 2, .trained = 1200, .ts_ms = 1700000090000};
-  const ModelChangeRecord promote{.model = "logreg", .action = "promote", .version = 5, .previous_version = 4,
-                                  .challenger = "fast \"one\"", .trained = 30000, .ts_ms = 1700000095000};
+  ModelChangeRecord rollback = Change("rollback", 4, 3, 1200, 1700000090000);
+  rollback.restored_version = 2;
+  ModelChangeRecord promote = Change("promote", 5, 4, 30000, 1700000095000);
+  promote.challenger = "fast \"one\"";
   // A version adopted from a peer names the peer.
-  const ModelChangeRecord adopt{.model = "logreg", .action = "adopt", .version = 3, .previous_version = 2,
-                                .peer = "host-b:/var/lib/streamlearn", .cause = "drift", .trained = 5400,
-                                .ts_ms = 1700000099000};
+  ModelChangeRecord adopt = Change("adopt", 3, 2, 5400, 1700000099000);
+  adopt.peer = "host-b:/var/lib/streamlearn";
+  adopt.cause = "drift";
   // Neither field (restored_version, challenger), or both, breaks the schema.
   ModelChangeRecord neither = rollback;
   neither.restored_version.reset();
   // Without its peer an adoption is refused; a rollback naming a peer too.
   ModelChangeRecord bare = adopt;
   bare.peer = {};
-  const ModelChangeRecord odd{.model = "logreg", .action = "rollback", .version = 4, .previous_version = 3,
-                              .restored_version = 2, .peer = "host-b:/x"};
+  ModelChangeRecord odd = Change("rollback", 4, 3, 0, 0);
+  odd.restored_version = 2;
+  odd.peer = "host-b:/x";
   const std::vector<ModelChangeCase> cases = {
       {"rollback", rollback,
        R"({"type":"model_change","model":"logreg","action":"rollback","version":4,"previous_version":3,)"
