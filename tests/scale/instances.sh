@@ -7,16 +7,10 @@ produce_range() {
   sed -n "$(($1 + 1)),$2p" "$work/events.txt" |
     kcat -P -b "$bootstrap" -t events -K '\t' -z zstd -X batch.size=4000000 -X message.max.bytes=5000000 -X linger.ms=50
 }
-# start_instance NAME: sets pid_NAME and port_NAME (and run_pid, run_port).
+# start_instance NAME: a learner of the group (state in $work/state-NAME, predictions to
+# predictions-GROUP); sets pid_NAME and port_NAME (and run_pid, run_port).
 start_instance() {
-  run_port=$(free_port)
-  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$GROUP" \
-  STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="$GROUP" \
-  STREAMLEARN_STATE_DIR="$work/state-$1" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=1000 \
-  STREAMLEARN_HTTP_PORT="$run_port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
-    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1.log" 2>&1 &
-  run_pid=$!
-  pids+=($run_pid)
+  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 1000
   eval "pid_$1=$run_pid port_$1=$run_port"
 }
 wait_committed() { $SCTL wait-committed "$bootstrap" "$GROUP" events "$1" --timeout 40 >/dev/null || fail "the group did not commit $1 events"; }
