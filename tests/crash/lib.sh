@@ -91,6 +91,14 @@ start_run() {
   pids+=($run_pid)
 }
 
+# start_instance NAME [COMMIT_INTERVAL_MS]: a learner of the group GROUP (state in
+# $work/state-NAME, predictions to predictions-GROUP, a checkpoint every 1000 ms unless
+# given); sets pid_NAME and port_NAME (and run_pid, run_port).
+start_instance() {
+  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" "${2:-1000}"
+  eval "pid_$1=$run_pid port_$1=$run_port"
+}
+
 # stop_run: SIGTERM, must exit 0 within 5 s.
 stop_run() {
   kill -TERM "$run_pid"

@@ -7,12 +7,6 @@ produce_range() {
   sed -n "$(($1 + 1)),$2p" "$work/events.txt" |
     kcat -P -b "$bootstrap" -t events -K '\t' -z zstd -X batch.size=4000000 -X message.max.bytes=5000000 -X linger.ms=50
 }
-# start_instance NAME: a learner of the group (state in $work/state-NAME, predictions to
-# predictions-GROUP); sets pid_NAME and port_NAME (and run_pid, run_port).
-start_instance() {
-  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 1000
-  eval "pid_$1=$run_pid port_$1=$run_port"
-}
 wait_committed() { $SCTL wait-committed "$bootstrap" "$GROUP" events "$1" --timeout 40 >/dev/null || fail "the group did not commit $1 events"; }
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 status_field() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['$2'])" 2>/dev/null || echo "$3"; }
