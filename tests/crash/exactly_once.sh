@@ -59,15 +59,7 @@ $CTL predictions "$work/predictions-term.jsonl" "$EVENTS" --no-duplicates --refe
 log "SIGTERM x$STOPS: every id predicted exactly once, equal to the reference; entity states equal"
 
 # 3. kill -9 mid-stream (every other one inside the checkpoint's WAL sync), restarted.
-i=0
-while read -r target mode; do
-  i=$((i + 1))
-  start_run crash crash "$work/state-crash" 50
-  what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout 60) || fail "kill $i: $what"
-  wait_killed
-  [ "$kill_rc" = 137 ] || fail "kill $i: expected exit status 137 (SIGKILL), got $kill_rc"
-  log "kill $i/$KILLS: $what"
-done < <($CTL plan "$EVENTS" "$KILLS" --seed "$((SEED + 1))")
+kill9_by_plan "$EVENTS" "$KILLS" "$((SEED + 1))" 60
 start_run crash crash "$work/state-crash" 50
 wait_events "$EVENTS"
 stop_run

@@ -70,6 +70,13 @@ YAML
   fi
 }
 
+# write_labels_config TTL EARLY_TTL [MORE]: write_config for the delayed-label tests: the one
+# logistic model, the label join on (a pending prediction expires after TTL, an early label
+# after EARLY_TTL), and MORE, further sections (one YAML line each, joined by \n).
+write_labels_config() {
+  EXTRA_CONFIG="model: {type: logistic}\nlabels: {enabled: true, ttl: $1, early_ttl: $2}${3:+\n$3}" write_config
+}
+
 # start_run NAME GROUP STATE_DIR COMMIT_INTERVAL_MS: sets run_pid and run_port. Predictions
 # go to the topic predictions-NAME (auto-created, 4 partitions), so runs do not mix, or to
 # PREDICTIONS_TOPIC when set (the instances of one group share one).
@@ -82,6 +89,14 @@ start_run() {
     "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1.log" 2>&1 &
   run_pid=$!
   pids+=($run_pid)
+}
+
+# start_instance NAME [COMMIT_INTERVAL_MS]: a learner of the group GROUP (state in
+# $work/state-NAME, predictions to predictions-GROUP, a checkpoint every 1000 ms unless
+# given); sets pid_NAME and port_NAME (and run_pid, run_port).
+start_instance() {
+  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" "${2:-1000}"
+  eval "pid_$1=$run_pid port_$1=$run_port"
 }
 
 # stop_run: SIGTERM, must exit 0 within 5 s.
@@ -111,6 +126,22 @@ field() { $CTL field "$1"; }  # field PATH < json
 
 # wait_killed: reaps a learner we killed, without the shell's "Killed" notice; sets kill_rc.
 wait_killed() { kill_rc=0; { wait "$run_pid"; } 2>/dev/null || kill_rc=$?; }
+
+# kill9_by_plan EVENTS KILLS SEED TIMEOUT: KILLS times, `run crash` (group crash, state in
+# $work/state-crash, a checkpoint every 50 ms) started and killed with SIGKILL at the
+# moments crashctl.py's seeded plan draws for a stream of EVENTS (each kill waited for
+# TIMEOUT s at the most); each must end with exit status 137.
+kill9_by_plan() {
+  local i=0 target mode what
+  while read -r target mode; do
+    i=$((i + 1))
+    start_run crash crash "$work/state-crash" 50
+    what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout "$4") || fail "kill $i: $what"
+    wait_killed
+    [ "$kill_rc" = 137 ] || fail "kill $i: expected exit status 137 (SIGKILL), got $kill_rc"
+    log "kill $i/$2: $what"
+  done < <($CTL plan "$1" "$2" --seed "$3")
+}
 
 # consume_predictions NAME: predictions-NAME to $work/predictions-NAME.jsonl, after checking
 # the broker kept all of it.

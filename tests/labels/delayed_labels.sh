@@ -19,26 +19,20 @@ LCTL="$PY $(dirname "$0")/labelsctl.py"
 start_broker 4
 $LCTL produce "$bootstrap" "$EVENTS" "$SEED" "$work/expected.json" || fail "producing the scenario"
 total=$(field messages <"$work/expected.json")
-cat >"$work/pipeline.yaml" <<YAML
-kafka:
-  properties:
-    compression.type: zstd
-    session.timeout.ms: "3000"
-    heartbeat.interval.ms: "1000"
-model: {type: logistic}
-labels:
-  enabled: true
-  ttl: 60s
-  early_ttl: 10s
-YAML
+write_labels_config 60s 10s
 
 status_to() { $PY -c "import json,urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$run_port/v1/status', timeout=5).read().decode())" >"$1"; }
+# run_to_end NAME COMMIT_INTERVAL_MS: `run NAME` (group NAME, state in $work/state-NAME) over
+# the whole input, its /v1/status then in $work/status-NAME.json, stopped with SIGTERM.
+run_to_end() {
+  start_run "$1" "$1" "$work/state-$1" "$2"
+  wait_events "$total"
+  status_to "$work/status-$1.json"
+  stop_run
+}
 
 # 1. Uninterrupted.
-start_run ref ref "$work/state-ref" 1000
-wait_events "$total"
-status_to "$work/status-ref.json"
-stop_run
+run_to_end ref 1000
 log "reference: $(cat "$work/status-ref.json")"
 $LCTL compare "$work/expected.json" "$work/status-ref.json" || fail "label counts of the uninterrupted run"
 dead=$(kcat -C -b "$bootstrap" -t dlq -o beginning -e -q | wc -l)
@@ -47,19 +41,8 @@ want_dead=$($PY -c "import json; e=json.load(open('$work/expected.json')); print
 inspect "$work/state-ref" >"$work/ref.json"
 
 # 2. Killed and restarted.
-i=0
-while read -r target mode; do
-  i=$((i + 1))
-  start_run crash crash "$work/state-crash" 50
-  what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout 90) || fail "kill $i: $what"
-  wait_killed
-  [ "$kill_rc" = 137 ] || fail "kill $i: expected exit status 137 (SIGKILL), got $kill_rc"
-  log "kill $i/$KILLS: $what"
-done < <($CTL plan "$total" "$KILLS" --seed "$SEED")
-start_run crash crash "$work/state-crash" 50
-wait_events "$total"
-status_to "$work/status-crash.json"
-stop_run
+kill9_by_plan "$total" "$KILLS" "$SEED" 90
+run_to_end crash 50
 log "after $KILLS kills: $(cat "$work/status-crash.json")"
 $LCTL compare "$work/expected.json" "$work/status-crash.json" || fail "label counts after $KILLS kills"
 inspect "$work/state-crash" >"$work/crash.json"

@@ -40,26 +40,14 @@ with open(f"{work}/events.txt", "w") as ev, open(f"{work}/labels.txt", "w") as l
         lb.write(f"{entity}\t" + json.dumps({"id": f"e-{i}", "label": int(x1 + x2 <= 8)}) + "\n")
 PYEOF
 produce() { kcat -P -b "$bootstrap" -t "$1" -K '\t' -z zstd -X linger.ms=50; }
-cat >"$work/pipeline.yaml" <<YAML
-kafka:
-  properties:
-    compression.type: zstd
-    session.timeout.ms: "3000"
-    heartbeat.interval.ms: "1000"
-model: {type: logistic}
-labels: {enabled: true, ttl: 1h, early_ttl: 1h}
-scale: {changelog_labels: $([ "$NEGATIVE" = 1 ] && echo false || echo true), standby_replicas: $STANDBY}
-YAML
-start_instance() {
-  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 300
-  eval "pid_$1=$run_pid port_$1=$run_port"
-}
+write_labels_config 1h 1h \
+  "scale: {changelog_labels: $([ "$NEGATIVE" = 1 ] && echo false || echo true), standby_replicas: $STANDBY}"
 status() { $PY -c "import json,urllib.request as u; print(json.dumps(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=5))))"; }
 wait_committed() { $SCTL wait-committed "$bootstrap" "$GROUP" "$1" "$2" --timeout 40 >/dev/null || fail "group $GROUP did not commit $2 of $1"; }
 half=$((EVENTS / 2))
 
 # 1. a alone: every prediction waits.
-start_instance a
+start_instance a 300
 produce events <"$work/events.txt"
 wait_committed events "$EVENTS"
 status "$port_a" >"$work/status-a1.json"
@@ -67,7 +55,7 @@ status "$port_a" >"$work/status-a1.json"
 log "a predicted $EVENTS events; all of them wait for their label"
 
 # 2. b joins and takes two partitions (with their pending predictions); half the labels.
-start_instance b
+start_instance b 300
 for _ in $(seq 300); do grep -q "restored .* entity state" "$work/run-b.log" && break; sleep 0.1; done
 grep -q "restored .* entity state" "$work/run-b.log" || fail "b restored no partition"
 head -n "$half" "$work/labels.txt" | produce labels

@@ -1,23 +1,11 @@
 # Sourced by the scale tests that start `streamlearn run` instances of one group GROUP by
-# name (after tests/crash/lib.sh, with BIN, GROUP, work, bootstrap and events.txt set).
+# name (after tests/crash/lib.sh, with BIN, GROUP, EVENTS, work, bootstrap and events.txt set).
 SCTL="$PY $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scalectl.py"
 
 # produce_range FROM TO: lines FROM+1..TO of events.txt, compressed for the 5 MiB retention.
 produce_range() {
   sed -n "$(($1 + 1)),$2p" "$work/events.txt" |
     kcat -P -b "$bootstrap" -t events -K '\t' -z zstd -X batch.size=4000000 -X message.max.bytes=5000000 -X linger.ms=50
-}
-# start_instance NAME: sets pid_NAME and port_NAME (and run_pid, run_port).
-start_instance() {
-  run_port=$(free_port)
-  STREAMLEARN_KAFKA_TOPICS_PREDICTIONS="predictions-$GROUP" \
-  STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_KAFKA_GROUP_ID="$GROUP" \
-  STREAMLEARN_STATE_DIR="$work/state-$1" STREAMLEARN_STATE_COMMIT_INTERVAL_MS=1000 \
-  STREAMLEARN_HTTP_PORT="$run_port" STREAMLEARN_HTTP_BIND=127.0.0.1 \
-    "$BIN" run -c "$work/pipeline.yaml" >>"$work/run-$1.log" 2>&1 &
-  run_pid=$!
-  pids+=($run_pid)
-  eval "pid_$1=$run_pid port_$1=$run_port"
 }
 wait_committed() { $SCTL wait-committed "$bootstrap" "$GROUP" events "$1" --timeout 40 >/dev/null || fail "the group did not commit $1 events"; }
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
@@ -35,4 +23,29 @@ wait_assigned() {
     sleep 0.1
   done
   fail "not every instance was assigned partitions within 20 s"
+}
+
+# kill_mid_stream NAME AHEAD: kill -9 of instance NAME once it has processed AHEAD more events,
+# while events.txt from EVENTS/2 on is produced; a kill must end it with SIGKILL. The last 400
+# events come after the kill: the moved partitions then always have events left for their new
+# holder (the victim may have processed all it had when it died, and a replay publishes
+# nothing again), which the failover time is measured on. Returns once the group committed
+# all EVENTS. Sets kill_ms (the moment of the kill, epoch ms) and writes the changelog's end
+# offsets at that moment to $work/changelog-ends.txt (what a full restore of each partition
+# would read; the survivors take over seconds later).
+kill_mid_stream() {
+  local name=$1 pid port target what producer_pid
+  eval "pid=\$pid_$name port=\$port_$name"
+  target=$(($(processed "$port") + $2))
+  produce_range $((EVENTS / 2)) $((EVENTS - 400)) &
+  producer_pid=$!
+  what=$($CTL kill "$port" "$pid" "$target" anywhere --min-progress 0 --timeout 40) || fail "instance $name: $what"
+  kill_ms=$(date +%s%3N)
+  $SCTL ends "$bootstrap" "$GROUP-events-changelog" >"$work/changelog-ends.txt"
+  run_pid=$pid
+  wait_killed
+  wait "$producer_pid"
+  produce_range $((EVENTS - 400)) "$EVENTS"
+  log "instance $name: $what"
+  wait_committed "$EVENTS"
 }

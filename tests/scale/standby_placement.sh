@@ -55,24 +55,10 @@ else:
     print("a")
 PY
 )
-eval "victim_pid=\$pid_$victim victim_port=\$port_$victim"
+eval "victim_port=\$port_$victim"
 survivors=$(echo a b c | tr ' ' '\n' | grep -v "$victim" | paste -sd' ')
 for s in $survivors; do eval "lines_$s=\$(wc -l <\"\$work/run-$s.log\")"; done
-target=$(($(processed "$victim_port") + 200))
-# The last 400 events come after the kill: the moved partitions then always have events
-# left for their new holder (the victim may have processed all it had when it died, and a
-# replay publishes nothing again), which the failover time is measured on.
-produce_range $((EVENTS / 2)) $((EVENTS - 400)) &
-producer_pid=$!
-what=$($CTL kill "$victim_port" "$victim_pid" "$target" anywhere --min-progress 0 --timeout 40) || fail "instance $victim: $what"
-kill_ms=$(date +%s%3N)
-$SCTL ends "$bootstrap" "$GROUP-events-changelog" >"$work/changelog-ends.txt"
-run_pid=$victim_pid
-wait_killed
-wait "$producer_pid"
-produce_range $((EVENTS - 400)) "$EVENTS"
-log "instance $victim: $what"
-wait_committed "$EVENTS"
+kill_mid_stream "$victim" 200
 log "the survivors ($survivors) committed all $EVENTS events"
 
 # Per survivor: the partitions it restored after the kill, records read, and whether from a copy.

@@ -39,11 +39,6 @@ produce() {
   done) &
   producer_pid=$!
 }
-# start_instance NAME [COMMIT_INTERVAL_MS]: a learner of the group; pid_NAME, port_NAME.
-start_instance() {
-  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" "${2:-1000}"
-  eval "pid_$1=$run_pid port_$1=$run_port"
-}
 assigned() { $GCTL assigned "$@" --timeout 40 || fail "instances on ports $* not all assigned"; }
 # stop_instance NAME: SIGTERM, exit 0.
 stop_instance() {

@@ -29,11 +29,6 @@ produce_range() {
   sed -n "$(($1 + 1)),$2p" "$work/events.txt" |
     kcat -P -b "$bootstrap" -t events -K '\t' -z zstd -X batch.size=4000000 -X message.max.bytes=5000000 -X linger.ms=50
 }
-# start_instance NAME: a learner of the group; its pid and port in pid_NAME, port_NAME.
-start_instance() {
-  PREDICTIONS_TOPIC="predictions-$GROUP" start_run "$1" "$GROUP" "$work/state-$1" 1000
-  eval "pid_$1=$run_pid port_$1=$run_port"
-}
 wait_committed() { $SCTL wait-committed "$bootstrap" "$1" events "$2" --timeout 40 >/dev/null || fail "group $1 did not commit $2 events"; }
 processed() { $PY -c "import json,urllib.request as u; print(json.load(u.urlopen('http://127.0.0.1:$1/v1/status', timeout=2))['events_in'])" 2>/dev/null || echo 0; }
 

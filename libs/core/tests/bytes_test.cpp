@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/bytes.hpp"
 
 using namespace streamlearn;
@@ -31,6 +32,68 @@ TEST_CASE("byte reader fails, and stays failed, on truncated input", "[bytes]") 
   CHECK_FALSE(r.ok());
   (void)r.u8();
   CHECK_FALSE(r.ok());
+}
+
+TEST_CASE("a count is read only when the bytes left can hold that many elements", "[bytes]") {
+  std::string buf;
+  ByteWriter w(&buf);
+  w.u32(3);
+  for (double v : {1.5, 2.5, 3.5}) w.f64(v);
+  uint32_t n = 99;
+  {
+    ByteReader r(buf);
+    REQUIRE(ReadCount(r, 8, &n));
+    CHECK(n == 3);
+    CHECK(r.f64() == 1.5);
+    CHECK(r.f64() == 2.5);
+    CHECK(r.f64() == 3.5);
+    CHECK(r.ok());
+    CHECK(r.at_end());
+  }
+  {
+    ByteReader r(buf);  // 24 bytes follow: 3 of 8 fit, 3 of 9 do not
+    CHECK_FALSE(ReadCount(r, 9, &n));
+    CHECK(n == 0);
+    CHECK(r.remaining() == 24);  // nothing read but the count
+  }
+  {
+    ByteReader r(std::string_view(buf).substr(0, 4 + 2 * 8 + 7));  // the last element cut short
+    n = 99;
+    CHECK_FALSE(ReadCount(r, 8, &n));
+    CHECK(n == 0);
+  }
+  {
+    ByteReader r(std::string_view(buf).substr(0, 3));  // the count itself cut short
+    n = 99;
+    CHECK_FALSE(ReadCount(r, 1, &n));
+    CHECK(n == 0);
+    CHECK_FALSE(r.ok());
+    CHECK(r.remaining() == 3);
+  }
+  {
+    ByteReader r(std::string_view(buf).substr(0, 1));  // a reader that failed before
+    (void)r.u32();
+    CHECK_FALSE(ReadCount(r, 1, &n));
+  }
+  {
+    std::string corrupt;
+    ByteWriter cw(&corrupt);
+    cw.u32(0xffffffffu);  // a corrupt count: nothing may be sized by it
+    cw.f64(1.0);
+    ByteReader r(corrupt);
+    CHECK_FALSE(ReadCount(r, 1, &n));
+    CHECK(n == 0);
+  }
+  {
+    std::string empty;
+    ByteWriter ew(&empty);
+    ew.u32(0);
+    ByteReader r(empty);
+    n = 99;
+    CHECK(ReadCount(r, 8, &n));
+    CHECK(n == 0);
+    CHECK(r.at_end());
+  }
 }
 
 TEST_CASE("sealed snapshots detect wrong magic, version, length and flipped bits", "[bytes]") {

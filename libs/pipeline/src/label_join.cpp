@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/state/store.hpp"
 
 namespace streamlearn::pipeline {
@@ -27,14 +28,14 @@ void WriteVector(const FeatureVector& x, ByteWriter& w) {
 
 bool ReadVector(ByteReader& r, FeatureVector* x) {
   x->clear();
-  const uint32_t dense = r.u32();
-  if (!r.ok() || dense > r.remaining() / 9) return false;
+  uint32_t dense = 0;
+  if (!ReadCount(r, 9, &dense)) return false;
   for (uint32_t i = 0; i < dense; ++i) {
     x->dense.push_back(r.f64());
     x->present.push_back(r.u8());
   }
-  const uint32_t sparse = r.u32();
-  if (!r.ok() || sparse > r.remaining() / 8) return false;
+  uint32_t sparse = 0;
+  if (!ReadCount(r, 8, &sparse)) return false;
   for (uint32_t i = 0; i < sparse; ++i) {
     x->sparse_index.push_back(r.u32());
     float v = 0;
@@ -312,8 +313,8 @@ bool LabelJoin::insert_record(const std::string& id, std::string_view value, int
     p.model_version = r.u64();
     p.entity = r.str();
     const bool vector_ok = ReadVector(r, &p.x);
-    const uint32_t k = r.u32();
-    if (!vector_ok || !r.ok() || k > r.remaining() / 8) return false;
+    uint32_t k = 0;
+    if (!vector_ok || !ReadCount(r, 8, &k)) return false;
     for (uint32_t i = 0; i < k; ++i) p.probabilities.push_back(r.f64());
     p.partition = partition_of();
     if (!r.ok() || !r.at_end() || (partition >= 0 && p.partition != partition)) return false;

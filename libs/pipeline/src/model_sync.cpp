@@ -9,6 +9,7 @@
 
 #include <chrono>
 
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/bytes.hpp"
 #include "output_encoders.hpp"
 #include "streamlearn/kafka/kafka.hpp"
@@ -30,8 +31,8 @@ void WriteNames(ByteWriter& w, const std::vector<std::string>& names) {
 }
 
 bool ReadNames(ByteReader& r, std::vector<std::string>* names) {
-  const uint32_t n = r.u32();
-  if (!r.ok() || n > r.remaining() / 4) return false;  // each name takes at least its length
+  uint32_t n = 0;
+  if (!ReadCount(r, 4, &n)) return false;  // each name takes at least its length
   names->reserve(n);
   for (uint32_t i = 0; i < n && r.ok(); ++i) names->push_back(r.str());
   return r.ok();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "streamlearn/core/byte_count.hpp"
+
 namespace streamlearn::trees {
 
 double VarianceReduction(const RiverVar& pre, const RiverVar& left, const RiverVar& right, int64_t min_samples_split) {
@@ -208,8 +210,8 @@ void EbstSplitter::save(ByteWriter& w) const {
 bool EbstSplitter::load(ByteReader& r) {
   attribute_ = r.u32();
   root_ = static_cast<int32_t>(r.u32());
-  const uint32_t count = r.u32();
-  if (!r.ok() || count > r.remaining() / 40) return false;
+  uint32_t count = 0;
+  if (!ReadCount(r, 40, &count)) return false;
   nodes_.assign(count, Node{});
   for (auto& n : nodes_) {
     n.value = r.f64();

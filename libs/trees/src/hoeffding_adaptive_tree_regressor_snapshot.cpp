@@ -8,6 +8,7 @@
 #include "adaptive_tree_parts.hpp"
 #include "family_support.hpp"
 #include "hoeffding_adaptive_tree_regressor.hpp"
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
 
@@ -83,8 +84,8 @@ Status HoeffdingAdaptiveTreeRegressor::load(ByteReader& in) {
   const uint64_t n_alternate = r.u64(), n_switched = r.u64(), n_pruned = r.u64();
   const uint64_t trained = r.u64(), guarded = r.u64();
   const int32_t root = static_cast<int32_t>(r.u32());
-  const uint32_t n_nodes = r.u32();
-  if (!r.ok() || n_nodes > r.remaining() / 40) return bad("bad node count");
+  uint32_t n_nodes = 0;
+  if (!ReadCount(r, 40, &n_nodes)) return bad("bad node count");
   std::vector<AdaptiveRegressionNode> nodes(n_nodes);
   for (auto& n : nodes) {
     // The regressor splits dense attributes only.

@@ -8,6 +8,7 @@
 #include "adaptive_tree_parts.hpp"
 #include "family_support.hpp"
 #include "hoeffding_adaptive_tree.hpp"
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
 
@@ -82,8 +83,8 @@ Status HoeffdingAdaptiveTree::load(ByteReader& in) {
   drift::PythonRandom rng(0);
   if (!r.ok() || !rng.load(r)) return bad("bad random state");
   const int32_t root = static_cast<int32_t>(r.u32());
-  const uint32_t n_nodes = r.u32();
-  if (!r.ok() || n_nodes > r.remaining() / 40) return bad("bad node count");
+  uint32_t n_nodes = 0;
+  if (!ReadCount(r, 40, &n_nodes)) return bad("bad node count");
   std::vector<AdaptiveNode> nodes(n_nodes);
   for (auto& n : nodes) {
     if (!ReadAdaptiveLinks(r, kMaxAttribute, &n)) return bad("bad node");

@@ -5,6 +5,7 @@
 
 #include "family_support.hpp"
 #include "hoeffding_tree_regressor.hpp"
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
 
@@ -56,8 +57,8 @@ std::string ReadRegressionLeaf(ByteReader& r, RegressionLeaf* out) {
   leaf.fmse_mean = r.f64();
   leaf.fmse_model = r.f64();
   leaf.model.intercept = r.f64();
-  const uint32_t n_weights = r.u32();
-  if (!r.ok() || active > 1 || n_weights > kMaxAttribute || n_weights > r.remaining() / 8 ||
+  uint32_t n_weights = 0;
+  if (!ReadCount(r, 8, &n_weights) || active > 1 || n_weights > kMaxAttribute ||
       !Finite({leaf.last_split_attempt_at, leaf.fmse_mean, leaf.fmse_model, leaf.model.intercept})) {
     return "bad leaf";
   }
@@ -67,8 +68,8 @@ std::string ReadRegressionLeaf(ByteReader& r, RegressionLeaf* out) {
     v = r.f64();
     if (!std::isfinite(v)) return "bad leaf model";
   }
-  const uint32_t n_splitters = r.u32();
-  if (!r.ok() || n_splitters > r.remaining() / 12) return "bad splitter count";
+  uint32_t n_splitters = 0;
+  if (!ReadCount(r, 12, &n_splitters)) return "bad splitter count";
   leaf.splitters.resize(n_splitters);
   for (uint32_t k = 0; k < n_splitters; ++k) {
     auto& s = leaf.splitters[k];
@@ -194,8 +195,8 @@ Status HoeffdingTreeRegressor::load_state(ByteReader& r) {
     weight_seen = r.f64();
     if (!r.ok() || !std::isfinite(weight_seen) || weight_seen < 0) return bad("bad weight seen");
     for (auto& leaf : leaves) {
-      const uint32_t n = r.u32();
-      if (!r.ok() || n > r.remaining() / 4) return bad("bad attribute count");
+      uint32_t n = 0;
+      if (!ReadCount(r, 4, &n)) return bad("bad attribute count");
       leaf.features.resize(n);
       for (uint32_t& i : leaf.features) {
         i = r.u32();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "family_support.hpp"
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/config_values.hpp"
 #include "hoeffding_tree.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
@@ -81,8 +82,8 @@ void WriteWeights(ByteWriter& w, const ClassWeights& d) {
 }
 
 bool ReadWeights(ByteReader& r, uint32_t classes, ClassWeights* d) {
-  const uint32_t n = r.u32();
-  if (!r.ok() || n > classes || n > r.remaining() / 12) return false;
+  uint32_t n = 0;
+  if (!ReadCount(r, 12, &n) || n > classes) return false;
   d->resize(n);
   for (auto& [cls, weight] : *d) {
     cls = r.u32();
@@ -196,9 +197,9 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
   leaf->nb_correct = r.f64();
   leaf->depth = r.u32();
   const uint8_t active = r.u8();
-  const uint32_t n_numeric = r.u32();
-  if (!r.ok() || active > 1 || !std::isfinite(leaf->last_split_attempt_at) || !std::isfinite(leaf->mc_correct) ||
-      !std::isfinite(leaf->nb_correct) || n_numeric > r.remaining() / 8) {
+  uint32_t n_numeric = 0;
+  if (!ReadCount(r, 8, &n_numeric) || active > 1 || !std::isfinite(leaf->last_split_attempt_at) ||
+      !std::isfinite(leaf->mc_correct) || !std::isfinite(leaf->nb_correct)) {
     return false;
   }
   leaf->active = active == 1;
@@ -220,8 +221,8 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
       if (!r.ok() || c.cls >= classes || !(c.min <= c.max)) return false;
     }
   }
-  const uint32_t n_buckets = r.u32();
-  if (!r.ok() || n_buckets > r.remaining() / 8) return false;
+  uint32_t n_buckets = 0;
+  if (!ReadCount(r, 8, &n_buckets)) return false;
   leaf->buckets.resize(n_buckets);
   for (uint32_t k = 0; k < n_buckets; ++k) {
     leaf->buckets[k].bucket = r.u32();
@@ -308,8 +309,8 @@ Status HoeffdingTreeLearner::load_nominal(ByteReader& r) {
   if (!r.ok() || tables > splits) return bad("bad multiway count");
   multiway_.assign(tables, {});
   for (auto& branches : multiway_) {
-    const uint32_t n = r.u32();
-    if (!r.ok() || n == 0 || n > r.remaining() / 8) return bad("bad branch count");
+    uint32_t n = 0;
+    if (!ReadCount(r, 8, &n) || n == 0) return bad("bad branch count");
     branches.resize(n);
     for (auto& [value, child] : branches) {
       value = r.u32();
@@ -317,8 +318,8 @@ Status HoeffdingTreeLearner::load_nominal(ByteReader& r) {
     }
   }
   for (auto& leaf : leaves_) {
-    const uint32_t n = r.u32();
-    if (!r.ok() || n > r.remaining() / 8) return bad("bad nominal observers");
+    uint32_t n = 0;
+    if (!ReadCount(r, 8, &n)) return bad("bad nominal observers");
     leaf.nominal.resize(n);
     for (auto& obs : leaf.nominal) {
       obs.field = r.u32();
@@ -327,8 +328,8 @@ Status HoeffdingTreeLearner::load_nominal(ByteReader& r) {
       obs.classes.resize(nc);
       for (auto& c : obs.classes) {
         c.cls = r.u32();
-        const uint32_t nv = r.u32();
-        if (!r.ok() || c.cls >= known_classes_ || nv > r.remaining() / 12) return bad("bad nominal counts");
+        uint32_t nv = 0;
+        if (!ReadCount(r, 12, &nv) || c.cls >= known_classes_) return bad("bad nominal counts");
         c.values.resize(nv);
         for (auto& [value, weight] : c.values) {
           value = r.u32();
@@ -452,8 +453,8 @@ Status HoeffdingTreeLearner::load_state(ByteReader& r, bool check_shape) {
     weight_seen = r.f64();
     if (!r.ok() || !std::isfinite(weight_seen) || weight_seen < 0) return bad("bad weight seen");
     for (auto& leaf : leaves) {
-      const uint32_t n = r.u32();
-      if (!r.ok() || n > r.remaining() / 4) return bad("bad attribute count");
+      uint32_t n = 0;
+      if (!ReadCount(r, 4, &n)) return bad("bad attribute count");
       leaf.features.resize(n);
       for (uint32_t& key : leaf.features) {
         key = r.u32();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "family_support.hpp"
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/trees/tree_learners.hpp"
 
 namespace streamlearn::trees {
@@ -138,8 +139,8 @@ void NaiveBayesLearner::decode(ByteReader& r, std::vector<ClassStats>* classes, 
   for (auto& c : *classes) {
     c.count = r.f64();
     const uint8_t has = r.u8();
-    const uint32_t n_features = r.u32();
-    if (!r.ok() || !std::isfinite(c.count) || c.count < 0 || has > 1 || n_features > r.remaining() / 24) {
+    uint32_t n_features = 0;
+    if (!ReadCount(r, 24, &n_features) || !std::isfinite(c.count) || c.count < 0 || has > 1) {
       return bad("bad class statistics");
     }
     c.has_features = has == 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "streamlearn/core/byte_count.hpp"
 #include "streamlearn/core/config_values.hpp"
 #include "streamlearn/drift/adwin.hpp"
 #include "streamlearn/drift/python_random.hpp"
@@ -28,8 +29,8 @@ void WriteTreeNodes(ByteWriter& w, const std::vector<TreeNode>& nodes) {
 }
 
 bool ReadTreeNodes(ByteReader& r, std::vector<TreeNode>* nodes) {
-  const uint32_t count = r.u32();
-  if (!r.ok() || count > r.remaining() / 29) return false;
+  uint32_t count = 0;
+  if (!ReadCount(r, 29, &count)) return false;
   nodes->assign(count, TreeNode{});
   for (auto& n : *nodes) {
     n.leaf = static_cast<int32_t>(r.u32());
