@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -14,6 +15,9 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
 
 #include "cli_support.hpp"
 #include "commands.hpp"
@@ -26,6 +30,42 @@ namespace {
 namespace pl = streamlearn::pipeline;
 
 std::string Figure(double v) { return pl::FormatFigure(v); }
+
+// The lines the model type is guessed from.
+constexpr size_t kGuessLines = 1000;
+
+// Up to `max_lines` lines of `in`, as read (a last line without its newline stays without).
+std::string ReadHeadLines(std::istream& in, size_t max_lines) {
+  std::string head, line;
+  for (size_t n = 0; n < max_lines && std::getline(in, line); ++n) {
+    head += line;
+    if (!in.eof()) head.push_back('\n');
+  }
+  if (in.eof()) in.clear();  // the rest is then empty: the replaying stream reads its end again
+  return head;
+}
+
+// What was read to guess the model type, then the rest of the stream it came from.
+class ReplayedHead : public std::streambuf {
+ public:
+  ReplayedHead(std::string head, std::streambuf* rest) : head_(std::move(head)), rest_(rest) {
+    setg(head_.data(), head_.data(), head_.data() + head_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    const std::streamsize n = rest_->sgetn(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    if (n <= 0) return traits_type::eof();
+    setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string head_;
+  std::streambuf* rest_;
+  std::array<char, 1 << 16> buffer_{};
+};
 
 // The figures of the progress line: accuracy for a classifier, MAE/RMSE/R² for regression.
 std::string Scores(const pl::EvaluationProgress& p) {
@@ -97,29 +137,6 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
                                             : pl::LoadConfigFile(options.config_path, ProcessEnvironment());
   if (!config.ok()) return Fail(config.status());
   if (options.rolling > 0) config->metrics.rolling_window = options.rolling;
-  if (!config->model.type_given && options.input != "-") {
-    // A pipeline that names no model type (no -c, or a config without model.type) serves
-    // any event file: the labels decide the model.
-    std::ifstream peek(options.input);
-    if (peek) {
-      config->model.type = pl::GuessModelType(peek);
-      if (config->model.type != "logistic") {
-        std::cerr << "evaluate: the labels are " << (config->model.type == "softmax" ? "class names" : "numbers")
-                  << ": default model type " << config->model.type << "\n";
-      }
-    }
-  }
-  // A config that names no model (no model.type, challengers or selection): the default
-  // candidates of the task, with selection on.
-  pl::ApplyDefaultModels(*config);
-  // A model whose name was left at the default ("logreg", which says logistic regression)
-  // is named by its type, so the table does not call a linear regression "logreg". There
-  // is no state store offline: the name labels the output only.
-  const pl::ModelSettings default_model;
-  if (config->model.name == default_model.name && config->model.type != default_model.type) {
-    config->model.name = config->model.type;
-  }
-
   std::ios::sync_with_stdio(false);  // before any read of std::cin: buffered stdin
   pl::EvaluateInputs inputs;
   std::ifstream events_file, labels_file;
@@ -134,6 +151,35 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
     inputs.events = &events_file;
     inputs.events_name = options.input;
   }
+  // A pipeline that names no model type (no -c, or a config without model.type) serves any
+  // event file: the labels of its first lines decide the model. Those lines are read from
+  // the one input stream and given to the evaluation again, so a pipe (standard input,
+  // /dev/stdin, a process substitution) is read once, like a file.
+  std::optional<ReplayedHead> replayed;
+  std::optional<std::istream> replayed_events;
+  if (!config->model.type_given) {
+    std::string head = ReadHeadLines(*inputs.events, kGuessLines);
+    std::istringstream head_lines(head);
+    config->model.type = pl::GuessModelType(head_lines, kGuessLines);
+    if (config->model.type != "logistic") {
+      std::cerr << "evaluate: the labels are " << (config->model.type == "softmax" ? "class names" : "numbers")
+                << ": default model type " << config->model.type << "\n";
+    }
+    replayed.emplace(std::move(head), inputs.events->rdbuf());
+    replayed_events.emplace(&*replayed);
+    inputs.events = &*replayed_events;
+  }
+  // A config that names no model (no model.type, challengers or selection): the default
+  // candidates of the task, with selection on.
+  pl::ApplyDefaultModels(*config);
+  // A model whose name was left at the default ("logreg", which says logistic regression)
+  // is named by its type, so the table does not call a linear regression "logreg". There
+  // is no state store offline: the name labels the output only.
+  const pl::ModelSettings default_model;
+  if (config->model.name == default_model.name && config->model.type != default_model.type) {
+    config->model.name = config->model.type;
+  }
+
   if (!options.labels_path.empty()) {
     if (options.labels_path == "-" && options.input == "-") {
       return Fail(Status::Invalid("--labels -: standard input already carries the events"));

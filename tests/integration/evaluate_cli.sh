@@ -202,6 +202,18 @@ printf 'features:\n  lags: {labels: 1}\n' >"$work/lags.yaml"
   fail "evaluate -c (no model.type) of a regression file exited non-zero: $(tail -2 "$work/regression-lags.err")"
 grep -q "evaluated 2000 events (2000 labelled) .*: MAE" "$work/regression-lags.err" ||
   fail "regression with -c and no model.type: $(tail -1 "$work/regression-lags.err")"
+# A pipe is read once: the lines the model type is guessed from are evaluated too, from
+# standard input, /dev/stdin or a process substitution alike, with the figures of the file.
+final_line() { tail -1 "$1" | sed 's/ in [0-9.]* s, [0-9]* events\/s//'; }
+final_line "$work/regression.err" >"$work/regression.final"
+"$BIN" evaluate --quiet - <"$work/regression.jsonl" >/dev/null 2>"$work/regression-stdin.err" ||
+  fail "evaluate - of a regression file exited non-zero"
+cat "$work/regression.jsonl" | "$BIN" evaluate --quiet /dev/stdin >/dev/null 2>"$work/regression-devstdin.err" ||
+  fail "evaluate /dev/stdin of a regression file exited non-zero"
+for piped in regression-stdin regression-devstdin; do
+  [ "$(final_line "$work/$piped.err")" = "$(cat "$work/regression.final")" ] ||
+    fail "$piped: '$(final_line "$work/$piped.err")' differs from the file's '$(cat "$work/regression.final")'"
+done
 sed 's/"features"/"feats"/' "$work/phishing.jsonl" >"$work/all-invalid.jsonl"
 if "$BIN" evaluate --quiet "$work/all-invalid.jsonl" >"$work/all-invalid.out" 2>"$work/all-invalid.err"; then
   fail "evaluate of a file of invalid lines exited 0"

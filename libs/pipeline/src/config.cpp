@@ -632,6 +632,60 @@ Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment
 
 Result<PipelineConfig> DefaultConfig(const Environment& env) { return Parse("", "defaults", env, /*allow_empty=*/true); }
 
+namespace {
+
+// Edit distance of two short names (insertions, deletions, substitutions), for a suggestion.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> UnknownSettingVariables(const std::vector<std::string>& names) {
+  std::vector<std::string> sections;  // "STREAMLEARN_KAFKA_", ...: the settings' namespace
+  for (const auto& k : Keys()) {
+    const std::string section = EnvName(k.path.substr(0, k.path.find('.'))) + "_";
+    if (std::find(sections.begin(), sections.end(), section) == sections.end()) sections.push_back(section);
+  }
+  std::vector<std::string> warnings;
+  for (const auto& name : names) {
+    const bool in_a_section = std::any_of(sections.begin(), sections.end(),
+                                          [&](const std::string& s) { return name.starts_with(s); });
+    if (!in_a_section) continue;  // the tooling's own STREAMLEARN_* variables are not settings
+    const KeySpec* closest = nullptr;
+    size_t best = 4;  // a suggestion only for a likely typo
+    bool known = false;
+    for (const auto& k : Keys()) {
+      const std::string env_name = EnvName(k.path);
+      if (env_name == name) {
+        known = true;
+        break;
+      }
+      const size_t d = EditDistance(name, env_name);
+      if (d < best) {
+        best = d;
+        closest = &k;
+      }
+    }
+    if (known) continue;
+    std::string message = "environment " + name + " is not a setting and is ignored";
+    if (closest) message += " (did you mean " + EnvName(closest->path) + ", " + closest->path + "?)";
+    warnings.push_back(std::move(message));
+  }
+  return warnings;
+}
+
 std::string ChangelogTopic(const PipelineConfig& config) {
   if (!config.scale.changelog_topic.empty()) return config.scale.changelog_topic;
   // Like Kafka Streams' <application.id>-<store>-changelog: the group owns the state.

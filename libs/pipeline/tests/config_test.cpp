@@ -129,6 +129,18 @@ TEST_CASE("environment variables override the file, and bad ones are named", "[c
   CHECK(bad.status().message() == "environment STREAMLEARN_DRIFT_DELTA (drift.delta): out of range, got 2");
 }
 
+TEST_CASE("an environment variable in a settings section that sets nothing is named, with the likely key",
+          "[config]") {
+  const auto warnings = UnknownSettingVariables({"STREAMLEARN_KAFKA_BATCH_SISE", "STREAMLEARN_KAFKA_BATCH_SIZE",
+                                                 "STREAMLEARN_MODEL_TYPO_OF_NOTHING_AT_ALL", "STREAMLEARN_BIN",
+                                                 "STREAMLEARN_UPDATE_GOLDEN"});
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0] ==
+        "environment STREAMLEARN_KAFKA_BATCH_SISE is not a setting and is ignored (did you mean "
+        "STREAMLEARN_KAFKA_BATCH_SIZE, kafka.batch_size?)");
+  CHECK(warnings[1] == "environment STREAMLEARN_MODEL_TYPO_OF_NOTHING_AT_ALL is not a setting and is ignored");
+}
+
 TEST_CASE("a key given twice is an error naming both lines, at every level", "[config]") {
   // A second section would silently switch (say) the consumer group.
   CHECK(ParseConfig("kafka:\n  group_id: a\nstate:\n  dir: /s\nkafka:\n  group_id: b\n", "config.yaml", EnvFrom({}))

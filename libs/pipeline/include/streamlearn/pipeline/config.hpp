@@ -310,5 +310,9 @@ Result<PipelineConfig> ParseConfig(const std::string& yaml_text, const std::stri
 Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment& env);
 // Defaults with environment overrides applied (no file).
 Result<PipelineConfig> DefaultConfig(const Environment& env);
+// One warning for each STREAMLEARN_<SECTION>_* name among `names` (the process's
+// environment) that sets nothing, with the closest setting when it looks like a typo: such a
+// variable is otherwise silently ignored. Names outside the settings' sections are left alone.
+std::vector<std::string> UnknownSettingVariables(const std::vector<std::string>& names);
 
 }  // namespace streamlearn::pipeline
