@@ -3,21 +3,27 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "streamlearn/core/json_text.hpp"
 
 namespace streamlearn {
 
-void AppendJsonDouble(std::string& out, double value) {
+char* WriteJsonDouble(char* at, double value) {
   if (!std::isfinite(value)) {
-    out.append("null");
-    return;
+    static constexpr char kNull[] = "null";
+    return std::copy(kNull, kNull + 4, at);
   }
   // fmt's "{}" (Dragonbox): the shortest round-trip digits, laid out as described in the
-  // header. Compiled, into a stack buffer: no format string parsed, nothing allocated.
-  char buf[40];
-  const char* end = fmt::format_to(buf, FMT_COMPILE("{}"), value);
+  // header (at most 24 characters: "-2.2250738585072014e-308"). Compiled: no format
+  // string parsed, nothing allocated.
+  return fmt::format_to(at, FMT_COMPILE("{}"), value);
+}
+
+void AppendJsonDouble(std::string& out, double value) {
+  char buf[kJsonDoubleMaxChars];
+  const char* end = WriteJsonDouble(buf, value);
   out.append(buf, static_cast<size_t>(end - buf));
 }
 

@@ -27,4 +27,19 @@ TEST_CASE("SameShortName is string equality, inline for short names and by compa
   CHECK_FALSE(SameShortName(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
 }
 
+TEST_CASE("SameShortName: every length to 20, a difference at every byte is found", "[short_name]") {
+  // The comparison reads overlapping words whose layout depends on the length: each byte
+  // of each length must count.
+  for (size_t n = 0; n <= 20; ++n) {
+    std::string a(n, 'a');
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i);
+    CHECK(SameShortName(a, std::string(a)));
+    for (size_t i = 0; i < n; ++i) {
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x40);
+      CHECK_FALSE(SameShortName(a, b));
+    }
+  }
+}
+
 }  // namespace streamlearn

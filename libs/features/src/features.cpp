@@ -1,6 +1,7 @@
 #include "streamlearn/features/features.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 
@@ -319,6 +320,7 @@ const FeatureBuilder::DerivedIds& FeatureBuilder::derived_at(size_t position, st
 }
 
 void FeatureBuilder::reset_caches() {
+  built_event_ = nullptr;
   derived_by_position_.clear();
   position_shift_ = 0;
   derived_.clear();
@@ -597,9 +599,15 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
   }
   ++epoch_;
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
+  // Kept for update() of the same event (derived_ is node-based: the pointers stay valid
+  // until reset_caches(), which forgets them).
+  if (built_numeric_.size() < event.numeric.size()) built_numeric_.resize(event.numeric.size());
+  built_event_ = &event;
+  built_count_ = event.numeric.size();
   for (size_t i = 0; i < event.numeric.size(); ++i) {
     const NumericFeature& f = event.numeric[i];
     const DerivedIds& ids = derived_at(i, f.name);
+    built_numeric_[i] = &ids;
     if (ids.named >= 0) named_seen_[ids.named] = epoch_;
     if (ids.identity && ids.emit && ids.pca_slot < 0) {
       // Today's path, kept tight: the value as is, then the entity's aggregates.
@@ -828,9 +836,13 @@ void FeatureBuilder::update_impl(const Event& event, EntityState* state) {
   ++epoch_;
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
   std::fill(window_have_.begin(), window_have_.end(), 0);
+  // The event build() saw last: its lookups, instead of each name's guess and compare again.
+  const bool built = &event == built_event_ && event.numeric.size() == built_count_;
+  built_event_ = nullptr;
   for (size_t i = 0; i < event.numeric.size(); ++i) {
     const NumericFeature& f = event.numeric[i];
-    const DerivedIds& ids = derived_at(i, f.name);
+    const DerivedIds& ids = built ? *built_numeric_[i] : derived_at(i, f.name);
+    assert(!built || &ids == &derived(f.name));  // the event was not changed since build()
     if (ids.named >= 0) named_seen_[ids.named] = epoch_;
     if (ids.identity && ids.pca_slot < 0 && ids.window_slot < 0) {
       fold_entity(ids, f.value, event.ts_ms, state);  // today's path: no global statistics

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "output_encoders.hpp"
+#include "streamlearn/core/json_text.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/pipeline/slices.hpp"
 #include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
@@ -97,6 +98,32 @@ TEST_CASE("prediction encoder: today's bytes, schema-valid, no allocation per ev
     encoder.encode(r, out);
   }
   CHECK(testing::Allocations() == before);
+}
+
+TEST_CASE("prediction encoder: strings escaped as AppendJsonString, appended after what out holds", "[encoders]") {
+  // The encoder writes into space it reserved: every escape, and each optional field, must
+  // come out as the appending writers make them.
+  const std::string nasty = std::string("a\"b\\c\n\r\t") + '\x01' + '\x1f' + "\xc3\xa9 z";
+  PredictionRecord r = Binary();
+  r.id = nasty;
+  r.entity = "";  // omitted
+  r.candidate = nasty;
+  r.class_field = PredictionRecord::ClassField::kName;
+  r.class_name = nasty;
+  r.score = std::numeric_limits<double>::infinity();
+  r.version = std::numeric_limits<uint64_t>::max();
+  r.ts_ms = std::numeric_limits<int64_t>::min();
+  r.latency_us = -1;
+  std::string quoted;
+  AppendJsonString(quoted, nasty);
+  const std::string expected = "prefix{\"id\":" + quoted + R"(,"model":"logreg","version":18446744073709551615,"candidate":)" +
+                               quoted + R"(,"score":null,"class":)" + quoted +
+                               R"(,"ts":-9223372036854775808,"latency_us":-1})";
+  PredictionEncoder encoder;
+  std::string out = "prefix";
+  encoder.encode(r, out);
+  CHECK(out == expected);
+  CHECK(quoted == R"("a\"b\\c\n\r\t\u0001\u001f)" "\xc3\xa9" R"( z")");
 }
 
 TEST_CASE("the validator runs and rejects what breaks the schema", "[encoders]") {

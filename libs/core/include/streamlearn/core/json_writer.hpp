@@ -7,6 +7,7 @@
 // beyond, NaN and infinities as null. It is the form fmt's "{}" writes, which predictions
 // and drift events have always had, so records keep their bytes.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@ namespace streamlearn {
 
 // The one number form (see above), appended to `out`; allocation-free once `out` has grown.
 void AppendJsonDouble(std::string& out, double value);
+// The same text written at `at`, which has room for kJsonDoubleMaxChars; returns its end.
+// For encoders that write a whole record into space reserved once.
+inline constexpr size_t kJsonDoubleMaxChars = 32;
+char* WriteJsonDouble(char* at, double value);
 
 class JsonWriter {
  public:

@@ -144,7 +144,9 @@ class FeatureBuilder {
   // features (the entity's, of which there is none); the rest as above.
   void build(const Event& event, FeatureVector* x) { build_impl(event, nullptr, x); }
   // Folds `event` into the entity's state and into the global statistics (and PCA);
-  // called after the prediction was made.
+  // called after the prediction was made. Right after build() of the same Event object,
+  // unchanged in between, it reuses the field lookups build() made (each field's name is
+  // found once per event, not twice); debug builds check that the names are the same.
   void update(const Event& event, EntityState* state) { update_impl(event, state); }
   // An event without an entity: into the global statistics (and PCA) only.
   void update(const Event& event) { update_impl(event, nullptr); }
@@ -287,6 +289,10 @@ class FeatureBuilder {
   // derived_at(): per position, the derived_ entry last seen there.
   std::vector<const std::pair<const std::string, DerivedIds>*> derived_by_position_;
   size_t position_shift_ = 0;  // the current event's fields missing before this position
+  // The numeric fields' lookups of the event build() saw last, for its update().
+  const Event* built_event_ = nullptr;
+  size_t built_count_ = 0;
+  std::vector<const DerivedIds*> built_numeric_;
   StringMap<CategoricalInfo> categoricals_;
   std::vector<DerivedIds*> named_ids_;  // per named_, resolved lazily
 
