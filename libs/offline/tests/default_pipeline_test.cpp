@@ -171,3 +171,30 @@ TEST_CASE("the report of a regression draws MAE curves, and every report says wh
   REQUIRE(kind_columns.size() == 4);
   CHECK(std::all_of(kind_columns.begin(), kind_columns.end(), [&](size_t at) { return at == kind_columns[0]; }));
 }
+
+TEST_CASE("clip_std keeps a few corrupt values from ruining a field for good, as configuration.md says",
+          "[evaluate][defaults]") {
+  // Phishing's fields lie in [0, 1]; four rows get a corrupt 1e9 (or -1e9), as a broken
+  // upstream writes them. They are valid events: without clipping, the running standard
+  // deviation of the field is inflated for good (0.8904 falls to 0.8608).
+  const std::string clean = testing::RiverCsvEvents("phishing.csv", "is_phishing");
+  std::istringstream in(clean);
+  std::string corrupt, line;
+  for (size_t row = 0; std::getline(in, line); ++row) {
+    if (row >= 100 && row <= 103) {
+      const std::string field = row == 103 ? "\"long_url\":" : "\"https\":";
+      const size_t at = line.find(field) + field.size();
+      line.replace(at, line.find_first_of(",}", at) - at, row == 103 ? "-1e9" : "1e9");
+    }
+    corrupt += line + "\n";
+  }
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  auto clipped = ParseConfig("features:\n  fields:\n    \"*\": {clip_std: 5}\n", "clip.yaml", none);
+  REQUIRE(clipped.ok());
+  const double baseline = EvaluateDefault(clean).classification->cumulative.accuracy;
+  const double unguarded = EvaluateDefault(corrupt).classification->cumulative.accuracy;
+  const double guarded = EvaluateDefault(corrupt, *clipped).classification->cumulative.accuracy;
+  INFO("clean " << baseline << ", corrupt " << unguarded << ", corrupt with clip_std 5 " << guarded);
+  CHECK(guarded > unguarded + 0.02);
+  CHECK(guarded > baseline - 0.005);
+}
