@@ -6,8 +6,12 @@
 Every other column is a feature: a number when it parses as one, else a string. No entity,
 no timestamp: the events carry only what the row holds (an event without an entity is
 predicted and learned without entity aggregates). The label is a number when it parses as
-one (0/1 or a regression target), else a class name.
+one (0/1 or a regression target), else a class name. An empty, NaN or infinite cell (as
+pandas writes a missing value) is missing: the feature is left out, and a row without a
+label becomes an event without one (predicted, not learned). JSON has no NaN: written as
+it is, the whole row would be a dead letter.
 """
+import math
 import argparse
 import csv
 import json
@@ -15,10 +19,15 @@ import sys
 
 
 def value(text):
+    """The cell as a number, a string, or None when it is missing."""
+    if text is None or text == "":
+        return None
     try:
         number = float(text)
     except ValueError:
         return text
+    if not math.isfinite(number):
+        return None
     return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
 
@@ -34,8 +43,10 @@ def main():
             sys.exit(f"csv-to-events: {args.csv} has no column '{args.label}' (columns: {rows.fieldnames})")
         for i, row in enumerate(rows):
             label = value(row.pop(args.label))
-            features = {k: value(v) for k, v in row.items() if v != ""}
-            event = {"id": f"{args.id_prefix}{i}", "features": features, "label": label}
+            features = {k: v for k, v in ((k, value(text)) for k, text in row.items()) if v is not None}
+            event = {"id": f"{args.id_prefix}{i}", "features": features}
+            if label is not None:
+                event["label"] = label
             sys.stdout.write(json.dumps(event, separators=(",", ":")) + "\n")
 
 

@@ -51,8 +51,13 @@ int RunCommand(const std::string& config_path, int http_port_override) {
   Status st = (*runner)->run(stop);
   if (!st.ok()) return LogAndFail(st);
   auto s = (*runner)->status();
-  spdlog::info("stopped cleanly: {} events, {} predictions, {} to dlq, accuracy {:.4f}", s.processor.messages,
-               s.processor.predictions, s.processor.invalid, s.processor.accuracy);
+  // The task's own figure: a regression has no accuracy, and before any label there is none.
+  const std::string figure = s.processor.labelled == 0 ? std::string("no labelled events")
+                             : pl::TaskOf(config->model) == pl::Task::kRegression
+                                 ? fmt::format("MAE {:.4f}", s.processor.mae)
+                                 : fmt::format("accuracy {:.4f}", s.processor.accuracy);
+  spdlog::info("stopped cleanly: {} events, {} predictions, {} to dlq, {}", s.processor.messages,
+               s.processor.predictions, s.processor.invalid, figure);
   return 0;
 }
 

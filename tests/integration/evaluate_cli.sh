@@ -8,7 +8,9 @@
 #   an unknown id, one duplicate), and the events carry no label;
 # - a bad line is a counted invalid event (exit 0); a missing file exits non-zero naming it;
 # - files without entities evaluate (Phishing above the majority baseline; regression with
-#   MAE/RMSE/R²); a file of only invalid lines, or an empty one, exits 1 with the reason.
+#   MAE/RMSE/R²); a file of only invalid lines, or an empty one, exits 1 with the reason;
+# - scripts/csv-to-events.py turns empty, nan and inf cells (pandas' missing values) into
+#   missing features or an unlabelled event, not invalid JSON.
 set -euo pipefail
 BIN=$1
 PY=/usr/bin/python3
@@ -223,5 +225,13 @@ grep -q "evaluate: all 1250 lines of .*all-invalid.jsonl were invalid; first rea
 : >"$work/empty.jsonl"
 if "$BIN" evaluate --quiet "$work/empty.jsonl" >/dev/null 2>"$work/empty.err"; then fail "evaluate of an empty file exited 0"; fi
 grep -q "has no event lines" "$work/empty.err" || fail "empty: unclear message: $(cat "$work/empty.err")"
+
+# A CSV as pandas writes missing values: every row is a valid event.
+printf 'x1,x2,color,y\n1.5,nan,red,0\ninf,2,,1\n3,-inf,blue,\n0.5,4,red,NaN\n2,1,blue,1\n' >"$work/missing.csv"
+$PY "$root/scripts/csv-to-events.py" --label y "$work/missing.csv" >"$work/missing.jsonl" 2>"$work/missing.conv.err" ||
+  fail "csv-to-events.py of a CSV with missing cells"
+"$BIN" evaluate --quiet --json "$work/missing.jsonl" >"$work/missing.out" 2>"$work/missing.err" ||
+  fail "evaluate of the converted CSV with missing cells"
+check_json "$work/missing.out" "assert d['events'] == 5 and d['invalid'] == 0 and d['labelled'] == 3, (d['events'], d['invalid'], d['labelled'])"
 
 echo "PASS"

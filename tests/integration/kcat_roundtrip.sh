@@ -68,6 +68,8 @@ for _ in $(seq 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$run_pid" 2>/dev/null && fail "run did not stop within 5 s of SIGTERM"
 wait "$run_pid" && rc=0 || rc=$?
 [ "$rc" = 0 ] || fail "run exited $rc after SIGTERM"
+grep -Eq "stopped cleanly: 1003 events, 1000 predictions, 3 to dlq, accuracy 0\.[0-9]{4}$" "$work/run.log" ||
+  fail "the stop line: $(grep 'stopped cleanly' "$work/run.log")"
 
 # Restart with 500 more events: it resumes from RocksDB, so nothing is predicted twice.
 events 1000 1500 | kcat -P -b "$bootstrap" -t events -K '|'
@@ -87,6 +89,20 @@ kill -TERM "$run_pid"; wait "$run_pid" || fail "second run exited non-zero"
 # A start is quiet: librdkafka warns (CONFWARN) when a client gets properties of the other
 # kind, which a helper client made with the consumer's properties once did for every key.
 grep -q CONFWARN "$work/run.log" && fail "run's log has librdkafka configuration warnings: $(grep -m3 CONFWARN "$work/run.log")"
+
+# A regression model's stop line gives its MAE, not an accuracy of 0 (20 numeric labels,
+# topics and state of its own).
+awk 'BEGIN { for (i = 0; i < 20; i++) printf "{\"id\":\"r-%d\",\"features\":{\"x\":%d},\"label\":%d.5}\n", i, i, 2 * i }' |
+  kcat -P -b "$bootstrap" -t reg-events
+STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_STATE_DIR="$work/reg-state" STREAMLEARN_HTTP_ENABLED=false \
+  STREAMLEARN_KAFKA_GROUP_ID=reg STREAMLEARN_KAFKA_TOPICS_EVENTS=reg-events STREAMLEARN_KAFKA_TOPICS_PREDICTIONS=reg-predictions \
+  STREAMLEARN_MODEL_TYPE=linear "$BIN" run >"$work/reg.log" 2>&1 &
+reg_pid=$!
+pids+=($reg_pid)
+wait_for reg-predictions 20
+kill -TERM "$reg_pid"; wait "$reg_pid" || fail "the regression run exited non-zero"
+grep -Eq "stopped cleanly: 20 events, 20 predictions, 0 to dlq, MAE [0-9]+\.[0-9]{4}$" "$work/reg.log" ||
+  fail "the regression stop line: $(grep 'stopped cleanly' "$work/reg.log")"
 
 # The stored model as a file: export, inspect, import into a fresh state, inspect again.
 "$BIN" model export --state "$work/state" "$work/model.slm" 2>"$work/export.log" || fail "model export: $(cat "$work/export.log")"

@@ -114,7 +114,7 @@ def main():
                 s = [status(p) for p in a.ports]
                 labelled = sum(x["labelled"] for x in s)
                 trained = sum(x["trained"] for x in s)
-                acc = sum(x["accuracy"] * x["labelled"] for x in s) / max(labelled, 1)
+                acc = sum((x["accuracy"] or 0) * x["labelled"] for x in s) / max(labelled, 1)
                 sync = [sum(metric(p, "streamlearn_model_sync_" + m) for p in a.ports)
                         for m in ("mixes_total", "published_total", "published_bytes_total")]
                 adopted = sum(metric(p, "streamlearn_model_sync_adopted_total") for p in a.ports)

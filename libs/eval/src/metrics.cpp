@@ -607,6 +607,14 @@ double PrequentialRegressor::rmse() const {
   return events_ == 0 ? kNoScore : std::sqrt(sq_sum_ / static_cast<double>(events_));
 }
 
+double PrequentialRegressor::mean_baseline_mae() const {
+  return events_ == 0 ? kNoScore : mean_abs_sum_ / static_cast<double>(events_);
+}
+
+double PrequentialRegressor::no_change_mae() const {
+  return events_ == 0 ? kNoScore : no_change_abs_sum_ / static_cast<double>(events_);
+}
+
 double PrequentialRegressor::r2() const { return target_m2_ > 0 ? 1 - sq_sum_ / target_m2_ : kNoScore; }
 
 RegressionFigures PrequentialRegressor::figures() const {
@@ -618,9 +626,9 @@ RegressionFigures PrequentialRegressor::figures() const {
   f.cumulative.rmse = rmse();
   f.cumulative.r2 = r2();
   if (events_ > 0) {
-    f.mean.mae = mean_abs_sum_ / n;
+    f.mean.mae = mean_baseline_mae();
     f.mean.rmse = std::sqrt(mean_sq_sum_ / n);
-    f.no_change.mae = no_change_abs_sum_ / n;
+    f.no_change.mae = no_change_mae();
     f.no_change.rmse = std::sqrt(no_change_sq_sum_ / n);
   }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <istream>
 #include <memory>
 #include <limits>
@@ -179,6 +180,8 @@ class Evaluation final : public OutputSink {
 
  private:
   void observe(const LearnOutcome& outcome);
+  // The learning curve's point after `labelled` outcomes: accuracies, or MAEs for regression.
+  CurvePoint curve_point(uint64_t labelled) const;
   // An event line taken into the batch, its facts known: where its outcome will be placed,
   // and its concept marker.
   void note_event(Line& line);
@@ -224,6 +227,10 @@ class Evaluation final : public OutputSink {
   uint64_t max_position_ = 0;
   int last_concept_ = kNoConcept;  // of the last event line with a marker
   uint64_t curve_stride_ = 1;
+  // Regression: the last metrics.rolling_window absolute errors and their sum, for the
+  // rolling MAE curve in O(1) a point (figures() would walk the whole window each time).
+  std::deque<double> rolling_errors_;
+  double rolling_error_sum_ = 0;
 };
 
 Status Evaluation::write(const DeadLetterRecord& record) {
@@ -370,13 +377,20 @@ void Evaluation::observe(const LearnOutcome& outcome) {
   // target's scale (|error| <= 0.1 * max(1, |target|)): regression has no "correct".
   const bool correct = task_ == Task::kRegression ? error <= 0.1 * std::max(1.0, std::abs(outcome.target)) : error == 0;
   result_.labelled++;
+  if (task_ == Task::kRegression && std::isfinite(error)) {
+    rolling_errors_.push_back(error);
+    rolling_error_sum_ += error;
+    if (rolling_errors_.size() > regressor_.options().rolling_window) {
+      rolling_error_sum_ -= rolling_errors_.front();
+      rolling_errors_.pop_front();
+    }
+  }
   if (mark && mark->concept_index != kNoConcept) outcomes_.push_back({mark->position, mark->concept_index, correct});
 
   // The learning curve: every curve_stride_-th outcome; when it holds twice the target,
   // every other point goes and the stride doubles (the kept ones are its multiples).
   if (result_.labelled % curve_stride_ == 0) {
-    result_.curve.push_back({max_position_, result_.labelled, classifier_.accuracy(), classifier_.rolling_accuracy(),
-                             classifier_.majority_baseline_accuracy(), classifier_.no_change_baseline_accuracy()});
+    result_.curve.push_back(curve_point(result_.labelled));
     if (result_.curve.size() >= 2 * options_.curve_points) {
       size_t kept = 0;
       for (size_t i = 1; i < result_.curve.size(); i += 2) result_.curve[kept++] = result_.curve[i];
@@ -384,6 +398,22 @@ void Evaluation::observe(const LearnOutcome& outcome) {
       curve_stride_ *= 2;
     }
   }
+}
+
+CurvePoint Evaluation::curve_point(uint64_t labelled) const {
+  CurvePoint p{max_position_, labelled};
+  if (task_ == Task::kRegression) {
+    p.mae = regressor_.mae();
+    if (!rolling_errors_.empty()) p.rolling_mae = rolling_error_sum_ / static_cast<double>(rolling_errors_.size());
+    p.mean_mae = regressor_.mean_baseline_mae();
+    p.no_change_mae = regressor_.no_change_mae();
+  } else {
+    p.accuracy = classifier_.accuracy();
+    p.rolling_accuracy = classifier_.rolling_accuracy();
+    p.majority_accuracy = classifier_.majority_baseline_accuracy();
+    p.no_change_accuracy = classifier_.no_change_baseline_accuracy();
+  }
+  return p;
 }
 
 Status Evaluation::flush(Processor& processor) {
@@ -496,8 +526,7 @@ void Evaluation::finish(const Processor& processor) {
   }
   if (r.curve.empty() || r.curve.back().labelled != r.labelled) {
     if (r.labelled > 0) {
-      r.curve.push_back({max_position_, r.labelled, classifier_.accuracy(), classifier_.rolling_accuracy(),
-                         classifier_.majority_baseline_accuracy(), classifier_.no_change_baseline_accuracy()});
+      r.curve.push_back(curve_point(r.labelled));
     }
   }
   r.has_labels = inputs_.labels != nullptr;

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "streamlearn/offline/evaluate.hpp"
 
@@ -91,6 +93,61 @@ std::string AxisLabel(double v) {
   return fmt::format("{}", v);
 }
 
+// One curve of the chart: a CurvePoint field, its stroke, its class and legend label.
+struct CurveSeries {
+  double CurvePoint::*field;
+  const char* style;
+  const char* name;
+  std::string label;
+};
+
+// The chart's series: accuracies for classification, MAEs for regression (each with its
+// task's baselines), drawn in this order (the model's cumulative curve on top).
+std::vector<CurveSeries> CurveSeriesOf(const EvaluationResult& r) {
+  const char* const kCumulative = R"svg(stroke="#1f77b4" stroke-width="2.2")svg";
+  const char* const kRolling = R"svg(stroke="#9ecae1" stroke-width="1")svg";
+  const char* const kBaseline = R"svg(stroke="#7f7f7f" stroke-width="1.5" stroke-dasharray="8 4")svg";
+  const char* const kNoChange = R"svg(stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="2 3")svg";
+  if (r.regression) {
+    return {{&CurvePoint::mean_mae, kBaseline, "mean-curve", "mean baseline MAE"},
+            {&CurvePoint::no_change_mae, kNoChange, "no-change-curve", "no-change baseline MAE"},
+            {&CurvePoint::rolling_mae, kRolling, "rolling-curve", fmt::format("rolling MAE ({})", r.rolling_window)},
+            {&CurvePoint::mae, kCumulative, "cumulative-curve", "cumulative MAE"}};
+  }
+  return {{&CurvePoint::majority_accuracy, kBaseline, "majority-curve", "majority-class baseline"},
+          {&CurvePoint::no_change_accuracy, kNoChange, "no-change-curve", "no-change baseline"},
+          {&CurvePoint::rolling_accuracy, kRolling, "rolling-curve", fmt::format("rolling accuracy ({})", r.rolling_window)},
+          {&CurvePoint::accuracy, kCumulative, "cumulative-curve", "cumulative accuracy"}};
+}
+
+// The y range of the chart. Accuracy: [floor of the lowest value to 0.1, 1]. MAE: [0, the
+// highest value once the first 5% of the outcomes are scored], rounded up: the first
+// predictions of a regression are far off (a model that has seen nothing, a mean of one
+// target) and would flatten the rest of the curves; values above the range are drawn at
+// its top.
+std::pair<double, double> CurveRange(const EvaluationResult& r, const std::vector<CurveSeries>& series) {
+  if (!r.regression) {
+    double y_min = 1;
+    for (const CurvePoint& p : r.curve) {
+      for (const CurveSeries& s : series) {
+        if (std::isfinite(p.*s.field)) y_min = std::min(y_min, p.*s.field);
+      }
+    }
+    return {std::clamp(std::floor(y_min * 10) / 10, 0.0, 0.9), 1.0};
+  }
+  const uint64_t settled = r.labelled / 20;
+  double y_max = 0;
+  for (const CurvePoint& p : r.curve) {
+    if (p.labelled < settled) continue;
+    for (const CurveSeries& s : series) {
+      if (std::isfinite(p.*s.field)) y_max = std::max(y_max, p.*s.field);
+    }
+  }
+  if (!(y_max > 0)) return {0.0, 1.0};
+  const double step = NiceStep(y_max, 5);
+  return {0.0, std::ceil(y_max / step) * step};
+}
+
 // The learning curves with their baselines and the change/detection markers, as SVG.
 std::string CurveSvg(const EvaluationResult& r) {
   constexpr double kWidth = 960, kHeight = 420;
@@ -101,15 +158,12 @@ std::string CurveSvg(const EvaluationResult& r) {
   for (uint64_t c : r.true_changes) x_max = std::max(x_max, static_cast<double>(c + 1));
   for (const DriftMark& d : r.drifts) x_max = std::max(x_max, static_cast<double>(d.position + 1));
   x_max = std::max(x_max, static_cast<double>(r.events));
-  double y_min = 1;
-  for (const CurvePoint& p : r.curve) {
-    for (double v : {p.accuracy, p.rolling_accuracy, p.majority_accuracy, p.no_change_accuracy}) {
-      if (std::isfinite(v)) y_min = std::min(y_min, v);
-    }
-  }
-  y_min = std::clamp(std::floor(y_min * 10) / 10, 0.0, 0.9);
+  const std::vector<CurveSeries> series = CurveSeriesOf(r);
+  const auto [y_min, y_max] = CurveRange(r, series);
   const auto X = [&](double x) { return kLeft + kPlotW * x / x_max; };
-  const auto Y = [&](double y) { return kTop + kPlotH * (1 - (y - y_min) / (1 - y_min)); };
+  const auto Y = [&](double y) {
+    return kTop + kPlotH * (1 - (std::clamp(y, y_min, y_max) - y_min) / (y_max - y_min));
+  };
 
   std::string svg = fmt::format(
       R"svg(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-label="learning curves">)svg",
@@ -118,12 +172,12 @@ std::string CurveSvg(const EvaluationResult& r) {
   svg += fmt::format(R"svg(<rect x="{}" y="{}" width="{}" height="{}" fill="#fff" stroke="#999"/>)svg", kLeft, kTop, kPlotW,
                      kPlotH);
   // Grid and axes.
-  const double y_step = NiceStep(1 - y_min, 5);
-  for (double y = y_min; y <= 1 + 1e-9; y += y_step) {
+  const double y_step = NiceStep(y_max - y_min, 5);
+  for (double y = y_min; y <= y_max + 1e-9 * y_max; y += y_step) {
     svg += fmt::format(R"svg(<line x1="{0:.1f}" x2="{1:.1f}" y1="{2:.1f}" y2="{2:.1f}" stroke="#eee"/>)svg", kLeft,
                        kLeft + kPlotW, Y(y));
-    svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="tick" text-anchor="end">{:.2f}</text>)svg", kLeft - 6,
-                       Y(y) + 4, y);
+    svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="tick" text-anchor="end">{}</text>)svg", kLeft - 6,
+                       Y(y) + 4, r.regression ? fmt::format("{:.4g}", y) : fmt::format("{:.2f}", y));
   }
   const double x_step = NiceStep(x_max, 8);
   for (double x = 0; x <= x_max; x += x_step) {
@@ -132,8 +186,8 @@ std::string CurveSvg(const EvaluationResult& r) {
   }
   svg += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" class="axis" text-anchor="middle">events (position in the input)</text>)svg",
                      kLeft + kPlotW / 2, kTop + kPlotH + 34);
-  svg += fmt::format(R"svg(<text x="14" y="{:.1f}" class="axis" text-anchor="middle" transform="rotate(-90 14 {:.1f})">accuracy</text>)svg",
-                     kTop + kPlotH / 2, kTop + kPlotH / 2);
+  svg += fmt::format(R"svg(<text x="14" y="{:.1f}" class="axis" text-anchor="middle" transform="rotate(-90 14 {:.1f})">{}</text>)svg",
+                     kTop + kPlotH / 2, kTop + kPlotH / 2, r.regression ? "MAE (lower is better)" : "accuracy");
   svg += "\n";
 
   // Markers under the curves: true changes dashed green, detections solid red, warnings
@@ -162,45 +216,34 @@ std::string CurveSvg(const EvaluationResult& r) {
 
   // Curves, at most ~1000 points each: more than the plot has pixels for.
   const size_t step = std::max<size_t>(1, (r.curve.size() + 999) / 1000);
-  const auto polyline = [&](double CurvePoint::*field, const char* style, const char* name) {
+  for (const CurveSeries& s : series) {
     std::string points;
     for (size_t i = 0; i < r.curve.size(); i += step) {
-      const double v = r.curve[i].*field;
+      const double v = r.curve[i].*s.field;
       if (!std::isfinite(v)) continue;
       points += fmt::format("{:.1f},{:.1f} ", X(static_cast<double>(r.curve[i].position)), Y(v));
     }
-    if (!r.curve.empty() && (r.curve.size() - 1) % step != 0 && std::isfinite(r.curve.back().*field)) {
-      points += fmt::format("{:.1f},{:.1f}", X(static_cast<double>(r.curve.back().position)), Y(r.curve.back().*field));
+    if (!r.curve.empty() && (r.curve.size() - 1) % step != 0 && std::isfinite(r.curve.back().*s.field)) {
+      points += fmt::format("{:.1f},{:.1f}", X(static_cast<double>(r.curve.back().position)), Y(r.curve.back().*s.field));
     }
-    svg += fmt::format(R"svg(<polyline class="{}" fill="none" {} points="{}"/>)svg", name, style, points);
+    svg += fmt::format(R"svg(<polyline class="{}" fill="none" {} points="{}"/>)svg", s.name, s.style, points);
     svg += "\n";
-  };
-  polyline(&CurvePoint::majority_accuracy, R"svg(stroke="#7f7f7f" stroke-width="1.5" stroke-dasharray="8 4")svg",
-           "majority-curve");
-  polyline(&CurvePoint::no_change_accuracy, R"svg(stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="2 3")svg",
-           "no-change-curve");
-  polyline(&CurvePoint::rolling_accuracy, R"svg(stroke="#9ecae1" stroke-width="1")svg", "rolling-curve");
-  polyline(&CurvePoint::accuracy, R"svg(stroke="#1f77b4" stroke-width="2.2")svg", "cumulative-curve");
+  }
 
   // Legend under the axis, in two rows: inside the plot it would hide a curve.
   struct Entry {
-    const char* label;
+    std::string label;
     const char* style;
   };
-  const std::string rolling_label = fmt::format("rolling accuracy ({})", r.rolling_window);
-  const Entry entries[] = {
-      {"cumulative accuracy", R"svg(stroke="#1f77b4" stroke-width="2.2")svg"},
-      {rolling_label.c_str(), R"svg(stroke="#9ecae1" stroke-width="2")svg"},
-      {"majority-class baseline", R"svg(stroke="#7f7f7f" stroke-width="1.5" stroke-dasharray="8 4")svg"},
-      {"no-change baseline", R"svg(stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="2 3")svg"},
-      {"true concept change", R"svg(stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4")svg"},
-      {"drift detected", R"svg(stroke="#d62728" stroke-width="1.5")svg"},
-      {"warning", R"svg(stroke="#e6a700" stroke-width="2")svg"},
-  };
+  std::vector<Entry> entries;
+  for (size_t i : {3, 2, 0, 1}) entries.push_back({series[i].label, series[i].style});  // the model's first
+  entries.push_back({"true concept change", R"svg(stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4")svg"});
+  entries.push_back({"drift detected", R"svg(stroke="#d62728" stroke-width="1.5")svg"});
+  entries.push_back({"warning", R"svg(stroke="#e6a700" stroke-width="2")svg"});
   svg += "<g class=\"legend\">";
   constexpr size_t kPerRow = 4;
   constexpr double kColumn = kPlotW / kPerRow;
-  for (size_t i = 0; i < std::size(entries); ++i) {
+  for (size_t i = 0; i < entries.size(); ++i) {
     const double x = kLeft + kColumn * static_cast<double>(i % kPerRow);
     const double y = kHeight - 34 + 18 * static_cast<double>(i / kPerRow);
     svg += fmt::format(R"svg(<line x1="{:.1f}" x2="{:.1f}" y1="{:.1f}" y2="{:.1f}" {}/>)svg", x, x + 28, y - 4, y - 4,
@@ -249,10 +292,13 @@ std::string EvaluationTable(const EvaluationResult& r) {
     // Which candidate served how much, and when the service changed hands.
     out += fmt::format("model selection by rolling {} ({} switches), serving at the end: {}\n", r.selection.metric,
                        r.selection.switches, r.selection.serving);
-    out += fmt::format("  {:<16} {:<10} {:>10} {:>10} {:>9}\n", "candidate", "kind", "served", "scored",
+    // The name column as wide as the longest name (hoeffding_adaptive_tree is 23).
+    size_t name_width = 16;
+    for (const CandidateStats& c : r.selection.candidates) name_width = std::max(name_width, c.name.size());
+    out += fmt::format("  {:<{}} {:<10} {:>10} {:>10} {:>9}\n", "candidate", name_width, "kind", "served", "scored",
                        r.selection.metric.substr(0, 9));
     for (const CandidateStats& c : r.selection.candidates) {
-      out += fmt::format("  {:<16} {:<10} {:>10} {:>10} {:>9}\n", c.name, c.kind, c.served, c.scored,
+      out += fmt::format("  {:<{}} {:<10} {:>10} {:>10} {:>9}\n", c.name, name_width, c.kind, c.served, c.scored,
                          FormatFigure(c.value));
     }
     // The first switches; the JSON has them all.
@@ -412,6 +458,50 @@ th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
   html += Row({"warnings", std::to_string(r.warning_count), ""});
   html += Row({"data drift alarms", std::to_string(r.data_drifts.size()), Escape(DataDriftSummary(r))});
   html += "</table>\n";
+
+  if (!r.challengers.empty()) {
+    html += "<h2>Challengers</h2>\n<table>\n";
+    if (r.regression) {
+      html += Row({"challenger", "type", "trained", "MAE", "RMSE", "R²"}, true);
+      for (const ChallengerStats& c : r.challengers) {
+        html += Row({Escape(c.name), Escape(c.type), std::to_string(c.trained), Fig(c.mae), Fig(c.rmse), Fig(c.r2)});
+      }
+    } else {
+      html += Row({"challenger", "type", "trained", "accuracy", "rolling accuracy", "log loss"}, true);
+      for (const ChallengerStats& c : r.challengers) {
+        html += Row({Escape(c.name), Escape(c.type), std::to_string(c.trained), Fig(c.accuracy), Fig(c.rolling_accuracy),
+                     Fig(c.log_loss)});
+      }
+    }
+    html += "</table>\n";
+  }
+
+  if (r.selection.enabled) {
+    // Which candidate served the predictions scored above, and when that changed.
+    html += fmt::format(
+        "<h2>Model selection</h2>\n<p>The predictions (and the figures above) are the serving candidate's, chosen by "
+        "rolling {}: {} switches; serving at the end: <b>{}</b>.</p>\n<table>\n",
+        Escape(r.selection.metric), r.selection.switches, Escape(r.selection.serving));
+    html += Row({"candidate", "kind", "served", "scored", "rolling " + Escape(r.selection.metric)}, true);
+    for (const CandidateStats& c : r.selection.candidates) {
+      html += Row({Escape(c.name), Escape(c.kind), std::to_string(c.served), std::to_string(c.scored), Fig(c.value)});
+    }
+    html += "</table>\n";
+    if (!r.switches.empty()) {
+      constexpr size_t kSwitchRows = 200;
+      html += "<table>\n";
+      html += Row({"switch at", "labelled", "from", "to", "from's figure", "to's figure", "model version"}, true);
+      for (size_t i = 0; i < r.switches.size() && i < kSwitchRows; ++i) {
+        const SwitchMark& w = r.switches[i];
+        html += Row({Count(w.position), std::to_string(w.labelled), Escape(w.from), Escape(w.to), Fig(w.from_value),
+                     Fig(w.to_value), std::to_string(w.model_version)});
+      }
+      html += "</table>\n";
+      if (r.switches.size() > kSwitchRows) {
+        html += fmt::format("<p class=\"note\">first {} of {} switches</p>\n", kSwitchRows, r.switches.size());
+      }
+    }
+  }
 
   if (r.has_concepts) {
     html += "<h2>Concepts</h2>\n<table>\n";

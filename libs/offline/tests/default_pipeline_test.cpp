@@ -4,6 +4,7 @@
 // and the fixed logistic model it replaced as the default.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -112,4 +113,88 @@ TEST_CASE("on a drifting generated stream the default pipeline beats the fixed l
   CHECK(a > b + 0.1);
   CHECK(a > chosen.classification->majority_class.accuracy);
   CHECK(a > chosen.classification->no_change.accuracy);
+}
+
+namespace {
+
+// The points of the polyline of this class in the report's SVG ("" when there is none).
+std::string CurvePoints(const std::string& html, const std::string& name) {
+  const size_t at = html.find("<polyline class=\"" + name + "\"");
+  if (at == std::string::npos) return "";
+  const size_t begin = html.find("points=\"", at) + 8;
+  return html.substr(begin, html.find('"', begin) - begin);
+}
+
+}  // namespace
+
+TEST_CASE("the report of a regression draws MAE curves, and every report says which candidate served",
+          "[evaluate][defaults][report]") {
+  // TrumpApproval: a regression whose predictions no_change serves almost entirely.
+  const EvaluationResult r = EvaluateDefault(testing::RiverCsvEvents("trump_approval.csv", "five_thirty_eight"));
+  REQUIRE(r.regression);
+  REQUIRE_FALSE(r.curve.empty());
+  CHECK(r.curve.back().mae == r.regression->cumulative.mae);
+  CHECK(r.curve.back().rolling_mae == Approx(r.regression->rolling.mae).epsilon(1e-9));
+  CHECK(r.curve.back().mean_mae == r.regression->mean.mae);
+  CHECK(r.curve.back().no_change_mae == r.regression->no_change.mae);
+  const std::string html = EvaluationReportHtml(r);
+  CHECK(html.find("MAE (lower is better)") != std::string::npos);
+  for (const char* curve : {"cumulative-curve", "rolling-curve", "mean-curve", "no-change-curve"}) {
+    INFO(curve);
+    CHECK(CurvePoints(html, curve).size() > 100);  // drawn, not an empty polyline
+  }
+  CHECK(html.find("majority-curve") == std::string::npos);  // no accuracy baseline for a regression
+  CHECK(html.find("<h2>Challengers</h2>") != std::string::npos);
+  CHECK(html.find("<h2>Model selection</h2>") != std::string::npos);
+  CHECK(html.find("serving at the end: <b>no_change</b>") != std::string::npos);
+
+  const EvaluationResult c = EvaluateDefault(testing::RiverCsvEvents("phishing.csv", "is_phishing"));
+  const std::string classification = EvaluationReportHtml(c);
+  CHECK(CurvePoints(classification, "cumulative-curve").size() > 100);
+  CHECK(CurvePoints(classification, "majority-curve").size() > 100);
+  CHECK(classification.find("<h2>Model selection</h2>") != std::string::npos);
+  CHECK(classification.find("<td>hoeffding_adaptive_tree</td>") != std::string::npos);
+
+  // The text table's candidate rows keep their columns whatever the names' length.
+  const std::string table = EvaluationTable(c);
+  std::istringstream lines(table);
+  std::string line;
+  std::vector<size_t> kind_columns;
+  while (std::getline(lines, line)) {
+    for (const char* kind : {" learner ", " no_change ", " majority "}) {
+      const size_t at = line.find(kind, 3);  // past the name (no_change is both)
+      if (line.rfind("  ", 0) == 0 && at != std::string::npos && line.find("switch") == std::string::npos) {
+        kind_columns.push_back(at);
+      }
+    }
+  }
+  REQUIRE(kind_columns.size() == 4);
+  CHECK(std::all_of(kind_columns.begin(), kind_columns.end(), [&](size_t at) { return at == kind_columns[0]; }));
+}
+
+TEST_CASE("clip_std keeps a few corrupt values from ruining a field for good, as configuration.md says",
+          "[evaluate][defaults]") {
+  // Phishing's fields lie in [0, 1]; four rows get a corrupt 1e9 (or -1e9), as a broken
+  // upstream writes them. They are valid events: without clipping, the running standard
+  // deviation of the field is inflated for good (0.8904 falls to 0.8608).
+  const std::string clean = testing::RiverCsvEvents("phishing.csv", "is_phishing");
+  std::istringstream in(clean);
+  std::string corrupt, line;
+  for (size_t row = 0; std::getline(in, line); ++row) {
+    if (row >= 100 && row <= 103) {
+      const std::string field = row == 103 ? "\"long_url\":" : "\"https\":";
+      const size_t at = line.find(field) + field.size();
+      line.replace(at, line.find_first_of(",}", at) - at, row == 103 ? "-1e9" : "1e9");
+    }
+    corrupt += line + "\n";
+  }
+  const Environment none = [](const char*) -> const char* { return nullptr; };
+  auto clipped = ParseConfig("features:\n  fields:\n    \"*\": {clip_std: 5}\n", "clip.yaml", none);
+  REQUIRE(clipped.ok());
+  const double baseline = EvaluateDefault(clean).classification->cumulative.accuracy;
+  const double unguarded = EvaluateDefault(corrupt).classification->cumulative.accuracy;
+  const double guarded = EvaluateDefault(corrupt, *clipped).classification->cumulative.accuracy;
+  INFO("clean " << baseline << ", corrupt " << unguarded << ", corrupt with clip_std 5 " << guarded);
+  CHECK(guarded > unguarded + 0.02);
+  CHECK(guarded > baseline - 0.005);
 }

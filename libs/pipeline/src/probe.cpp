@@ -97,6 +97,9 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       labels_late(LabelOutcome(*registry, "late")),
       labels_duplicate(LabelOutcome(*registry, "duplicate")),
       labels_invalid(LabelOutcome(*registry, "invalid")),
+      labels_wrong_kind(MakeCounter(*registry, "streamlearn_labels_wrong_kind_total",
+                                    "Labels dead-lettered because the task cannot learn their kind (numbers for a "
+                                    "binary model, class names for a regression)")),
       pending_expired(PendingDropped(*registry, "expired")),
       pending_evicted(PendingDropped(*registry, "evicted")),
       pending_size(MakeGauge(*registry, "streamlearn_pending_labels", "Predictions waiting for their label (pending store)")),

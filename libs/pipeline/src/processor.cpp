@@ -30,6 +30,7 @@
 #include "divergence_guard.hpp"
 #include "data_drift_settings.hpp"
 #include "drift_policy.hpp"
+#include "label_kind_watch.hpp"
 #include "model_selection.hpp"
 #include "target_scaler.hpp"
 #include "streamlearn/pipeline/scoring.hpp"
@@ -183,6 +184,7 @@ struct Processor::Impl {
   // The label as the model learns it; Invalid (the dead-letter reason) for a kind this
   // model cannot learn. Softmax class names get indices in order of first appearance.
   Status target_of(const Label& label, double* y);
+  LabelKindWatch label_kinds;
   // Predicts `features` with the serving candidate into `prediction`: the model, unless
   // selection made another candidate serve.
   void predict(const FeatureVector& features) {
@@ -533,6 +535,12 @@ void Processor::Impl::note_label_partition(std::string_view id, int32_t label_pa
 }
 
 Status Processor::Impl::target_of(const Label& label, double* y) {
+  if (LabelKindFits(label.kind, task)) {
+    label_kinds.accepted();
+  } else {
+    label_kinds.refused(label.kind, task, config.model);
+    if (probe) probe->labels_wrong_kind.Increment();
+  }
   switch (task) {
     case Task::kBinary:
       if (label.kind != Label::Kind::kBinary) {
@@ -1141,6 +1149,9 @@ ProcessorStats Processor::stats() const {
     out.rmse = s.metrics.regression.rmse();
     out.r2 = s.metrics.regression.r2();
   }
+  out.labels_wrong_kind = s.label_kinds.refused_total();
+  out.labels_wrong_kind_in_a_row = s.label_kinds.refused_in_a_row();
+  out.label_kind_advice = s.label_kinds.advice();
   if (s.slices) out.slices = s.slices->report();
   for (const auto& c : s.challengers) {
     ChallengerStats cs;

@@ -22,6 +22,7 @@
 #include "streamlearn/state/store.hpp"
 #include "checkpoint_cut.hpp"
 #include "health_watch.hpp"
+#include "label_kind_watch.hpp"
 #include "exactly_once.hpp"
 #include "model_sync.hpp"
 #include "standby.hpp"
@@ -244,6 +245,7 @@ struct KafkaRunner::Impl {
     int64_t lag = 0;  // -1: unknown
     uint64_t version = 0, drifts = 0, data_drifts = 0;
     std::vector<double> accuracy, rolling;  // champion, then challengers
+    std::vector<double> mae;                // the same, for a regression pipeline
   };
   static constexpr size_t kSeriesPoints = 600;
   std::deque<SeriesPoint> series;
@@ -765,11 +767,16 @@ void KafkaRunner::Impl::add_series_point(const RunnerStatus& s) {
   point.version = p.model_version;
   point.drifts = p.drifts.size();
   point.data_drifts = p.data_drifts;
-  point.accuracy.push_back(p.accuracy);
-  point.rolling.push_back(p.rolling_accuracy);
-  for (const auto& c : p.challengers) {
-    point.accuracy.push_back(c.accuracy);
-    point.rolling.push_back(c.rolling_accuracy);
+  if (TaskOf(config.model) == Task::kRegression) {
+    point.mae.push_back(p.labelled > 0 ? p.mae : std::nan(""));
+    for (const auto& c : p.challengers) point.mae.push_back(c.mae);
+  } else {
+    point.accuracy.push_back(p.accuracy);
+    point.rolling.push_back(p.rolling_accuracy);
+    for (const auto& c : p.challengers) {
+      point.accuracy.push_back(c.accuracy);
+      point.rolling.push_back(c.rolling_accuracy);
+    }
   }
   series.push_back(std::move(point));
   if (series.size() > kSeriesPoints) series.pop_front();
@@ -932,13 +939,20 @@ std::string KafkaRunner::status_json() const { return StatusToJson(status(), imp
 
 Readiness KafkaRunner::readiness() const {
   const RunnerStatus s = status();
-  return ReadinessOf(s.assigned, s.broker_ok, s.disk_error, s.auth_error, s.waiting_for);
+  Readiness r = ReadinessOf(s.assigned, s.broker_ok, s.disk_error, s.auth_error, s.waiting_for);
+  // Not for a few bad labels: only when none of the last many could be learned.
+  if (r.ready && s.processor.labels_wrong_kind_in_a_row >= kWrongKindLabelsUnready) {
+    r = {false, "the last " + std::to_string(s.processor.labels_wrong_kind_in_a_row) +
+                    " labels were all dead-lettered for their kind: " + s.processor.label_kind_advice};
+  }
+  return r;
 }
 
 std::string KafkaRunner::series_json() const {
   std::string out;
   JsonWriter w(&out);
-  w.begin_object().key("models").begin_array().string(impl_->config.model.name);
+  const bool regression = TaskOf(impl_->config.model) == Task::kRegression;
+  w.begin_object().field("metric", std::string_view(regression ? "mae" : "accuracy")).key("models").begin_array().string(impl_->config.model.name);
   for (const auto& challenger : impl_->config.challengers) w.string(challenger.first);
   w.end_array().key("points").begin_array();
   std::lock_guard lock(impl_->status_mutex);
@@ -955,7 +969,13 @@ std::string KafkaRunner::series_json() const {
     for (double v : p.accuracy) w.number(v);
     w.end_array().key("rolling").begin_array();
     for (double v : p.rolling) w.number(v);
-    w.end_array().end_object();
+    w.end_array();
+    if (regression) {
+      w.key("mae").begin_array();
+      for (double v : p.mae) w.number(v);
+      w.end_array();
+    }
+    w.end_object();
   }
   w.end_array().end_object();
   return out;
@@ -965,6 +985,7 @@ std::vector<std::pair<std::string, std::string>> KafkaRunner::status_rows() cons
   const RunnerStatus s = status();
   const ProcessorStats& p = s.processor;
   auto number = [](double v) { return fmt::format("{:.4f}", v); };
+  const bool regression = TaskOf(impl_->config.model) == Task::kRegression;
   std::vector<std::pair<std::string, std::string>> rows = {
       {"model", impl_->config.model.name + " (" + impl_->config.model.type + ")"},
       {"model version", std::to_string(p.model_version)},
@@ -972,8 +993,8 @@ std::vector<std::pair<std::string, std::string>> KafkaRunner::status_rows() cons
       {"predictions out", std::to_string(p.predictions)},
       {"dead letters", std::to_string(p.invalid + p.labels.unknown + p.labels.late)},
       {"labelled", std::to_string(p.labelled)},
-      {"accuracy", number(p.accuracy)},
-      {"rolling accuracy", number(p.rolling_accuracy)},
+      {regression ? "MAE" : "accuracy", number(regression ? p.mae : p.accuracy)},
+      {regression ? "RMSE" : "rolling accuracy", number(regression ? p.rmse : p.rolling_accuracy)},
       {"lag", s.lag_known ? std::to_string(s.lag) : "unknown"},
       {"concept drifts", std::to_string(p.drifts.size())},
       {"data drifts", std::to_string(p.data_drifts)},
@@ -982,8 +1003,10 @@ std::vector<std::pair<std::string, std::string>> KafkaRunner::status_rows() cons
   };
   for (const auto& c : p.challengers) {
     rows.emplace_back("challenger " + c.name + " (" + c.type + ")",
-                      number(std::isfinite(c.rolling_accuracy) ? c.rolling_accuracy : 0) + " rolling");
+                      regression ? number(c.mae) + " MAE"
+                                 : number(std::isfinite(c.rolling_accuracy) ? c.rolling_accuracy : 0) + " rolling");
   }
+  if (p.labels_wrong_kind > 0) rows.emplace_back("labels of the wrong kind", std::to_string(p.labels_wrong_kind));
   if (p.labels_enabled) {
     rows.emplace_back("labels joined", std::to_string(p.labels.joined));
     rows.emplace_back("labels pending", std::to_string(p.pending_labels));
@@ -1027,6 +1050,10 @@ Result<ModelCommand> ParseModelCommand(const std::string& name, const std::strin
 
 std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   const ProcessorStats& p = s.processor;
+  // Undefined figures are null: a regression's accuracy, any figure before the first label.
+  const bool regression = TaskOf(config.model) == Task::kRegression;
+  const double undefined = std::nan("");
+  auto classification = [&](double v) { return regression || p.labelled == 0 ? undefined : v; };
   std::string out;
   JsonWriter w(&out);
   w.begin_object()
@@ -1035,12 +1062,17 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
       .field("events_in", p.messages)
       .field("predictions_out", p.predictions)
       .field("dlq", p.invalid + p.labels.unknown + p.labels.late)
-      .field("labelled", p.labelled)
-      .field("accuracy", p.accuracy)
-      .field("rolling_accuracy", p.rolling_accuracy)
-      .field("log_loss", p.log_loss)
-      .field("majority_baseline", p.majority_baseline)
-      .field("type", std::string_view(config.model.type))
+      .field("labelled", p.labelled);
+  w.key("accuracy").number(classification(p.accuracy));
+  w.key("rolling_accuracy").number(classification(p.rolling_accuracy));
+  w.key("log_loss").number(classification(p.log_loss));
+  w.key("majority_baseline").number(classification(p.majority_baseline));
+  w.field("labels_wrong_kind", p.labels_wrong_kind);
+  if (p.labels_wrong_kind > 0) {
+    w.field("labels_wrong_kind_in_a_row", p.labels_wrong_kind_in_a_row)
+        .field("label_kind_advice", std::string_view(p.label_kind_advice));
+  }
+  w.field("type", std::string_view(config.model.type))
       .field("trained", p.model_trained)
       .field("memory_bytes", p.model_bytes)
       .field("entities", uint64_t{p.entities_cached});
@@ -1053,8 +1085,10 @@ std::string StatusToJson(const RunnerStatus& s, const PipelineConfig& config) {
   w.key("drifts").begin_array();
   for (const auto& d : p.drifts) w.begin_object().field("events", d.events).field("ts", d.ts_ms).end_object();
   w.end_array();
-  if (TaskOf(config.model) == Task::kRegression) {
-    w.field("mae", p.mae).field("rmse", p.rmse).field("r2", p.r2);
+  if (regression) {
+    w.key("mae").number(p.labelled > 0 ? p.mae : undefined);
+    w.key("rmse").number(p.labelled > 0 ? p.rmse : undefined);
+    w.key("r2").number(p.labelled > 0 ? p.r2 : undefined);
   }
   if (!p.challengers.empty()) {
     w.key("challengers").begin_array();

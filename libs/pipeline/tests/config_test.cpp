@@ -28,6 +28,28 @@ TEST_CASE("the example config in config/pipeline.yaml loads", "[config]") {
   CHECK(config->drift.detector == "adwin");
 }
 
+TEST_CASE("config/regression.yaml is the default regression pipeline, written out for run", "[config][defaults]") {
+  // `run` cannot guess the task from the labels; this file must give exactly what evaluate
+  // picks for a numeric target (ApplyDefaultModels), or its comment lies.
+  auto file = LoadConfigFile(STREAMLEARN_SOURCE_DIR "/config/regression.yaml", EnvFrom({}));
+  REQUIRE(file.ok());
+  auto defaults = DefaultConfig(EnvFrom({}));
+  REQUIRE(defaults.ok());
+  PipelineConfig automatic = *defaults;
+  automatic.model.type = "linear";  // as evaluate guesses it from numeric labels
+  REQUIRE(UsesDefaultModels(automatic));
+  ApplyDefaultModels(automatic);
+  CHECK(file->model.type == automatic.model.type);
+  CHECK(file->challengers == automatic.challengers);
+  CHECK(file->selection.enabled == automatic.selection.enabled);
+  CHECK(file->selection.window == automatic.selection.window);
+  CHECK(file->selection.min_events == automatic.selection.min_events);
+  CHECK(file->selection.margin == automatic.selection.margin);
+  CHECK(file->selection.metric == automatic.selection.metric);
+  CHECK(file->selection.include_baselines == automatic.selection.include_baselines);
+  CHECK(file->drift.action == automatic.drift.action);
+}
+
 TEST_CASE("every section and key is read", "[config]") {
   auto config = ParseConfig(R"(
 kafka:

@@ -214,6 +214,9 @@ class PrequentialRegressor {
   double mae() const;
   double rmse() const;
   double r2() const;
+  // The baselines' cumulative MAE, as figures() has them, in O(1).
+  double mean_baseline_mae() const;
+  double no_change_mae() const;
   RegressionFigures figures() const;  // the rolling figures are computed over the window
   const RegressorMetricsOptions& options() const { return options_; }
 

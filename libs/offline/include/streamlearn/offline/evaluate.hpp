@@ -88,6 +88,12 @@ struct CurvePoint {
   double rolling_accuracy = eval::kNoScore;  // over metrics.rolling_window
   double majority_accuracy = eval::kNoScore;   // majority-class baseline, cumulative
   double no_change_accuracy = eval::kNoScore;  // no-change baseline, cumulative
+  // Regression (the four above stay kNoScore): MAE of the served predictions, cumulative
+  // and over metrics.rolling_window, and of the mean and no-change baselines, cumulative.
+  double mae = eval::kNoScore;
+  double rolling_mae = eval::kNoScore;
+  double mean_mae = eval::kNoScore;
+  double no_change_mae = eval::kNoScore;
 };
 
 // A drift or warning event the Processor published, placed in the stream.

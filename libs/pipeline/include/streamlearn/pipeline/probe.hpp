@@ -61,6 +61,7 @@ class PipelineProbe {
   prometheus::Counter& labels_late;       // their prediction had expired: dead-lettered
   prometheus::Counter& labels_duplicate;  // a second label for an id: ignored
   prometheus::Counter& labels_invalid;    // undecodable: dead-lettered
+  prometheus::Counter& labels_wrong_kind;  // a kind the task cannot learn (events' or topic's): dead-lettered
   prometheus::Counter& pending_expired;   // streamlearn_pending_dropped_total{reason="expired"}
   prometheus::Counter& pending_evicted;   // ... {reason="evicted"} (labels.max_pending)
   prometheus::Gauge& pending_size;        // predictions waiting for their label

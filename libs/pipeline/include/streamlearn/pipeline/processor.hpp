@@ -84,6 +84,11 @@ struct ProcessorStats {
   double log_loss = 0;
   double majority_baseline = 0;
   double mae = 0, rmse = 0, r2 = 0;  // regression models
+  // Labels dead-lettered because the task cannot learn their kind (numbers for a binary
+  // model...), in all and since the last learnable label; what to set, once there was one.
+  uint64_t labels_wrong_kind = 0;
+  uint64_t labels_wrong_kind_in_a_row = 0;
+  std::string label_kind_advice;
   std::vector<ChallengerStats> challengers;
   SelectionStats selection;
   std::vector<FieldSlices> slices;  // metrics.slices
