@@ -44,7 +44,18 @@ wait_committed "$GROUP" $((EVENTS / 4))
 log "two instances in group $GROUP processed and checkpointed the first $((EVENTS / 4)) events"
 # Mid-stream: a goes away while it processes the next quarter (after a few hundred of its events).
 target=$(($(processed "$port_a") + 300))
-produce_range $((EVENTS / 4)) $((EVENTS / 2)) &
+if [ "$MODE" = kill ]; then
+  # A steady stream (20 chunks, 0.25 s apart) for the kill below to find a moment with
+  # uncheckpointed, delivered events in: the quarter in one batch reached a under ASan as one
+  # or two polls, each checkpointed at once, and no such moment came within 40 s.
+  step=$((EVENTS / 80))
+  (for ((k = EVENTS / 4; k < EVENTS / 2; k += step)); do
+    produce_range "$k" $((k + step < EVENTS / 2 ? k + step : EVENTS / 2))
+    sleep 0.25
+  done) &
+else
+  produce_range $((EVENTS / 4)) $((EVENTS / 2)) &
+fi
 producer_pid=$!
 if [ "$MODE" = kill ]; then
   # Only once a holds events that its last checkpoint does not cover and whose predictions
