@@ -69,3 +69,16 @@ function(streamlearn_unit_test name)
   catch_discover_tests(${name} EXTRA_ARGS -w NoTests PROPERTIES LABELS "${labels}" TIMEOUT 300
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
 endfunction()
+
+# streamlearn_scenario_timeout(OUT SECONDS): a scenario script's ctest TIMEOUT (a backstop:
+# every wait inside the scripts has its own deadline), sized for the Release build, doubled
+# in a sanitizer build. Under ASan on the loaded 2-core machine the kill -9 crash tests ran
+# 250-320 s (about 90 s in a quiet run), and a TIMEOUT property overrides ctest --timeout.
+set(STREAMLEARN_SCENARIO_TIMEOUT_FACTOR 1)
+if(CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
+  set(STREAMLEARN_SCENARIO_TIMEOUT_FACTOR 2)
+endif()
+function(streamlearn_scenario_timeout out seconds)
+  math(EXPR scaled "${seconds} * ${STREAMLEARN_SCENARIO_TIMEOUT_FACTOR}")
+  set(${out} ${scaled} PARENT_SCOPE)
+endfunction()
