@@ -51,7 +51,9 @@ test: deps-test configure
 # but the scikit-learn comparison: a minute of Python that the sanitizers do not look into
 # (the binary's evaluate runs under them in cli.gen_evaluate_offline), and the scaling-out
 # benchmark's smoke run: a minute of figures that mean nothing under the sanitizers, whose
-# paths the scale.* scenario tests run under them.
+# paths the scale.* scenario tests run under them, and the three-instance accuracy test,
+# which cannot publish enough under them and skips after a minute and a half (its script runs
+# as scale.model_sync_versions_agreed too).
 # -Wno-maybe-uninitialized: GCC 12 with -fsanitize=address at -O1 reports false
 # "may be used uninitialized" inside libstdc++'s <regex>; the normal build keeps the warning.
 $(ASAN_BUILD)/build.ninja:
@@ -62,7 +64,7 @@ test-asan: export ASAN_OPTIONS ?= $(ASAN_OPTIONS_DEFAULT)
 test-asan: export UBSAN_OPTIONS ?= $(UBSAN_OPTIONS_DEFAULT)
 test-asan: deps-test $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900 -E '^cli\.sklearn|^scale\.bench_scale'
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 900 -E '^cli\.sklearn|^scale\.bench_scale|^scale\.model_sync_three_instances_accuracy'
 
 # libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined; tests/fuzz/README.md).
 # Each runs FUZZ_SECONDS on a scratch copy of its committed corpus (new inputs land in

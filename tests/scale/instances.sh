@@ -25,8 +25,10 @@ wait_assigned() {
   fail "not every instance was assigned partitions within 20 s"
 }
 
-# kill_mid_stream NAME AHEAD: kill -9 of instance NAME once it has processed AHEAD more events,
-# while events.txt from EVENTS/2 on is produced; a kill must end it with SIGKILL. The last 400
+# kill_mid_stream NAME AHEAD [STANDBY_PORTS]: kill -9 of instance NAME once it has processed
+# AHEAD more events (and, with STANDBY_PORTS, comma-separated, once those instances' warm copies
+# are current in the same look), while events.txt from EVENTS/2 on is produced; a kill must end
+# it with SIGKILL. The last 400
 # events come after the kill: the moved partitions then always have events left for their new
 # holder (the victim may have processed all it had when it died, and a replay publishes
 # nothing again), which the failover time is measured on. Returns once the group committed
@@ -39,7 +41,11 @@ kill_mid_stream() {
   target=$(($(processed "$port") + $2))
   produce_range $((EVENTS / 2)) $((EVENTS - 400)) &
   producer_pid=$!
-  what=$($CTL kill "$port" "$pid" "$target" anywhere --min-progress 0 --timeout 40) || fail "instance $name: $what"
+  if [ -n "${3:-}" ]; then
+    what=$($SCTL kill-copies-current "$port" "$pid" "$target" --standby-ports "$3" --timeout 40) || fail "instance $name: $what"
+  else
+    what=$($CTL kill "$port" "$pid" "$target" anywhere --min-progress 0 --timeout 40) || fail "instance $name: $what"
+  fi
   kill_ms=$(date +%s%3N)
   $SCTL ends "$bootstrap" "$GROUP-events-changelog" >"$work/changelog-ends.txt"
   run_pid=$pid

@@ -96,6 +96,40 @@ def cmd_kill_uncheckpointed(a):
     return 1
 
 
+def cmd_kill_copies_current(a):
+    """SIGKILLs an instance once its events_in reached `target` and, in the same look, every
+    instance of `--standby-ports` reports its warm copies current (streamlearn_standby_lag_records
+    0): a kill right after a checkpoint, before the copies read it, makes the failover read that
+    checkpoint's records, which says nothing about how warm a copy is kept."""
+    import os
+    import signal
+    import urllib.request
+
+    def lag(port):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("streamlearn_standby_lag_records "):
+                    return float(line.split()[1])
+        return None
+
+    ports = [int(p) for p in a.standby_ports.split(",") if p]
+    deadline = time.monotonic() + a.timeout
+    n = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{a.port}/v1/status", timeout=2) as r:
+                n = json.load(r)["events_in"]
+            if n >= a.target and all(lag(p) == 0 for p in ports):
+                os.kill(a.pid, signal.SIGKILL)
+                print(f"kill -9 at events_in {n} (target {a.target}), the warm copies current")
+                return 0
+        except Exception:
+            pass
+        time.sleep(0.005)
+    print(f"FAIL: events_in {n} against {a.target}, or warm copies behind, for {a.timeout} s")
+    return 1
+
+
 def cmd_predictions(a):
     """Every id e-0..e-(N-1) predicted; duplicates counted; with --same, a duplicate must equal
     the first prediction (score, model, version: all but latency_us)."""
@@ -286,6 +320,10 @@ def main():
     p = sub.add_parser("kill-uncheckpointed"); p.add_argument("port", type=int); p.add_argument("pid", type=int)
     p.add_argument("--after", type=int, default=300); p.add_argument("--timeout", type=float, default=40)
     p.set_defaults(f=cmd_kill_uncheckpointed, armed=None)
+    p = sub.add_parser("kill-copies-current"); p.add_argument("port", type=int); p.add_argument("pid", type=int)
+    p.add_argument("target", type=int); p.add_argument("--standby-ports", required=True)
+    p.add_argument("--timeout", type=float, default=40)
+    p.set_defaults(f=cmd_kill_copies_current)
     p = sub.add_parser("wait-predicted")
     for n in ("bootstrap", "topic"):
         p.add_argument(n)

@@ -35,7 +35,7 @@ fi
 log "two instances processed and checkpointed the first $((EVENTS / 2)) events"
 b_lines=$(wc -l <"$work/run-b.log")
 # kill -9 of a while it processes the second half.
-kill_mid_stream a 300
+kill_mid_stream a 300 "$([ "$STANDBY" -ge 1 ] && echo "$port_b")"
 log "instance b alone committed all $EVENTS events"
 
 # What b read to take a's partitions over, against what those changelog partitions hold.

@@ -58,7 +58,8 @@ PY
 eval "victim_port=\$port_$victim"
 survivors=$(echo a b c | tr ' ' '\n' | grep -v "$victim" | paste -sd' ')
 for s in $survivors; do eval "lines_$s=\$(wc -l <\"\$work/run-$s.log\")"; done
-kill_mid_stream "$victim" 200
+survivor_ports=$(for s in $survivors; do eval "echo \$port_$s"; done | paste -sd,)
+kill_mid_stream "$victim" 200 "$survivor_ports"
 log "the survivors ($survivors) committed all $EVENTS events"
 
 # Per survivor: the partitions it restored after the kill, records read, and whether from a copy.
