@@ -56,9 +56,7 @@
 //     impute_value           number [0]    the constant of impute: constant
 //     missing_indicator      bool [false]  <field>@missing: 1 when missing, 0 when given
 //     clip_std               > 0, 0 = off [0]   clip at mean ± k standard deviations of the
-//                                          running statistics (after 10 values, and only
-//                                          once the std is above 0). The pipeline's
-//                                          config defaults fields.* to 8
+//                                          running statistics (after 10 values)
 //     clip_min, clip_max     number [none] fixed bounds
 //     log1p                  false | true | signed [false]   true: log(1 + v), a negative
 //                            value is refused (treated as missing, counted); signed:
