@@ -362,8 +362,11 @@ bool FeatureBuilder::clean(const DerivedIds& f, double v, double* out, bool* cli
   }
   if (c.clip_std > 0 && f.stats >= 0) {
     const Stats& s = stats_[f.stats];
-    if (s.count >= kClipWarmup) {
-      const double sd = std::sqrt(s.m2 / static_cast<double>(s.count));
+    const double sd = s.count >= kClipWarmup ? std::sqrt(s.m2 / static_cast<double>(s.count)) : 0;
+    // sd 0 (a field constant so far) says nothing of its scale: clipping there would pin
+    // every later value to the mean, and the statistics, fed the clean value, would never
+    // move again.
+    if (sd > 0) {
       const double lo = s.mean - c.clip_std * sd, hi = s.mean + c.clip_std * sd;
       if (v < lo) {
         v = lo;

@@ -109,6 +109,24 @@ TEST_CASE("clip: at k standard deviations of the running statistics, counted", "
   CHECK(r.max == Approx(13.0));  // the clipped value is what the statistics see
 }
 
+TEST_CASE("clip: a field constant so far is not pinned to its mean", "[features][preprocess]") {
+  // A 0/1 field that was 0 for its first values has standard deviation 0: clipping there
+  // would turn every later 1 into 0, and the statistics (fed the clipped value) would
+  // never move again.
+  FeatureConfig c = NoAggregates();
+  c.default_field.clip_std = 8;
+  FeatureDictionary dict;
+  FeatureBuilder b(c, &dict);
+  EntityState s;
+  FeatureVector x;
+  Feed(b, s, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  b.build(Amount(0, 1), s, &x);
+  CHECK(Dense(x, dict, "amount") == 1.0);
+  Feed(b, s, {1});
+  CHECK(Report(b.field_reports(), "amount").max == 1.0);
+  CHECK(Report(b.field_reports(), "amount").clipped == 0);
+}
+
 TEST_CASE("clip: fixed bounds in raw units, counted", "[features][preprocess]") {
   FeatureConfig c = NoAggregates();
   FieldConfig f;

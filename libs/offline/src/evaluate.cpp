@@ -514,6 +514,7 @@ void Evaluation::finish(const Processor& processor) {
   const ProcessorStats stats = processor.stats();
   r.model_version = stats.model_version;
   r.predictions = stats.predictions;
+  r.clipped_values = stats.clipped_values;
   r.challengers = stats.challengers;
   r.selection = stats.selection;
   r.slices = stats.slices;
@@ -674,7 +675,8 @@ std::string EvaluationJson(const EvaluationResult& r) {
       .field("events", r.events)
       .field("invalid", r.invalid_events)
       .field("predictions", r.predictions)
-      .field("labelled", r.labelled);
+      .field("labelled", r.labelled)
+      .field("clipped_values", r.clipped_values);
   ModelJson(w.key("model"), r);
   MetricsJson(w.key("metrics"), r);
   EmbedJson(w.key("concepts"), [&](std::string& json) { eval::AppendSegmentsJson(json, r.segments); });

@@ -276,6 +276,7 @@ std::string EvaluationTable(const EvaluationResult& r) {
                      r.model_version, r.detector, r.drift_action);
   out += fmt::format("  events {}  invalid {}  predictions {}  labelled {}\n", r.events, r.invalid_events,
                      r.predictions, r.labelled);
+  out += fmt::format("  clipped feature values {} (features.fields.*.clip_std: outliers)\n", r.clipped_values);
   out += fmt::format("  throughput {:.0f} events/s ({:.2f} s)\n", r.events_per_s, r.seconds);
   AppendMetricsTable(out, r);
   for (const ChallengerStats& c : r.challengers) {

@@ -567,6 +567,8 @@ std::map<std::string, std::string> FeatureKeys(const FeatureSettings& features) 
   keys["entity_aggregates"] = features.entity_aggregates ? "true" : "false";
   keys["ewma_half_life_s"] = fmt::format("{}", features.ewma_half_life_s);
   keys["hash_bits"] = std::to_string(features.hash_bits);
+  // Outlier clipping is on unless the section says otherwise (clip_std: 0 turns it off).
+  keys.try_emplace("fields.*.clip_std", fmt::format("{}", kDefaultClipStd));
   return keys;
 }
 

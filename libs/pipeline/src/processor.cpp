@@ -1174,6 +1174,7 @@ ProcessorStats Processor::stats() const {
   out.model_trained = s.model->trained();
   out.model_bytes = s.model->memory_bytes();
   out.guarded_updates = s.model->guarded_updates();
+  for (const auto& field : s.builder.field_reports()) out.clipped_values += field.clipped;
   out.divergences = s.divergence ? s.divergence->divergences() : 0;
   out.entities_cached = s.entities->size();
   if (s.join) {

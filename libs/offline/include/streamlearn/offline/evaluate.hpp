@@ -157,6 +157,7 @@ struct EvaluationResult {
   uint64_t invalid_events = 0;  // of those, dead-lettered
   uint64_t predictions = 0;
   uint64_t labelled = 0;  // events scored and learned (inline or joined labels)
+  uint64_t clipped_values = 0;  // numeric feature values clipped (clip_std, clip_min/clip_max)
   std::vector<InvalidExample> invalid_examples;
 
   // The task the labels set; only binary classification today. Regression and multiclass

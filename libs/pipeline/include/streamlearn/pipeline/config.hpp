@@ -75,6 +75,12 @@ struct StateSettings {
   int max_cached_entities = 1000000;
 };
 
+// features.fields.*.clip_std when the section does not set it: every numeric field is
+// clipped at mean +- this many standard deviations of its running statistics, so a corrupt
+// finite value (1e9 in a field of values in [0, 1]) cannot inflate them for good. Large
+// enough that no clean stream measured loses anything to it (docs/configuration.md).
+inline constexpr double kDefaultClipStd = 8;
+
 struct FeatureSettings {
   bool entity_aggregates = true;
   double ewma_half_life_s = 60;

@@ -96,6 +96,7 @@ struct ProcessorStats {
   uint64_t model_trained = 0;
   uint64_t model_bytes = 0;  // what the champion holds (Learner::memory_bytes)
   uint64_t guarded_updates = 0;
+  uint64_t clipped_values = 0;  // numeric values clipped (clip_std or clip_min/clip_max), all fields
   uint64_t divergences = 0;  // regression champions reset with reason "diverged"
   size_t entities_cached = 0;
   uint64_t improvements = 0;  // detections where the error fell: not acted on
