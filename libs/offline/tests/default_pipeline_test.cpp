@@ -49,6 +49,23 @@ EvaluationResult EvaluateDefault(const std::string& events, PipelineConfig confi
   return std::move(result).value();
 }
 
+// Phishing's events (fields in [0, 1]) with a corrupt finite value in rows 100 to 103, as a
+// broken upstream writes them: "https" set to `huge` in the first three, "long_url" to
+// minus `huge` in the fourth.
+std::string WithCorruptRows(const std::string& clean, const std::string& huge) {
+  std::istringstream in(clean);
+  std::string corrupt, line;
+  for (size_t row = 0; std::getline(in, line); ++row) {
+    if (row >= 100 && row <= 103) {
+      const std::string field = row == 103 ? "\"long_url\":" : "\"https\":";
+      const size_t at = line.find(field) + field.size();
+      line.replace(at, line.find_first_of(",}", at) - at, row == 103 ? "-" + huge : huge);
+    }
+    corrupt += line + "\n";
+  }
+  return corrupt;
+}
+
 }  // namespace
 
 TEST_CASE("the default pipeline selects among candidates and baselines", "[evaluate][defaults]") {
@@ -178,16 +195,7 @@ TEST_CASE("clip_std keeps a few corrupt values from ruining a field for good, as
   // upstream writes them. They are valid events: without clipping, the running standard
   // deviation of the field is inflated for good (0.8904 falls to 0.8608).
   const std::string clean = testing::RiverCsvEvents("phishing.csv", "is_phishing");
-  std::istringstream in(clean);
-  std::string corrupt, line;
-  for (size_t row = 0; std::getline(in, line); ++row) {
-    if (row >= 100 && row <= 103) {
-      const std::string field = row == 103 ? "\"long_url\":" : "\"https\":";
-      const size_t at = line.find(field) + field.size();
-      line.replace(at, line.find_first_of(",}", at) - at, row == 103 ? "-1e9" : "1e9");
-    }
-    corrupt += line + "\n";
-  }
+  const std::string corrupt = WithCorruptRows(clean, "1e9");
   const Environment none = [](const char*) -> const char* { return nullptr; };
   auto clipped = ParseConfig("features:\n  fields:\n    \"*\": {clip_std: 5}\n", "clip.yaml", none);
   REQUIRE(clipped.ok());
@@ -209,16 +217,7 @@ TEST_CASE("the default config keeps a few corrupt finite values from wrecking a 
   // Phishing 3 points and 1e300 cost naive Bayes 30.
   const std::string clean = testing::RiverCsvEvents("phishing.csv", "is_phishing");
   for (const char* huge : {"1e9", "1e300"}) {
-    std::istringstream in(clean);
-    std::string corrupt, line;
-    for (size_t row = 0; std::getline(in, line); ++row) {
-      if (row >= 100 && row <= 103) {
-        const std::string field = row == 103 ? "\"long_url\":" : "\"https\":";
-        const size_t at = line.find(field) + field.size();
-        line.replace(at, line.find_first_of(",}", at) - at, row == 103 ? std::string("-") + huge : std::string(huge));
-      }
-      corrupt += line + "\n";
-    }
+    const std::string corrupt = WithCorruptRows(clean, huge);
     const EvaluationResult with = EvaluateDefault(corrupt);
     const double baseline = EvaluateDefault(clean).classification->cumulative.accuracy;
     const double guarded = with.classification->cumulative.accuracy;
