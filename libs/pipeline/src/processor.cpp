@@ -535,32 +535,32 @@ void Processor::Impl::note_label_partition(std::string_view id, int32_t label_pa
 }
 
 Status Processor::Impl::target_of(const Label& label, double* y) {
-  if (LabelKindFits(label.kind, task)) {
-    label_kinds.accepted();
-  } else {
+  // A kind the task cannot learn is refused here, once: the watch counts it, the reason
+  // names what the model learns.
+  if (!LabelKindFits(label.kind, task)) {
     label_kinds.refused(label.kind, task, config.model);
     if (probe) probe->labels_wrong_kind.Increment();
-  }
-  switch (task) {
-    case Task::kBinary:
-      if (label.kind != Label::Kind::kBinary) {
+    switch (task) {
+      case Task::kBinary:
         return Status::Invalid("label must be 0, 1 or a boolean: model '" + config.model.name + "' is a binary " +
                                config.model.type + " model");
-      }
+      case Task::kRegression:
+        return Status::Invalid("label must be a number: model '" + config.model.name + "' is a " + config.model.type +
+                               " regression model");
+      case Task::kMulticlass:
+        return Status::Invalid("label must be a class name (a string) or 0/1: model '" + config.model.name +
+                               "' is a softmax model");
+    }
+  }
+  label_kinds.accepted();
+  switch (task) {
+    case Task::kBinary:
       *y = label.value >= 0.5 ? 1 : 0;
       return Status::Ok();
     case Task::kRegression:
-      if (label.kind == Label::Kind::kClass) {
-        return Status::Invalid("label must be a number: model '" + config.model.name + "' is a " + config.model.type +
-                               " regression model");
-      }
       *y = label.value;
       return Status::Ok();
     case Task::kMulticlass: {
-      if (label.kind == Label::Kind::kReal) {
-        return Status::Invalid("label must be a class name (a string) or 0/1: model '" + config.model.name +
-                               "' is a softmax model");
-      }
       const std::string name = label.kind == Label::Kind::kClass ? label.class_name : (label.value >= 0.5 ? "1" : "0");
       auto it = class_ids.find(name);
       if (it == class_ids.end()) {
