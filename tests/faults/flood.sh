@@ -159,7 +159,7 @@ sleep 0.5
 [ "$(http_code /readyz)" = 200 ] || fail "/readyz not 200 after the flood"
 predicted=$(curl -fsS -m 5 -X POST --data '{"id":"after","features":{"x1":1,"x2":2}}' "http://127.0.0.1:$port/v1/predict") ||
   fail "/v1/predict after the flood"
-echo "$predicted" | grep -q '"score":' || fail "/v1/predict after the flood answered $predicted"
+grep -q '"score":' <<<"$predicted" || fail "/v1/predict after the flood answered $predicted"
 [ "$(metric streamlearn_broker_outages_total)" = 1 ] || fail "streamlearn_broker_outages_total is not 1"
 [ "$(metric streamlearn_events_in_total)" = "$N" ] || fail "events_in: $(metric streamlearn_events_in_total) of $N"
 if grep -qiE "too many open files|EMFILE" "$work/run.log"; then fail "the learner ran out of descriptors"; fi

@@ -62,7 +62,7 @@ series_ready() {
 import json, math, sys
 s = json.load(sys.stdin)
 p = s["points"]
-sys.exit(0 if s["metric"] == "mae" and len(p) >= 4 and p[-1]["mae"][0] is not None else 1)'
+sys.exit(0 if s["metric"] == "mae" and len(p) >= 4 and p[-1]["mae"][0] is not None else 1)' 2>/dev/null
 }
 for _ in $(seq 300); do series_ready && break; sleep 0.2; done
 series_ready || fail "no MAE series from the regression run within 60 s: $(get "$reg/v1/series" | head -c 600)"
@@ -103,8 +103,10 @@ assert "config/regression.yaml" in s["label_kind_advice"], s
 PY
 ready=$(get "$bin/readyz")
 [ "$(echo "$ready" | head -1)" = 503 ] || fail "/readyz after 300 refused labels: $ready"
-echo "$ready" | grep -q 'labels were all dead-lettered for their kind: received numeric labels' || fail "/readyz reason: $ready"
-get "$bin/metrics" | grep -q '^streamlearn_labels_wrong_kind_total 300$' || fail "metrics: $(get "$bin/metrics" | grep wrong_kind)"
+grep -q 'labels were all dead-lettered for their kind: received numeric labels' <<<"$ready" || fail "/readyz reason: $ready"
+# Read whole before grep: `get | grep -q` under pipefail fails when grep stops reading early.
+metrics=$(get "$bin/metrics")
+grep -q '^streamlearn_labels_wrong_kind_total 300$' <<<"$metrics" || fail "metrics: $(grep wrong_kind <<<"$metrics")"
 [ "$(grep -c 'labels of the wrong kind for this pipeline: received numeric labels' "$work/binary.log")" = 1 ] ||
   fail "the wrong-kind warning is not in the log exactly once"
 grep -q 'config/regression.yaml' "$work/binary.log" || fail "the warning does not name config/regression.yaml"

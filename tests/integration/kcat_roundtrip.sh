@@ -58,8 +58,8 @@ grep -q "source.topic=events,source.partition=" "$work/dlq.txt" || fail "dlq lac
 
 # /metrics over real HTTP agrees with what went through.
 metrics=$($PY -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/metrics').read().decode())")
-echo "$metrics" | grep -q '^streamlearn_events_in_total 1003$' || fail "metrics: $(echo "$metrics" | grep events_in)"
-echo "$metrics" | grep -q '^streamlearn_events_invalid_total 3$' || fail "metrics: invalid count"
+grep -q '^streamlearn_events_in_total 1003$' <<<"$metrics" || fail "metrics: $(grep events_in <<<"$metrics")"
+grep -q '^streamlearn_events_invalid_total 3$' <<<"$metrics" || fail "metrics: invalid count"
 $PY -c "import urllib.request; assert urllib.request.urlopen('http://127.0.0.1:$port/healthz').status == 200"
 
 # SIGTERM: drains, checkpoints and exits 0 within 5 seconds.
