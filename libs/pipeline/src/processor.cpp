@@ -1380,8 +1380,13 @@ Result<std::string> Processor::apply(const ModelCommand& command, OutputSink& si
       if (kept.first == *target) bytes = kept.second;
     }
     if (bytes.empty()) {
+      // A replaced version can be both stored and pending (its last state): listed once.
+      std::vector<uint64_t> numbers;
+      for (const auto& kept : *versions) numbers.push_back(kept.first);
+      std::sort(numbers.begin(), numbers.end());
+      numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
       std::string list;
-      for (const auto& kept : *versions) list += (list.empty() ? "" : ", ") + std::to_string(kept.first);
+      for (uint64_t number : numbers) list += (list.empty() ? "" : ", ") + std::to_string(number);
       return Status::NotFound("version " + std::to_string(*target) + " is not kept (kept: " +
                               (list.empty() ? std::string("none yet") : list) + "; models.keep " +
                               std::to_string(s.config.models.keep) + ")");

@@ -145,6 +145,7 @@ TEST_CASE("rollback and promote make new versions, kept up to models.keep and pu
     auto missing = p.apply({ModelCommand::Kind::kRollback, champion, 9}, sink);
     REQUIRE_FALSE(missing.ok());
     CHECK(Contains(missing.status().message(), "kept: 1, 2"));
+    CHECK(Contains(missing.status().message(), "kept: 1, 2;"));  // version 2 stored and pending: named once
     CHECK(p.apply({ModelCommand::Kind::kRollback, champion, 3}, sink).status().code() == ErrorCode::kInvalidArgument);
 
     // Back to 2, then the oldest beyond models.keep = 3 goes at the checkpoint.
