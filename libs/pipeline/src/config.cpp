@@ -355,6 +355,41 @@ bool SettingText(const YAML::Node& value, std::string* out) {
   return true;
 }
 
+// Edit distance of two short names (insertions, deletions, substitutions), for a suggestion.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'kafka.batch_size'?)" for a key of a section that is one or two edits
+// from a known key of the same section; "" when none is that close.
+std::string DidYouMean(const std::string& path) {
+  const size_t dot = path.rfind('.');
+  if (dot == std::string::npos) return "";
+  const std::string section = path.substr(0, dot + 1);
+  const KeySpec* closest = nullptr;
+  size_t best = 3;
+  for (const auto& k : Keys()) {
+    if (k.path.rfind(section, 0) != 0 || k.path.find('.', section.size()) != std::string::npos) continue;
+    const size_t d = EditDistance(path, k.path);
+    if (d < best) {
+      best = d;
+      closest = &k;
+    }
+  }
+  return closest ? " (did you mean '" + closest->path + "'?)" : "";
+}
+
 Status Walk(const YAML::Node& map, const std::string& prefix, const std::string& source, PipelineConfig& config,
             KeyLines& lines) {
   for (const auto& item : map) {
@@ -442,7 +477,7 @@ Status Walk(const YAML::Node& map, const std::string& prefix, const std::string&
       SL_RETURN_IF_ERROR(Walk(value, path, source, config, lines));
       continue;
     }
-    return Status::Invalid(Where(source, item.first) + ": unknown key '" + path + "'");
+    return Status::Invalid(Where(source, item.first) + ": unknown key '" + path + "'" + DidYouMean(path));
   }
   return Status::Ok();
 }
@@ -501,7 +536,9 @@ Result<PipelineConfig> Parse(const std::string& yaml_text, const std::string& so
       }
     }
     const std::string where = matched == 0 ? source : source + ":" + std::to_string(line);
-    return Status::Invalid(where + ": " + message);
+    // A learner lists its own keys; `model.typ` is more likely a typo of the pipeline's `model.type`.
+    const bool unknown = matched > 0 && message.compare(matched, 13, ": unknown key") == 0;
+    return Status::Invalid(where + ": " + message + (unknown ? DidYouMean(message.substr(0, matched)) : ""));
   }
   return config;
 }
@@ -633,26 +670,6 @@ Result<PipelineConfig> LoadConfigFile(const std::string& path, const Environment
 }
 
 Result<PipelineConfig> DefaultConfig(const Environment& env) { return Parse("", "defaults", env, /*allow_empty=*/true); }
-
-namespace {
-
-// Edit distance of two short names (insertions, deletions, substitutions), for a suggestion.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 std::vector<std::string> UnknownSettingVariables(const std::vector<std::string>& names) {
   std::vector<std::string> sections;  // "STREAMLEARN_KAFKA_", ...: the settings' namespace

@@ -116,6 +116,21 @@ TEST_CASE("an unknown key is an error naming the key and its line", "[config]") 
   CHECK(section.status().message() == "p.yaml:1: unknown key 'modle'");
 }
 
+TEST_CASE("an unknown key one or two edits from a known one names the known one", "[config]") {
+  CHECK(ParseConfig("kafka:\n  batch_sise: 10\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:2: unknown key 'kafka.batch_sise' (did you mean 'kafka.batch_size'?)");
+  CHECK(ParseConfig("drift:\n  data:\n    enable: false\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:3: unknown key 'drift.data.enable' (did you mean 'drift.data.enabled'?)");
+  // Under model, an unknown key is a learner's to judge; the learner lists its own keys, and
+  // the pipeline's model.type is named when the key is a typo of it.
+  const std::string model = ParseConfig("model:\n  typ: linear\n", "p.yaml", EnvFrom({})).status().message();
+  CHECK(model.rfind("p.yaml:2: model.typ: unknown key (known: ", 0) == 0);
+  CHECK(model.ends_with(" (did you mean 'model.type'?)"));
+  // Nothing close: no suggestion.
+  CHECK(ParseConfig("http:\n  color: red\n", "p.yaml", EnvFrom({})).status().message() ==
+        "p.yaml:2: unknown key 'http.color'");
+}
+
 TEST_CASE("a bad value is an error naming the key, its line and the problem", "[config]") {
   CHECK(ParseConfig("state:\n  commit_interval_ms: 5\n", "p.yaml", EnvFrom({})).status().message() ==
         "p.yaml:2: state.commit_interval_ms: must be between 10 and 600000, got 5");
