@@ -15,6 +15,8 @@ for run in 1 2; do
     "$BIN" demo --events 200000 --seed 3 --http-port 0 --summary-json "$work/summary$run.json" | tee "$work/out.txt"
 done
 grep -q 'events/s' "$work/out.txt"
+# The deliberately invalid events are said to be so (one of them makes the log warn).
+out=$(cat "$work/out.txt"); grep -q 'invalid (dead letters on purpose' <<<"$out"
 python3 - "$work/summary1.json" "$work/summary2.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
