@@ -806,6 +806,12 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(int brokers) {
   std::unique_ptr<EmbeddedBroker> b(new EmbeddedBroker());
   auto conf = MakeConf({}, b.get());
   if (!conf.ok()) return conf.status();
+  // The mock cluster's host handle connects nowhere: librdkafka's warning that it has no
+  // bootstrap.servers would be the first line a user of `broker` or `demo` reads.
+  rd_kafka_conf_set_log_cb(*conf, [](const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+    if (std::strcmp(facility, "CONFWARN") == 0) level = 7;
+    LogFromLibrdkafka(rk, level, facility, message);
+  });
   auto rk = NewClient(RD_KAFKA_PRODUCER, *conf, "embedded broker");
   if (!rk.ok()) return rk.status();
   b->host_ = *rk;
