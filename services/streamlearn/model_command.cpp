@@ -33,7 +33,14 @@ Result<std::string> StoredSnapshot(const pl::PipelineConfig& config) {
   auto snapshot = (*store)->get_model(config.model.name);
   if (!snapshot.ok()) return snapshot.status();
   if (!snapshot->has_value()) {
-    return Status::NotFound("no model '" + config.model.name + "' in " + config.state.dir);
+    // The name comes from the config (model.name): say which names the directory holds.
+    std::string held;
+    if (auto names = (*store)->model_names(); names.ok()) {
+      for (const auto& name : *names) held += (held.empty() ? "" : ", ") + ("'" + name + "'");
+    }
+    return Status::NotFound("no model '" + config.model.name + "' in " + config.state.dir +
+                            (held.empty() ? std::string(" (it holds none)")
+                                          : " (it holds " + held + ": give the config that names it with -c, or set model.name)"));
   }
   return std::move(**snapshot);
 }

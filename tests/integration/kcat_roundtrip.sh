@@ -110,6 +110,10 @@ grep -Eq "stopped cleanly: 20 events, 20 predictions, 0 to dlq, MAE [0-9]+\.[0-9
 # The stored model as a file: export, inspect, import into a fresh state, inspect again.
 "$BIN" model export --state "$work/state" "$work/model.slm" 2>"$work/export.log" || fail "model export: $(cat "$work/export.log")"
 "$BIN" model inspect "$work/model.slm" >"$work/model.json" || fail "model inspect"
+# Another model.name than the stored one: the error names what the directory holds.
+STREAMLEARN_MODEL_NAME=other "$BIN" model inspect --state "$work/state" >/dev/null 2>"$work/other.log" &&
+  fail "model inspect of a model the state does not hold succeeded"
+grep -q "no model 'other' in .* (it holds 'logreg'" "$work/other.log" || fail "missing model message: $(cat "$work/other.log")"
 $PY - "$work/model.json" <<'PY' || fail "model inspect: $(head -c 400 "$work/model.json")"
 import json, sys
 m = json.load(open(sys.argv[1]))
