@@ -216,6 +216,12 @@ int RunEvaluateCommand(const EvaluateCommandOptions& options) {
       std::cerr << "; first reason (line " << e.line << "): " << e.reason;
       break;
     }
+    // The likeliest cause of a file of only invalid lines: a data set given as it is.
+    const std::string& name = options.input;
+    if (name.size() > 4 && (name.ends_with(".csv") || name.ends_with(".CSV"))) {
+      std::cerr << " (a CSV: turn it into events first, scripts/csv-to-events.py " << name
+                << " --label COLUMN > events.jsonl)";
+    }
     std::cerr << "\n";
     return 1;
   }

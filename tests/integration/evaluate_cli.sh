@@ -226,6 +226,12 @@ grep -q "evaluate: all 1250 lines of .*all-invalid.jsonl were invalid; first rea
 if "$BIN" evaluate --quiet "$work/empty.jsonl" >/dev/null 2>"$work/empty.err"; then fail "evaluate of an empty file exited 0"; fi
 grep -q "has no event lines" "$work/empty.err" || fail "empty: unclear message: $(cat "$work/empty.err")"
 
+# A CSV given as it is: the message says how to convert it.
+printf 'x1,y\n1,0\n2,1\n' >"$work/raw.csv"
+if "$BIN" evaluate --quiet "$work/raw.csv" >/dev/null 2>"$work/raw-csv.err"; then fail "evaluate of a CSV exited 0"; fi
+grep -q "were invalid; .*(a CSV: turn it into events first, scripts/csv-to-events.py .*raw.csv --label COLUMN" \
+  "$work/raw-csv.err" || fail "a CSV: no hint: $(cat "$work/raw-csv.err")"
+
 # A CSV as pandas writes missing values: every row is a valid event.
 printf 'x1,x2,color,y\n1.5,nan,red,0\ninf,2,,1\n3,-inf,blue,\n0.5,4,red,NaN\n2,1,blue,1\n' >"$work/missing.csv"
 $PY "$root/scripts/csv-to-events.py" --label y "$work/missing.csv" >"$work/missing.jsonl" 2>"$work/missing.conv.err" ||
