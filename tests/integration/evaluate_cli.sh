@@ -239,5 +239,19 @@ $PY "$root/scripts/csv-to-events.py" --label y "$work/missing.csv" >"$work/missi
 "$BIN" evaluate --quiet --json "$work/missing.jsonl" >"$work/missing.out" 2>"$work/missing.err" ||
   fail "evaluate of the converted CSV with missing cells"
 check_json "$work/missing.out" "assert d['events'] == 5 and d['invalid'] == 0 and d['labelled'] == 3, (d['events'], d['invalid'], d['labelled'])"
+# A CSV the script cannot read as it is says where, instead of a traceback or rows shifted
+# without a word; a spreadsheet's byte order mark is not part of the first column's name.
+printf 'x1,y\n1,0\n2\n' >"$work/short-row.csv"
+printf 'x1,y\n1,0\n\xff,1\n' >"$work/latin1.csv"
+printf '\xef\xbb\xbfy,x1\n1,2\n' >"$work/bom.csv"
+for bad in "short-row.csv:3: 1 cell(s), the header has 2 columns" "latin1.csv:3: not UTF-8"; do
+  if $PY "$root/scripts/csv-to-events.py" --label y "$work/${bad%%:*}" >/dev/null 2>"$work/conv.err"; then
+    fail "csv-to-events.py of ${bad%%:*} exited 0"
+  fi
+  conv_err=$(cat "$work/conv.err")
+  grep -qF "csv-to-events: $work/$bad" <<<"$conv_err" || fail "csv-to-events.py of ${bad%%:*}: $conv_err"
+done
+bom=$($PY "$root/scripts/csv-to-events.py" --label y "$work/bom.csv") || fail "csv-to-events.py of a CSV with a BOM"
+[ "$bom" = '{"id":"r-0","features":{"x1":2},"label":1}' ] || fail "csv-to-events.py of a CSV with a BOM: $bom"
 
 echo "PASS"
