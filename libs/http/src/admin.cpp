@@ -62,6 +62,21 @@ void AddModelRoutes(Router& routes, ModelRouteHooks hooks) {
                  }));
     }
   }
+  // Any other path under /v1/models/: a JSON 404 that names the models (a model.name other
+  // than the config's, e.g. the README's sea-logreg on a run without -c, is the usual cause).
+  constexpr std::string_view kBase = "/v1/models/";
+  auto unknown = [shared, kBase](const Request& request) {
+    const std::string_view rest = std::string_view(request.path).substr(kBase.size());
+    const std::string name(rest.substr(0, rest.find('/')));
+    std::string models;
+    for (const auto& known : shared->names) models += (models.empty() ? "'" : ", '") + known + "'";
+    const bool known = std::find(shared->names.begin(), shared->names.end(), name) != shared->names.end();
+    return JsonResponse(Status::NotFound(
+        known ? "no such path: a model has GET /v1/models/" + name + " and POST .../rollback, .../promote"
+              : "no model named '" + name + "' (models: " + (models.empty() ? "none" : models) + ")"));
+  };
+  routes.add_fallback("GET", std::string(kBase), unknown);
+  routes.add_fallback("POST", std::string(kBase), unknown);
 }
 
 Response JsonResponse(const Result<std::string>& result) {

@@ -8,10 +8,22 @@ void Router::add(std::string method, std::string path, Handler handler) {
   routes_[std::move(path)].insert_or_assign(std::move(method), std::move(handler));
 }
 
+void Router::add_fallback(std::string method, std::string prefix, Handler handler) {
+  fallbacks_[std::move(prefix)].insert_or_assign(std::move(method), std::move(handler));
+}
+
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch result;
   auto by_path = routes_.find(path);
-  if (by_path == routes_.end()) return result;
+  if (by_path == routes_.end()) {
+    for (const auto& [prefix, by_method] : fallbacks_) {
+      if (!path.starts_with(prefix)) continue;
+      auto it = by_method.find(method);
+      if (it == by_method.end() && method == "HEAD") it = by_method.find("GET");
+      if (it != by_method.end()) result.handler = &it->second;
+    }
+    return result;
+  }
   const auto& by_method = by_path->second;
   result.path_known = true;
 

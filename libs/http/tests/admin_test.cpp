@@ -180,3 +180,29 @@ TEST_CASE("routes added to the admin router are served beside it", "[http][admin
   CHECK(client.send("GET", "/").body == "<h1>streamlearn</h1>");
   CHECK(client.send("GET", "/healthz").body == "ok");
 }
+
+TEST_CASE("a path under /v1/models/ that names no model answers a JSON 404 naming the models", "[http][admin]") {
+  Router routes = AdminRoutes({});
+  AddModelRoutes(routes, {.names = {"logreg", "fast"},
+                          .models_json = [] { return std::string("{}"); },
+                          .model_json = [](const std::string&) -> Result<std::string> { return std::string("{}"); },
+                          .change = [](const std::string&, const std::string&, const std::string&)
+                              -> Result<std::string> { return std::string("{}"); },
+                          .token = "t"});
+  auto server = HttpServer::Start("127.0.0.1", 0, std::move(routes));
+  REQUIRE(server.ok());
+  HttpClient client((*server)->port());
+  CHECK(client.send("GET", "/v1/models/logreg").status == 200);
+  auto get = client.send("GET", "/v1/models/sea-logreg");
+  CHECK(get.status == 404);
+  CHECK(get.header("content-type") == "application/json");
+  CHECK(get.body == R"j({"error":"no model named 'sea-logreg' (models: 'logreg', 'fast')"})j");
+  auto post = client.send("POST", "/v1/models/sea-logreg/rollback", "{}", {{"Authorization", "Bearer t"}});
+  CHECK(post.status == 404);
+  CHECK(post.body == get.body);
+  auto action = client.send("POST", "/v1/models/logreg/undo", "{}");
+  CHECK(action.status == 404);
+  CHECK(action.body.find("POST .../rollback, .../promote") != std::string::npos);
+  // Outside the prefix, the router's own 404.
+  CHECK(client.send("GET", "/v1/model").status == 404);
+}

@@ -52,11 +52,16 @@ class Router {
  public:
   // Registering the same method and path twice keeps the later handler.
   void add(std::string method, std::string path, Handler handler);
+  // Answers `method` (GET: and HEAD) on every path under `prefix` that has no route of its
+  // own, e.g. a 404 that names what does exist there.
+  void add_fallback(std::string method, std::string prefix, Handler handler);
   RouteMatch match(std::string_view method, std::string_view path) const;
 
  private:
   // path → method → handler; std::less<> allows lookups by string_view.
   std::map<std::string, std::map<std::string, Handler, std::less<>>, std::less<>> routes_;
+  // prefix → method → handler
+  std::map<std::string, std::map<std::string, Handler, std::less<>>, std::less<>> fallbacks_;
 };
 
 // What one client may take, so that HTTP never holds the file descriptors Kafka and
