@@ -43,7 +43,10 @@ up_at=$(now_ms)
 wait_ready
 ready_ms=$(($(now_ms) - up_at))
 # Time to resume: the first prediction after the brokers came back (kcat's polling included).
-while [ "$(count predictions)" -le "$before" ]; do sleep 0.05; done
+while [ "$(count predictions)" -le "$before" ]; do
+  [ $(($(now_ms) - up_at)) -lt 60000 ] || fail "no new prediction within 60 s of the brokers coming back"
+  sleep 0.05
+done
 resumed_ms=$(($(now_ms) - up_at))
 echo "brokers up after $(((up_at - down_at))) ms: /readyz 200 after ${ready_ms} ms, new predictions on the topic after ${resumed_ms} ms"
 
