@@ -114,7 +114,8 @@ start_steady_producer f- "$N" "$RATE"
 wait_for predictions $((N / 5)) 60
 
 $PY "$work/flood.py" "$port" "$CONNECTIONS" "$work/flood.json" "$work/flood.stop" &
-pids+=($!)
+flood_pid=$!
+pids+=($flood_pid)
 flood() { $PY -c "import json,sys; print(json.load(open('$work/flood.json'))$1)" 2>/dev/null || echo 0; }
 for _ in $(seq 100); do [ "$(flood '["admitted"]')" -ge "$CAP" ] && break; sleep 0.1; done
 admitted=$(flood '["admitted"]')
@@ -153,7 +154,9 @@ print(f"/v1/predict under the flood: {s['ok']} answers 200, {during} of them whi
       f"{s['closed']} connections closed by the server")
 PYEOF
 touch "$work/flood.stop"
-sleep 0.5
+# The flood closes its sockets as it exits: wait for that, with a deadline, not a fixed time.
+for _ in $(seq 100); do kill -0 "$flood_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$flood_pid" 2>/dev/null && fail "the flood client did not stop within 10 s of being told to"
 
 # The flood gone: a new client is served at once.
 [ "$(http_code /readyz)" = 200 ] || fail "/readyz not 200 after the flood"
