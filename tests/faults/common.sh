@@ -44,9 +44,17 @@ stop_run() {  # SIGTERM: drains, checkpoints and exits 0 within 5 s
   [ "$rc" = 0 ] || fail "run exited $rc after SIGTERM"
 }
 count() { kcat -C -b "$bootstrap" -t "$1" -o beginning -e -q 2>/dev/null | wc -l; }
-wait_for() {  # topic, expected count, seconds
-  for _ in $(seq $((${3:-60} * 5))); do [ "$(count "$1")" -ge "$2" ] && return 0; sleep 0.2; done
-  fail "$1 has $(count "$1") records, expected $2"
+# wait_for TOPIC COUNT [SECONDS]: until TOPIC holds COUNT records; fails once it has not grown
+# for SECONDS (60): a stall, not a slow learner (the sanitizers on a loaded machine).
+wait_for() {
+  local n best=-1 since=$SECONDS
+  while :; do
+    n=$(count "$1")
+    [ "$n" -ge "$2" ] && return 0
+    if [ "$n" -gt "$best" ]; then best=$n since=$SECONDS; fi
+    [ $((SECONDS - since)) -lt "${3:-60}" ] || fail "$1 has $n records, expected $2 (none more for ${3:-60} s)"
+    sleep 0.2
+  done
 }
 http_code() {  # path -> HTTP status (000 when nothing answers)
   $PY - "$port" "$1" <<'PYEOF'
