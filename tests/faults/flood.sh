@@ -110,7 +110,8 @@ for s in list(conns):
     s.close()
 PYEOF
 
-start_steady_producer f- "$N" "$RATE"
+# The last quarter waits for the broker blip, so that events are produced during it.
+start_steady_producer f- "$N" "$RATE" $((N * 3 / 4)) "$work/outage.started"
 wait_for predictions $((N / 5)) 60
 
 $PY "$work/flood.py" "$port" "$CONNECTIONS" "$work/flood.json" "$work/flood.stop" &
@@ -127,6 +128,7 @@ echo "flood: $CONNECTIONS connections open, $admitted admitted (the cap) and ans
 before=$(count predictions)
 kill -USR1 "$broker_pid"
 down_at=$(now_ms)
+touch "$work/outage.started"
 sleep "$OUTAGE_S"
 ok_down=$(flood '["ok"]')
 kill -USR2 "$broker_pid"

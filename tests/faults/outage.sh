@@ -18,7 +18,8 @@ start_run
 wait_ready
 
 # kcat exits when all brokers are down, so the stream comes from confluent-kafka (common.sh).
-start_steady_producer o- "$N" "$RATE"
+# The last quarter waits for the outage, so that events are produced during it.
+start_steady_producer o- "$N" "$RATE" $((N * 3 / 4)) "$work/outage.started"
 wait_for predictions $((N / 4)) 60
 [ "$(metric streamlearn_broker_up)" = 1 ] || fail "streamlearn_broker_up is not 1 before the outage"
 
@@ -26,6 +27,7 @@ wait_for predictions $((N / 4)) 60
 before=$(count predictions)
 kill -USR1 "$broker_pid"
 down_at=$(now_ms)
+touch "$work/outage.started"
 echo "brokers down after $before predictions of $N events"
 saw_503=""
 while [ $(($(now_ms) - down_at)) -lt $((OUTAGE_S * 1000)) ]; do
