@@ -23,12 +23,16 @@ source "$(dirname "$0")/common.sh"
 $PY -c 'import confluent_kafka' 2>/dev/null || { echo "SKIP: python3-confluent-kafka is not installed"; exit 77; }
 
 start_broker 4
+# The blip is one the group session outlives: heartbeats every second, not librdkafka's 3 s,
+# which with the 6 s session let a 3 s blip (4 s under ASan on a loaded machine) expire it;
+# the rebalance that followed replayed events and resumed late, which is not what this tests.
+printf 'kafka:\n  properties:\n    heartbeat.interval.ms: "1000"\nmodel: {type: logistic}\n' >"$work/flood.yaml"
 # As start_run, with the descriptor limit lowered for the learner only.
 (
   ulimit -n "$FD_LIMIT"
   exec env STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_STATE_DIR="$work/state" \
     STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 \
-    STREAMLEARN_HTTP_MAX_CONNECTIONS="$MAX_CONNECTIONS" STREAMLEARN_MODEL_TYPE=logistic "$BIN" run
+    STREAMLEARN_HTTP_MAX_CONNECTIONS="$MAX_CONNECTIONS" STREAMLEARN_MODEL_TYPE=logistic "$BIN" run -c "$work/flood.yaml"
 ) >>"$work/run.log" 2>&1 &
 run_pid=$!
 pids+=($run_pid)
@@ -130,7 +134,6 @@ kill -USR1 "$broker_pid"
 down_at=$(now_ms)
 touch "$work/outage.started"
 sleep "$OUTAGE_S"
-ok_down=$(flood '["ok"]')
 kill -USR2 "$broker_pid"
 up_at=$(now_ms)
 while [ "$(count predictions)" -le "$before" ]; do
