@@ -109,7 +109,8 @@ stop_run() {
   [ "$rc" = 0 ] || fail "run exited $rc after SIGTERM"
 }
 
-# wait_events N [TIMEOUT]: until the running learner reports events_in >= N.
+# wait_events N [TIMEOUT]: until the running learner reports events_in >= N; fails once
+# events_in has not grown for TIMEOUT s (90 by default).
 wait_events() {
   $CTL wait "$run_port" "$1" --pid "$run_pid" --timeout "${2:-90}" || fail "learner did not reach $1 events"
 }

@@ -7,7 +7,9 @@
 # call it a broker outage, and exits non-zero within kafka.auth_timeout_ms.
 set -euo pipefail
 BIN=$1
-TIMEOUT_MS=${TIMEOUT_MS:-4000}
+# The learner answers /readyz and /metrics with the failure for about TIMEOUT_MS before it
+# exits: 4,000 left too little time for the probes below under ASan on a loaded machine.
+TIMEOUT_MS=${TIMEOUT_MS:-8000}
 source "$(dirname "$0")/common.sh"
 
 start_broker 1
@@ -43,8 +45,8 @@ while kill -0 "$run_pid" 2>/dev/null; do
   body=$(readyz_body)
   if [[ "$body" == 503* && "$body" == *"broker authentication failed"* ]]; then
     reason=$body
-    failures=$(metric streamlearn_broker_auth_failures_total)
-    outages=$(metric streamlearn_broker_outages_total)
+    failures=$(metric streamlearn_broker_auth_failures_total) || fail "/metrics did not answer after /readyz named the failure"
+    outages=$(metric streamlearn_broker_outages_total) || fail "/metrics did not answer after /readyz named the failure"
     break
   fi
   sleep 0.1

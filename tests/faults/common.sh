@@ -15,6 +15,9 @@ fail() {
   echo "--- broker log (tail)"; tail -10 "$work/broker.log" 2>/dev/null || true
   exit 1
 }
+# start_broker silences stderr (no "Killed" notices), so a command that stops the script under
+# `set -e` would do it without a word: say which.
+trap 'echo "FAIL: line $LINENO: \`$BASH_COMMAND\` exited $?"' ERR
 
 start_broker() {  # partitions
   exec 3>&2 2>/dev/null  # no "Killed" notices from bash when cleanup kills the background jobs
@@ -44,9 +47,17 @@ stop_run() {  # SIGTERM: drains, checkpoints and exits 0 within 5 s
   [ "$rc" = 0 ] || fail "run exited $rc after SIGTERM"
 }
 count() { kcat -C -b "$bootstrap" -t "$1" -o beginning -e -q 2>/dev/null | wc -l; }
-wait_for() {  # topic, expected count, seconds
-  for _ in $(seq $((${3:-60} * 5))); do [ "$(count "$1")" -ge "$2" ] && return 0; sleep 0.2; done
-  fail "$1 has $(count "$1") records, expected $2"
+# wait_for TOPIC COUNT [SECONDS]: until TOPIC holds COUNT records; fails once it has not grown
+# for SECONDS (60): a stall, not a slow learner (the sanitizers on a loaded machine).
+wait_for() {
+  local n best=-1 since=$SECONDS
+  while :; do
+    n=$(count "$1")
+    [ "$n" -ge "$2" ] && return 0
+    if [ "$n" -gt "$best" ]; then best=$n since=$SECONDS; fi
+    [ $((SECONDS - since)) -lt "${3:-60}" ] || fail "$1 has $n records, expected $2 (none more for ${3:-60} s)"
+    sleep 0.2
+  done
 }
 http_code() {  # path -> HTTP status (000 when nothing answers)
   $PY - "$port" "$1" <<'PYEOF'
@@ -69,18 +80,29 @@ wait_ready() {
 
 # A labelled event stream at a steady rate (ids PREFIX0, PREFIX1, ...), in the background:
 # producer_pid. kcat exits when all brokers are down; confluent-kafka buffers through an
-# outage (idempotent: its retries add no duplicates to the topic).
-start_steady_producer() {  # id prefix, events, events/s
+# outage (idempotent: its retries add no duplicates to the topic). With HOLD_AT and HOLD_FILE,
+# event HOLD_AT and those after it wait until HOLD_FILE exists (300 s at most): a test that
+# creates it when the brokers go down has events produced during its outage whatever the
+# machine's speed (under ASan on a loaded machine a whole stream was once predicted before).
+start_steady_producer() {  # id prefix, events, events/s [HOLD_AT HOLD_FILE]
   cat >"$work/produce.py" <<'PYEOF'
-import random, sys, time
+import os, random, sys, time
 from confluent_kafka import Producer
 bootstrap, prefix, n, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+hold_at, hold_file = (int(sys.argv[5]), sys.argv[6]) if len(sys.argv) > 6 else (-1, None)
 p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5,
               "message.timeout.ms": 300000, "reconnect.backoff.max.ms": 1000,
               "error_cb": lambda e: None})
 rng = random.Random(11)
 start = time.time()
 for i in range(n):
+    if i == hold_at:
+        held, deadline = time.time(), time.time() + 300
+        while not os.path.exists(hold_file):
+            if time.time() > deadline:
+                sys.exit(f"{hold_file} did not appear within 300 s")
+            p.poll(0.05)
+        start += time.time() - held  # the same steady rate after the hold
     x1, x2 = rng.random() * 10, rng.random() * 10
     value = ('{"id":"%s%d","ts":%d,"features":{"x1":%.3f,"x2":%.3f,"tag":"t%d"},"label":%d}'
              % (prefix, i, 1700000000000 + i * 100, x1, x2, i % 5, 1 if x1 + x2 <= 9 else 0))

@@ -18,7 +18,8 @@ start_run
 wait_ready
 
 # kcat exits when all brokers are down, so the stream comes from confluent-kafka (common.sh).
-start_steady_producer o- "$N" "$RATE"
+# The last quarter waits for the outage, so that events are produced during it.
+start_steady_producer o- "$N" "$RATE" $((N * 3 / 4)) "$work/outage.started"
 wait_for predictions $((N / 4)) 60
 [ "$(metric streamlearn_broker_up)" = 1 ] || fail "streamlearn_broker_up is not 1 before the outage"
 
@@ -26,6 +27,7 @@ wait_for predictions $((N / 4)) 60
 before=$(count predictions)
 kill -USR1 "$broker_pid"
 down_at=$(now_ms)
+touch "$work/outage.started"
 echo "brokers down after $before predictions of $N events"
 saw_503=""
 while [ $(($(now_ms) - down_at)) -lt $((OUTAGE_S * 1000)) ]; do
@@ -43,7 +45,10 @@ up_at=$(now_ms)
 wait_ready
 ready_ms=$(($(now_ms) - up_at))
 # Time to resume: the first prediction after the brokers came back (kcat's polling included).
-while [ "$(count predictions)" -le "$before" ]; do sleep 0.05; done
+while [ "$(count predictions)" -le "$before" ]; do
+  [ $(($(now_ms) - up_at)) -lt 60000 ] || fail "no new prediction within 60 s of the brokers coming back"
+  sleep 0.05
+done
 resumed_ms=$(($(now_ms) - up_at))
 echo "brokers up after $(((up_at - down_at))) ms: /readyz 200 after ${ready_ms} ms, new predictions on the topic after ${resumed_ms} ms"
 

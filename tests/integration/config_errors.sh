@@ -8,22 +8,22 @@ fail() { echo "FAIL: $*"; exit 1; }
 printf 'kafka:\n  group_id: g\n  bootstrap: localhost:9092\n' >"$work/unknown.yaml"
 out=$("$BIN" run -c "$work/unknown.yaml" 2>&1); rc=$?
 [ $rc = 2 ] || fail "unknown key: exit $rc"
-echo "$out" | grep -q "unknown.yaml:3: unknown key 'kafka.bootstrap'" || fail "unknown key message: $out"
+grep -q "unknown.yaml:3: unknown key 'kafka.bootstrap'" <<<"$out" || fail "unknown key message: $out"
 
 printf 'drift:\n  delta: 1.5\n' >"$work/bad.yaml"
 out=$("$BIN" run -c "$work/bad.yaml" 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad value: exit $rc"
-echo "$out" | grep -q "bad.yaml:2: drift.delta: out of range, got 1.5" || fail "bad value message: $out"
+grep -q "bad.yaml:2: drift.delta: out of range, got 1.5" <<<"$out" || fail "bad value message: $out"
 
 out=$(STREAMLEARN_STATE_COMMIT_INTERVAL_MS=soon "$BIN" run 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad env: exit $rc"
-echo "$out" | grep -q "STREAMLEARN_STATE_COMMIT_INTERVAL_MS (state.commit_interval_ms): expected an integer" || fail "env message: $out"
+grep -q "STREAMLEARN_STATE_COMMIT_INTERVAL_MS (state.commit_interval_ms): expected an integer" <<<"$out" || fail "env message: $out"
 # `run -c FILE` exits 2 with MESSAGE (a fixed string) in its output.
 expect_config_error() {
   local what=$1 file=$2 message=$3
   out=$("$BIN" run -c "$file" 2>&1); rc=$?
   [ $rc = 2 ] || fail "$what: exit $rc"
-  echo "$out" | grep -qF "$message" || fail "$what message: $out"
+  grep -qF "$message" <<<"$out" || fail "$what message: $out"
 }
 # A second section would switch settings silently; an empty file would run on defaults.
 printf 'kafka:\n  group_id: a\nstate:\n  dir: /tmp/s\nkafka:\n  group_id: b\n' >"$work/twice.yaml"
@@ -34,14 +34,14 @@ expect_config_error "empty config" "$work/empty.yaml" "empty.yaml:1: the config 
 printf 'features:\n  fields:\n    amount: {clip_std: -1}\n' >"$work/features.yaml"
 out=$("$BIN" run -c "$work/features.yaml" 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad feature setting: exit $rc"
-echo "$out" | grep -q "features.fields.amount.clip_std: must be > 0 (0 = off), got -1" || fail "feature message: $out"
+grep -q "features.fields.amount.clip_std: must be > 0 (0 = off), got -1" <<<"$out" || fail "feature message: $out"
 printf 'challengers:\n  fast: {optimizer: adam, beta2: 7}\n' >"$work/challenger.yaml"
 out=$("$BIN" run -c "$work/challenger.yaml" 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad challenger setting: exit $rc"
-echo "$out" | grep -q "challengers.fast.beta2: must be in" || fail "challenger message: $out"
+grep -q "challengers.fast.beta2: must be in" <<<"$out" || fail "challenger message: $out"
 # The demo's broker is new each run: it refuses state left by an earlier one.
 mkdir -p "$work/state" && touch "$work/state/CURRENT"
 out=$("$BIN" demo --events 1000 --http-port 0 --state-dir "$work/state" 2>&1); rc=$?
 [ $rc = 2 ] || fail "demo on old state: exit $rc"
-echo "$out" | grep -q "state-dir: $work/state is not empty; the demo starts a fresh broker" || fail "demo state message: $out"
+grep -q "state-dir: $work/state is not empty; the demo starts a fresh broker" <<<"$out" || fail "demo state message: $out"
 echo "PASS"
