@@ -23,8 +23,9 @@ source "$(dirname "$0")/common.sh"
 $PY -c 'import confluent_kafka' 2>/dev/null || { echo "SKIP: python3-confluent-kafka is not installed"; exit 77; }
 
 start_broker 4
-# The blip is one the group session outlives: heartbeats every second, not librdkafka's 3 s,
-# which with the 6 s session let a 3 s blip (4 s under ASan on a loaded machine) expire it;
+# The blip is one the group session outlives: heartbeats every second, not the runner's 2 s,
+# which with the 6 s session leaves little room for a 3 s blip that lasts 4 s under ASan on
+# a loaded machine (librdkafka's own 3 s expired it);
 # the rebalance that followed replayed events and resumed late, which is not what this tests.
 printf 'kafka:\n  properties:\n    heartbeat.interval.ms: "1000"\nmodel: {type: logistic}\n' >"$work/flood.yaml"
 # As start_run, with the descriptor limit lowered for the learner only.

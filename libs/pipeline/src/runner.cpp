@@ -418,6 +418,9 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
   consumer_props["enable.auto.commit"] = "false";    // RocksDB holds the truth; Kafka gets a copy for lag
   consumer_props["auto.offset.reset"] = "earliest";
   consumer_props["session.timeout.ms"] = "6000";     // the smallest a real broker accepts by default
+  // A third of the session, as Kafka advises: librdkafka's 3 s let one missed heartbeat and a
+  // 3 s broker blip expire the session, and the rebalance replayed events.
+  consumer_props["heartbeat.interval.ms"] = "2000";
   consumer_props["fetch.wait.max.ms"] = "50";
   // Disk trouble stops polling: the group must not drop us before state.disk_error_timeout_ms.
   const auto poll_interval = std::to_string(int64_t{config.state.disk_error_timeout_ms} + 60000);
