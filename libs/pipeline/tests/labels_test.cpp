@@ -421,3 +421,23 @@ TEST_CASE("a label older than labels.ttl whose expired prediction was forgotten 
   CHECK(join.add_prediction("e-later", p));
   CHECK(join.counts().joined == 1);
 }
+
+TEST_CASE("the processor dead-letters a label older than labels.ttl with no record of its id as unknown at once",
+          "[labels]") {
+  // 3,000 events of 10 ms (30 s), then the label of the first one, stamped 5 s after it: its
+  // prediction expired and its tombstone went; an hour of early_ttl must not hold it.
+  const auto events = SeaEvents(3000);
+  Stream stream;
+  for (const auto& e : events) stream.messages.push_back({"events", e.key, e.without_label});
+  stream.messages.push_back({"labels", events[0].key, LabelJson(events[0].id, events[0].label, events[0].ts + 5000)});
+  PipelineConfig config = LabelConfig();
+  config.labels.early_ttl_ms = 3600000;
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  MemorySink sink;
+  Feed(**p, stream.view(), sink);
+  CHECK((*p)->label_counts().unknown == 1);
+  CHECK((*p)->label_counts().early == 0);
+  REQUIRE(sink.dead.size() == 1);
+  CHECK(sink.dead[0].second.find("label for unknown event id '" + events[0].id + "': older than labels.ttl") == 0);
+}
