@@ -166,6 +166,13 @@ LabelJoin::LabelOutcome LabelJoin::add_label(const EarlyLabel& label, PendingPre
     counts_.duplicate++;
     return LabelOutcome::kDuplicate;
   }
+  // Older than labels.ttl with no record of its id: its event, if it came (before its label),
+  // is past the TTL and its tombstone may be gone already. Unknown now, not an early label
+  // waiting labels.early_ttl for an event that may have been seen long ago.
+  if (stream_time_ms_ != INT64_MIN && label.ts_ms < stream_time_ms_ - settings_.ttl_ms) {
+    counts_.unknown++;
+    return LabelOutcome::kUnknown;
+  }
   counts_.early++;
   const AgeKey age = add_age(early_age_, AgeKey{label.ts_ms, label.seq}, label.id);
   early_.emplace(label.id, label).first->second.seq = age.second;

@@ -516,6 +516,14 @@ Status Processor::Impl::handle_label(const LabelRecord& record, double target, c
                                                               " ms of event time) or was evicted (labels.max_pending)",
                                                      DeadLetterRecord::Cause::kLateLabel}));
       break;
+    case LabelJoin::LabelOutcome::kUnknown:
+      SL_RETURN_IF_ERROR(sink.write(DeadLetterRecord{
+          raw, "label for unknown event id " + QuoteForReason(record.id) + ": older than labels.ttl (" +
+                   std::to_string(config.labels.ttl_ms) +
+                   " ms of event time) and no record of its event is left (it never came, or its prediction "
+                   "expired and was forgotten)",
+          DeadLetterRecord::Cause::kUnknownLabel}));
+      break;
     case LabelJoin::LabelOutcome::kEarly:
     case LabelJoin::LabelOutcome::kDuplicate:
       break;

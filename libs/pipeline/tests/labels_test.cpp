@@ -361,3 +361,83 @@ TEST_CASE("a recycled pending entry carries nothing over from the prediction it 
   CHECK(join.pending_size() == 0);
   CHECK(join.counts().joined == 6);
 }
+
+TEST_CASE("a label older than labels.ttl whose expired prediction was forgotten is unknown at once, not early",
+          "[labels]") {
+  // As a burst of events read ahead of their labels: events every 10 ms, a 10 s TTL and an
+  // hour of early_ttl; the labels (5 s after their events, for the first 1,000 events) come
+  // when the stream time is 22.58 s. Each event expired when the stream time passed its own
+  // by 10 s and its tombstone stays another 10 s: the first events' tombstones are gone.
+  LabelSettings settings;
+  settings.ttl_ms = 10000;
+  settings.early_ttl_ms = 3600000;
+  LabelJoin join(settings);
+  std::vector<EarlyLabel> unknown;
+  constexpr int kEvents = 2259;
+  for (int i = 0; i < kEvents; ++i) {
+    PendingPrediction p;
+    p.ts_ms = 10 * i;
+    p.seq = static_cast<uint64_t>(i);
+    CHECK_FALSE(join.add_prediction("e-" + std::to_string(i), p));
+    join.advance(p.ts_ms, &unknown);
+  }
+  REQUIRE(join.stream_time_ms() == 22580);
+  // Event i was buried at stream time 10 i + 10,010; its tombstone went once that is more
+  // than 10 s behind 22,580: events 0..256.
+  constexpr uint64_t kForgotten = 257;
+  PendingPrediction joined;
+  std::vector<std::string> dead;
+  for (int i = 0; i < 1000; ++i) {
+    EarlyLabel l;
+    l.id = "e-" + std::to_string(i);
+    l.value = 1;
+    l.ts_ms = 10 * i + 5000;
+    l.seq = static_cast<uint64_t>(kEvents + i);
+    const auto outcome = join.add_label(l, &joined);
+    CHECK(outcome != LabelJoin::LabelOutcome::kJoined);
+    CHECK(outcome != LabelJoin::LabelOutcome::kEarly);
+    if (outcome == LabelJoin::LabelOutcome::kUnknown) dead.push_back(l.id);
+    join.advance(l.ts_ms, &unknown);
+  }
+  const LabelJoinCounts& counts = join.counts();
+  CHECK(counts.joined == 0);
+  CHECK(counts.early == 0);
+  CHECK(join.early_size() == 0);
+  CHECK(counts.unknown == kForgotten);
+  CHECK(counts.late == 1000 - kForgotten);
+  CHECK(dead.size() == kForgotten);
+  CHECK(dead.back() == "e-256");
+  CHECK(unknown.empty());  // dead-lettered by the caller on kUnknown, not held for early_ttl
+
+  // Within the TTL a label with no record still waits for its event, and joins it.
+  EarlyLabel ahead;
+  ahead.id = "e-later";
+  ahead.ts_ms = 22580 - 10000;
+  ahead.seq = 5000;
+  CHECK(join.add_label(ahead, &joined) == LabelJoin::LabelOutcome::kEarly);
+  PendingPrediction p;
+  p.ts_ms = 22580;
+  p.seq = 5001;
+  CHECK(join.add_prediction("e-later", p));
+  CHECK(join.counts().joined == 1);
+}
+
+TEST_CASE("the processor dead-letters a label older than labels.ttl with no record of its id as unknown at once",
+          "[labels]") {
+  // 3,000 events of 10 ms (30 s), then the label of the first one, stamped 5 s after it: its
+  // prediction expired and its tombstone went; an hour of early_ttl must not hold it.
+  const auto events = SeaEvents(3000);
+  Stream stream;
+  for (const auto& e : events) stream.messages.push_back({"events", e.key, e.without_label});
+  stream.messages.push_back({"labels", events[0].key, LabelJson(events[0].id, events[0].label, events[0].ts + 5000)});
+  PipelineConfig config = LabelConfig();
+  config.labels.early_ttl_ms = 3600000;
+  auto p = Processor::Create(config, nullptr, nullptr);
+  REQUIRE(p.ok());
+  MemorySink sink;
+  Feed(**p, stream.view(), sink);
+  CHECK((*p)->label_counts().unknown == 1);
+  CHECK((*p)->label_counts().early == 0);
+  REQUIRE(sink.dead.size() == 1);
+  CHECK(sink.dead[0].second.find("label for unknown event id '" + events[0].id + "': older than labels.ttl") == 0);
+}

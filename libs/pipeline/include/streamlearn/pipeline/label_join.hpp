@@ -2,7 +2,8 @@
 // The delayed-label join, with no I/O: predictions served without a label wait
 // here with the exact feature vector they were scored on, until their label arrives, they
 // expire (labels.ttl in event time) or the size bound evicts them (oldest first). Labels
-// that come before their event wait too (labels.early_ttl, labels.max_early). Ids already
+// that come before their event wait too (labels.early_ttl, labels.max_early), unless they
+// are older than labels.ttl already (then they are unknown at once). Ids already
 // joined, expired or evicted are remembered (bounded) so that a second label is told apart
 // from one for an unknown id.
 //
@@ -75,7 +76,8 @@ struct EarlyLabel {
 struct LabelJoinCounts {
   uint64_t joined = 0;            // labels that trained the model (with their event's vector)
   uint64_t early = 0;             // labels that arrived before their event (joined later, or unknown)
-  uint64_t unknown = 0;           // early labels whose event never came: dead-lettered
+  uint64_t unknown = 0;           // early labels whose event never came, and labels older than labels.ttl
+                                  // with no record of their id: dead-lettered
   uint64_t late = 0;              // labels for an expired or evicted prediction: dead-lettered
   uint64_t duplicate = 0;         // a second label for an id: counted, ignored
   uint64_t expired = 0;           // pending predictions whose label never came within labels.ttl
@@ -93,10 +95,12 @@ class LabelJoin {
   // pending (into a recycled entry: the caller keeps its own buffers too).
   std::optional<EarlyLabel> add_prediction(std::string_view id, const PendingPrediction& prediction);
 
-  enum class LabelOutcome { kJoined, kEarly, kDuplicate, kLate };
+  enum class LabelOutcome { kJoined, kEarly, kDuplicate, kLate, kUnknown };
   // A label from the labels topic. kJoined: *joined holds the pending prediction (removed
   // from the store; *joined's former buffers are kept for reuse); kEarly: a copy waits for
   // its event; kDuplicate: ignore; kLate: its prediction expired or was evicted,
+  // dead-letter it; kUnknown: no record of its id and its time is more than labels.ttl
+  // behind the stream time (its event never came, or it expired and its tombstone went),
   // dead-letter it.
   LabelOutcome add_label(const EarlyLabel& label, PendingPrediction* joined);
 
