@@ -36,19 +36,10 @@ constexpr uint64_t HashValue(uint64_t name_seed, std::string_view value) { retur
 static_assert(HashValue(NameSeed("country"), "GB") == HashFeature("country", "GB"));
 static_assert(HashValue(NameSeed(""), "") == HashFeature("", ""));
 
-// Where lower_bound would find `id` in the sorted `fields`: at *hint (the place after the
-// field found last) when it is there and is the first of its id, as when an event names
-// its fields in the order of their ids; else by the search. *hint moves past the result.
-size_t AggregateIndex(const std::vector<FieldAggregate>& fields, int64_t id, size_t* hint) {
-  size_t at = *hint;
-  const bool guessed = at < fields.size() && fields[at].field_id == id && (at == 0 || fields[at - 1].field_id < id);
-  if (!guessed) {
-    at = static_cast<size_t>(std::lower_bound(fields.begin(), fields.end(), id,
-                                              [](const FieldAggregate& a, int64_t i) { return a.field_id < i; }) -
-                             fields.begin());
-  }
-  *hint = at + 1;
-  return at;
+const FieldAggregate* FindAggregate(const std::vector<FieldAggregate>& fields, int64_t id) {
+  auto it = std::lower_bound(fields.begin(), fields.end(), id,
+                             [](const FieldAggregate& a, int64_t i) { return a.field_id < i; });
+  return it == fields.end() || it->field_id != id ? nullptr : &*it;
 }
 
 // The text of field `name` in `event` (a string as is, a number in shortest round-trip
@@ -450,10 +441,8 @@ double FeatureBuilder::scale_factor(const DerivedIds& f) const {
 
 inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const {
   if (!config_.entity_aggregates || before == nullptr || f.raw < 0 || !f.aggregated) return;
-  const size_t at = AggregateIndex(before->fields, f.raw, &aggregate_hint_);
-  if (at == before->fields.size() || before->fields[at].field_id != f.raw) return;
-  const FieldAggregate* a = &before->fields[at];
-  if (a->count == 0) return;
+  const FieldAggregate* a = FindAggregate(before->fields, f.raw);
+  if (a == nullptr || a->count == 0) return;
   if (f.cfg.scale == Scale::kNone) {  // the common case, as the original builder did it
     if (f.mean >= 0) x->set_dense(static_cast<uint32_t>(f.mean), a->mean);
     if (f.ewma >= 0) x->set_dense(static_cast<uint32_t>(f.ewma), a->ewma);
@@ -797,7 +786,8 @@ void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, E
     }
     state->tracked = tracked;
   }
-  auto it = state->fields.begin() + static_cast<std::ptrdiff_t>(AggregateIndex(state->fields, f.raw, &aggregate_hint_));
+  auto it = std::lower_bound(state->fields.begin(), state->fields.end(), f.raw,
+                             [](const FieldAggregate& a, int64_t id) { return a.field_id < id; });
   if (it == state->fields.end() || it->field_id != f.raw) {
     FieldAggregate fresh;
     fresh.field_id = static_cast<uint32_t>(f.raw);

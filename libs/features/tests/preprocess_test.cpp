@@ -147,8 +147,8 @@ TEST_CASE("clip: update() reuses build()'s clean value, exactly as cleaning it a
     CHECK(r[i].min == a[i].min);
     CHECK(r[i].max == a[i].max);
   }
-  CHECK(Report(r, "amount").clipped > 20);
-  CHECK(Report(r, "fee").clipped > 10);
+  CHECK(Report(r, "amount").clipped > 0);
+  CHECK(Report(r, "fee").clipped > 0);
 }
 
 TEST_CASE("clip: a field constant so far is not pinned to its mean", "[features][preprocess]") {

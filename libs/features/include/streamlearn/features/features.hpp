@@ -309,9 +309,6 @@ class FeatureBuilder {
     uint64_t seed = 0;
   };
   std::vector<NameSeedAt> categorical_seeds_;
-  // emit_aggregates() and fold_entity(): the place in the entity's aggregates after the
-  // field found last, where the next field of an event is looked for first.
-  mutable size_t aggregate_hint_ = 0;
   // fold_entity(): the EWMA decay of the last elapsed time computed (-1: none yet).
   int64_t ewma_dt_ms_ = -1;
   double ewma_alpha_ = 0;
