@@ -44,8 +44,9 @@ struct FeatureVector {
     dense[id] = v;
     present[id] = 1;
   }
-  // set_dense's rare case: the block grows to hold `id` (new ids read as missing).
-  [[gnu::noinline]] void grow_dense(uint32_t id) {
+  // set_dense's rare case: the block grows to hold `id` (new ids read as missing). Not
+  // specialised for a constant id either (GCC 12 then warns of a bound it cannot see).
+  [[gnu::noinline, gnu::noipa]] void grow_dense(uint32_t id) {
     dense.resize(id + 1, 0.0);
     present.resize(id + 1, 0);
   }
