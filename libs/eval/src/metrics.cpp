@@ -143,7 +143,8 @@ void PrequentialClassifier::Tally::resize(size_t classes) {
   hits.resize(classes, 0);
 }
 
-void PrequentialClassifier::Tally::add(size_t label, size_t prediction) {
+// add() and remove() run several times per event: inlined into update(), their only caller.
+[[gnu::always_inline]] inline void PrequentialClassifier::Tally::add(size_t label, size_t prediction) {
   ++events;
   ++labelled[label];
   ++predicted[prediction];
@@ -153,7 +154,7 @@ void PrequentialClassifier::Tally::add(size_t label, size_t prediction) {
   }
 }
 
-void PrequentialClassifier::Tally::remove(size_t label, size_t prediction) {
+[[gnu::always_inline]] inline void PrequentialClassifier::Tally::remove(size_t label, size_t prediction) {
   --events;
   --labelled[label];
   --predicted[prediction];

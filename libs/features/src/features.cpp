@@ -29,6 +29,13 @@ size_t Mod(int64_t k, int64_t n) {
   return static_cast<size_t>(m < 0 ? m + n : m);
 }
 
+// HashFeature(name, value) in two steps: the name's part (the FNV state after the name),
+// which build() keeps per categorical position, then the value's.
+constexpr uint64_t NameSeed(std::string_view name) { return Fnv1a64(name) ^ 0x9e3779b97f4a7c15ULL; }
+constexpr uint64_t HashValue(uint64_t name_seed, std::string_view value) { return Mix64(Fnv1a64(value, name_seed)); }
+static_assert(HashValue(NameSeed("country"), "GB") == HashFeature("country", "GB"));
+static_assert(HashValue(NameSeed(""), "") == HashFeature("", ""));
+
 const FieldAggregate* FindAggregate(const std::vector<FieldAggregate>& fields, int64_t id) {
   auto it = std::lower_bound(fields.begin(), fields.end(), id,
                              [](const FieldAggregate& a, int64_t i) { return a.field_id < i; });
@@ -382,6 +389,14 @@ bool FeatureBuilder::clean(const DerivedIds& f, double v, double* out, bool* cli
   return true;
 }
 
+bool FeatureBuilder::same_clean(const DerivedIds& f, double raw, const BuiltClean& built) const {
+  double v = raw;
+  bool clipped = false;
+  const bool have = clean(f, raw, &v, &clipped);
+  const bool same_value = v == built.value || (std::isnan(v) && std::isnan(built.value));
+  return have == built.have && clipped == built.clipped && (!have || same_value);
+}
+
 bool FeatureBuilder::imputed_value(const DerivedIds& f, double* out) const {
   switch (f.cfg.impute) {
     case Impute::kNone:
@@ -604,7 +619,10 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
   // Kept for update() of the same event (derived_ is node-based: the pointers stay valid
   // until reset_caches(), which forgets them).
-  if (built_numeric_.size() < event.numeric.size()) built_numeric_.resize(event.numeric.size());
+  if (built_numeric_.size() < event.numeric.size()) {
+    built_numeric_.resize(event.numeric.size());
+    built_clean_.resize(event.numeric.size());
+  }
   built_event_ = &event;
   built_count_ = event.numeric.size();
   for (size_t i = 0; i < event.numeric.size(); ++i) {
@@ -623,17 +641,31 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
     } else if (ids.identity) {
       emit_field(ids, f.name, true, f.value, entity, x);
     } else {
-      double v = 0;
-      const bool have = clean(ids, f.value, &v, nullptr);
+      double v = f.value;
+      bool clipped = false;
+      const bool have = clean(ids, f.value, &v, &clipped);
+      built_clean_[i] = {v, ids.stats >= 0 ? stats_[ids.stats].count : 0, have, clipped};
       emit_field(ids, f.name, have, v, entity, x);
     }
   }
   // Each categorical adds one sparse entry below: the i-th nominal pair's is begin + i.
   x->nominal_sparse_begin = static_cast<uint32_t>(x->sparse_index.size());
-  for (const auto& c : event.categorical) {
+  if (categorical_seeds_.size() < event.categorical.size()) {
+    categorical_seeds_.resize(event.categorical.size(), NameSeedAt{std::string(), NameSeed("")});
+  }
+  for (size_t i = 0; i < event.categorical.size(); ++i) {
+    const CategoricalFeature& c = event.categorical[i];
     if (config_.nominals) add_nominal(c.name, c.value, x);
     if (!categorical_lookup_) {
-      add_hashed(c.name, c.value, 1.0f, x);
+      // The name's part of the hash, from the name seen at this position last time when it
+      // is the same (a comparison instead of hashing the name again).
+      NameSeedAt& seen = categorical_seeds_[i];
+      if (!SameShortName(seen.name, c.name)) {
+        seen.name.assign(c.name);
+        seen.seed = NameSeed(c.name);
+      }
+      x->sparse_index.push_back(static_cast<uint32_t>(HashValue(seen.seed, c.value) & hash_mask_));
+      x->sparse_value.push_back(1.0f);
       continue;
     }
     CategoricalInfo& info = categorical(c.name);
@@ -779,9 +811,15 @@ void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, E
       a.ewma = v;
     } else {
       // Decay by elapsed event time: an entity silent for a half-life weighs its past by half.
-      double dt_s = std::max<int64_t>(ts_ms - a.last_ts_ms, 0) / 1000.0;
-      double alpha = 1.0 - std::exp2(-dt_s / config_.ewma_half_life_s);
-      a.ewma += alpha * (v - a.ewma);
+      // The fields of one entity were mostly last seen at the same time: the decay of the
+      // previous field's elapsed time is reused (the same arithmetic on the same input).
+      const int64_t dt_ms = std::max<int64_t>(ts_ms - a.last_ts_ms, 0);
+      if (dt_ms != ewma_dt_ms_) {
+        const double dt_s = dt_ms / 1000.0;
+        ewma_alpha_ = 1.0 - std::exp2(-dt_s / config_.ewma_half_life_s);
+        ewma_dt_ms_ = dt_ms;
+      }
+      a.ewma += ewma_alpha_ * (v - a.ewma);
     }
   }
   if (tracked & EntityState::kLast) a.last = v;
@@ -853,7 +891,19 @@ void FeatureBuilder::update_impl(const Event& event, EntityState* state) {
     }
     double v = f.value;
     bool have = true, clipped = false;
-    if (!ids.identity) have = clean(ids, f.value, &v, &clipped);
+    if (!ids.identity) {
+      // build() cleaned this value with the statistics as they still are (unless the event
+      // named the field twice and the first has been folded since): its result is reused.
+      const BuiltClean* b = built ? &built_clean_[i] : nullptr;
+      if (b != nullptr && (ids.stats < 0 || stats_[ids.stats].count == b->stats_count)) {
+        v = b->value;
+        have = b->have;
+        clipped = b->clipped;
+        assert(same_clean(ids, f.value, *b));
+      } else {
+        have = clean(ids, f.value, &v, &clipped);
+      }
+    }
     fold_field(ids, have, v, clipped, !have, event.ts_ms, state);
   }
   if (any_missing_handling_) {

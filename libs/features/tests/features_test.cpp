@@ -109,6 +109,34 @@ TEST_CASE("EWMA decays by half over one half-life of event time", "[features]") 
   CHECK(state.fields.at(0).ewma == Approx(50.0));
 }
 
+TEST_CASE("EWMA: each field decays by its own elapsed time within one event", "[features]") {
+  // The decay of one elapsed time is kept for the next field with the same (most often
+  // all of an entity's fields): a field last seen at another time must get its own.
+  FeatureDictionary dict;
+  FeatureConfig config;
+  config.ewma_half_life_s = 10;
+  FeatureBuilder builder(config, &dict);
+  EntityState state;
+  auto alpha = [](double dt_s) { return 1.0 - std::exp2(-dt_s / 10); };
+  auto make = [](int64_t ts, std::vector<std::pair<std::string, double>> numeric) {
+    Event e;
+    e.entity = "u";
+    e.ts_ms = ts;
+    for (auto& [name, value] : numeric) e.numeric.push_back({name, value});
+    return e;
+  };
+  builder.update(make(0, {{"a", 0.0}, {"b", 0.0}}), &state);
+  builder.update(make(4'000, {{"b", 100.0}}), &state);                          // b: 4 s
+  builder.update(make(10'000, {{"a", 100.0}, {"b", 0.0}, {"c", 5.0}}), &state);  // a 10 s, b 6 s
+  const double b_at_4s = alpha(4) * 100.0;
+  CHECK(state.fields.at(0).ewma == alpha(10) * 100.0);                // a
+  CHECK(state.fields.at(1).ewma == b_at_4s + alpha(6) * (0.0 - b_at_4s));  // b
+  CHECK(state.fields.at(2).ewma == 5.0);                              // c: its first value
+  builder.update(make(14'000, {{"c", 10.0}, {"a", 0.0}}), &state);  // both 4 s
+  CHECK(state.fields.at(2).ewma == 5.0 + alpha(4) * (10.0 - 5.0));
+  CHECK(state.fields.at(0).ewma == alpha(10) * 100.0 + alpha(4) * (0.0 - alpha(10) * 100.0));
+}
+
 TEST_CASE("categoricals are hashed into the sparse block, stably", "[features]") {
   FeatureDictionary dict;
   FeatureConfig config;

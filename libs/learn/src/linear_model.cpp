@@ -94,9 +94,11 @@ double LinearModel::linear_margin(const FeatureVector& x, uint32_t output) const
   double margin = w[n_];
   if (config_.standardize) {
     // A missing value standardises to 0: it adds nothing.
-    const size_t n = std::min(x.dense.size(), n_);
+    const double* dense = x.dense.data();
+    const uint8_t* present = x.present.data();
+    const size_t n = std::min({x.dense.size(), x.present.size(), n_});  // IsPresent's bounds
     for (size_t j = 0; j < n; ++j) {
-      if (IsPresent(x, j)) margin += w[j] * Standardise(x.dense[j], mean_[j], inv_std_[j]);
+      if (present[j] != 0 && Usable(dense[j])) margin += w[j] * Standardise(dense[j], mean_[j], inv_std_[j]);
     }
   } else {
     for (size_t j = 0; j < n_; ++j) margin += w[j] * (IsPresent(x, j) ? x.dense[j] : mean_[j]);
@@ -206,8 +208,11 @@ bool LinearModel::validate_and_prepare(const FeatureVector& x, double y, uint32_
     }
   }
   const size_t n_in = x.dense.size();
-  for (size_t j = 0; j < n_in && j < x.present.size(); ++j) {
-    if (x.present[j] != 0 && !Usable(x.dense[j])) return false;
+  const double* dense = x.dense.data();
+  const uint8_t* present = x.present.data();
+  const size_t n_given = std::min(n_in, x.present.size());
+  for (size_t j = 0; j < n_given; ++j) {
+    if (present[j] != 0 && !Usable(dense[j])) return false;
   }
   const size_t nnz = std::min(x.sparse_index.size(), x.sparse_value.size());
   for (size_t k = 0; k < nnz; ++k) {
@@ -233,24 +238,25 @@ void LinearModel::learn(const FeatureVector& x, double y) {
   const size_t nnz = std::min(x.sparse_index.size(), x.sparse_value.size());
 
   // Welford. Usable inputs keep mean and m2 finite, so these updates stand even if the
-  // step below is rolled back: they describe the inputs.
-  for (size_t j = 0; j < n_in; ++j) {
-    if (!IsPresent(x, j)) continue;
-    const double v = x.dense[j];
-    const uint64_t seen = ++seen_[j];
-    const double delta = v - mean_[j];
-    mean_[j] += delta / static_cast<double>(seen);
-    m2_[j] += delta * (v - mean_[j]);
-    inv_std_[j] = InverseStd(m2_[j], seen);
-  }
-
-  // The inputs as the model sees them, with the updated statistics (as a scaler-then-model
-  // pipeline would). Missing: the running mean, i.e. 0 once standardised.
+  // step below is rolled back: they describe the inputs. Then the input as the model sees
+  // it, with its updated statistics (as a scaler-then-model pipeline would); missing: the
+  // running mean, i.e. 0 once standardised. One pass: input j's statistics and z_[j] depend
+  // on input j only. n_ >= n_in (validate_and_prepare grew the model).
+  const double* dense = x.dense.data();
+  const uint8_t* present = x.present.data();
+  const size_t n_given = std::min(n_in, x.present.size());  // IsPresent's bounds
+  const bool standardize = config_.standardize;
   for (size_t j = 0; j < n_; ++j) {
-    if (config_.standardize) {
-      z_[j] = IsPresent(x, j) ? Standardise(x.dense[j], mean_[j], inv_std_[j]) : 0.0;
+    if (j < n_given && present[j] != 0 && Usable(dense[j])) {
+      const double v = dense[j];
+      const uint64_t seen = ++seen_[j];
+      const double delta = v - mean_[j];
+      mean_[j] += delta / static_cast<double>(seen);
+      m2_[j] += delta * (v - mean_[j]);
+      inv_std_[j] = InverseStd(m2_[j], seen);
+      z_[j] = standardize ? Standardise(v, mean_[j], inv_std_[j]) : v;
     } else {
-      z_[j] = IsPresent(x, j) ? x.dense[j] : mean_[j];
+      z_[j] = standardize ? 0.0 : mean_[j];
     }
   }
 

@@ -293,6 +293,25 @@ class FeatureBuilder {
   const Event* built_event_ = nullptr;
   size_t built_count_ = 0;
   std::vector<const DerivedIds*> built_numeric_;
+  // What build() made of each cleaned value (and the count of its field's statistics then),
+  // for update() of the same event: each value is cleaned once.
+  struct BuiltClean {
+    double value = 0;
+    uint64_t stats_count = 0;
+    bool have = false;
+    bool clipped = false;
+  };
+  std::vector<BuiltClean> built_clean_;
+  bool same_clean(const DerivedIds& f, double raw, const BuiltClean& built) const;  // debug builds' check
+  // build(): per categorical position, the name seen there last and its hash seed.
+  struct NameSeedAt {
+    std::string name;
+    uint64_t seed = 0;
+  };
+  std::vector<NameSeedAt> categorical_seeds_;
+  // fold_entity(): the EWMA decay of the last elapsed time computed (-1: none yet).
+  int64_t ewma_dt_ms_ = -1;
+  double ewma_alpha_ = 0;
   StringMap<CategoricalInfo> categoricals_;
   std::vector<DerivedIds*> named_ids_;  // per named_, resolved lazily
 
