@@ -1,8 +1,8 @@
 #pragma once
-// Writes one checkpoint batch at a time on a thread of its own, so that the thread that made
-// the batch goes on processing while RocksDB syncs its write-ahead log (milliseconds per
-// checkpoint). RocksDB takes a Write beside Gets and Writes from other threads; the batch
-// must be left alone (and outlive the write) until take() has returned.
+// Writes one checkpoint batch at a time on a thread of its own (named "sl-checkpoint"), so
+// that the thread that made the batch goes on processing while RocksDB syncs its write-ahead
+// log (milliseconds per checkpoint). RocksDB takes a Write beside Gets and Writes from other
+// threads; the batch must be left alone (and outlive the write) until take() has returned.
 
 #include <condition_variable>
 #include <mutex>
