@@ -46,7 +46,9 @@ Status CheckpointWriter::take() {
   phase_ = Phase::kIdle;
   store_ = nullptr;
   batch_ = nullptr;
-  return std::move(result_);
+  Status result = std::move(result_);
+  result_ = Status::Ok();  // taken once: a second take() without a write is Ok
+  return result;
 }
 
 void CheckpointWriter::run() {
