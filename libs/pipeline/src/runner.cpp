@@ -909,8 +909,10 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
       s.publish_status();
       continue;
     }
-    SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size),
-                                        s.config.kafka.poll_timeout_ms, &batch));
+    // While a checkpoint's write is in flight, back within a millisecond when idle to take its
+    // result: its changelog markers and offsets follow the write as closely as when it blocked.
+    const int poll_ms = s.writer.busy() ? std::min(s.config.kafka.poll_timeout_ms, 1) : s.config.kafka.poll_timeout_ms;
+    SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size), poll_ms, &batch));
     if (!s.hook_error.ok()) return s.hook_error;
     raw.clear();
     for (const auto& m : batch.views()) {
