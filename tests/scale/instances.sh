@@ -42,7 +42,8 @@ kill_mid_stream() {
   produce_range $((EVENTS / 2)) $((EVENTS - 400)) &
   producer_pid=$!
   if [ -n "${3:-}" ]; then
-    what=$($SCTL kill-copies-current "$port" "$pid" "$target" --standby-ports "$3" --timeout 40) || fail "instance $name: $what"
+    what=$($SCTL kill-copies-current "$port" "$pid" "$target" --standby-ports "$3" \
+      --bootstrap "$bootstrap" --topic "$GROUP-events-changelog" --timeout 40) || fail "instance $name: $what"
   else
     what=$($CTL kill "$port" "$pid" "$target" anywhere --min-progress 0 --timeout 40) || fail "instance $name: $what"
   fi
