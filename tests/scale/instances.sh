@@ -27,7 +27,8 @@ wait_assigned() {
 
 # kill_mid_stream NAME AHEAD [STANDBY_PORTS]: kill -9 of instance NAME once it has processed
 # AHEAD more events (and, with STANDBY_PORTS, comma-separated, once those instances' warm copies
-# are current in the same look), while events.txt from EVENTS/2 on is produced; a kill must end
+# have applied its last checkpoint: frozen, its changelog partitions ending at a marker the copies
+# have read), while events.txt from EVENTS/2 on is produced; a kill must end
 # it with SIGKILL. The last 400
 # events come after the kill: the moved partitions then always have events left for their new
 # holder (the victim may have processed all it had when it died, and a replay publishes
