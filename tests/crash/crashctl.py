@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.request
 
-# x86_64 syscall numbers seen in the processing thread while RocksDB commits a checkpoint.
+# x86_64 syscall numbers seen while RocksDB commits a checkpoint: in the processing thread
+# (the blocking checkpoint) or in the runner's writer thread, named WRITER_THREAD (the periodic one).
 CHECKPOINT_SYSCALLS = {1: "write", 18: "pwrite64", 20: "writev", 74: "fsync", 75: "fdatasync"}
 SYNC_SYSCALLS = {74, 75}
+WRITER_THREAD = "sl-checkpoint"
 
 
 def status(port):
@@ -54,13 +56,29 @@ def wait_events(port, pid, target, timeout):
     return None
 
 
-def main_thread_syscall(pid):
+def thread_syscall(pid, tid):
     try:
-        with open(f"/proc/{pid}/syscall") as f:
+        with open(f"/proc/{pid}/task/{tid}/syscall") as f:
             first = f.read().split()[0]
         return int(first) if first.lstrip("-").isdigit() else None
     except OSError:
         return None
+
+
+def checkpoint_threads(pid):
+    """The threads that commit checkpoints: the processing (main) thread and the writer thread."""
+    tids = [pid]
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if f.read().strip() == WRITER_THREAD:
+                        tids.append(int(tid))
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return tids
 
 
 def cmd_wait(a):
@@ -117,7 +135,7 @@ def cmd_plan(a):
 
 def cmd_kill(a):
     """Waits until events_in >= target, then SIGKILLs; in checkpoint mode first waits (up to 3 s)
-    until the processing (main) thread is inside a write/fsync of the checkpoint."""
+    until the processing (main) thread or the writer thread is inside the checkpoint's sync."""
     # Before the partitions are assigned, events_in is what the restored checkpoint counted:
     # a target at or below it would kill during start-up, not mid-stream. Aim past it.
     deadline = time.monotonic() + a.timeout
@@ -142,11 +160,15 @@ def cmd_kill(a):
     if a.mode == "checkpoint":
         deadline = time.monotonic() + 3
         hit = None
-        while time.monotonic() < deadline:
-            sc = main_thread_syscall(a.pid)
-            if sc in SYNC_SYSCALLS:
-                hit = sc
-                break
+        tids, listed = checkpoint_threads(a.pid), time.monotonic()
+        while time.monotonic() < deadline and hit is None:
+            if time.monotonic() - listed > 0.1:  # the writer thread starts with the first periodic write
+                tids, listed = checkpoint_threads(a.pid), time.monotonic()
+            for tid in tids:
+                sc = thread_syscall(a.pid, tid)
+                if sc in SYNC_SYSCALLS:
+                    hit = sc
+                    break
             # a busy loop: fdatasync of the WAL lasts only a few hundred microseconds
         where = f"in {CHECKPOINT_SYSCALLS[hit]} (checkpoint commit)" if hit is not None else "checkpoint not caught in 3 s"
     sig = signal.SIGTERM if a.term else signal.SIGKILL

@@ -27,7 +27,8 @@ wait_assigned() {
 
 # kill_mid_stream NAME AHEAD [STANDBY_PORTS]: kill -9 of instance NAME once it has processed
 # AHEAD more events (and, with STANDBY_PORTS, comma-separated, once those instances' warm copies
-# are current in the same look), while events.txt from EVENTS/2 on is produced; a kill must end
+# have applied its last checkpoint: frozen, its changelog partitions ending at a marker the copies
+# have read), while events.txt from EVENTS/2 on is produced; a kill must end
 # it with SIGKILL. The last 400
 # events come after the kill: the moved partitions then always have events left for their new
 # holder (the victim may have processed all it had when it died, and a replay publishes
@@ -42,7 +43,8 @@ kill_mid_stream() {
   produce_range $((EVENTS / 2)) $((EVENTS - 400)) &
   producer_pid=$!
   if [ -n "${3:-}" ]; then
-    what=$($SCTL kill-copies-current "$port" "$pid" "$target" --standby-ports "$3" --timeout 40) || fail "instance $name: $what"
+    what=$($SCTL kill-copies-current "$port" "$pid" "$target" --standby-ports "$3" \
+      --bootstrap "$bootstrap" --topic "$GROUP-events-changelog" --timeout 40) || fail "instance $name: $what"
   else
     what=$($CTL kill "$port" "$pid" "$target" anywhere --min-progress 0 --timeout 40) || fail "instance $name: $what"
   fi

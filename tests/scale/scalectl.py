@@ -104,35 +104,96 @@ def cmd_kill_uncheckpointed(a):
 
 
 def cmd_kill_copies_current(a):
-    """SIGKILLs an instance once its events_in reached `target` and, in the same look, every
-    instance of `--standby-ports` reports its warm copies current (streamlearn_standby_lag_records
-    0): a kill right after a checkpoint, before the copies read it, makes the failover read that
-    checkpoint's records, which says nothing about how warm a copy is kept."""
+    """SIGKILLs an instance once its events_in reached `target` and every instance of
+    `--standby-ports` has applied all the victim's checkpoints: a kill right after a checkpoint,
+    before the copies read it, makes the failover read that checkpoint's records, which says
+    nothing about how warm a copy is kept. A copy applies a checkpoint's records at its offset
+    marker, which follows the RocksDB write (on the writer thread, a little after the records):
+    streamlearn_standby_lag_records 0 alone can mean records read whose marker is still to
+    come. So the victim is frozen (SIGSTOP), then killed once each of its partitions' changelog
+    ends with a marker and the copies have read up to that end; otherwise it goes on (SIGCONT)."""
     import os
+    import re
     import signal
     import urllib.request
+    from confluent_kafka import Consumer, TopicPartition
+
+    def metrics(port):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            return r.read().decode().splitlines()
 
     def lag(port):
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-            for line in r.read().decode().splitlines():
-                if line.startswith("streamlearn_standby_lag_records "):
-                    return float(line.split()[1])
+        for line in metrics(port):
+            if line.startswith("streamlearn_standby_lag_records "):
+                return float(line.split()[1])
         return None
+
+    held = re.compile(r'^streamlearn_standby_placement\{partition="(\d+)",role="active"\} (\S+)$')
+    marker = b"\0streamlearn.offsets"
+    reader = Consumer({"bootstrap.servers": a.bootstrap, "group.id": "scalectl-markers",
+                       "enable.auto.commit": False})
+
+    def ends_at_markers(partitions):
+        """Each partition's end offset if its last record is a marker (or it is empty), else None."""
+        ends = {}
+        for p in partitions:
+            end = reader.get_watermark_offsets(TopicPartition(a.topic, p), timeout=5)[1]
+            ends[p] = end
+            if end <= 0:
+                continue
+            reader.assign([TopicPartition(a.topic, p, end - 1)])
+            m = None
+            until = time.monotonic() + 5
+            while m is None and time.monotonic() < until:
+                m = reader.poll(0.5)
+                if m is not None and m.error():
+                    m = None
+            if m is None or m.key() != marker:
+                return None
+        return ends
 
     ports = [int(p) for p in a.standby_ports.split(",") if p]
     deadline = time.monotonic() + a.timeout
     n = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{a.port}/v1/status", timeout=2) as r:
-                n = json.load(r)["events_in"]
-            if n >= a.target and all(lag(p) == 0 for p in ports):
-                os.kill(a.pid, signal.SIGKILL)
-                print(f"kill -9 at events_in {n} (target {a.target}), the warm copies current")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{a.port}/v1/status", timeout=2) as r:
+                    n = json.load(r)["events_in"]
+                if n < a.target or not all(lag(p) == 0 for p in ports):
+                    time.sleep(0.005)
+                    continue
+                partitions = [int(m.group(1)) for m in map(held.match, metrics(a.port)) if m and float(m.group(2)) == 1]
+                if not partitions:  # its placement not yet published
+                    time.sleep(0.005)
+                    continue
+            except Exception:
+                time.sleep(0.005)
+                continue
+            os.kill(a.pid, signal.SIGSTOP)
+            killed = False
+            try:
+                time.sleep(0.05)  # what the victim had sent reaches the broker
+                ends = ends_at_markers(partitions)
+                if ends is not None:
+                    current_by = time.monotonic() + 5
+                    while time.monotonic() < current_by and not all(lag(p) == 0 for p in ports):
+                        time.sleep(0.02)
+                    if all(lag(p) == 0 for p in ports) and ends_at_markers(partitions) == ends:
+                        os.kill(a.pid, signal.SIGKILL)
+                        killed = True
+            except Exception:
+                pass
+            finally:
+                if not killed:
+                    os.kill(a.pid, signal.SIGCONT)
+            if killed:
+                print(f"kill -9 at events_in {n} (target {a.target}), the warm copies current "
+                      f"(partitions {','.join(map(str, partitions))} at their markers)")
                 return 0
-        except Exception:
-            pass
-        time.sleep(0.005)
+            time.sleep(0.02)
+    finally:
+        reader.close()
     print(f"FAIL: events_in {n} against {a.target}, or warm copies behind, for {a.timeout} s")
     return 1
 
@@ -329,6 +390,7 @@ def main():
     p.set_defaults(f=cmd_kill_uncheckpointed, armed=None)
     p = sub.add_parser("kill-copies-current"); p.add_argument("port", type=int); p.add_argument("pid", type=int)
     p.add_argument("target", type=int); p.add_argument("--standby-ports", required=True)
+    p.add_argument("--bootstrap", required=True); p.add_argument("--topic", required=True)
     p.add_argument("--timeout", type=float, default=40)
     p.set_defaults(f=cmd_kill_copies_current)
     p = sub.add_parser("wait-predicted")

@@ -5,8 +5,10 @@
 // to Kafka) once every message produced before the cut is acknowledged, which is what a
 // checkpoint written at once after a flush guaranteed: a crash after the write loses no
 // prediction of a checkpointed event, and one before it replays from the previous
-// checkpoint as before. One cut at a time; the blocking checkpoint (revoke, stop, disk
-// retry, broker outage) writes a waiting cut first, then the rest.
+// checkpoint as before. The RocksDB write itself runs on the runner's writer thread
+// (state::CheckpointWriter), its offsets committed and its markers produced once it has
+// succeeded. One cut at a time; the blocking checkpoint (revoke, stop, disk retry, broker
+// outage) takes a write in flight and writes a waiting cut first, then the rest.
 
 #include <chrono>
 #include <cstdint>
@@ -26,7 +28,8 @@ struct CheckpointCut {
   uint64_t messages = 0;  // the processor's message count at the cut
   std::vector<kafka::PartitionOffset> offsets;  // the processor's next offsets at the cut
   std::chrono::steady_clock::time_point at;
-  double held_s = 0;  // how long making the cut held processing
+  double held_s = 0;  // how long making the cut (and starting its write) held processing
+  std::chrono::steady_clock::time_point write_began;  // handed to the writer thread
   std::vector<PendingMarker> markers;  // the changelog's offset markers, produced after the write
   bool transaction_committed = false;  // exactly_once: its transaction committed (a disk retry must not again)
 };

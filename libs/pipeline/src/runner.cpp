@@ -19,6 +19,7 @@
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/pipeline/entity_cache.hpp"
 #include "streamlearn/pipeline/probe.hpp"
+#include "streamlearn/state/checkpoint_writer.hpp"
 #include "streamlearn/state/store.hpp"
 #include "checkpoint_cut.hpp"
 #include "health_watch.hpp"
@@ -223,6 +224,9 @@ struct KafkaRunner::Impl {
   // (checkpoint_cut.hpp), or refused by the disk and committed again as it is (the
   // processor has handed over its changes; nothing is consumed until it is written).
   std::optional<CheckpointCut> unwritten;
+  // Writes `unwritten`'s batch off the processing thread; after `unwritten` and `store`, so
+  // that it is destroyed (its write finished) before them.
+  state::CheckpointWriter writer;
 
   // Broker outages (docs/architecture.md): begun by librdkafka's ALL_BROKERS_DOWN or by a flush
   // that is not acknowledged in time; ended by an acknowledgement or a metadata answer.
@@ -279,6 +283,17 @@ struct KafkaRunner::Impl {
   Status checkpoint_step(const std::atomic<bool>& stop, Clock::time_point now, Clock::duration interval);
   void make_cut();
   Status write_cut(Clock::time_point begin);
+  // The cut's RocksDB write handed to the writer thread (written on this one when it must
+  // follow a transaction or a disk recovery).
+  Status start_write(Clock::time_point now);
+  // The writer's result: on success the cut is done (cut_written); a refusal is returned with
+  // the cut kept, as write_cut returns it.
+  Status finish_write(Clock::time_point begin);
+  // Whatever waits for the write in flight (the blocking checkpoint): taken first, a refusal
+  // down the same path as between batches.
+  Status await_write();
+  std::vector<kafka::PartitionOffset> held_offsets() const;
+  Status cut_written(Clock::time_point begin, const std::vector<kafka::PartitionOffset>& offsets);
   void set_waiting(const std::string& what) {
     waiting_for = what;
     publish_status();
@@ -479,6 +494,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
 
   kafka::RebalanceHooks hooks;
   hooks.on_assign = [self](std::vector<kafka::PartitionOffset>& parts) {
+    self->writer.wait();  // the store's writes in order: a cut's write in flight, then a restore's
     // Resume where the last checkpoint left off: RocksDB, not Kafka, is the source of truth.
     const auto& stored = self->processor->next_offsets();
     for (auto& p : parts) {
@@ -500,7 +516,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
     self->assigned = self->assigned || !parts.empty();
   };
   hooks.on_revoke = [self](const std::vector<kafka::PartitionOffset>& revoked) {
-    Status st = self->checkpoint(nullptr);
+    Status st = self->checkpoint(nullptr);  // a write in flight first
     if (!st.ok() && self->hook_error.ok()) self->hook_error = st;
     // The checkpoint's changelog markers follow its write: on the changelog before the
     // partitions go, since their next holder restores from it (without them, it replays more).
@@ -541,6 +557,7 @@ Result<std::unique_ptr<KafkaRunner>> KafkaRunner::Create(const PipelineConfig& c
 }
 
 Status KafkaRunner::Impl::checkpoint(const std::atomic<bool>* stop) {
+  SL_RETURN_IF_ERROR(await_write());  // in order: a cut in flight is written (or refused) first
   const Clock::time_point begin = Clock::now();
   // The predictions offsets beside the events offsets, for the markers and the checkpoint.
   if (replay) replay->record(*processor);
@@ -620,8 +637,8 @@ void KafkaRunner::Impl::make_cut() {
   unwritten->at = at;
 }
 
-Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
-  // Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
+// Kafka only accepts commits for partitions this member holds; the others stay in RocksDB.
+std::vector<kafka::PartitionOffset> KafkaRunner::Impl::held_offsets() const {
   std::vector<kafka::PartitionOffset> offsets;
   if (consumer) {
     for (const auto& held : consumer->assignment()) {
@@ -630,6 +647,11 @@ Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
       }
     }
   }
+  return offsets;
+}
+
+Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
+  const std::vector<kafka::PartitionOffset> offsets = held_offsets();
   // The transaction first: a crash before the RocksDB write then leaves the group's offsets
   // ahead of RocksDB's, which the next start recognises (exactly_once.hpp). With exactly_once
   // every cut is made right after a flush (checkpoint_step never cuts ahead), so the open
@@ -652,6 +674,28 @@ Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
   }
   if (disk->active()) SL_RETURN_IF_ERROR(store->resume());
   SL_RETURN_IF_ERROR(store->commit(unwritten->batch));
+  return cut_written(begin, offsets);
+}
+
+Status KafkaRunner::Impl::start_write(Clock::time_point now) {
+  if (exactly_once || disk->active()) return pause_on_disk_error(write_cut(now));
+  writer.start(*store, unwritten->batch);
+  unwritten->write_began = now;
+  unwritten->held_s += std::chrono::duration<double>(Clock::now() - now).count();
+  return Status::Ok();
+}
+
+Status KafkaRunner::Impl::finish_write(Clock::time_point begin) {
+  SL_RETURN_IF_ERROR(writer.take());
+  return cut_written(begin, held_offsets());
+}
+
+Status KafkaRunner::Impl::await_write() {
+  return writer.busy() ? pause_on_disk_error(finish_write(Clock::now())) : Status::Ok();
+}
+
+// The cut is in RocksDB: only now its markers and its offsets follow.
+Status KafkaRunner::Impl::cut_written(Clock::time_point begin, const std::vector<kafka::PartitionOffset>& offsets) {
   if (EntityCache* cache = processor->entity_cache()) cache->hold_evictions(false);
   checkpointed_messages = unwritten->messages;
   const double held_s = unwritten->held_s;
@@ -677,10 +721,15 @@ Status KafkaRunner::Impl::write_cut(Clock::time_point begin) {
 Status KafkaRunner::Impl::checkpoint_step(const std::atomic<bool>& stop, Clock::time_point now,
                                           Clock::duration interval) {
   if (unwritten) {
+    if (writer.busy()) {
+      // Written, or a write slower than a second (a slow disk): waited for, as before.
+      if (!writer.done() && now - unwritten->write_began < std::chrono::seconds(1)) return Status::Ok();
+      return pause_on_disk_error(finish_write(now));
+    }
     if (producer->reported_below() >= unwritten->produced) {
       // A failed delivery: the blocking checkpoint refuses to go past it and says why.
       if (producer->failed() > 0) return checkpoint_or_pause(&stop);
-      return pause_on_disk_error(write_cut(now));
+      return start_write(now);
     }
     // Not acknowledged within a second: the blocking checkpoint tells slow from down.
     if (now - unwritten->at >= std::chrono::seconds(1)) return checkpoint_or_pause(&stop);
@@ -863,8 +912,10 @@ Status KafkaRunner::run(const std::atomic<bool>& stop) {
       s.publish_status();
       continue;
     }
-    SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size),
-                                        s.config.kafka.poll_timeout_ms, &batch));
+    // While a checkpoint's write is in flight, back within a millisecond when idle to take its
+    // result: its changelog markers and offsets follow the write as closely as when it blocked.
+    const int poll_ms = s.writer.busy() ? std::min(s.config.kafka.poll_timeout_ms, 1) : s.config.kafka.poll_timeout_ms;
+    SL_RETURN_IF_ERROR(s.consumer->poll(static_cast<size_t>(s.config.kafka.batch_size), poll_ms, &batch));
     if (!s.hook_error.ok()) return s.hook_error;
     raw.clear();
     for (const auto& m : batch.views()) {
