@@ -170,7 +170,12 @@ predicted=$(curl -fsS -m 5 -X POST --data '{"id":"after","features":{"x1":1,"x2"
   fail "/v1/predict after the flood"
 grep -q '"score":' <<<"$predicted" || fail "/v1/predict after the flood answered $predicted"
 [ "$(metric streamlearn_broker_outages_total)" = 1 ] || fail "streamlearn_broker_outages_total is not 1"
-[ "$(metric streamlearn_events_in_total)" = "$N" ] || fail "events_in: $(metric streamlearn_events_in_total) of $N"
+# Judged against what the topic holds, as in outage.sh: a batch whose acknowledgement the blip
+# cut off can land twice on the embedded broker despite the idempotent producer (20,003 once).
+R=$(count events)
+[ "$R" -ge "$N" ] || fail "the events topic holds $R records, fewer than the $N produced"
+[ "$(metric streamlearn_events_in_total)" = "$R" ] ||
+  fail "events_in: $(metric streamlearn_events_in_total), the events topic holds $R records ($N produced)"
 if grep -qiE "too many open files|EMFILE" "$work/run.log"; then fail "the learner ran out of descriptors"; fi
 stop_run
 echo "PASS"
