@@ -6,6 +6,12 @@
 #include <cstdint>
 #include <vector>
 
+#if defined(__clang__)
+#define STREAMLEARN_NO_IPA
+#else
+#define STREAMLEARN_NO_IPA [[gnu::noipa]]
+#endif
+
 namespace streamlearn {
 
 struct FeatureVector {
@@ -45,8 +51,9 @@ struct FeatureVector {
     present[id] = 1;
   }
   // set_dense's rare case: the block grows to hold `id` (new ids read as missing). Not
-  // specialised for a constant id either (GCC 12 then warns of a bound it cannot see).
-  [[gnu::noinline, gnu::noipa]] void grow_dense(uint32_t id) {
+  // specialised for a constant id either (GCC 12 then warns of a bound it cannot see; clang,
+  // which the fuzzers build with, has no noipa and does not warn).
+  [[gnu::noinline]] STREAMLEARN_NO_IPA void grow_dense(uint32_t id) {
     dense.resize(id + 1, 0.0);
     present.resize(id + 1, 0);
   }
