@@ -1,31 +1,15 @@
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <random>
-
 #include "streamlearn/state/checkpoint_writer.hpp"
 #include "streamlearn/state/store.hpp"
+#include "temp_dir.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::state;
-namespace fs = std::filesystem;
-
-namespace {
-
-struct WriterDir {
-  fs::path path;
-  WriterDir() {
-    path = fs::temp_directory_path() / ("sl-writer-" + std::to_string(std::random_device{}()));
-    fs::remove_all(path);
-  }
-  ~WriterDir() { fs::remove_all(path); }
-  std::string str(const char* sub) const { return (path / sub).string(); }
-};
-
-}  // namespace
+using streamlearn::state::testing::TempDir;
 
 TEST_CASE("the checkpoint writer writes batches in turn while the caller reads the store", "[state]") {
-  WriterDir dir;
+  TempDir dir;
   auto opened = StateStore::Open(dir.str("a"));
   REQUIRE(opened.ok());
   StateStore& store = **opened;
@@ -60,7 +44,7 @@ TEST_CASE("the checkpoint writer writes batches in turn while the caller reads t
 }
 
 TEST_CASE("the checkpoint writer hands back a refused write with its batch kept", "[state]") {
-  WriterDir dir;
+  TempDir dir;
   auto a = StateStore::Open(dir.str("a"));
   auto b = StateStore::Open(dir.str("b"));
   REQUIRE(a.ok());
@@ -79,7 +63,7 @@ TEST_CASE("the checkpoint writer hands back a refused write with its batch kept"
 }
 
 TEST_CASE("a checkpoint writer destroyed during a write finishes it first", "[state]") {
-  WriterDir dir;
+  TempDir dir;
   auto opened = StateStore::Open(dir.str("a"));
   REQUIRE(opened.ok());
   CheckpointBatch batch = (*opened)->begin_checkpoint();

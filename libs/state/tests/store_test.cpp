@@ -2,29 +2,16 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <rocksdb/db.h>
 
 #include "streamlearn/state/store.hpp"
+#include "temp_dir.hpp"
 
 using namespace streamlearn;
 using namespace streamlearn::state;
 namespace fs = std::filesystem;
-
-namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("sl-store-" + std::to_string(std::random_device{}()));
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string str() const { return path.string(); }
-};
-
-}  // namespace
+using streamlearn::state::testing::TempDir;
 
 TEST_CASE("a checkpoint round trips entities, models and offsets across a reopen", "[state]") {
   TempDir dir;
