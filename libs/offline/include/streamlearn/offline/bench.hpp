@@ -52,6 +52,7 @@ struct BenchResult {
   double passthrough_events_per_sec = 0;          // ... with the timestamp merge (the pipeline's order)
   double pipeline_events_per_sec = 0;             // default settings (timestamp merge)
   double pipeline_arrival_events_per_sec = 0;     // kafka.order: arrival
+  double pipeline_logistic_events_per_sec = 0;    // model.type: logistic alone (timestamp merge)
   double ratio = 0;                               // pipeline / ceiling
   double latency_rate = 0;                        // events/s produced during the latency run
   double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;  // the median window's
