@@ -8,9 +8,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <string_view>
 
 namespace streamlearn::kafka {
 namespace {
+
+// librdkafka's CONFWARN for a property of the other kind of client ("Configuration property
+// fetch.wait.max.ms is a consumer property and will be ignored by this producer instance").
+bool IsOtherClientsProperty(std::string_view message) {
+  return message.find("is a consumer property and will be ignored by this producer instance") != std::string_view::npos ||
+         message.find("is a producer property and will be ignored by this consumer instance") != std::string_view::npos;
+}
 
 void LogFromLibrdkafka(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug
@@ -21,6 +29,10 @@ void LogFromLibrdkafka(const rd_kafka_t* rk, int level, const char* facility, co
   // A failed connection ("FAIL") is also reported through the error callback, where an
   // outage is logged once by its owner: here it would be one line per reconnect attempt.
   if (std::strcmp(facility, "FAIL") == 0) lvl = spdlog::level::debug;
+  // kafka.properties goes to every client the service makes, consumers and producers alike,
+  // so a consumer-only property is ignored by each producer (and the reverse) by design; the
+  // warning librdkafka prints for it, once per client, is noise. Other CONFWARNs stay warnings.
+  if (std::strcmp(facility, "CONFWARN") == 0 && IsOtherClientsProperty(message)) lvl = spdlog::level::debug;
   spdlog::log(lvl, "kafka {} {}: {}", rd_kafka_name(rk), facility, message);
 }
 

@@ -9,6 +9,9 @@
 #include <thread>
 #include <tuple>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "streamlearn/kafka/kafka.hpp"
 #include "streamlearn/kafka/range_reader.hpp"
 
@@ -83,6 +86,36 @@ TEST_CASE("an unknown librdkafka property is an error that names it", "[kafka]")
   auto producer = Producer::Create({{"bootstrap.servers", "localhost:1"}, {"linger.mss", "5"}});
   REQUIRE_FALSE(producer.ok());
   CHECK_THAT(producer.status().message(), Catch::Contains("linger.mss"));
+}
+
+TEST_CASE("a consumer's property given to a producer is logged at debug (the service gives every client "
+          "kafka.properties); other configuration warnings stay warnings",
+          "[kafka]") {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  sink->set_pattern("%l %v");
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  spdlog::set_level(spdlog::level::debug);
+  auto lines_with = [&](std::string_view text) {
+    std::vector<std::string> found;
+    for (const auto& line : sink->last_formatted()) {
+      if (line.find(text) != std::string::npos) found.push_back(line);
+    }
+    return found;
+  };
+  {
+    auto producer = Producer::Create({{"bootstrap.servers", "localhost:1"}, {"fetch.wait.max.ms", "1"}});
+    REQUIRE(producer.ok());
+    auto deprecated = Producer::Create({{"bootstrap.servers", "localhost:1"}, {"produce.offset.report", "true"}});
+    REQUIRE(deprecated.ok());
+  }
+  const auto other_client = lines_with("fetch.wait.max.ms is a consumer property");
+  const auto deprecated = lines_with("produce.offset.report");
+  spdlog::set_default_logger(previous);
+  REQUIRE(other_client.size() == 1);
+  CHECK(other_client[0].starts_with("debug "));
+  REQUIRE(deprecated.size() == 1);
+  CHECK(deprecated[0].starts_with("warning "));
 }
 
 TEST_CASE("topic metadata reports partition counts from the embedded broker", "[kafka]") {
