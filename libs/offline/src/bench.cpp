@@ -117,7 +117,16 @@ std::pair<double, double> CheckpointHeld(const PipelineProbe& probe) {
 
 // The service on `config` until it processed `events`: events/s from its first message;
 // *held_s: how long checkpoints held processing meanwhile.
-Result<double> RunPipeline(const PipelineConfig& config, uint64_t events, RunnerStatus* last, double* held_s) {
+// The changelog topic partitioned like the input, as a deployment creates it: the changelog
+// is on by default, and on a topic the broker made with its own partition count the service
+// would run without it (and say so), which is not the default pipeline.
+Status CreateChangelogTopic(kafka::EmbeddedBroker& broker, const PipelineConfig& config, int partitions) {
+  return broker.create_topic(ChangelogTopic(config), partitions);
+}
+
+Result<double> RunPipeline(kafka::EmbeddedBroker& broker, int partitions, const PipelineConfig& config,
+                           uint64_t events, RunnerStatus* last, double* held_s) {
+  SL_RETURN_IF_ERROR(CreateChangelogTopic(broker, config, partitions));
   PipelineProbe probe(std::make_shared<prometheus::Registry>());
   auto runner = KafkaRunner::Create(config, &probe);
   if (!runner.ok()) return runner.status();
@@ -174,8 +183,8 @@ int64_t WallMs() {
 // Events produced live at `rate` into "bench-<name>" while the service runs on it; each
 // event's latency is from the producer's produce() call to the moment a consumer of the
 // predictions topic holds its prediction: the whole way through the broker and back.
-Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options, double rate, const LatencyRun& run,
-                      LatencyFigures* result) {
+Status MeasureLatency(kafka::EmbeddedBroker& broker, const std::string& bootstrap, const BenchOptions& options,
+                      double rate, const LatencyRun& run, LatencyFigures* result) {
   // The embedded broker answers an empty fetch only after fetch.wait.max.ms, even when data
   // arrives meanwhile (a real broker answers at once): waits of 1 ms keep that artefact out.
   PipelineConfig config = BenchPipelineConfig(bootstrap, run.name);
@@ -185,6 +194,7 @@ Status MeasureLatency(const std::string& bootstrap, const BenchOptions& options,
   config.kafka.properties["fetch.wait.max.ms"] = "1";
   if (run.commit_interval_ms > 0) config.state.commit_interval_ms = run.commit_interval_ms;
   for (const auto& [key, value] : options.latency_properties) config.kafka.properties[key] = value;
+  SL_RETURN_IF_ERROR(CreateChangelogTopic(broker, config, options.partitions));
   const double warmup_s = 0.5;
   const uint64_t total = static_cast<uint64_t>(rate * (warmup_s + options.latency_seconds));
   const uint64_t skipped = static_cast<uint64_t>(rate * warmup_s);
@@ -396,17 +406,18 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
 
   RunnerStatus merged_status, arrival_status;
   double merged_held_s = 0, arrival_held_s = 0;
-  auto merged = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status, &merged_held_s);
+  auto merged = RunPipeline(**broker, options.partitions, BenchPipelineConfig(bootstrap, "pipeline"), options.events, &merged_status, &merged_held_s);
   if (!merged.ok()) return merged.status();
   PipelineConfig arrival_config = BenchPipelineConfig(bootstrap, "pipeline-arrival");
   arrival_config.kafka.order = KafkaOrder::kArrival;
-  auto arrival_pipeline = RunPipeline(arrival_config, options.events, &arrival_status, &arrival_held_s);
+  auto arrival_pipeline = RunPipeline(**broker, options.partitions, arrival_config, options.events, &arrival_status, &arrival_held_s);
   if (!arrival_pipeline.ok()) return arrival_pipeline.status();
   // The cheapest classifier the service runs, for scale: the default pipeline trains the
   // adaptive tree and the baselines beside it.
   RunnerStatus logistic_status;
   double logistic_held_s = 0;
-  auto logistic = RunPipeline(BenchPipelineConfig(bootstrap, "pipeline-logistic", BenchModels::kSingleLogistic),
+  auto logistic = RunPipeline(**broker, options.partitions,
+                              BenchPipelineConfig(bootstrap, "pipeline-logistic", BenchModels::kSingleLogistic),
                               options.events, &logistic_status, &logistic_held_s);
   if (!logistic.ok()) return logistic.status();
   auto ceiling_again = KafkaCeiling(
@@ -461,7 +472,7 @@ Result<BenchResult> RunBench(const BenchOptions& options, const std::function<vo
         SL_RETURN_IF_ERROR((*broker)->create_topic(topic, options.partitions));
       }
       LatencyFigures measured;
-      SL_RETURN_IF_ERROR(MeasureLatency(bootstrap, options, rate, run, &measured));
+      SL_RETURN_IF_ERROR(MeasureLatency(**broker, bootstrap, options, rate, run, &measured));
       const bool window = run.order == KafkaOrder::kTimestamp && run.commit_interval_ms == 0;
       if (window) {
         result.latency_windows.push_back(measured);
