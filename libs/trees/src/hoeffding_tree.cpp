@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include "family_support.hpp"
@@ -325,7 +326,7 @@ Suggestion BestNominalSplit(const NominalObserver& obs, double pre_entropy, cons
 
 double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
-    if (c.cls == cls) return c.estimator.pdf(value);
+    if (c.cls == cls) return c.pdf(value);
   }
   return 0.0;
 }
@@ -422,7 +423,11 @@ size_t TreeLeaf::bytes() const {
   // So do the nominal observers, by their entries.
   size_t b = sizeof(TreeLeaf) - sizeof(features) - sizeof(nominal) + features.size() * sizeof(uint32_t) +
              (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
-  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * sizeof(ClassGaussian);
+  // A class Gaussian counts its statistics, not the density terms derived from them: the
+  // estimate (which decides where a size limit cuts) is what it was before they were kept.
+  constexpr size_t kClassGaussianStatistics = offsetof(ClassGaussian, neg_two_var);
+  static_assert(kClassGaussianStatistics == 48);
+  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * kClassGaussianStatistics;
   for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
   for (const auto& obs : nominal) {
     b += sizeof(NominalObserver);
@@ -543,7 +548,7 @@ void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v,
     if (v < it->min) it->min = v;
     if (v > it->max) it->max = v;
   }
-  it->estimator.update(v, w);
+  it->update(v, w);
 }
 
 void HoeffdingTreeLearner::observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w) {

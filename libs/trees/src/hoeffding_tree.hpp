@@ -99,6 +99,28 @@ struct ClassGaussian {
   Gaussian estimator;
   double min = 0;
   double max = 0;
+  // The estimator's density terms, kept with it (refresh() after each change): the naive
+  // Bayes votes take them for every event a leaf is asked about, the estimator changes
+  // only when its class is learned there.
+  double neg_two_var = 0;  // -2 * variance: 0 while the variance is 0 (the density is 0)
+  double norm = 0;         // sqrt(2 pi variance), the density's divisor
+
+  void update(double x, double w) {
+    estimator.update(x, w);
+    refresh();
+  }
+  // The same expressions as Gaussian::pdf, so the density is the same to the bit.
+  void refresh() {
+    const double var = estimator.variance();
+    neg_two_var = -2 * var;
+    norm = var == 0 ? 0.0 : std::sqrt(6.283185307179586 * var);
+  }
+  // Gaussian::pdf(x).
+  double pdf(double x) const {
+    if (neg_two_var == 0) return 0.0;
+    const double d = x - estimator.mean;
+    return std::exp(d * d / neg_two_var) / norm;
+  }
 };
 
 // River's GaussianSplitter for one dense attribute at one leaf.

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string_view>
@@ -258,4 +259,57 @@ TEST_CASE("damaged Hoeffding tree and naive Bayes snapshots never crash a load",
     REQUIRE(restored.ok());
     CHECK(AsTree(**restored).config().grace_period == 51);
   }
+}
+
+TEST_CASE("a leaf's class Gaussian keeps its density terms: the density is Gaussian::pdf's to the bit",
+          "[trees][hoeffding_tree]") {
+  // The naive Bayes votes read the density from the terms the observer keeps; they must be
+  // those of the estimator after every update, and after a snapshot (which holds the
+  // estimator only) is read back.
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> value(3.0, 2.5);
+  trees::ClassGaussian g;
+  g.update(1.5, 1.0);  // one value: variance 0, density 0
+  CHECK(g.pdf(1.5) == 0.0);
+  CHECK(g.estimator.pdf(1.5) == 0.0);
+  std::vector<double> probes = {-40.0, -3.0, 0.0, 2.999, 3.0, 7.5, 1e3, std::numeric_limits<double>::infinity()};
+  for (int i = 0; i < 500; ++i) {
+    g.update(value(rng), i % 7 == 0 ? 2.0 : 1.0);
+    for (double x : probes) {
+      INFO("update " << i << ", x " << x);
+      const double cached = g.pdf(x), direct = g.estimator.pdf(x);
+      CHECK(std::memcmp(&cached, &direct, sizeof cached) == 0);
+    }
+  }
+  std::string bytes;
+  ByteWriter w(&bytes);
+  g.estimator.save(w);
+  trees::ClassGaussian loaded;
+  ByteReader r(bytes);
+  REQUIRE(loaded.estimator.load(r));
+  CHECK(loaded.pdf(4.0) != g.pdf(4.0));  // the terms are not the estimator: refresh() makes them
+  loaded.refresh();
+  for (double x : probes) CHECK(loaded.pdf(x) == g.pdf(x));
+}
+
+TEST_CASE("a Hoeffding tree read back from its snapshot votes by naive Bayes as the original",
+          "[trees][hoeffding_tree][snapshot]") {
+  // Its leaves' Gaussians come back from their statistics: the density terms are made again.
+  const auto stream = testing::GeneratedStream("hyperplane", 3000, 9);
+  auto original = MakeTreeLearner("hoeffding_tree", {{"grace_period", "50"}, {"leaf_prediction", "nb"}});
+  for (size_t i = 0; i < 2000; ++i) original->learn(stream[i].x, stream[i].y);
+  std::string bytes;
+  ByteWriter w(&bytes);
+  original->save(w);
+  ByteReader r(bytes);
+  auto restored = learn::RestoreLearner(r);
+  REQUIRE(restored.ok());
+  learn::Prediction a, b;
+  size_t differ = 0;
+  for (size_t i = 2000; i < stream.size(); ++i) {
+    original->predict(stream[i].x, a);
+    (*restored)->predict(stream[i].x, b);
+    if (std::memcmp(&a.score, &b.score, sizeof a.score) != 0) ++differ;
+  }
+  CHECK(differ == 0);
 }
