@@ -324,9 +324,11 @@ Suggestion BestNominalSplit(const NominalObserver& obs, double pre_entropy, cons
   return best;
 }
 
-double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
+// River's `log(cond_proba) if cond_proba > 0 else 0` for a numeric observer: the class's
+// Gaussian log-density (ClassGaussian::log_pdf_term), 0 for a class it has not seen.
+double LogCondProbaTerm(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
-    if (c.cls == cls) return c.pdf(value);
+    if (c.cls == cls) return c.log_pdf_term(value);
   }
   return 0.0;
 }
@@ -357,7 +359,9 @@ double NominalCondProba(const NominalObserver& obs, uint32_t cls, uint32_t value
 // utils.do_naive_bayes_prediction: votes[i] for leaf.stats[i]; false when River returns None.
 // River sums each class's log-likelihood over the observers in order; here the observers
 // are the outer loop (each present value looked up once for all classes) and every class
-// still adds its terms in the observers' order: the same sums, bit for bit.
+// still adds its terms in the observers' order. A numeric term is the Gaussian's
+// log-density written out (ClassGaussian::log_pdf_term): River's log(pdf) but for its last
+// bits, without an exp and a log per attribute and class.
 bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes) {
   const double total = Sum(leaf.stats);
   if (leaf.stats.empty() || total == 0) return false;
@@ -372,8 +376,7 @@ bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes
     for (size_t k = 0; k < classes; ++k) {
       const auto [cls, weight] = leaf.stats[k];
       if (!(weight > 0)) continue;
-      const double p = CondProba(obs, cls, value);
-      votes[k] += p > 0 ? std::log(p) : 0.0;
+      votes[k] += LogCondProbaTerm(obs, cls, value);
     }
   }
   for (const auto& obs : leaf.nominal) {

@@ -313,3 +313,48 @@ TEST_CASE("a Hoeffding tree read back from its snapshot votes by naive Bayes as 
   }
   CHECK(differ == 0);
 }
+
+TEST_CASE("a class Gaussian's naive Bayes term is River's log(pdf) if pdf > 0 else 0",
+          "[trees][hoeffding_tree]") {
+  // The term is the log-density written out: equal to log(pdf) but for the last bits where
+  // the density is a normal positive number, and exactly River's (0 included) where it is
+  // 0, tiny or not a number.
+  trees::ClassGaussian g;
+  CHECK(g.log_pdf_term(1.0) == 0.0);  // nothing seen
+  g.update(2.0, 1.0);
+  CHECK(g.log_pdf_term(2.0) == 0.0);  // variance 0: density 0, River adds nothing
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> value(-1.0, 0.75);
+  for (int i = 0; i < 200; ++i) g.update(value(rng), 1.0);
+  for (double x = -12.0; x <= 10.0; x += 0.37) {
+    const double p = g.pdf(x);
+    REQUIRE(p > 0.0);
+    INFO("x " << x << ", p " << p);
+    CHECK(std::abs(g.log_pdf_term(x) - std::log(p)) <= 1e-13 * (1.0 + std::abs(std::log(p))));
+  }
+  // Far out the density is 0 in doubles (River: no term); just inside, a subnormal or a
+  // tiny normal number, whose log River takes.
+  for (double x : {30.0, 40.0, 1e6, -1e6, std::numeric_limits<double>::infinity()}) {
+    const double p = g.pdf(x);
+    const double river = p > 0 ? std::log(p) : 0.0;
+    INFO("x " << x << ", p " << p);
+    CHECK(g.log_pdf_term(x) == river);
+  }
+  bool met_zero = false, met_tiny = false;
+  for (double x = 20.0; x < 40.0; x += 0.01) {
+    const double p = g.pdf(x);
+    const double term = g.log_pdf_term(x);
+    if (p == 0.0) {
+      met_zero = true;
+      CHECK(term == 0.0);
+    } else if (p < 1e-306) {  // below e^-700: computed as River does
+      met_tiny = true;
+      CHECK(term == std::log(p));
+    } else {
+      CHECK(std::abs(term - std::log(p)) <= 1e-13 * std::abs(std::log(p)));
+    }
+  }
+  CHECK(met_zero);
+  CHECK(met_tiny);
+  CHECK(g.log_pdf_term(std::numeric_limits<double>::quiet_NaN()) == 0.0);
+}
