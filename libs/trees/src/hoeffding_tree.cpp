@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include "family_support.hpp"
@@ -323,9 +324,11 @@ Suggestion BestNominalSplit(const NominalObserver& obs, double pre_entropy, cons
   return best;
 }
 
-double CondProba(const NumericObserver& obs, uint32_t cls, double value) {
+// River's `log(cond_proba) if cond_proba > 0 else 0` for a numeric observer: the class's
+// Gaussian log-density (ClassGaussian::log_pdf_term), 0 for a class it has not seen.
+double LogCondProbaTerm(const NumericObserver& obs, uint32_t cls, double value) {
   for (const auto& c : obs.classes) {
-    if (c.cls == cls) return c.estimator.pdf(value);
+    if (c.cls == cls) return c.log_pdf_term(value);
   }
   return 0.0;
 }
@@ -356,7 +359,9 @@ double NominalCondProba(const NominalObserver& obs, uint32_t cls, uint32_t value
 // utils.do_naive_bayes_prediction: votes[i] for leaf.stats[i]; false when River returns None.
 // River sums each class's log-likelihood over the observers in order; here the observers
 // are the outer loop (each present value looked up once for all classes) and every class
-// still adds its terms in the observers' order: the same sums, bit for bit.
+// still adds its terms in the observers' order. A numeric term is the Gaussian's
+// log-density written out (ClassGaussian::log_pdf_term): River's log(pdf) but for its last
+// bits, without an exp and a log per attribute and class.
 bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes) {
   const double total = Sum(leaf.stats);
   if (leaf.stats.empty() || total == 0) return false;
@@ -371,8 +376,7 @@ bool NaiveBayesVotes(const TreeLeaf& leaf, const FeatureVector& x, double* votes
     for (size_t k = 0; k < classes; ++k) {
       const auto [cls, weight] = leaf.stats[k];
       if (!(weight > 0)) continue;
-      const double p = CondProba(obs, cls, value);
-      votes[k] += p > 0 ? std::log(p) : 0.0;
+      votes[k] += LogCondProbaTerm(obs, cls, value);
     }
   }
   for (const auto& obs : leaf.nominal) {
@@ -422,7 +426,11 @@ size_t TreeLeaf::bytes() const {
   // So do the nominal observers, by their entries.
   size_t b = sizeof(TreeLeaf) - sizeof(features) - sizeof(nominal) + features.size() * sizeof(uint32_t) +
              (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
-  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * sizeof(ClassGaussian);
+  // A class Gaussian counts its statistics, not the density terms derived from them: the
+  // estimate (which decides where a size limit cuts) is what it was before they were kept.
+  constexpr size_t kClassGaussianStatistics = offsetof(ClassGaussian, neg_two_var);
+  static_assert(kClassGaussianStatistics == 48);
+  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * kClassGaussianStatistics;
   for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
   for (const auto& obs : nominal) {
     b += sizeof(NominalObserver);
@@ -543,7 +551,7 @@ void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v,
     if (v < it->min) it->min = v;
     if (v > it->max) it->max = v;
   }
-  it->estimator.update(v, w);
+  it->update(v, w);
 }
 
 void HoeffdingTreeLearner::observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w) {

@@ -99,6 +99,46 @@ struct ClassGaussian {
   Gaussian estimator;
   double min = 0;
   double max = 0;
+  // The estimator's density terms, kept with it (refresh() after each change): the naive
+  // Bayes votes take them for every event a leaf is asked about, the estimator changes
+  // only when its class is learned there.
+  double neg_two_var = 0;  // -2 * variance: 0 while the variance is 0 (the density is 0)
+  double norm = 0;         // sqrt(2 pi variance), the density's divisor
+  double log_norm = 0;     // log(norm)
+
+  void update(double x, double w) {
+    estimator.update(x, w);
+    refresh();
+  }
+  // The same expressions as Gaussian::pdf, so the density is the same to the bit.
+  void refresh() {
+    const double var = estimator.variance();
+    neg_two_var = -2 * var;
+    norm = var == 0 ? 0.0 : std::sqrt(6.283185307179586 * var);
+    log_norm = var == 0 ? 0.0 : std::log(norm);
+  }
+  // Gaussian::pdf(x).
+  double pdf(double x) const {
+    if (neg_two_var == 0) return 0.0;
+    const double d = x - estimator.mean;
+    return std::exp(d * d / neg_two_var) / norm;
+  }
+  // River's naive Bayes term `log(p) if p > 0 else 0` for p = pdf(x), written as the
+  // log-density -d^2 / (2 var) - log(norm) without computing p: no exp and no log per event,
+  // the same value but for the last bits (exp, the division and log rounded once each
+  // before). Where p would be 0 (or not a number, or so small that it is not a normal
+  // double) the term is computed as River does, so it is 0 exactly where River's is.
+  double log_pdf_term(double x) const {
+    if (neg_two_var == 0) return 0.0;
+    const double d = x - estimator.mean;
+    const double exponent = d * d / neg_two_var;
+    const double log_p = exponent - log_norm;
+    // exp(exponent) and p = exp(exponent) / norm are then both at least e^-700, normal
+    // positive doubles: River's p > 0 holds.
+    if (exponent >= -700 && log_p >= -700) return log_p;
+    const double p = std::exp(exponent) / norm;
+    return p > 0 ? std::log(p) : 0.0;
+  }
 };
 
 // River's GaussianSplitter for one dense attribute at one leaf.

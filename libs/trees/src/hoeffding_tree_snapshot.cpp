@@ -216,6 +216,7 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
     for (auto& c : obs.classes) {
       c.cls = r.u32();
       if (!c.estimator.load(r)) return false;
+      c.refresh();
       c.min = r.f64();
       c.max = r.f64();
       if (!r.ok() || c.cls >= classes || !(c.min <= c.max)) return false;

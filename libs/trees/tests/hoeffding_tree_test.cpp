@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string_view>
@@ -258,4 +259,102 @@ TEST_CASE("damaged Hoeffding tree and naive Bayes snapshots never crash a load",
     REQUIRE(restored.ok());
     CHECK(AsTree(**restored).config().grace_period == 51);
   }
+}
+
+TEST_CASE("a leaf's class Gaussian keeps its density terms: the density is Gaussian::pdf's to the bit",
+          "[trees][hoeffding_tree]") {
+  // The naive Bayes votes read the density from the terms the observer keeps; they must be
+  // those of the estimator after every update, and after a snapshot (which holds the
+  // estimator only) is read back.
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> value(3.0, 2.5);
+  trees::ClassGaussian g;
+  g.update(1.5, 1.0);  // one value: variance 0, density 0
+  CHECK(g.pdf(1.5) == 0.0);
+  CHECK(g.estimator.pdf(1.5) == 0.0);
+  std::vector<double> probes = {-40.0, -3.0, 0.0, 2.999, 3.0, 7.5, 1e3, std::numeric_limits<double>::infinity()};
+  for (int i = 0; i < 500; ++i) {
+    g.update(value(rng), i % 7 == 0 ? 2.0 : 1.0);
+    for (double x : probes) {
+      INFO("update " << i << ", x " << x);
+      const double cached = g.pdf(x), direct = g.estimator.pdf(x);
+      CHECK(std::memcmp(&cached, &direct, sizeof cached) == 0);
+    }
+  }
+  std::string bytes;
+  ByteWriter w(&bytes);
+  g.estimator.save(w);
+  trees::ClassGaussian loaded;
+  ByteReader r(bytes);
+  REQUIRE(loaded.estimator.load(r));
+  CHECK(loaded.pdf(4.0) != g.pdf(4.0));  // the terms are not the estimator: refresh() makes them
+  loaded.refresh();
+  for (double x : probes) CHECK(loaded.pdf(x) == g.pdf(x));
+}
+
+TEST_CASE("a Hoeffding tree read back from its snapshot votes by naive Bayes as the original",
+          "[trees][hoeffding_tree][snapshot]") {
+  // Its leaves' Gaussians come back from their statistics: the density terms are made again.
+  const auto stream = testing::GeneratedStream("hyperplane", 3000, 9);
+  auto original = MakeTreeLearner("hoeffding_tree", {{"grace_period", "50"}, {"leaf_prediction", "nb"}});
+  for (size_t i = 0; i < 2000; ++i) original->learn(stream[i].x, stream[i].y);
+  std::string bytes;
+  ByteWriter w(&bytes);
+  original->save(w);
+  ByteReader r(bytes);
+  auto restored = learn::RestoreLearner(r);
+  REQUIRE(restored.ok());
+  learn::Prediction a, b;
+  size_t differ = 0;
+  for (size_t i = 2000; i < stream.size(); ++i) {
+    original->predict(stream[i].x, a);
+    (*restored)->predict(stream[i].x, b);
+    if (std::memcmp(&a.score, &b.score, sizeof a.score) != 0) ++differ;
+  }
+  CHECK(differ == 0);
+}
+
+TEST_CASE("a class Gaussian's naive Bayes term is River's log(pdf) if pdf > 0 else 0",
+          "[trees][hoeffding_tree]") {
+  // The term is the log-density written out: equal to log(pdf) but for the last bits where
+  // the density is a normal positive number, and exactly River's (0 included) where it is
+  // 0, tiny or not a number.
+  trees::ClassGaussian g;
+  CHECK(g.log_pdf_term(1.0) == 0.0);  // nothing seen
+  g.update(2.0, 1.0);
+  CHECK(g.log_pdf_term(2.0) == 0.0);  // variance 0: density 0, River adds nothing
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> value(-1.0, 0.75);
+  for (int i = 0; i < 200; ++i) g.update(value(rng), 1.0);
+  for (double x = -12.0; x <= 10.0; x += 0.37) {
+    const double p = g.pdf(x);
+    REQUIRE(p > 0.0);
+    INFO("x " << x << ", p " << p);
+    CHECK(std::abs(g.log_pdf_term(x) - std::log(p)) <= 1e-13 * (1.0 + std::abs(std::log(p))));
+  }
+  // Far out the density is 0 in doubles (River: no term); just inside, a subnormal or a
+  // tiny normal number, whose log River takes.
+  for (double x : {30.0, 40.0, 1e6, -1e6, std::numeric_limits<double>::infinity()}) {
+    const double p = g.pdf(x);
+    const double river = p > 0 ? std::log(p) : 0.0;
+    INFO("x " << x << ", p " << p);
+    CHECK(g.log_pdf_term(x) == river);
+  }
+  bool met_zero = false, met_tiny = false;
+  for (double x = 20.0; x < 40.0; x += 0.01) {
+    const double p = g.pdf(x);
+    const double term = g.log_pdf_term(x);
+    if (p == 0.0) {
+      met_zero = true;
+      CHECK(term == 0.0);
+    } else if (p < 1e-306) {  // below e^-700: computed as River does
+      met_tiny = true;
+      CHECK(term == std::log(p));
+    } else {
+      CHECK(std::abs(term - std::log(p)) <= 1e-13 * std::abs(std::log(p)));
+    }
+  }
+  CHECK(met_zero);
+  CHECK(met_tiny);
+  CHECK(g.log_pdf_term(std::numeric_limits<double>::quiet_NaN()) == 0.0);
 }
