@@ -185,6 +185,13 @@ Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key
   return Status::Ok();
 }
 
+namespace {
+// Writes `value` into `s` unless it holds it already: a kept slot of a steady stream mostly
+// does (the same name at the same place), and the comparison is cheaper than the copy.
+inline void Overwrite(std::string& s, std::string_view value) {
+  if (!SameShortName(s, value)) s.assign(value);
+}
+}  // namespace
 
 Status EventDecoder::Impl::DecodeFeatures(object features, Event* out) {
   size_t count = 0;                       // the features read so far
@@ -217,18 +224,18 @@ Status EventDecoder::Impl::DecodeFeatures(object features, Event* out) {
       case element_type::BOOL: d = v.get_bool().value_unsafe() ? 1.0 : 0.0; break;
       case element_type::STRING: {
         CategoricalFeature& f = NextSlot(out->categorical, categorical_used);
-        f.name.assign(name);
-        f.value.assign(v.get_string().value_unsafe());
+        Overwrite(f.name, name);
+        Overwrite(f.value, v.get_string().value_unsafe());
         continue;
       }
       case element_type::NULL_VALUE:
-        NextSlot(out->missing, missing_used).assign(name);
+        Overwrite(NextSlot(out->missing, missing_used), name);
         continue;
       default:
         return Status::Invalid("feature " + Quote(name) + " must be a number, string, boolean or null");
     }
     NumericFeature& f = NextSlot(out->numeric, numeric_used);
-    f.name.assign(name);
+    Overwrite(f.name, name);
     f.value = d;
   }
   if (departed <= schema_size) {
