@@ -3,7 +3,9 @@
 // message key (without one, an event may have no entity: empty), finite numeric values with
 // non-empty names, a well-formed label and a non-negative timestamp; a failed decode has a
 // non-empty UTF-8 reason under 300 bytes (it becomes a DLQ header); decoding is deterministic
-// with a reused decoder and Event (no state leaks from one message to the next).
+// with a reused decoder and Event (no state leaks from one message to the next), and a
+// decoder that has decoded other messages before (it keeps the last event's feature names
+// to skip the duplicate search) gives what a fresh one gives.
 
 #include <cmath>
 #include <cstddef>
@@ -68,11 +70,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Event first;
   static Event second;
   static const SourcePosition kSource{"events", 3, 42, 1700000000000};
+  // The first decode of each message with `decoder` follows the previous message's names.
+  EventDecoder fresh_decoder(kLimits);
+  Event fresh;
 
   std::string_view payload(reinterpret_cast<const char*>(data), size);
   // The message key is the default entity: try with and without one.
   for (std::string_view key : {std::string_view("k"), std::string_view()}) {
     streamlearn::Status st = decoder.decode(payload, key, kSource, &first);
+    streamlearn::Status fresh_st = fresh_decoder.decode(payload, key, kSource, &fresh);
+    FUZZ_CHECK(st.ok() == fresh_st.ok() && st.message() == fresh_st.message(),
+               "a used decoder says '%s', a fresh one '%s'", st.message().c_str(), fresh_st.message().c_str());
+    if (st.ok()) FUZZ_CHECK(SameEvent(first, fresh), "a used and a fresh decoder decode one payload differently");
     if (st.ok()) {
       CheckEvent(first, key, kLimits.max_features);
     } else {

@@ -86,41 +86,44 @@ inline Status ReadNumber(element v, double* out) {
 
 // The value of a 'label' field: booleans and 0/1 are binary, other finite numbers real,
 // non-empty strings classes. null is "unlabelled" where `null_allowed` (events) and an
-// error otherwise (label records).
+// error otherwise (label records). Written in place: *out is empty after an error.
 inline Status ReadLabel(element v, bool null_allowed, std::optional<Label>* out) {
   out->reset();
-  Label label;
   switch (v.type()) {
     case element_type::NULL_VALUE:
       if (null_allowed) return Status::Ok();
       return Status::Invalid("field 'label' must be a number, boolean or string, not null");
-    case element_type::BOOL:
+    case element_type::BOOL: {
+      Label& label = out->emplace();
       label.kind = Label::Kind::kBinary;
       label.value = v.get_bool().value_unsafe() ? 1 : 0;
-      break;
+      return Status::Ok();
+    }
     case element_type::INT64:
     case element_type::UINT64:
     case element_type::DOUBLE: {
-      if (!ReadNumber(v, &label.value).ok()) {
+      double d = 0;
+      if (!ReadNumber(v, &d).ok()) {
         return Status::Invalid("field 'label' is not a finite number");
       }
-      label.kind = (label.value == 0 || label.value == 1) ? Label::Kind::kBinary : Label::Kind::kReal;
-      break;
+      Label& label = out->emplace();
+      label.value = d;
+      label.kind = (d == 0 || d == 1) ? Label::Kind::kBinary : Label::Kind::kReal;
+      return Status::Ok();
     }
     case element_type::STRING: {
       std::string_view s = v.get_string().value_unsafe();
       if (s.empty()) return Status::Invalid("field 'label' is an empty string");
+      Label& label = out->emplace();
       label.kind = Label::Kind::kClass;
       label.class_name.assign(s);
-      break;
+      return Status::Ok();
     }
     default:
       return Status::Invalid(null_allowed
                                  ? "field 'label' must be a number, boolean, string or null"
                                  : "field 'label' must be a number, boolean or string");
   }
-  *out = std::move(label);
-  return Status::Ok();
 }
 
 }  // namespace streamlearn::json_fields

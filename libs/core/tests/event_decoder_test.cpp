@@ -190,3 +190,68 @@ TEST_CASE("decoder reports an integer meta.concept marker of the event decoded l
   // A failed decode reports none, even when the marker was read before the error.
   CHECK(marker(R"({"meta":{"concept":1},"features":{"x":[1]}})") == std::nullopt);
 }
+
+TEST_CASE("decoder following the previous event's feature names gives a fresh decoder's result and reason",
+          "[decoder]") {
+  // A used decoder checks names that follow the last event's, place by place, without the
+  // duplicate search; from the first name that departs it searches the names read so far.
+  // Each payload below departs somewhere (or not) from the one before it.
+  const std::vector<std::string> payloads = {
+      R"({"id":"a","features":{"p":1,"q":"s","r":null,"s":true}})",
+      R"({"id":"b","features":{"p":2,"q":"t","r":3,"s":false}})",                 // the same names
+      R"({"id":"c","features":{"p":2,"q":"t","p":3}})",                           // departs into a duplicate of the prefix
+      R"({"id":"d","features":{"p":2,"q":"t","r":3,"s":1,"p":4}})",               // past the end, a duplicate
+      R"({"id":"e","features":{"p":2,"q":"t","r":3,"s":1,"t":4,"t":5}})",         // past the end, then a duplicate
+      R"({"id":"f","features":{"p":2,"":1}})",                                    // an empty name after the prefix
+      R"({"id":"g","features":{"p":2,"q":"t"}})",                                 // a prefix only
+      R"({"id":"h","features":{"p":2,"q":"t","r":3,"s":1}})",                     // the longer list again
+      R"({"id":"i","features":{"q":1,"p":2,"s":3,"r":4}})",                       // reordered: a new list
+      R"({"id":"j","features":{"q":1,"p":2,"s":3,"r":4,"u":[1]}})",               // fails on a value after them
+      R"({"id":"k","features":{"q":1,"p":2,"s":3,"q":4}})",                       // a duplicate where 'r' was
+      R"({"id":"l","features":{"q":1,"p":2,"s":3,"r":4},"label":[1]})",          // fails after the features
+      R"({"id":"m","features":{"q":1,"p":2,"s":3,"r":4,"v":1,"w":2}})",           // one more than the limit
+      R"({"id":"n","features":{"q":1,"p":2,"s":3,"r":4,"v":1}})",                 // at the limit
+      R"({"id":"o","features":{"q":1,"p":2,"s":3,"r":4,"v":1,"v":2}})",           // at the limit, a duplicate
+      R"({"id":"p","features":{"merchant_category_long_name_past_sso":"a","q":1}})",
+      R"({"id":"q","features":{"merchant_category_long_name_past_sso":"b","merchant_category_long_name_past_sso":1}})",
+      R"({"id":"r","features":{}})",
+      R"({"id":"s","features":{"q":1,"q":2}})",
+      R"({"id":"t","features":{"q":1,"p":2}})",
+  };
+  const streamlearn::EventDecoderLimits limits{.max_payload_bytes = 1 << 20, .max_depth = 16, .max_features = 5};
+  EventDecoder used(limits);
+  Event used_event;
+  for (const std::string& payload : payloads) {
+    INFO(payload);
+    EventDecoder fresh(limits);
+    Event fresh_event;
+    const auto fresh_status = fresh.decode(payload, "k", kSource, &fresh_event);
+    const auto used_status = used.decode(payload, "k", kSource, &used_event);
+    REQUIRE(used_status.ok() == fresh_status.ok());
+    CHECK(used_status.message() == fresh_status.message());
+    if (fresh_status.ok()) CHECK(used_event == fresh_event);
+  }
+  // The reasons themselves, after a list the names follow at first.
+  auto reason = [&](std::string_view payload) {
+    const auto st = used.decode(payload, "k", kSource, &used_event);
+    return st.ok() ? std::string("OK") : st.message();
+  };
+  REQUIRE(reason(R"({"features":{"a":1,"b":2,"c":3}})") == "OK");
+  CHECK(reason(R"({"features":{"a":1,"b":2,"a":3}})") == "duplicate feature 'a'");
+  REQUIRE(reason(R"({"features":{"a":1,"b":2,"c":3}})") == "OK");
+  CHECK(reason(R"({"features":{"a":1,"b":2,"c":3,"b":4}})") == "duplicate feature 'b'");
+  CHECK(reason(R"({"features":{"a":1,"":2}})") == "feature with an empty name");
+  CHECK(reason(R"({"features":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6}})") == "more than 5 features");
+}
+
+TEST_CASE("decoder finds a duplicate top-level field, and an unknown one at its first appearance", "[decoder]") {
+  CHECK(DecodeError(R"({"features":{},"id":"a","id":"b"})") == "duplicate field 'id'");
+  CHECK(DecodeError(R"({"entity":"a","features":{},"entity":"b"})") == "duplicate field 'entity'");
+  CHECK(DecodeError(R"({"ts":1,"features":{},"ts":2})") == "duplicate field 'ts'");
+  CHECK(DecodeError(R"({"label":1,"features":{},"label":0})") == "duplicate field 'label'");
+  CHECK(DecodeError(R"({"meta":{},"features":{},"meta":{}})") == "duplicate field 'meta'");
+  // A duplicate is found before its value is read.
+  CHECK(DecodeError(R"({"features":{},"id":"a","id":3})") == "duplicate field 'id'");
+  CHECK(DecodeError(R"({"colour":1,"colour":2,"features":{}})") == "unknown field 'colour'");
+  CHECK(DecodeError(R"({"features":{},"\u0069d":"a","id":"b"})") == "duplicate field 'id'");
+}
