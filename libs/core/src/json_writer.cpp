@@ -21,17 +21,33 @@ constexpr char kDigitPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+// The 8 digits of y < 10^8, zeros in front, at [at, at + 8): 32-bit halves and quarters,
+// a few multiplications instead of one 64-bit division by 100 per pair.
+inline void Put8Digits(char* at, uint32_t y) {
+  const uint32_t high = y / 10000, low = y % 10000;
+  std::memcpy(at, kDigitPairs + 2 * (high / 100), 2);
+  std::memcpy(at + 2, kDigitPairs + 2 * (high % 100), 2);
+  std::memcpy(at + 4, kDigitPairs + 2 * (low / 100), 2);
+  std::memcpy(at + 6, kDigitPairs + 2 * (low % 100), 2);
+}
+
 // The decimal digits of `value` (at most 17 here), written to end at `end`.
 inline void PutDigitsBefore(char* end, uint64_t value) {
-  while (value >= 100) {
-    end -= 2;
-    std::memcpy(end, kDigitPairs + 2 * (value % 100), 2);
-    value /= 100;
+  while (value >= 100000000) {
+    end -= 8;
+    Put8Digits(end, static_cast<uint32_t>(value % 100000000));
+    value /= 100000000;
   }
-  if (value >= 10) {
-    std::memcpy(end - 2, kDigitPairs + 2 * value, 2);
+  auto rest = static_cast<uint32_t>(value);
+  while (rest >= 100) {
+    end -= 2;
+    std::memcpy(end, kDigitPairs + 2 * (rest % 100), 2);
+    rest /= 100;
+  }
+  if (rest >= 10) {
+    std::memcpy(end - 2, kDigitPairs + 2 * rest, 2);
   } else {
-    end[-1] = static_cast<char>('0' + value);
+    end[-1] = static_cast<char>('0' + rest);
   }
 }
 
