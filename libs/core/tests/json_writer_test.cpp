@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "streamlearn/core/json_writer.hpp"
 
@@ -50,6 +52,75 @@ TEST_CASE("the number form is fmt's {}: shortest round trip, plain for exponents
     REQUIRE(text == fmt::format("{}", v));
     REQUIRE(std::strtod(text.c_str(), nullptr) == v);
   }
+}
+
+TEST_CASE("WriteJsonDouble writes fmt's text at a pointer, at every layout's edges", "[json_writer]") {
+  auto written = [](double v) {
+    char buf[kJsonDoubleMaxChars];
+    const char* end = WriteJsonDouble(buf, v);
+    REQUIRE(end - buf <= 24);
+    return std::string(static_cast<const char*>(buf), end);
+  };
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1,
+                                -1,
+                                9,
+                                10,
+                                99,
+                                100,
+                                0.5,
+                                0.75,
+                                1.5,
+                                12.34,
+                                123456.789,
+                                0.001,
+                                0.0012,
+                                0.0001,
+                                0.00009999,
+                                0.000099999999999999991,
+                                9.999999999999999e15,
+                                1e15,
+                                1e16,
+                                1.5e16,
+                                123e20,
+                                1e99,
+                                1e100,
+                                1.25e-100,
+                                1e-99,
+                                1e-5,
+                                1.5e-5,
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest(),
+                                std::numeric_limits<double>::min(),
+                                -std::numeric_limits<double>::min(),
+                                std::numeric_limits<double>::denorm_min(),
+                                std::numeric_limits<double>::epsilon(),
+                                1.0 / 3,
+                                2.0 / 3,
+                                1 - std::numeric_limits<double>::epsilon() / 2,
+                                static_cast<double>(uint64_t{1} << 53),
+                                static_cast<double>(uint64_t{1} << 63),
+                                12345678901234567890.0};
+  // Every power of ten and its neighbours (the layout changes at decimal exponents -4 and 16).
+  for (int e = -323; e <= 308; ++e) {
+    const double p = std::pow(10.0, e);
+    values.push_back(p);
+    values.push_back(std::nextafter(p, 0.0));
+    values.push_back(std::nextafter(p, 1e308));
+    values.push_back(-3 * p);
+  }
+  // Scores: probabilities near 0, 1 and in between, as a sigmoid gives them.
+  for (int i = -4000; i <= 4000; ++i) values.push_back(1 / (1 + std::exp(-i / 100.0)));
+  for (const double v : values) {
+    if (!std::isfinite(v)) continue;  // -3e308 overflows: fmt writes "-inf", JSON null (below)
+    const std::string text = written(v);
+    INFO(text);
+    REQUIRE(text == fmt::format("{}", v));
+    REQUIRE(text == Double(v));
+  }
+  CHECK(written(std::numeric_limits<double>::infinity()) == "null");
+  CHECK(written(std::numeric_limits<double>::quiet_NaN()) == "null");
 }
 
 TEST_CASE("the writer places commas and keys", "[json_writer]") {

@@ -232,6 +232,7 @@ FeatureBuilder::DerivedIds& FeatureBuilder::add_derived(std::string_view field) 
       // The original three first, in their original order: the default dictionary is unchanged.
       const uint32_t a = config_.field_aggregates(field);
       ids.aggregated = a != 0;
+      if (ids.aggregated) ++aggregated_fields_;
       if (a & kAggMean) ids.mean = id_with_suffix("@entity_mean");
       if (a & kAggEwma) ids.ewma = id_with_suffix("@entity_ewma");
       if (a & kAggLast) ids.last = id_with_suffix("@entity_last");
@@ -331,6 +332,7 @@ void FeatureBuilder::reset_caches() {
   derived_by_position_.clear();
   position_shift_ = 0;
   derived_.clear();
+  aggregated_fields_ = 0;
   categoricals_.clear();
   std::fill(named_ids_.begin(), named_ids_.end(), nullptr);
   entity_ids_resolved_ = false;
@@ -789,6 +791,12 @@ void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, E
   auto it = std::lower_bound(state->fields.begin(), state->fields.end(), f.raw,
                              [](const FieldAggregate& a, int64_t id) { return a.field_id < id; });
   if (it == state->fields.end() || it->field_id != f.raw) {
+    // A new entity's records: room for every aggregated field known, at once (they come in
+    // the same event), instead of growing by doubling through the event's fields.
+    if (state->fields.capacity() == 0) {
+      state->fields.reserve(aggregated_fields_);
+      it = state->fields.begin();
+    }
     FieldAggregate fresh;
     fresh.field_id = static_cast<uint32_t>(f.raw);
     it = state->fields.insert(it, fresh);

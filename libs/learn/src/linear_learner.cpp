@@ -4,8 +4,38 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <typeinfo>
 
 namespace streamlearn::learn {
+
+namespace {
+
+struct LinearMemo final : PredictionMemo {
+  LinearModel::Memo kept;
+};
+
+// The memo when it is a LinearMemo (a type comparison, cheaper than a dynamic_cast).
+const LinearMemo* AsLinearMemo(const PredictionMemo* memo) {
+  return memo != nullptr && typeid(*memo) == typeid(LinearMemo) ? static_cast<const LinearMemo*>(memo) : nullptr;
+}
+
+}  // namespace
+
+void LinearLearner::predict_keeping(const FeatureVector& x, Prediction& out,
+                                    std::unique_ptr<PredictionMemo>& memo) const {
+  if (AsLinearMemo(memo.get()) == nullptr) memo = std::make_unique<LinearMemo>();
+  model_.predict_keeping(x, out, static_cast<LinearMemo*>(memo.get())->kept);
+}
+
+void LinearLearner::learn_predicted(const FeatureVector& x, double y, double weight, const PredictionMemo* memo) {
+  const LinearMemo* kept = AsLinearMemo(memo);
+  if (weight != 1.0 || kept == nullptr) {
+    learn(x, y, weight);
+    return;
+  }
+  model_.learn_predicted(x, y, &kept->kept);
+}
+
 namespace {
 
 // model.type -> the LinearModel loss.

@@ -34,6 +34,10 @@ class LinearLearner final : public Learner {
     }
     for (double k = std::round(weight); k >= 1; --k) model_.learn(x, y);  // NaN and <= 0: nothing
   }
+  // The memo holds LinearModel::Memo: the inputs' check and the sparse entries found while
+  // predicting, which learning the same vector would look for again.
+  void predict_keeping(const FeatureVector& x, Prediction& out, std::unique_ptr<PredictionMemo>& memo) const override;
+  void learn_predicted(const FeatureVector& x, double y, double weight, const PredictionMemo* memo) override;
 
   void save(ByteWriter& out) const override { model_.save(out); }
   Status load(ByteReader& in) override { return model_.load(in); }

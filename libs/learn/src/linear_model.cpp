@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "linear_model_internal.hpp"
 #include "streamlearn/learn/linear_model.hpp"
@@ -89,33 +90,58 @@ uint32_t LinearModel::classes() const {
 // Prediction
 
 // LogisticRegression::predict_proba's sum, term for term, for one output.
-double LinearModel::linear_margin(const FeatureVector& x, uint32_t output) const {
+double LinearModel::linear_margin(const FeatureVector& x, uint32_t output, Memo* memo) const {
   const double* w = dense_.data() + static_cast<size_t>(output) * (n_ + 1);
   double margin = w[n_];
+  const double* dense = x.dense.data();
+  const uint8_t* present = x.present.data();
+  bool usable = true;  // for the memo: validate_and_prepare's finding
   if (config_.standardize) {
     // A missing value standardises to 0: it adds nothing.
-    const double* dense = x.dense.data();
-    const uint8_t* present = x.present.data();
     const size_t n = std::min({x.dense.size(), x.present.size(), n_});  // IsPresent's bounds
     for (size_t j = 0; j < n; ++j) {
-      if (present[j] != 0 && Usable(dense[j])) margin += w[j] * Standardise(dense[j], mean_[j], inv_std_[j]);
+      if (present[j] != 0 && Usable(dense[j])) {
+        margin += w[j] * Standardise(dense[j], mean_[j], inv_std_[j]);
+      } else if (present[j] != 0) {
+        usable = false;
+      }
     }
   } else {
     for (size_t j = 0; j < n_; ++j) margin += w[j] * (IsPresent(x, j) ? x.dense[j] : mean_[j]);
   }
-  if (sparse_active_) {
-    const size_t nnz = std::min(x.sparse_index.size(), x.sparse_value.size());
+  const size_t nnz = std::min(x.sparse_index.size(), x.sparse_value.size());
+  if (memo != nullptr) {
+    // The values the loops above did not check (inputs the model has not grown to yet, or all
+    // of them without standardisation), as validate_and_prepare checks them.
+    const size_t n_given = std::min(x.dense.size(), x.present.size());
+    for (size_t j = config_.standardize ? std::min(n_given, n_) : 0; j < n_given; ++j) {
+      if (present[j] != 0 && !Usable(dense[j])) usable = false;
+    }
+    if (memo->entries.size() < nnz) memo->entries.resize(nnz);
+    memo->dense_size = x.dense.size();
+    memo->nnz = nnz;
+  }
+  if (sparse_active_ || memo != nullptr) {
     const size_t stride = entry_stride();
     const size_t offset = static_cast<size_t>(output) * (1 + slots_);
     double sum = 0;
     for (size_t k = 0; k < nnz; ++k) {
       const double v = x.sparse_value[k];
-      if (!Usable(v)) continue;
+      if (!Usable(v)) {
+        usable = false;
+        if (memo != nullptr) memo->entries[k] = kNoEntry;
+        continue;
+      }
       const uint32_t e = find_entry(x.sparse_index[k] & sparse_mask_);
+      if (memo != nullptr) memo->entries[k] = e;
       const double stored = e == kNoEntry ? 0.0 : sparse_[e * stride + offset];
       sum += stored * v;
     }
-    margin += sparse_scale_ * sum;
+    if (sparse_active_) margin += sparse_scale_ * sum;
+  }
+  if (memo != nullptr) {
+    memo->inputs_usable = usable;
+    memo->kept = true;
   }
   return margin;
 }
@@ -164,6 +190,17 @@ void LinearModel::predict(const FeatureVector& x, Prediction& out) const {
   fill_prediction(out.probabilities.data(), out);
 }
 
+void LinearModel::predict_keeping(const FeatureVector& x, Prediction& out, Memo& memo) const {
+  memo.kept = false;
+  if (config_.loss == Loss::kSoftmax) {  // one margin per class: nothing kept
+    predict(x, out);
+    return;
+  }
+  out.probabilities.clear();
+  double margin = linear_margin(x, 0, &memo);
+  fill_prediction(&margin, out);
+}
+
 Prediction LinearModel::predict(const FeatureVector& x) const {
   Prediction out;
   predict(x, out);
@@ -188,7 +225,7 @@ double LinearModel::predict_score(const FeatureVector& x) const {
 
 // Everything that can reject the event is checked before anything changes, so a rejected
 // event leaves no trace but the counter (LogisticRegression's order: label, dense, sparse).
-bool LinearModel::validate_and_prepare(const FeatureVector& x, double y, uint32_t& label_class) {
+bool LinearModel::validate_and_prepare(const FeatureVector& x, double y, uint32_t& label_class, const Memo* memo) {
   switch (config_.loss) {
     case Loss::kLog:
       if (!(y >= 0 && y <= 1)) return false;
@@ -208,29 +245,46 @@ bool LinearModel::validate_and_prepare(const FeatureVector& x, double y, uint32_
     }
   }
   const size_t n_in = x.dense.size();
-  const double* dense = x.dense.data();
-  const uint8_t* present = x.present.data();
-  const size_t n_given = std::min(n_in, x.present.size());
-  for (size_t j = 0; j < n_given; ++j) {
-    if (present[j] != 0 && !Usable(dense[j])) return false;
-  }
   const size_t nnz = std::min(x.sparse_index.size(), x.sparse_value.size());
-  for (size_t k = 0; k < nnz; ++k) {
-    if (!Usable(x.sparse_value[k])) return false;
+  // A memo of this vector: its check was made while predicting, its entries found.
+  const bool kept = memo != nullptr && memo->kept && memo->dense_size == n_in && memo->nnz == nnz;
+  if (!(kept && memo->inputs_usable)) {
+    const double* dense = x.dense.data();
+    const uint8_t* present = x.present.data();
+    const size_t n_given = std::min(n_in, x.present.size());
+    for (size_t j = 0; j < n_given; ++j) {
+      if (present[j] != 0 && !Usable(dense[j])) return false;
+    }
+    for (size_t k = 0; k < nnz; ++k) {
+      if (!Usable(x.sparse_value[k])) return false;
+    }
   }
 
   if (n_in > n_) grow_dense(n_in);
   if (config_.loss == Loss::kSoftmax && label_class >= outputs_) grow_outputs(label_class + 1);
   if (event_entries_.size() < nnz) event_entries_.resize(nnz);
   if (sparse_backup_.size() < nnz * entry_stride()) sparse_backup_.resize(nnz * entry_stride());
-  for (size_t k = 0; k < nnz; ++k) event_entries_[k] = find_or_insert_entry(x.sparse_index[k] & sparse_mask_);
+  for (size_t k = 0; k < nnz; ++k) {
+    const uint32_t bucket = x.sparse_index[k] & sparse_mask_;
+    const uint32_t e = kept ? memo->entries[k] : kNoEntry;
+    if (e < entry_bucket_.size() && entry_bucket_[e] == bucket) {
+      // Found while predicting (and still that bucket's). The table grows when a lookup
+      // finds it half full, so it grows here as find_or_insert_entry would have grown it.
+      grow_table_if_half_full();
+      event_entries_[k] = e;
+    } else {
+      event_entries_[k] = find_or_insert_entry(bucket);
+    }
+  }
   if (nnz > 0) sparse_active_ = true;
   return true;
 }
 
-void LinearModel::learn(const FeatureVector& x, double y) {
+void LinearModel::learn(const FeatureVector& x, double y) { learn_predicted(x, y, nullptr); }
+
+void LinearModel::learn_predicted(const FeatureVector& x, double y, const Memo* memo) {
   uint32_t label_class = 0;
-  if (!validate_and_prepare(x, y, label_class)) {
+  if (!validate_and_prepare(x, y, label_class, memo)) {
     ++guarded_;
     return;
   }
@@ -246,25 +300,39 @@ void LinearModel::learn(const FeatureVector& x, double y) {
   const uint8_t* present = x.present.data();
   const size_t n_given = std::min(n_in, x.present.size());  // IsPresent's bounds
   const bool standardize = config_.standardize;
-  for (size_t j = 0; j < n_; ++j) {
-    if (j < n_given && present[j] != 0 && Usable(dense[j])) {
-      const double v = dense[j];
-      const uint64_t seen = ++seen_[j];
-      const double delta = v - mean_[j];
-      mean_[j] += delta / static_cast<double>(seen);
-      m2_[j] += delta * (v - mean_[j]);
-      inv_std_[j] = InverseStd(m2_[j], seen);
-      z_[j] = standardize ? Standardise(v, mean_[j], inv_std_[j]) : v;
-    } else {
-      z_[j] = standardize ? 0.0 : mean_[j];
+  // With one output its margin's dense part is summed in the same pass, term by term in the
+  // same order as the loop below would (the bias first, then input 0, 1, ...).
+  auto standardise_inputs = [&](auto sum_margin, const double* w) {
+    constexpr bool kMargin = decltype(sum_margin)::value;
+    double margin = kMargin ? w[n_] : 0.0;
+    for (size_t j = 0; j < n_; ++j) {
+      if (j < n_given && present[j] != 0 && Usable(dense[j])) {
+        const double v = dense[j];
+        const uint64_t seen = ++seen_[j];
+        const double delta = v - mean_[j];
+        mean_[j] += delta / static_cast<double>(seen);
+        m2_[j] += delta * (v - mean_[j]);
+        inv_std_[j] = InverseStd(m2_[j], seen);
+        z_[j] = standardize ? Standardise(v, mean_[j], inv_std_[j]) : v;
+      } else {
+        z_[j] = standardize ? 0.0 : mean_[j];
+      }
+      if constexpr (kMargin) margin += w[j] * z_[j];
     }
-  }
+    return margin;
+  };
+  const bool one_output = outputs_ == 1;
+  const double dense_margin =
+      one_output ? standardise_inputs(std::true_type{}, dense_.data()) : standardise_inputs(std::false_type{}, nullptr);
 
   const size_t stride = entry_stride();
   for (uint32_t k = 0; k < outputs_; ++k) {
-    const double* w = dense_.data() + static_cast<size_t>(k) * (n_ + 1);
-    double margin = w[n_];
-    for (size_t j = 0; j < n_; ++j) margin += w[j] * z_[j];
+    double margin = dense_margin;
+    if (!one_output) {
+      const double* w = dense_.data() + static_cast<size_t>(k) * (n_ + 1);
+      margin = w[n_];
+      for (size_t j = 0; j < n_; ++j) margin += w[j] * z_[j];
+    }
     double sparse_sum = 0;
     const size_t offset = static_cast<size_t>(k) * (1 + slots_);
     for (size_t p = 0; p < nnz; ++p) sparse_sum += sparse_[event_entries_[p] * stride + offset] * x.sparse_value[p];
@@ -394,11 +462,15 @@ uint32_t LinearModel::find_entry(uint32_t bucket) const {
   }
 }
 
-uint32_t LinearModel::find_or_insert_entry(uint32_t bucket) {
+void LinearModel::grow_table_if_half_full() {
   // At most half full, so probes stay short and an empty slot always ends a probe.
   if (2 * (entry_bucket_.size() + 1) > table_.size()) {
     rehash(std::max(kInitialTableSize, 2 * table_.size()));
   }
+}
+
+uint32_t LinearModel::find_or_insert_entry(uint32_t bucket) {
+  grow_table_if_half_full();
   const size_t mask = table_.size() - 1;
   size_t i = TableIndex(bucket, table_shift_);
   for (; table_[i].bucket != kEmptyBucket; i = (i + 1) & mask) {

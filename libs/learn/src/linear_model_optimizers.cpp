@@ -1,6 +1,7 @@
 // LinearModel's optimizer steps. Each one backs up what it will touch (every dense value,
 // the event's sparse entries), updates in place, and restores the backup if anything came
-// out non-finite: the caller counts that as a guarded update.
+// out non-finite: the caller counts that as a guarded update. SGD writes its dense planes
+// into the spare buffer instead and swaps it in when the step is finite.
 //
 // The SGD step with l1 = 0 is LogisticRegression::learn()'s arithmetic, operation for
 // operation (w = decay * w - step * z; bias - step; the sparse block through a shared
@@ -127,19 +128,33 @@ bool LinearModel::step_sgd(const FeatureVector& x, size_t nnz) {
   const bool l1 = slots_ == 1;  // slot 0 is q, what each weight received of the L1 total
   const double l1_total = l1_total_ + eta * config_.l1;
 
-  std::copy(dense_.begin(), dense_.end(), dense_backup_.begin());
+  // The dense planes after the step are written into the spare buffer, which becomes the
+  // model's when the whole step is finite (a swap): nothing to copy first or to restore, and
+  // each value is checked as it is written (the values not written, the L1 plane's, are
+  // copied; they are finite, as everything an accepted step left).
   const size_t row = n_ + 1;
+  const double* now = dense_.data();
+  double* next = dense_backup_.data();
+  if (l1) std::copy(dense_.begin() + static_cast<std::ptrdiff_t>(plane_size()), dense_.end(),
+                    dense_backup_.begin() + static_cast<std::ptrdiff_t>(plane_size()));
+  bool finite = true;
   for (uint32_t k = 0; k < outputs_; ++k) {
     const double step = eta * dloss_[k];
-    double* w = dense_.data() + k * row;
-    for (size_t j = 0; j < n_; ++j) w[j] = decay * w[j] - step * z_[j];
-    w[n_] = w[n_] - step;
+    const double* w = now + k * row;
+    double* to = next + k * row;
+    for (size_t j = 0; j < n_; ++j) {
+      const double v = decay * w[j] - step * z_[j];
+      to[j] = v;
+      finite &= std::isfinite(v);
+    }
+    to[n_] = w[n_] - step;
+    finite &= std::isfinite(to[n_]);
     if (l1) {
-      double* q = w + plane_size();
-      for (size_t j = 0; j < n_; ++j) CumulativeL1(w[j], q[j], l1_total, 1.0);
+      double* q = to + plane_size();
+      for (size_t j = 0; j < n_; ++j) CumulativeL1(to[j], q[j], l1_total, 1.0);
     }
   }
-  bool finite = AllFinite(dense_.data(), dense_.size());
+  if (l1) finite = AllFinite(next, dense_backup_.size());  // the pull towards 0 moved the weights again
 
   // Sparse block in scaled form: scale' = decay * scale, v' = v - step * value / scale'.
   double next_scale = sparse_scale_;
@@ -164,9 +179,9 @@ bool LinearModel::step_sgd(const FeatureVector& x, size_t nnz) {
   }
   if (!finite) {
     if (backed_up) RestoreEntries(view, sparse_backup_.data());
-    std::copy(dense_backup_.begin(), dense_backup_.end(), dense_.begin());
     return false;
   }
+  dense_.swap(dense_backup_);
   sparse_scale_ = next_scale;
   if (l1) l1_total_ = l1_total;
   return true;

@@ -900,6 +900,47 @@ TEST_CASE("linear model: sparse state is kept for touched buckets only", "[learn
   CHECK(model.sparse_buckets() == 100);  // a lookup does not insert
 }
 
+TEST_CASE("linear model: learning with the prediction's memo is learning, every loss and optimizer", "[learn][linear]") {
+  for (const Loss loss : {Loss::kLog, Loss::kHinge, Loss::kSquared, Loss::kHuber, Loss::kSoftmax}) {
+    for (const Optimizer optimizer : {Optimizer::kSgd, Optimizer::kAdagrad, Optimizer::kAdam, Optimizer::kFtrl}) {
+      INFO(ToString(loss) << ", " << ToString(optimizer));
+      LinearModelConfig c = Config(loss, optimizer);
+      c.hash_bits = 12;
+      c.l1 = optimizer == Optimizer::kSgd ? 1e-4 : 0.0;
+      LinearModel plain(c), kept(c), other(c);
+      LinearModel::Memo memo, others;
+      SeaStream stream(5);  // non-finite inputs, bad labels, repeated buckets
+      FeatureVector x;
+      Prediction p, q;
+      for (int i = 0; i < 6000; ++i) {
+        const double y = stream.next(x);
+        plain.predict(x, q);
+        kept.predict_keeping(x, p, memo);
+        REQUIRE(SameBits(p.score, q.score));
+        REQUIRE(p.class_index == q.class_index);
+        if (i % 1000 == 500) {  // between predicting and learning: the memo's entries are gone
+          plain.reset_weights();
+          kept.reset_weights();
+        }
+        if (i % 11 == 5) {  // another model's memo of the same vector: its entries are not ours
+          other.predict_keeping(x, q, others);
+          kept.learn_predicted(x, y, &others);
+        } else {
+          kept.learn_predicted(x, y, &memo);
+        }
+        plain.learn(x, y);
+        if (i % 3 == 0) other.learn(x, y);
+      }
+      CHECK(Save(kept) == Save(plain));
+      CHECK(kept.trained() == plain.trained());
+      CHECK(kept.guarded_updates() == plain.guarded_updates());
+      CHECK(kept.guarded_updates() > 0);
+      // The weight table grows at the same events: the same memory.
+      CHECK(kept.memory_bytes() == plain.memory_bytes());
+    }
+  }
+}
+
 TEST_CASE("linear model: the per-event path does not allocate once sizes are stable", "[learn][linear]") {
   if (!testing::kCountingAllocations) {
     WARN("allocation counting is off under AddressSanitizer");
@@ -930,12 +971,19 @@ TEST_CASE("linear model: the per-event path does not allocate once sizes are sta
         model.predict(x, p);
         model.learn(x, y);
       }
+      LinearModel::Memo memo;
+      model.predict_keeping(x, p, memo);  // its room for the entries, once
       SeaStream replay(17);
       const uint64_t before = testing::Allocations();
       for (int i = 0; i < 3000; ++i) {
         const double y = label(replay.next(x));  // same buckets again
-        model.predict(x, p);
-        model.learn(x, y);
+        if (i % 2 == 0) {
+          model.predict(x, p);
+          model.learn(x, y);
+        } else {
+          model.predict_keeping(x, p, memo);
+          model.learn_predicted(x, y, &memo);
+        }
       }
       const uint64_t after = testing::Allocations();
       CHECK(after - before == 0);

@@ -286,6 +286,7 @@ class FeatureBuilder {
   std::vector<int64_t> pca_ids_;
 
   StringMap<DerivedIds> derived_;  // node-based: pointers to values stay valid
+  size_t aggregated_fields_ = 0;   // derived_ entries that keep a FieldAggregate per entity
   // derived_at(): per position, the derived_ entry last seen there.
   std::vector<const std::pair<const std::string, DerivedIds>*> derived_by_position_;
   size_t position_shift_ = 0;  // the current event's fields missing before this position

@@ -183,6 +183,22 @@ class LinearModel {
   // Folds x into the standardisation statistics, then takes one optimizer step towards y.
   void learn(const FeatureVector& x, double y);
 
+  // What predict_keeping() found that learn() of the same vector looks for again: whether
+  // every value it gives is usable (learn()'s check before it changes anything) and each
+  // sparse position's entry in the weight table. Checked against the model when used (an
+  // entry must still hold its bucket), so a memo of another model or of a state since
+  // reset or loaded only costs the lookups it would have saved.
+  struct Memo {
+    bool kept = false;           // made by predict_keeping(); not yet used
+    bool inputs_usable = false;  // every present dense value and every sparse value
+    size_t dense_size = 0, nnz = 0;  // of the vector it was made for
+    std::vector<uint32_t> entries;   // per sparse position: its entry, or none yet
+  };
+  // predict() that also fills `memo`; learn_predicted(x, y, &memo) then gives exactly
+  // learn(x, y)'s result. x must be the vector predict_keeping() last saw (null: learn()).
+  void predict_keeping(const FeatureVector& x, Prediction& out, Memo& memo) const;
+  void learn_predicted(const FeatureVector& x, double y, const Memo* memo);
+
   // Parameter mixing (McDonald et al. 2010): every parameter becomes the weighted mean of
   // this model's (weight `own_weight`) and the peers' (weights: events each learned since the
   // last mix), computed as own + sum_i p_i (peer_i - own) so that identical models mix to the
@@ -257,15 +273,17 @@ class LinearModel {
   size_t entry_stride() const { return static_cast<size_t>(outputs_) * (1 + slots_); }
   double* dense_plane(uint32_t plane) { return dense_.data() + plane * plane_size(); }
 
-  bool validate_and_prepare(const FeatureVector& x, double y, uint32_t& label_class);
+  bool validate_and_prepare(const FeatureVector& x, double y, uint32_t& label_class, const Memo* memo);
   void grow_dense(size_t n);
   void grow_outputs(uint32_t k);
   void resize_scratch();
   uint32_t find_entry(uint32_t bucket) const;
   uint32_t find_or_insert_entry(uint32_t bucket);
+  void grow_table_if_half_full();
   void rehash(size_t capacity);
   void fold_sparse_scale();
-  double linear_margin(const FeatureVector& x, uint32_t output) const;  // predict path
+  // The predict path's margin; with `memo`, also what predict_keeping() keeps.
+  double linear_margin(const FeatureVector& x, uint32_t output, Memo* memo = nullptr) const;
   void margins_for_prediction(const FeatureVector& x, double* margins) const;
   void fill_prediction(double* margins, Prediction& out) const;
 
