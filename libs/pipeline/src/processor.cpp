@@ -116,10 +116,12 @@ struct Processor::Impl {
   const Event* slicing = nullptr;        // the event whose outcome the slices take next
   int32_t source_partition = -1;         // the input partition of the event being handled
   Clock::time_point slices_reported{};    // when the probe's slice gauges were last set
-  // The batch's predictions and their latencies, told to the probe once per batch.
+  // The batch's predictions, their latencies and the labels learned, told to the probe once
+  // per batch.
   uint64_t predictions_unreported = 0;
+  uint64_t learned_unreported = 0;
   HistogramBatch latency_batch{PipelineProbe::LatencyBounds()};
-  void report_predictions();
+  void report_batch();
   ModelMetrics metrics;
   std::optional<TargetScaler> target_scaler;  // regression only
   std::optional<DivergenceGuard> divergence;  // regression only
@@ -365,10 +367,10 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
 Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   Impl& s = *impl_;
   // Also when the batch fails part way: what was produced is counted.
-  struct ReportPredictions {
+  struct ReportBatch {
     Impl& s;
-    ~ReportPredictions() { s.report_predictions(); }
-  } report_predictions{s};
+    ~ReportBatch() { s.report_batch(); }
+  } report_batch{s};
   const Clock::time_point received = Clock::now();
   // 1. Decode and validate; bad messages go to the dead letters, in order with the rest.
   if (s.pending.size() < batch.size()) s.pending.resize(batch.size());
@@ -453,8 +455,11 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   return Status::Ok();
 }
 
-void Processor::Impl::report_predictions() {
-  if (!probe || predictions_unreported == 0) return;
+void Processor::Impl::report_batch() {
+  if (!probe) return;
+  if (learned_unreported > 0) probe->labels_learned.Increment(static_cast<double>(learned_unreported));
+  learned_unreported = 0;
+  if (predictions_unreported == 0) return;
   probe->predictions_out.Increment(static_cast<double>(predictions_unreported));
   predictions_unreported = 0;
   latency_batch.flush(probe->latency_seconds);
@@ -760,7 +765,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   // A model the drift policy replaced or reset ignores the memo (another state).
   model->learn_predicted(features, learned_y, 1.0, model_predicted ? model_memo.get() : nullptr);
   if (lags) lags->learn_label(y);
-  if (probe) probe->labels_learned.Increment();
+  learned_unreported++;  // told to the probe at the end of the batch (report_batch)
   return Status::Ok();
 }
 
