@@ -242,6 +242,7 @@ Producer::~Producer() {
   if (rk_) {
     rd_kafka_flush(rk_, 5000);
     for (rd_kafka_topic_t* rkt : warm_topics_) rd_kafka_topic_destroy(rkt);
+    for (auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk_);
   }
 }
@@ -328,14 +329,34 @@ Status Producer::warm_up(const std::vector<std::string>& topics, int timeout_ms)
   return result;
 }
 
+rd_kafka_topic_t* Producer::topic_handle(std::string_view topic) {
+  if (last_topic_ < topics_.size() && topics_[last_topic_].first == topic) return topics_[last_topic_].second;
+  for (size_t i = 0; i < topics_.size(); ++i) {
+    if (topics_[i].first == topic) {
+      last_topic_ = i;
+      return topics_[i].second;
+    }
+  }
+  std::string name(topic);
+  // No configuration: the default topic configuration, as producing by name uses.
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, name.c_str(), nullptr);
+  if (!rkt) return nullptr;  // not remembered: asked again (and refused again) next time
+  topics_.emplace_back(std::move(name), rkt);
+  last_topic_ = topics_.size() - 1;
+  return rkt;
+}
+
 Status Producer::produce_impl(std::string_view topic, std::string_view key, std::string_view value,
                               const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms,
                               bool block) {
   // librdkafka wants a NUL-terminated topic; topic names are short, so this stays on the stack.
   char topic_buf[256];
   if (topic.size() >= sizeof topic_buf) return Status::Invalid("topic name too long");
-  std::memcpy(topic_buf, topic.data(), topic.size());
-  topic_buf[topic.size()] = '\0';
+  rd_kafka_topic_t* const rkt = topic_handle(topic);
+  if (!rkt) {
+    std::memcpy(topic_buf, topic.data(), topic.size());
+    topic_buf[topic.size()] = '\0';
+  }
   uint64_t number = 0;
   {
     std::lock_guard lock(numbers_mutex_);
@@ -351,14 +372,21 @@ Status Producer::produce_impl(std::string_view topic, std::string_view key, std:
                             h.value.data(), static_cast<ssize_t>(h.value.size()));
       }
     }
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_TOPIC(topic_buf), RD_KAFKA_V_PARTITION(partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        // An empty key is no key (null): the partitioner spreads such messages.
-        RD_KAFKA_V_KEY(key.empty() ? nullptr : const_cast<char*>(key.data()), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(number))), RD_KAFKA_V_END);
+    // An empty key is no key (null): the partitioner spreads such messages.
+    void* const key_data = key.empty() ? nullptr : const_cast<char*>(key.data());
+    void* const opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(number));
+    // A name librdkafka refused a handle for goes by name: its error is then produce's.
+    rd_kafka_resp_err_t err =
+        rkt ? rd_kafka_producev(rk_, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key_data, key.size()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END)
+            : rd_kafka_producev(rk_, RD_KAFKA_V_TOPIC(topic_buf), RD_KAFKA_V_PARTITION(partition),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key_data, key.size()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();  // headers now owned by librdkafka
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || !block) {

@@ -5,6 +5,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <map>
 
 #include "streamlearn/pipeline/slices.hpp"
@@ -50,6 +51,22 @@ prometheus::Counter& PendingDropped(prometheus::Registry& r, const char* reason)
 
 }  // namespace
 
+HistogramBatch::HistogramBatch(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0.0) {}
+
+void HistogramBatch::flush(prometheus::Histogram& histogram) {
+  if (empty_) return;
+  histogram.ObserveMultiple(counts_, sum_);
+  std::fill(counts_.begin(), counts_.end(), 0.0);
+  sum_ = 0;
+  empty_ = true;
+}
+
+const std::vector<double>& PipelineProbe::LatencyBounds() {
+  static const std::vector<double> kBounds = {1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2, 0.25, 1};
+  return kBounds;
+}
+
 PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
     : events_in(MakeCounter(*registry, "streamlearn_events_in_total", "Messages consumed from the events topic")),
       events_invalid(MakeCounter(*registry, "streamlearn_events_invalid_total", "Events sent to the dead-letter topic")),
@@ -63,7 +80,7 @@ PipelineProbe::PipelineProbe(std::shared_ptr<prometheus::Registry> registry)
       entities_cached(MakeGauge(*registry, "streamlearn_entities_cached", "Entity states held in memory")),
       latency_seconds(MakeHistogram(*registry, "streamlearn_processing_latency_seconds",
                                     "Time from receiving an event to producing its prediction",
-                                    {1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2, 0.25, 1})),
+                                    LatencyBounds())),
       checkpoint_seconds(MakeHistogram(*registry, "streamlearn_checkpoint_seconds",
                                        "Duration of a checkpoint: producer flush plus RocksDB write",
                                        {1e-3, 5e-3, 2e-2, 0.1, 0.5, 2, 10})),

@@ -116,6 +116,12 @@ struct Processor::Impl {
   const Event* slicing = nullptr;        // the event whose outcome the slices take next
   int32_t source_partition = -1;         // the input partition of the event being handled
   Clock::time_point slices_reported{};    // when the probe's slice gauges were last set
+  // The batch's predictions, their latencies and the labels learned, told to the probe once
+  // per batch.
+  uint64_t predictions_unreported = 0;
+  uint64_t learned_unreported = 0;
+  HistogramBatch latency_batch{PipelineProbe::LatencyBounds()};
+  void report_batch();
   ModelMetrics metrics;
   std::optional<TargetScaler> target_scaler;  // regression only
   std::optional<DivergenceGuard> divergence;  // regression only
@@ -360,6 +366,11 @@ Result<std::unique_ptr<Processor>> Processor::Create(const PipelineConfig& confi
 
 Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   Impl& s = *impl_;
+  // Also when the batch fails part way: what was produced is counted.
+  struct ReportBatch {
+    Impl& s;
+    ~ReportBatch() { s.report_batch(); }
+  } report_batch{s};
   const Clock::time_point received = Clock::now();
   // 1. Decode and validate; bad messages go to the dead letters, in order with the rest.
   if (s.pending.size() < batch.size()) s.pending.resize(batch.size());
@@ -442,6 +453,16 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     s.report_labels();
   }
   return Status::Ok();
+}
+
+void Processor::Impl::report_batch() {
+  if (!probe) return;
+  if (learned_unreported > 0) probe->labels_learned.Increment(static_cast<double>(learned_unreported));
+  learned_unreported = 0;
+  if (predictions_unreported == 0) return;
+  probe->predictions_out.Increment(static_cast<double>(predictions_unreported));
+  predictions_unreported = 0;
+  latency_batch.flush(probe->latency_seconds);
 }
 
 void Processor::Impl::report_labels() {
@@ -630,8 +651,8 @@ Status Processor::Impl::handle(const Event& event, EntityEntry* entry, double ta
   SL_RETURN_IF_ERROR(sink.write(record));
   counts.predictions++;
   if (probe) {
-    probe->predictions_out.Increment();
-    probe->latency_seconds.Observe(static_cast<double>(latency.count()) * 1e-6);
+    predictions_unreported++;
+    latency_batch.observe(static_cast<double>(latency.count()) * 1e-6);
   }
 
   // Slices take this event's outcome only while it is handled, also when handling fails.
@@ -744,7 +765,7 @@ Status Processor::Impl::learn_from(const FeatureVector& features, double score, 
   // A model the drift policy replaced or reset ignores the memo (another state).
   model->learn_predicted(features, learned_y, 1.0, model_predicted ? model_memo.get() : nullptr);
   if (lags) lags->learn_label(y);
-  if (probe) probe->labels_learned.Increment();
+  learned_unreported++;  // told to the probe at the end of the batch (report_batch)
   return Status::Ok();
 }
 

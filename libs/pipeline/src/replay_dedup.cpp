@@ -81,8 +81,13 @@ ReplayLedger::Verdict ReplayLedger::check(int32_t partition, std::string_view ke
 }
 
 void ReplayLedger::produced(int32_t partition) {
-  auto it = parts_.find(partition);
-  if (it != parts_.end()) it->second.produced++;
+  if (last_part_ == nullptr || last_partition_ != partition) {
+    auto it = parts_.find(partition);
+    if (it == parts_.end()) return;
+    last_part_ = &it->second;
+    last_partition_ = partition;
+  }
+  last_part_->produced++;
 }
 
 std::optional<ReplayLedger::Summary> ReplayLedger::end(int32_t partition) {
@@ -93,6 +98,7 @@ std::optional<ReplayLedger::Summary> ReplayLedger::end(int32_t partition) {
     waiting = summary(partition);
     waiting_--;
   }
+  if (last_part_ == &it->second) last_part_ = nullptr;
   parts_.erase(it);
   return waiting;
 }

@@ -98,6 +98,10 @@ class ReplayLedger {
     uint64_t produced = 0;
   };
   std::map<int32_t, Part> parts_;
+  // The part produced() found last (a map node: stable until erased, which forgets it):
+  // predictions come a partition at a time, so most produced() calls look nothing up.
+  Part* last_part_ = nullptr;
+  int32_t last_partition_ = -1;
   size_t waiting_ = 0;
   std::string scratch_;
   std::string mismatch_expected_;

@@ -198,3 +198,29 @@ TEST_CASE("the replay read-back reads committed predictions only, whatever kafka
   CHECK(overridden.at("isolation.level") == "read_committed");
   CHECK(overridden.at("bootstrap.servers") == "b:9092");
 }
+
+TEST_CASE("produced counts go to their own partition, also when a partition is ended and held again",
+          "[replay_dedup]") {
+  ReplayLedger ledger;
+  ledger.begin(0, -1, {}, 10);
+  ledger.begin(1, -1, {}, 20);
+  ledger.produced(0);
+  ledger.produced(0);
+  ledger.produced(1);
+  ledger.produced(0);
+  CHECK(ledger.next_offset(0) == 13);
+  CHECK(ledger.next_offset(1) == 21);
+  // The partition produced to last goes and comes back: it starts over from its new end.
+  (void)ledger.end(0);
+  ledger.produced(0);  // not held: counted nowhere
+  CHECK_FALSE(ledger.next_offset(0).has_value());
+  ledger.begin(0, -1, {}, 30);
+  ledger.produced(0);
+  ledger.produced(1);
+  CHECK(ledger.next_offset(0) == 31);
+  CHECK(ledger.next_offset(1) == 22);
+  // Held again while it was the last one produced to: the old count is gone.
+  ledger.begin(1, -1, {}, 40);
+  ledger.produced(1);
+  CHECK(ledger.next_offset(1) == 41);
+}

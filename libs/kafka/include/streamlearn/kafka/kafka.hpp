@@ -155,8 +155,15 @@ class Producer {
   friend class Transactions;  // transactions.cpp: the transactional calls on rk_
   Status produce_impl(std::string_view topic, std::string_view key, std::string_view value,
                       const std::vector<Header>& headers, int32_t partition, int64_t timestamp_ms, bool block);
+  // The handle of `topic`, made on first use and kept: producing by name made librdkafka
+  // take its client-wide write lock and compare the name with every known topic's per message.
+  // nullptr when librdkafka refuses the name (produce then reports why). Produce calls come from
+  // one thread (this class's contract), so the list needs no lock.
+  rd_kafka_topic_t* topic_handle(std::string_view topic);
   rd_kafka_t* rk_ = nullptr;
   std::vector<rd_kafka_topic_t*> warm_topics_;  // held so librdkafka keeps their metadata fresh
+  std::vector<std::pair<std::string, rd_kafka_topic_t*>> topics_;  // produced to, by name (held, destroyed at the end)
+  size_t last_topic_ = 0;  // index in topics_ of the last one used: nearly every message goes where the last went
   std::shared_ptr<BrokerHealth> health_;
   DeliveryFailureHandler on_failure_;
   std::atomic<uint64_t> delivered_{0};
