@@ -89,7 +89,7 @@ TEST_CASE("an unknown librdkafka property is an error that names it", "[kafka]")
 }
 
 TEST_CASE("a consumer's property given to a producer is logged at debug (the service gives every client "
-          "kafka.properties); other configuration warnings stay warnings",
+          "kafka.properties), other configuration warnings stay warnings",
           "[kafka]") {
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
   sink->set_pattern("%l %v");
