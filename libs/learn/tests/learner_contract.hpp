@@ -16,6 +16,7 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/learn/learner.hpp"
+#include "streamlearn/learn/learner_factory.hpp"
 
 namespace streamlearn::testing {
 
@@ -54,6 +55,16 @@ inline std::string SavedLearner(const learn::Learner& l) {
   ByteWriter w(&bytes);
   l.save(w);
   return bytes;
+}
+
+// The learner as a restart gives it back: its snapshot bytes restored by the factory.
+inline std::unique_ptr<learn::Learner> SavedAndRestored(const learn::Learner& l) {
+  const std::string bytes = SavedLearner(l);
+  ByteReader r(bytes);
+  auto restored = learn::RestoreLearner(r);
+  INFO(restored.status().message());
+  REQUIRE(restored.ok());
+  return std::move(restored).value();
 }
 
 inline std::vector<learn::Prediction> PredictAll(const learn::Learner& l, const std::vector<LearnerExample>& s) {

@@ -131,21 +131,16 @@ TEST_CASE("a restored Hoeffding adaptive tree continues bit-identically", "[tree
   auto original = MakeTreeLearner("hoeffding_adaptive_tree", {{"grace_period", "50"}, {"seed", "4"}});
   for (size_t i = 0; i < 3500; ++i) original->learn(stream[i].x, stream[i].y);
   REQUIRE(AsAdaptive(*original).splits() > 0);
-  std::string bytes;
-  ByteWriter w(&bytes);
-  original->save(w);
-  ByteReader r(bytes);
-  auto restored = learn::RestoreLearner(r);
-  REQUIRE(restored.ok());
+  auto restored = testing::SavedAndRestored(*original);
   learn::Prediction a, b;
   for (size_t i = 3500; i < stream.size(); ++i) {
     original->predict(stream[i].x, a);
-    (*restored)->predict(stream[i].x, b);
+    restored->predict(stream[i].x, b);
     REQUIRE(a.score == b.score);
     original->learn(stream[i].x, stream[i].y);
-    (*restored)->learn(stream[i].x, stream[i].y);
+    restored->learn(stream[i].x, stream[i].y);
   }
-  CHECK(testing::SavedLearner(*original) == testing::SavedLearner(**restored));
+  CHECK(testing::SavedLearner(*original) == testing::SavedLearner(*restored));
 }
 
 TEST_CASE("the Hoeffding adaptive tree describes its tree as data", "[trees][hatc][describe]") {

@@ -112,21 +112,16 @@ TEST_CASE("a restored Hoeffding tree regressor continues bit-identically", "[tre
   auto original = MakeTreeLearner("hoeffding_tree_regressor", {{"grace_period", "50"}});
   for (size_t i = 0; i < 500; ++i) original->learn(xs[i], stream[i].y);
   REQUIRE(AsRegressor(*original).splits() > 0);
-  std::string bytes;
-  ByteWriter w(&bytes);
-  original->save(w);
-  ByteReader r(bytes);
-  auto restored = learn::RestoreLearner(r);
-  REQUIRE(restored.ok());
+  auto restored = testing::SavedAndRestored(*original);
   learn::Prediction a, b;
   for (size_t i = 500; i < stream.size(); ++i) {
     original->predict(xs[i], a);
-    (*restored)->predict(xs[i], b);
+    restored->predict(xs[i], b);
     REQUIRE(a.score == b.score);
     original->learn(xs[i], stream[i].y);
-    (*restored)->learn(xs[i], stream[i].y);
+    restored->learn(xs[i], stream[i].y);
   }
-  CHECK(testing::SavedLearner(*original) == testing::SavedLearner(**restored));
+  CHECK(testing::SavedLearner(*original) == testing::SavedLearner(*restored));
 }
 
 TEST_CASE("the Hoeffding tree regressor describes its tree as data", "[trees][htr][describe]") {

@@ -298,17 +298,12 @@ TEST_CASE("a Hoeffding tree read back from its snapshot votes by naive Bayes as 
   const auto stream = testing::GeneratedStream("hyperplane", 3000, 9);
   auto original = MakeTreeLearner("hoeffding_tree", {{"grace_period", "50"}, {"leaf_prediction", "nb"}});
   for (size_t i = 0; i < 2000; ++i) original->learn(stream[i].x, stream[i].y);
-  std::string bytes;
-  ByteWriter w(&bytes);
-  original->save(w);
-  ByteReader r(bytes);
-  auto restored = learn::RestoreLearner(r);
-  REQUIRE(restored.ok());
+  auto restored = testing::SavedAndRestored(*original);
   learn::Prediction a, b;
   size_t differ = 0;
   for (size_t i = 2000; i < stream.size(); ++i) {
     original->predict(stream[i].x, a);
-    (*restored)->predict(stream[i].x, b);
+    restored->predict(stream[i].x, b);
     if (std::memcmp(&a.score, &b.score, sizeof a.score) != 0) ++differ;
   }
   CHECK(differ == 0);
