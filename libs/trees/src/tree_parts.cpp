@@ -168,6 +168,11 @@ void FinishClassPrediction(bool multiclass, const std::vector<uint8_t>& seen, le
 }
 
 void SetClassPrediction(bool multiclass, int32_t best, learn::Prediction& out) {
+  // Only a corrupt state (a damaged snapshot) gives a probability that is not a number: it is
+  // served as "no idea" rather than passed on, as the regressors serve 0.
+  for (double& p : out.probabilities) {
+    if (!std::isfinite(p)) p = multiclass ? 0.0 : 0.5;
+  }
   if (multiclass) {
     out.class_index = best;
     out.score = best >= 0 ? out.probabilities[best] : 0.0;
