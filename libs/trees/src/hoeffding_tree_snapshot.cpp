@@ -85,10 +85,14 @@ bool ReadWeights(ByteReader& r, uint32_t classes, ClassWeights* d) {
   uint32_t n = 0;
   if (!ReadCount(r, 12, &n) || n > classes) return false;
   d->resize(n);
+  // Weights are sums of positive sample weights: a negative one, or a total past the largest
+  // double, can only come from a damaged snapshot, and would make the class votes NaN.
+  double total = 0;
   for (auto& [cls, weight] : *d) {
     cls = r.u32();
     weight = r.f64();
-    if (!r.ok() || cls >= classes || !std::isfinite(weight)) return false;
+    total += weight;
+    if (!r.ok() || cls >= classes || !std::isfinite(weight) || weight < 0 || !std::isfinite(total)) return false;
   }
   for (size_t i = 0; i < n; ++i) {  // each class once
     for (size_t j = 0; j < i; ++j) {

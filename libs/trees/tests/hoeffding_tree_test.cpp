@@ -353,3 +353,27 @@ TEST_CASE("a class Gaussian's naive Bayes term is River's log(pdf) if pdf > 0 el
   CHECK(met_tiny);
   CHECK(g.log_pdf_term(std::numeric_limits<double>::quiet_NaN()) == 0.0);
 }
+
+TEST_CASE("a snapshot's class weights are refused when negative or when their total is past the largest double",
+          "[trees][hoeffding_tree][snapshot]") {
+  // A leaf with weights {157, -9.5e242} made naive Bayes vote NaN (found by the snapshot
+  // fuzzer): weights are sums of positive sample weights, so such a leaf is damage.
+  auto read = [](std::vector<std::pair<uint32_t, double>> weights) {
+    std::string bytes;
+    ByteWriter w(&bytes);
+    w.u32(static_cast<uint32_t>(weights.size()));
+    for (const auto& [cls, weight] : weights) {
+      w.u32(cls);
+      w.f64(weight);
+    }
+    ByteReader r(bytes);
+    trees::ClassWeights out;
+    return trees::ReadClassWeights(r, 2, &out);
+  };
+  CHECK(read({{0, 157.0}, {1, 3.0}}));
+  CHECK(read({{0, 0.0}}));
+  CHECK_FALSE(read({{0, 157.0}, {1, -9.53526e242}}));
+  CHECK_FALSE(read({{0, -1e-300}}));
+  CHECK_FALSE(read({{0, 1.7e308}, {1, 1.7e308}}));
+  CHECK_FALSE(read({{0, std::numeric_limits<double>::quiet_NaN()}}));
+}
