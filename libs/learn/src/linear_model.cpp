@@ -299,31 +299,50 @@ void LinearModel::learn_predicted(const FeatureVector& x, double y, const Memo* 
   const double* dense = x.dense.data();
   const uint8_t* present = x.present.data();
   const size_t n_given = std::min(n_in, x.present.size());  // IsPresent's bounds
-  const bool standardize = config_.standardize;
   // With one output its margin's dense part is summed in the same pass, term by term in the
-  // same order as the loop below would (the bias first, then input 0, 1, ...).
-  auto standardise_inputs = [&](auto sum_margin, const double* w) {
+  // same order as the loop below would (the bias first, then input 0, 1, ...). The arrays
+  // are read through local pointers (stores through the vectors' own would make the compiler
+  // reload them for every input), the inputs the event does not give are a second loop, and
+  // the standardisation is decided once per event.
+  double* const mean = mean_.data();
+  double* const m2 = m2_.data();
+  uint64_t* const seen = seen_.data();
+  double* const inv_std = inv_std_.data();
+  double* const z = z_.data();
+  const size_t n = n_;
+  auto standardise_inputs = [&](auto sum_margin, auto standardise, const double* w) {
     constexpr bool kMargin = decltype(sum_margin)::value;
-    double margin = kMargin ? w[n_] : 0.0;
-    for (size_t j = 0; j < n_; ++j) {
-      if (j < n_given && present[j] != 0 && Usable(dense[j])) {
-        const double v = dense[j];
-        const uint64_t seen = ++seen_[j];
-        const double delta = v - mean_[j];
-        mean_[j] += delta / static_cast<double>(seen);
-        m2_[j] += delta * (v - mean_[j]);
-        inv_std_[j] = InverseStd(m2_[j], seen);
-        z_[j] = standardize ? Standardise(v, mean_[j], inv_std_[j]) : v;
+    constexpr bool kStandardise = decltype(standardise)::value;
+    double margin = kMargin ? w[n] : 0.0;
+    for (size_t j = 0; j < n_given; ++j) {
+      const double v = dense[j];
+      if (present[j] != 0 && Usable(v)) {
+        const uint64_t count = ++seen[j];
+        const double delta = v - mean[j];
+        mean[j] += delta / static_cast<double>(count);
+        m2[j] += delta * (v - mean[j]);
+        inv_std[j] = InverseStd(m2[j], count);
+        z[j] = kStandardise ? Standardise(v, mean[j], inv_std[j]) : v;
       } else {
-        z_[j] = standardize ? 0.0 : mean_[j];
+        z[j] = kStandardise ? 0.0 : mean[j];
       }
-      if constexpr (kMargin) margin += w[j] * z_[j];
+      if constexpr (kMargin) margin += w[j] * z[j];
+    }
+    for (size_t j = n_given; j < n; ++j) {
+      z[j] = kStandardise ? 0.0 : mean[j];
+      if constexpr (kMargin) margin += w[j] * z[j];
     }
     return margin;
   };
   const bool one_output = outputs_ == 1;
-  const double dense_margin =
-      one_output ? standardise_inputs(std::true_type{}, dense_.data()) : standardise_inputs(std::false_type{}, nullptr);
+  double dense_margin = 0;
+  if (config_.standardize) {
+    dense_margin = one_output ? standardise_inputs(std::true_type{}, std::true_type{}, dense_.data())
+                              : standardise_inputs(std::false_type{}, std::true_type{}, nullptr);
+  } else {
+    dense_margin = one_output ? standardise_inputs(std::true_type{}, std::false_type{}, dense_.data())
+                              : standardise_inputs(std::false_type{}, std::false_type{}, nullptr);
+  }
 
   const size_t stride = entry_stride();
   for (uint32_t k = 0; k < outputs_; ++k) {

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "streamlearn/learn/feature_vector.hpp"
 #include "streamlearn/learn/linear_model.hpp"
@@ -36,9 +39,20 @@ inline double Standardise(double v, double mean, double inv_std) {
   return std::clamp((v - mean) * inv_std, -kStandardisedClip, kStandardisedClip);
 }
 
+// The square root of a value that is never negative nor NaN: std::sqrt's result, without the
+// test for an argument that would set errno.
+inline double SqrtOfNonNegative(double v) {
+#if defined(__SSE2__)
+  return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(v)));
+#else
+  return std::sqrt(v);
+#endif
+}
+
 inline double InverseStd(double m2, uint64_t seen) {
   if (seen < 2 || !(m2 > 0)) return 0;
-  return std::min(std::sqrt(static_cast<double>(seen) / m2), kMaxInverseStd);
+  // seen >= 2 and m2 > 0: the quotient is positive (or +Inf, or 0 for m2 = +Inf).
+  return std::min(SqrtOfNonNegative(static_cast<double>(seen) / m2), kMaxInverseStd);
 }
 
 inline double Sigmoid(double margin) {
