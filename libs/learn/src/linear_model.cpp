@@ -99,9 +99,11 @@ double LinearModel::linear_margin(const FeatureVector& x, uint32_t output, Memo*
   if (config_.standardize) {
     // A missing value standardises to 0: it adds nothing.
     const size_t n = std::min({x.dense.size(), x.present.size(), n_});  // IsPresent's bounds
+    const double* mean = mean_.data();
+    const double* inv_std = inv_std_.data();
     for (size_t j = 0; j < n; ++j) {
       if (present[j] != 0 && Usable(dense[j])) {
-        margin += w[j] * Standardise(dense[j], mean_[j], inv_std_[j]);
+        margin += w[j] * Standardise(dense[j], mean[j], inv_std[j]);
       } else if (present[j] != 0) {
         usable = false;
       }

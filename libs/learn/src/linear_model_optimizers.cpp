@@ -186,20 +186,38 @@ bool LinearModel::step_sgd(const FeatureVector& x, size_t nnz) {
   if (finite && sparse_active_) {
     if (sparse_scale_ * decay < kMinSparseScale) fold_sparse_scale();
     next_scale = sparse_scale_ * decay;
-    BackupEntries(view, sparse_backup_.data());
     backed_up = true;
     const size_t stride = entry_stride();
-    for (uint32_t k = 0; k < outputs_; ++k) {
-      const double step = eta * dloss_[k];
-      const double scaled_step = step / next_scale;
-      const size_t offset = static_cast<size_t>(k) * (1 + slots_);
+    if (stride == 1) {
+      // One output and no slot (no L1): back up, step and check each entry in one pass. A
+      // bucket listed twice is backed up the second time with the first step in it, which
+      // the reverse-order restore undoes last; a value that is not finite after a step stays
+      // so after the next (±Inf or NaN), so checking each step is checking the last.
+      const double scaled_step = eta * dloss_[0] / next_scale;
+      double* sparse = sparse_.data();
+      double* backup = sparse_backup_.data();
+      const uint32_t* entries = event_entries_.data();
+      const float* values = x.sparse_value.data();
       for (size_t p = 0; p < nnz; ++p) {
-        double* e = sparse_.data() + event_entries_[p] * stride + offset;
-        e[0] -= scaled_step * x.sparse_value[p];
-        if (l1) CumulativeL1(e[0], e[1], l1_total, next_scale);
+        double& e = sparse[entries[p]];
+        backup[p] = e;
+        e -= scaled_step * values[p];
+        finite &= std::isfinite(e);
       }
+    } else {
+      BackupEntries(view, sparse_backup_.data());
+      for (uint32_t k = 0; k < outputs_; ++k) {
+        const double step = eta * dloss_[k];
+        const double scaled_step = step / next_scale;
+        const size_t offset = static_cast<size_t>(k) * (1 + slots_);
+        for (size_t p = 0; p < nnz; ++p) {
+          double* e = sparse_.data() + event_entries_[p] * stride + offset;
+          e[0] -= scaled_step * x.sparse_value[p];
+          if (l1) CumulativeL1(e[0], e[1], l1_total, next_scale);
+        }
+      }
+      finite = EntriesFinite(view);
     }
-    finite = EntriesFinite(view);
   }
   if (!finite) {
     if (backed_up) RestoreEntries(view, sparse_backup_.data());
