@@ -164,6 +164,23 @@ TEST_CASE("the histogram ROC AUC is River's ROCAUC with n_thresholds = bins + 1"
   CHECK(std::isnan(ExactRocAuc({{0.5, true}})));
 }
 
+TEST_CASE("a score on a bin's upper edge falls in that bin, as River's score > i/B", "[eval][metrics]") {
+  // 4 bins: (0, .25], (.25, .5], (.5, .75], (.75, 1]; 0 joins the first.
+  const auto auc = [](double positive, double negative) {
+    PrequentialClassifier m(ClassifierMetricsOptions{100, 4, 2});
+    m.update_binary(positive, 1, 1);
+    m.update_binary(negative, 0, 0);
+    return m.roc_auc();
+  };
+  CHECK(auc(0.5, std::nextafter(0.5, 1.0)) == 0);     // bins 1 and 2
+  CHECK(auc(0.5, 0.25) == 1);                         // bins 1 and 0
+  CHECK(auc(0.5, std::nextafter(0.25, 1.0)) == 0.5);  // both in bin 1
+  CHECK(auc(1.0, std::nextafter(0.75, 1.0)) == 0.5);  // both in bin 3
+  CHECK(auc(0.75, std::nextafter(0.75, 1.0)) == 0);   // bins 2 and 3
+  CHECK(auc(1e-300, 0.0) == 0.5);                     // both in bin 0
+  CHECK(auc(0.25, 1e-300) == 0.5);                    // both in bin 0
+}
+
 TEST_CASE("the histogram ROC AUC stays within its error bound of the exact sort-based AUC", "[eval][metrics]") {
   std::mt19937_64 rng(7);
   PrequentialClassifier m;  // 1000 bins
