@@ -43,7 +43,8 @@ inline double Standardise(double v, double mean, double inv_std) {
 // test for an argument that would set errno.
 inline double SqrtOfNonNegative(double v) {
 #if defined(__SSE2__)
-  return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(v)));
+  const __m128d x = _mm_set_sd(v);
+  return _mm_cvtsd_f64(_mm_sqrt_sd(x, x));
 #else
   return std::sqrt(v);
 #endif
