@@ -246,6 +246,15 @@ Status PrequentialClassifier::update(size_t label, size_t predicted, double true
     return Status::Invalid("class index " + std::to_string(std::max(label, predicted)) +
                            " is not below max_classes " + std::to_string(options_.max_classes));
   }
+  add_event(label, predicted, true_class_probability, positive_score);
+  return Status::Ok();
+}
+
+// Inlined into update() and update_binary(), which has no class to refuse and no Status to
+// build.
+[[gnu::always_inline]] inline void PrequentialClassifier::add_event(size_t label, size_t predicted,
+                                                                    double true_class_probability,
+                                                                    double positive_score) {
   if (std::max(label, predicted) >= classes_) grow(std::max(label, predicted) + 1);
 
   // The baselines predict from the labels before this one: test, then train.
@@ -289,14 +298,13 @@ Status PrequentialClassifier::update(size_t label, size_t predicted, double true
   }
   previous_label_ = static_cast<uint32_t>(label);
   has_previous_ = true;
-  return Status::Ok();
 }
 
 void PrequentialClassifier::update_binary(double score, int predicted, int label) {
   const double p1 = std::isnan(score) ? 0.5 : std::clamp(score, 0.0, 1.0);
   const bool positive = label != 0;
-  // Classes 0 and 1 are always below max_classes (at least 2), so this cannot fail.
-  (void)update(positive ? 1 : 0, predicted != 0 ? 1 : 0, positive ? p1 : 1 - p1, p1);
+  // Classes 0 and 1 are always below max_classes (at least 2): update() would accept them.
+  add_event(positive ? 1 : 0, predicted != 0 ? 1 : 0, positive ? p1 : 1 - p1, p1);
 }
 
 double PrequentialClassifier::accuracy() const { return Ratio(model_.correct, events_); }

@@ -266,16 +266,21 @@ bool LinearModel::validate_and_prepare(const FeatureVector& x, double y, uint32_
   if (config_.loss == Loss::kSoftmax && label_class >= outputs_) grow_outputs(label_class + 1);
   if (event_entries_.size() < nnz) event_entries_.resize(nnz);
   if (sparse_backup_.size() < nnz * entry_stride()) sparse_backup_.resize(nnz * entry_stride());
+  // Whether the table's fill was checked since the last insertion (nothing else changes it).
+  bool fill_checked = false;
   for (size_t k = 0; k < nnz; ++k) {
     const uint32_t bucket = x.sparse_index[k] & sparse_mask_;
     const uint32_t e = kept ? memo->entries[k] : kNoEntry;
     if (e < entry_bucket_.size() && entry_bucket_[e] == bucket) {
       // Found while predicting (and still that bucket's). The table grows when a lookup
-      // finds it half full, so it grows here as find_or_insert_entry would have grown it.
-      grow_table_if_half_full();
+      // finds it half full, so it grows here as find_or_insert_entry would have grown it
+      // (once: a second check before the next insertion finds what the first left).
+      if (!fill_checked) grow_table_if_half_full();
+      fill_checked = true;
       event_entries_[k] = e;
     } else {
       event_entries_[k] = find_or_insert_entry(bucket);
+      fill_checked = false;
     }
   }
   if (nnz > 0) sparse_active_ = true;

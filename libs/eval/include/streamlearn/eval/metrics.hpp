@@ -148,6 +148,8 @@ class PrequentialClassifier {
   };
 
   void grow(size_t classes);
+  // update()'s work once the classes are known to be below max_classes.
+  void add_event(size_t label, size_t predicted, double true_class_probability, double positive_score);
   void rebuild_window_tallies();
   size_t oldest_slot() const;
 
