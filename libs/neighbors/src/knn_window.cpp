@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace streamlearn::neighbors {
 namespace {
@@ -122,6 +123,69 @@ double KnnWindow::sparse_part(const FeatureVector& x, const SparseRow& row, doub
   return acc;
 }
 
+namespace {
+
+// The query's buckets prepared once per search, so a row's sparse part is one merge walk
+// instead of a binary search and a duplicate check per query bucket. It sums exactly the
+// terms sparse_part sums, in its order: the row's buckets by index, then the buckets only
+// the query has, in their first-occurrence order.
+struct SparseQuery {
+  static constexpr size_t kMax = 64;  // distinct query buckets tracked (one bit each)
+  size_t m = 0;
+  double value[kMax];           // summed per bucket, first-occurrence order
+  uint32_t sorted_index[kMax];  // the same buckets by index
+  double sorted_value[kMax];
+  uint8_t sorted_order[kMax];  // their first-occurrence position
+
+  // False when the query's buckets do not fit (sparse_part then serves).
+  bool prepare(const FeatureVector& x) {
+    if (x.sparse_index.size() != x.sparse_value.size()) return false;
+    uint32_t index[kMax];
+    for (size_t j = 0; j < x.sparse_index.size(); ++j) {
+      const uint32_t b = x.sparse_index[j];
+      if (std::find(index, index + m, b) != index + m) continue;
+      if (m == kMax) return false;
+      index[m] = b;
+      value[m] = QueryBucket(x, b);
+      ++m;
+    }
+    for (size_t j = 0; j < m; ++j) {
+      size_t i = j;
+      for (; i > 0 && sorted_index[i - 1] > index[j]; --i) {
+        sorted_index[i] = sorted_index[i - 1];
+        sorted_value[i] = sorted_value[i - 1];
+        sorted_order[i] = sorted_order[i - 1];
+      }
+      sorted_index[i] = index[j];
+      sorted_value[i] = value[j];
+      sorted_order[i] = static_cast<uint8_t>(j);
+    }
+    return true;
+  }
+
+  template <int kP>
+  double part(const std::vector<std::pair<uint32_t, float>>& row, double p) const {
+    double acc = 0;
+    uint64_t matched = 0;
+    size_t q = 0;
+    for (const auto& [index, v] : row) {
+      while (q < m && sorted_index[q] < index) ++q;
+      double bucket = 0;  // QueryBucket's sum of nothing
+      if (q < m && sorted_index[q] == index) {
+        bucket = sorted_value[q];
+        matched |= uint64_t{1} << sorted_order[q];
+      }
+      acc += Term<kP>(static_cast<double>(v) - bucket, p);
+    }
+    for (size_t j = 0; j < m; ++j) {
+      if (!(matched >> j & 1)) acc += Term<kP>(value[j], p);
+    }
+    return acc;
+  }
+};
+
+}  // namespace
+
 template <int kP>
 size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out) const {
   const size_t qn = std::min(x.dense.size(), x.present.size());
@@ -131,31 +195,72 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
   for (size_t i = dim_; i < qn; ++i) {
     if (x.present[i]) beyond += Term<kP>(x.dense[i], p);
   }
-  // The query over the window's features, missing ones 0, on the stack when it fits, so the
-  // inner loop is one pass over two arrays.
-  constexpr size_t kStackDims = 64;
+  // The query over the window's features, missing ones 0, on the stack (the first kStackDims
+  // of a wider window; the rest is read from x per row), so the inner loop is one pass over
+  // two arrays. |0 - r|^p is |r|^p to the bit, so a feature the query lacks needs no branch.
+  constexpr size_t kStackDims = 512;
   double query[kStackDims];
-  const bool on_stack = dim_ <= kStackDims;
-  if (on_stack) {
-    for (size_t i = 0; i < dim_; ++i) query[i] = i < shared && x.present[i] ? x.dense[i] : 0.0;
-  }
+  const size_t head = std::min(dim_, kStackDims);
+  for (size_t i = 0; i < head; ++i) query[i] = i < shared && x.present[i] ? x.dense[i] : 0.0;
+  const auto tail = [&](const double* row, double acc) {
+    for (size_t i = head; i < dim_; ++i) acc += Term<kP>((i < shared && x.present[i] ? x.dense[i] : 0.0) - row[i], p);
+    return acc;
+  };
   const bool sparse = any_sparse_ || !x.sparse_index.empty();
+  SparseQuery sq;
+  const bool merge = sparse && sq.prepare(x);
   size_t n = 0;
-  for (size_t age = 0; age < count_; ++age) {
+  // Adds the row's sparse part and offers it; each row's sum is beyond, then its dense terms
+  // in index order, then its sparse part, whatever the loops below do around it.
+  const auto finish = [&](size_t age, size_t s, double acc) {
+    if (sparse) acc += merge ? sq.template part<kP>(sparse_[s], p) : sparse_part(x, sparse_[s], p, kP);
+    // A sum above the k-th best's cannot give a smaller distance (the root does not
+    // decrease), so it is refused without taking the root.
+    if (n == k && acc > out[k - 1].sum) return;
+    Offer(out, n, k, Root<kP>(acc, p), acc, static_cast<uint32_t>(age));
+  };
+  // Terms are >= 0, so a partial sum already above the k-th best's sum is refused whatever
+  // follows: rows are dropped after each block of kBlock features once that holds. The k-th
+  // best's sum taken before a batch only shrinks during it, so the test stays safe.
+  constexpr size_t kBlock = 16;
+  const auto bound = [&] { return n == k ? out[k - 1].sum : std::numeric_limits<double>::infinity(); };
+  size_t age = 0;
+  // Four rows at once, each with its own sum: independent chains the CPU overlaps.
+  for (; age + 4 <= count_; age += 4) {
+    const size_t s0 = slot(age), s1 = slot(age + 1), s2 = slot(age + 2), s3 = slot(age + 3);
+    const double* r0 = rows_.data() + s0 * dim_;
+    const double* r1 = rows_.data() + s1 * dim_;
+    const double* r2 = rows_.data() + s2 * dim_;
+    const double* r3 = rows_.data() + s3 * dim_;
+    double a0 = beyond, a1 = beyond, a2 = beyond, a3 = beyond;
+    const double b = bound();
+    bool dropped = false;
+    for (size_t i = 0; i < head;) {
+      const size_t end = std::min(head, i + kBlock);
+      for (; i < end; ++i) {
+        const double q = query[i];
+        a0 += Term<kP>(q - r0[i], p);
+        a1 += Term<kP>(q - r1[i], p);
+        a2 += Term<kP>(q - r2[i], p);
+        a3 += Term<kP>(q - r3[i], p);
+      }
+      if (a0 > b && a1 > b && a2 > b && a3 > b) {
+        dropped = true;
+        break;
+      }
+    }
+    if (dropped) continue;
+    finish(age, s0, tail(r0, a0));
+    finish(age + 1, s1, tail(r1, a1));
+    finish(age + 2, s2, tail(r2, a2));
+    finish(age + 3, s3, tail(r3, a3));
+  }
+  for (; age < count_; ++age) {
     const size_t s = slot(age);
     const double* row = rows_.data() + s * dim_;
     double acc = beyond;
-    if (on_stack) {
-      for (size_t i = 0; i < dim_; ++i) acc += Term<kP>(query[i] - row[i], p);
-    } else {
-      for (size_t i = 0; i < shared; ++i) acc += Term<kP>((x.present[i] ? x.dense[i] : 0.0) - row[i], p);
-      for (size_t i = shared; i < dim_; ++i) acc += Term<kP>(row[i], p);
-    }
-    if (sparse) acc += sparse_part(x, sparse_[s], p, kP);
-    // A sum above the k-th best's cannot give a smaller distance (the root does not
-    // decrease), so it is refused without taking the root.
-    if (n == k && acc > out[k - 1].sum) continue;
-    Offer(out, n, k, Root<kP>(acc, p), acc, static_cast<uint32_t>(age));
+    for (size_t i = 0; i < head; ++i) acc += Term<kP>(query[i] - row[i], p);
+    finish(age, s, tail(row, acc));
   }
   return n;
 }
