@@ -68,6 +68,7 @@ void KnnWindow::widen(size_t dim) {
                 wider.begin() + static_cast<std::ptrdiff_t>(s * dim));
   }
   rows_ = std::move(wider);
+  nonzero_.resize(dim, 0);
   dim_ = dim;
 }
 
@@ -84,9 +85,14 @@ void KnnWindow::push(const FeatureVector& x, double y) {
     s = start_;
     start_ = start_ + 1 == capacity_ ? 0 : start_ + 1;
     targets_[s] = y;
+    const double* evicted = rows_.data() + s * dim_;
+    for (size_t i = 0; i < dim_; ++i) nonzero_[i] -= evicted[i] != 0;
   }
   double* row = rows_.data() + s * dim_;
-  for (size_t i = 0; i < dim_; ++i) row[i] = i < n && x.present[i] ? x.dense[i] : 0.0;
+  for (size_t i = 0; i < dim_; ++i) {
+    row[i] = i < n && x.present[i] ? x.dense[i] : 0.0;
+    nonzero_[i] += row[i] != 0;  // NaN counts: it is not 0
+  }
   // Buckets summed per index and sorted, so a row's bucket is one entry (a dict key in River).
   SparseRow& sparse = sparse_[s];
   sparse.clear();
@@ -202,6 +208,18 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
   double query[kStackDims];
   const size_t head = std::min(dim_, kStackDims);
   for (size_t i = 0; i < head; ++i) query[i] = i < shared && x.present[i] ? x.dense[i] : 0.0;
+  // The features that can add anything: a feature every row has 0 at and the query 0 adds
+  // |0 - 0|^p = +0 (p > 0), and acc + +0 is acc to the bit, so it is left out. When most
+  // are left, the rows are read through the list of the others.
+  uint32_t active[kStackDims];
+  size_t na = 0;
+  if (p > 0) {
+    for (size_t i = 0; i < head; ++i) {
+      if (query[i] != 0 || nonzero_[i] != 0) active[na++] = static_cast<uint32_t>(i);
+    }
+  }
+  const bool gather = p > 0 && na * 4 <= head * 3;
+  for (size_t j = 0; gather && j < na; ++j) query[j] = query[active[j]];
   const auto tail = [&](const double* row, double acc) {
     for (size_t i = head; i < dim_; ++i) acc += Term<kP>((i < shared && x.present[i] ? x.dense[i] : 0.0) - row[i], p);
     return acc;
@@ -235,7 +253,24 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
     double a0 = beyond, a1 = beyond, a2 = beyond, a3 = beyond;
     const double b = bound();
     bool dropped = false;
-    for (size_t i = 0; i < head;) {
+    if (gather) {
+      for (size_t j = 0; j < na;) {
+        const size_t end = std::min(na, j + kBlock);
+        for (; j < end; ++j) {
+          const double q = query[j];
+          const size_t i = active[j];
+          a0 += Term<kP>(q - r0[i], p);
+          a1 += Term<kP>(q - r1[i], p);
+          a2 += Term<kP>(q - r2[i], p);
+          a3 += Term<kP>(q - r3[i], p);
+        }
+        if (a0 > b && a1 > b && a2 > b && a3 > b) {
+          dropped = true;
+          break;
+        }
+      }
+    }
+    for (size_t i = 0; !gather && i < head;) {
       const size_t end = std::min(head, i + kBlock);
       for (; i < end; ++i) {
         const double q = query[i];
@@ -259,7 +294,11 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
     const size_t s = slot(age);
     const double* row = rows_.data() + s * dim_;
     double acc = beyond;
-    for (size_t i = 0; i < head; ++i) acc += Term<kP>(query[i] - row[i], p);
+    if (gather) {
+      for (size_t j = 0; j < na; ++j) acc += Term<kP>(query[j] - row[active[j]], p);
+    } else {
+      for (size_t i = 0; i < head; ++i) acc += Term<kP>(query[i] - row[i], p);
+    }
     finish(age, s, tail(row, acc));
   }
   return n;
@@ -277,6 +316,7 @@ void KnnWindow::clear() {
   rows_.clear();
   targets_.clear();
   sparse_.clear();
+  nonzero_.clear();
   start_ = 0;
   count_ = 0;
   any_sparse_ = false;
@@ -306,6 +346,7 @@ bool KnnWindow::load(ByteReader& r) {
   if (!r.ok() || count > capacity_ || dim > kMaxDims || (count > 0 && dim > r.remaining() / 8 / count)) return false;
   dim_ = dim;
   rows_.resize(size_t{count} * dim_);
+  nonzero_.assign(dim_, 0);
   targets_.resize(count);
   sparse_.resize(count);
   count_ = count;
@@ -315,6 +356,7 @@ bool KnnWindow::load(ByteReader& r) {
     for (size_t i = 0; i < dim_; ++i) {
       rows_[s * dim_ + i] = r.f64();
       if (!std::isfinite(rows_[s * dim_ + i])) return false;
+      nonzero_[i] += rows_[s * dim_ + i] != 0;
     }
     const uint32_t m = r.u32();
     if (!r.ok() || m > r.remaining() / 8) return false;
@@ -334,7 +376,7 @@ bool KnnWindow::load(ByteReader& r) {
 
 size_t KnnWindow::memory_bytes() const {
   size_t bytes = rows_.capacity() * sizeof(double) + targets_.capacity() * sizeof(double) +
-                 sparse_.capacity() * sizeof(SparseRow);
+                 sparse_.capacity() * sizeof(SparseRow) + nonzero_.capacity() * sizeof(uint32_t);
   for (const auto& row : sparse_) bytes += row.capacity() * sizeof(row[0]);
   return bytes;
 }
