@@ -220,15 +220,16 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
     if (x.present[i]) beyond += Term<kP>(x.dense[i], p);
   }
   // The query over the window's features, missing ones 0, on the stack (the first kStackDims
-  // of a wider window; the rest is read from x per row), so the inner loop is one pass over
-  // two arrays. |0 - r|^p is |r|^p to the bit, so a feature the query lacks needs no branch.
+  // of a wider window; the rest is read from x per row), so the inner loop reads no flags.
+  // |0 - r|^p is |r|^p to the bit, so a feature the query lacks needs no branch.
   constexpr size_t kStackDims = 512;
   double query[kStackDims];
   const size_t head = std::min(dim_, kStackDims);
   for (size_t i = 0; i < head; ++i) query[i] = i < shared && x.present[i] ? x.dense[i] : 0.0;
   // The features that can add anything: a feature every row has 0 at and the query 0 adds
-  // |0 - 0|^p = +0 (p > 0), and acc + +0 is acc to the bit, so it is left out (reg40k's
-  // pipeline gives 66 ids of which 16 are ever set). The rows are read through the list.
+  // |0 - 0|^p = +0 (p > 0), and acc + +0 is acc to the bit, so it is left out (a pipeline
+  // gives ids to features this model never sees set: 16 numeric fields came as 66 ids, 16
+  // ever set). The rows are read through the list of the others.
   uint32_t active[kStackDims];
   size_t na = 0;
   for (size_t i = 0; i < head; ++i) {
