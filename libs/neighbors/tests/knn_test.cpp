@@ -437,6 +437,24 @@ TEST_CASE("the search gives the plain search's neighbours, sums and distances to
         ref.any_sparse = ref.any_sparse || !x.sparse_index.empty();
       }
       CHECK(checked > 0);
+      // A window loaded from a snapshot (its per-feature counts rebuilt) searches the same.
+      std::string bytes;
+      ByteWriter writer(&bytes);
+      w.save(writer);
+      neighbors::KnnWindow loaded(shape.capacity);
+      ByteReader reader(bytes);
+      REQUIRE(loaded.load(reader));
+      for (int t = 0; t < 20; ++t) {
+        const FeatureVector q = make(true);
+        neighbors::Neighbor found[neighbors::kMaxNeighbors];
+        const size_t n = loaded.search(q, p, shape.k, found);
+        const auto expected = ref.search(q, p, shape.k);
+        REQUIRE(n == expected.size());
+        for (size_t j = 0; j < n; ++j) {
+          CHECK(found[j].age == expected[j].age);
+          CHECK(Bits(found[j].distance) == Bits(expected[j].distance));
+        }
+      }
     }
   }
 }
