@@ -268,6 +268,7 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
     // than through an offset recomputed per feature.
     asm("" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3));
     V2 a01 = {beyond, beyond}, a23 = {beyond, beyond};
+#pragma GCC unroll 4
     for (size_t j = 0; j < na; ++j) {
       const V2 q = {query[j], query[j]};
       const size_t i = active[j];
