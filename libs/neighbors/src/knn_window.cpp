@@ -258,34 +258,39 @@ size_t KnnWindow::scan(const FeatureVector& x, double p, size_t k, Neighbor* out
     Offer(out, n, k, Root<kP>(acc, p), acc, static_cast<uint32_t>(age));
   };
   const auto row_of = [&](size_t s) { return rows_.data() + s * dim_; };
-  size_t age = 0;
-  // Four rows at once, two to a vector: each lane is one row's own sum, so every row's terms
-  // are still added one by one in feature order, and the four chains overlap in the CPU.
-  for (; age + 4 <= count_; age += 4) {
-    const size_t s0 = slot(age), s1 = slot(age + 1), s2 = slot(age + 2), s3 = slot(age + 3);
-    const double *r0 = row_of(s0), *r1 = row_of(s1), *r2 = row_of(s2), *r3 = row_of(s3);
-    // Opaque to the optimiser, so a row is read as pointer + index (one instruction) rather
-    // than through an offset recomputed per feature.
-    asm("" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3));
-    V2 a01 = {beyond, beyond}, a23 = {beyond, beyond};
+  // Ages in one or two runs of consecutive slots (the ring's end, then its start), so a batch's
+  // rows are one stride apart.
+  for (size_t age = 0; age < count_;) {
+    const size_t first = slot(age);
+    const size_t end = age + std::min(count_ - age, capacity_ - first);
+    size_t s = first;
+    // Four rows at once, two to a vector: each lane is one row's own sum, so every row's terms
+    // are still added one by one in feature order, and the four chains overlap in the CPU.
+    for (; age + 4 <= end; age += 4, s += 4) {
+      const double* r0 = row_of(s);
+      const double *r1 = r0 + dim_, *r2 = r1 + dim_, *r3 = r2 + dim_;
+      // Opaque to the optimiser, so a row is read as pointer + index (one instruction) rather
+      // than through an offset recomputed per feature.
+      asm("" : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3));
+      V2 a01 = {beyond, beyond}, a23 = {beyond, beyond};
 #pragma GCC unroll 4
-    for (size_t j = 0; j < na; ++j) {
-      const V2 q = {query[j], query[j]};
-      const size_t i = active[j];
-      a01 += Term2<kP>(q - V2{r0[i], r1[i]}, p);
-      a23 += Term2<kP>(q - V2{r2[i], r3[i]}, p);
+      for (size_t j = 0; j < na; ++j) {
+        const V2 q = {query[j], query[j]};
+        const size_t i = active[j];
+        a01 += Term2<kP>(q - V2{r0[i], r1[i]}, p);
+        a23 += Term2<kP>(q - V2{r2[i], r3[i]}, p);
+      }
+      finish(age, s, tail(r0, a01[0]));
+      finish(age + 1, s + 1, tail(r1, a01[1]));
+      finish(age + 2, s + 2, tail(r2, a23[0]));
+      finish(age + 3, s + 3, tail(r3, a23[1]));
     }
-    finish(age, s0, tail(r0, a01[0]));
-    finish(age + 1, s1, tail(r1, a01[1]));
-    finish(age + 2, s2, tail(r2, a23[0]));
-    finish(age + 3, s3, tail(r3, a23[1]));
-  }
-  for (; age < count_; ++age) {
-    const size_t s = slot(age);
-    const double* row = row_of(s);
-    double acc = beyond;
-    for (size_t j = 0; j < na; ++j) acc += Term<kP>(query[j] - row[active[j]], p);
-    finish(age, s, tail(row, acc));
+    for (; age < end; ++age, ++s) {
+      const double* row = row_of(s);
+      double acc = beyond;
+      for (size_t j = 0; j < na; ++j) acc += Term<kP>(query[j] - row[active[j]], p);
+      finish(age, s, tail(row, acc));
+    }
   }
   return n;
 }
