@@ -66,6 +66,10 @@ class KnnWindow {
   std::vector<double> rows_;     // slot-major, dim_ per slot
   std::vector<double> targets_;  // by slot
   std::vector<SparseRow> sparse_;
+  // Per dense feature, how many rows of the window hold a value other than 0 there: the
+  // search skips a feature no row holds and the query lacks (its term is exactly +0).
+  // Pipelines give many such (ids of fields this stream never sends).
+  std::vector<uint32_t> nonzero_;
   bool any_sparse_ = false;  // some row of the window had buckets (else the sparse pass is skipped)
 };
 

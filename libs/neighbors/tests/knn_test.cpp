@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "knn.hpp"
@@ -251,4 +253,209 @@ TEST_CASE("a weight below one half learns nothing, not even the class", "[neighb
   CHECK(testing::SavedLearner(*l) == empty);
   l->learn(Row({1}), 3, 1.6);  // rounds to 2 copies
   CHECK(l->trained() == 2);
+}
+
+namespace {
+
+// The search as first written, term by term: each row's sum is the query-only features,
+// then every feature in index order (missing ones 0), then the sparse part (the row's
+// buckets by index, then the buckets only the query has, first occurrence first). The
+// window's search must give exactly these neighbours, sums and distances, to the bit.
+struct ReferenceWindow {
+  size_t capacity;
+  std::vector<FeatureVector> rows;  // oldest first
+
+  void push(const FeatureVector& x) {
+    rows.push_back(x);
+    if (rows.size() > capacity) rows.erase(rows.begin());
+  }
+
+  static double Term(double d, double p) {
+    if (p == 2) return d * d;
+    if (p == 1) return std::abs(d);
+    return std::pow(std::abs(d), p);
+  }
+  static double Root(double s, double p) {
+    if (p == 2) return std::sqrt(s);
+    if (p == 1) return s;
+    return std::pow(s, 1.0 / p);
+  }
+  static double Dense(const FeatureVector& x, size_t i) {
+    return i < x.dense.size() && i < x.present.size() && x.present[i] ? x.dense[i] : 0.0;
+  }
+  static double Bucket(const FeatureVector& x, uint32_t index) {
+    double v = 0;
+    for (size_t j = 0; j < x.sparse_index.size(); ++j) {
+      if (x.sparse_index[j] == index) v += x.sparse_value[j];
+    }
+    return v;
+  }
+
+  std::vector<neighbors::Neighbor> search(const FeatureVector& q, double p, size_t k) const {
+    size_t dim = 0;
+    for (const auto& r : rows) dim = std::max(dim, std::min(r.dense.size(), r.present.size()));
+    // Dimensions ever seen count, even when the rows that brought them have left.
+    dim = std::max(dim, widest);
+    const size_t qn = std::min(q.dense.size(), q.present.size());
+    double beyond = 0;
+    for (size_t i = dim; i < qn; ++i) {
+      if (q.present[i]) beyond += Term(q.dense[i], p);
+    }
+    std::vector<neighbors::Neighbor> out;
+    for (size_t age = 0; age < rows.size(); ++age) {
+      const FeatureVector& r = rows[age];
+      double acc = beyond;
+      for (size_t i = 0; i < dim; ++i) acc += Term(Dense(q, i) - Dense(r, i), p);
+      if (!rows.empty() && (any_sparse || !q.sparse_index.empty())) {
+        // The row's buckets, summed per index and sorted, as the window stores them.
+        std::vector<std::pair<uint32_t, float>> b;
+        for (size_t j = 0; j < r.sparse_index.size(); ++j) b.emplace_back(r.sparse_index[j], r.sparse_value[j]);
+        std::stable_sort(b.begin(), b.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+        std::vector<std::pair<uint32_t, float>> merged;
+        for (const auto& e : b) {
+          if (!merged.empty() && merged.back().first == e.first) {
+            merged.back().second += e.second;
+          } else {
+            merged.push_back(e);
+          }
+        }
+        double part = 0;
+        for (const auto& [index, value] : merged) part += Term(static_cast<double>(value) - Bucket(q, index), p);
+        for (size_t j = 0; j < q.sparse_index.size(); ++j) {
+          const uint32_t index = q.sparse_index[j];
+          if (std::find(q.sparse_index.begin(), q.sparse_index.begin() + static_cast<std::ptrdiff_t>(j), index) !=
+              q.sparse_index.begin() + static_cast<std::ptrdiff_t>(j)) {
+            continue;
+          }
+          if (std::any_of(merged.begin(), merged.end(), [&](const auto& e) { return e.first == index; })) continue;
+          part += Term(Bucket(q, index), p);
+        }
+        acc += part;
+      }
+      out.push_back({Root(acc, p), acc, static_cast<uint32_t>(age)});
+    }
+    // Nearest first, the older first on equal distances; a NaN distance never enters once
+    // k are found, and goes last before.
+    std::vector<neighbors::Neighbor> top;
+    for (const auto& c : out) {
+      if (top.size() == k) {
+        if (!(c.distance < top.back().distance)) continue;
+        top.pop_back();
+      }
+      size_t j = top.size();
+      top.push_back(c);
+      while (j > 0 && top[j - 1].distance > c.distance) {
+        top[j] = top[j - 1];
+        --j;
+      }
+      top[j] = c;
+    }
+    return top;
+  }
+
+  size_t widest = 0;
+  bool any_sparse = false;
+};
+
+uint64_t Bits(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, 8);
+  return b;
+}
+
+}  // namespace
+
+// Random windows built to reach every path of the search: few distinct values (ties),
+// missing features, features no row holds, query-only features, windows wider than the
+// query's stack buffer, buckets repeated in a row and in the query, more query buckets than
+// the merge tracks, a ring that wraps, and the exponents with their own loops and pow.
+TEST_CASE("the search gives the plain search's neighbours, sums and distances to the bit", "[neighbors][search]") {
+  std::mt19937_64 rng(11);
+  const auto uniform = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  struct Shape {
+    size_t capacity, dims, k;
+    int sparse;  // most buckets a row carries
+    int zero_every;  // every such feature is never set (0: none)
+  };
+  for (const Shape shape : {Shape{40, 5, 3, 0, 0}, Shape{60, 66, 5, 2, 4}, Shape{30, 700, 4, 3, 3},
+                            Shape{25, 20, 25, 70, 0}, Shape{50, 9, 1, 4, 2}}) {
+    for (double p : {1.0, 2.0, 3.0, 1.5}) {
+      INFO("dims " << shape.dims << " p " << p);
+      neighbors::KnnWindow w(shape.capacity);
+      ReferenceWindow ref{shape.capacity, {}};
+      const auto make = [&](bool query) {
+        FeatureVector x;
+        // Rows widen over time (the window widens), queries sometimes reach past them.
+        size_t n = shape.dims - static_cast<size_t>(uniform(static_cast<int>(shape.dims / 2 + 1)));
+        if (query && uniform(4) == 0) n = shape.dims + 3;
+        x.dense.resize(n);
+        x.present.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+          const bool never = shape.zero_every > 0 && i % static_cast<size_t>(shape.zero_every) != 0;
+          x.present[i] = never ? uniform(8) == 0 && query : uniform(5) != 0;
+          x.dense[i] = never && !query ? 0.0 : uniform(3) - 1 + (uniform(4) == 0 ? 0.5 : 0.0);
+          if (never && query && uniform(2) == 0) x.dense[i] = 0.0;  // present, 0: still left out
+        }
+        const int m = shape.sparse > 0 ? uniform(shape.sparse + 1) + (query ? uniform(3) : 0) : 0;
+        for (int j = 0; j < m; ++j) {
+          x.sparse_index.push_back(static_cast<uint32_t>(uniform(shape.sparse > 8 ? 200 : 6)));
+          x.sparse_value.push_back(uniform(3) == 0 ? 0.5f : 1.0f);
+        }
+        return x;
+      };
+      size_t checked = 0;
+      for (int i = 0; i < 3 * static_cast<int>(shape.capacity); ++i) {
+        const FeatureVector q = make(true);
+        if (shape.sparse > 8 && i % 5 == 0) {
+          FeatureVector wide = q;  // more distinct buckets than the merge tracks
+          for (uint32_t b = 0; b < 80; ++b) {
+            wide.sparse_index.push_back(b * 3);
+            wide.sparse_value.push_back(1.0f);
+          }
+          neighbors::Neighbor found[neighbors::kMaxNeighbors];
+          const size_t n = w.search(wide, p, shape.k, found);
+          const auto expected = ref.search(wide, p, shape.k);
+          REQUIRE(n == expected.size());
+          for (size_t j = 0; j < n; ++j) {
+            CHECK(found[j].age == expected[j].age);
+            CHECK(Bits(found[j].sum) == Bits(expected[j].sum));
+          }
+        }
+        neighbors::Neighbor found[neighbors::kMaxNeighbors];
+        const size_t n = w.search(q, p, shape.k, found);
+        const auto expected = ref.search(q, p, shape.k);
+        REQUIRE(n == expected.size());
+        for (size_t j = 0; j < n; ++j) {
+          CHECK(found[j].age == expected[j].age);
+          CHECK(Bits(found[j].sum) == Bits(expected[j].sum));
+          CHECK(Bits(found[j].distance) == Bits(expected[j].distance));
+        }
+        checked += n;
+        const FeatureVector x = make(false);
+        w.push(x, i);
+        ref.push(x);
+        ref.widest = std::max(ref.widest, std::min(x.dense.size(), x.present.size()));
+        ref.any_sparse = ref.any_sparse || !x.sparse_index.empty();
+      }
+      CHECK(checked > 0);
+      // A window loaded from a snapshot (its per-feature counts rebuilt) searches the same.
+      std::string bytes;
+      ByteWriter writer(&bytes);
+      w.save(writer);
+      neighbors::KnnWindow loaded(shape.capacity);
+      ByteReader reader(bytes);
+      REQUIRE(loaded.load(reader));
+      for (int t = 0; t < 20; ++t) {
+        const FeatureVector q = make(true);
+        neighbors::Neighbor found[neighbors::kMaxNeighbors];
+        const size_t n = loaded.search(q, p, shape.k, found);
+        const auto expected = ref.search(q, p, shape.k);
+        REQUIRE(n == expected.size());
+        for (size_t j = 0; j < n; ++j) {
+          CHECK(found[j].age == expected[j].age);
+          CHECK(Bits(found[j].distance) == Bits(expected[j].distance));
+        }
+      }
+    }
+  }
 }
