@@ -1,5 +1,7 @@
 #include "streamlearn/pipeline/entity_cache.hpp"
 
+#include <tuple>
+
 #include "streamlearn/state/store.hpp"
 
 namespace streamlearn::pipeline {
@@ -20,7 +22,7 @@ EntityCache::Entry* EntityCache::add(std::string_view key) {
     node.key().assign(key);  // keeps the string's capacity
     entry = &*map_.insert(std::move(node)).position;
   } else {
-    entry = &*map_.try_emplace(std::string(key)).first;
+    entry = &*map_.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple()).first;
   }
   ring_.push_back(entry);
   return entry;

@@ -1,6 +1,10 @@
 #include "output_encoders.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 
@@ -28,7 +32,7 @@ inline char* PutBytes(char* at, std::string_view bytes) {
 
 // AppendJsonString's text: quotes, backslashes and control bytes escaped, the rest as is.
 // Needs room for 2 + 6 * s.size() bytes.
-char* PutJsonString(char* at, std::string_view s) {
+char* PutJsonStringEscaped(char* at, std::string_view s) {
   *at++ = '"';
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
@@ -55,6 +59,67 @@ char* PutJsonString(char* at, std::string_view s) {
   return at;
 }
 
+// 1 for the bytes a JSON string escapes (control bytes, quote, backslash).
+constexpr auto kEscaped = [] {
+  std::array<uint8_t, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[static_cast<size_t>(c)] = 1;
+  table['"'] = 1;
+  table['\\'] = 1;
+  return table;
+}();
+
+// Whether any of the 8 bytes in `w` is escaped: one below 0x20, a quote or a backslash. The
+// borrows can only misjudge bytes above one that is, so the answer for the word is exact.
+inline bool AnyEscaped(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (kOnes * '"');
+  const uint64_t backslash = w ^ (kOnes * '\\');
+  return ((((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh) != 0;
+}
+
+// PutJsonStringEscaped's text for strings of 8 bytes or more: copied 8 bytes at a time
+// while checked; the escaping writer redoes the rare one that needs an escape.
+[[gnu::noinline]] char* PutLongJsonString(char* at, std::string_view s) {
+  const char* in = s.data();
+  size_t n = s.size();
+  char* out = at + 1;
+  for (; n >= 8; in += 8, out += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, in, 8);
+    if (AnyEscaped(w)) return PutJsonStringEscaped(at, s);
+    std::memcpy(out, &w, 8);
+  }
+  uint8_t escaped = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    out[i] = static_cast<char>(c);
+    escaped |= kEscaped[c];
+  }
+  if (escaped) return PutJsonStringEscaped(at, s);
+  *at = '"';
+  out[n] = '"';
+  return out + n + 1;
+}
+
+// PutJsonStringEscaped's text. Ids and keys seldom need an escape: copied as they are while
+// checked, inline for the short ones (most keys and ids are).
+inline char* PutJsonString(char* at, std::string_view s) {
+  const size_t n = s.size();
+  if (n >= 8) return PutLongJsonString(at, s);
+  char* out = at + 1;
+  uint8_t escaped = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    out[i] = static_cast<char>(c);
+    escaped |= kEscaped[c];
+  }
+  if (escaped) return PutJsonStringEscaped(at, s);
+  *at = '"';
+  out[n] = '"';
+  return out + n + 1;
+}
+
 inline size_t JsonStringRoom(std::string_view s) { return 2 + 6 * s.size(); }
 
 template <typename Integer>
@@ -62,37 +127,99 @@ inline char* PutInteger(char* at, Integer value) {
   return std::to_chars(at, at + 24, value).ptr;
 }
 
+constexpr char kTwoDigits[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// to_chars's text of `value`, faster for a count below 10^8 (its length found at once).
+inline char* PutCount(char* at, int64_t value) {
+  static constexpr uint32_t kPowersOf10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  if (value < 0 || value >= 100000000) return PutInteger(at, value);
+  auto rest = static_cast<uint32_t>(value);
+  // floor(log10(2) * bit length) is the digit count or one more than it (0 counted as 1,
+  // which has its one digit).
+  const uint32_t probe = rest | 1;
+  const int guess = (static_cast<int>(std::bit_width(probe)) * 1233) >> 12;
+  const int digits = guess + 1 - (probe < kPowersOf10[guess] ? 1 : 0);
+  char* const end = at + digits;
+  char* p = end;
+  while (rest >= 100) {
+    p -= 2;
+    std::memcpy(p, kTwoDigits + 2 * (rest % 100), 2);
+    rest /= 100;
+  }
+  if (rest >= 10) {
+    std::memcpy(p - 2, kTwoDigits + 2 * rest, 2);
+  } else {
+    p[-1] = static_cast<char>('0' + rest);
+  }
+  return end;
+}
+
 }  // namespace
 
-void PredictionEncoder::encode(const PredictionRecord& r, std::string& out) {
-  if (r.model != model_ || model_field_.empty()) {
-    model_.assign(r.model);
-    model_field_ = R"(,"model":)";
-    AppendJsonString(model_field_, r.model);
-    model_field_.append(R"(,"version":)");
+void PredictionEncoder::make_header(const PredictionRecord& r) {
+  header_model_.assign(r.model);
+  header_candidate_.assign(r.candidate);
+  header_version_ = r.version;
+  header_ = R"(,"model":)";
+  AppendJsonString(header_, r.model);
+  header_.append(R"(,"version":)");
+  AppendJsonUnsigned(header_, r.version);
+  if (!r.candidate.empty()) {
+    header_.append(R"(,"candidate":)");
+    AppendJsonString(header_, r.candidate);
   }
-  // Every piece's largest text, reserved at once, then written at a pointer and trimmed.
-  // The score in the one number form, so a replayed event yields the same bytes.
-  constexpr size_t kFixed = 160;  // the keys and braces (72 bytes), three integers (20 each)
-  const size_t room = kFixed + JsonStringRoom(r.id) + JsonStringRoom(r.entity) + model_field_.size() +
-                      JsonStringRoom(r.candidate) + JsonStringRoom(r.class_name) + kJsonDoubleMaxChars;
-  const size_t from = out.size();
-  out.resize(from + room);
-  char* const begin = out.data();
-  char* at = begin + from;
+  header_.append(R"(,"score":)");
+  header_short_ = header_.size() <= sizeof header_text_;
+  if (header_short_) std::memcpy(header_text_, header_.data(), header_.size());
+}
+
+inline char* PredictionEncoder::put_header(char* at, const PredictionRecord& r) {
+  if (header_.empty() || r.version != header_version_ || r.model != header_model_ ||
+      r.candidate != header_candidate_) {
+    make_header(r);
+  }
+  if (!header_short_) return PutBytes(at, header_);
+  std::memcpy(at, header_text_, sizeof header_text_);  // a fixed size: a few moves, no call
+  return at + header_.size();
+}
+
+char* PredictionEncoder::put_ts(char* at, int64_t ts_ms) {
+  // Event times of a stream share their leading digits: those are written once per 10 s.
+  const int64_t high = ts_ms / 10000;
+  if (high <= 0) return PutInteger(at, ts_ms);  // no leading digits (or a sign)
+  if (high != ts_high_) {
+    ts_high_ = high;
+    ts_high_size_ = static_cast<size_t>(PutInteger(ts_high_text_, high) - ts_high_text_);
+  }
+  std::memcpy(at, ts_high_text_, sizeof ts_high_text_);  // a fixed size: a few moves
+  at += ts_high_size_;
+  const auto low = static_cast<uint32_t>(ts_ms - high * 10000);
+  std::memcpy(at, kTwoDigits + 2 * (low / 100), 2);
+  std::memcpy(at + 2, kTwoDigits + 2 * (low % 100), 2);
+  return at + 4;
+}
+
+std::string_view PredictionEncoder::encode(const PredictionRecord& r) {
+  // Every piece's largest text, then written at a pointer. The score in the one number
+  // form, so a replayed event yields the same bytes.
+  // The keys and braces (72 bytes), two integers (20 each), ts's copy (28), the header's (64).
+  constexpr size_t kFixed = 264;
+  const size_t room = kFixed + JsonStringRoom(r.id) + JsonStringRoom(r.entity) + header_.size() +
+                      JsonStringRoom(r.model) + JsonStringRoom(r.candidate) + JsonStringRoom(r.class_name) +
+                      kJsonDoubleMaxChars;
+  if (buffer_.size() < room) buffer_.resize(std::max(room, 2 * buffer_.size()));
+  char* const begin = buffer_.data();
+  char* at = begin;
   at = PutLiteral(at, R"({"id":)");
   at = PutJsonString(at, r.id);
   if (!r.entity.empty()) {  // an event without an entity: the field is omitted
     at = PutLiteral(at, R"(,"entity":)");
     at = PutJsonString(at, r.entity);
   }
-  at = PutBytes(at, model_field_);
-  at = PutInteger(at, r.version);
-  if (!r.candidate.empty()) {
-    at = PutLiteral(at, R"(,"candidate":)");
-    at = PutJsonString(at, r.candidate);
-  }
-  at = PutLiteral(at, R"(,"score":)");
+  at = put_header(at, r);
   at = WriteJsonDouble(at, r.score);
   switch (r.class_field) {
     case PredictionRecord::ClassField::kNone: break;
@@ -106,11 +233,11 @@ void PredictionEncoder::encode(const PredictionRecord& r, std::string& out) {
     case PredictionRecord::ClassField::kNull: at = PutLiteral(at, R"(,"class":null)"); break;
   }
   at = PutLiteral(at, R"(,"ts":)");
-  at = PutInteger(at, r.ts_ms);
+  at = put_ts(at, r.ts_ms);
   at = PutLiteral(at, R"(,"latency_us":)");
-  at = PutInteger(at, r.latency_us);
+  at = PutCount(at, r.latency_us);
   *at++ = '}';
-  out.resize(static_cast<size_t>(at - begin));
+  return {begin, static_cast<size_t>(at - begin)};
 }
 
 void EncodeConceptDrift(const ConceptDriftRecord& r, std::string& out) {
@@ -218,9 +345,7 @@ JsonOutputSink::JsonOutputSink() : encoders_(std::make_unique<Encoders>()) {}
 JsonOutputSink::~JsonOutputSink() = default;
 
 Status JsonOutputSink::write(const PredictionRecord& record) {
-  json_.clear();
-  encoders_->prediction.encode(record, json_);
-  return prediction(record.entity, json_);
+  return prediction(record.entity, encoders_->prediction.encode(record));
 }
 
 void EncodeModelChange(const ModelChangeRecord& r, std::string& out) {

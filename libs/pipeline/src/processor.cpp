@@ -385,7 +385,11 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
   for (size_t i = 0; i < batch.size(); ++i) {
     const RawMessage& m = batch[i];
     s.counts.messages++;
-    if (next_offset == nullptr || m.source.partition != offset_partition || m.source.topic != offset_topic) {
+    // The same topic is mostly the same text (one string per topic): its address is compared
+    // first, the bytes only when it differs.
+    const bool same_topic = m.source.topic.data() == offset_topic.data() ? m.source.topic.size() == offset_topic.size()
+                                                                         : m.source.topic == offset_topic;
+    if (next_offset == nullptr || m.source.partition != offset_partition || !same_topic) {
       next_offset = s.next_offset_slot(m.source.topic, m.source.partition);
       offset_topic = m.source.topic;
       offset_partition = m.source.partition;
@@ -411,7 +415,10 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     Event& event = s.pending[s.pending_used];
     Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
     double target = 0;
-    if (st.ok() && event.label) st = s.target_of(*event.label, &target);
+    if (st.ok() && event.label) {
+      // Assigned only when refused: a Status's move costs more than the check.
+      if (Status refused = s.target_of(*event.label, &target); !refused.ok()) st = std::move(refused);
+    }
     if (s.decode_observer) s.decode_observer({i, st.ok() ? &event : nullptr, s.decoder.concept_marker()});
     if (!st.ok()) {
       s.counts.invalid++;

@@ -66,15 +66,12 @@ class KafkaSink : public OutputSink {
 
   Status write(const PredictionRecord& record) override {
     if (!replay_) {
-      json_.clear();
-      prediction_encoder_.encode(record, json_);
-      return producer_.produce(settings_.predictions_topic, record.entity, json_);
+      return producer_.produce(settings_.predictions_topic, record.entity, prediction_encoder_.encode(record));
     }
     // scale.replay_dedup: to its event's partition number, unless a replay's and already published.
     if (replay_->skip(record.partition, record.entity, record.id)) return Status::Ok();
-    json_.clear();
-    prediction_encoder_.encode(record, json_);
-    SL_RETURN_IF_ERROR(producer_.produce(settings_.predictions_topic, record.entity, json_, {}, record.partition));
+    SL_RETURN_IF_ERROR(producer_.produce(settings_.predictions_topic, record.entity, prediction_encoder_.encode(record),
+                                         {}, record.partition));
     replay_->produced(record.partition);
     return Status::Ok();
   }

@@ -292,3 +292,50 @@ TEST_CASE("state.max_cached_entities is read from the config, 1,000,000 unless s
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Catch::Contains("state.max_cached_entities"));
 }
+
+TEST_CASE("the entity cache's key hash: every byte of a short key counts, each length finds its keys", "[entity_cache]") {
+  const EntityKeyHash hash;
+  // Keys of every length to 24 (the short paths read overlapping words, the long ones go to
+  // std::hash), each differing from the next in one byte at every place: all distinct.
+  std::set<size_t> seen;
+  size_t keys = 0;
+  for (size_t n = 0; n <= 24; ++n) {
+    const std::string base(n, 'k');
+    seen.insert(hash(base));
+    ++keys;
+    for (size_t at = 0; at < n; ++at) {
+      for (const char c : {'a', 'z', '\0', '\xff'}) {
+        std::string key = base;
+        key[at] = c;
+        seen.insert(hash(key));
+        ++keys;
+      }
+    }
+  }
+  CHECK(seen.size() == keys);
+  for (int i = 0; i < 100000; ++i) seen.insert(hash("u" + std::to_string(i)));
+  CHECK(seen.size() == keys + 100000);
+  // The same key as a string or a view: the same hash.
+  const std::string key = "account-0042";
+  CHECK(hash(key) == hash(std::string_view(key)));
+
+  // Found again, at every length, among many (the map's buckets hold several).
+  EntityCache cache(nullptr, EntityCache::kUnbounded);
+  std::vector<Event> events;
+  for (size_t n = 0; n <= 24; ++n) {
+    for (int i = 0; i < 200; ++i) {
+      Event e;
+      e.entity = (std::to_string(i) + std::string(24, '-')).substr(0, n);
+      if (!e.entity.empty()) events.push_back(std::move(e));
+    }
+  }
+  std::vector<EntityCache::Entry*> first;
+  REQUIRE(cache.resolve(events, &first).ok());
+  std::vector<EntityCache::Entry*> again;
+  REQUIRE(cache.resolve(events, &again).ok());
+  CHECK(first == again);
+  for (size_t i = 0; i < events.size(); ++i) CHECK(first[i]->first == events[i].entity);
+  std::set<std::string> distinct;
+  for (const Event& e : events) distinct.insert(e.entity);
+  CHECK(cache.size() == distinct.size());
+}

@@ -13,6 +13,7 @@
 
 #include "output_encoders.hpp"
 #include "streamlearn/core/json_text.hpp"
+#include "streamlearn/core/json_writer.hpp"
 #include "streamlearn/drift/data_drift.hpp"
 #include "streamlearn/pipeline/slices.hpp"
 #include "streamlearn/testing/allocation_counter.hpp"  // this binary's one copy
@@ -124,6 +125,85 @@ TEST_CASE("prediction encoder: strings escaped as AppendJsonString, appended aft
   encoder.encode(r, out);
   CHECK(out == expected);
   CHECK(quoted == R"("a\"b\\c\n\r\t\u0001\u001f)" "\xc3\xa9" R"( z")");
+}
+
+TEST_CASE("prediction encoder: the shortcuts write what the appending writers write", "[encoders]") {
+  // Strings are copied unchecked 8 bytes at a time and redone when a word needs an escape,
+  // the header (model, version, candidate) is kept while they stay, the timestamp's leading
+  // digits while they stay: each must give the bytes written from scratch.
+  auto expected = [](const PredictionRecord& r) {
+    std::string out = R"({"id":)";
+    AppendJsonString(out, r.id);
+    if (!r.entity.empty()) {
+      out += R"(,"entity":)";
+      AppendJsonString(out, r.entity);
+    }
+    out += R"(,"model":)";
+    AppendJsonString(out, r.model);
+    out += R"(,"version":)" + std::to_string(r.version);
+    if (!r.candidate.empty()) {
+      out += R"(,"candidate":)";
+      AppendJsonString(out, r.candidate);
+    }
+    out += R"(,"score":)";
+    AppendJsonDouble(out, r.score);  // json_writer.hpp
+    out += R"(,"class":0,"ts":)" + std::to_string(r.ts_ms) + R"(,"latency_us":)" + std::to_string(r.latency_us) + "}";
+    return out;
+  };
+  PredictionEncoder encoder;
+  PredictionRecord r = Binary();
+  // Every length to 40, with nothing to escape and with each escaped byte at each place.
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string plain;
+    for (size_t i = 0; i < n; ++i) plain.push_back(static_cast<char>('a' + i % 26 - (i % 5 == 4 ? 32 : 0)));
+    plain += n % 3 == 0 ? "" : "\xc3\xa9";  // bytes above 0x7f are copied as they are
+    r.id = plain;
+    r.entity = plain;
+    CHECK(std::string(encoder.encode(r)) == expected(r));
+    for (size_t at = 0; at < n; ++at) {
+      for (const char bad : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        std::string escaped = plain;
+        escaped[at] = bad;
+        r.id = escaped;
+        r.entity = at % 2 == 0 ? std::string_view(plain) : std::string_view(escaped);
+        CHECK(std::string(encoder.encode(r)) == expected(r));
+      }
+    }
+  }
+  r = Binary();
+  // Bytes just above and below the escaped ones, in a word and in the tail.
+  const std::string edges = std::string("\x20\x21\x23\x5b\x5d\x7f\x80\xff") + "\x20!#[]\x7f";
+  r.id = edges;
+  CHECK(std::string(encoder.encode(r)) == expected(r));
+  // The header follows the model, the version and the candidate, and back.
+  for (const std::string_view model : {"logreg", "logreg", "other \"model\"", "a-model-with-a-name-longer-than-the-header-buffer-of-64-bytes", "logreg"}) {
+    for (const uint64_t version : {uint64_t{1}, uint64_t{2}, uint64_t{2}, std::numeric_limits<uint64_t>::max()}) {
+      for (const std::string_view candidate : {"", "arf", "", "hoeffding"}) {
+        r.model = model;
+        r.version = version;
+        r.candidate = candidate;
+        CHECK(std::string(encoder.encode(r)) == expected(r));
+      }
+    }
+  }
+  r = Binary();
+  // Timestamps around the kept leading digits, and those without any.
+  for (const int64_t ts : {int64_t{1700000000250}, int64_t{1700000009999}, int64_t{1700000010000}, int64_t{1700000000000},
+                           int64_t{1699999999999}, int64_t{0}, int64_t{9999}, int64_t{10000}, int64_t{10001}, int64_t{-1},
+                           int64_t{-10000}, int64_t{-10001}, int64_t{20000}, int64_t{1700000000250},
+                           std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min(), int64_t{1700000000250}}) {
+    r.ts_ms = ts;
+    CHECK(std::string(encoder.encode(r)) == expected(r));
+  }
+  // Latencies around each digit count.
+  for (int64_t latency = 0; latency < std::numeric_limits<int64_t>::max() / 10; latency = latency * 10 + 9) {
+    for (const int64_t l : {latency, latency + 1, latency + 2}) {
+      r.latency_us = l;
+      CHECK(std::string(encoder.encode(r)) == expected(r));
+    }
+  }
+  r.latency_us = -5;
+  CHECK(std::string(encoder.encode(r)) == expected(r));
 }
 
 TEST_CASE("the validator runs and rejects what breaks the schema", "[encoders]") {

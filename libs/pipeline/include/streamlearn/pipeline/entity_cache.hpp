@@ -21,12 +21,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "streamlearn/core/event.hpp"
@@ -40,6 +42,46 @@ class CheckpointBatch;
 
 namespace streamlearn::pipeline {
 
+// The cache's key hash. Entity keys are mostly short (user ids, account numbers): up to 16
+// bytes are read as two words at most (overlapping, so every byte counts) and mixed by two
+// 64x64->128 multiplications (rapidhash's small-input path), inline, where std::hash calls
+// out for about 60 instructions; longer keys go to std::hash. Nothing depends on the map's
+// order. Not noexcept on purpose: libstdc++ then keeps each node's hash, so a bucket's
+// walk compares hashes, not keys.
+struct EntityKeyHash {
+  using is_transparent = void;
+  __extension__ typedef unsigned __int128 Wide;  // GCC's and Clang's, on 64-bit targets
+  size_t operator()(std::string_view key) const {
+    const size_t n = key.size();
+    if (n > 16) return std::hash<std::string_view>{}(key);
+    const char* p = key.data();
+    uint64_t a = 0;
+    uint64_t b = 0;
+    if (n >= 8) {
+      std::memcpy(&a, p, 8);
+      std::memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+      uint32_t lo;
+      uint32_t hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      a = lo;
+      b = hi;
+    } else if (n > 0) {
+      a = (uint64_t{static_cast<unsigned char>(p[0])} << 16) | (uint64_t{static_cast<unsigned char>(p[n >> 1])} << 8) |
+          static_cast<unsigned char>(p[n - 1]);
+    }
+    constexpr uint64_t kSecret0 = 0x2d358dccaa6c78a5ULL;
+    constexpr uint64_t kSecret1 = 0x8bb84b93962eacc9ULL;
+    constexpr uint64_t kSeed = 0x4b33a62ed433d4a3ULL;
+    const Wide m = static_cast<Wide>(a ^ kSecret1) * (b ^ kSeed ^ n);
+    const auto lo = static_cast<uint64_t>(m) ^ kSecret0 ^ n;
+    const auto hi = static_cast<uint64_t>(m >> 64) ^ kSecret1;
+    const Wide mixed = static_cast<Wide>(lo) * hi;
+    return static_cast<size_t>(static_cast<uint64_t>(mixed) ^ static_cast<uint64_t>(mixed >> 64));
+  }
+};
+
 struct CachedEntity {
   features::EntityState state;
   bool dirty = false;
@@ -50,7 +92,8 @@ struct CachedEntity {
 
 class EntityCache {
  public:
-  using Map = features::StringMap<CachedEntity>;  // node-based: pointers stay valid
+  // Node-based: pointers stay valid.
+  using Map = std::unordered_map<std::string, CachedEntity, EntityKeyHash, std::equal_to<>>;
   using Entry = Map::value_type;
 
   static constexpr size_t kUnbounded = std::numeric_limits<size_t>::max();
