@@ -694,9 +694,13 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
   }
   built_event_ = &event;
   built_count_ = event.numeric.size();
-  for (size_t i = 0; i < event.numeric.size(); ++i) {
+  position_shift_ = 0;
+  // The count in a local: the stores into x (bytes, which may alias anything) would make the
+  // compiler read it again on every field.
+  const size_t numeric_count = event.numeric.size();
+  for (size_t i = 0; i < numeric_count; ++i) {
     const NumericFeature& f = event.numeric[i];
-    const DerivedIds& ids = derived_at(i, f.name);
+    const DerivedIds& ids = guess_derived_at(i, f.name);
     built_numeric_[i] = &ids;
     if (ids.named >= 0) named_seen_[ids.named] = epoch_;
     if (ids.identity && ids.emit && ids.pca_slot < 0) {
@@ -738,7 +742,7 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
       // The name's part of the hash, from the name seen at this position last time when it
       // is the same (a comparison instead of hashing the name again).
       NameSeedAt& seen = categorical_seeds_[i];
-      if (!SameShortName(seen.name, c.name)) {
+      if (!SameName(seen.name, c.name)) {
         seen.name.assign(c.name);
         seen.seed = NameSeed(c.name);
       }
@@ -835,35 +839,38 @@ void FeatureBuilder::fold_field(const DerivedIds& f, bool have, double v, bool c
   fold_entity(f, v, ts_ms, state);
 }
 
+void FeatureBuilder::adopt_layout(EntityState* state) const {
+  const uint8_t tracked = tracked_;
+  // Configured aggregates changed since this state was written: members no longer kept
+  // are dropped; new ones start from the best guess at hand (the mean), so that a min
+  // is not stuck at a made-up 0 and nothing non-finite appears; a new std starts at 0.
+  const uint8_t had = state->tracked, added = static_cast<uint8_t>(tracked & ~had);
+  for (auto& a : state->fields) {
+    const double guess = (had & EntityState::kMean)   ? a.mean
+                         : (had & EntityState::kLast) ? a.last
+                         : (had & EntityState::kEwma) ? a.ewma
+                                                      : 0.0;
+    if (added & EntityState::kMean) a.mean = guess;
+    if (added & EntityState::kEwma) a.ewma = guess;
+    if (added & EntityState::kLast) a.last = guess;
+    if (added & EntityState::kMinMax) a.min = a.max = guess;
+    if (added & EntityState::kM2) a.m2 = 0;
+  }
+  for (auto& a : state->fields) {
+    if (!(tracked & EntityState::kMean)) a.mean = 0;
+    if (!(tracked & EntityState::kEwma)) a.ewma = 0;
+    if (!(tracked & EntityState::kLast)) a.last = 0;
+    if (!(tracked & (EntityState::kEwma | EntityState::kLast))) a.last_ts_ms = 0;
+    if (!(tracked & EntityState::kM2)) a.m2 = 0;
+    if (!(tracked & EntityState::kMinMax)) a.min = a.max = 0;
+  }
+  state->tracked = tracked;
+}
+
 void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state) {
   const uint8_t tracked = tracked_;  // a local: the writes below cannot alias it
   if (state == nullptr || !f.folds_entity) return;
-  if (state->tracked != tracked) {
-    // Configured aggregates changed since this state was written: members no longer kept
-    // are dropped; new ones start from the best guess at hand (the mean), so that a min
-    // is not stuck at a made-up 0 and nothing non-finite appears; a new std starts at 0.
-    const uint8_t had = state->tracked, added = static_cast<uint8_t>(tracked & ~had);
-    for (auto& a : state->fields) {
-      const double guess = (had & EntityState::kMean)   ? a.mean
-                           : (had & EntityState::kLast) ? a.last
-                           : (had & EntityState::kEwma) ? a.ewma
-                                                        : 0.0;
-      if (added & EntityState::kMean) a.mean = guess;
-      if (added & EntityState::kEwma) a.ewma = guess;
-      if (added & EntityState::kLast) a.last = guess;
-      if (added & EntityState::kMinMax) a.min = a.max = guess;
-      if (added & EntityState::kM2) a.m2 = 0;
-    }
-    for (auto& a : state->fields) {
-      if (!(tracked & EntityState::kMean)) a.mean = 0;
-      if (!(tracked & EntityState::kEwma)) a.ewma = 0;
-      if (!(tracked & EntityState::kLast)) a.last = 0;
-      if (!(tracked & (EntityState::kEwma | EntityState::kLast))) a.last_ts_ms = 0;
-      if (!(tracked & EntityState::kM2)) a.m2 = 0;
-      if (!(tracked & EntityState::kMinMax)) a.min = a.max = 0;
-    }
-    state->tracked = tracked;
-  }
+  if (state->tracked != tracked) [[unlikely]] adopt_layout(state);
   auto& fields = state->fields;
   const uint32_t id = static_cast<uint32_t>(f.raw);
   const size_t at = SeekAggregate(fields, id, fold_cursor_);
@@ -872,11 +879,11 @@ void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, E
     // A new entity's records: room for every aggregated field known, at once (they come in
     // the same event), instead of growing by doubling through the event's fields.
     if (fields.capacity() == 0) fields.reserve(aggregated_fields_);
-    FieldAggregate fresh;
-    fresh.field_id = id;
     if (at == fields.size()) {
-      fields.push_back(fresh);  // the event's fields in id order: each new one at the end
+      fields.emplace_back().field_id = id;  // the event's fields in id order: each new one at the end
     } else {
+      FieldAggregate fresh;
+      fresh.field_id = id;
       fields.insert(fields.begin() + static_cast<std::ptrdiff_t>(at), fresh);
     }
   }
@@ -968,7 +975,8 @@ void FeatureBuilder::update_impl(const Event& event, EntityState* state) {
   // The event build() saw last: its lookups, instead of each name's guess and compare again.
   const bool built = &event == built_event_ && event.numeric.size() == built_count_;
   built_event_ = nullptr;
-  for (size_t i = 0; i < event.numeric.size(); ++i) {
+  const size_t numeric_count = event.numeric.size();
+  for (size_t i = 0; i < numeric_count; ++i) {
     const NumericFeature& f = event.numeric[i];
     const DerivedIds& ids = built ? *built_numeric_[i] : derived_at(i, f.name);
     assert(!built || &ids == &derived(f.name));  // the event was not changed since build()

@@ -34,6 +34,7 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/event.hpp"
 #include "streamlearn/core/feature_vector.hpp"
+#include "streamlearn/core/short_name.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/features/pca.hpp"
@@ -242,6 +243,35 @@ class FeatureBuilder {
   // name their fields in the same order, so the field seen there last time is compared
   // first (a string comparison instead of a hash lookup, twice per field and event).
   const DerivedIds& derived_at(size_t position, std::string_view field);
+  // derived_at()'s first guess inline (the field seen at this position, after the event's
+  // shift so far; the caller sets position_shift_ to 0 at the event's start), the rest out
+  // of line: a call per field cost more than the comparison.
+  // The slot after is tried inline too: the field after a null one sits there.
+  [[gnu::always_inline]] const DerivedIds& guess_derived_at(size_t position, std::string_view field) {
+    const size_t slot = position + position_shift_;
+    if (slot + 1 < derived_by_position_.size()) {
+      const auto* seen = derived_by_position_[slot];
+      if (seen != nullptr && SameName(seen->first, field)) return seen->second;
+      seen = derived_by_position_[slot + 1];
+      if (seen != nullptr && SameName(seen->first, field)) {
+        position_shift_ += 1;
+        return seen->second;
+      }
+    }
+    return derived_at(position, field);
+  }
+  // SameShortName, inlined where it is called per value (the compiler kept it a call).
+  [[gnu::always_inline]] static bool SameName(std::string_view a, std::string_view b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n > 16) return SameShortName(a, b);
+    if (n >= 8) return short_name_detail::SameEnds<uint64_t>(a.data(), b.data(), n);
+    if (n >= 4) return short_name_detail::SameEnds<uint32_t>(a.data(), b.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   DerivedIds& named_ids(size_t i);
   CategoricalInfo& categorical(std::string_view field);
   void resolve_entity_ids();
@@ -269,6 +299,8 @@ class FeatureBuilder {
   [[gnu::always_inline]] inline void fold_field(const DerivedIds& f, bool have, double v, bool clipped, bool refused, int64_t ts_ms,
                   EntityState* state);
   [[gnu::always_inline]] inline void fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state);
+  // A state written under other configured aggregates takes this builder's layout.
+  [[gnu::noinline]] void adopt_layout(EntityState* state) const;
   void fold_missing(const DerivedIds& f);
   void window_add(EntityState* s, int64_t ts_ms);
 
