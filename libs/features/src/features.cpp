@@ -486,7 +486,7 @@ double FeatureBuilder::scale_factor(const DerivedIds& f) const {
 // ---------------------------------------------------------------------------------------
 // build
 
-inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) {
+void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) {
   if (!config_.entity_aggregates || before == nullptr || f.raw < 0 || !f.aggregated) return;
   const auto& fields = before->fields;
   const size_t at = SeekAggregate(fields, static_cast<uint32_t>(f.raw), emit_cursor_);

@@ -249,13 +249,15 @@ class FeatureBuilder {
   // The slot after is tried inline too: the field after a null one sits there.
   [[gnu::always_inline]] const DerivedIds& guess_derived_at(size_t position, std::string_view field) {
     const size_t slot = position + position_shift_;
-    if (slot + 1 < derived_by_position_.size()) {
+    if (slot < derived_by_position_.size()) {
       const auto* seen = derived_by_position_[slot];
       if (seen != nullptr && SameName(seen->first, field)) return seen->second;
-      seen = derived_by_position_[slot + 1];
-      if (seen != nullptr && SameName(seen->first, field)) {
-        position_shift_ += 1;
-        return seen->second;
+      if (slot + 1 < derived_by_position_.size()) {
+        seen = derived_by_position_[slot + 1];
+        if (seen != nullptr && SameName(seen->first, field)) {
+          position_shift_ += 1;
+          return seen->second;
+        }
       }
     }
     return derived_at(position, field);
@@ -290,7 +292,7 @@ class FeatureBuilder {
   void emit_field(const DerivedIds& f, std::string_view name, bool have, double v, const EntityState* before,
                   FeatureVector* x);
   void emit_missing(const DerivedIds& f, std::string_view name, const EntityState* before, FeatureVector* x);
-  void emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x);
+  [[gnu::always_inline]] inline void emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x);
   void add_hashed(std::string_view name, std::string_view value, float weight, FeatureVector* x) const;
   void add_crosses(const Event& event, FeatureVector* x) const;
   void add_nominal(std::string_view field, std::string_view value, FeatureVector* x);
