@@ -4,6 +4,8 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "streamlearn/core/hash.hpp"
 #include "streamlearn/core/short_name.hpp"
@@ -36,10 +38,28 @@ constexpr uint64_t HashValue(uint64_t name_seed, std::string_view value) { retur
 static_assert(HashValue(NameSeed("country"), "GB") == HashFeature("country", "GB"));
 static_assert(HashValue(NameSeed(""), "") == HashFeature("", ""));
 
-const FieldAggregate* FindAggregate(const std::vector<FieldAggregate>& fields, int64_t id) {
-  auto it = std::lower_bound(fields.begin(), fields.end(), id,
-                             [](const FieldAggregate& a, int64_t i) { return a.field_id < i; });
-  return it == fields.end() || it->field_id != id ? nullptr : &*it;
+// The first record of `fields` (sorted by field_id) whose id is not below `id`, looked for
+// from `cursor` (where the previous field's search of the event ended): an event names its
+// fields in the order of their ids, so the record is mostly right there, or a few further
+// on; farther, by binary search; a field named out of order searches from the start.
+[[gnu::noinline]] size_t SeekAggregateFurther(const std::vector<FieldAggregate>& fields, uint32_t id, size_t cursor) {
+  const size_t n = fields.size();
+  if (cursor > n || (cursor > 0 && fields[cursor - 1].field_id >= id)) cursor = 0;
+  for (int step = 0; step < 4; ++step, ++cursor) {
+    if (cursor == n || fields[cursor].field_id >= id) return cursor;
+  }
+  auto it = std::lower_bound(fields.begin() + static_cast<std::ptrdiff_t>(cursor), fields.end(), id,
+                             [](const FieldAggregate& a, uint32_t i) { return a.field_id < i; });
+  return static_cast<size_t>(it - fields.begin());
+}
+// The common cases inline: the record at the cursor, or a new one after every record.
+[[gnu::always_inline]] inline size_t SeekAggregate(const std::vector<FieldAggregate>& fields, uint32_t id,
+                                                   size_t cursor) {
+  const size_t n = fields.size();
+  if (cursor <= n && (cursor == n || fields[cursor].field_id >= id) && (cursor == 0 || fields[cursor - 1].field_id < id)) {
+    return cursor;
+  }
+  return SeekAggregateFurther(fields, id, cursor);
 }
 
 // The text of field `name` in `event` (a string as is, a number in shortest round-trip
@@ -258,6 +278,12 @@ FeatureBuilder::DerivedIds& FeatureBuilder::add_derived(std::string_view field) 
   if (auto it = std::find(named_.begin(), named_.end(), field); it != named_.end()) {
     ids.named = static_cast<int32_t>(it - named_.begin());
   }
+  // Infinite bounds never cut (nor change a NaN): clean() of such a field is the clip alone.
+  ids.clip_only = !ids.identity && ids.stats >= 0 && ids.cfg.clip_std > 0 &&
+                  ids.cfg.clip_min == -std::numeric_limits<double>::infinity() &&
+                  ids.cfg.clip_max == std::numeric_limits<double>::infinity() && ids.cfg.log1p == Log1p::kOff;
+  ids.plain_emit = ids.emit && ids.raw >= 0 && ids.pca_slot < 0 && ids.cfg.scale == Scale::kNone;
+  ids.folds_entity = config_.entity_aggregates && ids.emit && ids.raw >= 0 && tracked_ != 0 && ids.aggregated;
   return derived_.emplace(std::move(name), std::move(ids)).first->second;
 }
 
@@ -391,6 +417,25 @@ bool FeatureBuilder::clean(const DerivedIds& f, double v, double* out, bool* cli
   return true;
 }
 
+inline double FeatureBuilder::clip(const DerivedIds& f, double v, bool* clipped) const {
+  const Stats& s = stats_[f.stats];
+  const double k = f.cfg.clip_std;
+  bool cut = false;
+  const double sd = s.count >= kClipWarmup ? std::sqrt(s.m2 / static_cast<double>(s.count)) : 0;
+  if (sd > 0) {
+    const double lo = s.mean - k * sd, hi = s.mean + k * sd;
+    if (v < lo) {
+      v = lo;
+      cut = true;
+    } else if (v > hi) {
+      v = hi;
+      cut = true;
+    }
+  }
+  *clipped = cut;
+  return v;
+}
+
 bool FeatureBuilder::same_clean(const DerivedIds& f, double raw, const BuiltClean& built) const {
   double v = raw;
   bool clipped = false;
@@ -441,10 +486,15 @@ double FeatureBuilder::scale_factor(const DerivedIds& f) const {
 // ---------------------------------------------------------------------------------------
 // build
 
-inline void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const {
+void FeatureBuilder::emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) {
   if (!config_.entity_aggregates || before == nullptr || f.raw < 0 || !f.aggregated) return;
-  const FieldAggregate* a = FindAggregate(before->fields, f.raw);
-  if (a == nullptr || a->count == 0) return;
+  const auto& fields = before->fields;
+  const size_t at = SeekAggregate(fields, static_cast<uint32_t>(f.raw), emit_cursor_);
+  emit_cursor_ = at;
+  if (at == fields.size() || fields[at].field_id != f.raw) return;
+  emit_cursor_ = at + 1;
+  const FieldAggregate* a = &fields[at];
+  if (a->count == 0) return;
   if (f.cfg.scale == Scale::kNone) {  // the common case, as the original builder did it
     if (f.mean >= 0) x->set_dense(static_cast<uint32_t>(f.mean), a->mean);
     if (f.ewma >= 0) x->set_dense(static_cast<uint32_t>(f.ewma), a->ewma);
@@ -568,10 +618,27 @@ void FeatureBuilder::window_query(const EntityState& s, size_t w, int64_t ts_ms,
 }
 
 void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, FeatureVector* x) {
-  x->clear();
-  // Dense block sized to the whole dictionary so absent features read as missing.
-  x->dense.assign(dictionary_->size(), 0.0);
-  x->present.assign(dictionary_->size(), 0);
+  x->sparse_index.clear();
+  x->sparse_value.clear();
+  x->nominal_field.clear();
+  x->nominal_value.clear();
+  x->nominal_sparse_begin = 0;
+  // Dense block sized to the whole dictionary so absent features read as missing. Mostly
+  // it has that size already: zeroed in place (0.0 is all zero bytes), a memset instead of
+  // a loop of stores.
+  const size_t size = dictionary_->size();
+  if (x->dense.size() == size && x->present.size() == size) {
+    if (size > 0) {
+      std::memset(x->dense.data(), 0, size * sizeof(double));
+      std::memset(x->present.data(), 0, size);
+    }
+  } else {
+    x->dense.assign(size, 0.0);
+    x->present.assign(size, 0);
+  }
+  emit_cursor_ = 0;
+  // A new entity (most of them on a stream of many entities) has no aggregates to emit.
+  const EntityState* with_records = entity != nullptr && !entity->fields.empty() ? entity : nullptr;
   if (!entity_ids_resolved_) resolve_entity_ids();
   if (config_.entity_aggregates && entity != nullptr) {
     const EntityState& before = *entity;
@@ -627,9 +694,13 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
   }
   built_event_ = &event;
   built_count_ = event.numeric.size();
-  for (size_t i = 0; i < event.numeric.size(); ++i) {
+  position_shift_ = 0;
+  // The count in a local: the stores into x (bytes, which may alias anything) would make the
+  // compiler read it again on every field.
+  const size_t numeric_count = event.numeric.size();
+  for (size_t i = 0; i < numeric_count; ++i) {
     const NumericFeature& f = event.numeric[i];
-    const DerivedIds& ids = derived_at(i, f.name);
+    const DerivedIds& ids = guess_derived_at(i, f.name);
     built_numeric_[i] = &ids;
     if (ids.named >= 0) named_seen_[ids.named] = epoch_;
     if (ids.identity && ids.emit && ids.pca_slot < 0) {
@@ -639,7 +710,16 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
         continue;
       }
       x->set_dense(static_cast<uint32_t>(ids.raw), f.value);
-      emit_aggregates(ids, entity, x);
+      if (with_records != nullptr) emit_aggregates(ids, with_records, x);
+    } else if (ids.clip_only && ids.plain_emit) {
+      // The default (clipping only), as clean() and emit_field() would, without their calls
+      // and the branches of the settings it does not use.
+      bool clipped = false;
+      const double v = clip(ids, f.value, &clipped);
+      built_clean_[i] = {v, stats_[ids.stats].count, true, clipped};
+      x->set_dense(static_cast<uint32_t>(ids.raw), v);
+      if (ids.missing >= 0) x->set_dense(static_cast<uint32_t>(ids.missing), 0.0);
+      if (with_records != nullptr) emit_aggregates(ids, with_records, x);
     } else if (ids.identity) {
       emit_field(ids, f.name, true, f.value, entity, x);
     } else {
@@ -662,7 +742,7 @@ void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, F
       // The name's part of the hash, from the name seen at this position last time when it
       // is the same (a comparison instead of hashing the name again).
       NameSeedAt& seen = categorical_seeds_[i];
-      if (!SameShortName(seen.name, c.name)) {
+      if (!SameName(seen.name, c.name)) {
         seen.name.assign(c.name);
         seen.seed = NameSeed(c.name);
       }
@@ -759,49 +839,55 @@ void FeatureBuilder::fold_field(const DerivedIds& f, bool have, double v, bool c
   fold_entity(f, v, ts_ms, state);
 }
 
+void FeatureBuilder::adopt_layout(EntityState* state) const {
+  const uint8_t tracked = tracked_;
+  // Configured aggregates changed since this state was written: members no longer kept
+  // are dropped; new ones start from the best guess at hand (the mean), so that a min
+  // is not stuck at a made-up 0 and nothing non-finite appears; a new std starts at 0.
+  const uint8_t had = state->tracked, added = static_cast<uint8_t>(tracked & ~had);
+  for (auto& a : state->fields) {
+    const double guess = (had & EntityState::kMean)   ? a.mean
+                         : (had & EntityState::kLast) ? a.last
+                         : (had & EntityState::kEwma) ? a.ewma
+                                                      : 0.0;
+    if (added & EntityState::kMean) a.mean = guess;
+    if (added & EntityState::kEwma) a.ewma = guess;
+    if (added & EntityState::kLast) a.last = guess;
+    if (added & EntityState::kMinMax) a.min = a.max = guess;
+    if (added & EntityState::kM2) a.m2 = 0;
+  }
+  for (auto& a : state->fields) {
+    if (!(tracked & EntityState::kMean)) a.mean = 0;
+    if (!(tracked & EntityState::kEwma)) a.ewma = 0;
+    if (!(tracked & EntityState::kLast)) a.last = 0;
+    if (!(tracked & (EntityState::kEwma | EntityState::kLast))) a.last_ts_ms = 0;
+    if (!(tracked & EntityState::kM2)) a.m2 = 0;
+    if (!(tracked & EntityState::kMinMax)) a.min = a.max = 0;
+  }
+  state->tracked = tracked;
+}
+
 void FeatureBuilder::fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state) {
   const uint8_t tracked = tracked_;  // a local: the writes below cannot alias it
-  if (!config_.entity_aggregates || state == nullptr || !f.emit || f.raw < 0 || tracked == 0 || !f.aggregated) return;
-  if (state->tracked != tracked) {
-    // Configured aggregates changed since this state was written: members no longer kept
-    // are dropped; new ones start from the best guess at hand (the mean), so that a min
-    // is not stuck at a made-up 0 and nothing non-finite appears; a new std starts at 0.
-    const uint8_t had = state->tracked, added = static_cast<uint8_t>(tracked & ~had);
-    for (auto& a : state->fields) {
-      const double guess = (had & EntityState::kMean)   ? a.mean
-                           : (had & EntityState::kLast) ? a.last
-                           : (had & EntityState::kEwma) ? a.ewma
-                                                        : 0.0;
-      if (added & EntityState::kMean) a.mean = guess;
-      if (added & EntityState::kEwma) a.ewma = guess;
-      if (added & EntityState::kLast) a.last = guess;
-      if (added & EntityState::kMinMax) a.min = a.max = guess;
-      if (added & EntityState::kM2) a.m2 = 0;
-    }
-    for (auto& a : state->fields) {
-      if (!(tracked & EntityState::kMean)) a.mean = 0;
-      if (!(tracked & EntityState::kEwma)) a.ewma = 0;
-      if (!(tracked & EntityState::kLast)) a.last = 0;
-      if (!(tracked & (EntityState::kEwma | EntityState::kLast))) a.last_ts_ms = 0;
-      if (!(tracked & EntityState::kM2)) a.m2 = 0;
-      if (!(tracked & EntityState::kMinMax)) a.min = a.max = 0;
-    }
-    state->tracked = tracked;
-  }
-  auto it = std::lower_bound(state->fields.begin(), state->fields.end(), f.raw,
-                             [](const FieldAggregate& a, int64_t id) { return a.field_id < id; });
-  if (it == state->fields.end() || it->field_id != f.raw) {
+  if (state == nullptr || !f.folds_entity) return;
+  if (state->tracked != tracked) [[unlikely]] adopt_layout(state);
+  auto& fields = state->fields;
+  const uint32_t id = static_cast<uint32_t>(f.raw);
+  const size_t at = SeekAggregate(fields, id, fold_cursor_);
+  fold_cursor_ = at + 1;
+  if (at == fields.size() || fields[at].field_id != id) {
     // A new entity's records: room for every aggregated field known, at once (they come in
     // the same event), instead of growing by doubling through the event's fields.
-    if (state->fields.capacity() == 0) {
-      state->fields.reserve(aggregated_fields_);
-      it = state->fields.begin();
+    if (fields.capacity() == 0) fields.reserve(aggregated_fields_);
+    if (at == fields.size()) {
+      fields.emplace_back().field_id = id;  // the event's fields in id order: each new one at the end
+    } else {
+      FieldAggregate fresh;
+      fresh.field_id = id;
+      fields.insert(fields.begin() + static_cast<std::ptrdiff_t>(at), fresh);
     }
-    FieldAggregate fresh;
-    fresh.field_id = static_cast<uint32_t>(f.raw);
-    it = state->fields.insert(it, fresh);
   }
-  FieldAggregate& a = *it;
+  FieldAggregate& a = fields[at];
   a.count += 1;
   const double delta = v - a.mean;
   if (tracked & EntityState::kMean) a.mean += delta / static_cast<double>(a.count);
@@ -882,13 +968,15 @@ void FeatureBuilder::update_impl(const Event& event, EntityState* state) {
     if (event.ts_ms > state->last_ts_ms) state->last_ts_ms = event.ts_ms;
   }
   if (!(config_.entity_aggregates && state != nullptr) && !needs_global_) return;
+  fold_cursor_ = 0;
   ++epoch_;
   if (pca_) std::fill(pca_have_.begin(), pca_have_.end(), 0);
   std::fill(window_have_.begin(), window_have_.end(), 0);
   // The event build() saw last: its lookups, instead of each name's guess and compare again.
   const bool built = &event == built_event_ && event.numeric.size() == built_count_;
   built_event_ = nullptr;
-  for (size_t i = 0; i < event.numeric.size(); ++i) {
+  const size_t numeric_count = event.numeric.size();
+  for (size_t i = 0; i < numeric_count; ++i) {
     const NumericFeature& f = event.numeric[i];
     const DerivedIds& ids = built ? *built_numeric_[i] : derived_at(i, f.name);
     assert(!built || &ids == &derived(f.name));  // the event was not changed since build()

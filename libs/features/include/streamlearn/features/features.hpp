@@ -34,6 +34,7 @@
 #include "streamlearn/core/bytes.hpp"
 #include "streamlearn/core/event.hpp"
 #include "streamlearn/core/feature_vector.hpp"
+#include "streamlearn/core/short_name.hpp"
 #include "streamlearn/core/status.hpp"
 #include "streamlearn/features/config.hpp"
 #include "streamlearn/features/pca.hpp"
@@ -212,6 +213,10 @@ class FeatureBuilder {
     bool identity = true;  // cfg leaves numeric values untouched
     bool emit = true;      // false: a PCA input that is not kept
     bool aggregated = false;  // has entity aggregates (none: no per-entity record)
+    // Decided once per field instead of per value (see add_derived):
+    bool clip_only = false;   // cleaning is the clip at clip_std only (no bounds, no log1p)
+    bool plain_emit = false;  // a given value is the feature as is (emitted, in the dictionary, no PCA, no scale)
+    bool folds_entity = false;  // update() keeps a FieldAggregate for it in the entity
     int32_t named = -1;    // into named_
     int32_t pca_slot = -1;     // into config_.pca.fields
     int32_t stats = -1;    // into stats_
@@ -238,6 +243,37 @@ class FeatureBuilder {
   // name their fields in the same order, so the field seen there last time is compared
   // first (a string comparison instead of a hash lookup, twice per field and event).
   const DerivedIds& derived_at(size_t position, std::string_view field);
+  // derived_at()'s first guess inline (the field seen at this position, after the event's
+  // shift so far; the caller sets position_shift_ to 0 at the event's start), the rest out
+  // of line: a call per field cost more than the comparison.
+  // The slot after is tried inline too: the field after a null one sits there.
+  [[gnu::always_inline]] const DerivedIds& guess_derived_at(size_t position, std::string_view field) {
+    const size_t slot = position + position_shift_;
+    if (slot < derived_by_position_.size()) {
+      const auto* seen = derived_by_position_[slot];
+      if (seen != nullptr && SameName(seen->first, field)) return seen->second;
+      if (slot + 1 < derived_by_position_.size()) {
+        seen = derived_by_position_[slot + 1];
+        if (seen != nullptr && SameName(seen->first, field)) {
+          position_shift_ += 1;
+          return seen->second;
+        }
+      }
+    }
+    return derived_at(position, field);
+  }
+  // SameShortName, inlined where it is called per value (the compiler kept it a call).
+  [[gnu::always_inline]] static bool SameName(std::string_view a, std::string_view b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n > 16) return SameShortName(a, b);
+    if (n >= 8) return short_name_detail::SameEnds<uint64_t>(a.data(), b.data(), n);
+    if (n >= 4) return short_name_detail::SameEnds<uint32_t>(a.data(), b.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
   DerivedIds& named_ids(size_t i);
   CategoricalInfo& categorical(std::string_view field);
   void resolve_entity_ids();
@@ -245,6 +281,8 @@ class FeatureBuilder {
   uint8_t tracked_mask() const;
   // Bounds, log1p, clip_std: false when the value is refused (counts as missing).
   bool clean(const DerivedIds& f, double v, double* out, bool* clipped) const;
+  // clean() of a clip_only field: the same arithmetic, without the branches it skips.
+  double clip(const DerivedIds& f, double v, bool* clipped) const;
   bool imputed_value(const DerivedIds& f, double* out) const;
   double scaled(const DerivedIds& f, double v) const;
   double scale_factor(const DerivedIds& f) const;
@@ -254,14 +292,17 @@ class FeatureBuilder {
   void emit_field(const DerivedIds& f, std::string_view name, bool have, double v, const EntityState* before,
                   FeatureVector* x);
   void emit_missing(const DerivedIds& f, std::string_view name, const EntityState* before, FeatureVector* x);
-  void emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x) const;
+  [[gnu::always_inline]] inline void emit_aggregates(const DerivedIds& f, const EntityState* before, FeatureVector* x);
   void add_hashed(std::string_view name, std::string_view value, float weight, FeatureVector* x) const;
   void add_crosses(const Event& event, FeatureVector* x) const;
   void add_nominal(std::string_view field, std::string_view value, FeatureVector* x);
   void window_query(const EntityState& s, size_t w, int64_t ts_ms, uint32_t* count, double* sums) const;
-  void fold_field(const DerivedIds& f, bool have, double v, bool clipped, bool refused, int64_t ts_ms,
+  // Inlined into update(), their one caller per value: the calls cost as much as the work.
+  [[gnu::always_inline]] inline void fold_field(const DerivedIds& f, bool have, double v, bool clipped, bool refused, int64_t ts_ms,
                   EntityState* state);
-  void fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state);
+  [[gnu::always_inline]] inline void fold_entity(const DerivedIds& f, double v, int64_t ts_ms, EntityState* state);
+  // A state written under other configured aggregates takes this builder's layout.
+  [[gnu::noinline]] void adopt_layout(EntityState* state) const;
   void fold_missing(const DerivedIds& f);
   void window_add(EntityState* s, int64_t ts_ms);
 
@@ -310,6 +351,11 @@ class FeatureBuilder {
     uint64_t seed = 0;
   };
   std::vector<NameSeedAt> categorical_seeds_;
+  // The entity's aggregates of one event's fields, found by a cursor: events name their
+  // fields in the order of their ids, as the records are sorted (emit: before's, read by
+  // build(); fold: the state update() writes). Reset per event.
+  size_t emit_cursor_ = 0;
+  size_t fold_cursor_ = 0;
   // fold_entity(): the EWMA decay of the last elapsed time computed (-1: none yet).
   int64_t ewma_dt_ms_ = -1;
   double ewma_alpha_ = 0;
