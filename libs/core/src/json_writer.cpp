@@ -31,7 +31,7 @@ inline void Put8Digits(char* at, uint32_t y) {
   std::memcpy(at + 6, kDigitPairs + 2 * (low % 100), 2);
 }
 
-// The decimal digits of `value` (at most 17 here), written to end at `end`.
+// The decimal digits of `value`, written to end at `end`.
 inline void PutDigitsBefore(char* end, uint64_t value) {
   while (value >= 100000000) {
     end -= 8;
@@ -135,6 +135,12 @@ char* WriteJsonDouble(char* at, double value) {
   *at++ = '.';
   for (int i = 0; i < -point; ++i) *at++ = '0';
   PutDigitsBefore(at + digits, significand);
+  return at + digits;
+}
+
+char* WriteJsonUnsigned(char* at, uint64_t value) {
+  const int digits = CountDigits(value);
+  PutDigitsBefore(at + digits, value);
   return at + digits;
 }
 

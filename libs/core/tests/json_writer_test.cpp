@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -121,6 +123,22 @@ TEST_CASE("WriteJsonDouble writes fmt's text at a pointer, at every layout's edg
   }
   CHECK(written(std::numeric_limits<double>::infinity()) == "null");
   CHECK(written(std::numeric_limits<double>::quiet_NaN()) == "null");
+}
+
+TEST_CASE("WriteJsonUnsigned writes to_chars's digits, at every length's edges", "[json_writer]") {
+  std::vector<uint64_t> values = {0, std::numeric_limits<uint64_t>::max(), std::numeric_limits<uint64_t>::max() - 1};
+  for (uint64_t p = 1; p <= std::numeric_limits<uint64_t>::max() / 10; p *= 10) {
+    for (uint64_t v : {p - 1, p, p + 1, 2 * p, 10 * p - 1}) values.push_back(v);
+  }
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 2000; ++i) values.push_back(rng() >> (rng() % 64));
+  for (uint64_t v : values) {
+    char expected[24], got[24];
+    const char* expected_end = std::to_chars(expected, expected + sizeof expected, v).ptr;
+    const char* got_end = WriteJsonUnsigned(got, v);
+    INFO(v);
+    CHECK(std::string(static_cast<const char*>(got), got_end) == std::string(static_cast<const char*>(expected), expected_end));
+  }
 }
 
 TEST_CASE("the writer places commas and keys", "[json_writer]") {

@@ -376,6 +376,28 @@ FeatureBuilder::DerivedIds& FeatureBuilder::named_ids(size_t i) {
 // ---------------------------------------------------------------------------------------
 // Per-field preprocessing
 
+inline double FeatureBuilder::clip(const DerivedIds& f, double v, bool* clipped) const {
+  const Stats& s = stats_[f.stats];
+  const double k = f.cfg.clip_std;
+  bool cut = false;
+  const double sd = s.count >= kClipWarmup ? std::sqrt(s.m2 / static_cast<double>(s.count)) : 0;
+  // sd 0 (a field constant so far) says nothing of its scale: clipping there would pin
+  // every later value to the mean, and the statistics, fed the clean value, would never
+  // move again.
+  if (sd > 0) {
+    const double lo = s.mean - k * sd, hi = s.mean + k * sd;
+    if (v < lo) {
+      v = lo;
+      cut = true;
+    } else if (v > hi) {
+      v = hi;
+      cut = true;
+    }
+  }
+  *clipped = cut;
+  return v;
+}
+
 bool FeatureBuilder::clean(const DerivedIds& f, double v, double* out, bool* clipped) const {
   const FieldConfig& c = f.cfg;
   bool cut = false;
@@ -396,44 +418,13 @@ bool FeatureBuilder::clean(const DerivedIds& f, double v, double* out, bool* cli
     v = std::copysign(std::log1p(std::fabs(v)), v);
   }
   if (c.clip_std > 0 && f.stats >= 0) {
-    const Stats& s = stats_[f.stats];
-    const double sd = s.count >= kClipWarmup ? std::sqrt(s.m2 / static_cast<double>(s.count)) : 0;
-    // sd 0 (a field constant so far) says nothing of its scale: clipping there would pin
-    // every later value to the mean, and the statistics, fed the clean value, would never
-    // move again.
-    if (sd > 0) {
-      const double lo = s.mean - c.clip_std * sd, hi = s.mean + c.clip_std * sd;
-      if (v < lo) {
-        v = lo;
-        cut = true;
-      } else if (v > hi) {
-        v = hi;
-        cut = true;
-      }
-    }
+    bool std_cut = false;
+    v = clip(f, v, &std_cut);
+    cut = cut || std_cut;
   }
   *out = v;
   if (clipped) *clipped = cut;
   return true;
-}
-
-inline double FeatureBuilder::clip(const DerivedIds& f, double v, bool* clipped) const {
-  const Stats& s = stats_[f.stats];
-  const double k = f.cfg.clip_std;
-  bool cut = false;
-  const double sd = s.count >= kClipWarmup ? std::sqrt(s.m2 / static_cast<double>(s.count)) : 0;
-  if (sd > 0) {
-    const double lo = s.mean - k * sd, hi = s.mean + k * sd;
-    if (v < lo) {
-      v = lo;
-      cut = true;
-    } else if (v > hi) {
-      v = hi;
-      cut = true;
-    }
-  }
-  *clipped = cut;
-  return v;
 }
 
 bool FeatureBuilder::same_clean(const DerivedIds& f, double raw, const BuiltClean& built) const {

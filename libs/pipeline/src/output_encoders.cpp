@@ -78,18 +78,9 @@ inline bool AnyEscaped(uint64_t w) {
   return ((((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh) != 0;
 }
 
-// PutJsonStringEscaped's text for strings of 8 bytes or more: copied 8 bytes at a time
-// while checked; the escaping writer redoes the rare one that needs an escape.
-[[gnu::noinline]] char* PutLongJsonString(char* at, std::string_view s) {
-  const char* in = s.data();
-  size_t n = s.size();
-  char* out = at + 1;
-  for (; n >= 8; in += 8, out += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, in, 8);
-    if (AnyEscaped(w)) return PutJsonStringEscaped(at, s);
-    std::memcpy(out, &w, 8);
-  }
+// The last n (< 8 for the long ones) bytes of s, from `in` to `out`, checked as copied; then the
+// quotes, or the escaping writer's text of the whole string if one needed an escape.
+inline char* FinishJsonString(char* at, std::string_view s, const char* in, char* out, size_t n) {
   uint8_t escaped = 0;
   for (size_t i = 0; i < n; ++i) {
     const auto c = static_cast<unsigned char>(in[i]);
@@ -102,22 +93,27 @@ inline bool AnyEscaped(uint64_t w) {
   return out + n + 1;
 }
 
+// PutJsonStringEscaped's text for strings of 8 bytes or more: copied 8 bytes at a time
+// while checked; the escaping writer redoes the rare one that needs an escape.
+[[gnu::noinline]] char* PutLongJsonString(char* at, std::string_view s) {
+  const char* in = s.data();
+  size_t n = s.size();
+  char* out = at + 1;
+  for (; n >= 8; in += 8, out += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, in, 8);
+    if (AnyEscaped(w)) return PutJsonStringEscaped(at, s);
+    std::memcpy(out, &w, 8);
+  }
+  return FinishJsonString(at, s, in, out, n);
+}
+
 // PutJsonStringEscaped's text. Ids and keys seldom need an escape: copied as they are while
 // checked, inline for the short ones (most keys and ids are).
 inline char* PutJsonString(char* at, std::string_view s) {
   const size_t n = s.size();
   if (n >= 8) return PutLongJsonString(at, s);
-  char* out = at + 1;
-  uint8_t escaped = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out[i] = static_cast<char>(c);
-    escaped |= kEscaped[c];
-  }
-  if (escaped) return PutJsonStringEscaped(at, s);
-  *at = '"';
-  out[n] = '"';
-  return out + n + 1;
+  return FinishJsonString(at, s, s.data(), at + 1, n);
 }
 
 inline size_t JsonStringRoom(std::string_view s) { return 2 + 6 * s.size(); }
@@ -132,29 +128,9 @@ constexpr char kTwoDigits[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-// to_chars's text of `value`, faster for a count below 10^8 (its length found at once).
+// to_chars's text of `value`, without its length search for the usual non-negative count.
 inline char* PutCount(char* at, int64_t value) {
-  static constexpr uint32_t kPowersOf10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-  if (value < 0 || value >= 100000000) return PutInteger(at, value);
-  auto rest = static_cast<uint32_t>(value);
-  // floor(log10(2) * bit length) is the digit count or one more than it (0 counted as 1,
-  // which has its one digit).
-  const uint32_t probe = rest | 1;
-  const int guess = (static_cast<int>(std::bit_width(probe)) * 1233) >> 12;
-  const int digits = guess + 1 - (probe < kPowersOf10[guess] ? 1 : 0);
-  char* const end = at + digits;
-  char* p = end;
-  while (rest >= 100) {
-    p -= 2;
-    std::memcpy(p, kTwoDigits + 2 * (rest % 100), 2);
-    rest /= 100;
-  }
-  if (rest >= 10) {
-    std::memcpy(p - 2, kTwoDigits + 2 * rest, 2);
-  } else {
-    p[-1] = static_cast<char>('0' + rest);
-  }
-  return end;
+  return value < 0 ? PutInteger(at, value) : WriteJsonUnsigned(at, static_cast<uint64_t>(value));
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ void AppendJsonDouble(std::string& out, double value);
 // For encoders that write a whole record into space reserved once.
 inline constexpr size_t kJsonDoubleMaxChars = 32;
 char* WriteJsonDouble(char* at, double value);
+// The decimal digits of `value` written at `at` (room for 20); returns their end.
+char* WriteJsonUnsigned(char* at, uint64_t value);
 
 class JsonWriter {
  public:
