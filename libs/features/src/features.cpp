@@ -4,7 +4,6 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "streamlearn/core/hash.hpp"
@@ -609,24 +608,8 @@ void FeatureBuilder::window_query(const EntityState& s, size_t w, int64_t ts_ms,
 }
 
 void FeatureBuilder::build_impl(const Event& event, const EntityState* entity, FeatureVector* x) {
-  x->sparse_index.clear();
-  x->sparse_value.clear();
-  x->nominal_field.clear();
-  x->nominal_value.clear();
-  x->nominal_sparse_begin = 0;
-  // Dense block sized to the whole dictionary so absent features read as missing. Mostly
-  // it has that size already: zeroed in place (0.0 is all zero bytes), a memset instead of
-  // a loop of stores.
-  const size_t size = dictionary_->size();
-  if (x->dense.size() == size && x->present.size() == size) {
-    if (size > 0) {
-      std::memset(x->dense.data(), 0, size * sizeof(double));
-      std::memset(x->present.data(), 0, size);
-    }
-  } else {
-    x->dense.assign(size, 0.0);
-    x->present.assign(size, 0);
-  }
+  // Dense block sized to the whole dictionary so absent features read as missing.
+  x->reset(dictionary_->size());
   emit_cursor_ = 0;
   // A new entity (most of them on a stream of many entities) has no aggregates to emit.
   const EntityState* with_records = entity != nullptr && !entity->fields.empty() ? entity : nullptr;
