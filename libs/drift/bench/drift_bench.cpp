@@ -3,7 +3,8 @@
 //   errors:   Bernoulli(0.2) bits, the error stream of a model with 80 % accuracy
 //             (all detectors: the binary ones are meant for it, ADWIN/PH/KSWIN take any value)
 //   gaussian: N(0, 1) values, the input of a numeric-feature monitor (ADWIN, PH, KSWIN)
-// Detectors run with River's defaults (KSWIN seeded: seed=42). Figures, not assertions.
+// Detectors run with River's defaults (KSWIN seeded: seed=42), and "adwin/clock=1" as the
+// pipeline's warning ADWIN runs: testing every cut at every update. Figures, not assertions.
 // Then the data-drift monitor on N/10 stationary events of 10 numeric (N(0,1)) and 3
 // categorical (5, 20 and 50 categories) features each: events/s and feature updates/s,
 // keyed by name and by the caller's ids.
@@ -98,16 +99,24 @@ int main(int argc, char** argv) {
   };
   const std::vector<Case> cases = {
       {"bernoulli(0.2)", &errors,
-       {"adwin", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"}},
-      {"gaussian(0,1)", &gaussian, {"adwin", "page_hinkley", "kswin"}},
+       {"adwin", "adwin/clock=1", "ddm", "eddm", "hddm_a", "hddm_w", "page_hinkley", "kswin"}},
+      {"gaussian(0,1)", &gaussian, {"adwin", "adwin/clock=1", "page_hinkley", "kswin"}},
   };
 
   std::printf("stationary streams of %zu values; every drift is a false alarm\n", n);
   std::printf("%-15s %-13s %10s %14s %14s %14s\n", "stream", "detector", "drifts",
               "warn_onsets", "warn_updates", "updates/s");
   for (const Case& c : cases) {
-    for (const std::string& name : c.detectors) {
+    for (const std::string& label : c.detectors) {
+      // "adwin/clock=1": a detector with one parameter changed (here the pipeline's
+      // warning ADWIN, which scans every cut at every update).
+      const size_t slash = label.find('/');
+      const std::string name = label.substr(0, slash);
       std::map<std::string, std::string> params;
+      if (slash != std::string::npos) {
+        const size_t eq = label.find('=', slash);
+        params[label.substr(slash + 1, eq - slash - 1)] = label.substr(eq + 1);
+      }
       if (name == "kswin") params["seed"] = "42";
       auto made = streamlearn::drift::MakeDetector(name, params);
       if (!made.ok()) {
@@ -115,7 +124,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       const Run run = Measure(**made, *c.stream);
-      std::printf("%-15s %-13s %10zu %14zu %14zu %14.3g\n", c.stream_name, name.c_str(),
+      std::printf("%-15s %-13s %10zu %14zu %14zu %14.3g\n", c.stream_name, label.c_str(),
                   run.drifts, run.warning_onsets, run.warning_updates,
                   static_cast<double>(n) / run.seconds);
     }

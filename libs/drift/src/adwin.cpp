@@ -1,5 +1,7 @@
 #include "streamlearn/drift/adwin.hpp"
 
+#include "adwin_scan.hpp"
+
 #include <cmath>
 #include <limits>
 
@@ -141,68 +143,65 @@ bool Adwin::detect_change() {
   bool change_detected = false;
   ++tick_;
   if (tick_ % params_.clock == 0 && width_ > params_.grace_period) {
-    const double min_length = params_.min_window_length;
-    bool rescan = true;
-    while (rescan) {
-      rescan = false;
-      // The bound's log term depends on the width only: once per scan, not per bucket
-      // (the same arithmetic as River's, so the same decisions).
+    while (true) {
+      // The bound's log term and the window's variance depend on the window as a whole:
+      // once per scan, not per cut (the same arithmetic as River's, so the same values).
       const double delta_prime = std::log(2 * std::log(width_) / params_.delta);
-      const double variance_in_window = variance_ / width_;
-      const double two_thirds_delta_prime = 2.0 / 3.0 * delta_prime;
-      // W0 grows from the oldest bucket; W1 is the rest of the window.
+      const adwin_scan::Bound bound{static_cast<double>(params_.min_window_length), delta_prime,
+                                    variance_ / width_, 2.0 / 3.0 * delta_prime};
+      // W0 grows from the oldest bucket; W1 is the rest of the window. The running sums
+      // are River's, in River's order; the cuts they give are tested a run at a time
+      // (adwin_scan.hpp), and only whether any fires matters: River drops the oldest
+      // bucket at the first significant cut and scans again.
+      constexpr size_t kRun = 64;
+      double run_n0[kRun], run_n1[kRun], run_u0[kRun], run_u1[kRun];
+      const adwin_scan::Cuts run{run_n0, run_n1, run_u0, run_u1, 0};
+      size_t filled = 0;
+      auto any_fires = [&] {
+        adwin_scan::Cuts cuts = run;
+        cuts.count = filled;
+        filled = 0;
+        return adwin_scan::FirstSignificantCut(cuts, bound) < cuts.count;
+      };
       double n0 = 0.0;
       double n1 = width_;
       double u0 = 0.0;
       double u1 = total_;
-      bool scan_done = false;
-      for (size_t row = rows_.size(); row-- > 0 && !scan_done;) {
+      bool fired = false;
+      for (size_t row = rows_.size(); row-- > 0 && !fired;) {
         const double size = BucketSize(row);
         const BucketRow& scanned = rows_[row];
-        const size_t count = scanned.count;
+        // The newest bucket always stays in W1: no cut after it.
+        const size_t cut_count = row == 0 && scanned.count > 0 ? scanned.count - 1 : scanned.count;
         const size_t slots = scanned.totals.size();
         size_t at = scanned.head;
-        for (size_t k = 0; k < count; ++k) {
+        for (size_t k = 0; k < cut_count; ++k) {
           const double bucket_total = scanned.totals[at];
           if (++at == slots) at = 0;
           n0 += size;
           n1 -= size;
           u0 += bucket_total;
           u1 -= bucket_total;
-          // The newest bucket always stays in W1: no cut after it.
-          if (row == 0 && k == count - 1) {
-            scan_done = true;
+          run_n0[filled] = n0;
+          run_n1[filled] = n1;
+          run_u0[filled] = u0;
+          run_u1[filled] = u1;
+          if (++filled == kRun && any_fires()) {
+            fired = true;
             break;
-          }
-          const double delta_mean = (u0 / n0) - (u1 / n1);
-          if (n1 >= min_length && n0 >= min_length &&
-              cut_is_significant(n0, n1, delta_mean, delta_prime, variance_in_window, two_thirds_delta_prime)) {
-            rescan = true;
-            change_detected = true;
-            if (width_ > 0) {
-              // rows_ changed: scan again from the (new) oldest bucket. The guard only
-              // matters for states the invariants rule out; it keeps the loop finite.
-              if (!drop_oldest_bucket()) rescan = false;
-              scan_done = true;
-              break;
-            }
           }
         }
       }
+      if (!fired && filled > 0) fired = any_fires();
+      if (!fired) break;
+      change_detected = true;
+      // The window still holds its newest bucket, so there is always one to drop; the
+      // check only keeps the loop finite on states the invariants rule out.
+      if (!drop_oldest_bucket()) break;
     }
   }
   if (change_detected) ++n_detections_;
   return change_detected;
-}
-
-bool Adwin::cut_is_significant(double n0, double n1, double delta_mean, double delta_prime, double variance_in_window,
-                               double two_thirds_delta_prime) const {
-  const double min_length = params_.min_window_length;
-  // The harmonic-mean term of the bound, kept as a reciprocal as River does.
-  const double m_recip = 1.0 / (n0 - min_length + 1) + 1.0 / (n1 - min_length + 1);
-  // River: sqrt(2 * m * (variance / width) * delta_prime) + 2.0 / 3.0 * delta_prime * m.
-  const double epsilon = std::sqrt(2 * m_recip * variance_in_window * delta_prime) + two_thirds_delta_prime * m_recip;
-  return std::fabs(delta_mean) > epsilon;
 }
 
 bool Adwin::drop_oldest_bucket() {

@@ -102,11 +102,6 @@ class Adwin final : public DriftDetector {
   void insert_value(double value);
   void merge_full_rows();
   bool detect_change();
-  // delta_prime = ln(2 ln(width) / delta), the bound's confidence term.
-  // variance_in_window = variance_ / width_ and two_thirds_delta_prime = 2.0 / 3.0 *
-  // delta_prime, hoisted out of the scan (the same values, so the same roundings).
-  bool cut_is_significant(double n0, double n1, double delta_mean, double delta_prime, double variance_in_window,
-                          double two_thirds_delta_prime) const;
   bool drop_oldest_bucket();  // false if there was nothing to drop
 
   AdwinParams params_;
