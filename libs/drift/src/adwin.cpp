@@ -20,7 +20,26 @@ constexpr uint32_t kMaxRows = 63;
 // make us allocate.
 constexpr int kMaxBucketsCap = 1024;
 
-double BucketSize(size_t row) { return static_cast<double>(uint64_t{1} << row); }
+// 2^row and 2^-row for every row index, both exact in a double.
+struct PowersOfTwo {
+  double size[64];
+  double inverse[64];
+};
+constexpr PowersOfTwo kPowersOfTwo = [] {
+  PowersOfTwo p{};
+  double size = 1.0, inverse = 1.0;
+  for (int row = 0; row < 64; ++row, size *= 2.0, inverse *= 0.5) {
+    p.size[row] = size;
+    p.inverse[row] = inverse;
+  }
+  return p;
+}();
+
+double BucketSize(size_t row) { return kPowersOfTwo.size[row]; }
+
+// x / 2^row without a division's latency: 2^-row is exact, so x * 2^-row and x / 2^row
+// are the same real number rounded once, to the same double.
+double DivideByBucketSize(double x, size_t row) { return x * kPowersOfTwo.inverse[row]; }
 
 }  // namespace
 
@@ -125,8 +144,8 @@ void Adwin::merge_full_rows() {
     const double n = BucketSize(row);
     const BucketRow& source = rows_[row];
     const size_t first = source.slot(0), second = source.slot(1);
-    const double mean1 = source.totals[first] / n;
-    const double mean2 = source.totals[second] / n;
+    const double mean1 = DivideByBucketSize(source.totals[first], row);
+    const double mean2 = DivideByBucketSize(source.totals[second], row);
     const double merged_total = source.totals[first] + source.totals[second];
     // n1 * n2 / (n1 + n2) == n / 2 for two buckets of equal size n.
     const double between = n * 0.5 * (mean1 - mean2) * (mean1 - mean2);
@@ -210,7 +229,7 @@ bool Adwin::drop_oldest_bucket() {
   const double n = BucketSize(rows_.size() - 1);
   const double u = oldest_row.totals[oldest_row.head];
   const double v = oldest_row.variances[oldest_row.head];
-  const double mu = u / n;
+  const double mu = DivideByBucketSize(u, rows_.size() - 1);
 
   width_ -= n;
   total_ -= u;
