@@ -2,6 +2,7 @@
 
 #include "adwin_scan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -192,24 +193,24 @@ bool Adwin::detect_change() {
         const BucketRow& scanned = rows_[row];
         // The newest bucket always stays in W1: no cut after it.
         const size_t cut_count = row == 0 && scanned.count > 0 ? scanned.count - 1 : scanned.count;
-        const size_t slots = scanned.totals.size();
-        size_t at = scanned.head;
-        for (size_t k = 0; k < cut_count; ++k) {
-          const double bucket_total = scanned.totals[at];
-          if (++at == slots) at = 0;
-          n0 += size;
-          n1 -= size;
-          u0 += bucket_total;
-          u1 -= bucket_total;
-          run_n0[filled] = n0;
-          run_n1[filled] = n1;
-          run_u0[filled] = u0;
-          run_u1[filled] = u1;
-          if (++filled == kRun && any_fires()) {
-            fired = true;
-            break;
+        // The row's ring read as its two contiguous runs, oldest first.
+        const double* totals = scanned.totals.data();
+        const size_t before_wrap = std::min(cut_count, scanned.totals.size() - scanned.head);
+        auto add_cuts = [&](const double* bucket_totals, size_t n) {
+          for (size_t k = 0; k < n; ++k) {
+            n0 += size;
+            n1 -= size;
+            u0 += bucket_totals[k];
+            u1 -= bucket_totals[k];
+            run_n0[filled] = n0;
+            run_n1[filled] = n1;
+            run_u0[filled] = u0;
+            run_u1[filled] = u1;
+            if (++filled == kRun && any_fires()) return true;
           }
-        }
+          return false;
+        };
+        fired = add_cuts(totals + scanned.head, before_wrap) || add_cuts(totals, cut_count - before_wrap);
       }
       if (!fired && filled > 0) fired = any_fires();
       if (!fired) break;
