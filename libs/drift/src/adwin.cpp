@@ -1,10 +1,10 @@
 #include "streamlearn/drift/adwin.hpp"
 
-#include "adwin_scan.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "adwin_scan.hpp"
 
 // Follows River's AdaptiveWindowing (rust_src/adwin.rs, a bit-identical port of the
 // Cython drift/adwin_c.pyx it replaced): expressions keep River's operand order, because
