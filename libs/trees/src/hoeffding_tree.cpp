@@ -78,13 +78,8 @@ double EntropyOf(const ClassWeights& d) {
   return sums > 0.0 ? (entropy + sums * std::log2(sums)) / sums : 0.0;
 }
 
-int SubsetsAboveFraction(const ClassWeights* post, size_t n, double min_frac) {
-  double total = 0;
-  std::array<double, kMaxBranches> sums{};
-  for (size_t i = 0; i < n; ++i) {
-    sums[i] = Sum(post[i]);
-    total += sums[i];
-  }
+// The branches whose share of the weight is above min_frac; `sums` holds each branch's sum.
+int SubsetsAboveFraction(const double* sums, size_t n, double total, double min_frac) {
   int above = 0;
   if (total > 0) {
     for (size_t i = 0; i < n; ++i) above += (sums[i] / total) > min_frac ? 1 : 0;
@@ -94,28 +89,24 @@ int SubsetsAboveFraction(const ClassWeights* post, size_t n, double min_frac) {
 
 // River's merit_of_split over n branches (a binary split: n = 2). `pre_entropy` is
 // EntropyOf(the leaf's class weights), the same for every candidate of a split attempt, so
-// computed once per attempt (information gain is the only criterion that reads it).
+// computed once per attempt (information gain is the only criterion that reads it). Each
+// branch's sum and their total are taken once for the fraction test and the criterion
+// (River takes them twice, the same sums in the same order).
 double Merit(SplitCriterion criterion, double min_frac, double pre_entropy, const ClassWeights* post, size_t n) {
-  if (SubsetsAboveFraction(post, n, min_frac) < 2) return -kInf;
+  double total = 0;
+  std::array<double, kMaxBranches> weights;  // the first n set below
+  for (size_t i = 0; i < n; ++i) {
+    weights[i] = Sum(post[i]);
+    total += weights[i];
+  }
+  if (SubsetsAboveFraction(weights.data(), n, total, min_frac) < 2) return -kInf;
   switch (criterion) {
     case SplitCriterion::kInfoGain: {
-      double total = 0;
-      std::array<double, kMaxBranches> weights{};
-      for (size_t i = 0; i < n; ++i) {
-        weights[i] = Sum(post[i]);
-        total += weights[i];
-      }
       double entropy = 0;
       for (size_t i = 0; i < n; ++i) entropy += weights[i] * EntropyOf(post[i]);
       return pre_entropy - entropy / total;
     }
     case SplitCriterion::kGini: {
-      double total = 0;
-      std::array<double, kMaxBranches> weights{};
-      for (size_t i = 0; i < n; ++i) {
-        weights[i] = Sum(post[i]);
-        total += weights[i];
-      }
       double gini = 0;
       for (size_t i = 0; i < n; ++i) {
         double g = 1.0;
@@ -167,11 +158,12 @@ struct Suggestion {
   std::vector<ClassWeights> branches;   // multiway: their class weights
   uint32_t attribute = 0;
   double threshold = 0;
-  std::array<ClassWeights, 2> post;  // empty for a numeric split: see `numeric`
+  std::array<ClassWeights, 2> post;  // empty for a numeric or bucket split: see `numeric`
   // A numeric split's observer: its branches' class weights are made again for the one
   // suggestion that wins (NumericSplitPost, the same arithmetic), not copied at every
   // better candidate.
   const NumericObserver* numeric = nullptr;
+  const BucketObserver* bucket = nullptr;  // a bucket's split: the same, by BucketSplitPost
 };
 
 // River sorts the suggestions by merit (a stable sort) and compares the last two: `best`
@@ -251,20 +243,26 @@ Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, cons
   return best;
 }
 
-// A bucket's presence as a binary split: absent (left) against present (right).
-Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, double pre_entropy,
-                           const HoeffdingTreeConfig& config) {
-  Suggestion s;
-  std::array<ClassWeights, 2> post;
+// The class weights of a bucket's split: absent (left) and present (right).
+void BucketSplitPost(const BucketObserver& obs, const TreeLeaf& leaf, std::array<ClassWeights, 2>& post) {
+  post[0].clear();
   for (const auto& e : leaf.observed) post[0].emplace_back(e.first, e.second - WeightOf(obs.present, e.first));
   post[1] = obs.present;
+}
+
+// A bucket's presence as a binary split: absent (left) against present (right). `post`:
+// scratch room as for BestNumericSplit; the winner's class weights are made again.
+Suggestion BestBucketSplit(const BucketObserver& obs, const TreeLeaf& leaf, double pre_entropy,
+                           const HoeffdingTreeConfig& config, std::array<ClassWeights, 2>& post) {
+  Suggestion s;
+  BucketSplitPost(obs, leaf, post);
   const double merit = Merit(config.split_criterion, config.min_branch_fraction, pre_entropy, post);
   if (merit > s.merit) {
     s.merit = merit;
     s.valid = true;
     s.on_bucket = true;
     s.attribute = obs.bucket;
-    s.post = std::move(post);
+    s.bucket = &obs;
   }
   return s;
 }
@@ -737,7 +735,7 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
     suggestions.reserve(1 + leaf.numeric.size() + leaf.buckets.size() + leaf.nominal.size());
     std::array<ClassWeights, 2> post;
     for (const auto& obs : leaf.numeric) suggestions.push_back(BestNumericSplit(obs, pre_entropy, config_, post));
-    for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, pre_entropy, config_));
+    for (const auto& obs : leaf.buckets) suggestions.push_back(BestBucketSplit(obs, leaf, pre_entropy, config_, post));
     for (const auto& obs : leaf.nominal) suggestions.push_back(BestNominalSplit(obs, pre_entropy, config_));
   }
   const TopTwo top = TopTwoByMerit(suggestions);
@@ -760,6 +758,8 @@ LeafSplitDecision HoeffdingTreeLearner::decide_split(const TreeLeaf& leaf) const
   out.threshold = decision.threshold;
   if (decision.numeric != nullptr) {
     NumericSplitPost(*decision.numeric, decision.threshold, out.post);
+  } else if (decision.bucket != nullptr) {
+    BucketSplitPost(*decision.bucket, leaf, out.post);
   } else {
     out.post = std::move(decision.post);
   }

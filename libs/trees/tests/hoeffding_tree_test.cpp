@@ -377,3 +377,52 @@ TEST_CASE("a snapshot's class weights are refused when negative or when their to
   CHECK_FALSE(read({{0, 1.7e308}, {1, 1.7e308}}));
   CHECK_FALSE(read({{0, std::numeric_limits<double>::quiet_NaN()}}));
 }
+
+TEST_CASE("a bucket split's children start with the class weights seen without and with the bucket",
+          "[trees][hoeffding_tree]") {
+  // 20 buckets, each present with probability 1/2; the label is one bucket's presence,
+  // flipped one time in ten. A split attempt scores each bucket's split in scratch room and
+  // makes the winner's class weights again: they must be the counts the leaf saw, so the
+  // split's children (majority-class leaves) answer exactly those proportions. The decisive
+  // bucket first and among the last, so the winner is not simply the first candidate.
+  constexpr uint32_t kBuckets = 20;
+  for (const uint32_t decisive : {0u, 15u}) {
+    INFO("decisive bucket " << decisive);
+    auto learner = MakeTreeLearner("hoeffding_tree", {{"leaf_prediction", "mc"}});
+    const auto& tree = AsTree(*learner);
+    std::mt19937 rng(11 + decisive);
+    double counts[2][2] = {{0, 0}, {0, 0}};  // [bucket present][label]
+    FeatureVector x;
+    bool split = false;
+    for (int i = 0; i < 5000 && !split; ++i) {
+      x.clear();
+      bool present = false;
+      for (uint32_t b = 0; b < kBuckets; ++b) {
+        if (rng() & 1) {
+          present = present || b == decisive;
+          x.sparse_index.push_back(1000 + 7 * b);
+          x.sparse_value.push_back(1.0f);
+        }
+      }
+      const bool flip = rng() % 10 == 0;
+      const int y = (present != flip) ? 1 : 0;
+      counts[present][y] += 1;
+      learner->learn(x, y, 1.0);
+      split = tree.splits() > 0;
+    }
+    REQUIRE(split);
+    const std::string described = testing::Described(*learner);
+    INFO(described);
+    CHECK(described.find("\"bucket\":" + std::to_string(1000 + 7 * decisive)) != std::string::npos);
+    FeatureVector with, without;
+    with.sparse_index.push_back(1000 + 7 * decisive);
+    with.sparse_value.push_back(1.0f);
+    double proba[2];
+    for (const bool present : {false, true}) {
+      tree.class_probabilities(present ? with : without, proba, 2);
+      const double total = counts[present][0] + counts[present][1];
+      CHECK(proba[0] == counts[present][0] / total);
+      CHECK(proba[1] == counts[present][1] / total);
+    }
+  }
+}
