@@ -165,7 +165,7 @@ std::vector<uint64_t> GenerateSea(const GenCommandOptions& o, LineWriter& writer
   pipeline::SyntheticOptions options;
   options.events = o.events;
   options.seed = o.seed;
-  options.entities = o.entities;
+  options.entities = o.entities.value_or(options.entities);
   options.invalid_share = o.invalid_share;
   if (!std::isnan(o.noise)) options.noise = o.noise;
   options.change_at = o.change_at;
@@ -247,7 +247,8 @@ Status CheckOptions(const GenCommandOptions& o) {
 
 CLI::App* AddGenCommand(CLI::App& app, GenCommandOptions& options) {
   CLI::App* gen = app.add_subcommand("gen", "Write a synthetic event stream with known concept changes as JSON lines to stdout");
-  gen->add_option("--stream", options.stream, "Stream: sea, hyperplane, agrawal, stagger, led, randomrbf, entities, wide")
+  gen->add_option("--stream", options.stream,
+                  "Stream: sea, hyperplane, agrawal, stagger, led, randomrbf, entities, wide, regression")
       ->check(CLI::IsMember(eval::StreamNames()))
       ->capture_default_str();
   gen->add_option("--events", options.events, "Events to write")->capture_default_str();
@@ -260,8 +261,8 @@ CLI::App* AddGenCommand(CLI::App& app, GenCommandOptions& options) {
       ->excludes(concepts);
   gen->add_option("--noise", options.noise, "The stream's noise (see docs/evaluation.md; default: the stream's own)")
       ->check(CLI::Range(0.0, 1.0));
-  gen->add_option("--entities", options.entities, "Distinct entity keys")
-      ->capture_default_str()
+  gen->add_option("--entities", options.entities,
+                  "Distinct entity keys (default 1000; regression: none, its events carry no entity unless this is given)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
   gen->add_option("--invalid-share", options.invalid_share, "Share of deliberately invalid messages (sea only)")
       ->capture_default_str()

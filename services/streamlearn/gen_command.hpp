@@ -9,7 +9,8 @@
 // JSON lines carry the concept marker "meta":{"concept":K} that `evaluate` scores drift
 // detection against; kcat lines (entity TAB json, for `kcat -P -K '\t'`) leave it out,
 // since nothing on Kafka reads it (and SEA's kcat output stays byte-identical to what the
-// crash tests were sized for). `sea` is the demo's stream (streamlearn/offline/synthetic.hpp:
+// crash tests were sized for); an event without entity (regression's default) has an empty
+// key there. `sea` is the demo's stream (streamlearn/offline/synthetic.hpp:
 // four-decimal features, --invalid-share); the others come from eval::MakeStream.
 //
 // With --labels-out the events are written without their label, and the labels go to FILE
@@ -23,6 +24,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +41,7 @@ struct GenCommandOptions {
   size_t concepts = 4;
   std::vector<uint64_t> change_at;  // event positions where a new concept starts
   double noise = std::numeric_limits<double>::quiet_NaN();  // NaN: the stream's default
-  uint64_t entities = 1000;
+  std::optional<uint64_t> entities;  // nullopt: 1000 keys (regression: no entity field)
   double invalid_share = 0;  // sea only
   std::string format = "json";
   std::string labels_out;

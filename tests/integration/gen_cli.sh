@@ -27,7 +27,7 @@ digest() { sha256sum | cut -d' ' -f1; }
   fail "sea kcat output with invalid messages changed"
 
 # 2. Markers: concept index changes exactly at --change-at, for every stream.
-for stream in sea hyperplane agrawal stagger led randomrbf entities wide; do
+for stream in sea hyperplane agrawal stagger led randomrbf entities wide regression; do
   "$BIN" gen --stream "$stream" --events 600 --seed 9 --change-at 100,350 >"$work/$stream.jsonl" 2>/dev/null ||
     fail "gen --stream $stream --change-at"
   $PY -c '
@@ -48,6 +48,19 @@ done
 if "$BIN" gen --stream entities --events 600 --seed 10 --change-at 100,350 2>/dev/null | cmp -s - "$work/entities.jsonl"; then
   fail "the seed changes nothing"
 fi
+
+# The regression stream: numbers for labels, no entity unless --entities is given.
+"$BIN" gen --stream regression --events 300 --seed 9 --entities 20 >"$work/regression-keyed.jsonl" 2>/dev/null ||
+  fail "gen --stream regression --entities"
+$PY -c '
+import json, sys
+plain = [json.loads(l) for l in open(sys.argv[1])]
+keyed = [json.loads(l) for l in open(sys.argv[2])]
+assert all("entity" not in e for e in plain), "regression writes an entity by default"
+assert all(type(e["label"]) in (int, float) for e in plain) and len({e["label"] for e in plain}) > 500
+assert len({e["entity"] for e in keyed}) == 20
+assert [e["features"] for e in keyed] == [e["features"] for e in plain[:300]], "--entities moved the features"
+' "$work/regression.jsonl" "$work/regression-keyed.jsonl" || fail "regression: labels or entity wrong"
 
 # 3. --labels-out with a constant and a uniform delay.
 "$BIN" gen --stream stagger --events 500 --seed 2 --labels-out "$work/const.labels" --label-delay const:30s \

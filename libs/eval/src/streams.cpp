@@ -478,7 +478,7 @@ class EntitiesStream final : public StreamGenerator {
     Draws profile(o.seed ^ kProfileSeed);
     double weight_total = 0;
     for (size_t i = 0; i < kCountryCount; ++i) weight_total += 1.0 / static_cast<double>(i + 1);
-    profiles_.resize(o.entities);
+    profiles_.resize(o.entity_count());
     for (Profile& p : profiles_) {
       p.risk = profile.gaussian();
       p.log_amount = 3.2 + 0.5 * p.risk + 0.7 * profile.gaussian();
@@ -569,16 +569,40 @@ constexpr size_t kWideNumeric = 16;
 constexpr const char* kDevices[] = {"ios", "android", "web", "desktop", "tv", "watch", "car", "kiosk"};
 constexpr size_t kDeviceCount = std::size(kDevices);
 constexpr uint64_t kRegions = 50;
+constexpr double kWideMissingShare = 0.15;
+constexpr double kWideOutlierShare = 0.001;
+
+struct WideNumber {
+  double x;
+  bool seen;  // the event shows x itself (not null, not a corrupt value)
+};
+
+// x_j ~ N(0, 1) into the event's numeric j as the model sees it (null, corrupt or x_j);
+// three draws whatever the outcome.
+WideNumber DrawWideNumber(Draws& draws, GeneratedEvent* e, size_t j) {
+  const double x = draws.gaussian();
+  const double corruption_draw = draws.uniform();
+  const double outlier_exponent = draws.uniform();
+  if (corruption_draw < kWideMissingShare) {
+    e->numeric[j].value = 0;
+    e->numeric[j].missing = true;
+    return {x, false};
+  }
+  if (corruption_draw < kWideMissingShare + kWideOutlierShare) {
+    SetNumber(e, j, std::pow(10.0, 6 + 3 * outlier_exponent));
+    return {x, false};
+  }
+  SetNumber(e, j, x);
+  return {x, true};
+}
 
 class WideStream final : public StreamGenerator {
  public:
-  static constexpr double kMissingShare = 0.15;
-  static constexpr double kOutlierShare = 0.001;
 
   explicit WideStream(const StreamOptions& o)
       : StreamGenerator(o, true), features_(o.seed), concepts_(o.seed ^ kConceptSeed), noise_(noise_or(0)) {
     Draws profile(o.seed ^ kProfileSeed);
-    entity_bias_.resize(o.entities);
+    entity_bias_.resize(o.entity_count());
     for (double& bias : entity_bias_) bias = 0.8 * profile.gaussian();
   }
   std::string_view name() const override { return "wide"; }
@@ -599,20 +623,7 @@ class WideStream final : public StreamGenerator {
     const uint64_t device = features_.below(kDeviceCount);
     const uint64_t region = features_.below(kRegions);
     double logit = entity_bias_[entity] + device_effect_[device] + region_effect_[region];
-    for (size_t j = 0; j < kWideNumeric; ++j) {
-      const double x = features_.gaussian();
-      const double corruption_draw = features_.uniform();
-      const double outlier_exponent = features_.uniform();
-      logit += 0.5 * weights_[j] * x;
-      if (corruption_draw < kMissingShare) {
-        e->numeric[j].value = 0;
-        e->numeric[j].missing = true;
-      } else if (corruption_draw < kMissingShare + kOutlierShare) {
-        SetNumber(e, j, std::pow(10.0, 6 + 3 * outlier_exponent));
-      } else {
-        SetNumber(e, j, x);
-      }
-    }
+    for (size_t j = 0; j < kWideNumeric; ++j) logit += 0.5 * weights_[j] * DrawWideNumber(features_, e, j).x;
     const double label_draw = features_.uniform();
     const double noise_draw = features_.uniform();
     int label = label_draw < 1 / (1 + std::exp(-logit)) ? 1 : 0;
@@ -634,6 +645,74 @@ class WideStream final : public StreamGenerator {
   size_t segment_ = 0;
 };
 
+// regression: documented in the header ("The regression stream").
+
+class RegressionStream final : public StreamGenerator {
+ public:
+  static constexpr size_t kLinear = 6;  // x0..x5; x6 the curved one; the rest carry nothing
+  static constexpr size_t kCurved = 6;
+  static constexpr double kLevel = 100;
+
+  explicit RegressionStream(const StreamOptions& o)
+      : StreamGenerator(o, true), features_(o.seed), concepts_(o.seed ^ kConceptSeed),
+        entity_keys_(o.seed ^ kEntityKeySeed), noise_sd_(100 * noise_or(0.05)) {
+    if (!o.entities) return;  // no entity field, no levels
+    Draws profile(o.seed ^ kProfileSeed);
+    entity_level_.resize(o.entity_count());
+    for (double& level : entity_level_) level = 10 * profile.gaussian();
+  }
+  std::string_view name() const override { return "regression"; }
+
+ private:
+  void begin_segment(size_t segment) override {
+    segment_ = segment;
+    for (double& w : weights_) w = 15 * concepts_.gaussian();
+    curvature_ = 10 * concepts_.gaussian();
+    for (double& effect : device_effect_) effect = 10 * concepts_.gaussian();
+    for (double& effect : region_effect_) effect = 5 * concepts_.gaussian();
+  }
+  void generate(GeneratedEvent* e) override {
+    static const std::vector<std::string> kNumeric = IndexedNames("x", kWideNumeric);
+    static const std::vector<std::string> kCategorical = {"device", "region"};
+    Layout(e, kNumeric, kCategorical);
+    // A fixed number of draws per event, whatever the branches.
+    const uint64_t device = features_.below(kDeviceCount);
+    const uint64_t region = features_.below(kRegions);
+    double y = kLevel + device_effect_[device] + region_effect_[region];
+    for (size_t j = 0; j < kWideNumeric; ++j) {
+      // The value as the model sees it, 0 for a null or corrupt one: the target depends on
+      // nothing the model cannot see, so the noise is the floor.
+      const WideNumber number = DrawWideNumber(features_, e, j);
+      const double g = number.seen ? number.x : 0;
+      if (j < kLinear) y += weights_[j] * g;
+      if (j == kCurved) y += curvature_ * (g * g - 1);
+    }
+    y += noise_sd_ * features_.gaussian();
+    if (entity_level_.empty()) {
+      e->entity.clear();
+    } else {
+      const uint64_t entity = entity_keys_.below(entity_level_.size());
+      y += entity_level_[entity];
+      AssignPrefixed(e->entity, "u", entity);
+    }
+    e->categorical[0].value.assign(kDevices[device]);
+    AssignPrefixed(e->categorical[1].value, "r", region);
+    e->label.kind = Label::Kind::kReal;
+    e->label.value = std::round(y * 1000) / 1000;
+    e->label.class_name.clear();
+    e->concept_index = static_cast<int>(segment_);
+  }
+
+  Draws features_, concepts_, entity_keys_;
+  double noise_sd_;
+  std::vector<double> entity_level_;  // empty: events without entity
+  std::array<double, kLinear> weights_{};
+  double curvature_ = 0;
+  std::array<double, kDeviceCount> device_effect_{};
+  std::array<double, kRegions> region_effect_{};
+  size_t segment_ = 0;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -641,7 +720,7 @@ class WideStream final : public StreamGenerator {
 Status StreamOptions::validate() const {
   if (concepts == 0) return Status::Invalid("concepts: must be at least 1");
   if (noise && !(*noise >= 0 && *noise <= 1)) return Status::Invalid("noise: must be a probability in [0, 1]");
-  if (entities == 0) return Status::Invalid("entities: must be at least 1");
+  if (entities && *entities == 0) return Status::Invalid("entities: must be at least 1");
   if (!(mag_change >= 0 && mag_change <= 1)) return Status::Invalid("mag_change: must be in [0, 1]");
   if (classes < 2 || classes > 1000) return Status::Invalid("classes: must be between 2 and 1000");
   for (size_t i = 0; i < change_at.size(); ++i) {
@@ -659,15 +738,15 @@ Status StreamOptions::validate() const {
   return Status::Ok();
 }
 
+uint64_t StreamOptions::entity_count() const { return entities ? std::max<uint64_t>(*entities, 1) : 1000; }
+
 std::vector<uint64_t> StreamOptions::resolved_changes() const {
   return change_at.empty() ? EvenChanges(events, concepts) : change_at;
 }
 
 StreamGenerator::StreamGenerator(StreamOptions options, bool own_entities)
     : options_(std::move(options)), change_at_(options_.resolved_changes()), own_entities_(own_entities),
-      entity_engine_(options_.seed ^ kEntityKeySeed) {
-  options_.entities = std::max<uint64_t>(options_.entities, 1);
-}
+      entity_engine_(options_.seed ^ kEntityKeySeed) {}
 
 bool StreamGenerator::next(GeneratedEvent* event) {
   if (position_ >= options_.events) return false;
@@ -678,7 +757,7 @@ bool StreamGenerator::next(GeneratedEvent* event) {
   }
   if (!own_entities_) {
     const double u = static_cast<double>(entity_engine_() >> 11) * 0x1.0p-53;
-    const uint64_t n = options_.entities;
+    const uint64_t n = options_.entity_count();
     AssignPrefixed(event->entity, "u", std::min(n - 1, static_cast<uint64_t>(u * static_cast<double>(n))));
   }
   generate(event);
@@ -688,7 +767,8 @@ bool StreamGenerator::next(GeneratedEvent* event) {
 
 const std::vector<std::string>& StreamNames() {
   static const std::vector<std::string> kNames = {"sea", "hyperplane", "agrawal", "stagger",
-                                                  "led", "randomrbf",  "entities", "wide"};
+                                                  "led", "randomrbf",  "entities", "wide",
+                                                  "regression"};
   return kNames;
 }
 
@@ -710,6 +790,8 @@ Result<std::unique_ptr<StreamGenerator>> MakeStream(std::string_view name, const
     stream = std::make_unique<EntitiesStream>(options);
   } else if (name == "wide") {
     stream = std::make_unique<WideStream>(options);
+  } else if (name == "regression") {
+    stream = std::make_unique<RegressionStream>(options);
   } else {
     std::string valid;
     for (const std::string& n : StreamNames()) valid += (valid.empty() ? "" : ", ") + n;
@@ -723,8 +805,11 @@ Result<std::unique_ptr<StreamGenerator>> MakeStream(std::string_view name, const
 void AppendEventJson(std::string& out, const GeneratedEvent& e, uint64_t position, const EventJsonOptions& o) {
   out.append("{\"id\":\"e-");
   AppendUnsigned(out, position);
-  out.append("\",\"entity\":");
-  AppendJsonString(out, e.entity);
+  out.push_back('"');
+  if (!e.entity.empty()) {
+    out.append(",\"entity\":");
+    AppendJsonString(out, e.entity);
+  }
   out.append(",\"ts\":");
   AppendJsonInteger(out, o.start_ts_ms + static_cast<int64_t>(position) * o.step_ms);
   out.append(",\"features\":{");

@@ -88,7 +88,8 @@ TEST_CASE("MakeStream names the valid streams and validates options", "[eval][st
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().code() == ErrorCode::kInvalidArgument);
   CHECK(unknown.status().message() ==
-        "unknown stream 'sine': valid streams are sea, hyperplane, agrawal, stagger, led, randomrbf, entities, wide");
+        "unknown stream 'sine': valid streams are sea, hyperplane, agrawal, stagger, led, randomrbf, entities, wide, "
+        "regression");
   for (const std::string& name : StreamNames()) {
     auto made = MakeStream(name, StreamOptions{});
     REQUIRE(made.ok());
@@ -163,7 +164,7 @@ TEST_CASE("the same seed gives the same features whatever the changes and the no
   StreamOptions b = a;
   b.change_at = {50, 120};
   b.noise = 0.3;
-  for (const std::string name : {"hyperplane", "stagger", "randomrbf", "entities"}) {
+  for (const std::string name : {"hyperplane", "stagger", "randomrbf", "entities", "regression"}) {
     INFO(name);
     auto sa = Make(name, a), sb = Make(name, b);
     GeneratedEvent ea, eb;
@@ -461,7 +462,11 @@ TEST_CASE("events print as JSON lines that parse back, with the concept marker",
       INFO(line);
       REQUIRE(parser.parse(line).get(doc) == simdjson::SUCCESS);
       REQUIRE(std::string_view(doc["id"]) == "e-" + std::to_string(i));
-      REQUIRE(std::string_view(doc["entity"]) == e.entity);
+      if (e.entity.empty()) {
+        REQUIRE(doc["entity"].error() == simdjson::NO_SUCH_FIELD);  // no entity, not an empty one
+      } else {
+        REQUIRE(std::string_view(doc["entity"]) == e.entity);
+      }
       REQUIRE(int64_t(doc["ts"]) == 1700000000000 + static_cast<int64_t>(i) * 10);
       REQUIRE(int64_t(doc["meta"]["concept"]) == e.concept_index);
       simdjson::dom::object features = doc["features"];
@@ -479,6 +484,8 @@ TEST_CASE("events print as JSON lines that parse back, with the concept marker",
       if (e.label.kind == Label::Kind::kBinary) {
         const int64_t label = doc["label"];
         REQUIRE(label == static_cast<int64_t>(e.label.value));
+      } else if (e.label.kind == Label::Kind::kReal) {
+        REQUIRE(std::bit_cast<uint64_t>(double(doc["label"])) == std::bit_cast<uint64_t>(e.label.value));
       } else {
         REQUIRE(std::string_view(doc["label"]) == e.label.class_name);
       }
@@ -544,4 +551,114 @@ TEST_CASE("wide: 16 numbers with missing and corrupt values at the advertised sh
   CHECK(entities.size() > 60000);  // 100,000 keys drawn 100,000 times: about 63% seen
   CHECK(devices.size() == 8);
   CHECK(regions.size() == 50);
+}
+
+namespace {
+
+// Least squares by the normal equations (Gaussian elimination with partial pivoting); the
+// residuals of `y` on the columns of `x`.
+std::vector<double> LeastSquaresResiduals(const std::vector<std::vector<double>>& x, const std::vector<double>& y) {
+  const size_t k = x[0].size();
+  std::vector<std::vector<double>> a(k, std::vector<double>(k + 1, 0));
+  for (size_t r = 0; r < x.size(); ++r) {
+    for (size_t i = 0; i < k; ++i) {
+      for (size_t j = 0; j < k; ++j) a[i][j] += x[r][i] * x[r][j];
+      a[i][k] += x[r][i] * y[r];
+    }
+  }
+  for (size_t c = 0; c < k; ++c) {
+    size_t pivot = c;
+    for (size_t r = c + 1; r < k; ++r) {
+      if (std::abs(a[r][c]) > std::abs(a[pivot][c])) pivot = r;
+    }
+    std::swap(a[c], a[pivot]);
+    for (size_t r = 0; r < k; ++r) {
+      if (r == c) continue;
+      const double f = a[r][c] / a[c][c];
+      for (size_t j = c; j <= k; ++j) a[r][j] -= f * a[c][j];
+    }
+  }
+  std::vector<double> residuals(y);
+  for (size_t r = 0; r < x.size(); ++r) {
+    for (size_t i = 0; i < k; ++i) residuals[r] -= x[r][i] * a[i][k] / a[i][i];
+  }
+  return residuals;
+}
+
+// The regression stream's documented terms as columns: 1, g0..g5, g6², a device and a
+// region indicator (the first of each left out: the constant holds it).
+std::vector<double> RegressionColumns(const GeneratedEvent& e) {
+  std::vector<double> row = {1};
+  const auto g = [&](size_t j) { return e.numeric[j].missing || e.numeric[j].value >= 1e6 ? 0 : e.numeric[j].value; };
+  for (size_t j = 0; j < 6; ++j) row.push_back(g(j));
+  row.push_back(g(6) * g(6));
+  static const std::vector<std::string> kDevices = {"android", "web", "desktop", "tv", "watch", "car", "kiosk"};
+  for (const std::string& device : kDevices) row.push_back(e.categorical[0].value == device ? 1 : 0);
+  for (int region = 1; region < 50; ++region) row.push_back(e.categorical[1].value == "r" + std::to_string(region) ? 1 : 0);
+  return row;
+}
+
+}  // namespace
+
+TEST_CASE("regression: wide's fields without entity, a numeric target whose noise is the floor",
+          "[eval][streams]") {
+  StreamOptions clean;
+  clean.events = 5000;
+  clean.concepts = 1;
+  clean.noise = 0;
+  StreamOptions noisy = clean;
+  noisy.noise.reset();  // the default, 0.05: a Gaussian of sd 5
+  StreamOptions keyed = noisy;
+  keyed.entities = 40;
+  auto a = Make("regression", clean), b = Make("regression", noisy), c = Make("regression", keyed);
+  GeneratedEvent ea, eb, ec;
+  std::vector<std::vector<double>> columns;
+  std::vector<double> targets;
+  double noise_abs = 0;
+  uint64_t missing = 0, values = 0;
+  std::map<std::string, std::vector<double>> level;  // per entity: keyed minus noisy target
+  while (a->next(&ea) && b->next(&eb) && c->next(&ec)) {
+    REQUIRE(ea.entity.empty());
+    REQUIRE(ea.numeric.size() == 16);
+    REQUIRE(ea.categorical.size() == 2);
+    REQUIRE(ea.label.kind == Label::Kind::kReal);
+    REQUIRE(std::round(ea.label.value * 1000) / 1000 == ea.label.value);  // 3 decimals
+    for (size_t j = 0; j < 16; ++j) {
+      // The noise and the entities change the target only.
+      REQUIRE(std::bit_cast<uint64_t>(ea.numeric[j].value) == std::bit_cast<uint64_t>(eb.numeric[j].value));
+      REQUIRE(std::bit_cast<uint64_t>(ea.numeric[j].value) == std::bit_cast<uint64_t>(ec.numeric[j].value));
+      missing += ea.numeric[j].missing;
+      ++values;
+    }
+    REQUIRE(ea.categorical[0].value == ec.categorical[0].value);
+    REQUIRE(ea.categorical[1].value == ec.categorical[1].value);
+    REQUIRE(ec.entity.rfind('u', 0) == 0);
+    noise_abs += std::abs(eb.label.value - ea.label.value);
+    level[ec.entity].push_back(ec.label.value - eb.label.value);
+    columns.push_back(RegressionColumns(ea));
+    targets.push_back(ea.label.value);
+  }
+  REQUIRE(targets.size() == 5000);
+  CHECK(static_cast<double>(missing) / static_cast<double>(values) == Approx(0.15).margin(0.01));
+
+  // Without noise the target is exactly the documented function of what the events show
+  // (to its rounding): a least-squares fit on those terms leaves nothing.
+  double worst = 0, spread = 0;
+  for (const double r : LeastSquaresResiduals(columns, targets)) worst = std::max(worst, std::abs(r));
+  for (const double y : targets) spread += std::abs(y - targets[0]);
+  std::printf("regression: largest residual without noise %.5f; mean |noise| at the default %.3f\n", worst,
+              noise_abs / 5000);
+  CHECK(worst < 0.002);
+  CHECK(spread / 5000 > 10);  // and the target does move
+  // The default noise, sd 5: E|noise| = 5 √(2/π) = 3.989, the best possible MAE.
+  CHECK(noise_abs / 5000 == Approx(3.989).margin(0.15));
+
+  // --entities: each entity's fixed level added to the target, nothing else.
+  CHECK(level.size() == 40);
+  size_t varied = 0;
+  for (const auto& [key, shifts] : level) {
+    for (const double shift : shifts) REQUIRE(std::abs(shift - shifts[0]) < 0.002);
+    varied += std::abs(shifts[0]) > 0.5;
+  }
+  CHECK(varied > 30);  // levels 10 N(0, 1): nearly all of them away from 0
 }

@@ -33,6 +33,8 @@
 //   randomrbf   x0..x9 around 50 centroids        the centroid's class  segment (new centroids) label flip (0)
 //   entities    see "The entities stream" below   0/1, fraud-like       segment                label flip (0)
 //   wide        see "The wide stream" below       0/1, logistic         segment (new weights)  label flip (0)
+//   regression  wide's x0..x15, device, region    a number (see "The    segment (new weights)  Gaussian, sd 100 p
+//               (no entity unless asked for)      regression stream")                          (p 0.05: sd 5)
 
 #include <cstddef>
 #include <cstdint>
@@ -74,7 +76,9 @@ struct StreamOptions {
   size_t concepts = 4;
   // The stream's own noise (see the table above); nullopt = that stream's default.
   std::optional<double> noise;
-  uint64_t entities = 1000;  // distinct entity keys "u0".."u{entities-1}"
+  // Distinct entity keys "u0".."u{entities-1}"; nullopt = the stream's default: 1000 keys,
+  // except regression, whose events then carry no entity (as many users' feeds).
+  std::optional<uint64_t> entities;
   // hyperplane: River's mag_change, an incremental drift of the first two weights after
   // every event (direction reversed with probability 0.1); 0 = abrupt changes only.
   double mag_change = 0;
@@ -82,6 +86,8 @@ struct StreamOptions {
   size_t classes = 2;
 
   Status validate() const;
+  // The number of keys drawn from: `entities` (at least 1), else the default 1000.
+  uint64_t entity_count() const;
   // change_at, or the even split when it is empty.
   std::vector<uint64_t> resolved_changes() const;
 };
@@ -102,9 +108,9 @@ class StreamGenerator {
   const StreamOptions& options() const { return options_; }
 
  protected:
-  // `own_entities`: the stream picks each event's entity itself (entities); otherwise the
-  // key is uniform over options.entities from an engine of its own, so the entity count
-  // does not change the features.
+  // `own_entities`: the stream picks each event's entity itself (entities, wide, regression);
+  // otherwise the key is uniform over options.entity_count() from an engine of its own, so
+  // the entity count does not change the features.
   StreamGenerator(StreamOptions options, bool own_entities);
   // Called before the first event of every segment (0 first, then at each change).
   virtual void begin_segment(size_t segment) = 0;
@@ -164,6 +170,25 @@ class StreamGenerator {
 // The VW comparison in docs/performance.md uses 1,000,000 events, 100,000 entities and
 // three concepts (two abrupt changes).
 
+// The regression stream, the shape of a feed with a numeric target (demand, a price) and,
+// by default, no entity: the wide stream's fields, a target with a known noise floor.
+//
+//   Features as the wide stream's (x0..x15 each N(0, 1), seen as null with probability 0.15
+//   and as a corrupt 10^(6 + 3u) with probability 0.001; device of 8, region of 50), drawn
+//   in the same way but without the entity draw. Let g_j be x_j when the event shows it,
+//   else 0 (null or corrupt: no information about x_j, and 0 is its mean).
+//   Per concept: w_0..w_5 each 15 N(0, 1), a curvature q = 10 N(0, 1), an effect per device
+//   10 N(0, 1) and per region 5 N(0, 1).
+//   Target y = 100 + Σ_{j<6} w_j g_j + q (g_6² - 1) + device effect + region effect
+//              [+ the entity's level] + s N(0, 1), s = 100 × noise (default noise 0.05:
+//   s = 5), rounded to 3 decimals. x7..x15 carry nothing.
+//   Entities only when `entities` is given: the key uniform over them from an engine of its
+//   own (so the features stay the same), and a level 10 N(0, 1) per entity, fixed for the
+//   stream. Without it events have no entity (AppendEventJson leaves the field out).
+//
+// y is a function of what the model sees plus the Gaussian, so the best possible MAE is
+// s √(2/π) ≈ 0.798 s (3.99 at the default noise; the rounding moves it by under 0.001).
+
 // The stream names MakeStream knows, in the order of the table above.
 const std::vector<std::string>& StreamNames();
 
@@ -177,7 +202,8 @@ Result<std::unique_ptr<StreamGenerator>> MakeStream(std::string_view name, const
 //    "label":1,"meta":{"concept":K}}
 // N is `position`, T = start_ts_ms + position * step_ms; numeric features first (shortest
 // round-trip numbers, null when missing), then categorical ones; the label is 0/1 for
-// binary, a string for a class name, a number for real targets.
+// binary, a string for a class name, a number for real targets. An empty entity is left
+// out: the event has none (an empty "entity" would be refused).
 struct EventJsonOptions {
   int64_t start_ts_ms = 1700000000000;
   int64_t step_ms = 10;
