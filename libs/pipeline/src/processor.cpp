@@ -413,7 +413,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     }
     events_in++;
     Event& event = s.pending[s.pending_used];
-    Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
+    Status st = s.decoder.decode(m.payload, m.key, m.source, &event, m.readable_after);
     double target = 0;
     if (st.ok() && event.label) {
       // Assigned only when refused: a Status's move costs more than the check.
