@@ -436,6 +436,11 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     if (op.is_label) {
       SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], op.target, batch[op.raw], sink));
     } else {
+      if (op.index + 2 * features::kPrefetchAhead < s.pending_used) {
+        if (const EntityCache::Entry* far = s.batch_entities[op.index + 2 * features::kPrefetchAhead]) {
+          features::PrefetchAggregatesHeader(far->second.state);
+        }
+      }
       if (op.index + features::kPrefetchAhead < s.pending_used) {
         if (const EntityCache::Entry* ahead = s.batch_entities[op.index + features::kPrefetchAhead]) {
           features::PrefetchAggregates(ahead->second.state);
