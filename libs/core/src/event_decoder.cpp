@@ -45,7 +45,7 @@ struct EventDecoder::Impl {
   std::optional<int> concept_marker;
 
   Status Decode(std::string_view payload, std::string_view key, const SourcePosition& source,
-                Event* out);
+                Event* out, size_t readable_after);
   Status DecodeFeatures(object features, Event* out);
   Status DecodeLabel(element v, Event* out);
 };
@@ -59,12 +59,16 @@ EventDecoder::~EventDecoder() = default;
 
 std::optional<int> EventDecoder::concept_marker() const { return impl_->concept_marker; }
 
+static_assert(EventDecoder::kReadPastEnd == simdjson::SIMDJSON_PADDING);
+
+uint64_t EventDecoder::payloads_copied() const { return impl_->json->copied(); }
+
 Status EventDecoder::decode(std::string_view payload, std::string_view key,
-                            const SourcePosition& source, Event* out) {
+                            const SourcePosition& source, Event* out, size_t readable_after) {
   Impl& d = *impl_;
   d.numeric_used = d.categorical_used = d.missing_used = 0;
   d.concept_marker.reset();
-  Status status = d.Decode(payload, key, source, out);
+  Status status = d.Decode(payload, key, source, out, readable_after);
   if (!status.ok()) d.concept_marker.reset();
   out->numeric.resize(d.numeric_used);
   out->categorical.resize(d.categorical_used);
@@ -82,13 +86,13 @@ T& NextSlot(std::vector<T>& v, size_t& used) {
 }  // namespace
 
 Status EventDecoder::Impl::Decode(std::string_view payload, std::string_view key,
-                                  const SourcePosition& source, Event* out) {
+                                  const SourcePosition& source, Event* out, size_t readable_after) {
   out->id.clear();
   out->entity.clear();
   out->ts_ms = 0;
   out->label.reset();
   object top;
-  SL_RETURN_IF_ERROR(json->parse(payload, "event", &top));
+  SL_RETURN_IF_ERROR(json->parse(payload, "event", &top, readable_after));
 
   bool have_features = false;
   bool have_ts = false;

@@ -30,28 +30,41 @@ class JsonObjectParser {
     alloc_error_ = parser_.allocate(max_payload_bytes, max_depth);
   }
 
-  Status parse(std::string_view payload, std::string_view what, simdjson::dom::object* out) {
+  // `readable_after`: bytes past the payload's end that may be read (never written). With
+  // SIMDJSON_PADDING of them simdjson parses the payload where it is (it reads the padding
+  // but does not look at its content); with fewer the payload is copied into a padded buffer.
+  Status parse(std::string_view payload, std::string_view what, simdjson::dom::object* out,
+               size_t readable_after = 0) {
     if (alloc_error_) return Status::Internal("JSON parser: " + std::string(simdjson::error_message(alloc_error_)));
     if (payload.empty()) return Status::Invalid("empty payload");
     if (payload.size() > max_payload_bytes_) {
       return Status::Invalid("payload of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
                              std::to_string(max_payload_bytes_));
     }
-    // simdjson reads SIMDJSON_PADDING bytes past the end.
-    if (padded_.size() < payload.size() + simdjson::SIMDJSON_PADDING) {
-      padded_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    const char* text = payload.data();
+    if (readable_after < simdjson::SIMDJSON_PADDING) {
+      // simdjson reads SIMDJSON_PADDING bytes past the end.
+      if (padded_.size() < payload.size() + simdjson::SIMDJSON_PADDING) {
+        padded_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+      }
+      std::copy(payload.begin(), payload.end(), padded_.begin());
+      text = padded_.data();
+      ++copied_;
     }
-    std::copy(payload.begin(), payload.end(), padded_.begin());
     element root;
-    if (auto err = parser_.parse(padded_.data(), payload.size(), false).get(root)) {
+    if (auto err = parser_.parse(text, payload.size(), false).get(root)) {
       return Status::Invalid(std::string("invalid JSON: ") + simdjson::error_message(err));
     }
     if (root.get(*out)) return Status::Invalid(std::string(what) + " must be a JSON object");
     return Status::Ok();
   }
 
+  // Payloads parsed from the padded copy (the rest were parsed in place).
+  uint64_t copied() const { return copied_; }
+
  private:
   size_t max_payload_bytes_;
+  uint64_t copied_ = 0;
   simdjson::dom::parser parser_;
   simdjson::error_code alloc_error_ = simdjson::SUCCESS;
   std::vector<char> padded_;

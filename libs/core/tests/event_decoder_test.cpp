@@ -255,3 +255,56 @@ TEST_CASE("decoder finds a duplicate top-level field, and an unknown one at its 
   CHECK(DecodeError(R"({"colour":1,"colour":2,"features":{}})") == "unknown field 'colour'");
   CHECK(DecodeError(R"({"features":{},"\u0069d":"a","id":"b"})") == "duplicate field 'id'");
 }
+
+TEST_CASE("decoder parsing in place, with readable bytes past the payload, equals the padded copy's result",
+          "[decoder]") {
+  // The bytes after the payload are what a reused line buffer holds: the end of a longer
+  // line, digits, quotes, braces. simdjson reads them but must not let them change a value
+  // or a reason, valid or not (a number, string or object cut short at the payload's end).
+  const std::vector<std::string> payloads = {
+      R"({"id":"a","entity":"u1","ts":5,"features":{"account_age_days":3,"merchant_category":"travel","hour":null},"label":1})",
+      R"({"id":"b","entity":"u2","ts":6,"features":{"x":1.5}})",
+      R"({"id":"c","features":{"x":12)",
+      R"({"id":"c","features":{"x":"trav)",
+      R"({"id":"c","features":{"x":1})",
+      R"({"id":"d","entity":"u4","features":{"x":1e999}})",
+      R"(12)",
+      R"("text)",
+      R"({"id":"e","features":{"x":1}} {"id":"f"})",
+  };
+  const std::vector<std::string> tails = {std::string(EventDecoder::kReadPastEnd, ' '),
+                                          std::string(EventDecoder::kReadPastEnd, '7'),
+                                          std::string(EventDecoder::kReadPastEnd, '"'),
+                                          std::string(EventDecoder::kReadPastEnd, '}'),
+                                          R"(,"y":2.5e3}},"label":0}"tail\"x]}{0123456789.eE-+truefalsenull,:[)"};
+  EventDecoder copying_decoder;
+  EventDecoder in_place_decoder;
+  Event copied;
+  Event in_place;
+  uint64_t in_place_decodes = 0;
+  for (const std::string& payload : payloads) {
+    for (const std::string& tail : tails) {
+      const std::string buffer = payload + tail.substr(0, EventDecoder::kReadPastEnd);
+      REQUIRE(buffer.size() >= payload.size() + EventDecoder::kReadPastEnd);
+      const std::string_view view(buffer.data(), payload.size());
+      const auto copied_status = copying_decoder.decode(view, "k", kSource, &copied);
+      const auto in_place_status =
+          in_place_decoder.decode(view, "k", kSource, &in_place, buffer.size() - payload.size());
+      ++in_place_decodes;
+      INFO(payload << " then " << tail);
+      REQUIRE(in_place_status.ok() == copied_status.ok());
+      CHECK(in_place_status.message() == copied_status.message());
+      CHECK(in_place_decoder.concept_marker() == copying_decoder.concept_marker());
+      if (copied_status.ok()) CHECK(in_place == copied);
+    }
+  }
+  CHECK(in_place_decoder.payloads_copied() == 0);
+  CHECK(copying_decoder.payloads_copied() == in_place_decodes);
+  // One byte short of the padding: copied.
+  const std::string buffer = payloads[0] + std::string(EventDecoder::kReadPastEnd - 1, ' ');
+  REQUIRE(in_place_decoder
+              .decode(std::string_view(buffer.data(), payloads[0].size()), "k", kSource, &in_place,
+                      EventDecoder::kReadPastEnd - 1)
+              .ok());
+  CHECK(in_place_decoder.payloads_copied() == 1);
+}

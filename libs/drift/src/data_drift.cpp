@@ -162,6 +162,29 @@ double MidRankQuantile(std::span<const double> sorted, double value) {
   return (static_cast<double>(lo) + static_cast<double>(hi)) / (2.0 * static_cast<double>(n));
 }
 
+double MidRankQuantile(std::span<const double> sorted, std::span<const double> block_lasts, double value) {
+  const size_t n = sorted.size();
+  if (block_lasts.size() != (n + kQuantileBlock - 1) / kQuantileBlock) return MidRankQuantile(sorted, value);
+  if (n == 0 || std::isnan(value)) return 0.5;
+  // Every value of a block whose last value is below `value` is below it; the first value
+  // not below it is in the first block whose last value is not (none: all are below).
+  const size_t block = BranchlessBound<false>(block_lasts.data(), block_lasts.size(), value);
+  size_t lo = n;
+  if (block < block_lasts.size()) {
+    const size_t begin = block * kQuantileBlock;
+    lo = begin + BranchlessBound<false>(sorted.data() + begin, std::min(kQuantileBlock, n - begin), value);
+  }
+  const size_t hi = lo < n && sorted[lo] == value ? lo + BranchlessBound<true>(sorted.data() + lo, n - lo, value) : lo;
+  return (static_cast<double>(lo) + static_cast<double>(hi)) / (2.0 * static_cast<double>(n));
+}
+
+void QuantileBlockLasts(std::span<const double> sorted, std::vector<double>* out) {
+  out->clear();
+  for (size_t end = kQuantileBlock; end - kQuantileBlock < sorted.size(); end += kQuantileBlock) {
+    out->push_back(sorted[std::min(end, sorted.size()) - 1]);
+  }
+}
+
 double PopulationStabilityIndex(std::span<const uint32_t> reference_counts,
                                 std::span<const uint32_t> current_counts, double epsilon) {
   const uint64_t reference_n = Sum(reference_counts);
@@ -314,10 +337,11 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
       f.reference_sum += value;
       if (f.reference.size() < config_.numeric_reference_size) return std::nullopt;
       std::sort(f.reference.begin(), f.reference.end());
+      QuantileBlockLasts(f.reference, &f.reference_block_lasts);
       f.reference_ready = true;
       return std::nullopt;
     }
-    fed = MidRankQuantile(f.reference, value);
+    fed = MidRankQuantile(f.reference, f.reference_block_lasts, value);
     f.since_reference_sum += value;
     f.since_reference++;
     if (f.recent.size() < kRecentValues) {
@@ -391,6 +415,7 @@ std::optional<DataDriftEvent> DataDriftMonitor::feed_numeric(int32_t slot, doubl
       event.current_mean = n > 0 ? sum / static_cast<double>(n) : 0;
       // A new regime becomes the reference: rebuilt from the values that follow.
       f.reference.clear();
+      f.reference_block_lasts.clear();
       f.reference_ready = false;
       f.reference_sum = 0;
       f.since_reference_sum = 0;
@@ -753,6 +778,7 @@ Status DataDriftMonitor::load(ByteReader& in) {
                               !std::is_sorted(f.reference.begin(), f.reference.end()))) {
       return corrupt("numeric reference");
     }
+    if (f.reference_ready) QuantileBlockLasts(f.reference, &f.reference_block_lasts);
     if (feature_alarms > observations) return corrupt("more alarms than observations");
     f.observations = observations;
     f.alarms = feature_alarms;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -515,6 +516,41 @@ TEST_CASE("data drift: the mid-rank quantile equals the one from std::lower_boun
   CHECK(MidRankQuantile({}, 1.0) == 0.5);
   const std::vector<double> some = {1.0, 2.0, 3.0};
   CHECK(MidRankQuantile(some, std::nan("")) == 0.5);
+}
+
+TEST_CASE("data drift: the mid-rank quantile through the block index equals the plain search bit for bit",
+          "[data_drift][numeric]") {
+  // Sizes around the block (a full, a short and a one-value last block), ties across block
+  // boundaries, values below, above, between and on every sample value, and both zeros.
+  PythonRandom rng(5);
+  for (size_t n : {1u, 2u, 15u, 16u, 17u, 31u, 32u, 33u, 100u, 1000u, 1001u}) {
+    for (int ties : {4, 1000000}) {
+      std::vector<double> sample;
+      for (size_t i = 0; i < n; ++i) sample.push_back(static_cast<double>(rng.randbelow(ties)) - ties / 2);
+      if (n > 2) sample[n / 2] = -0.0;
+      std::sort(sample.begin(), sample.end());
+      std::vector<double> block_lasts;
+      QuantileBlockLasts(sample, &block_lasts);
+      REQUIRE(block_lasts.size() == (n + kQuantileBlock - 1) / kQuantileBlock);
+      CHECK(block_lasts.back() == sample.back());
+      std::vector<double> probes = {-1e300, 1e300, 0.0, -0.0, std::nan(""), -ties, ties};
+      for (double v : sample) {
+        probes.push_back(v);
+        probes.push_back(std::nextafter(v, -1e300));
+        probes.push_back(std::nextafter(v, 1e300));
+      }
+      for (double x : probes) {
+        const double plain = MidRankQuantile(sample, x);
+        const double indexed = MidRankQuantile(sample, block_lasts, x);
+        CHECK(std::memcmp(&plain, &indexed, sizeof plain) == 0);
+      }
+    }
+  }
+  // An index that does not match the sample's size is not used.
+  const std::vector<double> some = {1.0, 2.0, 3.0};
+  const std::vector<double> wrong = {0.0, 0.0};
+  CHECK(MidRankQuantile(some, wrong, 2.0) == 0.5);
+  CHECK(MidRankQuantile({}, {}, 1.0) == 0.5);
 }
 
 TEST_CASE("data drift: save and load continue identically", "[data_drift][snapshot]") {

@@ -103,6 +103,12 @@ class LineSource {
       const int64_t number = next_number_++;
       if (!line->text.empty() && line->text.back() == '\r') line->text.pop_back();  // CRLF files
       if (line->text.find_first_not_of(" \t") == std::string::npos) continue;
+      // Room for the JSON parser to read past the line's end, so the event is parsed where
+      // it is instead of copied (the buffer is reused: this allocates only when a line is
+      // longer than all before it).
+      if (line->text.capacity() - line->text.size() < EventDecoder::kReadPastEnd) {
+        line->text.reserve(line->text.size() + EventDecoder::kReadPastEnd);
+      }
       line->number = number;
       line->key_size = 0;
       line->payload_begin = 0;
@@ -424,7 +430,7 @@ Status Evaluation::flush(Processor& processor) {
     const std::string_view topic = batch_is_label_[i] ? config_.kafka.labels_topic : config_.kafka.events_topic;
     const std::string_view text = line.text;
     raw_.push_back({SourcePosition{topic, 0, line.number, line.facts.ts}, text.substr(0, line.key_size),
-                    text.substr(line.payload_begin)});
+                    text.substr(line.payload_begin), line.text.capacity() - line.text.size()});
   }
   cursor_ = 0;
   SL_RETURN_IF_ERROR(processor.process(raw_, *this));

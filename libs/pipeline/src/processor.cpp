@@ -413,7 +413,7 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     }
     events_in++;
     Event& event = s.pending[s.pending_used];
-    Status st = s.decoder.decode(m.payload, m.key, m.source, &event);
+    Status st = s.decoder.decode(m.payload, m.key, m.source, &event, m.readable_after);
     double target = 0;
     if (st.ok() && event.label) {
       // Assigned only when refused: a Status's move costs more than the check.
@@ -436,6 +436,11 @@ Status Processor::process(std::span<const RawMessage> batch, OutputSink& sink) {
     if (op.is_label) {
       SL_RETURN_IF_ERROR(s.handle_label(s.label_records[op.index], op.target, batch[op.raw], sink));
     } else {
+      if (op.index + 2 * features::kPrefetchAhead < s.pending_used) {
+        if (const EntityCache::Entry* far = s.batch_entities[op.index + 2 * features::kPrefetchAhead]) {
+          features::PrefetchAggregatesHeader(far->second.state);
+        }
+      }
       if (op.index + features::kPrefetchAhead < s.pending_used) {
         if (const EntityCache::Entry* ahead = s.batch_entities[op.index + features::kPrefetchAhead]) {
           features::PrefetchAggregates(ahead->second.state);

@@ -27,9 +27,18 @@ class EventDecoder {
 
   // `key` is the Kafka message key (the default entity; with neither, the event has none
   // and out->entity is empty); `source` gives the default id
-  // (topic-partition-offset) and timestamp. Reuses *out's buffers.
+  // (topic-partition-offset) and timestamp. Reuses *out's buffers. `readable_after`: bytes
+  // past the payload's end that may be read (not written), e.g. a buffer's spare capacity;
+  // with kReadPastEnd of them the payload is parsed where it is instead of copied into a
+  // padded buffer.
   Status decode(std::string_view payload, std::string_view key, const SourcePosition& source,
-                Event* out);
+                Event* out, size_t readable_after = 0);
+
+  // The bytes past a payload's end the JSON parser reads (simdjson's padding).
+  static constexpr size_t kReadPastEnd = 64;
+
+  // Payloads copied into the padded buffer so far (the others were parsed in place).
+  uint64_t payloads_copied() const;
 
   // The integer at "meta":{"concept": K} of the event decoded last, if it had one in
   // [INT_MIN + 1, INT_MAX] (a generator's concept marker, which offline evaluation reads;

@@ -27,6 +27,9 @@ struct RawMessage {
   SourcePosition source;
   std::string_view key;
   std::string_view payload;
+  // Bytes past the payload's end that may be read (a buffer's spare capacity): with
+  // EventDecoder::kReadPastEnd of them an event is parsed in place instead of copied.
+  size_t readable_after = 0;
 };
 
 // One served prediction (the predictions topic).
