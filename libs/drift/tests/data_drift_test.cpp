@@ -533,7 +533,8 @@ TEST_CASE("data drift: the mid-rank quantile through the block index equals the 
       QuantileBlockLasts(sample, &block_lasts);
       REQUIRE(block_lasts.size() == (n + kQuantileBlock - 1) / kQuantileBlock);
       CHECK(block_lasts.back() == sample.back());
-      std::vector<double> probes = {-1e300, 1e300, 0.0, -0.0, std::nan(""), -ties, ties};
+      const double tie = ties;
+      std::vector<double> probes = {-1e300, 1e300, 0.0, -0.0, std::nan(""), -tie, tie};
       for (double v : sample) {
         probes.push_back(v);
         probes.push_back(std::nextafter(v, -1e300));
