@@ -296,10 +296,12 @@ std::string EvaluationTable(const EvaluationResult& r) {
     // The name column as wide as the longest name (hoeffding_adaptive_tree is 23).
     size_t name_width = 16;
     for (const CandidateStats& c : r.selection.candidates) name_width = std::max(name_width, c.name.size());
-    out += fmt::format("  {:<{}} {:<10} {:>10} {:>10} {:>9}\n", "candidate", name_width, "kind", "served", "scored",
-                       r.selection.metric.substr(0, 9));
+    // The last column is each candidate's rolling figure over the selection window, what the
+    // switches compare; the cumulative figures are the ones above, so the header says which.
+    out += fmt::format("  {:<{}} {:<10} {:>10} {:>10} {:>16}\n", "candidate", name_width, "kind", "served", "scored",
+                       "rolling " + r.selection.metric);
     for (const CandidateStats& c : r.selection.candidates) {
-      out += fmt::format("  {:<{}} {:<10} {:>10} {:>10} {:>9}\n", c.name, name_width, c.kind, c.served, c.scored,
+      out += fmt::format("  {:<{}} {:<10} {:>10} {:>10} {:>16}\n", c.name, name_width, c.kind, c.served, c.scored,
                          FormatFigure(c.value));
     }
     // The first switches; the JSON has them all.

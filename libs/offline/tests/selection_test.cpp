@@ -96,6 +96,8 @@ TEST_CASE("selection follows the best model when it changes, and the served stre
   // The table and the JSON say who served how much, and the switches.
   const std::string table = EvaluationTable(s);
   CHECK(table.find("model selection by rolling accuracy") != std::string::npos);
+  // The candidates' column is their rolling figure, not the cumulative one above it: named so.
+  CHECK(table.find(" scored rolling accuracy\n") != std::string::npos);
   CHECK(table.find("switch at ") != std::string::npos);
   const std::string json = EvaluationJson(s);
   CHECK(json.find(R"("selection":{"metric":"accuracy","serving":"tree","switches":)") != std::string::npos);
