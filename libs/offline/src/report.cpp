@@ -347,16 +347,25 @@ std::string EvaluationTable(const EvaluationResult& r) {
 
   if (r.has_concepts) {
     out += "concepts (segments of the events' meta.concept markers, in stream order)\n";
+    // A regression has no "correct": its segments count an outcome within a tenth of the
+    // target's scale as right (evaluate.cpp), and the headers say so rather than "accuracy".
+    const bool regression = r.regression.has_value();
     out += fmt::format("  {:>7} {:>7} {:>10} {:>9} {:>9} {:>12} {:>9}\n", "segment", "concept", "start", "events",
-                       "accuracy", "first-N acc.", "recovery");
+                       regression ? "in 10%" : "accuracy", regression ? "first-N" : "first-N acc.", "recovery");
     for (size_t i = 0; i < r.segments.size(); ++i) {
       const eval::ConceptSegment& s = r.segments[i];
       out += fmt::format("  {:>7} {:>7} {:>10} {:>9} {:>9} {:>12} {:>9}\n", i + 1, s.concept_index, s.start, s.events,
                          Fig(s.mean), fmt::format("{} ({})", Fig(s.first_events_mean), s.first_events),
                          s.recovery_events < 0 ? "-" : std::to_string(s.recovery_events));
     }
-    out += "  first-N acc.: accuracy over the segment's first N events (N in brackets); recovery: events after the\n"
-           "  change until the rolling accuracy is back within tolerance of the previous segment's (- = not, or n/a)\n";
+    if (regression) {
+      out += "  in 10%: share of the segment's outcomes with |error| <= 0.1 * max(1, |target|); first-N: the same over\n"
+             "  its first N events (N in brackets); recovery: events after the change until the rolling share is back\n"
+             "  within tolerance of the previous segment's (- = not, or n/a)\n";
+    } else {
+      out += "  first-N acc.: accuracy over the segment's first N events (N in brackets); recovery: events after the\n"
+             "  change until the rolling accuracy is back within tolerance of the previous segment's (- = not, or n/a)\n";
+    }
     out += "detection (true changes: where meta.concept changes; detections: drift events, by position)\n";
     out += fmt::format("  {:>10} {:>12} {:>8} {:>8}\n", "change at", "detected at", "delay", "repeats");
     for (const eval::ChangeDetection& c : r.detection.changes) {
@@ -508,8 +517,9 @@ th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 
   if (r.has_concepts) {
     html += "<h2>Concepts</h2>\n<table>\n";
-    html += Row({"segment", "concept", "start", "events", "accuracy", "first-N accuracy", "N", "final rolling",
-                 "recovery events"},
+    const bool regression = r.regression.has_value();
+    html += Row({"segment", "concept", "start", "events", regression ? "share within 10%" : "accuracy",
+                 regression ? "first-N share within 10%" : "first-N accuracy", "N", "final rolling", "recovery events"},
                 true);
     for (size_t i = 0; i < r.segments.size(); ++i) {
       const eval::ConceptSegment& s = r.segments[i];
@@ -518,6 +528,10 @@ th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
                    Fig(s.final_rolling), s.recovery_events < 0 ? "-" : std::to_string(s.recovery_events)});
     }
     html += "</table>\n";
+    if (regression) {
+      html += "<p class=\"note\">A regression outcome counts within 10% when |error| &le; 0.1 &times; max(1, |target|)."
+              "</p>\n";
+    }
     html += "<h2>Detection</h2>\n<table>\n";
     html += Row({"true change at", "detected at", "delay", "repeats"}, true);
     for (const eval::ChangeDetection& c : r.detection.changes) {

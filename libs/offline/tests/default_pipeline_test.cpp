@@ -145,6 +145,15 @@ TEST_CASE("on the generated regression stream the default stays a regression and
               << "; the noise's floor 3.99");
   CHECK(mae < 0.6 * r.regression->mean.mae);
   CHECK(mae < 0.6 * r.regression->no_change.mae);
+  // Its concept segments count outcomes within a tenth of the target's scale: the table and
+  // the report name that share, not an accuracy a regression does not have.
+  REQUIRE(r.has_concepts);
+  const std::string table = EvaluationTable(r);
+  CHECK(table.find("  in 10%      first-N  recovery\n") != std::string::npos);
+  CHECK(table.find("first-N acc.") == std::string::npos);
+  const std::string html = EvaluationReportHtml(r);
+  CHECK(html.find("<th>share within 10%</th>") != std::string::npos);
+  CHECK(html.find("<th>first-N accuracy</th>") == std::string::npos);
 }
 
 namespace {
