@@ -37,7 +37,7 @@ struct DemoCommandOptions {
 
 int DemoCommand(pl::DemoOptions options, const std::string& summary_path, int http_port) {
   auto config = pl::DefaultConfig(ProcessEnvironment());
-  if (!config.ok()) return LogAndFail(config.status());
+  if (!config.ok()) return Fail(config.status());  // said once, as run does
   options.config = *config;
   options.config.http.port = http_port;
   std::atomic<bool> stop{false};

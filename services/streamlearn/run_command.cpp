@@ -34,7 +34,9 @@ struct RunCommandOptions {
 int RunCommand(const std::string& config_path, int http_port_override) {
   auto config = config_path.empty() ? pl::DefaultConfig(ProcessEnvironment())
                                     : pl::LoadConfigFile(config_path, ProcessEnvironment());
-  if (!config.ok()) return LogAndFail(config.status());
+  // A config error is the user's to fix before anything runs: said once, on stderr, not
+  // also as a log line (both went to the terminal).
+  if (!config.ok()) return Fail(config.status());
   if (http_port_override >= 0) config->http.port = http_port_override;
   // A config that names no model gets the default candidates with selection on.
   pl::ApplyDefaultModels(*config);

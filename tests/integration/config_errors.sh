@@ -14,10 +14,15 @@ printf 'drift:\n  delta: 1.5\n' >"$work/bad.yaml"
 out=$("$BIN" run -c "$work/bad.yaml" 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad value: exit $rc"
 grep -q "bad.yaml:2: drift.delta: out of range, got 1.5" <<<"$out" || fail "bad value message: $out"
+# Said once: not also as a log line of the same text.
+[ "$(grep -c "drift.delta: out of range" <<<"$out")" = 1 ] || fail "the config error is not said exactly once: $out"
 
 out=$(STREAMLEARN_STATE_COMMIT_INTERVAL_MS=soon "$BIN" run 2>&1); rc=$?
 [ $rc = 2 ] || fail "bad env: exit $rc"
 grep -q "STREAMLEARN_STATE_COMMIT_INTERVAL_MS (state.commit_interval_ms): expected an integer" <<<"$out" || fail "env message: $out"
+out=$(STREAMLEARN_STATE_COMMIT_INTERVAL_MS=soon "$BIN" demo --events 10 --http-port 0 2>&1); rc=$?
+[ $rc = 2 ] || fail "bad env for demo: exit $rc"
+[ "$(grep -c "expected an integer" <<<"$out")" = 1 ] || fail "demo's config error is not said exactly once: $out"
 # `run -c FILE` exits 2 with MESSAGE (a fixed string) in its output.
 expect_config_error() {
   local what=$1 file=$2 message=$3
