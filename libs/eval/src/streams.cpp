@@ -598,7 +598,6 @@ WideNumber DrawWideNumber(Draws& draws, GeneratedEvent* e, size_t j) {
 
 class WideStream final : public StreamGenerator {
  public:
-
   explicit WideStream(const StreamOptions& o)
       : StreamGenerator(o, true), features_(o.seed), concepts_(o.seed ^ kConceptSeed), noise_(noise_or(0)) {
     Draws profile(o.seed ^ kProfileSeed);
