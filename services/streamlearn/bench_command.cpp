@@ -51,11 +51,18 @@ int BenchCommand(const BenchCommandOptions& options) {
         }
         core.features[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
-      if (options.core_entities->count() == 0) core.entities = stream == "wide" ? 100000 : 10000;
+      if (options.core_entities->count() == 0) {
+        // 0: the stream's own default (regression: no entity field, as many numeric feeds).
+        core.entities = stream == "wide" ? 100000 : stream == "regression" ? 0 : 10000;
+      }
       auto result = pl::RunCoreBench(core, [](const std::string& line) { std::cout << line << std::endl; });
       if (!result.ok()) return LogAndFail(result.status());
-      std::cout << "  entity state (the processor's cache): " << result->entities << " entities, "
-                << static_cast<uint64_t>(result->bytes_per_entity + 0.5) << " bytes per entity" << std::endl;
+      if (result->entities == 0) {
+        std::cout << "  entity state (the processor's cache): none, the events carry no entity" << std::endl;
+      } else {
+        std::cout << "  entity state (the processor's cache): " << result->entities << " entities, "
+                  << static_cast<uint64_t>(result->bytes_per_entity + 0.5) << " bytes per entity" << std::endl;
+      }
     }
     return 0;
   }
@@ -109,7 +116,7 @@ Command RegisterBenchCommand(CLI::App& app) {
       ->delimiter(',');
   bench_core->add_option("--events", core_options.events, "Events")->capture_default_str()->check(CLI::Range(1000, 100000000));
   options->core_entities =
-      bench_core->add_option("--entities", core_options.entities, "Distinct entities (default: 10000 for entities, 100000 for wide)")
+      bench_core->add_option("--entities", core_options.entities, "Distinct entities (default: 10000 for entities, 100000 for wide, none for regression)")
           ->check(CLI::Range(1, 100000000));
   bench_core->add_option("--repeats", core_options.repeats, "Runs, best taken")->capture_default_str()->check(CLI::Range(1, 100));
   core_options.label_delay_events = 100;

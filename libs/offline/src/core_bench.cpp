@@ -47,6 +47,7 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch, c
   auto made = learn::MakeLearner(config.model.type, LearnerKeys(config.model, config.features.hash_bits), "model.");
   if (!made.ok()) return made.status();
   learn::Learner& model = **made;
+  const bool regression = TaskOf(config.model) == Task::kRegression;
   EventDecoder decoder;
   features::FeatureDictionary dictionary(feature_config->max_dense_features);
   features::FeatureBuilder builder(*feature_config, &dictionary);
@@ -67,20 +68,31 @@ Result<double> RunFourStages(const std::vector<RawMessage>& raw, size_t batch, c
       const RawMessage& m = raw[from + i];
       if (decoder.decode(m.payload, m.key, m.source, &events[valid]).ok()) valid++;
     }
-    for (size_t i = 0; i < valid; ++i) states[i] = &entities[events[i].entity];
+    // An event without an entity has no state: features from the event alone.
+    for (size_t i = 0; i < valid; ++i) states[i] = events[i].entity.empty() ? nullptr : &entities[events[i].entity];
     for (size_t i = 0; i < valid; ++i) {
-      if (i + features::kPrefetchAhead < valid) features::PrefetchAggregates(*states[i + features::kPrefetchAhead]);
+      if (i + features::kPrefetchAhead < valid && states[i + features::kPrefetchAhead]) {
+        features::PrefetchAggregates(*states[i + features::kPrefetchAhead]);
+      }
       const Event& event = events[i];
-      features::EntityState& state = *states[i];
-      builder.build(event, state, &x);
+      features::EntityState* state = states[i];
+      if (state) {
+        builder.build(event, *state, &x);
+      } else {
+        builder.build(event, &x);
+      }
       model.predict(x, prediction);
       if (event.label) {
-        const double y = event.label->value >= 0.5 ? 1 : 0;
+        const double y = regression ? event.label->value : event.label->value >= 0.5 ? 1 : 0;
         model.learn(x, y);
-        builder.learn_target(y, &state);
+        if (state) builder.learn_target(y, state);
         trained++;
       }
-      builder.update(event, &state);
+      if (state) {
+        builder.update(event, state);
+      } else {
+        builder.update(event);
+      }
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
@@ -99,7 +111,7 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   eval::StreamOptions so;
   so.events = options.events;
   so.seed = options.seed;
-  so.entities = options.entities;
+  if (options.entities > 0) so.entities = options.entities;  // else the stream's own default
   so.concepts = 1;
   auto stream = eval::MakeStream(options.stream, so);
   if (!stream.ok()) return stream.status();
@@ -110,7 +122,9 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   eval::GeneratedEvent event;
   eval::EventJsonOptions json_options;
   json_options.concept_marker = false;
+  bool numeric_target = false;
   while ((*stream)->next(&event)) {
+    numeric_target = numeric_target || event.label.kind == Label::Kind::kReal;
     const size_t at = buffer.size();
     eval::AppendEventJson(buffer, event, (*stream)->position() - 1, json_options);
     spans.emplace_back(at, buffer.size() - at);
@@ -124,13 +138,17 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   }
   CoreBenchResult result;
   result.bytes_per_event = static_cast<double>(buffer.size()) / static_cast<double>(raw.size());
-  print(fmt::format("bench core: {} events of the '{}' stream ({} entities), {:.0f} bytes of JSON each, batches of "
-                    "{}, best of {}",
-                    raw.size(), options.stream, options.entities, result.bytes_per_event, options.batch,
-                    options.repeats));
-
   PipelineConfig base;  // the default pipeline, with the options' feature keys
   for (const auto& [key, value] : options.features) base.features.params[key] = value;
+  // A numeric target (the regression stream's) is learned by the linear model, the
+  // regression counterpart of the logistic model measured on the classification streams.
+  if (numeric_target) base.model.type = "linear";
+  const bool any_entity = std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return !k.empty(); });
+  print(fmt::format("bench core: {} events of the '{}' stream ({}), {:.0f} bytes of JSON each, {} model, batches of "
+                    "{}, best of {}",
+                    raw.size(), options.stream,
+                    any_entity ? fmt::format("{} entities", so.entity_count()) : std::string("no entity field"),
+                    result.bytes_per_event, base.model.type, options.batch, options.repeats));
 
   // 1. Decode alone: the floor every event pays.
   double best = 1e300;

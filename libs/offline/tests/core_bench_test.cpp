@@ -90,3 +90,29 @@ TEST_CASE("bench core reports the entity state's bytes, which per-field aggregat
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("features.fields.*.aggregates") != std::string::npos);
 }
+
+TEST_CASE("bench core measures the regression stream with the linear model and no entity field", "[bench]") {
+  CoreBenchOptions options;
+  options.stream = "regression";
+  options.events = 3000;
+  options.entities = 0;  // the stream's own default: no entity field
+  options.batch = 256;
+  options.repeats = 1;
+  options.label_delay_events = 50;
+  std::vector<std::string> printed;
+  auto result = RunCoreBench(options, [&](const std::string& line) { printed.push_back(line); });
+  // Fails when a numeric label is refused (the logistic model's 0/1) or an event not
+  // predicted, or when the four stages learn nothing.
+  REQUIRE(result.ok());
+  REQUIRE(result->figures.size() == 5);
+  CHECK(result->entities == 0);
+  REQUIRE_FALSE(printed.empty());
+  CHECK(printed[0].find("no entity field") != std::string::npos);
+  CHECK(printed[0].find("linear model") != std::string::npos);
+
+  options.entities = 50;  // asked for: keys and a level per entity
+  options.label_delay_events = 0;
+  auto keyed = RunCoreBench(options, [](const std::string&) {});
+  REQUIRE(keyed.ok());
+  CHECK(keyed->entities == 50);
+}

@@ -6,7 +6,8 @@
 // learn); the whole Processor the service runs (+ prediction JSON, metrics, concept-drift
 // detector); and the Processor with the data-drift monitor (the default). Optionally the
 // same with delayed labels, joined by the label join (per event, its label's message
-// included).
+// included). A stream with a numeric target (regression) is measured with the linear
+// model instead of the logistic one.
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +22,7 @@ namespace streamlearn::pipeline {
 struct CoreBenchOptions {
   std::string stream = "entities";  // any of eval's streams (streamlearn gen --stream)
   uint64_t events = 1000000;
-  uint64_t entities = 10000;
+  uint64_t entities = 10000;  // 0: the stream's own default (gen's)
   uint64_t seed = 7;
   size_t batch = 1000;  // messages per Processor::process call, as the runner polls
   int repeats = 3;      // best of
