@@ -428,7 +428,12 @@ size_t TreeLeaf::bytes() const {
   // estimate (which decides where a size limit cuts) is what it was before they were kept.
   constexpr size_t kClassGaussianStatistics = offsetof(ClassGaussian, neg_two_var);
   static_assert(kClassGaussianStatistics == 48);
-  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * kClassGaussianStatistics;
+  // A numeric observer counts as it was when its class Gaussians were a vector of their own
+  // (an attribute and the vector), not the room for two kept in place since: where a size
+  // limit cuts does not move with the layout.
+  constexpr size_t kNumericObserverCounted = sizeof(uint64_t) + sizeof(std::vector<ClassGaussian>);
+  static_assert(kNumericObserverCounted == 32);
+  for (const auto& obs : numeric) b += kNumericObserverCounted + obs.classes.size() * kClassGaussianStatistics;
   for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
   for (const auto& obs : nominal) {
     b += sizeof(NominalObserver);
@@ -918,7 +923,7 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
     bytes += (leaf.stats.capacity() + leaf.observed.capacity()) * weight;
     bytes += leaf.numeric.capacity() * sizeof(NumericObserver) + leaf.numeric_slot.capacity() * sizeof(int32_t) +
              leaf.features.capacity() * sizeof(uint32_t);
-    for (const auto& obs : leaf.numeric) bytes += obs.classes.capacity() * sizeof(ClassGaussian);
+    for (const auto& obs : leaf.numeric) bytes += obs.classes.heap_capacity() * sizeof(ClassGaussian);
     bytes += leaf.buckets.capacity() * sizeof(BucketObserver);
     for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
     bytes += leaf.bucket_slot.size() * (sizeof(std::pair<uint32_t, uint32_t>) + 2 * sizeof(void*)) +

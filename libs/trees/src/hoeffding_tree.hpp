@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "gaussian.hpp"
+#include "inline_list.hpp"
 #include "streamlearn/drift/python_random.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
@@ -141,10 +142,12 @@ struct ClassGaussian {
   }
 };
 
-// River's GaussianSplitter for one dense attribute at one leaf.
+// River's GaussianSplitter for one dense attribute at one leaf. Two classes' Gaussians are
+// kept in place (a binary task's all): the naive Bayes votes and the updates read every
+// observer of a leaf in a row, which is then one run of memory, not a pointer per attribute.
 struct NumericObserver {
   uint32_t attribute = 0;
-  std::vector<ClassGaussian> classes;  // in first-seen order
+  InlineList<ClassGaussian, 2> classes;  // in first-seen order
 };
 
 // A hashed bucket as a binary attribute: the weight per class of events that had it.

@@ -1,0 +1,78 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "hoeffding_tree.hpp"
+#include "inline_list.hpp"
+
+using namespace streamlearn;
+
+namespace {
+
+template <typename T, size_t N>
+std::vector<T> Contents(const trees::InlineList<T, N>& list) {
+  return std::vector<T>(list.begin(), list.end());
+}
+
+}  // namespace
+
+TEST_CASE("an inline list holds what a vector would, in place and spilled", "[trees][inline_list]") {
+  std::mt19937 rng(11);
+  trees::InlineList<int, 2> list;
+  std::vector<int> expected;
+  for (int step = 0; step < 4000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 6) {
+      const int v = static_cast<int>(rng() % 1000);
+      list.push_back(v);
+      expected.push_back(v);
+    } else if (op < 9) {
+      const size_t n = rng() % 6;
+      list.resize(n);
+      expected.resize(n);  // new ones are 0 (T{}) in both
+    } else {
+      trees::InlineList<int, 2> copy = list;  // a copy is its own
+      if (!copy.empty()) copy[0] = -1;
+      list = copy;
+      if (!expected.empty()) expected[0] = -1;
+    }
+    REQUIRE(list.size() == expected.size());
+    REQUIRE(Contents(list) == expected);
+    if (!expected.empty()) REQUIRE(list[expected.size() - 1] == expected.back());
+    if (list.size() <= 2) REQUIRE(list.heap_capacity() == 0);
+  }
+}
+
+TEST_CASE("an inline list keeps two in place and the third moves all to the heap", "[trees][inline_list]") {
+  trees::InlineList<double, 2> list;
+  list.push_back(1.5);
+  list.push_back(2.5);
+  CHECK(list.heap_capacity() == 0);
+  const double* in_place = list.data();
+  list.push_back(3.5);
+  CHECK(list.heap_capacity() >= 3);
+  CHECK(list.data() != in_place);
+  CHECK(Contents(list) == std::vector<double>{1.5, 2.5, 3.5});
+  list.resize(2);
+  CHECK(list.heap_capacity() == 0);
+  CHECK(Contents(list) == std::vector<double>{1.5, 2.5});
+  list.clear();
+  CHECK(list.empty());
+}
+
+// The size limit's estimate (TreeLeaf::bytes) counts a numeric observer as it did when its
+// class Gaussians were a vector of their own: 32 bytes and 48 per class, whatever the layout.
+TEST_CASE("a leaf's byte estimate counts numeric observers as before they kept classes in place", "[trees][inline_list]") {
+  trees::TreeLeaf empty;
+  trees::TreeLeaf leaf;
+  leaf.numeric_slot = {0, 1, 2};
+  for (uint32_t a = 0; a < 3; ++a) {
+    trees::NumericObserver obs;
+    obs.attribute = a;
+    for (uint32_t c = 0; c <= a; ++c) obs.classes.push_back({c, {}, 0.0, 0.0});  // 1, 2 and 3 classes
+    leaf.numeric.push_back(obs);
+  }
+  CHECK(leaf.bytes() - empty.bytes() == 3 * 32 + (1 + 2 + 3) * 48 + 3 * sizeof(int32_t));
+}
