@@ -422,7 +422,12 @@ size_t TreeLeaf::bytes() const {
   // The drawn attributes count by their number, so the plain tree's estimates (and the
   // leaves its memory management picks) do not change with a member only the forest uses.
   // So do the nominal observers, by their entries.
-  size_t b = sizeof(TreeLeaf) - sizeof(features) - sizeof(nominal) + features.size() * sizeof(uint32_t) +
+  // The bucket index counts as the std::unordered_map it replaced (56 bytes, and 3 pointers
+  // per bucket below): this estimate decides where a size limit cuts, which a change of
+  // layout must not move.
+  constexpr size_t kBucketMapCounted = 56;
+  size_t b = sizeof(TreeLeaf) - sizeof(bucket_slot) + kBucketMapCounted - sizeof(features) - sizeof(nominal) +
+             features.size() * sizeof(uint32_t) +
              (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
   // A class Gaussian counts its statistics, not the density terms derived from them: the
   // estimate (which decides where a size limit cuts) is what it was before they were kept.
@@ -558,9 +563,10 @@ void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v,
 }
 
 void HoeffdingTreeLearner::observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w) {
-  const auto [slot, fresh] = leaf.bucket_slot.try_emplace(bucket, static_cast<uint32_t>(leaf.buckets.size()));
+  bool fresh = false;
+  const uint32_t slot = leaf.bucket_slot.find_or_add(bucket, static_cast<uint32_t>(leaf.buckets.size()), &fresh);
   if (fresh) leaf.buckets.push_back({bucket, {}});
-  Add(leaf.buckets[slot->second].present, label, w);
+  Add(leaf.buckets[slot].present, label, w);
 }
 
 std::vector<uint32_t> HoeffdingTreeLearner::sample_features(const FeatureVector& x) {
@@ -926,8 +932,7 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
     for (const auto& obs : leaf.numeric) bytes += obs.classes.heap_capacity() * sizeof(ClassGaussian);
     bytes += leaf.buckets.capacity() * sizeof(BucketObserver);
     for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
-    bytes += leaf.bucket_slot.size() * (sizeof(std::pair<uint32_t, uint32_t>) + 2 * sizeof(void*)) +
-             leaf.bucket_slot.bucket_count() * sizeof(void*);
+    bytes += leaf.bucket_slot.table_size() * sizeof(uint64_t);
     bytes += leaf.nominal.capacity() * sizeof(NominalObserver);
     for (const auto& obs : leaf.nominal) {
       bytes += obs.classes.capacity() * sizeof(NominalClassCounts);

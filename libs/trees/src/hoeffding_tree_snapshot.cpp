@@ -232,7 +232,9 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
   for (uint32_t k = 0; k < n_buckets; ++k) {
     leaf->buckets[k].bucket = r.u32();
     if (!ReadWeights(r, classes, &leaf->buckets[k].present)) return false;
-    if (!leaf->bucket_slot.emplace(leaf->buckets[k].bucket, k).second) return false;
+    bool added = false;
+    leaf->bucket_slot.find_or_add(leaf->buckets[k].bucket, k, &added);
+    if (!added) return false;
   }
   return true;
 }
