@@ -26,17 +26,20 @@ double Sum(const ClassWeights& d) {
   return s;
 }
 
-void Add(ClassWeights& d, uint32_t cls, double w) {
+// ClassWeights or a bucket's BucketClassWeights.
+template <typename Weights>
+void Add(Weights& d, uint32_t cls, double w) {
   for (auto& e : d) {
     if (e.first == cls) {
       e.second += w;
       return;
     }
   }
-  d.emplace_back(cls, w);
+  d.push_back({cls, w});
 }
 
-double WeightOf(const ClassWeights& d, uint32_t cls) {
+template <typename Weights>
+double WeightOf(const Weights& d, uint32_t cls) {
   for (const auto& e : d) {
     if (e.first == cls) return e.second;
   }
@@ -247,7 +250,7 @@ Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, cons
 void BucketSplitPost(const BucketObserver& obs, const TreeLeaf& leaf, std::array<ClassWeights, 2>& post) {
   post[0].clear();
   for (const auto& e : leaf.observed) post[0].emplace_back(e.first, e.second - WeightOf(obs.present, e.first));
-  post[1] = obs.present;
+  post[1].assign(obs.present.begin(), obs.present.end());
 }
 
 // A bucket's presence as a binary split: absent (left) against present (right). `post`:
@@ -439,7 +442,10 @@ size_t TreeLeaf::bytes() const {
   constexpr size_t kNumericObserverCounted = sizeof(uint64_t) + sizeof(std::vector<ClassGaussian>);
   static_assert(kNumericObserverCounted == 32);
   for (const auto& obs : numeric) b += kNumericObserverCounted + obs.classes.size() * kClassGaussianStatistics;
-  for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
+  // A bucket observer counts as it did with its class weights in a vector of their own.
+  constexpr size_t kBucketObserverCounted = sizeof(uint64_t) + sizeof(ClassWeights);
+  static_assert(kBucketObserverCounted == 32);
+  for (const auto& obs : buckets) b += kBucketObserverCounted + obs.present.size() * weight + 3 * sizeof(void*);
   for (const auto& obs : nominal) {
     b += sizeof(NominalObserver);
     for (const auto& c : obs.classes) b += sizeof(c) + c.values.size() * sizeof(c.values[0]);
@@ -931,7 +937,7 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
              leaf.features.capacity() * sizeof(uint32_t);
     for (const auto& obs : leaf.numeric) bytes += obs.classes.heap_capacity() * sizeof(ClassGaussian);
     bytes += leaf.buckets.capacity() * sizeof(BucketObserver);
-    for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
+    for (const auto& obs : leaf.buckets) bytes += obs.present.heap_capacity() * weight;
     bytes += leaf.bucket_slot.table_size() * sizeof(uint64_t);
     bytes += leaf.nominal.capacity() * sizeof(NominalObserver);
     for (const auto& obs : leaf.nominal) {

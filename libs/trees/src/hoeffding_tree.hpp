@@ -149,10 +149,12 @@ struct NumericObserver {
   InlineList<ClassGaussian, 2> classes;  // in first-seen order
 };
 
-// A hashed bucket as a binary attribute: the weight per class of events that had it.
+// A hashed bucket as a binary attribute: the weight per class of events that had it
+// (River's dict, first-seen order), two classes in place as NumericObserver's Gaussians.
+using BucketClassWeights = InlineList<std::pair<uint32_t, double>, 2>;
 struct BucketObserver {
   uint32_t bucket = 0;
-  ClassWeights present;
+  BucketClassWeights present;
 };
 
 // Hashed bucket -> its observer's index in a leaf (TreeLeaf::buckets): open addressing in
