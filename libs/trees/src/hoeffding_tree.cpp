@@ -26,17 +26,20 @@ double Sum(const ClassWeights& d) {
   return s;
 }
 
-void Add(ClassWeights& d, uint32_t cls, double w) {
+// ClassWeights or a bucket's BucketClassWeights.
+template <typename Weights>
+void Add(Weights& d, uint32_t cls, double w) {
   for (auto& e : d) {
     if (e.first == cls) {
       e.second += w;
       return;
     }
   }
-  d.emplace_back(cls, w);
+  d.push_back({cls, w});
 }
 
-double WeightOf(const ClassWeights& d, uint32_t cls) {
+template <typename Weights>
+double WeightOf(const Weights& d, uint32_t cls) {
   for (const auto& e : d) {
     if (e.first == cls) return e.second;
   }
@@ -247,7 +250,7 @@ Suggestion BestNumericSplit(const NumericObserver& obs, double pre_entropy, cons
 void BucketSplitPost(const BucketObserver& obs, const TreeLeaf& leaf, std::array<ClassWeights, 2>& post) {
   post[0].clear();
   for (const auto& e : leaf.observed) post[0].emplace_back(e.first, e.second - WeightOf(obs.present, e.first));
-  post[1] = obs.present;
+  post[1].assign(obs.present.begin(), obs.present.end());
 }
 
 // A bucket's presence as a binary split: absent (left) against present (right). `post`:
@@ -422,14 +425,27 @@ size_t TreeLeaf::bytes() const {
   // The drawn attributes count by their number, so the plain tree's estimates (and the
   // leaves its memory management picks) do not change with a member only the forest uses.
   // So do the nominal observers, by their entries.
-  size_t b = sizeof(TreeLeaf) - sizeof(features) - sizeof(nominal) + features.size() * sizeof(uint32_t) +
+  // The bucket index counts as the std::unordered_map it replaced (56 bytes, and 3 pointers
+  // per bucket below): this estimate decides where a size limit cuts, which a change of
+  // layout must not move.
+  constexpr size_t kBucketMapCounted = 56;
+  size_t b = sizeof(TreeLeaf) - sizeof(bucket_slot) + kBucketMapCounted - sizeof(features) - sizeof(nominal) +
+             features.size() * sizeof(uint32_t) +
              (stats.size() + observed.size()) * weight + numeric_slot.size() * sizeof(int32_t);
   // A class Gaussian counts its statistics, not the density terms derived from them: the
   // estimate (which decides where a size limit cuts) is what it was before they were kept.
   constexpr size_t kClassGaussianStatistics = offsetof(ClassGaussian, neg_two_var);
   static_assert(kClassGaussianStatistics == 48);
-  for (const auto& obs : numeric) b += sizeof(NumericObserver) + obs.classes.size() * kClassGaussianStatistics;
-  for (const auto& obs : buckets) b += sizeof(BucketObserver) + obs.present.size() * weight + 3 * sizeof(void*);
+  // A numeric observer counts as it was when its class Gaussians were a vector of their own
+  // (an attribute and the vector), not the room for two kept in place since: where a size
+  // limit cuts does not move with the layout.
+  constexpr size_t kNumericObserverCounted = sizeof(uint64_t) + sizeof(std::vector<ClassGaussian>);
+  static_assert(kNumericObserverCounted == 32);
+  for (const auto& obs : numeric) b += kNumericObserverCounted + obs.classes.size() * kClassGaussianStatistics;
+  // A bucket observer counts as it did with its class weights in a vector of their own.
+  constexpr size_t kBucketObserverCounted = sizeof(uint64_t) + sizeof(ClassWeights);
+  static_assert(kBucketObserverCounted == 32);
+  for (const auto& obs : buckets) b += kBucketObserverCounted + obs.present.size() * weight + 3 * sizeof(void*);
   for (const auto& obs : nominal) {
     b += sizeof(NominalObserver);
     for (const auto& c : obs.classes) b += sizeof(c) + c.values.size() * sizeof(c.values[0]);
@@ -553,9 +569,10 @@ void HoeffdingTreeLearner::observe_numeric(TreeLeaf& leaf, uint32_t i, double v,
 }
 
 void HoeffdingTreeLearner::observe_bucket(TreeLeaf& leaf, uint32_t bucket, uint32_t label, double w) {
-  const auto [slot, fresh] = leaf.bucket_slot.try_emplace(bucket, static_cast<uint32_t>(leaf.buckets.size()));
+  bool fresh = false;
+  const uint32_t slot = leaf.bucket_slot.find_or_add(bucket, static_cast<uint32_t>(leaf.buckets.size()), &fresh);
   if (fresh) leaf.buckets.push_back({bucket, {}});
-  Add(leaf.buckets[slot->second].present, label, w);
+  Add(leaf.buckets[slot].present, label, w);
 }
 
 std::vector<uint32_t> HoeffdingTreeLearner::sample_features(const FeatureVector& x) {
@@ -918,11 +935,10 @@ size_t HoeffdingTreeLearner::memory_bytes() const {
     bytes += (leaf.stats.capacity() + leaf.observed.capacity()) * weight;
     bytes += leaf.numeric.capacity() * sizeof(NumericObserver) + leaf.numeric_slot.capacity() * sizeof(int32_t) +
              leaf.features.capacity() * sizeof(uint32_t);
-    for (const auto& obs : leaf.numeric) bytes += obs.classes.capacity() * sizeof(ClassGaussian);
+    for (const auto& obs : leaf.numeric) bytes += obs.classes.heap_capacity() * sizeof(ClassGaussian);
     bytes += leaf.buckets.capacity() * sizeof(BucketObserver);
-    for (const auto& obs : leaf.buckets) bytes += obs.present.capacity() * weight;
-    bytes += leaf.bucket_slot.size() * (sizeof(std::pair<uint32_t, uint32_t>) + 2 * sizeof(void*)) +
-             leaf.bucket_slot.bucket_count() * sizeof(void*);
+    for (const auto& obs : leaf.buckets) bytes += obs.present.heap_capacity() * weight;
+    bytes += leaf.bucket_slot.table_size() * sizeof(uint64_t);
     bytes += leaf.nominal.capacity() * sizeof(NominalObserver);
     for (const auto& obs : leaf.nominal) {
       bytes += obs.classes.capacity() * sizeof(NominalClassCounts);

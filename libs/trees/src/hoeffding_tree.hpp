@@ -38,10 +38,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "gaussian.hpp"
+#include "inline_list.hpp"
 #include "streamlearn/drift/python_random.hpp"
 #include "streamlearn/learn/learner.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
@@ -141,16 +141,66 @@ struct ClassGaussian {
   }
 };
 
-// River's GaussianSplitter for one dense attribute at one leaf.
+// River's GaussianSplitter for one dense attribute at one leaf. Two classes' Gaussians are
+// kept in place (a binary task's all): the naive Bayes votes and the updates read every
+// observer of a leaf in a row, which is then one run of memory, not a pointer per attribute.
 struct NumericObserver {
   uint32_t attribute = 0;
-  std::vector<ClassGaussian> classes;  // in first-seen order
+  InlineList<ClassGaussian, 2> classes;  // in first-seen order
 };
 
-// A hashed bucket as a binary attribute: the weight per class of events that had it.
+// A hashed bucket as a binary attribute: the weight per class of events that had it
+// (River's dict, first-seen order), two classes in place as NumericObserver's Gaussians.
+using BucketClassWeights = InlineList<std::pair<uint32_t, double>, 2>;
 struct BucketObserver {
   uint32_t bucket = 0;
-  ClassWeights present;
+  BucketClassWeights present;
+};
+
+// Hashed bucket -> its observer's index in a leaf (TreeLeaf::buckets): open addressing in
+// one array of (bucket + 1, index) pairs, linear probing, at most half full. A lookup reads
+// one slot (a cache line) where std::unordered_map read its bucket array, then a node.
+class BucketSlots {
+ public:
+  // The index kept for `bucket`; when it has none, `fresh` is kept for it and *added set.
+  uint32_t find_or_add(uint32_t bucket, uint32_t fresh, bool* added) {
+    if (2 * (size_ + 1) > table_.size()) grow();
+    const uint64_t key = uint64_t{bucket} + 1;
+    const size_t mask = table_.size() - 1;
+    for (size_t at = Home(bucket, mask);; at = (at + 1) & mask) {
+      const uint64_t e = table_[at];
+      if (e == 0) {
+        table_[at] = key << 32 | fresh;
+        ++size_;
+        *added = true;
+        return fresh;
+      }
+      if (e >> 32 == key) {
+        *added = false;
+        return static_cast<uint32_t>(e);
+      }
+    }
+  }
+  size_t size() const { return size_; }
+  size_t table_size() const { return table_.size(); }
+
+ private:
+  static size_t Home(uint32_t bucket, size_t mask) {
+    return static_cast<size_t>((uint64_t{bucket} * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+  }
+  void grow() {
+    std::vector<uint64_t> old = std::move(table_);
+    table_.assign(old.empty() ? 16 : 2 * old.size(), 0);
+    const size_t mask = table_.size() - 1;
+    for (const uint64_t e : old) {
+      if (e == 0) continue;
+      size_t at = Home(static_cast<uint32_t>((e >> 32) - 1), mask);
+      while (table_[at] != 0) at = (at + 1) & mask;
+      table_[at] = e;
+    }
+  }
+  std::vector<uint64_t> table_;  // 0: empty
+  uint32_t size_ = 0;
 };
 
 // River's NominalSplitterClassif for one nominal field at one leaf: per class (first-seen
@@ -178,7 +228,7 @@ struct TreeLeaf {
   std::vector<NumericObserver> numeric;  // in first-seen order
   std::vector<int32_t> numeric_slot;     // dense index -> index in numeric, -1 none
   std::vector<BucketObserver> buckets;   // in first-seen order
-  std::unordered_map<uint32_t, uint32_t> bucket_slot;
+  BucketSlots bucket_slot;
   std::vector<NominalObserver> nominal;  // in first-seen order
   // max_features > 0: the attribute keys this leaf observes, in draw order (River's
   // feature_indices); drawn at its first event, kept when the leaf is deactivated.

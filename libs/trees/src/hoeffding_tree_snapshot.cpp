@@ -73,7 +73,9 @@ Status ApplyHoeffdingTreeKey(std::string_view key, std::string_view text, Hoeffd
 
 namespace {
 
-void WriteWeights(ByteWriter& w, const ClassWeights& d) {
+// ClassWeights or a bucket's BucketClassWeights.
+template <typename Weights>
+void WriteWeights(ByteWriter& w, const Weights& d) {
   w.u32(static_cast<uint32_t>(d.size()));
   for (const auto& [cls, weight] : d) {
     w.u32(cls);
@@ -81,7 +83,8 @@ void WriteWeights(ByteWriter& w, const ClassWeights& d) {
   }
 }
 
-bool ReadWeights(ByteReader& r, uint32_t classes, ClassWeights* d) {
+template <typename Weights>
+bool ReadWeights(ByteReader& r, uint32_t classes, Weights* d) {
   uint32_t n = 0;
   if (!ReadCount(r, 12, &n) || n > classes) return false;
   d->resize(n);
@@ -232,7 +235,9 @@ bool ReadTreeLeaf(ByteReader& r, uint32_t classes, TreeLeaf* leaf) {
   for (uint32_t k = 0; k < n_buckets; ++k) {
     leaf->buckets[k].bucket = r.u32();
     if (!ReadWeights(r, classes, &leaf->buckets[k].present)) return false;
-    if (!leaf->bucket_slot.emplace(leaf->buckets[k].bucket, k).second) return false;
+    bool added = false;
+    leaf->bucket_slot.find_or_add(leaf->buckets[k].bucket, k, &added);
+    if (!added) return false;
   }
   return true;
 }
