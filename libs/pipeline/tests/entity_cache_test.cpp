@@ -339,3 +339,49 @@ TEST_CASE("the entity cache's key hash: every byte of a short key counts, each l
   for (const Event& e : events) distinct.insert(e.entity);
   CHECK(cache.size() == distinct.size());
 }
+
+TEST_CASE("the entity cache finds every key's own entry through evictions, reloads and forgets", "[entity_cache]") {
+  // Batches of random keys (repeats within a batch, keys of every length up to 40, empty
+  // ones) against a cache bounded far below the keys' count: each event must get the entry
+  // of its own key, one entry per key, holding what was counted for that key (from the
+  // cache or reloaded from the store), whatever was evicted or forgotten in between.
+  TempDir dir;
+  auto store = state::StateStore::Open(dir.path.string());
+  REQUIRE(store.ok());
+  EntityCache cache(store->get(), 40);
+  std::mt19937_64 rng(11);
+  std::vector<std::string> keys;
+  for (int k = 0; k < 300; ++k) keys.push_back(std::string(static_cast<size_t>(k % 41), 'k') + std::to_string(k));
+  std::map<std::string, uint64_t> counted;  // what each key's state must hold
+  std::vector<EntityCache::Entry*> entries;
+  for (int b = 0; b < 400; ++b) {
+    std::vector<Event> events(1 + rng() % 64);
+    for (Event& e : events) {
+      if (rng() % 16 != 0) e.entity = keys[rng() % (b < 200 ? 60 : keys.size())];
+    }
+    REQUIRE(cache.resolve(events, &entries).ok());
+    std::map<std::string, EntityCache::Entry*> seen;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].entity.empty()) {
+        CHECK(entries[i] == nullptr);
+        continue;
+      }
+      REQUIRE(entries[i] != nullptr);
+      REQUIRE(entries[i]->first == events[i].entity);
+      auto [at, first] = seen.emplace(events[i].entity, entries[i]);
+      CHECK(at->second == entries[i]);  // the same entry for a key within the batch
+      if (first) CHECK(entries[i]->second.state.events == counted[events[i].entity]);
+    }
+    for (auto& [key, entry] : seen) {
+      entry->second.state.events++;
+      counted[key]++;
+      cache.mark_dirty(*entry);
+    }
+    if (b % 3 == 0) Checkpoint(**store, cache);
+    if (b % 50 == 49) {
+      Checkpoint(**store, cache);
+      cache.forget([&](std::string_view key, const CachedEntity&) { return key.size() % 2 == 0; });
+    }
+  }
+  CHECK(cache.evictions() > 0);
+}
