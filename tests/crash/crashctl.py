@@ -150,6 +150,13 @@ def cmd_kill(a):
             pass
         time.sleep(0.005)
     target = a.target if restored is None else max(a.target, restored + a.min_progress)
+    if a.total and restored is not None and target > a.total:
+        # The checkpoint it restored covers the stream (a fast run went to its end before the
+        # previous kill landed): no event is left to reach, so this kill lands at start-up
+        # rather than after waiting `timeout` for events that will never come.
+        os.kill(a.pid, signal.SIGTERM if a.term else signal.SIGKILL)
+        print(f"{'SIGTERM' if a.term else 'kill -9'} at start-up: resumed at {restored} of {a.total} events, none left to process")
+        return 0
     n = wait_events(a.port, a.pid, target, a.timeout)
     if n is None:
         if not alive(a.pid):
@@ -312,6 +319,7 @@ def main():
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--term", action="store_true", help="SIGTERM instead of SIGKILL")
     p.add_argument("--min-progress", type=int, default=500, help="events past the resumed position")
+    p.add_argument("--total", type=int, default=0, help="events in the stream (0: unknown)")
     p.set_defaults(f=cmd_kill)
     p = sub.add_parser("predictions"); p.add_argument("file"); p.add_argument("expected", type=int)
     p.add_argument("--no-duplicates", action="store_true"); p.add_argument("--reference")

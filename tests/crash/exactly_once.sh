@@ -40,7 +40,7 @@ i=0
 while read -r target _; do
   i=$((i + 1))
   start_run term term "$work/state-term" 1000
-  what=$($CTL kill "$run_port" "$run_pid" "$target" anywhere --term --timeout 60) || fail "stop $i: $what"
+  what=$($CTL kill "$run_port" "$run_pid" "$target" anywhere --term --timeout 60 --total "$EVENTS") || fail "stop $i: $what"
   for _ in $(seq 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$run_pid" 2>/dev/null && fail "stop $i: still running 5 s after SIGTERM"
   rc=0; wait "$run_pid" || rc=$?

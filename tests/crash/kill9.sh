@@ -33,7 +33,7 @@ i=0
 while read -r target mode; do
   i=$((i + 1))
   start_run crash crash "$work/state-crash" "$INTERVAL_MS"
-  what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout 90) || fail "kill $i: $what"
+  what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout 90 --total "$EVENTS") || fail "kill $i: $what"
   wait_killed
   [ "$kill_rc" = 137 ] || fail "kill $i: expected exit status 137 (SIGKILL), got $kill_rc"
   after=$(inspect "$work/state-crash" 2>/dev/null || echo '{"models":[{"messages":0}],"entity_digest":"-"}')

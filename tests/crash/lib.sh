@@ -137,7 +137,7 @@ kill9_by_plan() {
   while read -r target mode; do
     i=$((i + 1))
     start_run crash crash "$work/state-crash" 50
-    what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout "$4") || fail "kill $i: $what"
+    what=$($CTL kill "$run_port" "$run_pid" "$target" "$mode" --timeout "$4" --total "$1") || fail "kill $i: $what"
     wait_killed
     [ "$kill_rc" = 137 ] || fail "kill $i: expected exit status 137 (SIGKILL), got $kill_rc"
     log "kill $i/$2: $what"

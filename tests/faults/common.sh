@@ -31,11 +31,11 @@ start_broker() {  # partitions
 }
 
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_run() {  # extra environment assignments may be given as arguments
+start_run() {  # extra environment assignments may be given as arguments; RUN_CONFIG: a -c file
   env STREAMLEARN_KAFKA_BOOTSTRAP_SERVERS="$bootstrap" STREAMLEARN_STATE_DIR="$work/state" \
     STREAMLEARN_HTTP_PORT="$port" STREAMLEARN_HTTP_BIND=127.0.0.1 STREAMLEARN_STATE_COMMIT_INTERVAL_MS=200 \
     STREAMLEARN_MODEL_TYPE=logistic "$@" \
-    "$BIN" run >>"$work/run.log" 2>&1 &
+    "$BIN" run ${RUN_CONFIG:+-c "$RUN_CONFIG"} >>"$work/run.log" 2>&1 &
   run_pid=$!
   pids+=($run_pid)
 }
