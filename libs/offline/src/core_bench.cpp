@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <span>
 
 #include "streamlearn/core/event_decoder.hpp"
 #include "streamlearn/eval/streams.hpp"
 #include "streamlearn/features/features.hpp"
 #include "streamlearn/learn/learner_factory.hpp"
+#include "streamlearn/offline/evaluate.hpp"
 #include "streamlearn/pipeline/processor.hpp"
 
 namespace streamlearn::pipeline {
@@ -122,9 +124,7 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   eval::GeneratedEvent event;
   eval::EventJsonOptions json_options;
   json_options.concept_marker = false;
-  bool numeric_target = false;
   while ((*stream)->next(&event)) {
-    numeric_target = numeric_target || event.label.kind == Label::Kind::kReal;
     const size_t at = buffer.size();
     eval::AppendEventJson(buffer, event, (*stream)->position() - 1, json_options);
     spans.emplace_back(at, buffer.size() - at);
@@ -140,9 +140,12 @@ Result<CoreBenchResult> RunCoreBench(const CoreBenchOptions& options,
   result.bytes_per_event = static_cast<double>(buffer.size()) / static_cast<double>(raw.size());
   PipelineConfig base;  // the default pipeline, with the options' feature keys
   for (const auto& [key, value] : options.features) base.features.params[key] = value;
-  // A numeric target (the regression stream's) is learned by the linear model, the
-  // regression counterpart of the logistic model measured on the classification streams.
-  if (numeric_target) base.model.type = "linear";
+  // The model evaluate picks from the labels: logistic for 0/1 labels, linear for a numeric
+  // target (the regression stream's), from the stream's first lines as evaluate reads them.
+  std::string head;
+  for (size_t i = 0; i < std::min<size_t>(raw.size(), 1000); ++i) head.append(raw[i].payload).push_back('\n');
+  std::istringstream head_lines(head);
+  base.model.type = GuessModelType(head_lines);
   const bool any_entity = std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return !k.empty(); });
   print(fmt::format("bench core: {} events of the '{}' stream ({}), {:.0f} bytes of JSON each, {} model, batches of "
                     "{}, best of {}",
